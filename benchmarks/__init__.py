@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks: clusterlab against its peers in the same process."""

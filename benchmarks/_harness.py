@@ -1,0 +1,134 @@
+"""Shared measuring code for the benchmark scripts.
+
+Rules (DESIGN.md section 5): the same data, dtype and initial state for
+every contender; contenders alternate within one process; each is timed
+``repeats`` times and the median is kept; the ratio is
+``peer seconds / clusterlab seconds`` (> 1 means clusterlab is faster).
+
+A benchmark module ``benchmarks/bench_<family>.py`` defines
+``run(quick: bool) -> list[Row]`` and builds its rows with :func:`compare`.
+"""
+
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Row:
+    family: str
+    case: str
+    shape: str
+    params: str
+    ours_s: float
+    peer: str
+    peer_s: float
+    ratio: float
+    quality_name: str = ""
+    ours_quality: float = float("nan")
+    peer_quality: float = float("nan")
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def _time_once(fn):
+    gc.collect()
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def compare(family, case, shape, params, ours, peers, repeats=3, warmup=True,
+            quality=None, quality_name="", extra=None):
+    """Time ``ours`` against each of ``peers`` (name -> callable), alternating.
+
+    ``quality(result) -> float`` turns a contender's return value into its
+    quality figure (inertia, log-likelihood, ARI...). Peers whose callable is
+    ``None`` (not installed) are skipped. Returns a list of :class:`Row`.
+    """
+    peers = {name: fn for name, fn in peers.items() if fn is not None}
+    contenders = {"clusterlab": ours, **peers}
+    if warmup:  # JIT compilation and caches are not what we measure
+        for fn in contenders.values():
+            fn()
+    times = {name: [] for name in contenders}
+    results = {}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            seconds, out = _time_once(fn)
+            times[name].append(seconds)
+            results[name] = out
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    q = {name: (quality(out) if quality else float("nan")) for name, out in results.items()}
+    rows = []
+    for name in peers:
+        rows.append(Row(family, case, shape, params, med["clusterlab"], name, med[name],
+                        med[name] / med["clusterlab"] if med["clusterlab"] > 0 else float("inf"),
+                        quality_name, float(q["clusterlab"]), float(q[name]), dict(extra or {})))
+    return rows
+
+
+def optional_import(name):
+    """Import a peer library if installed, else return None."""
+    try:
+        return __import__(name, fromlist=["_"])
+    except Exception:
+        return None
+
+
+def peak_rss_mb(code, setup=""):
+    """Peak resident memory (MiB) added by running ``code`` in a fresh interpreter.
+
+    ``setup`` runs first (imports, data creation, warm-up); the figure is the
+    process's peak RSS after ``code`` minus the peak after ``setup``, so it
+    counts what ``code`` allocated above the data it was given.
+    """
+    prog = (
+        "import resource, sys\n"
+        f"{setup}\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"{code}\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print((peak - base) / 1024.0)\n"
+    )
+    env = dict(os.environ)
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def thread_info():
+    """Thread counts in effect (numba and BLAS), printed with every table."""
+    info = {}
+    try:
+        import numba
+
+        info["numba_threads"] = numba.get_num_threads()
+    except Exception:
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = [
+            {k: d.get(k) for k in ("internal_api", "num_threads", "architecture")}
+            for d in threadpool_info()
+        ]
+    except Exception:
+        pass
+    info["cpu_count"] = os.cpu_count()
+    return info
+
+
+def write_json(rows, path, meta):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump({"meta": meta, "rows": [r.as_dict() for r in rows]}, fh, indent=2)

@@ -1,0 +1,50 @@
+import os
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+# Keep hypothesis fast and deterministic in CI.
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci",
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    settings.load_profile("ci")
+except ImportError:  # pragma: no cover
+    pass
+
+SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def five_blobs():
+    from clusterlab.datasets import load_five_blobs
+
+    return load_five_blobs()
+
+
+@pytest.fixture(scope="session")
+def elongated_blobs():
+    from clusterlab.datasets import load_elongated_blobs
+
+    return load_elongated_blobs(return_y=True)
+
+
+@pytest.fixture(scope="session")
+def moons():
+    from clusterlab.datasets import load_moons
+
+    return load_moons()
