@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # K-Means family
     "KMeans": "clusterlab.cluster.kmeans",
-    "MiniBatchKMeans": "clusterlab.cluster.kmeans",
+    "MiniBatchKMeans": "clusterlab.cluster.minibatch",
     "k_means": "clusterlab.cluster.kmeans",
     "kmeans_plusplus": "clusterlab.cluster.kmeans",
     # density / hierarchy / spectral

@@ -4,7 +4,7 @@ import importlib
 
 _EXPORTS = {
     "KMeans": "clusterlab.cluster.kmeans",
-    "MiniBatchKMeans": "clusterlab.cluster.kmeans",
+    "MiniBatchKMeans": "clusterlab.cluster.minibatch",
     "k_means": "clusterlab.cluster.kmeans",
     "kmeans_plusplus": "clusterlab.cluster.kmeans",
     "DBSCAN": "clusterlab.cluster.dbscan",
