@@ -9,8 +9,8 @@ import importlib
 
 _EXPORTS = {
     # K-Means and choosing k
-    "plot_data": "clusterlab.plotting._kmeans",
-    "plot_centroids": "clusterlab.plotting._kmeans",
+    "plot_data": "clusterlab.plotting._common",
+    "plot_centroids": "clusterlab.plotting._common",
     "plot_decision_boundaries": "clusterlab.plotting._kmeans",
     "plot_kmeans_iterations": "clusterlab.plotting._kmeans",
     "plot_clusterer_comparison": "clusterlab.plotting._kmeans",

@@ -1,0 +1,99 @@
+"""Shared drawing helpers with the seed notebook's look.
+
+The seed draws points as small black dots, centroids as large circles with
+a cross on top, axes labelled ``$x_1$`` / ``$x_2$`` and a grid behind the
+data. Every figure function in :mod:`clusterlab.plotting` builds on these.
+"""
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() in ("", "template"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def new_axes(ax=None, figsize=(8, 4)):
+    """Return ``(fig, ax)``: the given Axes and its Figure, or a new pair.
+
+    New figures are created with :class:`matplotlib.figure.Figure` directly
+    (not through pyplot), so they are never shown and never leak into
+    pyplot's global figure list.
+    """
+    if ax is not None:
+        return ax.figure, ax
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.add_subplot(111)
+
+
+def new_figure(figsize=(8, 4)):
+    """A new :class:`~matplotlib.figure.Figure` outside pyplot."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize)
+
+
+def label_axes(ax, show_xlabels=True, show_ylabels=True, xlabel="$x_1$", ylabel="$x_2$"):
+    """Label or hide the axes the way the seed does."""
+    if show_xlabels:
+        ax.set_xlabel(xlabel)
+    else:
+        ax.tick_params(labelbottom=False)
+    if show_ylabels:
+        ax.set_ylabel(ylabel, rotation=0)
+    else:
+        ax.tick_params(labelleft=False)
+
+
+def plot_data(X, ax=None, c="k", markersize=2):
+    """Scatter the first two columns of ``X`` as small dots; returns the Figure."""
+    fig, ax = new_axes(ax)
+    X = np.asarray(X)
+    ax.plot(X[:, 0], X[:, 1], "k." if c == "k" else ".", color=None if c == "k" else c,
+            markersize=markersize)
+    return fig
+
+
+def plot_centroids(centroids, weights=None, ax=None, circle_color="w", cross_color="k"):
+    """Draw centroids as circles with crosses (weights below 1/10 of the max are hidden)."""
+    fig, ax = new_axes(ax)
+    centroids = np.asarray(centroids)
+    if weights is not None:
+        weights = np.asarray(weights)
+        centroids = centroids[weights > weights.max() / 10]
+    ax.scatter(centroids[:, 0], centroids[:, 1], marker="o", s=35, linewidths=8,
+               color=circle_color, zorder=10, alpha=0.9, label="centroids")
+    ax.scatter(centroids[:, 0], centroids[:, 1], marker="x", s=2, linewidths=12,
+               color=cross_color, zorder=11, alpha=1)
+    return fig
+
+
+def grid_for(X, resolution=400, margin=0.1):
+    """A ``resolution``x``resolution`` grid covering ``X``'s first two columns.
+
+    Returns ``(xx, yy, mins, maxs)``.
+    """
+    X = np.asarray(X)
+    mins = X[:, :2].min(axis=0) - margin
+    maxs = X[:, :2].max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(mins[0], maxs[0], resolution),
+                         np.linspace(mins[1], maxs[1], resolution))
+    return xx, yy, mins, maxs
+
+
+def check_2d(X, what="this figure"):
+    """Raise a clear error unless ``X`` is 2-D with at least two columns."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] < 2:
+        raise ValueError(
+            f"{what} draws the first two columns of X, got an array of shape {X.shape}; "
+            "project your data to 2-D first (e.g. with sklearn.decomposition.PCA)."
+        )
+    return X
