@@ -56,8 +56,7 @@ def plot_data(X, ax=None, c="k", markersize=2):
     """Scatter the first two columns of ``X`` as small dots; returns the Figure."""
     fig, ax = new_axes(ax)
     X = np.asarray(X)
-    ax.plot(X[:, 0], X[:, 1], "k." if c == "k" else ".", color=None if c == "k" else c,
-            markersize=markersize)
+    ax.plot(X[:, 0], X[:, 1], ".", color=c, markersize=markersize)
     return fig
 
 
