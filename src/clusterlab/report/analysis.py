@@ -1,0 +1,338 @@
+"""The seed's analysis, run on any table: what ``clusterlab analyze`` does.
+
+Stages (each reported to a progress callback):
+
+1. **K-Means sweep** over k: inertia with its Kneedle elbow, silhouette.
+2. **Gaussian-mixture sweep** over k: BIC/AIC, then the four covariance
+   types compared by BIC at the chosen k.
+3. **DBSCAN** with ``eps`` read off the knee of the sorted k-distance curve
+   (``min_samples = max(5, 2 * n_features)``).
+4. **Agglomerative** (Ward) and **spectral** (nearest-neighbours affinity)
+   clustering at the chosen k, when the size allows.
+5. **Anomalies**: a density threshold on the chosen Gaussian mixture.
+6. A **recommendation** with its reasons.
+
+Large data: the quadratic steps (silhouette, DBSCAN above three dimensions,
+agglomerative and spectral clustering) run on a uniform random sample of
+``sample`` rows (default :data:`QUADRATIC_SAMPLE`); K-Means and the mixtures
+always use every row. The report says when sampling happened.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Rows above which the quadratic steps work on a random sample.
+QUADRATIC_SAMPLE = 5000
+
+ALGORITHMS = ("kmeans", "gmm", "dbscan", "agglomerative", "spectral")
+
+
+@dataclass
+class AnalysisResult:
+    dataset: object
+    X_fit: np.ndarray  # the scaled matrix the models were fitted on
+    projection: np.ndarray  # 2-D view for the figures
+    projection_note: str
+    scale: str
+    sample_index: np.ndarray  # rows used by quadratic steps
+    sampled: bool
+    kmeans_sweep: object = None
+    gmm_sweep: object = None
+    covariance_bic: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)  # name -> fitted model
+    labels: dict = field(default_factory=dict)  # name -> labels for every row (-2: not computed)
+    scores: dict = field(default_factory=dict)  # name -> dict of quality figures
+    dbscan_eps: float = None
+    dbscan_min_samples: int = None
+    kdist: np.ndarray = None
+    anomaly_detector: object = None
+    anomaly_scores: np.ndarray = None
+    anomalies: np.ndarray = None
+    recommendation: str = None
+    reasons: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+def project_2d(X):
+    """Principal-component projection to two dimensions (identity for 2-D data).
+
+    Computed from the d×d covariance (``O(n·d²)`` time, ``O(d²)`` extra
+    memory), so it works on millions of rows.
+    """
+    if X.shape[1] == 2:
+        return X.copy(), "the data's own two columns"
+    if X.shape[1] == 1:
+        return np.column_stack([X[:, 0], np.zeros(len(X))]), "one column (plotted against 0)"
+    mean = X.mean(axis=0)
+    cov = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, len(X), 65536):
+        block = X[start:start + 65536] - mean
+        cov += block.T @ block
+    cov /= max(1, len(X) - 1)
+    vals, vecs = np.linalg.eigh(cov)
+    order = np.argsort(vals)[::-1][:2]
+    explained = vals[order].sum() / max(vals.sum(), 1e-300)
+    P = (X - mean) @ vecs[:, order]
+    return P, f"first two principal components ({explained:.0%} of the variance)"
+
+
+def k_distance(X, k, max_rows=QUADRATIC_SAMPLE, random_state=0):
+    """Sorted distances of (a sample of) the rows to their k-th nearest neighbour.
+
+    Brute force in blocks: ``O(m²·d)`` time, ``O(block·m)`` memory for a
+    sample of ``m <= max_rows`` rows.
+    """
+    rng = np.random.default_rng(random_state)
+    idx = rng.choice(len(X), size=min(len(X), max_rows), replace=False)
+    S = X[idx]
+    sq = (S * S).sum(axis=1)
+    out = np.empty(len(S))
+    kk = min(k, len(S) - 1)
+    for start in range(0, len(S), 512):
+        block = S[start:start + 512]
+        d2 = sq[start:start + 512, None] - 2 * block @ S.T + sq[None, :]
+        np.maximum(d2, 0, out=d2)
+        # column kk of the partition: the point itself is at distance 0 (position 0)
+        out[start:start + 512] = np.sqrt(np.partition(d2, kk, axis=1)[:, kk])
+    return np.sort(out)
+
+
+def _silhouette(X, labels, sample_size, seed):
+    from clusterlab.metrics import silhouette_score
+
+    mask = labels >= 0
+    lab = labels[mask]
+    n_labels = len(np.unique(lab))
+    if n_labels < 2 or n_labels >= mask.sum():
+        return float("nan")
+    Xm = X[mask]
+    if sample_size is not None and len(Xm) > sample_size:
+        return float(silhouette_score(Xm, lab, sample_size=sample_size, random_state=seed))
+    return float(silhouette_score(Xm, lab))
+
+
+def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=0.02,
+                 sample=None, seed=42, scale="standard", progress=None):
+    """Run the seed's analysis on ``dataset`` (a :class:`~clusterlab.report.data.Dataset`).
+
+    ``progress(stage, step, total)`` is called as the work advances.
+    Returns an :class:`AnalysisResult`.
+    """
+    from clusterlab.selection import knee_point, sweep
+
+    def tick(stage, step=0, total=1):
+        if progress is not None:
+            progress(stage, step, total)
+
+    algorithms = tuple(a for a in ALGORITHMS if a in set(algorithms))
+    X_raw = dataset.X
+    n, d = X_raw.shape
+    lo, hi = k_range
+    if n <= hi:
+        raise ValueError(
+            f"{dataset.name}: {n} rows but k goes up to {hi}; need more rows than clusters "
+            f"(lower --k)."
+        )
+    if scale == "standard":
+        std = X_raw.std(axis=0)
+        std[std == 0] = 1.0
+        X = (X_raw - X_raw.mean(axis=0)) / std
+    else:
+        X = np.array(X_raw, dtype=float)
+    sample = QUADRATIC_SAMPLE if sample is None else int(sample)
+    rng = np.random.default_rng(seed)
+    sampled = n > sample
+    sample_index = np.sort(rng.choice(n, size=sample, replace=False)) if sampled else np.arange(n)
+    proj, note = project_2d(X)
+    res = AnalysisResult(dataset=dataset, X_fit=X, projection=proj, projection_note=note,
+                         scale=scale, sample_index=sample_index, sampled=sampled)
+    if sampled:
+        res.notes.append(
+            f"{n} rows: silhouette scores, agglomerative and spectral clustering"
+            f"{' and DBSCAN' if d > 3 else ''} used a random sample of {sample} rows "
+            f"(--sample); K-Means and the Gaussian mixtures used every row."
+        )
+    sil_sample = sample if sampled else None
+    ks = np.arange(max(1, lo), hi + 1)
+
+    # 1. K-Means sweep -------------------------------------------------------
+    chosen_k = None
+    if "kmeans" in algorithms:
+        from clusterlab.cluster.kmeans import KMeans
+
+        t0 = time.perf_counter()
+        tick("k-means sweep", 0, len(ks))
+        res.kmeans_sweep = sweep(KMeans(n_init=10, random_state=seed), X, ks,
+                                 criteria=("inertia", "silhouette", "calinski_harabasz",
+                                           "davies_bouldin"),
+                                 random_state=seed, sample_size=sil_sample)
+        tick("k-means sweep", len(ks), len(ks))
+        sil = np.asarray(res.kmeans_sweep.table["silhouette"], dtype=float)
+        chosen_k = (int(res.kmeans_sweep.best("silhouette")) if np.isfinite(sil).any()
+                    else int(ks[-1]))
+        km = res.kmeans_sweep.models[list(res.kmeans_sweep.k_values).index(chosen_k)]
+        res.models["kmeans"] = km
+        res.labels["kmeans"] = np.asarray(km.labels_)
+        res.timings["kmeans"] = time.perf_counter() - t0
+
+    # 2. Gaussian mixtures ---------------------------------------------------
+    gm_best = None
+    if "gmm" in algorithms:
+        from clusterlab.mixture.gaussian import GaussianMixture
+
+        t0 = time.perf_counter()
+        gks = np.arange(1, hi + 1)
+        tick("gaussian mixtures", 0, len(gks) + 4)
+        res.gmm_sweep = sweep(GaussianMixture(n_init=3, random_state=seed), X, gks,
+                              criteria=("bic", "aic"), random_state=seed)
+        gmm_k = int(res.gmm_sweep.best("bic"))
+        for i, cov in enumerate(("full", "tied", "diag", "spherical")):
+            tick("gaussian mixtures", len(gks) + i, len(gks) + 4)
+            gm = GaussianMixture(n_components=gmm_k, covariance_type=cov, n_init=3,
+                                 random_state=seed).fit(X)
+            res.covariance_bic[cov] = (float(gm.bic(X)), gm)
+        best_cov = min(res.covariance_bic, key=lambda c: res.covariance_bic[c][0])
+        gm_best = res.covariance_bic[best_cov][1]
+        res.models["gmm"] = gm_best
+        res.labels["gmm"] = np.asarray(gm_best.predict(X))
+        res.timings["gmm"] = time.perf_counter() - t0
+        if chosen_k is None:
+            chosen_k = max(2, gmm_k)
+    if chosen_k is None:
+        chosen_k = max(2, lo)
+
+    # 3. DBSCAN --------------------------------------------------------------
+    if "dbscan" in algorithms:
+        from clusterlab.cluster.dbscan import DBSCAN
+
+        t0 = time.perf_counter()
+        tick("dbscan", 0, 2)
+        min_samples = max(5, 2 * d)
+        kd = k_distance(X, min_samples - 1, max_rows=sample, random_state=seed)
+        knee = knee_point(np.arange(len(kd)), kd, curve="convex", direction="increasing")
+        eps = float(kd[int(knee)]) if knee is not None else float(np.median(kd))
+        eps = eps if eps > 0 else float(kd[kd > 0].min()) if (kd > 0).any() else 1e-3
+        res.kdist, res.dbscan_eps, res.dbscan_min_samples = kd, eps, min_samples
+        tick("dbscan", 1, 2)
+        db = DBSCAN(eps=eps, min_samples=min_samples)
+        if d > 3 and sampled:
+            db.fit(X[sample_index])
+            res.labels["dbscan"] = np.asarray(db.predict(X))
+        else:
+            db.fit(X)
+            res.labels["dbscan"] = np.asarray(db.labels_)
+        res.models["dbscan"] = db
+        res.timings["dbscan"] = time.perf_counter() - t0
+
+    # 4. Agglomerative and spectral on the (sampled) rows -----------------------
+    for name in ("agglomerative", "spectral"):
+        if name not in algorithms:
+            continue
+        t0 = time.perf_counter()
+        tick(name, 0, 1)
+        Xs = X[sample_index]
+        if name == "agglomerative":
+            from clusterlab.cluster.agglomerative import AgglomerativeClustering
+
+            model = AgglomerativeClustering(n_clusters=chosen_k, linkage="ward").fit(Xs)
+        else:
+            from clusterlab.cluster.spectral import SpectralClustering
+
+            model = SpectralClustering(n_clusters=chosen_k, affinity="nearest_neighbors",
+                                       n_neighbors=min(10, len(Xs) - 1),
+                                       random_state=seed).fit(Xs)
+        labels = np.full(n, -2, dtype=np.int64)
+        labels[sample_index] = model.labels_
+        res.models[name] = model
+        res.labels[name] = labels
+        res.timings[name] = time.perf_counter() - t0
+        tick(name, 1, 1)
+
+    # 5. Anomalies -----------------------------------------------------------
+    if gm_best is not None:
+        from clusterlab.anomaly import DensityAnomalyDetector
+
+        tick("anomalies", 0, 1)
+        det = DensityAnomalyDetector(estimator=gm_best, contamination=contamination).fit(X)
+        res.anomaly_detector = det
+        res.anomaly_scores = np.asarray(det.score_samples(X))
+        res.anomalies = np.asarray(det.predict(X)) == -1
+        tick("anomalies", 1, 1)
+
+    # Quality figures -----------------------------------------------------------
+    tick("scoring", 0, 1)
+    for name, labels in res.labels.items():
+        mask = labels != -2
+        lab = labels[mask]
+        scores = {"n_clusters": int(len(np.unique(lab[lab >= 0]))),
+                  "noise_fraction": float(np.mean(lab == -1)),
+                  "silhouette": _silhouette(X[mask], lab, sil_sample, seed)}
+        if dataset.y is not None:
+            from sklearn.metrics import adjusted_rand_score
+
+            scores["ari_vs_labels"] = float(adjusted_rand_score(np.asarray(dataset.y)[mask], lab))
+        res.scores[name] = scores
+    tick("scoring", 1, 1)
+    _recommend(res, chosen_k)
+    return res
+
+
+def _ari(a, b):
+    from sklearn.metrics import adjusted_rand_score
+
+    mask = (a != -2) & (b != -2)
+    return float(adjusted_rand_score(a[mask], b[mask]))
+
+
+def _recommend(res, chosen_k):
+    """Pick one clustering and say why (the seed's reasoning, as rules)."""
+    reasons = []
+    sw = res.kmeans_sweep
+    if sw is not None:
+        sil = dict(zip(sw.k_values.tolist(), np.asarray(sw.table["silhouette"]).tolist()))
+        reasons.append(
+            f"K-Means: the silhouette score peaks at k={chosen_k} ({sil[chosen_k]:.3f})"
+            + (f"; the inertia elbow (Kneedle) is at k={sw.elbow}" if sw.elbow else "") + "."
+        )
+    db = res.scores.get("dbscan")
+    if db and "kmeans" in res.labels and 2 <= db["n_clusters"] <= 20 and db["noise_fraction"] < 0.1:
+        km_same_k = None
+        if sw is not None and db["n_clusters"] in sw.k_values.tolist():
+            km_same_k = sw.models[sw.k_values.tolist().index(db["n_clusters"])].labels_
+        agree = _ari(res.labels["dbscan"], np.asarray(km_same_k)) if km_same_k is not None else 0
+        if agree < 0.9:
+            res.recommendation = "dbscan"
+            reasons.append(
+                f"DBSCAN (eps={res.dbscan_eps:.3g}, min_samples={res.dbscan_min_samples}) finds "
+                f"{db['n_clusters']} clusters with {db['noise_fraction']:.1%} noise, and K-Means with "
+                f"the same k disagrees with it (ARI {agree:.2f}): the clusters are not convex "
+                "blobs, so a density-based clustering describes them better."
+            )
+    if res.recommendation is None and res.covariance_bic:
+        bics = {c: b for c, (b, _) in res.covariance_bic.items()}
+        best = min(bics, key=bics.get)
+        gm = res.models["gmm"]
+        margin = bics["spherical"] - bics[best]
+        if best in ("full", "tied") and margin > 10 * np.log(res.X_fit.shape[0]):
+            res.recommendation = "gmm"
+            reasons.append(
+                f"Gaussian mixture: BIC picks {gm.n_components} components with "
+                f"covariance_type='{best}', beating spherical clusters by {margin:.0f}: the "
+                "clusters are elongated or of different shapes, which K-Means cannot represent."
+            )
+    if res.recommendation is None:
+        res.recommendation = "kmeans" if "kmeans" in res.labels else next(iter(res.labels), None)
+        if res.recommendation == "kmeans":
+            reasons.append(
+                f"The clusters look like compact blobs: K-Means with k={chosen_k} is recommended."
+            )
+    if res.anomalies is not None:
+        reasons.append(
+            f"{int(res.anomalies.sum())} rows lie in the lowest-density "
+            f"{res.anomaly_detector.contamination:.0%} of the Gaussian mixture and are flagged "
+            "as anomalies."
+        )
+    res.reasons = reasons

@@ -1,0 +1,140 @@
+"""`clusterlab analyze`: the main job, end to end."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from clusterlab.cli import main
+
+
+def run_cli(*args):
+    return main([*map(str, args)])
+
+
+@pytest.fixture(scope="module")
+def five_blobs_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("analyze")
+    assert run_cli("analyze", "--out", out, "--quiet", "--k", "2..8") == 0
+    return out
+
+
+def test_default_run_writes_the_three_files(five_blobs_run):
+    for name in ("labels.csv", "summary.json", "report.html"):
+        assert (five_blobs_run / name).stat().st_size > 0, name
+
+
+def test_summary_on_five_blobs(five_blobs_run):
+    s = json.loads((five_blobs_run / "summary.json").read_text())
+    assert s["data"]["n_samples"] == 2000 and s["data"]["n_features"] == 2
+    km = s["kmeans_sweep"]
+    assert km["k"][0] == 2 and km["k"][-1] == 8
+    # the seed: best silhouette at k=4, k=5 second
+    sil = dict(zip(km["k"], km["silhouette"]))
+    assert km["best_silhouette_k"] == 4
+    assert sorted(sil, key=sil.get)[-2] == 5
+    assert s["recommendation"]["model"] in {"kmeans", "gmm", "dbscan", "agglomerative",
+                                            "spectral"}
+    assert s["recommendation"]["reasons"]
+    assert s["figure_failures"] == []
+    assert s["anomalies"]["count"] == 40  # 2% of 2000
+    for name in ("kmeans", "gmm", "dbscan", "agglomerative", "spectral"):
+        assert name in s["models"], name
+    assert "versions" in s and "timings_s" in s
+
+
+def test_labels_csv_has_every_model_and_anomaly_flag(five_blobs_run):
+    with open(five_blobs_run / "labels.csv") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    assert header[0] == "row" and "kmeans" in header and "gmm" in header
+    assert header[-2:] == ["anomaly", "log_density"]
+    assert len(rows) == 2001
+    flags = np.array([int(r[header.index("anomaly")]) for r in rows[1:]])
+    assert flags.sum() == 40
+
+
+def test_report_has_recommendation_and_embedded_figures(five_blobs_run):
+    html = (five_blobs_run / "report.html").read_text()
+    assert 'id="recommendation"' in html
+    assert html.count("<img") >= 8
+    assert "src=\"data:image/png;base64," in html
+    assert "could not be drawn" not in html
+
+
+def test_csv_with_header_label_and_text_column(tmp_path):
+    from clusterlab.datasets import load_elongated_blobs
+
+    X, y = load_elongated_blobs(return_y=True)
+    path = tmp_path / "table.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a", "b", "name", "species"])
+        for i, (row, lab) in enumerate(zip(X, y)):
+            w.writerow([row[0], row[1], f"item{i}", f"s{lab}"])
+    out = tmp_path / "out"
+    code = run_cli("analyze", path, "--out", out, "--quiet", "--label-column", "species",
+                   "--k", "2..5", "--algorithms", "kmeans,gmm", "--format", "json")
+    assert code == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["data"]["columns"] == ["a", "b"]
+    assert s["data"]["dropped_columns"] == ["name"]
+    assert "ari_vs_labels" in s["models"]["gmm"]
+    # the seed's point: a Gaussian mixture recovers the elongated blobs far better than K-Means
+    assert s["models"]["gmm"]["ari_vs_labels"] > s["models"]["kmeans"]["ari_vs_labels"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a,b\n1,2\n3,\n4,5\n", "column 'b' has missing or non-finite values in 1 row(s): 2"),
+    ("a,b\nx,y\nz,w\n", "no numeric columns"),
+    ("", "empty"),
+])
+def test_bad_tables_exit_2_with_a_message(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert run_cli("analyze", path, "--out", tmp_path / "o", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and message in err
+
+
+def test_missing_file_and_too_few_rows(tmp_path, capsys):
+    assert run_cli("analyze", tmp_path / "nope.csv", "--quiet") == 2
+    assert "no such file" in capsys.readouterr().err
+    path = tmp_path / "small.csv"
+    path.write_text("a,b\n1,2\n3,4\n5,6\n")
+    assert run_cli("analyze", path, "--out", tmp_path / "o", "--quiet") == 2
+    assert "need more rows than clusters" in capsys.readouterr().err
+
+
+def test_bad_options_are_usage_errors(capsys):
+    for args in (["--k", "5..2"], ["--algorithms", "kmeans,nope"], ["--contamination", "2"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["analyze", *args])
+        assert exc.value.code == 2
+
+
+def test_npy_input_and_sampling_note(tmp_path):
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (700, 3)), rng.normal(6, 1, (700, 3))]
+    path = tmp_path / "x.npy"
+    np.save(path, X)
+    out = tmp_path / "o"
+    assert run_cli("analyze", path, "--out", out, "--quiet", "--k", "2..4",
+                   "--sample", "500") == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["data"]["sampled_rows_for_quadratic_steps"] == 500
+    assert any("sample" in n for n in s["notes"])
+    assert s["kmeans_sweep"]["best_silhouette_k"] == 2
+    assert s["figure_failures"] == []
+
+
+def test_console_script_is_installed(tmp_path):
+    out = subprocess.run(["clusterlab", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "clusterlab" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "clusterlab", "analyze",
+                          str(tmp_path / "missing.csv")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "missing.csv" in bad.stderr
