@@ -1,0 +1,142 @@
+"""One table of hostile inputs, run against every estimator and public function.
+
+Every case must end in a ``ValueError`` (or ``NotFittedError``) whose message
+says what was wrong, never a crash, a hang, a silently wrong result or a
+modified input.
+"""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+import clusterlab
+from clusterlab import metrics
+
+
+def make_estimators():
+    return {
+        "KMeans": clusterlab.KMeans(n_clusters=2, n_init=1, random_state=0),
+        "MiniBatchKMeans": clusterlab.MiniBatchKMeans(n_clusters=2, n_init=1, random_state=0),
+        "GaussianMixture": clusterlab.GaussianMixture(n_components=2, random_state=0),
+        "BayesianGaussianMixture": clusterlab.BayesianGaussianMixture(n_components=2,
+                                                                      random_state=0),
+        "DBSCAN": clusterlab.DBSCAN(eps=0.5, min_samples=2),
+        "AgglomerativeClustering": clusterlab.AgglomerativeClustering(n_clusters=2),
+        "SpectralClustering": clusterlab.SpectralClustering(n_clusters=2, random_state=0,
+                                                            affinity="nearest_neighbors",
+                                                            n_neighbors=3),
+        "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
+    }
+
+
+NAMES = list(make_estimators())
+GOOD = np.random.default_rng(0).normal(size=(30, 2))
+
+
+def bad_x(kind):
+    X = GOOD.copy()
+    if kind == "nan":
+        X[3, 1] = np.nan
+    elif kind == "inf":
+        X[5, 0] = np.inf
+    elif kind == "empty":
+        X = np.empty((0, 2))
+    elif kind == "one_d":
+        X = GOOD[:, 0].copy()
+    elif kind == "strings":
+        X = np.array([["a", "b"]] * 30, dtype=object)
+    elif kind == "three_d":
+        X = GOOD.reshape(30, 2, 1)
+    return X
+
+
+BAD_X = {
+    "nan": r"NaN",
+    "inf": r"infinity|inf",
+    "empty": r"0 sample|empty|n_samples",
+    "one_d": r"2D array|Reshape",
+    "strings": r"convert|string|numeric|dtype",
+    "three_d": r"dim|2D|shape",
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", list(BAD_X))
+def test_bad_X_at_fit(name, kind):
+    est = make_estimators()[name]
+    with pytest.raises(ValueError, match=BAD_X[kind]):
+        est.fit(bad_x(kind))
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("DBSCAN", "DensityAnomalyDetector")])
+def test_fewer_samples_than_clusters(name):
+    est = make_estimators()[name]
+    with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be"):
+        est.fit(GOOD[:1])
+
+
+def predictors():
+    return [n for n, e in make_estimators().items() if hasattr(e, "predict")]
+
+
+@pytest.mark.parametrize("name", predictors())
+def test_predict_before_fit(name):
+    est = make_estimators()[name]
+    with pytest.raises(NotFittedError):
+        est.predict(GOOD)
+
+
+@pytest.mark.parametrize("name", predictors())
+def test_wrong_n_features_at_predict(name):
+    est = make_estimators()[name].fit(GOOD)
+    with pytest.raises(ValueError, match=r"features"):
+        est.predict(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unknown_parameter_value(name):
+    est = make_estimators()[name]
+    param = {"KMeans": "algorithm", "MiniBatchKMeans": "init",
+             "GaussianMixture": "covariance_type", "BayesianGaussianMixture": "covariance_type",
+             "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
+             "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination"}[name]
+    est.set_params(**{param: "no-such-option"})
+    with pytest.raises(ValueError, match=param):
+        est.fit(GOOD)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_input_never_modified_and_read_only_accepted(name):
+    X = GOOD.copy()
+    X.setflags(write=False)
+    before = X.copy()
+    est = make_estimators()[name]
+    est.fit(X)
+    np.testing.assert_array_equal(X, before)
+    if hasattr(est, "predict"):
+        est.predict(X)
+        np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans", "DBSCAN"])
+def test_bad_sample_weight(name):
+    est = make_estimators()[name]
+    with pytest.raises(ValueError, match=r"sample_weight|weight"):
+        est.fit(GOOD, sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match=r"negative|non-negative|sample_weight"):
+        est.fit(GOOD, sample_weight=-np.ones(len(GOOD)))
+
+
+METRICS = [metrics.silhouette_score, metrics.calinski_harabasz_score,
+           metrics.davies_bouldin_score]
+
+
+@pytest.mark.parametrize("fn", METRICS, ids=lambda f: f.__name__)
+def test_metrics_bad_inputs(fn):
+    labels = np.arange(30) % 3
+    with pytest.raises(ValueError, match=r"NaN"):
+        fn(bad_x("nan"), labels)
+    with pytest.raises(ValueError, match=r"Number of labels is 1"):
+        fn(GOOD, np.zeros(30, dtype=int))
+    with pytest.raises(ValueError, match=r"inconsistent|samples|length"):
+        fn(GOOD, labels[:10])
