@@ -1,0 +1,114 @@
+"""Scale-out on Dask: the same estimators over ``dask.array.Array`` input.
+
+When a clusterlab estimator's ``fit`` (or ``predict``, ``transform``,
+``predict_proba``, ``score_samples``) receives a dask array, it hands over to the
+functions of this package, which run the same algorithm as one map-reduce per
+iteration over the array's row blocks, calling the same numba kernels per block
+as the in-memory estimator. The fitted model is plain numpy (except ``labels_``,
+a lazy dask array), so it pickles and predicts on numpy without a client.
+
+Importing this package never imports dask: :func:`is_dask_array` only looks at
+``sys.modules``; the implementations import dask when they are first called.
+
+Functions
+---------
+is_dask_array(X)
+    True if ``X`` is a ``dask.array.Array`` (without importing dask).
+fit_kmeans(estimator, X, y=None, sample_weight=None)
+    Distributed Lloyd with k-means|| seeding; sets the usual fitted attributes.
+fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None)
+    Mini-batch K-Means streaming over the row blocks.
+fit_gaussian_mixture(estimator, X, y=None)
+    EM with per-block sufficient statistics.
+predict_blocks(estimator, method, X)
+    ``estimator.<method>`` on every block as a lazy dask array.
+kmeans_parallel_init(X, n_clusters, ...)
+    The k-means|| seeding on its own (Bahmani et al. 2012).
+silhouette_score(X, labels, *, sample_size, ...)
+    Silhouette coefficient of a sample drawn across the blocks.
+"""
+
+import sys
+
+__all__ = [
+    "fit_gaussian_mixture",
+    "fit_kmeans",
+    "fit_minibatch_kmeans",
+    "is_dask_array",
+    "kmeans_parallel_init",
+    "predict_blocks",
+    "silhouette_score",
+]
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array``, without importing dask.
+
+    If dask has not been imported by anyone, nothing can be a dask array, so the
+    answer is False at the cost of one dictionary look-up.
+
+    >>> import numpy as np
+    >>> is_dask_array(np.zeros((2, 2)))
+    False
+    """
+    module = sys.modules.get("dask.array")
+    if module is None:
+        return False
+    array_type = getattr(module, "Array", None)
+    return array_type is not None and isinstance(X, array_type)
+
+
+def fit_kmeans(estimator, X, y=None, sample_weight=None):
+    """Fit a :class:`clusterlab.KMeans` on a dask array; see :mod:`.kmeans`."""
+    from clusterlab.distributed.kmeans import fit_kmeans as _fit
+
+    return _fit(estimator, X, y=y, sample_weight=sample_weight)
+
+
+def kmeans_parallel_init(X, n_clusters, **kwargs):
+    """k-means|| seeding (Bahmani et al. 2012) of a dask array; see :mod:`.kmeans`."""
+    from clusterlab.distributed.kmeans import kmeans_parallel_init as _init
+
+    return _init(X, n_clusters, **kwargs)
+
+
+def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
+    """Fit a :class:`clusterlab.MiniBatchKMeans` on a dask array; see :mod:`.minibatch`."""
+    from clusterlab.distributed.minibatch import fit_minibatch_kmeans as _fit
+
+    return _fit(estimator, X, y=y, sample_weight=sample_weight)
+
+
+def fit_gaussian_mixture(estimator, X, y=None):
+    """Fit a :class:`clusterlab.GaussianMixture` on a dask array; see :mod:`.mixture`."""
+    from clusterlab.distributed.mixture import fit_gaussian_mixture as _fit
+
+    return _fit(estimator, X, y=y)
+
+
+def predict_blocks(estimator, method, X):
+    """Apply ``estimator.<method>`` to every row block of ``X`` lazily (``map_blocks``).
+
+    Parameters
+    ----------
+    estimator : fitted clusterlab estimator
+    method : {"predict", "transform", "predict_proba", "score_samples"}
+    X : dask.array.Array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    dask.array.Array
+        1-D for ``predict`` and ``score_samples``, 2-D for the others, chunked
+        like ``X``'s rows. Nothing is computed until you call ``.compute()``.
+    """
+    from clusterlab.distributed.predict import predict_blocks as _predict
+
+    return _predict(estimator, method, X)
+
+
+def silhouette_score(X, labels, *, sample_size, metric="euclidean", random_state=None, **kwds):
+    """Silhouette coefficient of a dask array on a sample drawn across its blocks."""
+    from clusterlab.distributed.predict import silhouette_score as _silhouette
+
+    return _silhouette(X, labels, sample_size=sample_size, metric=metric,
+                       random_state=random_state, **kwds)

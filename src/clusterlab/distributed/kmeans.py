@@ -1,0 +1,472 @@
+"""K-Means over dask arrays: k-means|| seeding and Lloyd as one map-reduce per iteration.
+
+Each Lloyd iteration is one pass over the row blocks: every block (on a worker)
+labels its rows with the nearest current centre and returns its partial
+statistics -- weighted sums per cluster (float64, ``k x d``), weights per
+cluster, its inertia and its ``k`` rows farthest from their centre (used only to
+relocate empty clusters). The client adds the partial statistics in block order,
+divides, and broadcasts the new centres with the next pass. The per-block work is
+done by the same numba kernels as the in-memory :class:`clusterlab.KMeans`.
+
+References
+----------
+Bahmani, Moseley, Vattani, Kumar, Vassilvitskii (2012). "Scalable K-Means++".
+Proceedings of the VLDB Endowment 5(7).
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from clusterlab import _config
+from clusterlab.distributed import _utils
+
+#: Rounds of oversampling in k-means|| (Bahmani et al. find 5 rounds enough in practice).
+KMEANS_PARALLEL_ROUNDS = 5
+
+
+# --------------------------------------------------------------------------- per-block tasks
+# These run on the workers. They receive one row block (numpy), never the whole array.
+
+
+def _assign(xb, centers):
+    from clusterlab._kernels.distances import nearest_center
+
+    xb = np.ascontiguousarray(xb)
+    n = xb.shape[0]
+    labels = np.empty(n, dtype=np.int32)
+    min_sq = np.empty(n, dtype=np.float64)
+    if n:
+        nearest_center(xb, np.ascontiguousarray(centers), _config.chunk_rows(centers.shape[0]),
+                       labels, min_sq)
+    return labels, min_sq
+
+
+def _cluster_sums(xb, wb, labels, n_clusters):
+    """Weighted per-cluster sums (float64) and weights of one block."""
+    # TEMP until _kernels/kmeans.py lands
+    w = np.asarray(wb, dtype=np.float64)
+    sums = np.empty((n_clusters, xb.shape[1]), dtype=np.float64)
+    for f in range(xb.shape[1]):
+        sums[:, f] = np.bincount(labels, weights=w * xb[:, f], minlength=n_clusters)
+    weights = np.bincount(labels, weights=w, minlength=n_clusters)
+    return sums, weights
+
+
+def _lloyd_block(xb, wb, index, centers, offset_of_block, n_far):
+    """Partial Lloyd statistics of one block (see module docstring)."""
+    xb = np.ascontiguousarray(xb)
+    k = centers.shape[0]
+    labels, min_sq = _assign(xb, centers)
+    w = np.ones(xb.shape[0], dtype=xb.dtype) if wb is None else np.ascontiguousarray(wb)
+    sums, weights = _cluster_sums(xb, w, labels, k)
+    inertia = float(np.dot(min_sq, w.astype(np.float64)))
+    # the n_far rows farthest from their centre: candidates to seed empty clusters
+    m = min(n_far, xb.shape[0])
+    if m:
+        far = np.argpartition(min_sq, xb.shape[0] - m)[xb.shape[0] - m:]
+        far_rows = (min_sq[far], far.astype(np.int64) + offset_of_block[index], xb[far],
+                    labels[far], w[far])
+    else:
+        far_rows = None
+    return sums, weights, inertia, far_rows
+
+
+def _labels_block(xb, centers):
+    return _assign(xb, centers)[0]
+
+
+def _inertia_block(xb, wb, index, centers):
+    _, min_sq = _assign(xb, centers)
+    if wb is None:
+        return float(min_sq.sum())
+    return float(np.dot(min_sq, np.asarray(wb, dtype=np.float64)))
+
+
+def _kmeans_parallel_round(xb, wb, index, candidates, offsets, seed, oversampling, budget):
+    """One k-means|| round on one block.
+
+    Returns the block's cost ``sum w d^2(x, C)`` and the ``budget`` rows with the
+    smallest ``u / (w d^2)`` (``u`` a hashed uniform of the global row index): a
+    row is sampled iff ``u < l w d^2 / phi``, i.e. iff ``u / (w d^2) < l / phi``;
+    ``phi`` is known only once all blocks are done, so each block sends its best
+    ``budget`` ratios and the client applies the threshold (and asks a block again
+    if all of its ``budget`` rows pass, which does not happen for sane budgets).
+    """
+    xb = np.ascontiguousarray(xb)
+    _, min_sq = _assign(xb, candidates)
+    w = np.ones(xb.shape[0]) if wb is None else np.asarray(wb, dtype=np.float64)
+    weighted = min_sq * w
+    cost = float(weighted.sum())
+    gidx = np.arange(xb.shape[0], dtype=np.int64) + offsets[index]
+    u = _utils.hashed_uniform(gidx, seed)
+    with np.errstate(divide="ignore"):
+        ratio = np.where(weighted > 0, u / np.where(weighted > 0, weighted, 1.0), np.inf)
+    m = min(budget, xb.shape[0])
+    pick = np.argpartition(ratio, m - 1)[:m] if m < xb.shape[0] else np.arange(xb.shape[0])
+    pick = pick[np.isfinite(ratio[pick])]
+    pick = pick[np.lexsort((gidx[pick], ratio[pick]))]
+    return cost, ratio[pick], gidx[pick], xb[pick]
+
+
+def _candidate_weights_block(xb, wb, index, candidates):
+    labels, _ = _assign(xb, candidates)
+    w = None if wb is None else np.asarray(wb, dtype=np.float64)
+    return np.bincount(labels, weights=w, minlength=candidates.shape[0]).astype(np.float64)
+
+
+def _rows_block(xb, wb, index, wanted_local):
+    rows = wanted_local[index]
+    if rows is None or len(rows) == 0:
+        return None
+    return np.asarray(xb)[rows]
+
+
+# --------------------------------------------------------------------------- client side
+
+
+def _fetch_rows(X, indices, blocks=None):
+    """Rows ``indices`` (global, any order) of a dask array, as numpy, in the given order."""
+    indices = np.asarray(indices, dtype=np.int64)
+    order = np.argsort(indices, kind="stable")
+    sorted_idx = indices[order]
+    rows = np.asarray(X[sorted_idx].compute())
+    out = np.empty_like(rows)
+    out[order] = rows
+    return out
+
+
+def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None,
+                         oversampling_factor=2.0, n_rounds=KMEANS_PARALLEL_ROUNDS,
+                         _blocks=None, _weight_sum=None):
+    """Seed K-Means on a dask array with k-means|| (Bahmani et al. 2012).
+
+    1. One centre drawn with probability proportional to ``sample_weight``.
+    2. ``n_rounds`` rounds: each row is kept independently with probability
+       ``min(1, l * w * d^2(x, C) / phi)`` where ``l = oversampling_factor *
+       n_clusters`` and ``phi = sum w d^2(x, C)`` -- one pass per round.
+    3. One pass weighs every candidate by the weight of the rows closest to it.
+    4. Locally: weighted k-means++ (:func:`clusterlab.kmeans_plusplus`) on the
+       ~``1 + n_rounds * l`` weighted candidates, refined by a weighted Lloyd run on
+       them (:class:`clusterlab.KMeans`), as in step 8 of the paper.
+
+    The random draw of step 2 uses a hash of the global row index, so the
+    seeding does not depend on how ``X`` is chunked.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+    n_clusters : int
+    sample_weight : dask.array.Array of shape (n_samples,), optional
+    random_state : int, RandomState instance or None
+    oversampling_factor : float, default=2.0
+        ``l / n_clusters``.
+    n_rounds : int, default=5
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), float64
+
+    Notes
+    -----
+    Time: ``n_rounds + 1`` passes, each ``O(n * |C| * d)`` with ``|C| <= 1 +
+    n_rounds * l``; memory on the client ``O(n_rounds * l * d)``; per task one
+    block plus ``O(block rows)`` scratch.
+    """
+    try:
+        from clusterlab.cluster.kmeans import KMeans, kmeans_plusplus
+    except ImportError:  # TEMP until cluster/kmeans.py lands
+        from sklearn.cluster import KMeans, kmeans_plusplus
+
+    X = _utils.check_dask_array(X)
+    sample_weight = _utils.check_dask_weights(sample_weight, X)
+    rs = check_random_state(random_state)
+    if _blocks is None:
+        _blocks = _utils.row_blocks(X, sample_weight)
+    x_blocks, w_blocks, offsets = _blocks
+    n_samples = X.shape[0]
+    # 1. first centre, drawn proportionally to the weights
+    if sample_weight is None:
+        first = int(rs.randint(n_samples))
+    else:
+        block_w = np.asarray(
+            _utils.map_blocks_compute(lambda xb, wb, i: float(np.sum(wb, dtype=np.float64)),
+                                      x_blocks, w_blocks), dtype=np.float64)
+        target = rs.uniform() * block_w.sum()
+        cum = np.cumsum(block_w)
+        b = int(min(np.searchsorted(cum, target, side="right"), len(cum) - 1))
+        while block_w[b] <= 0:
+            b -= 1
+        wb = np.asarray(sample_weight.blocks[b].compute(), dtype=np.float64)
+        within = target - (cum[b] - block_w[b])
+        local = int(min(np.searchsorted(np.cumsum(wb), within, side="right"), len(wb) - 1))
+        while wb[local] <= 0:
+            local -= 1
+        first = int(offsets[b]) + local
+    candidates = _fetch_rows(X, [first]).astype(np.float64)
+    ell = oversampling_factor * n_clusters
+    budget = int(np.ceil(2 * ell + 10 * np.sqrt(ell) + 10))
+    seed_base = int(rs.randint(np.iinfo(np.int32).max))
+    # 2. oversampling rounds
+    for r in range(n_rounds):
+        seed = seed_base * 1000003 + r
+        parts = _utils.map_blocks_compute(_kmeans_parallel_round, x_blocks, w_blocks, candidates,
+                                          offsets, seed, ell, budget)
+        phi = float(_utils.ordered_sum([p[0] for p in parts]))
+        if phi <= 0:
+            break  # every row sits on a candidate
+        threshold = ell / phi
+        new_rows = []
+        new_idx = []
+        for i, (_, ratio, gidx, rows) in enumerate(parts):
+            keep = ratio < threshold
+            if keep.all() and len(ratio) == budget:
+                # this block would give more than its budget: ask it for everything under the
+                # threshold (exact; rare)
+                _, ratio, gidx, rows = dask_compute_one(
+                    _kmeans_parallel_round, x_blocks[i], w_blocks[i], i, candidates, offsets,
+                    seed, ell, int(X.chunks[0][i]))
+                keep = ratio < threshold
+            new_rows.append(rows[keep])
+            new_idx.append(gidx[keep])
+        if new_rows:
+            idx = np.concatenate(new_idx)
+            rows = np.concatenate(new_rows).astype(np.float64)
+            order = np.argsort(idx, kind="stable")
+            candidates = np.vstack([candidates, rows[order]])
+    # 3. weigh the candidates
+    cand_weights = _utils.ordered_sum(
+        _utils.map_blocks_compute(_candidate_weights_block, x_blocks, w_blocks, candidates))
+    keep = cand_weights > 0
+    candidates = candidates[keep]
+    cand_weights = cand_weights[keep]
+    if candidates.shape[0] <= n_clusters:
+        # no more candidates than clusters (tiny or highly duplicated data): complete with
+        # random rows
+        if candidates.shape[0] == n_clusters:
+            return candidates
+        extra = rs.choice(n_samples, size=n_clusters - candidates.shape[0], replace=False)
+        return np.vstack([candidates, _fetch_rows(X, extra).astype(np.float64)])
+    # 4. recluster the weighted candidates locally
+    init, _ = kmeans_plusplus(candidates, n_clusters, sample_weight=cand_weights,
+                              random_state=rs)
+    local = KMeans(n_clusters=n_clusters, init=init, n_init=1, max_iter=300, tol=1e-4)
+    local.fit(candidates, sample_weight=cand_weights)
+    return np.asarray(local.cluster_centers_, dtype=np.float64)
+
+
+def dask_compute_one(func, *args):
+    import dask
+
+    return dask.compute(dask.delayed(func, pure=False)(*args))[0]
+
+
+def _random_init(X, n_clusters, sample_weight, rs, weight_sum):
+    """``init='random'``: n_clusters distinct rows, drawn like the in-memory estimator.
+
+    Draws ``rs.choice(n_samples, n_clusters, replace=False, p=w / w.sum())`` so the
+    same ``random_state`` picks the same rows as ``KMeans(init='random').fit(X)`` on
+    numpy. Holds the ``n_samples`` probabilities on the client (8 bytes a row).
+    """
+    n = X.shape[0]
+    if sample_weight is None:
+        p = np.full(n, 1.0 / n)
+        # identical to the in-memory estimator, which passes unit weights
+        p = np.ones(n) / n
+    else:
+        w = np.asarray(sample_weight.compute(), dtype=np.float64)
+        p = w / w.sum()
+    seeds = rs.choice(n, size=n_clusters, replace=False, p=p)
+    return _fetch_rows(X, seeds).astype(np.float64)
+
+
+def _check_init_array(init, n_clusters, n_features):
+    init = np.asarray(init, dtype=np.float64)
+    if init.ndim != 2 or init.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {init.shape} does not match the number of "
+            f"clusters {n_clusters}."
+        )
+    if init.shape[1] != n_features:
+        raise ValueError(
+            f"The shape of the initial centers {init.shape} does not match the number of "
+            f"features of the data {n_features}."
+        )
+    if not np.all(np.isfinite(init)):
+        raise ValueError("init contains NaN or infinity; pass finite initial centres.")
+    return np.ascontiguousarray(init)
+
+
+def _relocate_empty(centers_sums, weights, far):
+    """Seed each empty cluster with one of the rows farthest from their centre (in place).
+
+    ``far`` = candidates of all blocks. The farthest rows are taken in order of
+    decreasing distance (ties: lower global index first); each is moved from its
+    old cluster's sums into the empty cluster, as the in-memory Lloyd does.
+    """
+    empty = np.flatnonzero(weights == 0)
+    if len(empty) == 0 or not far:
+        return
+    dist = np.concatenate([f[0] for f in far])
+    gidx = np.concatenate([f[1] for f in far])
+    rows = np.concatenate([f[2] for f in far]).astype(np.float64)
+    labels = np.concatenate([f[3] for f in far])
+    w = np.concatenate([f[4] for f in far]).astype(np.float64)
+    order = np.lexsort((gidx, -dist))[: len(empty)]
+    for cluster, j in zip(empty, order):
+        old = labels[j]
+        centers_sums[old] -= rows[j] * w[j]
+        weights[old] -= w[j]
+        centers_sums[cluster] = rows[j] * w[j]
+        weights[cluster] = w[j]
+
+
+def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose=0,
+          _blocks=None):
+    """Distributed Lloyd from given centres; one pass per iteration.
+
+    Convergence rule (the in-memory one): stop when the labels no longer change
+    -- detected as centres that did not move at all, since unchanged labels give
+    bit-identical sums -- or when the squared centre shift summed over clusters is
+    ``<= tol`` (``tol`` already scaled by the data variance).
+
+    Returns ``(centers, inertia, n_iter, n_nonempty)``.
+    """
+    if _blocks is None:
+        _blocks = _utils.row_blocks(X, sample_weight)
+    x_blocks, w_blocks, offsets = _blocks
+    centers = np.array(centers_init, dtype=np.float64, copy=True)
+    k = centers.shape[0]
+    strict = False
+    inertia = None
+    weights = None
+    n_iter = 0
+    for i in range(max_iter):
+        n_iter = i + 1
+        parts = _utils.map_blocks_compute(_lloyd_block, x_blocks, w_blocks, centers, offsets, k)
+        sums = _utils.ordered_sum([p[0] for p in parts])
+        weights = _utils.ordered_sum([p[1] for p in parts])
+        inertia = float(_utils.ordered_sum([p[2] for p in parts]))
+        if np.any(weights == 0):
+            _relocate_empty(sums, weights, [p[3] for p in parts if p[3] is not None])
+        new_centers = centers.copy()
+        nonzero = weights > 0
+        new_centers[nonzero] = sums[nonzero] / weights[nonzero, None]
+        shift = float(((new_centers - centers) ** 2).sum())
+        if verbose:
+            print(f"Iteration {i}, inertia {inertia}.")
+        unchanged = np.array_equal(new_centers, centers)
+        centers = new_centers
+        if unchanged:
+            strict = True
+            if verbose:
+                print(f"Converged at iteration {i}: strict convergence.")
+            break
+        if shift <= tol:
+            if verbose:
+                print(f"Converged at iteration {i}: center shift {shift} within tolerance {tol}.")
+            break
+    if not strict:
+        # the centres moved in the last iteration: the inertia must be measured against them
+        inertia = float(_utils.ordered_sum(
+            _utils.map_blocks_compute(_inertia_block, x_blocks, w_blocks, centers)))
+        # non-empty clusters under the final centres are counted lazily by the caller
+    return centers, inertia, n_iter, int(np.count_nonzero(weights > 0))
+
+
+def _validate_params(estimator):
+    from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
+
+    constraints = dict(getattr(estimator, "_parameter_constraints", {}))
+    if "init" in constraints:
+        constraints["init"] = list(constraints["init"]) + [StrOptions({"k-means||"})]
+    validate_parameter_constraints(constraints, estimator.get_params(deep=False),
+                                   caller_name=type(estimator).__name__)
+
+
+def fit_kmeans(estimator, X, y=None, sample_weight=None):
+    """Fit ``estimator`` (a :class:`clusterlab.KMeans`) on the dask array ``X``.
+
+    Same parameters and fitted attributes as the in-memory fit:
+    ``cluster_centers_`` (numpy, dtype of ``X``), ``labels_`` (a lazy dask array),
+    ``inertia_``, ``n_iter_``, ``n_features_in_``. ``init='k-means++'`` (the
+    default) and ``init='k-means||'`` seed with :func:`kmeans_parallel_init`;
+    ``'random'``, a callable and an explicit array are honoured as in memory.
+    ``algorithm`` is ignored: every iteration is one Lloyd map-reduce (Elkan's
+    bounds would need per-row state kept between passes).
+
+    Notes
+    -----
+    Time per iteration ``O(n k d)`` spread over the workers, one pass over the
+    data; client memory ``O(n_blocks * k * d)``. ``init='random'`` holds
+    ``n_samples`` draw probabilities on the client (as the in-memory estimator).
+    """
+    _validate_params(estimator)
+    X = _utils.check_dask_array(X, caller=type(estimator).__name__)
+    sw = _utils.check_dask_weights(sample_weight, X)
+    n_samples, n_features = X.shape
+    k = estimator.n_clusters
+    if n_samples < k:
+        raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
+    blocks = _utils.row_blocks(X, sw)
+    try:
+        _, var, weight_sum = _utils.column_moments(X, sw, blocks=blocks)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a worker failure, reported clearly
+        _utils.warn_or_raise_compute(exc, "the first pass over the data")
+    tol = float(np.mean(var) * estimator.tol) if estimator.tol else 0.0
+    init = estimator.init
+    is_array_init = not isinstance(init, str) and not callable(init)
+    if estimator.n_init == "auto":
+        n_init = 10 if (isinstance(init, str) and init == "random") or callable(init) else 1
+    else:
+        n_init = estimator.n_init
+    if is_array_init and n_init != 1:
+        warnings.warn(
+            "Explicit initial center position passed: performing only one init in "
+            f"{type(estimator).__name__} instead of n_init={n_init}.",
+            RuntimeWarning, stacklevel=2)
+        n_init = 1
+    rs = check_random_state(estimator.random_state)
+    best = None
+    for _ in range(n_init):
+        try:
+            if is_array_init:
+                centers0 = _check_init_array(init, k, n_features)
+            elif callable(init):
+                centers0 = _check_init_array(np.asarray(init(X, k, random_state=rs)), k,
+                                             n_features)
+            elif init == "random":
+                centers0 = _random_init(X, k, sw, rs, weight_sum)
+            else:  # 'k-means++' and 'k-means||'
+                centers0 = kmeans_parallel_init(X, k, sample_weight=sw, random_state=rs,
+                                                _blocks=blocks)
+            result = lloyd(X, centers0, sample_weight=sw, max_iter=estimator.max_iter, tol=tol,
+                           verbose=estimator.verbose, _blocks=blocks)
+        except ValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            _utils.warn_or_raise_compute(exc, "the distributed K-Means fit")
+        if best is None or result[1] < best[1]:
+            best = result
+    centers, inertia, n_iter, n_nonempty = best
+    if n_nonempty < k:
+        warnings.warn(
+            f"Number of distinct clusters ({n_nonempty}) found smaller than n_clusters ({k}). "
+            "Possibly due to duplicate points in X.", ConvergenceWarning, stacklevel=2)
+    centers = centers.astype(X.dtype)
+    estimator.cluster_centers_ = centers
+    estimator.labels_ = X.map_blocks(_labels_block, centers, drop_axis=1, dtype=np.int32,
+                                     meta=np.empty((0,), dtype=np.int32))
+    estimator.inertia_ = float(inertia)
+    estimator.n_iter_ = int(n_iter)
+    estimator.n_features_in_ = int(n_features)
+    estimator._n_features_out = k
+    estimator._n_threads = 1
+    estimator._tol = tol
+    estimator._n_init = n_init
+    estimator._algorithm = "lloyd"
+    return estimator
