@@ -1,0 +1,632 @@
+"""DBSCAN in O(n) memory above the input, with ``predict`` for new points.
+
+scikit-learn's :class:`sklearn.cluster.DBSCAN` first stores every
+eps-neighbourhood (a list of index arrays whose total length is the number
+of neighbour pairs -- 15 GB for 180 000 2-D points in its issue #22531), then
+expands clusters over them. This implementation never stores a
+neighbourhood: it re-enumerates candidate pairs from a spatial index in three
+passes (weighted neighbour counts -> core flags; union-find over core
+points; border labels), keeping O(n) state.
+
+Index, chosen automatically:
+
+* **grid** (1 to 3 features, Minkowski metrics): cells whose diameter is at
+  most eps, so every point of a cell is a neighbour of every other one; a cell
+  holding at least ``min_samples`` weight makes all its points core without a
+  single distance, and two cells are joined by the first pair of core points
+  found within eps.
+* **projected grid** (more features): a grid of side eps over the (up to
+  three) coordinates of widest spread; candidates come from the 3**g
+  neighbouring cells and are checked with the exact distance over all
+  features (a projection onto coordinates never increases a Minkowski
+  distance, so nothing is missed). With ``algorithm="brute"`` the grid has a
+  single cell: a blocked exhaustive search.
+* **distance blocks** (``metric="precomputed"`` dense or sparse, any other
+  metric, callables, sparse ``X``): rows of the distance matrix are produced
+  (or read) a memory-bounded block at a time, three times.
+"""
+
+import math
+import numbers
+import warnings
+from contextlib import contextmanager
+from itertools import product
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.metrics import pairwise_distances_chunked
+from sklearn.metrics.pairwise import _VALID_METRICS
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .._config import WORKING_MEMORY_BYTES, chunk_rows
+from .._kernels import neighbors as _nk
+
+__all__ = ["DBSCAN", "dbscan"]
+
+# metric name -> kernel code (0 euclidean, 1 manhattan, 2 chebyshev, 3 minkowski p)
+_NATIVE_METRICS = {
+    "euclidean": 0, "l2": 0,
+    "manhattan": 1, "cityblock": 1, "l1": 1,
+    "chebyshev": 2, "infinity": 2,
+    "minkowski": None,
+}
+#: Points per parallel work item (a cell, or a slice of a crowded cell).
+_ITEM_POINTS = 256
+#: Largest linear cell key the grid may use.
+_MAX_KEY = 2**62
+
+
+@contextmanager
+def _numba_threads(n_jobs):
+    """Run numba's parallel kernels on ``n_jobs`` threads (None: numba's default)."""
+    if n_jobs is None:
+        yield
+        return
+    import numba
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    n = n_jobs if n_jobs > 0 else max(1, limit + 1 + n_jobs)
+    n = int(min(max(n, 1), limit))
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def _resolve_metric(metric, p, metric_params):
+    """Return ``(code, p)`` for a metric the kernels compute, or ``None``.
+
+    ``None`` means the distance-block path (scikit-learn computes the
+    distances, a block at a time).
+    """
+    if callable(metric) or metric not in _NATIVE_METRICS:
+        return None
+    params = dict(metric_params or {})
+    if metric != "minkowski":
+        return None if params else (_NATIVE_METRICS[metric], 2.0)
+    p_param = params.pop("p", None)
+    if p_param is not None and p is not None:
+        warnings.warn(
+            "Parameter p is found in metric_params. The corresponding parameter from "
+            "__init__ is ignored.", SyntaxWarning, stacklevel=3)
+    p_eff = p_param if p_param is not None else (2 if p is None else p)
+    if p_eff < 1:
+        raise ValueError(
+            f"p={p_eff} is not a valid Minkowski exponent: the Minkowski metric needs "
+            "p >= 1 (p=1 manhattan, p=2 euclidean, p=inf chebyshev).")
+    if params:  # weighted Minkowski ("w") and friends
+        return None
+    if p_eff == 2:
+        return 0, 2.0
+    if p_eff == 1:
+        return 1, 1.0
+    if np.isinf(p_eff):
+        return 2, np.inf
+    return 3, float(p_eff)
+
+
+def _reduced_radius(eps, code, p):
+    if code == 0:
+        return float(eps) * float(eps)
+    if code == 3:
+        return float(eps) ** p
+    return float(eps)
+
+
+def _diameter_factor(d, code, p):
+    """Diameter of the unit cube in the metric."""
+    return {0: math.sqrt(d), 1: float(d), 2: 1.0}.get(code, d ** (1.0 / p) if code == 3 else 1.0)
+
+
+def _gap_norm(gaps, code, p):
+    if code == 0:
+        return math.sqrt(sum(g * g for g in gaps))
+    if code == 1:
+        return sum(gaps)
+    if code == 2:
+        return max(gaps) if gaps else 0.0
+    return sum(g ** p for g in gaps) ** (1.0 / p)
+
+
+class _Grid:
+    """A grid index over the rows of X (plain arrays; see the kernels module).
+
+    Attributes: ``dims, origin, side, extents, strides, offsets, clique,
+    order`` (sorted row -> original row), ``cell_keys, cell_start`` and the
+    work items ``item_cell, item_lo, item_hi``.
+    """
+
+    def __init__(self, X, eps, code, p, clique_ok, single_cell=False):
+        n, d = X.shape
+        lo = X.min(axis=0).astype(np.float64) if n else np.zeros(d)
+        hi = X.max(axis=0).astype(np.float64) if n else np.zeros(d)
+        spread = hi - lo
+        self.clique = False
+        dims = []
+        if single_cell:
+            side = float(eps)
+            reach = 0
+        else:
+            if clique_ok and 1 <= d <= 3:
+                # shrink a hair so that rounding never lets a cell exceed eps
+                side = float(eps) / _diameter_factor(d, code, p) * (1 - 1e-7)
+                ext = spread / side
+                if np.all(ext < 2**20) and math.prod(int(e) + 1 for e in ext) < _MAX_KEY:
+                    dims = list(range(d))
+                    self.clique = True
+            if not self.clique:
+                # grow a hair so that two points within eps are never 2 cells apart
+                side = float(eps) * (1 + 1e-7)
+                total = 1
+                for k in np.argsort(-spread, kind="stable")[:3]:
+                    e = spread[k] / side
+                    if e < 1 or e >= 2**40 or total * (int(e) + 1) >= _MAX_KEY:
+                        continue
+                    total *= int(e) + 1
+                    dims.append(int(k))
+            reach = math.ceil(float(eps) / side)
+        self.dims = np.asarray(dims, dtype=np.int64)
+        self.origin = lo[self.dims] if dims else np.zeros(0)
+        self.side = side
+        g = len(dims)
+        self.extents = np.array([int(spread[k] / side) + 1 for k in dims], dtype=np.int64)
+        strides = np.ones(g, dtype=np.int64)
+        for k in range(g - 2, -1, -1):
+            strides[k] = strides[k + 1] * self.extents[k + 1]
+        self.strides = strides
+        offs = []
+        for o in product(range(-reach, reach + 1), repeat=g):
+            gaps = [max(abs(v) - 1, 0) * side for v in o]
+            if _gap_norm(gaps, code, p) <= eps * (1 + 1e-9):
+                offs.append(o)
+        offs.sort(key=lambda o: (sum(abs(v) for v in o), o))  # zero offset first
+        self.offsets = np.asarray(offs, dtype=np.int64).reshape(len(offs), g)
+
+        keys = np.zeros(n, dtype=np.int64)
+        if g:
+            _nk.grid_cell_keys(X, self.dims, self.origin, self.side, self.strides, keys)
+        self.order = np.argsort(keys, kind="stable")
+        skeys = keys[self.order]
+        del keys
+        bounds = np.flatnonzero(skeys[1:] != skeys[:-1]) + 1
+        self.cell_start = np.concatenate(([0], bounds, [n])).astype(np.int64)
+        self.cell_keys = np.ascontiguousarray(skeys[self.cell_start[:-1]])
+        del skeys
+        sizes = np.diff(self.cell_start)
+        per = -(-sizes // _ITEM_POINTS)
+        self.item_cell = np.repeat(np.arange(len(sizes), dtype=np.int64), per)
+        first_item = np.repeat(np.cumsum(per) - per, per)
+        within = np.arange(len(self.item_cell), dtype=np.int64) - first_item
+        self.item_lo = self.cell_start[self.item_cell] + within * _ITEM_POINTS
+        self.item_hi = np.minimum(self.item_lo + _ITEM_POINTS, self.cell_start[self.item_cell + 1])
+
+    @property
+    def grid_args(self):
+        return (self.cell_keys, self.cell_start, self.extents, self.strides, self.offsets)
+
+
+def _check_precomputed(X):
+    if X.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"Precomputed matrix must be square. Input is a {X.shape[0]}x{X.shape[1]} matrix: "
+            "with metric='precomputed' pass the (n_samples, n_samples) distance matrix, or "
+            "pass the feature matrix with a metric such as 'euclidean'.")
+    data = X.data if sparse.issparse(X) else X
+    if np.any(data < 0):
+        raise ValueError(
+            "Negative values in data passed to precomputed distance matrix: distances "
+            "must be >= 0.")
+
+
+def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
+    """Labels and core mask with the grid kernels (dense X, Minkowski metric)."""
+    n = X.shape[0]
+    grid = _Grid(X, eps, code, p, clique_ok=not brute, single_cell=brute)
+    order = grid.order
+    Xs = np.ascontiguousarray(X[order])
+    wss = np.ascontiguousarray(ws[order])
+    reps = _reduced_radius(eps, code, p)
+    items = (grid.item_cell, grid.item_lo, grid.item_hi)
+    is_core = np.zeros(n, dtype=np.bool_)
+    _nk.grid_core_points(Xs, wss, *grid.grid_args, grid.clique, *items, code, p, reps,
+                         float(min_samples), nonneg, is_core)
+    del wss
+    parent = np.empty(n, dtype=np.int64)
+    _nk.grid_union_cores(Xs, is_core, *grid.grid_args, grid.clique, code, p, reps, parent)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n, dtype=np.int64)
+    labels_sorted = np.empty(n, dtype=np.int64)
+    _nk.label_components(is_core, pos, parent, labels_sorted)
+    del parent, pos
+    _nk.grid_border_labels(Xs, is_core, *grid.grid_args, grid.clique, *items, code, p, reps,
+                           labels_sorted)
+    labels = np.empty(n, dtype=np.intp)
+    labels[order] = labels_sorted
+    core = np.zeros(n, dtype=np.bool_)
+    core[order] = is_core
+    return labels, core
+
+
+def _dbscan_blocks(blocks, n, eps, min_samples, ws):
+    """Labels and core mask from a re-iterable source of distance row blocks.
+
+    ``blocks()`` yields ``(row0, D)`` with ``D`` the dense distance rows
+    ``row0:row0 + len(D)`` against all n points.
+    """
+    counts = np.empty(n, dtype=np.float64)
+    for row0, D in blocks():
+        _nk.dense_neighbour_weights(np.ascontiguousarray(D), row0, eps, ws, counts)
+    is_core = counts >= min_samples
+    del counts
+    parent = np.empty(n, dtype=np.int64)
+    _nk.init_parent(parent)
+    if is_core.any():
+        for row0, D in blocks():
+            _nk.dense_union_cores(np.ascontiguousarray(D), row0, eps, is_core, parent)
+    labels = np.empty(n, dtype=np.int64)
+    _nk.label_components_plain(is_core, parent, labels)
+    if is_core.any() and not is_core.all():
+        for row0, D in blocks():
+            _nk.dense_border_labels(np.ascontiguousarray(D), row0, eps, is_core, labels)
+    return labels.astype(np.intp, copy=False), is_core
+
+
+def _dbscan_sparse_precomputed(X, eps, min_samples, ws):
+    X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    n = X.shape[0]
+    indptr = X.indptr.astype(np.int64, copy=False)
+    indices = X.indices.astype(np.int64, copy=False)
+    data = X.data.astype(np.float64, copy=False)
+    diag_in = np.asarray(X.diagonal() <= eps)
+    counts = np.empty(n, dtype=np.float64)
+    _nk.csr_neighbour_weights(indptr, indices, data, diag_in, eps, ws, counts)
+    is_core = counts >= min_samples
+    parent = np.empty(n, dtype=np.int64)
+    _nk.init_parent(parent)
+    _nk.csr_union_cores(indptr, indices, data, eps, is_core, parent)
+    labels = np.empty(n, dtype=np.int64)
+    _nk.label_components_plain(is_core, parent, labels)
+    _nk.csr_border_labels(indptr, indices, data, eps, is_core, labels)
+    return labels.astype(np.intp, copy=False), is_core
+
+
+def _metric_kwargs(metric, p, metric_params):
+    kwargs = dict(metric_params or {})
+    if metric == "minkowski" and "p" not in kwargs:
+        kwargs["p"] = 2 if p is None else p
+    return kwargs
+
+
+class DBSCAN(ClusterMixin, BaseEstimator):
+    """Density-based clustering (DBSCAN) in bounded memory, with ``predict``.
+
+    A drop-in replacement for :class:`sklearn.cluster.DBSCAN`: same
+    parameters, attributes and labels (including the cluster numbers), but it
+    never stores eps-neighbourhoods, so memory stays O(n) above the input, and
+    it can label new points with :meth:`predict`.
+
+    Parameters
+    ----------
+    eps : float, default=0.5
+        Radius of a neighbourhood: two samples are neighbours when their
+        distance is at most ``eps``. Must be > 0.
+    min_samples : int, default=5
+        Weighted number of samples (the point itself included) within ``eps``
+        of a point for it to be a core point. Must be >= 1.
+    metric : str or callable, default='euclidean'
+        'euclidean', 'manhattan' ('cityblock', 'l1'), 'chebyshev' and
+        'minkowski' (with ``p``) run on clusterlab's own index; 'precomputed'
+        takes a dense or sparse (n_samples, n_samples) distance matrix (in
+        the sparse case only stored entries are neighbours); any other metric
+        of :func:`sklearn.metrics.pairwise_distances` or a callable is computed
+        a memory-bounded block at a time.
+    metric_params : dict, default=None
+        Extra keyword arguments of the metric.
+    algorithm : {'auto', 'ball_tree', 'kd_tree', 'brute'}, default='auto'
+        'brute' forces the blocked exhaustive search; the other values let
+        clusterlab pick its index (grid or projected grid) and are accepted
+        for compatibility.
+    leaf_size : int, default=30
+        Accepted for compatibility with scikit-learn; unused (there is no tree).
+    p : float, default=None
+        Minkowski exponent for ``metric='minkowski'`` (None means 2).
+    n_jobs : int, default=None
+        Number of threads for the parallel kernels (None: numba's default,
+        -1: all).
+
+    Attributes
+    ----------
+    core_sample_indices_ : ndarray of shape (n_core_samples,)
+        Indices of the core samples, increasing.
+    components_ : ndarray of shape (n_core_samples, n_features)
+        Copy of each core sample (same dtype as the float input).
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each sample; noise is -1. Clusters are numbered in the
+        order of their smallest core-sample index, as scikit-learn does.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string feature names.
+
+    See Also
+    --------
+    dbscan : the function form.
+    sklearn.cluster.DBSCAN : the reference implementation.
+
+    Notes
+    -----
+    **Border points** that two clusters can claim get the smallest label
+    among the clusters with a core point within ``eps``. scikit-learn expands
+    clusters one at a time in the order of their first core sample, so the
+    first cluster to reach a border point is the one with the smallest
+    label: the two rules give identical labels.
+
+    **Complexity.** Time: O(n log n) for sorting the points into cells, plus
+    the candidate pairs examined: with the grid (1-3 features) O(n * k)
+    where k is the number of points in the 3**d neighbouring cells, and
+    often far less, since crowded cells need no distances at all; with more
+    features the pairs that share a neighbouring cell in the projection on
+    up to three coordinates (O(n**2) in the worst case, e.g. when all points
+    fall in one cell or with ``algorithm='brute'``); O(n**2 * d) for other
+    metrics. Memory: O(n) for flags, weights, parents and labels plus one
+    sorted copy of X (grid paths) or one distance block of
+    ``clusterlab._config.WORKING_MEMORY_BYTES`` (block paths); never the
+    neighbourhoods. Ties: a distance exactly equal to eps is a neighbour.
+
+    References
+    ----------
+    Ester, Kriegel, Sander and Xu (1996), "A Density-Based Algorithm for
+    Discovering Clusters in Large Spatial Databases with Noise", KDD.
+    Gunawan (2013), "A faster algorithm for DBSCAN", master's thesis, TU
+    Eindhoven (grid cells of diameter eps).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterlab import DBSCAN
+    >>> X = np.array([[1, 2], [2, 2], [2, 3], [8, 7], [8, 8], [25, 80]])
+    >>> model = DBSCAN(eps=3, min_samples=2).fit(X)
+    >>> model.labels_
+    array([ 0,  0,  0,  1,  1, -1])
+    >>> model.predict([[1.5, 2.5], [8, 9], [0, 40]])
+    array([ 0,  1, -1])
+    """
+
+    _parameter_constraints: dict = {
+        "eps": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "min_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "metric": [StrOptions(set(_VALID_METRICS) | {"precomputed"}), callable],
+        "metric_params": [dict, None],
+        "algorithm": [StrOptions({"auto", "ball_tree", "kd_tree", "brute"})],
+        "leaf_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "p": [Interval(numbers.Real, 0.0, None, closed="left"), None],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, eps=0.5, *, min_samples=5, metric="euclidean", metric_params=None,
+                 algorithm="auto", leaf_size=30, p=None, n_jobs=None):
+        self.eps = eps
+        self.min_samples = min_samples
+        self.metric = metric
+        self.metric_params = metric_params
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=False)  # the metric may be a callable
+    def fit(self, X, y=None, sample_weight=None):
+        """Cluster ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+(n_samples, n_samples) when ``metric='precomputed'``
+            Training data, or distances between samples.
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample: a sample whose weight is at least
+            ``min_samples`` is core by itself; negative weights may keep a
+            neighbour from being core (as in scikit-learn).
+
+        Returns
+        -------
+        self : DBSCAN
+        """
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          order="C")
+        n = X.shape[0]
+        precomputed = self.metric == "precomputed"
+        if precomputed:
+            _check_precomputed(X)
+        ws = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        ws = np.ascontiguousarray(ws, dtype=np.float64)
+        eps = float(self.eps)
+        min_samples = float(self.min_samples)
+        resolved = None if precomputed else _resolve_metric(self.metric, self.p,
+                                                            self.metric_params)
+        with _numba_threads(self.n_jobs):
+            if precomputed and sparse.issparse(X):
+                labels, core = _dbscan_sparse_precomputed(X, eps, min_samples, ws)
+            elif precomputed:
+                rows = chunk_rows(n, X.dtype.itemsize)
+
+                def blocks():
+                    for start in range(0, n, rows):
+                        yield start, X[start:start + rows]
+
+                labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
+            elif resolved is None or sparse.issparse(X):
+                kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
+
+                def blocks():
+                    start = 0
+                    for D in pairwise_distances_chunked(
+                            X, metric=self.metric, n_jobs=self.n_jobs,
+                            working_memory=WORKING_MEMORY_BYTES / 2**20, **kwargs):
+                        yield start, D
+                        start += D.shape[0]
+
+                labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
+            else:
+                code, p = resolved
+                labels, core = _dbscan_grid(X, eps, min_samples, code, p, ws,
+                                            nonneg=bool(np.all(ws >= 0)),
+                                            brute=self.algorithm == "brute")
+        self.core_sample_indices_ = np.flatnonzero(core).astype(np.intp)
+        self.labels_ = labels
+        if len(self.core_sample_indices_):
+            self.components_ = X[self.core_sample_indices_].copy()
+        else:
+            self.components_ = np.empty((0, X.shape[1]), dtype=X.dtype)
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Cluster ``X`` and return ``labels_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix}
+            As in :meth:`fit`.
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster labels, -1 for noise.
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def predict(self, X):
+        """Label new points by their nearest core sample within ``eps``.
+
+        A point joins the cluster of its nearest core sample if that sample
+        is within ``eps`` (distance <= eps), else it is noise (-1). Among
+        equidistant core samples the one with the smallest index wins. For
+        the training data this gives every core sample its own label; a
+        border point may get a different (equally valid) cluster than in
+        ``labels_`` when a core point of another cluster is closer.
+
+        This is the recipe of the seed notebook (a 1-nearest-neighbour
+        classifier on ``components_`` with a distance cut at eps), exact and
+        without a second model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_queries, n_features)
+            New points; with ``metric='precomputed'``, their distances to the
+            training samples, shape (n_queries, n_samples_fit).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_queries,)
+
+        Notes
+        -----
+        Time O(m log m + queries * candidates) with m core samples (a grid of
+        side eps over the core samples, or distance blocks for the other
+        metrics); memory O(m) for the index plus one distance block.
+        """
+        check_is_fitted(self, "labels_")
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          order="C", reset=False)
+        m = X.shape[0]
+        core_labels = self.labels_[self.core_sample_indices_]
+        out = np.full(m, -1, dtype=np.intp)
+        if m == 0 or len(core_labels) == 0:
+            return out
+        eps = float(self.eps)
+        if self.metric == "precomputed":
+            cols = self.core_sample_indices_
+            rows = chunk_rows(len(cols), 8)
+            for start in range(0, m, rows):
+                part = X[start:start + rows]
+                if sparse.issparse(part):
+                    # missing entries of a sparse distance matrix are infinitely far
+                    sub = part[:, cols].tocoo()
+                    block = np.full(sub.shape, np.inf)
+                    block[sub.row, sub.col] = sub.data
+                else:
+                    block = part[:, cols]
+                self._assign_block(block, start, core_labels, eps, out)
+            return out
+        resolved = _resolve_metric(self.metric, self.p, self.metric_params)
+        comps = self.components_
+        with _numba_threads(self.n_jobs):
+            if resolved is None or sparse.issparse(X):
+                kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
+                start = 0
+                for D in pairwise_distances_chunked(
+                        X, comps, metric=self.metric, n_jobs=self.n_jobs,
+                        working_memory=WORKING_MEMORY_BYTES / 2**20, **kwargs):
+                    self._assign_block(D, start, core_labels, eps, out)
+                    start += D.shape[0]
+                return out
+            code, p = resolved
+            comps = np.ascontiguousarray(comps, dtype=X.dtype)
+            grid = _Grid(comps, eps, code, p, clique_ok=False)
+            Cs = np.ascontiguousarray(comps[grid.order])
+            nearest = np.empty(m, dtype=np.int64)
+            _nk.grid_nearest(X, Cs, grid.dims, grid.origin, grid.side, *grid.grid_args,
+                             code, p, _reduced_radius(eps, code, p),
+                             np.ascontiguousarray(grid.order), nearest)
+        found = nearest >= 0
+        out[found] = core_labels[grid.order[nearest[found]]]
+        return out
+
+    @staticmethod
+    def _assign_block(D, start, core_labels, eps, out):
+        D = np.asarray(D)
+        j = np.argmin(D, axis=1)
+        dmin = D[np.arange(D.shape[0]), j]
+        lab = np.where(dmin <= eps, core_labels[j], -1)
+        out[start:start + D.shape[0]] = lab
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.metric == "precomputed"
+        tags.input_tags.sparse = True
+        return tags
+
+
+def dbscan(X, eps=0.5, *, min_samples=5, metric="minkowski", metric_params=None,
+           algorithm="auto", leaf_size=30, p=2, sample_weight=None, n_jobs=None):
+    """DBSCAN clustering as a function (scikit-learn's ``dbscan``).
+
+    Parameters are those of :class:`DBSCAN` (note the defaults
+    ``metric='minkowski', p=2``, as in scikit-learn's function).
+
+    Returns
+    -------
+    core_samples : ndarray of shape (n_core_samples,)
+        Indices of the core samples.
+    labels : ndarray of shape (n_samples,)
+        Cluster labels, -1 for noise.
+
+    Notes
+    -----
+    Same complexity as :class:`DBSCAN`.
+
+    Examples
+    --------
+    >>> from clusterlab import dbscan
+    >>> X = [[1, 2], [2, 2], [2, 3], [8, 7], [8, 8], [25, 80]]
+    >>> core_samples, labels = dbscan(X, eps=3, min_samples=2)
+    >>> core_samples
+    array([0, 1, 2, 3, 4])
+    >>> labels
+    array([ 0,  0,  0,  1,  1, -1])
+    """
+    est = DBSCAN(eps=eps, min_samples=min_samples, metric=metric, metric_params=metric_params,
+                 algorithm=algorithm, leaf_size=leaf_size, p=p, n_jobs=n_jobs)
+    est.fit(X, sample_weight=sample_weight)
+    return est.core_sample_indices_, est.labels_
