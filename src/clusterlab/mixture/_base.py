@@ -1,0 +1,593 @@
+"""The EM / variational loop shared by GaussianMixture and BayesianGaussianMixture.
+
+:class:`BaseMixture` owns validation, initialisation (with scikit-learn's use
+of the random stream, so that the same ``random_state`` gives the same
+starting point), the ``n_init`` / ``max_iter`` / ``tol`` / ``warm_start``
+loop, convergence warnings, verbose output, prediction, scoring and
+sampling. A subclass supplies a handful of methods:
+
+``_check_parameters(X)``
+    validate its own parameters against ``X``;
+``_initialize(X, nk, means, covariances)``
+    set the starting model from the first Gaussian estimates;
+``_m_step(nk, means, covariances)``
+    update the model from the Gaussian estimates of one pass;
+``_log_const()``
+    the part of each component's weighted log-probability that does not
+    depend on ``x`` (``log w_k + log det U_k - d/2 log 2 pi`` for EM);
+``_lower_bound(mean_log_norm, entropy_sum)``
+    the quantity the loop maximises;
+``_get_parameters()`` / ``_set_parameters(params)``.
+
+Each EM iteration is one fused pass of :func:`clusterlab._kernels.mixture.gmm_em_pass`
+over the data (E-step with the current model and the sufficient statistics of
+the next M-step together), followed by a tiny O(k d^3) update in numpy.
+"""
+
+import math
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+from time import time
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import _config
+from .._kernels import mixture as _kmix
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+_ILL_DEFINED_COVARIANCE = (
+    "Fitting the mixture model failed because some components have ill-defined "
+    "empirical covariance (for instance caused by singleton or collapsed samples). "
+    "Try to decrease the number of components, increase reg_covar, or scale the "
+    "input data."
+)
+
+
+def _check_shape(param, expected, name):
+    if param.shape != expected:
+        raise ValueError(
+            f"The parameter '{name}' should have the shape of {expected}, but got "
+            f"{param.shape}."
+        )
+
+
+# --------------------------------------------------------------------------
+# Precision-Cholesky helpers (small k x d x d arrays; plain numpy / scipy)
+# --------------------------------------------------------------------------
+
+
+def precision_cholesky_from_covariances(covariances, covariance_type, dtype=np.float64):
+    """Upper-triangular ``U`` with ``U U^T = inv(covariance)`` for each component.
+
+    Raises ``ValueError`` when a covariance is not positive definite.
+    """
+    message = _ILL_DEFINED_COVARIANCE
+    if dtype == np.float32:
+        message += (" The numerical accuracy can also be improved by passing float64 "
+                    "data instead of float32.")
+    if covariance_type in ("full", "tied"):
+        covs = covariances if covariance_type == "full" else covariances[np.newaxis]
+        n_features = covs.shape[-1]
+        eye = np.eye(n_features)
+        out = np.empty_like(covs, dtype=np.float64)
+        for k, cov in enumerate(covs):
+            try:
+                chol = linalg.cholesky(cov, lower=True)
+            except linalg.LinAlgError:
+                raise ValueError(message) from None
+            if not np.all(np.isfinite(chol)) or np.any(np.diag(chol) <= 0):
+                raise ValueError(message)
+            out[k] = linalg.solve_triangular(chol, eye, lower=True).T
+        return out if covariance_type == "full" else out[0]
+    covariances = np.asarray(covariances, dtype=np.float64)
+    if np.any(covariances <= 0.0) or not np.all(np.isfinite(covariances)):
+        raise ValueError(message)
+    return 1.0 / np.sqrt(covariances)
+
+
+def precision_cholesky_from_precisions(precisions, covariance_type):
+    """Upper-triangular ``U`` with ``U U^T = precision`` (from user precisions)."""
+    precisions = np.asarray(precisions, dtype=np.float64)
+    if covariance_type in ("full", "tied"):
+        precs = precisions if covariance_type == "full" else precisions[np.newaxis]
+        out = np.empty_like(precs)
+        for k, prec in enumerate(precs):
+            # reversing rows and columns turns a lower Cholesky factor into an upper one
+            out[k] = np.linalg.cholesky(prec[::-1, ::-1])[::-1, ::-1]
+        return out if covariance_type == "full" else out[0]
+    return np.sqrt(precisions)
+
+
+def precisions_from_cholesky(prec_chol, covariance_type):
+    """``U U^T`` per component (full/tied), ``U**2`` otherwise."""
+    if covariance_type == "full":
+        return np.einsum("kij,klj->kil", prec_chol, prec_chol)
+    if covariance_type == "tied":
+        return prec_chol @ prec_chol.T
+    return prec_chol**2
+
+
+def log_det_cholesky(prec_chol, covariance_type, n_features):
+    """``log det U_k`` per component (a scalar for tied)."""
+    prec_chol = np.asarray(prec_chol, dtype=np.float64)
+    if covariance_type == "full":
+        return np.sum(np.log(np.diagonal(prec_chol, axis1=1, axis2=2)), axis=1)
+    if covariance_type == "tied":
+        return float(np.sum(np.log(np.diag(prec_chol))))
+    if covariance_type == "diag":
+        return np.sum(np.log(prec_chol), axis=1)
+    return n_features * np.log(prec_chol)
+
+
+def pack_model(means, prec_chol, covariance_type):
+    """The kernel's ``(means, prec, aux)`` layout (see :mod:`clusterlab._kernels.mixture`)."""
+    means = np.ascontiguousarray(means, dtype=np.float64)
+    prec_chol = np.asarray(prec_chol, dtype=np.float64)
+    if covariance_type == "full":
+        prec, aux = prec_chol, means
+    elif covariance_type == "tied":
+        prec, aux = prec_chol[np.newaxis], means @ prec_chol
+    elif covariance_type == "diag":
+        prec, aux = (prec_chol**2)[:, np.newaxis, :], means
+    else:
+        prec, aux = (prec_chol**2)[:, np.newaxis, np.newaxis], means
+    return means, np.ascontiguousarray(prec), np.ascontiguousarray(aux)
+
+
+def _plan_chunks(n_samples, n_components, n_features, covariance_type):
+    """Rows per chunk and number of chunks for the fused pass.
+
+    Depends on the problem size only (never on the thread count), so that the
+    per-chunk partial sums -- and hence the results -- are reproducible. The
+    per-chunk statistics together stay within ``_config.WORKING_MEMORY_BYTES``.
+    """
+    a = n_features if covariance_type == "full" else 1
+    stats_bytes = 8 * n_components * (1 + n_features + a * n_features) + 16
+    max_chunks = max(1, _config.WORKING_MEMORY_BYTES // stats_bytes)
+    rows = max(_config.MIN_CHUNK_ROWS, 1024)
+    n_chunks = min(max(1, -(-n_samples // rows)), max_chunks)
+    rows = -(-n_samples // n_chunks)
+    n_chunks = -(-n_samples // rows)
+    return rows, n_chunks
+
+
+class _FitContext:
+    """Per-fit buffers and constants: the data, its shift, chunking, stats arrays."""
+
+    def __init__(self, X, n_components, covariance_type):
+        n_samples, n_features = X.shape
+        self.X = X
+        self.covariance_type = covariance_type
+        self.cov_code = _kmix.COV_CODES[covariance_type]
+        self.shift = np.asarray(X.mean(axis=0, dtype=np.float64), dtype=np.float64)
+        self.rows, self.n_chunks = _plan_chunks(n_samples, n_components, n_features,
+                                                covariance_type)
+        a = n_features if covariance_type == "full" else 1
+        if covariance_type == "tied":
+            a = 0
+        self.nk = np.zeros((self.n_chunks, n_components))
+        self.sx = np.zeros((self.n_chunks, n_components, n_features))
+        self.sxx = np.zeros((self.n_chunks, n_components, a, n_features))
+        self.log_norm = np.zeros(self.n_chunks)
+        self.entropy = np.zeros(self.n_chunks)
+        self.eps = 10 * np.finfo(X.dtype).eps
+        self._second_moment = None
+
+    def second_moment(self):
+        """``sum (x - shift)(x - shift)^T`` over all rows (tied only), chunked."""
+        if self._second_moment is None:
+            X, shift = self.X, self.shift
+            n_features = X.shape[1]
+            total = np.zeros((n_features, n_features))
+            step = _config.chunk_rows(n_features, 8)
+            for start in range(0, X.shape[0], step):
+                block = X[start:start + step].astype(np.float64) - shift
+                total += block.T @ block
+            self._second_moment = total
+        return self._second_moment
+
+    def gaussian_parameters(self, reg_covar):
+        """``(nk, means, covariances)`` from the per-chunk statistics (reduced in order)."""
+        nk = self.nk.sum(axis=0) + self.eps
+        centred_means = self.sx.sum(axis=0) / nk[:, np.newaxis]
+        means = centred_means + self.shift
+        kind = self.covariance_type
+        if kind == "full":
+            sxx = self.sxx.sum(axis=0)
+            n_features = sxx.shape[-1]
+            upper = sxx / nk[:, np.newaxis, np.newaxis]
+            iu = np.triu_indices(n_features, 1)
+            cov = np.triu(upper)
+            cov[:, iu[1], iu[0]] = cov[:, iu[0], iu[1]]
+            cov -= centred_means[:, :, np.newaxis] * centred_means[:, np.newaxis, :]
+            cov[:, np.arange(n_features), np.arange(n_features)] += reg_covar
+        elif kind == "tied":
+            cov = self.second_moment() - (nk * centred_means.T) @ centred_means
+            cov /= nk.sum()
+            cov = 0.5 * (cov + cov.T)
+            cov[np.diag_indices_from(cov)] += reg_covar
+        else:
+            cov = self.sxx.sum(axis=0)[:, 0, :] / nk[:, np.newaxis] - centred_means**2
+            cov += reg_covar
+            if kind == "spherical":
+                cov = cov.mean(axis=1)
+        return nk, means, cov
+
+    def stats_from_resp(self, resp, reg_covar):
+        resp = np.ascontiguousarray(resp, dtype=np.float64)
+        _kmix.gmm_stats_from_resp(self.X, resp, self.cov_code, self.shift, self.rows,
+                                  self.nk, self.sx, self.sxx)
+        return self.gaussian_parameters(reg_covar)
+
+
+class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class for mixture models: the shared EM/VI loop (not public)."""
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions({"kmeans", "random", "random_from_data", "k-means++"})],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+    }
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def _check_parameters(self, X):
+        """Validate subclass parameters against X; return a dict of checked values."""
+
+    @abstractmethod
+    def _initialize(self, X, nk, means, covariances, checked):
+        """Set the starting model (nk/means/covariances may be None if not needed)."""
+
+    @abstractmethod
+    def _m_step(self, nk, means, covariances):
+        """Update the model from one pass's Gaussian estimates."""
+
+    @abstractmethod
+    def _log_const(self):
+        """(k,) float64: the x-independent part of each weighted log-probability."""
+
+    @abstractmethod
+    def _lower_bound(self, mean_log_norm, entropy_sum):
+        """The objective after an M-step (log-likelihood or ELBO)."""
+
+    @abstractmethod
+    def _get_parameters(self):
+        pass
+
+    @abstractmethod
+    def _set_parameters(self, params):
+        pass
+
+    def _needs_initial_resp(self, checked):
+        return True
+
+    # ----------------------------------------------------------------- init
+    def _initial_resp(self, X, random_state):
+        """Initial responsibilities, consuming ``random_state`` as scikit-learn does."""
+        n_samples = X.shape[0]
+        k = self.n_components
+        if self.init_params == "kmeans":
+            labels = self._kmeans_labels(X, random_state)
+            resp = np.zeros((n_samples, k))
+            resp[np.arange(n_samples), labels] = 1.0
+        elif self.init_params == "random":
+            resp = random_state.uniform(size=(n_samples, k))
+            resp /= resp.sum(axis=1)[:, np.newaxis]
+        elif self.init_params == "random_from_data":
+            resp = np.zeros((n_samples, k))
+            indices = random_state.choice(n_samples, size=k, replace=False)
+            resp[indices, np.arange(k)] = 1.0
+        else:  # "k-means++"
+            from ..cluster.kmeans import kmeans_plusplus
+
+            resp = np.zeros((n_samples, k))
+            _, indices = kmeans_plusplus(X, k, random_state=random_state)
+            resp[indices, np.arange(k)] = 1.0
+        return resp
+
+    def _kmeans_labels(self, X, random_state):
+        from ..cluster.kmeans import KMeans
+
+        return KMeans(n_clusters=self.n_components, n_init=1,
+                      random_state=random_state).fit(X).labels_
+
+    def _initialize_parameters(self, ctx, random_state, checked):
+        if self._needs_initial_resp(checked):
+            resp = self._initial_resp(ctx.X, random_state)
+            nk, means, covariances = ctx.stats_from_resp(resp, self.reg_covar)
+        else:
+            nk = means = covariances = None
+        self._initialize(ctx.X, nk, means, covariances, checked)
+
+    # ------------------------------------------------------------- kernel io
+    def _kernel_model(self):
+        means, prec, aux = pack_model(self.means_, self.precisions_cholesky_,
+                                      self.covariance_type)
+        return means, prec, aux, np.ascontiguousarray(self._log_const(), dtype=np.float64)
+
+    def _em_pass(self, ctx):
+        means, prec, aux, log_const = self._kernel_model()
+        _kmix.gmm_em_pass(ctx.X, ctx.cov_code, means, prec, aux, log_const, ctx.shift,
+                          ctx.rows, ctx.nk, ctx.sx, ctx.sxx, ctx.log_norm, ctx.entropy)
+        n_samples = ctx.X.shape[0]
+        return float(ctx.log_norm.sum()) / n_samples, float(ctx.entropy.sum())
+
+    def _score_rows(self, X, want_resp=False):
+        """``(log p(x), labels, resp or None)`` for validated, contiguous X."""
+        means, prec, aux, log_const = self._kernel_model()
+        n_samples = X.shape[0]
+        log_norm = np.empty(n_samples)
+        labels = np.empty(n_samples, dtype=np.int64)
+        resp = np.empty((n_samples if want_resp else 0, self.n_components))
+        rows = max(_config.MIN_CHUNK_ROWS, 1024)
+        _kmix.gmm_score_rows(X, _kmix.COV_CODES[self.covariance_type], means, prec, aux,
+                             log_const, rows, log_norm, labels, resp, want_resp)
+        return log_norm, labels, (resp if want_resp else None)
+
+    # ------------------------------------------------------------------- fit
+    def _validate_fit_data(self, X):
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if X.shape[0] < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got "
+                f"n_components = {self.n_components}, n_samples = {X.shape[0]}; "
+                "use fewer components or pass more samples."
+            )
+        return np.ascontiguousarray(X)
+
+    def fit(self, X, y=None):
+        """Estimate the model parameters with the EM algorithm.
+
+        The model is fitted ``n_init`` times and the run with the largest
+        likelihood (or lower bound) is kept. Each run alternates E- and
+        M-steps at most ``max_iter`` times, stopping when the objective
+        changes by less than ``tol``; otherwise a ``ConvergenceWarning`` is
+        raised. With ``warm_start=True`` a second call continues from the
+        previous solution (``n_init`` is then ignored).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        self : object
+            The fitted mixture.
+        """
+        self.fit_predict(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None):
+        """Fit the model to ``X`` and return the most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component labels (the same as ``fit(X).predict(X)``).
+        """
+        X = self._validate_fit_data(X)
+        self._fit_dtype = X.dtype
+        checked = self._check_parameters(X)
+        ctx = _FitContext(X, self.n_components, self.covariance_type)
+
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        max_lower_bound = -np.inf
+        best_lower_bounds = []
+        best_params = None
+        best_n_iter = 0
+        self.converged_ = False
+        random_state = check_random_state(self.random_state)
+        if not do_init:
+            self._to_float64()
+
+        for init in range(n_init):
+            self._print_verbose_msg_init_beg(init)
+            if do_init:
+                self._initialize_parameters(ctx, random_state, checked)
+            lower_bound = -np.inf if do_init else self.lower_bound_
+            current_lower_bounds = []
+            if self.max_iter == 0:
+                best_params = self._get_parameters()
+                best_n_iter = 0
+                continue
+            converged = False
+            n_iter = 0
+            for n_iter in range(1, self.max_iter + 1):
+                prev_lower_bound = lower_bound
+                mean_log_norm, entropy_sum = self._em_pass(ctx)
+                nk, means, covariances = ctx.gaussian_parameters(self.reg_covar)
+                self._m_step(nk, means, covariances)
+                lower_bound = self._lower_bound(mean_log_norm, entropy_sum)
+                current_lower_bounds.append(lower_bound)
+                change = lower_bound - prev_lower_bound
+                self._print_verbose_msg_iter_end(n_iter, change)
+                if abs(change) < self.tol:
+                    converged = True
+                    break
+            self._print_verbose_msg_init_end(lower_bound, converged)
+            if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
+                max_lower_bound = lower_bound
+                best_params = self._get_parameters()
+                best_n_iter = n_iter
+                best_lower_bounds = current_lower_bounds
+                self.converged_ = converged
+
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+            )
+        self._set_parameters(best_params)
+        self.n_iter_ = best_n_iter
+        self.lower_bound_ = max_lower_bound
+        self.lower_bounds_ = best_lower_bounds
+        labels = self._score_rows(X)[1]
+        self._to_dtype(X.dtype)
+        return labels
+
+    def _to_float64(self):
+        """Widen the fitted parameters before a warm-started fit continues."""
+        self._set_parameters(tuple(_astype(p, np.float64) for p in self._get_parameters()))
+
+    def _to_dtype(self, dtype):
+        """Store the fitted arrays in the input's dtype (float32 in -> float32 out)."""
+        for name in self._dtype_attributes:
+            value = getattr(self, name, None)
+            if value is not None:
+                setattr(self, name, _astype(value, dtype))
+
+    _dtype_attributes = ("weights_", "means_", "covariances_", "precisions_",
+                         "precisions_cholesky_")
+
+    # -------------------------------------------------------------- predict
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return np.ascontiguousarray(X)
+
+    def score_samples(self, X):
+        """Log of the probability density (or its variational estimate) at each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+        """
+        X = self._validate_predict_data(X)
+        return self._score_rows(X)[0].astype(X.dtype, copy=False)
+
+    def score(self, X, y=None):
+        """Average log-likelihood of the samples of ``X`` under the model.
+
+        Returns
+        -------
+        log_likelihood : float
+        """
+        X = self._validate_predict_data(X)
+        return float(np.mean(self._score_rows(X)[0]))
+
+    def predict(self, X):
+        """Most probable component of each sample.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = self._validate_predict_data(X)
+        return self._score_rows(X)[1]
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each sample.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+        """
+        X = self._validate_predict_data(X)
+        return self._score_rows(X, want_resp=True)[2].astype(X.dtype, copy=False)
+
+    def sample(self, n_samples=1):
+        """Draw samples from the fitted mixture.
+
+        Samples come grouped by component, in component order (the number per
+        component is drawn from a multinomial with the mixture weights), as in
+        scikit-learn. The generator is ``check_random_state(self.random_state)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,), int64
+            The component of each sample.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires "
+                "at least one sample; pass an integer >= 1."
+            )
+        _, n_features = self.means_.shape
+        rng = check_random_state(self.random_state)
+        weights = np.asarray(self.weights_, dtype=np.float64)
+        counts = rng.multinomial(n_samples, weights / weights.sum())
+        means = np.asarray(self.means_, dtype=np.float64)
+        covs = np.asarray(self.covariances_, dtype=np.float64)
+        parts = []
+        for k, (mean, count) in enumerate(zip(means, counts)):
+            if self.covariance_type == "full":
+                parts.append(rng.multivariate_normal(mean, covs[k], int(count)))
+            elif self.covariance_type == "tied":
+                parts.append(rng.multivariate_normal(mean, covs, int(count)))
+            else:
+                parts.append(mean + rng.standard_normal(size=(int(count), n_features))
+                             * np.sqrt(covs[k]))
+        X = np.vstack(parts).astype(self.means_.dtype, copy=False)
+        y = np.concatenate([np.full(int(c), k, dtype=np.int64)
+                            for k, c in enumerate(counts)])
+        return X, y
+
+    # --------------------------------------------------------------- verbose
+    def _print_verbose_msg_init_beg(self, n_init):
+        if self.verbose >= 1:
+            print(f"Initialization {n_init}")
+        if self.verbose >= 2:
+            self._init_prev_time = time()
+            self._iter_prev_time = self._init_prev_time
+
+    def _print_verbose_msg_iter_end(self, n_iter, diff_ll):
+        if n_iter % self.verbose_interval == 0:
+            if self.verbose == 1:
+                print(f"  Iteration {n_iter}")
+            elif self.verbose >= 2:
+                now = time()
+                print(f"  Iteration {n_iter}\t time lapse {now - self._iter_prev_time:.5f}s"
+                      f"\t ll change {diff_ll:.5f}")
+                self._iter_prev_time = now
+
+    def _print_verbose_msg_init_end(self, lower_bound, converged):
+        msg = "converged" if converged else "did not converge"
+        if self.verbose == 1:
+            print(f"Initialization {msg}.")
+        elif self.verbose >= 2:
+            elapsed = time() - self._init_prev_time
+            print(f"Initialization {msg}. time lapse {elapsed:.5f}s\t lower bound "
+                  f"{lower_bound:.5f}.")
+
+
+def _astype(value, dtype):
+    if isinstance(value, tuple):
+        return tuple(_astype(v, dtype) for v in value)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(dtype, copy=False)
+    return value
