@@ -1,0 +1,802 @@
+"""Hierarchical-clustering kernels (Müllner 2011, "Modern hierarchical,
+agglomerative clustering algorithms", arXiv:1109.2378).
+
+* :func:`prim_mst_on_the_fly` — minimum spanning tree by Prim's algorithm with
+  distances computed on the fly: single linkage in O(n) memory above the data.
+* :func:`ward_nn_chain` — nearest-neighbour chain for Ward's method on
+  centroids and cluster sizes: O(n·d) memory, no distance matrix.
+* :func:`nn_chain_condensed` — nearest-neighbour chain on a condensed distance
+  matrix for complete and average linkage (O(n²) memory: the algorithm needs
+  every pairwise cluster distance).
+* :func:`connectivity_merge` — greedy merging along a sparse connectivity
+  graph with a lazy-deletion binary heap (scikit-learn's structured
+  clustering): Ward from moments, complete (max) and average (size-weighted
+  mean of the values that exist) updates.
+* :func:`relabel_merges` — turn a list of merges between point
+  representatives, already in merge order, into ``children`` in
+  scikit-learn's numbering (leaves ``0..n-1``, new nodes ``n, n+1, ...``).
+
+Conventions shared by the chain algorithms (so that ties resolve as in
+scipy, whose ``linkage`` scikit-learn calls): a chain starts at the lowest
+active cluster id; the nearest neighbour of the chain's top is the previous
+chain element whenever it is among the nearest, otherwise the lowest id at the
+minimal distance; the merged cluster takes the larger of the two ids.
+
+All kernels are plain numba functions on C-contiguous arrays and never
+validate their inputs. Arguments are marked IN (read), OUT (written) or INOUT
+(read and written).
+"""
+
+import numba as nb
+import numpy as np
+
+#: metric codes understood by the kernels
+EUCLIDEAN = 0
+MANHATTAN = 1
+COSINE = 2
+PRECOMPUTED = 3
+
+#: linkage codes for :func:`nn_chain_condensed` and :func:`connectivity_merge`
+WARD = 0
+COMPLETE = 1
+AVERAGE = 2
+
+# below this many (rows x features) per search a parallel loop costs more
+# than it saves
+_PARALLEL_MIN_WORK = 32768
+
+
+@nb.njit(cache=True, nogil=True)
+def _pair_distance(X, norms, i, j, metric):
+    """Distance between rows ``i`` and ``j`` of ``X`` (float64).
+
+    X : IN (n, d) float32/float64 (for PRECOMPUTED: (n, n), upper triangle read)
+    norms : IN (n,) float64, row norms (read for COSINE only)
+    """
+    if metric == PRECOMPUTED:
+        if i < j:
+            return np.float64(X[i, j])
+        return np.float64(X[j, i])
+    acc = 0.0
+    if metric == EUCLIDEAN:
+        for f in range(X.shape[1]):
+            diff = np.float64(X[i, f]) - np.float64(X[j, f])
+            acc += diff * diff
+        return np.sqrt(acc)
+    if metric == MANHATTAN:
+        for f in range(X.shape[1]):
+            acc += abs(np.float64(X[i, f]) - np.float64(X[j, f]))
+        return acc
+    # cosine distance, 1 - <u, v> / (|u| |v|), clipped at 0 as scipy does
+    for f in range(X.shape[1]):
+        acc += np.float64(X[i, f]) * np.float64(X[j, f])
+    out = 1.0 - acc / (norms[i] * norms[j])
+    return max(out, 0.0)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def condensed_distances(X, norms, metric, out):
+    """Fill the condensed (upper-triangle, row-major) distance matrix.
+
+    Parameters
+    ----------
+    X : IN ndarray (n, d) float32/float64, C-contiguous
+    norms : IN ndarray (n,) float64, row norms (read for COSINE)
+    metric : IN int, EUCLIDEAN / MANHATTAN / COSINE / PRECOMPUTED
+    out : OUT ndarray (n * (n - 1) // 2,) float64; pair ``i < j`` at
+        ``n*i - i*(i+1)//2 + j - i - 1``
+    """
+    n = X.shape[0]
+    for i in nb.prange(n - 1):
+        base = n * i - (i * (i + 1)) // 2 - i - 1
+        for j in range(i + 1, n):
+            out[base + j] = _pair_distance(X, norms, i, j, metric)
+
+
+@nb.njit(cache=True, nogil=True)
+def _lex_less(v1, i1, v2, i2):
+    return v1 < v2 or (v1 == v2 and i1 < i2)
+
+
+# ---------------------------------------------------------------- single
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _prim_step(X, norms, metric, current, remaining, n_remaining, key, n_chunks,
+               best_val, best_pos):
+    """Relax the keys of the nodes outside the tree with ``current`` and find
+    the minimum per chunk (lexicographic on (key, node id)).
+
+    remaining : IN (n,) int64, node ids outside the tree in [0, n_remaining)
+    key : INOUT (n,) float64, distance of remaining[p] to the tree, by position
+    best_val, best_pos : OUT (n_chunks,), per-chunk minimum and its position
+    """
+    step = (n_remaining + n_chunks - 1) // n_chunks
+    for c in nb.prange(n_chunks):
+        start = c * step
+        stop = min(start + step, n_remaining)
+        bv = np.inf
+        bp = -1
+        bid = -1
+        for p in range(start, stop):
+            j = remaining[p]
+            dist = _pair_distance(X, norms, current, j, metric)
+            if dist < key[p]:
+                key[p] = dist
+            kv = key[p]
+            if bp < 0 or kv < bv or (kv == bv and j < bid):
+                bv = kv
+                bp = p
+                bid = j
+        best_val[c] = bv
+        best_pos[c] = bp
+
+
+@nb.njit(cache=True, nogil=True)
+def prim_mst_on_the_fly(X, norms, metric, n_threads, out_from, out_to, out_dist):
+    """Minimum spanning tree of the complete graph on the rows of ``X``.
+
+    Prim's algorithm from node 0; each step relaxes the distances to the
+    tree with the node just added (computed on the fly) and adds the nearest
+    outside node (lowest id on ties). Edges are reported as
+    (node added just before, node added now, distance), the form
+    scikit-learn's single-linkage labelling uses: after a stable sort by
+    distance the union-find roots are those of the true MST edges.
+
+    Parameters
+    ----------
+    X : IN ndarray (n, d) float32/float64 (PRECOMPUTED: (n, n) distances)
+    norms : IN ndarray (n,) float64 (COSINE only; any (n,) array otherwise)
+    metric : IN int, metric code
+    n_threads : IN int, number of chunks the search is split into
+    out_from, out_to : OUT ndarray (n-1,) int64
+    out_dist : OUT ndarray (n-1,) float64
+
+    Notes
+    -----
+    Time O(n² d), memory O(n) (three length-n arrays).
+    """
+    n = X.shape[0]
+    remaining = np.arange(1, n).astype(np.int64)
+    key = np.full(n - 1, np.inf)
+    n_remaining = n - 1
+    n_chunks = max(1, min(n_threads, (n * max(1, X.shape[1])) // _PARALLEL_MIN_WORK))
+    best_val = np.empty(n_chunks)
+    best_pos = np.empty(n_chunks, dtype=np.int64)
+    current = 0
+    for k in range(n - 1):
+        _prim_step(X, norms, metric, current, remaining, n_remaining, key, n_chunks,
+                   best_val, best_pos)
+        bv = np.inf
+        bp = -1
+        for c in range(n_chunks):
+            p = best_pos[c]
+            if p < 0:
+                continue
+            if bp < 0 or _lex_less(best_val[c], remaining[p], bv, remaining[bp]):
+                bv = best_val[c]
+                bp = p
+        new = remaining[bp]
+        out_from[k] = current
+        out_to[k] = new
+        out_dist[k] = bv
+        # drop position bp, keeping the arrays compact (order is irrelevant:
+        # ties are resolved on node ids)
+        last = n_remaining - 1
+        remaining[bp] = remaining[last]
+        key[bp] = key[last]
+        n_remaining = last
+        current = new
+        if n_chunks > 1 and n_remaining * max(1, X.shape[1]) < _PARALLEL_MIN_WORK * n_chunks:
+            n_chunks = max(1, (n_remaining * max(1, X.shape[1])) // _PARALLEL_MIN_WORK)
+
+
+# ---------------------------------------------------------------- ward
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _ward_search_parallel(C, sizes, ids, m, px, n_chunks, best_val, best_pos):
+    """Per-chunk nearest cluster (Ward criterion) of the cluster at row ``px``.
+
+    C : IN (n, d) float64, centroids, active rows [0, m)
+    sizes : IN (n,) float64, by row;  ids : IN (n,) int64, cluster id by row
+    best_val, best_pos : OUT (n_chunks,)
+    """
+    d = C.shape[1]
+    sx = sizes[px]
+    step = (m + n_chunks - 1) // n_chunks
+    for c in nb.prange(n_chunks):
+        start = c * step
+        stop = min(start + step, m)
+        bv = np.inf
+        bp = -1
+        bid = -1
+        for q in range(start, stop):
+            if q == px:
+                continue
+            s2 = 0.0
+            for f in range(d):
+                diff = C[q, f] - C[px, f]
+                s2 += diff * diff
+            sq = sizes[q]
+            val = (sx * sq) / (sx + sq) * s2
+            if bp < 0 or val < bv or (val == bv and ids[q] < bid):
+                bv = val
+                bp = q
+                bid = ids[q]
+        best_val[c] = bv
+        best_pos[c] = bp
+
+
+@nb.njit(cache=True, nogil=True)
+def _ward_value(C, sizes, p, q):
+    s2 = 0.0
+    for f in range(C.shape[1]):
+        diff = C[q, f] - C[p, f]
+        s2 += diff * diff
+    sp = sizes[p]
+    sq = sizes[q]
+    return (sp * sq) / (sp + sq) * s2
+
+
+@nb.njit(cache=True, nogil=True)
+def ward_nn_chain(C, n_threads, out_a, out_b, out_dist):
+    """Ward's method by the nearest-neighbour chain on centroids.
+
+    The Ward distance between clusters A and B is
+    ``sqrt(2 |A||B| / (|A|+|B|)) * ||c_A - c_B||`` (the value scipy and
+    scikit-learn report). Merges are written in the order the chain finds
+    them (not sorted by distance); ``out_a < out_b`` are the ids of the two
+    clusters, a cluster's id being the largest point index it contains.
+
+    Parameters
+    ----------
+    C : INOUT ndarray (n, d) float64, C-contiguous: the points on entry,
+        scratch afterwards (rows are moved and overwritten)
+    n_threads : IN int, number of chunks each search is split into
+    out_a, out_b : OUT ndarray (n-1,) int64
+    out_dist : OUT ndarray (n-1,) float64
+
+    Notes
+    -----
+    Time O(n² d) in the worst case, memory O(n) above ``C``.
+    """
+    n, d = C.shape
+    sizes = np.ones(n)  # by row
+    ids = np.arange(n).astype(np.int64)  # cluster id at row
+    row_of = np.arange(n).astype(np.int64)  # row of cluster id (-1: merged away)
+    chain = np.empty(n, dtype=np.int64)
+    chain_len = 0
+    lowest = 0
+    m = n
+    max_chunks = max(1, n_threads)
+    best_val = np.empty(max_chunks)
+    best_pos = np.empty(max_chunks, dtype=np.int64)
+    for k in range(n - 1):
+        if chain_len == 0:
+            while row_of[lowest] < 0:
+                lowest += 1
+            chain[0] = lowest
+            chain_len = 1
+        while True:
+            x = chain[chain_len - 1]
+            px = row_of[x]
+            n_chunks = min(max_chunks, max(1, (m * d) // _PARALLEL_MIN_WORK))
+            bv = np.inf
+            bp = -1
+            if n_chunks > 1:
+                _ward_search_parallel(C, sizes, ids, m, px, n_chunks, best_val, best_pos)
+                for c in range(n_chunks):
+                    p = best_pos[c]
+                    if p < 0:
+                        continue
+                    if bp < 0 or _lex_less(best_val[c], ids[p], bv, ids[bp]):
+                        bv = best_val[c]
+                        bp = p
+            else:
+                sx = sizes[px]
+                for q in range(m):
+                    if q == px:
+                        continue
+                    s2 = 0.0
+                    for f in range(d):
+                        diff = C[q, f] - C[px, f]
+                        s2 += diff * diff
+                    sq = sizes[q]
+                    val = (sx * sq) / (sx + sq) * s2
+                    if bp < 0 or val < bv or (val == bv and ids[q] < ids[bp]):
+                        bv = val
+                        bp = q
+            y = ids[bp]
+            if chain_len > 1:
+                prev = chain[chain_len - 2]
+                pv = _ward_value(C, sizes, px, row_of[prev])
+                if pv <= bv:
+                    y = prev
+                    bv = pv
+            if chain_len > 1 and y == chain[chain_len - 2]:
+                break
+            chain[chain_len] = y
+            chain_len += 1
+        chain_len -= 2
+        if x > y:
+            x, y = y, x
+        px = row_of[x]
+        py = row_of[y]
+        out_a[k] = x
+        out_b[k] = y
+        out_dist[k] = np.sqrt(2.0 * bv)
+        sx = sizes[px]
+        sy = sizes[py]
+        tot = sx + sy
+        for f in range(d):
+            C[py, f] = (sx * C[px, f] + sy * C[py, f]) / tot
+        sizes[py] = tot
+        # remove row px by moving the last active row into it
+        last = m - 1
+        if px != last:
+            for f in range(d):
+                C[px, f] = C[last, f]
+            sizes[px] = sizes[last]
+            ids[px] = ids[last]
+            row_of[ids[px]] = px
+        row_of[x] = -1
+        m = last
+
+
+# ---------------------------------------------------- complete / average
+
+
+@nb.njit(cache=True, nogil=True)
+def _cidx(n, i, j):
+    if i > j:
+        i, j = j, i
+    return n * i - (i * (i + 1)) // 2 + j - i - 1
+
+
+@nb.njit(cache=True, nogil=True)
+def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
+    """Complete or average linkage by the nearest-neighbour chain.
+
+    Parameters
+    ----------
+    D : INOUT ndarray (n*(n-1)//2,) float64, condensed distances; overwritten
+        with cluster distances (Lance–Williams updates)
+    n : IN int, number of points
+    method : IN int, COMPLETE or AVERAGE
+    out_a, out_b : OUT ndarray (n-1,) int64, cluster ids (largest point index
+        of the cluster), ``out_a < out_b``, in the order found
+    out_dist : OUT ndarray (n-1,) float64
+
+    Notes
+    -----
+    Time O(n²), memory O(n²) for ``D`` (needed: every pair of clusters may
+    become the nearest) plus O(n).
+    """
+    size = np.ones(n)
+    active = np.arange(n).astype(np.int64)  # compact list of active ids
+    pos = np.arange(n).astype(np.int64)  # position in ``active`` (-1: gone)
+    m = n
+    chain = np.empty(n, dtype=np.int64)
+    chain_len = 0
+    lowest = 0
+    for k in range(n - 1):
+        if chain_len == 0:
+            while pos[lowest] < 0:
+                lowest += 1
+            chain[0] = lowest
+            chain_len = 1
+        while True:
+            x = chain[chain_len - 1]
+            bv = np.inf
+            y = -1
+            for p in range(m):
+                i = active[p]
+                if i == x:
+                    continue
+                v = D[_cidx(n, x, i)]
+                if y < 0 or v < bv or (v == bv and i < y):
+                    bv = v
+                    y = i
+            if chain_len > 1:
+                prev = chain[chain_len - 2]
+                pv = D[_cidx(n, x, prev)]
+                if pv <= bv:
+                    y = prev
+                    bv = pv
+                if y == prev:
+                    break
+            chain[chain_len] = y
+            chain_len += 1
+        chain_len -= 2
+        if x > y:
+            x, y = y, x
+        out_a[k] = x
+        out_b[k] = y
+        out_dist[k] = bv
+        nx = size[x]
+        ny = size[y]
+        # drop x from the active list
+        px = pos[x]
+        last = active[m - 1]
+        active[px] = last
+        pos[last] = px
+        pos[x] = -1
+        m -= 1
+        size[y] = nx + ny
+        for p in range(m):
+            i = active[p]
+            if i == y:
+                continue
+            dxi = D[_cidx(n, x, i)]
+            dyi = D[_cidx(n, y, i)]
+            if method == COMPLETE:
+                nv = dxi if dxi > dyi else dyi
+            else:
+                nv = (nx * dxi + ny * dyi) / (nx + ny)
+            D[_cidx(n, y, i)] = nv
+
+
+# ------------------------------------------------------------ labelling
+
+
+@nb.njit(cache=True, nogil=True)
+def _find(parent, i):
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:
+        nxt = parent[i]
+        parent[i] = root
+        i = nxt
+    return root
+
+
+@nb.njit(cache=True, nogil=True)
+def relabel_merges(a, b, n, sort_pair, children, counts):
+    """Number the clusters of a merge list as scikit-learn does.
+
+    Parameters
+    ----------
+    a, b : IN ndarray (n-1,) int64, a point of each merged cluster, in merge
+        order
+    n : IN int, number of leaves
+    sort_pair : IN bool, write the lower node id first (scipy's convention)
+        instead of (cluster of ``a``, cluster of ``b``)
+    children : OUT ndarray (n-1, 2) int64, node ids (leaves ``0..n-1``, the
+        cluster made by merge ``k`` is ``n + k``)
+    counts : OUT ndarray (n-1,) int64, points in each new cluster
+    """
+    parent = np.arange(2 * n - 1).astype(np.int64)
+    size = np.ones(2 * n - 1, dtype=np.int64)
+    for k in range(a.shape[0]):
+        ra = _find(parent, a[k])
+        rb = _find(parent, b[k])
+        if sort_pair and ra > rb:
+            ra, rb = rb, ra
+        children[k, 0] = ra
+        children[k, 1] = rb
+        node = n + k
+        parent[ra] = node
+        parent[rb] = node
+        size[node] = size[ra] + size[rb]
+        counts[k] = size[node]
+
+
+# ---------------------------------------------------- connectivity
+
+
+@nb.njit(cache=True, nogil=True)
+def _heap_less(hv, ha, hb, i, j):
+    if hv[i] != hv[j]:
+        return hv[i] < hv[j]
+    if ha[i] != ha[j]:
+        return ha[i] < ha[j]
+    return hb[i] < hb[j]
+
+
+@nb.njit(cache=True, nogil=True)
+def _heap_swap(hv, ha, hb, i, j):
+    hv[i], hv[j] = hv[j], hv[i]
+    ha[i], ha[j] = ha[j], ha[i]
+    hb[i], hb[j] = hb[j], hb[i]
+
+
+@nb.njit(cache=True, nogil=True)
+def _heap_push(hv, ha, hb, size, v, a, b):
+    hv[size] = v
+    ha[size] = a
+    hb[size] = b
+    i = size
+    while i > 0:
+        parent = (i - 1) // 2
+        if _heap_less(hv, ha, hb, i, parent):
+            _heap_swap(hv, ha, hb, i, parent)
+            i = parent
+        else:
+            break
+    return size + 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _heap_pop(hv, ha, hb, size):
+    """Move the minimum to position ``size - 1``; returns the new size."""
+    last = size - 1
+    _heap_swap(hv, ha, hb, 0, last)
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= last:
+            break
+        small = left
+        right = left + 1
+        if right < last and _heap_less(hv, ha, hb, right, left):
+            small = right
+        if _heap_less(hv, ha, hb, small, i):
+            _heap_swap(hv, ha, hb, small, i)
+            i = small
+        else:
+            break
+    return last
+
+
+@nb.njit(cache=True, nogil=True)
+def _grow_int(arr, need):
+    if need <= arr.shape[0]:
+        return arr
+    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _grow_float(arr, need):
+    if need <= arr.shape[0]:
+        return arr
+    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def connectivity_merge(indptr, indices, weights, moments, n_merges, method,
+                       children, out_dist, parent):
+    """Greedy agglomeration along a connectivity graph.
+
+    Repeatedly merges the connected pair of active clusters with the smallest
+    linkage value (ties: the lexicographically smallest (value, newer id,
+    older id)), as scikit-learn's structured ``ward_tree``/``linkage_tree``.
+
+    Parameters
+    ----------
+    indptr, indices : IN CSR structure (n+1,), (nnz,) int64 of a symmetric
+        graph without self loops, column indices sorted within each row
+    weights : IN (nnz,) float64, edge distances (complete/average; unused
+        for Ward)
+    moments : IN (n, d) float64, the points (Ward; any (n, 1) array
+        otherwise)
+    n_merges : IN int, merges to perform (n-1 for the full tree)
+    method : IN int, WARD / COMPLETE / AVERAGE
+    children : OUT (n_merges, 2) int64, lower id first
+    out_dist : OUT (n_merges,) float64 (Ward: sqrt(2 * inertia increase))
+    parent : OUT (n + n_merges,) int64, parent node of every node (itself
+        for the roots)
+
+    Notes
+    -----
+    Time O(E log E + merges · degree), memory O(n·d + E), E the number of
+    edges. Neighbour lists live in one growing pool: a merged cluster's list
+    is the union of its children's lists (average: size-weighted mean where
+    both children see the neighbour, the one value otherwise; complete: max).
+    """
+    n = indptr.shape[0] - 1
+    n_nodes = n + n_merges
+    d = moments.shape[1]
+    size = np.zeros(n_nodes)
+    size[:n] = 1.0
+    used = np.zeros(n_nodes, dtype=np.bool_)
+    used[:n] = True
+    for i in range(n_nodes):
+        parent[i] = i
+    if method == WARD:
+        sums = np.zeros((n_nodes, d))
+        sums[:n] = moments
+    else:
+        sums = np.zeros((1, 1))
+    # neighbour lists: node -> [start, start+length) in the pool, capacity cap
+    nnz = indices.shape[0]
+    pool_k = np.empty(2 * nnz + 16, dtype=np.int64)
+    pool_v = np.empty(2 * nnz + 16)
+    start = np.zeros(n_nodes, dtype=np.int64)
+    length = np.zeros(n_nodes, dtype=np.int64)
+    cap = np.zeros(n_nodes, dtype=np.int64)
+    top = 0
+    for i in range(n):
+        deg = indptr[i + 1] - indptr[i]
+        start[i] = top
+        length[i] = deg
+        cap[i] = deg
+        for t in range(deg):
+            pool_k[top + t] = indices[indptr[i] + t]
+            pool_v[top + t] = weights[indptr[i] + t]
+        top += deg
+    # heap of candidate merges (value, newer id, older id)
+    hcap = nnz + 16
+    hv = np.empty(hcap)
+    ha = np.empty(hcap, dtype=np.int64)
+    hb = np.empty(hcap, dtype=np.int64)
+    hsize = 0
+    for i in range(n):
+        for t in range(indptr[i], indptr[i + 1]):
+            j = indices[t]
+            if j < i:
+                if method == WARD:
+                    s2 = 0.0
+                    for f in range(d):
+                        diff = sums[i, f] - sums[j, f]
+                        s2 += diff * diff
+                    v = 0.5 * s2
+                else:
+                    v = weights[t]
+                hsize = _heap_push(hv, ha, hb, hsize, v, i, j)
+    scratch_k = np.empty(16, dtype=np.int64)
+    scratch_v = np.empty(16)
+    for k in range(n, n_nodes):
+        while True:
+            hsize = _heap_pop(hv, ha, hb, hsize)
+            i = ha[hsize]
+            j = hb[hsize]
+            if used[i] and used[j]:
+                break
+        v = hv[hsize]
+        parent[i] = k
+        parent[j] = k
+        children[k - n, 0] = min(i, j)
+        children[k - n, 1] = max(i, j)
+        out_dist[k - n] = np.sqrt(2.0 * v) if method == WARD else v
+        ni = size[i]
+        nj = size[j]
+        size[k] = ni + nj
+        used[i] = False
+        used[j] = False
+        used[k] = True
+        if method == WARD:
+            for f in range(d):
+                sums[k, f] = sums[i, f] + sums[j, f]
+        # merge the two neighbour lists (sorted by id) into scratch
+        la = length[i]
+        lb = length[j]
+        scratch_k = _grow_int(scratch_k, la + lb)
+        scratch_v = _grow_float(scratch_v, la + lb)
+        sa = start[i]
+        sb = start[j]
+        ia = 0
+        ib = 0
+        cnt = 0
+        while ia < la or ib < lb:
+            if ib >= lb or (ia < la and pool_k[sa + ia] < pool_k[sb + ib]):
+                key = pool_k[sa + ia]
+                val = pool_v[sa + ia]
+                ia += 1
+            elif ia >= la or pool_k[sb + ib] < pool_k[sa + ia]:
+                key = pool_k[sb + ib]
+                val = pool_v[sb + ib]
+                ib += 1
+            else:  # both lists see this neighbour
+                key = pool_k[sa + ia]
+                va = pool_v[sa + ia]
+                vb = pool_v[sb + ib]
+                if method == COMPLETE:
+                    val = va if va > vb else vb
+                else:
+                    val = (ni * va + nj * vb) / (ni + nj)
+                ia += 1
+                ib += 1
+            if used[key]:
+                scratch_k[cnt] = key
+                scratch_v[cnt] = val
+                cnt += 1
+        # the new node's list goes to the end of the pool
+        pool_k = _grow_int(pool_k, top + cnt + 1)
+        pool_v = _grow_float(pool_v, top + cnt + 1)
+        start[k] = top
+        length[k] = cnt
+        cap[k] = cnt + 1
+        for t in range(cnt):
+            pool_k[top + t] = scratch_k[t]
+            pool_v[top + t] = scratch_v[t]
+        top += cnt + 1
+        length[i] = 0
+        length[j] = 0
+        # append k to each neighbour's list (k is the largest id: stays sorted)
+        for t in range(cnt):
+            col = scratch_k[t]
+            if method == WARD:
+                s2 = 0.0
+                for f in range(d):
+                    diff = sums[k, f] / size[k] - sums[col, f] / size[col]
+                    s2 += diff * diff
+                val = (size[k] * size[col]) / (size[k] + size[col]) * s2
+            else:
+                val = scratch_v[t]
+            if length[col] == cap[col]:
+                newcap = 2 * cap[col] + 4
+                pool_k = _grow_int(pool_k, top + newcap)
+                pool_v = _grow_float(pool_v, top + newcap)
+                for u in range(length[col]):
+                    pool_k[top + u] = pool_k[start[col] + u]
+                    pool_v[top + u] = pool_v[start[col] + u]
+                start[col] = top
+                cap[col] = newcap
+                top += newcap
+            pool_k[start[col] + length[col]] = k
+            pool_v[start[col] + length[col]] = val
+            length[col] += 1
+            if hsize == hv.shape[0]:
+                hv = _grow_float(hv, hsize + 1)
+                ha = _grow_int(ha, hsize + 1)
+                hb = _grow_int(hb, hsize + 1)
+            hsize = _heap_push(hv, ha, hb, hsize, val, k, col)
+
+
+# ------------------------------------------------ connected components
+
+
+@nb.njit(cache=True, nogil=True)
+def closest_pair_between(X, norms, metric, idx_a, idx_b):
+    """The closest pair (first in row-major order on ties) between two sets.
+
+    X : IN (n, d) rows (PRECOMPUTED: (n, n) distances)
+    idx_a, idx_b : IN int64 arrays of row indices
+    Returns (i, j, distance) with ``i`` from ``idx_a`` and ``j`` from ``idx_b``.
+    Memory O(1).
+    """
+    bv = np.inf
+    bi = -1
+    bj = -1
+    for p in range(idx_a.shape[0]):
+        i = idx_a[p]
+        for q in range(idx_b.shape[0]):
+            j = idx_b[q]
+            if metric == PRECOMPUTED:
+                v = np.float64(X[i, j])
+            else:
+                v = _pair_distance(X, norms, i, j, metric)
+            if bi < 0 or v < bv:
+                bv = v
+                bi = i
+                bj = j
+    return bi, bj, bv
+
+
+@nb.njit(cache=True, nogil=True)
+def kruskal_select(a, b, w, n, keep_a, keep_b, keep_w):
+    """Kruskal's minimum spanning forest on edges already sorted by weight.
+
+    Parameters
+    ----------
+    a, b : IN ndarray (E,) int64, edge end points, in increasing weight order
+    w : IN ndarray (E,) float64, edge weights
+    n : IN int, number of nodes
+    keep_a, keep_b : OUT ndarray (n-1,) int64, the tree edges in order
+    keep_w : OUT ndarray (n-1,) float64
+
+    Returns
+    -------
+    int, number of tree edges (n - 1 for a connected graph). Memory O(n).
+    """
+    parent = np.arange(n).astype(np.int64)
+    cnt = 0
+    for e in range(a.shape[0]):
+        if cnt == n - 1:
+            break
+        ra = _find(parent, a[e])
+        rb = _find(parent, b[e])
+        if ra == rb:
+            continue
+        parent[ra] = rb
+        keep_a[cnt] = a[e]
+        keep_b[cnt] = b[e]
+        keep_w[cnt] = w[e]
+        cnt += 1
+    return cnt
