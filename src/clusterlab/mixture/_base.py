@@ -180,6 +180,7 @@ class _FitContext:
         self.entropy = np.zeros(self.n_chunks)
         self.eps = 10 * np.finfo(X.dtype).eps
         self._second_moment = None
+        self._row_sum = None
 
     def second_moment(self):
         """``sum (x - shift)(x - shift)^T`` over all rows (tied only), chunked."""
@@ -193,6 +194,17 @@ class _FitContext:
                 total += block.T @ block
             self._second_moment = total
         return self._second_moment
+
+    def sx_total_rows(self):
+        """``sum (x - shift)`` over all rows (tied only), chunked."""
+        if self._row_sum is None:
+            X, shift = self.X, self.shift
+            total = np.zeros(X.shape[1])
+            step = _config.chunk_rows(X.shape[1], 8)
+            for start in range(0, X.shape[0], step):
+                total += (X[start:start + step].astype(np.float64) - shift).sum(axis=0)
+            self._row_sum = total
+        return self._row_sum
 
     def gaussian_parameters(self, reg_covar):
         """``(nk, means, covariances)`` from the per-chunk statistics (reduced in order)."""
@@ -210,7 +222,18 @@ class _FitContext:
             cov -= centred_means[:, :, np.newaxis] * centred_means[:, np.newaxis, :]
             cov[:, np.arange(n_features), np.arange(n_features)] += reg_covar
         elif kind == "tied":
-            cov = self.second_moment() - (nk * centred_means.T) @ centred_means
+            n_samples = self.X.shape[0]
+            scatter = self.second_moment()
+            if abs(self.nk.sum() - n_samples) <= 1e-6 * n_samples:
+                # responsibilities sum to one per row: the shift cancels out
+                cov = scatter - (nk * centred_means.T) @ centred_means
+            else:
+                # e.g. one-hot starts on k points: scikit-learn's formula, literally
+                # sum_n x x^T - sum_k nk mu_k mu_k^T, in unshifted coordinates
+                c = self.shift
+                s = self.sx_total_rows()
+                total = scatter + n_samples * np.outer(c, c) + np.outer(c, s) + np.outer(s, c)
+                cov = total - (nk * means.T) @ means
             cov /= nk.sum()
             cov = 0.5 * (cov + cov.T)
             cov[np.diag_indices_from(cov)] += reg_covar
