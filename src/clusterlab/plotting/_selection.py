@@ -1,0 +1,258 @@
+"""Figures for choosing k: inertia curve with its elbow, silhouette curve, silhouette diagram.
+
+The curve functions read only ``sweep.table`` and ``sweep.best(...)`` of a
+:class:`clusterlab.selection.SweepResult` (and ``sweep.elbow``); they return
+a :class:`matplotlib.figure.Figure` and never call ``plt.show()``.
+"""
+
+import numpy as np
+
+from clusterlab.plotting._common import new_axes, new_figure
+
+__all__ = [
+    "plot_inertia_curve",
+    "plot_silhouette_curve",
+    "plot_silhouette_diagram",
+    "plot_criterion_curve",
+]
+
+_YLABELS = {
+    "inertia": "Inertia",
+    "silhouette": "Silhouette score",
+    "calinski_harabasz": "Calinski-Harabasz score",
+    "davies_bouldin": "Davies-Bouldin score",
+    "bic": "BIC",
+    "aic": "AIC",
+}
+
+
+def _curve(sweep, criterion):
+    if criterion not in sweep.table:
+        raise ValueError(
+            f"this sweep has no {criterion!r} column (it has {sorted(sweep.table)}); run "
+            f"sweep(..., criteria=[..., {criterion!r}]) with an estimator it applies to."
+        )
+    k = np.asarray(sweep.table["k"], dtype=np.float64)
+    y = np.asarray(sweep.table[criterion], dtype=np.float64)
+    order = np.argsort(k, kind="stable")
+    return k[order], y[order]
+
+
+def _finish(ax, criterion):
+    ax.set_xlabel("$k$")
+    ax.set_ylabel(_YLABELS.get(criterion, criterion))
+    ax.set_axisbelow(True)
+    ax.grid(True)
+    ax.legend(loc="best")
+
+
+def plot_inertia_curve(sweep, ax=None):
+    """Inertia against k with the elbow annotated and its method named.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Must contain the ``"inertia"`` criterion.
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The legend names the elbow and the method (Kneedle, Satopaa et al.
+        2011); without a knee, the title says so.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from clusterlab.datasets import load_five_blobs
+    >>> from clusterlab.selection import sweep
+    >>> result = sweep(KMeans(n_init=3, random_state=0), load_five_blobs(), range(1, 10),
+    ...                criteria="inertia")
+    >>> fig = plot_inertia_curve(result)
+    >>> fig.axes[0].get_legend().get_texts()[1].get_text()
+    'elbow at $k=3$ (Kneedle, Satopaa et al. 2011)'
+    """
+    k, y = _curve(sweep, "inertia")
+    fig, ax = new_axes(ax, figsize=(8, 3.5))
+    ax.plot(k, y, "bo-", label="inertia")
+    elbow = sweep.best("inertia")
+    if elbow is not None:
+        y_elbow = y[np.flatnonzero(k == elbow)[0]]
+        ax.plot([elbow], [y_elbow], "rs", markersize=10, fillstyle="none",
+                label=f"elbow at $k={elbow}$ (Kneedle, Satopaa et al. 2011)")
+        span = np.nanmax(y) - np.nanmin(y)
+        ax.annotate("Elbow", xy=(elbow, y_elbow),
+                    xytext=(elbow + 0.25 * max(1.0, k[-1] - k[0]) / 2, y_elbow + 0.3 * span),
+                    fontsize=14, arrowprops=dict(facecolor="black", shrink=0.1))
+    else:
+        ax.set_title("no elbow found by Kneedle (Satopaa et al. 2011)")
+    _finish(ax, "inertia")
+    return fig
+
+
+def plot_silhouette_curve(sweep, ax=None):
+    """Silhouette score against k, the best k marked.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Must contain the ``"silhouette"`` criterion (NaN at k=1 is skipped).
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    k, y = _curve(sweep, "silhouette")
+    fig, ax = new_axes(ax, figsize=(8, 3))
+    keep = np.isfinite(y)
+    ax.plot(k[keep], y[keep], "bo-", label="silhouette score")
+    if np.any(keep):
+        best = sweep.best("silhouette")
+        ax.plot([best], [y[np.flatnonzero(k == best)[0]]], "rs", markersize=10,
+                fillstyle="none", label=f"best $k={best}$")
+    _finish(ax, "silhouette")
+    return fig
+
+
+def plot_criterion_curve(sweep, criterion, ax=None):
+    """Any criterion of a sweep against k, with the best k marked."""
+    k, y = _curve(sweep, criterion)
+    fig, ax = new_axes(ax, figsize=(8, 3))
+    keep = np.isfinite(y)
+    ax.plot(k[keep], y[keep], "bo-", label=_YLABELS.get(criterion, criterion))
+    best = sweep.best(criterion) if np.any(keep) else None
+    if best is not None:
+        ax.plot([best], [y[np.flatnonzero(k == best)[0]]], "rs", markersize=10,
+                fillstyle="none", label=f"best $k={best}$")
+    _finish(ax, criterion)
+    return fig
+
+
+def _one_diagram(ax, X, labels, metric, title, show_xlabel, show_ylabel):
+    from matplotlib import colormaps
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    from clusterlab.metrics import silhouette_samples
+
+    labels = np.asarray(labels)
+    coeffs = silhouette_samples(X, labels, metric=metric)
+    mean = float(np.mean(coeffs, dtype=np.float64))
+    clusters = np.unique(labels)
+    n_clusters = clusters.size
+    cmap = colormaps["Spectral"]
+    padding = max(1, len(X) // 30)
+    pos = padding
+    ticks = []
+    for i, c in enumerate(clusters):
+        vals = np.sort(coeffs[labels == c])
+        color = cmap(i / n_clusters)
+        ax.fill_betweenx(np.arange(pos, pos + vals.size), 0, vals, facecolor=color,
+                         edgecolor=color, alpha=0.7)
+        ticks.append(pos + vals.size // 2)
+        pos += vals.size + padding
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FixedFormatter([str(c) for c in clusters]))
+    ax.axvline(x=mean, color="red", linestyle="--", label=f"mean = {mean:.3f}")
+    ax.set_xlim(min(-0.1, float(coeffs.min()) - 0.05), 1)
+    ax.set_xticks([-0.1, 0, 0.2, 0.4, 0.6, 0.8, 1])
+    if show_xlabel:
+        ax.set_xlabel("Silhouette Coefficient")
+    else:
+        ax.tick_params(labelbottom=False)
+    if show_ylabel:
+        ax.set_ylabel("Cluster")
+    ax.set_title(title if title is not None else f"$k={n_clusters}$")
+    ax.legend(loc="lower right")
+
+
+def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2, ax=None):
+    """Silhouette diagram: one knife per cluster, for one labelling or several side by side.
+
+    Every sample's silhouette coefficient is drawn as a horizontal bar,
+    grouped by cluster and sorted within it (the "knives"); the dashed red
+    line is the mean (the silhouette score). Clusters whose knife stays
+    left of the line are weaker than average.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    labels : array-like of shape (n_samples,), or a sequence of them
+        One labelling, or several (e.g. the fits for k = 3, 4, 5, 6) drawn
+        in a grid of ``ncols`` columns.
+    metric : str, default="euclidean"
+        Passed to :func:`clusterlab.metrics.silhouette_samples`.
+    titles : str or sequence of str, default=None
+        Panel titles; ``"$k=<number of clusters>$"`` by default.
+    ncols : int, default=2
+        Columns of the grid for several labellings.
+    ax : matplotlib Axes, default=None
+        Only for a single labelling.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Notes
+    -----
+    Time: one exact silhouette per labelling (O(n_samples^2 * n_features));
+    memory O(n_samples * n_features).
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from clusterlab.datasets import load_five_blobs
+    >>> X = load_five_blobs()
+    >>> fits = [KMeans(k, n_init=3, random_state=0).fit_predict(X) for k in (3, 4, 5, 6)]
+    >>> fig = plot_silhouette_diagram(X, fits)
+    >>> [a.get_title() for a in fig.axes]
+    ['$k=3$', '$k=4$', '$k=5$', '$k=6$']
+    """
+    from sklearn.utils.validation import check_array
+
+    X = check_array(X, accept_sparse=False, dtype=[np.float64, np.float32])
+    arr = labels if not isinstance(labels, (list, tuple)) else None
+    if arr is not None and np.ndim(arr) == 1:
+        labellings = [np.asarray(arr)]
+    elif arr is not None and np.ndim(arr) == 2:
+        labellings = [np.asarray(row) for row in arr]
+    elif arr is None and len(labels) > 0 and np.ndim(labels[0]) == 1:
+        labellings = [np.asarray(lab) for lab in labels]
+    elif arr is None and len(labels) > 0 and np.ndim(labels[0]) == 0:
+        labellings = [np.asarray(labels)]
+    else:
+        raise ValueError(
+            "labels must be one array of shape (n_samples,) or a sequence of such arrays."
+        )
+    for lab in labellings:
+        if lab.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"labels have {lab.shape[0]} entries but X has {X.shape[0]} samples."
+            )
+    if isinstance(titles, str):
+        titles = [titles]
+    if titles is not None and len(titles) != len(labellings):
+        raise ValueError(f"got {len(titles)} titles for {len(labellings)} labellings.")
+    n = len(labellings)
+    if ax is not None:
+        if n != 1:
+            raise ValueError("ax can only be given for a single labelling.")
+        fig = ax.figure
+        axes = [ax]
+        ncols_used, nrows = 1, 1
+    else:
+        ncols_used = max(1, min(int(ncols), n))
+        nrows = (n + ncols_used - 1) // ncols_used
+        fig = new_figure(figsize=(5.5 * ncols_used, 4.5 * nrows))
+        axes = list(np.ravel(fig.subplots(nrows, ncols_used, squeeze=False)))
+        for extra in axes[n:]:
+            fig.delaxes(extra)
+        axes = axes[:n]
+    for i, (a, lab) in enumerate(zip(axes, labellings)):
+        row, col = divmod(i, ncols_used)
+        below = i + ncols_used >= n  # nothing below this panel
+        _one_diagram(a, X, lab, metric, None if titles is None else titles[i],
+                     show_xlabel=below, show_ylabel=col == 0)
+    if ax is None:
+        fig.tight_layout()
+    return fig

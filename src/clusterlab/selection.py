@@ -1,0 +1,430 @@
+"""Choosing the number of clusters: sweep k, score every fit, find the elbow.
+
+:func:`sweep` fits a clone of any clusterer (clusterlab's or scikit-learn's)
+for every k, scores each fit with the applicable criteria (inertia,
+silhouette, Calinski-Harabasz, Davies-Bouldin, BIC, AIC) and returns a
+:class:`SweepResult` with the table, the fitted models, the best k per
+criterion and the elbow of the inertia curve found by Kneedle
+(:func:`knee_point`, Satopaa et al. 2011).
+
+>>> from sklearn.cluster import KMeans
+>>> from clusterlab.datasets import load_five_blobs
+>>> from clusterlab.selection import sweep
+>>> result = sweep(KMeans(n_init=10, random_state=42), load_five_blobs(), range(1, 10))
+>>> result.best("silhouette"), result.elbow
+(4, 3)
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+
+__all__ = ["sweep", "SweepResult", "knee_point", "CRITERIA"]
+
+#: every criterion :func:`sweep` knows, in table order
+CRITERIA = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic")
+_LABEL_CRITERIA = ("silhouette", "calinski_harabasz", "davies_bouldin")
+_MAXIMISE = {"silhouette", "calinski_harabasz"}
+_MINIMISE = {"davies_bouldin", "bic", "aic"}
+_DISPLAY = {
+    "inertia": "Inertia",
+    "silhouette": "Silhouette score",
+    "calinski_harabasz": "Calinski-Harabasz score",
+    "davies_bouldin": "Davies-Bouldin score",
+    "bic": "BIC",
+    "aic": "AIC",
+}
+
+
+def knee_point(x, y, curve="convex", direction="decreasing", S=1.0):
+    """The knee (or elbow) of a curve, by Kneedle (Satopaa et al., 2011).
+
+    Both axes are scaled to [0, 1]; the difference curve is the vertical
+    distance between the scaled curve and the straight line joining its end
+    points (taken on the side where the curve bends). Its local maxima are
+    knee candidates; scanning from the steep end of the curve towards the
+    flat end, the first candidate after which the difference drops below
+    ``max - S * mean(diff(x_scaled))`` before the next candidate is the knee.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_points,)
+        Strictly increasing abscissae (e.g. the numbers of clusters).
+    y : array-like of shape (n_points,)
+        The curve (e.g. inertia per number of clusters).
+    curve : {"convex", "concave"}, default="convex"
+        An inertia curve is convex; a log-likelihood curve is concave.
+    direction : {"decreasing", "increasing"}, default="decreasing"
+    S : float, default=1.0
+        Sensitivity: larger values need a clearer knee.
+
+    Returns
+    -------
+    knee : element of ``x`` or None
+        None when the curve has fewer than three points, is flat, or has no
+        knee by the rule above.
+
+    Notes
+    -----
+    Time and memory O(n_points).
+
+    References
+    ----------
+    .. [1] Satopaa, V., Albrecht, J., Irwin, D. and Raghavan, B. (2011).
+       "Finding a 'Kneedle' in a haystack: detecting knee points in system
+       behavior". 31st International Conference on Distributed Computing
+       Systems Workshops, 166-171.
+
+    Examples
+    --------
+    >>> knee_point([1, 2, 3, 4, 5, 6], [100, 40, 20, 15, 12, 10])
+    3
+    >>> knee_point([1, 2, 3, 4], [1, 2, 3, 4], curve="concave", direction="increasing") is None
+    True
+    """
+    if curve not in ("convex", "concave"):
+        raise ValueError(f"curve must be 'convex' or 'concave', got {curve!r}.")
+    if direction not in ("decreasing", "increasing"):
+        raise ValueError(f"direction must be 'decreasing' or 'increasing', got {direction!r}.")
+    x_in = np.asarray(x)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or y.shape != x.shape:
+        raise ValueError(
+            f"x and y must be 1-D arrays of the same length, got shapes {x.shape} and {y.shape}."
+        )
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x and y must be finite; drop the points where the curve is NaN.")
+    if x.size < 3:
+        return None
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must be strictly increasing.")
+    y_span = y.max() - y.min()
+    if y_span == 0:
+        return None
+    xn = (x - x[0]) / (x[-1] - x[0])
+    yn = (y - y.min()) / y_span
+    # distance to the chord joining the end points, positive on the bending side
+    if direction == "decreasing":
+        chord = 1.0 - xn
+        diff = chord - yn if curve == "convex" else yn - chord
+    else:
+        chord = xn
+        diff = yn - chord if curve == "concave" else chord - yn
+    # scan from the steep end: left for convex-decreasing / concave-increasing
+    order = np.arange(x.size)
+    steep_first = (curve == "convex") == (direction == "decreasing")
+    if not steep_first:
+        order = order[::-1]
+    d = diff[order]
+    threshold_step = S * np.mean(np.abs(np.diff(xn)))
+    n = d.size
+    maxima = [i for i in range(1, n - 1) if d[i] >= d[i - 1] and d[i] > d[i + 1]]
+    for m_pos, i in enumerate(maxima):
+        threshold = d[i] - threshold_step
+        stop = maxima[m_pos + 1] if m_pos + 1 < len(maxima) else n
+        if np.any(d[i + 1:stop] < threshold):
+            return x_in[order[i]].item()
+    return None
+
+
+def _count_param(estimator, param):
+    params = estimator.get_params(deep=False)
+    if param is not None:
+        if param not in params:
+            raise ValueError(
+                f"{type(estimator).__name__} has no parameter {param!r}; pass one of "
+                f"{sorted(params)} as param."
+            )
+        return param
+    for name in ("n_clusters", "n_components"):
+        if name in params:
+            return name
+    raise ValueError(
+        f"{type(estimator).__name__} has neither n_clusters nor n_components; pass the "
+        "name of its number-of-clusters parameter as param=."
+    )
+
+
+def _labels_of(model, X):
+    labels = getattr(model, "labels_", None)
+    if labels is None and hasattr(model, "predict"):
+        labels = model.predict(X)
+    return None if labels is None else np.asarray(labels)
+
+
+def _applicable(model):
+    out = []
+    if hasattr(model, "inertia_"):
+        out.append("inertia")
+    if getattr(model, "labels_", None) is not None or hasattr(model, "predict"):
+        out.extend(_LABEL_CRITERIA)
+    if callable(getattr(model, "bic", None)):
+        out.append("bic")
+    if callable(getattr(model, "aic", None)):
+        out.append("aic")
+    return out
+
+
+def sweep(estimator, X, k_values, criteria=None, *, param=None, random_state=None,
+          sample_size=None):
+    """Fit ``clone(estimator)`` for every number of clusters and score each fit.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any clusterer with an ``n_clusters`` or ``n_components`` parameter
+        (clusterlab's or scikit-learn's); it is cloned, never modified.
+    X : array-like of shape (n_samples, n_features)
+    k_values : iterable of int
+        The numbers of clusters to try, each >= 1.
+    criteria : str or sequence of str, default=None
+        Among ``"inertia"``, ``"silhouette"``, ``"calinski_harabasz"``,
+        ``"davies_bouldin"``, ``"bic"``, ``"aic"``. ``None`` means every one
+        that applies: inertia needs an ``inertia_`` attribute, BIC/AIC need
+        ``bic``/``aic`` methods, the others need labels (``labels_`` or
+        ``predict``). Asking for one that does not apply is an error.
+    param : str, default=None
+        The parameter to vary; detected (``n_clusters``, then
+        ``n_components``) when ``None``.
+    random_state : int, RandomState instance or None, default=None
+        When given and the estimator has a ``random_state`` parameter, every
+        clone gets it (an int is used as is, so each k starts from the same
+        seed; a RandomState draws one seed for the whole sweep).
+        Also seeds the silhouette subsample.
+    sample_size : int, default=None
+        Compute the silhouette on a stratified subsample of this size
+        (see :func:`clusterlab.metrics.silhouette_score`); all samples when
+        ``None``.
+
+    Returns
+    -------
+    result : SweepResult
+
+    Notes
+    -----
+    Time: the fits, plus O(n_samples^2 * n_features) per k for the silhouette
+    (O(sample_size^2 * n_features) with a subsample) and O(n_samples *
+    n_features) per k for the other criteria. Memory: the fitted models plus
+    O(n_samples * n_features) scratch; never an n_samples x n_samples matrix.
+
+    Examples
+    --------
+    >>> from sklearn.mixture import GaussianMixture
+    >>> from clusterlab.datasets import load_elongated_blobs
+    >>> result = sweep(GaussianMixture(n_init=3, random_state=42), load_elongated_blobs(),
+    ...                range(1, 6), criteria=("bic", "aic"))
+    >>> result.best("bic")
+    3
+    """
+    from sklearn.utils import check_random_state
+    from sklearn.utils.validation import check_array
+
+    from clusterlab import metrics
+
+    X_checked = check_array(X, accept_sparse=False, dtype=[np.float64, np.float32])
+    k_values = np.asarray(list(k_values))
+    if k_values.ndim != 1 or k_values.size == 0:
+        raise ValueError("k_values must be a non-empty sequence of integers, e.g. range(1, 11).")
+    if not all(isinstance(k, numbers.Integral) or float(k).is_integer() for k in k_values):
+        raise ValueError(f"k_values must be integers, got {k_values.tolist()}.")
+    k_values = k_values.astype(np.int64)
+    if np.any(k_values < 1):
+        raise ValueError(f"every k must be >= 1, got {k_values.tolist()}.")
+    if np.any(k_values > X_checked.shape[0]):
+        raise ValueError(
+            f"k_values go up to {int(k_values.max())} but X has only {X_checked.shape[0]} "
+            "samples; use smaller k values."
+        )
+    if isinstance(criteria, str):
+        criteria = (criteria,)
+    if criteria is not None:
+        criteria = tuple(criteria)
+        unknown = [c for c in criteria if c not in CRITERIA]
+        if unknown:
+            raise ValueError(f"unknown criteria {unknown}; choose among {list(CRITERIA)}.")
+        if not criteria:
+            raise ValueError(f"criteria is empty; choose among {list(CRITERIA)} or pass None.")
+
+    name = _count_param(estimator, param)
+    base_params = {}
+    if random_state is not None and "random_state" in estimator.get_params(deep=False):
+        seed = random_state
+        if not isinstance(random_state, numbers.Integral):
+            seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        base_params["random_state"] = seed
+    sample_rng = random_state if isinstance(random_state, numbers.Integral) else \
+        check_random_state(random_state)
+
+    models = []
+    for k in k_values:
+        model = clone(estimator).set_params(**{name: int(k)}, **base_params)
+        model.fit(X)
+        models.append(model)
+
+    applicable = _applicable(models[0])
+    if criteria is None:
+        criteria = tuple(c for c in CRITERIA if c in applicable)
+    else:
+        missing = [c for c in criteria if c not in applicable]
+        if missing:
+            raise ValueError(
+                f"criteria {missing} do not apply to {type(estimator).__name__} "
+                f"(it supports {applicable}): inertia needs an inertia_ attribute, "
+                "bic/aic need bic()/aic() methods, the others need labels."
+            )
+
+    table = {"k": k_values.astype(np.float64)}
+    for c in criteria:
+        table[c] = np.full(k_values.size, np.nan)
+    n_samples = X_checked.shape[0]
+    for i, model in enumerate(models):
+        if "inertia" in criteria:
+            table["inertia"][i] = float(model.inertia_)
+        if "bic" in criteria:
+            table["bic"][i] = float(model.bic(X))
+        if "aic" in criteria:
+            table["aic"][i] = float(model.aic(X))
+        if any(c in criteria for c in _LABEL_CRITERIA):
+            labels = _labels_of(model, X)
+            n_labels = np.unique(labels).size
+            if not 1 < n_labels < n_samples:
+                continue  # undefined: stays NaN
+            if "silhouette" in criteria:
+                table["silhouette"][i] = metrics.silhouette_score(
+                    X_checked, labels, sample_size=sample_size, random_state=sample_rng,
+                    stratify=sample_size is not None)
+            if "calinski_harabasz" in criteria:
+                table["calinski_harabasz"][i] = metrics.calinski_harabasz_score(X_checked, labels)
+            if "davies_bouldin" in criteria:
+                table["davies_bouldin"][i] = metrics.davies_bouldin_score(X_checked, labels)
+    return SweepResult(k_values, models, criteria, table, param=name)
+
+
+class SweepResult:
+    """What :func:`sweep` found: per-k scores, fitted models, best k, elbow.
+
+    Attributes
+    ----------
+    k_values : ndarray of int
+        The numbers of clusters tried, in the order given.
+    models : list of estimators
+        The fitted clone for every k (same order).
+    criteria : tuple of str
+        The criteria computed.
+    table : dict of str -> ndarray
+        ``"k"`` and one array per criterion (NaN where undefined, e.g. the
+        silhouette at k=1).
+    param : str
+        The parameter that was varied (``n_clusters`` or ``n_components``).
+    elbow : int or None
+        Kneedle's elbow of the inertia curve (None without inertia or
+        without a knee).
+    elbow_method : str
+        The name of the method behind :attr:`elbow`.
+    """
+
+    elbow_method = "Kneedle (Satopaa et al. 2011)"
+
+    def __init__(self, k_values, models, criteria, table, param="n_clusters"):
+        self.k_values = np.asarray(k_values)
+        self.models = list(models)
+        self.criteria = tuple(criteria)
+        self.table = table
+        self.param = param
+
+    def __repr__(self):
+        return (f"SweepResult(k_values={self.k_values.tolist()}, criteria={self.criteria}, "
+                f"best={self.best() if self.criteria else None}, elbow={self.elbow})")
+
+    @property
+    def elbow(self):
+        if "inertia" not in self.table:
+            return None
+        y = self.table["inertia"]
+        keep = np.isfinite(y)
+        x = self.k_values[keep]
+        order = np.argsort(x, kind="stable")
+        return knee_point(x[order], y[keep][order], curve="convex", direction="decreasing")
+
+    @property
+    def best_(self):
+        """:meth:`best` with the default criterion."""
+        return self.best()
+
+    def best(self, criterion=None):
+        """The best k for ``criterion``.
+
+        Maximum for ``"silhouette"`` and ``"calinski_harabasz"``, minimum for
+        ``"davies_bouldin"``, ``"bic"`` and ``"aic"``, the Kneedle elbow for
+        ``"inertia"`` (the smallest inertia is always at the largest k, so it
+        is never the answer). Default: ``"silhouette"`` if computed, else
+        ``"bic"``, else the first criterion. NaN entries are ignored.
+
+        Returns
+        -------
+        k : int or None
+            None for inertia without an elbow.
+        """
+        if criterion is None:
+            for default in ("silhouette", "bic"):
+                if default in self.criteria:
+                    criterion = default
+                    break
+            else:
+                if not self.criteria:
+                    raise ValueError("this sweep computed no criterion.")
+                criterion = self.criteria[0]
+        if criterion not in self.criteria:
+            raise ValueError(
+                f"criterion {criterion!r} was not computed by this sweep; choose among "
+                f"{list(self.criteria)}."
+            )
+        if criterion == "inertia":
+            return self.elbow
+        values = np.asarray(self.table[criterion], dtype=np.float64)
+        if not np.any(np.isfinite(values)):
+            raise ValueError(
+                f"{criterion} is undefined for every k in {self.k_values.tolist()} "
+                "(label-based criteria need at least 2 clusters)."
+            )
+        masked = np.where(np.isfinite(values), values,
+                          -np.inf if criterion in _MAXIMISE else np.inf)
+        idx = np.argmax(masked) if criterion in _MAXIMISE else np.argmin(masked)
+        return int(self.k_values[idx])
+
+    def to_frame(self):
+        """The table as a :class:`pandas.DataFrame` indexed by k (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is installed in CI
+            raise ImportError("SweepResult.to_frame needs pandas: pip install pandas") from exc
+        data = {c: self.table[c] for c in self.criteria}
+        return pd.DataFrame(data, index=pd.Index(self.k_values, name="k"))
+
+    def plot(self, criterion=None, ax=None):
+        """Draw one criterion against k; returns the Figure.
+
+        ``criterion=None`` draws the inertia curve with its elbow when inertia
+        was computed, else the default criterion of :meth:`best`.
+        """
+        if criterion is None:
+            criterion = "inertia" if "inertia" in self.criteria else None
+            if criterion is None:
+                criterion = self.criteria[0] if self.criteria else None
+                for default in ("silhouette", "bic"):
+                    if default in self.criteria:
+                        criterion = default
+                        break
+        if criterion == "inertia":
+            from clusterlab.plotting._selection import plot_inertia_curve
+
+            return plot_inertia_curve(self, ax=ax)
+        if criterion == "silhouette":
+            from clusterlab.plotting._selection import plot_silhouette_curve
+
+            return plot_silhouette_curve(self, ax=ax)
+        from clusterlab.plotting._selection import plot_criterion_curve
+
+        return plot_criterion_curve(self, criterion, ax=ax)
