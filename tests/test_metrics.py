@@ -1,0 +1,293 @@
+"""clusterlab.metrics against scikit-learn's, on random and degenerate data."""
+
+import numba
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import sparse
+
+import clusterlab
+from clusterlab import metrics
+
+FAST_METRICS = ["euclidean", "sqeuclidean", "manhattan", "cosine", "l1", "l2", "cityblock"]
+
+
+def random_problem(n=120, d=4, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    X = rng.normal(size=(n, d)) + labels[:, None] * 1.5
+    return X, labels
+
+
+def degenerate_problem():
+    """Duplicated rows, a one-point cluster, a cluster of identical points, a zero row."""
+    X, labels = random_problem(60, 3, 3, seed=1)
+    X[5] = X[6]
+    X[7] = X[6]
+    labels[5:8] = labels[6]
+    labels[10] = 7  # singleton
+    X[20:24] = X[20]
+    labels[20:24] = 9  # four identical points
+    X[30] = 0.0  # zero vector (cosine distance 1 to everything)
+    return X, labels
+
+
+def tol(dtype):
+    return 1e-4 if dtype == np.float32 else 1e-6
+
+
+@pytest.mark.parametrize("metric", FAST_METRICS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("problem", ["random", "degenerate"])
+def test_silhouette_samples_matches_sklearn(metric, dtype, problem):
+    X, labels = random_problem() if problem == "random" else degenerate_problem()
+    X = X.astype(dtype)
+    ours = metrics.silhouette_samples(X, labels, metric=metric)
+    theirs = skm.silhouette_samples(X, labels, metric=metric)
+    assert ours.dtype == dtype
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol(dtype))
+
+
+def test_one_point_clusters_get_zero():
+    X, labels = degenerate_problem()
+    sil = metrics.silhouette_samples(X, labels)
+    assert sil[10] == 0.0
+    # identical points of a cluster have a = 0, hence coefficient 1
+    np.testing.assert_allclose(sil[20:24], 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_precomputed_matches_sklearn(dtype):
+    X, labels = degenerate_problem()
+    D = skm.pairwise_distances(X).astype(dtype)
+    np.testing.assert_allclose(metrics.silhouette_samples(D, labels, metric="precomputed"),
+                               skm.silhouette_samples(D, labels, metric="precomputed"),
+                               atol=tol(dtype))
+    np.testing.assert_allclose(
+        metrics.silhouette_score(D, labels, metric="precomputed", sample_size=40,
+                                 random_state=3),
+        skm.silhouette_score(D, labels, metric="precomputed", sample_size=40, random_state=3),
+        atol=tol(dtype))
+
+
+def test_precomputed_integer_and_bad_diagonal():
+    X = np.array([[0, 1], [0, 2], [5, 5], [6, 5]])
+    D = np.abs(X[:, None, :] - X[None, :, :]).sum(-1)  # integer Manhattan distances
+    labels = [0, 0, 1, 1]
+    np.testing.assert_allclose(metrics.silhouette_samples(D, labels, metric="precomputed"),
+                               skm.silhouette_samples(D, labels, metric="precomputed"))
+    D_bad = D.astype(float) + 0.5
+    with pytest.raises(ValueError, match="non-zero elements on the diagonal"):
+        metrics.silhouette_samples(D_bad, labels, metric="precomputed")
+    with pytest.raises(ValueError, match="non-zero elements on the diagonal"):
+        metrics.silhouette_samples(D + 1, labels, metric="precomputed")
+
+
+@pytest.mark.parametrize("metric", ["chebyshev", "minkowski", "correlation"])
+def test_other_metrics_fall_back_to_chunked_distances(metric):
+    X, labels = random_problem(80, 3, 3)
+    np.testing.assert_allclose(metrics.silhouette_samples(X, labels, metric=metric),
+                               skm.silhouette_samples(X, labels, metric=metric), atol=1e-6)
+
+
+def test_metric_keywords_and_callable():
+    X, labels = random_problem(50, 3, 3)
+    np.testing.assert_allclose(metrics.silhouette_samples(X, labels, metric="minkowski", p=3),
+                               skm.silhouette_samples(X, labels, metric="minkowski", p=3),
+                               atol=1e-6)
+
+    def l_inf(a, b):
+        return np.abs(a - b).max()
+
+    np.testing.assert_allclose(metrics.silhouette_samples(X, labels, metric=l_inf),
+                               skm.silhouette_samples(X, labels, metric=l_inf), atol=1e-6)
+    # speed-only keywords are accepted by the fast path
+    np.testing.assert_allclose(metrics.silhouette_samples(X, labels, n_jobs=1),
+                               skm.silhouette_samples(X, labels), atol=1e-6)
+
+
+def test_sparse_input_matches_sklearn():
+    X, labels = random_problem(60, 5, 3)
+    X[X < 0.5] = 0.0
+    Xs = sparse.csr_matrix(X)
+    np.testing.assert_allclose(metrics.silhouette_samples(Xs, labels),
+                               skm.silhouette_samples(Xs, labels), atol=1e-6)
+    np.testing.assert_allclose(metrics.silhouette_score(sparse.csc_matrix(X), labels,
+                                                        sample_size=30, random_state=0),
+                               skm.silhouette_score(sparse.csc_matrix(X), labels,
+                                                    sample_size=30, random_state=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("sample_size", [None, 25, 60, 500])
+def test_silhouette_score_sampling_matches_sklearn(sample_size):
+    X, labels = random_problem(100, 3, 4)
+    ours = metrics.silhouette_score(X, labels, sample_size=sample_size, random_state=7)
+    theirs = skm.silhouette_score(X, labels, sample_size=sample_size, random_state=7)
+    assert isinstance(ours, float)
+    assert ours == pytest.approx(theirs, abs=1e-6)
+
+
+def test_stratified_sample_keeps_every_cluster():
+    rng = np.random.default_rng(0)
+    big = rng.normal(size=(3000, 2))
+    small = rng.normal(size=(6, 2)) * 0.05 + 20  # 6 points far away
+    X = np.r_[big, small]
+    labels = np.r_[np.zeros(3000, int) + (big[:, 0] > 0), np.full(6, 2)]
+    codes = labels.astype(np.int64)
+    for seed in range(5):
+        idx = metrics._stratified_indices(codes, 3, 50, np.random.RandomState(seed))
+        assert idx.size == 50 and np.unique(idx).size == 50
+        assert set(labels[idx]) == {0, 1, 2}
+        assert (labels[idx] == 2).sum() >= 2
+        # proportional: the two large clusters get roughly their share
+        assert abs((labels[idx] == 0).sum() - (labels[idx] == 1).sum()) <= 6
+        score = metrics.silhouette_score(X, labels, sample_size=50, random_state=seed,
+                                         stratify=True)
+        assert score == pytest.approx(metrics.silhouette_score(X[idx], labels[idx]), abs=1e-12)
+    # a uniform sample of 50 can lose the small cluster entirely
+    lost = [set(labels[np.random.RandomState(s).permutation(len(X))[:50]]) != {0, 1, 2}
+            for s in range(20)]
+    assert any(lost)
+    with pytest.raises(ValueError, match="stratified sample needs at least one point"):
+        metrics.silhouette_score(X, labels, sample_size=2, stratify=True)
+    # stratify is deterministic under a fixed seed
+    a = metrics.silhouette_score(X, labels, sample_size=40, random_state=3, stratify=True)
+    b = metrics.silhouette_score(X, labels, sample_size=40, random_state=3, stratify=True)
+    assert a == b
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("problem", ["random", "degenerate"])
+def test_calinski_harabasz_and_davies_bouldin_match_sklearn(dtype, problem):
+    X, labels = random_problem() if problem == "random" else degenerate_problem()
+    X = X.astype(dtype)
+    assert metrics.calinski_harabasz_score(X, labels) == pytest.approx(
+        skm.calinski_harabasz_score(X, labels), rel=tol(dtype))
+    assert metrics.davies_bouldin_score(X, labels) == pytest.approx(
+        skm.davies_bouldin_score(X, labels), rel=tol(dtype))
+
+
+def test_degenerate_dispersion_conventions():
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+    labels = [0, 0, 1, 1]
+    assert metrics.calinski_harabasz_score(X, labels) == skm.calinski_harabasz_score(X, labels)
+    assert metrics.calinski_harabasz_score(X, labels) == 1.0
+    assert metrics.davies_bouldin_score(X, labels) == skm.davies_bouldin_score(X, labels) == 0.0
+    # all centroids equal
+    X2 = np.array([[0.0], [2.0], [1.0], [1.0]])
+    assert metrics.davies_bouldin_score(X2, labels) == skm.davies_bouldin_score(X2, labels)
+
+
+def test_string_labels_and_top_level_exports():
+    X, labels = random_problem(40, 2, 3)
+    names = np.array(["a", "b", "c"])[labels]
+    assert clusterlab.silhouette_score(X, names) == pytest.approx(
+        skm.silhouette_score(X, labels), abs=1e-12)
+    assert clusterlab.calinski_harabasz_score is metrics.calinski_harabasz_score
+    assert clusterlab.davies_bouldin_score is metrics.davies_bouldin_score
+    assert clusterlab.silhouette_samples is metrics.silhouette_samples
+
+
+@pytest.mark.parametrize("fn", [metrics.silhouette_samples, metrics.silhouette_score,
+                                metrics.calinski_harabasz_score, metrics.davies_bouldin_score],
+                         ids=lambda f: f.__name__)
+def test_bad_inputs(fn):
+    X, labels = random_problem(30, 2, 3)
+    bad = X.copy()
+    bad[2, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        fn(bad, labels)
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fn(bad, labels)
+    with pytest.raises(ValueError, match=r"Number of labels is 1\. Valid values are 2 to "
+                                         r"n_samples - 1 \(inclusive\)"):
+        fn(X, np.zeros(30, int))
+    with pytest.raises(ValueError, match="Number of labels is 30"):
+        fn(X, np.arange(30))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        fn(X, labels[:10])
+    with pytest.raises(ValueError, match="0 sample"):
+        fn(X[:0], labels[:0])
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        fn(X[:, 0], labels)
+
+
+def test_bad_parameters():
+    X, labels = random_problem(30, 2, 3)
+    with pytest.raises(ValueError, match="metric"):
+        metrics.silhouette_samples(X, labels, metric="no-such-metric")
+    with pytest.raises(ValueError, match="sample_size"):
+        metrics.silhouette_score(X, labels, sample_size=0)
+    with pytest.raises(ValueError, match="stratify"):
+        metrics.silhouette_score(X, labels, stratify="yes")
+
+
+def test_inputs_not_modified():
+    X, labels = degenerate_problem()
+    X0, l0 = X.copy(), labels.copy()
+    for metric in ("euclidean", "cosine"):
+        metrics.silhouette_samples(X, labels, metric=metric)
+    metrics.silhouette_score(X, labels, sample_size=20, stratify=True, random_state=0)
+    metrics.calinski_harabasz_score(X, labels)
+    metrics.davies_bouldin_score(X, labels)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(labels, l0)
+
+
+def test_same_result_for_any_thread_count():
+    X, labels = random_problem(301, 5, 6, seed=4)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = metrics.silhouette_samples(X, labels)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = metrics.silhouette_samples(X, labels)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one, many)
+
+
+def test_seed_silhouette_of_best_five_blob_solution(five_blobs):
+    """EXPECTED.md: silhouette 0.655517642572828 of the 211.5985 solution (k=5)."""
+    good_init = np.array([[-3, 3], [-3, 2], [-3, 1], [-1, 2], [0, 2]], dtype=float)
+    km = clusterlab.KMeans(n_clusters=5, init=good_init, n_init=1, random_state=42).fit(five_blobs)
+    assert km.inertia_ == pytest.approx(211.59853725816836, rel=1e-9)
+    assert metrics.silhouette_score(five_blobs, km.labels_) == pytest.approx(
+        0.655517642572828, abs=1e-9)
+    assert metrics.silhouette_score(five_blobs.astype(np.float32), km.labels_) == pytest.approx(
+        0.655517642572828, abs=1e-4)
+
+
+label_arrays = st.lists(st.integers(0, 3), min_size=12, max_size=40).filter(
+    lambda labs: 2 <= len(set(labs)) < len(labs))
+
+
+@given(labs=label_arrays, seed=st.integers(0, 1000), shift=st.floats(-100, 100),
+       scale=st.floats(0.1, 10))
+def test_properties(labs, seed, shift, scale):
+    labels = np.asarray(labs)
+    X = np.random.default_rng(seed).normal(size=(labels.size, 3))
+    sil = metrics.silhouette_samples(X, labels)
+    assert np.all(sil >= -1 - 1e-12) and np.all(sil <= 1 + 1e-12)
+    # renaming the clusters changes nothing
+    perm = np.random.default_rng(seed).permutation(4)
+    np.testing.assert_allclose(metrics.silhouette_samples(X, perm[labels]), sil, atol=1e-12)
+    # the silhouette is invariant to translation and uniform scaling
+    np.testing.assert_allclose(metrics.silhouette_samples(X * scale + shift, labels), sil,
+                               atol=1e-6)
+    # reordering the samples reorders the coefficients
+    order = np.random.default_rng(seed + 1).permutation(labels.size)
+    np.testing.assert_allclose(metrics.silhouette_samples(X[order], labels[order]), sil[order],
+                               atol=1e-12)
+    # float32 agrees with float64
+    np.testing.assert_allclose(metrics.silhouette_samples(X.astype(np.float32), labels), sil,
+                               atol=1e-4)
+    # CH is invariant to translation; both match scikit-learn
+    ch = metrics.calinski_harabasz_score(X, labels)
+    assert ch == pytest.approx(skm.calinski_harabasz_score(X, labels), rel=1e-6)
+    assert metrics.calinski_harabasz_score(X + shift, labels) == pytest.approx(ch, rel=1e-6)
+    assert metrics.davies_bouldin_score(X, labels) == pytest.approx(
+        skm.davies_bouldin_score(X, labels), rel=1e-6)
