@@ -41,10 +41,6 @@ WARD = 0
 COMPLETE = 1
 AVERAGE = 2
 
-# below this many (rows x features) per search a parallel loop costs more
-# than it saves
-_PARALLEL_MIN_WORK = 32768
-
 
 @nb.njit(cache=True, nogil=True)
 def _pair_distance(X, norms, i, j, metric):
@@ -101,39 +97,52 @@ def _lex_less(v1, i1, v2, i2):
 # ---------------------------------------------------------------- single
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _prim_step(X, norms, metric, current, remaining, n_remaining, key, n_chunks,
-               best_val, best_pos):
-    """Relax the keys of the nodes outside the tree with ``current`` and find
-    the minimum per chunk (lexicographic on (key, node id)).
+@nb.njit(cache=True, nogil=True)
+def _prim_relax(X, norms, metric, current, remaining, n_remaining, key):
+    """Relax the keys of the nodes outside the tree with ``current``; return
+    the position of the minimum (lexicographic on (key, node id)).
 
+    X : IN (n, d) rows (PRECOMPUTED: (n, n) distances)
     remaining : IN (n,) int64, node ids outside the tree in [0, n_remaining)
     key : INOUT (n,) float64, distance of remaining[p] to the tree, by position
-    best_val, best_pos : OUT (n_chunks,), per-chunk minimum and its position
     """
-    step = (n_remaining + n_chunks - 1) // n_chunks
-    for c in nb.prange(n_chunks):
-        start = c * step
-        stop = min(start + step, n_remaining)
-        bv = np.inf
-        bp = -1
-        bid = -1
-        for p in range(start, stop):
+    d = X.shape[1]
+    bv = np.inf
+    bp = -1
+    bid = -1
+    if metric == EUCLIDEAN:
+        # compare squared distances; keys hold squared values until the end
+        for p in range(n_remaining):
             j = remaining[p]
-            dist = _pair_distance(X, norms, current, j, metric)
-            if dist < key[p]:
-                key[p] = dist
+            acc = 0.0
+            for f in range(d):
+                diff = np.float64(X[current, f]) - np.float64(X[j, f])
+                acc += diff * diff
             kv = key[p]
-            if bp < 0 or kv < bv or (kv == bv and j < bid):
+            if acc < kv:
+                kv = acc
+                key[p] = acc
+            if kv < bv or (kv == bv and j < bid):
                 bv = kv
                 bp = p
                 bid = j
-        best_val[c] = bv
-        best_pos[c] = bp
+    else:
+        for p in range(n_remaining):
+            j = remaining[p]
+            dist = _pair_distance(X, norms, current, j, metric)
+            kv = key[p]
+            if dist < kv:
+                kv = dist
+                key[p] = dist
+            if kv < bv or (kv == bv and j < bid):
+                bv = kv
+                bp = p
+                bid = j
+    return bp
 
 
 @nb.njit(cache=True, nogil=True)
-def prim_mst_on_the_fly(X, norms, metric, n_threads, out_from, out_to, out_dist):
+def prim_mst_on_the_fly(X, norms, metric, out_from, out_to, out_dist):
     """Minimum spanning tree of the complete graph on the rows of ``X``.
 
     Prim's algorithm from node 0; each step relaxes the distances to the
@@ -148,38 +157,26 @@ def prim_mst_on_the_fly(X, norms, metric, n_threads, out_from, out_to, out_dist)
     X : IN ndarray (n, d) float32/float64 (PRECOMPUTED: (n, n) distances)
     norms : IN ndarray (n,) float64 (COSINE only; any (n,) array otherwise)
     metric : IN int, metric code
-    n_threads : IN int, number of chunks the search is split into
     out_from, out_to : OUT ndarray (n-1,) int64
     out_dist : OUT ndarray (n-1,) float64
 
     Notes
     -----
-    Time O(n² d), memory O(n) (three length-n arrays).
+    Time O(n² d), memory O(n) (two length-n arrays). Euclidean keys are
+    squared distances (the square root is taken once per edge), which orders
+    them exactly as the distances.
     """
     n = X.shape[0]
     remaining = np.arange(1, n).astype(np.int64)
     key = np.full(n - 1, np.inf)
     n_remaining = n - 1
-    n_chunks = max(1, min(n_threads, (n * max(1, X.shape[1])) // _PARALLEL_MIN_WORK))
-    best_val = np.empty(n_chunks)
-    best_pos = np.empty(n_chunks, dtype=np.int64)
     current = 0
     for k in range(n - 1):
-        _prim_step(X, norms, metric, current, remaining, n_remaining, key, n_chunks,
-                   best_val, best_pos)
-        bv = np.inf
-        bp = -1
-        for c in range(n_chunks):
-            p = best_pos[c]
-            if p < 0:
-                continue
-            if bp < 0 or _lex_less(best_val[c], remaining[p], bv, remaining[bp]):
-                bv = best_val[c]
-                bp = p
+        bp = _prim_relax(X, norms, metric, current, remaining, n_remaining, key)
         new = remaining[bp]
         out_from[k] = current
         out_to[k] = new
-        out_dist[k] = bv
+        out_dist[k] = np.sqrt(key[bp]) if metric == EUCLIDEAN else key[bp]
         # drop position bp, keeping the arrays compact (order is irrelevant:
         # ties are resolved on node ids)
         last = n_remaining - 1
@@ -187,52 +184,16 @@ def prim_mst_on_the_fly(X, norms, metric, n_threads, out_from, out_to, out_dist)
         key[bp] = key[last]
         n_remaining = last
         current = new
-        if n_chunks > 1 and n_remaining * max(1, X.shape[1]) < _PARALLEL_MIN_WORK * n_chunks:
-            n_chunks = max(1, (n_remaining * max(1, X.shape[1])) // _PARALLEL_MIN_WORK)
 
 
 # ---------------------------------------------------------------- ward
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _ward_search_parallel(C, sizes, ids, m, px, n_chunks, best_val, best_pos):
-    """Per-chunk nearest cluster (Ward criterion) of the cluster at row ``px``.
-
-    C : IN (n, d) float64, centroids, active rows [0, m)
-    sizes : IN (n,) float64, by row;  ids : IN (n,) int64, cluster id by row
-    best_val, best_pos : OUT (n_chunks,)
-    """
-    d = C.shape[1]
-    sx = sizes[px]
-    step = (m + n_chunks - 1) // n_chunks
-    for c in nb.prange(n_chunks):
-        start = c * step
-        stop = min(start + step, m)
-        bv = np.inf
-        bp = -1
-        bid = -1
-        for q in range(start, stop):
-            if q == px:
-                continue
-            s2 = 0.0
-            for f in range(d):
-                diff = C[q, f] - C[px, f]
-                s2 += diff * diff
-            sq = sizes[q]
-            val = (sx * sq) / (sx + sq) * s2
-            if bp < 0 or val < bv or (val == bv and ids[q] < bid):
-                bv = val
-                bp = q
-                bid = ids[q]
-        best_val[c] = bv
-        best_pos[c] = bp
-
-
 @nb.njit(cache=True, nogil=True)
-def _ward_value(C, sizes, p, q):
+def _ward_value(CT, sizes, p, q):
     s2 = 0.0
-    for f in range(C.shape[1]):
-        diff = C[q, f] - C[p, f]
+    for f in range(CT.shape[0]):
+        diff = CT[f, q] - CT[f, p]
         s2 += diff * diff
     sp = sizes[p]
     sq = sizes[q]
@@ -240,7 +201,7 @@ def _ward_value(C, sizes, p, q):
 
 
 @nb.njit(cache=True, nogil=True)
-def ward_nn_chain(C, n_threads, out_a, out_b, out_dist):
+def ward_nn_chain(CT, out_a, out_b, out_dist):
     """Ward's method by the nearest-neighbour chain on centroids.
 
     The Ward distance between clusters A and B is
@@ -249,68 +210,62 @@ def ward_nn_chain(C, n_threads, out_a, out_b, out_dist):
     them (not sorted by distance); ``out_a < out_b`` are the ids of the two
     clusters, a cluster's id being the largest point index it contains.
 
+    The centroids are stored feature-major (one row per feature) and kept
+    compact (the last active column moves into a merged-away one), so that
+    each nearest-neighbour search streams through contiguous memory and
+    vectorises over clusters.
+
     Parameters
     ----------
-    C : INOUT ndarray (n, d) float64, C-contiguous: the points on entry,
-        scratch afterwards (rows are moved and overwritten)
-    n_threads : IN int, number of chunks each search is split into
+    CT : INOUT ndarray (d, n) float64, C-contiguous: the points (transposed)
+        on entry, scratch afterwards (columns are moved and overwritten)
     out_a, out_b : OUT ndarray (n-1,) int64
     out_dist : OUT ndarray (n-1,) float64
 
     Notes
     -----
-    Time O(n² d) in the worst case, memory O(n) above ``C``.
+    Time O(n² d) in the worst case, memory O(n) above ``CT``. Serial: one
+    search is too short for a parallel loop to pay off.
     """
-    n, d = C.shape
-    sizes = np.ones(n)  # by row
-    ids = np.arange(n).astype(np.int64)  # cluster id at row
-    row_of = np.arange(n).astype(np.int64)  # row of cluster id (-1: merged away)
+    d, n = CT.shape
+    sizes = np.ones(n)  # by column
+    ids = np.arange(n).astype(np.int64)  # cluster id at column
+    col_of = np.arange(n).astype(np.int64)  # column of cluster id (-1: merged away)
     chain = np.empty(n, dtype=np.int64)
+    s2 = np.empty(n)
     chain_len = 0
     lowest = 0
     m = n
-    max_chunks = max(1, n_threads)
-    best_val = np.empty(max_chunks)
-    best_pos = np.empty(max_chunks, dtype=np.int64)
     for k in range(n - 1):
         if chain_len == 0:
-            while row_of[lowest] < 0:
+            while col_of[lowest] < 0:
                 lowest += 1
             chain[0] = lowest
             chain_len = 1
         while True:
             x = chain[chain_len - 1]
-            px = row_of[x]
-            n_chunks = min(max_chunks, max(1, (m * d) // _PARALLEL_MIN_WORK))
+            px = col_of[x]
+            for q in range(m):
+                s2[q] = 0.0
+            for f in range(d):
+                cf = CT[f, px]
+                row = CT[f]
+                for q in range(m):
+                    diff = row[q] - cf
+                    s2[q] += diff * diff
+            sx = sizes[px]
             bv = np.inf
             bp = -1
-            if n_chunks > 1:
-                _ward_search_parallel(C, sizes, ids, m, px, n_chunks, best_val, best_pos)
-                for c in range(n_chunks):
-                    p = best_pos[c]
-                    if p < 0:
-                        continue
-                    if bp < 0 or _lex_less(best_val[c], ids[p], bv, ids[bp]):
-                        bv = best_val[c]
-                        bp = p
-            else:
-                sx = sizes[px]
-                for q in range(m):
-                    if q == px:
-                        continue
-                    s2 = 0.0
-                    for f in range(d):
-                        diff = C[q, f] - C[px, f]
-                        s2 += diff * diff
-                    sq = sizes[q]
-                    val = (sx * sq) / (sx + sq) * s2
-                    if bp < 0 or val < bv or (val == bv and ids[q] < ids[bp]):
-                        bv = val
-                        bp = q
+            for q in range(m):
+                sq = sizes[q]
+                val = (sx * sq) / (sx + sq) * s2[q]
+                if q != px and (val < bv or (val == bv and ids[q] < ids[bp])):
+                    bv = val
+                    bp = q
             y = ids[bp]
             if chain_len > 1:
                 prev = chain[chain_len - 2]
-                pv = _ward_value(C, sizes, px, row_of[prev])
+                pv = _ward_value(CT, sizes, px, col_of[prev])
                 if pv <= bv:
                     y = prev
                     bv = pv
@@ -321,8 +276,8 @@ def ward_nn_chain(C, n_threads, out_a, out_b, out_dist):
         chain_len -= 2
         if x > y:
             x, y = y, x
-        px = row_of[x]
-        py = row_of[y]
+        px = col_of[x]
+        py = col_of[y]
         out_a[k] = x
         out_b[k] = y
         out_dist[k] = np.sqrt(2.0 * bv)
@@ -330,17 +285,16 @@ def ward_nn_chain(C, n_threads, out_a, out_b, out_dist):
         sy = sizes[py]
         tot = sx + sy
         for f in range(d):
-            C[py, f] = (sx * C[px, f] + sy * C[py, f]) / tot
+            CT[f, py] = (sx * CT[f, px] + sy * CT[f, py]) / tot
         sizes[py] = tot
-        # remove row px by moving the last active row into it
         last = m - 1
         if px != last:
             for f in range(d):
-                C[px, f] = C[last, f]
+                CT[f, px] = CT[f, last]
             sizes[px] = sizes[last]
             ids[px] = ids[last]
-            row_of[ids[px]] = px
-        row_of[x] = -1
+            col_of[ids[px]] = px
+        col_of[x] = -1
         m = last
 
 

@@ -24,7 +24,6 @@ The kernels live in :mod:`clusterlab._kernels.linkage`.
 import numbers
 import warnings
 
-import numba
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
@@ -71,10 +70,6 @@ _UNSORTED_SINGLE_METRICS = {
 }
 
 _LINKAGES = {"ward": _lk.WARD, "complete": _lk.COMPLETE, "average": _lk.AVERAGE, "single": -1}
-
-
-def _n_threads():
-    return max(1, numba.get_num_threads())
 
 
 def _as_float(X):
@@ -131,13 +126,15 @@ def _unstructured_tree(X, linkage, metric):
     b = np.empty(n - 1, dtype=np.int64)
     dist = np.empty(n - 1)
     if linkage == "ward":
-        C = np.array(X, dtype=np.float64, order="C", copy=True)
-        _lk.ward_nn_chain(C, _n_threads(), a, b, dist)
+        CT = np.ascontiguousarray(X.T, dtype=np.float64)
+        if CT is X or np.shares_memory(CT, X):
+            CT = CT.copy()
+        _lk.ward_nn_chain(CT, a, b, dist)
         return _sort_and_relabel(a, b, dist, n, True)
     data, code, norms = _metric_input(X, metric)
     if linkage == "single":
         sort_pair = not (isinstance(metric, str) and metric in _UNSORTED_SINGLE_METRICS)
-        _lk.prim_mst_on_the_fly(data, norms, code, _n_threads(), a, b, dist)
+        _lk.prim_mst_on_the_fly(data, norms, code, a, b, dist)
         return _sort_and_relabel(a, b, dist, n, sort_pair)
     D = np.empty(n * (n - 1) // 2)
     _lk.condensed_distances(data, norms, code, D)
