@@ -1,0 +1,234 @@
+"""Distance kernels: squared Euclidean distances between rows and centres.
+
+All kernels are plain numba functions on C-contiguous arrays; they never
+validate their inputs. Rows ``X`` may be float32 or float64; centres are
+usually float64 (the estimators keep centres in float64 while iterating) but
+any float dtype works (numba specialises lazily). Distances are always
+accumulated in float64, directly as ``sum((x - c) ** 2)``: no norms trick,
+so no cancellation on uncentred data and no need to copy/centre ``X``.
+
+Arguments are marked IN (read), OUT (written) or INOUT (read and written).
+Row ranges are half-open ``[start, stop)``.
+"""
+
+import numba as nb
+import numpy as np
+
+# Reassociation lets LLVM vectorise the per-feature reduction; we avoid the
+# 'nnan'/'ninf' flags so NaN/inf would still propagate (inputs are validated
+# upstream anyway).
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def sq_dist_rows(A, i, B, j):
+    """Squared Euclidean distance between ``A[i]`` and ``B[j]``, in float64.
+
+    Parameters
+    ----------
+    A : IN ndarray (n_a, d), float32/float64, C-contiguous
+    i : IN int, row of ``A``
+    B : IN ndarray (n_b, d), float32/float64, C-contiguous
+    j : IN int, row of ``B``
+
+    Returns
+    -------
+    float64
+    """
+    acc = 0.0
+    for f in range(A.shape[1]):
+        diff = np.float64(A[i, f]) - np.float64(B[j, f])
+        acc += diff * diff
+    return acc
+
+
+@nb.njit(cache=True, nogil=True)
+def nearest_center_range(X, centers, start, stop, labels, min_sq_dist):
+    """Label rows ``[start, stop)`` of ``X`` with their nearest centre (serial).
+
+    Ties go to the lowest centre index (as scikit-learn's Lloyd).
+
+    Parameters
+    ----------
+    X : IN ndarray (n, d) float32/float64
+    centers : IN ndarray (k, d) float
+    start, stop : IN int, row range
+    labels : OUT ndarray (n,) int32, rows ``[start, stop)`` written
+    min_sq_dist : OUT ndarray (n,) float64, squared distance to that centre
+    """
+    k = centers.shape[0]
+    for i in range(start, stop):
+        best = 0
+        best_d = np.inf
+        for j in range(k):
+            dist = sq_dist_rows(X, i, centers, j)
+            if dist < best_d:
+                best_d = dist
+                best = j
+        labels[i] = best
+        min_sq_dist[i] = best_d
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _nearest_center_parallel(X, centers, chunk, labels, min_sq_dist):
+    n = X.shape[0]
+    n_chunks = (n + chunk - 1) // chunk
+    for c in nb.prange(n_chunks):
+        start = c * chunk
+        stop = min(start + chunk, n)
+        nearest_center_range(X, centers, start, stop, labels, min_sq_dist)
+
+
+@nb.njit(cache=True, nogil=True)
+def nearest_center(X, centers, chunk, labels, min_sq_dist):
+    """Chunked, parallel "assign each row to its nearest centre".
+
+    Rows are cut into chunks of ``chunk`` rows processed in parallel
+    (``prange``); each row's result depends only on that row, so the output
+    is the same for every thread count.
+
+    Parameters
+    ----------
+    X : IN ndarray (n, d) float32/float64
+    centers : IN ndarray (k, d) float
+    chunk : IN int, rows per parallel task (``_config.chunk_rows``)
+    labels : OUT ndarray (n,) int32
+    min_sq_dist : OUT ndarray (n,) float64
+
+    Notes
+    -----
+    Time O(n k d), memory O(1) beyond the outputs.
+    """
+    if X.shape[0] <= chunk:
+        nearest_center_range(X, centers, 0, X.shape[0], labels, min_sq_dist)
+    else:
+        _nearest_center_parallel(X, centers, chunk, labels, min_sq_dist)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def pairwise_sq_dist(X, centers, out):
+    """All squared distances between rows of ``X`` and ``centers``.
+
+    Parameters
+    ----------
+    X : IN ndarray (n, d) float32/float64
+    centers : IN ndarray (k, d) float
+    out : OUT ndarray (n, k) float32/float64
+
+    Notes
+    -----
+    Time O(n k d); the caller owns the O(n k) output (``transform``).
+    """
+    n = X.shape[0]
+    k = centers.shape[0]
+    for i in nb.prange(n):
+        for j in range(k):
+            out[i, j] = sq_dist_rows(X, i, centers, j)
+
+
+@nb.njit(cache=True, nogil=True)
+def center_distances(centers, cc, half_min):
+    """Euclidean distances between centres, and half the distance to the nearest other centre.
+
+    Parameters
+    ----------
+    centers : IN ndarray (k, d) float
+    cc : OUT ndarray (k, k) float64, ``cc[a, b] = ||c_a - c_b||``
+    half_min : OUT ndarray (k,) float64, ``0.5 * min_{b != a} cc[a, b]``
+        (``inf`` when k == 1)
+
+    Notes
+    -----
+    Time O(k^2 d), memory O(k^2) (the output).
+    """
+    k = centers.shape[0]
+    for a in range(k):
+        cc[a, a] = 0.0
+        for b in range(a + 1, k):
+            v = np.sqrt(sq_dist_rows(centers, a, centers, b))
+            cc[a, b] = v
+            cc[b, a] = v
+    for a in range(k):
+        m = np.inf
+        for b in range(k):
+            if b != a and cc[a, b] < m:
+                m = cc[a, b]
+        half_min[a] = 0.5 * m
+
+
+# ----------------------------------------------------------------------------
+# Sparse CSR rows: ||x||^2 - 2 x.c + ||c||^2, accumulated in float64.
+
+
+@nb.njit(cache=True, nogil=True)
+def csr_sq_dist_row(data, indices, indptr, x_sq_norms, i, centers, c_sq_norms, j):
+    """Squared distance between CSR row ``i`` and ``centers[j]`` (float64, clipped at 0).
+
+    Parameters
+    ----------
+    data, indices, indptr : IN CSR arrays of X (n, d)
+    x_sq_norms : IN ndarray (n,) float64, squared row norms of X
+    i : IN int
+    centers : IN ndarray (k, d) float
+    c_sq_norms : IN ndarray (k,) float64, squared norms of the centres
+    j : IN int
+    """
+    dot = 0.0
+    for p in range(indptr[i], indptr[i + 1]):
+        dot += np.float64(data[p]) * np.float64(centers[j, indices[p]])
+    dist = x_sq_norms[i] - 2.0 * dot + c_sq_norms[j]
+    return dist if dist > 0.0 else 0.0
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def csr_pairwise_sq_dist(data, indices, indptr, x_sq_norms, centers, c_sq_norms, out):
+    """All squared distances between CSR rows and ``centers``.
+
+    Parameters
+    ----------
+    data, indices, indptr : IN CSR arrays of X (n, d)
+    x_sq_norms : IN ndarray (n,) float64
+    centers : IN ndarray (k, d) float
+    c_sq_norms : IN ndarray (k,) float64
+    out : OUT ndarray (n, k) float32/float64
+    """
+    n = indptr.shape[0] - 1
+    k = centers.shape[0]
+    for i in nb.prange(n):
+        for j in range(k):
+            out[i, j] = csr_sq_dist_row(data, indices, indptr, x_sq_norms, i, centers,
+                                        c_sq_norms, j)
+
+
+@nb.njit(cache=True, nogil=True)
+def csr_row_sq_norms(data, indptr, out):
+    """Squared norms of CSR rows (float64).
+
+    Parameters
+    ----------
+    data, indptr : IN CSR arrays
+    out : OUT ndarray (n,) float64
+    """
+    for i in range(indptr.shape[0] - 1):
+        acc = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            v = np.float64(data[p])
+            acc += v * v
+        out[i] = acc
+
+
+@nb.njit(cache=True, nogil=True)
+def dense_row_sq_norms(C, out):
+    """Squared norms of dense rows (float64).
+
+    Parameters
+    ----------
+    C : IN ndarray (k, d) float
+    out : OUT ndarray (k,) float64
+    """
+    for j in range(C.shape[0]):
+        acc = 0.0
+        for f in range(C.shape[1]):
+            v = np.float64(C[j, f])
+            acc += v * v
+        out[j] = acc

@@ -1,0 +1,1102 @@
+"""K-Means kernels: Lloyd statistics, Hamerly and Elkan iterations, k-means++ seeding.
+
+Plain numba functions on C-contiguous arrays, no validation. Conventions:
+
+- ``X`` is (n, d) float32 or float64; ``sample_weight`` is (n,) of any float
+  dtype; centres are float64 while iterating (the estimator casts back to
+  ``X.dtype`` at the end); every sum over rows is accumulated in float64.
+- Rows are cut into a fixed list of groups, ``bounds`` (G + 1,) int64 with
+  ``bounds[0] = 0`` and ``bounds[-1] = n``. Groups run in parallel (``prange``)
+  and their partial results are reduced in group order, so results never
+  depend on the number of threads: only on ``bounds``, which the caller
+  derives from the data shape alone. With one group nothing runs in parallel
+  (no thread start-up cost on tiny data).
+- Labels are int32. Arguments are marked IN, OUT or INOUT.
+
+The three exact algorithms (Lloyd, Hamerly, Elkan) produce the same sequence
+of labels and centres: each iteration assigns every point to its nearest
+centre (ties to the lowest index), relocates empty clusters to the points
+farthest from their centres (as scikit-learn), moves each centre to the
+weighted mean of its points, and stops on strict label stability or when the
+squared centre shift summed over clusters is ``<= tol``. Hamerly and Elkan
+skip points whose bounds prove the label unchanged and update the cluster
+sums incrementally (only points that changed label move their contribution).
+"""
+
+import numba as nb
+import numpy as np
+
+from clusterlab._kernels.distances import (
+    center_distances,
+    csr_sq_dist_row,
+    nearest_center,
+    sq_dist_rows,
+)
+
+# Relative safety margin on bound tests: a point is skipped only if its
+# upper bound is below its lower bound by more than accumulated rounding.
+_HI = 1.0 + 1e-9
+_LO = 1.0 - 1e-9
+
+
+# ----------------------------------------------------------------------------
+# Lloyd: assignment + per-cluster statistics
+
+
+@nb.njit(cache=True, nogil=True)
+def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
+                      weights):
+    """Assign rows ``[start, stop)`` and accumulate their statistics (serial).
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    sample_weight : IN (n,) float
+    centers : IN (k, d) float
+    start, stop : IN int
+    labels : OUT (n,) int32, rows ``[start, stop)``
+    min_sq_dist : OUT (n,) float64, squared distance to the assigned centre
+    sums : INOUT (k, d) float64, ``+= w_i x_i`` per assigned cluster
+    weights : INOUT (k,) float64, ``+= w_i`` per assigned cluster
+
+    Returns
+    -------
+    inertia : float64, sum of ``w_i * min_sq_dist[i]`` over the range
+    """
+    k = centers.shape[0]
+    d = X.shape[1]
+    inertia = 0.0
+    for i in range(start, stop):
+        best = 0
+        best_d = np.inf
+        for j in range(k):
+            dist = sq_dist_rows(X, i, centers, j)
+            if dist < best_d:
+                best_d = dist
+                best = j
+        labels[i] = best
+        min_sq_dist[i] = best_d
+        w = np.float64(sample_weight[i])
+        weights[best] += w
+        inertia += w * best_d
+        for f in range(d):
+            sums[best, f] += w * X[i, f]
+    return inertia
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
+                        g_weights, g_inertia):
+    n_groups = bounds.shape[0] - 1
+    for g in nb.prange(n_groups):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_inertia[g] = lloyd_stats_range(X, sample_weight, centers, bounds[g], bounds[g + 1],
+                                         labels, min_sq_dist, g_sums[g], g_weights[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
+                g_sums, g_weights, g_inertia):
+    """One Lloyd E-step with the M-step statistics, over row groups.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    sample_weight : IN (n,) float
+    centers : IN (k, d) float
+    bounds : IN (G + 1,) int64, row groups
+    labels : OUT (n,) int32
+    min_sq_dist : OUT (n,) float64
+    sums : OUT (k, d) float64, weighted sum of the rows of each cluster
+    weights : OUT (k,) float64, total weight of each cluster
+    g_sums : scratch (G, k, d) float64 (unused when G == 1)
+    g_weights : scratch (G, k) float64
+    g_inertia : scratch (G,) float64
+
+    Returns
+    -------
+    inertia : float64, w.r.t. ``centers``
+
+    Notes
+    -----
+    Time O(n k d); memory O(G k d) scratch, owned by the caller.
+    """
+    sums[:] = 0.0
+    weights[:] = 0.0
+    n_groups = bounds.shape[0] - 1
+    if n_groups == 1:
+        return lloyd_stats_range(X, sample_weight, centers, 0, X.shape[0], labels,
+                                 min_sq_dist, sums, weights)
+    _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
+                        g_weights, g_inertia)
+    inertia = 0.0
+    for g in range(n_groups):
+        sums += g_sums[g]
+        weights += g_weights[g]
+        inertia += g_inertia[g]
+    return inertia
+
+
+@nb.njit(cache=True, nogil=True)
+def kmeans_partial_stats(X, sample_weight, centers, chunk):
+    """Per-chunk K-Means statistics: what a distributed Lloyd step reduces.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64, one chunk of rows
+    sample_weight : IN (n,) float
+    centers : IN (k, d) float
+    chunk : IN int, rows per parallel group inside this call
+
+    Returns
+    -------
+    sums : (k, d) float64, ``sum_i w_i x_i`` over rows assigned to each centre
+    weights : (k,) float64, ``sum_i w_i`` per centre
+    inertia : float64, ``sum_i w_i ||x_i - c_{label_i}||^2``
+    labels : (n,) int32, nearest centre of each row
+
+    Notes
+    -----
+    Time O(n k d), memory O(ceil(n / chunk) k d) scratch. Summing ``sums``,
+    ``weights`` and ``inertia`` over chunks (in a fixed order) and dividing
+    gives the next Lloyd centres.
+    """
+    n = X.shape[0]
+    k, d = centers.shape
+    chunk = max(1, chunk)
+    n_groups = max(1, (n + chunk - 1) // chunk)
+    bounds = np.empty(n_groups + 1, np.int64)
+    for g in range(n_groups + 1):
+        bounds[g] = min(g * chunk, n)
+    labels = np.empty(n, np.int32)
+    min_sq = np.empty(n, np.float64)
+    sums = np.zeros((k, d), np.float64)
+    weights = np.zeros(k, np.float64)
+    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d), np.float64)
+    g_weights = np.empty((n_groups, k), np.float64)
+    g_inertia = np.empty(n_groups, np.float64)
+    inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums, weights,
+                          g_sums, g_weights, g_inertia)
+    return sums, weights, inertia, labels
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia):
+    for g in nb.prange(bounds.shape[0] - 1):
+        acc = 0.0
+        for i in range(bounds[g], bounds[g + 1]):
+            acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
+        g_inertia[g] = acc
+
+
+@nb.njit(cache=True, nogil=True)
+def weighted_inertia(X, sample_weight, centers, labels, bounds):
+    """``sum_i w_i ||x_i - centers[labels_i]||^2`` over row groups (float64).
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,); centers : IN (k, d);
+    labels : IN (n,) int32; bounds : IN (G + 1,) int64
+    """
+    g_inertia = np.zeros(bounds.shape[0] - 1)
+    if bounds.shape[0] == 2:
+        acc = 0.0
+        for i in range(X.shape[0]):
+            acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
+        return acc
+    _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia)
+    total = 0.0
+    for g in range(g_inertia.shape[0]):
+        total += g_inertia[g]
+    return total
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _sq_dist_to_assigned(X, centers, labels, bounds, out):
+    for g in nb.prange(bounds.shape[0] - 1):
+        for i in range(bounds[g], bounds[g + 1]):
+            out[i] = sq_dist_rows(X, i, centers, labels[i])
+
+
+@nb.njit(cache=True, nogil=True)
+def relocate_empty_clusters(X, sample_weight, labels, min_sq_dist, sums, weights):
+    """Move each empty cluster onto one of the points farthest from their centres.
+
+    As scikit-learn: clusters with zero total weight, in index order, take the
+    points with the largest ``min_sq_dist`` (largest first; ties to the lowest
+    row). The point's contribution leaves its old cluster's sums; labels are
+    not changed (the next E-step reassigns).
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,)
+    labels : IN (n,) int32
+    min_sq_dist : IN (n,) float64, squared distance of each row to its centre
+    sums : INOUT (k, d) float64
+    weights : INOUT (k,) float64
+
+    Returns
+    -------
+    n_relocated : int
+
+    Notes
+    -----
+    Time O(n * n_empty + n_empty d).
+    """
+    k = weights.shape[0]
+    n = X.shape[0]
+    n_empty = 0
+    for j in range(k):
+        if weights[j] == 0.0:
+            n_empty += 1
+    if n_empty == 0:
+        return 0
+    n_empty = min(n_empty, n)
+    chosen = np.empty(n_empty, np.int64)
+    taken = np.zeros(n, np.bool_)
+    for e in range(n_empty):
+        best = -1
+        best_d = -1.0
+        for i in range(n):
+            if not taken[i] and min_sq_dist[i] > best_d:
+                best_d = min_sq_dist[i]
+                best = i
+        taken[best] = True
+        chosen[e] = best
+    e = 0
+    d = X.shape[1]
+    for j in range(k):
+        if weights[j] != 0.0 or e >= n_empty:
+            continue
+        i = chosen[e]
+        e += 1
+        w = np.float64(sample_weight[i])
+        old = labels[i]
+        for f in range(d):
+            sums[old, f] -= w * X[i, f]
+            sums[j, f] = w * X[i, f]
+        weights[j] = w
+        weights[old] -= w
+    return e
+
+
+@nb.njit(cache=True, nogil=True)
+def average_centers(sums, weights, centers_old, centers_new, shift):
+    """New centres = sums / weights; returns the total squared centre shift.
+
+    Parameters
+    ----------
+    sums : IN (k, d) float64; weights : IN (k,) float64
+    centers_old : IN (k, d) float64
+    centers_new : OUT (k, d) float64 (a cluster of zero weight keeps its sums, as scikit-learn)
+    shift : OUT (k,) float64, ``||centers_new[j] - centers_old[j]||``
+
+    Returns
+    -------
+    float64, ``sum_j shift[j] ** 2``
+    """
+    k, d = sums.shape
+    total = 0.0
+    for j in range(k):
+        wj = weights[j]
+        s = 0.0
+        for f in range(d):
+            v = sums[j, f] / wj if wj > 0.0 else sums[j, f]
+            centers_new[j, f] = v
+            diff = v - centers_old[j, f]
+            s += diff * diff
+        shift[j] = np.sqrt(s)
+        total += s
+    return total
+
+
+@nb.njit(cache=True, nogil=True)
+def _labels_equal(a, b):
+    for i in range(a.shape[0]):
+        if a[i] != b[i]:
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verbose, labels,
+              centers_out):
+    """One complete Lloyd K-Means run from ``centers_init``.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    sample_weight : IN (n,) float
+    centers_init : IN (k, d) float64
+    bounds : IN (G + 1,) int64, row groups
+    chunk : IN int, rows per parallel task for the final assignment
+    max_iter : IN int; tol : IN float (absolute, already scaled)
+    verbose : IN int
+    labels : OUT (n,) int32
+    centers_out : OUT (k, d) float64
+
+    Returns
+    -------
+    inertia : float64; n_iter : int
+
+    Notes
+    -----
+    Time O(n k d) per iteration; memory O(n + G k d).
+    """
+    n, d = X.shape
+    k = centers_init.shape[0]
+    centers = centers_init.copy()
+    centers_new = np.empty_like(centers)
+    labels_old = np.full(n, -1, np.int32)
+    min_sq = np.empty(n, np.float64)
+    sums = np.zeros((k, d))
+    weights = np.zeros(k)
+    shift = np.zeros(k)
+    n_groups = bounds.shape[0] - 1
+    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d))
+    g_weights = np.empty((n_groups, k))
+    g_inertia = np.empty(n_groups)
+    strict = False
+    it = 0
+    for it in range(max_iter):
+        inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
+                              weights, g_sums, g_weights, g_inertia)
+        relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
+        shift_tot = average_centers(sums, weights, centers, centers_new, shift)
+        if verbose:
+            print("Iteration", it, ", inertia", inertia)
+        centers, centers_new = centers_new, centers
+        if _labels_equal(labels, labels_old):
+            strict = True
+            if verbose:
+                print("Converged at iteration", it, ": strict convergence.")
+            break
+        if shift_tot <= tol:
+            if verbose:
+                print("Converged at iteration", it, ": center shift", shift_tot,
+                      "within tolerance", tol)
+            break
+        labels_old[:] = labels
+    if not strict:
+        nearest_center(X, centers, chunk, labels, min_sq)
+    centers_out[:] = centers
+    return weighted_inertia(X, sample_weight, centers, labels, bounds), it + 1
+
+
+# ----------------------------------------------------------------------------
+# Bound-accelerated exact iterations: Hamerly (one lower bound per point) and
+# Elkan (k lower bounds per point). Distances (not squared) in float64.
+
+
+@nb.njit(cache=True, nogil=True)
+def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
+    """Initial assignment with bounds for rows ``[start, stop)``.
+
+    Hamerly (``lb.shape[0] == 0``): ``lower`` = distance to the second nearest.
+    Elkan: ``lb[i, j]`` = distance to every centre.
+    """
+    k = centers.shape[0]
+    elkan = lb.shape[0] > 0
+    for i in range(start, stop):
+        d1 = np.inf
+        d2 = np.inf
+        j1 = 0
+        for j in range(k):
+            dist = sq_dist_rows(X, i, centers, j)
+            if elkan:
+                lb[i, j] = np.sqrt(dist)
+            if dist < d1:
+                d2 = d1
+                d1 = dist
+                j1 = j
+            elif dist < d2:
+                d2 = dist
+        labels[i] = j1
+        upper[i] = np.sqrt(d1)
+        if not elkan:
+            lower[i] = np.sqrt(d2)
+
+
+@nb.njit(cache=True, nogil=True)
+def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
+                         start, stop, labels, upper, lower, moved_from):
+    """One Hamerly E-step for rows ``[start, stop)`` (serial).
+
+    First moves the bounds by the last centre shift, then examines only rows
+    whose upper bound is not below ``max(lower, half_min[label])``.
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    centers : IN (k, d) float64
+    half_min : IN (k,) float64, half the distance from each centre to its nearest other centre
+    shift : IN (k,) float64, distance each centre moved in the last M-step
+    shift_max1, shift_arg1, shift_max2 : IN largest shift, its centre, second largest shift
+    start, stop : IN int
+    labels : INOUT (n,) int32
+    upper : INOUT (n,) float64, upper bound on the distance to the assigned centre
+    lower : INOUT (n,) float64, lower bound on the distance to any other centre
+    moved_from : OUT (n,) int32, previous label of rows whose label changed, else -1
+
+    Returns
+    -------
+    n_changed : int
+    """
+    k = centers.shape[0]
+    n_changed = 0
+    for i in range(start, stop):
+        a = labels[i]
+        moved_from[i] = -1
+        u = upper[i] + shift[a]
+        lo = lower[i] - (shift_max2 if a == shift_arg1 else shift_max1)
+        lower[i] = lo
+        m = half_min[a] if half_min[a] > lo else lo
+        if u * _HI < m * _LO:
+            upper[i] = u
+            continue
+        u = np.sqrt(sq_dist_rows(X, i, centers, a))
+        upper[i] = u
+        if u * _HI < m * _LO:
+            continue
+        d1 = np.inf
+        d2 = np.inf
+        j1 = 0
+        for j in range(k):
+            dist = sq_dist_rows(X, i, centers, j)
+            if dist < d1:
+                d2 = d1
+                d1 = dist
+                j1 = j
+            elif dist < d2:
+                d2 = dist
+        upper[i] = np.sqrt(d1)
+        lower[i] = np.sqrt(d2)
+        if j1 != a:
+            labels[i] = j1
+            moved_from[i] = a
+            n_changed += 1
+    return n_changed
+
+
+@nb.njit(cache=True, nogil=True)
+def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upper, lb,
+                       moved_from):
+    """One Elkan E-step for rows ``[start, stop)`` (serial).
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    centers : IN (k, d) float64
+    half_min : IN (k,) float64
+    cc : IN (k, k) float64, distances between centres
+    shift : IN (k,) float64, distance each centre moved in the last M-step
+    start, stop : IN int
+    labels : INOUT (n,) int32
+    upper : INOUT (n,) float64
+    lb : INOUT (n, k) float64, lower bounds on the distance to each centre
+    moved_from : OUT (n,) int32
+
+    Returns
+    -------
+    n_changed : int
+    """
+    k = centers.shape[0]
+    n_changed = 0
+    for i in range(start, stop):
+        a0 = labels[i]
+        a = a0
+        moved_from[i] = -1
+        for j in range(k):
+            v = lb[i, j] - shift[j]
+            lb[i, j] = v if v > 0.0 else 0.0
+        u = upper[i] + shift[a]
+        if u * _HI < half_min[a] * _LO:
+            upper[i] = u
+            continue
+        tight = False
+        for j in range(k):
+            if j == a:
+                continue
+            z = lb[i, j]
+            hc = 0.5 * cc[a, j]
+            if hc > z:
+                z = hc
+            if u * _HI < z * _LO:
+                continue
+            if not tight:
+                u = np.sqrt(sq_dist_rows(X, i, centers, a))
+                lb[i, a] = u
+                tight = True
+                if u * _HI < z * _LO:
+                    continue
+            dj = np.sqrt(sq_dist_rows(X, i, centers, j))
+            lb[i, j] = dj
+            if dj < u or (dj == u and j < a):
+                a = j
+                u = dj
+        upper[i] = u
+        if a != a0:
+            labels[i] = a
+            moved_from[i] = a0
+            n_changed += 1
+    return n_changed
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _bounded_assign_groups(mode, X, centers, half_min, cc, shift, s1, a1, s2, bounds,
+                           labels, upper, lower, lb, moved_from, g_changed):
+    for g in nb.prange(bounds.shape[0] - 1):
+        if mode == 0:
+            g_changed[g] = hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2,
+                                                bounds[g], bounds[g + 1], labels, upper,
+                                                lower, moved_from)
+        else:
+            g_changed[g] = elkan_assign_range(X, centers, half_min, cc, shift, bounds[g],
+                                              bounds[g + 1], labels, upper, lb, moved_from)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _full_scan_groups(X, centers, bounds, labels, upper, lower, lb):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _full_scan_range(X, centers, bounds[g], bounds[g + 1], labels, upper, lower, lb)
+
+
+@nb.njit(cache=True, nogil=True)
+def _sums_range(X, sample_weight, labels, start, stop, sums, weights, counts):
+    d = X.shape[1]
+    for i in range(start, stop):
+        j = labels[i]
+        w = np.float64(sample_weight[i])
+        if w != 0.0:
+            counts[j] += 1
+        weights[j] += w
+        for f in range(d):
+            sums[j, f] += w * X[i, f]
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts):
+    for g in nb.prange(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        _sums_range(X, sample_weight, labels, bounds[g], bounds[g + 1], g_sums[g],
+                    g_weights[g], g_counts[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums, g_weights,
+                 g_counts):
+    """Weighted sums, weights and non-zero-weight counts per cluster, from labels.
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,); labels : IN (n,) int32
+    bounds : IN (G + 1,) int64
+    sums : OUT (k, d) float64; weights : OUT (k,) float64; counts : OUT (k,) int64
+    g_sums, g_weights, g_counts : scratch (G, k, d), (G, k), (G, k)
+    """
+    sums[:] = 0.0
+    weights[:] = 0.0
+    counts[:] = 0
+    n_groups = bounds.shape[0] - 1
+    if n_groups == 1:
+        _sums_range(X, sample_weight, labels, 0, X.shape[0], sums, weights, counts)
+        return
+    _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts)
+    for g in range(n_groups):
+        sums += g_sums[g]
+        weights += g_weights[g]
+        counts += g_counts[g]
+
+
+@nb.njit(cache=True, nogil=True)
+def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
+    """Move the contribution of relabelled rows between cluster sums (serial, row order).
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,)
+    labels : IN (n,) int32, new labels
+    moved_from : IN (n,) int32, old label or -1
+    sums : INOUT (k, d) float64; weights : INOUT (k,) float64; counts : INOUT (k,) int64
+    """
+    d = X.shape[1]
+    for i in range(X.shape[0]):
+        b = moved_from[i]
+        if b < 0:
+            continue
+        a = labels[i]
+        w = np.float64(sample_weight[i])
+        if w == 0.0:
+            continue
+        counts[b] -= 1
+        counts[a] += 1
+        weights[b] -= w
+        weights[a] += w
+        for f in range(d):
+            v = w * X[i, f]
+            sums[b, f] -= v
+            sums[a, f] += v
+    for j in range(sums.shape[0]):
+        if counts[j] == 0:  # no drift: an emptied cluster is exactly empty
+            weights[j] = 0.0
+            sums[j] = 0.0
+
+
+@nb.njit(cache=True, nogil=True)
+def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, verbose,
+                labels, centers_out):
+    """One complete exact K-Means run with Hamerly (``mode=0``) or Elkan (``mode=1``) bounds.
+
+    Same labels, centres and iteration count as :func:`lloyd_run` (up to
+    floating-point rounding of near ties).
+
+    Parameters
+    ----------
+    mode : IN int, 0 Hamerly, 1 Elkan
+    X : IN (n, d) float32/float64
+    sample_weight : IN (n,) float
+    centers_init : IN (k, d) float64
+    bounds : IN (G + 1,) int64
+    max_iter : IN int; tol : IN float; verbose : IN int
+    labels : OUT (n,) int32
+    centers_out : OUT (k, d) float64
+
+    Returns
+    -------
+    inertia : float64; n_iter : int
+
+    Notes
+    -----
+    Hamerly: memory O(n + G k d); an iteration costs O(n) bound updates plus
+    O(k d) per examined row plus O(d) per relabelled row, plus O(k^2 d).
+    Elkan: memory O(n k) for the lower bounds.
+    """
+    n, d = X.shape
+    k = centers_init.shape[0]
+    n_groups = bounds.shape[0] - 1
+    centers = centers_init.copy()
+    centers_new = np.empty_like(centers)
+    upper = np.empty(n)
+    lower = np.empty(n if mode == 0 else 0)
+    lb = np.empty((n if mode == 1 else 0, k))
+    moved_from = np.full(n, -1, np.int32)
+    sums = np.zeros((k, d))
+    weights = np.zeros(k)
+    counts = np.zeros(k, np.int64)
+    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d))
+    g_weights = np.empty((n_groups, k))
+    g_counts = np.empty((n_groups, k), np.int64)
+    g_changed = np.zeros(n_groups, np.int64)
+    shift = np.zeros(k)
+    cc = np.empty((k, k))
+    half_min = np.empty(k)
+    min_sq = np.empty(0)
+
+    if n_groups == 1:
+        _full_scan_range(X, centers, 0, n, labels, upper, lower, lb)
+    else:
+        _full_scan_groups(X, centers, bounds, labels, upper, lower, lb)
+    cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums, g_weights,
+                 g_counts)
+    n_changed = n
+    need_full_sums = False
+    strict = False
+    it = 0
+    for it in range(max_iter):
+        if it > 0:
+            n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
+                                       upper, lower, lb, moved_from, g_changed)
+            if need_full_sums or n_changed * 8 > n:
+                cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
+                             g_weights, g_counts)
+                need_full_sums = False
+            elif n_changed > 0:
+                apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
+        # clusters whose points all have zero weight are empty too
+        has_empty = False
+        for j in range(k):
+            if weights[j] == 0.0:
+                has_empty = True
+        if has_empty:
+            if min_sq.shape[0] != n:
+                min_sq = np.empty(n)
+            _sq_dist_to_assigned(X, centers, labels, bounds, min_sq)
+            if relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights) > 0:
+                need_full_sums = True  # sums no longer match the labels
+        shift_tot = average_centers(sums, weights, centers, centers_new, shift)
+        if verbose:
+            print("Iteration", it, ", inertia",
+                  weighted_inertia(X, sample_weight, centers, labels, bounds))
+        centers, centers_new = centers_new, centers
+        if it > 0 and n_changed == 0:
+            strict = True
+            if verbose:
+                print("Converged at iteration", it, ": strict convergence.")
+            break
+        if shift_tot <= tol:
+            if verbose:
+                print("Converged at iteration", it, ": center shift", shift_tot,
+                      "within tolerance", tol)
+            break
+    if not strict:
+        _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
+                       moved_from, g_changed)
+    centers_out[:] = centers
+    return weighted_inertia(X, sample_weight, centers, labels, bounds), it + 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
+                   moved_from, g_changed):
+    center_distances(centers, cc, half_min)
+    k = shift.shape[0]
+    s1 = -1.0
+    a1 = -1
+    s2 = 0.0
+    for j in range(k):
+        if shift[j] > s1:
+            s2 = s1 if s1 > 0.0 else 0.0
+            s1 = shift[j]
+            a1 = j
+        elif shift[j] > s2:
+            s2 = shift[j]
+    if k == 1:
+        s2 = 0.0
+    if bounds.shape[0] == 2:
+        if mode == 0:
+            return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, 0, X.shape[0],
+                                        labels, upper, lower, moved_from)
+        return elkan_assign_range(X, centers, half_min, cc, shift, 0, X.shape[0], labels,
+                                  upper, lb, moved_from)
+    _bounded_assign_groups(mode, X, centers, half_min, cc, shift, s1, a1, s2, bounds, labels,
+                           upper, lower, lb, moved_from, g_changed)
+    total = 0
+    for g in range(g_changed.shape[0]):
+        total += g_changed[g]
+    return total
+
+
+# ----------------------------------------------------------------------------
+# Sparse CSR Lloyd statistics
+
+
+@nb.njit(cache=True, nogil=True)
+def csr_lloyd_stats_range(data, indices, indptr, x_sq_norms, sample_weight, centers,
+                          c_sq_norms, start, stop, labels, min_sq_dist, sums, weights):
+    """:func:`lloyd_stats_range` for CSR rows (norms trick in float64).
+
+    Parameters
+    ----------
+    data, indices, indptr : IN CSR arrays of X (n, d)
+    x_sq_norms : IN (n,) float64; sample_weight : IN (n,)
+    centers : IN (k, d) float64; c_sq_norms : IN (k,) float64
+    start, stop : IN int
+    labels : OUT (n,) int32; min_sq_dist : OUT (n,) float64
+    sums : INOUT (k, d) float64; weights : INOUT (k,) float64
+    """
+    k = centers.shape[0]
+    inertia = 0.0
+    for i in range(start, stop):
+        best = 0
+        best_d = np.inf
+        for j in range(k):
+            dist = csr_sq_dist_row(data, indices, indptr, x_sq_norms, i, centers, c_sq_norms, j)
+            if dist < best_d:
+                best_d = dist
+                best = j
+        labels[i] = best
+        min_sq_dist[i] = best_d
+        w = np.float64(sample_weight[i])
+        weights[best] += w
+        inertia += w * best_d
+        for p in range(indptr[i], indptr[i + 1]):
+            sums[best, indices[p]] += w * data[p]
+    return inertia
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms,
+                      bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia):
+    for g in nb.prange(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_inertia[g] = csr_lloyd_stats_range(data, indices, indptr, x_sq_norms, sample_weight,
+                                             centers, c_sq_norms, bounds[g], bounds[g + 1],
+                                             labels, min_sq_dist, g_sums[g], g_weights[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms,
+                    bounds, labels, min_sq_dist, sums, weights, g_sums, g_weights, g_inertia):
+    """:func:`lloyd_stats` for CSR rows; same arguments plus the CSR arrays and norms."""
+    sums[:] = 0.0
+    weights[:] = 0.0
+    n_groups = bounds.shape[0] - 1
+    if n_groups == 1:
+        return csr_lloyd_stats_range(data, indices, indptr, x_sq_norms, sample_weight,
+                                     centers, c_sq_norms, 0, indptr.shape[0] - 1, labels,
+                                     min_sq_dist, sums, weights)
+    _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms,
+                      bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia)
+    inertia = 0.0
+    for g in range(n_groups):
+        sums += g_sums[g]
+        weights += g_weights[g]
+        inertia += g_inertia[g]
+    return inertia
+
+
+@nb.njit(cache=True, nogil=True)
+def csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, min_sq_dist,
+                                sums, weights):
+    """:func:`relocate_empty_clusters` for CSR rows."""
+    k = weights.shape[0]
+    n = indptr.shape[0] - 1
+    n_empty = 0
+    for j in range(k):
+        if weights[j] == 0.0:
+            n_empty += 1
+    if n_empty == 0:
+        return 0
+    n_empty = min(n_empty, n)
+    chosen = np.empty(n_empty, np.int64)
+    taken = np.zeros(n, np.bool_)
+    for e in range(n_empty):
+        best = -1
+        best_d = -1.0
+        for i in range(n):
+            if not taken[i] and min_sq_dist[i] > best_d:
+                best_d = min_sq_dist[i]
+                best = i
+        taken[best] = True
+        chosen[e] = best
+    e = 0
+    for j in range(k):
+        if weights[j] != 0.0 or e >= n_empty:
+            continue
+        i = chosen[e]
+        e += 1
+        w = np.float64(sample_weight[i])
+        old = labels[i]
+        sums[j] = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            sums[old, indices[p]] -= w * data[p]
+            sums[j, indices[p]] = w * data[p]
+        weights[j] = w
+        weights[old] -= w
+    return e
+
+
+@nb.njit(cache=True, nogil=True)
+def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init, bounds,
+                  max_iter, tol, verbose, labels, centers_out):
+    """:func:`lloyd_run` for CSR input.
+
+    Notes
+    -----
+    Time O(nnz k) per iteration; memory O(n + G k d).
+    """
+    n = indptr.shape[0] - 1
+    k, d = centers_init.shape
+    centers = centers_init.copy()
+    centers_new = np.empty_like(centers)
+    c_sq = np.empty(k)
+    labels_old = np.full(n, -1, np.int32)
+    min_sq = np.empty(n)
+    sums = np.zeros((k, d))
+    weights = np.zeros(k)
+    shift = np.zeros(k)
+    n_groups = bounds.shape[0] - 1
+    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d))
+    g_weights = np.empty((n_groups, k))
+    g_inertia = np.empty(n_groups)
+    strict = False
+    it = 0
+    for it in range(max_iter):
+        _sq_norms(centers, c_sq)
+        inertia = csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers,
+                                  c_sq, bounds, labels, min_sq, sums, weights, g_sums,
+                                  g_weights, g_inertia)
+        csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, min_sq, sums,
+                                    weights)
+        shift_tot = average_centers(sums, weights, centers, centers_new, shift)
+        if verbose:
+            print("Iteration", it, ", inertia", inertia)
+        centers, centers_new = centers_new, centers
+        if _labels_equal(labels, labels_old):
+            strict = True
+            break
+        if shift_tot <= tol:
+            break
+        labels_old[:] = labels
+    if not strict:
+        _sq_norms(centers, c_sq)
+        csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq,
+                        bounds, labels, min_sq, sums, weights, g_sums, g_weights, g_inertia)
+    centers_out[:] = centers
+    _sq_norms(centers, c_sq)
+    inertia = 0.0
+    for i in range(n):
+        inertia += np.float64(sample_weight[i]) * csr_sq_dist_row(
+            data, indices, indptr, x_sq_norms, i, centers, c_sq, labels[i])
+    return inertia, it + 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _sq_norms(C, out):
+    for j in range(C.shape[0]):
+        acc = 0.0
+        for f in range(C.shape[1]):
+            acc += C[j, f] * C[j, f]
+        out[j] = acc
+
+
+# ----------------------------------------------------------------------------
+# k-means++ seeding (greedy variant): one fused pass per chosen centre.
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def kpp_candidate_potentials(X, sample_weight, closest, candidates, bounds, g_pots):
+    """Potential of each candidate: ``sum_i w_i min(closest_i, ||x_i - cand||^2)``, per group.
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,)
+    closest : IN (n,) float64, squared distance of each row to its nearest chosen centre
+    candidates : IN (t, d), candidate rows
+    bounds : IN (G + 1,) int64
+    g_pots : OUT (G, t) float64, per-group partial potentials (reduce in group order)
+    """
+    t = candidates.shape[0]
+    for g in nb.prange(bounds.shape[0] - 1):
+        for c in range(t):
+            g_pots[g, c] = 0.0
+        for i in range(bounds[g], bounds[g + 1]):
+            ci = closest[i]
+            w = np.float64(sample_weight[i])
+            for c in range(t):
+                dist = sq_dist_rows(X, i, candidates, c)
+                g_pots[g, c] += w * (dist if dist < ci else ci)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def kpp_update_closest(X, sample_weight, closest, centers, c, bounds, g_sums):
+    """``closest_i = min(closest_i, ||x_i - centers[c]||^2)`` and the per-group potentials.
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,)
+    closest : INOUT (n,) float64
+    centers : IN (m, d); c : IN int, the new centre's row in ``centers``
+    bounds : IN (G + 1,) int64
+    g_sums : OUT (G,) float64, ``sum_i w_i closest_i`` per group
+    """
+    for g in nb.prange(bounds.shape[0] - 1):
+        acc = 0.0
+        for i in range(bounds[g], bounds[g + 1]):
+            dist = sq_dist_rows(X, i, centers, c)
+            if dist < closest[i]:
+                closest[i] = dist
+            acc += np.float64(sample_weight[i]) * closest[i]
+        g_sums[g] = acc
+
+
+@nb.njit(cache=True, nogil=True)
+def kpp_search(sample_weight, closest, bounds, g_sums, values, out):
+    """Inverse-CDF sampling: for each ``v`` in ``values`` the first row whose
+    cumulative ``w_i closest_i`` reaches ``v`` (``searchsorted(side='left')``),
+    clipped to ``n - 1``.
+
+    Parameters
+    ----------
+    sample_weight : IN (n,); closest : IN (n,) float64
+    bounds : IN (G + 1,) int64; g_sums : IN (G,) float64
+    values : IN (t,) float64
+    out : OUT (t,) int64
+
+    Notes
+    -----
+    Time O(G + n / G) per value: the group is found from the group sums,
+    then scanned.
+    """
+    n = closest.shape[0]
+    n_groups = bounds.shape[0] - 1
+    for v in range(values.shape[0]):
+        r = values[v]
+        acc = 0.0
+        found = n - 1
+        done = False
+        for g in range(n_groups):
+            if acc + g_sums[g] >= r:
+                for i in range(bounds[g], bounds[g + 1]):
+                    acc += np.float64(sample_weight[i]) * closest[i]
+                    if acc >= r:
+                        found = i
+                        done = True
+                        break
+                if done:
+                    break
+            else:
+                acc += g_sums[g]
+        out[v] = found
+
+
+# ----------------------------------------------------------------------------
+# Tolerance scale: mean of the per-feature variances, without a temporary copy of X.
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _column_moments_groups(X, bounds, means, g_out):
+    d = X.shape[1]
+    use_means = means.shape[0] == d
+    for g in nb.prange(bounds.shape[0] - 1):
+        for f in range(d):
+            g_out[g, f] = 0.0
+        for i in range(bounds[g], bounds[g + 1]):
+            for f in range(d):
+                v = np.float64(X[i, f])
+                if use_means:
+                    v -= means[f]
+                    g_out[g, f] += v * v
+                else:
+                    g_out[g, f] += v
+
+
+@nb.njit(cache=True, nogil=True)
+def mean_feature_variance(X, bounds):
+    """Mean over features of the (population) variance of each column of ``X``.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    bounds : IN (G + 1,) int64, row groups
+
+    Returns
+    -------
+    float64
+
+    Notes
+    -----
+    Two passes over X (means, then squared deviations), float64 accumulation,
+    O(G d) scratch; no copy of X.
+    """
+    n, d = X.shape
+    n_groups = bounds.shape[0] - 1
+    g_out = np.empty((n_groups, d))
+    no_means = np.empty(0)
+    _column_moments_groups(X, bounds, no_means, g_out)
+    means = np.zeros(d)
+    for g in range(n_groups):
+        means += g_out[g]
+    means /= n
+    _column_moments_groups(X, bounds, means, g_out)
+    total = 0.0
+    for f in range(d):
+        acc = 0.0
+        for g in range(n_groups):
+            acc += g_out[g, f]
+        total += acc / n
+    return total / d

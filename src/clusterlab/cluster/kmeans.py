@@ -1,0 +1,678 @@
+"""K-Means clustering: :class:`KMeans`, :func:`k_means`, :func:`kmeans_plusplus`.
+
+The same API, defaults, attributes, warnings and errors as scikit-learn 1.9's
+``sklearn.cluster.KMeans``; the iterations run in numba kernels
+(:mod:`clusterlab._kernels.kmeans`). ``MiniBatchKMeans`` lives in
+:mod:`clusterlab.cluster.minibatch`.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from clusterlab import _config
+from clusterlab._kernels import distances as _dk
+from clusterlab._kernels import kmeans as _kk
+from clusterlab._validation import check_n_clusters, check_sample_weight
+
+__all__ = ["KMeans", "k_means", "kmeans_plusplus"]
+
+#: Rows per parallel group; fewer rows than this run serially (no thread start-up).
+_GROUP_ROWS = 4096
+
+
+def _row_bounds(n_samples, n_clusters, n_features):
+    """Row groups for the kernels, a function of the data shape only.
+
+    Groups of about :data:`_GROUP_ROWS` rows, but never so many that the
+    per-group partial sums (``G * k * d`` float64) exceed the working-memory
+    budget of :mod:`clusterlab._config`. Because the groups do not depend on
+    the number of threads, neither do the results.
+    """
+    n_groups = max(1, -(-n_samples // _GROUP_ROWS))
+    cap = max(1, _config.WORKING_MEMORY_BYTES // max(1, 8 * n_clusters * n_features))
+    n_groups = int(min(n_groups, cap, 1024))
+    edges = np.linspace(0, n_samples, n_groups + 1)
+    bounds = np.round(edges).astype(np.int64)
+    bounds[0], bounds[-1] = 0, n_samples
+    return bounds
+
+
+def _tolerance(X, tol, bounds):
+    """Absolute tolerance: ``tol`` times the mean of the feature variances."""
+    if tol == 0:
+        return 0.0
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        return float(np.mean(mean_variance_axis(X, axis=0)[1]) * tol)
+    return float(_kk.mean_feature_variance(X, bounds) * tol)
+
+
+def _is_same_clustering(labels1, labels2, n_clusters):
+    """True when ``labels2`` is a relabelling of ``labels1``."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    pairs = np.unique(labels1.astype(np.int64) * n_clusters + labels2)
+    first, second = pairs // n_clusters, pairs % n_clusters
+    if np.unique(first).size != first.size:
+        return False
+    mapping[first] = second
+    return np.unique(second).size == second.size
+
+
+# ----------------------------------------------------------------------------
+# k-means++
+
+
+def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None,
+                     bounds=None):
+    """Greedy k-means++ on validated input (dense or CSR). Returns centres, indices.
+
+    ``random_state`` is a ``RandomState``; its stream is consumed as
+    scikit-learn's ``_kmeans_plusplus`` does (one ``choice`` then one
+    ``uniform(size=n_local_trials)`` per further centre), so the same seed
+    picks the same points up to ties in floating point.
+    """
+    n_samples, n_features = X.shape
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    centers = np.empty((n_clusters, n_features), dtype=X.dtype)
+    indices = np.full(n_clusters, -1, dtype=np.intp)
+    sample_weight = np.ascontiguousarray(sample_weight)
+    center_id = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    if sp.issparse(X):
+        return _kmeans_plusplus_sparse(X, n_clusters, sample_weight, random_state,
+                                       n_local_trials, center_id, centers, indices)
+    if bounds is None:
+        bounds = _row_bounds(n_samples, n_local_trials, n_features)
+    n_groups = bounds.shape[0] - 1
+    closest = np.full(n_samples, np.inf)
+    g_sums = np.empty(n_groups)
+    g_pots = np.empty((n_groups, n_local_trials))
+    cand_ids = np.empty(n_local_trials, dtype=np.int64)
+    centers[0] = X[center_id]
+    indices[0] = center_id
+    _kk.kpp_update_closest(X, sample_weight, closest, centers, 0, bounds, g_sums)
+    current_pot = g_sums.sum()
+    for c in range(1, n_clusters):
+        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
+        _kk.kpp_search(sample_weight, closest, bounds, g_sums, rand_vals, cand_ids)
+        candidates = X[cand_ids]
+        _kk.kpp_candidate_potentials(X, sample_weight, closest, candidates, bounds, g_pots)
+        pots = g_pots.sum(axis=0)
+        best = int(np.argmin(pots))
+        centers[c] = candidates[best]
+        indices[c] = cand_ids[best]
+        _kk.kpp_update_closest(X, sample_weight, closest, centers, c, bounds, g_sums)
+        current_pot = g_sums.sum()
+    return centers, indices
+
+
+def _kmeans_plusplus_sparse(X, n_clusters, sample_weight, random_state, n_local_trials,
+                            center_id, centers, indices):
+    """k-means++ for CSR input with scipy products (slower than the dense kernels)."""
+    x_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    w = sample_weight.astype(np.float64)
+
+    def sq_dist_to(rows):
+        cand = rows.toarray().astype(np.float64)
+        dots = np.asarray(X @ cand.T, dtype=np.float64)
+        d = x_sq[:, None] - 2.0 * dots + (cand * cand).sum(axis=1)[None, :]
+        return np.maximum(d, 0.0)
+
+    centers[0] = X[[center_id]].toarray()
+    indices[0] = center_id
+    closest = sq_dist_to(X[[center_id]])[:, 0]
+    current_pot = closest @ w
+    for c in range(1, n_clusters):
+        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
+        cand_ids = np.searchsorted(np.cumsum(w * closest), rand_vals)
+        np.clip(cand_ids, None, closest.size - 1, out=cand_ids)
+        dist = np.minimum(closest[:, None], sq_dist_to(X[cand_ids]))
+        pots = w @ dist
+        best = int(np.argmin(pots))
+        current_pot = pots[best]
+        closest = dist[:, best]
+        centers[c] = X[[cand_ids[best]]].toarray()
+        indices[c] = cand_ids[best]
+    return centers, indices
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "sample_weight": ["array-like", None],
+        "x_squared_norms": ["array-like", None],
+        "random_state": ["random_state"],
+        "n_local_trials": [Interval(Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
+                    random_state=None, n_local_trials=None):
+    """Choose initial centres with the greedy k-means++ heuristic.
+
+    The first centre is drawn with probability proportional to the sample
+    weight; each next one is the best (lowest potential) of
+    ``n_local_trials`` candidates drawn with probability proportional to
+    ``w_i D(x_i)^2``, as scikit-learn's ``kmeans_plusplus``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data to pick the centres from (float32 kept as float32).
+    n_clusters : int
+        Number of centres.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples; ``None`` means equal weights.
+    x_squared_norms : array-like of shape (n_samples,), default=None
+        Accepted for scikit-learn compatibility (its length is checked); the
+        kernels compute distances directly and do not need it.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random draws.
+    n_local_trials : int, default=None
+        Candidates tried per centre; ``None`` means ``2 + int(ln(n_clusters))``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        The chosen rows of ``X``.
+    indices : ndarray of shape (n_clusters,)
+        Their row indices in ``X``.
+
+    Notes
+    -----
+    Time O(n_clusters * n_local_trials * n * d) in one fused, parallel pass
+    over X per chosen centre (plus one pass to update the distances); memory
+    O(n) for the squared distances to the nearest chosen centre. Sampling
+    uses per-group sums, so no O(n) cumulative sum is built per draw.
+
+    References
+    ----------
+    Arthur, D. and Vassilvitskii, S. "k-means++: the advantages of careful
+    seeding", SODA 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterlab import kmeans_plusplus
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
+    >>> centers.shape, sorted(set(X[indices, 0]))
+    ((2, 2), [1.0, 10.0])
+    """
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C")
+    sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+    check_n_clusters(n_clusters, X.shape[0])
+    if x_squared_norms is not None:
+        x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False)
+        if x_squared_norms.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"The length of x_squared_norms {x_squared_norms.shape[0]} should "
+                f"be equal to the length of n_samples {X.shape[0]}."
+            )
+    random_state = check_random_state(random_state)
+    return _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
+
+
+# ----------------------------------------------------------------------------
+# KMeans
+
+
+def _resolve_algorithm(algorithm, X, n_clusters):
+    """Map the ``algorithm`` parameter to the kernel actually run."""
+    if algorithm == "full":
+        warnings.warn(
+            "algorithm='full' is an old spelling of 'lloyd' (scikit-learn removed it in "
+            "1.3); use algorithm='lloyd'.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        algorithm = "lloyd"
+    if algorithm == "elkan" and n_clusters == 1:
+        warnings.warn(
+            "algorithm='elkan' doesn't make sense for a single cluster. Using 'full' instead.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        algorithm = "lloyd"
+    if algorithm == "auto":
+        # Bounds pay for themselves except for k == 1. Elkan's O(n k) bounds
+        # only win on very few points (measured in benchmarks/bench_kmeans.py).
+        algorithm = "lloyd" if n_clusters == 1 else "hamerly"
+    if sp.issparse(X):
+        # Bound-based kernels are dense only; Lloyd gives the same result.
+        algorithm = "lloyd"
+    return algorithm
+
+
+def _kmeans_single(X, sample_weight, centers_init, algorithm, max_iter, tol, verbose, bounds):
+    """One run from ``centers_init``: returns labels, inertia, centres (X.dtype), n_iter."""
+    n_samples = X.shape[0]
+    k, d = centers_init.shape
+    centers0 = np.ascontiguousarray(centers_init, dtype=np.float64)
+    labels = np.empty(n_samples, dtype=np.int32)
+    centers = np.empty((k, d), dtype=np.float64)
+    if sp.issparse(X):
+        x_sq = np.empty(n_samples)
+        _dk.csr_row_sq_norms(X.data, X.indptr, x_sq)
+        inertia, n_iter = _kk.csr_lloyd_run(X.data, X.indices, X.indptr, x_sq, sample_weight,
+                                            centers0, bounds, max_iter, tol, int(verbose),
+                                            labels, centers)
+    elif algorithm == "lloyd":
+        chunk = int(bounds[1] - bounds[0]) if bounds.shape[0] > 2 else max(1, n_samples)
+        inertia, n_iter = _kk.lloyd_run(X, sample_weight, centers0, bounds, chunk, max_iter,
+                                        tol, int(verbose), labels, centers)
+    else:
+        mode = 0 if algorithm == "hamerly" else 1
+        inertia, n_iter = _kk.bounded_run(mode, X, sample_weight, centers0, bounds, max_iter,
+                                          tol, int(verbose), labels, centers)
+    return labels, float(inertia), centers.astype(X.dtype, copy=False), int(n_iter)
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-Means clustering (Lloyd, Elkan and Hamerly iterations on numba kernels).
+
+    A drop-in for ``sklearn.cluster.KMeans`` (scikit-learn 1.9 API): same
+    parameters, defaults, fitted attributes, warnings and errors; all exact
+    algorithms give the same labels and centres as scikit-learn's Lloyd for
+    the same initial centres.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    init : {'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        'k-means++': greedy k-means++ seeding (:func:`kmeans_plusplus`);
+        'random': ``n_clusters`` distinct rows drawn with probability
+        proportional to the sample weights; an array: the initial centres;
+        a callable ``init(X, n_clusters, random_state)`` returning them.
+    n_init : 'auto' or int, default='auto'
+        Number of runs from different seeds; the best inertia is kept.
+        'auto' means 1 for 'k-means++' or an array, 10 for 'random' or a callable.
+    max_iter : int, default=300
+        Maximum iterations of one run.
+    tol : float, default=1e-4
+        Convergence when the squared centre shift (summed over clusters) is at
+        most ``tol`` times the mean feature variance of X.
+    verbose : int, default=0
+        Print progress.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation. The same seed gives the same result on
+        every run and every thread count.
+    copy_x : bool, default=True
+        Kept for compatibility: clusterlab never modifies X (it does not
+        centre the data in place), so both values leave X untouched.
+    algorithm : {'auto', 'lloyd', 'elkan', 'hamerly'}, default='auto'
+        'lloyd': a full pass over X per iteration; 'elkan': triangle-inequality
+        bounds to every centre (memory O(n k)); 'hamerly': one upper and one
+        lower bound per point (memory O(n)), with cluster sums updated only by
+        points that change label; 'auto' picks by shape (Hamerly for k > 1).
+        'full' is accepted with a FutureWarning and means 'lloyd'. Sparse
+        input always runs Lloyd (the same result).
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Centres, in the dtype of X.
+    labels_ : ndarray of shape (n_samples,), int32
+        Cluster of each training point.
+    inertia_ : float
+        Weighted sum of squared distances to the closest centre.
+    n_iter_ : int
+        Iterations of the best run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    kmeans_plusplus, k_means, clusterlab.MiniBatchKMeans
+
+    Notes
+    -----
+    Per iteration, Lloyd costs O(n k d) time; Hamerly O(n) bound updates plus
+    O(k d) for each point whose bounds do not prove its label, plus O(k^2 d);
+    Elkan the same with O(n k) bound updates. Memory: O(n) for labels and
+    bounds (O(n k) for Elkan) plus O(G k d) partial sums, G row groups bounded
+    by ``clusterlab._config.WORKING_MEMORY_BYTES``. X is never copied (unless
+    it must be converted to C-ordered float).
+
+    References
+    ----------
+    Lloyd, S. "Least squares quantization in PCM", 1982. Elkan, C. "Using the
+    triangle inequality to accelerate k-means", ICML 2003. Hamerly, G.
+    "Making k-means even faster", SDM 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterlab import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.tolist())
+    [[1.0, 2.0], [10.0, 2.0]]
+    >>> bool(km.predict([[0, 0], [12, 3]])[0] == km.labels_[0])
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"auto", "lloyd", "elkan", "hamerly", "full"}, deprecated={"full"})],
+    }
+
+    def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300,
+                 tol=1e-4, verbose=0, random_state=None, copy_x=True, algorithm="auto"):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- fitting -----------------------------------------------------------------
+
+    def _check_params_vs_input(self, X):
+        check_n_clusters(self.n_clusters, X.shape[0])
+        init_is_array = _is_array_init(self.init)
+        if self.n_init == "auto":
+            self._n_init = 1 if (init_is_array or (isinstance(self.init, str)
+                                                   and self.init == "k-means++")) else 10
+        else:
+            self._n_init = self.n_init
+        if init_is_array and self._n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{self.__class__.__name__} instead of n_init={self._n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._n_init = 1
+
+    def _validate_center_shape(self, X, centers):
+        if centers.shape[0] != self.n_clusters:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match "
+                f"the number of clusters {self.n_clusters}."
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match "
+                f"the number of features of the data {X.shape[1]}."
+            )
+
+    def _init_centroids(self, X, init, random_state, sample_weight, bounds):
+        n_samples = X.shape[0]
+        if isinstance(init, str) and init == "k-means++":
+            centers, _ = _kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+        elif isinstance(init, str) and init == "random":
+            seeds = random_state.choice(n_samples, size=self.n_clusters, replace=False,
+                                        p=sample_weight / sample_weight.sum())
+            centers = X[seeds]
+        elif callable(init):
+            centers = init(X, self.n_clusters, random_state=random_state)
+            centers = check_array(centers, dtype=X.dtype, copy=False, order="C",
+                                  accept_sparse="csr")
+            self._validate_center_shape(X, centers)
+        else:
+            centers = init
+        if sp.issparse(centers):
+            centers = centers.toarray()
+        if not np.all(np.isfinite(centers)):
+            raise ValueError("The initial centers contain NaN or infinity; pass finite values.")
+        return centers
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the k-means clustering.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (float32 stays float32; CSR accepted). Never modified.
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the points (non-negative). Not used by an array or
+            callable ``init``.
+
+        Returns
+        -------
+        self : KMeans
+        """
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          order="C", accept_large_sparse=False)
+        self._check_params_vs_input(X)
+        random_state = check_random_state(self.random_state)
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        algorithm = _resolve_algorithm(self.algorithm, X, self.n_clusters)
+
+        init = self.init
+        if _is_array_init(init):
+            init = check_array(init, dtype=X.dtype, copy=True, order="C")
+            self._validate_center_shape(X, init)
+
+        n_samples, n_features = X.shape
+        bounds = _row_bounds(n_samples, self.n_clusters, n_features)
+        tol = _tolerance(X, self.tol, bounds)
+
+        best_inertia, best_labels = None, None
+        for _ in range(self._n_init):
+            centers_init = self._init_centroids(X, init, random_state, sample_weight, bounds)
+            if self.verbose:
+                print("Initialization complete")
+            labels, inertia, centers, n_iter = _kmeans_single(
+                X, sample_weight, centers_init, algorithm, self.max_iter, tol, self.verbose,
+                bounds)
+            if best_inertia is None or (
+                inertia < best_inertia
+                and not _is_same_clustering(labels, best_labels, self.n_clusters)
+            ):
+                best_labels, best_centers = labels, centers
+                best_inertia, best_n_iter = inertia, n_iter
+
+        distinct = int(np.unique(best_labels).size)
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than "
+                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = best_centers
+        self._n_features_out = self.cluster_centers_.shape[0]
+        self.labels_ = best_labels
+        self.inertia_ = best_inertia
+        self.n_iter_ = best_n_iter
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit and return the cluster of each training point (``labels_``)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit and return the distances of X to the centres (see :meth:`transform`)."""
+        self.fit(X, sample_weight=sample_weight)
+        return self._transform(self._check_test_data(X))
+
+    # -- inference ---------------------------------------------------------------
+
+    def _check_test_data(self, X):
+        return validate_data(self, X, accept_sparse="csr", reset=False,
+                             dtype=[np.float64, np.float32], order="C",
+                             accept_large_sparse=False)
+
+    def _labels_and_min_sq(self, X):
+        n = X.shape[0]
+        labels = np.empty(n, dtype=np.int32)
+        min_sq = np.empty(n, dtype=np.float64)
+        centers = self.cluster_centers_
+        if sp.issparse(X):
+            d2 = self._sq_distances(X)
+            labels[:] = np.argmin(d2, axis=1)
+            min_sq[:] = d2[np.arange(n), labels]
+        else:
+            chunk = _config.chunk_rows(centers.shape[0], 8)
+            _dk.nearest_center(X, centers, chunk, labels, min_sq)
+        return labels, min_sq
+
+    def _sq_distances(self, X):
+        n = X.shape[0]
+        centers = self.cluster_centers_
+        out = np.empty((n, centers.shape[0]), dtype=X.dtype)
+        if sp.issparse(X):
+            x_sq = np.empty(n)
+            _dk.csr_row_sq_norms(X.data, X.indptr, x_sq)
+            c_sq = np.empty(centers.shape[0])
+            _dk.dense_row_sq_norms(centers, c_sq)
+            _dk.csr_pairwise_sq_dist(X.data, X.indices, X.indptr, x_sq, centers, c_sq, out)
+        else:
+            _dk.pairwise_sq_dist(X, centers, out)
+        return out
+
+    def predict(self, X):
+        """Index of the closest centre for each row of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        return self._labels_and_min_sq(X)[0]
+
+    def transform(self, X):
+        """Euclidean distance of each row of X to every centre.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters), dtype of X
+
+        Notes
+        -----
+        Time O(n k d); the output is O(n k).
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        return self._transform(X)
+
+    def _transform(self, X):
+        out = self._sq_distances(X)
+        np.sqrt(out, out=out)
+        return out
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the (weighted) inertia of X on the fitted centres.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        _, min_sq = self._labels_and_min_sq(X)
+        return -float(np.dot(min_sq, sample_weight.astype(np.float64)))
+
+
+def _is_array_init(init):
+    """True for an array-like ``init`` (not a string, not a callable)."""
+    if isinstance(init, str) or callable(init):
+        return False
+    return hasattr(init, "__len__") or hasattr(init, "shape") or hasattr(init, "__array__")
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "sample_weight": ["array-like", None],
+        "return_n_iter": [bool],
+    },
+    prefer_skip_nested_validation=False,
+)
+def k_means(X, n_clusters, *, sample_weight=None, init="k-means++", n_init="auto",
+            max_iter=300, verbose=False, tol=1e-4, random_state=None, copy_x=True,
+            algorithm="auto", return_n_iter=False):
+    """Run K-Means and return centres, labels and inertia (functional API of :class:`KMeans`).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    n_clusters : int
+    sample_weight : array-like of shape (n_samples,), default=None
+    init, n_init, max_iter, verbose, tol, random_state, copy_x, algorithm
+        As :class:`KMeans`.
+    return_n_iter : bool, default=False
+        Also return the number of iterations of the best run.
+
+    Returns
+    -------
+    centroid : ndarray of shape (n_clusters, n_features)
+    label : ndarray of shape (n_samples,)
+    inertia : float
+    best_n_iter : int, only if ``return_n_iter``
+
+    Notes
+    -----
+    Same complexity as :class:`KMeans`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterlab import k_means
+    >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> centers, labels, inertia = k_means(X, 2, random_state=0)
+    >>> round(inertia, 6)
+    0.01
+    """
+    est = KMeans(n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter,
+                 verbose=verbose, tol=tol, random_state=random_state, copy_x=copy_x,
+                 algorithm=algorithm).fit(X, sample_weight=sample_weight)
+    if return_n_iter:
+        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
+    return est.cluster_centers_, est.labels_, est.inertia_
+
