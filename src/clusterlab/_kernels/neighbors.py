@@ -84,6 +84,60 @@ def _rdist(A, i, B, j, metric, p):
 
 
 @njit(inline="always", **_JIT)
+def _box_within(A, i, boxes, b, metric, p, reps):
+    """False when row i of A is farther than eps from every point of box b.
+
+    ``boxes[b, 0]`` / ``boxes[b, 1]`` are the lower / upper corners (an empty
+    box has lower=+inf, upper=-inf and is never within). The gap to a box is
+    a lower bound, in floating point too, of the distance to any point in it.
+    """
+    d = A.shape[1]
+    s = 0.0
+    for k in range(d):
+        x = np.float64(A[i, k])
+        t = boxes[b, 0, k] - x
+        if not t > 0.0:
+            t = x - boxes[b, 1, k]
+            if not t > 0.0:
+                t = 0.0
+        if metric == 0:
+            s += t * t
+        elif metric == 1:
+            s += t
+        elif metric == 2:
+            if t > s:
+                s = t
+        else:
+            s += t ** p
+        if s > reps:
+            return False
+    return True
+
+
+@njit(parallel=True, **_JIT)
+def grid_cell_boxes(Xs, cell_start, mask, boxes):
+    """Bounding box of the rows of each cell selected by ``mask``.
+
+    Xs : (n, d) IN, sorted by cell. cell_start : (n_cells + 1,) int64, IN.
+    mask : (n,) bool, IN. boxes : (n_cells, 2, d) float64, OUT (lower,
+    upper; +inf/-inf for a cell with no selected row).
+    """
+    d = Xs.shape[1]
+    for c in prange(cell_start.shape[0] - 1):
+        for k in range(d):
+            boxes[c, 0, k] = np.inf
+            boxes[c, 1, k] = -np.inf
+        for i in range(cell_start[c], cell_start[c + 1]):
+            if mask[i]:
+                for k in range(d):
+                    v = np.float64(Xs[i, k])
+                    if v < boxes[c, 0, k]:
+                        boxes[c, 0, k] = v
+                    if v > boxes[c, 1, k]:
+                        boxes[c, 1, k] = v
+
+
+@njit(inline="always", **_JIT)
 def _find(parent, i):
     """Root of i with path halving (INOUT parent)."""
     while parent[i] != i:
@@ -159,7 +213,7 @@ def grid_cell_keys(X, dims, origin, side, strides, keys):
 @njit(parallel=True, **_JIT)
 def grid_core_points(Xs, ws, cell_keys, cell_start, extents, strides, offsets, clique,
                      item_cell, item_lo, item_hi, metric, p, reps, min_samples, nonneg,
-                     is_core):
+                     boxes, is_core):
     """Flag the core points: weighted eps-neighbour count >= min_samples.
 
     Parameters
@@ -175,6 +229,7 @@ def grid_core_points(Xs, ws, cell_keys, cell_start, extents, strides, offsets, c
     metric, p, reps : IN -- metric code, Minkowski p, reduced radius.
     min_samples : float, IN.
     nonneg : bool, IN -- all weights >= 0 (allows stopping a count early).
+    boxes : (n_cells, 2, d) float64, IN -- bounding box of each cell's rows.
     is_core : (n,) bool, OUT.
 
     Notes
@@ -205,6 +260,8 @@ def grid_core_points(Xs, ws, cell_keys, cell_start, extents, strides, offsets, c
                 b = buf[q]
                 if clique and b == c:
                     continue
+                if b != c and not _box_within(Xs, i, boxes, b, metric, p, reps):
+                    continue
                 for j in range(cell_start[b], cell_start[b + 1]):
                     if _within(Xs, i, Xs, j, metric, p, reps):
                         total += ws[j]
@@ -226,7 +283,7 @@ def _cell_first_core(is_core, lo, hi):
 
 @njit(**_JIT)
 def grid_union_cores(Xs, is_core, cell_keys, cell_start, extents, strides, offsets, clique,
-                     metric, p, reps, parent):
+                     metric, p, reps, core_boxes, parent):
     """Union-find over core points: join every pair of cores within eps.
 
     Parameters
@@ -234,6 +291,7 @@ def grid_union_cores(Xs, is_core, cell_keys, cell_start, extents, strides, offse
     Xs, cell_keys, cell_start, extents, strides, offsets, clique, metric, p,
     reps : IN -- as in :func:`grid_core_points`.
     is_core : (n,) bool, IN.
+    core_boxes : (n_cells, 2, d) float64, IN -- bounding box of each cell's cores.
     parent : (n,) int64, OUT -- union-find forest over sorted rows (roots
         are the smallest sorted row of their set; non-core rows point to
         themselves).
@@ -252,12 +310,11 @@ def grid_union_cores(Xs, is_core, cell_keys, cell_start, extents, strides, offse
     unified = np.zeros(n_cells, np.bool_)
     for c in range(n_cells):
         first[c] = _cell_first_core(is_core, cell_start[c], cell_start[c + 1])
-    buf = np.empty(offsets.shape[0], np.int64)
+    # phase 1: pairs inside each cell, so that cells are (mostly) one set each
     for c in range(n_cells):
         fc = first[c]
         if fc < 0:
             continue
-        a0 = cell_start[c]
         a1 = cell_start[c + 1]
         if clique:
             for i in range(fc + 1, a1):
@@ -273,34 +330,48 @@ def grid_union_cores(Xs, is_core, cell_keys, cell_start, extents, strides, offse
                     if is_core[j] and _find(parent, j) != ri:
                         if _within(Xs, i, Xs, j, metric, p, reps):
                             ri = _union(parent, i, j)
+    # phase 2: pairs of neighbouring cells, each unordered pair once
+    buf = np.empty(offsets.shape[0], np.int64)
+    for c in range(n_cells):
+        fc = first[c]
+        if fc < 0:
+            continue
+        a1 = cell_start[c + 1]
         m = _neighbour_cells(c, cell_keys, extents, strides, offsets, buf)
         for q in range(m):
             b = buf[q]
             if b <= c or first[b] < 0:
                 continue
-            if not unified[c]:
-                unified[c] = _all_same_root(parent, is_core, first[c], a1)
-            if not unified[b]:
-                unified[b] = _all_same_root(parent, is_core, first[b], cell_start[b + 1])
-            if unified[c] and unified[b]:
-                if _find(parent, fc) == _find(parent, first[b]):
-                    continue
-            b0 = first[b]
+            fb = first[b]
             b1 = cell_start[b + 1]
-            joined = False
+            if not unified[c]:
+                unified[c] = _all_same_root(parent, is_core, fc, a1)
+            if not unified[b]:
+                unified[b] = _all_same_root(parent, is_core, fb, b1)
+            both = unified[c] and unified[b]
+            if both and _find(parent, fc) == _find(parent, fb):
+                continue
             for i in range(fc, a1):
-                if not is_core[i]:
+                if not is_core[i] or not _box_within(Xs, i, core_boxes, b, metric, p, reps):
                     continue
                 ri = _find(parent, i)
-                for j in range(b0, b1):
+                joined = False
+                for j in range(fb, b1):
                     if is_core[j] and _find(parent, j) != ri:
                         if _within(Xs, i, Xs, j, metric, p, reps):
                             ri = _union(parent, i, j)
-                            if unified[c] and unified[b]:
-                                joined = True
+                            joined = True
+                            if both:
                                 break
                 if joined:
-                    break
+                    if both:
+                        break
+                    # a union may have made both cells one set: stop early then
+                    unified[c] = _all_same_root(parent, is_core, fc, a1)
+                    unified[b] = _all_same_root(parent, is_core, fb, b1)
+                    both = unified[c] and unified[b]
+                    if both and _find(parent, fc) == _find(parent, fb):
+                        break
 
 
 @njit(**_JIT)
@@ -346,13 +417,16 @@ def label_components(is_core, pos, parent, labels):
 
 @njit(parallel=True, **_JIT)
 def grid_border_labels(Xs, is_core, cell_keys, cell_start, extents, strides, offsets,
-                       clique, item_cell, item_lo, item_hi, metric, p, reps, labels):
+                       clique, item_cell, item_lo, item_hi, metric, p, reps, core_boxes,
+                       labels):
     """Give every non-core point the smallest label among cores within eps.
 
     Parameters
     ----------
     labels : (n,) int64, INOUT -- sorted order; core entries are read, the
         others are written (-1 when no core point is within eps).
+
+    core_boxes : (n_cells, 2, d) float64, IN -- bounding box of each cell's cores.
 
     The other arguments are as in :func:`grid_core_points`. This is exactly
     the label scikit-learn's expansion order gives a border point: clusters
@@ -370,6 +444,8 @@ def grid_border_labels(Xs, is_core, cell_keys, cell_start, extents, strides, off
             best = -1
             for q in range(m):
                 b = buf[q]
+                if not _box_within(Xs, i, core_boxes, b, metric, p, reps):
+                    continue
                 for j in range(cell_start[b], cell_start[b + 1]):
                     if not is_core[j]:
                         continue

@@ -232,18 +232,23 @@ def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     reps = _reduced_radius(eps, code, p)
     items = (grid.item_cell, grid.item_lo, grid.item_hi)
     is_core = np.zeros(n, dtype=np.bool_)
+    # bounding boxes let a point skip whole neighbouring cells (O(n_cells * d) memory)
+    boxes = np.empty((len(grid.cell_keys), 2, X.shape[1]), dtype=np.float64)
+    _nk.grid_cell_boxes(Xs, grid.cell_start, np.ones(n, dtype=np.bool_), boxes)
     _nk.grid_core_points(Xs, wss, *grid.grid_args, grid.clique, *items, code, p, reps,
-                         float(min_samples), nonneg, is_core)
+                         float(min_samples), nonneg, boxes, is_core)
     del wss
+    _nk.grid_cell_boxes(Xs, grid.cell_start, is_core, boxes)
     parent = np.empty(n, dtype=np.int64)
-    _nk.grid_union_cores(Xs, is_core, *grid.grid_args, grid.clique, code, p, reps, parent)
+    _nk.grid_union_cores(Xs, is_core, *grid.grid_args, grid.clique, code, p, reps, boxes,
+                         parent)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n, dtype=np.int64)
     labels_sorted = np.empty(n, dtype=np.int64)
     _nk.label_components(is_core, pos, parent, labels_sorted)
     del parent, pos
     _nk.grid_border_labels(Xs, is_core, *grid.grid_args, grid.clique, *items, code, p, reps,
-                           labels_sorted)
+                           boxes, labels_sorted)
     labels = np.empty(n, dtype=np.intp)
     labels[order] = labels_sorted
     core = np.zeros(n, dtype=np.bool_)
