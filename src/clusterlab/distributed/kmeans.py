@@ -44,34 +44,41 @@ def _assign(xb, centers):
     return labels, min_sq
 
 
-def _cluster_sums(xb, wb, labels, n_clusters):
-    """Weighted per-cluster sums (float64) and weights of one block."""
-    # TEMP until _kernels/kmeans.py lands
-    w = np.asarray(wb, dtype=np.float64)
-    sums = np.empty((n_clusters, xb.shape[1]), dtype=np.float64)
-    for f in range(xb.shape[1]):
-        sums[:, f] = np.bincount(labels, weights=w * xb[:, f], minlength=n_clusters)
-    weights = np.bincount(labels, weights=w, minlength=n_clusters)
-    return sums, weights
+def _group_bounds(n, n_cols):
+    """Row groups for the in-block parallel kernels (``_config.chunk_rows`` rows each)."""
+    step = _config.chunk_rows(n_cols)
+    return np.unique(np.r_[np.arange(0, n, step, dtype=np.int64), np.int64(n)])
 
 
-def _lloyd_block(xb, wb, index, centers, offset_of_block, n_far):
-    """Partial Lloyd statistics of one block (see module docstring)."""
+def _lloyd_block(xb, wb, index, centers, offsets, n_far):
+    """Partial Lloyd statistics of one block (see module docstring).
+
+    Calls :func:`clusterlab._kernels.kmeans.lloyd_stats`, the E-step + M-step
+    statistics kernel of the in-memory Lloyd. Returns ``(sums, weights, inertia,
+    far)`` where ``far`` = the block's ``n_far`` rows farthest from their centre
+    as ``(sq_dist, global_index, row, label, weight)``.
+    """
+    from clusterlab._kernels.kmeans import lloyd_stats
+
     xb = np.ascontiguousarray(xb)
-    k = centers.shape[0]
-    labels, min_sq = _assign(xb, centers)
-    w = np.ones(xb.shape[0], dtype=xb.dtype) if wb is None else np.ascontiguousarray(wb)
-    sums, weights = _cluster_sums(xb, w, labels, k)
-    inertia = float(np.dot(min_sq, w.astype(np.float64)))
-    # the n_far rows farthest from their centre: candidates to seed empty clusters
-    m = min(n_far, xb.shape[0])
-    if m:
-        far = np.argpartition(min_sq, xb.shape[0] - m)[xb.shape[0] - m:]
-        far_rows = (min_sq[far], far.astype(np.int64) + offset_of_block[index], xb[far],
-                    labels[far], w[far])
-    else:
-        far_rows = None
-    return sums, weights, inertia, far_rows
+    n = xb.shape[0]
+    k, d = centers.shape
+    sums = np.zeros((k, d), dtype=np.float64)
+    weights = np.zeros(k, dtype=np.float64)
+    if n == 0:
+        return sums, weights, 0.0, None
+    w = np.ones(n, dtype=xb.dtype) if wb is None else np.ascontiguousarray(wb)
+    bounds = _group_bounds(n, k)
+    n_groups = len(bounds) - 1
+    labels = np.empty(n, dtype=np.int32)
+    min_sq = np.empty(n, dtype=np.float64)
+    inertia = lloyd_stats(xb, w, centers, bounds, labels, min_sq, sums, weights,
+                          np.empty((n_groups if n_groups > 1 else 0, k, d)),
+                          np.empty((n_groups, k)), np.empty(n_groups))
+    m = min(n_far, n)
+    far = np.argpartition(min_sq, n - m)[n - m:]
+    return sums, weights, float(inertia), (min_sq[far], far.astype(np.int64) + offsets[index],
+                                           xb[far], labels[far], w[far])
 
 
 def _labels_block(xb, centers):
@@ -140,7 +147,7 @@ def _fetch_rows(X, indices, blocks=None):
 
 def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None,
                          oversampling_factor=2.0, n_rounds=KMEANS_PARALLEL_ROUNDS,
-                         _blocks=None, _weight_sum=None):
+                         n_local_trials=5, _blocks=None, _weight_sum=None):
     """Seed K-Means on a dask array with k-means|| (Bahmani et al. 2012).
 
     1. One centre drawn with probability proportional to ``sample_weight``.
@@ -150,7 +157,8 @@ def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None
     3. One pass weighs every candidate by the weight of the rows closest to it.
     4. Locally: weighted k-means++ (:func:`clusterlab.kmeans_plusplus`) on the
        ~``1 + n_rounds * l`` weighted candidates, refined by a weighted Lloyd run on
-       them (:class:`clusterlab.KMeans`), as in step 8 of the paper.
+       them (:class:`clusterlab.KMeans`), as in step 8 of the paper; the best of
+       ``n_local_trials`` such local runs (lowest weighted inertia) is kept.
 
     The random draw of step 2 uses a hash of the global row index, so the
     seeding does not depend on how ``X`` is chunked.
@@ -164,6 +172,8 @@ def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None
     oversampling_factor : float, default=2.0
         ``l / n_clusters``.
     n_rounds : int, default=5
+    n_local_trials : int, default=5
+        Local k-means++ + Lloyd restarts on the weighted candidates.
 
     Returns
     -------
@@ -175,10 +185,7 @@ def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None
     n_rounds * l``; memory on the client ``O(n_rounds * l * d)``; per task one
     block plus ``O(block rows)`` scratch.
     """
-    try:
-        from clusterlab.cluster.kmeans import KMeans, kmeans_plusplus
-    except ImportError:  # TEMP until cluster/kmeans.py lands
-        from sklearn.cluster import KMeans, kmeans_plusplus
+    from clusterlab.cluster.kmeans import KMeans, kmeans_plusplus
 
     X = _utils.check_dask_array(X)
     sample_weight = _utils.check_dask_weights(sample_weight, X)
@@ -250,11 +257,17 @@ def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None
         extra = rs.choice(n_samples, size=n_clusters - candidates.shape[0], replace=False)
         return np.vstack([candidates, _fetch_rows(X, extra).astype(np.float64)])
     # 4. recluster the weighted candidates locally
-    init, _ = kmeans_plusplus(candidates, n_clusters, sample_weight=cand_weights,
-                              random_state=rs)
-    local = KMeans(n_clusters=n_clusters, init=init, n_init=1, max_iter=300, tol=1e-4)
-    local.fit(candidates, sample_weight=cand_weights)
-    return np.asarray(local.cluster_centers_, dtype=np.float64)
+    # (several local restarts: the candidates are few, and one unlucky k-means++ draw on
+    # them would otherwise decide the distributed fit's local optimum)
+    best = None
+    for _ in range(n_local_trials):
+        init, _ = kmeans_plusplus(candidates, n_clusters, sample_weight=cand_weights,
+                                  random_state=rs)
+        local = KMeans(n_clusters=n_clusters, init=init, n_init=1, max_iter=300, tol=1e-4)
+        local.fit(candidates, sample_weight=cand_weights)
+        if best is None or local.inertia_ < best.inertia_:
+            best = local
+    return np.asarray(best.cluster_centers_, dtype=np.float64)
 
 
 def dask_compute_one(func, *args):
@@ -272,18 +285,17 @@ def _random_init(X, n_clusters, sample_weight, rs, weight_sum):
     """
     n = X.shape[0]
     if sample_weight is None:
-        p = np.full(n, 1.0 / n)
-        # identical to the in-memory estimator, which passes unit weights
-        p = np.ones(n) / n
+        w = np.ones(n, dtype=X.dtype)  # the in-memory estimator's unit weights
     else:
-        w = np.asarray(sample_weight.compute(), dtype=np.float64)
-        p = w / w.sum()
+        w = np.asarray(sample_weight.compute(), dtype=X.dtype)
+    p = w / w.sum()
     seeds = rs.choice(n, size=n_clusters, replace=False, p=p)
     return _fetch_rows(X, seeds).astype(np.float64)
 
 
-def _check_init_array(init, n_clusters, n_features):
-    init = np.asarray(init, dtype=np.float64)
+def _check_init_array(init, n_clusters, n_features, dtype=np.float64):
+    # rounded to the data's dtype first, as the in-memory estimator does
+    init = np.asarray(init, dtype=dtype).astype(np.float64)
     if init.ndim != 2 or init.shape[0] != n_clusters:
         raise ValueError(
             f"The shape of the initial centers {init.shape} does not match the number of "
@@ -435,10 +447,10 @@ def fit_kmeans(estimator, X, y=None, sample_weight=None):
     for _ in range(n_init):
         try:
             if is_array_init:
-                centers0 = _check_init_array(init, k, n_features)
+                centers0 = _check_init_array(init, k, n_features, X.dtype)
             elif callable(init):
                 centers0 = _check_init_array(np.asarray(init(X, k, random_state=rs)), k,
-                                             n_features)
+                                             n_features, X.dtype)
             elif init == "random":
                 centers0 = _random_init(X, k, sw, rs, weight_sum)
             else:  # 'k-means++' and 'k-means||'

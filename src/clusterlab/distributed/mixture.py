@@ -1,0 +1,312 @@
+"""Gaussian mixtures over dask arrays: EM with per-block sufficient statistics.
+
+Each EM iteration is one pass over the row blocks: every block (on a worker)
+runs the fused E-step + statistics kernel of the in-memory estimator,
+:func:`clusterlab._kernels.mixture.gmm_em_pass`, with the current model and
+returns its sums of responsibilities, first and second moments (about the global
+data mean), log-likelihood and entropy. The client adds them in block order and
+runs the estimator's own M-step (``_m_step``) -- the same code as in memory --
+so, for the same initial parameters, the log-likelihood sequence matches the
+in-memory fit to rounding.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from clusterlab.distributed import _utils
+
+
+def _stat_shapes(n_components, n_features, covariance_type):
+    a = n_features if covariance_type == "full" else 1
+    if covariance_type == "tied":
+        a = 0
+    return a
+
+
+def _em_block(xb, wb, index, cov_code, covariance_type, model, shift):
+    """One block's E-step + sufficient statistics (reduced over its inner chunks in order)."""
+    from clusterlab._kernels.mixture import gmm_em_pass
+    from clusterlab.mixture._base import _plan_chunks
+
+    xb = np.ascontiguousarray(xb)
+    means, prec, aux, log_const = model
+    k, d = means.shape
+    a = _stat_shapes(k, d, covariance_type)
+    rows, n_chunks = _plan_chunks(xb.shape[0], k, d, covariance_type)
+    nk = np.zeros((n_chunks, k))
+    sx = np.zeros((n_chunks, k, d))
+    sxx = np.zeros((n_chunks, k, a, d))
+    ln = np.zeros(n_chunks)
+    ent = np.zeros(n_chunks)
+    if xb.shape[0]:
+        gmm_em_pass(xb, cov_code, means, prec, aux, log_const, shift, rows, nk, sx, sxx, ln, ent)
+    return (_utils.ordered_sum(list(nk)), _utils.ordered_sum(list(sx)),
+            _utils.ordered_sum(list(sxx)), float(_utils.ordered_sum(list(ln))),
+            float(_utils.ordered_sum(list(ent))))
+
+
+def _resp_block(xb, index, offsets, n_components, how, payload):
+    """Initial responsibilities of one block (one-hot labels, chosen rows, or uniform draws)."""
+    n = xb.shape[0]
+    resp = np.zeros((n, n_components))
+    if how == "labels":
+        labels = payload[index]
+        resp[np.arange(n), labels] = 1.0
+    elif how == "rows":
+        gidx, comp = payload
+        lo, hi = offsets[index], offsets[index] + n
+        mask = (gidx >= lo) & (gidx < hi)
+        resp[gidx[mask] - lo, comp[mask]] = 1.0
+    else:  # "random": hashed uniforms keyed by (row, component), normalised per row
+        seed = payload
+        gidx = (np.arange(n, dtype=np.int64)[:, None] + offsets[index]) * n_components \
+            + np.arange(n_components)[None, :]
+        resp = _utils.hashed_uniform(gidx, seed)
+        resp /= resp.sum(axis=1)[:, None]
+    return np.ascontiguousarray(resp)
+
+
+def _stats_from_resp_block(xb, wb, index, cov_code, covariance_type, n_components, shift,
+                           offsets, how, payload, labels_block=None):
+    from clusterlab._kernels.mixture import gmm_stats_from_resp
+    from clusterlab.mixture._base import _plan_chunks
+
+    xb = np.ascontiguousarray(xb)
+    d = xb.shape[1]
+    if how == "labels":
+        payload = {index: np.asarray(labels_block)}
+    resp = _resp_block(xb, index, offsets, n_components, how, payload)
+    a = _stat_shapes(n_components, d, covariance_type)
+    rows, n_chunks = _plan_chunks(xb.shape[0], n_components, d, covariance_type)
+    nk = np.zeros((n_chunks, n_components))
+    sx = np.zeros((n_chunks, n_components, d))
+    sxx = np.zeros((n_chunks, n_components, a, d))
+    if xb.shape[0]:
+        gmm_stats_from_resp(xb, resp, cov_code, shift, rows, nk, sx, sxx)
+    return (_utils.ordered_sum(list(nk)), _utils.ordered_sum(list(sx)),
+            _utils.ordered_sum(list(sxx)))
+
+
+def _second_moment_block(xb, wb, index, shift):
+    xs = np.asarray(xb, dtype=np.float64) - shift
+    return xs.T @ xs
+
+
+def _make_context(X, estimator, shift, blocks):
+    """A :class:`clusterlab.mixture._base._FitContext` whose statistics come from the blocks."""
+    from clusterlab.mixture._base import _FitContext
+    from clusterlab._kernels import mixture as _kmix
+
+    class _DaskFitContext(_FitContext):
+        def __init__(self):  # noqa: D107 - no in-memory buffers, no pass over X
+            n_features = X.shape[1]
+            k = estimator.n_components
+            self.X = X
+            self.covariance_type = estimator.covariance_type
+            self.cov_code = _kmix.COV_CODES[self.covariance_type]
+            self.shift = shift
+            a = _stat_shapes(k, n_features, self.covariance_type)
+            n_blocks = len(blocks[0])
+            self.nk = np.zeros((n_blocks, k))
+            self.sx = np.zeros((n_blocks, k, n_features))
+            self.sxx = np.zeros((n_blocks, k, a, n_features))
+            self.log_norm = np.zeros(n_blocks)
+            self.entropy = np.zeros(n_blocks)
+            self.eps = 10 * np.finfo(X.dtype).eps
+            self._second_moment = None
+
+        def second_moment(self):
+            if self._second_moment is None:
+                x_blocks, w_blocks, _ = blocks
+                self._second_moment = _utils.ordered_sum(_utils.map_blocks_compute(
+                    _second_moment_block, x_blocks, w_blocks, self.shift))
+            return self._second_moment
+
+        def fill(self, parts):
+            for i, p in enumerate(parts):
+                self.nk[i], self.sx[i], self.sxx[i] = p[0], p[1], p[2]
+                if len(p) > 3:
+                    self.log_norm[i], self.entropy[i] = p[3], p[4]
+
+        def stats_from_resp(self, how, payload, reg_covar, labels=None):
+            x_blocks, w_blocks, offsets = blocks
+            k = estimator.n_components
+            if how == "labels":
+                label_blocks = list(labels.to_delayed().ravel())
+                import dask
+
+                tasks = [dask.delayed(_stats_from_resp_block, pure=False)(
+                    xb, None, i, self.cov_code, self.covariance_type, k, self.shift, offsets,
+                    how, None, lb) for i, (xb, lb) in enumerate(zip(x_blocks, label_blocks))]
+                parts = list(dask.compute(*tasks))
+            else:
+                parts = _utils.map_blocks_compute(
+                    _stats_from_resp_block, x_blocks, w_blocks, self.cov_code,
+                    self.covariance_type, k, self.shift, offsets, how, payload)
+            self.fill(parts)
+            return self.gaussian_parameters(reg_covar)
+
+    return _DaskFitContext()
+
+
+def _initialize(estimator, X, ctx, random_state, checked):
+    """Starting model, as the in-memory ``_initialize_parameters`` but over blocks."""
+    if estimator._needs_initial_resp(checked):
+        k = estimator.n_components
+        how = estimator.init_params
+        if how == "kmeans":
+            from clusterlab.cluster.kmeans import KMeans
+            from clusterlab.distributed.kmeans import fit_kmeans
+
+            km = fit_kmeans(KMeans(n_clusters=k, n_init=1, random_state=random_state), X)
+            stats = ctx.stats_from_resp("labels", None, estimator.reg_covar, labels=km.labels_)
+        elif how == "random_from_data":
+            indices = random_state.choice(X.shape[0], size=k, replace=False)
+            stats = ctx.stats_from_resp("rows", (np.asarray(indices, dtype=np.int64),
+                                                 np.arange(k)), estimator.reg_covar)
+        elif how == "random":
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
+            stats = ctx.stats_from_resp("random", seed, estimator.reg_covar)
+        else:  # "k-means++": one data row per component, seeded by k-means|| + nearest row
+            raise ValueError(
+                "init_params='k-means++' is not available for dask input (it needs every "
+                "row in memory); use init_params='kmeans' (distributed K-Means), "
+                "'random_from_data' or 'random'."
+            )
+        nk, means, covariances = stats
+    else:
+        nk = means = covariances = None
+    estimator._initialize(X, nk, means, covariances, checked)
+
+
+def fit_gaussian_mixture(estimator, X, y=None):
+    """Fit ``estimator`` (a :class:`clusterlab.GaussianMixture`) on the dask array ``X``.
+
+    The EM loop of the in-memory estimator (``n_init``, ``max_iter``, ``tol``,
+    ``warm_start``, verbose output, ``ConvergenceWarning``), with the E-step and
+    the sufficient statistics computed block by block on the workers.
+    ``init_params='kmeans'`` (the default) initialises from the distributed
+    K-Means (k-means|| seeding); ``'random_from_data'`` draws the same rows as in
+    memory; ``'random'`` draws responsibilities keyed by row index (not the
+    in-memory random stream); ``'k-means++'`` is refused with a ``ValueError``.
+    ``weights_init``/``means_init``/``precisions_init`` are honoured: with all three
+    given, the fit matches the in-memory one to rounding.
+
+    Sets the same attributes as the in-memory fit (``weights_``, ``means_``,
+    ``covariances_``, ``precisions_``, ``precisions_cholesky_``, ``converged_``,
+    ``n_iter_``, ``lower_bound_``, ``lower_bounds_``, ``n_features_in_``), all
+    numpy, in the dtype of ``X``.
+
+    Notes
+    -----
+    One pass over the data per EM iteration, ``O(n k d^2)`` (full) spread over the
+    workers; client memory ``O(n_blocks k d^2)``.
+    """
+    estimator._validate_params()
+    X = _utils.check_dask_array(X, caller=type(estimator).__name__)
+    n_samples = X.shape[0]
+    if n_samples < 2:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) (shape={X.shape}) while a minimum of 2 is "
+            f"required by {type(estimator).__name__}."
+        )
+    if n_samples < estimator.n_components:
+        raise ValueError(
+            "Expected n_samples >= n_components but got "
+            f"n_components = {estimator.n_components}, n_samples = {n_samples}; "
+            "use fewer components or pass more samples."
+        )
+    had_features = getattr(estimator, "n_features_in_", None)
+    warm = estimator.warm_start and hasattr(estimator, "converged_")
+    if warm and had_features is not None and had_features != X.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{had_features} features as input."
+        )
+    blocks = _utils.row_blocks(X)
+    try:
+        shift, _, _ = _utils.column_moments(X, blocks=blocks)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _utils.warn_or_raise_compute(exc, "the first pass over the data")
+    estimator._fit_dtype = X.dtype
+    estimator.n_features_in_ = X.shape[1]
+    checked = estimator._check_parameters(X)
+    ctx = _make_context(X, estimator, np.ascontiguousarray(shift, dtype=np.float64), blocks)
+    x_blocks, w_blocks, _ = blocks
+    from clusterlab._kernels.mixture import COV_CODES
+
+    cov_code = COV_CODES[estimator.covariance_type]
+
+    do_init = not warm
+    n_init = estimator.n_init if do_init else 1
+    max_lower_bound = -np.inf
+    best_lower_bounds = []
+    best_params = None
+    best_n_iter = 0
+    estimator.converged_ = False
+    random_state = check_random_state(estimator.random_state)
+    if not do_init:
+        estimator._to_float64()
+    try:
+        for init in range(n_init):
+            estimator._print_verbose_msg_init_beg(init)
+            if do_init:
+                _initialize(estimator, X, ctx, random_state, checked)
+            lower_bound = -np.inf if do_init else estimator.lower_bound_
+            current_lower_bounds = []
+            if estimator.max_iter == 0:
+                best_params = estimator._get_parameters()
+                best_n_iter = 0
+                continue
+            converged = False
+            n_iter = 0
+            for n_iter in range(1, estimator.max_iter + 1):
+                prev_lower_bound = lower_bound
+                model = estimator._kernel_model()
+                parts = _utils.map_blocks_compute(_em_block, x_blocks, w_blocks, cov_code,
+                                                  estimator.covariance_type, model, ctx.shift)
+                ctx.fill(parts)
+                mean_log_norm = float(_utils.ordered_sum(list(ctx.log_norm))) / n_samples
+                entropy_sum = float(_utils.ordered_sum(list(ctx.entropy)))
+                nk, means, covariances = ctx.gaussian_parameters(estimator.reg_covar)
+                estimator._m_step(nk, means, covariances)
+                lower_bound = estimator._lower_bound(mean_log_norm, entropy_sum)
+                current_lower_bounds.append(lower_bound)
+                change = lower_bound - prev_lower_bound
+                estimator._print_verbose_msg_iter_end(n_iter, change)
+                if abs(change) < estimator.tol:
+                    converged = True
+                    break
+            estimator._print_verbose_msg_init_end(lower_bound, converged)
+            if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
+                max_lower_bound = lower_bound
+                best_params = estimator._get_parameters()
+                best_n_iter = n_iter
+                best_lower_bounds = current_lower_bounds
+                estimator.converged_ = converged
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if not warm:  # leave no half-fitted model behind
+            for name in ("converged_", "n_features_in_", "weights_", "means_", "covariances_",
+                         "precisions_", "precisions_cholesky_"):
+                if hasattr(estimator, name):
+                    delattr(estimator, name)
+        _utils.warn_or_raise_compute(exc, "the distributed EM fit")
+    if not estimator.converged_ and estimator.max_iter > 0:
+        warnings.warn(
+            "Best performing initialization did not converge. Try different init "
+            "parameters, or increase max_iter, tol, or check for degenerate data.",
+            ConvergenceWarning,
+        )
+    estimator._set_parameters(best_params)
+    estimator.n_iter_ = best_n_iter
+    estimator.lower_bound_ = max_lower_bound
+    estimator.lower_bounds_ = best_lower_bounds
+    estimator._to_dtype(X.dtype)
+    return estimator
