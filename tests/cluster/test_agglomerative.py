@@ -1,0 +1,400 @@
+"""AgglomerativeClustering / linkage_tree: oracle tests against scikit-learn
+and scipy, scikit-learn's estimator checks, properties and bad input."""
+
+import warnings
+from functools import partial
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import sparse
+from scipy.cluster import hierarchy
+from sklearn import cluster as skcluster
+from sklearn.metrics import adjusted_rand_score, pairwise_distances
+from sklearn.neighbors import kneighbors_graph
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from clusterlab import AgglomerativeClustering, linkage_tree
+from clusterlab.plotting import plot_dendrogram
+
+LINKAGE_METRICS = [
+    ("ward", "euclidean"),
+    ("complete", "euclidean"),
+    ("complete", "manhattan"),
+    ("complete", "cosine"),
+    ("average", "euclidean"),
+    ("average", "l1"),
+    ("average", "cosine"),
+    ("single", "euclidean"),
+    ("single", "manhattan"),
+    ("single", "cosine"),
+]
+
+
+def _data(n=80, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=4, size=(4, d))
+    return centers[rng.integers(0, 4, n)] + rng.normal(size=(n, d))
+
+
+def _fit_pair(X, **params):
+    ours = AgglomerativeClustering(**params).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = skcluster.AgglomerativeClustering(**params).fit(X)
+    return ours, theirs
+
+
+def _same_partition(a, b):
+    # equal up to a renumbering: a bijection between the label sets
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+# ------------------------------------------------------------ oracle
+
+
+@pytest.mark.parametrize("linkage,metric", LINKAGE_METRICS)
+def test_same_tree_as_sklearn(linkage, metric):
+    X = _data()
+    ours, theirs = _fit_pair(X, n_clusters=4, linkage=linkage, metric=metric,
+                             compute_distances=True)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6, atol=1e-9)
+    assert _same_partition(ours.labels_, theirs.labels_)
+    assert ours.n_clusters_ == theirs.n_clusters_ == 4
+    assert ours.n_leaves_ == theirs.n_leaves_
+    assert ours.n_connected_components_ == theirs.n_connected_components_ == 1
+
+
+@pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
+def test_float32_matches_sklearn(linkage):
+    X = _data(seed=1).astype(np.float32)
+    ours, theirs = _fit_pair(X, n_clusters=3, linkage=linkage, compute_distances=True)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-4, atol=1e-4)
+    assert _same_partition(ours.labels_, theirs.labels_)
+    # and close to the float64 tree
+    ours64 = AgglomerativeClustering(n_clusters=3, linkage=linkage,
+                                     compute_distances=True).fit(X.astype(np.float64))
+    np.testing.assert_allclose(ours.distances_, ours64.distances_, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
+def test_matches_scipy_linkage_matrix(linkage):
+    X = _data(n=50, seed=2)
+    ours = AgglomerativeClustering(linkage=linkage, compute_distances=True).fit(X)
+    Z = hierarchy.linkage(X, method=linkage)
+    ZZ = ours.to_linkage_matrix()
+    np.testing.assert_allclose(ZZ[:, 2], Z[:, 2], rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(np.sort(ZZ[:, :2], axis=1), np.sort(Z[:, :2], axis=1))
+    np.testing.assert_array_equal(ZZ[:, 3], Z[:, 3])
+    assert hierarchy.is_valid_linkage(ZZ)
+    # the flat clusters scipy cuts from our matrix are ours
+    flat = hierarchy.fcluster(ZZ, 4, criterion="maxclust")
+    assert _same_partition(flat, AgglomerativeClustering(
+        n_clusters=len(set(flat)), linkage=linkage).fit(X).labels_)
+
+
+@pytest.mark.parametrize("linkage", ["complete", "average", "single"])
+def test_precomputed_and_callable_and_other_metrics(linkage):
+    X = _data(n=40, seed=3)
+    D = pairwise_distances(X, metric="manhattan")
+    ours, theirs = _fit_pair(D, linkage=linkage, metric="precomputed", compute_distances=True)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6)
+
+    def cheb(A):
+        return pairwise_distances(A, metric="chebyshev")
+
+    ours, theirs = _fit_pair(X, linkage=linkage, metric=cheb, compute_distances=True)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6)
+    ours, theirs = _fit_pair(X, linkage=linkage, metric="chebyshev", compute_distances=True)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6)
+    assert _same_partition(ours.labels_, theirs.labels_)
+
+
+@pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
+@pytest.mark.parametrize("full", [True, False])
+def test_connectivity_matches_sklearn(linkage, full):
+    X = _data(n=120, seed=4)
+    conn = kneighbors_graph(X, 6, include_self=False)
+    ours, theirs = _fit_pair(X, n_clusters=5, linkage=linkage, connectivity=conn,
+                             compute_full_tree=full, compute_distances=True)
+    assert ours.children_.shape == theirs.children_.shape
+    if linkage == "single":
+        # scikit-learn lists each single-linkage merge in the orientation
+        # scipy's minimum_spanning_tree happened to keep; we list the lower
+        # node first
+        np.testing.assert_array_equal(np.sort(ours.children_, 1), np.sort(theirs.children_, 1))
+    else:
+        np.testing.assert_array_equal(ours.children_, theirs.children_)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6, atol=1e-12)
+    assert _same_partition(ours.labels_, theirs.labels_)
+    assert ours.n_clusters_ == 5 and len(set(ours.labels_)) == 5
+
+
+@pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
+def test_disconnected_graph_is_completed_with_warning(linkage):
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(loc=c, scale=0.2, size=(15, 2)) for c in (0, 5, 10, 15)])
+    conn = kneighbors_graph(X, 2, include_self=False)
+    with pytest.warns(UserWarning, match="connected components"):
+        ours = AgglomerativeClustering(n_clusters=3, linkage=linkage, connectivity=conn,
+                                       compute_distances=True).fit(X)
+    with pytest.warns(UserWarning, match="connected components"):
+        theirs = skcluster.AgglomerativeClustering(
+            n_clusters=3, linkage=linkage, connectivity=conn, compute_distances=True).fit(X)
+    assert ours.n_connected_components_ == theirs.n_connected_components_ > 1
+    np.testing.assert_array_equal(np.sort(ours.children_, 1), np.sort(theirs.children_, 1))
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6, atol=1e-12)
+    assert _same_partition(ours.labels_, theirs.labels_)
+
+
+def test_connectivity_callable_and_dense():
+    X = _data(n=60, seed=6)
+
+    def graph(A):
+        return kneighbors_graph(A, 5, include_self=False)
+
+    ours, theirs = _fit_pair(X, n_clusters=3, connectivity=graph)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+    dense = graph(X).toarray()
+    ours2 = AgglomerativeClustering(n_clusters=3, connectivity=dense).fit(X)
+    np.testing.assert_array_equal(ours.children_, ours2.children_)
+
+
+@pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
+@pytest.mark.parametrize("threshold", [0.5, 2.0, 6.0])
+def test_distance_threshold(linkage, threshold):
+    X = _data(n=70, seed=7)
+    ours, theirs = _fit_pair(X, n_clusters=None, distance_threshold=threshold, linkage=linkage)
+    assert ours.n_clusters_ == theirs.n_clusters_
+    assert ours.n_clusters_ == np.count_nonzero(ours.distances_ >= threshold) + 1
+    assert _same_partition(ours.labels_, theirs.labels_)
+    assert len(set(ours.labels_)) == ours.n_clusters_
+
+
+@pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
+def test_compute_full_tree_gives_same_partition(linkage):
+    X = _data(n=90, seed=8)
+    conn = kneighbors_graph(X, 8, include_self=False)
+    full = AgglomerativeClustering(n_clusters=6, linkage=linkage, connectivity=conn,
+                                   compute_full_tree=True).fit(X)
+    part = AgglomerativeClustering(n_clusters=6, linkage=linkage, connectivity=conn,
+                                   compute_full_tree=False).fit(X)
+    np.testing.assert_array_equal(full.labels_, part.labels_)
+    if linkage != "single":
+        assert part.children_.shape == (90 - 6, 2)
+
+
+@pytest.mark.parametrize("linkage", ["complete", "average", "single", "ward"])
+def test_linkage_tree_matches_sklearn(linkage):
+    X = _data(n=50, seed=9)
+    conn = kneighbors_graph(X, 5, include_self=False)
+    if linkage == "ward":
+        theirs = skcluster.ward_tree(X, connectivity=conn, return_distance=True)
+    else:
+        theirs = skcluster.linkage_tree(X, connectivity=conn, linkage=linkage,
+                                        return_distance=True)
+    ours = linkage_tree(X, connectivity=conn, linkage=linkage, return_distance=True)
+    np.testing.assert_array_equal(np.sort(ours[0], 1), np.sort(theirs[0], 1))
+    assert ours[1:3] == theirs[1:3]
+    np.testing.assert_allclose(ours[4], theirs[4], rtol=1e-6)
+    # unstructured
+    ours = linkage_tree(X, linkage=linkage, return_distance=True)
+    assert ours[3] is None
+    assert len(ours) == 5
+    with pytest.warns(UserWarning, match="Partial build"):
+        out = linkage_tree(X, linkage=linkage, n_clusters=3)
+    assert out[0].shape == (49, 2)
+
+
+# ------------------------------------------------------------- ties
+
+
+@pytest.mark.parametrize("linkage", ["complete", "average", "single"])
+def test_ties_resolve_as_sklearn(linkage):
+    # integer grid with duplicates: many equal distances
+    rng = np.random.default_rng(10)
+    X = rng.integers(0, 4, size=(40, 2)).astype(np.float64)
+    ours, theirs = _fit_pair(X, linkage=linkage, compute_distances=True)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+    np.testing.assert_array_equal(ours.distances_, theirs.distances_)
+
+
+def test_ward_ties_on_exact_data():
+    # duplicates and a symmetric layout: equal Ward distances are computed
+    # exactly from centroids, so they order as in scipy
+    X = np.array([[0.0], [0.0], [1.0], [1.0], [3.0], [3.0], [4.0], [4.0]])
+    ours, theirs = _fit_pair(X, compute_distances=True)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-12)
+
+
+def test_ward_ties_with_connectivity_follow_sklearn_order():
+    X = np.arange(12, dtype=np.float64).reshape(-1, 1)  # all neighbours at 1
+    conn = kneighbors_graph(X, 2, include_self=False)
+    ours, theirs = _fit_pair(X, n_clusters=2, connectivity=conn, compute_distances=True)
+    np.testing.assert_array_equal(ours.children_, theirs.children_)
+
+
+# ---------------------------------------------------------- seed row
+
+
+def test_expected_md_complete_linkage_row():
+    X = np.array([0, 2, 5, 8.5]).reshape(-1, 1)
+    agg = AgglomerativeClustering(linkage="complete").fit(X)
+    assert agg.children_.tolist() == [[0, 1], [2, 3], [4, 5]]
+    learned = [a for a in dir(agg) if a.endswith("_") and not a.startswith("_")]
+    assert learned == ["children_", "labels_", "n_clusters_", "n_connected_components_",
+                       "n_features_in_", "n_leaves_"]
+    agg = AgglomerativeClustering(linkage="complete", compute_distances=True).fit(X)
+    assert "distances_" in dir(agg)
+
+
+# ------------------------------------------------------- properties
+
+
+@given(arrays(np.float64, st.tuples(st.integers(3, 25), st.integers(1, 3)),
+              elements=st.floats(-100, 100, allow_nan=False, width=32)),
+       st.sampled_from(["ward", "complete", "average", "single"]))
+def test_property_matches_sklearn_distances(X, linkage):
+    ours, theirs = _fit_pair(X, linkage=linkage, compute_distances=True)
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6, atol=1e-6)
+    assert ours.children_.shape == (X.shape[0] - 1, 2)
+    # every node is merged exactly once
+    assert sorted(ours.children_.ravel().tolist()) == list(range(2 * X.shape[0] - 2))
+
+
+@given(st.integers(5, 30), st.floats(0.1, 10), st.floats(-50, 50),
+       st.sampled_from(["ward", "complete", "average", "single"]))
+def test_property_scale_translation(n, scale, shift, linkage):
+    X = _data(n=n, d=2, seed=n)
+    base = AgglomerativeClustering(linkage=linkage, compute_distances=True).fit(X)
+    moved = AgglomerativeClustering(linkage=linkage, compute_distances=True).fit(
+        X * scale + shift)
+    np.testing.assert_allclose(moved.distances_, base.distances_ * scale, rtol=1e-6, atol=1e-6)
+
+
+@given(st.permutations(list(range(20))))
+def test_property_permutation_invariance(perm):
+    X = _data(n=20, d=2, seed=11)
+    perm = np.asarray(perm)
+    base = AgglomerativeClustering(n_clusters=3, linkage="average",
+                                   compute_distances=True).fit(X)
+    shuffled = AgglomerativeClustering(n_clusters=3, linkage="average",
+                                       compute_distances=True).fit(X[perm])
+    np.testing.assert_allclose(shuffled.distances_, base.distances_, rtol=1e-9)
+    assert _same_partition(shuffled.labels_, base.labels_[perm])
+
+
+def test_deterministic_and_input_untouched():
+    X = _data(n=60, seed=12)
+    X32 = X.astype(np.float32)
+    copy = X32.copy()
+    a = AgglomerativeClustering(n_clusters=4, compute_distances=True).fit(X32)
+    b = AgglomerativeClustering(n_clusters=4, compute_distances=True).fit(X32)
+    np.testing.assert_array_equal(X32, copy)
+    np.testing.assert_array_equal(a.children_, b.children_)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+
+
+# ---------------------------------------------------- linkage matrix/plot
+
+
+def test_to_linkage_matrix_and_dendrogram():
+    X = _data(n=30, seed=13)
+    agg = AgglomerativeClustering(compute_distances=True).fit(X)
+    Z = agg.to_linkage_matrix()
+    assert Z.shape == (29, 4) and Z[-1, 3] == 30
+    fig = plot_dendrogram(agg, truncate_mode="level", p=3)
+    assert len(fig.axes) == 1 and fig.axes[0].get_ylabel() == "merge distance"
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot(111)
+    assert plot_dendrogram(agg, ax=ax) is ax.figure
+    with pytest.raises(ValueError, match="compute_distances=True"):
+        AgglomerativeClustering().fit(X).to_linkage_matrix()
+    with pytest.raises(ValueError, match="compute_full_tree=True"):
+        AgglomerativeClustering(
+            n_clusters=5, compute_full_tree=False, compute_distances=True,
+            connectivity=kneighbors_graph(X, 5)).fit(X).to_linkage_matrix()
+    with pytest.raises(TypeError):
+        plot_dendrogram(object())
+
+
+def test_memory_cache(tmp_path):
+    X = _data(n=40, seed=14)
+    a = AgglomerativeClustering(n_clusters=3, memory=str(tmp_path)).fit(X)
+    b = AgglomerativeClustering(n_clusters=3, memory=str(tmp_path)).fit(X)
+    np.testing.assert_array_equal(a.children_, b.children_)
+    assert any(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------ bad input
+
+
+X_OK = np.arange(20, dtype=np.float64).reshape(10, 2)
+
+
+@pytest.mark.parametrize(
+    "params,X,match",
+    [
+        ({"n_clusters": 11}, X_OK, "more clusters than samples"),
+        ({"n_clusters": 11, "connectivity": sparse.eye(10), "compute_full_tree": False}, X_OK,
+         "more clusters than samples"),
+        ({"connectivity": sparse.eye(9)}, X_OK, "connectivity"),
+        ({"n_clusters": None}, X_OK, "Exactly one of n_clusters and distance_threshold"),
+        ({"n_clusters": 2, "distance_threshold": 1.0}, X_OK, "Exactly one of"),
+        ({"n_clusters": None, "distance_threshold": 1.0, "compute_full_tree": False}, X_OK,
+         "compute_full_tree must be True"),
+        ({"metric": "manhattan"}, X_OK, "Ward can only work with euclidean"),
+        ({"linkage": "average", "metric": "precomputed"}, X_OK, "square"),
+        ({"linkage": "average", "metric": "cosine"}, np.zeros((4, 2)), "zero vectors"),
+        ({}, np.array([[0.0, 1.0], [np.nan, 2.0]]), "NaN"),
+        ({}, np.array([[0.0, 1.0], [np.inf, 2.0]]), "infinity"),
+        ({}, np.empty((0, 2)), "0 sample"),
+        ({}, np.array([[1.0, 2.0]]), "minimum of 2"),
+        ({}, np.arange(5.0), "2D array"),
+        ({"linkage": "median"}, X_OK, "linkage"),
+        ({"metric": "nope"}, X_OK, "metric"),
+        ({"n_clusters": 0}, X_OK, "n_clusters"),
+        ({"n_clusters": None, "distance_threshold": -1.0}, X_OK, "distance_threshold"),
+    ],
+)
+def test_bad_input(params, X, match):
+    with pytest.raises(ValueError, match=match):
+        AgglomerativeClustering(**params).fit(X)
+
+
+def test_bad_input_linkage_tree():
+    with pytest.raises(ValueError, match="Ward can only work"):
+        linkage_tree(X_OK, linkage="ward", affinity="cosine")
+    with pytest.raises(ValueError, match="connectivity"):
+        linkage_tree(X_OK, connectivity=sparse.eye(3))
+    with pytest.raises(ValueError):
+        linkage_tree(X_OK, linkage="median")
+
+
+# ------------------------------------------------- estimator checks
+
+
+@parametrize_with_checks(
+    [
+        AgglomerativeClustering(),
+        AgglomerativeClustering(linkage="single", metric="manhattan"),
+        AgglomerativeClustering(linkage="average", metric="l1"),
+        AgglomerativeClustering(linkage="complete",
+                                connectivity=partial(kneighbors_graph, n_neighbors=2)),
+    ]
+)
+def test_sklearn_estimator_checks(estimator, check):
+    # (the checks set n_clusters, so a distance_threshold configuration cannot
+    # be run through them; it is covered by test_distance_threshold. The two
+    # array-API checks are skipped by scikit-learn itself unless
+    # SCIPY_ARRAY_API is set.)
+    check(estimator)
