@@ -61,9 +61,17 @@ def _row_sq_dist64(X, i, centers, c):
     return acc
 
 
-@numba.njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _assign_rows(X, sample_weight, centers, labels, row_inertia, start, stop):
+    for i in range(start, stop):
+        best = _nearest(X, i, centers)
+        labels[i] = best
+        row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers, best)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
 def labels_inertia(X, sample_weight, centers, labels, row_inertia):
-    """Nearest centre and weighted squared distance of every row.
+    """Nearest centre and weighted squared distance of every row (parallel).
 
     Parameters
     ----------
@@ -86,22 +94,88 @@ def labels_inertia(X, sample_weight, centers, labels, row_inertia):
 
     Notes
     -----
-    Time O(n_rows * n_clusters * n_features), parallel over blocks of rows;
-    no scratch memory.
+    Time O(n_rows * n_clusters * n_features), parallel over blocks of
+    ``_BLOCK`` rows; no scratch memory. Meant for large chunks (full passes
+    over the data); a mini-batch step uses :func:`labels_inertia_serial`,
+    because waking threads costs more than a small batch on a busy machine.
     """
     n_rows = X.shape[0]
     n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
     for b in numba.prange(n_blocks):
         start = b * _BLOCK
-        stop = min(start + _BLOCK, n_rows)
-        for i in range(start, stop):
-            best = _nearest(X, i, centers)
-            labels[i] = best
-            row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers, best)
+        _assign_rows(X, sample_weight, centers, labels, row_inertia, start,
+                     min(start + _BLOCK, n_rows))
     total = 0.0
     for i in range(n_rows):
         total += row_inertia[i]
     return total
+
+
+@numba.njit(cache=True, nogil=True)
+def labels_inertia_serial(X, sample_weight, centers, labels, row_inertia):
+    """Same as :func:`labels_inertia` on one thread (for small batches)."""
+    _assign_rows(X, sample_weight, centers, labels, row_inertia, 0, X.shape[0])
+    total = 0.0
+    for i in range(X.shape[0]):
+        total += row_inertia[i]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def sample_from_cdf(cdf, uniform, out):
+    """Invert a cumulative distribution: ``out[s] = #{i : cdf[i] <= uniform[s]}``.
+
+    Parameters
+    ----------
+    cdf : ndarray of shape (n,), float64  (IN)
+        Non-decreasing, ``cdf[-1] == 1``.
+    uniform : ndarray of shape (m,), float64 in [0, 1)  (IN)
+    out : ndarray of shape (m,), int64  (OUT)
+        Same as ``cdf.searchsorted(uniform, side="right")``.
+
+    Notes
+    -----
+    Each search starts at the guess ``uniform * n`` (exact for unit weights)
+    and gallops outwards, so a draw costs O(1) for near-uniform weights and
+    O(log n) at worst, touching a few cache lines instead of the ~log2(n)
+    scattered ones of a plain binary search. Time O(m log n), no scratch.
+    """
+    n = cdf.shape[0]
+    for s in range(uniform.shape[0]):
+        x = uniform[s]
+        g = int(x * n)
+        if g < 0:
+            g = 0
+        elif g > n - 1:
+            g = n - 1
+        # invariant sought: lo == -1 or cdf[lo] <= x, and hi == n or cdf[hi] > x
+        if cdf[g] > x:
+            hi = g
+            step = 1
+            lo = g - 1
+            while lo >= 0 and cdf[lo] > x:
+                hi = lo
+                step *= 2
+                lo = g - step
+            if lo < -1:
+                lo = -1
+        else:
+            lo = g
+            step = 1
+            hi = g + 1
+            while hi < n and cdf[hi] <= x:
+                lo = hi
+                step *= 2
+                hi = g + step
+            if hi > n:
+                hi = n
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if cdf[mid] > x:
+                hi = mid
+            else:
+                lo = mid
+        out[s] = hi
 
 
 @numba.njit(cache=True, nogil=True)
@@ -137,7 +211,7 @@ def assign_accumulate(X, sample_weight, centers, labels, row_inertia, sums, weig
     the accumulation sequential in row order, so the result does not depend
     on the number of threads.
     """
-    inertia = labels_inertia(X, sample_weight, centers, labels, row_inertia)
+    inertia = labels_inertia_serial(X, sample_weight, centers, labels, row_inertia)
     n_features = X.shape[1]
     for i in range(X.shape[0]):
         c = labels[i]

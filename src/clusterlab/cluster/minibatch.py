@@ -30,6 +30,10 @@ from clusterlab._validation import check_n_clusters, check_sample_weight
 
 __all__ = ["MiniBatchKMeans"]
 
+#: Below this many rows a full pass runs on one thread: waking numba's
+#: threads costs more than the work (and much more on a busy machine).
+_PARALLEL_MIN_ROWS = 8192
+
 
 def _kmeans_plusplus():
     """The project's greedy k-means++ (``clusterlab.cluster.kmeans``)."""
@@ -496,7 +500,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         for start, stop, block in rows.blocks():
             k = stop - start
             sw = ones[:k] if sample_weight is None else sample_weight[start:stop]
-            inertia += _k.labels_inertia(block, sw, centers, lab_buf[:k], row_inertia[:k])
+            kernel = _k.labels_inertia if k >= _PARALLEL_MIN_ROWS else _k.labels_inertia_serial
+            inertia += kernel(block, sw, centers, lab_buf[:k], row_inertia[:k])
             if want_labels:
                 labels[start:stop] = lab_buf[:k]
         return labels, inertia
@@ -546,7 +551,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                 print(f"Init {init_idx + 1}/{self._n_init} with method {init}")
             centers = self._init_centroids(rows, init, random_state, sample_weight,
                                            self._init_size)
-            inertia = _k.labels_inertia(X_valid, sw_valid, centers, lab_valid, ri_valid)
+            inertia = _k.labels_inertia_serial(X_valid, sw_valid, centers, lab_valid,
+                                               ri_valid)
             if self.verbose:
                 print(f"Inertia for init {init_idx + 1}/{self._n_init}: {inertia}")
             if best_inertia is None or inertia < best_inertia:
@@ -574,11 +580,11 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         scratch = (np.zeros((self.n_clusters, n_features)), np.zeros(self.n_clusters),
                    np.empty(batch_size, dtype=np.int32), np.empty(batch_size))
 
+        batch_idx = np.empty(batch_size, dtype=np.int64)
         i = 0
         with _config.single_threaded_blas():
             for i in range(n_steps):
-                batch_idx = cdf.searchsorted(random_state.random_sample(batch_size),
-                                             side="right")
+                _k.sample_from_cdf(cdf, random_state.random_sample(batch_size), batch_idx)
                 Xb = rows.take(batch_idx)
                 # batches are drawn by weight, so their rows count once each
                 batch_inertia = self._minibatch_step(
