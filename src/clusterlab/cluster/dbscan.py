@@ -302,6 +302,16 @@ def _dbscan_sparse_precomputed(X, eps, min_samples, ws):
     return labels.astype(np.intp, copy=False), is_core
 
 
+def _int32_indices(X):
+    """A CSR matrix with 32-bit indices when they fit (scikit-learn's sparse
+    distance code wants them); other inputs unchanged."""
+    if not sparse.issparse(X) or X.indices.dtype == np.int32 or X.nnz >= 2**31 - 1 \
+            or max(X.shape) >= 2**31 - 1:
+        return X
+    return sparse.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)),
+                             shape=X.shape)
+
+
 def _metric_kwargs(metric, p, metric_params):
     kwargs = dict(metric_params or {})
     if metric == "minkowski" and "p" not in kwargs:
@@ -470,6 +480,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
             elif resolved is None or sparse.issparse(X):
                 kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
+                X = _int32_indices(X)
 
                 def blocks():
                     start = 0
@@ -569,6 +580,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         with _numba_threads(self.n_jobs):
             if resolved is None or sparse.issparse(X):
                 kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
+                X = _int32_indices(X)
                 start = 0
                 for D in pairwise_distances_chunked(
                         X, comps, metric=self.metric, n_jobs=self.n_jobs,
