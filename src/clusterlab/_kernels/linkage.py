@@ -70,9 +70,12 @@ def _pair_distance(X, norms, i, j, metric):
     return max(out, 0.0)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@nb.njit(cache=True, nogil=True)
 def condensed_distances(X, norms, metric, out):
     """Fill the condensed (upper-triangle, row-major) distance matrix.
+
+    Serial: the matrix is written once and the time is dominated by memory
+    bandwidth, not by arithmetic.
 
     Parameters
     ----------
@@ -83,10 +86,25 @@ def condensed_distances(X, norms, metric, out):
         ``n*i - i*(i+1)//2 + j - i - 1``
     """
     n = X.shape[0]
-    for i in nb.prange(n - 1):
-        base = n * i - (i * (i + 1)) // 2 - i - 1
-        for j in range(i + 1, n):
-            out[base + j] = _pair_distance(X, norms, i, j, metric)
+    d = X.shape[1]
+    pos = 0
+    for i in range(n - 1):
+        if metric == EUCLIDEAN:
+            for j in range(i + 1, n):
+                acc = 0.0
+                for f in range(d):
+                    diff = np.float64(X[i, f]) - np.float64(X[j, f])
+                    acc += diff * diff
+                out[pos] = np.sqrt(acc)
+                pos += 1
+        elif metric == PRECOMPUTED:
+            for j in range(i + 1, n):
+                out[pos] = X[i, j]
+                pos += 1
+        else:
+            for j in range(i + 1, n):
+                out[pos] = _pair_distance(X, norms, i, j, metric)
+                pos += 1
 
 
 @nb.njit(cache=True, nogil=True)
@@ -328,28 +346,32 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
     become the nearest) plus O(n).
     """
     size = np.ones(n)
-    active = np.arange(n).astype(np.int64)  # compact list of active ids
-    pos = np.arange(n).astype(np.int64)  # position in ``active`` (-1: gone)
+    # active cluster ids in increasing order: the row of ``D`` is then read
+    # in memory order (strided below the diagonal, contiguous above)
+    active = np.arange(n).astype(np.int64)
+    alive = np.ones(n, dtype=np.bool_)
     m = n
     chain = np.empty(n, dtype=np.int64)
     chain_len = 0
-    lowest = 0
     for k in range(n - 1):
         if chain_len == 0:
-            while pos[lowest] < 0:
-                lowest += 1
-            chain[0] = lowest
+            chain[0] = active[0]
             chain_len = 1
         while True:
             x = chain[chain_len - 1]
             bv = np.inf
             y = -1
+            base = n * x - (x * (x + 1)) // 2 - x - 1
             for p in range(m):
                 i = active[p]
-                if i == x:
+                if i < x:
+                    v = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
+                elif i > x:
+                    v = D[base + i]
+                else:
                     continue
-                v = D[_cidx(n, x, i)]
-                if y < 0 or v < bv or (v == bv and i < y):
+                # ids increase along ``active``: strict < keeps the lowest id
+                if v < bv or y < 0:
                     bv = v
                     y = i
             if chain_len > 1:
@@ -370,25 +392,27 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
         out_dist[k] = bv
         nx = size[x]
         ny = size[y]
-        # drop x from the active list
-        px = pos[x]
-        last = active[m - 1]
-        active[px] = last
-        pos[last] = px
-        pos[x] = -1
-        m -= 1
+        # drop x from the (sorted) active list
+        alive[x] = False
+        q = 0
+        for p in range(m):
+            if active[p] != x:
+                active[q] = active[p]
+                q += 1
+        m = q
         size[y] = nx + ny
         for p in range(m):
             i = active[p]
             if i == y:
                 continue
             dxi = D[_cidx(n, x, i)]
-            dyi = D[_cidx(n, y, i)]
+            iy = _cidx(n, y, i)
+            dyi = D[iy]
             if method == COMPLETE:
                 nv = dxi if dxi > dyi else dyi
             else:
                 nv = (nx * dxi + ny * dyi) / (nx + ny)
-            D[_cidx(n, y, i)] = nv
+            D[iy] = nv
 
 
 # ------------------------------------------------------------ labelling
