@@ -87,13 +87,12 @@ def _silhouette_fast(X, codes, n_labels, metric_code):
     counts = np.bincount(codes, minlength=n_labels)
     bounds = np.zeros(n_labels + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
-    Xs = X[order]
+    # one gathered copy, already transposed: (n_features, n_samples), C-contiguous
+    Xt = np.take(X.T, order, axis=1)
     if metric_code == 3:  # cosine: unit rows (zero rows stay zero, as in sklearn)
-        norms = np.sqrt(np.einsum("ij,ij->i", Xs, Xs, dtype=np.float64))
+        norms = np.sqrt(np.einsum("ij,ij->j", Xt, Xt, dtype=np.float64))
         norms[norms == 0.0] = 1.0
-        Xs = (Xs / norms[:, None]).astype(X.dtype, copy=False)
-    Xt = np.ascontiguousarray(Xs.T)
-    del Xs
+        Xt /= norms.astype(X.dtype)
     sorted_sil = np.empty(X.shape[0], dtype=np.float64)
     silhouette_sorted(Xt, bounds, metric_code, sorted_sil)
     sil = np.empty_like(sorted_sil)
