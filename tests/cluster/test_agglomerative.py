@@ -371,6 +371,17 @@ def test_bad_input(params, X, match):
         AgglomerativeClustering(**params).fit(X)
 
 
+def test_condensed_matrix_too_large_fails_early(monkeypatch):
+    from clusterlab.cluster import agglomerative
+
+    monkeypatch.setattr(agglomerative, "_available_memory", lambda: 1000)
+    with pytest.raises(MemoryError, match="connectivity"):
+        AgglomerativeClustering(linkage="average").fit(_data(n=30))
+    # Ward and single do not need the matrix
+    AgglomerativeClustering(linkage="ward").fit(_data(n=30))
+    AgglomerativeClustering(linkage="single").fit(_data(n=30))
+
+
 def test_bad_input_linkage_tree():
     with pytest.raises(ValueError, match="Ward can only work"):
         linkage_tree(X_OK, linkage="ward", affinity="cosine")

@@ -117,6 +117,28 @@ def _sort_and_relabel(a, b, dist, n, sort_pair):
     return children.astype(np.intp, copy=False), dist
 
 
+def _available_memory():
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on this platform
+        return None
+
+
+def _check_condensed_fits(n, linkage):
+    """Fail early, with the figure, when the condensed matrix cannot fit."""
+    need = n * (n - 1) // 2 * 8
+    avail = _available_memory()
+    if avail is not None and need > avail:
+        raise MemoryError(
+            f"{linkage} linkage on {n} samples needs the {n * (n - 1) // 2} pairwise "
+            f"distances ({need / 2**30:.1f} GiB) but about {avail / 2**30:.1f} GiB is free. "
+            "Use linkage='ward' (O(n*d) memory) or 'single' (O(n)), or pass a sparse "
+            "connectivity graph (e.g. sklearn.neighbors.kneighbors_graph)."
+        )
+
+
 def _unstructured_tree(X, linkage, metric):
     """Full tree without connectivity: (children, distances)."""
     n = X.shape[0]
@@ -136,6 +158,7 @@ def _unstructured_tree(X, linkage, metric):
         sort_pair = not (isinstance(metric, str) and metric in _UNSORTED_SINGLE_METRICS)
         _lk.prim_mst_on_the_fly(data, norms, code, a, b, dist)
         return _sort_and_relabel(a, b, dist, n, sort_pair)
+    _check_condensed_fits(n, linkage)
     D = np.empty(n * (n - 1) // 2)
     _lk.condensed_distances(data, norms, code, D)
     _lk.nn_chain_condensed(D, n, _LINKAGES[linkage], a, b, dist)
