@@ -154,6 +154,22 @@ def test_disconnected_graph_is_completed_with_warning(linkage):
     assert _same_partition(ours.labels_, theirs.labels_)
 
 
+@pytest.mark.parametrize("linkage", ["complete", "average", "single"])
+def test_connectivity_with_callable_row_metric(linkage):
+    # with connectivity scikit-learn calls a callable metric on pairs of rows
+    rng = np.random.default_rng(15)
+    X = np.concatenate([rng.normal(loc=c, scale=0.2, size=(10, 2)) for c in (0, 5, 10)])
+    conn = kneighbors_graph(X, 2, include_self=False)
+
+    def chebyshev(a, b):
+        return np.abs(a - b).max()
+
+    ours, theirs = _fit_pair(X, linkage=linkage, metric=chebyshev, connectivity=conn,
+                             compute_distances=True)
+    np.testing.assert_array_equal(np.sort(ours.children_, 1), np.sort(theirs.children_, 1))
+    np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6)
+
+
 def test_connectivity_callable_and_dense():
     X = _data(n=60, seed=6)
 

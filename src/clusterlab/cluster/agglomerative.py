@@ -189,12 +189,22 @@ def _prepare_connectivity(X, connectivity, metric, kernel_input):
             f"{n_components} > 1. Completing it to avoid stopping the tree early.",
             stacklevel=3,
         )
-        data, code, norms = kernel_input()
         rows, cols = [], []
         members = [np.flatnonzero(labels == c).astype(np.int64) for c in range(n_components)]
+        if not callable(metric):
+            data, code, norms = kernel_input()
         for ci in range(n_components):
             for cj in range(ci):
-                i, j, _ = _lk.closest_pair_between(data, norms, code, members[ci], members[cj])
+                if callable(metric):
+                    # as scikit-learn: a callable is a metric between two rows here
+                    from sklearn.metrics import pairwise_distances
+
+                    D = pairwise_distances(X[members[ci]], X[members[cj]], metric=metric)
+                    ii, jj = np.unravel_index(np.argmin(D), D.shape)
+                    i, j = members[ci][ii], members[cj][jj]
+                else:
+                    i, j, _ = _lk.closest_pair_between(data, norms, code, members[ci],
+                                                       members[cj])
                 rows += [i, j]
                 cols += [j, i]
         extra = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
@@ -212,7 +222,7 @@ def _edge_distances(X, graph, metric, kernel_input):
     rows = np.repeat(np.arange(graph.shape[0]), np.diff(graph.indptr))
     cols = graph.indices
     if callable(metric):
-        from sklearn.metrics import paired_distances
+        from sklearn.metrics.pairwise import paired_distances
 
         return np.asarray(paired_distances(X[rows], X[cols], metric=metric), dtype=np.float64)
     data, code, norms = kernel_input()
