@@ -193,6 +193,45 @@ def _block_accumulate(xsT, resp, nb, cov_code, c, nk, sx, sxx, wx):
                 sxx[c, k, 0, j] += acc
 
 
+@njit(cache=True, nogil=True)
+def _em_chunk(c, X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
+              nk, sx, sxx, log_norm_sum, entropy_sum):
+    """Chunk ``c`` of :func:`gmm_em_pass` (same arguments)."""
+    n, d = X.shape
+    n_components = means.shape[0]
+    start = c * rows_per_chunk
+    stop = min(n, start + rows_per_chunk)
+    xT = np.empty((d, BLOCK))
+    xsT = np.empty((d, BLOCK))
+    diffT = np.empty((d, BLOCK))
+    yT = np.empty((d, BLOCK))
+    wlp = np.empty((n_components, BLOCK))
+    lse = np.empty(BLOCK)
+    nk[c, :] = 0.0
+    sx[c, :, :] = 0.0
+    sxx[c, :, :, :] = 0.0
+    ll = 0.0
+    ent = 0.0
+    for b0 in range(start, stop, BLOCK):
+        nb = min(BLOCK, stop - b0)
+        _load_block(X, b0, nb, shift, xT, xsT)
+        _block_weighted_log_prob(xT, nb, cov_code, means, prec, aux, log_const,
+                                 diffT, yT, wlp)
+        _block_log_norm(wlp, nb, lse)
+        for b in range(nb):
+            ll += lse[b]
+        for k in range(n_components):
+            for b in range(nb):
+                log_resp = wlp[k, b] - lse[b]
+                r = math.exp(log_resp)
+                wlp[k, b] = r
+                if r > 0.0:
+                    ent += r * log_resp
+        _block_accumulate(xsT, wlp, nb, cov_code, c, nk, sx, sxx, diffT)
+    log_norm_sum[c] = ll
+    entropy_sum[c] = ent
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def gmm_em_pass(X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
                 nk, sx, sxx, log_norm_sum, entropy_sum):
@@ -202,7 +241,7 @@ def gmm_em_pass(X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
     log-sum-exp (``log p(x)``), responsibilities, and their contribution to
     the sufficient statistics of the next M-step -- all in one read of ``X``.
     Rows are processed in blocks of :data:`BLOCK`, transposed, so that the
-    inner loops run over rows and vectorise.
+    inner loops run over rows and vectorise. Chunks run in parallel.
 
     Parameters
     ----------
@@ -225,41 +264,41 @@ def gmm_em_pass(X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
     Time O(n k d^2) for full (O(n d^2 + n k d) tied, O(n k d) diag/spherical);
     scratch O((k + d) * BLOCK) per chunk besides the outputs.
     """
+    for c in prange(nk.shape[0]):
+        _em_chunk(c, X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
+                  nk, sx, sxx, log_norm_sum, entropy_sum)
+
+
+@njit(cache=True, nogil=True)
+def gmm_em_pass_serial(X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
+                       nk, sx, sxx, log_norm_sum, entropy_sum):
+    """:func:`gmm_em_pass` on one thread (small inputs); identical results."""
+    for c in range(nk.shape[0]):
+        _em_chunk(c, X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
+                  nk, sx, sxx, log_norm_sum, entropy_sum)
+
+
+@njit(cache=True, nogil=True)
+def _stats_chunk(c, X, resp, cov_code, shift, rows_per_chunk, nk, sx, sxx):
+    """Chunk ``c`` of :func:`gmm_stats_from_resp` (same arguments)."""
     n, d = X.shape
-    n_components = means.shape[0]
-    n_chunks = nk.shape[0]
-    for c in prange(n_chunks):
-        start = c * rows_per_chunk
-        stop = min(n, start + rows_per_chunk)
-        xT = np.empty((d, BLOCK))
-        xsT = np.empty((d, BLOCK))
-        diffT = np.empty((d, BLOCK))
-        yT = np.empty((d, BLOCK))
-        wlp = np.empty((n_components, BLOCK))
-        lse = np.empty(BLOCK)
-        nk[c, :] = 0.0
-        sx[c, :, :] = 0.0
-        sxx[c, :, :, :] = 0.0
-        ll = 0.0
-        ent = 0.0
-        for b0 in range(start, stop, BLOCK):
-            nb = min(BLOCK, stop - b0)
-            _load_block(X, b0, nb, shift, xT, xsT)
-            _block_weighted_log_prob(xT, nb, cov_code, means, prec, aux, log_const,
-                                     diffT, yT, wlp)
-            _block_log_norm(wlp, nb, lse)
-            for b in range(nb):
-                ll += lse[b]
+    n_components = resp.shape[1]
+    start = c * rows_per_chunk
+    stop = min(n, start + rows_per_chunk)
+    xT = np.empty((d, BLOCK))
+    xsT = np.empty((d, BLOCK))
+    wx = np.empty((d, BLOCK))
+    rT = np.empty((n_components, BLOCK))
+    nk[c, :] = 0.0
+    sx[c, :, :] = 0.0
+    sxx[c, :, :, :] = 0.0
+    for b0 in range(start, stop, BLOCK):
+        nb = min(BLOCK, stop - b0)
+        _load_block(X, b0, nb, shift, xT, xsT)
+        for b in range(nb):
             for k in range(n_components):
-                for b in range(nb):
-                    log_resp = wlp[k, b] - lse[b]
-                    r = math.exp(log_resp)
-                    wlp[k, b] = r
-                    if r > 0.0:
-                        ent += r * log_resp
-            _block_accumulate(xsT, wlp, nb, cov_code, c, nk, sx, sxx, diffT)
-        log_norm_sum[c] = ll
-        entropy_sum[c] = ent
+                rT[k, b] = resp[b0 + b, k]
+        _block_accumulate(xsT, rT, nb, cov_code, c, nk, sx, sxx, wx)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -272,32 +311,55 @@ def gmm_stats_from_resp(X, resp, cov_code, shift, rows_per_chunk, nk, sx, sxx):
 
     Time O(n k d^2) (full) / O(n k d); scratch O((k + d) * BLOCK) per chunk.
     """
+    for c in prange(nk.shape[0]):
+        _stats_chunk(c, X, resp, cov_code, shift, rows_per_chunk, nk, sx, sxx)
+
+
+@njit(cache=True, nogil=True)
+def gmm_stats_from_resp_serial(X, resp, cov_code, shift, rows_per_chunk, nk, sx, sxx):
+    """:func:`gmm_stats_from_resp` on one thread; identical results."""
+    for c in range(nk.shape[0]):
+        _stats_chunk(c, X, resp, cov_code, shift, rows_per_chunk, nk, sx, sxx)
+
+
+@njit(cache=True, nogil=True)
+def _score_chunk(c, X, cov_code, means, prec, aux, log_const, rows_per_chunk,
+                 log_norm, labels, resp, want_resp):
+    """Chunk ``c`` of :func:`gmm_score_rows` (same arguments)."""
     n, d = X.shape
-    n_components = resp.shape[1]
-    n_chunks = nk.shape[0]
-    for c in prange(n_chunks):
-        start = c * rows_per_chunk
-        stop = min(n, start + rows_per_chunk)
-        xT = np.empty((d, BLOCK))
-        xsT = np.empty((d, BLOCK))
-        wx = np.empty((d, BLOCK))
-        rT = np.empty((n_components, BLOCK))
-        nk[c, :] = 0.0
-        sx[c, :, :] = 0.0
-        sxx[c, :, :, :] = 0.0
-        for b0 in range(start, stop, BLOCK):
-            nb = min(BLOCK, stop - b0)
-            _load_block(X, b0, nb, shift, xT, xsT)
-            for b in range(nb):
+    n_components = means.shape[0]
+    start = c * rows_per_chunk
+    stop = min(n, start + rows_per_chunk)
+    zero = np.zeros(d)
+    xT = np.empty((d, BLOCK))
+    xsT = np.empty((d, BLOCK))
+    diffT = np.empty((d, BLOCK))
+    yT = np.empty((d, BLOCK))
+    wlp = np.empty((n_components, BLOCK))
+    lse = np.empty(BLOCK)
+    for b0 in range(start, stop, BLOCK):
+        nb = min(BLOCK, stop - b0)
+        _load_block(X, b0, nb, zero, xT, xsT)
+        _block_weighted_log_prob(xT, nb, cov_code, means, prec, aux, log_const,
+                                 diffT, yT, wlp)
+        _block_log_norm(wlp, nb, lse)
+        for b in range(nb):
+            r = b0 + b
+            log_norm[r] = lse[b]
+            best = 0
+            for k in range(1, n_components):
+                if wlp[k, b] > wlp[best, b]:
+                    best = k
+            labels[r] = best
+            if want_resp:
                 for k in range(n_components):
-                    rT[k, b] = resp[b0 + b, k]
-            _block_accumulate(xsT, rT, nb, cov_code, c, nk, sx, sxx, wx)
+                    resp[r, k] = math.exp(wlp[k, b] - lse[b])
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def gmm_score_rows(X, cov_code, means, prec, aux, log_const, rows_per_chunk,
                    log_norm, labels, resp, want_resp):
-    """Per-row E-step outputs for prediction and scoring.
+    """Per-row E-step outputs for prediction and scoring (chunks in parallel).
 
     X : (n, d) IN. cov_code, means, prec, aux, log_const : IN, the model.
     log_norm : (n,) float64 OUT, ``log p(x)`` (log-sum-exp of the weighted
@@ -308,33 +370,59 @@ def gmm_score_rows(X, cov_code, means, prec, aux, log_const, rows_per_chunk,
 
     Time O(n k d^2) full / O(n k d); scratch O((k + d) * BLOCK) per chunk.
     """
-    n, d = X.shape
-    n_components = means.shape[0]
-    n_chunks = (n + rows_per_chunk - 1) // rows_per_chunk
-    zero = np.zeros(d)
+    n_chunks = (X.shape[0] + rows_per_chunk - 1) // rows_per_chunk
     for c in prange(n_chunks):
-        start = c * rows_per_chunk
-        stop = min(n, start + rows_per_chunk)
-        xT = np.empty((d, BLOCK))
-        xsT = np.empty((d, BLOCK))
-        diffT = np.empty((d, BLOCK))
-        yT = np.empty((d, BLOCK))
-        wlp = np.empty((n_components, BLOCK))
-        lse = np.empty(BLOCK)
-        for b0 in range(start, stop, BLOCK):
-            nb = min(BLOCK, stop - b0)
-            _load_block(X, b0, nb, zero, xT, xsT)
-            _block_weighted_log_prob(xT, nb, cov_code, means, prec, aux, log_const,
-                                     diffT, yT, wlp)
-            _block_log_norm(wlp, nb, lse)
-            for b in range(nb):
-                r = b0 + b
-                log_norm[r] = lse[b]
-                best = 0
-                for k in range(1, n_components):
-                    if wlp[k, b] > wlp[best, b]:
-                        best = k
-                labels[r] = best
-                if want_resp:
-                    for k in range(n_components):
-                        resp[r, k] = math.exp(wlp[k, b] - lse[b])
+        _score_chunk(c, X, cov_code, means, prec, aux, log_const, rows_per_chunk,
+                     log_norm, labels, resp, want_resp)
+
+
+@njit(cache=True, nogil=True)
+def gmm_score_rows_serial(X, cov_code, means, prec, aux, log_const, rows_per_chunk,
+                          log_norm, labels, resp, want_resp):
+    """:func:`gmm_score_rows` on one thread; identical results."""
+    n_chunks = (X.shape[0] + rows_per_chunk - 1) // rows_per_chunk
+    for c in range(n_chunks):
+        _score_chunk(c, X, cov_code, means, prec, aux, log_const, rows_per_chunk,
+                     log_norm, labels, resp, want_resp)
+
+
+@njit(cache=True, nogil=True)
+def precision_cholesky_full(covariances, out):
+    """Upper-triangular precision Cholesky factors of a stack of covariances.
+
+    covariances : (k, d, d) float64 IN, symmetric.
+    out : (k, d, d) float64 OUT, ``U_k`` with ``U_k U_k^T = inv(covariances[k])``
+        (``U_k = inv(L_k)^T`` where ``L_k`` is the lower Cholesky factor).
+
+    Returns the index of the first component that is not positive definite,
+    or -1 when all are. Time O(k d^3), scratch O(d^2).
+    """
+    n_components, d, _ = covariances.shape
+    L = np.empty((d, d))
+    for k in range(n_components):
+        for i in range(d):
+            for j in range(d):
+                L[i, j] = 0.0
+        for j in range(d):
+            s = covariances[k, j, j]
+            for m in range(j):
+                s -= L[j, m] * L[j, m]
+            if not (s > 0.0) or not np.isfinite(s):
+                return k
+            L[j, j] = math.sqrt(s)
+            for i in range(j + 1, d):
+                t = covariances[k, i, j]
+                for m in range(j):
+                    t -= L[i, m] * L[j, m]
+                L[i, j] = t / L[j, j]
+        # inv(L) is lower triangular; out = inv(L)^T, so out[j, i] = inv(L)[i, j]
+        for i in range(d):
+            for j in range(d):
+                out[k, i, j] = 0.0
+        for col in range(d):
+            for i in range(col, d):
+                t = 1.0 if i == col else 0.0
+                for m in range(col, i):
+                    t -= L[i, m] * out[k, col, m]
+                out[k, col, i] = t / L[i, i]
+    return -1

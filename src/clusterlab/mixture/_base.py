@@ -31,7 +31,6 @@ from numbers import Integral, Real
 from time import time
 
 import numpy as np
-from scipy import linalg
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -42,6 +41,10 @@ from .. import _config
 from .._kernels import mixture as _kmix
 
 LOG_2PI = math.log(2.0 * math.pi)
+
+#: Below this many rows the serial kernels are used: waking threads would cost
+#: more than the pass itself (results are identical either way).
+PARALLEL_MIN_ROWS = 8192
 
 _ILL_DEFINED_COVARIANCE = (
     "Fitting the mixture model failed because some components have ill-defined "
@@ -74,18 +77,11 @@ def precision_cholesky_from_covariances(covariances, covariance_type, dtype=np.f
         message += (" The numerical accuracy can also be improved by passing float64 "
                     "data instead of float32.")
     if covariance_type in ("full", "tied"):
-        covs = covariances if covariance_type == "full" else covariances[np.newaxis]
-        n_features = covs.shape[-1]
-        eye = np.eye(n_features)
-        out = np.empty_like(covs, dtype=np.float64)
-        for k, cov in enumerate(covs):
-            try:
-                chol = linalg.cholesky(cov, lower=True)
-            except linalg.LinAlgError:
-                raise ValueError(message) from None
-            if not np.all(np.isfinite(chol)) or np.any(np.diag(chol) <= 0):
-                raise ValueError(message)
-            out[k] = linalg.solve_triangular(chol, eye, lower=True).T
+        covs = np.asarray(covariances, dtype=np.float64)
+        covs = np.ascontiguousarray(covs if covariance_type == "full" else covs[np.newaxis])
+        out = np.empty_like(covs)
+        if _kmix.precision_cholesky_full(covs, out) >= 0:
+            raise ValueError(message)
         return out if covariance_type == "full" else out[0]
     covariances = np.asarray(covariances, dtype=np.float64)
     if np.any(covariances <= 0.0) or not np.all(np.isfinite(covariances)):
@@ -179,6 +175,7 @@ class _FitContext:
         self.log_norm = np.zeros(self.n_chunks)
         self.entropy = np.zeros(self.n_chunks)
         self.eps = 10 * np.finfo(X.dtype).eps
+        self.parallel = n_samples >= PARALLEL_MIN_ROWS and self.n_chunks > 1
         self._second_moment = None
         self._row_sum = None
 
@@ -246,7 +243,9 @@ class _FitContext:
 
     def stats_from_resp(self, resp, reg_covar):
         resp = np.ascontiguousarray(resp, dtype=np.float64)
-        _kmix.gmm_stats_from_resp(self.X, resp, self.cov_code, self.shift, self.rows,
+        kernel = _kmix.gmm_stats_from_resp if self.parallel else \
+            _kmix.gmm_stats_from_resp_serial
+        kernel(self.X, resp, self.cov_code, self.shift, self.rows,
                                   self.nk, self.sx, self.sxx)
         return self.gaussian_parameters(reg_covar)
 
@@ -346,7 +345,8 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _em_pass(self, ctx):
         means, prec, aux, log_const = self._kernel_model()
-        _kmix.gmm_em_pass(ctx.X, ctx.cov_code, means, prec, aux, log_const, ctx.shift,
+        kernel = _kmix.gmm_em_pass if ctx.parallel else _kmix.gmm_em_pass_serial
+        kernel(ctx.X, ctx.cov_code, means, prec, aux, log_const, ctx.shift,
                           ctx.rows, ctx.nk, ctx.sx, ctx.sxx, ctx.log_norm, ctx.entropy)
         n_samples = ctx.X.shape[0]
         return float(ctx.log_norm.sum()) / n_samples, float(ctx.entropy.sum())
@@ -359,7 +359,9 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         labels = np.empty(n_samples, dtype=np.int64)
         resp = np.empty((n_samples if want_resp else 0, self.n_components))
         rows = max(_config.MIN_CHUNK_ROWS, 1024)
-        _kmix.gmm_score_rows(X, _kmix.COV_CODES[self.covariance_type], means, prec, aux,
+        kernel = (_kmix.gmm_score_rows if n_samples >= PARALLEL_MIN_ROWS
+                  else _kmix.gmm_score_rows_serial)
+        kernel(X, _kmix.COV_CODES[self.covariance_type], means, prec, aux,
                              log_const, rows, log_norm, labels, resp, want_resp)
         return log_norm, labels, (resp if want_resp else None)
 
