@@ -26,15 +26,6 @@ __all__ = ["sweep", "SweepResult", "knee_point", "CRITERIA"]
 CRITERIA = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic")
 _LABEL_CRITERIA = ("silhouette", "calinski_harabasz", "davies_bouldin")
 _MAXIMISE = {"silhouette", "calinski_harabasz"}
-_MINIMISE = {"davies_bouldin", "bic", "aic"}
-_DISPLAY = {
-    "inertia": "Inertia",
-    "silhouette": "Silhouette score",
-    "calinski_harabasz": "Calinski-Harabasz score",
-    "davies_bouldin": "Davies-Bouldin score",
-    "bic": "BIC",
-    "aic": "AIC",
-}
 
 
 def knee_point(x, y, curve="convex", direction="decreasing", S=1.0):

@@ -249,7 +249,7 @@ def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2,
             fig.delaxes(extra)
         axes = axes[:n]
     for i, (a, lab) in enumerate(zip(axes, labellings)):
-        row, col = divmod(i, ncols_used)
+        col = i % ncols_used
         below = i + ncols_used >= n  # nothing below this panel
         _one_diagram(a, X, lab, metric, None if titles is None else titles[i],
                      show_xlabel=below, show_ylabel=col == 0)
