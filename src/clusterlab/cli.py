@@ -240,8 +240,9 @@ def build_parser():
     a.add_argument("--columns", type=_csv_list, help="comma-separated columns to use")
     a.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out")
     a.add_argument("--label-column", help="known labels: kept out of the fit, used to score")
-    a.add_argument("--scale", choices=("standard", "none"), default="standard",
-                   help="standardise columns first (default) or not")
+    a.add_argument("--scale", choices=("auto", "standard", "none"), default="auto",
+                   help="standardise the columns (standard), or not (none); auto (default) "
+                        "standardises when column spreads differ by more than 10x")
     a.add_argument("--k", type=_parse_k, default=(2, 10), help="range of k (default 2..10)")
     a.add_argument("--algorithms", type=_parse_algorithms,
                    default=("kmeans", "gmm", "dbscan", "agglomerative", "spectral"),

@@ -26,6 +26,11 @@ import numpy as np
 #: Rows above which the quadratic steps work on a random sample.
 QUADRATIC_SAMPLE = 5000
 
+#: ``scale="auto"`` standardises the columns when their standard deviations
+#: differ by more than this factor (columns in different units); otherwise
+#: the data are clustered as given, as the seed does.
+AUTO_SCALE_RATIO = 10.0
+
 ALGORITHMS = ("kmeans", "gmm", "dbscan", "agglomerative", "spectral")
 
 
@@ -47,6 +52,7 @@ class AnalysisResult:
     dbscan_eps: float = None
     dbscan_min_samples: int = None
     kdist: np.ndarray = None
+    knn: tuple = None  # (sample rows, their k nearest neighbours among the sample)
     anomaly_detector: object = None
     anomaly_scores: np.ndarray = None
     anomalies: np.ndarray = None
@@ -79,25 +85,45 @@ def project_2d(X):
     return P, f"first two principal components ({explained:.0%} of the variance)"
 
 
-def k_distance(X, k, max_rows=QUADRATIC_SAMPLE, random_state=0):
-    """Sorted distances of (a sample of) the rows to their k-th nearest neighbour.
+def knn_sample(X, k, max_rows=QUADRATIC_SAMPLE, random_state=0):
+    """k nearest neighbours of (a sample of) the rows, among that sample.
 
-    Brute force in blocks: ``O(m²·d)`` time, ``O(block·m)`` memory for a
-    sample of ``m <= max_rows`` rows.
+    Returns ``(sample_index, neighbours, distances)`` with ``neighbours`` and
+    ``distances`` of shape ``(m, k)`` (the point itself excluded). Brute force
+    in blocks: ``O(m²·d)`` time, ``O(512·m)`` memory for ``m <= max_rows``.
     """
     rng = np.random.default_rng(random_state)
-    idx = rng.choice(len(X), size=min(len(X), max_rows), replace=False)
+    idx = np.sort(rng.choice(len(X), size=min(len(X), max_rows), replace=False))
     S = X[idx]
     sq = (S * S).sum(axis=1)
-    out = np.empty(len(S))
     kk = min(k, len(S) - 1)
+    nbrs = np.empty((len(S), kk), dtype=np.int64)
+    dist = np.empty((len(S), kk))
     for start in range(0, len(S), 512):
-        block = S[start:start + 512]
-        d2 = sq[start:start + 512, None] - 2 * block @ S.T + sq[None, :]
+        stop = min(start + 512, len(S))
+        d2 = sq[start:stop, None] - 2 * S[start:stop] @ S.T + sq[None, :]
         np.maximum(d2, 0, out=d2)
-        # column kk of the partition: the point itself is at distance 0 (position 0)
-        out[start:start + 512] = np.sqrt(np.partition(d2, kk, axis=1)[:, kk])
-    return np.sort(out)
+        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf  # not its own neighbour
+        part = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
+        pd = np.take_along_axis(d2, part, axis=1)
+        order = np.argsort(pd, axis=1)
+        nbrs[start:stop] = np.take_along_axis(part, order, axis=1)
+        dist[start:stop] = np.sqrt(np.take_along_axis(pd, order, axis=1))
+    return idx, nbrs, dist
+
+
+def cross_edge_fraction(labels, nbrs):
+    """Share of k-nearest-neighbour edges joining two different clusters (noise ignored).
+
+    Low for a partition that cuts only through empty space, high for one
+    that cuts through dense regions (K-Means on moons, for instance).
+    """
+    lab_i = np.repeat(labels, nbrs.shape[1])
+    lab_j = labels[nbrs.ravel()]
+    valid = (lab_i >= 0) & (lab_j >= 0)
+    if not valid.any():
+        return float("nan")
+    return float(np.mean(lab_i[valid] != lab_j[valid]))
 
 
 def _silhouette(X, labels, sample_size, seed):
@@ -115,7 +141,7 @@ def _silhouette(X, labels, sample_size, seed):
 
 
 def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=0.02,
-                 sample=None, seed=42, scale="standard", progress=None):
+                 sample=None, seed=42, scale="auto", progress=None):
     """Run the seed's analysis on ``dataset`` (a :class:`~clusterlab.report.data.Dataset`).
 
     ``progress(stage, step, total)`` is called as the work advances.
@@ -136,8 +162,12 @@ def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=
             f"{dataset.name}: {n} rows but k goes up to {hi}; need more rows than clusters "
             f"(lower --k)."
         )
+    std = X_raw.std(axis=0)
+    spread = std[std > 0]
+    if scale == "auto":
+        ratio = spread.max() / spread.min() if len(spread) else 1.0
+        scale = "standard" if ratio > AUTO_SCALE_RATIO else "none"
     if scale == "standard":
-        std = X_raw.std(axis=0)
         std[std == 0] = 1.0
         X = (X_raw - X_raw.mean(axis=0)) / std
     else:
@@ -211,7 +241,10 @@ def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=
         t0 = time.perf_counter()
         tick("dbscan", 0, 2)
         min_samples = max(5, 2 * d)
-        kd = k_distance(X, min_samples - 1, max_rows=sample, random_state=seed)
+        knn_idx, knn_nbrs, knn_dist = knn_sample(X, min_samples - 1, max_rows=sample,
+                                                 random_state=seed)
+        res.knn = (knn_idx, knn_nbrs)
+        kd = np.sort(knn_dist[:, -1])
         knee = knee_point(np.arange(len(kd)), kd, curve="convex", direction="increasing")
         eps = float(kd[int(knee)]) if knee is not None else float(np.median(kd))
         eps = eps if eps > 0 else float(kd[kd > 0].min()) if (kd > 0).any() else 1e-3
@@ -237,7 +270,8 @@ def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=
         if name == "agglomerative":
             from clusterlab.cluster.agglomerative import AgglomerativeClustering
 
-            model = AgglomerativeClustering(n_clusters=chosen_k, linkage="ward").fit(Xs)
+            model = AgglomerativeClustering(n_clusters=chosen_k, linkage="ward",
+                                            compute_distances=True).fit(Xs)
         else:
             from clusterlab.cluster.spectral import SpectralClustering
 
@@ -280,13 +314,6 @@ def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=
     return res
 
 
-def _ari(a, b):
-    from sklearn.metrics import adjusted_rand_score
-
-    mask = (a != -2) & (b != -2)
-    return float(adjusted_rand_score(a[mask], b[mask]))
-
-
 def _recommend(res, chosen_k):
     """Pick one clustering and say why (the seed's reasoning, as rules)."""
     reasons = []
@@ -298,18 +325,28 @@ def _recommend(res, chosen_k):
             + (f"; the inertia elbow (Kneedle) is at k={sw.elbow}" if sw.elbow else "") + "."
         )
     db = res.scores.get("dbscan")
-    if db and "kmeans" in res.labels and 2 <= db["n_clusters"] <= 20 and db["noise_fraction"] < 0.1:
-        km_same_k = None
-        if sw is not None and db["n_clusters"] in sw.k_values.tolist():
-            km_same_k = sw.models[sw.k_values.tolist().index(db["n_clusters"])].labels_
-        agree = _ari(res.labels["dbscan"], np.asarray(km_same_k)) if km_same_k is not None else 0
-        if agree < 0.9:
+    if (db and sw is not None and res.knn is not None and 2 <= db["n_clusters"] <= 20
+            and db["noise_fraction"] < 0.1 and db["n_clusters"] in sw.k_values.tolist()):
+        knn_idx, nbrs = res.knn
+        db_labels = res.labels["dbscan"]
+        sizes = np.bincount(db_labels[db_labels >= 0])
+        km_same_k = np.asarray(sw.models[sw.k_values.tolist().index(db["n_clusters"])].labels_)
+        cut_db = cross_edge_fraction(db_labels[knn_idx], nbrs)
+        cut_km = cross_edge_fraction(km_same_k[knn_idx], nbrs)
+        from sklearn.metrics import adjusted_rand_score
+
+        agree = float(adjusted_rand_score(db_labels, km_same_k))
+        if (sizes.min() >= 0.02 * sizes.sum() and agree < 0.8 and cut_km > 0
+                and cut_db < 0.25 * cut_km):
             res.recommendation = "dbscan"
             reasons.append(
-                f"DBSCAN (eps={res.dbscan_eps:.3g}, min_samples={res.dbscan_min_samples}) finds "
-                f"{db['n_clusters']} clusters with {db['noise_fraction']:.1%} noise, and K-Means with "
-                f"the same k disagrees with it (ARI {agree:.2f}): the clusters are not convex "
-                "blobs, so a density-based clustering describes them better."
+                f"DBSCAN (eps={res.dbscan_eps:.3g} from the k-distance knee, "
+                f"min_samples={res.dbscan_min_samples}) finds {db['n_clusters']} clusters with "
+                f"{db['noise_fraction']:.1%} noise whose borders cut {cut_db:.1%} of the "
+                f"nearest-neighbour links, where K-Means with the same k cuts {cut_km:.1%} "
+                f"(and agrees with it only up to ARI {agree:.2f}): "
+                "the clusters are not convex blobs, so a density-based clustering describes "
+                "them better."
             )
     if res.recommendation is None and res.covariance_bic:
         bics = {c: b for c, (b, _) in res.covariance_bic.items()}
