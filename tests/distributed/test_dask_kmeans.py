@@ -1,6 +1,5 @@
 """Distributed K-Means on a real LocalCluster (2 worker processes over TCP) and on local threads."""
 
-import os
 import pickle
 import subprocess
 import sys
@@ -240,59 +239,6 @@ def test_threaded_scheduler_without_client(dask_fit):
     ref = KMeans(5, init=X[:5], n_init=1).fit(X)
     np.testing.assert_allclose(km.cluster_centers_, ref.cluster_centers_, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(labels, ref.labels_)
-
-
-# ------------------------------------------------------------------ failures
-
-
-def _die_once(block, marker):
-    """Kill this worker process the first time any task runs this (the nanny restarts it)."""
-    try:
-        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        return block
-    os.close(fd)
-    os._exit(1)
-
-
-def _die_always(block, in_worker):
-    if in_worker:
-        os._exit(1)
-    return block
-
-
-def test_worker_killed_mid_fit_recovers_with_the_same_model(dask_client, dask_fit, tmp_path):
-    import cloudpickle
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    X = _blobs(n=1500, seed=15)
-    init = X[:5]
-    dX = da.from_array(X, chunks=300)
-    undisturbed = dask_fit(KMeans(5, init=init, n_init=1), dX)
-    marker = str(tmp_path / "killed")
-    fragile = dX.map_blocks(_die_once, marker, dtype=dX.dtype, meta=np.empty((0, 0)))
-    n_workers = len(dask_client.scheduler_info()["workers"])
-    km = dask_fit(KMeans(5, init=init, n_init=1), fragile)
-    assert os.path.exists(marker)  # a worker really died during the fit
-    np.testing.assert_array_equal(km.cluster_centers_, undisturbed.cluster_centers_)
-    assert km.inertia_ == undisturbed.inertia_
-    assert km.n_iter_ == undisturbed.n_iter_
-    dask_client.wait_for_workers(n_workers, timeout=60)
-
-
-def test_worker_dying_every_time_raises_a_clear_error(dask_client, dask_fit):
-    import cloudpickle
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    X = _blobs(n=300, seed=16)
-    n_workers = len(dask_client.scheduler_info()["workers"])
-    doomed = da.from_array(X, chunks=300).map_blocks(_die_always, True, dtype=X.dtype,
-                                                     meta=np.empty((0, 0)))
-    km = KMeans(3, init=X[:3], n_init=1)
-    with pytest.raises(RuntimeError, match="distributed computation failed"):
-        dask_fit(km, doomed)
-    assert not hasattr(km, "cluster_centers_")  # no half-fitted model
-    dask_client.wait_for_workers(n_workers, timeout=60)
 
 
 # ------------------------------------------------------------------ bad input

@@ -26,6 +26,8 @@ kmeans_parallel_init(X, n_clusters, ...)
     The k-means|| seeding on its own (Bahmani et al. 2012).
 silhouette_score(X, labels, *, sample_size, ...)
     Silhouette coefficient of a sample drawn across the blocks.
+from_memmap(path, dtype, shape, chunks)
+    A dask array over a raw memmap file whose tasks carry the file name, not the data.
 """
 
 import sys
@@ -34,6 +36,7 @@ __all__ = [
     "fit_gaussian_mixture",
     "fit_kmeans",
     "fit_minibatch_kmeans",
+    "from_memmap",
     "is_dask_array",
     "kmeans_parallel_init",
     "predict_blocks",
@@ -112,3 +115,31 @@ def silhouette_score(X, labels, *, sample_size, metric="euclidean", random_state
 
     return _silhouette(X, labels, sample_size=sample_size, metric=metric,
                        random_state=random_state, **kwds)
+
+
+def from_memmap(path, dtype, shape, chunks=None):
+    """A dask array reading row blocks of a raw ``np.memmap`` file on demand.
+
+    ``da.from_array(np.memmap(...))`` would pickle the *contents* of the
+    memmap into every task sent to a distributed worker; this array's tasks
+    carry only the path, and each task opens the file and copies its rows.
+    Every worker must see the file at the same path (one machine, or a shared
+    file system).
+
+    Parameters
+    ----------
+    path : str
+        File written by ``np.memmap(path, dtype, mode="w+", shape=shape)`` (or
+        :func:`clusterlab.datasets.to_memmap`).
+    dtype : numpy dtype
+    shape : tuple of int, (n_samples, n_features)
+    chunks : int or tuple, optional
+        Rows per block; default: about 64 MiB per block.
+
+    Returns
+    -------
+    dask.array.Array
+    """
+    from clusterlab.distributed._utils import from_memmap as _from_memmap
+
+    return _from_memmap(path, dtype, shape, chunks)

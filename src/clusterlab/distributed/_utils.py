@@ -13,6 +13,7 @@ depend on which worker finished first, nor on how many there are.
 """
 
 import numbers
+import os
 
 import dask
 import dask.array as da
@@ -242,10 +243,40 @@ def warn_or_raise_compute(exc, what):
     ) from exc
 
 
+class MemmapSource:
+    """Array-like over a raw memmap file that pickles as its path (for ``da.from_array``)."""
+
+    def __init__(self, path, dtype, shape):
+        self.path = str(path)
+        self.dtype = np.dtype(dtype)
+        self.shape = tuple(int(s) for s in shape)
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, key):
+        mm = np.memmap(self.path, dtype=self.dtype, mode="r", shape=self.shape)
+        return np.array(mm[key], copy=True)
+
+
+def from_memmap(path, dtype, shape, chunks=None):
+    """See :func:`clusterlab.distributed.from_memmap`."""
+    source = MemmapSource(path, dtype, shape)
+    if chunks is None:
+        row_bytes = max(1, int(np.prod(source.shape[1:])) * source.dtype.itemsize)
+        chunks = max(1, (64 * 2**20) // row_bytes)
+    if isinstance(chunks, (int, np.integer)):
+        chunks = (int(chunks),) + tuple(source.shape[1:])
+    return da.from_array(source, chunks=chunks, asarray=False, fancy=False,
+                         meta=np.empty((0,) * source.ndim, dtype=source.dtype),
+                         name="memmap-" + dask.base.tokenize(
+                             source.path, os.path.getmtime(source.path), source.dtype,
+                             source.shape, chunks))
+
+
 __all__ = [
     "check_dask_array",
     "check_dask_weights",
     "column_moments",
+    "from_memmap",
     "hashed_uniform",
     "map_blocks_compute",
     "ordered_sum",

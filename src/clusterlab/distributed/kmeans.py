@@ -3,10 +3,11 @@
 Each Lloyd iteration is one pass over the row blocks: every block (on a worker)
 labels its rows with the nearest current centre and returns its partial
 statistics -- weighted sums per cluster (float64, ``k x d``), weights per
-cluster, its inertia and its ``k`` rows farthest from their centre (used only to
-relocate empty clusters). The client adds the partial statistics in block order,
-divides, and broadcasts the new centres with the next pass. The per-block work is
-done by the same numba kernels as the in-memory :class:`clusterlab.KMeans`.
+cluster and its inertia (:func:`clusterlab._kernels.kmeans.kmeans_partial_stats`,
+the kernel of the in-memory :class:`clusterlab.KMeans`). The client adds the
+partial statistics in block order, divides, and broadcasts the new centres with
+the next pass. If a cluster ends up empty, one extra pass finds the rows farthest
+from their centres and relocates the empty clusters onto them, as in memory.
 
 References
 ----------
@@ -44,41 +45,38 @@ def _assign(xb, centers):
     return labels, min_sq
 
 
-def _group_bounds(n, n_cols):
-    """Row groups for the in-block parallel kernels (``_config.chunk_rows`` rows each)."""
-    step = _config.chunk_rows(n_cols)
-    return np.unique(np.r_[np.arange(0, n, step, dtype=np.int64), np.int64(n)])
+def _lloyd_block(xb, wb, index, centers):
+    """Partial Lloyd statistics of one block: ``(sums, weights, inertia)``.
 
-
-def _lloyd_block(xb, wb, index, centers, offsets, n_far):
-    """Partial Lloyd statistics of one block (see module docstring).
-
-    Calls :func:`clusterlab._kernels.kmeans.lloyd_stats`, the E-step + M-step
-    statistics kernel of the in-memory Lloyd. Returns ``(sums, weights, inertia,
-    far)`` where ``far`` = the block's ``n_far`` rows farthest from their centre
-    as ``(sq_dist, global_index, row, label, weight)``.
+    Calls :func:`clusterlab._kernels.kmeans.kmeans_partial_stats`, the per-chunk
+    E-step + M-step statistics kernel shared with the in-memory Lloyd.
     """
-    from clusterlab._kernels.kmeans import lloyd_stats
+    from clusterlab._kernels.kmeans import kmeans_partial_stats
 
     xb = np.ascontiguousarray(xb)
     n = xb.shape[0]
     k, d = centers.shape
-    sums = np.zeros((k, d), dtype=np.float64)
-    weights = np.zeros(k, dtype=np.float64)
     if n == 0:
-        return sums, weights, 0.0, None
+        return np.zeros((k, d)), np.zeros(k), 0.0
     w = np.ones(n, dtype=xb.dtype) if wb is None else np.ascontiguousarray(wb)
-    bounds = _group_bounds(n, k)
-    n_groups = len(bounds) - 1
-    labels = np.empty(n, dtype=np.int32)
-    min_sq = np.empty(n, dtype=np.float64)
-    inertia = lloyd_stats(xb, w, centers, bounds, labels, min_sq, sums, weights,
-                          np.empty((n_groups if n_groups > 1 else 0, k, d)),
-                          np.empty((n_groups, k)), np.empty(n_groups))
+    sums, weights, inertia, _ = kmeans_partial_stats(xb, w, centers, _config.chunk_rows(k))
+    return sums, weights, float(inertia)
+
+
+def _far_rows_block(xb, wb, index, centers, offsets, n_far):
+    """The block's ``n_far`` rows farthest from their nearest centre (empty-cluster seeds).
+
+    Returns ``(sq_dist, global_index, row, label, weight)`` arrays.
+    """
+    xb = np.ascontiguousarray(xb)
+    n = xb.shape[0]
+    if n == 0:
+        return None
+    labels, min_sq = _assign(xb, centers)
+    w = np.ones(n, dtype=xb.dtype) if wb is None else np.asarray(wb)
     m = min(n_far, n)
     far = np.argpartition(min_sq, n - m)[n - m:]
-    return sums, weights, float(inertia), (min_sq[far], far.astype(np.int64) + offsets[index],
-                                           xb[far], labels[far], w[far])
+    return min_sq[far], far.astype(np.int64) + offsets[index], xb[far], labels[far], w[far]
 
 
 def _labels_block(xb, centers):
@@ -357,12 +355,16 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
     n_iter = 0
     for i in range(max_iter):
         n_iter = i + 1
-        parts = _utils.map_blocks_compute(_lloyd_block, x_blocks, w_blocks, centers, offsets, k)
+        parts = _utils.map_blocks_compute(_lloyd_block, x_blocks, w_blocks, centers)
         sums = _utils.ordered_sum([p[0] for p in parts])
         weights = _utils.ordered_sum([p[1] for p in parts])
         inertia = float(_utils.ordered_sum([p[2] for p in parts]))
         if np.any(weights == 0):
-            _relocate_empty(sums, weights, [p[3] for p in parts if p[3] is not None])
+            # rare: one more pass to find the rows farthest from their centres
+            n_empty = int(np.count_nonzero(weights == 0))
+            far = _utils.map_blocks_compute(_far_rows_block, x_blocks, w_blocks, centers,
+                                            offsets, n_empty)
+            _relocate_empty(sums, weights, [f for f in far if f is not None])
         new_centers = centers.copy()
         nonzero = weights > 0
         new_centers[nonzero] = sums[nonzero] / weights[nonzero, None]
