@@ -168,6 +168,14 @@ def test_sweep_clones_and_respects_param(five_blobs):
     assert all(m.random_state == 3 for m in r1.models)
     for c in r1.criteria:
         np.testing.assert_array_equal(r1.table[c], r2.table[c])
+    # a nested parameter of a pipeline
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), SkKMeans(n_init=1, random_state=0))
+    rp = sweep(pipe, X, [2, 3], param="kmeans__n_clusters")
+    assert [m[-1].n_clusters for m in rp.models] == [2, 3]
+    assert rp.criteria == ("silhouette", "calinski_harabasz", "davies_bouldin")
 
 
 def test_sweep_silhouette_subsample(five_blobs):

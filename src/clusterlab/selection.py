@@ -123,7 +123,7 @@ def knee_point(x, y, curve="convex", direction="decreasing", S=1.0):
 def _count_param(estimator, param):
     params = estimator.get_params(deep=False)
     if param is not None:
-        if param not in params:
+        if param not in estimator.get_params(deep=True):  # nested, e.g. "kmeans__n_clusters"
             raise ValueError(
                 f"{type(estimator).__name__} has no parameter {param!r}; pass one of "
                 f"{sorted(params)} as param."
