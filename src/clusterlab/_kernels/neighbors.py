@@ -114,13 +114,82 @@ def _box_within(A, i, boxes, b, metric, p, reps):
     return True
 
 
+#: Rows whose distances to one point are computed together (SIMD-friendly).
+CHUNK = 32
+
+
+@njit(inline="always", **_JIT)
+def _chunk_rdist(XT, i, lo, hi, metric, p, acc):
+    """Reduced distances from row i to rows lo:hi (at most CHUNK) of XT's columns.
+
+    XT : (d, n) IN -- the points stored feature-major, so that the inner
+    loop runs over contiguous rows and vectorises. acc : (CHUNK,) float64,
+    OUT. Each distance is summed over the features in the same order as
+    :func:`_within`, so both give bit-identical results.
+    """
+    d = XT.shape[0]
+    m = hi - lo
+    for t in range(m):
+        acc[t] = 0.0
+    if metric == 0:
+        for k in range(d):
+            xk = np.float64(XT[k, i])
+            for t in range(m):
+                v = xk - np.float64(XT[k, lo + t])
+                acc[t] += v * v
+    elif metric == 1:
+        for k in range(d):
+            xk = np.float64(XT[k, i])
+            for t in range(m):
+                acc[t] += abs(xk - np.float64(XT[k, lo + t]))
+    elif metric == 2:
+        for k in range(d):
+            xk = np.float64(XT[k, i])
+            for t in range(m):
+                v = abs(xk - np.float64(XT[k, lo + t]))
+                if v > acc[t]:
+                    acc[t] = v
+    else:
+        for k in range(d):
+            xk = np.float64(XT[k, i])
+            for t in range(m):
+                acc[t] += abs(xk - np.float64(XT[k, lo + t])) ** p
+
+
+@njit(inline="always", **_JIT)
+def _box_within_t(XT, i, boxes, b, metric, p, reps):
+    """:func:`_box_within` for a feature-major point array."""
+    d = XT.shape[0]
+    s = 0.0
+    for k in range(d):
+        x = np.float64(XT[k, i])
+        t = boxes[b, 0, k] - x
+        if not t > 0.0:
+            t = x - boxes[b, 1, k]
+            if not t > 0.0:
+                t = 0.0
+        if metric == 0:
+            s += t * t
+        elif metric == 1:
+            s += t
+        elif metric == 2:
+            if t > s:
+                s = t
+        else:
+            s += t ** p
+        if s > reps:
+            return False
+    return True
+
+
 @njit(parallel=True, **_JIT)
 def grid_cell_boxes(Xs, cell_start, mask, boxes):
-    """Bounding box of the rows of each cell selected by ``mask``.
+    """Bounding box of the rows of each segment (cell or block) selected by ``mask``.
 
-    Xs : (n, d) IN, sorted by cell. cell_start : (n_cells + 1,) int64, IN.
-    mask : (n,) bool, IN. boxes : (n_cells, 2, d) float64, OUT (lower,
-    upper; +inf/-inf for a cell with no selected row).
+    Xs : (n, d) IN, sorted. cell_start : (n_segments + 1,) int64, IN --
+    segment s is rows ``cell_start[s]:cell_start[s + 1]``.
+    mask : (n,) bool, IN. boxes : (n_segments, 2, d) float64, OUT (lower,
+    upper; +inf/-inf for a segment with no selected row).
     """
     d = Xs.shape[1]
     for c in prange(cell_start.shape[0] - 1):
@@ -211,14 +280,86 @@ def grid_cell_keys(X, dims, origin, side, strides, keys):
 
 
 @njit(parallel=True, **_JIT)
-def grid_core_points(Xs, ws, cell_keys, cell_start, extents, strides, offsets, clique,
+def grid_block_order(X, order, cell_start, leaf, block_flag):
+    """Split every cell into blocks of nearby rows (for bounding-box pruning).
+
+    Each cell's rows are split recursively at the median of their widest
+    coordinate until a piece holds at most ``leaf`` rows (a kd-tree's leaves,
+    without the tree).
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, IN -- original rows.
+    order : (n,) int64, INOUT -- sorted row -> original row; rows are
+        permuted within their cell only.
+    cell_start : (n_cells + 1,) int64, IN.
+    leaf : int, IN -- largest block (a block of identical rows may be larger).
+    block_flag : (n + 1,) bool, OUT -- True at the first sorted row of every
+        block and at n.
+
+    Notes
+    -----
+    O(n d log n) time; scratch one copy of the largest cell's indices.
+    """
+    n = order.shape[0]
+    d = X.shape[1]
+    for s in range(n + 1):
+        block_flag[s] = False
+    block_flag[n] = True
+    for c in prange(cell_start.shape[0] - 1):
+        stack_lo = np.empty(130, np.int64)
+        stack_hi = np.empty(130, np.int64)
+        stack_lo[0] = cell_start[c]
+        stack_hi[0] = cell_start[c + 1]
+        top = 1
+        while top > 0:
+            top -= 1
+            lo = stack_lo[top]
+            hi = stack_hi[top]
+            block_flag[lo] = True
+            if hi - lo <= leaf:
+                continue
+            best_k = 0
+            best_w = 0.0
+            for k in range(d):
+                mn = np.inf
+                mx = -np.inf
+                for r in range(lo, hi):
+                    v = np.float64(X[order[r], k])
+                    if v < mn:
+                        mn = v
+                    if v > mx:
+                        mx = v
+                if mx - mn > best_w:
+                    best_w = mx - mn
+                    best_k = k
+            if best_w <= 0.0:
+                continue
+            vals = np.empty(hi - lo, np.float64)
+            for r in range(lo, hi):
+                vals[r - lo] = X[order[r], best_k]
+            idx = np.argsort(vals, kind="mergesort")
+            seg = order[lo:hi].copy()
+            for r in range(hi - lo):
+                order[lo + r] = seg[idx[r]]
+            mid = lo + (hi - lo) // 2
+            stack_lo[top] = lo
+            stack_hi[top] = mid
+            stack_lo[top + 1] = mid
+            stack_hi[top + 1] = hi
+            top += 2
+
+
+@njit(parallel=True, **_JIT)
+def grid_core_points(XT, ws, cell_keys, cell_start, extents, strides, offsets, clique,
                      item_cell, item_lo, item_hi, metric, p, reps, min_samples, nonneg,
-                     boxes, is_core):
+                     cell_block, block_start, boxes, is_core):
     """Flag the core points: weighted eps-neighbour count >= min_samples.
 
     Parameters
     ----------
-    Xs : (n, d) float32/float64, IN -- points sorted by cell.
+    XT : (d, n) float32/float64, IN -- points sorted by cell (and block),
+        stored feature-major (the transpose of the sorted X).
     ws : (n,) float64, IN -- sample weights in the same order.
     cell_keys : (n_cells,) int64, IN -- sorted unique cell keys.
     cell_start : (n_cells + 1,) int64, IN -- first sorted row of each cell.
@@ -229,7 +370,9 @@ def grid_core_points(Xs, ws, cell_keys, cell_start, extents, strides, offsets, c
     metric, p, reps : IN -- metric code, Minkowski p, reduced radius.
     min_samples : float, IN.
     nonneg : bool, IN -- all weights >= 0 (allows stopping a count early).
-    boxes : (n_cells, 2, d) float64, IN -- bounding box of each cell's rows.
+    cell_block : (n_cells + 1,) int64, IN -- first block of each cell.
+    block_start : (n_blocks + 1,) int64, IN -- first sorted row of each block.
+    boxes : (n_blocks, 2, d) float64, IN -- bounding box of each block.
     is_core : (n,) bool, OUT.
 
     Notes
@@ -242,6 +385,7 @@ def grid_core_points(Xs, ws, cell_keys, cell_start, extents, strides, offsets, c
     for it in prange(item_cell.shape[0]):
         c = item_cell[it]
         buf = np.empty(n_off, np.int64)
+        acc = np.empty(CHUNK, np.float64)
         m = _neighbour_cells(c, cell_keys, extents, strides, offsets, buf)
         a0 = cell_start[c]
         a1 = cell_start[c + 1]
@@ -260,14 +404,20 @@ def grid_core_points(Xs, ws, cell_keys, cell_start, extents, strides, offsets, c
                 b = buf[q]
                 if clique and b == c:
                     continue
-                if b != c and not _box_within(Xs, i, boxes, b, metric, p, reps):
-                    continue
-                for j in range(cell_start[b], cell_start[b + 1]):
-                    if _within(Xs, i, Xs, j, metric, p, reps):
-                        total += ws[j]
+                for k in range(cell_block[b], cell_block[b + 1]):
+                    if not _box_within_t(XT, i, boxes, k, metric, p, reps):
+                        continue
+                    for lo in range(block_start[k], block_start[k + 1], CHUNK):
+                        hi = min(lo + CHUNK, block_start[k + 1])
+                        _chunk_rdist(XT, i, lo, hi, metric, p, acc)
+                        for t in range(hi - lo):
+                            if acc[t] <= reps:
+                                total += ws[lo + t]
                         if nonneg and total >= min_samples:
                             done = True
                             break
+                    if done:
+                        break
                 if done:
                     break
             is_core[i] = total >= min_samples
@@ -282,28 +432,43 @@ def _cell_first_core(is_core, lo, hi):
 
 
 @njit(**_JIT)
-def grid_union_cores(Xs, is_core, cell_keys, cell_start, extents, strides, offsets, clique,
-                     metric, p, reps, core_boxes, parent):
+def _join_cores(XT, i, ri, lo, hi, is_core, parent, metric, p, reps, acc):
+    """Union core i (root ri) with the cores of rows lo:hi within eps; new root."""
+    for lo2 in range(lo, hi, CHUNK):
+        hi2 = min(lo2 + CHUNK, hi)
+        _chunk_rdist(XT, i, lo2, hi2, metric, p, acc)
+        for t in range(hi2 - lo2):
+            j = lo2 + t
+            if acc[t] <= reps and is_core[j] and _find(parent, j) != ri:
+                ri = _union(parent, i, j)
+    return ri
+
+
+@njit(**_JIT)
+def grid_union_cores(XT, is_core, cell_keys, cell_start, extents, strides, offsets, clique,
+                     metric, p, reps, cell_block, block_start, core_boxes, parent):
     """Union-find over core points: join every pair of cores within eps.
 
     Parameters
     ----------
-    Xs, cell_keys, cell_start, extents, strides, offsets, clique, metric, p,
-    reps : IN -- as in :func:`grid_core_points`.
+    XT, cell_keys, cell_start, extents, strides, offsets, clique, metric, p,
+    reps, cell_block, block_start : IN -- as in :func:`grid_core_points`.
     is_core : (n,) bool, IN.
-    core_boxes : (n_cells, 2, d) float64, IN -- bounding box of each cell's cores.
+    core_boxes : (n_blocks, 2, d) float64, IN -- bounding box of each block's cores.
     parent : (n,) int64, OUT -- union-find forest over sorted rows (roots
         are the smallest sorted row of their set; non-core rows point to
         themselves).
 
     Notes
     -----
-    Serial. Each unordered pair of neighbouring cells is visited once; a pair
-    is skipped as soon as both cells are known to lie in the same set, and
-    for clique grids one joining pair per cell pair is enough.
+    Serial. First the pairs inside each cell, then each unordered pair of
+    neighbouring cells once; a pair of cells is skipped as soon as both are
+    known to lie in one set, blocks whose box is farther than eps are
+    skipped, and for clique grids one joining pair per cell pair is enough.
     """
-    n = Xs.shape[0]
+    n = XT.shape[1]
     n_cells = cell_keys.shape[0]
+    acc = np.empty(CHUNK, np.float64)
     for i in range(n):
         parent[i] = i
     first = np.empty(n_cells, np.int64)
@@ -321,15 +486,27 @@ def grid_union_cores(Xs, is_core, cell_keys, cell_start, extents, strides, offse
                 if is_core[i]:
                     _union(parent, fc, i)
             unified[c] = True
-        else:
-            for i in range(fc, a1):
-                if not is_core[i]:
+            continue
+        rows_joined = 0
+        for i in range(fc, a1):
+            if not is_core[i]:
+                continue
+            ri = _find(parent, i)
+            r0 = ri
+            for k in range(cell_block[c], cell_block[c + 1]):
+                if block_start[k + 1] <= i + 1:
                     continue
-                ri = _find(parent, i)
-                for j in range(i + 1, a1):
-                    if is_core[j] and _find(parent, j) != ri:
-                        if _within(Xs, i, Xs, j, metric, p, reps):
-                            ri = _union(parent, i, j)
+                if not _box_within_t(XT, i, core_boxes, k, metric, p, reps):
+                    continue
+                lo = max(block_start[k], i + 1)
+                ri = _join_cores(XT, i, ri, lo, block_start[k + 1], is_core, parent,
+                                 metric, p, reps, acc)
+            if ri != r0:
+                rows_joined += 1
+                # once the cell's cores are one set, its inner pairs add nothing
+                if rows_joined % 16 == 0 and _all_same_root(parent, is_core, fc, a1):
+                    unified[c] = True
+                    break
     # phase 2: pairs of neighbouring cells, each unordered pair once
     buf = np.empty(offsets.shape[0], np.int64)
     for c in range(n_cells):
@@ -352,24 +529,23 @@ def grid_union_cores(Xs, is_core, cell_keys, cell_start, extents, strides, offse
             if both and _find(parent, fc) == _find(parent, fb):
                 continue
             for i in range(fc, a1):
-                if not is_core[i] or not _box_within(Xs, i, core_boxes, b, metric, p, reps):
+                if not is_core[i]:
                     continue
                 ri = _find(parent, i)
-                joined = False
-                for j in range(fb, b1):
-                    if is_core[j] and _find(parent, j) != ri:
-                        if _within(Xs, i, Xs, j, metric, p, reps):
-                            ri = _union(parent, i, j)
-                            joined = True
-                            if both:
-                                break
-                if joined:
-                    if both:
+                r0 = ri
+                for k in range(cell_block[b], cell_block[b + 1]):
+                    if not _box_within_t(XT, i, core_boxes, k, metric, p, reps):
+                        continue
+                    ri = _join_cores(XT, i, ri, block_start[k], block_start[k + 1], is_core,
+                                     parent, metric, p, reps, acc)
+                    if both and ri != r0:
                         break
+                if ri != r0:
                     # a union may have made both cells one set: stop early then
-                    unified[c] = _all_same_root(parent, is_core, fc, a1)
-                    unified[b] = _all_same_root(parent, is_core, fb, b1)
-                    both = unified[c] and unified[b]
+                    if not both:
+                        unified[c] = _all_same_root(parent, is_core, fc, a1)
+                        unified[b] = _all_same_root(parent, is_core, fb, b1)
+                        both = unified[c] and unified[b]
                     if both and _find(parent, fc) == _find(parent, fb):
                         break
 
@@ -416,17 +592,16 @@ def label_components(is_core, pos, parent, labels):
 
 
 @njit(parallel=True, **_JIT)
-def grid_border_labels(Xs, is_core, cell_keys, cell_start, extents, strides, offsets,
-                       clique, item_cell, item_lo, item_hi, metric, p, reps, core_boxes,
-                       labels):
+def grid_border_labels(XT, is_core, cell_keys, cell_start, extents, strides, offsets,
+                       clique, item_cell, item_lo, item_hi, metric, p, reps, cell_block,
+                       block_start, core_boxes, labels):
     """Give every non-core point the smallest label among cores within eps.
 
     Parameters
     ----------
+    core_boxes : (n_blocks, 2, d) float64, IN -- bounding box of each block's cores.
     labels : (n,) int64, INOUT -- sorted order; core entries are read, the
         others are written (-1 when no core point is within eps).
-
-    core_boxes : (n_cells, 2, d) float64, IN -- bounding box of each cell's cores.
 
     The other arguments are as in :func:`grid_core_points`. This is exactly
     the label scikit-learn's expansion order gives a border point: clusters
@@ -437,6 +612,7 @@ def grid_border_labels(Xs, is_core, cell_keys, cell_start, extents, strides, off
     for it in prange(item_cell.shape[0]):
         c = item_cell[it]
         buf = np.empty(n_off, np.int64)
+        acc = np.empty(CHUNK, np.float64)
         m = _neighbour_cells(c, cell_keys, extents, strides, offsets, buf)
         for i in range(item_lo[it], item_hi[it]):
             if is_core[i]:
@@ -444,16 +620,19 @@ def grid_border_labels(Xs, is_core, cell_keys, cell_start, extents, strides, off
             best = -1
             for q in range(m):
                 b = buf[q]
-                if not _box_within(Xs, i, core_boxes, b, metric, p, reps):
-                    continue
-                for j in range(cell_start[b], cell_start[b + 1]):
-                    if not is_core[j]:
+                near = clique and b == c
+                for k in range(cell_block[b], cell_block[b + 1]):
+                    if not near and not _box_within_t(XT, i, core_boxes, k, metric, p, reps):
                         continue
-                    lj = labels[j]
-                    if best >= 0 and lj >= best:
-                        continue
-                    if (clique and b == c) or _within(Xs, i, Xs, j, metric, p, reps):
-                        best = lj
+                    for lo in range(block_start[k], block_start[k + 1], CHUNK):
+                        hi = min(lo + CHUNK, block_start[k + 1])
+                        if not near:
+                            _chunk_rdist(XT, i, lo, hi, metric, p, acc)
+                        for t in range(hi - lo):
+                            j = lo + t
+                            if is_core[j] and (near or acc[t] <= reps):
+                                if best < 0 or labels[j] < best:
+                                    best = labels[j]
                 if best == 0:
                     break
             labels[i] = best

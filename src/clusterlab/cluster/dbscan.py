@@ -54,6 +54,8 @@ _NATIVE_METRICS = {
 }
 #: Points per parallel work item (a cell, or a slice of a crowded cell).
 _ITEM_POINTS = 256
+#: Rows per block (bounding-box pruning inside cells).
+_BLOCK_ROWS = 32
 #: Largest linear cell key the grid may use.
 _MAX_KEY = 2**62
 
@@ -196,6 +198,11 @@ class _Grid:
         self.cell_start = np.concatenate(([0], bounds, [n])).astype(np.int64)
         self.cell_keys = np.ascontiguousarray(skeys[self.cell_start[:-1]])
         del skeys
+        flag = np.empty(n + 1, dtype=np.bool_)
+        _nk.grid_block_order(X, self.order, self.cell_start, _BLOCK_ROWS, flag)
+        self.block_start = np.flatnonzero(flag).astype(np.int64)
+        del flag
+        self.cell_block = np.searchsorted(self.block_start, self.cell_start).astype(np.int64)
         sizes = np.diff(self.cell_start)
         per = -(-sizes // _ITEM_POINTS)
         self.item_cell = np.repeat(np.arange(len(sizes), dtype=np.int64), per)
@@ -228,27 +235,31 @@ def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     grid = _Grid(X, eps, code, p, clique_ok=not brute, single_cell=brute)
     order = grid.order
     Xs = np.ascontiguousarray(X[order])
+    XT = np.ascontiguousarray(Xs.T)  # feature-major: distance loops vectorise
     wss = np.ascontiguousarray(ws[order])
     reps = _reduced_radius(eps, code, p)
     items = (grid.item_cell, grid.item_lo, grid.item_hi)
     is_core = np.zeros(n, dtype=np.bool_)
-    # bounding boxes let a point skip whole neighbouring cells (O(n_cells * d) memory)
-    boxes = np.empty((len(grid.cell_keys), 2, X.shape[1]), dtype=np.float64)
-    _nk.grid_cell_boxes(Xs, grid.cell_start, np.ones(n, dtype=np.bool_), boxes)
-    _nk.grid_core_points(Xs, wss, *grid.grid_args, grid.clique, *items, code, p, reps,
-                         float(min_samples), nonneg, boxes, is_core)
+    # bounding boxes of blocks let a point skip most non-neighbours
+    # (O(n_blocks * d) memory, at most about 2 * n * d / _BLOCK_ROWS floats)
+    blocks = (grid.cell_block, grid.block_start)
+    boxes = np.empty((len(grid.block_start) - 1, 2, X.shape[1]), dtype=np.float64)
+    _nk.grid_cell_boxes(Xs, grid.block_start, np.ones(n, dtype=np.bool_), boxes)
+    _nk.grid_core_points(XT, wss, *grid.grid_args, grid.clique, *items, code, p, reps,
+                         float(min_samples), nonneg, *blocks, boxes, is_core)
     del wss
-    _nk.grid_cell_boxes(Xs, grid.cell_start, is_core, boxes)
+    _nk.grid_cell_boxes(Xs, grid.block_start, is_core, boxes)
+    del Xs
     parent = np.empty(n, dtype=np.int64)
-    _nk.grid_union_cores(Xs, is_core, *grid.grid_args, grid.clique, code, p, reps, boxes,
-                         parent)
+    _nk.grid_union_cores(XT, is_core, *grid.grid_args, grid.clique, code, p, reps, *blocks,
+                         boxes, parent)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n, dtype=np.int64)
     labels_sorted = np.empty(n, dtype=np.int64)
     _nk.label_components(is_core, pos, parent, labels_sorted)
     del parent, pos
-    _nk.grid_border_labels(Xs, is_core, *grid.grid_args, grid.clique, *items, code, p, reps,
-                           boxes, labels_sorted)
+    _nk.grid_border_labels(XT, is_core, *grid.grid_args, grid.clique, *items, code, p, reps,
+                           *blocks, boxes, labels_sorted)
     labels = np.empty(n, dtype=np.intp)
     labels[order] = labels_sorted
     core = np.zeros(n, dtype=np.bool_)

@@ -1,0 +1,112 @@
+"""DBSCAN: clusterlab vs scikit-learn, time and peak memory.
+
+Cases (issue 5, section 6):
+
+* moons (noise 0.05), eps=0.05, min_samples=5 at 10**5 points (target >= 10x)
+  and 10**6 points (clusterlab only, target < 1 GB extra memory;
+  scikit-learn is skipped there: it stores every eps-neighbourhood, about
+  600 neighbours per point at this density, i.e. several GB);
+* 10**5 x 10 Gaussian blobs (5 centres, std 1), eps=2 and eps=3,
+  min_samples=5 (target >= 3x).
+
+Both contenders get the same float64 array. The quality figure is the number
+of clusters found; ``extra["same_labels"]`` says whether the two label
+vectors are identical, ``extra["ours_peak_mb"]`` / ``extra["peer_peak_mb"]``
+give the peak memory each added above its input (fresh interpreter, see
+:func:`benchmarks._harness.peak_rss_mb`).
+"""
+
+import numpy as np
+
+from benchmarks._harness import Row, compare, optional_import, peak_rss_mb
+
+FAMILY = "dbscan"
+
+
+def _n_clusters(labels):
+    return float(np.asarray(labels).max() + 1)
+
+
+def _moons_setup(n):
+    return ("from sklearn.datasets import make_moons\n"
+            f"X, _ = make_moons({n}, noise=0.05, random_state=0)\n")
+
+
+def _blobs_setup(n):
+    return ("from sklearn.datasets import make_blobs\n"
+            f"X, _ = make_blobs({n}, n_features=10, centers=5, cluster_std=1.0, "
+            "random_state=0)\n")
+
+
+def _peaks(setup, eps, with_peer):
+    ours = peak_rss_mb(
+        f"DBSCAN(eps={eps}, min_samples=5).fit(X)",
+        setup + "from clusterlab import DBSCAN\n"
+                f"DBSCAN(eps={eps}, min_samples=5).fit(X[:2000])\n")
+    peer = float("nan")
+    if with_peer:
+        peer = peak_rss_mb(
+            f"DBSCAN(eps={eps}, min_samples=5).fit(X)",
+            setup + "from sklearn.cluster import DBSCAN\n"
+                    f"DBSCAN(eps={eps}, min_samples=5).fit(X[:2000])\n")
+    return ours, peer
+
+
+def _case(case, X, setup, eps, quick, repeats, measure_memory=True):
+    from clusterlab import DBSCAN
+
+    sk = optional_import("sklearn.cluster")
+    DBSCAN(eps=eps, min_samples=5).fit(X[:2000])  # load the compiled kernels
+    out = {}
+
+    def ours():
+        out["ours"] = DBSCAN(eps=eps, min_samples=5).fit(X).labels_
+        return out["ours"]
+
+    def peer():
+        out["peer"] = sk.DBSCAN(eps=eps, min_samples=5).fit(X).labels_
+        return out["peer"]
+
+    rows = compare(FAMILY, case, f"{X.shape[0]}x{X.shape[1]}", f"eps={eps}, min_samples=5",
+                   ours, {"scikit-learn": peer if sk else None}, repeats=repeats,
+                   warmup=False, quality=_n_clusters, quality_name="n_clusters")
+    for r in rows:
+        r.extra["same_labels"] = bool(np.array_equal(out["ours"], out["peer"]))
+        if measure_memory:
+            r.extra["ours_peak_mb"], r.extra["peer_peak_mb"] = _peaks(setup, eps, True)
+    return rows
+
+
+def _ours_only(case, X, setup, eps):
+    """A size scikit-learn cannot hold in memory: time and memory of ours only."""
+    import time
+
+    from clusterlab import DBSCAN
+
+    DBSCAN(eps=eps, min_samples=5).fit(X[:2000])
+    t0 = time.perf_counter()
+    labels = DBSCAN(eps=eps, min_samples=5).fit(X).labels_
+    seconds = time.perf_counter() - t0
+    ours_mb, _ = _peaks(setup, eps, False)
+    return [Row(FAMILY, case, f"{X.shape[0]}x{X.shape[1]}", f"eps={eps}, min_samples=5",
+                seconds, "scikit-learn (skipped: stores all neighbourhoods)", float("nan"),
+                float("nan"), "n_clusters", _n_clusters(labels), float("nan"),
+                {"ours_peak_mb": ours_mb, "peer_peak_mb": float("nan")})]
+
+
+def run(quick=False):
+    from sklearn.datasets import make_blobs, make_moons
+
+    rows = []
+    n_moons = 20_000 if quick else 100_000
+    X, _ = make_moons(n_moons, noise=0.05, random_state=0)
+    rows += _case("moons", X, _moons_setup(n_moons), 0.05, quick, repeats=3)
+    n_blobs = 10_000 if quick else 100_000
+    X, _ = make_blobs(n_blobs, n_features=10, centers=5, cluster_std=1.0, random_state=0)
+    for eps in ((2.0,) if quick else (2.0, 3.0)):
+        rows += _case("blobs", X, _blobs_setup(n_blobs), eps, quick, repeats=1 if not quick else 3,
+                      measure_memory=quick or eps == 2.0)
+    if not quick:
+        X, _ = make_moons(1_000_000, noise=0.05, random_state=0)
+        rows += _ours_only("moons", X, _moons_setup(1_000_000), 0.05)
+    return rows
