@@ -150,19 +150,18 @@ def csr_offdiag_degree(indptr, indices, data, dd, isolated):
 
 
 @njit(parallel=True, **_JIT)
-def csr_normalized_laplacian_data(indptr, indices, data, dd, isolated, out):
+def csr_normalized_laplacian_data(indptr, indices, data, dd, out):
     """Values of ``L = I - D^-1/2 A D^-1/2`` on the sparsity pattern of ``A``.
 
     Parameters
     ----------
-    indptr, indices : CSR structure of ``A`` (n x n), which must store its
-        diagonal entry in every row (add explicit zeros first) — IN.
+    indptr, indices : CSR structure of ``A`` (n x n) — IN.
     data : ndarray (nnz,), float32/float64 — IN. Values of ``A``.
     dd : ndarray (n,), float64 — IN. From :func:`csr_offdiag_degree`.
-    isolated : ndarray (n,), bool — IN.
-    out : ndarray (nnz,), float64 — OUT. Laplacian values on the same
-        pattern: ``1`` (or ``0`` if isolated) on the diagonal,
-        ``-A[i, j] / (dd[i] dd[j])`` elsewhere.
+    out : ndarray (nnz,), float64 — OUT. Off-diagonal Laplacian values on
+        the same pattern, ``-A[i, j] / (dd[i] dd[j])``; stored diagonal
+        entries get 0 (the caller adds the unit diagonal, ``1 - isolated``,
+        which ``A`` need not store).
 
     Notes
     -----
@@ -173,6 +172,6 @@ def csr_normalized_laplacian_data(indptr, indices, data, dd, isolated, out):
         for p in range(indptr[i], indptr[i + 1]):
             j = indices[p]
             if j == i:
-                out[p] = 0.0 if isolated[i] else 1.0
+                out[p] = 0.0
             else:
                 out[p] = -np.float64(data[p]) / (dd[i] * dd[j])

@@ -281,13 +281,17 @@ def _precomputed_knn(D, n_neighbors):
     return _knn_connectivity(ind, n)
 
 
-def _check_square_symmetric(A, what):
+def _check_square(A, what):
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(
             f"{what} expects a square (n_samples, n_samples) matrix, got shape {A.shape}; "
             "pass the affinity/distance matrix itself, or use affinity='rbf' or "
             "'nearest_neighbors' to build one from feature vectors."
         )
+
+
+def _check_square_symmetric(A, what):
+    _check_square(A, what)
     if sp.issparse(A):
         diff = abs(A - A.T)
         asym = diff.max() if diff.nnz else 0.0
@@ -316,8 +320,6 @@ def _normalized_laplacian(A):
     n = A.shape[0]
     if sp.issparse(A):
         A = sp.csr_matrix(A)
-        # store every diagonal entry explicitly so the Laplacian has the same pattern
-        A = (A + sp.diags(np.zeros(n), format="csr")).tocsr() if _missing_diagonal(A) else A
         A.sort_indices()
         indptr = A.indptr
         indices = A.indices
@@ -326,21 +328,16 @@ def _normalized_laplacian(A):
         isolated = np.empty(n, dtype=np.bool_)
         _ak.csr_offdiag_degree(indptr, indices, data, dd, isolated)
         out = np.empty(data.shape[0], dtype=np.float64)
-        _ak.csr_normalized_laplacian_data(indptr, indices, data, dd, isolated, out)
+        _ak.csr_normalized_laplacian_data(indptr, indices, data, dd, out)
         L = sp.csr_matrix((out, indices.copy(), indptr.copy()), shape=(n, n))
+        # the unit diagonal is added separately: A need not store its diagonal
+        L = (L + sp.diags(np.where(isolated, 0.0, 1.0), format="csr")).tocsr()
         return L, dd
     A = np.ascontiguousarray(A)
     L = np.empty((n, n), dtype=np.float64)
     dd = np.empty(n, dtype=np.float64)
     _ak.dense_normalized_laplacian(A, L, dd)
     return L, dd
-
-
-def _missing_diagonal(A):
-    diag_present = np.zeros(A.shape[0], dtype=bool)
-    coo = A.tocoo()
-    diag_present[coo.row[coo.row == coo.col]] = True
-    return not diag_present.all()
 
 
 def _factorize_shifted(L):
@@ -871,7 +868,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
             _check_square_symmetric(X, "affinity='precomputed'")
             return X
         if affinity == "precomputed_nearest_neighbors":
-            _check_square_symmetric(X, "affinity='precomputed_nearest_neighbors'")
+            # a k-NN distance graph is directed (not symmetric): only the shape is checked
+            _check_square(X, "affinity='precomputed_nearest_neighbors'")
             if (X.data if sp.issparse(X) else X).min(initial=0) < 0:
                 raise ValueError("Negative values in data passed to a precomputed distance "
                                  "matrix: affinity='precomputed_nearest_neighbors' expects "
@@ -921,6 +919,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
                 "The spectral clustering API has changed. ``fit`` now constructs an affinity "
                 "matrix from data. To use a custom affinity matrix, set "
                 "``affinity=precomputed``.", stacklevel=2)
+        if allow_squared:
+            _check_square(X, f"affinity={self.affinity!r}")
         check_n_clusters(self.n_clusters, X.shape[0])
         self.affinity_matrix_ = self._build_affinity(X)
         random_state = check_random_state(self.random_state)
