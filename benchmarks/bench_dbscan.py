@@ -100,12 +100,13 @@ def run(quick=False):
     rows = []
     n_moons = 20_000 if quick else 100_000
     X, _ = make_moons(n_moons, noise=0.05, random_state=0)
-    rows += _case("moons", X, _moons_setup(n_moons), 0.05, quick, repeats=3)
+    rows += _case("moons", X, _moons_setup(n_moons), 0.05, quick, repeats=3,
+                  measure_memory=not quick)
     n_blobs = 10_000 if quick else 100_000
     X, _ = make_blobs(n_blobs, n_features=10, centers=5, cluster_std=1.0, random_state=0)
     for eps in ((2.0,) if quick else (2.0, 3.0)):
         rows += _case("blobs", X, _blobs_setup(n_blobs), eps, quick, repeats=1 if not quick else 3,
-                      measure_memory=quick or eps == 2.0)
+                      measure_memory=not quick and eps == 2.0)
     if not quick:
         X, _ = make_moons(1_000_000, noise=0.05, random_state=0)
         rows += _ours_only("moons", X, _moons_setup(1_000_000), 0.05)

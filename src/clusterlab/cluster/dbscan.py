@@ -56,6 +56,8 @@ _NATIVE_METRICS = {
 _ITEM_POINTS = 256
 #: Rows per block (bounding-box pruning inside cells).
 _BLOCK_ROWS = 32
+#: Inputs with fewer values (n_samples * n_features) run on one thread when n_jobs=None.
+_SERIAL_BELOW = 100_000
 #: Largest linear cell key the grid may use.
 _MAX_KEY = 2**62
 
@@ -478,7 +480,10 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         min_samples = float(self.min_samples)
         resolved = None if precomputed else _resolve_metric(self.metric, self.p,
                                                             self.metric_params)
-        with _numba_threads(self.n_jobs):
+        n_jobs = self.n_jobs
+        if n_jobs is None and n * X.shape[1] < _SERIAL_BELOW:
+            n_jobs = 1  # starting threads costs more than the work
+        with _numba_threads(n_jobs):
             if precomputed and sparse.issparse(X):
                 labels, core = _dbscan_sparse_precomputed(X, eps, min_samples, ws)
             elif precomputed:
