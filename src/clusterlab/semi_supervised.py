@@ -45,12 +45,12 @@ def _distances_to_centres(model, X):
 
 
 def _check_clustering_model(model):
+    check_is_fitted(model)
     if not hasattr(model, "cluster_centers_"):
         raise ValueError(
             f"{type(model).__name__} has no cluster_centers_: pass a fitted centroid model "
             "such as clusterlab.KMeans."
         )
-    check_is_fitted(model)
 
 
 def representative_indices(X, n_clusters, random_state=None, model=None):
