@@ -138,3 +138,16 @@ def test_console_script_is_installed(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "clusterlab", "analyze",
                           str(tmp_path / "missing.csv")], capture_output=True, text=True)
     assert bad.returncode == 2 and "missing.csv" in bad.stderr
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("five-blobs", "kmeans"),       # round blobs: the seed keeps K-Means
+    ("elongated-blobs", "gmm"),     # the seed's section 2: elongated clusters need a mixture
+    ("moons", "dbscan"),            # the seed's section 1.3: non-convex clusters
+])
+def test_recommendation_follows_the_seed(name, expected):
+    from clusterlab.report.analysis import run_analysis
+    from clusterlab.report.data import load_dataset
+
+    res = run_analysis(load_dataset(name), algorithms=("kmeans", "gmm", "dbscan"))
+    assert res.recommendation == expected, res.reasons

@@ -147,6 +147,21 @@ def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=
     ``progress(stage, step, total)`` is called as the work advances.
     Returns an :class:`AnalysisResult`.
     """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress)
+    seen = set()
+    for w in caught:
+        text = f"{w.category.__name__}: {w.message}"
+        if text not in seen and not issubclass(w.category, DeprecationWarning):
+            seen.add(text)
+            res.notes.append(f"Warning during the analysis: {text}")
+    return res
+
+
+def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress):
     from clusterlab.selection import knee_point, sweep
 
     def tick(stage, step=0, total=1):
@@ -314,8 +329,41 @@ def run_analysis(dataset, k_range=(2, 10), algorithms=ALGORITHMS, contamination=
     return res
 
 
+def nearest_centroid_agreement(X, labels):
+    """Share of clustered points whose nearest cluster mean is their own cluster's.
+
+    1 for convex, blob-like clusters (what K-Means can represent); well below
+    1 for interleaved or curved clusters such as the moons.
+    """
+    mask = labels >= 0
+    ids = np.unique(labels[mask])
+    if len(ids) < 2:
+        return 1.0
+    centres = np.array([X[labels == c].mean(axis=0) for c in ids])
+    Xm, lab = X[mask], labels[mask]
+    nearest = np.empty(len(Xm), dtype=np.int64)
+    for start in range(0, len(Xm), 8192):
+        block = Xm[start:start + 8192]
+        d2 = ((block[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        nearest[start:start + 8192] = ids[d2.argmin(axis=1)]
+    return float(np.mean(nearest == lab))
+
+
 def _recommend(res, chosen_k):
-    """Pick one clustering and say why (the seed's reasoning, as rules)."""
+    """Pick one clustering and say why (the seed's reasoning, as rules).
+
+    1. Gaussian mixture, when BIC has a clear minimum inside the k range and
+       prefers full or tied covariances to spherical ones by a wide margin
+       (elongated clusters, as in the seed's section 2).
+    2. DBSCAN, when its clusters are clean (few points of noise, borders that
+       cut almost no nearest-neighbour links where K-Means at the same k cuts
+       some, no tiny clusters) and not convex (assigning each point to the
+       nearest cluster mean disagrees with DBSCAN for over 10% of them), as the
+       seed's moons.
+    3. Otherwise K-Means at the k of the best silhouette score.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
     reasons = []
     sw = res.kmeans_sweep
     if sw is not None:
@@ -324,41 +372,43 @@ def _recommend(res, chosen_k):
             f"K-Means: the silhouette score peaks at k={chosen_k} ({sil[chosen_k]:.3f})"
             + (f"; the inertia elbow (Kneedle) is at k={sw.elbow}" if sw.elbow else "") + "."
         )
+    if res.covariance_bic:
+        bics = {c: b for c, (b, _) in res.covariance_bic.items()}
+        best = min(bics, key=bics.get)
+        gm = res.models["gmm"]
+        margin = bics["spherical"] - bics[best]
+        k_max = int(np.max(res.gmm_sweep.table["k"]))
+        if (best in ("full", "tied") and margin > 10 * np.log(res.X_fit.shape[0])
+                and gm.n_components < k_max):
+            res.recommendation = "gmm"
+            reasons.append(
+                f"Gaussian mixture: BIC is lowest at {gm.n_components} components with "
+                f"covariance_type='{best}', beating spherical clusters by {margin:.0f}: the "
+                "clusters are elongated or of different shapes, which K-Means cannot represent."
+            )
     db = res.scores.get("dbscan")
-    if (db and sw is not None and res.knn is not None and 2 <= db["n_clusters"] <= 20
-            and db["noise_fraction"] < 0.1 and db["n_clusters"] in sw.k_values.tolist()):
+    if (res.recommendation is None and db and sw is not None and res.knn is not None
+            and 2 <= db["n_clusters"] <= 20 and db["noise_fraction"] < 0.1
+            and db["n_clusters"] in sw.k_values.tolist()):
         knn_idx, nbrs = res.knn
         db_labels = res.labels["dbscan"]
         sizes = np.bincount(db_labels[db_labels >= 0])
         km_same_k = np.asarray(sw.models[sw.k_values.tolist().index(db["n_clusters"])].labels_)
         cut_db = cross_edge_fraction(db_labels[knn_idx], nbrs)
         cut_km = cross_edge_fraction(km_same_k[knn_idx], nbrs)
-        from sklearn.metrics import adjusted_rand_score
-
         agree = float(adjusted_rand_score(db_labels, km_same_k))
+        convex = nearest_centroid_agreement(res.X_fit, db_labels)
         if (sizes.min() >= 0.02 * sizes.sum() and agree < 0.8 and cut_km > 0
-                and cut_db < 0.25 * cut_km):
+                and cut_db < 0.25 * cut_km and convex < 0.9):
             res.recommendation = "dbscan"
             reasons.append(
                 f"DBSCAN (eps={res.dbscan_eps:.3g} from the k-distance knee, "
                 f"min_samples={res.dbscan_min_samples}) finds {db['n_clusters']} clusters with "
                 f"{db['noise_fraction']:.1%} noise whose borders cut {cut_db:.1%} of the "
-                f"nearest-neighbour links, where K-Means with the same k cuts {cut_km:.1%} "
-                f"(and agrees with it only up to ARI {agree:.2f}): "
-                "the clusters are not convex blobs, so a density-based clustering describes "
-                "them better."
-            )
-    if res.recommendation is None and res.covariance_bic:
-        bics = {c: b for c, (b, _) in res.covariance_bic.items()}
-        best = min(bics, key=bics.get)
-        gm = res.models["gmm"]
-        margin = bics["spherical"] - bics[best]
-        if best in ("full", "tied") and margin > 10 * np.log(res.X_fit.shape[0]):
-            res.recommendation = "gmm"
-            reasons.append(
-                f"Gaussian mixture: BIC picks {gm.n_components} components with "
-                f"covariance_type='{best}', beating spherical clusters by {margin:.0f}: the "
-                "clusters are elongated or of different shapes, which K-Means cannot represent."
+                f"nearest-neighbour links, where K-Means with the same k cuts {cut_km:.1%}; "
+                f"the clusters are not convex (the nearest cluster mean is the wrong one for "
+                f"{1 - convex:.0%} of the points), so a density-based clustering describes "
+                "them better than K-Means."
             )
     if res.recommendation is None:
         res.recommendation = "kmeans" if "kmeans" in res.labels else next(iter(res.labels), None)
