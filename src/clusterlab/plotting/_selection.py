@@ -38,12 +38,14 @@ def _curve(sweep, criterion):
     return k[order], y[order]
 
 
-def _finish(ax, criterion):
+def _finish(fig, ax, criterion, own_figure):
     ax.set_xlabel("$k$")
     ax.set_ylabel(_YLABELS.get(criterion, criterion))
     ax.set_axisbelow(True)
     ax.grid(True)
     ax.legend(loc="best")
+    if own_figure:  # keep the axis labels inside the canvas
+        fig.tight_layout()
 
 
 def plot_inertia_curve(sweep, ax=None):
@@ -73,6 +75,7 @@ def plot_inertia_curve(sweep, ax=None):
     'elbow at $k=3$ (Kneedle, Satopaa et al. 2011)'
     """
     k, y = _curve(sweep, "inertia")
+    own = ax is None
     fig, ax = new_axes(ax, figsize=(8, 3.5))
     ax.plot(k, y, "bo-", label="inertia")
     elbow = sweep.best("inertia")
@@ -86,7 +89,7 @@ def plot_inertia_curve(sweep, ax=None):
                     fontsize=14, arrowprops=dict(facecolor="black", shrink=0.1))
     else:
         ax.set_title("no elbow found by Kneedle (Satopaa et al. 2011)")
-    _finish(ax, "inertia")
+    _finish(fig, ax, "inertia", own)
     return fig
 
 
@@ -104,6 +107,7 @@ def plot_silhouette_curve(sweep, ax=None):
     fig : matplotlib.figure.Figure
     """
     k, y = _curve(sweep, "silhouette")
+    own = ax is None
     fig, ax = new_axes(ax, figsize=(8, 3))
     keep = np.isfinite(y)
     ax.plot(k[keep], y[keep], "bo-", label="silhouette score")
@@ -111,13 +115,14 @@ def plot_silhouette_curve(sweep, ax=None):
         best = sweep.best("silhouette")
         ax.plot([best], [y[np.flatnonzero(k == best)[0]]], "rs", markersize=10,
                 fillstyle="none", label=f"best $k={best}$")
-    _finish(ax, "silhouette")
+    _finish(fig, ax, "silhouette", own)
     return fig
 
 
 def plot_criterion_curve(sweep, criterion, ax=None):
     """Any criterion of a sweep against k, with the best k marked."""
     k, y = _curve(sweep, criterion)
+    own = ax is None
     fig, ax = new_axes(ax, figsize=(8, 3))
     keep = np.isfinite(y)
     ax.plot(k[keep], y[keep], "bo-", label=_YLABELS.get(criterion, criterion))
@@ -125,7 +130,7 @@ def plot_criterion_curve(sweep, criterion, ax=None):
     if best is not None:
         ax.plot([best], [y[np.flatnonzero(k == best)[0]]], "rs", markersize=10,
                 fillstyle="none", label=f"best $k={best}$")
-    _finish(ax, criterion)
+    _finish(fig, ax, criterion, own)
     return fig
 
 
