@@ -326,3 +326,129 @@ def chunk_moments(X, col_sum, col_sq_dev, shift):
             col_sum[j] += dv
             col_sq_dev[j] += dv * dv
     return finite
+
+
+@numba.njit(cache=True, nogil=True)
+def all_finite(X):
+    """Whether every entry of the 2-D array ``X`` (IN) is finite.
+
+    Notes
+    -----
+    Time O(n_rows * n_features); no temporary (``np.isfinite(X).all()``
+    would allocate a boolean array of the size of ``X``). Stops at the first
+    NaN or infinity.
+    """
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            if not np.isfinite(X[i, j]):
+                return False
+    return True
+
+
+# ----------------------------------------------------------------------------
+# assignment from a precomputed X @ centers.T (BLAS), as scikit-learn does:
+# ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2, and ||x||^2 does not change the argmin
+# ----------------------------------------------------------------------------
+@numba.njit(cache=True, nogil=True)
+def _argmin_from_dots(dots, center_sq, i):
+    best = 0
+    best_val = center_sq[0] - 2 * dots[i, 0]
+    for c in range(1, center_sq.shape[0]):
+        val = center_sq[c] - 2 * dots[i, c]
+        if val < best_val:
+            best_val = val
+            best = c
+    return best
+
+
+@numba.njit(cache=True, nogil=True)
+def _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia,
+                      start, stop):
+    for i in range(start, stop):
+        best = _argmin_from_dots(dots, center_sq, i)
+        labels[i] = best
+        row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers, best)
+
+
+@numba.njit(cache=True, nogil=True)
+def assign_accumulate_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia,
+                           sums, weight_in_batch):
+    """:func:`assign_accumulate` with the nearest centre read from ``dots``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features), float32 or float64  (IN)
+    sample_weight : ndarray of shape (n_rows,), same dtype  (IN)
+    centers : ndarray of shape (n_clusters, n_features), same dtype  (IN)
+    center_sq : ndarray of shape (n_clusters,), same dtype  (IN)
+        ``||centers[c]||^2``.
+    dots : ndarray of shape (n_rows, n_clusters), same dtype  (IN)
+        ``X @ centers.T`` (one BLAS call by the caller).
+    labels : ndarray of shape (n_rows,), int32  (OUT)
+        ``argmin_c ||c||^2 - 2 x.c`` (the first on ties).
+    row_inertia : ndarray of shape (n_rows,), float64  (OUT)
+        Weighted squared distance to the chosen centre, computed exactly
+        (by differences, in float64), not from the expansion.
+    sums : ndarray of shape (n_clusters, n_features), float64  (INOUT)
+    weight_in_batch : ndarray of shape (n_clusters,), float64  (INOUT)
+
+    Returns
+    -------
+    inertia : float
+
+    Notes
+    -----
+    Time O(n_rows * (n_clusters + n_features)) here, after the caller's
+    O(n_rows * n_clusters * n_features) matrix product; sequential, in row
+    order. The expansion can pick a centre that is farther by a rounding
+    error when two centres are almost equidistant, exactly as scikit-learn's
+    assignment does.
+    """
+    _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia, 0,
+                      X.shape[0])
+    total = 0.0
+    n_features = X.shape[1]
+    for i in range(X.shape[0]):
+        total += row_inertia[i]
+        c = labels[i]
+        w = np.float64(sample_weight[i])
+        weight_in_batch[c] += w
+        for j in range(n_features):
+            sums[c, j] += w * X[i, j]
+    return total
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def labels_inertia_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia):
+    """:func:`labels_inertia` with the nearest centre read from ``dots`` (parallel).
+
+    Arguments as in :func:`assign_accumulate_dots` (``labels`` and
+    ``row_inertia`` OUT). Returns the weighted inertia summed in row order.
+
+    Notes
+    -----
+    Time O(n_rows * (n_clusters + n_features)) after the caller's matrix
+    product, parallel over blocks of rows; no scratch memory.
+    """
+    n_rows = X.shape[0]
+    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
+    for b in numba.prange(n_blocks):
+        start = b * _BLOCK
+        _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia,
+                          start, min(start + _BLOCK, n_rows))
+    total = 0.0
+    for i in range(n_rows):
+        total += row_inertia[i]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def labels_inertia_dots_serial(X, sample_weight, centers, center_sq, dots, labels,
+                               row_inertia):
+    """Same as :func:`labels_inertia_dots` on one thread (for small inputs)."""
+    _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia, 0,
+                      X.shape[0])
+    total = 0.0
+    for i in range(X.shape[0]):
+        total += row_inertia[i]
+    return total

@@ -35,6 +35,22 @@ __all__ = ["MiniBatchKMeans"]
 _PARALLEL_MIN_ROWS = 8192
 
 
+_CONTROLLER = []
+
+
+def _blas_one_thread():
+    """BLAS limited to one thread for the small products of the step loop.
+
+    The controller is built once per process (scanning the loaded libraries
+    costs tens of milliseconds), then each fit only switches the limit.
+    """
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
 def _kmeans_plusplus():
     """The project's greedy k-means++ (``clusterlab.cluster.kmeans``)."""
     try:
@@ -102,11 +118,24 @@ class _Rows:
             return np.ascontiguousarray(self.X[start:stop].toarray(), dtype=self.dtype)
         return np.array(self.X[start:stop], dtype=self.dtype, order="C", copy=True)
 
-    def blocks(self):
-        """Yield ``(start, stop, block)`` over all rows, ``self.chunk`` at a time."""
-        for start in range(0, self.n, self.chunk):
-            stop = min(start + self.chunk, self.n)
-            yield start, stop, self.block(start, stop)
+    def blocks(self, chunk=None):
+        """Yield ``(start, stop, block)`` over all rows, ``chunk`` rows at a time.
+
+        For a memory map the rows are copied into one buffer reused for every
+        chunk, so a block is only valid until the next one is requested.
+        """
+        chunk = self.chunk if chunk is None else max(1, min(chunk, self.chunk))
+        buf = None
+        if self.kind == "mapped":
+            buf = np.empty((min(chunk, self.n), self.d), dtype=self.dtype)
+        for start in range(0, self.n, chunk):
+            stop = min(start + chunk, self.n)
+            if buf is None:
+                yield start, stop, self.block(start, stop)
+            else:
+                block = buf[:stop - start]
+                np.copyto(block, self.X[start:stop], casting="unsafe")
+                yield start, stop, block
 
 
 class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
@@ -288,7 +317,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             dtype = Xv.dtype if Xv.dtype in (np.float32, np.float64) else np.float64
             rows = _Rows(Xv, dtype)
             for _, _, block in rows.blocks():
-                if not np.isfinite(block).all():
+                if not _k.all_finite(block):
                     raise ValueError(
                         "Input X contains NaN or infinity. MiniBatchKMeans does not accept "
                         "missing or infinite values: impute or drop them first."
@@ -429,10 +458,13 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         sums.fill(0.0)
         wib.fill(0.0)
         inertia = 0.0
+        center_sq = np.einsum("ij,ij->i", centers, centers)
         for start, stop, Xb, swb in blocks:
             m = stop - start
-            inertia += _k.assign_accumulate(Xb, swb, centers, labels[:m], row_inertia[:m],
-                                            sums, wib)
+            # the O(m k d) part is one BLAS product, as in scikit-learn
+            dots = Xb @ centers.T
+            inertia += _k.assign_accumulate_dots(Xb, swb, centers, center_sq, dots,
+                                                 labels[:m], row_inertia[:m], sums, wib)
         _k.finalize_minibatch_step(centers, centers_new, self._counts, sums, wib)
 
         if random_reassign and self.reassignment_ratio > 0:
@@ -492,16 +524,22 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     def _labels_inertia(self, rows, sample_weight, centers, want_labels=True):
         """Labels and weighted inertia of all rows, one chunk at a time."""
         labels = np.empty(rows.n, dtype=np.int32) if want_labels else None
-        m = min(rows.chunk, rows.n)
+        # a chunk and its chunk x n_clusters products both fit the budget
+        chunk = _config.chunk_rows(max(rows.d, centers.shape[0]), rows.dtype.itemsize)
+        m = min(chunk, rows.n)
         lab_buf = np.empty(m, dtype=np.int32)
         row_inertia = np.empty(m, dtype=np.float64)
         ones = np.ones(m, dtype=rows.dtype) if sample_weight is None else None
         inertia = 0.0
-        for start, stop, block in rows.blocks():
+        center_sq = np.einsum("ij,ij->i", centers, centers)
+        for start, stop, block in rows.blocks(chunk):
             k = stop - start
             sw = ones[:k] if sample_weight is None else sample_weight[start:stop]
-            kernel = _k.labels_inertia if k >= _PARALLEL_MIN_ROWS else _k.labels_inertia_serial
-            inertia += kernel(block, sw, centers, lab_buf[:k], row_inertia[:k])
+            dots = block @ centers.T
+            kernel = (_k.labels_inertia_dots if k >= _PARALLEL_MIN_ROWS
+                      else _k.labels_inertia_dots_serial)
+            inertia += kernel(block, sw, centers, center_sq, dots, lab_buf[:k],
+                              row_inertia[:k])
             if want_labels:
                 labels[start:stop] = lab_buf[:k]
         return labels, inertia
@@ -582,7 +620,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
         batch_idx = np.empty(batch_size, dtype=np.int64)
         i = 0
-        with _config.single_threaded_blas():
+        with _blas_one_thread():
             for i in range(n_steps):
                 _k.sample_from_cdf(cdf, random_state.random_sample(batch_size), batch_idx)
                 Xb = rows.take(batch_idx)
@@ -655,7 +693,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         scratch = (np.zeros(centers.shape), np.zeros(self.n_clusters),
                    np.empty(m, dtype=np.int32), np.empty(m))
         blocks = ((s, e, b, sample_weight[s:e]) for s, e, b in rows.blocks())
-        with _config.single_threaded_blas():
+        with _blas_one_thread():
             self._minibatch_step(blocks, rows.n, rows.take, centers, centers,
                                  self._random_state, self._random_reassign(), scratch)
 
