@@ -253,18 +253,17 @@ def sweep(estimator, X, k_values, criteria=None, *, param=None, random_state=Non
         model = clone(estimator).set_params(**{name: int(k)}, **base_params)
         model.fit(X)
         models.append(model)
-
-    applicable = _applicable(models[0])
-    if criteria is None:
-        criteria = tuple(c for c in CRITERIA if c in applicable)
-    else:
-        missing = [c for c in criteria if c not in applicable]
-        if missing:
-            raise ValueError(
-                f"criteria {missing} do not apply to {type(estimator).__name__} "
-                f"(it supports {applicable}): inertia needs an inertia_ attribute, "
-                "bic/aic need bic()/aic() methods, the others need labels."
-            )
+        if len(models) == 1:  # what a fitted model offers decides the criteria
+            applicable = _applicable(model)
+            if criteria is None:
+                criteria = tuple(c for c in CRITERIA if c in applicable)
+            missing = [c for c in criteria if c not in applicable]
+            if missing:
+                raise ValueError(
+                    f"criteria {missing} do not apply to {type(estimator).__name__} "
+                    f"(it supports {applicable}): inertia needs an inertia_ attribute, "
+                    "bic/aic need bic()/aic() methods, the others need labels."
+                )
 
     table = {"k": k_values.astype(np.float64)}
     for c in criteria:
