@@ -193,7 +193,21 @@ def _prepare_connectivity(X, connectivity, metric, kernel_input):
         members = [np.flatnonzero(labels == c).astype(np.int64) for c in range(n_components)]
         if not callable(metric):
             data, code, norms = kernel_input()
-        for ci in range(n_components):
+        if not callable(metric) and code != _lk.PRECOMPUTED:
+            # rows grouped by component, contiguous: one streaming pass
+            order = np.concatenate(members)
+            offsets = np.zeros(n_components + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum([len(m) for m in members])
+            n_pairs = n_components * (n_components - 1) // 2
+            out_i = np.empty(n_pairs, dtype=np.int64)
+            out_j = np.empty(n_pairs, dtype=np.int64)
+            norms_g = norms[order] if code == _lk.COSINE else norms
+            _lk.closest_pairs_between_components(np.ascontiguousarray(data[order]), norms_g,
+                                                 code, offsets, out_i, out_j)
+            i, j = order[out_i], order[out_j]
+            rows = np.concatenate([i, j]).tolist()
+            cols = np.concatenate([j, i]).tolist()
+        for ci in range(n_components if not rows else 0):
             for cj in range(ci):
                 if callable(metric):
                     # as scikit-learn: a callable is a metric between two rows here
