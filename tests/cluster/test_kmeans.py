@@ -15,7 +15,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from clusterlab import KMeans, k_means, kmeans_plusplus
 from clusterlab._kernels import kmeans as kk
 
-ALGORITHMS = ["lloyd", "elkan", "hamerly", "auto"]
+ALGORITHMS = ["lloyd", "elkan", "hamerly", "yinyang", "auto"]
+EXACT = ["lloyd", "elkan", "hamerly", "yinyang"]
 
 
 def overlapping(n=600, d=5, k=6, seed=0, dtype=np.float64):
@@ -79,11 +80,12 @@ def test_oracle_sparse(algorithm, dtype, weighted):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_exact_algorithms_agree_with_lloyd(dtype):
-    X = overlapping(n=2000, d=4, k=12, seed=5, dtype=dtype)
-    init = first_rows_init(X, 12, seed=2)
-    fits = {a: KMeans(12, init=init, n_init=1, algorithm=a, tol=0, max_iter=60).fit(X)
-            for a in ("lloyd", "elkan", "hamerly")}
-    for a in ("elkan", "hamerly"):
+    # k = 30: Yinyang has three centre groups
+    X = overlapping(n=2000, d=4, k=30, seed=5, dtype=dtype)
+    init = first_rows_init(X, 30, seed=2)
+    fits = {a: KMeans(30, init=init, n_init=1, algorithm=a, tol=0, max_iter=60).fit(X)
+            for a in EXACT}
+    for a in EXACT[1:]:
         np.testing.assert_array_equal(fits[a].labels_, fits["lloyd"].labels_)
         np.testing.assert_allclose(fits[a].cluster_centers_, fits["lloyd"].cluster_centers_,
                                    rtol=1e-10 if dtype == np.float64 else 1e-5)
@@ -96,10 +98,33 @@ def test_oracle_many_groups_parallel_path():
     X = overlapping(n=9000, d=3, k=7, seed=11)
     init = first_rows_init(X, 7)
     ref = SKKMeans(7, init=init, n_init=1, tol=0, max_iter=30).fit(X)
-    for a in ("lloyd", "elkan", "hamerly"):
+    for a in EXACT:
         ours = KMeans(7, init=init, n_init=1, tol=0, max_iter=30, algorithm=a).fit(X)
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
         np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
+def test_same_result_for_any_thread_count(algorithm):
+    # big enough for the parallel kernels; numba with one thread takes the
+    # serial path, whose per-group reduction order is the same
+    import numba
+
+    from clusterlab.cluster import kmeans as mod
+
+    X = overlapping(n=12000, d=8, k=40, seed=3, dtype=np.float32)
+    assert mod._use_parallel(X.shape[0] * 40 * 8) or numba.get_num_threads() == 1
+    fits = []
+    for threads in (numba.get_num_threads(), 1):
+        old = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            fits.append(KMeans(40, n_init=2, random_state=0, algorithm=algorithm).fit(X))
+        finally:
+            numba.set_num_threads(old)
+    np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
+    np.testing.assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
+    assert fits[0].inertia_ == fits[1].inertia_
 
 
 @pytest.mark.parametrize("init", ["k-means++", "random"])
@@ -115,7 +140,7 @@ def test_same_random_state_as_sklearn(init):
 def test_empty_cluster_relocated_as_sklearn():
     X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.2], [5.0, 5.0], [5.2, 5.1], [9.0, 0.0]])
     init = np.array([[0.0, 0.1], [5.1, 5.0], [100.0, 100.0]])  # third starts empty
-    for a in ("lloyd", "elkan", "hamerly"):
+    for a in EXACT:
         ours = KMeans(3, init=init, n_init=1, algorithm=a).fit(X)
         ref = SKKMeans(3, init=init, n_init=1).fit(X)
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
@@ -335,7 +360,7 @@ def test_predict_errors():
         km.predict(np.array([[np.nan, 0.0]]))
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "elkan", "hamerly"])
+@pytest.mark.parametrize("algorithm", EXACT)
 def test_inputs_not_modified(algorithm):
     X = overlapping(n=200, d=3, k=3)
     X.setflags(write=False)  # a write would raise
@@ -374,6 +399,7 @@ _EXPECTED_FAILED = {
 @parametrize_with_checks([KMeans(n_clusters=3, max_iter=20),
                           KMeans(n_clusters=3, max_iter=20, algorithm="elkan"),
                           KMeans(n_clusters=3, max_iter=20, algorithm="hamerly"),
+                          KMeans(n_clusters=3, max_iter=20, algorithm="yinyang"),
                           KMeans(n_clusters=3, max_iter=20, algorithm="lloyd")],
                          expected_failed_checks=lambda est: _EXPECTED_FAILED)
 def test_sklearn_compatible(estimator, check):

@@ -30,6 +30,7 @@ from clusterlab._kernels.distances import (
     center_distances,
     csr_sq_dist_row,
     nearest_center,
+    nearest_center_range,
     sq_dist_rows,
 )
 
@@ -97,7 +98,7 @@ def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, 
 
 @nb.njit(cache=True, nogil=True)
 def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
-                g_sums, g_weights, g_inertia):
+                g_sums, g_weights, g_inertia, parallel):
     """One Lloyd E-step with the M-step statistics, over row groups.
 
     Parameters
@@ -113,6 +114,7 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     g_sums : scratch (G, k, d) float64 (unused when G == 1)
     g_weights : scratch (G, k) float64
     g_inertia : scratch (G,) float64
+    parallel : IN bool, run the groups on threads (same result either way)
 
     Returns
     -------
@@ -128,8 +130,16 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     if n_groups == 1:
         return lloyd_stats_range(X, sample_weight, centers, 0, X.shape[0], labels,
                                  min_sq_dist, sums, weights)
-    _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
-                        g_weights, g_inertia)
+    if parallel:
+        _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
+                            g_weights, g_inertia)
+    else:
+        for g in range(n_groups):
+            g_sums[g] = 0.0
+            g_weights[g] = 0.0
+            g_inertia[g] = lloyd_stats_range(X, sample_weight, centers, bounds[g],
+                                             bounds[g + 1], labels, min_sq_dist, g_sums[g],
+                                             g_weights[g])
     inertia = 0.0
     for g in range(n_groups):
         sums += g_sums[g]
@@ -139,7 +149,7 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
 
 
 @nb.njit(cache=True, nogil=True)
-def kmeans_partial_stats(X, sample_weight, centers, chunk):
+def kmeans_partial_stats(X, sample_weight, centers, chunk, parallel=True):
     """Per-chunk K-Means statistics: what a distributed Lloyd step reduces.
 
     Parameters
@@ -148,6 +158,7 @@ def kmeans_partial_stats(X, sample_weight, centers, chunk):
     sample_weight : IN (n,) float
     centers : IN (k, d) float
     chunk : IN int, rows per parallel group inside this call
+    parallel : IN bool, default True, run the groups on threads (same result either way)
 
     Returns
     -------
@@ -173,11 +184,11 @@ def kmeans_partial_stats(X, sample_weight, centers, chunk):
     min_sq = np.empty(n, np.float64)
     sums = np.zeros((k, d), np.float64)
     weights = np.zeros(k, np.float64)
-    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d), np.float64)
+    g_sums = np.empty((n_groups, k, d), np.float64)
     g_weights = np.empty((n_groups, k), np.float64)
     g_inertia = np.empty(n_groups, np.float64)
     inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums, weights,
-                          g_sums, g_weights, g_inertia)
+                          g_sums, g_weights, g_inertia, parallel)
     return sums, weights, inertia, labels
 
 
@@ -191,13 +202,13 @@ def _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia):
 
 
 @nb.njit(cache=True, nogil=True)
-def weighted_inertia(X, sample_weight, centers, labels, bounds):
+def weighted_inertia(X, sample_weight, centers, labels, bounds, parallel):
     """``sum_i w_i ||x_i - centers[labels_i]||^2`` over row groups (float64).
 
     Parameters
     ----------
     X : IN (n, d); sample_weight : IN (n,); centers : IN (k, d);
-    labels : IN (n,) int32; bounds : IN (G + 1,) int64
+    labels : IN (n,) int32; bounds : IN (G + 1,) int64; parallel : IN bool
     """
     g_inertia = np.zeros(bounds.shape[0] - 1)
     if bounds.shape[0] == 2:
@@ -205,7 +216,14 @@ def weighted_inertia(X, sample_weight, centers, labels, bounds):
         for i in range(X.shape[0]):
             acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
         return acc
-    _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia)
+    if parallel:
+        _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia)
+    else:
+        for g in range(g_inertia.shape[0]):
+            acc = 0.0
+            for i in range(bounds[g], bounds[g + 1]):
+                acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
+            g_inertia[g] = acc
     total = 0.0
     for g in range(g_inertia.shape[0]):
         total += g_inertia[g]
@@ -321,7 +339,7 @@ def _labels_equal(a, b):
 
 @nb.njit(cache=True, nogil=True)
 def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verbose, labels,
-              centers_out):
+              centers_out, parallel):
     """One complete Lloyd K-Means run from ``centers_init``.
 
     Parameters
@@ -335,6 +353,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     verbose : IN int
     labels : OUT (n,) int32
     centers_out : OUT (k, d) float64
+    parallel : IN bool, run row groups on threads (same result either way)
 
     Returns
     -------
@@ -354,14 +373,14 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     weights = np.zeros(k)
     shift = np.zeros(k)
     n_groups = bounds.shape[0] - 1
-    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d))
+    g_sums = np.empty((n_groups, k, d))
     g_weights = np.empty((n_groups, k))
     g_inertia = np.empty(n_groups)
     strict = False
     it = 0
     for it in range(max_iter):
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
-                              weights, g_sums, g_weights, g_inertia)
+                              weights, g_sums, g_weights, g_inertia, parallel)
         relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
@@ -379,9 +398,12 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
             break
         labels_old[:] = labels
     if not strict:
-        nearest_center(X, centers, chunk, labels, min_sq)
+        if parallel:
+            nearest_center(X, centers, chunk, labels, min_sq)
+        else:
+            nearest_center_range(X, centers, 0, n, labels, min_sq)
     centers_out[:] = centers
-    return weighted_inertia(X, sample_weight, centers, labels, bounds), it + 1
+    return weighted_inertia(X, sample_weight, centers, labels, bounds, parallel), it + 1
 
 
 # ----------------------------------------------------------------------------
@@ -543,6 +565,168 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
     return n_changed
 
 
+@nb.njit(cache=True, nogil=True)
+def _yinyang_init_range(X, centers, group_of, n_cgroups, start, stop, labels, upper, glb):
+    """Initial assignment with Yinyang bounds: ``glb[i, g]`` = distance to the
+    nearest centre of group ``g`` other than the assigned one."""
+    k = centers.shape[0]
+    dist = np.empty(k)
+    for i in range(start, stop):
+        best = 0
+        best_d = np.inf
+        for j in range(k):
+            dist[j] = sq_dist_rows(X, i, centers, j)
+            if dist[j] < best_d:
+                best_d = dist[j]
+                best = j
+        labels[i] = best
+        upper[i] = np.sqrt(best_d)
+        for g in range(n_cgroups):
+            glb[i, g] = np.inf
+        for j in range(k):
+            if j != best:
+                v = np.sqrt(dist[j])
+                if v < glb[i, group_of[j]]:
+                    glb[i, group_of[j]] = v
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _yinyang_init_groups(X, centers, group_of, n_cgroups, bounds, labels, upper, glb):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _yinyang_init_range(X, centers, group_of, n_cgroups, bounds[g], bounds[g + 1], labels,
+                            upper, glb)
+
+
+@nb.njit(cache=True, nogil=True)
+def yinyang_assign_range(X, centers, shift, group_shift, group_of, members, group_start,
+                         start, stop, labels, upper, glb, moved_from):
+    """One Yinyang E-step for rows ``[start, stop)`` (serial).
+
+    Centres are partitioned into groups; each row keeps an upper bound on the
+    distance to its centre and one lower bound per group (on the distance to
+    the group's centres other than the assigned one). A row is skipped when
+    its upper bound is below every group bound; otherwise only the groups
+    whose bound is below the (tightened) upper bound are scanned.
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    centers : IN (k, d) float64
+    shift : IN (k,) float64, distance each centre moved in the last M-step
+    group_shift : IN (Gc,) float64, largest shift within each centre group
+    group_of : IN (k,) int64, group of each centre
+    members : IN (k,) int64, centres sorted by group (ascending index within a group)
+    group_start : IN (Gc + 1,) int64, ``members[group_start[g]:group_start[g + 1]]`` is group g
+    start, stop : IN int
+    labels : INOUT (n,) int32
+    upper : INOUT (n,) float64
+    glb : INOUT (n, Gc) float64
+    moved_from : OUT (n,) int32
+
+    Returns
+    -------
+    n_changed : int
+
+    References
+    ----------
+    Ding, Y. et al. "Yinyang K-Means: a drop-in replacement of the classic
+    K-Means with consistent speedup", ICML 2015.
+    """
+    n_cg = group_start.shape[0] - 1
+    # Skipping centres by their own shift saves distances now but leaves
+    # looser group bounds for later iterations; measured slower overall.
+    use_local_filter = False
+    m1 = np.empty(n_cg)
+    m2 = np.empty(n_cg)
+    j1 = np.empty(n_cg, np.int64)
+    skip_lb = np.empty(n_cg)
+    old_lb = np.empty(n_cg)
+    scanned = np.zeros(n_cg, np.bool_)
+    n_changed = 0
+    for i in range(start, stop):
+        a = labels[i]
+        moved_from[i] = -1
+        u = upper[i] + shift[a]
+        gl = np.inf
+        for g in range(n_cg):
+            old_lb[g] = glb[i, g]
+            v = glb[i, g] - group_shift[g]
+            glb[i, g] = v
+            if v < gl:
+                gl = v
+        if u * _HI < gl * _LO:
+            upper[i] = u
+            continue
+        da_sq = sq_dist_rows(X, i, centers, a)
+        u = np.sqrt(da_sq)
+        upper[i] = u
+        if u * _HI < gl * _LO:
+            continue
+        best = a
+        best_sq = da_sq
+        best_d = u
+        for g in range(n_cg):
+            scanned[g] = False
+            # group filter: every centre of g (but a) is farther than the best so far
+            if glb[i, g] * _LO > best_d * _HI:
+                continue
+            scanned[g] = True
+            b1 = np.inf
+            b2 = np.inf
+            bj = -1
+            sk = np.inf
+            for p in range(group_start[g], group_start[g + 1]):
+                j = members[p]
+                if j == a:
+                    dsq = da_sq
+                elif use_local_filter:
+                    # local filter: the old group bound moved by this centre's own shift
+                    lbj = old_lb[g] - shift[j]
+                    if lbj * _LO > best_d * _HI:
+                        if lbj < sk:
+                            sk = lbj
+                        continue
+                    dsq = sq_dist_rows(X, i, centers, j)
+                else:
+                    dsq = sq_dist_rows(X, i, centers, j)
+                if dsq < b1:
+                    b2 = b1
+                    b1 = dsq
+                    bj = j
+                elif dsq < b2:
+                    b2 = dsq
+            m1[g] = b1
+            m2[g] = b2
+            j1[g] = bj
+            skip_lb[g] = sk
+            if b1 < best_sq or (b1 == best_sq and bj < best):
+                best = bj
+                best_sq = b1
+                best_d = np.sqrt(b1)
+        for g in range(n_cg):
+            if scanned[g]:
+                v = np.sqrt(m2[g]) if j1[g] == best else np.sqrt(m1[g])
+                glb[i, g] = v if v < skip_lb[g] else skip_lb[g]
+        if best != a:
+            ga = group_of[a]
+            if not scanned[ga] and u < glb[i, ga]:
+                glb[i, ga] = u
+            labels[i] = best
+            moved_from[i] = a
+            upper[i] = np.sqrt(best_sq)
+            n_changed += 1
+    return n_changed
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, group_start,
+                           bounds, labels, upper, glb, moved_from, g_changed):
+    for g in nb.prange(bounds.shape[0] - 1):
+        g_changed[g] = yinyang_assign_range(X, centers, shift, group_shift, group_of, members,
+                                            group_start, bounds[g], bounds[g + 1], labels,
+                                            upper, glb, moved_from)
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _bounded_assign_groups(mode, X, centers, half_min, cc, shift, s1, a1, s2, bounds,
                            labels, upper, lower, lb, moved_from, g_changed):
@@ -587,7 +771,7 @@ def _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts):
 
 @nb.njit(cache=True, nogil=True)
 def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums, g_weights,
-                 g_counts):
+                 g_counts, parallel):
     """Weighted sums, weights and non-zero-weight counts per cluster, from labels.
 
     Parameters
@@ -604,7 +788,15 @@ def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums
     if n_groups == 1:
         _sums_range(X, sample_weight, labels, 0, X.shape[0], sums, weights, counts)
         return
-    _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts)
+    if parallel:
+        _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts)
+    else:
+        for g in range(n_groups):
+            g_sums[g] = 0.0
+            g_weights[g] = 0.0
+            g_counts[g] = 0
+            _sums_range(X, sample_weight, labels, bounds[g], bounds[g + 1], g_sums[g],
+                        g_weights[g], g_counts[g])
     for g in range(n_groups):
         sums += g_sums[g]
         weights += g_weights[g]
@@ -647,15 +839,16 @@ def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
 
 @nb.njit(cache=True, nogil=True)
 def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, verbose,
-                labels, centers_out):
-    """One complete exact K-Means run with Hamerly (``mode=0``) or Elkan (``mode=1``) bounds.
+                labels, centers_out, parallel, group_of, members, group_start):
+    """One complete exact K-Means run with Hamerly (``mode=0``), Elkan (``mode=1``) or
+    Yinyang (``mode=2``) bounds.
 
     Same labels, centres and iteration count as :func:`lloyd_run` (up to
     floating-point rounding of near ties).
 
     Parameters
     ----------
-    mode : IN int, 0 Hamerly, 1 Elkan
+    mode : IN int, 0 Hamerly, 1 Elkan, 2 Yinyang
     X : IN (n, d) float32/float64
     sample_weight : IN (n,) float
     centers_init : IN (k, d) float64
@@ -663,6 +856,9 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     max_iter : IN int; tol : IN float; verbose : IN int
     labels : OUT (n,) int32
     centers_out : OUT (k, d) float64
+    parallel : IN bool, run row groups on threads (same result either way)
+    group_of, members, group_start : IN int64 arrays, the centre groups of
+        Yinyang (see :func:`yinyang_assign_range`); ignored by the other modes
 
     Returns
     -------
@@ -670,6 +866,9 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
 
     Notes
     -----
+    Yinyang: memory O(n Gc) for the group bounds; rows are skipped with one
+    comparison per group, and scanned only in the groups that may hold a
+    closer centre (no O(k^2 d) centre-distance matrix).
     Hamerly: memory O(n + G k d); an iteration costs O(n) bound updates plus
     O(k d) per examined row plus O(d) per relabelled row, plus O(k^2 d).
     Elkan: memory O(n k) for the lower bounds.
@@ -682,11 +881,14 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     upper = np.empty(n)
     lower = np.empty(n if mode == 0 else 0)
     lb = np.empty((n if mode == 1 else 0, k))
+    n_cg = group_start.shape[0] - 1
+    glb = np.empty((n if mode == 2 else 0, n_cg))
+    group_shift = np.zeros(n_cg)
     moved_from = np.full(n, -1, np.int32)
     sums = np.zeros((k, d))
     weights = np.zeros(k)
     counts = np.zeros(k, np.int64)
-    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d))
+    g_sums = np.empty((n_groups, k, d))
     g_weights = np.empty((n_groups, k))
     g_counts = np.empty((n_groups, k), np.int64)
     g_changed = np.zeros(n_groups, np.int64)
@@ -695,12 +897,17 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     half_min = np.empty(k)
     min_sq = np.empty(0)
 
-    if n_groups == 1:
-        _full_scan_range(X, centers, 0, n, labels, upper, lower, lb)
-    else:
+    if mode == 2:
+        if parallel:
+            _yinyang_init_groups(X, centers, group_of, n_cg, bounds, labels, upper, glb)
+        else:
+            _yinyang_init_range(X, centers, group_of, n_cg, 0, n, labels, upper, glb)
+    elif parallel:
         _full_scan_groups(X, centers, bounds, labels, upper, lower, lb)
+    else:
+        _full_scan_range(X, centers, 0, n, labels, upper, lower, lb)
     cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums, g_weights,
-                 g_counts)
+                 g_counts, parallel)
     n_changed = n
     need_full_sums = False
     strict = False
@@ -708,10 +915,11 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     for it in range(max_iter):
         if it > 0:
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
-                                       upper, lower, lb, moved_from, g_changed)
+                                       upper, lower, lb, moved_from, g_changed, parallel,
+                                       group_of, members, group_start, glb, group_shift)
             if need_full_sums or n_changed * 8 > n:
                 cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
-                             g_weights, g_counts)
+                             g_weights, g_counts, parallel)
                 need_full_sums = False
             elif n_changed > 0:
                 apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
@@ -723,13 +931,17 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
         if has_empty:
             if min_sq.shape[0] != n:
                 min_sq = np.empty(n)
-            _sq_dist_to_assigned(X, centers, labels, bounds, min_sq)
+            if parallel:
+                _sq_dist_to_assigned(X, centers, labels, bounds, min_sq)
+            else:
+                for i in range(n):
+                    min_sq[i] = sq_dist_rows(X, i, centers, labels[i])
             if relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights) > 0:
                 need_full_sums = True  # sums no longer match the labels
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
             print("Iteration", it, ", inertia",
-                  weighted_inertia(X, sample_weight, centers, labels, bounds))
+                  weighted_inertia(X, sample_weight, centers, labels, bounds, parallel))
         centers, centers_new = centers_new, centers
         if it > 0 and n_changed == 0:
             strict = True
@@ -743,16 +955,33 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
             break
     if not strict:
         _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
-                       moved_from, g_changed)
+                       moved_from, g_changed, parallel, group_of, members, group_start, glb,
+                       group_shift)
     centers_out[:] = centers
-    return weighted_inertia(X, sample_weight, centers, labels, bounds), it + 1
+    return weighted_inertia(X, sample_weight, centers, labels, bounds, parallel), it + 1
 
 
 @nb.njit(cache=True, nogil=True)
 def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
-                   moved_from, g_changed):
-    center_distances(centers, cc, half_min)
+                   moved_from, g_changed, parallel, group_of, members, group_start, glb,
+                   group_shift):
     k = shift.shape[0]
+    if mode == 2:
+        group_shift[:] = 0.0
+        for j in range(k):
+            if shift[j] > group_shift[group_of[j]]:
+                group_shift[group_of[j]] = shift[j]
+        if not parallel:
+            return yinyang_assign_range(X, centers, shift, group_shift, group_of, members,
+                                        group_start, 0, X.shape[0], labels, upper, glb,
+                                        moved_from)
+        _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, group_start,
+                               bounds, labels, upper, glb, moved_from, g_changed)
+        total = 0
+        for g in range(g_changed.shape[0]):
+            total += g_changed[g]
+        return total
+    center_distances(centers, cc, half_min)
     s1 = -1.0
     a1 = -1
     s2 = 0.0
@@ -765,7 +994,7 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
             s2 = shift[j]
     if k == 1:
         s2 = 0.0
-    if bounds.shape[0] == 2:
+    if not parallel:
         if mode == 0:
             return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, 0, X.shape[0],
                                         labels, upper, lower, moved_from)
@@ -830,7 +1059,8 @@ def _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers,
 
 @nb.njit(cache=True, nogil=True)
 def csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms,
-                    bounds, labels, min_sq_dist, sums, weights, g_sums, g_weights, g_inertia):
+                    bounds, labels, min_sq_dist, sums, weights, g_sums, g_weights, g_inertia,
+                    parallel):
     """:func:`lloyd_stats` for CSR rows; same arguments plus the CSR arrays and norms."""
     sums[:] = 0.0
     weights[:] = 0.0
@@ -839,8 +1069,17 @@ def csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers, c
         return csr_lloyd_stats_range(data, indices, indptr, x_sq_norms, sample_weight,
                                      centers, c_sq_norms, 0, indptr.shape[0] - 1, labels,
                                      min_sq_dist, sums, weights)
-    _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms,
-                      bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia)
+    if parallel:
+        _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers,
+                          c_sq_norms, bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia)
+    else:
+        for g in range(n_groups):
+            g_sums[g] = 0.0
+            g_weights[g] = 0.0
+            g_inertia[g] = csr_lloyd_stats_range(data, indices, indptr, x_sq_norms,
+                                                 sample_weight, centers, c_sq_norms, bounds[g],
+                                                 bounds[g + 1], labels, min_sq_dist, g_sums[g],
+                                                 g_weights[g])
     inertia = 0.0
     for g in range(n_groups):
         sums += g_sums[g]
@@ -892,7 +1131,7 @@ def csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, mi
 
 @nb.njit(cache=True, nogil=True)
 def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init, bounds,
-                  max_iter, tol, verbose, labels, centers_out):
+                  max_iter, tol, verbose, labels, centers_out, parallel):
     """:func:`lloyd_run` for CSR input.
 
     Notes
@@ -910,7 +1149,7 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
     weights = np.zeros(k)
     shift = np.zeros(k)
     n_groups = bounds.shape[0] - 1
-    g_sums = np.empty((n_groups if n_groups > 1 else 0, k, d))
+    g_sums = np.empty((n_groups, k, d))
     g_weights = np.empty((n_groups, k))
     g_inertia = np.empty(n_groups)
     strict = False
@@ -919,7 +1158,7 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
         _sq_norms(centers, c_sq)
         inertia = csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers,
                                   c_sq, bounds, labels, min_sq, sums, weights, g_sums,
-                                  g_weights, g_inertia)
+                                  g_weights, g_inertia, parallel)
         csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, min_sq, sums,
                                     weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
@@ -935,7 +1174,8 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
     if not strict:
         _sq_norms(centers, c_sq)
         csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq,
-                        bounds, labels, min_sq, sums, weights, g_sums, g_weights, g_inertia)
+                        bounds, labels, min_sq, sums, weights, g_sums, g_weights, g_inertia,
+                        parallel)
     centers_out[:] = centers
     _sq_norms(centers, c_sq)
     inertia = 0.0
@@ -955,65 +1195,79 @@ def _sq_norms(C, out):
 
 
 # ----------------------------------------------------------------------------
-# k-means++ seeding (greedy variant): one fused pass per chosen centre.
+# k-means++ seeding (greedy variant): one fused pass over X per chosen centre.
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def kpp_candidate_potentials(X, sample_weight, closest, candidates, bounds, g_pots):
-    """Potential of each candidate: ``sum_i w_i min(closest_i, ||x_i - cand||^2)``, per group.
-
-    Parameters
-    ----------
-    X : IN (n, d); sample_weight : IN (n,)
-    closest : IN (n,) float64, squared distance of each row to its nearest chosen centre
-    candidates : IN (t, d), candidate rows
-    bounds : IN (G + 1,) int64
-    g_pots : OUT (G, t) float64, per-group partial potentials (reduce in group order)
-    """
+@nb.njit(cache=True, nogil=True)
+def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, stop, pots):
     t = candidates.shape[0]
-    for g in nb.prange(bounds.shape[0] - 1):
+    for c in range(t):
+        pots[c] = 0.0
+    for i in range(start, stop):
+        if prev >= 0:
+            closest[i] = buf[i, prev]
+        ci = closest[i]
+        w = np.float64(sample_weight[i])
         for c in range(t):
-            g_pots[g, c] = 0.0
-        for i in range(bounds[g], bounds[g + 1]):
-            ci = closest[i]
-            w = np.float64(sample_weight[i])
-            for c in range(t):
-                dist = sq_dist_rows(X, i, candidates, c)
-                g_pots[g, c] += w * (dist if dist < ci else ci)
+            dist = sq_dist_rows(X, i, candidates, c)
+            m = dist if dist < ci else ci
+            buf[i, c] = m
+            pots[c] += w * m
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def kpp_update_closest(X, sample_weight, closest, centers, c, bounds, g_sums):
-    """``closest_i = min(closest_i, ||x_i - centers[c]||^2)`` and the per-group potentials.
+def _kpp_pass_groups(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
+                        bounds[g + 1], g_pots[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel):
+    """One k-means++ step: commit the previous choice, then score the candidates.
+
+    For every row: first ``closest_i = buf[i, prev]`` (the distance to the
+    nearest chosen centre, including the one chosen last step; skipped when
+    ``prev < 0``), then ``buf[i, c] = min(closest_i, ||x_i - candidates[c]||^2)``
+    and ``g_pots[g, c] += w_i buf[i, c]``. The potential of candidate ``c`` is
+    ``g_pots[:, c].sum()`` (reduced in group order by the caller), and the
+    per-group sums after choosing ``c`` are ``g_pots[:, c]``: no second pass.
 
     Parameters
     ----------
     X : IN (n, d); sample_weight : IN (n,)
     closest : INOUT (n,) float64
-    centers : IN (m, d); c : IN int, the new centre's row in ``centers``
+    buf : INOUT (n, t) float64, candidate-wise updated distances
+    prev : IN int, column of ``buf`` chosen last step, or -1
+    candidates : IN (t, d), candidate rows
     bounds : IN (G + 1,) int64
-    g_sums : OUT (G,) float64, ``sum_i w_i closest_i`` per group
+    g_pots : OUT (G, t) float64
+    parallel : IN bool
+
+    Notes
+    -----
+    Time O(n t d); memory O(n t) for ``buf`` (as scikit-learn's candidate
+    distance matrix).
     """
-    for g in nb.prange(bounds.shape[0] - 1):
-        acc = 0.0
-        for i in range(bounds[g], bounds[g + 1]):
-            dist = sq_dist_rows(X, i, centers, c)
-            if dist < closest[i]:
-                closest[i] = dist
-            acc += np.float64(sample_weight[i]) * closest[i]
-        g_sums[g] = acc
+    if parallel:
+        _kpp_pass_groups(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots)
+    else:
+        for g in range(bounds.shape[0] - 1):
+            _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
+                            bounds[g + 1], g_pots[g])
 
 
 @nb.njit(cache=True, nogil=True)
-def kpp_search(sample_weight, closest, bounds, g_sums, values, out):
+def kpp_search(sample_weight, closest, buf, col, bounds, g_sums, values, out):
     """Inverse-CDF sampling: for each ``v`` in ``values`` the first row whose
-    cumulative ``w_i closest_i`` reaches ``v`` (``searchsorted(side='left')``),
-    clipped to ``n - 1``.
+    cumulative ``w_i D_i`` reaches ``v`` (``searchsorted(side='left')``),
+    clipped to ``n - 1``; ``D_i = buf[i, col]`` if ``col >= 0`` else ``closest[i]``.
 
     Parameters
     ----------
-    sample_weight : IN (n,); closest : IN (n,) float64
-    bounds : IN (G + 1,) int64; g_sums : IN (G,) float64
+    sample_weight : IN (n,); closest : IN (n,) float64; buf : IN (n, t) float64
+    col : IN int
+    bounds : IN (G + 1,) int64; g_sums : IN (G,) float64, per-group ``sum w_i D_i``
     values : IN (t,) float64
     out : OUT (t,) int64
 
@@ -1032,7 +1286,8 @@ def kpp_search(sample_weight, closest, bounds, g_sums, values, out):
         for g in range(n_groups):
             if acc + g_sums[g] >= r:
                 for i in range(bounds[g], bounds[g + 1]):
-                    acc += np.float64(sample_weight[i]) * closest[i]
+                    di = buf[i, col] if col >= 0 else closest[i]
+                    acc += np.float64(sample_weight[i]) * di
                     if acc >= r:
                         found = i
                         done = True

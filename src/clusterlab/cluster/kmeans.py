@@ -30,8 +30,24 @@ from clusterlab._validation import check_n_clusters, check_sample_weight
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
-#: Rows per parallel group; fewer rows than this run serially (no thread start-up).
+#: Rows per group of the kernels (partial sums are reduced group by group).
 _GROUP_ROWS = 4096
+
+#: Below this many element operations (rows x centres x features) a pass runs
+#: on one thread: starting a parallel region costs more than it saves (tens of
+#: microseconds on an idle machine, milliseconds on an oversubscribed one).
+PARALLEL_MIN_WORK = 1 << 23
+
+
+def _use_parallel(work):
+    """Whether a pass of ``work`` element operations should use numba's threads.
+
+    The answer never changes the result: kernels reduce per-group partials in
+    group order either way.
+    """
+    import numba
+
+    return work >= PARALLEL_MIN_WORK and numba.get_num_threads() > 1
 
 
 def _row_bounds(n_samples, n_clusters, n_features):
@@ -98,26 +114,30 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
                                        n_local_trials, center_id, centers, indices)
     if bounds is None:
         bounds = _row_bounds(n_samples, n_local_trials, n_features)
+    parallel = _use_parallel(n_samples * n_local_trials * n_features)
     n_groups = bounds.shape[0] - 1
     closest = np.full(n_samples, np.inf)
-    g_sums = np.empty(n_groups)
+    buf = np.empty((n_samples, n_local_trials))
     g_pots = np.empty((n_groups, n_local_trials))
     cand_ids = np.empty(n_local_trials, dtype=np.int64)
     centers[0] = X[center_id]
     indices[0] = center_id
-    _kk.kpp_update_closest(X, sample_weight, closest, centers, 0, bounds, g_sums)
+    _kk.kpp_pass(X, sample_weight, closest, buf, -1, centers[:1], bounds, g_pots, parallel)
+    prev = 0
+    g_sums = g_pots[:, 0].copy()
     current_pot = g_sums.sum()
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        _kk.kpp_search(sample_weight, closest, bounds, g_sums, rand_vals, cand_ids)
+        _kk.kpp_search(sample_weight, closest, buf, prev, bounds, g_sums, rand_vals, cand_ids)
         candidates = X[cand_ids]
-        _kk.kpp_candidate_potentials(X, sample_weight, closest, candidates, bounds, g_pots)
+        _kk.kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel)
         pots = g_pots.sum(axis=0)
         best = int(np.argmin(pots))
+        current_pot = pots[best]
+        g_sums = g_pots[:, best].copy()
+        prev = best
         centers[c] = candidates[best]
         indices[c] = cand_ids[best]
-        _kk.kpp_update_closest(X, sample_weight, closest, centers, c, bounds, g_sums)
-        current_pot = g_sums.sum()
     return centers, indices
 
 
@@ -251,13 +271,48 @@ def _resolve_algorithm(algorithm, X, n_clusters):
         )
         algorithm = "lloyd"
     if algorithm == "auto":
-        # Bounds pay for themselves except for k == 1. Elkan's O(n k) bounds
-        # only win on very few points (measured in benchmarks/bench_kmeans.py).
-        algorithm = "lloyd" if n_clusters == 1 else "hamerly"
+        # Bounds pay for themselves except for k == 1; with few centres one
+        # lower bound (Hamerly) is enough, with many, per-group bounds
+        # (Yinyang) skip far more. Elkan's O(n k) bounds cost more memory
+        # traffic than they save (measured in benchmarks/bench_kmeans.py).
+        if n_clusters == 1:
+            algorithm = "lloyd"
+        elif n_clusters < 100:
+            algorithm = "hamerly"
+        else:
+            algorithm = "yinyang"
     if sp.issparse(X):
         # Bound-based kernels are dense only; Lloyd gives the same result.
         algorithm = "lloyd"
     return algorithm
+
+
+def _center_groups(centers):
+    """Partition the initial centres into about k / 10 groups for Yinyang.
+
+    Five Lloyd iterations on the centres themselves, from evenly spaced
+    centres (deterministic). The grouping only affects speed, never the result.
+    Returns ``group_of`` (k,), ``members`` (k,) sorted by group then index, and
+    ``group_start`` (Gc + 1,).
+    """
+    if centers is None:
+        z = np.zeros(1, dtype=np.int64)
+        return z, z, np.zeros(2, dtype=np.int64)
+    k, d = centers.shape
+    n_cg = max(1, k // 10)
+    group_of = np.zeros(k, dtype=np.int64)
+    if n_cg > 1:
+        init = centers[np.linspace(0, k - 1, n_cg).astype(np.int64)].copy()
+        labels = np.empty(k, dtype=np.int32)
+        out = np.empty_like(init)
+        _kk.lloyd_run(centers, np.ones(k), init, np.array([0, k], dtype=np.int64), k, 5, 0.0,
+                      0, labels, out, False)
+        _, group_of = np.unique(labels, return_inverse=True)  # drop empty groups
+        group_of = group_of.astype(np.int64)
+    members = np.argsort(group_of, kind="stable").astype(np.int64)
+    counts = np.bincount(group_of)
+    group_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return group_of, members, group_start
 
 
 def _kmeans_single(X, sample_weight, centers_init, algorithm, max_iter, tol, verbose, bounds):
@@ -267,20 +322,23 @@ def _kmeans_single(X, sample_weight, centers_init, algorithm, max_iter, tol, ver
     centers0 = np.ascontiguousarray(centers_init, dtype=np.float64)
     labels = np.empty(n_samples, dtype=np.int32)
     centers = np.empty((k, d), dtype=np.float64)
+    parallel = _use_parallel(n_samples * k * d)
     if sp.issparse(X):
         x_sq = np.empty(n_samples)
         _dk.csr_row_sq_norms(X.data, X.indptr, x_sq)
         inertia, n_iter = _kk.csr_lloyd_run(X.data, X.indices, X.indptr, x_sq, sample_weight,
                                             centers0, bounds, max_iter, tol, int(verbose),
-                                            labels, centers)
+                                            labels, centers, parallel)
     elif algorithm == "lloyd":
         chunk = int(bounds[1] - bounds[0]) if bounds.shape[0] > 2 else max(1, n_samples)
         inertia, n_iter = _kk.lloyd_run(X, sample_weight, centers0, bounds, chunk, max_iter,
-                                        tol, int(verbose), labels, centers)
+                                        tol, int(verbose), labels, centers, parallel)
     else:
-        mode = 0 if algorithm == "hamerly" else 1
+        mode = {"hamerly": 0, "elkan": 1, "yinyang": 2}[algorithm]
+        group_of, members, group_start = _center_groups(centers0 if mode == 2 else None)
         inertia, n_iter = _kk.bounded_run(mode, X, sample_weight, centers0, bounds, max_iter,
-                                          tol, int(verbose), labels, centers)
+                                          tol, int(verbose), labels, centers, parallel,
+                                          group_of, members, group_start)
     return labels, float(inertia), centers.astype(X.dtype, copy=False), int(n_iter)
 
 
@@ -318,11 +376,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     copy_x : bool, default=True
         Kept for compatibility: clusterlab never modifies X (it does not
         centre the data in place), so both values leave X untouched.
-    algorithm : {'auto', 'lloyd', 'elkan', 'hamerly'}, default='auto'
+    algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}, default='auto'
         'lloyd': a full pass over X per iteration; 'elkan': triangle-inequality
         bounds to every centre (memory O(n k)); 'hamerly': one upper and one
-        lower bound per point (memory O(n)), with cluster sums updated only by
-        points that change label; 'auto' picks by shape (Hamerly for k > 1).
+        lower bound per point (memory O(n)); 'yinyang': one lower bound per
+        group of about ten centres (memory O(n k / 10)). The bound-based
+        algorithms update the cluster sums only with the points that change
+        label. 'auto' picks by shape: Lloyd for k = 1, Hamerly for k < 100,
+        Yinyang above.
         'full' is accepted with a FutureWarning and means 'lloyd'. Sparse
         input always runs Lloyd (the same result).
 
@@ -381,7 +442,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "copy_x": ["boolean"],
-        "algorithm": [StrOptions({"auto", "lloyd", "elkan", "hamerly", "full"}, deprecated={"full"})],
+        "algorithm": [StrOptions({"auto", "lloyd", "elkan", "hamerly", "yinyang", "full"},
+                               deprecated={"full"})],
     }
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300,
@@ -541,9 +603,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             d2 = self._sq_distances(X)
             labels[:] = np.argmin(d2, axis=1)
             min_sq[:] = d2[np.arange(n), labels]
-        else:
-            chunk = _config.chunk_rows(centers.shape[0], 8)
+        elif _use_parallel(n * centers.shape[0] * centers.shape[1]):
+            chunk = min(_GROUP_ROWS, _config.chunk_rows(centers.shape[0], 8))
             _dk.nearest_center(X, centers, chunk, labels, min_sq)
+        else:
+            _dk.nearest_center_range(X, centers, 0, n, labels, min_sq)
         return labels, min_sq
 
     def _sq_distances(self, X):
