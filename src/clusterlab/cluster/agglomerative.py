@@ -166,6 +166,41 @@ def _unstructured_tree(X, linkage, metric):
     return _sort_and_relabel(a, b, dist, n, True)
 
 
+def _closest_pairs(X, members, metric, kernel_input):
+    """For each two components (ci > cj, in that order), the first closest
+    pair of samples in row-major order, as scikit-learn's completion."""
+    n_components = len(members)
+    if not callable(metric):
+        data, code, norms = kernel_input()
+        if code != _lk.PRECOMPUTED:
+            # rows grouped by component, contiguous: one streaming pass
+            order = np.concatenate(members)
+            offsets = np.zeros(n_components + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum([len(m) for m in members])
+            n_pairs = n_components * (n_components - 1) // 2
+            out_i = np.empty(n_pairs, dtype=np.int64)
+            out_j = np.empty(n_pairs, dtype=np.int64)
+            norms_g = norms[order] if code == _lk.COSINE else norms
+            _lk.closest_pairs_between_components(np.ascontiguousarray(data[order]), norms_g,
+                                                 code, offsets, out_i, out_j)
+            return order[out_i], order[out_j]
+    rows, cols = [], []
+    for ci in range(n_components):
+        for cj in range(ci):
+            if callable(metric):
+                # as scikit-learn: a callable is a metric between two rows here
+                from sklearn.metrics import pairwise_distances
+
+                D = pairwise_distances(X[members[ci]], X[members[cj]], metric=metric)
+                ii, jj = np.unravel_index(np.argmin(D), D.shape)
+                i, j = members[ci][ii], members[cj][jj]
+            else:
+                i, j, _ = _lk.closest_pair_between(data, norms, code, members[ci], members[cj])
+            rows.append(i)
+            cols.append(j)
+    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+
 def _prepare_connectivity(X, connectivity, metric, kernel_input):
     """Symmetric CSR graph without self loops, completed if disconnected.
 
@@ -189,38 +224,10 @@ def _prepare_connectivity(X, connectivity, metric, kernel_input):
             f"{n_components} > 1. Completing it to avoid stopping the tree early.",
             stacklevel=3,
         )
-        rows, cols = [], []
         members = [np.flatnonzero(labels == c).astype(np.int64) for c in range(n_components)]
-        if not callable(metric):
-            data, code, norms = kernel_input()
-        if not callable(metric) and code != _lk.PRECOMPUTED:
-            # rows grouped by component, contiguous: one streaming pass
-            order = np.concatenate(members)
-            offsets = np.zeros(n_components + 1, dtype=np.int64)
-            offsets[1:] = np.cumsum([len(m) for m in members])
-            n_pairs = n_components * (n_components - 1) // 2
-            out_i = np.empty(n_pairs, dtype=np.int64)
-            out_j = np.empty(n_pairs, dtype=np.int64)
-            norms_g = norms[order] if code == _lk.COSINE else norms
-            _lk.closest_pairs_between_components(np.ascontiguousarray(data[order]), norms_g,
-                                                 code, offsets, out_i, out_j)
-            i, j = order[out_i], order[out_j]
-            rows = np.concatenate([i, j]).tolist()
-            cols = np.concatenate([j, i]).tolist()
-        for ci in range(n_components if not rows else 0):
-            for cj in range(ci):
-                if callable(metric):
-                    # as scikit-learn: a callable is a metric between two rows here
-                    from sklearn.metrics import pairwise_distances
-
-                    D = pairwise_distances(X[members[ci]], X[members[cj]], metric=metric)
-                    ii, jj = np.unravel_index(np.argmin(D), D.shape)
-                    i, j = members[ci][ii], members[cj][jj]
-                else:
-                    i, j, _ = _lk.closest_pair_between(data, norms, code, members[ci],
-                                                       members[cj])
-                rows += [i, j]
-                cols += [j, i]
+        i, j = _closest_pairs(X, members, metric, kernel_input)
+        rows = np.concatenate([i, j])
+        cols = np.concatenate([j, i])
         extra = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
         graph = (graph + extra).tocsr()
     graph = graph.tocoo()
