@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from clusterlab import _config
 from clusterlab._kernels import minibatch as _k
 from clusterlab._validation import check_n_clusters, check_sample_weight
+from clusterlab.distributed import is_dask_array, predict_blocks
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -566,6 +567,10 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         -------
         self : MiniBatchKMeans
         """
+        if is_dask_array(X):  # the same algorithm streamed over the row blocks
+            from clusterlab.distributed import fit_minibatch_kmeans
+
+            return fit_minibatch_kmeans(self, X, y=y, sample_weight=sample_weight)
         rows = self._validate_X(X, reset=True)
         n_samples, n_features = rows.n, rows.d
         self._resolve_params(n_samples)
@@ -727,6 +732,9 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         Time O(n_samples * n_clusters * n_features); memory O(n_samples) plus
         one chunk.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return predict_blocks(self, "predict", X)
         rows = self._check_test_rows(X)
         labels, _ = self._labels_inertia(rows, None, self._centers_for(rows))
         return labels
@@ -751,6 +759,9 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         -----
         Time O(n_samples * n_clusters * n_features); memory: the output.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return predict_blocks(self, "transform", X)
         rows = self._check_test_rows(X)
         centers = self._centers_for(rows)
         out = np.empty((rows.n, centers.shape[0]), dtype=rows.dtype)
