@@ -404,3 +404,26 @@ def test_moons_make_moons_large_agrees():
     X, _ = make_moons(20000, noise=0.05, random_state=0)
     ours = DBSCAN(eps=0.02, min_samples=8).fit(X)
     assert_same_as_sklearn(ours, X, eps=0.02, min_samples=8)
+
+
+# ------------------------------------------------------------ radius queries
+
+
+@pytest.mark.parametrize("n_features, metric, p", [(2, "euclidean", 2), (3, "manhattan", 1),
+                                                   (5, "minkowski", 3), (2, "chebyshev", 2)])
+@pytest.mark.parametrize("include_self", [False, True])
+def test_radius_neighbors_csr_same_as_sklearn(n_features, metric, p, include_self):
+    from sklearn.neighbors import radius_neighbors_graph
+
+    from clusterlab._kernels.neighbors import radius_neighbors_csr
+
+    X, _ = make_blobs(600, n_features=n_features, centers=3, random_state=0)
+    X = np.vstack([X, X[:20]])  # duplicates: distance 0 entries
+    ours = radius_neighbors_csr(X, 0.9, metric, p, include_self=include_self)
+    theirs = radius_neighbors_graph(X, 0.9, mode="distance", metric=metric, p=p,
+                                    include_self=include_self)
+    theirs.sort_indices()
+    assert ours.nnz > len(X)
+    np.testing.assert_array_equal(ours.indptr, theirs.indptr)
+    np.testing.assert_array_equal(ours.indices, theirs.indices)
+    np.testing.assert_allclose(ours.data, theirs.data, rtol=1e-12, atol=1e-12)

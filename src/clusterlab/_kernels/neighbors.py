@@ -29,6 +29,9 @@ or a slice of at most a few hundred points of a big cell, so that ``prange``
 balances well even when all points share one cell (the brute-force case).
 """
 
+import math
+from itertools import product
+
 import numpy as np
 from numba import njit, prange
 
@@ -694,6 +697,68 @@ def grid_nearest(Q, Cs, dims, origin, side, cell_keys, cell_start, extents, stri
         nearest[i] = best
 
 
+@njit(parallel=True, **_JIT)
+def grid_radius_pairs(XT, cell_keys, cell_start, extents, strides, offsets, item_cell, item_lo,
+                      item_hi, metric, p, reps, cell_block, block_start, boxes, include_self,
+                      order, indptr, indices, distances, counts):
+    """Count, or list, every pair of indexed points within the radius.
+
+    Two calls: first with ``indptr`` of length 0 to fill ``counts``, then with
+    the row pointers (cumulative counts, sorted-row order) to write
+    ``indices`` / ``distances``.
+
+    Parameters
+    ----------
+    XT, cell_keys, cell_start, extents, strides, offsets, item_cell, item_lo,
+    item_hi, metric, p, reps, cell_block, block_start, boxes : IN -- as in
+        :func:`grid_core_points` (a grid built with ``clique_ok=False``).
+    include_self : bool, IN -- list each point as its own neighbour.
+    order : (n,) int64, IN -- sorted row -> original row (written as column
+        indices).
+    indptr : (n + 1,) int64 or (0,), IN -- row pointers in sorted-row order.
+    indices : (nnz,) int64, OUT -- original column indices.
+    distances : (nnz,) float64, OUT -- true distances (not reduced).
+    counts : (n,) int64, OUT -- neighbours per sorted row.
+
+    Notes
+    -----
+    Rows are listed in a fixed order whatever the thread count. Memory: the
+    output (nnz entries) only.
+    """
+    n_off = offsets.shape[0]
+    fill = indptr.shape[0] > 0
+    for it in prange(item_cell.shape[0]):
+        c = item_cell[it]
+        buf = np.empty(n_off, np.int64)
+        acc = np.empty(CHUNK, np.float64)
+        m = _neighbour_cells(c, cell_keys, extents, strides, offsets, buf)
+        for i in range(item_lo[it], item_hi[it]):
+            w = indptr[i] if fill else 0
+            cnt = 0
+            for q in range(m):
+                b = buf[q]
+                for k in range(cell_block[b], cell_block[b + 1]):
+                    if not _box_within_t(XT, i, boxes, k, metric, p, reps):
+                        continue
+                    for lo in range(block_start[k], block_start[k + 1], CHUNK):
+                        hi = min(lo + CHUNK, block_start[k + 1])
+                        _chunk_rdist(XT, i, lo, hi, metric, p, acc)
+                        for t in range(hi - lo):
+                            j = lo + t
+                            if acc[t] <= reps and (include_self or j != i):
+                                if fill:
+                                    indices[w] = order[j]
+                                    r = acc[t]
+                                    if metric == 0:
+                                        r = np.sqrt(r)
+                                    elif metric == 3:
+                                        r = r ** (1.0 / p)
+                                    distances[w] = r
+                                    w += 1
+                                cnt += 1
+            counts[i] = cnt
+
+
 # ---------------------------------------------------------------------------
 # Precomputed distances: dense row blocks and CSR matrices.
 # ---------------------------------------------------------------------------
@@ -811,3 +876,210 @@ def label_components_plain(is_core, parent, labels):
                 k += 1
             labels[i] = comp[r]
     return k
+
+
+# ---------------------------------------------------------------------------
+# Building the index (plain numpy around the kernels; no validation).
+# ---------------------------------------------------------------------------
+
+#: Points per parallel work item (a cell, or a slice of a crowded cell).
+ITEM_POINTS = 256
+#: Rows per block (bounding-box pruning inside cells).
+BLOCK_ROWS = 32
+#: Largest linear cell key the grid may use.
+MAX_KEY = 2**62
+
+#: metric name -> kernel code (minkowski resolved by p)
+METRIC_CODES = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1,
+                "chebyshev": 2, "infinity": 2}
+
+
+def metric_code(metric, p=2.0):
+    """``(code, p)`` for a Minkowski-family metric name (ValueError otherwise)."""
+    if metric in METRIC_CODES:
+        return METRIC_CODES[metric], 2.0
+    if metric == "minkowski":
+        p = 2.0 if p is None else float(p)
+        if p < 1:
+            raise ValueError(f"the Minkowski metric needs p >= 1, got p={p}.")
+        if p == 2:
+            return 0, 2.0
+        if p == 1:
+            return 1, 1.0
+        if math.isinf(p):
+            return 2, math.inf
+        return 3, p
+    raise ValueError(
+        f"metric={metric!r} is not supported by the grid index; use one of "
+        f"{sorted(METRIC_CODES) + ['minkowski']}.")
+
+
+def reduced_radius(eps, code, p):
+    """The radius in the units the kernels compare (eps**2 for euclidean, eps**p...)."""
+    if code == 0:
+        return float(eps) * float(eps)
+    if code == 3:
+        return float(eps) ** p
+    return float(eps)
+
+
+def _diameter_factor(d, code, p):
+    """Diameter of the unit cube in the metric."""
+    return {0: math.sqrt(d), 1: float(d), 2: 1.0}.get(code, d ** (1.0 / p) if code == 3 else 1.0)
+
+
+def _gap_norm(gaps, code, p):
+    if code == 0:
+        return math.sqrt(sum(g * g for g in gaps))
+    if code == 1:
+        return sum(gaps)
+    if code == 2:
+        return max(gaps) if gaps else 0.0
+    return sum(g ** p for g in gaps) ** (1.0 / p)
+
+
+class GridIndex:
+    """A grid index over the rows of X: plain arrays for the kernels above.
+
+    Built in Python (numpy sorting plus :func:`grid_cell_keys` and
+    :func:`grid_block_order`); no validation: X must be a finite, C-contiguous
+    float32/float64 array with at least one row.
+
+    ``clique_ok`` asks for cells of diameter <= eps when X has 1 to 3
+    columns (and the grid fits in 62-bit keys); otherwise cells have side eps
+    on up to three widest coordinates. ``single_cell`` puts every row in one
+    cell (blocked exhaustive search).
+
+    Attributes: ``dims, origin, side, extents, strides, offsets, clique,
+    order`` (sorted row -> original row), ``cell_keys, cell_start`` and the
+    work items ``item_cell, item_lo, item_hi``.
+    """
+
+    def __init__(self, X, eps, code, p, clique_ok, single_cell=False):
+        n, d = X.shape
+        lo = X.min(axis=0).astype(np.float64) if n else np.zeros(d)
+        hi = X.max(axis=0).astype(np.float64) if n else np.zeros(d)
+        spread = hi - lo
+        self.clique = False
+        dims = []
+        if single_cell:
+            side = float(eps)
+            reach = 0
+        else:
+            if clique_ok and 1 <= d <= 3:
+                # shrink a hair so that rounding never lets a cell exceed eps
+                side = float(eps) / _diameter_factor(d, code, p) * (1 - 1e-7)
+                ext = spread / side
+                if np.all(ext < 2**20) and math.prod(int(e) + 1 for e in ext) < MAX_KEY:
+                    dims = list(range(d))
+                    self.clique = True
+            if not self.clique:
+                # grow a hair so that two points within eps are never 2 cells apart
+                side = float(eps) * (1 + 1e-7)
+                total = 1
+                for k in np.argsort(-spread, kind="stable")[:3]:
+                    e = spread[k] / side
+                    if e < 1 or e >= 2**40 or total * (int(e) + 1) >= MAX_KEY:
+                        continue
+                    total *= int(e) + 1
+                    dims.append(int(k))
+            reach = math.ceil(float(eps) / side)
+        self.dims = np.asarray(dims, dtype=np.int64)
+        self.origin = lo[self.dims] if dims else np.zeros(0)
+        self.side = side
+        g = len(dims)
+        self.extents = np.array([int(spread[k] / side) + 1 for k in dims], dtype=np.int64)
+        strides = np.ones(g, dtype=np.int64)
+        for k in range(g - 2, -1, -1):
+            strides[k] = strides[k + 1] * self.extents[k + 1]
+        self.strides = strides
+        offs = []
+        for o in product(range(-reach, reach + 1), repeat=g):
+            gaps = [max(abs(v) - 1, 0) * side for v in o]
+            if _gap_norm(gaps, code, p) <= eps * (1 + 1e-9):
+                offs.append(o)
+        offs.sort(key=lambda o: (sum(abs(v) for v in o), o))  # zero offset first
+        self.offsets = np.asarray(offs, dtype=np.int64).reshape(len(offs), g)
+
+        keys = np.zeros(n, dtype=np.int64)
+        if g:
+            grid_cell_keys(X, self.dims, self.origin, self.side, self.strides, keys)
+        self.order = np.argsort(keys, kind="stable")
+        skeys = keys[self.order]
+        del keys
+        bounds = np.flatnonzero(skeys[1:] != skeys[:-1]) + 1
+        self.cell_start = np.concatenate(([0], bounds, [n])).astype(np.int64)
+        self.cell_keys = np.ascontiguousarray(skeys[self.cell_start[:-1]])
+        del skeys
+        flag = np.empty(n + 1, dtype=np.bool_)
+        grid_block_order(X, self.order, self.cell_start, BLOCK_ROWS, flag)
+        self.block_start = np.flatnonzero(flag).astype(np.int64)
+        del flag
+        self.cell_block = np.searchsorted(self.block_start, self.cell_start).astype(np.int64)
+        sizes = np.diff(self.cell_start)
+        per = -(-sizes // ITEM_POINTS)
+        self.item_cell = np.repeat(np.arange(len(sizes), dtype=np.int64), per)
+        first_item = np.repeat(np.cumsum(per) - per, per)
+        within = np.arange(len(self.item_cell), dtype=np.int64) - first_item
+        self.item_lo = self.cell_start[self.item_cell] + within * ITEM_POINTS
+        self.item_hi = np.minimum(self.item_lo + ITEM_POINTS, self.cell_start[self.item_cell + 1])
+
+    @property
+    def grid_args(self):
+        return (self.cell_keys, self.cell_start, self.extents, self.strides, self.offsets)
+
+
+def radius_neighbors_csr(X, radius, metric="euclidean", p=2.0, include_self=False):
+    """All pairs of rows of X within ``radius``, as a sparse distance matrix.
+
+    The same graph as ``sklearn.neighbors.radius_neighbors_graph(X, radius,
+    mode="distance", include_self=include_self)`` for Minkowski metrics
+    (a distance equal to the radius is included; entries hold true
+    distances, 0 for duplicates), built from the grid index in two passes
+    (count, then fill).
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64 ndarray, C-contiguous, finite (not validated).
+    radius : float > 0.
+    metric : {'euclidean', 'manhattan', 'chebyshev', 'minkowski', ...}
+    p : float, Minkowski exponent (metric='minkowski').
+    include_self : bool, default=False
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_matrix of shape (n, n), float64, sorted indices.
+
+    Notes
+    -----
+    Time: the candidate pairs of neighbouring cells (see :class:`GridIndex`).
+    Memory: O(nnz) for the output plus O(n d) for the index.
+    """
+    from scipy import sparse
+
+    code, p = metric_code(metric, p)
+    X = np.ascontiguousarray(X)
+    n = X.shape[0]
+    grid = GridIndex(X, radius, code, p, clique_ok=False)
+    XT = np.ascontiguousarray(X[grid.order].T)
+    boxes = np.empty((len(grid.block_start) - 1, 2, X.shape[1]), dtype=np.float64)
+    grid_cell_boxes(np.ascontiguousarray(XT.T), grid.block_start, np.ones(n, np.bool_), boxes)
+    reps = reduced_radius(radius, code, p)
+    args = (XT, grid.cell_keys, grid.cell_start, grid.extents, grid.strides, grid.offsets,
+            grid.item_cell, grid.item_lo, grid.item_hi, code, p, reps, grid.cell_block,
+            grid.block_start, boxes, bool(include_self), grid.order)
+    counts = np.empty(n, dtype=np.int64)
+    empty_i = np.empty(0, np.int64)
+    grid_radius_pairs(*args, empty_i, empty_i, np.empty(0), counts)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    distances = np.empty(indptr[-1], dtype=np.float64)
+    grid_radius_pairs(*args, indptr, indices, distances, counts)
+    # rows are in sorted order: put them back in X's order
+    graph = sparse.csr_matrix((distances, indices, indptr), shape=(n, n))
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[grid.order] = np.arange(n)
+    graph = graph[inverse]
+    graph.sort_indices()
+    return graph

@@ -26,11 +26,9 @@ Index, chosen automatically:
   (or read) a memory-bounded block at a time, three times.
 """
 
-import math
 import numbers
 import warnings
 from contextlib import contextmanager
-from itertools import product
 
 import numpy as np
 from scipy import sparse
@@ -52,14 +50,8 @@ _NATIVE_METRICS = {
     "chebyshev": 2, "infinity": 2,
     "minkowski": None,
 }
-#: Points per parallel work item (a cell, or a slice of a crowded cell).
-_ITEM_POINTS = 256
-#: Rows per block (bounding-box pruning inside cells).
-_BLOCK_ROWS = 32
 #: Inputs with fewer values (n_samples * n_features) run on one thread when n_jobs=None.
 _SERIAL_BELOW = 100_000
-#: Largest linear cell key the grid may use.
-_MAX_KEY = 2**62
 
 
 @contextmanager
@@ -113,111 +105,6 @@ def _resolve_metric(metric, p, metric_params):
     return 3, float(p_eff)
 
 
-def _reduced_radius(eps, code, p):
-    if code == 0:
-        return float(eps) * float(eps)
-    if code == 3:
-        return float(eps) ** p
-    return float(eps)
-
-
-def _diameter_factor(d, code, p):
-    """Diameter of the unit cube in the metric."""
-    return {0: math.sqrt(d), 1: float(d), 2: 1.0}.get(code, d ** (1.0 / p) if code == 3 else 1.0)
-
-
-def _gap_norm(gaps, code, p):
-    if code == 0:
-        return math.sqrt(sum(g * g for g in gaps))
-    if code == 1:
-        return sum(gaps)
-    if code == 2:
-        return max(gaps) if gaps else 0.0
-    return sum(g ** p for g in gaps) ** (1.0 / p)
-
-
-class _Grid:
-    """A grid index over the rows of X (plain arrays; see the kernels module).
-
-    Attributes: ``dims, origin, side, extents, strides, offsets, clique,
-    order`` (sorted row -> original row), ``cell_keys, cell_start`` and the
-    work items ``item_cell, item_lo, item_hi``.
-    """
-
-    def __init__(self, X, eps, code, p, clique_ok, single_cell=False):
-        n, d = X.shape
-        lo = X.min(axis=0).astype(np.float64) if n else np.zeros(d)
-        hi = X.max(axis=0).astype(np.float64) if n else np.zeros(d)
-        spread = hi - lo
-        self.clique = False
-        dims = []
-        if single_cell:
-            side = float(eps)
-            reach = 0
-        else:
-            if clique_ok and 1 <= d <= 3:
-                # shrink a hair so that rounding never lets a cell exceed eps
-                side = float(eps) / _diameter_factor(d, code, p) * (1 - 1e-7)
-                ext = spread / side
-                if np.all(ext < 2**20) and math.prod(int(e) + 1 for e in ext) < _MAX_KEY:
-                    dims = list(range(d))
-                    self.clique = True
-            if not self.clique:
-                # grow a hair so that two points within eps are never 2 cells apart
-                side = float(eps) * (1 + 1e-7)
-                total = 1
-                for k in np.argsort(-spread, kind="stable")[:3]:
-                    e = spread[k] / side
-                    if e < 1 or e >= 2**40 or total * (int(e) + 1) >= _MAX_KEY:
-                        continue
-                    total *= int(e) + 1
-                    dims.append(int(k))
-            reach = math.ceil(float(eps) / side)
-        self.dims = np.asarray(dims, dtype=np.int64)
-        self.origin = lo[self.dims] if dims else np.zeros(0)
-        self.side = side
-        g = len(dims)
-        self.extents = np.array([int(spread[k] / side) + 1 for k in dims], dtype=np.int64)
-        strides = np.ones(g, dtype=np.int64)
-        for k in range(g - 2, -1, -1):
-            strides[k] = strides[k + 1] * self.extents[k + 1]
-        self.strides = strides
-        offs = []
-        for o in product(range(-reach, reach + 1), repeat=g):
-            gaps = [max(abs(v) - 1, 0) * side for v in o]
-            if _gap_norm(gaps, code, p) <= eps * (1 + 1e-9):
-                offs.append(o)
-        offs.sort(key=lambda o: (sum(abs(v) for v in o), o))  # zero offset first
-        self.offsets = np.asarray(offs, dtype=np.int64).reshape(len(offs), g)
-
-        keys = np.zeros(n, dtype=np.int64)
-        if g:
-            _nk.grid_cell_keys(X, self.dims, self.origin, self.side, self.strides, keys)
-        self.order = np.argsort(keys, kind="stable")
-        skeys = keys[self.order]
-        del keys
-        bounds = np.flatnonzero(skeys[1:] != skeys[:-1]) + 1
-        self.cell_start = np.concatenate(([0], bounds, [n])).astype(np.int64)
-        self.cell_keys = np.ascontiguousarray(skeys[self.cell_start[:-1]])
-        del skeys
-        flag = np.empty(n + 1, dtype=np.bool_)
-        _nk.grid_block_order(X, self.order, self.cell_start, _BLOCK_ROWS, flag)
-        self.block_start = np.flatnonzero(flag).astype(np.int64)
-        del flag
-        self.cell_block = np.searchsorted(self.block_start, self.cell_start).astype(np.int64)
-        sizes = np.diff(self.cell_start)
-        per = -(-sizes // _ITEM_POINTS)
-        self.item_cell = np.repeat(np.arange(len(sizes), dtype=np.int64), per)
-        first_item = np.repeat(np.cumsum(per) - per, per)
-        within = np.arange(len(self.item_cell), dtype=np.int64) - first_item
-        self.item_lo = self.cell_start[self.item_cell] + within * _ITEM_POINTS
-        self.item_hi = np.minimum(self.item_lo + _ITEM_POINTS, self.cell_start[self.item_cell + 1])
-
-    @property
-    def grid_args(self):
-        return (self.cell_keys, self.cell_start, self.extents, self.strides, self.offsets)
-
-
 def _check_precomputed(X):
     if X.shape[0] != X.shape[1]:
         raise ValueError(
@@ -234,16 +121,16 @@ def _check_precomputed(X):
 def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     """Labels and core mask with the grid kernels (dense X, Minkowski metric)."""
     n = X.shape[0]
-    grid = _Grid(X, eps, code, p, clique_ok=not brute, single_cell=brute)
+    grid = _nk.GridIndex(X, eps, code, p, clique_ok=not brute, single_cell=brute)
     order = grid.order
     Xs = np.ascontiguousarray(X[order])
     XT = np.ascontiguousarray(Xs.T)  # feature-major: distance loops vectorise
     wss = np.ascontiguousarray(ws[order])
-    reps = _reduced_radius(eps, code, p)
+    reps = _nk.reduced_radius(eps, code, p)
     items = (grid.item_cell, grid.item_lo, grid.item_hi)
     is_core = np.zeros(n, dtype=np.bool_)
     # bounding boxes of blocks let a point skip most non-neighbours
-    # (O(n_blocks * d) memory, at most about 2 * n * d / _BLOCK_ROWS floats)
+    # (O(n_blocks * d) memory, about 2 * n * d / BLOCK_ROWS floats)
     blocks = (grid.cell_block, grid.block_start)
     boxes = np.empty((len(grid.block_start) - 1, 2, X.shape[1]), dtype=np.float64)
     _nk.grid_cell_boxes(Xs, grid.block_start, np.ones(n, dtype=np.bool_), boxes)
@@ -606,11 +493,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 return out
             code, p = resolved
             comps = np.ascontiguousarray(comps, dtype=X.dtype)
-            grid = _Grid(comps, eps, code, p, clique_ok=False)
+            grid = _nk.GridIndex(comps, eps, code, p, clique_ok=False)
             Cs = np.ascontiguousarray(comps[grid.order])
             nearest = np.empty(m, dtype=np.int64)
             _nk.grid_nearest(X, Cs, grid.dims, grid.origin, grid.side, *grid.grid_args,
-                             code, p, _reduced_radius(eps, code, p),
+                             code, p, _nk.reduced_radius(eps, code, p),
                              np.ascontiguousarray(grid.order), nearest)
         found = nearest >= 0
         out[found] = core_labels[grid.order[nearest[found]]]
