@@ -235,6 +235,16 @@ def test_kernels_keep_float32_and_full_pass_equals_batches():
     assert a == b
     d = ((X[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(-1)
     np.testing.assert_array_equal(lab1, np.argmin(d, axis=1))
+    assert a == pytest.approx(d.min(axis=1).sum(), rel=1e-12)
+    # the BLAS-product path picks the nearest centre up to float32 rounding
+    # of ||c||^2 - 2 x.c, and computes the inertia exactly
+    center_sq = np.einsum("ij,ij->i", centers, centers)
+    lab3, ri3 = np.empty(len(X), np.int32), np.empty(len(X))
+    c = kernels.labels_inertia_dots(X, sw, centers, center_sq, X @ centers.T, lab3, ri3)
+    chosen = d[np.arange(len(X)), lab3]
+    np.testing.assert_allclose(chosen, d.min(axis=1), rtol=1e-5, atol=1e-5)
+    assert c == pytest.approx(a, rel=1e-6)
+    np.testing.assert_allclose(ri3, chosen, rtol=1e-12)
 
 
 def test_float32_stays_float32(five_blobs):
