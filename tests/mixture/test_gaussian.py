@@ -73,7 +73,7 @@ def test_same_init_same_result_as_sklearn_float64(covariance_type):
 
 
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
-@pytest.mark.parametrize("init_params", ["random", "random_from_data"])
+@pytest.mark.parametrize("init_params", ["random", "random_from_data", "kmeans", "k-means++"])
 def test_random_inits_consume_the_stream_as_sklearn(covariance_type, init_params):
     X = _data(seed=1)
     params = dict(n_components=3, covariance_type=covariance_type, init_params=init_params,
