@@ -553,6 +553,8 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            In the dtype of ``means_`` (float32 after a float32 fit; scikit-learn
+            always returns float64).
         y : ndarray of shape (n_samples,), int64
             The component of each sample.
         """
