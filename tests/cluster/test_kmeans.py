@@ -112,7 +112,7 @@ def test_same_result_for_any_thread_count(algorithm):
 
     from clusterlab.cluster import kmeans as mod
 
-    X = overlapping(n=12000, d=8, k=40, seed=3, dtype=np.float32)
+    X = overlapping(n=30000, d=8, k=40, seed=3, dtype=np.float32)
     assert mod._use_parallel(X.shape[0] * 40 * 8) or numba.get_num_threads() == 1
     fits = []
     for threads in (numba.get_num_threads(), 1):

@@ -1,0 +1,184 @@
+"""K-Means benchmarks: clusterlab.KMeans / kmeans_plusplus against scikit-learn.
+
+Fair by construction (DESIGN.md section 5): the same data, dtype and initial
+centres for every contender; iteration-speed cases use overlapping clusters,
+a fixed ``max_iter`` and ``tol=0`` so that every contender runs the same
+iterations, and report both final inertias. scikit-learn runs as two peers
+(``algorithm='lloyd'`` and ``'elkan'``); the faster one is the bar. faiss and
+scikit-learn-intelex rows are added when they are installed.
+
+Also measured (in ``extra`` of the five-blobs row): numba's cold compile time
+of a first fit (empty cache, new process) and the first-fit overhead with a
+warm cache (new process), both for the default path.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from benchmarks._harness import compare, optional_import
+
+FAMILY = "kmeans"
+
+
+def _inertia(est):
+    return est.inertia_
+
+
+def _sk_fit(KM, X, k, init, max_iter, tol, algorithm, n_init=1):
+    def fn():
+        return KM(n_clusters=k, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+                  algorithm=algorithm).fit(X)
+    return fn
+
+
+def _peers_fit(X, k, init, max_iter, tol):
+    from sklearn.cluster import KMeans as SK
+
+    peers = {
+        "sklearn-lloyd": _sk_fit(SK, X, k, init, max_iter, tol, "lloyd"),
+        "sklearn-elkan": _sk_fit(SK, X, k, init, max_iter, tol, "elkan"),
+    }
+    sklearnex = optional_import("sklearnex.cluster")
+    if sklearnex is not None:
+        peers["sklearnex"] = _sk_fit(sklearnex.KMeans, X, k, init, max_iter, tol, "lloyd")
+    faiss = optional_import("faiss")
+    if faiss is not None:
+        def faiss_fit():
+            km = faiss.Kmeans(X.shape[1], k, niter=max_iter, verbose=False)
+            km.train(np.ascontiguousarray(X, dtype=np.float32),
+                     init_centroids=np.ascontiguousarray(init, dtype=np.float32))
+
+            class Result:
+                inertia_ = float(km.obj[-1]) if len(km.obj) else float("nan")
+            return Result()
+        peers["faiss"] = faiss_fit
+    return peers
+
+
+def _overlapping(n, d, k, seed, dtype):
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=3.0,
+                      center_box=(-10, 10), random_state=seed)
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _iteration_case(rows, case, X, k, max_iter, repeats, extra=None):
+    from sklearn.cluster import kmeans_plusplus as sk_kpp
+
+    from clusterlab import KMeans
+
+    init, _ = sk_kpp(X, k, random_state=0)
+    ours = _sk_fit(KMeans, X, k, init, max_iter, 0.0, "auto")
+    shape = f"{X.shape[0]}x{X.shape[1]} {X.dtype.name}"
+    params = f"k={k} max_iter={max_iter} tol=0 same init"
+    rows += compare(FAMILY, case, shape, params, ours, _peers_fit(X, k, init, max_iter, 0.0),
+                    repeats=repeats, quality=_inertia, quality_name="inertia",
+                    extra=extra)
+
+
+def _kpp_case(rows, case, X, k, repeats):
+    from sklearn.cluster import kmeans_plusplus as sk_kpp
+
+    from clusterlab import kmeans_plusplus
+
+    def pot(result):
+        centers = result[0].astype(np.float64)
+        # potential of the seeding on a subsample (same rows for both)
+        sub = X[:: max(1, X.shape[0] // 20000)].astype(np.float64)
+        d2 = ((sub ** 2).sum(1)[:, None] - 2 * sub @ centers.T + (centers ** 2).sum(1)[None])
+        return float(np.maximum(d2, 0).min(1).sum())
+
+    shape = f"{X.shape[0]}x{X.shape[1]} {X.dtype.name}"
+    rows += compare(FAMILY, case, shape, f"k={k} seeding only",
+                    lambda: kmeans_plusplus(X, k, random_state=0),
+                    {"sklearn": lambda: sk_kpp(X, k, random_state=0)},
+                    repeats=repeats, quality=pot, quality_name="potential(sub)")
+
+
+_FIRST_FIT = (
+    "import time; t0 = time.perf_counter()\n"
+    "from clusterlab import KMeans\n"
+    "from clusterlab.datasets import load_five_blobs\n"
+    "X = load_five_blobs()\n"
+    "t1 = time.perf_counter()\n"
+    "KMeans(5, n_init=10, random_state=0).fit(X)\n"
+    "t2 = time.perf_counter()\n"
+    "KMeans(5, n_init=10, random_state=1).fit(X)\n"
+    "t3 = time.perf_counter()\n"
+    "print(t2 - t1, t3 - t2)\n"
+)
+
+
+def _first_fit_seconds(cache_dir):
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", _FIRST_FIT], capture_output=True, text=True,
+                         env=env, check=True)
+    first, second = map(float, out.stdout.split())
+    return first - second
+
+
+def compile_overheads():
+    """(cold compile seconds, warm-cache first-fit overhead seconds) for the default path."""
+    with tempfile.TemporaryDirectory() as cache:
+        cold = _first_fit_seconds(cache)
+        warm = _first_fit_seconds(cache)
+    return cold, warm
+
+
+def run(quick):
+    from sklearn.cluster import KMeans as SK
+
+    from clusterlab import KMeans
+    from clusterlab.datasets import load_five_blobs, make_mnist_like
+
+    rows = []
+    repeats = 3 if quick else 3
+
+    # 1. the seed's five blobs, whole fit with n_init=10 (small-data overhead counts)
+    X = load_five_blobs()
+    extra = {}
+    if not quick or os.environ.get("CLUSTERLAB_BENCH_COMPILE"):
+        cold, warm = compile_overheads()
+        extra = {"numba_cold_first_fit_overhead_s": round(cold, 3),
+                 "numba_warm_cache_first_fit_overhead_s": round(warm, 3)}
+    rows += compare(FAMILY, "five-blobs n_init=10", "2000x2 float64", "k=5 k-means++ seed 0",
+                    lambda: KMeans(5, n_init=10, random_state=0).fit(X),
+                    {"sklearn-lloyd": lambda: SK(5, n_init=10, random_state=0).fit(X),
+                     "sklearn-elkan": lambda: SK(5, n_init=10, random_state=0,
+                                                 algorithm="elkan").fit(X)},
+                    repeats=7, quality=_inertia, quality_name="inertia", extra=extra)
+
+    # 2. MNIST-shaped data; 30 prototypes for 10 clusters, so clusters overlap
+    n_mnist = 10000 if quick else 60000
+    for dtype in (np.float32, np.float64):
+        X = make_mnist_like(n_mnist, n_clusters=30, dtype=dtype)
+        _iteration_case(rows, "mnist-like", X, 10, 10 if quick else 20, repeats)
+
+    # 3. many points, few features
+    X = _overlapping(10**5 if quick else 10**6, 16, 64, 0, np.float32)
+    _iteration_case(rows, "blobs 16-d", X, 64, 10, 2 if not quick else repeats)
+    _kpp_case(rows, "k-means++ 16-d", X, 64, 1 if not quick else 2)
+
+    # 4. many clusters
+    X = _overlapping(2 * 10**4 if quick else 10**5, 32, 1000 if not quick else 200, 1,
+                     np.float32)
+    k = 1000 if not quick else 200
+    _iteration_case(rows, "many clusters", X, k, 10, 1 if not quick else 2)
+    _kpp_case(rows, "k-means++ many clusters", X, k, 1)
+    return rows
+
+
+if __name__ == "__main__":
+    from benchmarks.run import format_table
+
+    t0 = time.perf_counter()
+    print(format_table(run(quick="--quick" in sys.argv)))
+    print(f"{time.perf_counter() - t0:.1f}s")

@@ -1,0 +1,95 @@
+"""Hypothesis properties of KMeans (exact algorithms, fixed initial centres)."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clusterlab import KMeans
+
+ALGORITHMS = st.sampled_from(["lloyd", "elkan", "hamerly", "yinyang"])
+
+
+@st.composite
+def problems(draw, min_k=2, max_k=5):
+    """Small, well-spread data sets (few ties) with k distinct initial rows."""
+    seed = draw(st.integers(0, 2**31 - 1))
+    n = draw(st.integers(12, 60))
+    d = draw(st.integers(1, 4))
+    k = draw(st.integers(min_k, max_k))
+    rng = np.random.RandomState(seed)
+    centers = rng.uniform(-10, 10, size=(k, d))
+    X = centers[rng.randint(k, size=n)] + rng.normal(scale=2.0, size=(n, d))
+    init_idx = rng.choice(n, k, replace=False)
+    return X, X[init_idx].copy(), rng, init_idx
+
+
+@given(problems(), ALGORITHMS)
+def test_relabelling_invariance(problem, algorithm):
+    X, init, rng, init_idx = problem
+    perm = rng.permutation(init.shape[0])
+    a = KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm).fit(X)
+    b = KMeans(init.shape[0], init=init[perm], n_init=1, algorithm=algorithm).fit(X)
+    # permuting the initial rows permutes the centres and relabels the points
+    np.testing.assert_allclose(b.cluster_centers_, a.cluster_centers_[perm], atol=1e-9)
+    inv = np.argsort(perm)
+    np.testing.assert_array_equal(inv[a.labels_], b.labels_)
+    np.testing.assert_allclose(a.inertia_, b.inertia_, rtol=1e-10)
+
+
+@given(problems(), ALGORITHMS)
+def test_integer_weights_equal_duplication(problem, algorithm):
+    X, init, rng, init_idx = problem
+    w = rng.randint(0, 4, size=X.shape[0])
+    w[init_idx] = np.maximum(w[init_idx], 1)  # no initial centre of zero weight
+    weighted = KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm,
+                      tol=0).fit(X, sample_weight=w.astype(float))
+    dup = KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm,
+                 tol=0).fit(np.repeat(X, w, axis=0))
+    np.testing.assert_allclose(weighted.cluster_centers_, dup.cluster_centers_, atol=1e-8)
+    np.testing.assert_allclose(weighted.inertia_, dup.inertia_, rtol=1e-8, atol=1e-10)
+    # each weighted row has the label of its copies
+    np.testing.assert_array_equal(weighted.labels_[w > 0], dup.labels_[np.cumsum(w)[w > 0] - 1])
+
+
+@given(problems(), ALGORITHMS, st.floats(-100, 100), st.floats(-100, 100))
+def test_translation_invariance(problem, algorithm, s0, s1):
+    X, init, _, _ = problem
+    shift = np.resize(np.array([s0, s1]), X.shape[1])
+    a = KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm).fit(X)
+    b = KMeans(init.shape[0], init=init + shift, n_init=1, algorithm=algorithm).fit(X + shift)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(b.cluster_centers_ - shift, a.cluster_centers_, atol=1e-7)
+
+
+@given(problems(), ALGORITHMS)
+def test_float32_agrees_with_float64(problem, algorithm):
+    X, init, _, _ = problem
+    a = KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm).fit(X)
+    b = KMeans(init.shape[0], init=init.astype(np.float32), n_init=1,
+               algorithm=algorithm).fit(X.astype(np.float32))
+    assert b.cluster_centers_.dtype == np.float32
+    # same partition except where a point is within float32 rounding of a tie
+    assert np.mean(a.labels_ == b.labels_) >= 0.95
+    if np.array_equal(a.labels_, b.labels_):
+        np.testing.assert_allclose(b.inertia_, a.inertia_, rtol=1e-4)
+
+
+@given(problems(), st.sampled_from(["k-means++", "random"]), st.integers(0, 1000))
+def test_same_seed_same_result(problem, init_method, seed):
+    X, init, _, _ = problem
+    k = init.shape[0]
+    a = KMeans(k, init=init_method, n_init=2, random_state=seed).fit(X)
+    b = KMeans(k, init=init_method, n_init=2, random_state=seed).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.inertia_ == b.inertia_
+
+
+@given(problems(), ALGORITHMS)
+def test_all_exact_algorithms_equal_lloyd(problem, algorithm):
+    X, init, _, _ = problem
+    a = KMeans(init.shape[0], init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    b = KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm, tol=0).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, atol=1e-9)
+    assert a.n_iter_ == b.n_iter_
