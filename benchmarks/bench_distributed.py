@@ -100,7 +100,7 @@ def run(quick=False):
     del mm
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, memory_limit=memory_limit, silence_logs=40)
+                           dashboard_address=":0", memory_limit=memory_limit, silence_logs=40)
     client = Client(cluster)
     try:
         def ours():

@@ -21,7 +21,7 @@ def dask_client():
                           "distributed.worker.daemon": False,
                           "distributed.admin.tick.limit": "10s"}):
         cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                               host="127.0.0.1", protocol="tcp", dashboard_address=None,
+                               host="127.0.0.1", protocol="tcp", dashboard_address=":0",
                                memory_limit="2GiB", silence_logs=40)
         client = Client(cluster)
     try:
