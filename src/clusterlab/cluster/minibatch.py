@@ -97,7 +97,12 @@ class _Rows:
             self.kind = "dense"
         else:
             self.kind = "mapped"
-        self.chunk = _config.chunk_rows(max(self.d, 1), self.dtype.itemsize)
+        budget = None
+        if self.kind != "dense":
+            # chunks of a memory map (or sparse rows) are private copies:
+            # keep them small, the passes over a file are I/O-bound anyway
+            budget = _config.WORKING_MEMORY_BYTES // 8
+        self.chunk = _config.chunk_rows(max(self.d, 1), self.dtype.itemsize, budget=budget)
 
     def take(self, idx):
         """Rows ``idx`` (in that order) as a new C-contiguous array."""
@@ -217,13 +222,16 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
     Notes
     -----
-    One step costs O(batch_size * n_clusters * n_features) time (nearest
-    centres, in parallel over rows) plus O(n_clusters * n_features) for the
-    update; a fit costs O(n_steps * batch_size * n_clusters * n_features)
-    plus one O(n_samples * n_clusters * n_features) chunked pass for
-    ``labels_``. Batches are drawn in O(batch_size * log n_samples) from a
-    cumulative distribution computed once (scikit-learn recomputes it every
-    step), which is where most of the speed-up on large data comes from.
+    One step costs O(batch_size * n_clusters * n_features) time (one BLAS
+    product ``X_batch @ centers.T`` on one thread, then one numba pass that
+    picks the nearest centres and accumulates the update) plus
+    O(n_clusters * n_features); a fit costs O(n_steps * batch_size *
+    n_clusters * n_features) plus one O(n_samples * n_clusters * n_features)
+    chunked pass for ``labels_`` (parallel over rows). Batches are drawn in
+    O(batch_size) for near-uniform weights (O(batch_size log n_samples) at
+    worst) from a cumulative distribution computed once (scikit-learn
+    recomputes it, an O(n_samples) pass, every step), which is where most
+    of the speed-up on large data comes from.
 
     Memory: O((batch_size + init_size) * n_features + n_clusters *
     n_features) for the batches and centres, plus O(n_samples) for the
@@ -526,7 +534,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         """Labels and weighted inertia of all rows, one chunk at a time."""
         labels = np.empty(rows.n, dtype=np.int32) if want_labels else None
         # a chunk and its chunk x n_clusters products both fit the budget
-        chunk = _config.chunk_rows(max(rows.d, centers.shape[0]), rows.dtype.itemsize)
+        chunk = min(rows.chunk,
+                    _config.chunk_rows(max(rows.d, centers.shape[0]), rows.dtype.itemsize))
         m = min(chunk, rows.n)
         lab_buf = np.empty(m, dtype=np.int32)
         row_inertia = np.empty(m, dtype=np.float64)
