@@ -7,6 +7,7 @@ n_features + n_clusters * n_features) plus a few length-``n_samples``
 vectors (sample weights, the sampling distribution, ``labels_``).
 """
 
+import contextlib
 import mmap
 import warnings
 from numbers import Integral, Real
@@ -31,9 +32,10 @@ from clusterlab.distributed import is_dask_array, predict_blocks
 
 __all__ = ["MiniBatchKMeans"]
 
-#: Below this many rows a full pass runs on one thread: waking numba's
-#: threads costs more than the work (and much more on a busy machine).
-_PARALLEL_MIN_ROWS = 8192
+#: Below this much work (rows * n_clusters * n_features) a pass over the data
+#: runs on one thread: waking numba's and BLAS's threads costs more than the
+#: work, and much more on a busy machine.
+_PARALLEL_MIN_WORK = 50_000_000
 
 
 _CONTROLLER = []
@@ -542,16 +544,17 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         ones = np.ones(m, dtype=rows.dtype) if sample_weight is None else None
         inertia = 0.0
         center_sq = np.einsum("ij,ij->i", centers, centers)
-        for start, stop, block in rows.blocks(chunk):
-            k = stop - start
-            sw = ones[:k] if sample_weight is None else sample_weight[start:stop]
-            dots = block @ centers.T
-            kernel = (_k.labels_inertia_dots if k >= _PARALLEL_MIN_ROWS
-                      else _k.labels_inertia_dots_serial)
-            inertia += kernel(block, sw, centers, center_sq, dots, lab_buf[:k],
-                              row_inertia[:k])
-            if want_labels:
-                labels[start:stop] = lab_buf[:k]
+        parallel = rows.n * centers.shape[0] * max(rows.d, 1) >= _PARALLEL_MIN_WORK
+        kernel = _k.labels_inertia_dots if parallel else _k.labels_inertia_dots_serial
+        with contextlib.nullcontext() if parallel else _blas_one_thread():
+            for start, stop, block in rows.blocks(chunk):
+                k = stop - start
+                sw = ones[:k] if sample_weight is None else sample_weight[start:stop]
+                dots = block @ centers.T
+                inertia += kernel(block, sw, centers, center_sq, dots, lab_buf[:k],
+                                  row_inertia[:k])
+                if want_labels:
+                    labels[start:stop] = lab_buf[:k]
         return labels, inertia
 
     # ------------------------------------------------------------------
