@@ -427,3 +427,15 @@ def test_radius_neighbors_csr_same_as_sklearn(n_features, metric, p, include_sel
     np.testing.assert_array_equal(ours.indptr, theirs.indptr)
     np.testing.assert_array_equal(ours.indices, theirs.indices)
     np.testing.assert_allclose(ours.data, theirs.data, rtol=1e-12, atol=1e-12)
+
+
+def test_huge_spread_falls_back_to_coarser_grid():
+    """Spread / eps beyond 62-bit cell keys: fewer grid coordinates, same labels."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(200, 2)) * 1e-3, rng.normal(size=(200, 2)) * 1e-3 + 1e9,
+                   [[-1e9, 5e8]]])
+    ours = DBSCAN(eps=1e-3, min_samples=4).fit(X)
+    assert_same_as_sklearn(ours, X, eps=1e-3, min_samples=4)
+    assert ours.labels_.max() == 1
+    np.testing.assert_array_equal(ours.predict([[0, 0], [1e9, 1e9], [1e300, -1e300]]),
+                                  [0, 1, -1])
