@@ -140,7 +140,7 @@ def run(quick):
     from clusterlab.datasets import load_five_blobs, make_mnist_like
 
     rows = []
-    repeats = 3 if quick else 3
+    repeats = 2 if quick else 3
 
     # 1. the seed's five blobs, whole fit with n_init=10 (small-data overhead counts)
     X = load_five_blobs()
@@ -154,24 +154,23 @@ def run(quick):
                     {"sklearn-lloyd": lambda: SK(5, n_init=10, random_state=0).fit(X),
                      "sklearn-elkan": lambda: SK(5, n_init=10, random_state=0,
                                                  algorithm="elkan").fit(X)},
-                    repeats=7, quality=_inertia, quality_name="inertia", extra=extra)
+                    repeats=2 if quick else 5, quality=_inertia, quality_name="inertia", extra=extra)
 
     # 2. MNIST-shaped data; 30 prototypes for 10 clusters, so clusters overlap
-    n_mnist = 10000 if quick else 60000
+    n_mnist = 4000 if quick else 60000
     for dtype in (np.float32, np.float64):
         X = make_mnist_like(n_mnist, n_clusters=30, dtype=dtype)
         _iteration_case(rows, "mnist-like", X, 10, 10 if quick else 20, repeats)
 
     # 3. many points, few features
-    X = _overlapping(10**5 if quick else 10**6, 16, 64, 0, np.float32)
-    _iteration_case(rows, "blobs 16-d", X, 64, 10, 2 if not quick else repeats)
+    X = _overlapping(3 * 10**4 if quick else 10**6, 16, 64, 0, np.float32)
+    _iteration_case(rows, "blobs 16-d", X, 64, 10, repeats)
     _kpp_case(rows, "k-means++ 16-d", X, 64, 1 if not quick else 2)
 
     # 4. many clusters
-    X = _overlapping(2 * 10**4 if quick else 10**5, 32, 1000 if not quick else 200, 1,
-                     np.float32)
-    k = 1000 if not quick else 200
-    _iteration_case(rows, "many clusters", X, k, 10, 1 if not quick else 2)
+    k = 1000 if not quick else 100
+    X = _overlapping(5000 if quick else 10**5, 32, k, 1, np.float32)
+    _iteration_case(rows, "many clusters", X, k, 10, 2)
     _kpp_case(rows, "k-means++ many clusters", X, k, 1)
     return rows
 

@@ -79,14 +79,10 @@ def _tolerance(X, tol, bounds):
 
 
 def _is_same_clustering(labels1, labels2, n_clusters):
-    """True when ``labels2`` is a relabelling of ``labels1``."""
+    """True when ``labels2`` is a relabelling of ``labels1`` (O(n), no sort)."""
     mapping = np.full(n_clusters, -1, dtype=np.int64)
-    pairs = np.unique(labels1.astype(np.int64) * n_clusters + labels2)
-    first, second = pairs // n_clusters, pairs % n_clusters
-    if np.unique(first).size != first.size:
-        return False
-    mapping[first] = second
-    return np.unique(second).size == second.size
+    mapping[labels1] = labels2
+    return bool(np.array_equal(mapping[labels1], labels2))
 
 
 # ----------------------------------------------------------------------------
@@ -232,7 +228,7 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
     >>> from clusterlab import kmeans_plusplus
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
     >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
-    >>> centers.shape, sorted(set(X[indices, 0]))
+    >>> centers.shape, sorted(X[indices, 0].tolist())
     ((2, 2), [1.0, 10.0])
     """
     X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C")
@@ -563,7 +559,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 best_labels, best_centers = labels, centers
                 best_inertia, best_n_iter = inertia, n_iter
 
-        distinct = int(np.unique(best_labels).size)
+        distinct = int(np.count_nonzero(np.bincount(best_labels, minlength=self.n_clusters)))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
