@@ -17,7 +17,6 @@ ratios, not seconds.
 """
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
