@@ -208,3 +208,18 @@ def test_lazy_submodule_and_doctest():
     assert clusterlab.semi_supervised is ss
     result = doctest.testmod(ss)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_user_guide_example_runs(tmp_path, monkeypatch, capsys):
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "semi_supervised.md"
+    blocks = re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__docs__"}
+    for block in blocks:
+        exec(compile(block, str(path), "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "50 representatives" in out and "label these next" in out

@@ -405,3 +405,28 @@ def test_lazy_export_and_doctests():
     for mod in (spectral_mod, plot_mod):
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0
+
+
+def _run_markdown_examples(path, tmp_path, monkeypatch):
+    import re
+
+    text = path.read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, f"no python examples in {path}"
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__docs__"}  # later blocks use earlier blocks' names
+    for block in blocks:
+        exec(compile(block, str(path), "exec"), namespace)
+    return len(blocks)
+
+
+def test_user_guide_examples_run(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "spectral.md"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert _run_markdown_examples(path, tmp_path, monkeypatch) >= 4
+    out = capsys.readouterr().out
+    assert "nearest_neighbors" in out  # the early memory error's advice
+    assert (tmp_path / "spectral_moons.png").exists()
