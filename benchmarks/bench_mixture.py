@@ -15,7 +15,8 @@ Cases (DESIGN.md section 5):
 Quality is the final lower bound (average log-likelihood for EM, the ELBO
 for the Bayesian mixture) -- equal for both when the implementations agree.
 Peak memory (MiB above the data, fresh interpreter, ``peak_rss_mb``) is in
-each row's ``extra`` (full runs only; ``--quick`` skips it). The machine is shared and noisy: read ratios, not seconds.
+each row's ``extra`` (full runs only; ``--quick`` skips it), beside the peak of
+numpy allocations during the fit (tracemalloc, every run). The machine is shared and noisy: read ratios, not seconds.
 """
 
 import warnings
@@ -63,6 +64,31 @@ kw = {kw}
 _MEASURE_MEMORY = [True]
 
 
+def _traced_peak_mb(fn):
+    """Peak MiB of Python/numpy allocations while ``fn`` runs (tracemalloc).
+
+    numpy registers its buffers with tracemalloc, so this counts every array
+    a fit allocates (numba's per-chunk scratch inside kernels is not counted:
+    it is O(BLOCK * (k + d)) floats per chunk). Complements the RSS figure,
+    which the interpreter's and the JIT's own memory can hide.
+    """
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    finally:
+        tracemalloc.stop()
+
+
+def _with_traced(extra, ours, peer):
+    extra = dict(extra)
+    extra["ours_traced_peak_mb"] = _traced_peak_mb(ours)
+    extra["peer_traced_peak_mb"] = _traced_peak_mb(peer)
+    return extra
+
+
 def _memory(data, kw, ours_code, peer_code, warm):
     if not _MEASURE_MEMORY[0]:
         return {}
@@ -88,6 +114,7 @@ def _em_case(covariance_type, n, d, k, max_iter, repeats):
            f"max_iter={max_iter}, tol=0.0, **_initial(X, {k}, {covariance_type!r}))")
     extra = _memory(data, kws, "GaussianMixture(**kw).fit(X)", "SkGM(**kw).fit(X)",
                     "GaussianMixture(**{**kw, 'max_iter': 1}).fit(X[:2000])")
+    extra = _with_traced(extra, lambda: GaussianMixture(**kw).fit(X), lambda: SkGM(**kw).fit(X))
     return compare("mixture", f"EM {covariance_type}", f"{n}x{d} float64",
                    f"k={k} iters={max_iter}", lambda: GaussianMixture(**kw).fit(X),
                    {"scikit-learn": lambda: SkGM(**kw).fit(X)}, repeats=repeats,
@@ -108,6 +135,7 @@ def _seed_case(repeats):
                     "X = load_elongated_blobs()", "dict(n_components=3, n_init=10, "
                     "random_state=42)", "GaussianMixture(**kw).fit(X)", "SkGM(**kw).fit(X)",
                     "GaussianMixture(**kw).fit(X)")
+    extra = _with_traced(extra, lambda: GaussianMixture(**kw).fit(X), lambda: SkGM(**kw).fit(X))
     return compare("mixture", "seed elongated blobs", "1250x2 float64",
                    "k=3 n_init=10 kmeans init", lambda: GaussianMixture(**kw).fit(X),
                    {"scikit-learn": lambda: SkGM(**kw).fit(X)}, repeats=repeats,
@@ -129,6 +157,8 @@ def _bayes_case(n, d, k, max_iter, repeats):
            f"max_iter={max_iter}, tol=0.0)")
     extra = _memory(data, kws, "BayesianGaussianMixture(**kw).fit(X)", "SkBGM(**kw).fit(X)",
                     "BayesianGaussianMixture(**{**kw, 'max_iter': 1}).fit(X[:2000])")
+    extra = _with_traced(extra, lambda: BayesianGaussianMixture(**kw).fit(X),
+                         lambda: SkBGM(**kw).fit(X))
     return compare("mixture", "Bayesian full", f"{n}x{d} float64", f"k={k} iters={max_iter}",
                    lambda: BayesianGaussianMixture(**kw).fit(X),
                    {"scikit-learn": lambda: SkBGM(**kw).fit(X)}, repeats=repeats,
