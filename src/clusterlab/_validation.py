@@ -26,6 +26,14 @@ def check_sample_weight(sample_weight, X, dtype=None):
                 f"sample_weight has {sw.shape[0]} entries but X has {n_samples} "
                 f"samples; pass one weight per sample."
             )
+    if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
+        if np.any(np.asarray(sample_weight) < 0):
+            raise ValueError(
+                "sample_weight has negative values; weights must be >= 0 (use 0 to ignore "
+                "a sample)."
+            )
+    elif isinstance(sample_weight, numbers.Number) and sample_weight < 0:
+        raise ValueError(f"sample_weight={sample_weight} is negative; weights must be >= 0.")
     sw = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
     if not np.all(np.isfinite(sw)):
         raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")

@@ -56,10 +56,8 @@ def _blas_one_thread():
 
 def _kmeans_plusplus():
     """The project's greedy k-means++ (``clusterlab.cluster.kmeans``)."""
-    try:
-        from clusterlab.cluster.kmeans import kmeans_plusplus
-    except ImportError:  # pragma: no cover - only until cluster/kmeans.py lands
-        from sklearn.cluster import kmeans_plusplus
+    from clusterlab.cluster.kmeans import kmeans_plusplus
+
     return kmeans_plusplus
 
 
