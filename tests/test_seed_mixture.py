@@ -111,3 +111,24 @@ def test_iris_accuracy_with_most_common_class_mapping():
     accuracy = np.mean(np.array([mapping[c] for c in y_pred]) == y)
     assert_allclose(accuracy, 0.9667, atol=5e-5)
     assert np.sum(np.array([mapping[c] for c in y_pred]) == y) == 145
+
+
+def test_user_guide_examples_run(tmp_path):
+    """Every python block of docs/mixture.md runs and gives the numbers it shows."""
+    import os
+    import re
+
+    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
+                        "mixture.md")
+    with open(docs) as fh:
+        code = "\n".join(re.findall(r"```python\n(.*?)```", fh.read(), re.S))
+    code = code.replace('"gaussian_mixture.png"', repr(str(tmp_path / "gm.png")))
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, docs, "exec"), namespace)
+    assert namespace["gm"].n_iter_ == 4
+    assert (namespace["labels"] == -1).sum() == 25
+    assert namespace["result"].best("bic") == 3
+    assert_allclose(namespace["pdf"].sum() * 0.01**2, 1.0, atol=1e-6)
+    assert (tmp_path / "gm.png").exists()
