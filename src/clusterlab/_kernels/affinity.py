@@ -175,3 +175,45 @@ def csr_normalized_laplacian_data(indptr, indices, data, dd, out):
                 out[p] = 0.0
             else:
                 out[p] = -np.float64(data[p]) / (dd[i] * dd[j])
+
+
+@njit(**_JIT)
+def dense_component_count(A, stack, seen):
+    """Number of connected components of the graph of a dense affinity.
+
+    Parameters
+    ----------
+    A : ndarray (n, n), float32 or float64 — IN. Vertices i and j are linked
+        when ``A[i, j] != 0`` (symmetric).
+    stack : ndarray (n,), int64 — scratch.
+    seen : ndarray (n,), bool — OUT. All True on return.
+
+    Returns
+    -------
+    count : int
+
+    Notes
+    -----
+    Depth-first search, O(n^2) time, O(n) scratch; serial (deterministic).
+    """
+    n = A.shape[0]
+    for i in range(n):
+        seen[i] = False
+    count = 0
+    for s in range(n):
+        if seen[s]:
+            continue
+        count += 1
+        seen[s] = True
+        top = 0
+        stack[0] = s
+        top = 1
+        while top > 0:
+            top -= 1
+            i = stack[top]
+            for j in range(n):
+                if not seen[j] and A[i, j] != 0:
+                    seen[j] = True
+                    stack[top] = j
+                    top += 1
+    return count

@@ -460,8 +460,11 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
     k = int(n_components)
     if k > n:
         raise ValueError(f"n_components={k} must be <= n_samples={n}.")
-    n_comp, _ = connected_components(affinity if sp.issparse(affinity)
-                                     else sp.csr_matrix(affinity), directed=False)
+    if sp.issparse(affinity):
+        n_comp, _ = connected_components(affinity, directed=False)
+    else:
+        n_comp = _ak.dense_component_count(np.ascontiguousarray(affinity),
+                                           np.empty(n, dtype=np.int64), np.empty(n, dtype=bool))
     if n_comp > 1:
         warnings.warn("Graph is not fully connected, spectral embedding may not work as "
                       "expected.", UserWarning, stacklevel=3)
