@@ -84,19 +84,30 @@ def optional_import(name):
 
 
 def peak_rss_mb(code, setup=""):
-    """Peak resident memory (MiB) added by running ``code`` in a fresh interpreter.
+    """Peak resident memory (MiB) that ``code`` adds above ``setup``, in a fresh interpreter.
 
-    ``setup`` runs first (imports, data creation, warm-up); the figure is the
-    process's peak RSS after ``code`` minus the peak after ``setup``, so it
-    counts what ``code`` allocated above the data it was given.
+    ``setup`` runs first (imports, data creation, warm-up). The figure is the
+    high-water mark ``VmHWM`` of /proc/self/status after ``code``, minus the
+    resident size after ``setup``, with the high-water mark reset in between
+    through /proc/self/clear_refs (Linux >= 4.0). ``ru_maxrss`` is not used:
+    it survives exec and starts at the parent's peak, so a benchmark process
+    holding a large array would read 0 for every child.
     """
     prog = (
-        "import resource, sys\n"
+        "def _status(key):\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith(key):\n"
+        "            return int(line.split()[1]) / 1024.0\n"
         f"{setup}\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "import gc\n"
+        "gc.collect()\n"
+        "try:\n"
+        "    open('/proc/self/clear_refs', 'w').write('5')\n"
+        "    base = _status('VmRSS:')\n"
+        "except OSError:\n"
+        "    base = _status('VmHWM:')\n"
         f"{code}\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print((peak - base) / 1024.0)\n"
+        "print(_status('VmHWM:') - base)\n"
     )
     env = dict(os.environ)
     src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
