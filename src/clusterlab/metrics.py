@@ -29,7 +29,7 @@ __all__ = [
     "davies_bouldin_score",
 ]
 
-# metric name -> code of clusterlab._kernels.silhouette.silhouette_sorted
+# metric name -> code of clusterlab._kernels.silhouette.cluster_distance_sums_sorted
 _FAST_METRICS = {
     "euclidean": 0,
     "l2": 0,
@@ -81,10 +81,10 @@ def _check_precomputed_diagonal(X):
 
 
 def _silhouette_fast(X, codes, n_labels, metric_code):
-    from clusterlab._kernels.silhouette import silhouette_sorted
+    from clusterlab._kernels.silhouette import cluster_distance_sums_sorted, silhouette_from_sums
 
     order = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes, minlength=n_labels)
+    counts = np.bincount(codes, minlength=n_labels).astype(np.int64)
     bounds = np.zeros(n_labels + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
     # one gathered copy, already transposed: (n_features, n_samples), C-contiguous
@@ -93,8 +93,12 @@ def _silhouette_fast(X, codes, n_labels, metric_code):
         norms = np.sqrt(np.einsum("ij,ij->j", Xt, Xt, dtype=np.float64))
         norms[norms == 0.0] = 1.0
         Xt /= norms.astype(X.dtype)
+    sorted_codes = np.ascontiguousarray(codes[order])
+    sums = np.empty((X.shape[0], n_labels), dtype=np.float64)
+    cluster_distance_sums_sorted(Xt, sorted_codes, bounds, metric_code, sums)
+    del Xt
     sorted_sil = np.empty(X.shape[0], dtype=np.float64)
-    silhouette_sorted(Xt, bounds, metric_code, sorted_sil)
+    silhouette_from_sums(sums, sorted_codes, counts, sorted_sil)
     sil = np.empty_like(sorted_sil)
     sil[order] = sorted_sil
     return sil
@@ -168,10 +172,13 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
 
     Notes
     -----
-    Time O(n_samples^2 * n_features) (O(n_samples^2) precomputed), parallel
-    over rows. Extra memory O(n_samples * (n_features + 1)) for a copy of the
-    data sorted by cluster, plus O(n_clusters) per thread; scikit-learn's
-    implementation holds blocks of the distance matrix instead.
+    Time O(n_samples^2 * n_features) (O(n_samples^2) precomputed), parallel;
+    the fast metrics compute every pair of samples once (symmetry) in
+    fixed tiles, so results are identical for any number of threads. Extra
+    memory O(n_samples * (n_features + n_clusters)): a copy of the data
+    sorted by cluster and every sample's distance sum to every cluster;
+    scikit-learn's implementation holds blocks of the distance matrix (up to
+    ``working_memory``, 1 GiB by default) instead.
 
     References
     ----------

@@ -1,10 +1,10 @@
 """Kernels for the silhouette coefficient and per-cluster statistics.
 
 The silhouette of a sample needs, for every cluster, the sum of the sample's
-distances to that cluster's members. These kernels stream over the data and
-keep only that ``n_clusters``-long vector per row, so the memory is
-O(n_samples) for the output plus O(n_clusters + block) scratch per thread:
-the ``n_samples x n_samples`` distance matrix is never built.
+distances to that cluster's members. These kernels stream over the data in
+tiles and keep only that ``n_clusters``-long vector per row, so the memory
+is O(n_samples * n_clusters) for the sums plus one tile per thread: the
+``n_samples x n_samples`` distance matrix is never built.
 
 Every kernel works for float32 and float64 inputs (numba specialises lazily);
 sums of distances accumulate in float64. Each output row is computed by one
@@ -14,16 +14,12 @@ thread in a fixed order, so results do not depend on the number of threads.
 import numba
 import numpy as np
 
-#: metric codes understood by :func:`silhouette_sorted`
+#: metric codes understood by :func:`cluster_distance_sums_sorted`
 METRIC_EUCLIDEAN = 0
 METRIC_SQEUCLIDEAN = 1
 METRIC_MANHATTAN = 2
 METRIC_COSINE = 3  # rows pre-normalised to unit length; distance = 1 - <x, y>
 
-#: columns of the distance block computed at once (fits L1 with its inputs)
-_BLOCK = 256
-#: rows processed together so each loaded column block is reused
-_ROWS = 4
 
 
 @numba.njit(cache=True, nogil=True)
@@ -50,102 +46,6 @@ def _silhouette_from_sums(sums, own, counts):
     if denom == 0.0 or not np.isfinite(denom):
         return 0.0
     return (b - a) / denom
-
-
-@numba.njit(cache=True, nogil=True, parallel=True, fastmath={"reassoc", "contract"})
-def silhouette_sorted(Xt, bounds, metric, out):
-    """Exact silhouette coefficients of samples sorted by cluster.
-
-    Parameters
-    ----------
-    Xt : IN float32/float64 (n_features, n_samples), C-contiguous
-        The samples as columns, ordered so that each cluster's members are
-        contiguous (cluster ``c`` occupies columns ``bounds[c]:bounds[c+1]``).
-        For the cosine metric the columns must be unit-length (or zero).
-    bounds : IN int64 (n_clusters + 1,)
-        Start offset of every cluster in the sorted order, then ``n_samples``.
-    metric : IN int
-        One of ``METRIC_EUCLIDEAN``, ``METRIC_SQEUCLIDEAN``,
-        ``METRIC_MANHATTAN``, ``METRIC_COSINE``.
-    out : OUT float64 (n_samples,)
-        Silhouette coefficient of every sorted sample.
-
-    Notes
-    -----
-    Time O(n_samples^2 * n_features), parallel over blocks of rows.
-    Scratch per row block: ``_ROWS * (_BLOCK + n_clusters)`` values.
-    A sample's distance to itself is excluded (exactly 0, as in a distance
-    matrix with a zero diagonal).
-    """
-    n_features, n_samples = Xt.shape
-    n_clusters = bounds.shape[0] - 1
-    counts = np.empty(n_clusters, dtype=np.int64)
-    for c in range(n_clusters):
-        counts[c] = bounds[c + 1] - bounds[c]
-    n_row_blocks = (n_samples + _ROWS - 1) // _ROWS
-    for rb in numba.prange(n_row_blocks):
-        i0 = rb * _ROWS
-        i1 = min(i0 + _ROWS, n_samples)
-        nr = i1 - i0
-        acc = np.empty((_ROWS, _BLOCK), dtype=Xt.dtype)
-        xi = np.empty((_ROWS, n_features), dtype=Xt.dtype)
-        sums = np.zeros((_ROWS, n_clusters), dtype=np.float64)
-        for r in range(nr):
-            for f in range(n_features):
-                xi[r, f] = Xt[f, i0 + r]
-        for c in range(n_clusters):
-            for j0 in range(bounds[c], bounds[c + 1], _BLOCK):
-                jn = min(_BLOCK, bounds[c + 1] - j0)
-                for r in range(nr):
-                    for jj in range(jn):
-                        acc[r, jj] = 0
-                if metric == METRIC_MANHATTAN:
-                    for f in range(n_features):
-                        col = Xt[f, j0:j0 + jn]
-                        for r in range(nr):
-                            v = xi[r, f]
-                            for jj in range(jn):
-                                acc[r, jj] += abs(col[jj] - v)
-                elif metric == METRIC_COSINE:
-                    for f in range(n_features):
-                        col = Xt[f, j0:j0 + jn]
-                        for r in range(nr):
-                            v = xi[r, f]
-                            for jj in range(jn):
-                                acc[r, jj] += col[jj] * v
-                else:
-                    for f in range(n_features):
-                        col = Xt[f, j0:j0 + jn]
-                        for r in range(nr):
-                            v = xi[r, f]
-                            for jj in range(jn):
-                                t = col[jj] - v
-                                acc[r, jj] += t * t
-                for r in range(nr):
-                    i = i0 + r
-                    if j0 <= i < j0 + jn:  # self-distance is 0 by definition
-                        if metric == METRIC_COSINE:
-                            acc[r, i - j0] = 1
-                        else:
-                            acc[r, i - j0] = 0
-                    s = 0.0
-                    if metric == METRIC_EUCLIDEAN:
-                        for jj in range(jn):
-                            s += np.sqrt(np.float64(acc[r, jj]))
-                    elif metric == METRIC_COSINE:
-                        for jj in range(jn):
-                            d = 1.0 - np.float64(acc[r, jj])
-                            s += min(max(d, 0.0), 2.0)
-                    else:
-                        for jj in range(jn):
-                            s += np.float64(acc[r, jj])
-                    sums[r, c] += s
-        for r in range(nr):
-            i = i0 + r
-            own = 0
-            while bounds[own + 1] <= i:
-                own += 1
-            out[i] = _silhouette_from_sums(sums[r], own, counts)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -231,3 +131,160 @@ def cluster_dispersions(X, labels, centers, sq_out, dist_out):
             s += t * t
         sq_out[c] += s
         dist_out[c] += np.sqrt(s)
+
+
+#: rows and columns of one tile of the symmetric kernel (fixed: results must
+#: not depend on the number of threads)
+_TILE = 128
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _tile_distances(Xt, i0, i1, j0, j1, metric, D):
+    """Distances between sorted samples ``i0:i1`` and ``j0:j1`` into ``D``.
+
+    Xt : IN  (n_features, n_samples); D : OUT (>= i1-i0, >= j1-j0), same dtype.
+    """
+    n_features = Xt.shape[0]
+    jn = j1 - j0
+    for i in range(i1 - i0):
+        for jj in range(jn):
+            D[i, jj] = 0
+        for f in range(n_features):
+            v = Xt[f, i0 + i]
+            col = Xt[f, j0:j1]
+            if metric == METRIC_MANHATTAN:
+                for jj in range(jn):
+                    D[i, jj] += abs(col[jj] - v)
+            elif metric == METRIC_COSINE:
+                for jj in range(jn):
+                    D[i, jj] += col[jj] * v
+            else:
+                for jj in range(jn):
+                    t = col[jj] - v
+                    D[i, jj] += t * t
+        if metric == METRIC_EUCLIDEAN:
+            for jj in range(jn):
+                D[i, jj] = np.sqrt(D[i, jj])
+        elif metric == METRIC_COSINE:
+            for jj in range(jn):
+                D[i, jj] = min(max(1 - D[i, jj], 0), 2)
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _tile_accumulate(D, i0, i1, j0, j1, labels, bounds, sums, both_sides, colacc):
+    """Add a distance tile to the per-cluster sums of its rows (and columns).
+
+    D      : IN    (i1-i0, j1-j0) distances.
+    sums   : INOUT float64 (n_samples, n_clusters).
+    both_sides : IN bool, also add the tile to the sums of its columns.
+    colacc : scratch float64 (>= j1-j0,).
+    """
+    ni = i1 - i0
+    jn = j1 - j0
+    for i in range(ni):
+        for c in range(labels[j0], labels[j1 - 1] + 1):
+            lo = max(bounds[c], j0) - j0
+            hi = min(bounds[c + 1], j1) - j0
+            s = 0.0
+            for jj in range(lo, hi):
+                s += np.float64(D[i, jj])
+            sums[i0 + i, c] += s
+    if both_sides:
+        for c in range(labels[i0], labels[i1 - 1] + 1):
+            lo = max(bounds[c], i0) - i0
+            hi = min(bounds[c + 1], i1) - i0
+            for jj in range(jn):
+                colacc[jj] = 0.0
+            for i in range(lo, hi):
+                for jj in range(jn):
+                    colacc[jj] += np.float64(D[i, jj])
+            for jj in range(jn):
+                sums[j0 + jj, c] += colacc[jj]
+
+
+@numba.njit(cache=True, nogil=True)
+def _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, diagonal, sums, D, colacc):
+    """All tile pairs between sorted ranges ``a0:a1`` and ``b0:b1`` (rows and columns)."""
+    for i0 in range(a0, a1, _TILE):
+        i1 = min(i0 + _TILE, a1)
+        start = i0 if diagonal else b0
+        for j0 in range(start, b1, _TILE):
+            j1 = min(j0 + _TILE, b1)
+            _tile_distances(Xt, i0, i1, j0, j1, metric, D)
+            if diagonal and j0 == i0:
+                for i in range(i1 - i0):
+                    D[i, i] = 0  # a sample's distance to itself
+                _tile_accumulate(D, i0, i1, j0, j1, labels, bounds, sums, False, colacc)
+            else:
+                _tile_accumulate(D, i0, i1, j0, j1, labels, bounds, sums, True, colacc)
+
+
+#: fixed number of super-blocks scheduled in rounds (independent of threads)
+_SUPER = 32
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def cluster_distance_sums_sorted(Xt, labels, bounds, metric, sums):
+    """Per-cluster distance sums of samples sorted by cluster, each pair computed once.
+
+    Parameters
+    ----------
+    Xt : IN float32/float64 (n_features, n_samples), C-contiguous
+        Samples as columns, sorted by cluster (unit columns for cosine).
+    labels : IN int64 (n_samples,)
+        Sorted cluster codes (non-decreasing).
+    bounds : IN int64 (n_clusters + 1,)
+        Start of every cluster in the sorted order, then ``n_samples``.
+    metric : IN int
+        ``METRIC_EUCLIDEAN``, ``METRIC_SQEUCLIDEAN``, ``METRIC_MANHATTAN``
+        or ``METRIC_COSINE``.
+    sums : OUT float64 (n_samples, n_clusters)
+        ``sums[i, c]`` = sum of distances from sample ``i`` to the members of
+        cluster ``c`` (the sample itself excluded).
+
+    Notes
+    -----
+    The samples are cut into ``_SUPER`` fixed super-blocks. The distance
+    block of every pair of super-blocks is computed once, tile by tile
+    (``_TILE x _TILE``), and added to both its rows' and its columns' sums:
+    symmetry halves the work. Pairs of super-blocks are scheduled in the
+    rounds of a round-robin tournament (circle method), so that the pairs of
+    one round touch disjoint rows and run in parallel without locks; every
+    row receives its contributions in the same order whatever the number of
+    threads, so results are bitwise reproducible. Time O(n_samples^2 *
+    n_features / 2); memory: the output plus one tile and a ``_TILE`` vector
+    per pair in flight.
+    """
+    n_samples = Xt.shape[1]
+    sums[:, :] = 0.0
+    n_blocks = min(_SUPER, n_samples)
+    size = (n_samples + n_blocks - 1) // n_blocks
+    n_blocks = (n_samples + size - 1) // size
+    # diagonal super-blocks: disjoint rows, all in parallel
+    for blk in numba.prange(n_blocks):
+        a0 = blk * size
+        a1 = min(a0 + size, n_samples)
+        D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
+        colacc = np.empty(_TILE, dtype=np.float64)
+        _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, True, sums, D, colacc)
+    m = n_blocks + (n_blocks % 2)  # an odd count gets a dummy block (a bye)
+    half = m // 2
+    for rnd in range(m - 1):
+        for p in numba.prange(half):
+            if p == 0:
+                a = m - 1
+                b = rnd
+            else:
+                a = (rnd + p) % (m - 1)
+                b = (rnd - p + (m - 1)) % (m - 1)
+            if a >= n_blocks or b >= n_blocks:
+                continue
+            if a > b:
+                a, b = b, a
+            a0 = a * size
+            a1 = min(a0 + size, n_samples)
+            b0 = b * size
+            b1 = min(b0 + size, n_samples)
+            D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
+            colacc = np.empty(_TILE, dtype=np.float64)
+            _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
