@@ -291,3 +291,18 @@ def test_properties(labs, seed, shift, scale):
     assert metrics.calinski_harabasz_score(X + shift, labels) == pytest.approx(ch, rel=1e-6)
     assert metrics.davies_bouldin_score(X, labels) == pytest.approx(
         skm.davies_bouldin_score(X, labels), rel=1e-6)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
+def test_large_enough_for_several_tiles_per_block(metric):
+    """n > 32 super-blocks x 128-row tiles: tiles straddle clusters and blocks."""
+    X, labels = random_problem(4500, 3, 37, seed=5)
+    labels[:7] = 40  # a small cluster among many
+    np.testing.assert_allclose(metrics.silhouette_samples(X, labels, metric=metric),
+                               skm.silhouette_samples(X, labels, metric=metric), atol=1e-6)
+    # float32 against the float64 truth: for cosine, scikit-learn's own float32 result is
+    # ~2e-4 off here (1 - <x, y> cancels in float32), so it cannot be the oracle
+    X32 = X.astype(np.float32)
+    np.testing.assert_allclose(metrics.silhouette_samples(X32, labels, metric=metric),
+                               skm.silhouette_samples(X32.astype(np.float64), labels,
+                                                      metric=metric), atol=1e-4)
