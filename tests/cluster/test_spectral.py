@@ -430,3 +430,16 @@ def test_user_guide_examples_run(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "nearest_neighbors" in out  # the early memory error's advice
     assert (tmp_path / "spectral_moons.png").exists()
+
+
+@pytest.mark.parametrize("gamma", [1.0, 100.0])
+def test_lanczos_shortcut_and_its_fallback_match_sklearn(gamma):
+    """n >= 1500: a wide kernel is solved by a short Lanczos run, a narrow one (clustered
+    eigenvalues) falls back to the factorisation; both give scikit-learn's embedding."""
+    from clusterlab.datasets import load_moons
+
+    X = load_moons(n_samples=1600)
+    A = rbf_affinity(X, gamma)
+    ours = spectral_embedding_normalized(A, 2, random_state=0)
+    theirs = sk_spectral_embedding(A, n_components=2, drop_first=False, random_state=0)
+    np.testing.assert_allclose(ours, theirs, atol=1e-6 * np.abs(theirs).max())

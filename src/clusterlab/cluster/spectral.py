@@ -67,6 +67,10 @@ _SHIFT = 1e-5
 
 _SUBSPACE_MAX_ITER = 300
 
+#: Dense problems at least this large first try a few Lanczos restarts (see _try_lanczos).
+_LANCZOS_MIN_SAMPLES = 1500
+_LANCZOS_MAX_RESTARTS = 1
+
 _KERNELS = {"rbf", "linear", "poly", "polynomial", "sigmoid", "laplacian", "cosine",
             "chi2", "additive_chi2"}
 
@@ -413,6 +417,28 @@ def _subspace_iteration(solve, n, k, v0, tol):
     return 1.0 / mu[:k] - _SHIFT, V[:, :k]
 
 
+def _try_lanczos(L, k, v0, eigen_tol):
+    """A few restarts of Lanczos on ``I - L`` (matrix-vector products only); None if unconverged.
+
+    When the wanted eigenvalues are well separated from the rest (a wide RBF
+    kernel) this takes a few dozen products, far cheaper than the O(n^3)
+    factorisation; when they are clustered (a narrow kernel) it gives up after
+    ``_LANCZOS_MAX_RESTARTS`` restarts and the caller factorises. It is only
+    tried on connected graphs: Lanczos can miss copies of a repeated eigenvalue.
+    """
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+    n = L.shape[0]
+    op = LinearOperator((n, n), matvec=lambda x: x - L @ x, dtype=np.float64)
+    tol = 0.0 if eigen_tol == "auto" else float(eigen_tol)
+    try:
+        mu, V = eigsh(op, k=k, which="LA", v0=v0, ncv=min(n - 1, max(2 * k + 1, 24)),
+                      maxiter=_LANCZOS_MAX_RESTARTS, tol=tol)
+    except ArpackNoConvergence:
+        return None
+    return V[:, np.argsort(-mu)]
+
+
 def _dense_eigh(L, k):
     L = L.toarray() if sp.issparse(L) else L
     w, V = sla.eigh(L, subset_by_index=[0, k - 1], check_finite=False)
@@ -430,7 +456,9 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
     n_components : int
         Number of eigenvectors (the first, constant-like one included).
     eigen_solver : {None, 'arpack', 'lobpcg', 'amg'}, default=None
-        None: shift-invert block subspace iteration (ours). 'arpack':
+        None: for a connected dense graph of >= 1500 samples, one short
+        Lanczos run on ``I - L`` first (kept if it converges); otherwise
+        shift-invert block subspace iteration (ours). 'arpack':
         scipy's ``eigsh`` in shift-invert mode on the same factorisation.
         'lobpcg': scipy's ``lobpcg`` preconditioned by that factorisation.
         'amg': ``lobpcg`` with a pyamg smoothed-aggregation preconditioner.
@@ -488,7 +516,13 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
         X0 = None
         v0 = (random_state.uniform(-1, 1, n)
               if (not sp.issparse(L) or n > 5 * k) else None)
-    if n <= max(5 * k + 1, 20):
+    V = None
+    if (eigen_solver is None and not sp.issparse(L) and n_comp == 1
+            and n >= _LANCZOS_MIN_SAMPLES):
+        V = _try_lanczos(L, k, v0, eigen_tol)
+    if V is not None:
+        pass
+    elif n <= max(5 * k + 1, 20):
         _, V = _dense_eigh(L, k)
     elif eigen_solver == "amg":
         from scipy.sparse.linalg import lobpcg
@@ -503,8 +537,9 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
                           maxiter=2000)
         V = V[:, :k]
     else:
-        L_keep = L.copy() if (eigen_solver == "lobpcg") else None
-        solve = _factorize_shifted(L if not sp.issparse(L) else L)
+        # lobpcg needs L itself; the dense factorisation overwrites it
+        L_keep = L.copy() if eigen_solver == "lobpcg" else None
+        solve = _factorize_shifted(L)
         if solve is None:  # not positive definite (negative affinities): exact fallback
             warnings.warn("The Laplacian is not positive semi-definite (negative affinities?); "
                           "using a dense eigensolver.", UserWarning, stacklevel=3)
