@@ -306,3 +306,25 @@ def test_large_enough_for_several_tiles_per_block(metric):
     np.testing.assert_allclose(metrics.silhouette_samples(X32, labels, metric=metric),
                                skm.silhouette_samples(X32.astype(np.float64), labels,
                                                       metric=metric), atol=1e-4)
+
+
+def test_parallel_and_serial_schedules_agree_bitwise():
+    """Large inputs run the tile rounds in parallel, small ones serially: same bits."""
+    from clusterlab._kernels import silhouette as kern
+
+    X, labels = random_problem(3000, 4, 7, seed=6)
+    order = np.argsort(labels, kind="stable")
+    Xt = np.take(X.T, order, axis=1)
+    codes = labels[order].astype(np.int64)
+    bounds = np.r_[0, np.cumsum(np.bincount(codes))].astype(np.int64)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        for metric in (kern.METRIC_EUCLIDEAN, kern.METRIC_MANHATTAN):
+            par = np.empty((3000, 7))
+            ser = np.empty((3000, 7))
+            kern._sums_sorted_parallel(Xt, codes, bounds, metric, par)
+            kern._sums_sorted_serial(Xt, codes, bounds, metric, ser)
+            np.testing.assert_array_equal(par, ser)
+    finally:
+        numba.set_num_threads(before)

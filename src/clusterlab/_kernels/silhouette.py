@@ -224,37 +224,8 @@ _SUPER = 32
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def cluster_distance_sums_sorted(Xt, labels, bounds, metric, sums):
-    """Per-cluster distance sums of samples sorted by cluster, each pair computed once.
-
-    Parameters
-    ----------
-    Xt : IN float32/float64 (n_features, n_samples), C-contiguous
-        Samples as columns, sorted by cluster (unit columns for cosine).
-    labels : IN int64 (n_samples,)
-        Sorted cluster codes (non-decreasing).
-    bounds : IN int64 (n_clusters + 1,)
-        Start of every cluster in the sorted order, then ``n_samples``.
-    metric : IN int
-        ``METRIC_EUCLIDEAN``, ``METRIC_SQEUCLIDEAN``, ``METRIC_MANHATTAN``
-        or ``METRIC_COSINE``.
-    sums : OUT float64 (n_samples, n_clusters)
-        ``sums[i, c]`` = sum of distances from sample ``i`` to the members of
-        cluster ``c`` (the sample itself excluded).
-
-    Notes
-    -----
-    The samples are cut into ``_SUPER`` fixed super-blocks. The distance
-    block of every pair of super-blocks is computed once, tile by tile
-    (``_TILE x _TILE``), and added to both its rows' and its columns' sums:
-    symmetry halves the work. Pairs of super-blocks are scheduled in the
-    rounds of a round-robin tournament (circle method), so that the pairs of
-    one round touch disjoint rows and run in parallel without locks; every
-    row receives its contributions in the same order whatever the number of
-    threads, so results are bitwise reproducible. Time O(n_samples^2 *
-    n_features / 2); memory: the output plus one tile and a ``_TILE`` vector
-    per pair in flight.
-    """
+def _sums_sorted_parallel(Xt, labels, bounds, metric, sums):
+    """:func:`cluster_distance_sums_sorted`, tiles of a round in parallel."""
     n_samples = Xt.shape[1]
     sums[:, :] = 0.0
     n_blocks = min(_SUPER, n_samples)
@@ -288,3 +259,84 @@ def cluster_distance_sums_sorted(Xt, labels, bounds, metric, sums):
             D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
             colacc = np.empty(_TILE, dtype=np.float64)
             _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums_sorted_serial(Xt, labels, bounds, metric, sums):
+    """:func:`cluster_distance_sums_sorted`, one tile after another (same order)."""
+    n_samples = Xt.shape[1]
+    sums[:, :] = 0.0
+    n_blocks = min(_SUPER, n_samples)
+    size = (n_samples + n_blocks - 1) // n_blocks
+    n_blocks = (n_samples + size - 1) // size
+    # diagonal super-blocks first, then the rounds, as in the parallel twin
+    for blk in range(n_blocks):
+        a0 = blk * size
+        a1 = min(a0 + size, n_samples)
+        D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
+        colacc = np.empty(_TILE, dtype=np.float64)
+        _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, True, sums, D, colacc)
+    m = n_blocks + (n_blocks % 2)  # an odd count gets a dummy block (a bye)
+    half = m // 2
+    for rnd in range(m - 1):
+        for p in range(half):
+            if p == 0:
+                a = m - 1
+                b = rnd
+            else:
+                a = (rnd + p) % (m - 1)
+                b = (rnd - p + (m - 1)) % (m - 1)
+            if a >= n_blocks or b >= n_blocks:
+                continue
+            if a > b:
+                a, b = b, a
+            a0 = a * size
+            a1 = min(a0 + size, n_samples)
+            b0 = b * size
+            b1 = min(b0 + size, n_samples)
+            D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
+            colacc = np.empty(_TILE, dtype=np.float64)
+            _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
+
+
+#: below this many samples a round's tiles are too small to pay for waking threads
+_PARALLEL_MIN_SAMPLES = 16384
+
+
+def cluster_distance_sums_sorted(Xt, labels, bounds, metric, sums):
+    """Per-cluster distance sums of samples sorted by cluster, each pair computed once.
+
+    Parameters
+    ----------
+    Xt : IN float32/float64 (n_features, n_samples), C-contiguous
+        Samples as columns, sorted by cluster (unit columns for cosine).
+    labels : IN int64 (n_samples,)
+        Sorted cluster codes (non-decreasing).
+    bounds : IN int64 (n_clusters + 1,)
+        Start of every cluster in the sorted order, then ``n_samples``.
+    metric : IN int
+        ``METRIC_EUCLIDEAN``, ``METRIC_SQEUCLIDEAN``, ``METRIC_MANHATTAN``
+        or ``METRIC_COSINE``.
+    sums : OUT float64 (n_samples, n_clusters)
+        ``sums[i, c]`` = sum of distances from sample ``i`` to the members of
+        cluster ``c`` (the sample itself excluded).
+
+    Notes
+    -----
+    The samples are cut into ``_SUPER`` fixed super-blocks. The distance
+    block of every pair of super-blocks is computed once, tile by tile
+    (``_TILE x _TILE``), and added to both its rows' and its columns' sums:
+    symmetry halves the work. Pairs of super-blocks are scheduled in the
+    rounds of a round-robin tournament (circle method), so that the pairs of
+    one round touch disjoint rows and run in parallel without locks; every
+    row receives its contributions in the same order whatever the number of
+    threads, so results are bitwise reproducible (small inputs run the
+    same schedule on one thread: a parallel region per round costs more than
+    it saves below ``_PARALLEL_MIN_SAMPLES`` samples). Time O(n_samples^2 *
+    n_features / 2); memory: the output plus one tile and a ``_TILE`` vector
+    per pair in flight.
+    """
+    if Xt.shape[1] >= _PARALLEL_MIN_SAMPLES:
+        _sums_sorted_parallel(Xt, labels, bounds, metric, sums)
+    else:
+        _sums_sorted_serial(Xt, labels, bounds, metric, sums)
