@@ -417,6 +417,17 @@ def _subspace_iteration(solve, n, k, v0, tol):
     return 1.0 / mu[:k] - _SHIFT, V[:, :k]
 
 
+def _wide_kernel(A):
+    """True when most affinities are non-negligible (>= RBF_SPARSE_TOL), on strided rows.
+
+    A narrow kernel (few non-negligible entries per row) makes a graph with local
+    structure, whose small eigenvalues are clustered: Lanczos would not converge in
+    one run, so it is not tried.
+    """
+    rows = np.asarray(A[:: max(1, A.shape[0] // 200)])
+    return bool(np.mean(rows >= RBF_SPARSE_TOL) > 0.5)
+
+
 def _try_lanczos(L, k, v0, eigen_tol):
     """A few restarts of Lanczos on ``I - L`` (matrix-vector products only); None if unconverged.
 
@@ -456,8 +467,9 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
     n_components : int
         Number of eigenvectors (the first, constant-like one included).
     eigen_solver : {None, 'arpack', 'lobpcg', 'amg'}, default=None
-        None: for a connected dense graph of >= 1500 samples, one short
-        Lanczos run on ``I - L`` first (kept if it converges); otherwise
+        None: for a connected dense graph of >= 1500 samples where most
+        affinities are >= RBF_SPARSE_TOL (a wide kernel), one short Lanczos
+        run on ``I - L`` first (kept if it converges); otherwise
         shift-invert block subspace iteration (ours). 'arpack':
         scipy's ``eigsh`` in shift-invert mode on the same factorisation.
         'lobpcg': scipy's ``lobpcg`` preconditioned by that factorisation.
@@ -518,7 +530,7 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
               if (not sp.issparse(L) or n > 5 * k) else None)
     V = None
     if (eigen_solver is None and not sp.issparse(L) and n_comp == 1
-            and n >= _LANCZOS_MIN_SAMPLES):
+            and n >= _LANCZOS_MIN_SAMPLES and _wide_kernel(affinity)):
         V = _try_lanczos(L, k, v0, eigen_tol)
     if V is not None:
         pass
