@@ -5,8 +5,9 @@ restarted), one thread each, talking TCP on 127.0.0.1. The ``Client`` becomes th
 default scheduler, so ``dask.compute`` inside clusterlab runs on it; tests of the
 local threaded scheduler override that with ``dask.config.set(scheduler="threads")``.
 
-A task may fail once on a dying worker and be retried (``allowed-failures=1``);
-a second death raises ``KilledWorker``. The worker-killing tests rely on this.
+A task may be on up to three dying workers and still be retried
+(``allowed-failures=3``, Dask's default); the test of the error path lowers
+that to 0 on the scheduler for its duration (see ``allowed_failures``).
 """
 
 import pytest
@@ -17,7 +18,7 @@ def dask_client():
     import dask
     from distributed import Client, LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+    with dask.config.set({"distributed.scheduler.allowed-failures": 3,
                           "distributed.worker.daemon": False,
                           "distributed.admin.tick.limit": "10s"}):
         cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
@@ -29,6 +30,25 @@ def dask_client():
     finally:
         client.close()
         cluster.close()
+
+
+def _set_allowed_failures(dask_scheduler, n):
+    previous = dask_scheduler.allowed_failures
+    dask_scheduler.allowed_failures = n
+    return previous
+
+
+@pytest.fixture
+def allowed_failures(dask_client):
+    """``allowed_failures(n)``: how often a task may die with its worker, until the test ends."""
+    previous = []
+
+    def set_(n):
+        previous.append(dask_client.run_on_scheduler(_set_allowed_failures, n=n))
+
+    yield set_
+    if previous:
+        dask_client.run_on_scheduler(_set_allowed_failures, n=previous[0])
 
 
 def _wired(estimator_cls):

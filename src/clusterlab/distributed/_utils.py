@@ -130,6 +130,19 @@ def map_blocks_compute(func, x_blocks, w_blocks, *args):
     return list(dask.compute(*tasks))
 
 
+def ensure_numba_threads():
+    """Start numba's thread pool before calling a cached kernel in a fresh process.
+
+    A serial ``njit`` kernel loaded from numba's on-disk cache that calls a
+    ``parallel=True`` one aborts ("Symbol not found: allocate_sched") or crashes
+    if no parallel kernel has started the pool in this process yet -- exactly the
+    situation of a freshly started Dask worker. Cheap after the first call.
+    """
+    from numba.np.ufunc.parallel import _launch_threads
+
+    _launch_threads()
+
+
 def ordered_sum(parts):
     """Sum a list of equally shaped arrays (or scalars) in list order (deterministic)."""
     total = np.array(parts[0], dtype=np.float64, copy=True)
@@ -276,6 +289,7 @@ __all__ = [
     "check_dask_array",
     "check_dask_weights",
     "column_moments",
+    "ensure_numba_threads",
     "from_memmap",
     "hashed_uniform",
     "map_blocks_compute",

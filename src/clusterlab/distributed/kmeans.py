@@ -35,6 +35,7 @@ KMEANS_PARALLEL_ROUNDS = 5
 def _assign(xb, centers):
     from clusterlab._kernels.distances import nearest_center
 
+    _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
     n = xb.shape[0]
     labels = np.empty(n, dtype=np.int32)
@@ -53,6 +54,7 @@ def _lloyd_block(xb, wb, index, centers):
     """
     from clusterlab._kernels.kmeans import kmeans_partial_stats
 
+    _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
     n = xb.shape[0]
     k, d = centers.shape

@@ -88,6 +88,7 @@ def _stream_blocks(x_blocks, w_blocks):
 def _block_labels_inertia(xb, wb, index, centers):
     from clusterlab._kernels.minibatch import labels_inertia
 
+    _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
     n = xb.shape[0]
     w = np.ones(n, dtype=xb.dtype) if wb is None else np.ascontiguousarray(wb, dtype=xb.dtype)
@@ -101,6 +102,7 @@ def _block_labels_inertia(xb, wb, index, centers):
 def _labels_block(xb, centers):
     from clusterlab._kernels.minibatch import labels_inertia
 
+    _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
     n = xb.shape[0]
     labels = np.empty(n, dtype=np.int32)

@@ -31,6 +31,7 @@ def _em_block(xb, wb, index, cov_code, covariance_type, model, shift):
     from clusterlab._kernels.mixture import gmm_em_pass
     from clusterlab.mixture._base import _plan_chunks
 
+    _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
     means, prec, aux, log_const = model
     k, d = means.shape
@@ -74,6 +75,7 @@ def _stats_from_resp_block(xb, wb, index, cov_code, covariance_type, n_component
     from clusterlab._kernels.mixture import gmm_stats_from_resp
     from clusterlab.mixture._base import _plan_chunks
 
+    _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
     d = xb.shape[1]
     if how == "labels":

@@ -16,6 +16,7 @@ _METHODS = {
 
 
 def _apply_block(xb, estimator, method):
+    _utils.ensure_numba_threads()
     return getattr(estimator, method)(np.asarray(xb))
 
 
