@@ -361,7 +361,9 @@ def _factorize_shifted(L):
         return lu.solve
     L[np.diag_indices(n)] += _SHIFT
     try:
-        factor = sla.cho_factor(L, lower=False, overwrite_a=True, check_finite=False)
+        # L is symmetric: its transpose is the same matrix in Fortran order, which
+        # LAPACK factorises in place (no n x n copy)
+        factor = sla.cho_factor(L.T, lower=False, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None
     return lambda B: sla.cho_solve(factor, B, check_finite=False)
