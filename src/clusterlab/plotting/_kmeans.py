@@ -101,10 +101,8 @@ def plot_decision_boundaries(model, X, resolution=1000, show_centroids=True, sho
 
 
 def _default_kmeans():
-    try:
-        from clusterlab.cluster.kmeans import KMeans
-    except ImportError:  # clusterlab.KMeans not built yet in this checkout
-        from sklearn.cluster import KMeans
+    from clusterlab.cluster.kmeans import KMeans
+
     return KMeans
 
 
