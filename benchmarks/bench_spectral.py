@@ -12,7 +12,7 @@ figure is the adjusted Rand index against the moons' true labels):
   alone is an n x n float64 matrix, 8 n^2 bytes = 80 GB for n = 10^5 (plus the
   same again for the dense LU of its shift-invert ARPACK), which does not fit.
 
-``--quick`` runs the seed's case only.
+``--quick`` runs the seed's case only, without the peak-memory figures.
 Peak memory (MiB above the data) is measured in a fresh interpreter for each
 contender (``_harness.peak_rss_mb``) and stored in each row's ``extra``.
 """
@@ -44,7 +44,7 @@ def _params_str(params):
     return ",".join(f"{k}={v}" for k, v in params.items())
 
 
-def _case(case, n, params, with_peer=True, repeats=3):
+def _case(case, n, params, with_peer=True, repeats=3, memory=True):
     import warnings
 
     from sklearn.cluster import SpectralClustering as Theirs
@@ -65,9 +65,13 @@ def _case(case, n, params, with_peer=True, repeats=3):
             return Theirs(**params).fit(X).labels_
 
     fit = f"Ours(**{params!r}).fit(X)"
-    extra = {"ours_peak_mib": peak_rss_mb(fit, _SETUP.format(n=n))}
+    extra = {}
+    if memory:  # each figure costs a fresh interpreter (imports, numba cache load)
+        extra["ours_peak_mib"] = peak_rss_mb(fit, _SETUP.format(n=n))
+        if with_peer:
+            extra["peer_peak_mib"] = peak_rss_mb(fit.replace("Ours", "Theirs"),
+                                                 _SETUP.format(n=n))
     if with_peer:
-        extra["peer_peak_mib"] = peak_rss_mb(fit.replace("Ours", "Theirs"), _SETUP.format(n=n))
         rows = compare(FAMILY, case, f"{n}x2", _params_str(params), ours,
                        {"scikit-learn": theirs}, repeats=repeats,
                        quality=lambda labels: adjusted_rand_score(y, labels),
@@ -94,7 +98,7 @@ def _case(case, n, params, with_peer=True, repeats=3):
 def run(quick=False):
     rows = []
     rows += _case("seed moons rbf", 1000, dict(n_clusters=2, gamma=100, random_state=42),
-                  repeats=2 if quick else 3)
+                  repeats=2 if quick else 3, memory=not quick)
     if quick:
         return rows
     rows += _case("moons rbf (default gamma)", 5000, dict(n_clusters=2, gamma=1.0,
