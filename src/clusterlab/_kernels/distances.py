@@ -79,7 +79,6 @@ def _nearest_center_parallel(X, centers, chunk, labels, min_sq_dist):
         nearest_center_range(X, centers, start, stop, labels, min_sq_dist)
 
 
-@nb.njit(cache=True, nogil=True)
 def nearest_center(X, centers, chunk, labels, min_sq_dist):
     """Chunked, parallel "assign each row to its nearest centre".
 
@@ -97,7 +96,8 @@ def nearest_center(X, centers, chunk, labels, min_sq_dist):
 
     Notes
     -----
-    Time O(n k d), memory O(1) beyond the outputs.
+    Time O(n k d), memory O(1) beyond the outputs. A Python dispatcher, so the
+    parallel kernel is compiled only when a call needs it.
     """
     if X.shape[0] <= chunk:
         nearest_center_range(X, centers, 0, X.shape[0], labels, min_sq_dist)
@@ -154,6 +154,33 @@ def center_distances(centers, cc, half_min):
             if b != a and cc[a, b] < m:
                 m = cc[a, b]
         half_min[a] = 0.5 * m
+
+
+@nb.njit(cache=True, nogil=True)
+def center_half_min(centers, half_min):
+    """Half the distance from each centre to its nearest other centre (Hamerly's bound).
+
+    Parameters
+    ----------
+    centers : IN ndarray (k, d) float
+    half_min : OUT ndarray (k,) float64 (``inf`` when k == 1); the same values as
+        :func:`center_distances` gives
+
+    Notes
+    -----
+    Time O(k^2 d / 2), memory O(1): no k x k matrix.
+    """
+    k = centers.shape[0]
+    half_min[:] = np.inf
+    for a in range(k):
+        for b in range(a + 1, k):
+            v = np.sqrt(sq_dist_rows(centers, a, centers, b))
+            if v < half_min[a]:
+                half_min[a] = v
+            if v < half_min[b]:
+                half_min[b] = v
+    for a in range(k):
+        half_min[a] *= 0.5
 
 
 # ----------------------------------------------------------------------------

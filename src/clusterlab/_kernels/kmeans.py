@@ -27,9 +27,10 @@ import numba as nb
 import numpy as np
 
 from clusterlab._kernels.distances import (
+    _nearest_center_parallel,
     center_distances,
+    center_half_min,
     csr_sq_dist_row,
-    nearest_center,
     nearest_center_range,
     sq_dist_rows,
 )
@@ -97,9 +98,22 @@ def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, 
 
 
 @nb.njit(cache=True, nogil=True)
+def _lloyd_stats_groups_serial(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
+                               g_weights, g_inertia):
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_inertia[g] = lloyd_stats_range(X, sample_weight, centers, bounds[g], bounds[g + 1],
+                                         labels, min_sq_dist, g_sums[g], g_weights[g])
+
+
 def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
                 g_sums, g_weights, g_inertia, parallel):
     """One Lloyd E-step with the M-step statistics, over row groups.
+
+    A plain Python dispatcher: it calls the serial or the parallel kernel, so
+    numba compiles only the one a fit uses (a parallel kernel called from a
+    jitted function is compiled with it even when the branch never runs).
 
     Parameters
     ----------
@@ -126,29 +140,22 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     """
     sums[:] = 0.0
     weights[:] = 0.0
-    n_groups = bounds.shape[0] - 1
-    if n_groups == 1:
+    if bounds.shape[0] == 2:
         return lloyd_stats_range(X, sample_weight, centers, 0, X.shape[0], labels,
                                  min_sq_dist, sums, weights)
-    if parallel:
-        _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
-                            g_weights, g_inertia)
-    else:
-        for g in range(n_groups):
-            g_sums[g] = 0.0
-            g_weights[g] = 0.0
-            g_inertia[g] = lloyd_stats_range(X, sample_weight, centers, bounds[g],
-                                             bounds[g + 1], labels, min_sq_dist, g_sums[g],
-                                             g_weights[g])
-    inertia = 0.0
-    for g in range(n_groups):
-        sums += g_sums[g]
-        weights += g_weights[g]
-        inertia += g_inertia[g]
-    return inertia
+    kernel = _lloyd_stats_groups if parallel else _lloyd_stats_groups_serial
+    kernel(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia)
+    _reduce_groups(g_sums, sums)
+    _reduce_groups(g_weights, weights)
+    return float(np.sum(g_inertia))
 
 
-@nb.njit(cache=True, nogil=True)
+def _reduce_groups(g_parts, out):
+    """``out[:] = sum_g g_parts[g]`` over the leading axis (numpy: a fixed order for a
+    fixed shape, so the result never depends on the thread count)."""
+    np.sum(g_parts, axis=0, out=out)
+
+
 def kmeans_partial_stats(X, sample_weight, centers, chunk, parallel=True):
     """Per-chunk K-Means statistics: what a distributed Lloyd step reduces.
 
@@ -178,8 +185,7 @@ def kmeans_partial_stats(X, sample_weight, centers, chunk, parallel=True):
     chunk = max(1, chunk)
     n_groups = max(1, (n + chunk - 1) // chunk)
     bounds = np.empty(n_groups + 1, np.int64)
-    for g in range(n_groups + 1):
-        bounds[g] = min(g * chunk, n)
+    bounds[:] = np.minimum(np.arange(n_groups + 1) * chunk, n)
     labels = np.empty(n, np.int32)
     min_sq = np.empty(n, np.float64)
     sums = np.zeros((k, d), np.float64)
@@ -195,13 +201,25 @@ def kmeans_partial_stats(X, sample_weight, centers, chunk, parallel=True):
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia):
     for g in nb.prange(bounds.shape[0] - 1):
-        acc = 0.0
-        for i in range(bounds[g], bounds[g + 1]):
-            acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
-        g_inertia[g] = acc
+        g_inertia[g] = _inertia_range(X, sample_weight, centers, labels, bounds[g],
+                                      bounds[g + 1])
 
 
 @nb.njit(cache=True, nogil=True)
+def _inertia_range(X, sample_weight, centers, labels, start, stop):
+    acc = 0.0
+    for i in range(start, stop):
+        acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
+    return acc
+
+
+@nb.njit(cache=True, nogil=True)
+def _inertia_groups_serial(X, sample_weight, centers, labels, bounds, g_inertia):
+    for g in range(bounds.shape[0] - 1):
+        g_inertia[g] = _inertia_range(X, sample_weight, centers, labels, bounds[g],
+                                      bounds[g + 1])
+
+
 def weighted_inertia(X, sample_weight, centers, labels, bounds, parallel):
     """``sum_i w_i ||x_i - centers[labels_i]||^2`` over row groups (float64).
 
@@ -210,31 +228,24 @@ def weighted_inertia(X, sample_weight, centers, labels, bounds, parallel):
     X : IN (n, d); sample_weight : IN (n,); centers : IN (k, d);
     labels : IN (n,) int32; bounds : IN (G + 1,) int64; parallel : IN bool
     """
-    g_inertia = np.zeros(bounds.shape[0] - 1)
     if bounds.shape[0] == 2:
-        acc = 0.0
-        for i in range(X.shape[0]):
-            acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
-        return acc
-    if parallel:
-        _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia)
-    else:
-        for g in range(g_inertia.shape[0]):
-            acc = 0.0
-            for i in range(bounds[g], bounds[g + 1]):
-                acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
-            g_inertia[g] = acc
-    total = 0.0
-    for g in range(g_inertia.shape[0]):
-        total += g_inertia[g]
-    return total
+        return _inertia_range(X, sample_weight, centers, labels, 0, X.shape[0])
+    g_inertia = np.zeros(bounds.shape[0] - 1)
+    kernel = _inertia_groups if parallel else _inertia_groups_serial
+    kernel(X, sample_weight, centers, labels, bounds, g_inertia)
+    return float(np.sum(g_inertia))
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _sq_dist_to_assigned(X, centers, labels, bounds, out):
+def _sq_dist_to_assigned_groups(X, centers, labels, bounds, out):
     for g in nb.prange(bounds.shape[0] - 1):
-        for i in range(bounds[g], bounds[g + 1]):
-            out[i] = sq_dist_rows(X, i, centers, labels[i])
+        _sq_dist_to_assigned_range(X, centers, labels, bounds[g], bounds[g + 1], out)
+
+
+@nb.njit(cache=True, nogil=True)
+def _sq_dist_to_assigned_range(X, centers, labels, start, stop, out):
+    for i in range(start, stop):
+        out[i] = sq_dist_rows(X, i, centers, labels[i])
 
 
 @nb.njit(cache=True, nogil=True)
@@ -329,18 +340,17 @@ def average_centers(sums, weights, centers_old, centers_new, shift):
     return total
 
 
-@nb.njit(cache=True, nogil=True)
-def _labels_equal(a, b):
-    for i in range(a.shape[0]):
-        if a[i] != b[i]:
-            return False
-    return True
 
 
-@nb.njit(cache=True, nogil=True)
+
 def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verbose, labels,
               centers_out, parallel):
     """One complete Lloyd K-Means run from ``centers_init``.
+
+    The loop is plain Python around one jitted pass per iteration (a few
+    microseconds of call overhead per iteration), so numba compiles only the
+    kernels this run uses: the serial ones on small data, the parallel ones
+    when ``parallel``.
 
     Parameters
     ----------
@@ -381,25 +391,26 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     for it in range(max_iter):
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
                               weights, g_sums, g_weights, g_inertia, parallel)
-        relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
+        if not weights.all():
+            relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
-            print("Iteration", it, ", inertia", inertia)
+            print(f"Iteration {it}, inertia {inertia}")
         centers, centers_new = centers_new, centers
-        if _labels_equal(labels, labels_old):
+        if np.array_equal(labels, labels_old):
             strict = True
             if verbose:
-                print("Converged at iteration", it, ": strict convergence.")
+                print(f"Converged at iteration {it}: strict convergence.")
             break
         if shift_tot <= tol:
             if verbose:
-                print("Converged at iteration", it, ": center shift", shift_tot,
-                      "within tolerance", tol)
+                print(f"Converged at iteration {it}: center shift {shift_tot} within "
+                      f"tolerance {tol}.")
             break
         labels_old[:] = labels
     if not strict:
         if parallel:
-            nearest_center(X, centers, chunk, labels, min_sq)
+            _nearest_center_parallel(X, centers, chunk, labels, min_sq)
         else:
             nearest_center_range(X, centers, 0, n, labels, min_sq)
     centers_out[:] = centers
@@ -728,16 +739,20 @@ def _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, gr
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _bounded_assign_groups(mode, X, centers, half_min, cc, shift, s1, a1, s2, bounds,
-                           labels, upper, lower, lb, moved_from, g_changed):
+def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, bounds, labels, upper,
+                           lower, moved_from, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):
-        if mode == 0:
-            g_changed[g] = hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2,
-                                                bounds[g], bounds[g + 1], labels, upper,
-                                                lower, moved_from)
-        else:
-            g_changed[g] = elkan_assign_range(X, centers, half_min, cc, shift, bounds[g],
-                                              bounds[g + 1], labels, upper, lb, moved_from)
+        g_changed[g] = hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2,
+                                            bounds[g], bounds[g + 1], labels, upper,
+                                            lower, moved_from)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
+                         moved_from, g_changed):
+    for g in nb.prange(bounds.shape[0] - 1):
+        g_changed[g] = elkan_assign_range(X, centers, half_min, cc, shift, bounds[g],
+                                          bounds[g + 1], labels, upper, lb, moved_from)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -770,6 +785,15 @@ def _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts):
 
 
 @nb.njit(cache=True, nogil=True)
+def _sums_groups_serial(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts):
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        _sums_range(X, sample_weight, labels, bounds[g], bounds[g + 1], g_sums[g],
+                    g_weights[g], g_counts[g])
+
+
 def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums, g_weights,
                  g_counts, parallel):
     """Weighted sums, weights and non-zero-weight counts per cluster, from labels.
@@ -780,27 +804,19 @@ def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums
     bounds : IN (G + 1,) int64
     sums : OUT (k, d) float64; weights : OUT (k,) float64; counts : OUT (k,) int64
     g_sums, g_weights, g_counts : scratch (G, k, d), (G, k), (G, k)
+    parallel : IN bool (same result either way)
     """
-    sums[:] = 0.0
-    weights[:] = 0.0
-    counts[:] = 0
-    n_groups = bounds.shape[0] - 1
-    if n_groups == 1:
+    if bounds.shape[0] == 2:
+        sums[:] = 0.0
+        weights[:] = 0.0
+        counts[:] = 0
         _sums_range(X, sample_weight, labels, 0, X.shape[0], sums, weights, counts)
         return
-    if parallel:
-        _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts)
-    else:
-        for g in range(n_groups):
-            g_sums[g] = 0.0
-            g_weights[g] = 0.0
-            g_counts[g] = 0
-            _sums_range(X, sample_weight, labels, bounds[g], bounds[g + 1], g_sums[g],
-                        g_weights[g], g_counts[g])
-    for g in range(n_groups):
-        sums += g_sums[g]
-        weights += g_weights[g]
-        counts += g_counts[g]
+    kernel = _sums_groups if parallel else _sums_groups_serial
+    kernel(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts)
+    _reduce_groups(g_sums, sums)
+    _reduce_groups(g_weights, weights)
+    _reduce_groups(g_counts, counts)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -837,14 +853,15 @@ def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
             sums[j] = 0.0
 
 
-@nb.njit(cache=True, nogil=True)
 def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, verbose,
                 labels, centers_out, parallel, group_of, members, group_start):
     """One complete exact K-Means run with Hamerly (``mode=0``), Elkan (``mode=1``) or
     Yinyang (``mode=2``) bounds.
 
     Same labels, centres and iteration count as :func:`lloyd_run` (up to
-    floating-point rounding of near ties).
+    floating-point rounding of near ties). A Python loop around one jitted
+    pass per step, so only the kernels of this mode (and of the serial or the
+    parallel path) are ever compiled.
 
     Parameters
     ----------
@@ -876,6 +893,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     n, d = X.shape
     k = centers_init.shape[0]
     n_groups = bounds.shape[0] - 1
+    parallel = bool(parallel) and n_groups > 1
     centers = centers_init.copy()
     centers_new = np.empty_like(centers)
     upper = np.empty(n)
@@ -893,9 +911,9 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     g_counts = np.empty((n_groups, k), np.int64)
     g_changed = np.zeros(n_groups, np.int64)
     shift = np.zeros(k)
-    cc = np.empty((k, k))
+    cc = np.empty((k, k) if mode == 1 else (0, 0))
     half_min = np.empty(k)
-    min_sq = np.empty(0)
+    min_sq = None
 
     if mode == 2:
         if parallel:
@@ -924,34 +942,29 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
             elif n_changed > 0:
                 apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
         # clusters whose points all have zero weight are empty too
-        has_empty = False
-        for j in range(k):
-            if weights[j] == 0.0:
-                has_empty = True
-        if has_empty:
-            if min_sq.shape[0] != n:
+        if not weights.all():
+            if min_sq is None:
                 min_sq = np.empty(n)
             if parallel:
-                _sq_dist_to_assigned(X, centers, labels, bounds, min_sq)
+                _sq_dist_to_assigned_groups(X, centers, labels, bounds, min_sq)
             else:
-                for i in range(n):
-                    min_sq[i] = sq_dist_rows(X, i, centers, labels[i])
+                _sq_dist_to_assigned_range(X, centers, labels, 0, n, min_sq)
             if relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights) > 0:
                 need_full_sums = True  # sums no longer match the labels
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
-            print("Iteration", it, ", inertia",
-                  weighted_inertia(X, sample_weight, centers, labels, bounds, parallel))
+            print(f"Iteration {it}, inertia "
+                  f"{weighted_inertia(X, sample_weight, centers, labels, bounds, parallel)}")
         centers, centers_new = centers_new, centers
         if it > 0 and n_changed == 0:
             strict = True
             if verbose:
-                print("Converged at iteration", it, ": strict convergence.")
+                print(f"Converged at iteration {it}: strict convergence.")
             break
         if shift_tot <= tol:
             if verbose:
-                print("Converged at iteration", it, ": center shift", shift_tot,
-                      "within tolerance", tol)
+                print(f"Converged at iteration {it}: center shift {shift_tot} within "
+                      f"tolerance {tol}.")
             break
     if not strict:
         _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
@@ -962,50 +975,60 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
 
 
 @nb.njit(cache=True, nogil=True)
-def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
-                   moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                   group_shift):
-    k = shift.shape[0]
-    if mode == 2:
-        group_shift[:] = 0.0
-        for j in range(k):
-            if shift[j] > group_shift[group_of[j]]:
-                group_shift[group_of[j]] = shift[j]
-        if not parallel:
-            return yinyang_assign_range(X, centers, shift, group_shift, group_of, members,
-                                        group_start, 0, X.shape[0], labels, upper, glb,
-                                        moved_from)
-        _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, group_start,
-                               bounds, labels, upper, glb, moved_from, g_changed)
-        total = 0
-        for g in range(g_changed.shape[0]):
-            total += g_changed[g]
-        return total
-    center_distances(centers, cc, half_min)
+def _group_max_shift(shift, group_of, group_shift):
+    """``group_shift[g] = max shift[j]`` over the centres ``j`` of group ``g``."""
+    group_shift[:] = 0.0
+    for j in range(shift.shape[0]):
+        if shift[j] > group_shift[group_of[j]]:
+            group_shift[group_of[j]] = shift[j]
+
+
+@nb.njit(cache=True, nogil=True)
+def _two_largest(shift):
+    """Largest shift, its (first) index, and the largest shift of any other centre."""
     s1 = -1.0
     a1 = -1
     s2 = 0.0
-    for j in range(k):
+    for j in range(shift.shape[0]):
         if shift[j] > s1:
             s2 = s1 if s1 > 0.0 else 0.0
             s1 = shift[j]
             a1 = j
         elif shift[j] > s2:
             s2 = shift[j]
-    if k == 1:
+    if shift.shape[0] == 1:
         s2 = 0.0
+    return s1, a1, s2
+
+
+def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
+                   moved_from, g_changed, parallel, group_of, members, group_start, glb,
+                   group_shift):
+    n = X.shape[0]
+    if mode == 2:
+        _group_max_shift(shift, group_of, group_shift)
+        if not parallel:
+            return yinyang_assign_range(X, centers, shift, group_shift, group_of, members,
+                                        group_start, 0, n, labels, upper, glb, moved_from)
+        _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, group_start,
+                               bounds, labels, upper, glb, moved_from, g_changed)
+        return int(g_changed.sum())
+    if mode == 0:
+        center_half_min(centers, half_min)
+        s1, a1, s2 = _two_largest(shift)
+        if not parallel:
+            return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, 0, n, labels,
+                                        upper, lower, moved_from)
+        _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, bounds, labels, upper,
+                               lower, moved_from, g_changed)
+        return int(g_changed.sum())
+    center_distances(centers, cc, half_min)
     if not parallel:
-        if mode == 0:
-            return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, 0, X.shape[0],
-                                        labels, upper, lower, moved_from)
-        return elkan_assign_range(X, centers, half_min, cc, shift, 0, X.shape[0], labels,
-                                  upper, lb, moved_from)
-    _bounded_assign_groups(mode, X, centers, half_min, cc, shift, s1, a1, s2, bounds, labels,
-                           upper, lower, lb, moved_from, g_changed)
-    total = 0
-    for g in range(g_changed.shape[0]):
-        total += g_changed[g]
-    return total
+        return elkan_assign_range(X, centers, half_min, cc, shift, 0, n, labels, upper, lb,
+                                  moved_from)
+    _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
+                         moved_from, g_changed)
+    return int(g_changed.sum())
 
 
 # ----------------------------------------------------------------------------
@@ -1058,34 +1081,33 @@ def _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers,
 
 
 @nb.njit(cache=True, nogil=True)
+def _csr_lloyd_groups_serial(data, indices, indptr, x_sq_norms, sample_weight, centers,
+                             c_sq_norms, bounds, labels, min_sq_dist, g_sums, g_weights,
+                             g_inertia):
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_inertia[g] = csr_lloyd_stats_range(data, indices, indptr, x_sq_norms, sample_weight,
+                                             centers, c_sq_norms, bounds[g], bounds[g + 1],
+                                             labels, min_sq_dist, g_sums[g], g_weights[g])
+
+
 def csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms,
                     bounds, labels, min_sq_dist, sums, weights, g_sums, g_weights, g_inertia,
                     parallel):
     """:func:`lloyd_stats` for CSR rows; same arguments plus the CSR arrays and norms."""
     sums[:] = 0.0
     weights[:] = 0.0
-    n_groups = bounds.shape[0] - 1
-    if n_groups == 1:
+    if bounds.shape[0] == 2:
         return csr_lloyd_stats_range(data, indices, indptr, x_sq_norms, sample_weight,
                                      centers, c_sq_norms, 0, indptr.shape[0] - 1, labels,
                                      min_sq_dist, sums, weights)
-    if parallel:
-        _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers,
-                          c_sq_norms, bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia)
-    else:
-        for g in range(n_groups):
-            g_sums[g] = 0.0
-            g_weights[g] = 0.0
-            g_inertia[g] = csr_lloyd_stats_range(data, indices, indptr, x_sq_norms,
-                                                 sample_weight, centers, c_sq_norms, bounds[g],
-                                                 bounds[g + 1], labels, min_sq_dist, g_sums[g],
-                                                 g_weights[g])
-    inertia = 0.0
-    for g in range(n_groups):
-        sums += g_sums[g]
-        weights += g_weights[g]
-        inertia += g_inertia[g]
-    return inertia
+    kernel = _csr_lloyd_groups if parallel else _csr_lloyd_groups_serial
+    kernel(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms, bounds,
+           labels, min_sq_dist, g_sums, g_weights, g_inertia)
+    _reduce_groups(g_sums, sums)
+    _reduce_groups(g_weights, weights)
+    return float(np.sum(g_inertia))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1129,7 +1151,6 @@ def csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, mi
     return e
 
 
-@nb.njit(cache=True, nogil=True)
 def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init, bounds,
                   max_iter, tol, verbose, labels, centers_out, parallel):
     """:func:`lloyd_run` for CSR input.
@@ -1159,13 +1180,14 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
         inertia = csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers,
                                   c_sq, bounds, labels, min_sq, sums, weights, g_sums,
                                   g_weights, g_inertia, parallel)
-        csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, min_sq, sums,
-                                    weights)
+        if not weights.all():
+            csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, min_sq,
+                                        sums, weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
-            print("Iteration", it, ", inertia", inertia)
+            print(f"Iteration {it}, inertia {inertia}")
         centers, centers_new = centers_new, centers
-        if _labels_equal(labels, labels_old):
+        if np.array_equal(labels, labels_old):
             strict = True
             break
         if shift_tot <= tol:
@@ -1178,11 +1200,17 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
                         parallel)
     centers_out[:] = centers
     _sq_norms(centers, c_sq)
+    return _csr_inertia(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq,
+                        labels), it + 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _csr_inertia(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq, labels):
     inertia = 0.0
-    for i in range(n):
+    for i in range(indptr.shape[0] - 1):
         inertia += np.float64(sample_weight[i]) * csr_sq_dist_row(
             data, indices, indptr, x_sq_norms, i, centers, c_sq, labels[i])
-    return inertia, it + 1
+    return inertia
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1223,6 +1251,12 @@ def _kpp_pass_groups(X, sample_weight, closest, buf, prev, candidates, bounds, g
 
 
 @nb.njit(cache=True, nogil=True)
+def _kpp_pass_groups_serial(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots):
+    for g in range(bounds.shape[0] - 1):
+        _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
+                        bounds[g + 1], g_pots[g])
+
+
 def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel):
     """One k-means++ step: commit the previous choice, then score the candidates.
 
@@ -1242,19 +1276,15 @@ def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, p
     candidates : IN (t, d), candidate rows
     bounds : IN (G + 1,) int64
     g_pots : OUT (G, t) float64
-    parallel : IN bool
+    parallel : IN bool (same result either way; only the chosen kernel is compiled)
 
     Notes
     -----
     Time O(n t d); memory O(n t) for ``buf`` (as scikit-learn's candidate
     distance matrix).
     """
-    if parallel:
-        _kpp_pass_groups(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots)
-    else:
-        for g in range(bounds.shape[0] - 1):
-            _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
-                            bounds[g + 1], g_pots[g])
+    kernel = _kpp_pass_groups if parallel else _kpp_pass_groups_serial
+    kernel(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1303,31 +1333,42 @@ def kpp_search(sample_weight, closest, buf, col, bounds, g_sums, values, out):
 # Tolerance scale: mean of the per-feature variances, without a temporary copy of X.
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _column_moments_groups(X, bounds, means, g_out):
+@nb.njit(cache=True, nogil=True)
+def _column_moments_range(X, start, stop, means, out):
     d = X.shape[1]
     use_means = means.shape[0] == d
-    for g in nb.prange(bounds.shape[0] - 1):
+    for f in range(d):
+        out[f] = 0.0
+    for i in range(start, stop):
         for f in range(d):
-            g_out[g, f] = 0.0
-        for i in range(bounds[g], bounds[g + 1]):
-            for f in range(d):
-                v = np.float64(X[i, f])
-                if use_means:
-                    v -= means[f]
-                    g_out[g, f] += v * v
-                else:
-                    g_out[g, f] += v
+            v = np.float64(X[i, f])
+            if use_means:
+                v -= means[f]
+                out[f] += v * v
+            else:
+                out[f] += v
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _column_moments_groups(X, bounds, means, g_out):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _column_moments_range(X, bounds[g], bounds[g + 1], means, g_out[g])
 
 
 @nb.njit(cache=True, nogil=True)
-def mean_feature_variance(X, bounds):
+def _column_moments_groups_serial(X, bounds, means, g_out):
+    for g in range(bounds.shape[0] - 1):
+        _column_moments_range(X, bounds[g], bounds[g + 1], means, g_out[g])
+
+
+def mean_feature_variance(X, bounds, parallel=False):
     """Mean over features of the (population) variance of each column of ``X``.
 
     Parameters
     ----------
     X : IN (n, d) float32/float64
     bounds : IN (G + 1,) int64, row groups
+    parallel : IN bool, default False, run the groups on threads (same result)
 
     Returns
     -------
@@ -1341,17 +1382,14 @@ def mean_feature_variance(X, bounds):
     n, d = X.shape
     n_groups = bounds.shape[0] - 1
     g_out = np.empty((n_groups, d))
-    no_means = np.empty(0)
-    _column_moments_groups(X, bounds, no_means, g_out)
+    kernel = _column_moments_groups if parallel else _column_moments_groups_serial
+    kernel(X, bounds, np.empty(0), g_out)
     means = np.zeros(d)
-    for g in range(n_groups):
-        means += g_out[g]
+    _reduce_groups(g_out, means)
     means /= n
-    _column_moments_groups(X, bounds, means, g_out)
-    total = 0.0
-    for f in range(d):
-        acc = 0.0
-        for g in range(n_groups):
-            acc += g_out[g, f]
-        total += acc / n
-    return total / d
+    kernel(X, bounds, means, g_out)
+    var = np.zeros(d)
+    _reduce_groups(g_out, var)
+    return float(np.sum(var / n) / d)
+
+

@@ -75,7 +75,8 @@ def _tolerance(X, tol, bounds):
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
         return float(np.mean(mean_variance_axis(X, axis=0)[1]) * tol)
-    return float(_kk.mean_feature_variance(X, bounds) * tol)
+    parallel = _use_parallel(X.shape[0] * X.shape[1] * 8)
+    return float(_kk.mean_feature_variance(X, bounds, parallel) * tol)
 
 
 def _is_same_clustering(labels1, labels2, n_clusters):
