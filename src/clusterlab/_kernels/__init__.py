@@ -5,3 +5,12 @@ module covers one concern (distances, kmeans, neighbors, linkage, mixture,
 silhouette); every argument's shape, dtype and direction (IN / OUT / INOUT)
 is documented in the kernel's docstring.
 """
+
+# Start numba's thread pool before any kernel runs. A serial kernel that calls
+# a parallel one, loaded from the on-disk cache in a fresh process, would
+# otherwise abort with "Symbol not found: allocate_sched" (the pool is only
+# launched by the Python-level dispatch of a parallel kernel).
+from numba.np.ufunc.parallel import _launch_threads
+
+_launch_threads()
+del _launch_threads
