@@ -27,6 +27,7 @@ from clusterlab import _config
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels import kmeans as _kk
 from clusterlab._validation import check_n_clusters, check_sample_weight
+from clusterlab.distributed import is_dask_array, predict_blocks
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
@@ -351,9 +352,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    init : {'k-means++', 'random'}, callable or array-like of shape \
+    init : {'k-means++', 'k-means||', 'random'}, callable or array-like of shape \
             (n_clusters, n_features), default='k-means++'
         'k-means++': greedy k-means++ seeding (:func:`kmeans_plusplus`);
+        'k-means||': scalable k-means++ (Bahmani et al. 2012), used on dask
+        arrays (where 'k-means++' also means it); on numpy input the same as
+        'k-means++';
         'random': ``n_clusters`` distinct rows drawn with probability
         proportional to the sample weights; an array: the initial centres;
         a callable ``init(X, n_clusters, random_state)`` returning them.
@@ -432,7 +436,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "init": [StrOptions({"k-means++", "k-means||", "random"}), callable, "array-like"],
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -467,7 +471,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         init_is_array = _is_array_init(self.init)
         if self.n_init == "auto":
             self._n_init = 1 if (init_is_array or (isinstance(self.init, str)
-                                                   and self.init == "k-means++")) else 10
+                                                   and self.init in ("k-means++", "k-means||"))
+                                 ) else 10
         else:
             self._n_init = self.n_init
         if init_is_array and self._n_init != 1:
@@ -493,7 +498,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def _init_centroids(self, X, init, random_state, sample_weight, bounds):
         n_samples = X.shape[0]
-        if isinstance(init, str) and init == "k-means++":
+        if isinstance(init, str) and init in ("k-means++", "k-means||"):
+            # k-means|| (Bahmani et al. 2012) is the distributed seeding; in memory
+            # the greedy k-means++ it approximates is used directly.
             centers, _ = _kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
         elif isinstance(init, str) and init == "random":
             seeds = random_state.choice(n_samples, size=self.n_clusters, replace=False,
@@ -529,6 +536,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         self : KMeans
         """
+        if is_dask_array(X):  # handed to the distributed implementation (clusterlab.distributed)
+            from clusterlab.distributed import fit_kmeans
+
+            return fit_kmeans(self, X, y=y, sample_weight=sample_weight)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           order="C", accept_large_sparse=False)
         self._check_params_vs_input(X)
@@ -581,6 +592,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit and return the distances of X to the centres (see :meth:`transform`)."""
+        if is_dask_array(X):
+            return self.fit(X, sample_weight=sample_weight).transform(X)
         self.fit(X, sample_weight=sample_weight)
         return self._transform(self._check_test_data(X))
 
@@ -633,6 +646,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         labels : ndarray of shape (n_samples,), int32
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return predict_blocks(self, "predict", X)
         X = self._check_test_data(X)
         return self._labels_and_min_sq(X)[0]
 
@@ -652,6 +667,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Time O(n k d); the output is O(n k).
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return predict_blocks(self, "transform", X)
         X = self._check_test_data(X)
         return self._transform(X)
 

@@ -38,6 +38,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
+from ..distributed import is_dask_array, predict_blocks
 from .._kernels import mixture as _kmix
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -506,6 +507,9 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         log_prob : ndarray of shape (n_samples,)
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return predict_blocks(self, "score_samples", X)
         X = self._validate_predict_data(X)
         return self._score_rows(X)[0].astype(X.dtype, copy=False)
 
@@ -526,6 +530,9 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return predict_blocks(self, "predict", X)
         X = self._validate_predict_data(X)
         return self._score_rows(X)[1]
 
@@ -536,6 +543,9 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return predict_blocks(self, "predict_proba", X)
         X = self._validate_predict_data(X)
         return self._score_rows(X, want_resp=True)[2].astype(X.dtype, copy=False)
 

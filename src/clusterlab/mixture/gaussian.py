@@ -5,6 +5,8 @@ import math
 import numpy as np
 from sklearn.utils import check_array
 
+from clusterlab.distributed import is_dask_array
+
 from ._base import (
     LOG_2PI,
     BaseMixture,
@@ -187,6 +189,24 @@ class GaussianMixture(BaseMixture):
         self.verbose_interval = verbose_interval
 
     # ------------------------------------------------------------- hooks
+    def fit(self, X, y=None):
+        """Estimate the model parameters with the EM algorithm (see :class:`BaseMixture`).
+
+        A ``dask.array.Array`` is handed to :mod:`clusterlab.distributed` (EM
+        with per-chunk sufficient statistics); the fitted model is plain numpy.
+        """
+        if is_dask_array(X):
+            from clusterlab.distributed import fit_gaussian_mixture
+
+            return fit_gaussian_mixture(self, X)
+        return super().fit(X, y)
+
+    def fit_predict(self, X, y=None):
+        """Fit and return the most probable component of each sample."""
+        if is_dask_array(X):
+            return self.fit(X).predict(X)
+        return super().fit_predict(X, y)
+
     def _check_parameters(self, X):
         n_features = X.shape[1]
         checked = {"weights": None, "means": None, "precisions": None}
