@@ -32,6 +32,7 @@ from clusterlab._kernels.distances import (
     center_half_min,
     csr_sq_dist_row,
     nearest_center_range,
+    sq_dist_row_to_all,
     sq_dist_rows,
 )
 
@@ -68,11 +69,13 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     k = centers.shape[0]
     d = X.shape[1]
     inertia = 0.0
+    dists = np.empty(k)
     for i in range(start, stop):
         best = 0
         best_d = np.inf
+        sq_dist_row_to_all(X, i, centers, dists)
         for j in range(k):
-            dist = sq_dist_rows(X, i, centers, j)
+            dist = dists[j]
             if dist < best_d:
                 best_d = dist
                 best = j
@@ -431,12 +434,14 @@ def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
     """
     k = centers.shape[0]
     elkan = lb.shape[0] > 0
+    dists = np.empty(k)
     for i in range(start, stop):
         d1 = np.inf
         d2 = np.inf
         j1 = 0
+        sq_dist_row_to_all(X, i, centers, dists)
         for j in range(k):
-            dist = sq_dist_rows(X, i, centers, j)
+            dist = dists[j]
             if elkan:
                 lb[i, j] = np.sqrt(dist)
             if dist < d1:
@@ -478,6 +483,7 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     """
     k = centers.shape[0]
     n_changed = 0
+    dists = np.empty(k)
     for i in range(start, stop):
         a = labels[i]
         moved_from[i] = -1
@@ -488,15 +494,17 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
         if u * _HI < m * _LO:
             upper[i] = u
             continue
-        u = np.sqrt(sq_dist_rows(X, i, centers, a))
+        da_sq = sq_dist_rows(X, i, centers, a)
+        u = np.sqrt(da_sq)
         upper[i] = u
         if u * _HI < m * _LO:
             continue
         d1 = np.inf
         d2 = np.inf
         j1 = 0
+        sq_dist_row_to_all(X, i, centers, dists)
         for j in range(k):
-            dist = sq_dist_rows(X, i, centers, j)
+            dist = dists[j]
             if dist < d1:
                 d2 = d1
                 d1 = dist
