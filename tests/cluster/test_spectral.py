@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sklearn.cluster import SpectralClustering as SkSpectral
 from sklearn.cluster import spectral_clustering as sk_spectral_clustering
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.manifold import spectral_embedding as sk_spectral_embedding
 from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics.pairwise import pairwise_kernels
@@ -289,6 +290,98 @@ def test_sparse_rbf_equals_dense_up_to_tolerance(monkeypatch, moons):
     assert sp.issparse(ours.affinity_matrix_)
     theirs = SkSpectral(n_clusters=2, gamma=100, random_state=42).fit(X)
     assert adjusted_rand_score(ours.labels_, theirs.labels_) == 1.0
+
+
+def _force_iterative_path(monkeypatch):
+    """Route sparse affinities of >= 500 samples to the factorisation-free path; spy on it."""
+    calls = []
+    real = spectral_mod._iterative_sparse_embedding
+
+    def spy(*args, **kwargs):
+        V, n_null = real(*args, **kwargs)
+        calls.append(n_null)
+        return V, n_null
+
+    monkeypatch.setattr(spectral_mod, "SPARSE_ITERATIVE_MIN_SAMPLES", 500)
+    monkeypatch.setattr(spectral_mod, "SPARSE_ITERATIVE_MIN_ROW_NNZ", 1)
+    monkeypatch.setattr(spectral_mod, "_iterative_sparse_embedding", spy)
+    return calls
+
+
+@pytest.mark.parametrize("gamma, n_clusters, n_null", [
+    (100.0, 2, 1),     # connected graph: LOBPCG finds the Fiedler vector
+    (100.0, 3, 1),     # connected, two eigenvectors from LOBPCG
+    (1000.0, 2, 2),    # one component per moon: the exact null space is the answer
+])
+def test_iterative_sparse_path_same_partition_as_factorisation(monkeypatch, gamma, n_clusters,
+                                                               n_null):
+    from sklearn.datasets import make_moons
+
+    X, _ = make_moons(n_samples=2000, noise=0.05, random_state=0)
+    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "not fully connected" for gamma=1000
+        exact = SpectralClustering(n_clusters=n_clusters, gamma=gamma, random_state=0).fit(X)
+        calls = _force_iterative_path(monkeypatch)
+        fast = SpectralClustering(n_clusters=n_clusters, gamma=gamma, random_state=0).fit(X)
+    assert calls == [n_null]
+    assert sp.issparse(fast.affinity_matrix_)
+    assert adjusted_rand_score(exact.labels_, fast.labels_) == 1.0
+
+
+def test_iterative_sparse_path_embedding_spans_the_exact_eigenvectors(monkeypatch, moons):
+    X = moons[:800]
+    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
+    A = rbf_affinity(X, 100.0)
+    exact = spectral_embedding_normalized(A, 3, random_state=0)
+    _force_iterative_path(monkeypatch)
+    fast = spectral_embedding_normalized(A, 3, random_state=0)
+    # the same subspace (D^-1/2-scaled eigenvectors): projecting one basis on the
+    # other loses nothing
+    Q, _ = np.linalg.qr(exact)
+    resid = fast - Q @ (Q.T @ fast)
+    assert np.linalg.norm(resid) < 1e-3 * np.linalg.norm(fast)
+
+
+def test_iterative_sparse_path_null_space_is_exact(monkeypatch):
+    # four disconnected cliques of different sizes: the null space is spanned by the
+    # component indicators, largest components first
+    sizes = [30, 50, 20, 40]
+    A = sp.block_diag([np.ones((m, m)) for m in sizes], format="csr")
+    labels = np.repeat(np.arange(4), sizes)
+    _force_iterative_path(monkeypatch)
+    monkeypatch.setattr(spectral_mod, "SPARSE_ITERATIVE_MIN_SAMPLES", 50)
+    with pytest.warns(UserWarning, match="not fully connected"):
+        maps = spectral_embedding_normalized(A, 2, random_state=0)
+    for j, comp in enumerate([1, 3]):  # sizes 50 and 40
+        inside = labels == comp
+        assert np.ptp(maps[inside, j]) < 1e-12 and abs(maps[inside, j][0]) > 0
+        assert np.all(maps[~inside, j] == 0)
+
+
+def test_iterative_sparse_path_warns_when_not_converged(monkeypatch):
+    from sklearn.datasets import make_moons
+
+    X, _ = make_moons(n_samples=1500, noise=0.05, random_state=0)
+    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
+    _force_iterative_path(monkeypatch)
+    monkeypatch.setattr(spectral_mod, "_ITERATIVE_MAX_ITER", 2)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        SpectralClustering(n_clusters=3, gamma=100.0, random_state=0).fit(X)
+
+
+def test_iterative_path_chosen_by_size_and_entries_per_row():
+    def banded(n, per_row):  # a CSR pattern with per_row entries in every row
+        cols = (np.arange(n)[:, None] + np.arange(per_row)[None, :]) % n
+        return sp.csr_matrix((np.ones(n * per_row), cols.ravel(),
+                              np.arange(0, n * per_row + 1, per_row)), shape=(n, n))
+
+    L_big = banded(20_000, 70)
+    L_knn = banded(20_000, 15)
+    assert spectral_mod._use_iterative_sparse(L_big, None)
+    assert not spectral_mod._use_iterative_sparse(L_big, "arpack")
+    assert not spectral_mod._use_iterative_sparse(L_knn, None)
+    assert not spectral_mod._use_iterative_sparse(L_big[:5000, :5000], None)
 
 
 def test_sparse_rbf_fails_early_when_it_would_not_fit(monkeypatch, moons):

@@ -16,7 +16,10 @@ The same parameters, defaults, attributes and errors as scikit-learn 1.9's
   robust when eigenvalues are repeated, as for a disconnected graph), or by
   scipy's ARPACK / LOBPCG (``eigen_solver='arpack'`` / ``'lobpcg'``) driven
   by the same factorisation, or LOBPCG with a pyamg preconditioner
-  (``'amg'``);
+  (``'amg'``); for large sparse graphs with many entries per row
+  (:data:`SPARSE_ITERATIVE_MIN_SAMPLES`, :data:`SPARSE_ITERATIVE_MIN_ROW_NNZ`)
+  no factorisation at all: the exact null space from the connected
+  components, then LOBPCG on products by ``L`` for whatever is left;
 * the label assignment: :class:`clusterlab.KMeans`, or our implementations of
   the discretisation of Yu & Shi (2003) and of CLUSTER_QR (Damle, Minden &
   Ying 2019).
@@ -41,7 +44,8 @@ from clusterlab._kernels import affinity as _ak
 from clusterlab._validation import check_n_clusters
 
 __all__ = ["SpectralClustering", "spectral_clustering", "spectral_embedding_normalized",
-           "DENSE_RBF_MAX_SAMPLES", "RBF_SPARSE_TOL", "MAX_AFFINITY_BYTES"]
+           "DENSE_RBF_MAX_SAMPLES", "RBF_SPARSE_TOL", "MAX_AFFINITY_BYTES",
+           "SPARSE_ITERATIVE_MIN_SAMPLES", "SPARSE_ITERATIVE_MIN_ROW_NNZ"]
 
 #: Up to this many samples the RBF affinity is the exact dense n x n matrix
 #: (as scikit-learn's); above it, the sparse thresholded affinity is used.
@@ -70,6 +74,19 @@ _SUBSPACE_MAX_ITER = 300
 #: Dense problems at least this large first try a few Lanczos restarts (see _try_lanczos).
 _LANCZOS_MIN_SAMPLES = 1500
 _LANCZOS_MAX_RESTARTS = 1
+
+#: A sparse affinity with at least this many samples *and* at least
+#: :data:`SPARSE_ITERATIVE_MIN_ROW_NNZ` stored entries per row (on average) is
+#: embedded without any factorisation (see :func:`_iterative_sparse_embedding`):
+#: the sparse LU's fill grows too fast there (10^5 moons, sparse RBF with
+#: ~250 entries per row: > 500 s). k-NN graphs (~15 per row) keep the LU, which
+#: is quick for them.
+SPARSE_ITERATIVE_MIN_SAMPLES = 20_000
+SPARSE_ITERATIVE_MIN_ROW_NNZ = 64
+
+#: Iteration budget and block padding of the iterative sparse path.
+_ITERATIVE_MAX_ITER = 2000
+_ITERATIVE_TOL = 1e-6
 
 _KERNELS = {"rbf", "linear", "poly", "polynomial", "sigmoid", "laplacian", "cosine",
             "chi2", "additive_chi2"}
@@ -452,6 +469,86 @@ def _try_lanczos(L, k, v0, eigen_tol):
     return V[:, np.argsort(-mu)]
 
 
+def _use_iterative_sparse(L, eigen_solver):
+    n = L.shape[0]
+    return (eigen_solver is None and sp.issparse(L) and n >= SPARSE_ITERATIVE_MIN_SAMPLES
+            and L.nnz >= SPARSE_ITERATIVE_MIN_ROW_NNZ * n)
+
+
+def _iterative_sparse_embedding(L, dd, comp_labels, k, random_state, eigen_tol):
+    """Smallest k eigenvectors of a large sparse normalised Laplacian, without a factorisation.
+
+    The null space of ``L`` is known exactly: one vector ``D^1/2 1_S`` per
+    connected component ``S`` (``e_i`` for an isolated vertex). Those come
+    first, largest components first (ties: the component holding the lowest
+    vertex index). When there are at least ``k`` components, that is the
+    whole answer (the eigenvalue 0 is then repeated and any basis of its
+    space is an equally valid embedding; this one keeps the big components).
+    Otherwise the remaining ``m = k - c`` eigenvectors are the smallest ones of
+    ``L + 2 N`` (``N`` the orthogonal projector on the null space, which moves
+    it above the spectrum of ``L``, contained in [0, 2]), found by LOBPCG
+    (scipy) with products by ``L`` only (``L`` itself is never factorised;
+    a preconditioner from the factorised Laplacian of a sparsified 16-NN-like
+    graph was tried and made convergence slower). Its block has ``m + 3``
+    vectors, started from ``random_state``; the tolerance is on the absolute
+    residual norm (``_ITERATIVE_TOL = 1e-6`` for ``eigen_tol='auto'``).
+    Convergence slows as the wanted eigenvalues crowd together (large,
+    connected, geometrically smooth graphs): it is warned about, not hidden.
+
+    Returns ``(V, n_null)``; a ConvergenceWarning is raised when LOBPCG does
+    not reach the tolerance in ``_ITERATIVE_MAX_ITER`` iterations.
+    """
+    n = L.shape[0]
+    sizes = np.bincount(comp_labels)
+    order = np.argsort(-sizes, kind="stable")
+    c = order.shape[0]
+    sq_norm = np.bincount(comp_labels, weights=dd * dd, minlength=c)
+    n_null = min(c, k)
+    V = np.zeros((n, k))
+    for j, comp in enumerate(order[:n_null]):
+        members = comp_labels == comp
+        V[members, j] = dd[members] / math.sqrt(sq_norm[comp])
+    if n_null == k:
+        return V, n_null
+
+    from scipy.sparse.linalg import LinearOperator, lobpcg
+
+    m = k - n_null
+
+    def null_projection(X):
+        # N X for X of shape (n, b): per component, dd * (sum_S dd x) / sum_S dd^2
+        X2 = X.reshape(n, -1)
+        out = np.empty_like(X2)
+        for j in range(X2.shape[1]):
+            coef = np.bincount(comp_labels, weights=dd * X2[:, j], minlength=c) / sq_norm
+            out[:, j] = dd * coef[comp_labels]
+        return out.reshape(X.shape)
+
+    def matmat(X):
+        return L @ X + 2.0 * null_projection(X)
+
+    op = LinearOperator((n, n), matvec=matmat, matmat=matmat, dtype=np.float64)
+    b = min(n - c, m + 3)
+    X0 = random_state.standard_normal(size=(n, b))
+    X0 -= null_projection(X0)
+    tol = _ITERATIVE_TOL if eigen_tol == "auto" else float(eigen_tol)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        w, U = lobpcg(op, X0, tol=tol, largest=False, maxiter=_ITERATIVE_MAX_ITER)
+    order_w = np.argsort(w)[:m]
+    w, U = w[order_w], U[:, order_w]
+    res = np.linalg.norm(matmat(U) - U * w, axis=0)
+    if np.max(res) > max(tol, 1e-12) * 10:
+        warnings.warn(
+            f"The iterative sparse spectral embedding (LOBPCG, no factorisation) did not "
+            f"converge in {_ITERATIVE_MAX_ITER} iterations (largest residual "
+            f"{np.max(res):.3g} > tol={tol:g}); the eigenvectors may be inaccurate. Use "
+            "affinity='nearest_neighbors' or a larger gamma (fewer entries per row).",
+            ConvergenceWarning, stacklevel=4)
+    V[:, n_null:] = U
+    return V, n_null
+
+
 def _dense_eigh(L, k):
     L = L.toarray() if sp.issparse(L) else L
     w, V = sla.eigh(L, subset_by_index=[0, k - 1], check_finite=False)
@@ -469,7 +566,10 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
     n_components : int
         Number of eigenvectors (the first, constant-like one included).
     eigen_solver : {None, 'arpack', 'lobpcg', 'amg'}, default=None
-        None: for a connected dense graph of >= 1500 samples where most
+        None: for a sparse graph of >= SPARSE_ITERATIVE_MIN_SAMPLES samples
+        with >= SPARSE_ITERATIVE_MIN_ROW_NNZ stored entries per row, the
+        factorisation-free path (exact null space, then LOBPCG; see
+        ``_iterative_sparse_embedding``); for a connected dense graph of >= 1500 samples where most
         affinities are >= RBF_SPARSE_TOL (a wide kernel), one short Lanczos
         run on ``I - L`` first (kept if it converges); otherwise
         shift-invert block subspace iteration (ours). 'arpack':
@@ -495,15 +595,21 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
     O(n^2 k) per iteration, 8 n^2 bytes (the Laplacian, factorised in place).
     Sparse: a sparse LU with COLAMD ordering (fill depends on the
     graph; for k-NN graphs of low-dimensional data it is near-linear) and
-    O(fill * k) per iteration.
+    O(fill * k) per iteration. Large sparse graphs (at least
+    SPARSE_ITERATIVE_MIN_SAMPLES samples and SPARSE_ITERATIVE_MIN_ROW_NNZ
+    entries per row, eigen_solver=None): no factorisation; O(nnz) for the
+    exact null space from the connected components (all of the answer when
+    there are at least n_components components), then LOBPCG at O(nnz k)
+    per iteration and O(n k) memory above the Laplacian.
     """
     random_state = check_random_state(random_state)
     n = affinity.shape[0]
     k = int(n_components)
     if k > n:
         raise ValueError(f"n_components={k} must be <= n_samples={n}.")
+    comp_labels = None
     if sp.issparse(affinity):
-        n_comp, _ = connected_components(affinity, directed=False)
+        n_comp, comp_labels = connected_components(affinity, directed=False)
     else:
         n_comp = _ak.dense_component_count(np.ascontiguousarray(affinity),
                                            np.empty(n, dtype=np.int64), np.empty(n, dtype=bool))
@@ -531,7 +637,9 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
         v0 = (random_state.uniform(-1, 1, n)
               if (not sp.issparse(L) or n > 5 * k) else None)
     V = None
-    if (eigen_solver is None and not sp.issparse(L) and n_comp == 1
+    if _use_iterative_sparse(L, eigen_solver) and n > max(5 * k + 1, 20):
+        V, _ = _iterative_sparse_embedding(L, dd, comp_labels, k, random_state, eigen_tol)
+    elif (eigen_solver is None and not sp.issparse(L) and n_comp == 1
             and n >= _LANCZOS_MIN_SAMPLES and _wide_kernel(affinity)):
         V = _try_lanczos(L, k, v0, eigen_tol)
     if V is not None:
@@ -798,7 +906,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         Dimension of the projection subspace and number of clusters.
     eigen_solver : {'arpack', 'lobpcg', 'amg'}, default=None
         None: shift-invert block subspace iteration (ours, robust to repeated
-        eigenvalues). 'arpack': scipy's ARPACK in shift-invert mode. 'lobpcg':
+        eigenvalues); for large sparse graphs with many entries per row, no
+        factorisation (exact null space + LOBPCG, see docs/spectral.md). 'arpack': scipy's ARPACK in shift-invert mode. 'lobpcg':
         scipy's LOBPCG preconditioned by the shifted factorisation. 'amg':
         LOBPCG with a pyamg preconditioner (needs pyamg; a clear error
         otherwise).
