@@ -12,6 +12,15 @@ Plain numba functions on C-contiguous arrays, no validation. Conventions:
   derives from the data shape alone. With one group nothing runs in parallel
   (no thread start-up cost on tiny data).
 - Labels are int32. Arguments are marked IN, OUT or INOUT.
+- The run loops (:func:`lloyd_run`, :func:`bounded_run`, :func:`csr_lloyd_run`)
+  and the serial/parallel dispatchers (:func:`lloyd_stats`, :func:`cluster_sums`,
+  :func:`kpp_pass`, ...) are plain Python around one jitted pass each. This is
+  deliberate (a departure from "every kernel is jitted"): a jitted function
+  compiles everything it *could* call, so one jitted driver with a ``mode`` and
+  a ``parallel`` branch compiled all three bounded algorithms and every
+  ``parallel=True`` kernel on the first fit (about 40 s cold under load). Now a
+  fit compiles only the passes it runs; the Python loop costs a few
+  microseconds per iteration.
 
 The three exact algorithms (Lloyd, Hamerly, Elkan) produce the same sequence
 of labels and centres: each iteration assigns every point to its nearest
