@@ -150,8 +150,21 @@ def nearest_center(X, centers, chunk, labels, min_sq_dist):
         _nearest_center_parallel(X, centers, chunk, labels, min_sq_dist)
 
 
+@nb.njit(cache=True, nogil=True)
+def _pairwise_sq_dist_range(X, centers, start, stop, out):
+    for i in range(start, stop):
+        for j in range(centers.shape[0]):
+            out[i, j] = sq_dist_rows(X, i, centers, j)
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
-def pairwise_sq_dist(X, centers, out):
+def _pairwise_sq_dist_parallel(X, centers, chunk, out):
+    n = X.shape[0]
+    for c in nb.prange((n + chunk - 1) // chunk):
+        _pairwise_sq_dist_range(X, centers, c * chunk, min(n, (c + 1) * chunk), out)
+
+
+def pairwise_sq_dist(X, centers, out, parallel=True, chunk=1024):
     """All squared distances between rows of ``X`` and ``centers``.
 
     Parameters
@@ -159,16 +172,18 @@ def pairwise_sq_dist(X, centers, out):
     X : IN ndarray (n, d) float32/float64
     centers : IN ndarray (k, d) float
     out : OUT ndarray (n, k) float32/float64
+    parallel : IN bool, default True, rows in parallel chunks (same result either way);
+        a Python dispatcher, so the parallel kernel is compiled only when used
+    chunk : IN int, rows per parallel task
 
     Notes
     -----
     Time O(n k d); the caller owns the O(n k) output (``transform``).
     """
-    n = X.shape[0]
-    k = centers.shape[0]
-    for i in nb.prange(n):
-        for j in range(k):
-            out[i, j] = sq_dist_rows(X, i, centers, j)
+    if parallel and X.shape[0] > chunk:
+        _pairwise_sq_dist_parallel(X, centers, chunk, out)
+    else:
+        _pairwise_sq_dist_range(X, centers, 0, X.shape[0], out)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -631,7 +631,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             _dk.dense_row_sq_norms(centers, c_sq)
             _dk.csr_pairwise_sq_dist(X.data, X.indices, X.indptr, x_sq, centers, c_sq, out)
         else:
-            _dk.pairwise_sq_dist(X, centers, out)
+            _dk.pairwise_sq_dist(X, centers, out,
+                                 _use_parallel(n * centers.shape[0] * centers.shape[1]))
         return out
 
     def predict(self, X):
