@@ -13,52 +13,15 @@ Both contenders get the same float64 array. The quality figure is the number
 of clusters found; ``extra["same_labels"]`` says whether the two label
 vectors are identical, ``extra["ours_peak_mb"]`` / ``extra["peer_peak_mb"]``
 give the peak memory each added above its input, in a fresh interpreter
-(:func:`peak_mb`).
+(:func:`benchmarks._harness.peak_rss_mb`).
 """
 
 import numpy as np
 
-import os
-import subprocess
-import sys
 
-from benchmarks._harness import Row, compare, optional_import
+from benchmarks._harness import Row, compare, optional_import, peak_rss_mb
 
 FAMILY = "dbscan"
-
-
-def peak_mb(code, setup=""):
-    """Peak memory (MiB) that ``code`` adds above ``setup``, in a fresh interpreter.
-
-    Like :func:`benchmarks._harness.peak_rss_mb`, but it reads the high-water
-    mark ``VmHWM`` of /proc/self/status, reset after ``setup`` through
-    /proc/self/clear_refs: ``ru_maxrss`` survives exec and starts at the
-    *parent's* peak, so a benchmark process that already holds a large array
-    would read 0 for every child, and setup's temporaries would hide a
-    smaller peak of ``code``.
-    """
-    prog = (
-        "def _status(key):\n"
-        "    for line in open('/proc/self/status'):\n"
-        "        if line.startswith(key):\n"
-        "            return int(line.split()[1]) / 1024.0\n"
-        f"{setup}\n"
-        "import gc\n"
-        "gc.collect()\n"
-        "try:\n"  # reset the high-water mark to the current size (Linux >= 4.0)
-        "    open('/proc/self/clear_refs', 'w').write('5')\n"
-        "    base = _status('VmRSS:')\n"
-        "except OSError:\n"
-        "    base = _status('VmHWM:')\n"
-        f"{code}\n"
-        "print(_status('VmHWM:') - base)\n"
-    )
-    env = dict(os.environ)
-    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env,
-                         check=True)
-    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _n_clusters(labels):
@@ -77,13 +40,13 @@ def _blobs_setup(n):
 
 
 def _peaks(setup, eps, with_peer):
-    ours = peak_mb(
+    ours = peak_rss_mb(
         f"DBSCAN(eps={eps}, min_samples=5).fit(X)",
         setup + "from clusterlab import DBSCAN\n"
                 f"DBSCAN(eps={eps}, min_samples=5).fit(X[:2000])\n")
     peer = float("nan")
     if with_peer:
-        peer = peak_mb(
+        peer = peak_rss_mb(
             f"DBSCAN(eps={eps}, min_samples=5).fit(X)",
             setup + "from sklearn.cluster import DBSCAN\n"
                     f"DBSCAN(eps={eps}, min_samples=5).fit(X[:2000])\n")

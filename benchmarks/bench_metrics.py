@@ -14,9 +14,6 @@ Cases (same data, same labels for both; ratio = sklearn seconds / ours):
 
 import numpy as np
 
-import os
-import subprocess
-import sys
 
 from benchmarks._harness import compare, peak_rss_mb
 
@@ -42,35 +39,6 @@ _MEM_SETUP = (
 )
 
 
-def _peak_extra_mb(code, setup):
-    """Like :func:`benchmarks._harness.peak_rss_mb`, but robust to a large parent.
-
-    ``ru_maxrss`` survives fork + exec on Linux, so a child started by a
-    parent that already holds a lot of memory (an earlier benchmark case)
-    reports the parent's size as its own peak and ``peak_rss_mb`` gives 0.
-    The child's ``VmHWM`` (``/proc/self/status``) belongs to its own address
-    space only. Falls back to ``peak_rss_mb`` where /proc is missing.
-    """
-    if not os.path.exists("/proc/self/status"):  # pragma: no cover - not Linux
-        return peak_rss_mb(code, setup)
-    prog = (
-        "def _hwm():\n"
-        "    for line in open('/proc/self/status'):\n"
-        "        if line.startswith('VmHWM:'):\n"
-        "            return int(line.split()[1]) / 1024.0\n"
-        f"{setup}\n"
-        "base = _hwm()\n"
-        f"{code}\n"
-        "print(_hwm() - base)\n"
-    )
-    env = dict(os.environ)
-    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env,
-                         check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
 def _silhouette_rows(n, repeats):
     import sklearn.metrics as skm
 
@@ -85,8 +53,8 @@ def _silhouette_rows(n, repeats):
         repeats=repeats, warmup=False, quality=float, quality_name="silhouette",
     )
     code = "silhouette_score(X, labels)"
-    ours_mb = _peak_extra_mb(code, _MEM_SETUP.format(n=n, module="clusterlab.metrics"))
-    peer_mb = _peak_extra_mb(code, _MEM_SETUP.format(n=n, module="sklearn.metrics"))
+    ours_mb = peak_rss_mb(code, _MEM_SETUP.format(n=n, module="clusterlab.metrics"))
+    peer_mb = peak_rss_mb(code, _MEM_SETUP.format(n=n, module="sklearn.metrics"))
     for row in rows:
         row.extra.update({"ours_peak_extra_mb": round(ours_mb, 1),
                           "peer_peak_extra_mb": round(peer_mb, 1),
