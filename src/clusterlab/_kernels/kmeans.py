@@ -40,6 +40,7 @@ from clusterlab._kernels.distances import (
     center_distances,
     center_half_min,
     csr_sq_dist_row,
+    dense_row_sq_norms,
     nearest_center_range,
     sq_dist_row_to_all,
     sq_dist_rows,
@@ -1193,7 +1194,7 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
     strict = False
     it = 0
     for it in range(max_iter):
-        _sq_norms(centers, c_sq)
+        dense_row_sq_norms(centers, c_sq)
         inertia = csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers,
                                   c_sq, bounds, labels, min_sq, sums, weights, g_sums,
                                   g_weights, g_inertia, parallel)
@@ -1211,12 +1212,12 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
             break
         labels_old[:] = labels
     if not strict:
-        _sq_norms(centers, c_sq)
+        dense_row_sq_norms(centers, c_sq)
         csr_lloyd_stats(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq,
                         bounds, labels, min_sq, sums, weights, g_sums, g_weights, g_inertia,
                         parallel)
     centers_out[:] = centers
-    _sq_norms(centers, c_sq)
+    dense_row_sq_norms(centers, c_sq)
     return _csr_inertia(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq,
                         labels), it + 1
 
@@ -1228,15 +1229,6 @@ def _csr_inertia(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq
         inertia += np.float64(sample_weight[i]) * csr_sq_dist_row(
             data, indices, indptr, x_sq_norms, i, centers, c_sq, labels[i])
     return inertia
-
-
-@nb.njit(cache=True, nogil=True)
-def _sq_norms(C, out):
-    for j in range(C.shape[0]):
-        acc = 0.0
-        for f in range(C.shape[1]):
-            acc += C[j, f] * C[j, f]
-        out[j] = acc
 
 
 # ----------------------------------------------------------------------------
