@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import sparse
 from scipy.cluster import hierarchy
 from sklearn import cluster as skcluster
-from sklearn.metrics import adjusted_rand_score, pairwise_distances
+from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.estimator_checks import parametrize_with_checks
 

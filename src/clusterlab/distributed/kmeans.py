@@ -350,7 +350,6 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
         _blocks = _utils.row_blocks(X, sample_weight)
     x_blocks, w_blocks, offsets = _blocks
     centers = np.array(centers_init, dtype=np.float64, copy=True)
-    k = centers.shape[0]
     strict = False
     inertia = None
     weights = None

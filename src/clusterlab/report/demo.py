@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from clusterlab.report.html import Page, esc, fmt, table_html
+from clusterlab.report.html import Page, esc
 
 
 class _Checks:
@@ -429,4 +429,4 @@ def run_demo(out_dir, progress=None, mnist_rows=20000):
     return path
 
 
-__all__ = ["run_demo", "fmt", "table_html"]
+__all__ = ["run_demo"]
