@@ -2,7 +2,6 @@
 and scipy, scikit-learn's estimator checks, properties and bad input."""
 
 import warnings
-from functools import partial
 
 import numpy as np
 import pytest
@@ -410,13 +409,24 @@ def test_bad_input_linkage_tree():
 # ------------------------------------------------- estimator checks
 
 
+class KNNGraph2:
+    """``kneighbors_graph(X, 2)`` as a callable with a stable repr: test ids built
+    from a ``functools.partial`` carry a memory address, which differs between
+    pytest-xdist workers (and makes ``pytest -n`` refuse to run)."""
+
+    def __call__(self, X):
+        return kneighbors_graph(X, n_neighbors=2)
+
+    def __repr__(self):
+        return "KNNGraph2()"
+
+
 @parametrize_with_checks(
     [
         AgglomerativeClustering(),
         AgglomerativeClustering(linkage="single", metric="manhattan"),
         AgglomerativeClustering(linkage="average", metric="l1"),
-        AgglomerativeClustering(linkage="complete",
-                                connectivity=partial(kneighbors_graph, n_neighbors=2)),
+        AgglomerativeClustering(linkage="complete", connectivity=KNNGraph2()),
     ]
 )
 def test_sklearn_estimator_checks(estimator, check):
