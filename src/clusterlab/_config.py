@@ -43,14 +43,23 @@ def chunk_rows(n_cols, itemsize=8, budget=None):
     return int(np.clip(rows, MIN_CHUNK_ROWS, MAX_CHUNK_ROWS))
 
 
+_CONTROLLER = None
+
+
 @contextmanager
 def single_threaded_blas():
     """Limit BLAS to one thread while numba kernels use ``prange``.
 
     Numba's parallel kernels and a multi-threaded BLAS would otherwise both
-    spread over every core at once and oversubscribe the machine.
+    spread over every core at once and oversubscribe the machine (kernels
+    that call ``np.dot`` from numba threads rely on this). The threadpool
+    controller is built once per process (inspecting the loaded libraries
+    costs milliseconds; a limit afterwards costs about 0.1 ms).
     """
-    from threadpoolctl import threadpool_limits
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
 
-    with threadpool_limits(limits=1, user_api="blas"):
+        _CONTROLLER = ThreadpoolController()
+    with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield

@@ -45,6 +45,15 @@ from clusterlab._kernels.distances import (
     sq_dist_row_to_all,
     sq_dist_rows,
 )
+from clusterlab._kernels.gemm import (
+    gemm_full_scan_groups,
+    gemm_full_scan_range,
+    gemm_lloyd_groups,
+    gemm_lloyd_groups_serial,
+    gemm_operands,
+    gemm_rescan_rows,
+    row_sq_norms,
+)
 
 # Relative safety margin on bound tests: a point is skipped only if its
 # upper bound is below its lower bound by more than accumulated rounding.
@@ -121,7 +130,7 @@ def _lloyd_stats_groups_serial(X, sample_weight, centers, bounds, labels, min_sq
 
 
 def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
-                g_sums, g_weights, g_inertia, parallel):
+                g_sums, g_weights, g_inertia, parallel, x_sq=None):
     """One Lloyd E-step with the M-step statistics, over row groups.
 
     A plain Python dispatcher: it calls the serial or the parallel kernel, so
@@ -142,6 +151,10 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     g_weights : scratch (G, k) float64
     g_inertia : scratch (G,) float64
     parallel : IN bool, run the groups on threads (same result either way)
+    x_sq : IN (n,) float64 or None, default None, squared row norms: when
+        given, the distances go through BLAS (:mod:`clusterlab._kernels.gemm`:
+        same labels; ``min_sq_dist`` within its error bound instead of exact;
+        BLAS must be single-threaded when ``parallel``)
 
     Returns
     -------
@@ -153,11 +166,18 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     """
     sums[:] = 0.0
     weights[:] = 0.0
-    if bounds.shape[0] == 2:
+    if x_sq is not None:
+        ops = gemm_operands(X, centers)
+        kernel = gemm_lloyd_groups if parallel else gemm_lloyd_groups_serial
+        kernel(X, x_sq, sample_weight, centers, *ops, bounds, labels, min_sq_dist, g_sums,
+               g_weights, g_inertia)
+    elif bounds.shape[0] == 2:
         return lloyd_stats_range(X, sample_weight, centers, 0, X.shape[0], labels,
                                  min_sq_dist, sums, weights)
-    kernel = _lloyd_stats_groups if parallel else _lloyd_stats_groups_serial
-    kernel(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia)
+    else:
+        kernel = _lloyd_stats_groups if parallel else _lloyd_stats_groups_serial
+        kernel(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums, g_weights,
+               g_inertia)
     _reduce_groups(g_sums, sums)
     _reduce_groups(g_weights, weights)
     return float(np.sum(g_inertia))
@@ -357,7 +377,7 @@ def average_centers(sums, weights, centers_old, centers_new, shift):
 
 
 def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verbose, labels,
-              centers_out, parallel):
+              centers_out, parallel, use_gemm=False):
     """One complete Lloyd K-Means run from ``centers_init``.
 
     The loop is plain Python around one jitted pass per iteration (a few
@@ -377,6 +397,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     labels : OUT (n,) int32
     centers_out : OUT (k, d) float64
     parallel : IN bool, run row groups on threads (same result either way)
+    use_gemm : IN bool, default False, distances through BLAS (see :func:`lloyd_stats`)
 
     Returns
     -------
@@ -391,6 +412,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     centers = centers_init.copy()
     centers_new = np.empty_like(centers)
     labels_old = np.full(n, -1, np.int32)
+    x_sq = row_sq_norms(X, bounds, parallel) if use_gemm else None
     min_sq = np.empty(n, np.float64)
     sums = np.zeros((k, d))
     weights = np.zeros(k)
@@ -403,7 +425,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     it = 0
     for it in range(max_iter):
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
-                              weights, g_sums, g_weights, g_inertia, parallel)
+                              weights, g_sums, g_weights, g_inertia, parallel, x_sq)
         if not weights.all():
             relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
@@ -467,12 +489,14 @@ def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
 
 
 @nb.njit(cache=True, nogil=True)
-def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
-                         start, stop, labels, upper, lower, moved_from):
-    """One Hamerly E-step for rows ``[start, stop)`` (serial).
+def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
+                         start, stop, labels, upper, lower, moved_from, rows):
+    """The bound tests of one Hamerly E-step for rows ``[start, stop)`` (serial).
 
-    First moves the bounds by the last centre shift, then examines only rows
-    whose upper bound is not below ``max(lower, half_min[label])``.
+    First moves the bounds by the last centre shift, then tightens the upper
+    bound (one exact distance) of rows whose upper bound is not below
+    ``max(lower, half_min[label])``; rows that still fail must be re-scanned
+    against every centre and are listed in ``rows[start:start + n_rescan]``.
 
     Parameters
     ----------
@@ -482,18 +506,17 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     shift : IN (k,) float64, distance each centre moved in the last M-step
     shift_max1, shift_arg1, shift_max2 : IN largest shift, its centre, second largest shift
     start, stop : IN int
-    labels : INOUT (n,) int32
+    labels : IN (n,) int32
     upper : INOUT (n,) float64, upper bound on the distance to the assigned centre
     lower : INOUT (n,) float64, lower bound on the distance to any other centre
-    moved_from : OUT (n,) int32, previous label of rows whose label changed, else -1
+    moved_from : OUT (n,) int32, set to -1 for rows ``[start, stop)``
+    rows : OUT (n,) int64, the rows to re-scan, from ``rows[start]`` on
 
     Returns
     -------
-    n_changed : int
+    n_rescan : int
     """
-    k = centers.shape[0]
-    n_changed = 0
-    dists = np.empty(k)
+    n_rescan = 0
     for i in range(start, stop):
         a = labels[i]
         moved_from[i] = -1
@@ -504,11 +527,27 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
         if u * _HI < m * _LO:
             upper[i] = u
             continue
-        da_sq = sq_dist_rows(X, i, centers, a)
-        u = np.sqrt(da_sq)
+        u = np.sqrt(sq_dist_rows(X, i, centers, a))
         upper[i] = u
         if u * _HI < m * _LO:
             continue
+        rows[start + n_rescan] = i
+        n_rescan += 1
+    return n_rescan
+
+
+@nb.njit(cache=True, nogil=True)
+def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, moved_from):
+    """Re-scan ``rows[start:start + n_rows]`` against every centre with the direct kernel.
+
+    Updates ``labels``, ``upper`` (exact), ``lower`` (second nearest) and
+    ``moved_from``; returns the number of relabelled rows.
+    """
+    k = centers.shape[0]
+    dists = np.empty(k)
+    n_changed = 0
+    for t in range(start, start + n_rows):
+        i = rows[t]
         d1 = np.inf
         d2 = np.inf
         j1 = 0
@@ -523,11 +562,27 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
                 d2 = dist
         upper[i] = np.sqrt(d1)
         lower[i] = np.sqrt(d2)
+        a = labels[i]
         if j1 != a:
             labels[i] = j1
             moved_from[i] = a
             n_changed += 1
     return n_changed
+
+
+@nb.njit(cache=True, nogil=True)
+def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
+                         start, stop, labels, upper, lower, moved_from, rows):
+    """One Hamerly E-step for rows ``[start, stop)`` (serial): the bound tests of
+    :func:`hamerly_filter_range`, then a direct re-scan of the rows that failed them.
+
+    Returns the number of relabelled rows (their old label is in ``moved_from``).
+    """
+    n_rescan = hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1,
+                                    shift_max2, start, stop, labels, upper, lower, moved_from,
+                                    rows)
+    return direct_rescan_rows(X, rows, start, n_rescan, centers, labels, upper, lower,
+                              moved_from)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -758,11 +813,30 @@ def _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, gr
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, bounds, labels, upper,
-                           lower, moved_from, g_changed):
+                           lower, moved_from, rows, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):
         g_changed[g] = hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2,
                                             bounds[g], bounds[g + 1], labels, upper,
-                                            lower, moved_from)
+                                            lower, moved_from, rows)
+
+
+@nb.njit(cache=True, nogil=True)
+def gemm_hamerly_range(X, x_sq, centers, CT, csq, c_max, coef1, coef2, half_min, shift, s1, a1, s2,
+                       start, stop, labels, upper, lower, moved_from, rows):
+    """:func:`hamerly_assign_range` with the re-scans done by GEMM (same labels)."""
+    n_rescan = hamerly_filter_range(X, centers, half_min, shift, s1, a1, s2, start, stop,
+                                    labels, upper, lower, moved_from, rows)
+    return gemm_rescan_rows(X, x_sq, rows[start:start + n_rescan], n_rescan, centers, CT, csq,
+                            c_max, coef1, coef2, labels, upper, lower, moved_from)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _gemm_hamerly_groups(X, x_sq, centers, CT, csq, c_max, coef1, coef2, half_min, shift, s1, a1,
+                         s2, bounds, labels, upper, lower, moved_from, rows, g_changed):
+    for g in nb.prange(bounds.shape[0] - 1):
+        g_changed[g] = gemm_hamerly_range(X, x_sq, centers, CT, csq, c_max, coef1, coef2, half_min,
+                                          shift, s1, a1, s2, bounds[g], bounds[g + 1], labels,
+                                          upper, lower, moved_from, rows)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -872,7 +946,8 @@ def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
 
 
 def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, verbose,
-                labels, centers_out, parallel, group_of, members, group_start):
+                labels, centers_out, parallel, group_of, members, group_start, use_gemm=False,
+                gemm_rescan=None):
     """One complete exact K-Means run with Hamerly (``mode=0``), Elkan (``mode=1``) or
     Yinyang (``mode=2``) bounds.
 
@@ -894,6 +969,12 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     parallel : IN bool, run row groups on threads (same result either way)
     group_of, members, group_start : IN int64 arrays, the centre groups of
         Yinyang (see :func:`yinyang_assign_range`); ignored by the other modes
+    use_gemm : IN bool, default False, do the first assignment and Hamerly's
+        re-scans through BLAS (:mod:`clusterlab._kernels.gemm`; same labels;
+        BLAS must be single-threaded when ``parallel``)
+    gemm_rescan : IN bool or None, default None (= ``use_gemm``), whether
+        Hamerly's re-scans go through BLAS too (gathering rows pays only with
+        enough centres)
 
     Returns
     -------
@@ -933,7 +1014,20 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     half_min = np.empty(k)
     min_sq = None
 
-    if mode == 2:
+    rows = np.empty(n if mode == 0 else 0, np.int64)
+    if gemm_rescan is None:
+        gemm_rescan = use_gemm
+    x_sq = row_sq_norms(X, bounds, parallel) if use_gemm or gemm_rescan else None
+    x_sq_rescan = x_sq if gemm_rescan else None
+    if use_gemm:
+        ops = gemm_operands(X, centers)
+        if parallel:
+            gemm_full_scan_groups(X, x_sq, centers, *ops, bounds, labels, upper, lower, lb,
+                                  group_of, glb)
+        else:
+            gemm_full_scan_range(X, x_sq, centers, *ops, 0, n, labels, upper, lower, lb, group_of,
+                                 glb)
+    elif mode == 2:
         if parallel:
             _yinyang_init_groups(X, centers, group_of, n_cg, bounds, labels, upper, glb)
         else:
@@ -952,7 +1046,8 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
         if it > 0:
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                        upper, lower, lb, moved_from, g_changed, parallel,
-                                       group_of, members, group_start, glb, group_shift)
+                                       group_of, members, group_start, glb, group_shift,
+                                       rows, x_sq_rescan)
             if need_full_sums or n_changed * 8 > n:
                 cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
                              g_weights, g_counts, parallel)
@@ -987,7 +1082,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     if not strict:
         _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                        moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                       group_shift)
+                       group_shift, rows, x_sq_rescan)
     centers_out[:] = centers
     return weighted_inertia(X, sample_weight, centers, labels, bounds, parallel), it + 1
 
@@ -1021,7 +1116,7 @@ def _two_largest(shift):
 
 def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                    moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                   group_shift):
+                   group_shift, rows, x_sq):
     n = X.shape[0]
     if mode == 2:
         _group_max_shift(shift, group_of, group_shift)
@@ -1034,11 +1129,19 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
     if mode == 0:
         center_half_min(centers, half_min)
         s1, a1, s2 = _two_largest(shift)
+        if x_sq is not None:
+            ops = gemm_operands(X, centers)
+            if not parallel:
+                return gemm_hamerly_range(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2,
+                                          0, n, labels, upper, lower, moved_from, rows)
+            _gemm_hamerly_groups(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2, bounds,
+                                 labels, upper, lower, moved_from, rows, g_changed)
+            return int(g_changed.sum())
         if not parallel:
             return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, 0, n, labels,
-                                        upper, lower, moved_from)
+                                        upper, lower, moved_from, rows)
         _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, bounds, labels, upper,
-                               lower, moved_from, g_changed)
+                               lower, moved_from, rows, g_changed)
         return int(g_changed.sum())
     center_distances(centers, cc, half_min)
     if not parallel:
@@ -1232,68 +1335,154 @@ def _csr_inertia(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq
 
 
 # ----------------------------------------------------------------------------
-# k-means++ seeding (greedy variant): one fused pass over X per chosen centre.
+# k-means++ seeding (greedy variant), with triangle-inequality skips.
+#
+# Every row keeps ``closest`` (squared distance to its nearest chosen centre)
+# and ``owner`` (that centre). A candidate ``c`` cannot come closer to row ``x``
+# than ``owner`` already is when ``||c - owner|| >= 2 ||x - owner||``
+# (triangle inequality), i.e. when ``closest <= ||c - owner||^2 / 4 = q[c,
+# owner]``: the row keeps ``closest`` and is not even read. The values are
+# the ones an unpruned pass computes (a skipped row's distance is provably not
+# smaller), so the potentials, hence the chosen centres, are unchanged; only
+# rows that may change are read (Raff, "Exact acceleration of K-Means++ and
+# K-Means||", IJCAI 2021, section 3).
+
+#: Relative margin of the skip test (distances carry rounding of ~d * 2^-53).
+_KPP_SKIP = 1.0 - 1e-9
 
 
 @nb.njit(cache=True, nogil=True)
-def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, stop, pots):
+def _kpp_first_range(X, sample_weight, center, start, stop, closest, owner):
+    pot = 0.0
+    for i in range(start, stop):
+        v = sq_dist_rows(X, i, center, 0)
+        closest[i] = v
+        owner[i] = 0
+        pot += np.float64(sample_weight[i]) * v
+    return pot
+
+
+@nb.njit(cache=True, nogil=True)
+def _kpp_score_range(X, sample_weight, closest, owner, candidates, q, start, stop, pots):
     t = candidates.shape[0]
     for c in range(t):
         pots[c] = 0.0
     for i in range(start, stop):
-        if prev >= 0:
-            closest[i] = buf[i, prev]
         ci = closest[i]
+        o = owner[i]
         w = np.float64(sample_weight[i])
+        limit = ci / _KPP_SKIP
         for c in range(t):
-            dist = sq_dist_rows(X, i, candidates, c)
-            m = dist if dist < ci else ci
-            buf[i, c] = m
+            m = ci
+            if q[c, o] < limit:
+                dist = sq_dist_rows(X, i, candidates, c)
+                if dist < ci:
+                    m = dist
             pots[c] += w * m
 
 
+@nb.njit(cache=True, nogil=True)
+def _kpp_commit_range(X, closest, owner, candidates, best, q, new_id, start, stop):
+    for i in range(start, stop):
+        ci = closest[i]
+        if q[best, owner[i]] < ci / _KPP_SKIP:
+            dist = sq_dist_rows(X, i, candidates, best)
+            if dist < ci:
+                closest[i] = dist
+                owner[i] = new_id
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _kpp_pass_groups(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots):
+def _kpp_first_groups(X, sample_weight, center, bounds, closest, owner, g_pots):
     for g in nb.prange(bounds.shape[0] - 1):
-        _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
-                        bounds[g + 1], g_pots[g])
+        g_pots[g, 0] = _kpp_first_range(X, sample_weight, center, bounds[g], bounds[g + 1],
+                                        closest, owner)
 
 
 @nb.njit(cache=True, nogil=True)
-def _kpp_pass_groups_serial(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots):
+def _kpp_first_groups_serial(X, sample_weight, center, bounds, closest, owner, g_pots):
     for g in range(bounds.shape[0] - 1):
-        _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
-                        bounds[g + 1], g_pots[g])
+        g_pots[g, 0] = _kpp_first_range(X, sample_weight, center, bounds[g], bounds[g + 1],
+                                        closest, owner)
 
 
-def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel):
-    """One k-means++ step: commit the previous choice, then score the candidates.
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _kpp_score_groups(X, sample_weight, closest, owner, candidates, q, bounds, g_pots):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _kpp_score_range(X, sample_weight, closest, owner, candidates, q, bounds[g],
+                         bounds[g + 1], g_pots[g])
 
-    For every row: first ``closest_i = buf[i, prev]`` (the distance to the
-    nearest chosen centre, including the one chosen last step; skipped when
-    ``prev < 0``), then ``buf[i, c] = min(closest_i, ||x_i - candidates[c]||^2)``
-    and ``g_pots[g, c] += w_i buf[i, c]``. The potential of candidate ``c`` is
-    ``g_pots[:, c].sum()`` (reduced in group order by the caller), and the
-    per-group sums after choosing ``c`` are ``g_pots[:, c]``: no second pass.
+
+@nb.njit(cache=True, nogil=True)
+def _kpp_score_groups_serial(X, sample_weight, closest, owner, candidates, q, bounds, g_pots):
+    for g in range(bounds.shape[0] - 1):
+        _kpp_score_range(X, sample_weight, closest, owner, candidates, q, bounds[g],
+                         bounds[g + 1], g_pots[g])
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _kpp_commit_groups(X, closest, owner, candidates, best, q, new_id, bounds):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _kpp_commit_range(X, closest, owner, candidates, best, q, new_id, bounds[g],
+                          bounds[g + 1])
+
+
+@nb.njit(cache=True, nogil=True)
+def _kpp_commit_groups_serial(X, closest, owner, candidates, best, q, new_id, bounds):
+    for g in range(bounds.shape[0] - 1):
+        _kpp_commit_range(X, closest, owner, candidates, best, q, new_id, bounds[g],
+                          bounds[g + 1])
+
+
+@nb.njit(cache=True, nogil=True)
+def kpp_skip_table(candidates, centers, n_centers, q):
+    """``q[c, j] = ||candidates[c] - centers[j]||^2 / 4`` for the first ``n_centers`` centres.
+
+    Parameters
+    ----------
+    candidates : IN (t, d); centers : IN (k, d); n_centers : IN int
+    q : OUT (t, k) float64 (columns ``>= n_centers`` untouched)
+    """
+    for c in range(candidates.shape[0]):
+        for j in range(n_centers):
+            q[c, j] = 0.25 * sq_dist_rows(candidates, c, centers, j)
+
+
+def kpp_first(X, sample_weight, center, bounds, closest, owner, g_pots, parallel):
+    """First k-means++ step: ``closest`` = squared distance to ``center`` (1, d),
+    ``owner`` = 0, and ``g_pots[g, 0]`` = the group's ``sum w_i closest_i``."""
+    kernel = _kpp_first_groups if parallel else _kpp_first_groups_serial
+    kernel(X, sample_weight, center, bounds, closest, owner, g_pots)
+
+
+def kpp_score(X, sample_weight, closest, owner, candidates, q, bounds, g_pots, parallel):
+    """Potentials of the candidates: ``g_pots[g, c] = sum_i w_i min(closest_i, ||x_i - c||^2)``
+    over group ``g``, reading only rows that the skip table ``q`` cannot rule out.
 
     Parameters
     ----------
     X : IN (n, d); sample_weight : IN (n,)
-    closest : INOUT (n,) float64
-    buf : INOUT (n, t) float64, candidate-wise updated distances
-    prev : IN int, column of ``buf`` chosen last step, or -1
-    candidates : IN (t, d), candidate rows
+    closest : IN (n,) float64; owner : IN (n,) int32
+    candidates : IN (t, d), rows of ``X``
+    q : IN (t, k) float64, :func:`kpp_skip_table` of the candidates
     bounds : IN (G + 1,) int64
     g_pots : OUT (G, t) float64
     parallel : IN bool (same result either way; only the chosen kernel is compiled)
 
     Notes
     -----
-    Time O(n t d); memory O(n t) for ``buf`` (as scikit-learn's candidate
-    distance matrix).
+    Time O(n t) plus O(d) per row and candidate not skipped; no O(n t) memory.
     """
-    kernel = _kpp_pass_groups if parallel else _kpp_pass_groups_serial
-    kernel(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots)
+    kernel = _kpp_score_groups if parallel else _kpp_score_groups_serial
+    kernel(X, sample_weight, closest, owner, candidates, q, bounds, g_pots)
+
+
+def kpp_commit(X, closest, owner, candidates, best, q, new_id, bounds, parallel):
+    """Adopt candidate ``best`` as centre ``new_id``: rows it is strictly closer to
+    take it as their ``owner`` and its distance as ``closest`` (same values as
+    :func:`kpp_score` summed for ``best``)."""
+    kernel = _kpp_commit_groups if parallel else _kpp_commit_groups_serial
+    kernel(X, closest, owner, candidates, best, q, new_id, bounds)
 
 
 @nb.njit(cache=True, nogil=True)

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clusterlab import _config
 from clusterlab._kernels import distances as _dk
+from clusterlab._kernels import gemm as _gk
 from clusterlab._kernels import kmeans as _kk
 from clusterlab._validation import check_n_clusters, check_sample_weight
 from clusterlab.distributed import is_dask_array, predict_blocks
@@ -33,6 +34,11 @@ __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
 #: Rows per group of the kernels (partial sums are reduced group by group).
 _GROUP_ROWS = 4096
+
+#: Hamerly re-scans go through BLAS from this many centres on: below it,
+#: gathering the rows costs more than the product saves (measured on
+#: MNIST-shaped data, 784 features and 10 centres).
+_GEMM_RESCAN_MIN_K = 32
 
 #: Below this many element operations (rows x centres x features) a pass runs
 #: on one thread: starting a parallel region costs more than it saves (tens of
@@ -114,26 +120,28 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
         bounds = _row_bounds(n_samples, n_local_trials, n_features)
     parallel = _use_parallel(n_samples * n_local_trials * n_features)
     n_groups = bounds.shape[0] - 1
-    closest = np.full(n_samples, np.inf)
-    buf = np.empty((n_samples, n_local_trials))
+    closest = np.empty(n_samples)
+    owner = np.empty(n_samples, dtype=np.int32)
     g_pots = np.empty((n_groups, n_local_trials))
     cand_ids = np.empty(n_local_trials, dtype=np.int64)
+    q = np.empty((n_local_trials, n_clusters))
+    no_buf = np.empty((0, 0))
     centers[0] = X[center_id]
     indices[0] = center_id
-    _kk.kpp_pass(X, sample_weight, closest, buf, -1, centers[:1], bounds, g_pots, parallel)
-    prev = 0
+    _kk.kpp_first(X, sample_weight, centers[:1], bounds, closest, owner, g_pots, parallel)
     g_sums = g_pots[:, 0].copy()
     current_pot = g_sums.sum()
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        _kk.kpp_search(sample_weight, closest, buf, prev, bounds, g_sums, rand_vals, cand_ids)
+        _kk.kpp_search(sample_weight, closest, no_buf, -1, bounds, g_sums, rand_vals, cand_ids)
         candidates = X[cand_ids]
-        _kk.kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel)
+        _kk.kpp_skip_table(candidates, centers, c, q)
+        _kk.kpp_score(X, sample_weight, closest, owner, candidates, q, bounds, g_pots, parallel)
         pots = g_pots.sum(axis=0)
         best = int(np.argmin(pots))
         current_pot = pots[best]
         g_sums = g_pots[:, best].copy()
-        prev = best
+        _kk.kpp_commit(X, closest, owner, candidates, best, q, c, bounds, parallel)
         centers[c] = candidates[best]
         indices[c] = cand_ids[best]
     return centers, indices
@@ -269,13 +277,15 @@ def _resolve_algorithm(algorithm, X, n_clusters):
         )
         algorithm = "lloyd"
     if algorithm == "auto":
-        # Bounds pay for themselves except for k == 1; with few centres one
-        # lower bound (Hamerly) is enough, with many, per-group bounds
-        # (Yinyang) skip far more. Elkan's O(n k) bounds cost more memory
-        # traffic than they save (measured in benchmarks/bench_kmeans.py).
+        # Bounds pay for themselves except for k == 1. With few centres one
+        # lower bound (Hamerly) is enough; with many, Hamerly still wins when
+        # its re-scans go through BLAS (enough features, see
+        # _kernels/gemm.gemm_pays), else per-group bounds (Yinyang) skip far
+        # more. Elkan's O(n k) bounds cost more memory traffic than they save
+        # (all measured in benchmarks/bench_kmeans.py).
         if n_clusters == 1:
             algorithm = "lloyd"
-        elif n_clusters < 100:
+        elif n_clusters < 100 or _gk.gemm_pays(X.shape[1], n_clusters):
             algorithm = "hamerly"
         else:
             algorithm = "yinyang"
@@ -321,6 +331,20 @@ def _kmeans_single(X, sample_weight, centers_init, algorithm, max_iter, tol, ver
     labels = np.empty(n_samples, dtype=np.int32)
     centers = np.empty((k, d), dtype=np.float64)
     parallel = _use_parallel(n_samples * k * d)
+    use_gemm = not sp.issparse(X) and _gk.gemm_pays(d, k)
+    if use_gemm and parallel:
+        # numba's threads call BLAS: one BLAS thread each
+        with _config.single_threaded_blas():
+            return _kmeans_run(X, sample_weight, centers0, algorithm, max_iter, tol, verbose,
+                               bounds, labels, centers, parallel, use_gemm)
+    return _kmeans_run(X, sample_weight, centers0, algorithm, max_iter, tol, verbose, bounds,
+                       labels, centers, parallel, use_gemm)
+
+
+def _kmeans_run(X, sample_weight, centers0, algorithm, max_iter, tol, verbose, bounds, labels,
+                centers, parallel, use_gemm):
+    n_samples = X.shape[0]
+    k = centers0.shape[0]
     if sp.issparse(X):
         x_sq = np.empty(n_samples)
         _dk.csr_row_sq_norms(X.data, X.indptr, x_sq)
@@ -330,13 +354,14 @@ def _kmeans_single(X, sample_weight, centers_init, algorithm, max_iter, tol, ver
     elif algorithm == "lloyd":
         chunk = int(bounds[1] - bounds[0]) if bounds.shape[0] > 2 else max(1, n_samples)
         inertia, n_iter = _kk.lloyd_run(X, sample_weight, centers0, bounds, chunk, max_iter,
-                                        tol, int(verbose), labels, centers, parallel)
+                                        tol, int(verbose), labels, centers, parallel, use_gemm)
     else:
         mode = {"hamerly": 0, "elkan": 1, "yinyang": 2}[algorithm]
         group_of, members, group_start = _center_groups(centers0 if mode == 2 else None)
         inertia, n_iter = _kk.bounded_run(mode, X, sample_weight, centers0, bounds, max_iter,
                                           tol, int(verbose), labels, centers, parallel,
-                                          group_of, members, group_start)
+                                          group_of, members, group_start, use_gemm,
+                                          use_gemm and k >= _GEMM_RESCAN_MIN_K)
     return labels, float(inertia), centers.astype(X.dtype, copy=False), int(n_iter)
 
 

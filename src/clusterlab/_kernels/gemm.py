@@ -1,0 +1,385 @@
+"""Blocked "distances to every centre" through BLAS, with an exact re-check of near ties.
+
+The direct kernels of :mod:`clusterlab._kernels.distances` compute
+``sum((x - c) ** 2)`` feature by feature: exact to rounding, but one
+horizontal reduction per (row, centre) pair. When every row needs its
+distance to every centre (a Lloyd step, the first assignment of the bounded
+algorithms, a Hamerly re-scan), a matrix product is several times faster:
+``||x - c||^2 = ||x||^2 + ||c||^2 - 2 x.c`` with ``x.c`` from one BLAS GEMM
+per block of 256 rows (``np.dot`` inside numba calls scipy's BLAS).
+
+The identity cancels badly when ``x`` is far from the origin compared with
+``||x - c||``, and a float32 GEMM rounds in float32, so these values are
+never trusted blindly. For a row ``x`` every approximate squared distance is
+within ``delta(x)`` of the exact one, where (Higham, *Accuracy and Stability
+of Numerical Algorithms*, 2nd ed., eq. 3.5: ``|fl(x.c) - x.c| <= gamma_d
+sum |x_f c_f| <= gamma_d ||x|| ||c||``)::
+
+    delta(x) = 2 (gamma_d(u_gemm) + u_c) ||x|| c_max + gamma_{d+4}(2^-53) (||x|| + c_max)^2
+
+with ``u_gemm`` the unit roundoff of the GEMM's dtype, ``u_c`` that of the
+centres' rounding to it, and the result doubled again for safety. Every
+centre whose approximate distance is within ``2 delta`` of the smallest is
+re-computed exactly (:func:`sq_dist_rows`, ties to the lowest index), so the
+label is exactly the one the direct kernel gives. Bounds derived from the
+approximations are widened by ``delta`` (upper bounds) or narrowed by it
+(lower bounds), so they stay valid. Only which rows a bounded algorithm can
+skip depends on the GEMM's rounding, never the result.
+
+Numba's threads run the row groups; BLAS must then run on one thread (the
+estimator wraps the fit in :func:`blas_single_thread`).
+"""
+
+import numba as nb
+import numpy as np
+
+from clusterlab._kernels.distances import FASTMATH, sq_dist_rows
+
+#: Rows per GEMM call: a (256, d) block of X stays in L2 while it is used twice.
+BLOCK_ROWS = 256
+
+_U64 = 2.0 ** -53
+_U32 = 2.0 ** -24
+
+
+def gemm_pays(n_features, n_clusters):
+    """Whether the GEMM path is faster than the direct kernels for this shape.
+
+    Measured on AVX-512 and AVX2 machines (benchmarks/bench_kmeans.py): the
+    product wins once a row meets enough centres in enough dimensions.
+    """
+    return n_features >= 8 and n_clusters >= 8 and n_features * n_clusters >= 256
+
+
+def gemm_operands(X, centers):
+    """``(CT, csq, c_max, coef1, coef2)`` for the kernels of this module.
+
+    Parameters
+    ----------
+    X : (n, d) float32/float64, the rows (decides the GEMM dtype)
+    centers : (k, d) float64
+
+    Returns
+    -------
+    CT : (d, k) C-contiguous, ``centers.T`` in ``X.dtype``
+    csq : (k,) float64, squared norms of ``centers``
+    c_max : float, largest centre norm
+    coef1, coef2 : float, the two coefficients of ``delta`` (see module docstring)
+    """
+    d = centers.shape[1]
+    CT = np.ascontiguousarray(centers.T, dtype=X.dtype)
+    csq = np.einsum("ij,ij->i", centers, centers)
+    c_max = float(np.sqrt(csq.max())) if csq.shape[0] else 0.0
+    if X.dtype == np.float32:
+        u_gemm, u_c = _U32, _U32
+    else:
+        u_gemm, u_c = _U64, 0.0
+    gamma = (d + 1) * u_gemm / (1.0 - (d + 1) * u_gemm)
+    coef1 = 2.0 * 2.0 * (gamma + u_c) * 1.01
+    coef2 = 2.0 * (d + 4) * _U64 * 1.01
+    return CT, csq, c_max, coef1, coef2
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _min8(v):
+    """``min(v)`` with eight independent running minima (LLVM does not vectorise a
+    floating-point min reduction without a function-wide no-NaN attribute; eight
+    chains at least keep the CPU's pipelines full)."""
+    k = v.shape[0]
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = v[0]
+    j = 0
+    while j + 8 <= k:
+        a = v[j]
+        b = v[j + 1]
+        c = v[j + 2]
+        d = v[j + 3]
+        m0 = a if a < m0 else m0
+        m1 = b if b < m1 else m1
+        m2 = c if c < m2 else m2
+        m3 = d if d < m3 else m3
+        a = v[j + 4]
+        b = v[j + 5]
+        c = v[j + 6]
+        d = v[j + 7]
+        m4 = a if a < m4 else m4
+        m5 = b if b < m5 else m5
+        m6 = c if c < m6 else m6
+        m7 = d if d < m7 else m7
+        j += 8
+    while j < k:
+        m0 = v[j] if v[j] < m0 else m0
+        j += 1
+    m0 = m0 if m0 < m1 else m1
+    m2 = m2 if m2 < m3 else m3
+    m4 = m4 if m4 < m5 else m5
+    m6 = m6 if m6 < m7 else m7
+    m0 = m0 if m0 < m2 else m2
+    m4 = m4 if m4 < m6 else m6
+    return m0 if m0 < m4 else m4
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def approx_row(xsq, brow, csq, c_max, coef1, coef2, dist):
+    """Approximate squared distances of one row to every centre, and their error bound.
+
+    Parameters
+    ----------
+    xsq : IN float64, the row's squared norm
+    brow : IN (k,) the row's products with the centres (a row of ``block @ CT``)
+    csq : IN (k,) float64; c_max, coef1, coef2 : IN float (see :func:`gemm_operands`)
+    dist : OUT (k,) float64
+
+    Returns
+    -------
+    delta : float64, ``|dist[j] - exact[j]| <= delta`` for every ``j``
+    m1 : float64, ``min(dist)``
+    """
+    for j in range(csq.shape[0]):
+        dist[j] = xsq + csq[j] - 2.0 * np.float64(brow[j])
+    xn = np.sqrt(xsq)
+    s = xn + c_max
+    return coef1 * xn * c_max + coef2 * s * s, _min8(dist)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _count_below(dist, limit):
+    n = 0
+    for j in range(dist.shape[0]):
+        n += dist[j] <= limit
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
+def min_except(dist, j1):
+    """``min(dist[j] for j != j1)`` (``dist`` is restored; ``1e308`` when there is none)."""
+    keep = dist[j1]
+    dist[j1] = 1e308
+    m = _min8(dist)
+    dist[j1] = keep
+    return m
+
+
+@nb.njit(cache=True, nogil=True)
+def resolve_row(block, r, centers, dist, delta, m1):
+    """The exact nearest centre of ``block[r]`` from approximate distances.
+
+    Parameters
+    ----------
+    block : IN (m, d); r : IN int; centers : IN (k, d) float64
+    dist : IN (k,) float64 approximate squared distances
+    delta : IN float64, their error bound; m1 : IN float64, ``min(dist)``
+
+    Returns
+    -------
+    j1 : int, nearest centre (ties to the lowest index, exact as :func:`sq_dist_rows`)
+    d1 : float64, squared distance to it: exact when re-checked, else ``dist[j1]``
+    exact : bool, whether ``d1`` is exact
+    """
+    k = dist.shape[0]
+    limit = m1 + 2.0 * delta
+    if _count_below(dist, limit) == 1:
+        for j in range(k):
+            if dist[j] <= limit:
+                return j, dist[j], False
+    best = -1
+    best_d = np.inf
+    for j in range(k):
+        if dist[j] <= limit:
+            e = sq_dist_rows(block, r, centers, j)
+            if e < best_d:
+                best_d = e
+                best = j
+    return best, best_d, True
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _row_sq_norms_range(X, start, stop, out):
+    for i in range(start, stop):
+        acc = 0.0
+        for f in range(X.shape[1]):
+            v = np.float64(X[i, f])
+            acc += v * v
+        out[i] = acc
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _row_sq_norms_groups(X, bounds, out):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _row_sq_norms_range(X, bounds[g], bounds[g + 1], out)
+
+
+def row_sq_norms(X, bounds, parallel):
+    """Squared norms of the rows of ``X`` (float64, vectorised sums), over row groups.
+
+    Each value depends only on its row, so the thread count never matters.
+    """
+    out = np.empty(X.shape[0])
+    if parallel and bounds.shape[0] > 2:
+        _row_sq_norms_groups(X, bounds, out)
+    else:
+        _row_sq_norms_range(X, 0, X.shape[0], out)
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Lloyd: assignment + statistics
+
+
+@nb.njit(cache=True, nogil=True)
+def gemm_lloyd_range(X, x_sq, sample_weight, centers, CT, csq, c_max, coef1, coef2, start, stop,
+                     labels, min_sq_dist, sums, weights):
+    """GEMM twin of :func:`clusterlab._kernels.kmeans.lloyd_stats_range` (same outputs).
+
+    ``min_sq_dist`` is exact for re-checked rows and within ``delta`` otherwise.
+    """
+    k = centers.shape[0]
+    d = X.shape[1]
+    buf = np.empty((BLOCK_ROWS, k), X.dtype)
+    dist = np.empty(k)
+    inertia = 0.0
+    for s in range(start, stop, BLOCK_ROWS):
+        e = min(stop, s + BLOCK_ROWS)
+        block = X[s:e]
+        out = buf[: e - s]
+        np.dot(block, CT, out)
+        for r in range(e - s):
+            delta, m1 = approx_row(x_sq[s + r], out[r], csq, c_max, coef1, coef2, dist)
+            j1, d1, _ = resolve_row(block, r, centers, dist, delta, m1)
+            if d1 < 0.0:
+                d1 = 0.0
+            i = s + r
+            labels[i] = j1
+            min_sq_dist[i] = d1
+            w = np.float64(sample_weight[i])
+            weights[j1] += w
+            inertia += w * d1
+            for f in range(d):
+                sums[j1, f] += w * X[i, f]
+    return inertia
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def gemm_lloyd_groups(X, x_sq, sample_weight, centers, CT, csq, c_max, coef1, coef2, bounds,
+                      labels, min_sq_dist, g_sums, g_weights, g_inertia):
+    for g in nb.prange(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, CT, csq, c_max, coef1,
+                                        coef2, bounds[g], bounds[g + 1], labels, min_sq_dist,
+                                        g_sums[g], g_weights[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def gemm_lloyd_groups_serial(X, x_sq, sample_weight, centers, CT, csq, c_max, coef1, coef2, bounds,
+                             labels, min_sq_dist, g_sums, g_weights, g_inertia):
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, CT, csq, c_max, coef1,
+                                        coef2, bounds[g], bounds[g + 1], labels, min_sq_dist,
+                                        g_sums[g], g_weights[g])
+
+
+# ----------------------------------------------------------------------------
+# First assignment of the bounded algorithms
+
+
+@nb.njit(cache=True, nogil=True)
+def gemm_full_scan_range(X, x_sq, centers, CT, csq, c_max, coef1, coef2, start, stop, labels,
+                         upper, lower, lb, group_of, glb):
+    """First assignment with bounds for rows ``[start, stop)``, through GEMM.
+
+    Fills what the bounded mode needs (the others are empty arrays):
+    ``lower`` (Hamerly: distance to the second nearest), ``lb`` (Elkan: to
+    every centre), ``glb`` (Yinyang: to the nearest other centre of each
+    group). ``upper`` is an upper bound on the distance to the assigned centre.
+    """
+    k = centers.shape[0]
+    hamerly = lower.shape[0] > 0
+    elkan = lb.shape[0] > 0
+    yinyang = glb.shape[0] > 0
+    buf = np.empty((BLOCK_ROWS, k), X.dtype)
+    dist = np.empty(k)
+    for s in range(start, stop, BLOCK_ROWS):
+        e = min(stop, s + BLOCK_ROWS)
+        block = X[s:e]
+        out = buf[: e - s]
+        np.dot(block, CT, out)
+        for r in range(e - s):
+            delta, m1 = approx_row(x_sq[s + r], out[r], csq, c_max, coef1, coef2, dist)
+            j1, d1, exact = resolve_row(block, r, centers, dist, delta, m1)
+            i = s + r
+            labels[i] = j1
+            up = d1 if exact else d1 + delta
+            upper[i] = np.sqrt(up) if up > 0.0 else 0.0
+            if hamerly:
+                m2 = min_except(dist, j1) - delta
+                lower[i] = np.sqrt(m2) if m2 > 0.0 else 0.0
+            if elkan:
+                for j in range(k):
+                    v = dist[j] - delta
+                    lb[i, j] = np.sqrt(v) if v > 0.0 else 0.0
+                if exact:
+                    lb[i, j1] = upper[i]
+            if yinyang:
+                for g in range(glb.shape[1]):
+                    glb[i, g] = np.inf
+                for j in range(k):
+                    if j != j1:
+                        g = group_of[j]
+                        if dist[j] < glb[i, g]:
+                            glb[i, g] = dist[j]
+                for g in range(glb.shape[1]):
+                    v = glb[i, g] - delta
+                    glb[i, g] = np.sqrt(v) if v > 0.0 else 0.0
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def gemm_full_scan_groups(X, x_sq, centers, CT, csq, c_max, coef1, coef2, bounds, labels, upper,
+                          lower, lb, group_of, glb):
+    for g in nb.prange(bounds.shape[0] - 1):
+        gemm_full_scan_range(X, x_sq, centers, CT, csq, c_max, coef1, coef2, bounds[g],
+                             bounds[g + 1], labels, upper, lower, lb, group_of, glb)
+
+
+# ----------------------------------------------------------------------------
+# Hamerly re-scans: rows whose bounds failed, gathered and scanned by GEMM
+
+
+@nb.njit(cache=True, nogil=True)
+def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, CT, csq, c_max, coef1, coef2, labels, upper,
+                     lower, moved_from):
+    """Re-scan ``rows[:n_rows]`` against every centre (Hamerly), gathered in blocks.
+
+    Updates ``labels``, ``upper``, ``lower`` and ``moved_from`` (old label of
+    a relabelled row, else left as it is). Returns the number of relabelled rows.
+    """
+    k, d = centers.shape
+    block = np.empty((BLOCK_ROWS, d), X.dtype)
+    buf = np.empty((BLOCK_ROWS, k), X.dtype)
+    dist = np.empty(k)
+    n_changed = 0
+    for s in range(0, n_rows, BLOCK_ROWS):
+        e = min(n_rows, s + BLOCK_ROWS)
+        m = e - s
+        for r in range(m):
+            i = rows[s + r]
+            for f in range(d):
+                block[r, f] = X[i, f]
+        blk = block[:m]
+        out = buf[:m]
+        np.dot(blk, CT, out)
+        for r in range(m):
+            i = rows[s + r]
+            delta, m1 = approx_row(x_sq[i], out[r], csq, c_max, coef1, coef2, dist)
+            j1, d1, exact = resolve_row(blk, r, centers, dist, delta, m1)
+            up = d1 if exact else d1 + delta
+            upper[i] = np.sqrt(up) if up > 0.0 else 0.0
+            m2 = min_except(dist, j1) - delta
+            lower[i] = np.sqrt(m2) if m2 > 0.0 else 0.0
+            a = labels[i]
+            if j1 != a:
+                labels[i] = j1
+                moved_from[i] = a
+                n_changed += 1
+    return n_changed

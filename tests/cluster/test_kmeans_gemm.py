@@ -1,0 +1,164 @@
+"""Fast paths of KMeans that must not change a result: the BLAS ("GEMM") distance
+path and the pruned k-means++ seeding.
+
+``clusterlab._kernels.gemm`` computes ``||x||^2 + ||c||^2 - 2 x.c`` through a
+matrix product and re-checks near ties exactly. These tests pin that the
+shortcut never changes a result: against scikit-learn, against the direct
+kernels on hostile data (far from the origin, float32, duplicated centres),
+and that every bound it hands to the bounded algorithms is valid.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.cluster import KMeans as SKKMeans
+from sklearn.datasets import make_blobs
+
+from clusterlab import KMeans
+from clusterlab._kernels import gemm as gk
+from clusterlab.cluster import kmeans as kmod
+
+EXACT = ["lloyd", "elkan", "hamerly", "yinyang"]
+
+
+def blobs(n=3000, d=24, k=40, seed=0, dtype=np.float64, offset=0.0, std=2.0):
+    X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=std,
+                      center_box=(-10, 10), random_state=seed)
+    return (X + offset).astype(dtype)
+
+
+def init_rows(X, k, seed=0):
+    rng = np.random.RandomState(seed)
+    return X[rng.choice(X.shape[0], k, replace=False)].copy()
+
+
+@pytest.fixture
+def no_gemm(monkeypatch):
+    """Run a block with the GEMM path switched off (the direct kernels only)."""
+    def off():
+        monkeypatch.setattr(gk, "gemm_pays", lambda d, k: False)
+    return off
+
+
+@pytest.fixture(params=[False, True], ids=["serial", "parallel"])
+def parallel(request, monkeypatch):
+    # the parallel path (numba threads each calling single-threaded BLAS) on small data
+    monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0 if request.param else 1 << 62)
+    return request.param
+
+
+def test_gemm_path_taken_for_these_shapes():
+    assert gk.gemm_pays(24, 40)
+    assert not gk.gemm_pays(2, 5)  # the seed's blobs stay on the direct kernels
+
+
+@pytest.mark.parametrize("algorithm", EXACT + ["auto"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_oracle_against_sklearn(algorithm, dtype, weighted, parallel):
+    X = blobs(dtype=dtype)
+    init = init_rows(X, 40)
+    sw = np.random.RandomState(1).uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    ours = KMeans(40, init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=50)
+    ours.fit(X, sample_weight=sw)
+    ref = SKKMeans(40, init=init, n_init=1, tol=0, max_iter=50).fit(X, sample_weight=sw)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    rtol = 1e-6 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e7])
+def test_same_labels_as_direct_kernels_far_from_origin(algorithm, dtype, offset, no_gemm,
+                                                       parallel):
+    # Far from the origin ||x||^2 + ||c||^2 - 2 x.c cancels: most rows must be
+    # re-checked exactly, and the labels must not move.
+    # k >= 32: Hamerly re-scans go through GEMM too
+    X = blobs(n=2000, d=16, k=36, seed=4, dtype=np.float64, offset=offset)
+    X = X.astype(dtype)
+    init = init_rows(X, 36, seed=3)
+    kw = dict(init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=30)
+    with_gemm = KMeans(36, **kw).fit(X)
+    no_gemm()
+    direct = KMeans(36, **kw).fit(X)
+    np.testing.assert_array_equal(with_gemm.labels_, direct.labels_)
+    np.testing.assert_array_equal(with_gemm.cluster_centers_, direct.cluster_centers_)
+    assert with_gemm.n_iter_ == direct.n_iter_
+    assert with_gemm.inertia_ == direct.inertia_
+
+
+def test_duplicated_centres_tie_to_lowest_index(parallel):
+    X = blobs(n=1500, d=12, k=20, seed=2)
+    init = init_rows(X, 20)
+    init[7] = init[3]  # an exact tie for every row nearest to it
+    for algorithm in EXACT:
+        km = KMeans(20, init=init, n_init=1, algorithm=algorithm, max_iter=1).fit(X)
+        ref = SKKMeans(20, init=init, n_init=1, max_iter=1).fit(X)
+        np.testing.assert_array_equal(km.labels_, ref.labels_)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-3, 1.0, 1e3]),
+       offset=st.sampled_from([0.0, 50.0, 1e5]), f32=st.booleans())
+def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
+    rng = np.random.default_rng(seed)
+    n, d, k = 300, 10, 12
+    X = (rng.normal(size=(n, d)) * scale + offset).astype(np.float32 if f32 else np.float64)
+    C = (X[rng.choice(n, k, replace=False)].astype(np.float64)
+         + rng.normal(size=(k, d)) * scale * 0.1)
+    exact = ((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1)
+    x_sq = gk.row_sq_norms(X, np.array([0, n], np.int64), False)
+    ops = gk.gemm_operands(X, C)
+    labels = np.empty(n, np.int32)
+    upper, lower = np.empty(n), np.empty(n)
+    lb = np.empty((n, k))
+    group_of = np.arange(k, dtype=np.int64) % 3
+    glb = np.empty((n, 3))
+    empty1, empty2 = np.empty(0), np.empty((0, k))
+    # Hamerly bounds
+    gk.gemm_full_scan_range(X, x_sq, C, *ops, 0, n, labels, upper, lower, empty2, group_of,
+                            np.empty((0, 3)))
+    true_d = np.sqrt(exact)
+    np.testing.assert_array_equal(true_d[np.arange(n), labels], true_d.min(1))
+    # the label is the lowest index among exact minima of the direct kernel
+    assert np.all(upper >= true_d[np.arange(n), labels] * (1 - 1e-12))
+    others = true_d.copy()
+    others[np.arange(n), labels] = np.inf
+    assert np.all(lower <= others.min(1) * (1 + 1e-12))
+    # Elkan bounds
+    gk.gemm_full_scan_range(X, x_sq, C, *ops, 0, n, labels, upper, empty1, lb, group_of,
+                            np.empty((0, 3)))
+    assert np.all(lb <= true_d * (1 + 1e-12) + 1e-300)
+    # Yinyang group bounds
+    gk.gemm_full_scan_range(X, x_sq, C, *ops, 0, n, labels, upper, empty1, empty2, group_of,
+                            glb)
+    for g in range(3):
+        in_g = others[:, group_of == g]
+        assert np.all(glb[:, g] <= in_g.min(1) * (1 + 1e-12))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 40), d=st.sampled_from([1, 3, 20]),
+       offset=st.sampled_from([0.0, 1e3]), weighted=st.booleans(), par=st.booleans())
+def test_pruned_kmeans_plusplus_picks_what_sklearn_picks(seed, k, d, offset, weighted, par):
+    # The seeding skips rows by the triangle inequality; the potentials, hence
+    # the picks, must be those of the unpruned greedy k-means++ (float64).
+    from sklearn.cluster import kmeans_plusplus as sk_kpp
+
+    from clusterlab import kmeans_plusplus
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(600, d)) * rng.uniform(0.5, 3, size=d) + offset
+    X[:200] += 6.0  # two dense regions, so that many rows are pruned
+    sw = rng.uniform(0.1, 2.0, 600) if weighted else None
+    old = kmod.PARALLEL_MIN_WORK
+    kmod.PARALLEL_MIN_WORK = 0 if par else 1 << 62
+    try:
+        ours = kmeans_plusplus(X, k, sample_weight=sw, random_state=seed)[1]
+    finally:
+        kmod.PARALLEL_MIN_WORK = old
+    ref = sk_kpp(X, k, sample_weight=sw, random_state=seed)[1]
+    np.testing.assert_array_equal(ours, ref)
