@@ -37,7 +37,7 @@ def init_rows(X, k, seed=0):
 def no_gemm(monkeypatch):
     """Run a block with the GEMM path switched off (the direct kernels only)."""
     def off():
-        monkeypatch.setattr(gk, "gemm_pays", lambda d, k: False)
+        monkeypatch.setattr(gk, "gemm_pays", lambda *args: False)
     return off
 
 
@@ -49,7 +49,9 @@ def parallel(request, monkeypatch):
 
 
 def test_gemm_path_taken_for_these_shapes():
-    assert gk.gemm_pays(24, 40)
+    assert gk.gemm_pays(24, 40, np.float64)
+    assert gk.gemm_pays(784, 10, np.float32)
+    assert not gk.gemm_pays(784, 10, np.float64)  # a skinny float64 product loses
     assert not gk.gemm_pays(2, 5)  # the seed's blobs stay on the direct kernels
 
 

@@ -42,13 +42,17 @@ _U64 = 2.0 ** -53
 _U32 = 2.0 ** -24
 
 
-def gemm_pays(n_features, n_clusters):
+def gemm_pays(n_features, n_clusters, dtype=np.float32):
     """Whether the GEMM path is faster than the direct kernels for this shape.
 
-    Measured on AVX-512 and AVX2 machines (benchmarks/bench_kmeans.py): the
-    product wins once a row meets enough centres in enough dimensions.
+    Measured with benchmarks/bench_kmeans.py and tests of each kernel on an
+    AVX-512 machine: the product wins once a row meets enough centres in
+    enough dimensions; in float64 a skinny product (few centres, e.g. MNIST
+    with k=10) loses to the direct kernel, so float64 needs 32 centres.
     """
-    return n_features >= 8 and n_clusters >= 8 and n_features * n_clusters >= 256
+    if n_features < 8 or n_clusters < 8 or n_features * n_clusters < 256:
+        return False
+    return np.dtype(dtype).itemsize == 4 or n_clusters >= 32
 
 
 def gemm_operands(X, centers):
@@ -80,7 +84,7 @@ def gemm_operands(X, centers):
     return CT, csq, c_max, coef1, coef2
 
 
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+@nb.njit(cache=True, nogil=True, inline='always', fastmath=FASTMATH)
 def _min8(v):
     """``min(v)`` with eight independent running minima (LLVM does not vectorise a
     floating-point min reduction without a function-wide no-NaN attribute; eight
@@ -118,7 +122,7 @@ def _min8(v):
     return m0 if m0 < m4 else m4
 
 
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+@nb.njit(cache=True, nogil=True, inline='always', fastmath=FASTMATH)
 def approx_row(xsq, brow, csq, c_max, coef1, coef2, dist):
     """Approximate squared distances of one row to every centre, and their error bound.
 
@@ -141,7 +145,7 @@ def approx_row(xsq, brow, csq, c_max, coef1, coef2, dist):
     return coef1 * xn * c_max + coef2 * s * s, _min8(dist)
 
 
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+@nb.njit(cache=True, nogil=True, inline='always', fastmath=FASTMATH)
 def _count_below(dist, limit):
     n = 0
     for j in range(dist.shape[0]):
@@ -149,7 +153,7 @@ def _count_below(dist, limit):
     return n
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline='always')
 def min_except(dist, j1):
     """``min(dist[j] for j != j1)`` (``dist`` is restored; ``1e308`` when there is none)."""
     keep = dist[j1]
@@ -159,7 +163,7 @@ def min_except(dist, j1):
     return m
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline='always')
 def resolve_row(block, r, centers, dist, delta, m1):
     """The exact nearest centre of ``block[r]`` from approximate distances.
 

@@ -40,6 +40,11 @@ _GROUP_ROWS = 4096
 #: MNIST-shaped data, 784 features and 10 centres).
 _GEMM_RESCAN_MIN_K = 32
 
+#: 'auto' runs Elkan for at most this many centres in at least this many
+#: features (and when its n x k bounds fit 16 x the working-memory budget).
+_ELKAN_MAX_K = 20
+_ELKAN_MIN_FEATURES = 128
+
 #: Below this many element operations (rows x centres x features) a pass runs
 #: on one thread: starting a parallel region costs more than it saves (tens of
 #: microseconds on an idle machine, milliseconds on an oversubscribed one).
@@ -277,15 +282,20 @@ def _resolve_algorithm(algorithm, X, n_clusters):
         )
         algorithm = "lloyd"
     if algorithm == "auto":
-        # Bounds pay for themselves except for k == 1. With few centres one
-        # lower bound (Hamerly) is enough; with many, Hamerly still wins when
-        # its re-scans go through BLAS (enough features, see
+        # Bounds pay for themselves except for k == 1. With few centres in
+        # many dimensions (MNIST-like) Elkan's per-centre bounds skip most
+        # distance computations and its O(n k) bounds are small; otherwise
+        # one lower bound (Hamerly) is enough, and with many centres Hamerly
+        # still wins when its re-scans go through BLAS (see
         # _kernels/gemm.gemm_pays), else per-group bounds (Yinyang) skip far
-        # more. Elkan's O(n k) bounds cost more memory traffic than they save
-        # (all measured in benchmarks/bench_kmeans.py).
+        # more (all measured in benchmarks/bench_kmeans.py).
+        n_samples, n_features = X.shape
         if n_clusters == 1:
             algorithm = "lloyd"
-        elif n_clusters < 100 or _gk.gemm_pays(X.shape[1], n_clusters):
+        elif (n_clusters <= _ELKAN_MAX_K and n_features >= _ELKAN_MIN_FEATURES
+              and n_samples * n_clusters * 8 <= _config.WORKING_MEMORY_BYTES * 16):
+            algorithm = "elkan"
+        elif n_clusters < 100 or _gk.gemm_pays(n_features, n_clusters, X.dtype):
             algorithm = "hamerly"
         else:
             algorithm = "yinyang"
@@ -331,7 +341,7 @@ def _kmeans_single(X, sample_weight, centers_init, algorithm, max_iter, tol, ver
     labels = np.empty(n_samples, dtype=np.int32)
     centers = np.empty((k, d), dtype=np.float64)
     parallel = _use_parallel(n_samples * k * d)
-    use_gemm = not sp.issparse(X) and _gk.gemm_pays(d, k)
+    use_gemm = not sp.issparse(X) and _gk.gemm_pays(d, k, X.dtype)
     if use_gemm and parallel:
         # numba's threads call BLAS: one BLAS thread each
         with _config.single_threaded_blas():
@@ -408,8 +418,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         lower bound per point (memory O(n)); 'yinyang': one lower bound per
         group of about ten centres (memory O(n k / 10)). The bound-based
         algorithms update the cluster sums only with the points that change
-        label. 'auto' picks by shape: Lloyd for k = 1, Hamerly for k < 100,
-        Yinyang above.
+        label. 'auto' picks by shape: Lloyd for k = 1; Elkan for at most 20
+        centres in at least 128 features (MNIST-like) when its O(n k) bounds
+        take at most 512 MiB; Hamerly for k < 100 or when the BLAS path below
+        applies; Yinyang otherwise.
         'full' is accepted with a FutureWarning and means 'lloyd'. Sparse
         input always runs Lloyd (the same result).
 
@@ -441,11 +453,24 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     by ``clusterlab._config.WORKING_MEMORY_BYTES``. X is never copied (unless
     it must be converted to C-ordered float).
 
+    With enough features and centres (``clusterlab._kernels.gemm.gemm_pays``)
+    the distances to every centre -- a Lloyd step, the first assignment, and
+    Hamerly's re-scans from 32 centres on -- come from BLAS,
+    ``||x||^2 + ||c||^2 - 2 x.c`` in 256-row blocks, in the dtype of X. That
+    identity cancels and float32 rounds, so every centre whose approximate
+    distance lies within twice a proven error bound of the smallest is
+    re-computed exactly: labels are those of the exact kernels (tested on data
+    at 1e7 from the origin), and bounds derived from the approximations are
+    widened by the error bound.
+
     References
     ----------
     Lloyd, S. "Least squares quantization in PCM", 1982. Elkan, C. "Using the
     triangle inequality to accelerate k-means", ICML 2003. Hamerly, G.
-    "Making k-means even faster", SDM 2010.
+    "Making k-means even faster", SDM 2010. Ding, Y. et al. "Yinyang K-Means",
+    ICML 2015. Raff, E. "Exact acceleration of K-Means++ and K-Means||", IJCAI
+    2021 (pruned seeding). Higham, N. "Accuracy and Stability of Numerical
+    Algorithms", 2002 (the error bound of the BLAS path).
 
     Examples
     --------
