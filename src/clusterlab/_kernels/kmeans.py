@@ -65,7 +65,7 @@ _LO = 1.0 - 1e-9
 # Lloyd: assignment + per-cluster statistics
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
                       weights):
     """Assign rows ``[start, stop)`` and accumulate their statistics (serial).
@@ -488,7 +488,7 @@ def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
             lower[i] = np.sqrt(d2)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
                          start, stop, labels, upper, lower, moved_from, rows):
     """The bound tests of one Hamerly E-step for rows ``[start, stop)`` (serial).
@@ -536,7 +536,7 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     return n_rescan
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, moved_from):
     """Re-scan ``rows[start:start + n_rows]`` against every centre with the direct kernel.
 
@@ -570,7 +570,7 @@ def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, mo
     return n_changed
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
                          start, stop, labels, upper, lower, moved_from, rows):
     """One Hamerly E-step for rows ``[start, stop)`` (serial): the bound tests of
@@ -585,7 +585,7 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
                               moved_from)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upper, lb,
                        moved_from):
     """One Elkan E-step for rows ``[start, stop)`` (serial).
@@ -681,7 +681,7 @@ def _yinyang_init_groups(X, centers, group_of, n_cgroups, bounds, labels, upper,
                             upper, glb)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def yinyang_assign_range(X, centers, shift, group_shift, group_of, members, group_start,
                          start, stop, labels, upper, glb, moved_from):
     """One Yinyang E-step for rows ``[start, stop)`` (serial).
@@ -820,21 +820,21 @@ def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, bounds, labe
                                             lower, moved_from, rows)
 
 
-@nb.njit(cache=True, nogil=True)
-def gemm_hamerly_range(X, x_sq, centers, CT, csq, c_max, coef1, coef2, half_min, shift, s1, a1, s2,
+@nb.njit(cache=True, nogil=True, inline="always")
+def gemm_hamerly_range(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, half_min, shift, s1, a1, s2,
                        start, stop, labels, upper, lower, moved_from, rows):
     """:func:`hamerly_assign_range` with the re-scans done by GEMM (same labels)."""
     n_rescan = hamerly_filter_range(X, centers, half_min, shift, s1, a1, s2, start, stop,
                                     labels, upper, lower, moved_from, rows)
-    return gemm_rescan_rows(X, x_sq, rows[start:start + n_rescan], n_rescan, centers, CT, csq,
+    return gemm_rescan_rows(X, x_sq, rows[start:start + n_rescan], n_rescan, centers, Cx, csq,
                             c_max, coef1, coef2, labels, upper, lower, moved_from)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _gemm_hamerly_groups(X, x_sq, centers, CT, csq, c_max, coef1, coef2, half_min, shift, s1, a1,
+def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, half_min, shift, s1, a1,
                          s2, bounds, labels, upper, lower, moved_from, rows, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):
-        g_changed[g] = gemm_hamerly_range(X, x_sq, centers, CT, csq, c_max, coef1, coef2, half_min,
+        g_changed[g] = gemm_hamerly_range(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, half_min,
                                           shift, s1, a1, s2, bounds[g], bounds[g + 1], labels,
                                           upper, lower, moved_from, rows)
 
@@ -853,7 +853,7 @@ def _full_scan_groups(X, centers, bounds, labels, upper, lower, lb):
         _full_scan_range(X, centers, bounds[g], bounds[g + 1], labels, upper, lower, lb)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _sums_range(X, sample_weight, labels, start, stop, sums, weights, counts):
     d = X.shape[1]
     for i in range(start, stop):
