@@ -92,6 +92,24 @@ def test_same_labels_as_direct_kernels_far_from_origin(algorithm, dtype, offset,
     assert with_gemm.inertia_ == direct.inertia_
 
 
+@pytest.mark.parametrize("algorithm", EXACT)
+@pytest.mark.parametrize("scale, dtype", [(1e-30, np.float32), (1e-300, np.float64),
+                                          (1e19, np.float32), (1e152, np.float64)])
+def test_underflow_and_overflow_fall_back_to_exact(algorithm, scale, dtype, no_gemm):
+    # Tiny values underflow in the product (the error bound has an absolute
+    # term for it); huge ones overflow it (non-finite values are never
+    # trusted): either way the labels are the direct kernels'.
+    X = (blobs(n=1500, d=16, k=36, seed=6) * scale).astype(dtype)
+    init = init_rows(X, 36, seed=1)
+    kw = dict(init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=15)
+    with np.errstate(all="ignore"):
+        with_gemm = KMeans(36, **kw).fit(X)
+        no_gemm()
+        direct = KMeans(36, **kw).fit(X)
+    np.testing.assert_array_equal(with_gemm.labels_, direct.labels_)
+    assert with_gemm.n_iter_ == direct.n_iter_
+
+
 def test_duplicated_centres_tie_to_lowest_index(parallel):
     X = blobs(n=1500, d=12, k=20, seed=2)
     init = init_rows(X, 20)

@@ -17,8 +17,13 @@ sum |x_f c_f| <= gamma_d ||x|| ||c||``)::
 
     delta(x) = 2 (gamma_d(u_gemm) + u_c) ||x|| c_max + gamma_{d+4}(2^-53) (||x|| + c_max)^2
 
+    + 4 (d + 2) tiny
+
 with ``u_gemm`` the unit roundoff of the GEMM's dtype, ``u_c`` that of the
-centres' rounding to it, and the result doubled again for safety. Every
+centres' rounding to it, ``tiny`` its smallest normal number (products that
+underflow lose up to that much each), and the result doubled again for
+safety. A product that overflows gives a non-finite value; such a row is
+never trusted and all its distances are computed exactly. Every
 centre whose approximate distance is within ``2 delta`` of the smallest is
 re-computed exactly (:func:`sq_dist_rows`, ties to the lowest index), so the
 label is exactly the one the direct kernel gives. Bounds derived from the
@@ -27,7 +32,7 @@ approximations are widened by ``delta`` (upper bounds) or narrowed by it
 skip depends on the GEMM's rounding, never the result.
 
 Numba's threads run the row groups; BLAS must then run on one thread (the
-estimator wraps the fit in :func:`blas_single_thread`).
+estimator wraps the fit in :func:`clusterlab._config.single_threaded_blas`).
 """
 
 import numba as nb
@@ -56,7 +61,7 @@ def gemm_pays(n_features, n_clusters, dtype=np.float32):
 
 
 def gemm_operands(X, centers):
-    """``(Cx, csq, c_max, coef1, coef2)`` for the kernels of this module.
+    """``(Cx, csq, consts)`` for the kernels of this module.
 
     Parameters
     ----------
@@ -67,21 +72,35 @@ def gemm_operands(X, centers):
     -------
     Cx : (k, d) C-contiguous, ``centers`` in ``X.dtype``
     csq : (k,) float64, squared norms of ``centers``
-    c_max : float, largest centre norm
-    coef1, coef2 : float, the two coefficients of ``delta`` (see module docstring)
+    consts : (4,) float64, ``(c_max, coef1, coef2, coef3)``: the largest centre
+        norm and the coefficients of the error bound :func:`error_bound`
     """
     d = centers.shape[1]
     Cx = np.ascontiguousarray(centers, dtype=X.dtype)
     csq = np.einsum("ij,ij->i", centers, centers)
     c_max = float(np.sqrt(csq.max())) if csq.shape[0] else 0.0
     if X.dtype == np.float32:
-        u_gemm, u_c = _U32, _U32
+        u_gemm, u_c, tiny = _U32, _U32, float(np.finfo(np.float32).tiny)
     else:
-        u_gemm, u_c = _U64, 0.0
+        u_gemm, u_c, tiny = _U64, 0.0, float(np.finfo(np.float64).tiny)
     gamma = (d + 1) * u_gemm / (1.0 - (d + 1) * u_gemm)
     coef1 = 2.0 * 2.0 * (gamma + u_c) * 1.01
     coef2 = 2.0 * (d + 4) * _U64 * 1.01
-    return Cx, csq, c_max, coef1, coef2
+    # products and partial sums that underflow (flushed to zero or subnormal)
+    # lose up to the smallest normal number each
+    coef3 = 2.0 * 2.0 * (d + 2) * tiny
+    return Cx, csq, np.array([c_max, coef1, coef2, coef3])
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def error_bound(xsq, consts):
+    """``delta``: every approximate squared distance of a row with squared norm
+    ``xsq`` is within ``delta`` of the exact one, unless a product overflowed
+    (then some value is not finite and the callers re-compute exactly)."""
+    xn = np.sqrt(xsq)
+    c_max = consts[0]
+    t = xn + c_max
+    return consts[1] * xn * c_max + consts[2] * t * t + consts[3]
 
 
 @nb.njit(cache=True, nogil=True, inline='always', fastmath=FASTMATH)
@@ -123,14 +142,14 @@ def _min8(v):
 
 
 @nb.njit(cache=True, nogil=True, inline='always', fastmath=FASTMATH)
-def approx_row(xsq, brow, csq, c_max, coef1, coef2, dist):
+def approx_row(xsq, brow, csq, consts, dist):
     """Approximate squared distances of one row to every centre, and their error bound.
 
     Parameters
     ----------
     xsq : IN float64, the row's squared norm
     brow : IN (k,) the row's products with the centres (a column of ``Cx @ block.T``)
-    csq : IN (k,) float64; c_max, coef1, coef2 : IN float (see :func:`gemm_operands`)
+    csq : IN (k,) float64; consts : IN (4,) float64 (see :func:`gemm_operands`)
     dist : OUT (k,) float64
 
     Returns
@@ -140,9 +159,7 @@ def approx_row(xsq, brow, csq, c_max, coef1, coef2, dist):
     """
     for j in range(csq.shape[0]):
         dist[j] = xsq + csq[j] - 2.0 * np.float64(brow[j])
-    xn = np.sqrt(xsq)
-    s = xn + c_max
-    return coef1 * xn * c_max + coef2 * s * s, _min8(dist)
+    return error_bound(xsq, consts), _min8(dist)
 
 
 @nb.njit(cache=True, nogil=True, inline='always', fastmath=FASTMATH)
@@ -296,17 +313,29 @@ def block_top2(block, Cx, csq, out, m1, m2, j1):
 
 
 @nb.njit(cache=True, nogil=True)
-def _near_tie(block, r, out, xsq, centers, csq, delta, d1, dist):
-    # the two nearest are within 2 delta: materialise, re-check exactly
+def _near_tie(block, r, out, xsq, centers, csq, delta, dist):
+    # The two nearest are within 2 delta (or a product overflowed):
+    # materialise, re-check near ties exactly.
+    finite = delta < np.inf
     for j in range(csq.shape[0]):
-        dist[j] = xsq + csq[j] - 2.0 * np.float64(out[j, r])
+        v = xsq + csq[j] - 2.0 * np.float64(out[j, r])
+        dist[j] = v
+        finite &= -np.inf < v < np.inf
+    if not finite:  # an overflowed product says nothing: every distance exactly
+        for j in range(csq.shape[0]):
+            dist[j] = sq_dist_rows(block, r, centers, j)
+        delta = 0.0
+    d1 = dist[0]
+    for j in range(1, dist.shape[0]):
+        if dist[j] < d1:
+            d1 = dist[j]
     j1, e1, exact = resolve_row(block, r, centers, dist, delta, d1)
     up = e1 if exact else e1 + delta
     return j1, up, min_except(dist, j1) - delta, e1
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def nearest_in_block(block, r, out, xsq, centers, csq, c_max, coef1, coef2, m1r, m2r, j1r,
+def nearest_in_block(block, r, out, xsq, centers, csq, consts, m1r, m2r, j1r,
                      dist):
     """Exact nearest centre of ``block[r]`` from :func:`block_top2`'s results.
 
@@ -317,14 +346,12 @@ def nearest_in_block(block, r, out, xsq, centers, csq, c_max, coef1, coef2, m1r,
     Only when the two smallest approximations are within ``2 delta`` are the
     distances materialised (``dist``, scratch (k,)) and near ties re-checked.
     """
-    xn = np.sqrt(xsq)
-    t = xn + c_max
-    delta = coef1 * xn * c_max + coef2 * t * t
+    delta = error_bound(xsq, consts)
     d1 = m1r + xsq
     d2 = m2r + xsq
-    if d2 - d1 > 2.0 * delta:
+    if d2 - d1 > 2.0 * delta and d2 < np.inf and d1 > -np.inf:
         return j1r, d1 + delta, d2 - delta, d1
-    return _near_tie(block, r, out, xsq, centers, csq, delta, d1, dist)
+    return _near_tie(block, r, out, xsq, centers, csq, delta, dist)
 
 
 # ----------------------------------------------------------------------------
@@ -332,7 +359,7 @@ def nearest_in_block(block, r, out, xsq, centers, csq, c_max, coef1, coef2, m1r,
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, c_max, coef1, coef2, start, stop,
+def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, stop,
                      labels, min_sq_dist, sums, weights):
     """GEMM twin of :func:`clusterlab._kernels.kmeans.lloyd_stats_range` (same outputs).
 
@@ -353,8 +380,8 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, c_max, coef1, coe
         block_top2(block, Cx, csq, out, m1, m2, j1)
         for r in range(e - s):
             i = s + r
-            j, _, _, d1 = nearest_in_block(block, r, out, x_sq[i], centers, csq, c_max, coef1,
-                                           coef2, m1[r], m2[r], j1[r], dist)
+            j, _, _, d1 = nearest_in_block(block, r, out, x_sq[i], centers, csq, consts, m1[r],
+                                           m2[r], j1[r], dist)
             if d1 < 0.0:
                 d1 = 0.0
             labels[i] = j
@@ -368,24 +395,24 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, c_max, coef1, coe
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def gemm_lloyd_groups(X, x_sq, sample_weight, centers, Cx, csq, c_max, coef1, coef2, bounds,
+def gemm_lloyd_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds,
                       labels, min_sq_dist, g_sums, g_weights, g_inertia):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
-        g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, c_max, coef1,
-                                        coef2, bounds[g], bounds[g + 1], labels, min_sq_dist,
+        g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts,
+                                        bounds[g], bounds[g + 1], labels, min_sq_dist,
                                         g_sums[g], g_weights[g])
 
 
 @nb.njit(cache=True, nogil=True)
-def gemm_lloyd_groups_serial(X, x_sq, sample_weight, centers, Cx, csq, c_max, coef1, coef2,
+def gemm_lloyd_groups_serial(X, x_sq, sample_weight, centers, Cx, csq, consts,
                              bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia):
     for g in range(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
-        g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, c_max, coef1,
-                                        coef2, bounds[g], bounds[g + 1], labels, min_sq_dist,
+        g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts,
+                                        bounds[g], bounds[g + 1], labels, min_sq_dist,
                                         g_sums[g], g_weights[g])
 
 
@@ -394,7 +421,7 @@ def gemm_lloyd_groups_serial(X, x_sq, sample_weight, centers, Cx, csq, c_max, co
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def gemm_full_scan_range(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, start, stop, labels,
+def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
                          upper, lower, lb, group_of, glb):
     """First assignment with bounds for rows ``[start, stop)``, through GEMM.
 
@@ -420,42 +447,45 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, start, 
         if hamerly:  # a tight loop of its own: measured 1.5x faster than sharing it
             for r in range(e - s):
                 i = s + r
-                j, up, lo, _ = nearest_in_block(block, r, out, x_sq[i], centers, csq, c_max,
-                                                coef1, coef2, m1[r], m2[r], j1[r], dist)
+                j, up, lo, _ = nearest_in_block(block, r, out, x_sq[i], centers, csq, consts,
+                                                m1[r], m2[r], j1[r], dist)
                 labels[i] = j
                 upper[i] = np.sqrt(up) if up > 0.0 else 0.0
                 lower[i] = np.sqrt(lo) if lo > 0.0 else 0.0
             continue
         for r in range(e - s):
             i = s + r
-            j, up, lo, _ = nearest_in_block(block, r, out, x_sq[i], centers, csq, c_max, coef1,
-                                            coef2, m1[r], m2[r], j1[r], dist)
+            j, up, lo, _ = nearest_in_block(block, r, out, x_sq[i], centers, csq, consts, m1[r],
+                                            m2[r], j1[r], dist)
             labels[i] = j
             upper[i] = np.sqrt(up) if up > 0.0 else 0.0
             if elkan or yinyang:
-                delta, _ = approx_row(x_sq[i], out[:, r], csq, c_max, coef1, coef2, dist)
+                # a non-finite value (overflow) gives the trivial bound 0
+                delta, _ = approx_row(x_sq[i], out[:, r], csq, consts, dist)
             if elkan:
                 for jj in range(k):
                     v = dist[jj] - delta
-                    lb[i, jj] = np.sqrt(v) if v > 0.0 else 0.0
+                    lb[i, jj] = np.sqrt(v) if 0.0 < v < np.inf else 0.0
             if yinyang:
+                finite = delta < np.inf
                 for g in range(glb.shape[1]):
                     glb[i, g] = np.inf
                 for jj in range(k):
+                    finite &= -np.inf < dist[jj] < np.inf
                     if jj != j:
                         g = group_of[jj]
                         if dist[jj] < glb[i, g]:
                             glb[i, g] = dist[jj]
                 for g in range(glb.shape[1]):
                     v = glb[i, g] - delta
-                    glb[i, g] = np.sqrt(v) if v > 0.0 else 0.0
+                    glb[i, g] = np.sqrt(v) if finite and 0.0 < v < np.inf else 0.0
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def gemm_full_scan_groups(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, bounds, labels, upper,
+def gemm_full_scan_groups(X, x_sq, centers, Cx, csq, consts, bounds, labels, upper,
                           lower, lb, group_of, glb):
     for g in nb.prange(bounds.shape[0] - 1):
-        gemm_full_scan_range(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, bounds[g],
+        gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, bounds[g],
                              bounds[g + 1], labels, upper, lower, lb, group_of, glb)
 
 
@@ -464,7 +494,7 @@ def gemm_full_scan_groups(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, bounds
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, c_max, coef1, coef2, labels,
+def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
                      upper, lower, moved_from):
     """Re-scan ``rows[:n_rows]`` against every centre (Hamerly), gathered in blocks.
 
@@ -491,8 +521,8 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, c_max, coef1, coef
         block_top2(blk, Cx, csq, out, m1, m2, j1)
         for r in range(m):
             i = rows[s + r]
-            j, up, lo, _ = nearest_in_block(blk, r, out, x_sq[i], centers, csq, c_max, coef1,
-                                            coef2, m1[r], m2[r], j1[r], dist)
+            j, up, lo, _ = nearest_in_block(blk, r, out, x_sq[i], centers, csq, consts, m1[r],
+                                            m2[r], j1[r], dist)
             upper[i] = np.sqrt(up) if up > 0.0 else 0.0
             lower[i] = np.sqrt(lo) if lo > 0.0 else 0.0
             a = labels[i]

@@ -821,20 +821,20 @@ def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, bounds, labe
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def gemm_hamerly_range(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, half_min, shift, s1, a1, s2,
+def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1, s2,
                        start, stop, labels, upper, lower, moved_from, rows):
     """:func:`hamerly_assign_range` with the re-scans done by GEMM (same labels)."""
     n_rescan = hamerly_filter_range(X, centers, half_min, shift, s1, a1, s2, start, stop,
                                     labels, upper, lower, moved_from, rows)
     return gemm_rescan_rows(X, x_sq, rows[start:start + n_rescan], n_rescan, centers, Cx, csq,
-                            c_max, coef1, coef2, labels, upper, lower, moved_from)
+                            consts, labels, upper, lower, moved_from)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, half_min, shift, s1, a1,
+def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1,
                          s2, bounds, labels, upper, lower, moved_from, rows, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):
-        g_changed[g] = gemm_hamerly_range(X, x_sq, centers, Cx, csq, c_max, coef1, coef2, half_min,
+        g_changed[g] = gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min,
                                           shift, s1, a1, s2, bounds[g], bounds[g + 1], labels,
                                           upper, lower, moved_from, rows)
 
