@@ -162,10 +162,13 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), k=st.integers(2, 40), d=st.sampled_from([1, 3, 20]),
-       offset=st.sampled_from([0.0, 1e3]), weighted=st.booleans(), par=st.booleans())
-def test_pruned_kmeans_plusplus_picks_what_sklearn_picks(seed, k, d, offset, weighted, par):
-    # The seeding skips rows by the triangle inequality; the potentials, hence
-    # the picks, must be those of the unpruned greedy k-means++ (float64).
+       offset=st.sampled_from([0.0, 1e3]), weighted=st.booleans(), par=st.booleans(),
+       pruned=st.booleans())
+def test_kmeans_plusplus_kernels_pick_what_sklearn_picks(seed, k, d, offset, weighted, par,
+                                                         pruned):
+    # Two seeding kernels: the buffered one and the pruned one (rows skipped by
+    # the triangle inequality). Both must give the potentials, hence the picks,
+    # of the unpruned greedy k-means++ (float64).
     from sklearn.cluster import kmeans_plusplus as sk_kpp
 
     from clusterlab import kmeans_plusplus
@@ -174,11 +177,24 @@ def test_pruned_kmeans_plusplus_picks_what_sklearn_picks(seed, k, d, offset, wei
     X = rng.normal(size=(600, d)) * rng.uniform(0.5, 3, size=d) + offset
     X[:200] += 6.0  # two dense regions, so that many rows are pruned
     sw = rng.uniform(0.1, 2.0, 600) if weighted else None
-    old = kmod.PARALLEL_MIN_WORK
+    old = kmod.PARALLEL_MIN_WORK, kmod.KPP_BUFFER_BYTES
     kmod.PARALLEL_MIN_WORK = 0 if par else 1 << 62
+    kmod.KPP_BUFFER_BYTES = 0 if pruned else 1 << 62
     try:
         ours = kmeans_plusplus(X, k, sample_weight=sw, random_state=seed)[1]
     finally:
-        kmod.PARALLEL_MIN_WORK = old
+        kmod.PARALLEL_MIN_WORK, kmod.KPP_BUFFER_BYTES = old
     ref = sk_kpp(X, k, sample_weight=sw, random_state=seed)[1]
     np.testing.assert_array_equal(ours, ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_both_kmeans_plusplus_kernels_give_the_same_centres(dtype, monkeypatch):
+    X = blobs(n=5000, d=8, k=30, seed=9, dtype=dtype)
+    from clusterlab import kmeans_plusplus
+
+    monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0)
+    buffered = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
+    monkeypatch.setattr(kmod, "KPP_BUFFER_BYTES", 0)
+    pruned = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
+    np.testing.assert_array_equal(buffered, pruned)

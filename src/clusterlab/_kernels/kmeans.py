@@ -1486,6 +1486,67 @@ def kpp_commit(X, closest, owner, candidates, best, q, new_id, bounds, parallel)
 
 
 @nb.njit(cache=True, nogil=True)
+def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, stop, pots):
+    t = candidates.shape[0]
+    for c in range(t):
+        pots[c] = 0.0
+    for i in range(start, stop):
+        if prev >= 0:
+            closest[i] = buf[i, prev]
+        ci = closest[i]
+        w = np.float64(sample_weight[i])
+        for c in range(t):
+            dist = sq_dist_rows(X, i, candidates, c)
+            m = dist if dist < ci else ci
+            buf[i, c] = m
+            pots[c] += w * m
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _kpp_pass_groups(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
+                        bounds[g + 1], g_pots[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def _kpp_pass_groups_serial(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots):
+    for g in range(bounds.shape[0] - 1):
+        _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],
+                        bounds[g + 1], g_pots[g])
+
+
+def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel):
+    """One k-means++ step: commit the previous choice, then score the candidates.
+
+    For every row: first ``closest_i = buf[i, prev]`` (the distance to the
+    nearest chosen centre, including the one chosen last step; skipped when
+    ``prev < 0``), then ``buf[i, c] = min(closest_i, ||x_i - candidates[c]||^2)``
+    and ``g_pots[g, c] += w_i buf[i, c]``. The potential of candidate ``c`` is
+    ``g_pots[:, c].sum()`` (reduced in group order by the caller), and the
+    per-group sums after choosing ``c`` are ``g_pots[:, c]``: no second pass.
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,)
+    closest : INOUT (n,) float64
+    buf : INOUT (n, t) float64, candidate-wise updated distances
+    prev : IN int, column of ``buf`` chosen last step, or -1
+    candidates : IN (t, d), candidate rows
+    bounds : IN (G + 1,) int64
+    g_pots : OUT (G, t) float64
+    parallel : IN bool (same result either way; only the chosen kernel is compiled)
+
+    Notes
+    -----
+    Time O(n t d); memory O(n t) for ``buf`` (as scikit-learn's candidate
+    distance matrix).
+    """
+    kernel = _kpp_pass_groups if parallel else _kpp_pass_groups_serial
+    kernel(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots)
+
+
+@nb.njit(cache=True, nogil=True)
 def kpp_search(sample_weight, closest, buf, col, bounds, g_sums, values, out):
     """Inverse-CDF sampling: for each ``v`` in ``values`` the first row whose
     cumulative ``w_i D_i`` reaches ``v`` (``searchsorted(side='left')``),

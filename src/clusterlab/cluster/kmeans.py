@@ -45,6 +45,12 @@ _GEMM_RESCAN_MIN_K = 32
 _ELKAN_MAX_K = 20
 _ELKAN_MIN_FEATURES = 128
 
+#: k-means++ keeps an (n, candidates) float64 buffer up to this size (one
+#: fused pass per centre, fast while it stays in cache); above it, the pruned
+#: passes with O(n) memory (measured: 10^5 x 32, k=1000 4.2x scikit-learn
+#: buffered vs 3.2x pruned; 10^6 x 16, k=64 2.7x buffered vs 3.2x pruned).
+KPP_BUFFER_BYTES = _config.WORKING_MEMORY_BYTES
+
 #: Below this many element operations (rows x centres x features) a pass runs
 #: on one thread: starting a parallel region costs more than it saves (tens of
 #: microseconds on an idle machine, milliseconds on an oversubscribed one).
@@ -109,7 +115,9 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     ``random_state`` is a ``RandomState``; its stream is consumed as
     scikit-learn's ``_kmeans_plusplus`` does (one ``choice`` then one
     ``uniform(size=n_local_trials)`` per further centre), so the same seed
-    picks the same points up to ties in floating point.
+    picks the same points up to ties in floating point. Dense input runs the
+    buffered kernel while its (n, t) buffer fits :data:`KPP_BUFFER_BYTES`,
+    else the pruned one (O(n) memory); both give the same centres.
     """
     n_samples, n_features = X.shape
     if n_local_trials is None:
@@ -124,6 +132,10 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     if bounds is None:
         bounds = _row_bounds(n_samples, n_local_trials, n_features)
     parallel = _use_parallel(n_samples * n_local_trials * n_features)
+    if n_samples * n_local_trials * 8 <= KPP_BUFFER_BYTES:
+        return _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state,
+                                         n_local_trials, center_id, centers, indices, bounds,
+                                         parallel)
     n_groups = bounds.shape[0] - 1
     closest = np.empty(n_samples)
     owner = np.empty(n_samples, dtype=np.int32)
@@ -147,6 +159,39 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
         current_pot = pots[best]
         g_sums = g_pots[:, best].copy()
         _kk.kpp_commit(X, closest, owner, candidates, best, q, c, bounds, parallel)
+        centers[c] = candidates[best]
+        indices[c] = cand_ids[best]
+    return centers, indices
+
+
+def _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state, n_local_trials,
+                              center_id, centers, indices, bounds, parallel):
+    """k-means++ keeping every row's distance to every candidate (an (n, t)
+    buffer within the working-memory budget): one fused pass per centre,
+    faster than the pruned passes while the buffer stays in cache. Picks the
+    same centres as the pruned path (same values, same order of sums)."""
+    n_samples = X.shape[0]
+    n_groups = bounds.shape[0] - 1
+    closest = np.full(n_samples, np.inf)
+    buf = np.empty((n_samples, n_local_trials))
+    g_pots = np.empty((n_groups, n_local_trials))
+    cand_ids = np.empty(n_local_trials, dtype=np.int64)
+    centers[0] = X[center_id]
+    indices[0] = center_id
+    _kk.kpp_pass(X, sample_weight, closest, buf, -1, centers[:1], bounds, g_pots, parallel)
+    prev = 0
+    g_sums = g_pots[:, 0].copy()
+    current_pot = g_sums.sum()
+    for c in range(1, n_clusters):
+        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
+        _kk.kpp_search(sample_weight, closest, buf, prev, bounds, g_sums, rand_vals, cand_ids)
+        candidates = X[cand_ids]
+        _kk.kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel)
+        pots = g_pots.sum(axis=0)
+        best = int(np.argmin(pots))
+        current_pot = pots[best]
+        g_sums = g_pots[:, best].copy()
+        prev = best
         centers[c] = candidates[best]
         indices[c] = cand_ids[best]
     return centers, indices
