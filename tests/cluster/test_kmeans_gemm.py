@@ -198,3 +198,17 @@ def test_both_kmeans_plusplus_kernels_give_the_same_centres(dtype, monkeypatch):
     monkeypatch.setattr(kmod, "KPP_BUFFER_BYTES", 0)
     pruned = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
     np.testing.assert_array_equal(buffered, pruned)
+
+
+@pytest.mark.parametrize("shape, k, dtype, expected", [
+    ((2000, 2), 5, np.float64, "hamerly"),       # the seed's blobs
+    ((100, 3), 1, np.float64, "lloyd"),          # one cluster
+    ((60000, 784), 10, np.float32, "elkan"),     # MNIST-shaped
+    ((10**6, 16), 64, np.float32, "hamerly"),    # BLAS re-scans
+    ((10**5, 32), 1000, np.float32, "hamerly"),  # BLAS path, many centres
+    ((10**5, 4), 200, np.float64, "yinyang"),    # many centres, too few features for BLAS
+    ((10**7, 200), 20, np.float32, "hamerly"),   # Elkan's n x k bounds would exceed 512 MiB
+])
+def test_auto_picks_by_shape(shape, k, dtype, expected):
+    X = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=shape, strides=(0, 0))
+    assert kmod._resolve_algorithm("auto", X, k) == expected
