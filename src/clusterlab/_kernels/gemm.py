@@ -422,17 +422,17 @@ def gemm_lloyd_groups_serial(X, x_sq, sample_weight, centers, Cx, csq, consts,
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
-                         upper, lower, lb, group_of, glb):
+                         upper, lower, group_of, glb):
     """First assignment with bounds for rows ``[start, stop)``, through GEMM.
 
-    Fills what the bounded mode needs (the others are empty arrays):
-    ``lower`` (Hamerly: distance to the second nearest), ``lb`` (Elkan: to
-    every centre), ``glb`` (Yinyang: to the nearest other centre of each
-    group). ``upper`` is an upper bound on the distance to the assigned centre.
+    Fills what the bounded mode needs (the other is an empty array):
+    ``lower`` (Hamerly: distance to the second nearest) or ``glb`` (Yinyang:
+    to the nearest other centre of each group). ``upper`` is an upper bound on
+    the distance to the assigned centre. (Elkan's first assignment uses the
+    direct kernel: filling k bounds per row from the product was slower.)
     """
     k = centers.shape[0]
     hamerly = lower.shape[0] > 0
-    elkan = lb.shape[0] > 0
     yinyang = glb.shape[0] > 0
     buf = np.empty((k, BLOCK_ROWS), X.dtype)
     m1 = np.empty(BLOCK_ROWS)
@@ -459,14 +459,9 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
                                             m2[r], j1[r], dist)
             labels[i] = j
             upper[i] = np.sqrt(up) if up > 0.0 else 0.0
-            if elkan or yinyang:
+            if yinyang:
                 # a non-finite value (overflow) gives the trivial bound 0
                 delta, _ = approx_row(x_sq[i], out[:, r], csq, consts, dist)
-            if elkan:
-                for jj in range(k):
-                    v = dist[jj] - delta
-                    lb[i, jj] = np.sqrt(v) if 0.0 < v < np.inf else 0.0
-            if yinyang:
                 finite = delta < np.inf
                 for g in range(glb.shape[1]):
                     glb[i, g] = np.inf
@@ -483,10 +478,10 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def gemm_full_scan_groups(X, x_sq, centers, Cx, csq, consts, bounds, labels, upper,
-                          lower, lb, group_of, glb):
+                          lower, group_of, glb):
     for g in nb.prange(bounds.shape[0] - 1):
         gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, bounds[g],
-                             bounds[g + 1], labels, upper, lower, lb, group_of, glb)
+                             bounds[g + 1], labels, upper, lower, group_of, glb)
 
 
 # ----------------------------------------------------------------------------

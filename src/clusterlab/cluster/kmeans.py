@@ -499,8 +499,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     it must be converted to C-ordered float).
 
     With enough features and centres (``clusterlab._kernels.gemm.gemm_pays``)
-    the distances to every centre -- a Lloyd step, the first assignment, and
-    Hamerly's re-scans from 32 centres on -- come from BLAS,
+    the distances to every centre -- a Lloyd step, the first assignment of
+    Hamerly and Yinyang, and Hamerly's re-scans from 32 centres on -- come
+    from BLAS,
     ``||x||^2 + ||c||^2 - 2 x.c`` in 256-row blocks, in the dtype of X. That
     identity cancels and float32 rounds, so every centre whose approximate
     distance lies within twice a proven error bound of the smallest is
