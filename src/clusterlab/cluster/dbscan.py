@@ -43,13 +43,6 @@ from .._kernels import neighbors as _nk
 
 __all__ = ["DBSCAN", "dbscan"]
 
-# metric name -> kernel code (0 euclidean, 1 manhattan, 2 chebyshev, 3 minkowski p)
-_NATIVE_METRICS = {
-    "euclidean": 0, "l2": 0,
-    "manhattan": 1, "cityblock": 1, "l1": 1,
-    "chebyshev": 2, "infinity": 2,
-    "minkowski": None,
-}
 #: Inputs with fewer values (n_samples * n_features) run on one thread when n_jobs=None.
 _SERIAL_BELOW = 100_000
 
@@ -79,11 +72,11 @@ def _resolve_metric(metric, p, metric_params):
     ``None`` means the distance-block path (scikit-learn computes the
     distances, a block at a time).
     """
-    if callable(metric) or metric not in _NATIVE_METRICS:
+    if callable(metric) or (metric not in _nk.METRIC_CODES and metric != "minkowski"):
         return None
     params = dict(metric_params or {})
     if metric != "minkowski":
-        return None if params else (_NATIVE_METRICS[metric], 2.0)
+        return None if params else _nk.metric_code(metric)
     p_param = params.pop("p", None)
     if p_param is not None and p is not None:
         warnings.warn(
@@ -96,13 +89,7 @@ def _resolve_metric(metric, p, metric_params):
             "p >= 1 (p=1 manhattan, p=2 euclidean, p=inf chebyshev).")
     if params:  # weighted Minkowski ("w") and friends
         return None
-    if p_eff == 2:
-        return 0, 2.0
-    if p_eff == 1:
-        return 1, 1.0
-    if np.isinf(p_eff):
-        return 2, np.inf
-    return 3, float(p_eff)
+    return _nk.metric_code("minkowski", p_eff)
 
 
 def _check_precomputed(X):
