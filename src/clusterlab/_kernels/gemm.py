@@ -312,23 +312,26 @@ def block_top2(block, Cx, csq, out, m1, m2, j1):
         _sweep1(out[j], csq[j], j, a1, a2, aj)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _all_finite(dist, delta):
+    """Whether every approximate distance and the error bound are finite (an
+    overflowed product is not)."""
+    finite = delta < np.inf
+    for j in range(dist.shape[0]):
+        finite &= -np.inf < dist[j] < np.inf
+    return finite
+
+
 @nb.njit(cache=True, nogil=True)
-def _near_tie(block, r, out, xsq, centers, csq, delta, dist):
+def _near_tie(block, r, out, xsq, centers, csq, consts, dist):
     # The two nearest are within 2 delta (or a product overflowed):
     # materialise, re-check near ties exactly.
-    finite = delta < np.inf
-    for j in range(csq.shape[0]):
-        v = xsq + csq[j] - 2.0 * np.float64(out[j, r])
-        dist[j] = v
-        finite &= -np.inf < v < np.inf
-    if not finite:  # an overflowed product says nothing: every distance exactly
+    delta, d1 = approx_row(xsq, out[:, r], csq, consts, dist)
+    if not _all_finite(dist, delta):  # an overflow says nothing: every distance exactly
         for j in range(csq.shape[0]):
             dist[j] = sq_dist_rows(block, r, centers, j)
         delta = 0.0
-    d1 = dist[0]
-    for j in range(1, dist.shape[0]):
-        if dist[j] < d1:
-            d1 = dist[j]
+        d1 = _min8(dist)
     j1, e1, exact = resolve_row(block, r, centers, dist, delta, d1)
     up = e1 if exact else e1 + delta
     return j1, up, min_except(dist, j1) - delta, e1
@@ -351,7 +354,7 @@ def nearest_in_block(block, r, out, xsq, centers, csq, consts, m1r, m2r, j1r,
     d2 = m2r + xsq
     if d2 - d1 > 2.0 * delta and d2 < np.inf and d1 > -np.inf:
         return j1r, d1 + delta, d2 - delta, d1
-    return _near_tie(block, r, out, xsq, centers, csq, delta, dist)
+    return _near_tie(block, r, out, xsq, centers, csq, consts, dist)
 
 
 # ----------------------------------------------------------------------------
@@ -462,11 +465,10 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
             if yinyang:
                 # a non-finite value (overflow) gives the trivial bound 0
                 delta, _ = approx_row(x_sq[i], out[:, r], csq, consts, dist)
-                finite = delta < np.inf
+                finite = _all_finite(dist, delta)
                 for g in range(glb.shape[1]):
                     glb[i, g] = np.inf
                 for jj in range(k):
-                    finite &= -np.inf < dist[jj] < np.inf
                     if jj != j:
                         g = group_of[jj]
                         if dist[jj] < glb[i, g]:
