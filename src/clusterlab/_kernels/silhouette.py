@@ -223,80 +223,74 @@ def _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, diagonal, sums, D, c
 _SUPER = 32
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _sums_sorted_parallel(Xt, labels, bounds, metric, sums):
-    """:func:`cluster_distance_sums_sorted`, tiles of a round in parallel."""
-    n_samples = Xt.shape[1]
-    sums[:, :] = 0.0
+@numba.njit(cache=True, nogil=True, inline="always")
+def _super_blocks(n_samples):
+    """``(n_blocks, size, m)``: super-blocks of ``size`` sorted samples, and the
+    round-robin table size ``m`` (an odd count gets a dummy block, a bye)."""
     n_blocks = min(_SUPER, n_samples)
     size = (n_samples + n_blocks - 1) // n_blocks
     n_blocks = (n_samples + size - 1) // size
+    return n_blocks, size, n_blocks + (n_blocks % 2)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _diagonal_block(Xt, labels, bounds, metric, sums, size, blk):
+    n_samples = Xt.shape[1]
+    a0 = blk * size
+    a1 = min(a0 + size, n_samples)
+    D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
+    colacc = np.empty(_TILE, dtype=np.float64)
+    _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, True, sums, D, colacc)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p):
+    """Pair ``p`` of round ``rnd`` of the round-robin schedule: within a round
+    the pairs touch disjoint super-blocks, so they can run at once."""
+    n_samples = Xt.shape[1]
+    if p == 0:
+        a = m - 1
+        b = rnd
+    else:
+        a = (rnd + p) % (m - 1)
+        b = (rnd - p + (m - 1)) % (m - 1)
+    if a >= n_blocks or b >= n_blocks:
+        return
+    if a > b:
+        a, b = b, a
+    a0 = a * size
+    a1 = min(a0 + size, n_samples)
+    b0 = b * size
+    b1 = min(b0 + size, n_samples)
+    D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
+    colacc = np.empty(_TILE, dtype=np.float64)
+    _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _sums_sorted_parallel(Xt, labels, bounds, metric, sums):
+    """:func:`cluster_distance_sums_sorted`, tiles of a round in parallel."""
+    sums[:, :] = 0.0
+    n_blocks, size, m = _super_blocks(Xt.shape[1])
     # diagonal super-blocks: disjoint rows, all in parallel
     for blk in numba.prange(n_blocks):
-        a0 = blk * size
-        a1 = min(a0 + size, n_samples)
-        D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
-        colacc = np.empty(_TILE, dtype=np.float64)
-        _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, True, sums, D, colacc)
-    m = n_blocks + (n_blocks % 2)  # an odd count gets a dummy block (a bye)
-    half = m // 2
+        _diagonal_block(Xt, labels, bounds, metric, sums, size, blk)
     for rnd in range(m - 1):
-        for p in numba.prange(half):
-            if p == 0:
-                a = m - 1
-                b = rnd
-            else:
-                a = (rnd + p) % (m - 1)
-                b = (rnd - p + (m - 1)) % (m - 1)
-            if a >= n_blocks or b >= n_blocks:
-                continue
-            if a > b:
-                a, b = b, a
-            a0 = a * size
-            a1 = min(a0 + size, n_samples)
-            b0 = b * size
-            b1 = min(b0 + size, n_samples)
-            D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
-            colacc = np.empty(_TILE, dtype=np.float64)
-            _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
+        for p in numba.prange(m // 2):
+            _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p)
 
 
 @numba.njit(cache=True, nogil=True)
 def _sums_sorted_serial(Xt, labels, bounds, metric, sums):
     """:func:`cluster_distance_sums_sorted`, one tile after another (same order)."""
-    n_samples = Xt.shape[1]
     sums[:, :] = 0.0
-    n_blocks = min(_SUPER, n_samples)
-    size = (n_samples + n_blocks - 1) // n_blocks
-    n_blocks = (n_samples + size - 1) // size
+    n_blocks, size, m = _super_blocks(Xt.shape[1])
     # diagonal super-blocks first, then the rounds, as in the parallel twin
     for blk in range(n_blocks):
-        a0 = blk * size
-        a1 = min(a0 + size, n_samples)
-        D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
-        colacc = np.empty(_TILE, dtype=np.float64)
-        _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, True, sums, D, colacc)
-    m = n_blocks + (n_blocks % 2)  # an odd count gets a dummy block (a bye)
-    half = m // 2
+        _diagonal_block(Xt, labels, bounds, metric, sums, size, blk)
     for rnd in range(m - 1):
-        for p in range(half):
-            if p == 0:
-                a = m - 1
-                b = rnd
-            else:
-                a = (rnd + p) % (m - 1)
-                b = (rnd - p + (m - 1)) % (m - 1)
-            if a >= n_blocks or b >= n_blocks:
-                continue
-            if a > b:
-                a, b = b, a
-            a0 = a * size
-            a1 = min(a0 + size, n_samples)
-            b0 = b * size
-            b1 = min(b0 + size, n_samples)
-            D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
-            colacc = np.empty(_TILE, dtype=np.float64)
-            _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
+        for p in range(m // 2):
+            _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p)
 
 
 #: below this many samples a round's tiles are too small to pay for waking threads
