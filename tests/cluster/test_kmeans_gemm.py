@@ -17,6 +17,7 @@ from sklearn.datasets import make_blobs
 
 from clusterlab import KMeans
 from clusterlab._kernels import gemm as gk
+from clusterlab._kernels import kmeans as kk
 from clusterlab.cluster import kmeans as kmod
 
 EXACT = ["lloyd", "elkan", "hamerly", "yinyang"]
@@ -153,15 +154,25 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
         assert np.all(glb[:, g] <= in_g.min(1) * (1 + 1e-12))
 
 
-@settings(max_examples=15, deadline=None)
+def _kpp_kernel(name):
+    """Module settings that make kmeans_plusplus run the named seeding kernel."""
+    return {
+        "buffered": {"KPP_BUFFER_BYTES": 1 << 62},
+        "pruned": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 0},
+        "columnar": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 1 << 62},
+    }[name]
+
+
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), k=st.integers(2, 40), d=st.sampled_from([1, 3, 20]),
        offset=st.sampled_from([0.0, 1e3]), weighted=st.booleans(), par=st.booleans(),
-       pruned=st.booleans())
+       kernel=st.sampled_from(["buffered", "pruned", "columnar"]))
 def test_kmeans_plusplus_kernels_pick_what_sklearn_picks(seed, k, d, offset, weighted, par,
-                                                         pruned):
-    # Two seeding kernels: the buffered one and the pruned one (rows skipped by
-    # the triangle inequality). Both must give the potentials, hence the picks,
-    # of the unpruned greedy k-means++ (float64).
+                                                         kernel):
+    # Three seeding kernels: the buffered one, the pruned one (rows skipped by
+    # the triangle inequality) and the columnar one (a transposed copy of X).
+    # All must give the potentials, hence the picks, of the unpruned greedy
+    # k-means++ (float64).
     from sklearn.cluster import kmeans_plusplus as sk_kpp
 
     from clusterlab import kmeans_plusplus
@@ -170,27 +181,73 @@ def test_kmeans_plusplus_kernels_pick_what_sklearn_picks(seed, k, d, offset, wei
     X = rng.normal(size=(600, d)) * rng.uniform(0.5, 3, size=d) + offset
     X[:200] += 6.0  # two dense regions, so that many rows are pruned
     sw = rng.uniform(0.1, 2.0, 600) if weighted else None
-    old = kmod.PARALLEL_MIN_WORK, kmod.KPP_BUFFER_BYTES
-    kmod.PARALLEL_MIN_WORK = 0 if par else 1 << 62
-    kmod.KPP_BUFFER_BYTES = 0 if pruned else 1 << 62
+    settings_ = {"PARALLEL_MIN_WORK": 0 if par else 1 << 62, **_kpp_kernel(kernel)}
+    old = {name: getattr(kmod, name) for name in settings_}
+    for name, value in settings_.items():
+        setattr(kmod, name, value)
     try:
         ours = kmeans_plusplus(X, k, sample_weight=sw, random_state=seed)[1]
     finally:
-        kmod.PARALLEL_MIN_WORK, kmod.KPP_BUFFER_BYTES = old
+        for name, value in old.items():
+            setattr(kmod, name, value)
     ref = sk_kpp(X, k, sample_weight=sw, random_state=seed)[1]
     np.testing.assert_array_equal(ours, ref)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_both_kmeans_plusplus_kernels_give_the_same_centres(dtype, monkeypatch):
+def test_all_kmeans_plusplus_kernels_give_the_same_centres(dtype, monkeypatch):
     X = blobs(n=5000, d=8, k=30, seed=9, dtype=dtype)
     from clusterlab import kmeans_plusplus
 
     monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0)
-    buffered = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
-    monkeypatch.setattr(kmod, "KPP_BUFFER_BYTES", 0)
-    pruned = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
-    np.testing.assert_array_equal(buffered, pruned)
+    picks = {}
+    for name in ("buffered", "pruned", "columnar"):
+        for attr, value in _kpp_kernel(name).items():
+            monkeypatch.setattr(kmod, attr, value)
+        picks[name] = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
+    np.testing.assert_array_equal(picks["buffered"], picks["pruned"])
+    np.testing.assert_array_equal(picks["buffered"], picks["columnar"])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
+    # The columnar pass adopts the last choice (closest <- min(closest, d)) while
+    # scoring; the search computes the same min on the fly for the rows it scans.
+    # Both must see the same distances, and the scores must be the weighted sums
+    # of min(closest, distance) to each candidate.
+    rng = np.random.default_rng(3)
+    n, d = 3000, 5
+    X = (rng.normal(size=(n, d)) * 40 + 1e3).astype(dtype)
+    w = rng.uniform(0.5, 2.0, n)
+    XT = np.empty((d, n), dtype=dtype)
+    kk.transpose_rows(X, XT)
+    np.testing.assert_array_equal(XT, X.T)
+    bounds = np.array([0, 700, 1999, n], dtype=np.int64)
+    prev = X[[17]].astype(np.float64)
+    cands = X[[3, 2999, 1500]].astype(np.float64)
+    closest = rng.uniform(0, 5e3, n)
+    before = closest.copy()
+    g_pots = np.empty((3, 3))
+    kk.kpp_columnar(XT, w, closest, prev, cands, bounds, g_pots, parallel)
+    d_prev = ((X.astype(np.float64) - prev) ** 2).sum(1)
+    np.testing.assert_allclose(closest, np.minimum(before, d_prev), rtol=1e-12)
+    for c in range(3):
+        d_c = ((X.astype(np.float64) - cands[c]) ** 2).sum(1)
+        expected = [np.sum(w[a:b] * np.minimum(closest, d_c)[a:b])
+                    for a, b in zip(bounds[:-1], bounds[1:])]
+        np.testing.assert_allclose(g_pots[:, c], expected, rtol=1e-12)
+    # search before adoption sees exactly the adopted values
+    g_sums = np.array([np.sum(w[a:b] * closest[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
+    cum = np.cumsum(w * closest)
+    mid = cum - 0.5 * w * closest  # half-way into a row: robust to summation order
+    values = np.array([mid[10], mid[700], mid[2500], cum[-1] * 2])
+    out = np.empty(4, dtype=np.int64)
+    kk.kpp_columnar_search(XT, w, before, prev, bounds, g_sums, values, out)
+    ref = np.empty(4, dtype=np.int64)
+    kk.kpp_search(w, closest, np.empty((0, 0)), -1, bounds, g_sums, values, ref)
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(out, [10, 700, 2500, n - 1])
 
 
 @pytest.mark.parametrize("shape, k, dtype, expected", [

@@ -36,6 +36,7 @@ import numba as nb
 import numpy as np
 
 from clusterlab._kernels.distances import (
+    FASTMATH,
     _nearest_center_parallel,
     center_distances,
     center_half_min,
@@ -1550,6 +1551,164 @@ def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, p
     """
     kernel = _kpp_pass_groups if parallel else _kpp_pass_groups_serial
     kernel(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots)
+
+
+# Columnar k-means++ (low-dimensional data): distances from a transposed copy
+# of X, vectorised across rows instead of across features.
+
+_KPP_COL_BLOCK = 256
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def transpose_rows(X, XT):
+    """``XT[f, i] = X[i, f]`` in parallel over blocks of rows (about 10x faster
+    than ``np.ascontiguousarray(X.T)`` for a few tens of columns).
+
+    Parameters
+    ----------
+    X : IN (n, d); XT : OUT (d, n), same dtype, C-contiguous
+    """
+    n, d = X.shape
+    n_blocks = (n + _KPP_COL_BLOCK - 1) // _KPP_COL_BLOCK
+    for blk in nb.prange(n_blocks):
+        s = np.uint64(blk * _KPP_COL_BLOCK)
+        m = np.uint64(min(_KPP_COL_BLOCK, n - blk * _KPP_COL_BLOCK))
+        for f in range(d):
+            out = XT[f]
+            for b in range(m):
+                out[s + b] = X[s + b, f]
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
+def _col_block_dist(XT, s, m, center, c, D):
+    # D[b] = ||x_{s+b} - center[c]||^2, features summed in order (the same
+    # order as _col_row_dist). Offsets are unsigned: numba then omits its
+    # negative-index wraparound, which otherwise blocks the vectorisation of
+    # the loop over rows (measured 3-4x).
+    for b in range(m):
+        D[b] = 0.0
+    for f in range(XT.shape[0]):
+        cf = np.float64(center[c, f])
+        row = XT[f]
+        for b in range(m):
+            diff = np.float64(row[s + b]) - cf
+            D[b] += diff * diff
+
+
+@nb.njit(cache=True, nogil=True, fastmath={"contract"})
+def _col_row_dist(XT, i, center):
+    # ||x_i - center[0]||^2 from the transposed rows, features summed in order
+    # with the same fused multiply-adds as _col_block_dist (bitwise equal).
+    acc = 0.0
+    for f in range(XT.shape[0]):
+        diff = np.float64(XT[f, i]) - np.float64(center[0, f])
+        acc += diff * diff
+    return acc
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
+def _kpp_col_range(XT, sample_weight, closest, prev, candidates, start, stop, pots, D):
+    t = candidates.shape[0]
+    for c in range(t):
+        pots[c] = 0.0
+    for s0 in range(start, stop, _KPP_COL_BLOCK):
+        s = np.uint64(s0)
+        m = np.uint64(min(_KPP_COL_BLOCK, stop - s0))
+        if prev.shape[0] > 0:
+            _col_block_dist(XT, s, m, prev, 0, D)
+            for b in range(m):
+                ci = closest[s + b]
+                closest[s + b] = D[b] if D[b] < ci else ci
+        for c in range(t):
+            _col_block_dist(XT, s, m, candidates, c, D)
+            acc = 0.0
+            for b in range(m):
+                ci = closest[s + b]
+                v = D[b] if D[b] < ci else ci
+                acc += np.float64(sample_weight[s + b]) * v
+            pots[c] += acc
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _kpp_col_groups(XT, sample_weight, closest, prev, candidates, bounds, g_pots):
+    for g in nb.prange(bounds.shape[0] - 1):
+        D = np.empty(_KPP_COL_BLOCK)
+        _kpp_col_range(XT, sample_weight, closest, prev, candidates, bounds[g],
+                       bounds[g + 1], g_pots[g], D)
+
+
+@nb.njit(cache=True, nogil=True)
+def _kpp_col_groups_serial(XT, sample_weight, closest, prev, candidates, bounds, g_pots):
+    D = np.empty(_KPP_COL_BLOCK)
+    for g in range(bounds.shape[0] - 1):
+        _kpp_col_range(XT, sample_weight, closest, prev, candidates, bounds[g],
+                       bounds[g + 1], g_pots[g], D)
+
+
+def kpp_columnar(XT, sample_weight, closest, prev, candidates, bounds, g_pots, parallel):
+    """One k-means++ step on the transposed rows ``XT`` (d, n): adopt the
+    previous choice, then score the candidates.
+
+    For every row: first ``closest_i = min(closest_i, ||x_i - prev[0]||^2)``
+    (skipped when ``prev`` has no row), then ``g_pots[g, c] += w_i
+    min(closest_i, ||x_i - candidates[c]||^2)`` over the rows of group ``g``.
+    The first centre is scored as the only candidate with ``closest = inf``.
+
+    Parameters
+    ----------
+    XT : IN (d, n) float32/float64, C-contiguous (``X.T`` copied)
+    sample_weight : IN (n,); closest : INOUT (n,) float64
+    prev : IN (0 or 1, d) float64; candidates : IN (t, d) float64
+    bounds : IN (G + 1,) int64
+    g_pots : OUT (G, t) float64
+    parallel : IN bool (same result either way; only the chosen kernel is compiled)
+
+    Notes
+    -----
+    Time O(n (t + 1) d), no pruning, one pass over ``XT`` per centre: for a few
+    tens of features the distances vectorise across 256-row blocks (no
+    per-row horizontal sums), several times faster than the row-wise kernels.
+    Memory: the caller's (d, n) copy of X plus 2 KiB per thread. Distances
+    are bitwise those of :func:`kpp_columnar_search`.
+    """
+    kernel = _kpp_col_groups if parallel else _kpp_col_groups_serial
+    kernel(XT, sample_weight, closest, prev, candidates, bounds, g_pots)
+
+
+@nb.njit(cache=True, nogil=True)
+def kpp_columnar_search(XT, sample_weight, closest, prev, bounds, g_sums, values, out):
+    """:func:`kpp_search` for the columnar kernel, where ``closest`` does not
+    include the last choice yet: ``D_i = min(closest_i, ||x_i - prev[0]||^2)``,
+    computed for the rows scanned (about one group per value).
+
+    Parameters
+    ----------
+    XT : IN (d, n); sample_weight : IN (n,); closest : IN (n,) float64
+    prev : IN (1, d) float64; bounds : IN (G + 1,) int64; g_sums : IN (G,) float64
+    values : IN (t,) float64; out : OUT (t,) int64
+    """
+    n = closest.shape[0]
+    n_groups = bounds.shape[0] - 1
+    for v in range(values.shape[0]):
+        r = values[v]
+        acc = 0.0
+        found = n - 1
+        done = False
+        for g in range(n_groups):
+            if acc + g_sums[g] >= r:
+                for i in range(bounds[g], bounds[g + 1]):
+                    di = _col_row_dist(XT, i, prev)
+                    ci = closest[i]
+                    acc += np.float64(sample_weight[i]) * (di if di < ci else ci)
+                    if acc >= r:
+                        found = i
+                        done = True
+                        break
+                if done:
+                    break
+            else:
+                acc += g_sums[g]
+        out[v] = found
 
 
 @nb.njit(cache=True, nogil=True)

@@ -50,6 +50,13 @@ _ELKAN_MIN_FEATURES = 128
 #: passes with O(n) memory (measured: 10^5 x 32, k=1000 4.2x scikit-learn
 #: buffered vs 3.2x pruned; 10^6 x 16, k=64 2.7x buffered vs 3.2x pruned).
 KPP_BUFFER_BYTES = _config.WORKING_MEMORY_BYTES
+#: Beyond the buffer, data with at most this many features (and at most
+#: KPP_COLUMNAR_BYTES of it) is seeded from a transposed copy of X, with
+#: distances vectorised across rows (measured 10^6 x 16 float32, k=64: 4.6x
+#: scikit-learn vs 3.0x pruned; 10^6 x 2: 7.3x vs 1.6x; at 32 features the
+#: pruned kernel was as fast, at 64 it was faster); else the pruned kernel.
+KPP_COLUMNAR_MAX_FEATURES = 24
+KPP_COLUMNAR_BYTES = 1 << 30
 
 #: Below this many element operations (rows x centres x features) a pass runs
 #: on one thread: starting a parallel region costs more than it saves (tens of
@@ -117,7 +124,9 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     ``uniform(size=n_local_trials)`` per further centre), so the same seed
     picks the same points up to ties in floating point. Dense input runs the
     buffered kernel while its (n, t) buffer fits :data:`KPP_BUFFER_BYTES`,
-    else the pruned one (O(n) memory); both give the same centres.
+    else the columnar one for few features (a transposed copy of X, see
+    :data:`KPP_COLUMNAR_MAX_FEATURES`), else the pruned one (O(n) memory); all
+    three give the same centres.
     """
     n_samples, n_features = X.shape
     if n_local_trials is None:
@@ -134,6 +143,11 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     parallel = _use_parallel(n_samples * n_local_trials * n_features)
     if n_samples * n_local_trials * 8 <= KPP_BUFFER_BYTES:
         return _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state,
+                                         n_local_trials, center_id, centers, indices, bounds,
+                                         parallel)
+    if (n_features <= KPP_COLUMNAR_MAX_FEATURES
+            and X.nbytes <= KPP_COLUMNAR_BYTES):
+        return _kmeans_plusplus_columnar(X, n_clusters, sample_weight, random_state,
                                          n_local_trials, center_id, centers, indices, bounds,
                                          parallel)
     n_groups = bounds.shape[0] - 1
@@ -162,6 +176,48 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
         centers[c] = candidates[best]
         indices[c] = cand_ids[best]
     return centers, indices
+
+
+def _kmeans_plusplus_columnar(X, n_clusters, sample_weight, random_state, n_local_trials,
+                              center_id, centers, indices, bounds, parallel):
+    """k-means++ on a transposed copy of X (low-dimensional data too large for
+    the buffered kernel): one pass per centre, vectorised across rows, that
+    adopts the last choice and scores the new candidates. Memory: one copy of X
+    (as scikit-learn's KMeans, which copies X to centre it) plus O(n)."""
+    n_groups = bounds.shape[0] - 1
+    XT = _transposed(X)
+    closest = np.full(X.shape[0], np.inf)
+    g_pots = np.empty((n_groups, n_local_trials))
+    cand_ids = np.empty(n_local_trials, dtype=np.int64)
+    centers[0] = X[center_id]
+    indices[0] = center_id
+    prev = centers[:1].astype(np.float64)
+    _kk.kpp_columnar(XT, sample_weight, closest, prev[:0], prev, bounds, g_pots[:, :1],
+                     parallel)
+    g_sums = g_pots[:, 0].copy()
+    current_pot = g_sums.sum()
+    for c in range(1, n_clusters):
+        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
+        _kk.kpp_columnar_search(XT, sample_weight, closest, prev, bounds, g_sums, rand_vals,
+                                cand_ids)
+        candidates = X[cand_ids].astype(np.float64)
+        _kk.kpp_columnar(XT, sample_weight, closest, prev, candidates, bounds, g_pots,
+                         parallel)
+        pots = g_pots.sum(axis=0)
+        best = int(np.argmin(pots))
+        current_pot = pots[best]
+        g_sums = g_pots[:, best].copy()
+        prev = candidates[best:best + 1]
+        centers[c] = X[cand_ids[best]]
+        indices[c] = cand_ids[best]
+    return centers, indices
+
+
+def _transposed(X):
+    """``X.T`` as a C-contiguous copy, in X's dtype."""
+    XT = np.empty((X.shape[1], X.shape[0]), dtype=X.dtype)
+    _kk.transpose_rows(X, XT)
+    return XT
 
 
 def _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state, n_local_trials,
