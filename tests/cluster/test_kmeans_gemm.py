@@ -94,6 +94,27 @@ def test_same_labels_as_direct_kernels_far_from_origin(algorithm, dtype, offset,
 
 
 @pytest.mark.parametrize("algorithm", EXACT)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_rows_use_short_blocks_and_keep_the_labels(algorithm, dtype, no_gemm, parallel):
+    # 600 features: product blocks of 64 (float32) or 32 (float64) rows, and
+    # 1000 rows are not a multiple of either; k >= 32 so Hamerly re-scans
+    # gathered rows through BLAS too. Labels as the direct kernels'.
+    assert gk.block_rows(np.empty((1, 600), np.float32)) == 64
+    assert gk.block_rows(np.empty((1, 600), np.float64)) == 32
+    assert gk.block_rows(np.empty((1, 16), np.float32)) == gk.BLOCK_ROWS
+    X = blobs(n=1000, d=600, k=33, seed=8, dtype=np.float64, offset=50.0, std=6.0)
+    X = X.astype(dtype)
+    init = init_rows(X, 33, seed=2)
+    kw = dict(init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=20)
+    with_gemm = KMeans(33, **kw).fit(X)
+    no_gemm()
+    direct = KMeans(33, **kw).fit(X)
+    np.testing.assert_array_equal(with_gemm.labels_, direct.labels_)
+    np.testing.assert_array_equal(with_gemm.cluster_centers_, direct.cluster_centers_)
+    assert with_gemm.n_iter_ == direct.n_iter_
+
+
+@pytest.mark.parametrize("algorithm", EXACT)
 @pytest.mark.parametrize("scale, dtype", [(1e-30, np.float32), (1e-300, np.float64),
                                           (1e19, np.float32), (1e152, np.float64)])
 def test_underflow_and_overflow_fall_back_to_exact(algorithm, scale, dtype, no_gemm):
