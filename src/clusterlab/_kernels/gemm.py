@@ -351,31 +351,11 @@ def _near_tie(block, r, out, xsq, centers, csq, consts, dist):
     return j1, up, min_except(dist, j1) - delta, e1
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def nearest_in_block(block, r, out, xsq, centers, csq, consts, m1r, m2r, j1r,
-                     dist):
-    """Exact nearest centre of ``block[r]`` from :func:`block_top2`'s results.
-
-    Returns ``(j1, up_sq, lo_sq, d1)``: the nearest centre (ties to the lowest
-    index, exactly as :func:`sq_dist_rows`), an upper bound on the squared
-    distance to it, a lower bound (possibly < 0) on the squared distance to
-    any other centre, and the best estimate of the squared distance to it.
-    Only when the two smallest approximations are within ``2 delta`` are the
-    distances materialised (``dist``, scratch (k,)) and near ties re-checked.
-    """
-    delta = error_bound(xsq, consts)
-    d1 = m1r + xsq
-    d2 = m2r + xsq
-    if d2 - d1 > 2.0 * delta and d2 < np.inf and d1 > -np.inf:
-        return j1r, d1 + delta, d2 - delta, d1
-    return _near_tie(block, r, out, xsq, centers, csq, consts, dist)
-
-
 @nb.njit(cache=True, nogil=True, inline="always", fastmath=FASTMATH)
-def _block_bounds(xsq, m, consts, m1, m2, tie):
+def _block_bounds(xsq, m, consts, m1, m2, tie, estimate):
     # Vectorisable part of resolve_block: squared-distance bounds for every
     # row, and a flag on rows whose two nearest are within 2 delta (or not
-    # finite). The arithmetic of error_bound and nearest_in_block.
+    # finite). The arithmetic of error_bound.
     c_max = consts[0]
     coef1 = consts[1]
     coef2 = consts[2]
@@ -391,22 +371,27 @@ def _block_bounds(xsq, m, consts, m1, m2, tie):
         bad = not ((d2 - d1 > 2.0 * delta) & (d2 < np.inf) & (d1 > -np.inf))
         tie[r] = bad
         n_tie += bad
-        m1[r] = d1 + delta
+        m1[r] = d1 if estimate else d1 + delta
         m2[r] = d2 - delta
     return n_tie
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist):
-    """:func:`nearest_in_block` for the first ``m`` rows of a block, in place.
+def resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist,
+                  estimate=False):
+    """Exact nearest centres of the first ``m`` rows of a block from
+    :func:`block_top2`'s results, in place.
 
     On return ``j1[r]`` is the exact nearest centre of ``block[r]`` (ties to
     the lowest index), ``m1[r]`` an upper bound on the squared distance to it
     and ``m2[r]`` a lower bound (possibly < 0) on the squared distance to any
-    other centre. The bounds of all rows come from one vectorised loop; only
+    other centre; with ``estimate``, ``m1[r]`` is instead the best estimate of
+    the squared distance (exact for re-checked rows). The bounds of all rows come from one vectorised loop; only
     rows whose two nearest are within 2 delta go through :func:`_near_tie`
-    (measured: calling :func:`nearest_in_block` row by row cost 1.5x the whole
-    product-and-top-2 on 16 features).
+    (measured: resolving row by row cost 1.5x the whole product-and-top-2 on
+    16 features). Only when the two smallest approximations of a row are
+    within ``2 delta`` are its distances materialised and near ties re-checked
+    exactly (lowest index on ties, as :func:`sq_dist_rows`).
 
     Parameters
     ----------
@@ -416,13 +401,13 @@ def resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dis
     centers : IN (k, d) float64; csq : IN (k,) float64; consts : IN (4,) float64
     dist : scratch (k,) float64
     """
-    if _block_bounds(xsq, m, consts, m1, m2, tie) == 0:
+    if _block_bounds(xsq, m, consts, m1, m2, tie, estimate) == 0:
         return
     for r in range(m):
         if tie[r]:
-            j, up, lo, _ = _near_tie(block, r, out, xsq[r], centers, csq, consts, dist)
+            j, up, lo, e1 = _near_tie(block, r, out, xsq[r], centers, csq, consts, dist)
             j1[r] = j
-            m1[r] = up
+            m1[r] = e1 if estimate else up
             m2[r] = lo
 
 
@@ -444,6 +429,7 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
     m1 = np.empty(br)
     m2 = np.empty(br)
     j1 = np.empty(br, np.int64)
+    tie = np.empty(br, np.bool_)
     dist = np.empty(k)
     inertia = 0.0
     for s in range(start, stop, br):
@@ -451,10 +437,12 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
         block = X[s:e]
         out = buf if e - s == br else np.empty((k, e - s), X.dtype)
         block_top2(block, Cx, csq, out, m1, m2, j1)
+        resolve_block(block, e - s, x_sq[s:e], out, m1, m2, j1, tie, centers, csq, consts,
+                      dist, True)
         for r in range(e - s):
             i = s + r
-            j, _, _, d1 = nearest_in_block(block, r, out, x_sq[i], centers, csq, consts, m1[r],
-                                           m2[r], j1[r], dist)
+            j = j1[r]
+            d1 = m1[r]
             if d1 < 0.0:
                 d1 = 0.0
             labels[i] = j
@@ -519,9 +507,9 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
         block = X[s:e]
         out = buf if e - s == br else np.empty((k, e - s), X.dtype)
         block_top2(block, Cx, csq, out, m1, m2, j1)
+        resolve_block(block, e - s, x_sq[s:e], out, m1, m2, j1, tie, centers, csq, consts,
+                      dist)
         if hamerly:  # a tight loop of its own: measured 1.5x faster than sharing it
-            resolve_block(block, e - s, x_sq[s:e], out, m1, m2, j1, tie, centers, csq, consts,
-                          dist)
             for r in range(e - s):
                 i = s + r
                 up = m1[r]
@@ -532,8 +520,8 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
             continue
         for r in range(e - s):
             i = s + r
-            j, up, lo, _ = nearest_in_block(block, r, out, x_sq[i], centers, csq, consts, m1[r],
-                                            m2[r], j1[r], dist)
+            j = j1[r]
+            up = m1[r]
             labels[i] = j
             upper[i] = np.sqrt(up) if up > 0.0 else 0.0
             if yinyang:
