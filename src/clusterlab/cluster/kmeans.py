@@ -55,8 +55,10 @@ KPP_BUFFER_BYTES = _config.WORKING_MEMORY_BYTES
 #: distances vectorised across rows (measured 10^6 x 16 float32, k=64: 4.6x
 #: scikit-learn vs 3.0x pruned; 10^6 x 2: 7.3x vs 1.6x; at 32 features the
 #: pruned kernel was as fast, at 64 it was faster); else the pruned kernel.
+#: The copy is capped at 512 MiB: at most 24 features make it about the size
+#: of scikit-learn's (candidates, n) float64 distance matrix for the same data.
 KPP_COLUMNAR_MAX_FEATURES = 24
-KPP_COLUMNAR_BYTES = 1 << 30
+KPP_COLUMNAR_BYTES = 512 * 2**20
 
 #: Below this many element operations (rows x centres x features) a pass runs
 #: on one thread: starting a parallel region costs more than it saves (tens of
