@@ -281,11 +281,22 @@ def test_duplicate_points_convergence_warning():
         KMeans(3, n_init=1, random_state=0).fit(X)
 
 
-def test_verbose_prints(capsys):
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_verbose_prints_as_sklearn(capsys, algorithm):
+    # the same lines as scikit-learn (numbers aside: they differ in the last bits)
+    import re
+
     X = overlapping(n=100, d=2, k=3)
-    KMeans(3, n_init=1, verbose=1, random_state=0, algorithm="lloyd").fit(X)
-    out = capsys.readouterr().out
-    assert "Initialization complete" in out and "Iteration" in out
+    KMeans(3, n_init=1, verbose=1, random_state=0, algorithm=algorithm).fit(X)
+    ours = capsys.readouterr().out
+    SKKMeans(3, n_init=1, verbose=1, random_state=0, algorithm=algorithm).fit(X)
+    ref = capsys.readouterr().out
+
+    def shape(text):
+        return re.sub(r"[-+]?\d+(\.\d*)?(e[-+]?\d+)?", "#", text).splitlines()
+
+    assert "Initialization complete" in ours and "Iteration" in ours
+    assert shape(ours) == shape(ref)
 
 
 def test_float32_kept():

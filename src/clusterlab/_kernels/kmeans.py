@@ -431,7 +431,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
             relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
-            print(f"Iteration {it}, inertia {inertia}")
+            print(f"Iteration {it}, inertia {inertia}.")  # as scikit-learn's lloyd
         centers, centers_new = centers_new, centers
         if np.array_equal(labels, labels_old):
             strict = True
@@ -1313,7 +1313,7 @@ def csr_lloyd_run(data, indices, indptr, x_sq_norms, sample_weight, centers_init
                                         sums, weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
-            print(f"Iteration {it}, inertia {inertia}")
+            print(f"Iteration {it}, inertia {inertia}.")
         centers, centers_new = centers_new, centers
         if np.array_equal(labels, labels_old):
             strict = True
