@@ -73,6 +73,20 @@ def test_oracle_against_sklearn(algorithm, dtype, weighted, parallel):
     assert ours.n_iter_ == ref.n_iter_
 
 
+def _fit_with_and_without_gemm(X, k, init_seed, algorithm, max_iter, no_gemm):
+    """Fit with the BLAS path, then with the direct kernels only; assert the
+    same labels, centres and iteration count; return both fits."""
+    init = init_rows(X, k, seed=init_seed)
+    kw = dict(init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=max_iter)
+    with_gemm = KMeans(k, **kw).fit(X)
+    no_gemm()
+    direct = KMeans(k, **kw).fit(X)
+    np.testing.assert_array_equal(with_gemm.labels_, direct.labels_)
+    np.testing.assert_array_equal(with_gemm.cluster_centers_, direct.cluster_centers_)
+    assert with_gemm.n_iter_ == direct.n_iter_
+    return with_gemm, direct
+
+
 @pytest.mark.parametrize("algorithm", EXACT)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("offset", [0.0, 1e4, 1e7])
@@ -82,15 +96,8 @@ def test_same_labels_as_direct_kernels_far_from_origin(algorithm, dtype, offset,
     # re-checked exactly, and the labels must not move.
     # k >= 32: Hamerly re-scans go through GEMM too
     X = blobs(n=2000, d=16, k=36, seed=4, dtype=np.float64, offset=offset)
-    X = X.astype(dtype)
-    init = init_rows(X, 36, seed=3)
-    kw = dict(init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=30)
-    with_gemm = KMeans(36, **kw).fit(X)
-    no_gemm()
-    direct = KMeans(36, **kw).fit(X)
-    np.testing.assert_array_equal(with_gemm.labels_, direct.labels_)
-    np.testing.assert_array_equal(with_gemm.cluster_centers_, direct.cluster_centers_)
-    assert with_gemm.n_iter_ == direct.n_iter_
+    with_gemm, direct = _fit_with_and_without_gemm(X.astype(dtype), 36, 3, algorithm, 30,
+                                                   no_gemm)
     assert with_gemm.inertia_ == direct.inertia_
 
 
@@ -104,15 +111,7 @@ def test_wide_rows_use_short_blocks_and_keep_the_labels(algorithm, dtype, no_gem
     assert gk.block_rows(np.empty((1, 600), np.float64)) == 32
     assert gk.block_rows(np.empty((1, 16), np.float32)) == gk.BLOCK_ROWS
     X = blobs(n=1000, d=600, k=33, seed=8, dtype=np.float64, offset=50.0, std=6.0)
-    X = X.astype(dtype)
-    init = init_rows(X, 33, seed=2)
-    kw = dict(init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=20)
-    with_gemm = KMeans(33, **kw).fit(X)
-    no_gemm()
-    direct = KMeans(33, **kw).fit(X)
-    np.testing.assert_array_equal(with_gemm.labels_, direct.labels_)
-    np.testing.assert_array_equal(with_gemm.cluster_centers_, direct.cluster_centers_)
-    assert with_gemm.n_iter_ == direct.n_iter_
+    _fit_with_and_without_gemm(X.astype(dtype), 33, 2, algorithm, 20, no_gemm)
 
 
 @pytest.mark.parametrize("algorithm", EXACT)

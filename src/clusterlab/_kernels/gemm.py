@@ -415,6 +415,17 @@ def resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dis
             m2[r] = lo
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def block_scratch(X, k):
+    """Scratch of the block kernels: ``(br, out, m1, m2, j1, tie, dist)`` with
+    ``br = block_rows(X)``, ``out`` (k, br) in X's dtype for the products,
+    ``m1``/``m2``/``j1``/``tie`` (br,) for :func:`block_top2` /
+    :func:`resolve_block`, and ``dist`` (k,) for near ties."""
+    br = block_rows(X)
+    return (br, np.empty((k, br), X.dtype), np.empty(br), np.empty(br),
+            np.empty(br, np.int64), np.empty(br, np.bool_), np.empty(k))
+
+
 # ----------------------------------------------------------------------------
 # Lloyd: assignment + statistics
 
@@ -428,13 +439,7 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
     """
     k = centers.shape[0]
     d = X.shape[1]
-    br = block_rows(X)
-    buf = np.empty((k, br), X.dtype)
-    m1 = np.empty(br)
-    m2 = np.empty(br)
-    j1 = np.empty(br, np.int64)
-    tie = np.empty(br, np.bool_)
-    dist = np.empty(k)
+    br, buf, m1, m2, j1, tie, dist = block_scratch(X, k)
     inertia = 0.0
     for s in range(start, stop, br):
         e = min(stop, s + br)
@@ -499,13 +504,7 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
     k = centers.shape[0]
     hamerly = lower.shape[0] > 0
     yinyang = glb.shape[0] > 0
-    br = block_rows(X)
-    buf = np.empty((k, br), X.dtype)
-    m1 = np.empty(br)
-    m2 = np.empty(br)
-    j1 = np.empty(br, np.int64)
-    tie = np.empty(br, np.bool_)
-    dist = np.empty(k)
+    br, buf, m1, m2, j1, tie, dist = block_scratch(X, k)
     for s in range(start, stop, br):
         e = min(stop, s + br)
         block = X[s:e]
@@ -565,15 +564,9 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
     a relabelled row, else left as it is). Returns the number of relabelled rows.
     """
     k, d = centers.shape
-    br = block_rows(X)
+    br, buf, m1, m2, j1, tie, dist = block_scratch(X, k)
     block = np.empty((br, d), X.dtype)
-    buf = np.empty((k, br), X.dtype)
-    m1 = np.empty(br)
-    m2 = np.empty(br)
-    j1 = np.empty(br, np.int64)
-    tie = np.empty(br, np.bool_)
     xsq = np.empty(br)
-    dist = np.empty(k)
     n_changed = 0
     for s in range(0, n_rows, br):
         e = min(n_rows, s + br)

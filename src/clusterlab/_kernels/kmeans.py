@@ -1557,6 +1557,7 @@ def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, p
 # of X, vectorised across rows instead of across features.
 
 _KPP_COL_BLOCK = 256
+_NO_BUF = np.empty((0, 0))
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -1675,6 +1676,41 @@ def kpp_columnar(XT, sample_weight, closest, prev, candidates, bounds, g_pots, p
     kernel(XT, sample_weight, closest, prev, candidates, bounds, g_pots)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _search_value(i, closest, buf, col, XT, prev):
+    # D_i of the sampling search (see kpp_search / kpp_columnar_search)
+    if prev.shape[0] > 0:
+        di = _col_row_dist(XT, i, prev)
+        ci = closest[i]
+        return di if di < ci else ci
+    return buf[i, col] if col >= 0 else closest[i]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _search(sample_weight, closest, buf, col, XT, prev, bounds, g_sums, values, out):
+    n = closest.shape[0]
+    n_groups = bounds.shape[0] - 1
+    for v in range(values.shape[0]):
+        r = values[v]
+        acc = 0.0
+        found = n - 1
+        done = False
+        for g in range(n_groups):
+            if acc + g_sums[g] >= r:
+                for i in range(bounds[g], bounds[g + 1]):
+                    di = _search_value(i, closest, buf, col, XT, prev)
+                    acc += np.float64(sample_weight[i]) * di
+                    if acc >= r:
+                        found = i
+                        done = True
+                        break
+                if done:
+                    break
+            else:
+                acc += g_sums[g]
+        out[v] = found
+
+
 @nb.njit(cache=True, nogil=True)
 def kpp_columnar_search(XT, sample_weight, closest, prev, bounds, g_sums, values, out):
     """:func:`kpp_search` for the columnar kernel, where ``closest`` does not
@@ -1687,28 +1723,7 @@ def kpp_columnar_search(XT, sample_weight, closest, prev, bounds, g_sums, values
     prev : IN (1, d) float64; bounds : IN (G + 1,) int64; g_sums : IN (G,) float64
     values : IN (t,) float64; out : OUT (t,) int64
     """
-    n = closest.shape[0]
-    n_groups = bounds.shape[0] - 1
-    for v in range(values.shape[0]):
-        r = values[v]
-        acc = 0.0
-        found = n - 1
-        done = False
-        for g in range(n_groups):
-            if acc + g_sums[g] >= r:
-                for i in range(bounds[g], bounds[g + 1]):
-                    di = _col_row_dist(XT, i, prev)
-                    ci = closest[i]
-                    acc += np.float64(sample_weight[i]) * (di if di < ci else ci)
-                    if acc >= r:
-                        found = i
-                        done = True
-                        break
-                if done:
-                    break
-            else:
-                acc += g_sums[g]
-        out[v] = found
+    _search(sample_weight, closest, _NO_BUF, -1, XT, prev, bounds, g_sums, values, out)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1730,27 +1745,7 @@ def kpp_search(sample_weight, closest, buf, col, bounds, g_sums, values, out):
     Time O(G + n / G) per value: the group is found from the group sums,
     then scanned.
     """
-    n = closest.shape[0]
-    n_groups = bounds.shape[0] - 1
-    for v in range(values.shape[0]):
-        r = values[v]
-        acc = 0.0
-        found = n - 1
-        done = False
-        for g in range(n_groups):
-            if acc + g_sums[g] >= r:
-                for i in range(bounds[g], bounds[g + 1]):
-                    di = buf[i, col] if col >= 0 else closest[i]
-                    acc += np.float64(sample_weight[i]) * di
-                    if acc >= r:
-                        found = i
-                        done = True
-                        break
-                if done:
-                    break
-            else:
-                acc += g_sums[g]
-        out[v] = found
+    _search(sample_weight, closest, buf, col, _NO_BUF, _NO_BUF, bounds, g_sums, values, out)
 
 
 # ----------------------------------------------------------------------------
