@@ -283,6 +283,31 @@ def _sq_dist_to_assigned_range(X, centers, labels, start, stop, out):
 
 
 @nb.njit(cache=True, nogil=True)
+def _farthest_rows(weights, min_sq_dist):
+    """The rows that relocation gives to the empty clusters (``weights == 0``):
+    as many as there are empty clusters (at most n), largest ``min_sq_dist``
+    first, ties to the lowest row."""
+    n = min_sq_dist.shape[0]
+    n_empty = 0
+    for j in range(weights.shape[0]):
+        if weights[j] == 0.0:
+            n_empty += 1
+    n_empty = min(n_empty, n)
+    chosen = np.empty(n_empty, np.int64)
+    taken = np.zeros(n, np.bool_)
+    for e in range(n_empty):
+        best = -1
+        best_d = -1.0
+        for i in range(n):
+            if not taken[i] and min_sq_dist[i] > best_d:
+                best_d = min_sq_dist[i]
+                best = i
+        taken[best] = True
+        chosen[e] = best
+    return chosen
+
+
+@nb.njit(cache=True, nogil=True)
 def relocate_empty_clusters(X, sample_weight, labels, min_sq_dist, sums, weights):
     """Move each empty cluster onto one of the points farthest from their centres.
 
@@ -308,25 +333,8 @@ def relocate_empty_clusters(X, sample_weight, labels, min_sq_dist, sums, weights
     Time O(n * n_empty + n_empty d).
     """
     k = weights.shape[0]
-    n = X.shape[0]
-    n_empty = 0
-    for j in range(k):
-        if weights[j] == 0.0:
-            n_empty += 1
-    if n_empty == 0:
-        return 0
-    n_empty = min(n_empty, n)
-    chosen = np.empty(n_empty, np.int64)
-    taken = np.zeros(n, np.bool_)
-    for e in range(n_empty):
-        best = -1
-        best_d = -1.0
-        for i in range(n):
-            if not taken[i] and min_sq_dist[i] > best_d:
-                best_d = min_sq_dist[i]
-                best = i
-        taken[best] = True
-        chosen[e] = best
+    chosen = _farthest_rows(weights, min_sq_dist)
+    n_empty = chosen.shape[0]
     e = 0
     d = X.shape[1]
     for j in range(k):
@@ -1243,25 +1251,8 @@ def csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, mi
                                 sums, weights):
     """:func:`relocate_empty_clusters` for CSR rows."""
     k = weights.shape[0]
-    n = indptr.shape[0] - 1
-    n_empty = 0
-    for j in range(k):
-        if weights[j] == 0.0:
-            n_empty += 1
-    if n_empty == 0:
-        return 0
-    n_empty = min(n_empty, n)
-    chosen = np.empty(n_empty, np.int64)
-    taken = np.zeros(n, np.bool_)
-    for e in range(n_empty):
-        best = -1
-        best_d = -1.0
-        for i in range(n):
-            if not taken[i] and min_sq_dist[i] > best_d:
-                best_d = min_sq_dist[i]
-                best = i
-        taken[best] = True
-        chosen[e] = best
+    chosen = _farthest_rows(weights, min_sq_dist)
+    n_empty = chosen.shape[0]
     e = 0
     for j in range(k):
         if weights[j] != 0.0 or e >= n_empty:
