@@ -5,16 +5,13 @@ runs the fused E-step + statistics kernel of the in-memory estimator,
 :func:`clusterlab._kernels.mixture.gmm_em_pass`, with the current model and
 returns its sums of responsibilities, first and second moments (about the global
 data mean), log-likelihood and entropy. The client adds them in block order and
-runs the estimator's own M-step (``_m_step``) -- the same code as in memory --
-so, for the same initial parameters, the log-likelihood sequence matches the
-in-memory fit to rounding.
+runs the estimator's own M-step (``_m_step``) inside the estimator's own EM
+driver (``_run_em``: restarts, convergence test, verbose output, warning) --
+the same code as in memory -- so, for the same initial parameters, the
+log-likelihood sequence matches the in-memory fit to rounding.
 """
 
-import warnings
-
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 
 from clusterlab.distributed import _utils
 
@@ -244,53 +241,19 @@ def fit_gaussian_mixture(estimator, X, y=None):
 
     cov_code = COV_CODES[estimator.covariance_type]
 
-    do_init = not warm
-    n_init = estimator.n_init if do_init else 1
-    max_lower_bound = -np.inf
-    best_lower_bounds = []
-    best_params = None
-    best_n_iter = 0
-    estimator.converged_ = False
-    random_state = check_random_state(estimator.random_state)
-    if not do_init:
-        estimator._to_float64()
+    def em_pass():
+        model = estimator._kernel_model()
+        parts = _utils.map_blocks_compute(_em_block, x_blocks, w_blocks, cov_code,
+                                          estimator.covariance_type, model, ctx.shift)
+        ctx.fill(parts)
+        mean_log_norm = float(_utils.ordered_sum(list(ctx.log_norm))) / n_samples
+        return mean_log_norm, float(_utils.ordered_sum(list(ctx.entropy)))
+
     try:
-        for init in range(n_init):
-            estimator._print_verbose_msg_init_beg(init)
-            if do_init:
-                _initialize(estimator, X, ctx, random_state, checked)
-            lower_bound = -np.inf if do_init else estimator.lower_bound_
-            current_lower_bounds = []
-            if estimator.max_iter == 0:
-                best_params = estimator._get_parameters()
-                best_n_iter = 0
-                continue
-            converged = False
-            n_iter = 0
-            for n_iter in range(1, estimator.max_iter + 1):
-                prev_lower_bound = lower_bound
-                model = estimator._kernel_model()
-                parts = _utils.map_blocks_compute(_em_block, x_blocks, w_blocks, cov_code,
-                                                  estimator.covariance_type, model, ctx.shift)
-                ctx.fill(parts)
-                mean_log_norm = float(_utils.ordered_sum(list(ctx.log_norm))) / n_samples
-                entropy_sum = float(_utils.ordered_sum(list(ctx.entropy)))
-                nk, means, covariances = ctx.gaussian_parameters(estimator.reg_covar)
-                estimator._m_step(nk, means, covariances)
-                lower_bound = estimator._lower_bound(mean_log_norm, entropy_sum)
-                current_lower_bounds.append(lower_bound)
-                change = lower_bound - prev_lower_bound
-                estimator._print_verbose_msg_iter_end(n_iter, change)
-                if abs(change) < estimator.tol:
-                    converged = True
-                    break
-            estimator._print_verbose_msg_init_end(lower_bound, converged)
-            if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
-                max_lower_bound = lower_bound
-                best_params = estimator._get_parameters()
-                best_n_iter = n_iter
-                best_lower_bounds = current_lower_bounds
-                estimator.converged_ = converged
+        estimator._run_em(ctx, not warm,
+                          lambda random_state: _initialize(estimator, X, ctx, random_state,
+                                                           checked),
+                          em_pass)
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -300,15 +263,5 @@ def fit_gaussian_mixture(estimator, X, y=None):
                 if hasattr(estimator, name):
                     delattr(estimator, name)
         _utils.warn_or_raise_compute(exc, "the distributed EM fit")
-    if not estimator.converged_ and estimator.max_iter > 0:
-        warnings.warn(
-            "Best performing initialization did not converge. Try different init "
-            "parameters, or increase max_iter, tol, or check for degenerate data.",
-            ConvergenceWarning,
-        )
-    estimator._set_parameters(best_params)
-    estimator.n_iter_ = best_n_iter
-    estimator.lower_bound_ = max_lower_bound
-    estimator.lower_bounds_ = best_lower_bounds
     estimator._to_dtype(X.dtype)
     return estimator

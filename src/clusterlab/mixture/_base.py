@@ -420,6 +420,23 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         ctx = _FitContext(X, self.n_components, self.covariance_type)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
+        self._run_em(ctx, do_init,
+                     lambda random_state: self._initialize_parameters(ctx, random_state, checked),
+                     lambda: self._em_pass(ctx))
+        labels = self._score_rows(X)[1]
+        self._to_dtype(X.dtype)
+        return labels
+
+    def _run_em(self, ctx, do_init, initialize, em_pass):
+        """EM with ``n_init`` restarts, as scikit-learn's ``fit_predict`` (shared
+        by in-memory and distributed fits, which differ only in their passes).
+
+        ``initialize(random_state)`` sets initial parameters; ``em_pass()``
+        runs one E-step over the data, filling ``ctx``'s statistics, and
+        returns ``(mean_log_norm, entropy_sum)``. Sets the best run's
+        parameters, ``n_iter_``, ``lower_bound_``, ``lower_bounds_`` and
+        ``converged_`` (warning when it did not converge).
+        """
         n_init = self.n_init if do_init else 1
         max_lower_bound = -np.inf
         best_lower_bounds = []
@@ -433,7 +450,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         for init in range(n_init):
             self._print_verbose_msg_init_beg(init)
             if do_init:
-                self._initialize_parameters(ctx, random_state, checked)
+                initialize(random_state)
             lower_bound = -np.inf if do_init else self.lower_bound_
             current_lower_bounds = []
             if self.max_iter == 0:
@@ -444,7 +461,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
             n_iter = 0
             for n_iter in range(1, self.max_iter + 1):
                 prev_lower_bound = lower_bound
-                mean_log_norm, entropy_sum = self._em_pass(ctx)
+                mean_log_norm, entropy_sum = em_pass()
                 nk, means, covariances = ctx.gaussian_parameters(self.reg_covar)
                 self._m_step(nk, means, covariances)
                 lower_bound = self._lower_bound(mean_log_norm, entropy_sum)
@@ -472,9 +489,6 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ = best_n_iter
         self.lower_bound_ = max_lower_bound
         self.lower_bounds_ = best_lower_bounds
-        labels = self._score_rows(X)[1]
-        self._to_dtype(X.dtype)
-        return labels
 
     def _to_float64(self):
         """Widen the fitted parameters before a warm-started fit continues."""
