@@ -1,7 +1,7 @@
 """Hypothesis properties of KMeans (exact algorithms, fixed initial centres)."""
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clusterlab import KMeans
@@ -93,3 +93,38 @@ def test_all_exact_algorithms_equal_lloyd(problem, algorithm):
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, atol=1e-9)
     assert a.n_iter_ == b.n_iter_
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 700), d=st.integers(1, 8),
+       k=st.integers(1, 12), dtype=st.sampled_from([np.float64, np.float32]),
+       dup=st.booleans())
+def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
+    # Lloyd's kernel for few features works on blocks copied feature by feature;
+    # it must give the nearest centre (lowest index on exact ties: duplicated
+    # centres), its squared distance, and the per-cluster weighted sums.
+    from clusterlab._kernels import kmeans as kk
+
+    assert d <= kk.COLUMNAR_MAX_FEATURES
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(n, d)) * 3 + 100).astype(dtype)
+    C = rng.normal(size=(k, d)) * 3 + 100
+    if dup and k > 1:
+        C[-1] = C[0]
+    w = rng.uniform(0.5, 2.0, n)
+    labels = np.empty(n, np.int32)
+    msd = np.empty(n)
+    sums = np.zeros((k, d))
+    weights = np.zeros(k)
+    inertia = kk.lloyd_stats_range(X, w, C, 0, n, labels, msd, sums, weights)
+    D = ((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1)
+    np.testing.assert_allclose(msd, D.min(1), rtol=1e-12)
+    ok = D[np.arange(n), labels] <= D.min(1) * (1 + 1e-12)
+    assert ok.all()
+    if dup and k > 1:
+        assert not np.any(labels == k - 1)  # the duplicate of centre 0 never wins
+    ref_sums = np.zeros((k, d))
+    np.add.at(ref_sums, labels, w[:, None] * X.astype(np.float64))
+    np.testing.assert_allclose(sums, ref_sums, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(weights, np.bincount(labels, weights=w, minlength=k), rtol=1e-12)
+    np.testing.assert_allclose(inertia, np.sum(w * msd), rtol=1e-12)

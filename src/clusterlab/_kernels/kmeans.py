@@ -66,6 +66,62 @@ _LO = 1.0 - 1e-9
 # Lloyd: assignment + per-cluster statistics
 
 
+#: Up to this many features, Lloyd works on 256-row blocks copied feature by
+#: feature (distances vectorised across rows instead of per-row loops of d
+#: numbers): measured 2x faster for 1-3 features, 1.3x for 8.
+COLUMNAR_MAX_FEATURES = 8
+_COL_BLOCK = 256
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
+                          weights):
+    # lloyd_stats_range for few features. Unsigned offsets: numba then omits
+    # its negative-index wraparound, which blocks vectorisation.
+    k = centers.shape[0]
+    d = X.shape[1]
+    T = np.empty((d, _COL_BLOCK))
+    D = np.empty(_COL_BLOCK)
+    bd = np.empty(_COL_BLOCK)
+    bj = np.empty(_COL_BLOCK, np.int64)
+    inertia = 0.0
+    for s0 in range(start, stop, _COL_BLOCK):
+        s = np.uint64(s0)
+        m = np.uint64(min(_COL_BLOCK, stop - s0))
+        for b in range(m):
+            for f in range(d):
+                T[f, b] = X[s + b, f]
+        for b in range(m):
+            bd[b] = np.inf
+            bj[b] = 0
+        for j in range(k):
+            for b in range(m):
+                D[b] = 0.0
+            for f in range(d):
+                cf = np.float64(centers[j, f])
+                Tf = T[f]
+                for b in range(m):
+                    t = Tf[b] - cf
+                    D[b] += t * t
+            for b in range(m):  # strict <: ties keep the lowest index
+                better = D[b] < bd[b]
+                bd[b] = D[b] if better else bd[b]
+                bj[b] = j if better else bj[b]
+        acc = 0.0
+        for b in range(m):
+            i = s + b
+            j = bj[b]
+            labels[i] = j
+            min_sq_dist[i] = bd[b]
+            w = np.float64(sample_weight[i])
+            weights[j] += w
+            acc += w * bd[b]
+            for f in range(d):
+                sums[j, f] += w * T[f, b]
+        inertia += acc
+    return inertia
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
 def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
                       weights):
@@ -88,6 +144,9 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     """
     k = centers.shape[0]
     d = X.shape[1]
+    if d <= COLUMNAR_MAX_FEATURES:
+        return _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels,
+                                     min_sq_dist, sums, weights)
     inertia = 0.0
     dists = np.empty(k)
     for i in range(start, stop):
