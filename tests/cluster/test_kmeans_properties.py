@@ -128,3 +128,35 @@ def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
     np.testing.assert_allclose(sums, ref_sums, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(weights, np.bincount(labels, weights=w, minlength=k), rtol=1e-12)
     np.testing.assert_allclose(inertia, np.sum(w * msd), rtol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 600), d=st.integers(1, 8),
+       k=st.integers(1, 10), dtype=st.sampled_from([np.float64, np.float32]),
+       dup=st.booleans(), elkan=st.booleans())
+def test_columnar_first_scan_matches_a_reference(seed, n, d, k, dtype, dup, elkan):
+    # The first assignment of Hamerly (distance to the nearest and second
+    # nearest) and Elkan (distance to every centre) for few features.
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(n, d)) * 3 - 50).astype(dtype)
+    C = rng.normal(size=(k, d)) * 3 - 50
+    if dup and k > 1:
+        C[-1] = C[0]
+    labels = np.empty(n, np.int32)
+    upper = np.empty(n)
+    lower = np.empty(0 if elkan else n)
+    lb = np.empty((n if elkan else 0, k))
+    kk._full_scan_range(X, C, 0, n, labels, upper, lower, lb)
+    D = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(upper, D.min(1), rtol=1e-12)
+    assert np.all(D[np.arange(n), labels] <= D.min(1) * (1 + 1e-12))
+    if dup and k > 1:
+        assert not np.any(labels == k - 1)
+    if elkan:
+        np.testing.assert_allclose(lb, D, rtol=1e-12)
+    elif k > 1:
+        np.testing.assert_allclose(lower, np.sort(D, 1)[:, 1], rtol=1e-12)
+    else:
+        assert np.all(lower == np.inf)

@@ -525,6 +525,57 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
 # Elkan (k lower bounds per point). Distances (not squared) in float64.
 
 
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _full_scan_columnar(X, centers, start, stop, labels, upper, lower, lb):
+    # _full_scan_range for few features, on 256-row blocks copied feature by
+    # feature (see _lloyd_stats_columnar): the two nearest of every row of a
+    # block are tracked with element-wise operations across the rows.
+    k = centers.shape[0]
+    d = X.shape[1]
+    elkan = lb.shape[0] > 0
+    T = np.empty((d, _COL_BLOCK))
+    D = np.empty(_COL_BLOCK)
+    d1 = np.empty(_COL_BLOCK)
+    d2 = np.empty(_COL_BLOCK)
+    j1 = np.empty(_COL_BLOCK, np.int64)
+    for s0 in range(start, stop, _COL_BLOCK):
+        s = np.uint64(s0)
+        m = np.uint64(min(_COL_BLOCK, stop - s0))
+        for b in range(m):
+            for f in range(d):
+                T[f, b] = X[s + b, f]
+        for b in range(m):
+            d1[b] = np.inf
+            d2[b] = np.inf
+            j1[b] = 0
+        for j in range(k):
+            for b in range(m):
+                D[b] = 0.0
+            for f in range(d):
+                cf = np.float64(centers[j, f])
+                Tf = T[f]
+                for b in range(m):
+                    t = Tf[b] - cf
+                    D[b] += t * t
+            if elkan:
+                for b in range(m):
+                    lb[s + b, j] = np.sqrt(D[b])
+            for b in range(m):  # strict <: ties keep the lowest index
+                v = D[b]
+                a = d1[b]
+                better = v < a
+                d2[b] = a if better else (v if v < d2[b] else d2[b])
+                d1[b] = v if better else a
+                j1[b] = j if better else j1[b]
+        for b in range(m):
+            i = s + b
+            labels[i] = j1[b]
+            upper[i] = np.sqrt(d1[b])
+        if not elkan:
+            for b in range(m):
+                lower[s + b] = np.sqrt(d2[b])
+
+
 @nb.njit(cache=True, nogil=True)
 def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
     """Initial assignment with bounds for rows ``[start, stop)``.
@@ -532,6 +583,9 @@ def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
     Hamerly (``lb.shape[0] == 0``): ``lower`` = distance to the second nearest.
     Elkan: ``lb[i, j]`` = distance to every centre.
     """
+    if X.shape[1] <= COLUMNAR_MAX_FEATURES:
+        _full_scan_columnar(X, centers, start, stop, labels, upper, lower, lb)
+        return
     k = centers.shape[0]
     elkan = lb.shape[0] > 0
     dists = np.empty(k)
