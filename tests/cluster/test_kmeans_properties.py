@@ -160,3 +160,41 @@ def test_columnar_first_scan_matches_a_reference(seed, n, d, k, dtype, dup, elka
         np.testing.assert_allclose(lower, np.sort(D, 1)[:, 1], rtol=1e-12)
     else:
         assert np.all(lower == np.inf)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 700), d=st.integers(1, 8),
+       k=st.integers(1, 10), dtype=st.sampled_from([np.float64, np.float32]),
+       dup=st.booleans())
+def test_columnar_rescan_matches_a_reference(seed, n, d, k, dtype, dup):
+    # Hamerly's re-scan of a list of rows (gathered into blocks for few features):
+    # new label (lowest index on ties), exact upper / lower distances, and the
+    # old label of relabelled rows in moved_from; other rows untouched.
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(n, d)) * 3).astype(dtype)
+    C = rng.normal(size=(k, d)) * 3
+    if dup and k > 1:
+        C[-1] = C[0]
+    labels = rng.integers(0, k, n).astype(np.int32)
+    old_labels = labels.copy()
+    upper = np.full(n, -1.0)
+    lower = np.full(n, -1.0)
+    moved = np.full(n, -1, np.int32)
+    rows = np.sort(rng.choice(n, size=rng.integers(0, n + 1), replace=False)).astype(np.int64)
+    n_changed = kk.direct_rescan_rows(X, rows, 0, rows.shape[0], C, labels, upper, lower, moved)
+    D = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
+    other = np.setdiff1d(np.arange(n), rows)
+    assert np.all(upper[other] == -1.0) and np.all(labels[other] == old_labels[other])
+    if rows.shape[0]:
+        np.testing.assert_allclose(upper[rows], D[rows].min(1), rtol=1e-12)
+        assert np.all(D[rows, labels[rows]] <= D[rows].min(1) * (1 + 1e-12))
+        second = np.sort(D[rows], 1)[:, 1] if k > 1 else np.full(rows.shape[0], np.inf)
+        np.testing.assert_allclose(lower[rows], second, rtol=1e-12)
+    changed = labels != old_labels
+    assert n_changed == changed.sum()
+    np.testing.assert_array_equal(moved[changed], old_labels[changed])
+    assert np.all(moved[~changed] == -1)
+    if dup and k > 1:
+        assert not np.any(labels[rows] == k - 1)

@@ -525,55 +525,99 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
 # Elkan (k lower bounds per point). Distances (not squared) in float64.
 
 
+@nb.njit(cache=True, nogil=True, inline="always", fastmath=FASTMATH)
+def _columnar_top2(T, m, centers, D, d1, d2, j1, lb, idx):
+    # For the m rows of a block copied feature by feature into T (d, >= m):
+    # squared distances to the nearest (d1, index j1, ties to the lowest index)
+    # and second nearest (d2) centre, tracked with element-wise operations
+    # across the rows; with Elkan's lb, lb[idx[b], j] = distance to centre j.
+    # Unsigned offsets: numba then omits its negative-index wraparound, which
+    # blocks vectorisation.
+    k = centers.shape[0]
+    d = T.shape[0]
+    elkan = lb.shape[0] > 0
+    for b in range(m):
+        d1[b] = np.inf
+        d2[b] = np.inf
+        j1[b] = 0
+    for j in range(k):
+        for b in range(m):
+            D[b] = 0.0
+        for f in range(d):
+            cf = np.float64(centers[j, f])
+            Tf = T[f]
+            for b in range(m):
+                t = Tf[b] - cf
+                D[b] += t * t
+        if elkan:
+            for b in range(m):
+                lb[idx[b], j] = np.sqrt(D[b])
+        for b in range(m):  # strict <: ties keep the lowest index
+            v = D[b]
+            a = d1[b]
+            better = v < a
+            d2[b] = a if better else (v if v < d2[b] else d2[b])
+            d1[b] = v if better else a
+            j1[b] = j if better else j1[b]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _columnar_scratch(d):
+    # (T, D, d1, d2, j1, idx) for _columnar_top2
+    return (np.empty((d, _COL_BLOCK)), np.empty(_COL_BLOCK), np.empty(_COL_BLOCK),
+            np.empty(_COL_BLOCK), np.empty(_COL_BLOCK, np.int64),
+            np.empty(_COL_BLOCK, np.int64))
+
+
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _full_scan_columnar(X, centers, start, stop, labels, upper, lower, lb):
-    # _full_scan_range for few features, on 256-row blocks copied feature by
-    # feature (see _lloyd_stats_columnar): the two nearest of every row of a
-    # block are tracked with element-wise operations across the rows.
-    k = centers.shape[0]
+    # _full_scan_range for few features, on 256-row blocks
     d = X.shape[1]
-    elkan = lb.shape[0] > 0
-    T = np.empty((d, _COL_BLOCK))
-    D = np.empty(_COL_BLOCK)
-    d1 = np.empty(_COL_BLOCK)
-    d2 = np.empty(_COL_BLOCK)
-    j1 = np.empty(_COL_BLOCK, np.int64)
+    T, D, d1, d2, j1, idx = _columnar_scratch(d)
     for s0 in range(start, stop, _COL_BLOCK):
         s = np.uint64(s0)
         m = np.uint64(min(_COL_BLOCK, stop - s0))
         for b in range(m):
+            idx[b] = s + b
             for f in range(d):
                 T[f, b] = X[s + b, f]
-        for b in range(m):
-            d1[b] = np.inf
-            d2[b] = np.inf
-            j1[b] = 0
-        for j in range(k):
-            for b in range(m):
-                D[b] = 0.0
-            for f in range(d):
-                cf = np.float64(centers[j, f])
-                Tf = T[f]
-                for b in range(m):
-                    t = Tf[b] - cf
-                    D[b] += t * t
-            if elkan:
-                for b in range(m):
-                    lb[s + b, j] = np.sqrt(D[b])
-            for b in range(m):  # strict <: ties keep the lowest index
-                v = D[b]
-                a = d1[b]
-                better = v < a
-                d2[b] = a if better else (v if v < d2[b] else d2[b])
-                d1[b] = v if better else a
-                j1[b] = j if better else j1[b]
+        _columnar_top2(T, m, centers, D, d1, d2, j1, lb, idx)
         for b in range(m):
             i = s + b
             labels[i] = j1[b]
             upper[i] = np.sqrt(d1[b])
-        if not elkan:
+        if lb.shape[0] == 0:
             for b in range(m):
                 lower[s + b] = np.sqrt(d2[b])
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _rescan_columnar(X, rows, start, n_rows, centers, labels, upper, lower, moved_from):
+    # direct_rescan_rows for few features: the listed rows gathered into
+    # 256-row blocks copied feature by feature
+    d = X.shape[1]
+    T, D, d1, d2, j1, idx = _columnar_scratch(d)
+    no_lb = np.empty((0, 0))
+    n_changed = 0
+    for t0 in range(start, start + n_rows, _COL_BLOCK):
+        m = np.uint64(min(_COL_BLOCK, start + n_rows - t0))
+        for b in range(m):
+            i = rows[t0 + b]
+            idx[b] = i
+            for f in range(d):
+                T[f, b] = X[i, f]
+        _columnar_top2(T, m, centers, D, d1, d2, j1, no_lb, idx)
+        for b in range(m):
+            i = idx[b]
+            upper[i] = np.sqrt(d1[b])
+            lower[i] = np.sqrt(d2[b])
+            a = labels[i]
+            j = j1[b]
+            if j != a:
+                labels[i] = j
+                moved_from[i] = a
+                n_changed += 1
+    return n_changed
 
 
 @nb.njit(cache=True, nogil=True)
@@ -674,6 +718,9 @@ def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, mo
     Updates ``labels``, ``upper`` (exact), ``lower`` (second nearest) and
     ``moved_from``; returns the number of relabelled rows.
     """
+    if X.shape[1] <= COLUMNAR_MAX_FEATURES:
+        return _rescan_columnar(X, rows, start, n_rows, centers, labels, upper, lower,
+                                moved_from)
     k = centers.shape[0]
     dists = np.empty(k)
     n_changed = 0
