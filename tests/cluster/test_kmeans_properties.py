@@ -198,3 +198,50 @@ def test_columnar_rescan_matches_a_reference(seed, n, d, k, dtype, dup):
     assert np.all(moved[~changed] == -1)
     if dup and k > 1:
         assert not np.any(labels[rows] == k - 1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 3000), d=st.integers(1, 20),
+       k=st.integers(1, 12), n_groups=st.integers(1, 9))
+def test_grouped_moves_equal_serial_moves(seed, n, d, k, n_groups):
+    # The incremental cluster sums: per-group deltas (serial or on threads,
+    # bitwise the same) agree with the serial row-order update to rounding,
+    # counts exactly, and an emptied cluster is exactly zero.
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * 5
+    w = rng.uniform(0.5, 2.0, n)
+    old = rng.integers(0, k, n).astype(np.int32)
+    new = old.copy()
+    moving = rng.random(n) < 0.3
+    new[moving] = rng.integers(0, k, moving.sum())
+    if k > 1:
+        new[new == k - 1] = 0  # cluster k - 1 may be emptied
+    moved_from = np.where(new != old, old, -1).astype(np.int32)
+    sums0 = np.zeros((k, d))
+    np.add.at(sums0, old, w[:, None] * X)
+    weights0 = np.bincount(old, weights=w, minlength=k)
+    counts0 = np.bincount(old, minlength=k).astype(np.int64)
+    bounds = np.unique(np.linspace(0, n, n_groups + 1).astype(np.int64))
+    G = bounds.shape[0] - 1
+    results = []
+    for grouped, parallel in [(False, False), (True, False), (True, True)]:
+        sums, weights, counts = sums0.copy(), weights0.copy(), counts0.copy()
+        if grouped:
+            kk.apply_moves_grouped(X, w, new, moved_from, bounds, sums, weights, counts,
+                                   np.empty((G, k, d)), np.empty((G, k)),
+                                   np.empty((G, k), np.int64), parallel)
+        else:
+            kk.apply_moves(X, w, new, moved_from, sums, weights, counts)
+        results.append((sums, weights, counts))
+    ref_sums = np.zeros((k, d))
+    np.add.at(ref_sums, new, w[:, None] * X)
+    for sums, weights, counts in results:
+        np.testing.assert_array_equal(counts, np.bincount(new, minlength=k))
+        np.testing.assert_allclose(sums, ref_sums, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(weights, np.bincount(new, weights=w, minlength=k),
+                                   rtol=1e-9, atol=1e-9)
+        assert np.all(sums[counts == 0] == 0.0) and np.all(weights[counts == 0] == 0.0)
+    for a, b in zip(results[1], results[2]):
+        np.testing.assert_array_equal(a, b)

@@ -1089,19 +1089,11 @@ def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums
     _reduce_groups(g_counts, counts)
 
 
-@nb.njit(cache=True, nogil=True)
-def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
-    """Move the contribution of relabelled rows between cluster sums (serial, row order).
-
-    Parameters
-    ----------
-    X : IN (n, d); sample_weight : IN (n,)
-    labels : IN (n,) int32, new labels
-    moved_from : IN (n,) int32, old label or -1
-    sums : INOUT (k, d) float64; weights : INOUT (k,) float64; counts : INOUT (k,) int64
-    """
+@nb.njit(cache=True, nogil=True, inline="always")
+def _moves_range(X, sample_weight, labels, moved_from, start, stop, sums, weights, counts):
+    # move the contribution of relabelled rows [start, stop), in row order
     d = X.shape[1]
-    for i in range(X.shape[0]):
+    for i in range(start, stop):
         b = moved_from[i]
         if b < 0:
             continue
@@ -1117,10 +1109,72 @@ def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
             v = w * X[i, f]
             sums[b, f] -= v
             sums[a, f] += v
+
+
+@nb.njit(cache=True, nogil=True)
+def _clear_emptied(sums, weights, counts):
     for j in range(sums.shape[0]):
         if counts[j] == 0:  # no drift: an emptied cluster is exactly empty
             weights[j] = 0.0
             sums[j] = 0.0
+
+
+@nb.njit(cache=True, nogil=True)
+def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
+    """Move the contribution of relabelled rows between cluster sums (serial, row order).
+
+    Parameters
+    ----------
+    X : IN (n, d); sample_weight : IN (n,)
+    labels : IN (n,) int32, new labels
+    moved_from : IN (n,) int32, old label or -1
+    sums : INOUT (k, d) float64; weights : INOUT (k,) float64; counts : INOUT (k,) int64
+    """
+    _moves_range(X, sample_weight, labels, moved_from, 0, X.shape[0], sums, weights, counts)
+    _clear_emptied(sums, weights, counts)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _moves_groups(X, sample_weight, labels, moved_from, bounds, g_sums, g_weights, g_counts):
+    for g in nb.prange(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        _moves_range(X, sample_weight, labels, moved_from, bounds[g], bounds[g + 1], g_sums[g],
+                     g_weights[g], g_counts[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def _moves_groups_serial(X, sample_weight, labels, moved_from, bounds, g_sums, g_weights,
+                         g_counts):
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        _moves_range(X, sample_weight, labels, moved_from, bounds[g], bounds[g + 1], g_sums[g],
+                     g_weights[g], g_counts[g])
+
+
+def moves_pay_by_group(n_samples, n_features, n_groups, n_clusters, n_changed):
+    """Whether :func:`apply_moves_grouped` (per-group deltas, then a reduction
+    of ``n_groups * n_clusters * n_features`` numbers) beats the serial
+    :func:`apply_moves` (a scan of every row plus ``2 d`` per moved row).
+    A function of the data only, never of the thread count."""
+    return n_groups * n_clusters * n_features <= n_samples + 2 * n_features * n_changed
+
+
+def apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums, weights, counts,
+                        g_sums, g_weights, g_counts, parallel):
+    """:func:`apply_moves` by row groups: each group's moves go to its own
+    deltas (row order), which are then added in group order; the result does
+    not depend on the thread count (it may differ from :func:`apply_moves` in
+    the last bits)."""
+    kernel = _moves_groups if parallel else _moves_groups_serial
+    kernel(X, sample_weight, labels, moved_from, bounds, g_sums, g_weights, g_counts)
+    sums += np.sum(g_sums, axis=0)
+    weights += np.sum(g_weights, axis=0)
+    counts += np.sum(g_counts, axis=0)
+    _clear_emptied(sums, weights, counts)
 
 
 def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, verbose,
@@ -1237,7 +1291,12 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
                              g_weights, g_counts, parallel)
                 need_full_sums = False
             elif n_changed > 0:
-                apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
+                if moves_pay_by_group(n, d, n_groups, k, n_changed):
+                    apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums,
+                                        weights, counts, g_sums, g_weights, g_counts,
+                                        parallel)
+                else:
+                    apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
         # clusters whose points all have zero weight are empty too
         if not weights.all():
             if min_sq is None:
