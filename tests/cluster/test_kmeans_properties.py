@@ -1,6 +1,7 @@
 """Hypothesis properties of KMeans (exact algorithms, fixed initial centres)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -245,3 +246,51 @@ def test_grouped_moves_equal_serial_moves(seed, n, d, k, n_groups):
         assert np.all(sums[counts == 0] == 0.0) and np.all(weights[counts == 0] == 0.0)
     for a, b in zip(results[1], results[2]):
         np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), d=st.integers(1, 300),
+       scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3, 1e15]),
+       offset=st.sampled_from([0.0, 1.0, 1e4]))
+def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, offset):
+    # Elkan on float32 rows computes distances as intervals from one float32
+    # pass: the exact distance to the float64 centre must lie inside.
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(seed)
+    X = ((rng.normal(size=(20, d)) + offset) * scale).astype(np.float32)
+    C = (rng.normal(size=(3, d)) + offset) * scale * (1 + 1e-9)  # not float32 values
+    C32, cerr = kk.float32_centers(C)
+    gamma = kk.float32_sum_gamma(d)
+    exact = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
+    for i in range(20):
+        for j in range(3):
+            lo, hi = kk.approx_dist_bounds(X, i, C32, j, cerr, gamma)
+            assert lo <= exact[i, j] * (1 + 1e-15) + 1e-300
+            assert exact[i, j] <= hi * (1 + 1e-15)
+            if 1e-10 < scale < 1e10:  # and tight: float32 rounding of the centre and sum
+                assert hi - lo <= 1e-4 * exact[i, j] + 1e-6 * np.linalg.norm(C[j])
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_elkan_float32_near_ties_decided_exactly(parallel, monkeypatch):
+    # Rows almost on the bisector of two centres: their float32 intervals
+    # overlap and the float64 distances must decide (the same labels as Lloyd).
+    from clusterlab.cluster import kmeans as kmod
+
+    monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0 if parallel else 1 << 62)
+    rng = np.random.default_rng(5)
+    d, n = 200, 3000
+    c0 = rng.normal(size=d) * 10
+    c1 = c0 + rng.normal(size=d)
+    mid = (c0 + c1) / 2
+    normal = (c1 - c0) / np.linalg.norm(c1 - c0)
+    side = rng.normal(size=(n, d))
+    side -= np.outer(side @ normal, normal)  # in the bisecting hyperplane
+    X = mid + side + np.outer(rng.choice([-1e-5, 1e-5, 0.0], n), normal)
+    X = X.astype(np.float32)
+    init = np.stack([c0, c1, c0 + 30])
+    kw = dict(init=init, n_init=1, max_iter=1, tol=0)
+    elkan = KMeans(3, algorithm="elkan", **kw).fit(X)
+    lloyd = KMeans(3, algorithm="lloyd", **kw).fit(X)
+    np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)

@@ -56,6 +56,9 @@ from clusterlab._kernels.gemm import (
     row_sq_norms,
 )
 
+_NO_C32 = np.empty((0, 0), np.float32)
+_NO_CERR = np.empty(0)
+
 # Relative safety margin on bound tests: a point is skipped only if its
 # upper bound is below its lower bound by more than accumulated rounding.
 _HI = 1.0 + 1e-9
@@ -763,9 +766,129 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
                               moved_from)
 
 
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _sq_dist32(X, i, C32, a):
+    # ||X[i] - C32[a]||^2 summed in float32, in any order (the error bound of
+    # approx_dist_bounds holds for every order). Not inline="always": numba's
+    # inlining would compile it with the caller's (non-fastmath) flags, and the
+    # float32 reduction would not vectorise (measured 5x slower).
+    acc = np.float32(0.0)
+    for f in range(X.shape[1]):
+        diff = X[i, f] - C32[a, f]
+        acc += diff * diff
+    return acc
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def approx_dist_bounds(X, i, C32, a, cerr, gamma):
+    """``(lo, hi)`` with ``lo <= ||X[i] - centers[a]|| <= hi`` from one float32
+    pass over a float32 row (half the arithmetic of the float64 distance).
+
+    ``C32`` holds the centres rounded to float32 and ``cerr[a] = ||centers[a]
+    - C32[a]||`` (the triangle inequality carries the bounds from ``C32[a]``
+    to the centre); the float32 sum of ``d`` rounded squares of rounded
+    differences is within ``gamma`` (relative, :func:`float32_sum_gamma`) of
+    the exact one, plus ``d`` times ``2**-125`` for squares that underflow.
+    An overflow gives ``(0, inf)``.
+    """
+    s = np.float64(_sq_dist32(X, i, C32, a))
+    if not s < np.inf:
+        return 0.0, np.inf
+    tiny = X.shape[1] * 2.0 ** -125
+    e = cerr[a] * (1.0 + 2.0 ** -40)
+    hi = np.sqrt(s * (1.0 + gamma) + tiny) * (1.0 + 2.0 ** -50) + e
+    lo_sq = s * (1.0 - gamma) - tiny
+    lo = (np.sqrt(lo_sq) * (1.0 - 2.0 ** -50) if lo_sq > 0.0 else 0.0) - e
+    return (lo if lo > 0.0 else 0.0), hi
+
+
+def float32_sum_gamma(n_features):
+    """Relative error bound of a float32 sum of ``n_features`` rounded squares
+    of rounded differences: Higham's gamma_{d+2}, with 1 % to spare."""
+    u = 2.0 ** -24
+    m = n_features + 2
+    return 1.01 * m * u / (1.0 - m * u)
+
+
+def float32_centers(centers):
+    """``(C32, cerr)`` for :func:`approx_dist_bounds`: the centres rounded to
+    float32 and the norm of each rounding error."""
+    C32 = centers.astype(np.float32)
+    diff = centers - C32
+    return C32, np.sqrt(np.einsum("ij,ij->i", diff, diff))
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _elkan_interval_range(X, centers, C32, cerr, gamma, half_min, cc, shift, start, stop,
+                          labels, upper, lb, moved_from):
+    # elkan_assign_range for float32 rows: every distance first as an interval
+    # from one float32 pass; float64 distances only when two intervals overlap
+    # (the order of two centres is then decided exactly, ties to the lowest
+    # index), so the labels are those of the float64 kernel.
+    k = centers.shape[0]
+    n_changed = 0
+    for i in range(start, stop):
+        a0 = labels[i]
+        a = a0
+        moved_from[i] = -1
+        for j in range(k):
+            v = lb[i, j] - shift[j]
+            lb[i, j] = v if v > 0.0 else 0.0
+        u = upper[i] + shift[a]
+        if u * _HI < half_min[a] * _LO:
+            upper[i] = u
+            continue
+        tight = False
+        la = 0.0    # lower bound on the distance to a, once tight
+        ea = -1.0   # exact distance to a, when known
+        for j in range(k):
+            if j == a:
+                continue
+            z = lb[i, j]
+            hc = 0.5 * cc[a, j]
+            if hc > z:
+                z = hc
+            if u * _HI < z * _LO:
+                continue
+            if not tight:
+                la, ha = approx_dist_bounds(X, i, C32, a, cerr, gamma)
+                if ha < u:
+                    u = ha
+                if la > lb[i, a]:
+                    lb[i, a] = la
+                tight = True
+                if u * _HI < z * _LO:
+                    continue
+            lj, hj = approx_dist_bounds(X, i, C32, j, cerr, gamma)
+            lb[i, j] = lj
+            if hj < la:  # certainly closer
+                a = j
+                la = lj
+                u = hj
+                ea = -1.0
+            elif lj > u:  # certainly farther
+                continue
+            else:  # the intervals overlap: decide exactly
+                if ea < 0.0:
+                    ea = np.sqrt(sq_dist_rows(X, i, centers, a))
+                ej = np.sqrt(sq_dist_rows(X, i, centers, j))
+                lb[i, j] = ej
+                if ej < ea or (ej == ea and j < a):
+                    a = j
+                    ea = ej
+                u = ea
+                la = ea
+        upper[i] = u
+        if a != a0:
+            labels[i] = a
+            moved_from[i] = a0
+            n_changed += 1
+    return n_changed
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
 def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upper, lb,
-                       moved_from):
+                       moved_from, C32, cerr, gamma):
     """One Elkan E-step for rows ``[start, stop)`` (serial).
 
     Parameters
@@ -780,11 +903,18 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
     upper : INOUT (n,) float64
     lb : INOUT (n, k) float64, lower bounds on the distance to each centre
     moved_from : OUT (n,) int32
+    C32, cerr, gamma : IN, see :func:`approx_dist_bounds`; with rows in ``C32``
+        (float32 ``X``) distances are intervals from float32 passes, computed
+        exactly only where two intervals overlap (same labels); an empty
+        ``C32``: float64 distances throughout
 
     Returns
     -------
     n_changed : int
     """
+    if C32.shape[0] > 0:
+        return _elkan_interval_range(X, centers, C32, cerr, gamma, half_min, cc, shift, start,
+                                     stop, labels, upper, lb, moved_from)
     k = centers.shape[0]
     n_changed = 0
     for i in range(start, stop):
@@ -1019,10 +1149,11 @@ def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1,
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
-                         moved_from, g_changed):
+                         moved_from, g_changed, C32, cerr, gamma):
     for g in nb.prange(bounds.shape[0] - 1):
         g_changed[g] = elkan_assign_range(X, centers, half_min, cc, shift, bounds[g],
-                                          bounds[g + 1], labels, upper, lb, moved_from)
+                                          bounds[g + 1], labels, upper, lb, moved_from, C32,
+                                          cerr, gamma)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -1387,11 +1518,16 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
                                lower, moved_from, rows, g_changed)
         return int(g_changed.sum())
     center_distances(centers, cc, half_min)
+    if X.dtype == np.float32:
+        C32, cerr = float32_centers(centers)
+        gamma = float32_sum_gamma(X.shape[1])
+    else:
+        C32, cerr, gamma = _NO_C32, _NO_CERR, 0.0
     if not parallel:
         return elkan_assign_range(X, centers, half_min, cc, shift, 0, n, labels, upper, lb,
-                                  moved_from)
+                                  moved_from, C32, cerr, gamma)
     _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
-                         moved_from, g_changed)
+                         moved_from, g_changed, C32, cerr, gamma)
     return int(g_changed.sum())
 
 
