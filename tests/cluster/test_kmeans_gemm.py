@@ -253,6 +253,9 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
     kk.kpp_columnar(XT, w, closest, prev, cands, bounds, g_pots, parallel)
     d_prev = ((X.astype(np.float64) - prev) ** 2).sum(1)
     np.testing.assert_allclose(closest, np.minimum(before, d_prev), rtol=1e-12)
+    # bitwise: the search's per-row distance is the pass's block distance
+    row_d = np.array([kk._col_row_dist(XT, i, prev) for i in range(n)])
+    np.testing.assert_array_equal(closest, np.minimum(before, row_d))
     for c in range(3):
         d_c = ((X.astype(np.float64) - cands[c]) ** 2).sum(1)
         expected = [np.sum(w[a:b] * np.minimum(closest, d_c)[a:b])

@@ -1985,7 +1985,10 @@ def _kpp_col_range(XT, sample_weight, closest, prev, candidates, start, stop, po
             pots[c] += acc
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+# fastmath on the wrappers: numba compiles inline="always" code with the
+# caller's flags, and the block distances must be contracted (fused
+# multiply-adds) as in _col_row_dist to be bitwise equal.
+@nb.njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
 def _kpp_col_groups(XT, sample_weight, closest, prev, candidates, bounds, g_pots):
     for g in nb.prange(bounds.shape[0] - 1):
         D = np.empty(_KPP_COL_BLOCK)
@@ -1993,7 +1996,7 @@ def _kpp_col_groups(XT, sample_weight, closest, prev, candidates, bounds, g_pots
                        bounds[g + 1], g_pots[g], D)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _kpp_col_groups_serial(XT, sample_weight, closest, prev, candidates, bounds, g_pots):
     D = np.empty(_KPP_COL_BLOCK)
     for g in range(bounds.shape[0] - 1):
