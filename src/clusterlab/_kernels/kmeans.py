@@ -1850,6 +1850,7 @@ def kpp_commit(X, closest, owner, candidates, best, q, new_id, bounds, parallel)
 @nb.njit(cache=True, nogil=True)
 def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, stop, pots):
     t = candidates.shape[0]
+    dists = np.empty(t)
     for c in range(t):
         pots[c] = 0.0
     for i in range(start, stop):
@@ -1857,8 +1858,9 @@ def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, sto
             closest[i] = buf[i, prev]
         ci = closest[i]
         w = np.float64(sample_weight[i])
+        sq_dist_row_to_all(X, i, candidates, dists)
         for c in range(t):
-            dist = sq_dist_rows(X, i, candidates, c)
+            dist = dists[c]
             m = dist if dist < ci else ci
             buf[i, c] = m
             pots[c] += w * m
