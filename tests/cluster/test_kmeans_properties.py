@@ -251,29 +251,39 @@ def test_grouped_moves_equal_serial_moves(seed, n, d, k, n_groups):
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), d=st.integers(1, 300),
        scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3, 1e15]),
-       offset=st.sampled_from([0.0, 1.0, 1e4]))
-def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, offset):
-    # Elkan on float32 rows computes distances as intervals from one float32
-    # pass: the exact distance to the float64 centre must lie inside.
+       offset=st.sampled_from([0.0, 1.0, 1e4]), float64_rows=st.booleans())
+def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, offset,
+                                                                float64_rows):
+    # Elkan computes distances as intervals from one float32 pass (over the
+    # float32 rows, or over a float32 copy of float64 rows): the exact distance
+    # to the float64 centre must lie inside, and the interval must be tight.
     from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(seed)
-    X = ((rng.normal(size=(20, d)) + offset) * scale).astype(np.float32)
+    X = (rng.normal(size=(20, d)) + offset) * scale
+    if float64_rows:
+        X *= 1 + 1e-9  # not float32 values
+        X32, xerr = kk.float32_rows(X, np.array([0, 10, 20]), False)
+    else:
+        X = X.astype(np.float32)
+        X32, xerr = X, np.empty(0)
     C = (rng.normal(size=(3, d)) + offset) * scale * (1 + 1e-9)  # not float32 values
     C32, cerr = kk.float32_centers(C)
     gamma = kk.float32_sum_gamma(d)
     exact = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
     for i in range(20):
         for j in range(3):
-            lo, hi = kk.approx_dist_bounds(X, i, C32, j, cerr, gamma)
+            lo, hi = kk.approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
             assert lo <= exact[i, j] * (1 + 1e-15) + 1e-300
             assert exact[i, j] <= hi * (1 + 1e-15)
-            if 1e-10 < scale < 1e10:  # and tight: float32 rounding of the centre and sum
-                assert hi - lo <= 1e-4 * exact[i, j] + 1e-6 * np.linalg.norm(C[j])
+            if 1e-10 < scale < 1e10:  # and tight: float32 rounding of the data and sum
+                slack = np.linalg.norm(C[j]) + np.linalg.norm(X[i])
+                assert hi - lo <= 1e-4 * exact[i, j] + 1e-6 * slack
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("parallel", [False, True])
-def test_elkan_float32_near_ties_decided_exactly(parallel, monkeypatch):
+def test_elkan_interval_near_ties_decided_exactly(parallel, dtype, monkeypatch):
     # Rows almost on the bisector of two centres: their float32 intervals
     # overlap and the float64 distances must decide (the same labels as Lloyd).
     from clusterlab.cluster import kmeans as kmod
@@ -288,7 +298,7 @@ def test_elkan_float32_near_ties_decided_exactly(parallel, monkeypatch):
     side = rng.normal(size=(n, d))
     side -= np.outer(side @ normal, normal)  # in the bisecting hyperplane
     X = mid + side + np.outer(rng.choice([-1e-5, 1e-5, 0.0], n), normal)
-    X = X.astype(np.float32)
+    X = X.astype(dtype)
     init = np.stack([c0, c1, c0 + 30])
     kw = dict(init=init, n_init=1, max_iter=1, tol=0)
     elkan = KMeans(3, algorithm="elkan", **kw).fit(X)

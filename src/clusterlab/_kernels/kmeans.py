@@ -59,6 +59,11 @@ from clusterlab._kernels.gemm import (
 _NO_C32 = np.empty((0, 0), np.float32)
 _NO_CERR = np.empty(0)
 
+#: Elkan on float64 data keeps a float32 copy of X (half its size) up to this
+#: size: the distance intervals then read half the bytes (MNIST-shaped float64,
+#: 20 iterations: see docs/kmeans.md).
+ELKAN_FLOAT32_COPY_BYTES = 512 * 2**20
+
 # Relative safety margin on bound tests: a point is skipped only if its
 # upper bound is below its lower bound by more than accumulated rounding.
 _HI = 1.0 + 1e-9
@@ -780,22 +785,27 @@ def _sq_dist32(X, i, C32, a):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def approx_dist_bounds(X, i, C32, a, cerr, gamma):
-    """``(lo, hi)`` with ``lo <= ||X[i] - centers[a]|| <= hi`` from one float32
-    pass over a float32 row (half the arithmetic of the float64 distance).
+def approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr):
+    """``(lo, hi)`` with ``lo <= ||x_i - centers[a]|| <= hi`` from one float32
+    pass (half the arithmetic, and for float64 data half the bytes, of the
+    float64 distance).
 
-    ``C32`` holds the centres rounded to float32 and ``cerr[a] = ||centers[a]
-    - C32[a]||`` (the triangle inequality carries the bounds from ``C32[a]``
-    to the centre); the float32 sum of ``d`` rounded squares of rounded
+    ``X32[i]`` is row ``i`` in float32 (the row itself for float32 data) and
+    ``xerr[i] = ||x_i - X32[i]||`` (an empty ``xerr``: no error); ``C32``
+    holds the centres rounded to float32 and ``cerr[a] = ||centers[a] -
+    C32[a]||``. The triangle inequality carries the bounds from the rounded
+    pair to the true one; the float32 sum of ``d`` rounded squares of rounded
     differences is within ``gamma`` (relative, :func:`float32_sum_gamma`) of
     the exact one, plus ``d`` times ``2**-125`` for squares that underflow.
     An overflow gives ``(0, inf)``.
     """
-    s = np.float64(_sq_dist32(X, i, C32, a))
+    s = np.float64(_sq_dist32(X32, i, C32, a))
     if not s < np.inf:
         return 0.0, np.inf
-    tiny = X.shape[1] * 2.0 ** -125
+    tiny = X32.shape[1] * 2.0 ** -125
     e = cerr[a] * (1.0 + 2.0 ** -40)
+    if xerr.shape[0] > 0:
+        e += xerr[i] * (1.0 + 2.0 ** -40)
     hi = np.sqrt(s * (1.0 + gamma) + tiny) * (1.0 + 2.0 ** -50) + e
     lo_sq = s * (1.0 - gamma) - tiny
     lo = (np.sqrt(lo_sq) * (1.0 - 2.0 ** -50) if lo_sq > 0.0 else 0.0) - e
@@ -818,11 +828,43 @@ def float32_centers(centers):
     return C32, np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
 
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _float32_rows_range(X, start, stop, X32, xerr):
+    for i in range(start, stop):
+        acc = 0.0
+        for f in range(X.shape[1]):
+            v = np.float32(X[i, f])
+            X32[i, f] = v
+            e = X[i, f] - np.float64(v)
+            acc += e * e
+        xerr[i] = np.sqrt(acc)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _float32_rows_groups(X, bounds, X32, xerr):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _float32_rows_range(X, bounds[g], bounds[g + 1], X32, xerr)
+
+
+def float32_rows(X, bounds, parallel):
+    """``(X32, xerr)`` for :func:`approx_dist_bounds` on float64 rows: the rows
+    rounded to float32 (a half-size copy) and the norm of each row's rounding
+    error, in float64."""
+    X32 = np.empty(X.shape, np.float32)
+    xerr = np.empty(X.shape[0])
+    if parallel and bounds.shape[0] > 2:
+        _float32_rows_groups(X, bounds, X32, xerr)
+    else:
+        _float32_rows_range(X, 0, X.shape[0], X32, xerr)
+    return X32, xerr
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
-def _elkan_interval_range(X, centers, C32, cerr, gamma, half_min, cc, shift, start, stop,
-                          labels, upper, lb, moved_from):
-    # elkan_assign_range for float32 rows: every distance first as an interval
-    # from one float32 pass; float64 distances only when two intervals overlap
+def _elkan_interval_range(X, X32, xerr, centers, C32, cerr, gamma, half_min, cc, shift,
+                          start, stop, labels, upper, lb, moved_from):
+    # elkan_assign_range with float32 rows X32 (X itself, or a rounded copy of
+    # float64 X): every distance first as an interval from one float32 pass;
+    # float64 distances (from X) only when two intervals overlap
     # (the order of two centres is then decided exactly, ties to the lowest
     # index), so the labels are those of the float64 kernel.
     k = centers.shape[0]
@@ -851,7 +893,7 @@ def _elkan_interval_range(X, centers, C32, cerr, gamma, half_min, cc, shift, sta
             if u * _HI < z * _LO:
                 continue
             if not tight:
-                la, ha = approx_dist_bounds(X, i, C32, a, cerr, gamma)
+                la, ha = approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr)
                 if ha < u:
                     u = ha
                 if la > lb[i, a]:
@@ -859,7 +901,7 @@ def _elkan_interval_range(X, centers, C32, cerr, gamma, half_min, cc, shift, sta
                 tight = True
                 if u * _HI < z * _LO:
                     continue
-            lj, hj = approx_dist_bounds(X, i, C32, j, cerr, gamma)
+            lj, hj = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
             lb[i, j] = lj
             if hj < la:  # certainly closer
                 a = j
@@ -888,7 +930,7 @@ def _elkan_interval_range(X, centers, C32, cerr, gamma, half_min, cc, shift, sta
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upper, lb,
-                       moved_from, C32, cerr, gamma):
+                       moved_from, X32, xerr, C32, cerr, gamma):
     """One Elkan E-step for rows ``[start, stop)`` (serial).
 
     Parameters
@@ -903,18 +945,18 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
     upper : INOUT (n,) float64
     lb : INOUT (n, k) float64, lower bounds on the distance to each centre
     moved_from : OUT (n,) int32
-    C32, cerr, gamma : IN, see :func:`approx_dist_bounds`; with rows in ``C32``
-        (float32 ``X``) distances are intervals from float32 passes, computed
-        exactly only where two intervals overlap (same labels); an empty
-        ``C32``: float64 distances throughout
+    X32, xerr, C32, cerr, gamma : IN, see :func:`approx_dist_bounds`; with rows
+        in ``C32`` distances are intervals from float32 passes over ``X32``,
+        computed exactly from ``X`` only where two intervals overlap (same
+        labels); an empty ``C32``: float64 distances throughout
 
     Returns
     -------
     n_changed : int
     """
     if C32.shape[0] > 0:
-        return _elkan_interval_range(X, centers, C32, cerr, gamma, half_min, cc, shift, start,
-                                     stop, labels, upper, lb, moved_from)
+        return _elkan_interval_range(X, X32, xerr, centers, C32, cerr, gamma, half_min, cc,
+                                     shift, start, stop, labels, upper, lb, moved_from)
     k = centers.shape[0]
     n_changed = 0
     for i in range(start, stop):
@@ -1149,11 +1191,11 @@ def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1,
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
-                         moved_from, g_changed, C32, cerr, gamma):
+                         moved_from, g_changed, X32, xerr, C32, cerr, gamma):
     for g in nb.prange(bounds.shape[0] - 1):
         g_changed[g] = elkan_assign_range(X, centers, half_min, cc, shift, bounds[g],
-                                          bounds[g + 1], labels, upper, lb, moved_from, C32,
-                                          cerr, gamma)
+                                          bounds[g + 1], labels, upper, lb, moved_from, X32,
+                                          xerr, C32, cerr, gamma)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -1388,6 +1430,11 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     use_gemm = use_gemm and mode != 1
     x_sq = row_sq_norms(X, bounds, parallel) if use_gemm or gemm_rescan else None
     x_sq_rescan = x_sq if gemm_rescan else None
+    # Elkan on float64 rows: a float32 copy (half the bytes) for the distance
+    # intervals, within the budget (float32 rows are used as they are)
+    rows32 = None
+    if mode == 1 and X.dtype == np.float64 and n * d * 4 <= ELKAN_FLOAT32_COPY_BYTES:
+        rows32 = float32_rows(X, bounds, parallel)
     if use_gemm:
         ops = gemm_operands(X, centers)
         if parallel:
@@ -1416,7 +1463,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                        upper, lower, lb, moved_from, g_changed, parallel,
                                        group_of, members, group_start, glb, group_shift,
-                                       rows, x_sq_rescan)
+                                       rows, x_sq_rescan, rows32)
             if need_full_sums or n_changed * 8 > n:
                 cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
                              g_weights, g_counts, parallel)
@@ -1456,7 +1503,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     if not strict:
         _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                        moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                       group_shift, rows, x_sq_rescan)
+                       group_shift, rows, x_sq_rescan, rows32)
     centers_out[:] = centers
     return weighted_inertia(X, sample_weight, centers, labels, bounds, parallel), it + 1
 
@@ -1490,7 +1537,7 @@ def _two_largest(shift):
 
 def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                    moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                   group_shift, rows, x_sq):
+                   group_shift, rows, x_sq, rows32=None):
     n = X.shape[0]
     if mode == 2:
         _group_max_shift(shift, group_of, group_shift)
@@ -1519,15 +1566,21 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
         return int(g_changed.sum())
     center_distances(centers, cc, half_min)
     if X.dtype == np.float32:
+        X32, xerr = X, _NO_CERR
+    elif rows32 is not None:
+        X32, xerr = rows32
+    else:
+        X32 = None
+    if X32 is not None:
         C32, cerr = float32_centers(centers)
         gamma = float32_sum_gamma(X.shape[1])
     else:
-        C32, cerr, gamma = _NO_C32, _NO_CERR, 0.0
+        X32, xerr, C32, cerr, gamma = _NO_C32, _NO_CERR, _NO_C32, _NO_CERR, 0.0
     if not parallel:
         return elkan_assign_range(X, centers, half_min, cc, shift, 0, n, labels, upper, lb,
-                                  moved_from, C32, cerr, gamma)
+                                  moved_from, X32, xerr, C32, cerr, gamma)
     _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
-                         moved_from, g_changed, C32, cerr, gamma)
+                         moved_from, g_changed, X32, xerr, C32, cerr, gamma)
     return int(g_changed.sum())
 
 
