@@ -859,6 +859,71 @@ def float32_rows(X, bounds, parallel):
     return X32, xerr
 
 
+@nb.njit(cache=True, nogil=True)
+def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, stop, labels,
+                                upper, lb):
+    # Elkan's first assignment from float32 intervals: lb[i, j] = the interval's
+    # lower end; the label is the centre whose interval lies below all others,
+    # else decided by float64 distances among the centres whose intervals reach
+    # below the smallest upper end (ties to the lowest index, as the direct scan)
+    k = centers.shape[0]
+    hi = np.empty(k)
+    for i in range(start, stop):
+        h_min = np.inf
+        for j in range(k):
+            lo_j, hi_j = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
+            lb[i, j] = lo_j
+            hi[j] = hi_j
+            if hi_j < h_min:
+                h_min = hi_j
+        n_cand = 0
+        best = 0
+        for j in range(k):
+            if lb[i, j] <= h_min:
+                n_cand += 1
+                best = j
+        if n_cand == 1:
+            labels[i] = best
+            upper[i] = hi[best]
+            continue
+        # squared distances compared, as the direct scan (a square root can
+        # map two different squares to the same number)
+        best = -1
+        best_sq = np.inf
+        for j in range(k):
+            if lb[i, j] <= h_min:
+                e_sq = sq_dist_rows(X, i, centers, j)
+                lb[i, j] = np.sqrt(e_sq)
+                if e_sq < best_sq:
+                    best_sq = e_sq
+                    best = j
+        labels[i] = best
+        upper[i] = np.sqrt(best_sq)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels,
+                                 upper, lb):
+    for g in nb.prange(bounds.shape[0] - 1):
+        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, bounds[g],
+                                    bounds[g + 1], labels, upper, lb)
+
+
+def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, parallel):
+    """Elkan's first assignment (labels, upper bounds, the (n, k) lower bounds)
+    from float32 distance intervals (:func:`approx_dist_bounds`), float64
+    distances only where intervals leave the nearest centre open: the labels of
+    the direct scan."""
+    C32, cerr = float32_centers(centers)
+    gamma = float32_sum_gamma(X.shape[1])
+    if parallel:
+        _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels,
+                                     upper, lb)
+    else:
+        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, 0, X.shape[0],
+                                    labels, upper, lb)
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
 def _elkan_interval_range(X, X32, xerr, centers, C32, cerr, gamma, half_min, cc, shift,
                           start, stop, labels, upper, lb, moved_from):
@@ -882,7 +947,7 @@ def _elkan_interval_range(X, X32, xerr, centers, C32, cerr, gamma, half_min, cc,
             continue
         tight = False
         la = 0.0    # lower bound on the distance to a, once tight
-        ea = -1.0   # exact distance to a, when known
+        ea_sq = -1.0   # exact squared distance to a, when known
         for j in range(k):
             if j == a:
                 continue
@@ -907,19 +972,19 @@ def _elkan_interval_range(X, X32, xerr, centers, C32, cerr, gamma, half_min, cc,
                 a = j
                 la = lj
                 u = hj
-                ea = -1.0
+                ea_sq = -1.0
             elif lj > u:  # certainly farther
                 continue
-            else:  # the intervals overlap: decide exactly
-                if ea < 0.0:
-                    ea = np.sqrt(sq_dist_rows(X, i, centers, a))
-                ej = np.sqrt(sq_dist_rows(X, i, centers, j))
-                lb[i, j] = ej
-                if ej < ea or (ej == ea and j < a):
+            else:  # the intervals overlap: decide exactly, on squared distances
+                if ea_sq < 0.0:
+                    ea_sq = sq_dist_rows(X, i, centers, a)
+                ej_sq = sq_dist_rows(X, i, centers, j)
+                lb[i, j] = np.sqrt(ej_sq)
+                if ej_sq < ea_sq or (ej_sq == ea_sq and j < a):
                     a = j
-                    ea = ej
-                u = ea
-                la = ea
+                    ea_sq = ej_sq
+                u = np.sqrt(ea_sq)
+                la = u
         upper[i] = u
         if a != a0:
             labels[i] = a
@@ -1435,7 +1500,12 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     rows32 = None
     if mode == 1 and X.dtype == np.float64 and n * d * 4 <= ELKAN_FLOAT32_COPY_BYTES:
         rows32 = float32_rows(X, bounds, parallel)
-    if use_gemm:
+    elkan32 = mode == 1 and d > COLUMNAR_MAX_FEATURES and (
+        X.dtype == np.float32 or rows32 is not None)
+    if elkan32:
+        X32, xerr = (X, _NO_CERR) if rows32 is None else rows32
+        elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, parallel)
+    elif use_gemm:
         ops = gemm_operands(X, centers)
         if parallel:
             gemm_full_scan_groups(X, x_sq, centers, *ops, bounds, labels, upper, lower,
