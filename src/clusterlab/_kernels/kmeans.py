@@ -829,15 +829,22 @@ def float32_centers(centers):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _float32_row(X, i, X32, xerr):
+    # X32[i] = X[i] rounded to float32, xerr[i] = the norm of the rounding error
+    # (its own fastmath flags: the sum vectorises; never inline="always")
+    acc = 0.0
+    for f in range(X.shape[1]):
+        v = np.float32(X[i, f])
+        X32[i, f] = v
+        e = X[i, f] - np.float64(v)
+        acc += e * e
+    xerr[i] = np.sqrt(acc)
+
+
+@nb.njit(cache=True, nogil=True)
 def _float32_rows_range(X, start, stop, X32, xerr):
     for i in range(start, stop):
-        acc = 0.0
-        for f in range(X.shape[1]):
-            v = np.float32(X[i, f])
-            X32[i, f] = v
-            e = X[i, f] - np.float64(v)
-            acc += e * e
-        xerr[i] = np.sqrt(acc)
+        _float32_row(X, i, X32, xerr)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -861,12 +868,15 @@ def float32_rows(X, bounds, parallel):
 
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, stop, labels,
-                                upper, lb):
+                                upper, lb, sample_weight, sums, weights, counts):
     # Elkan's first assignment from float32 intervals: lb[i, j] = the interval's
     # lower end; the label is the centre whose interval lies below all others,
-    # else decided by float64 distances among the centres whose intervals reach
-    # below the smallest upper end (ties to the lowest index, as the direct scan)
+    # else decided by float64 squared distances among the centres whose
+    # intervals reach below the smallest upper end (ties to the lowest index,
+    # as the direct scan). While the row is in cache, its cluster sums (as
+    # _sums_range, same order).
     k = centers.shape[0]
+    d = X.shape[1]
     hi = np.empty(k)
     for i in range(start, stop):
         h_min = np.inf
@@ -883,45 +893,72 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, 
                 n_cand += 1
                 best = j
         if n_cand == 1:
-            labels[i] = best
-            upper[i] = hi[best]
-            continue
-        # squared distances compared, as the direct scan (a square root can
-        # map two different squares to the same number)
-        best = -1
-        best_sq = np.inf
-        for j in range(k):
-            if lb[i, j] <= h_min:
-                e_sq = sq_dist_rows(X, i, centers, j)
-                lb[i, j] = np.sqrt(e_sq)
-                if e_sq < best_sq:
-                    best_sq = e_sq
-                    best = j
+            up = hi[best]
+        else:
+            # squared distances compared, as the direct scan (a square root
+            # can map two different squares to the same number)
+            best = -1
+            best_sq = np.inf
+            for j in range(k):
+                if lb[i, j] <= h_min:
+                    e_sq = sq_dist_rows(X, i, centers, j)
+                    lb[i, j] = np.sqrt(e_sq)
+                    if e_sq < best_sq:
+                        best_sq = e_sq
+                        best = j
+            up = np.sqrt(best_sq)
         labels[i] = best
-        upper[i] = np.sqrt(best_sq)
+        upper[i] = up
+        w = np.float64(sample_weight[i])
+        if w != 0.0:
+            counts[best] += 1
+        weights[best] += w
+        for f in range(d):
+            sums[best, f] += w * X[i, f]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels,
-                                 upper, lb):
+                                 upper, lb, sample_weight, g_sums, g_weights, g_counts):
     for g in nb.prange(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
         _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, bounds[g],
-                                    bounds[g + 1], labels, upper, lb)
+                                    bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
+                                    g_weights[g], g_counts[g])
 
 
-def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, parallel):
+@nb.njit(cache=True, nogil=True)
+def _elkan_first_interval_groups_serial(X, X32, xerr, centers, C32, cerr, gamma, bounds,
+                                        labels, upper, lb, sample_weight, g_sums, g_weights,
+                                        g_counts):
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, bounds[g],
+                                    bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
+                                    g_weights[g], g_counts[g])
+
+
+def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sample_weight, sums,
+                         weights, counts, g_sums, g_weights, g_counts, parallel):
     """Elkan's first assignment (labels, upper bounds, the (n, k) lower bounds)
     from float32 distance intervals (:func:`approx_dist_bounds`), float64
-    distances only where intervals leave the nearest centre open: the labels of
-    the direct scan."""
+    distances only where intervals leave the nearest centre open: the labels
+    of the direct scan (``X32``/``xerr``: the float32 rows, see
+    :func:`approx_dist_bounds`). Also fills the cluster sums, weights and
+    counts (the values of :func:`cluster_sums`), reading each row once."""
     C32, cerr = float32_centers(centers)
     gamma = float32_sum_gamma(X.shape[1])
-    if parallel:
-        _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels,
-                                     upper, lb)
-    else:
-        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, 0, X.shape[0],
-                                    labels, upper, lb)
+    kernel = (_elkan_first_interval_groups if parallel
+              else _elkan_first_interval_groups_serial)
+    kernel(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels, upper, lb, sample_weight,
+           g_sums, g_weights, g_counts)
+    _reduce_groups(g_sums, sums)
+    _reduce_groups(g_weights, weights)
+    _reduce_groups(g_counts, counts)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -1496,15 +1533,16 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     x_sq = row_sq_norms(X, bounds, parallel) if use_gemm or gemm_rescan else None
     x_sq_rescan = x_sq if gemm_rescan else None
     # Elkan on float64 rows: a float32 copy (half the bytes) for the distance
-    # intervals, within the budget (float32 rows are used as they are)
+    # intervals, within the budget, made for the third iteration (fits that
+    # converge sooner would not earn it back); float32 rows are used as they
+    # are, from the first assignment on.
     rows32 = None
-    if mode == 1 and X.dtype == np.float64 and n * d * 4 <= ELKAN_FLOAT32_COPY_BYTES:
-        rows32 = float32_rows(X, bounds, parallel)
-    elkan32 = mode == 1 and d > COLUMNAR_MAX_FEATURES and (
-        X.dtype == np.float32 or rows32 is not None)
+    copy32 = mode == 1 and X.dtype == np.float64 and n * d * 4 <= ELKAN_FLOAT32_COPY_BYTES
+    elkan32 = mode == 1 and d > COLUMNAR_MAX_FEATURES and X.dtype == np.float32
     if elkan32:
-        X32, xerr = (X, _NO_CERR) if rows32 is None else rows32
-        elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, parallel)
+        elkan_first_interval(X, X, _NO_CERR, centers, bounds, labels, upper, lb,
+                             sample_weight, sums, weights, counts, g_sums, g_weights,
+                             g_counts, parallel)
     elif use_gemm:
         ops = gemm_operands(X, centers)
         if parallel:
@@ -1522,13 +1560,16 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
         _full_scan_groups(X, centers, bounds, labels, upper, lower, lb)
     else:
         _full_scan_range(X, centers, 0, n, labels, upper, lower, lb)
-    cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums, g_weights,
-                 g_counts, parallel)
+    if not elkan32:
+        cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
+                     g_weights, g_counts, parallel)
     n_changed = n
     need_full_sums = False
     strict = False
     it = 0
     for it in range(max_iter):
+        if copy32 and it == 2:
+            rows32 = float32_rows(X, bounds, parallel)
         if it > 0:
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                        upper, lower, lb, moved_from, g_changed, parallel,
