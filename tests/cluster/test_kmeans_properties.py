@@ -304,3 +304,32 @@ def test_elkan_interval_near_ties_decided_exactly(parallel, dtype, monkeypatch):
     elkan = KMeans(3, algorithm="elkan", **kw).fit(X)
     lloyd = KMeans(3, algorithm="lloyd", **kw).fit(X)
     np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)
+
+
+def test_elkan_float64_compares_squared_distances_as_lloyd():
+    # Rows on the bisector of two centres: some pairs of squared distances
+    # differ in the last bit yet have the same square root. Elkan's float64
+    # step must decide on the squares, as Lloyd's argmin does.
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(5)
+    d, n = 200, 3000
+    c0 = rng.normal(size=d) * 10
+    c1 = c0 + rng.normal(size=d)
+    normal = (c1 - c0) / np.linalg.norm(c1 - c0)
+    side = rng.normal(size=(n, d))
+    side -= np.outer(side @ normal, normal)
+    X = (c0 + c1) / 2 + side + np.outer(rng.choice([-1e-5, 1e-5, 0.0], n), normal)
+    C = np.stack([c0, c1, c0 + 30])
+    sq = np.array([[kk.sq_dist_rows(X, i, C, j) for j in range(3)] for i in range(n)])
+    merged = (np.sqrt(sq[:, 0]) == np.sqrt(sq[:, 1])) & (sq[:, 0] != sq[:, 1])
+    assert merged.any()  # the data do exercise the case
+    for start in (0, 1):
+        labels = np.full(n, start, np.int32)
+        upper = np.full(n, np.inf)
+        lb = np.zeros((n, 3))
+        moved = np.empty(n, np.int32)
+        kk.elkan_assign_range(X, C, np.zeros(3), np.zeros((3, 3)), np.zeros(3), 0, n, labels,
+                              upper, lb, moved, np.empty((0, 0), np.float32), np.empty(0),
+                              np.empty((0, 0), np.float32), np.empty(0), 0.0)
+        np.testing.assert_array_equal(labels, sq.argmin(1))

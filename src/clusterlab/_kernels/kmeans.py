@@ -1073,6 +1073,7 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
             upper[i] = u
             continue
         tight = False
+        ua_sq = 0.0  # exact squared distance to a, once tight
         for j in range(k):
             if j == a:
                 continue
@@ -1083,16 +1084,21 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
             if u * _HI < z * _LO:
                 continue
             if not tight:
-                u = np.sqrt(sq_dist_rows(X, i, centers, a))
+                ua_sq = sq_dist_rows(X, i, centers, a)
+                u = np.sqrt(ua_sq)
                 lb[i, a] = u
                 tight = True
                 if u * _HI < z * _LO:
                     continue
-            dj = np.sqrt(sq_dist_rows(X, i, centers, j))
+            # squared distances compared, as Lloyd (a square root can map two
+            # different squares to the same number)
+            dj_sq = sq_dist_rows(X, i, centers, j)
+            dj = np.sqrt(dj_sq)
             lb[i, j] = dj
-            if dj < u or (dj == u and j < a):
+            if dj_sq < ua_sq or (dj_sq == ua_sq and j < a):
                 a = j
                 u = dj
+                ua_sq = dj_sq
         upper[i] = u
         if a != a0:
             labels[i] = a
