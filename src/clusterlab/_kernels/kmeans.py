@@ -962,75 +962,6 @@ def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sampl
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _elkan_interval_range(X, X32, xerr, centers, C32, cerr, gamma, half_min, cc, shift,
-                          start, stop, labels, upper, lb, moved_from):
-    # elkan_assign_range with float32 rows X32 (X itself, or a rounded copy of
-    # float64 X): every distance first as an interval from one float32 pass;
-    # float64 distances (from X) only when two intervals overlap
-    # (the order of two centres is then decided exactly, ties to the lowest
-    # index), so the labels are those of the float64 kernel.
-    k = centers.shape[0]
-    n_changed = 0
-    for i in range(start, stop):
-        a0 = labels[i]
-        a = a0
-        moved_from[i] = -1
-        for j in range(k):
-            v = lb[i, j] - shift[j]
-            lb[i, j] = v if v > 0.0 else 0.0
-        u = upper[i] + shift[a]
-        if u * _HI < half_min[a] * _LO:
-            upper[i] = u
-            continue
-        tight = False
-        la = 0.0    # lower bound on the distance to a, once tight
-        ea_sq = -1.0   # exact squared distance to a, when known
-        for j in range(k):
-            if j == a:
-                continue
-            z = lb[i, j]
-            hc = 0.5 * cc[a, j]
-            if hc > z:
-                z = hc
-            if u * _HI < z * _LO:
-                continue
-            if not tight:
-                la, ha = approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr)
-                if ha < u:
-                    u = ha
-                if la > lb[i, a]:
-                    lb[i, a] = la
-                tight = True
-                if u * _HI < z * _LO:
-                    continue
-            lj, hj = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
-            lb[i, j] = lj
-            if hj < la:  # certainly closer
-                a = j
-                la = lj
-                u = hj
-                ea_sq = -1.0
-            elif lj > u:  # certainly farther
-                continue
-            else:  # the intervals overlap: decide exactly, on squared distances
-                if ea_sq < 0.0:
-                    ea_sq = sq_dist_rows(X, i, centers, a)
-                ej_sq = sq_dist_rows(X, i, centers, j)
-                lb[i, j] = np.sqrt(ej_sq)
-                if ej_sq < ea_sq or (ej_sq == ea_sq and j < a):
-                    a = j
-                    ea_sq = ej_sq
-                u = np.sqrt(ea_sq)
-                la = u
-        upper[i] = u
-        if a != a0:
-            labels[i] = a
-            moved_from[i] = a0
-            n_changed += 1
-    return n_changed
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
 def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upper, lb,
                        moved_from, X32, xerr, C32, cerr, gamma):
     """One Elkan E-step for rows ``[start, stop)`` (serial).
@@ -1056,10 +987,8 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
     -------
     n_changed : int
     """
-    if C32.shape[0] > 0:
-        return _elkan_interval_range(X, X32, xerr, centers, C32, cerr, gamma, half_min, cc,
-                                     shift, start, stop, labels, upper, lb, moved_from)
     k = centers.shape[0]
+    use32 = C32.shape[0] > 0
     n_changed = 0
     for i in range(start, stop):
         a0 = labels[i]
@@ -1073,7 +1002,8 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
             upper[i] = u
             continue
         tight = False
-        ua_sq = 0.0  # exact squared distance to a, once tight
+        la = 0.0  # lower bound on the distance to a, once tight
+        ea_sq = -1.0  # exact squared distance to a, when known
         for j in range(k):
             if j == a:
                 continue
@@ -1084,21 +1014,42 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
             if u * _HI < z * _LO:
                 continue
             if not tight:
-                ua_sq = sq_dist_rows(X, i, centers, a)
-                u = np.sqrt(ua_sq)
-                lb[i, a] = u
+                if use32:  # an interval from one float32 pass
+                    la, ha = approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr)
+                    if ha < u:
+                        u = ha
+                    if la > lb[i, a]:
+                        lb[i, a] = la
+                else:
+                    ea_sq = sq_dist_rows(X, i, centers, a)
+                    u = np.sqrt(ea_sq)
+                    la = u
+                    lb[i, a] = u
                 tight = True
                 if u * _HI < z * _LO:
                     continue
-            # squared distances compared, as Lloyd (a square root can map two
-            # different squares to the same number)
-            dj_sq = sq_dist_rows(X, i, centers, j)
-            dj = np.sqrt(dj_sq)
-            lb[i, j] = dj
-            if dj_sq < ua_sq or (dj_sq == ua_sq and j < a):
+            if use32:
+                lj, hj = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
+                lb[i, j] = lj
+                if hj < la:  # certainly closer
+                    a = j
+                    la = lj
+                    u = hj
+                    ea_sq = -1.0
+                    continue
+                if lj > u:  # certainly farther
+                    continue
+            # decided exactly, on squared distances as Lloyd's argmin (a square
+            # root can map two different squares to the same number)
+            if ea_sq < 0.0:
+                ea_sq = sq_dist_rows(X, i, centers, a)
+            ej_sq = sq_dist_rows(X, i, centers, j)
+            lb[i, j] = np.sqrt(ej_sq)
+            if ej_sq < ea_sq or (ej_sq == ea_sq and j < a):
                 a = j
-                u = dj
-                ua_sq = dj_sq
+                ea_sq = ej_sq
+            u = np.sqrt(ea_sq)
+            la = u
         upper[i] = u
         if a != a0:
             labels[i] = a
