@@ -81,6 +81,21 @@ COLUMNAR_MAX_FEATURES = 8
 _COL_BLOCK = 256
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _columnar_dist(T, m, centers, j, D):
+    # D[b] = ||T[:, b] - centers[j]||^2 for the m rows of a block copied
+    # feature by feature, features summed in order. Inline: compiled with the
+    # caller's flags (its callers are fastmath, so the sums are contracted).
+    for b in range(m):
+        D[b] = 0.0
+    for f in range(T.shape[0]):
+        cf = np.float64(centers[j, f])
+        Tf = T[f]
+        for b in range(m):
+            t = Tf[b] - cf
+            D[b] += t * t
+
+
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
                           weights):
@@ -103,14 +118,7 @@ def _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels, min_sq
             bd[b] = np.inf
             bj[b] = 0
         for j in range(k):
-            for b in range(m):
-                D[b] = 0.0
-            for f in range(d):
-                cf = np.float64(centers[j, f])
-                Tf = T[f]
-                for b in range(m):
-                    t = Tf[b] - cf
-                    D[b] += t * t
+            _columnar_dist(T, m, centers, j, D)
             for b in range(m):  # strict <: ties keep the lowest index
                 better = D[b] < bd[b]
                 bd[b] = D[b] if better else bd[b]
@@ -542,21 +550,13 @@ def _columnar_top2(T, m, centers, D, d1, d2, j1, lb, idx):
     # Unsigned offsets: numba then omits its negative-index wraparound, which
     # blocks vectorisation.
     k = centers.shape[0]
-    d = T.shape[0]
     elkan = lb.shape[0] > 0
     for b in range(m):
         d1[b] = np.inf
         d2[b] = np.inf
         j1[b] = 0
     for j in range(k):
-        for b in range(m):
-            D[b] = 0.0
-        for f in range(d):
-            cf = np.float64(centers[j, f])
-            Tf = T[f]
-            for b in range(m):
-                t = Tf[b] - cf
-                D[b] += t * t
+        _columnar_dist(T, m, centers, j, D)
         if elkan:
             for b in range(m):
                 lb[idx[b], j] = np.sqrt(D[b])
