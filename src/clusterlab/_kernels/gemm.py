@@ -355,21 +355,15 @@ def _near_tie(block, r, out, xsq, centers, csq, consts, dist):
     return j1, up, min_except(dist, j1) - delta, e1
 
 
-@nb.njit(cache=True, nogil=True, inline="always", fastmath=FASTMATH)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _block_bounds(xsq, m, consts, m1, m2, tie, estimate):
     # Vectorisable part of resolve_block: squared-distance bounds for every
     # row, and a flag on rows whose two nearest are within 2 delta (or not
-    # finite). The arithmetic of error_bound.
-    c_max = consts[0]
-    coef1 = consts[1]
-    coef2 = consts[2]
-    coef3 = consts[3]
+    # finite).
     n_tie = 0
     for r in range(m):
         x = xsq[r]
-        xn = np.sqrt(x)
-        t = xn + c_max
-        delta = coef1 * xn * c_max + coef2 * t * t + coef3
+        delta = error_bound(x, consts)
         d1 = m1[r] + x
         d2 = m2[r] + x
         bad = not ((d2 - d1 > 2.0 * delta) & (d2 < np.inf) & (d1 > -np.inf))
@@ -390,12 +384,12 @@ def resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dis
     the lowest index), ``m1[r]`` an upper bound on the squared distance to it
     and ``m2[r]`` a lower bound (possibly < 0) on the squared distance to any
     other centre; with ``estimate``, ``m1[r]`` is instead the best estimate of
-    the squared distance (exact for re-checked rows). The bounds of all rows come from one vectorised loop; only
-    rows whose two nearest are within 2 delta go through :func:`_near_tie`
-    (measured: resolving row by row cost 1.5x the whole product-and-top-2 on
-    16 features). Only when the two smallest approximations of a row are
-    within ``2 delta`` are its distances materialised and near ties re-checked
-    exactly (lowest index on ties, as :func:`sq_dist_rows`).
+    the squared distance (exact for re-checked rows). The bounds of all rows
+    come from one vectorised loop; only rows whose two smallest approximations
+    are within ``2 delta`` (or not finite) go through :func:`_near_tie`, which
+    materialises their distances and re-checks near ties exactly (lowest index
+    on ties, as :func:`sq_dist_rows`). Measured: resolving every row that way
+    cost 1.5x the whole product-and-top-2 on 16 features.
 
     Parameters
     ----------

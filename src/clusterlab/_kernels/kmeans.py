@@ -541,14 +541,14 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
 # Elkan (k lower bounds per point). Distances (not squared) in float64.
 
 
-@nb.njit(cache=True, nogil=True, inline="always", fastmath=FASTMATH)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _columnar_top2(T, m, centers, D, d1, d2, j1, lb, idx):
     # For the m rows of a block copied feature by feature into T (d, >= m):
     # squared distances to the nearest (d1, index j1, ties to the lowest index)
     # and second nearest (d2) centre, tracked with element-wise operations
     # across the rows; with Elkan's lb, lb[idx[b], j] = distance to centre j.
-    # Unsigned offsets: numba then omits its negative-index wraparound, which
-    # blocks vectorisation.
+    # Inline: compiled with the caller's (fastmath) flags; m is unsigned (numba
+    # then omits its negative-index wraparound, which blocks vectorisation).
     k = centers.shape[0]
     elkan = lb.shape[0] > 0
     for b in range(m):
@@ -876,7 +876,6 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, 
     # as the direct scan). While the row is in cache, its cluster sums (as
     # _sums_range, same order).
     k = centers.shape[0]
-    d = X.shape[1]
     hi = np.empty(k)
     for i in range(start, stop):
         h_min = np.inf
@@ -909,12 +908,7 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, 
             up = np.sqrt(best_sq)
         labels[i] = best
         upper[i] = up
-        w = np.float64(sample_weight[i])
-        if w != 0.0:
-            counts[best] += 1
-        weights[best] += w
-        for f in range(d):
-            sums[best, f] += w * X[i, f]
+        _add_row(X, sample_weight, i, best, sums, weights, counts)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -1265,15 +1259,19 @@ def _full_scan_groups(X, centers, bounds, labels, upper, lower, lb):
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _sums_range(X, sample_weight, labels, start, stop, sums, weights, counts):
-    d = X.shape[1]
     for i in range(start, stop):
-        j = labels[i]
-        w = np.float64(sample_weight[i])
-        if w != 0.0:
-            counts[j] += 1
-        weights[j] += w
-        for f in range(d):
-            sums[j, f] += w * X[i, f]
+        _add_row(X, sample_weight, i, labels[i], sums, weights, counts)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _add_row(X, sample_weight, i, j, sums, weights, counts):
+    # row i's contribution to cluster j's sums, weight and non-zero-weight count
+    w = np.float64(sample_weight[i])
+    if w != 0.0:
+        counts[j] += 1
+    weights[j] += w
+    for f in range(X.shape[1]):
+        sums[j, f] += w * X[i, f]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -2048,7 +2046,6 @@ def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, p
 # Columnar k-means++ (low-dimensional data): distances from a transposed copy
 # of X, vectorised across rows instead of across features.
 
-_KPP_COL_BLOCK = 256
 _NO_BUF = np.empty((0, 0))
 
 
@@ -2062,20 +2059,21 @@ def transpose_rows(X, XT):
     X : IN (n, d); XT : OUT (d, n), same dtype, C-contiguous
     """
     n, d = X.shape
-    n_blocks = (n + _KPP_COL_BLOCK - 1) // _KPP_COL_BLOCK
+    n_blocks = (n + _COL_BLOCK - 1) // _COL_BLOCK
     for blk in nb.prange(n_blocks):
-        s = np.uint64(blk * _KPP_COL_BLOCK)
-        m = np.uint64(min(_KPP_COL_BLOCK, n - blk * _KPP_COL_BLOCK))
+        s = np.uint64(blk * _COL_BLOCK)
+        m = np.uint64(min(_COL_BLOCK, n - blk * _COL_BLOCK))
         for f in range(d):
             out = XT[f]
             for b in range(m):
                 out[s + b] = X[s + b, f]
 
 
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always")
 def _col_block_dist(XT, s, m, center, c, D):
     # D[b] = ||x_{s+b} - center[c]||^2, features summed in order (the same
-    # order as _col_row_dist). Offsets are unsigned: numba then omits its
+    # order as _col_row_dist). Inline: compiled with the caller's flags (the
+    # group wrappers' fastmath). Offsets are unsigned: numba then omits its
     # negative-index wraparound, which otherwise blocks the vectorisation of
     # the loop over rows (measured 3-4x).
     for b in range(m):
@@ -2099,14 +2097,14 @@ def _col_row_dist(XT, i, center):
     return acc
 
 
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
+@nb.njit(cache=True, nogil=True, inline="always")
 def _kpp_col_range(XT, sample_weight, closest, prev, candidates, start, stop, pots, D):
     t = candidates.shape[0]
     for c in range(t):
         pots[c] = 0.0
-    for s0 in range(start, stop, _KPP_COL_BLOCK):
+    for s0 in range(start, stop, _COL_BLOCK):
         s = np.uint64(s0)
-        m = np.uint64(min(_KPP_COL_BLOCK, stop - s0))
+        m = np.uint64(min(_COL_BLOCK, stop - s0))
         if prev.shape[0] > 0:
             _col_block_dist(XT, s, m, prev, 0, D)
             for b in range(m):
@@ -2128,14 +2126,14 @@ def _kpp_col_range(XT, sample_weight, closest, prev, candidates, start, stop, po
 @nb.njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
 def _kpp_col_groups(XT, sample_weight, closest, prev, candidates, bounds, g_pots):
     for g in nb.prange(bounds.shape[0] - 1):
-        D = np.empty(_KPP_COL_BLOCK)
+        D = np.empty(_COL_BLOCK)
         _kpp_col_range(XT, sample_weight, closest, prev, candidates, bounds[g],
                        bounds[g + 1], g_pots[g], D)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _kpp_col_groups_serial(XT, sample_weight, closest, prev, candidates, bounds, g_pots):
-    D = np.empty(_KPP_COL_BLOCK)
+    D = np.empty(_COL_BLOCK)
     for g in range(bounds.shape[0] - 1):
         _kpp_col_range(XT, sample_weight, closest, prev, candidates, bounds[g],
                        bounds[g + 1], g_pots[g], D)

@@ -128,7 +128,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     buffered kernel while its (n, t) buffer fits :data:`KPP_BUFFER_BYTES`,
     else the columnar one for few features (a transposed copy of X, see
     :data:`KPP_COLUMNAR_MAX_FEATURES`), else the pruned one (O(n) memory); all
-    three give the same centres.
+    three give the same centres (up to floating-point ties).
     """
     n_samples, n_features = X.shape
     if n_local_trials is None:
@@ -227,7 +227,10 @@ def _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state, n_loca
     """k-means++ keeping every row's distance to every candidate (an (n, t)
     buffer within the working-memory budget): one fused pass per centre,
     faster than the pruned passes while the buffer stays in cache. Picks the
-    same centres as the pruned path (same values, same order of sums)."""
+    same centres as the other kernels: the same distances for up to 8
+    features; for longer rows four candidates are computed at a time, whose
+    sums may differ in the last bit (a pick can then differ only on a
+    floating-point tie)."""
     n_samples = X.shape[0]
     n_groups = bounds.shape[0] - 1
     closest = np.full(n_samples, np.inf)
