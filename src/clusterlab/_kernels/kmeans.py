@@ -1969,14 +1969,17 @@ def kpp_commit(X, closest, owner, candidates, best, q, new_id, bounds, parallel)
     kernel(X, closest, owner, candidates, best, q, new_id, bounds)
 
 
+_KPP_BLOCKED_MIN_FEATURES = 32
+
+
 @nb.njit(cache=True, nogil=True)
 def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, stop, pots):
     t = candidates.shape[0]
     dists = np.empty(t)
-    # four candidates at a time pays for longer rows (10^5 x 32: 2.2 -> 2.0 s
-    # of seeding); for a few features the per-row call costs more (2000 x 2:
-    # 9 -> 27 us per pass)
-    blocked = X.shape[1] > COLUMNAR_MAX_FEATURES
+    # four candidates at a time pays for rows of 32 features (10^5 x 32:
+    # 2.2 -> 2.0 s of seeding); for shorter rows the per-row call costs more
+    # (2000 x 2: 9 -> 27 us per pass; 10^5 x 12, k=50: 89 -> 150 ms)
+    blocked = X.shape[1] >= _KPP_BLOCKED_MIN_FEATURES
     for c in range(t):
         pots[c] = 0.0
     for i in range(start, stop):

@@ -227,10 +227,10 @@ def _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state, n_loca
     """k-means++ keeping every row's distance to every candidate (an (n, t)
     buffer within the working-memory budget): one fused pass per centre,
     faster than the pruned passes while the buffer stays in cache. Picks the
-    same centres as the other kernels: the same distances for up to 8
-    features; for longer rows four candidates are computed at a time, whose
-    sums may differ in the last bit (a pick can then differ only on a
-    floating-point tie)."""
+    same centres as the other kernels: the same distances below 32 features;
+    for longer rows four candidates are computed at a time, whose sums may
+    differ in the last bit (a pick can then differ only on a floating-point
+    tie)."""
     n_samples = X.shape[0]
     n_groups = bounds.shape[0] - 1
     closest = np.full(n_samples, np.inf)
