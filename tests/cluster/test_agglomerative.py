@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import sparse
 from scipy.cluster import hierarchy
 from sklearn import cluster as skcluster
-from sklearn.metrics import pairwise_distances
+from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -201,7 +201,14 @@ def test_compute_full_tree_gives_same_partition(linkage):
                                    compute_full_tree=True).fit(X)
     part = AgglomerativeClustering(n_clusters=6, linkage=linkage, connectivity=conn,
                                    compute_full_tree=False).fit(X)
-    np.testing.assert_array_equal(full.labels_, part.labels_)
+    # the same partition; numbered as scikit-learn numbers each (a cut of the
+    # full tree, the merge heads of a partial one)
+    assert adjusted_rand_score(full.labels_, part.labels_) == 1.0
+    for ours, compute_full_tree in ((full, True), (part, False)):
+        ref = skcluster.AgglomerativeClustering(
+            n_clusters=6, linkage=linkage, connectivity=conn,
+            compute_full_tree=compute_full_tree).fit(X)
+        np.testing.assert_array_equal(ours.labels_, ref.labels_)
     if linkage != "single":
         assert part.children_.shape == (90 - 6, 2)
 
@@ -435,3 +442,18 @@ def test_sklearn_estimator_checks(estimator, check):
     # array-API checks are skipped by scikit-learn itself unless
     # SCIPY_ARRAY_API is set.)
     check(estimator)
+
+
+@pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
+@pytest.mark.parametrize("structured", [False, True])
+def test_distance_threshold_labels_numbered_as_sklearn(linkage, structured):
+    # a cut of the full tree is numbered as scikit-learn's _hc_cut numbers it
+    X = np.random.RandomState(42).randn(100, 50)
+    conn = kneighbors_graph(X, 10, include_self=False) if structured else None
+    kw = dict(n_clusters=None, distance_threshold=10, linkage=linkage, connectivity=conn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ours = AgglomerativeClustering(**kw).fit(X)
+        ref = skcluster.AgglomerativeClustering(**kw).fit(X)
+    assert ours.n_clusters_ == ref.n_clusters_
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)

@@ -439,3 +439,17 @@ def test_huge_spread_falls_back_to_coarser_grid():
     assert ours.labels_.max() == 1
     np.testing.assert_array_equal(ours.predict([[0, 0], [1e9, 1e9], [1e300, -1e300]]),
                                   [0, 1, -1])
+
+
+@pytest.mark.parametrize("p", [None, 1, 2])
+def test_sparse_input_with_default_minkowski_metric(p):
+    # scipy's minkowski takes no sparse input: p = 1 / 2 run as manhattan /
+    # euclidean, as scikit-learn's neighbour search runs them
+    X, _ = make_blobs(150, centers=3, cluster_std=0.5, random_state=0)
+    Xs = sparse.csr_matrix(X)
+    ours = DBSCAN(eps=0.8, min_samples=5, p=p).fit(Xs)
+    ref = SkDBSCAN(eps=0.8, min_samples=5, p=p).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.predict(Xs[:20]), ours.labels_[:20])
+    core, labels = dbscan(sparse.lil_matrix(X), eps=0.8, min_samples=5)
+    np.testing.assert_array_equal(labels, ref.labels_)

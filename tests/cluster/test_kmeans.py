@@ -281,6 +281,48 @@ def test_duplicate_points_convergence_warning():
         KMeans(3, n_init=1, random_state=0).fit(X)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan", "hamerly", "yinyang"])
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_more_clusters_than_distinct_points_as_sklearn(algorithm, sparse_input):
+    # scikit-learn issue 28055: every point on its centre, nothing to relocate;
+    # the empty cluster sits on the heaviest one and the fit stops at once
+    X = np.array([[0, 0], [1, 1], [1, 1], [1, 0], [0, 1]], dtype=float)
+    Xin = sp.csr_matrix(X) if sparse_input else X
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(4\)"):
+        ours = KMeans(5, init=X, n_init=1, algorithm=algorithm).fit(Xin)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = SKKMeans(5, init=X, n_init=1).fit(X)
+    assert ours.n_iter_ == ref.n_iter_ == 1
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_)
+
+
+def test_empty_cluster_placed_on_heaviest_cluster():
+    X = np.array([[1, 1], [1, 1], [1, 1], [5, 5]], dtype=float)
+    init = np.array([[1, 1], [5, 5], [5, 5]], dtype=float)  # centre 2 never wins a tie
+    with pytest.warns(ConvergenceWarning):
+        ours = KMeans(3, init=init, n_init=1, max_iter=1).fit(X)
+    np.testing.assert_allclose(ours.cluster_centers_, [[1, 1], [5, 5], [1, 1]])
+
+
+def test_init_centroids_has_sklearn_private_signature():
+    # code written against scikit-learn's private helper runs unchanged
+    X, _ = make_blobs(200, n_features=4, centers=5, random_state=0)
+    km = KMeans()
+    for init in ("k-means++", "random"):
+        weights = np.zeros(200)
+        weights[:20] = 1.0
+        centers = km._init_centroids(X=X, x_squared_norms=(X ** 2).sum(1), init=init,
+                                     sample_weight=weights, n_centroids=5,
+                                     random_state=np.random.RandomState(0))
+        assert centers.shape == (5, 4)
+        # zero-weight rows are never chosen
+        assert all(any(np.array_equal(c, x) for x in X[:20]) for c in centers)
+    sub = km._init_centroids(X, init="random", random_state=0, init_size=50, n_centroids=3)
+    assert sub.shape == (3, 4)
+
+
 @pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
 def test_verbose_prints_as_sklearn(capsys, algorithm):
     # the same lines as scikit-learn (numbers aside: they differ in the last bits)

@@ -536,3 +536,14 @@ def test_lanczos_shortcut_and_its_fallback_match_sklearn(gamma):
     ours = spectral_embedding_normalized(A, 2, random_state=0)
     theirs = sk_spectral_embedding(A, n_components=2, drop_first=False, random_state=0)
     np.testing.assert_allclose(ours, theirs, atol=1e-6 * np.abs(theirs).max())
+
+
+@pytest.mark.parametrize("assign_labels", ["kmeans", "discretize", "cluster_qr"])
+def test_verbose_names_the_label_assignment(assign_labels, capsys):
+    X, _ = make_blobs(20, centers=[[1, 1], [-1, -1]], cluster_std=0.01, random_state=0)
+    clusterlab.SpectralClustering(n_clusters=2, random_state=42, verbose=1,
+                                  assign_labels=assign_labels).fit(X)
+    out = capsys.readouterr().out
+    assert f"Computing label assignment using {assign_labels}" in out
+    if assign_labels == "kmeans":
+        assert "Initialization complete" in out

@@ -281,3 +281,35 @@ def test_bad_parameters_and_unfitted_use():
 @parametrize_with_checks([GaussianMixture()])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_private_initialize_signatures_as_sklearn(covariance_type):
+    # _initialize(X, resp) and _initialize_parameters(X, random_state), as
+    # scikit-learn's private methods (code written against them runs)
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    resp = rng.rand(60, 4)
+    resp /= resp.sum(1, keepdims=True)
+    ours = GaussianMixture(n_components=4, covariance_type=covariance_type)
+    ref = SkGM(n_components=4, covariance_type=covariance_type)
+    ours._initialize(X, resp)
+    ref._initialize(X, resp)
+    np.testing.assert_allclose(ours.means_, ref.means_)
+    np.testing.assert_allclose(ours.precisions_cholesky_, ref.precisions_cholesky_)
+    ours = GaussianMixture(n_components=3, covariance_type=covariance_type)
+    ref = SkGM(n_components=3, covariance_type=covariance_type)
+    ours._initialize_parameters(X, np.random.RandomState(1))
+    ref._initialize_parameters(X, np.random.RandomState(1))
+    np.testing.assert_allclose(ours.means_, ref.means_)
+    np.testing.assert_allclose(ours.weights_, ref.weights_)
+
+
+def test_score_is_mean_of_score_samples_in_data_dtype():
+    X = np.random.RandomState(0).randn(200, 2).astype(np.float32)
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    s = gm.score(X)
+    assert s.dtype == np.float32
+    assert s == gm.score_samples(X).mean()

@@ -383,6 +383,16 @@ def _farthest_rows(weights, min_sq_dist):
 
 
 @nb.njit(cache=True, nogil=True)
+def _any_positive(min_sq_dist):
+    # Every row on its centre (more clusters than distinct rows): scikit-learn
+    # does not relocate then -- there is no point farther than another.
+    for i in range(min_sq_dist.shape[0]):
+        if min_sq_dist[i] > 0.0:
+            return True
+    return False
+
+
+@nb.njit(cache=True, nogil=True)
 def relocate_empty_clusters(X, sample_weight, labels, min_sq_dist, sums, weights):
     """Move each empty cluster onto one of the points farthest from their centres.
 
@@ -408,6 +418,8 @@ def relocate_empty_clusters(X, sample_weight, labels, min_sq_dist, sums, weights
     Time O(n * n_empty + n_empty d).
     """
     k = weights.shape[0]
+    if not _any_positive(min_sq_dist):
+        return 0
     chosen = _farthest_rows(weights, min_sq_dist)
     n_empty = chosen.shape[0]
     e = 0
@@ -431,11 +443,18 @@ def relocate_empty_clusters(X, sample_weight, labels, min_sq_dist, sums, weights
 def average_centers(sums, weights, centers_old, centers_new, shift):
     """New centres = sums / weights; returns the total squared centre shift.
 
+    A cluster of zero weight (left empty: relocation found no point off its
+    centre, i.e. more clusters than distinct points) is placed on the new
+    centre of the heaviest cluster (the first on ties), as scikit-learn means
+    to place it. (scikit-learn's in-place loop copies that centre before
+    dividing it when the heaviest cluster comes later: a weighted sum of the
+    centred data plus the mean; clusterlab always uses the averaged centre.)
+
     Parameters
     ----------
     sums : IN (k, d) float64; weights : IN (k,) float64
     centers_old : IN (k, d) float64
-    centers_new : OUT (k, d) float64 (a cluster of zero weight keeps its sums, as scikit-learn)
+    centers_new : OUT (k, d) float64
     shift : OUT (k,) float64, ``||centers_new[j] - centers_old[j]||``
 
     Returns
@@ -443,12 +462,21 @@ def average_centers(sums, weights, centers_old, centers_new, shift):
     float64, ``sum_j shift[j] ** 2``
     """
     k, d = sums.shape
+    heaviest = 0
+    for j in range(1, k):
+        if weights[j] > weights[heaviest]:
+            heaviest = j
     total = 0.0
     for j in range(k):
         wj = weights[j]
         s = 0.0
         for f in range(d):
-            v = sums[j, f] / wj if wj > 0.0 else sums[j, f]
+            if wj > 0.0:
+                v = sums[j, f] / wj
+            elif weights[heaviest] > 0.0:
+                v = sums[heaviest, f] / weights[heaviest]
+            else:  # no weight anywhere
+                v = sums[j, f]
             centers_new[j, f] = v
             diff = v - centers_old[j, f]
             s += diff * diff
@@ -511,6 +539,11 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
                               weights, g_sums, g_weights, g_inertia, parallel, x_sq)
         if not weights.all():
+            if x_sq is not None:  # BLAS distances are estimates: choose from exact ones
+                if parallel:
+                    _sq_dist_to_assigned_groups(X, centers, labels, bounds, min_sq)
+                else:
+                    _sq_dist_to_assigned_range(X, centers, labels, 0, n, min_sq)
             relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
         shift_tot = average_centers(sums, weights, centers, centers_new, shift)
         if verbose:
@@ -1737,6 +1770,8 @@ def csr_relocate_empty_clusters(data, indices, indptr, sample_weight, labels, mi
                                 sums, weights):
     """:func:`relocate_empty_clusters` for CSR rows."""
     k = weights.shape[0]
+    if not _any_positive(min_sq_dist):
+        return 0
     chosen = _farthest_rows(weights, min_sq_dist)
     n_empty = chosen.shape[0]
     e = 0

@@ -21,6 +21,7 @@ O(n·d + E) memory for E edges.
 The kernels live in :mod:`clusterlab._kernels.linkage`.
 """
 
+import heapq
 import numbers
 import warnings
 
@@ -339,7 +340,9 @@ def _kruskal_children(a, b, w, n, children, dist):
     cnt = _lk.kruskal_select(a, b, w, n, keep_a, keep_b, dist)
     assert cnt == n - 1
     counts = np.empty(n - 1, dtype=np.int64)
-    _lk.relabel_merges(keep_a, keep_b, n, True, children, counts)
+    # (cluster of the first endpoint, of the second), unsorted, as scikit-learn's
+    # _single_linkage_label on the rows and columns of scipy's spanning tree
+    _lk.relabel_merges(keep_a, keep_b, n, False, children, counts)
 
 
 def _roots(parents, n):
@@ -354,8 +357,10 @@ def _roots(parents, n):
 
 
 def _cut_tree(children, n_leaves, n_clusters):
-    """Labels after the first ``n_leaves - n_clusters`` merges, numbered by
-    the rank of each cluster's node id."""
+    """Labels after the first ``n_leaves - n_clusters`` merges, numbered as
+    scikit-learn's ``_hc_cut`` numbers them: the clusters are found by undoing
+    the last merges from the root with a heap of negated node ids, and a
+    cluster's label is its node's position in that heap's list."""
     if n_clusters > n_leaves:
         raise ValueError(
             f"Cannot extract more clusters than samples: {n_clusters} clusters were given "
@@ -369,7 +374,17 @@ def _cut_tree(children, n_leaves, n_clusters):
         parents[ch[:, 0]] = new
         parents[ch[:, 1]] = new
     roots = _roots(parents, n_leaves)
-    return np.searchsorted(np.unique(roots), roots).astype(np.intp)
+    if n_merges == n_leaves - 1 or n_clusters < 1:
+        return np.zeros(n_leaves, dtype=np.intp)
+    ch = np.asarray(children)
+    heap = [-(n_leaves + ch.shape[0] - 1)]  # the root
+    for _ in range(n_clusters - 1):
+        a, b = ch[-heap[0] - n_leaves]
+        heapq.heappush(heap, -int(a))
+        heapq.heappushpop(heap, -int(b))
+    position = np.empty(n_leaves + ch.shape[0], dtype=np.intp)
+    position[[-node for node in heap]] = np.arange(len(heap))
+    return position[roots]
 
 
 def _build_tree(X, connectivity, n_clusters, linkage, metric, return_distance):
@@ -587,7 +602,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     >>> agg.children_.tolist()
     [[0, 1], [2, 3], [4, 5]]
     >>> agg.labels_.tolist()
-    [0, 0, 1, 1]
+    [1, 1, 0, 0]
     """
 
     _parameter_constraints: dict = {

@@ -200,10 +200,20 @@ def _int32_indices(X):
 
 
 def _metric_kwargs(metric, p, metric_params):
+    """``(metric, kwargs)`` for :func:`sklearn.metrics.pairwise_distances_chunked`.
+
+    Minkowski with p = 2 or 1 becomes 'euclidean' / 'manhattan' (as
+    scikit-learn's neighbour search does): scipy's minkowski takes no sparse
+    input, and those two are faster."""
     kwargs = dict(metric_params or {})
-    if metric == "minkowski" and "p" not in kwargs:
-        kwargs["p"] = 2 if p is None else p
-    return kwargs
+    if metric == "minkowski":
+        p_eff = kwargs.pop("p", 2 if p is None else p)
+        if p_eff == 2 and not kwargs:
+            return "euclidean", kwargs
+        if p_eff == 1 and not kwargs:
+            return "manhattan", kwargs
+        kwargs["p"] = p_eff
+    return metric, kwargs
 
 
 class DBSCAN(ClusterMixin, BaseEstimator):
@@ -369,13 +379,13 @@ class DBSCAN(ClusterMixin, BaseEstimator):
 
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
             elif resolved is None or sparse.issparse(X):
-                kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
+                metric, kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
                 X = _int32_indices(X)
 
                 def blocks():
                     start = 0
                     for D in pairwise_distances_chunked(
-                            X, metric=self.metric, n_jobs=self.n_jobs,
+                            X, metric=metric, n_jobs=self.n_jobs,
                             working_memory=WORKING_MEMORY_BYTES / 2**20, **kwargs):
                         yield start, D
                         start += D.shape[0]
@@ -469,11 +479,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         comps = self.components_
         with _numba_threads(self.n_jobs):
             if resolved is None or sparse.issparse(X):
-                kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
+                metric, kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
                 X = _int32_indices(X)
                 start = 0
                 for D in pairwise_distances_chunked(
-                        X, comps, metric=self.metric, n_jobs=self.n_jobs,
+                        X, comps, metric=metric, n_jobs=self.n_jobs,
                         working_memory=WORKING_MEMORY_BYTES / 2**20, **kwargs):
                     self._assign_block(D, start, core_labels, eps, out)
                     start += D.shape[0]

@@ -653,21 +653,36 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 f"the number of features of the data {X.shape[1]}."
             )
 
-    def _init_centroids(self, X, init, random_state, sample_weight, bounds):
+    def _init_centroids(self, X, x_squared_norms=None, init=None, random_state=None,
+                        sample_weight=None, init_size=None, n_centroids=None):
+        """Initial centres, with scikit-learn's private signature (code written
+        against ``sklearn.cluster.KMeans._init_centroids`` runs unchanged;
+        ``x_squared_norms`` is accepted and not needed)."""
+        random_state = check_random_state(random_state)
+        init = self.init if init is None else init
         n_samples = X.shape[0]
+        n_clusters = self.n_clusters if n_centroids is None else n_centroids
+        if sample_weight is None:
+            sample_weight = np.ones(n_samples, dtype=X.dtype)
+        if init_size is not None and init_size < n_samples:
+            init_indices = random_state.randint(0, n_samples, init_size)
+            X = X[init_indices]
+            sample_weight = sample_weight[init_indices]
+            n_samples = X.shape[0]
         if isinstance(init, str) and init in ("k-means++", "k-means||"):
             # k-means|| (Bahmani et al. 2012) is the distributed seeding; in memory
             # the greedy k-means++ it approximates is used directly.
-            centers, _ = _kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+            centers, _ = _kmeans_plusplus(X, n_clusters, sample_weight, random_state)
         elif isinstance(init, str) and init == "random":
-            seeds = random_state.choice(n_samples, size=self.n_clusters, replace=False,
+            seeds = random_state.choice(n_samples, size=n_clusters, replace=False,
                                         p=sample_weight / sample_weight.sum())
             centers = X[seeds]
         elif callable(init):
-            centers = init(X, self.n_clusters, random_state=random_state)
+            centers = init(X, n_clusters, random_state=random_state)
             centers = check_array(centers, dtype=X.dtype, copy=False, order="C",
                                   accept_sparse="csr")
-            self._validate_center_shape(X, centers)
+            if n_centroids is None:
+                self._validate_center_shape(X, centers)
         else:
             centers = init
         if sp.issparse(centers):
@@ -715,7 +730,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         best_inertia, best_labels = None, None
         for _ in range(self._n_init):
-            centers_init = self._init_centroids(X, init, random_state, sample_weight, bounds)
+            centers_init = self._init_centroids(X, init=init, random_state=random_state,
+                                                sample_weight=sample_weight)
             if self.verbose:
                 print("Initialization complete")
             labels, inertia, centers, n_iter = _kmeans_single(

@@ -1106,6 +1106,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
                                              eigen_solver=self.eigen_solver,
                                              random_state=random_state,
                                              eigen_tol=self.eigen_tol)
+        if self.verbose:
+            print(f"Computing label assignment using {self.assign_labels}")
         if self.assign_labels == "kmeans":
             labels = _assign_kmeans(maps, self.n_clusters, random_state, self.n_init,
                                     self.verbose)

@@ -326,6 +326,8 @@ def _relocate_empty(centers_sums, weights, far):
     rows = np.concatenate([f[2] for f in far]).astype(np.float64)
     labels = np.concatenate([f[3] for f in far])
     w = np.concatenate([f[4] for f in far]).astype(np.float64)
+    if not (dist > 0).any():  # every row on its centre: nothing to relocate (scikit-learn)
+        return
     order = np.lexsort((gidx, -dist))[: len(empty)]
     for cluster, j in zip(empty, order):
         old = labels[j]
@@ -346,6 +348,8 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
 
     Returns ``(centers, inertia, n_iter, n_nonempty)``.
     """
+    from clusterlab._kernels.kmeans import average_centers
+
     if _blocks is None:
         _blocks = _utils.row_blocks(X, sample_weight)
     x_blocks, w_blocks, offsets = _blocks
@@ -366,10 +370,9 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
             far = _utils.map_blocks_compute(_far_rows_block, x_blocks, w_blocks, centers,
                                             offsets, n_empty)
             _relocate_empty(sums, weights, [f for f in far if f is not None])
-        new_centers = centers.copy()
-        nonzero = weights > 0
-        new_centers[nonzero] = sums[nonzero] / weights[nonzero, None]
-        shift = float(((new_centers - centers) ** 2).sum())
+        new_centers = np.empty_like(centers)
+        shift = float(average_centers(sums, weights, centers, new_centers,
+                                      np.empty(centers.shape[0])))
         if verbose:
             print(f"Iteration {i}, inertia {inertia}.")
         unchanged = np.array_equal(new_centers, centers)

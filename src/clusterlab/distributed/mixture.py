@@ -178,7 +178,7 @@ def _initialize(estimator, X, ctx, random_state, checked):
         nk, means, covariances = stats
     else:
         nk = means = covariances = None
-    estimator._initialize(X, nk, means, covariances, checked)
+    estimator._initialize_from_stats(X, nk, means, covariances, checked)
 
 
 def fit_gaussian_mixture(estimator, X, y=None):

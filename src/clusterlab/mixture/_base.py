@@ -8,7 +8,7 @@ sampling. A subclass supplies a handful of methods:
 
 ``_check_parameters(X)``
     validate its own parameters against ``X``;
-``_initialize(X, nk, means, covariances)``
+``_initialize_from_stats(X, nk, means, covariances, checked)``
     set the starting model from the first Gaussian estimates;
 ``_m_step(nk, means, covariances)``
     update the model from the Gaussian estimates of one pass;
@@ -274,7 +274,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         """Validate subclass parameters against X; return a dict of checked values."""
 
     @abstractmethod
-    def _initialize(self, X, nk, means, covariances, checked):
+    def _initialize_from_stats(self, X, nk, means, covariances, checked):
         """Set the starting model (nk/means/covariances may be None if not needed)."""
 
     @abstractmethod
@@ -299,6 +299,11 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _needs_initial_resp(self, checked):
         return True
+
+    def _init_values(self, X):
+        """What :meth:`_initialize` starts from (no shape checks there, as in
+        scikit-learn: ``resp`` may have another number of components)."""
+        return self._check_parameters(X)
 
     # ----------------------------------------------------------------- init
     def _initial_resp(self, X, random_state):
@@ -330,13 +335,36 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         return KMeans(n_clusters=self.n_components, n_init=1,
                       random_state=random_state).fit(X).labels_
 
-    def _initialize_parameters(self, ctx, random_state, checked):
+    def _initialize(self, X, resp):
+        """Set the starting model from responsibilities ``resp`` (scikit-learn's
+        private signature, kept so code written against it runs unchanged)."""
+        X = np.asarray(X)
+        resp = np.asarray(resp)
+        self._fit_dtype = X.dtype
+        checked = self._init_values(X)
+        if self._needs_initial_resp(checked):
+            ctx = _FitContext(X, resp.shape[1], self.covariance_type)
+            nk, means, covariances = ctx.stats_from_resp(resp, self.reg_covar)
+        else:
+            nk = means = covariances = None
+        self._initialize_from_stats(X, nk, means, covariances, checked)
+
+    def _initialize_parameters(self, ctx, random_state, checked=None):
+        """Initial model from ``random_state``; ``ctx`` may also be the data
+        itself (scikit-learn's private ``_initialize_parameters(X, random_state)``)."""
+        if not isinstance(ctx, _FitContext):
+            X = np.asarray(ctx)
+            self._fit_dtype = X.dtype
+            ctx = _FitContext(X, self.n_components, self.covariance_type)
+            random_state = check_random_state(random_state)
+        if checked is None:
+            checked = self._check_parameters(ctx.X)
         if self._needs_initial_resp(checked):
             resp = self._initial_resp(ctx.X, random_state)
             nk, means, covariances = ctx.stats_from_resp(resp, self.reg_covar)
         else:
             nk = means = covariances = None
-        self._initialize(ctx.X, nk, means, covariances, checked)
+        self._initialize_from_stats(ctx.X, nk, means, covariances, checked)
 
     # ------------------------------------------------------------- kernel io
     def _kernel_model(self):
@@ -533,9 +561,11 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         log_likelihood : float
+            The mean of :meth:`score_samples`, as scikit-learn computes it (in
+            X's dtype: float32 data gives a float32 mean).
         """
         X = self._validate_predict_data(X)
-        return float(np.mean(self._score_rows(X)[0]))
+        return self._score_rows(X)[0].astype(X.dtype, copy=False).mean()
 
     def predict(self, X):
         """Most probable component of each sample.

@@ -224,7 +224,7 @@ default='dirichlet_process'
         return {}
 
     # --------------------------------------------------------- updates
-    def _initialize(self, X, nk, means, covariances, checked):
+    def _initialize_from_stats(self, X, nk, means, covariances, checked):
         self._update(nk, means, covariances)
 
     def _m_step(self, nk, means, covariances):

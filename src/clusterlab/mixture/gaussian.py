@@ -219,10 +219,14 @@ class GaussianMixture(BaseMixture):
                 self.precisions_init, self.covariance_type, self.n_components, n_features)
         return checked
 
+    def _init_values(self, X):
+        return {"weights": self.weights_init, "means": self.means_init,
+                "precisions": self.precisions_init}
+
     def _needs_initial_resp(self, checked):
         return any(v is None for v in checked.values())
 
-    def _initialize(self, X, nk, means, covariances, checked):
+    def _initialize_from_stats(self, X, nk, means, covariances, checked):
         n_samples = X.shape[0]
         if checked["weights"] is None:
             weights = nk / n_samples
