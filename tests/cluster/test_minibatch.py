@@ -468,3 +468,12 @@ _SAMPLE_WEIGHT_REASON = (
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_huge_values_seed_like_sklearn():
+    # squared norms of rows near 1e200 overflow; the seeding must not reject them
+    X = np.random.RandomState(0).randn(40, 3) * 1e200
+    with np.errstate(over="ignore", invalid="ignore"):
+        ours = MiniBatchKMeans(3, n_init=1, random_state=0).fit(X)
+        ref = SkMiniBatchKMeans(3, n_init=1, random_state=0).fit(X)
+    np.testing.assert_allclose(ours.cluster_centers_[0], ref.cluster_centers_[0])

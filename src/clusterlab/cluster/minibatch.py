@@ -430,10 +430,10 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         Xs = rows.take(sample_idx if sample_idx is not None else np.arange(n))
         sws = sample_weight[sample_idx] if sample_idx is not None else sample_weight
         if isinstance(init, str) and init == "k-means++":
-            x_sq = np.einsum("ij,ij->i", Xs, Xs)
+            # (no x_squared_norms: the seeding does not use them, and on huge
+            # values they overflow and would be rejected as non-finite)
             centers, _ = _kmeans_plusplus()(
-                Xs, self.n_clusters, random_state=random_state, x_squared_norms=x_sq,
-                sample_weight=sws,
+                Xs, self.n_clusters, random_state=random_state, sample_weight=sws,
             )
         elif isinstance(init, str) and init == "random":
             seeds = random_state.choice(Xs.shape[0], size=self.n_clusters, replace=False,
