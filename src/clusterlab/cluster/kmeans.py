@@ -138,81 +138,127 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     sample_weight = np.ascontiguousarray(sample_weight)
     center_id = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
     if sp.issparse(X):
-        return _kmeans_plusplus_sparse(X, n_clusters, sample_weight, random_state,
-                                       n_local_trials, center_id, centers, indices)
+        kernel = _SparseSeeding(X, sample_weight)
+        return _greedy_seeding(X, n_clusters, random_state, n_local_trials, center_id,
+                               centers, indices, kernel)
     if bounds is None:
         bounds = _row_bounds(n_samples, n_local_trials, n_features)
     parallel = _use_parallel(n_samples * n_local_trials * n_features)
     if n_samples * n_local_trials * 8 <= KPP_BUFFER_BYTES:
-        return _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state,
-                                         n_local_trials, center_id, centers, indices, bounds,
-                                         parallel)
-    if (n_features <= KPP_COLUMNAR_MAX_FEATURES
-            and X.nbytes <= KPP_COLUMNAR_BYTES):
-        return _kmeans_plusplus_columnar(X, n_clusters, sample_weight, random_state,
-                                         n_local_trials, center_id, centers, indices, bounds,
-                                         parallel)
-    n_groups = bounds.shape[0] - 1
-    closest = np.empty(n_samples)
-    owner = np.empty(n_samples, dtype=np.int32)
-    g_pots = np.empty((n_groups, n_local_trials))
-    cand_ids = np.empty(n_local_trials, dtype=np.int64)
-    q = np.empty((n_local_trials, n_clusters))
-    no_buf = np.empty((0, 0))
-    centers[0] = X[center_id]
+        kernel = _BufferedSeeding(X, sample_weight, n_local_trials, bounds, parallel)
+    elif n_features <= KPP_COLUMNAR_MAX_FEATURES and X.nbytes <= KPP_COLUMNAR_BYTES:
+        kernel = _ColumnarSeeding(X, sample_weight, n_local_trials, bounds, parallel)
+    else:
+        kernel = _PrunedSeeding(X, sample_weight, n_clusters, n_local_trials, bounds, parallel)
+    return _greedy_seeding(X, n_clusters, random_state, n_local_trials, center_id, centers,
+                           indices, kernel)
+
+
+def _greedy_seeding(X, n_clusters, random_state, n_local_trials, center_id, centers, indices,
+                    kernel):
+    """The greedy k-means++ loop shared by every seeding kernel.
+
+    Per further centre: ``n_local_trials`` candidates sampled with probability
+    proportional to their weighted squared distance to the chosen centres
+    (``kernel.search``), the potential each would leave (``kernel.score``:
+    per row group, summed here in group order), the best one adopted
+    (``kernel.adopt``). ``kernel.first(row)`` returns the per-group potential
+    of the first centre. The kernels differ only in how they keep the
+    distances (see :func:`_kmeans_plusplus`).
+    """
+    centers[0] = _dense_row(X, center_id)
     indices[0] = center_id
-    _kk.kpp_first(X, sample_weight, centers[:1], bounds, closest, owner, g_pots, parallel)
-    g_sums = g_pots[:, 0].copy()
+    g_sums = kernel.first(centers[:1])
     current_pot = g_sums.sum()
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        _kk.kpp_search(sample_weight, closest, no_buf, -1, bounds, g_sums, rand_vals, cand_ids)
-        candidates = X[cand_ids]
-        _kk.kpp_skip_table(candidates, centers, c, q)
-        _kk.kpp_score(X, sample_weight, closest, owner, candidates, q, bounds, g_pots, parallel)
+        cand_ids = kernel.search(g_sums, rand_vals)
+        g_pots = kernel.score(cand_ids, centers, c)
         pots = g_pots.sum(axis=0)
         best = int(np.argmin(pots))
         current_pot = pots[best]
         g_sums = g_pots[:, best].copy()
-        _kk.kpp_commit(X, closest, owner, candidates, best, q, c, bounds, parallel)
-        centers[c] = candidates[best]
+        kernel.adopt(best, c)
+        centers[c] = _dense_row(X, cand_ids[best])
         indices[c] = cand_ids[best]
     return centers, indices
 
 
-def _kmeans_plusplus_columnar(X, n_clusters, sample_weight, random_state, n_local_trials,
-                              center_id, centers, indices, bounds, parallel):
-    """k-means++ on a transposed copy of X (low-dimensional data too large for
-    the buffered kernel): one pass per centre, vectorised across rows, that
-    adopts the last choice and scores the new candidates. Memory: one copy of X
-    (as scikit-learn's KMeans, which copies X to centre it) plus O(n)."""
-    n_groups = bounds.shape[0] - 1
-    XT = _transposed(X)
-    closest = np.full(X.shape[0], np.inf)
-    g_pots = np.empty((n_groups, n_local_trials))
-    cand_ids = np.empty(n_local_trials, dtype=np.int64)
-    centers[0] = X[center_id]
-    indices[0] = center_id
-    prev = centers[:1].astype(np.float64)
-    _kk.kpp_columnar(XT, sample_weight, closest, prev[:0], prev, bounds, g_pots[:, :1],
-                     parallel)
-    g_sums = g_pots[:, 0].copy()
-    current_pot = g_sums.sum()
-    for c in range(1, n_clusters):
-        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        _kk.kpp_columnar_search(XT, sample_weight, closest, prev, bounds, g_sums, rand_vals,
-                                cand_ids)
-        candidates = X[cand_ids].astype(np.float64)
-        _kk.kpp_columnar(XT, sample_weight, closest, prev, candidates, bounds, g_pots,
-                         parallel)
-        pots = g_pots.sum(axis=0)
-        best = int(np.argmin(pots))
-        current_pot = pots[best]
-        g_sums = g_pots[:, best].copy()
-        prev = candidates[best:best + 1]
-        centers[c] = X[cand_ids[best]]
-        indices[c] = cand_ids[best]
-    return centers, indices
+def _dense_row(X, i):
+    return X[[i]].toarray()[0] if sp.issparse(X) else X[i]
+
+
+_NO_KPP_BUF = np.empty((0, 0))
+
+
+class _PrunedSeeding:
+    """Distances to the nearest chosen centre in O(n) memory; a candidate is
+    scored only on rows it can take over (triangle-inequality skip table)."""
+
+    def __init__(self, X, sample_weight, n_clusters, n_local_trials, bounds, parallel):
+        n_samples = X.shape[0]
+        self.X, self.sample_weight, self.bounds, self.parallel = X, sample_weight, bounds, parallel
+        self.closest = np.empty(n_samples)
+        self.owner = np.empty(n_samples, dtype=np.int32)
+        self.g_pots = np.empty((bounds.shape[0] - 1, n_local_trials))
+        self.cand_ids = np.empty(n_local_trials, dtype=np.int64)
+        self.q = np.empty((n_local_trials, n_clusters))
+
+    def first(self, center):
+        _kk.kpp_first(self.X, self.sample_weight, center, self.bounds, self.closest,
+                      self.owner, self.g_pots, self.parallel)
+        return self.g_pots[:, 0].copy()
+
+    def search(self, g_sums, rand_vals):
+        _kk.kpp_search(self.sample_weight, self.closest, _NO_KPP_BUF, -1, self.bounds, g_sums,
+                       rand_vals, self.cand_ids)
+        return self.cand_ids
+
+    def score(self, cand_ids, centers, c):
+        self.candidates = self.X[cand_ids]
+        _kk.kpp_skip_table(self.candidates, centers, c, self.q)
+        _kk.kpp_score(self.X, self.sample_weight, self.closest, self.owner, self.candidates,
+                      self.q, self.bounds, self.g_pots, self.parallel)
+        return self.g_pots
+
+    def adopt(self, best, c):
+        _kk.kpp_commit(self.X, self.closest, self.owner, self.candidates, best, self.q, c,
+                       self.bounds, self.parallel)
+
+
+
+class _ColumnarSeeding:
+    """A transposed copy of X (low-dimensional data too large for the buffered
+    kernel): one pass per centre, vectorised across rows, that adopts the last
+    choice and scores the new candidates. Memory: one copy of X (as
+    scikit-learn's KMeans, which copies X to centre it) plus O(n)."""
+
+    def __init__(self, X, sample_weight, n_local_trials, bounds, parallel):
+        self.X, self.sample_weight, self.bounds, self.parallel = X, sample_weight, bounds, parallel
+        self.XT = _transposed(X)
+        self.closest = np.full(X.shape[0], np.inf)
+        self.g_pots = np.empty((bounds.shape[0] - 1, n_local_trials))
+        self.cand_ids = np.empty(n_local_trials, dtype=np.int64)
+
+    def first(self, center):
+        self.prev = center.astype(np.float64)
+        _kk.kpp_columnar(self.XT, self.sample_weight, self.closest, self.prev[:0], self.prev,
+                         self.bounds, self.g_pots[:, :1], self.parallel)
+        return self.g_pots[:, 0].copy()
+
+    def search(self, g_sums, rand_vals):
+        _kk.kpp_columnar_search(self.XT, self.sample_weight, self.closest, self.prev,
+                                self.bounds, g_sums, rand_vals, self.cand_ids)
+        return self.cand_ids
+
+    def score(self, cand_ids, centers, c):
+        self.candidates = self.X[cand_ids].astype(np.float64)
+        _kk.kpp_columnar(self.XT, self.sample_weight, self.closest, self.prev,
+                         self.candidates, self.bounds, self.g_pots, self.parallel)
+        return self.g_pots
+
+    def adopt(self, best, c):
+        self.prev = self.candidates[best:best + 1]  # folded in by the next pass
 
 
 def _transposed(X):
@@ -222,70 +268,70 @@ def _transposed(X):
     return XT
 
 
-def _kmeans_plusplus_buffered(X, n_clusters, sample_weight, random_state, n_local_trials,
-                              center_id, centers, indices, bounds, parallel):
-    """k-means++ keeping every row's distance to every candidate (an (n, t)
-    buffer within the working-memory budget): one fused pass per centre,
-    faster than the pruned passes while the buffer stays in cache. Picks the
-    same centres as the other kernels: the same distances below 32 features;
-    for longer rows four candidates are computed at a time, whose sums may
-    differ in the last bit (a pick can then differ only on a floating-point
-    tie)."""
-    n_samples = X.shape[0]
-    n_groups = bounds.shape[0] - 1
-    closest = np.full(n_samples, np.inf)
-    buf = np.empty((n_samples, n_local_trials))
-    g_pots = np.empty((n_groups, n_local_trials))
-    cand_ids = np.empty(n_local_trials, dtype=np.int64)
-    centers[0] = X[center_id]
-    indices[0] = center_id
-    _kk.kpp_pass(X, sample_weight, closest, buf, -1, centers[:1], bounds, g_pots, parallel)
-    prev = 0
-    g_sums = g_pots[:, 0].copy()
-    current_pot = g_sums.sum()
-    for c in range(1, n_clusters):
-        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        _kk.kpp_search(sample_weight, closest, buf, prev, bounds, g_sums, rand_vals, cand_ids)
-        candidates = X[cand_ids]
-        _kk.kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, parallel)
-        pots = g_pots.sum(axis=0)
-        best = int(np.argmin(pots))
-        current_pot = pots[best]
-        g_sums = g_pots[:, best].copy()
-        prev = best
-        centers[c] = candidates[best]
-        indices[c] = cand_ids[best]
-    return centers, indices
+class _BufferedSeeding:
+    """Every row's distance to every candidate kept (an (n, t) buffer within
+    the working-memory budget): one fused pass per centre, faster than the
+    pruned passes while the buffer stays in cache. The same distances as the
+    other kernels below 32 features; for longer rows four candidates are
+    computed at a time, whose sums may differ in the last bit (a pick can then
+    differ only on a floating-point tie)."""
+
+    def __init__(self, X, sample_weight, n_local_trials, bounds, parallel):
+        self.X, self.sample_weight, self.bounds, self.parallel = X, sample_weight, bounds, parallel
+        self.closest = np.full(X.shape[0], np.inf)
+        self.buf = np.empty((X.shape[0], n_local_trials))
+        self.g_pots = np.empty((bounds.shape[0] - 1, n_local_trials))
+        self.cand_ids = np.empty(n_local_trials, dtype=np.int64)
+
+    def first(self, center):
+        _kk.kpp_pass(self.X, self.sample_weight, self.closest, self.buf, -1, center,
+                     self.bounds, self.g_pots, self.parallel)
+        self.prev = 0
+        return self.g_pots[:, 0].copy()
+
+    def search(self, g_sums, rand_vals):
+        _kk.kpp_search(self.sample_weight, self.closest, self.buf, self.prev, self.bounds,
+                       g_sums, rand_vals, self.cand_ids)
+        return self.cand_ids
+
+    def score(self, cand_ids, centers, c):
+        _kk.kpp_pass(self.X, self.sample_weight, self.closest, self.buf, self.prev,
+                     self.X[cand_ids], self.bounds, self.g_pots, self.parallel)
+        return self.g_pots
+
+    def adopt(self, best, c):
+        self.prev = best  # the buffer column folded in by the next pass
 
 
-def _kmeans_plusplus_sparse(X, n_clusters, sample_weight, random_state, n_local_trials,
-                            center_id, centers, indices):
-    """k-means++ for CSR input with scipy products (slower than the dense kernels)."""
-    x_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
-    w = sample_weight.astype(np.float64)
+class _SparseSeeding:
+    """CSR input with scipy products (slower than the dense kernels); one row
+    group."""
 
-    def sq_dist_to(rows):
-        cand = rows.toarray().astype(np.float64)
-        dots = np.asarray(X @ cand.T, dtype=np.float64)
-        d = x_sq[:, None] - 2.0 * dots + (cand * cand).sum(axis=1)[None, :]
+    def __init__(self, X, sample_weight):
+        self.X = X
+        self.x_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+        self.w = sample_weight.astype(np.float64)
+
+    def _sq_dist_to(self, cand):
+        cand = np.asarray(cand, dtype=np.float64)
+        dots = np.asarray(self.X @ cand.T, dtype=np.float64)
+        d = self.x_sq[:, None] - 2.0 * dots + (cand * cand).sum(axis=1)[None, :]
         return np.maximum(d, 0.0)
 
-    centers[0] = X[[center_id]].toarray()
-    indices[0] = center_id
-    closest = sq_dist_to(X[[center_id]])[:, 0]
-    current_pot = closest @ w
-    for c in range(1, n_clusters):
-        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        cand_ids = np.searchsorted(np.cumsum(w * closest), rand_vals)
-        np.clip(cand_ids, None, closest.size - 1, out=cand_ids)
-        dist = np.minimum(closest[:, None], sq_dist_to(X[cand_ids]))
-        pots = w @ dist
-        best = int(np.argmin(pots))
-        current_pot = pots[best]
-        closest = dist[:, best]
-        centers[c] = X[[cand_ids[best]]].toarray()
-        indices[c] = cand_ids[best]
-    return centers, indices
+    def first(self, center):
+        self.closest = self._sq_dist_to(center)[:, 0]
+        return np.array([self.closest @ self.w])
+
+    def search(self, g_sums, rand_vals):
+        cand_ids = np.searchsorted(np.cumsum(self.w * self.closest), rand_vals)
+        return np.clip(cand_ids, None, self.closest.size - 1)
+
+    def score(self, cand_ids, centers, c):
+        self.dist = np.minimum(self.closest[:, None], self._sq_dist_to(self.X[cand_ids].toarray()))
+        return (self.w @ self.dist)[None, :]
+
+    def adopt(self, best, c):
+        self.closest = self.dist[:, best]
 
 
 @validate_params(
