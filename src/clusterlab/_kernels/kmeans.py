@@ -79,20 +79,25 @@ _LO = 1.0 - 1e-9
 #: numbers): measured 2x faster for 1-3 features, 1.3x for 8.
 COLUMNAR_MAX_FEATURES = 8
 _COL_BLOCK = 256
+_U0 = np.uint64(0)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _columnar_dist(T, m, centers, j, D):
-    # D[b] = ||T[:, b] - centers[j]||^2 for the m rows of a block copied
-    # feature by feature, features summed in order. Inline: compiled with the
-    # caller's flags (its callers are fastmath, so the sums are contracted).
+def _columnar_dist(T, s, m, centers, j, D):
+    # D[b] = ||T[:, s + b] - centers[j]||^2 for m rows stored feature by
+    # feature (a copied block with s = 0, or a transposed X), features summed
+    # in order in float64 (k-means++'s _col_row_dist sums one row the same
+    # way, bitwise). Inline: compiled with the caller's flags (its callers are
+    # fastmath, so the sums are contracted). s and m are unsigned: numba then
+    # omits its negative-index wraparound, which otherwise blocks the
+    # vectorisation of the loop over rows (measured 3-4x).
     for b in range(m):
         D[b] = 0.0
     for f in range(T.shape[0]):
         cf = np.float64(centers[j, f])
         Tf = T[f]
         for b in range(m):
-            t = Tf[b] - cf
+            t = np.float64(Tf[s + b]) - cf
             D[b] += t * t
 
 
@@ -118,7 +123,7 @@ def _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels, min_sq
             bd[b] = np.inf
             bj[b] = 0
         for j in range(k):
-            _columnar_dist(T, m, centers, j, D)
+            _columnar_dist(T, _U0, m, centers, j, D)
             for b in range(m):  # strict <: ties keep the lowest index
                 better = D[b] < bd[b]
                 bd[b] = D[b] if better else bd[b]
@@ -589,7 +594,7 @@ def _columnar_top2(T, m, centers, D, d1, d2, j1, lb, idx):
         d2[b] = np.inf
         j1[b] = 0
     for j in range(k):
-        _columnar_dist(T, m, centers, j, D)
+        _columnar_dist(T, _U0, m, centers, j, D)
         if elkan:
             for b in range(m):
                 lb[idx[b], j] = np.sqrt(D[b])
@@ -2107,27 +2112,10 @@ def transpose_rows(X, XT):
                 out[s + b] = X[s + b, f]
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _col_block_dist(XT, s, m, center, c, D):
-    # D[b] = ||x_{s+b} - center[c]||^2, features summed in order (the same
-    # order as _col_row_dist). Inline: compiled with the caller's flags (the
-    # group wrappers' fastmath). Offsets are unsigned: numba then omits its
-    # negative-index wraparound, which otherwise blocks the vectorisation of
-    # the loop over rows (measured 3-4x).
-    for b in range(m):
-        D[b] = 0.0
-    for f in range(XT.shape[0]):
-        cf = np.float64(center[c, f])
-        row = XT[f]
-        for b in range(m):
-            diff = np.float64(row[s + b]) - cf
-            D[b] += diff * diff
-
-
 @nb.njit(cache=True, nogil=True, fastmath={"contract"})
 def _col_row_dist(XT, i, center):
     # ||x_i - center[0]||^2 from the transposed rows, features summed in order
-    # with the same fused multiply-adds as _col_block_dist (bitwise equal).
+    # with the same fused multiply-adds as _columnar_dist (bitwise equal).
     acc = 0.0
     for f in range(XT.shape[0]):
         diff = np.float64(XT[f, i]) - np.float64(center[0, f])
@@ -2144,12 +2132,12 @@ def _kpp_col_range(XT, sample_weight, closest, prev, candidates, start, stop, po
         s = np.uint64(s0)
         m = np.uint64(min(_COL_BLOCK, stop - s0))
         if prev.shape[0] > 0:
-            _col_block_dist(XT, s, m, prev, 0, D)
+            _columnar_dist(XT, s, m, prev, 0, D)
             for b in range(m):
                 ci = closest[s + b]
                 closest[s + b] = D[b] if D[b] < ci else ci
         for c in range(t):
-            _col_block_dist(XT, s, m, candidates, c, D)
+            _columnar_dist(XT, s, m, candidates, c, D)
             acc = 0.0
             for b in range(m):
                 ci = closest[s + b]
