@@ -99,19 +99,26 @@ def nearest_center_range(X, centers, start, stop, labels, min_sq_dist):
     labels : OUT ndarray (n,) int32, rows ``[start, stop)`` written
     min_sq_dist : OUT ndarray (n,) float64, squared distance to that centre
     """
-    k = centers.shape[0]
-    dists = np.empty(k)
+    dists = np.empty(centers.shape[0])
     for i in range(start, stop):
-        best = 0
-        best_d = np.inf
-        sq_dist_row_to_all(X, i, centers, dists)
-        for j in range(k):
-            dist = dists[j]
-            if dist < best_d:
-                best_d = dist
-                best = j
+        best, best_d = nearest_of_row(X, i, centers, dists)
         labels[i] = best
         min_sq_dist[i] = best_d
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def nearest_of_row(X, i, centers, dists):
+    """``(j, d2)``: the centre nearest to row ``i`` (the lowest index on ties) and
+    its squared distance; ``dists`` (k,) is scratch."""
+    sq_dist_row_to_all(X, i, centers, dists)
+    best = 0
+    best_d = np.inf
+    for j in range(dists.shape[0]):
+        dist = dists[j]
+        if dist < best_d:
+            best_d = dist
+            best = j
+    return best, best_d
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)

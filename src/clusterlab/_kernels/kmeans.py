@@ -43,6 +43,7 @@ from clusterlab._kernels.distances import (
     csr_sq_dist_row,
     dense_row_sq_norms,
     nearest_center_range,
+    nearest_of_row,
     sq_dist_row_to_all,
     sq_dist_rows,
 )
@@ -171,14 +172,7 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     inertia = 0.0
     dists = np.empty(k)
     for i in range(start, stop):
-        best = 0
-        best_d = np.inf
-        sq_dist_row_to_all(X, i, centers, dists)
-        for j in range(k):
-            dist = dists[j]
-            if dist < best_d:
-                best_d = dist
-                best = j
+        best, best_d = nearest_of_row(X, i, centers, dists)
         labels[i] = best
         min_sq_dist[i] = best_d
         w = np.float64(sample_weight[i])
