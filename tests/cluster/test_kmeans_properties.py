@@ -281,6 +281,41 @@ def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, o
                 assert hi - lo <= 1e-4 * exact[i, j] + 1e-6 * slack
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_elkan_first_assignment_writes_the_float32_copy(parallel):
+    # on float64 rows the first assignment fills the float32 copy as it reads
+    # each row: the same values as float32_rows, and the labels and sums of
+    # the first assignment on float32 rows given that copy
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(3)
+    n, d, k = 500, 40, 6
+    X = rng.normal(size=(n, d)) * (1 + 1e-9)
+    C = X[rng.choice(n, k, replace=False)]
+    bounds = np.array([0, 170, 333, n])
+    w = rng.uniform(0.5, 2.0, n)
+
+    def first(X32, xerr, fill32):
+        labels = np.empty(n, np.int32)
+        upper, lb = np.empty(n), np.empty((n, k))
+        sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
+        g = (np.empty((3, k, d)), np.empty((3, k)), np.empty((3, k), np.int64))
+        kk.elkan_first_interval(X, X32, xerr, C, bounds, labels, upper, lb, w, sums, weights,
+                                counts, *g, parallel, fill32)
+        return labels, upper, lb, sums
+
+    ref32, referr = kk.float32_rows(X, bounds, False)
+    X32, xerr = np.empty(X.shape, np.float32), np.empty(n)
+    filled = first(X32, xerr, True)
+    np.testing.assert_array_equal(X32, ref32)
+    np.testing.assert_array_equal(xerr, referr)
+    given_copy = first(ref32, referr, False)
+    for a, b in zip(filled, given_copy):
+        np.testing.assert_array_equal(a, b)
+    exact = ((X[:, None, :] - C[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(filled[0], exact.argmin(1))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_elkan_interval_near_ties_decided_exactly(parallel, dtype, monkeypatch):

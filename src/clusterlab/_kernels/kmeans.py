@@ -900,16 +900,19 @@ def float32_rows(X, bounds, parallel):
 
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, stop, labels,
-                                upper, lb, sample_weight, sums, weights, counts):
+                                upper, lb, sample_weight, sums, weights, counts, fill32):
     # Elkan's first assignment from float32 intervals: lb[i, j] = the interval's
     # lower end; the label is the centre whose interval lies below all others,
     # else decided by float64 squared distances among the centres whose
     # intervals reach below the smallest upper end (ties to the lowest index,
     # as the direct scan). While the row is in cache, its cluster sums (as
-    # _sums_range, same order).
+    # _sums_range, same order) and, with fill32 (float64 rows), its float32
+    # copy X32[i] and rounding error xerr[i] (see float32_rows) first.
     k = centers.shape[0]
     hi = np.empty(k)
     for i in range(start, stop):
+        if fill32:
+            _float32_row(X, i, X32, xerr)
         h_min = np.inf
         for j in range(k):
             lo_j, hi_j = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
@@ -945,43 +948,45 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels,
-                                 upper, lb, sample_weight, g_sums, g_weights, g_counts):
+                                 upper, lb, sample_weight, g_sums, g_weights, g_counts, fill32):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
         _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, bounds[g],
                                     bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
-                                    g_weights[g], g_counts[g])
+                                    g_weights[g], g_counts[g], fill32)
 
 
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_interval_groups_serial(X, X32, xerr, centers, C32, cerr, gamma, bounds,
                                         labels, upper, lb, sample_weight, g_sums, g_weights,
-                                        g_counts):
+                                        g_counts, fill32):
     for g in range(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
         _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, bounds[g],
                                     bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
-                                    g_weights[g], g_counts[g])
+                                    g_weights[g], g_counts[g], fill32)
 
 
 def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sample_weight, sums,
-                         weights, counts, g_sums, g_weights, g_counts, parallel):
+                         weights, counts, g_sums, g_weights, g_counts, parallel, fill32=False):
     """Elkan's first assignment (labels, upper bounds, the (n, k) lower bounds)
     from float32 distance intervals (:func:`approx_dist_bounds`), float64
     distances only where intervals leave the nearest centre open: the labels
     of the direct scan (``X32``/``xerr``: the float32 rows, see
     :func:`approx_dist_bounds`). Also fills the cluster sums, weights and
-    counts (the values of :func:`cluster_sums`), reading each row once."""
+    counts (the values of :func:`cluster_sums`), reading each row once; with
+    ``fill32`` (float64 rows) it first writes ``X32`` and ``xerr`` (the values
+    of :func:`float32_rows`) row by row, in the same pass."""
     C32, cerr = float32_centers(centers)
     gamma = float32_sum_gamma(X.shape[1])
     kernel = (_elkan_first_interval_groups if parallel
               else _elkan_first_interval_groups_serial)
     kernel(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels, upper, lb, sample_weight,
-           g_sums, g_weights, g_counts)
+           g_sums, g_weights, g_counts, fill32)
     _reduce_groups(g_sums, sums)
     _reduce_groups(g_weights, weights)
     _reduce_groups(g_counts, counts)
@@ -1522,17 +1527,22 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     use_gemm = use_gemm and mode != 1
     x_sq = row_sq_norms(X, bounds, parallel) if use_gemm or gemm_rescan else None
     x_sq_rescan = x_sq if gemm_rescan else None
-    # Elkan on float64 rows: a float32 copy (half the bytes) for the distance
-    # intervals, within the budget, made for the third iteration (fits that
-    # converge sooner would not earn it back); float32 rows are used as they
-    # are, from the first assignment on.
+    # Elkan with float32 distance intervals: float32 rows as they are; float64
+    # rows through a float32 copy (half the bytes) within the budget, written
+    # by the first assignment as it reads each row (a pass of its own cost as
+    # much as that assignment on MNIST-shaped data).
     rows32 = None
-    copy32 = mode == 1 and X.dtype == np.float64 and n * d * 4 <= ELKAN_FLOAT32_COPY_BYTES
-    elkan32 = mode == 1 and d > COLUMNAR_MAX_FEATURES and X.dtype == np.float32
+    elkan32 = mode == 1 and d > COLUMNAR_MAX_FEATURES and (
+        X.dtype == np.float32 or n * d * 4 <= ELKAN_FLOAT32_COPY_BYTES)
     if elkan32:
-        elkan_first_interval(X, X, _NO_CERR, centers, bounds, labels, upper, lb,
+        if X.dtype == np.float32:
+            X32, xerr, fill32 = X, _NO_CERR, False
+        else:
+            X32, xerr, fill32 = np.empty(X.shape, np.float32), np.empty(n), True
+            rows32 = (X32, xerr)
+        elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb,
                              sample_weight, sums, weights, counts, g_sums, g_weights,
-                             g_counts, parallel)
+                             g_counts, parallel, fill32)
     elif use_gemm:
         ops = gemm_operands(X, centers)
         if parallel:
@@ -1558,8 +1568,6 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     strict = False
     it = 0
     for it in range(max_iter):
-        if copy32 and it == 2:
-            rows32 = float32_rows(X, bounds, parallel)
         if it > 0:
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                        upper, lower, lb, moved_from, g_changed, parallel,
