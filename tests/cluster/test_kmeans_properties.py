@@ -263,7 +263,8 @@ def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, o
     X = (rng.normal(size=(20, d)) + offset) * scale
     if float64_rows:
         X *= 1 + 1e-9  # not float32 values
-        X32, xerr = kk.float32_rows(X, np.array([0, 10, 20]), False)
+        X32 = X.astype(np.float32)
+        xerr = np.linalg.norm(X - X32.astype(np.float64), axis=1)
     else:
         X = X.astype(np.float32)
         X32, xerr = X, np.empty(0)
@@ -284,8 +285,8 @@ def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, o
 @pytest.mark.parametrize("parallel", [False, True])
 def test_elkan_first_assignment_writes_the_float32_copy(parallel):
     # on float64 rows the first assignment fills the float32 copy as it reads
-    # each row: the same values as float32_rows, and the labels and sums of
-    # the first assignment on float32 rows given that copy
+    # each row (the rows rounded to float32, the norms of the rounding errors),
+    # and its results are those of the assignment handed that copy
     from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(3)
@@ -304,12 +305,12 @@ def test_elkan_first_assignment_writes_the_float32_copy(parallel):
                                 counts, *g, parallel, fill32)
         return labels, upper, lb, sums
 
-    ref32, referr = kk.float32_rows(X, bounds, False)
     X32, xerr = np.empty(X.shape, np.float32), np.empty(n)
     filled = first(X32, xerr, True)
-    np.testing.assert_array_equal(X32, ref32)
-    np.testing.assert_array_equal(xerr, referr)
-    given_copy = first(ref32, referr, False)
+    np.testing.assert_array_equal(X32, X.astype(np.float32))
+    np.testing.assert_allclose(xerr, np.linalg.norm(X - X32.astype(np.float64), axis=1),
+                               rtol=1e-12)
+    given_copy = first(X32.copy(), xerr.copy(), False)
     for a, b in zip(filled, given_copy):
         np.testing.assert_array_equal(a, b)
     exact = ((X[:, None, :] - C[None]) ** 2).sum(-1)

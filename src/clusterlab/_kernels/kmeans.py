@@ -874,31 +874,6 @@ def _float32_row(X, i, X32, xerr):
 
 
 @nb.njit(cache=True, nogil=True)
-def _float32_rows_range(X, start, stop, X32, xerr):
-    for i in range(start, stop):
-        _float32_row(X, i, X32, xerr)
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _float32_rows_groups(X, bounds, X32, xerr):
-    for g in nb.prange(bounds.shape[0] - 1):
-        _float32_rows_range(X, bounds[g], bounds[g + 1], X32, xerr)
-
-
-def float32_rows(X, bounds, parallel):
-    """``(X32, xerr)`` for :func:`approx_dist_bounds` on float64 rows: the rows
-    rounded to float32 (a half-size copy) and the norm of each row's rounding
-    error, in float64."""
-    X32 = np.empty(X.shape, np.float32)
-    xerr = np.empty(X.shape[0])
-    if parallel and bounds.shape[0] > 2:
-        _float32_rows_groups(X, bounds, X32, xerr)
-    else:
-        _float32_rows_range(X, 0, X.shape[0], X32, xerr)
-    return X32, xerr
-
-
-@nb.njit(cache=True, nogil=True)
 def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, stop, labels,
                                 upper, lb, sample_weight, sums, weights, counts, fill32):
     # Elkan's first assignment from float32 intervals: lb[i, j] = the interval's
@@ -907,7 +882,7 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, 
     # intervals reach below the smallest upper end (ties to the lowest index,
     # as the direct scan). While the row is in cache, its cluster sums (as
     # _sums_range, same order) and, with fill32 (float64 rows), its float32
-    # copy X32[i] and rounding error xerr[i] (see float32_rows) first.
+    # copy X32[i] and rounding error xerr[i] (_float32_row) first.
     k = centers.shape[0]
     hi = np.empty(k)
     for i in range(start, stop):
@@ -979,8 +954,9 @@ def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sampl
     of the direct scan (``X32``/``xerr``: the float32 rows, see
     :func:`approx_dist_bounds`). Also fills the cluster sums, weights and
     counts (the values of :func:`cluster_sums`), reading each row once; with
-    ``fill32`` (float64 rows) it first writes ``X32`` and ``xerr`` (the values
-    of :func:`float32_rows`) row by row, in the same pass."""
+    ``fill32`` (float64 rows) it first writes ``X32`` (the rows rounded to
+    float32) and ``xerr`` (the norm of each row's rounding error) row by row,
+    in the same pass."""
     C32, cerr = float32_centers(centers)
     gamma = float32_sum_gamma(X.shape[1])
     kernel = (_elkan_first_interval_groups if parallel

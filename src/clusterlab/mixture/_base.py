@@ -338,24 +338,26 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
     def _initialize(self, X, resp):
         """Set the starting model from responsibilities ``resp`` (scikit-learn's
         private signature, kept so code written against it runs unchanged)."""
-        X = np.asarray(X)
         resp = np.asarray(resp)
-        self._fit_dtype = X.dtype
-        checked = self._init_values(X)
+        ctx = self._context_of(X, resp.shape[1])
+        checked = self._init_values(ctx.X)
         if self._needs_initial_resp(checked):
-            ctx = _FitContext(X, resp.shape[1], self.covariance_type)
             nk, means, covariances = ctx.stats_from_resp(resp, self.reg_covar)
         else:
             nk = means = covariances = None
-        self._initialize_from_stats(X, nk, means, covariances, checked)
+        self._initialize_from_stats(ctx.X, nk, means, covariances, checked)
+
+    def _context_of(self, X, n_components):
+        # the fit context of data handed to a private scikit-learn-style method
+        X = np.asarray(X)
+        self._fit_dtype = X.dtype
+        return _FitContext(X, n_components, self.covariance_type)
 
     def _initialize_parameters(self, ctx, random_state, checked=None):
         """Initial model from ``random_state``; ``ctx`` may also be the data
         itself (scikit-learn's private ``_initialize_parameters(X, random_state)``)."""
         if not isinstance(ctx, _FitContext):
-            X = np.asarray(ctx)
-            self._fit_dtype = X.dtype
-            ctx = _FitContext(X, self.n_components, self.covariance_type)
+            ctx = self._context_of(ctx, self.n_components)
             random_state = check_random_state(random_state)
         if checked is None:
             checked = self._check_parameters(ctx.X)
