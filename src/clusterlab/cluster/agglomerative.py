@@ -366,15 +366,7 @@ def _cut_tree(children, n_leaves, n_clusters):
             f"Cannot extract more clusters than samples: {n_clusters} clusters were given "
             f"for a tree with {n_leaves} leaves; use n_clusters <= n_samples."
         )
-    n_merges = n_leaves - n_clusters
-    parents = np.arange(n_leaves + n_merges)
-    if n_merges:
-        ch = np.asarray(children)[:n_merges]
-        new = np.arange(n_leaves, n_leaves + n_merges)
-        parents[ch[:, 0]] = new
-        parents[ch[:, 1]] = new
-    roots = _roots(parents, n_leaves)
-    if n_merges == n_leaves - 1 or n_clusters < 1:
+    if n_clusters == 1:
         return np.zeros(n_leaves, dtype=np.intp)
     ch = np.asarray(children)
     heap = [-(n_leaves + ch.shape[0] - 1)]  # the root
@@ -382,9 +374,15 @@ def _cut_tree(children, n_leaves, n_clusters):
         a, b = ch[-heap[0] - n_leaves]
         heapq.heappush(heap, -int(a))
         heapq.heappushpop(heap, -int(b))
+    # each leaf's cluster node: its ancestor after the first n_leaves - n_clusters merges
+    n_merges = n_leaves - n_clusters
+    parents = np.arange(n_leaves + n_merges)
+    new = np.arange(n_leaves, n_leaves + n_merges)
+    parents[ch[:n_merges, 0]] = new
+    parents[ch[:n_merges, 1]] = new
     position = np.empty(n_leaves + ch.shape[0], dtype=np.intp)
     position[[-node for node in heap]] = np.arange(len(heap))
-    return position[roots]
+    return position[_roots(parents, n_leaves)]
 
 
 def _build_tree(X, connectivity, n_clusters, linkage, metric, return_distance):
