@@ -38,22 +38,6 @@ __all__ = ["MiniBatchKMeans"]
 _PARALLEL_MIN_WORK = 50_000_000
 
 
-_CONTROLLER = []
-
-
-def _blas_one_thread():
-    """BLAS limited to one thread for the small products of the step loop.
-
-    The controller is built once per process (scanning the loaded libraries
-    costs tens of milliseconds), then each fit only switches the limit.
-    """
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
 def _kmeans_plusplus():
     """The project's greedy k-means++ (``clusterlab.cluster.kmeans``)."""
     from clusterlab.cluster.kmeans import kmeans_plusplus
@@ -544,7 +528,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         center_sq = np.einsum("ij,ij->i", centers, centers)
         parallel = rows.n * centers.shape[0] * max(rows.d, 1) >= _PARALLEL_MIN_WORK
         kernel = _k.labels_inertia_dots if parallel else _k.labels_inertia_dots_serial
-        with contextlib.nullcontext() if parallel else _blas_one_thread():
+        with contextlib.nullcontext() if parallel else _config.single_threaded_blas():
             for start, stop, block in rows.blocks(chunk):
                 k = stop - start
                 sw = ones[:k] if sample_weight is None else sample_weight[start:stop]
@@ -635,7 +619,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
         batch_idx = np.empty(batch_size, dtype=np.int64)
         i = 0
-        with _blas_one_thread():
+        with _config.single_threaded_blas():
             for i in range(n_steps):
                 _k.sample_from_cdf(cdf, random_state.random_sample(batch_size), batch_idx)
                 Xb = rows.take(batch_idx)
@@ -708,7 +692,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         scratch = (np.zeros(centers.shape), np.zeros(self.n_clusters),
                    np.empty(m, dtype=np.int32), np.empty(m))
         blocks = ((s, e, b, sample_weight[s:e]) for s, e, b in rows.blocks())
-        with _blas_one_thread():
+        with _config.single_threaded_blas():
             self._minibatch_step(blocks, rows.n, rows.take, centers, centers,
                                  self._random_state, self._random_reassign(), scratch)
 

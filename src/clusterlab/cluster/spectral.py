@@ -25,6 +25,7 @@ The same parameters, defaults, attributes and errors as scikit-learn 1.9's
   Ying 2019).
 """
 
+import contextlib
 import math
 import warnings
 from numbers import Integral, Real
@@ -432,7 +433,7 @@ def _subspace_iteration(solve, n, k, v0, tol):
         warnings.warn(
             f"The spectral embedding did not converge in {_SUBSPACE_MAX_ITER} iterations "
             f"(largest residual {res.max():.3g} > tol={tol:g}); the eigenvectors may be "
-            "inaccurate.", ConvergenceWarning, stacklevel=4)
+            "inaccurate.", ConvergenceWarning, stacklevel=5)
     return 1.0 / mu[:k] - _SHIFT, V[:, :k]
 
 
@@ -544,7 +545,7 @@ def _iterative_sparse_embedding(L, dd, comp_labels, k, random_state, eigen_tol):
             f"converge in {_ITERATIVE_MAX_ITER} iterations (largest residual "
             f"{np.max(res):.3g} > tol={tol:g}); the eigenvectors may be inaccurate. Use "
             "affinity='nearest_neighbors' or a larger gamma (fewer entries per row).",
-            ConvergenceWarning, stacklevel=4)
+            ConvergenceWarning, stacklevel=5)
     V[:, n_null:] = U
     return V, n_null
 
@@ -600,13 +601,28 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
     entries per row, eigen_solver=None): no factorisation; O(nnz) for the
     exact null space from the connected components (all of the answer when
     there are at least n_components components), then LOBPCG at O(nnz k)
-    per iteration and O(n k) memory above the Laplacian.
+    per iteration and O(n k) memory above the Laplacian. Below
+    SMALL_BLAS_SAMPLES samples BLAS runs on one thread (see there).
     """
     random_state = check_random_state(random_state)
     n = affinity.shape[0]
     k = int(n_components)
     if k > n:
         raise ValueError(f"n_components={k} must be <= n_samples={n}.")
+    with (_config.single_threaded_blas() if n < SMALL_BLAS_SAMPLES
+          else contextlib.nullcontext()):
+        return _embedding(affinity, n, k, eigen_solver, random_state, eigen_tol)
+
+
+#: Below this many samples the embedding's factorisation, solves and QRs run
+#: on one BLAS thread: on 2 cores, after numba's parallel Laplacian, two BLAS
+#: threads made the seed's 1000-point moons 2-4x slower and erratic (median
+#: 98 vs 32 ms); at 4000 samples both take the same time.
+SMALL_BLAS_SAMPLES = 3000
+
+
+def _embedding(affinity, n, k, eigen_solver, random_state, eigen_tol):
+    # spectral_embedding_normalized after validation
     comp_labels = None
     if sp.issparse(affinity):
         n_comp, comp_labels = connected_components(affinity, directed=False)
@@ -615,7 +631,7 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
                                            np.empty(n, dtype=np.int64), np.empty(n, dtype=bool))
     if n_comp > 1:
         warnings.warn("Graph is not fully connected, spectral embedding may not work as "
-                      "expected.", UserWarning, stacklevel=3)
+                      "expected.", UserWarning, stacklevel=4)
     L, dd = _normalized_laplacian(affinity)
 
     if eigen_solver == "amg":
@@ -664,7 +680,7 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
         solve = _factorize_shifted(L)
         if solve is None:  # not positive definite (negative affinities): exact fallback
             warnings.warn("The Laplacian is not positive semi-definite (negative affinities?); "
-                          "using a dense eigensolver.", UserWarning, stacklevel=3)
+                          "using a dense eigensolver.", UserWarning, stacklevel=4)
             L2, _ = _normalized_laplacian(affinity)
             _, V = _dense_eigh(L2, k)
         elif eigen_solver == "arpack":
