@@ -563,11 +563,11 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         log_likelihood : float
-            The mean of :meth:`score_samples`, as scikit-learn computes it (in
-            X's dtype: float32 data gives a float32 mean).
+            The mean of :meth:`score_samples` as scikit-learn computes it: in
+            X's dtype (a float32 mean for float32 data), returned as a float.
         """
         X = self._validate_predict_data(X)
-        return self._score_rows(X)[0].astype(X.dtype, copy=False).mean()
+        return float(self._score_rows(X)[0].astype(X.dtype, copy=False).mean())
 
     def predict(self, X):
         """Most probable component of each sample.
