@@ -1,14 +1,19 @@
 """scikit-learn's own test files, pointed at clusterlab.
 
 Each file of scikit-learn's installed test suite that exercises an estimator
-or function clusterlab replaces is copied with its import of the scikit-learn
-name swapped for clusterlab's, and run in a subprocess with scikit-learn's
-conftest (its fixtures, e.g. ``global_random_seed``). Every test must pass
-except the few listed in ``KNOWN_DIFFERENCES``, each with the reason we
-differ on purpose; a newly failing test, or a listed one that starts to
-pass, fails here.
+or function clusterlab replaces is copied with its top-level import of those
+names rewritten to import them from clusterlab, and run in a subprocess with
+scikit-learn's conftest (its fixtures, e.g. ``global_random_seed``).
+
+On the scikit-learn release these files were checked against (``VERIFIED``),
+every test must pass except the few in ``KNOWN_DIFFERENCES``, each with the
+reason we differ on purpose; a newly failing test, or a listed one that starts
+to pass, fails here. Another release ships other tests (for behaviour added
+or changed since): there at least ``MIN_PASS_SHARE`` of them must pass, and
+the failures are printed.
 """
 
+import ast
 import json
 import os
 import re
@@ -20,44 +25,23 @@ import pytest
 import sklearn
 
 SKLEARN_DIR = Path(sklearn.__file__).parent
+VERIFIED = "1.9."
+MIN_PASS_SHARE = 0.95
 
-# test file (relative to sklearn/) -> (scikit-learn import line, clusterlab import line)
+# test file (relative to sklearn/) -> (module it imports from, names taken from clusterlab)
 SUITES = {
-    "cluster/tests/test_k_means.py": [(
-        "from sklearn.cluster import KMeans, MiniBatchKMeans, k_means, kmeans_plusplus",
-        "from clusterlab import KMeans, MiniBatchKMeans, k_means, kmeans_plusplus",
-    )],
-    "cluster/tests/test_dbscan.py": [(
-        "from sklearn.cluster import DBSCAN, dbscan",
-        "from clusterlab import DBSCAN, dbscan",
-    )],
-    "cluster/tests/test_spectral.py": [(
-        "from sklearn.cluster import SpectralClustering, spectral_clustering",
-        "from clusterlab import SpectralClustering, spectral_clustering",
-    )],
-    "cluster/tests/test_hierarchical.py": [(
-        "from sklearn.cluster import AgglomerativeClustering, FeatureAgglomeration, ward_tree",
-        "from sklearn.cluster import FeatureAgglomeration, ward_tree\n"
-        "from clusterlab import AgglomerativeClustering",
-    )],
-    "mixture/tests/test_gaussian_mixture.py": [(
-        "from sklearn.mixture import GaussianMixture",
-        "from clusterlab import GaussianMixture",
-    )],
-    "mixture/tests/test_bayesian_mixture.py": [(
-        "from sklearn.mixture import BayesianGaussianMixture",
-        "from clusterlab import BayesianGaussianMixture",
-    )],
-    "metrics/cluster/tests/test_unsupervised.py": [(
-        "from sklearn.metrics.cluster import (\n"
-        "    calinski_harabasz_score,\n"
-        "    davies_bouldin_score,\n"
-        "    silhouette_samples,\n"
-        "    silhouette_score,\n"
-        ")",
-        "from clusterlab.metrics import (calinski_harabasz_score, davies_bouldin_score,\n"
-        "                                silhouette_samples, silhouette_score)",
-    )],
+    "cluster/tests/test_k_means.py": (
+        "sklearn.cluster", {"KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus"}),
+    "cluster/tests/test_dbscan.py": ("sklearn.cluster", {"DBSCAN", "dbscan"}),
+    "cluster/tests/test_spectral.py": (
+        "sklearn.cluster", {"SpectralClustering", "spectral_clustering"}),
+    "cluster/tests/test_hierarchical.py": ("sklearn.cluster", {"AgglomerativeClustering"}),
+    "mixture/tests/test_gaussian_mixture.py": ("sklearn.mixture", {"GaussianMixture"}),
+    "mixture/tests/test_bayesian_mixture.py": ("sklearn.mixture", {"BayesianGaussianMixture"}),
+    "metrics/cluster/tests/test_unsupervised.py": (
+        "sklearn.metrics.cluster",
+        {"calinski_harabasz_score", "davies_bouldin_score", "silhouette_samples",
+         "silhouette_score"}),
 }
 
 # test name (without parameters) -> why clusterlab differs on purpose
@@ -72,51 +56,96 @@ KNOWN_DIFFERENCES = {
 }
 
 
-def _suite_available(rel):
-    return (SKLEARN_DIR / rel).exists()
+def point_at_clusterlab(text, module, names):
+    """``text`` with its top-level ``from <module> import ...`` of ``names``
+    rewritten to import those names from clusterlab (the others unchanged).
+    Returns the new text and the names rewritten."""
+    lines = text.splitlines(keepends=True)
+    edits, found = [], set()
+
+    def spelled(alias):
+        return alias.name if alias.asname is None else f"{alias.name} as {alias.asname}"
+
+    for node in ast.parse(text).body:
+        if not (isinstance(node, ast.ImportFrom) and node.module == module):
+            continue
+        ours = [a for a in node.names if a.name in names]
+        if not ours:
+            continue
+        found.update(a.name for a in ours)
+        theirs = [a for a in node.names if a.name not in names]
+        new = f"from clusterlab import {', '.join(map(spelled, ours))}\n"
+        if theirs:
+            new = f"from {module} import {', '.join(map(spelled, theirs))}\n" + new
+        edits.append((node.lineno, node.end_lineno, new))
+    for start, end, new in reversed(edits):
+        lines[start - 1:end] = [new]
+    return "".join(lines), found
+
+
+def test_point_at_clusterlab_rewrites_only_the_named_imports():
+    text = ("import numpy as np\n"
+            "from sklearn.cluster import (\n    DBSCAN,\n    Birch as B,\n    dbscan,\n)\n"
+            "from sklearn.mixture import GaussianMixture\n")
+    new, found = point_at_clusterlab(text, "sklearn.cluster", {"DBSCAN", "dbscan"})
+    assert found == {"DBSCAN", "dbscan"}
+    assert new == ("import numpy as np\n"
+                   "from sklearn.cluster import Birch as B\n"
+                   "from clusterlab import DBSCAN, dbscan\n"
+                   "from sklearn.mixture import GaussianMixture\n")
+
+
+def _run(path, cwd):
+    """Run a test file with scikit-learn's conftest; ``{nodeid: 'passed'|'failed'}``."""
+    (cwd / "conftest.py").write_text("from sklearn.conftest import *  # noqa\n")
+    report = cwd / "report.json"
+    (cwd / "collect_outcomes.py").write_text(
+        "import json\n"
+        "OUT = {}\n"
+        "def pytest_runtest_logreport(report):\n"
+        "    if report.failed:\n"
+        "        OUT[report.nodeid] = 'failed'\n"
+        "    elif report.when == 'call' and report.passed:\n"
+        "        OUT.setdefault(report.nodeid, 'passed')\n"
+        "def pytest_sessionfinish(session):\n"
+        f"    json.dump(OUT, open({str(report)!r}, 'w'))\n"
+    )
+    env = dict(os.environ, SKLEARN_RUN_FLOAT32_TESTS="1",
+               PYTHONPATH=str(cwd) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+         "-p", "collect_outcomes", "-W", "ignore", str(path)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(report.read_text()), proc.stdout
 
 
 @pytest.mark.parametrize("rel", sorted(SUITES))
 def test_sklearn_test_file_passes(rel, tmp_path):
     source = SKLEARN_DIR / rel
-    assert _suite_available(rel), (
+    assert source.exists(), (
         f"scikit-learn's test file {source} is not installed; the suite ships with "
         "scikit-learn's wheels (sklearn/**/tests)")
-    text = source.read_text()
-    for old, new in SUITES[rel]:
-        assert old in text, f"{rel} no longer has the line {old!r}; update SUITES"
-        text = text.replace(old, new, 1)
+    module, names = SUITES[rel]
+    text, found = point_at_clusterlab(source.read_text(), module, names)
+    assert found == names, f"{rel} no longer imports {sorted(names - found)} from {module}"
     target = tmp_path / Path(rel).name
     target.write_text(text)
-    (tmp_path / "conftest.py").write_text("from sklearn.conftest import *  # noqa\n")
-    report = tmp_path / "report.json"
-    plugin = tmp_path / "collect_outcomes.py"
-    plugin.write_text(
-        "import json\n"
-        "OUT = {}\n"
-        "def pytest_runtest_logreport(report):\n"
-        "    if report.failed or (report.when == 'call' and report.passed):\n"
-        "        OUT.setdefault(report.nodeid, 'failed' if report.failed else 'passed')\n"
-        "        if report.failed: OUT[report.nodeid] = 'failed'\n"
-        "def pytest_sessionfinish(session):\n"
-        f"    json.dump(OUT, open({str(report)!r}, 'w'))\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get(
-        "PYTHONPATH", ""), SKLEARN_RUN_FLOAT32_TESTS="1")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
-         "-p", "collect_outcomes", "-W", "ignore", str(target)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    outcomes = json.loads(report.read_text())
+    outcomes, stdout = _run(target, tmp_path)
     failed = {re.sub(r"\[.*$", "", nodeid.split("::")[-1])
               for nodeid, outcome in outcomes.items() if outcome == "failed"}
-    passed = sum(outcome == "passed" for outcome in outcomes.values())
+    n_failed = sum(outcome == "failed" for outcome in outcomes.values())
+    n_passed = len(outcomes) - n_failed
+    assert n_passed >= 10, stdout[-3000:]
+    if not sklearn.__version__.startswith(VERIFIED):
+        # another release's tests: most must pass; the failures are listed
+        assert n_passed >= MIN_PASS_SHARE * len(outcomes), (
+            f"scikit-learn {sklearn.__version__}'s {rel}: {n_failed} of {len(outcomes)} "
+            f"fail on clusterlab: {sorted(failed)}\n" + stdout[-6000:])
+        return
     unexpected = failed - set(KNOWN_DIFFERENCES)
     assert not unexpected, (
-        f"scikit-learn's {rel} fails on clusterlab: {sorted(unexpected)}\n"
-        + proc.stdout[-6000:])
+        f"scikit-learn's {rel} fails on clusterlab: {sorted(unexpected)}\n" + stdout[-6000:])
     expected_here = {name for name in KNOWN_DIFFERENCES if f"def {name}(" in text}
     assert failed == expected_here, (
         f"listed differences that now pass (remove them): {sorted(expected_here - failed)}")
-    assert passed >= 10, proc.stdout[-3000:]
