@@ -457,3 +457,26 @@ def test_distance_threshold_labels_numbered_as_sklearn(linkage, structured):
         ref = skcluster.AgglomerativeClustering(**kw).fit(X)
     assert ours.n_clusters_ == ref.n_clusters_
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+@pytest.mark.parametrize("n,d", [(2, 1), (3, 2), (300, 7), (700, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_columnar_euclidean_condensed_equals_row_wise(n, d, dtype, parallel):
+    # the columnar (and threaded) fill sums each pair's squares in feature
+    # order as the row-wise one does: bitwise the same matrix
+    from clusterlab._kernels import linkage as lk
+
+    X = np.random.default_rng(n + d).normal(size=(n, d)).astype(dtype) * 3
+    ref = np.empty(n * (n - 1) // 2)
+    lk.condensed_distances(X, np.empty(n), lk.EUCLIDEAN, ref)
+    out = np.full_like(ref, -1.0)
+    lk.euclidean_condensed(X, out, parallel)
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_allclose(out, pdist_reference(X), rtol=1e-12)
+
+
+def pdist_reference(X):
+    from scipy.spatial.distance import pdist
+
+    return pdist(X.astype(np.float64))

@@ -70,12 +70,59 @@ def _pair_distance(X, norms, i, j, metric):
     return max(out, 0.0)
 
 
+def euclidean_condensed(X, out, parallel):
+    """Fill the condensed Euclidean distance matrix (the values of
+    :func:`condensed_distances`, bitwise: each pair's squares are summed in
+    feature order, without contraction).
+
+    Row ``i``'s distances to the rows after it come from a transposed float64
+    copy of X, vectorised across those rows (the row-by-row loop spent its
+    time in per-pair horizontal sums: 4.5 ns per pair for 10 features, 1500
+    rows). Rows are split in blocks of equal pair counts for the threads.
+    """
+    n = X.shape[0]
+    XT = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
+    n_blocks = 8 if parallel and n > 256 else 1
+    # block b covers the rows whose pairs fall in the b-th equal share
+    pairs_before = np.concatenate(([0], np.cumsum(np.arange(n - 1, 0, -1))))
+    cuts = np.searchsorted(pairs_before, np.linspace(0, pairs_before[-1], n_blocks + 1))
+    cuts[0], cuts[-1] = 0, n - 1
+    if n_blocks == 1:
+        _euclidean_condensed_rows(XT, 0, n - 1, out, np.empty(n))
+    else:
+        _euclidean_condensed_blocks(XT, np.asarray(cuts, dtype=np.int64), out)
+
+
+@nb.njit(cache=True, nogil=True)
+def _euclidean_condensed_rows(XT, start, stop, out, acc):
+    d, n = XT.shape
+    for i in range(start, stop):
+        pos = n * i - (i * (i + 1)) // 2
+        m = np.uint64(n - i - 1)
+        first = np.uint64(i + 1)
+        for t in range(m):
+            acc[t] = 0.0
+        for f in range(d):
+            xi = XT[f, i]
+            row = XT[f]
+            for t in range(m):
+                diff = xi - row[first + t]
+                acc[t] += diff * diff
+        for t in range(m):
+            out[pos + t] = np.sqrt(acc[t])
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _euclidean_condensed_blocks(XT, cuts, out):
+    for b in nb.prange(cuts.shape[0] - 1):
+        acc = np.empty(XT.shape[1])
+        _euclidean_condensed_rows(XT, cuts[b], cuts[b + 1], out, acc)
+
+
 @nb.njit(cache=True, nogil=True)
 def condensed_distances(X, norms, metric, out):
-    """Fill the condensed (upper-triangle, row-major) distance matrix.
-
-    Serial: the matrix is written once and the time is dominated by memory
-    bandwidth, not by arithmetic.
+    """Fill the condensed (upper-triangle, row-major) distance matrix
+    (Euclidean runs faster through :func:`euclidean_condensed`).
 
     Parameters
     ----------
@@ -361,16 +408,20 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
             x = chain[chain_len - 1]
             bv = np.inf
             y = -1
-            base = n * x - (x * (x + 1)) // 2 - x - 1
-            for p in range(m):
+            # ids increase along ``active``: the clusters below x (column x of
+            # their rows, strided), then those above (row x, contiguous); no
+            # branch on the side inside the loops. Strict < keeps the lowest id.
+            px = np.searchsorted(active[:m], x)
+            for p in range(px):
                 i = active[p]
-                if i < x:
-                    v = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
-                elif i > x:
-                    v = D[base + i]
-                else:
-                    continue
-                # ids increase along ``active``: strict < keeps the lowest id
+                v = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
+                if v < bv or y < 0:
+                    bv = v
+                    y = i
+            base = n * x - (x * (x + 1)) // 2 - x - 1
+            for p in range(px + 1, m):
+                i = active[p]
+                v = D[base + i]
                 if v < bv or y < 0:
                     bv = v
                     y = i
@@ -401,18 +452,35 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
                 q += 1
         m = q
         size[y] = nx + ny
-        for p in range(m):
+        # Lance-Williams update of row/column y (x < y), in three ranges of
+        # active ids so that each index is one formula: i < x, x < i < y, y < i
+        py = np.searchsorted(active[:m], y)
+        pxm = np.searchsorted(active[:py], x)
+        for p in range(pxm):
             i = active[p]
-            if i == y:
-                continue
-            dxi = D[_cidx(n, x, i)]
-            iy = _cidx(n, y, i)
-            dyi = D[iy]
-            if method == COMPLETE:
-                nv = dxi if dxi > dyi else dyi
-            else:
-                nv = (nx * dxi + ny * dyi) / (nx + ny)
-            D[iy] = nv
+            base_i = n * i - (i * (i + 1)) // 2 - i - 1
+            _lance_williams(D, base_i + x, base_i + y, nx, ny, method)
+        base_x = n * x - (x * (x + 1)) // 2 - x - 1
+        for p in range(pxm, py):
+            i = active[p]
+            _lance_williams(D, base_x + i, n * i - (i * (i + 1)) // 2 + y - i - 1, nx, ny,
+                            method)
+        base_y = n * y - (y * (y + 1)) // 2 - y - 1
+        for p in range(py + 1, m):
+            i = active[p]
+            _lance_williams(D, base_x + i, base_y + i, nx, ny, method)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _lance_williams(D, ixi, iyi, nx, ny, method):
+    # D[iyi] = the distance from the merged cluster (x + y) to i, given
+    # D[ixi] = d(x, i) and D[iyi] = d(y, i)
+    dxi = D[ixi]
+    dyi = D[iyi]
+    if method == COMPLETE:
+        D[iyi] = dxi if dxi > dyi else dyi
+    else:
+        D[iyi] = (nx * dxi + ny * dyi) / (nx + ny)
 
 
 # ------------------------------------------------------------ labelling

@@ -161,7 +161,10 @@ def _unstructured_tree(X, linkage, metric):
         return _sort_and_relabel(a, b, dist, n, sort_pair)
     _check_condensed_fits(n, linkage)
     D = np.empty(n * (n - 1) // 2)
-    _lk.condensed_distances(data, norms, code, D)
+    if code == _lk.EUCLIDEAN:
+        _lk.euclidean_condensed(data, D, parallel=True)
+    else:
+        _lk.condensed_distances(data, norms, code, D)
     _lk.nn_chain_condensed(D, n, _LINKAGES[linkage], a, b, dist)
     del D
     return _sort_and_relabel(a, b, dist, n, True)
