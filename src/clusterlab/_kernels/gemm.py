@@ -575,15 +575,21 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
         block_top2(blk, Cx, csq, out, m1, m2, j1)
         resolve_block(blk, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist)
         for r in range(m):
-            i = rows[s + r]
-            j = j1[r]
-            up = m1[r]
-            lo = m2[r]
-            upper[i] = np.sqrt(up) if up > 0.0 else 0.0
-            lower[i] = np.sqrt(lo) if lo > 0.0 else 0.0
-            a = labels[i]
-            if j != a:
-                labels[i] = j
-                moved_from[i] = a
-                n_changed += 1
+            n_changed += store_rescan(rows[s + r], j1[r], m1[r], m2[r], labels, upper, lower,
+                                      moved_from)
     return n_changed
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def store_rescan(i, j, up_sq, lo_sq, labels, upper, lower, moved_from):
+    """Write one re-scanned row (Hamerly): nearest centre ``j``, bounds from
+    the squared distances ``up_sq`` / ``lo_sq`` (a negative lower bound gives
+    0), ``moved_from[i]`` = the old label if it changed. Returns 1 if it did."""
+    upper[i] = np.sqrt(up_sq) if up_sq > 0.0 else 0.0
+    lower[i] = np.sqrt(lo_sq) if lo_sq > 0.0 else 0.0
+    a = labels[i]
+    if j == a:
+        return 0
+    labels[i] = j
+    moved_from[i] = a
+    return 1

@@ -55,6 +55,7 @@ from clusterlab._kernels.gemm import (
     gemm_operands,
     gemm_rescan_rows,
     row_sq_norms,
+    store_rescan,
 )
 
 _NO_C32 = np.empty((0, 0), np.float32)
@@ -648,15 +649,8 @@ def _rescan_columnar(X, rows, start, n_rows, centers, labels, upper, lower, move
                 T[f, b] = X[i, f]
         _columnar_top2(T, m, centers, D, d1, d2, j1, no_lb, idx)
         for b in range(m):
-            i = idx[b]
-            upper[i] = np.sqrt(d1[b])
-            lower[i] = np.sqrt(d2[b])
-            a = labels[i]
-            j = j1[b]
-            if j != a:
-                labels[i] = j
-                moved_from[i] = a
-                n_changed += 1
+            n_changed += store_rescan(idx[b], j1[b], d1[b], d2[b], labels, upper, lower,
+                                      moved_from)
     return n_changed
 
 
@@ -778,13 +772,7 @@ def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, mo
                 j1 = j
             elif dist < d2:
                 d2 = dist
-        upper[i] = np.sqrt(d1)
-        lower[i] = np.sqrt(d2)
-        a = labels[i]
-        if j1 != a:
-            labels[i] = j1
-            moved_from[i] = a
-            n_changed += 1
+        n_changed += store_rescan(i, j1, d1, d2, labels, upper, lower, moved_from)
     return n_changed
 
 

@@ -95,21 +95,29 @@ def euclidean_condensed(X, out, parallel):
 
 @nb.njit(cache=True, nogil=True)
 def _euclidean_condensed_rows(XT, start, stop, out, acc):
-    d, n = XT.shape
+    n = XT.shape[1]
     for i in range(start, stop):
         pos = n * i - (i * (i + 1)) // 2
         m = np.uint64(n - i - 1)
-        first = np.uint64(i + 1)
-        for t in range(m):
-            acc[t] = 0.0
-        for f in range(d):
-            xi = XT[f, i]
-            row = XT[f]
-            for t in range(m):
-                diff = xi - row[first + t]
-                acc[t] += diff * diff
+        _sq_dists_to_column(XT, i, np.uint64(i + 1), m, acc)
         for t in range(m):
             out[pos + t] = np.sqrt(acc[t])
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _sq_dists_to_column(T, col, first, m, acc):
+    # acc[t] = ||T[:, col] - T[:, first + t]||^2 for t < m, columns stored
+    # feature-major, features summed in order (the caller's flags: no
+    # contraction in this module). first and m are unsigned: numba then omits
+    # its negative-index wraparound, which otherwise blocks vectorisation.
+    for t in range(m):
+        acc[t] = 0.0
+    for f in range(T.shape[0]):
+        x = T[f, col]
+        row = T[f]
+        for t in range(m):
+            diff = x - row[first + t]
+            acc[t] += diff * diff
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -310,14 +318,7 @@ def ward_nn_chain(CT, out_a, out_b, out_dist):
         while True:
             x = chain[chain_len - 1]
             px = col_of[x]
-            for q in range(m):
-                s2[q] = 0.0
-            for f in range(d):
-                cf = CT[f, px]
-                row = CT[f]
-                for q in range(m):
-                    diff = row[q] - cf
-                    s2[q] += diff * diff
+            _sq_dists_to_column(CT, px, np.uint64(0), np.uint64(m), s2)
             sx = sizes[px]
             bv = np.inf
             bp = -1
