@@ -248,73 +248,125 @@ def test_grouped_moves_equal_serial_moves(seed, n, d, k, n_groups):
         np.testing.assert_array_equal(a, b)
 
 
+def _sixteen_bit_copy(X):
+    # the int16 copy Elkan's E-steps read, filled row by row as the first
+    # assignment does
+    from clusterlab._kernels import kmeans as kk
+
+    Q, qerr, offset, scale = kk.interval_rows(X, 1 << 40)
+    for i in range(X.shape[0]):
+        kk._quantize_row(X, i, Q, qerr, offset, scale)
+    return Q, qerr, offset, scale
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), d=st.integers(1, 300),
        scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3, 1e15]),
-       offset=st.sampled_from([0.0, 1.0, 1e4]), float64_rows=st.booleans())
-def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, offset,
-                                                                float64_rows):
+       offset=st.sampled_from([0.0, 1.0, 1e4]),
+       rows=st.sampled_from(["float32", "int16 of float32", "int16 of float64"]))
+def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, offset, rows):
     # Elkan computes distances as intervals from one float32 pass (over the
-    # float32 rows, or over a float32 copy of float64 rows): the exact distance
-    # to the float64 centre must lie inside, and the interval must be tight.
+    # float32 rows, or over a 16-bit copy of the rows): the exact distance to
+    # the float64 centre must lie inside, and the interval must be tight.
     from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(20, d)) + offset) * scale
-    if float64_rows:
+    if rows == "int16 of float64":
         X *= 1 + 1e-9  # not float32 values
-        X32 = X.astype(np.float32)
-        xerr = np.linalg.norm(X - X32.astype(np.float64), axis=1)
     else:
         X = X.astype(np.float32)
-        X32, xerr = X, np.empty(0)
+    if rows == "float32":
+        X32, xerr, z_offset, z_scale = X, np.empty(0), 0.0, 1.0
+    else:
+        X32, xerr, z_offset, z_scale = _sixteen_bit_copy(X)
+        assert X32.dtype == np.int16
+        # every coordinate within half a unit of its exact image (the 20
+        # rows are all sampled, nothing is clipped), and xerr bounds the rest
+        image = (X.astype(np.float64) - z_offset) / z_scale
+        assert np.abs(image - X32).max() <= 0.5 + 1e-3
+        resid = np.linalg.norm(image - X32, axis=1)
+        assert np.all(resid <= xerr) and np.all(xerr <= resid * (1 + 1e-9) + 1e-9)
     C = (rng.normal(size=(3, d)) + offset) * scale * (1 + 1e-9)  # not float32 values
-    C32, cerr = kk.float32_centers(C)
+    C32, cerr = kk.interval_centers(C, z_offset, z_scale)
     gamma = kk.float32_sum_gamma(d)
     exact = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
     for i in range(20):
         for j in range(3):
-            lo, hi = kk.approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
+            lo, hi = kk.approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr, z_scale)
             assert lo <= exact[i, j] * (1 + 1e-15) + 1e-300
             assert exact[i, j] <= hi * (1 + 1e-15)
             if 1e-10 < scale < 1e10:  # and tight: float32 rounding of the data and sum
                 slack = np.linalg.norm(C[j]) + np.linalg.norm(X[i])
-                assert hi - lo <= 1e-4 * exact[i, j] + 1e-6 * slack
+                quantum = 0.0 if rows == "float32" else 2.01 * (xerr[i] + cerr[j]) * z_scale
+                assert hi - lo <= 1e-4 * exact[i, j] + 1e-6 * slack + quantum
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("parallel", [False, True])
-def test_elkan_first_assignment_writes_the_float32_copy(parallel):
-    # on float64 rows the first assignment fills the float32 copy as it reads
-    # each row (the rows rounded to float32, the norms of the rounding errors),
-    # and its results are those of the assignment handed that copy
+def test_elkan_first_assignment_writes_the_16bit_copy(parallel, dtype):
+    # the first assignment fills the 16-bit copy as it reads each row, the
+    # same copy as row by row; its labels are the exact nearest centres, and
+    # on float64 rows (whose intervals come from that copy) everything equals
+    # the assignment handed the filled copy
     from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(3)
     n, d, k = 500, 40, 6
-    X = rng.normal(size=(n, d)) * (1 + 1e-9)
-    C = X[rng.choice(n, k, replace=False)]
+    X = (rng.normal(size=(n, d)) * (1 + 1e-9)).astype(dtype)
+    C = X[rng.choice(n, k, replace=False)].astype(np.float64)
     bounds = np.array([0, 170, 333, n])
     w = rng.uniform(0.5, 2.0, n)
 
-    def first(X32, xerr, fill32):
+    def first(X32, xerr, fill, offset, scale):
         labels = np.empty(n, np.int32)
         upper, lb = np.empty(n), np.empty((n, k))
         sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
         g = (np.empty((3, k, d)), np.empty((3, k)), np.empty((3, k), np.int64))
         kk.elkan_first_interval(X, X32, xerr, C, bounds, labels, upper, lb, w, sums, weights,
-                                counts, *g, parallel, fill32)
+                                counts, *g, parallel, fill, offset, scale)
         return labels, upper, lb, sums
 
-    X32, xerr = np.empty(X.shape, np.float32), np.empty(n)
-    filled = first(X32, xerr, True)
-    np.testing.assert_array_equal(X32, X.astype(np.float32))
-    np.testing.assert_allclose(xerr, np.linalg.norm(X - X32.astype(np.float64), axis=1),
-                               rtol=1e-12)
-    given_copy = first(X32.copy(), xerr.copy(), False)
-    for a, b in zip(filled, given_copy):
-        np.testing.assert_array_equal(a, b)
-    exact = ((X[:, None, :] - C[None]) ** 2).sum(-1)
+    Q, qerr, offset, scale = kk.interval_rows(X, 1 << 40)
+    filled = first(Q, qerr, True, offset, scale)
+    Q_ref, qerr_ref, _, _ = _sixteen_bit_copy(X)
+    np.testing.assert_array_equal(Q, Q_ref)
+    np.testing.assert_array_equal(qerr, qerr_ref)
+    if dtype == np.float64:
+        given_copy = first(Q.copy(), qerr.copy(), False, offset, scale)
+        for a, b in zip(filled, given_copy):
+            np.testing.assert_array_equal(a, b)
+    exact = ((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1)
     np.testing.assert_array_equal(filled[0], exact.argmin(1))
+    assert np.all(filled[2] <= np.sqrt(exact) * (1 + 1e-12))  # lower bounds
+    nearest = np.sqrt(exact.min(1))  # upper bounds, within the copy's rounding
+    assert np.all(nearest * (1 - 1e-12) <= filled[1])
+    assert np.all(filled[1] <= nearest * (1 + 1e-4) + 4.02 * qerr.max() * scale)
+
+
+@pytest.mark.parametrize("case", ["outlier outside the sample", "narrow range far from 0",
+                                  "constant feature block", "huge values"])
+def test_elkan_16bit_copy_exact_on_awkward_ranges(case):
+    # the 16-bit copy's range comes from a sample of rows: values outside it
+    # are clipped, ranges tiny against the offset round coarsely. The
+    # intervals stay bounds, so Elkan still gives Lloyd's labels and inertia.
+    rng = np.random.default_rng(11)
+    n, d = 9000, 20
+    X = rng.normal(size=(n, d))
+    if case == "outlier outside the sample":
+        X[1] *= 1e6  # n // 4096 = 2: odd rows are not sampled
+    elif case == "narrow range far from 0":
+        X = 1e6 + 1e-2 * X  # the float32 offset is off the midpoint by 3 % of the range
+    elif case == "constant feature block":
+        X[:, :10] = 3.0
+    else:
+        X *= 1e150
+    init = X[rng.choice(n, 7, replace=False)]
+    ref = KMeans(7, init=init, n_init=1, algorithm="lloyd", max_iter=30, tol=0).fit(X)
+    got = KMeans(7, init=init, n_init=1, algorithm="elkan", max_iter=30, tol=0).fit(X)
+    np.testing.assert_array_equal(got.labels_, ref.labels_)
+    np.testing.assert_allclose(got.inertia_, ref.inertia_, rtol=1e-10)
+    assert got.n_iter_ == ref.n_iter_
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -367,5 +419,5 @@ def test_elkan_float64_compares_squared_distances_as_lloyd():
         moved = np.empty(n, np.int32)
         kk.elkan_assign_range(X, C, np.zeros(3), np.zeros((3, 3)), np.zeros(3), 0, n, labels,
                               upper, lb, moved, np.empty((0, 0), np.float32), np.empty(0),
-                              np.empty((0, 0), np.float32), np.empty(0), 0.0)
+                              np.empty((0, 0), np.float32), np.empty(0), 0.0, 1.0)
         np.testing.assert_array_equal(labels, sq.argmin(1))

@@ -44,6 +44,7 @@ from clusterlab._kernels.distances import (
     dense_row_sq_norms,
     nearest_center_range,
     nearest_of_row,
+    prefetch_row,
     sq_dist_row_to_all,
     sq_dist_rows,
 )
@@ -60,16 +61,24 @@ from clusterlab._kernels.gemm import (
 
 _NO_C32 = np.empty((0, 0), np.float32)
 _NO_CERR = np.empty(0)
+_NO_Q = np.empty((0, 0), np.int16)
 
-#: Elkan on float64 data keeps a float32 copy of X (half its size) up to this
-#: size: the distance intervals then read half the bytes (MNIST-shaped float64,
+#: Elkan keeps a 16-bit copy of X (a quarter of float64 rows, half of
+#: float32 rows; see :func:`interval_rows`) up to this size: the distance
+#: intervals of its E-steps then read that many fewer bytes (MNIST-shaped data,
 #: 20 iterations: see docs/kmeans.md).
-ELKAN_FLOAT32_COPY_BYTES = 512 * 2**20
+ELKAN_INTERVAL_COPY_BYTES = 512 * 2**20
+#: Largest magnitude of a 16-bit interval coordinate.
+_Q_MAX = 32767.0
 
 # Relative safety margin on bound tests: a point is skipped only if its
 # upper bound is below its lower bound by more than accumulated rounding.
 _HI = 1.0 + 1e-9
 _LO = 1.0 - 1e-9
+
+#: Elkan's E-step prefetches the interval row this many rows ahead
+#: (:func:`clusterlab._kernels.distances.prefetch_row`; 2 and 4 measured alike).
+_PREFETCH_AHEAD = 2
 
 
 # ----------------------------------------------------------------------------
@@ -794,30 +803,35 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _sq_dist32(X, i, C32, a):
     # ||X[i] - C32[a]||^2 summed in float32, in any order (the error bound of
-    # approx_dist_bounds holds for every order). Not inline="always": numba's
-    # inlining would compile it with the caller's (non-fastmath) flags, and the
-    # float32 reduction would not vectorise (measured 5x slower).
+    # approx_dist_bounds holds for every order); int16 rows convert exactly.
+    # Not inline="always": numba's inlining would compile it with the caller's
+    # (non-fastmath) flags, and the float32 reduction would not vectorise
+    # (measured 5x slower).
     acc = np.float32(0.0)
     for f in range(X.shape[1]):
-        diff = X[i, f] - C32[a, f]
+        diff = np.float32(X[i, f]) - C32[a, f]
         acc += diff * diff
     return acc
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr):
+def approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr, scale):
     """``(lo, hi)`` with ``lo <= ||x_i - centers[a]|| <= hi`` from one float32
-    pass (half the arithmetic, and for float64 data half the bytes, of the
-    float64 distance).
+    pass over a compact copy of the rows (half or a quarter of the bytes, and
+    for float32 arithmetic half the work, of the float64 distance).
 
-    ``X32[i]`` is row ``i`` in float32 (the row itself for float32 data) and
-    ``xerr[i] = ||x_i - X32[i]||`` (an empty ``xerr``: no error); ``C32``
-    holds the centres rounded to float32 and ``cerr[a] = ||centers[a] -
-    C32[a]||``. The triangle inequality carries the bounds from the rounded
-    pair to the true one; the float32 sum of ``d`` rounded squares of rounded
-    differences is within ``gamma`` (relative, :func:`float32_sum_gamma`) of
-    the exact one, plus ``d`` times ``2**-125`` for squares that underflow.
-    An overflow gives ``(0, inf)``.
+    The rows and centres are seen in *interval coordinates*, ``z = (x -
+    offset) / scale`` (see :func:`interval_rows`): ``X32[i]`` is row ``i`` in
+    those coordinates (int16, or float32 rows as they are with ``offset=0,
+    scale=1``) and ``xerr[i]`` bounds its distance from the exact image of
+    ``x_i`` (an empty ``xerr``: no error); ``C32[a]`` is the image of
+    ``centers[a]`` rounded to float32 and ``cerr[a]`` bounds its distance
+    from the exact image (:func:`interval_centers`). The triangle inequality
+    carries the bounds from the rounded pair to the true one; the float32
+    sum of ``d`` rounded squares of rounded differences is within ``gamma``
+    (relative, :func:`float32_sum_gamma`) of the exact one, plus ``d`` times
+    ``2**-125`` for squares that underflow; ``scale`` takes the interval back
+    to the data's units. An overflow gives ``(0, inf)``.
     """
     s = np.float64(_sq_dist32(X32, i, C32, a))
     if not s < np.inf:
@@ -829,6 +843,9 @@ def approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr):
     hi = np.sqrt(s * (1.0 + gamma) + tiny) * (1.0 + 2.0 ** -50) + e
     lo_sq = s * (1.0 - gamma) - tiny
     lo = (np.sqrt(lo_sq) * (1.0 - 2.0 ** -50) if lo_sq > 0.0 else 0.0) - e
+    if scale != 1.0:
+        hi *= scale * (1.0 + 2.0 ** -50)
+        lo *= scale * (1.0 - 2.0 ** -50)
     return (lo if lo > 0.0 else 0.0), hi
 
 
@@ -840,45 +857,112 @@ def float32_sum_gamma(n_features):
     return 1.01 * m * u / (1.0 - m * u)
 
 
-def float32_centers(centers):
-    """``(C32, cerr)`` for :func:`approx_dist_bounds`: the centres rounded to
-    float32 and the norm of each rounding error."""
-    C32 = centers.astype(np.float32)
-    diff = centers - C32
-    return C32, np.sqrt(np.einsum("ij,ij->i", diff, diff))
+def _image_error(r2, zmax, n_features):
+    # A bound on ||t - z|| from r2 = sum_f (t'_f - z_f)^2 summed in float64,
+    # where t = (x - offset) / scale is the exact image of a row or centre, t'
+    # = fl(fl(x - offset) * fl(1 / scale)) its computed image (within 3 units
+    # of rounding of |t_f| <= |z_f| + |t'_f - z_f|) and z the stored
+    # coordinates (|z_f| <= zmax). The margins cover the rounding of r2 and of
+    # t', and squares that underflow.
+    d = np.sqrt(np.float64(n_features))
+    r = np.sqrt(r2)
+    return r * (1.0 + 2.0 ** -40 + d * 2.0 ** -50) + d * (zmax * 2.0 ** -50 + 2.0 ** -500)
+
+
+_image_error_jit = nb.njit(cache=True, nogil=True, inline="always")(_image_error)
+
+
+def interval_centers(centers, offset=0.0, scale=1.0):
+    """``(C32, cerr)`` for :func:`approx_dist_bounds`: the centres in interval
+    coordinates ``(c - offset) / scale`` rounded to float32, and a bound on
+    each one's distance from its exact image (``offset=0, scale=1``: the
+    centres rounded to float32 and the norm of each rounding error)."""
+    if offset == 0.0 and scale == 1.0:
+        C32 = centers.astype(np.float32)
+        diff = centers - C32
+        return C32, np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    t = (centers - offset) * (1.0 / scale)
+    C32 = t.astype(np.float32)
+    diff = t - C32
+    zmax = np.abs(C32).max(axis=1).astype(np.float64)
+    return C32, _image_error(np.einsum("ij,ij->i", diff, diff), zmax, centers.shape[1])
+
+
+def interval_rows(X, max_bytes):
+    """The 16-bit copy of ``X`` Elkan's distance intervals read:
+    ``(Q, xerr, offset, scale)`` with ``Q`` an empty (n, d) int16 array that
+    :func:`elkan_first_interval` fills with ``round((x - offset) / scale)``
+    (clipped to +-32767) and ``xerr`` the bound on each row's distance from
+    its exact image, or None when the copy would exceed ``max_bytes`` or the
+    data's range does not fit float64.
+
+    ``offset`` (a float32 number, for the float32 rounding of
+    :func:`_quantize_row`) and ``scale`` come from the range of up to 4096
+    evenly spaced rows, widened by a quarter on each side: values outside it
+    are clipped (their rows only get a larger ``xerr``, so wider intervals;
+    the intervals stay exact bounds whatever the rounding).
+    """
+    n, d = X.shape
+    if n * d * 2 > max_bytes:
+        return None
+    step = max(1, n // 4096)
+    sample = X[::step]
+    lo = float(sample.min())
+    hi = float(sample.max())
+    with np.errstate(over="ignore"):
+        offset = float(np.float32(0.5 * lo + 0.5 * hi))
+        half = max(0.75 * (hi - lo), 1.01 * (hi - offset), 1.01 * (offset - lo))
+    scale = half / _Q_MAX if half > 0.0 else 1.0
+    if not (np.isfinite(half) and np.isfinite(offset) and scale > 0.0
+            and np.isfinite(1.0 / scale)):
+        return None
+    return np.empty((n, d), np.int16), np.empty(n), offset, scale
 
 
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _float32_row(X, i, X32, xerr):
-    # X32[i] = X[i] rounded to float32, xerr[i] = the norm of the rounding error
-    # (its own fastmath flags: the sum vectorises; never inline="always")
+def _quantize_row(X, i, Q, xerr, offset, scale):
+    # Q[i] = X[i] in 16-bit interval coordinates, xerr[i] = the bound on its
+    # distance from the exact image (_image_error, with |z| <= _Q_MAX). The
+    # coordinates are rounded in float32 (offset is a float32 number; any
+    # integer is a valid coordinate, the error bound is what must be right
+    # and is summed in float64). Own fastmath flags: the loops vectorise
+    # (never inline="always").
+    off32 = np.float32(offset)
+    inv32 = np.float32(1.0 / scale)
+    for f in range(X.shape[1]):
+        z = np.rint((X[i, f] - off32) * inv32)
+        z = z if z < _Q_MAX else _Q_MAX
+        z = z if z > -_Q_MAX else -_Q_MAX
+        Q[i, f] = np.int16(z)
+    inv = 1.0 / scale
     acc = 0.0
     for f in range(X.shape[1]):
-        v = np.float32(X[i, f])
-        X32[i, f] = v
-        e = X[i, f] - np.float64(v)
+        e = (np.float64(X[i, f]) - offset) * inv - np.float64(Q[i, f])
         acc += e * e
-    xerr[i] = np.sqrt(acc)
+    xerr[i] = _image_error_jit(acc, _Q_MAX, X.shape[1])
 
 
 @nb.njit(cache=True, nogil=True)
-def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, stop, labels,
-                                upper, lb, sample_weight, sums, weights, counts, fill32):
+def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, start, stop,
+                                labels, upper, lb, sample_weight, sums, weights, counts, Q, qerr,
+                                q_offset, q_scale):
     # Elkan's first assignment from float32 intervals: lb[i, j] = the interval's
     # lower end; the label is the centre whose interval lies below all others,
     # else decided by float64 squared distances among the centres whose
     # intervals reach below the smallest upper end (ties to the lowest index,
     # as the direct scan). While the row is in cache, its cluster sums (as
-    # _sums_range, same order) and, with fill32 (float64 rows), its float32
-    # copy X32[i] and rounding error xerr[i] (_float32_row) first.
+    # _sums_range, same order) and, with a non-empty Q, its 16-bit copy Q[i]
+    # and error bound qerr[i] (_quantize_row), written first (so that X32 may
+    # be Q).
     k = centers.shape[0]
+    fill = Q.shape[0] > 0
     hi = np.empty(k)
     for i in range(start, stop):
-        if fill32:
-            _float32_row(X, i, X32, xerr)
+        if fill:
+            _quantize_row(X, i, Q, qerr, q_offset, q_scale)
         h_min = np.inf
         for j in range(k):
-            lo_j, hi_j = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
+            lo_j, hi_j = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr, scale)
             lb[i, j] = lo_j
             hi[j] = hi_j
             if hi_j < h_min:
@@ -910,47 +994,56 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, start, 
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels,
-                                 upper, lb, sample_weight, g_sums, g_weights, g_counts, fill32):
+def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds,
+                                 labels, upper, lb, sample_weight, g_sums, g_weights, g_counts,
+                                 Q, qerr, q_offset, q_scale):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
-        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, bounds[g],
+        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds[g],
                                     bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
-                                    g_weights[g], g_counts[g], fill32)
+                                    g_weights[g], g_counts[g], Q, qerr, q_offset, q_scale)
 
 
 @nb.njit(cache=True, nogil=True)
-def _elkan_first_interval_groups_serial(X, X32, xerr, centers, C32, cerr, gamma, bounds,
+def _elkan_first_interval_groups_serial(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds,
                                         labels, upper, lb, sample_weight, g_sums, g_weights,
-                                        g_counts, fill32):
+                                        g_counts, Q, qerr, q_offset, q_scale):
     for g in range(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
-        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, bounds[g],
+        _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds[g],
                                     bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
-                                    g_weights[g], g_counts[g], fill32)
+                                    g_weights[g], g_counts[g], Q, qerr, q_offset, q_scale)
 
 
 def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sample_weight, sums,
-                         weights, counts, g_sums, g_weights, g_counts, parallel, fill32=False):
+                         weights, counts, g_sums, g_weights, g_counts, parallel, fill=False,
+                         offset=0.0, scale=1.0):
     """Elkan's first assignment (labels, upper bounds, the (n, k) lower bounds)
     from float32 distance intervals (:func:`approx_dist_bounds`), float64
     distances only where intervals leave the nearest centre open: the labels
-    of the direct scan (``X32``/``xerr``: the float32 rows, see
-    :func:`approx_dist_bounds`). Also fills the cluster sums, weights and
-    counts (the values of :func:`cluster_sums`), reading each row once; with
-    ``fill32`` (float64 rows) it first writes ``X32`` (the rows rounded to
-    float32) and ``xerr`` (the norm of each row's rounding error) row by row,
-    in the same pass."""
-    C32, cerr = float32_centers(centers)
+    of the direct scan (``X32``, ``xerr``, ``offset``, ``scale``: the rows in
+    interval coordinates, see :func:`approx_dist_bounds`). Also fills the
+    cluster sums, weights and counts (the values of :func:`cluster_sums`),
+    reading each row once; with ``fill`` it writes ``X32`` (the int16 copy of
+    :func:`interval_rows`) and ``xerr`` row by row, in the same pass, and
+    float32 rows give their own intervals meanwhile (faster to compute than
+    from the 16-bit copy)."""
     gamma = float32_sum_gamma(X.shape[1])
+    if fill:
+        Q, qerr, q_offset, q_scale = X32, xerr, offset, scale
+        if X.dtype == np.float32:
+            X32, xerr, offset, scale = X, _NO_CERR, 0.0, 1.0
+    else:
+        Q, qerr, q_offset, q_scale = _NO_Q, _NO_CERR, 0.0, 1.0
+    C32, cerr = interval_centers(centers, offset, scale)
     kernel = (_elkan_first_interval_groups if parallel
               else _elkan_first_interval_groups_serial)
-    kernel(X, X32, xerr, centers, C32, cerr, gamma, bounds, labels, upper, lb, sample_weight,
-           g_sums, g_weights, g_counts, fill32)
+    kernel(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds, labels, upper, lb,
+           sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale)
     _reduce_groups(g_sums, sums)
     _reduce_groups(g_weights, weights)
     _reduce_groups(g_counts, counts)
@@ -958,7 +1051,7 @@ def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sampl
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upper, lb,
-                       moved_from, X32, xerr, C32, cerr, gamma):
+                       moved_from, X32, xerr, C32, cerr, gamma, scale):
     """One Elkan E-step for rows ``[start, stop)`` (serial).
 
     Parameters
@@ -973,8 +1066,9 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
     upper : INOUT (n,) float64
     lb : INOUT (n, k) float64, lower bounds on the distance to each centre
     moved_from : OUT (n,) int32
-    X32, xerr, C32, cerr, gamma : IN, see :func:`approx_dist_bounds`; with rows
-        in ``C32`` distances are intervals from float32 passes over ``X32``,
+    X32, xerr, C32, cerr, gamma, scale : IN, see :func:`approx_dist_bounds`;
+        with rows in ``C32`` distances are intervals from float32 passes over
+        ``X32``,
         computed exactly from ``X`` only where two intervals overlap (same
         labels); an empty ``C32``: float64 distances throughout
 
@@ -986,6 +1080,8 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
     use32 = C32.shape[0] > 0
     n_changed = 0
     for i in range(start, stop):
+        if use32 and i + _PREFETCH_AHEAD < stop:
+            prefetch_row(X32, i + _PREFETCH_AHEAD)
         a0 = labels[i]
         a = a0
         moved_from[i] = -1
@@ -1010,7 +1106,7 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
                 continue
             if not tight:
                 if use32:  # an interval from one float32 pass
-                    la, ha = approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr)
+                    la, ha = approx_dist_bounds(X32, i, C32, a, cerr, gamma, xerr, scale)
                     if ha < u:
                         u = ha
                     if la > lb[i, a]:
@@ -1024,7 +1120,7 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
                 if u * _HI < z * _LO:
                     continue
             if use32:
-                lj, hj = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr)
+                lj, hj = approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr, scale)
                 lb[i, j] = lj
                 if hj < la:  # certainly closer
                     a = j
@@ -1245,11 +1341,11 @@ def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1,
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
-                         moved_from, g_changed, X32, xerr, C32, cerr, gamma):
+                         moved_from, g_changed, X32, xerr, C32, cerr, gamma, scale):
     for g in nb.prange(bounds.shape[0] - 1):
         g_changed[g] = elkan_assign_range(X, centers, half_min, cc, shift, bounds[g],
                                           bounds[g + 1], labels, upper, lb, moved_from, X32,
-                                          xerr, C32, cerr, gamma)
+                                          xerr, C32, cerr, gamma, scale)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -1322,12 +1418,23 @@ def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _moves_range(X, sample_weight, labels, moved_from, start, stop, sums, weights, counts):
-    # move the contribution of relabelled rows [start, stop), in row order
+    # move the contribution of relabelled rows [start, stop), in row order; the
+    # relabelled row _PREFETCH_AHEAD places ahead is prefetched (they are
+    # scattered: the hardware prefetcher does not see them coming)
     d = X.shape[1]
+    p = start - 1  # the last relabelled row prefetched
+    for _ in range(_PREFETCH_AHEAD):
+        p = _next_moved(moved_from, p, stop)
+        if p < stop:
+            prefetch_row(X, p)
     for i in range(start, stop):
         b = moved_from[i]
         if b < 0:
             continue
+        if p < stop:
+            p = _next_moved(moved_from, p, stop)
+            if p < stop:
+                prefetch_row(X, p)
         a = labels[i]
         w = np.float64(sample_weight[i])
         if w == 0.0:
@@ -1340,6 +1447,15 @@ def _moves_range(X, sample_weight, labels, moved_from, start, stop, sums, weight
             v = w * X[i, f]
             sums[b, f] -= v
             sums[a, f] += v
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _next_moved(moved_from, p, stop):
+    # the first relabelled row after p (stop if none)
+    p += 1
+    while p < stop and moved_from[p] < 0:
+        p += 1
+    return p
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1491,22 +1607,21 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     use_gemm = use_gemm and mode != 1
     x_sq = row_sq_norms(X, bounds, parallel) if use_gemm or gemm_rescan else None
     x_sq_rescan = x_sq if gemm_rescan else None
-    # Elkan with float32 distance intervals: float32 rows as they are; float64
-    # rows through a float32 copy (half the bytes) within the budget, written
-    # by the first assignment as it reads each row (a pass of its own cost as
-    # much as that assignment on MNIST-shaped data).
-    rows32 = None
-    elkan32 = mode == 1 and d > COLUMNAR_MAX_FEATURES and (
-        X.dtype == np.float32 or n * d * 4 <= ELKAN_FLOAT32_COPY_BYTES)
-    if elkan32:
-        if X.dtype == np.float32:
-            X32, xerr, fill32 = X, _NO_CERR, False
-        else:
-            X32, xerr, fill32 = np.empty(X.shape, np.float32), np.empty(n), True
-            rows32 = (X32, xerr)
+    # Elkan with float32 distance intervals over a 16-bit copy of the rows
+    # (written by the first assignment as it reads each row) within the
+    # budget, else over float32 rows as they are; float64 rows beyond the
+    # budget: float64 distances.
+    irows = None
+    if mode == 1 and d > COLUMNAR_MAX_FEATURES:
+        irows = interval_rows(X, ELKAN_INTERVAL_COPY_BYTES)
+        fill = irows is not None
+        if irows is None and X.dtype == np.float32:
+            irows = (X, _NO_CERR, 0.0, 1.0)
+    if irows is not None:
+        X32, xerr, offset, scale = irows
         elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb,
                              sample_weight, sums, weights, counts, g_sums, g_weights,
-                             g_counts, parallel, fill32)
+                             g_counts, parallel, fill, offset, scale)
     elif use_gemm:
         ops = gemm_operands(X, centers)
         if parallel:
@@ -1524,7 +1639,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
         _full_scan_groups(X, centers, bounds, labels, upper, lower, lb)
     else:
         _full_scan_range(X, centers, 0, n, labels, upper, lower, lb)
-    if not elkan32:
+    if irows is None:
         cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
                      g_weights, g_counts, parallel)
     n_changed = n
@@ -1536,7 +1651,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                        upper, lower, lb, moved_from, g_changed, parallel,
                                        group_of, members, group_start, glb, group_shift,
-                                       rows, x_sq_rescan, rows32)
+                                       rows, x_sq_rescan, irows)
             if need_full_sums or n_changed * 8 > n:
                 cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
                              g_weights, g_counts, parallel)
@@ -1576,7 +1691,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     if not strict:
         _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                        moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                       group_shift, rows, x_sq_rescan, rows32)
+                       group_shift, rows, x_sq_rescan, irows)
     centers_out[:] = centers
     return weighted_inertia(X, sample_weight, centers, labels, bounds, parallel), it + 1
 
@@ -1610,7 +1725,7 @@ def _two_largest(shift):
 
 def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                    moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                   group_shift, rows, x_sq, rows32=None):
+                   group_shift, rows, x_sq, irows=None):
     n = X.shape[0]
     if mode == 2:
         _group_max_shift(shift, group_of, group_shift)
@@ -1638,22 +1753,17 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
                                lower, moved_from, rows, g_changed)
         return int(g_changed.sum())
     center_distances(centers, cc, half_min)
-    if X.dtype == np.float32:
-        X32, xerr = X, _NO_CERR
-    elif rows32 is not None:
-        X32, xerr = rows32
-    else:
-        X32 = None
-    if X32 is not None:
-        C32, cerr = float32_centers(centers)
+    if irows is not None:
+        X32, xerr, offset, scale = irows
+        C32, cerr = interval_centers(centers, offset, scale)
         gamma = float32_sum_gamma(X.shape[1])
     else:
-        X32, xerr, C32, cerr, gamma = _NO_C32, _NO_CERR, _NO_C32, _NO_CERR, 0.0
+        X32, xerr, C32, cerr, gamma, scale = _NO_C32, _NO_CERR, _NO_C32, _NO_CERR, 0.0, 1.0
     if not parallel:
         return elkan_assign_range(X, centers, half_min, cc, shift, 0, n, labels, upper, lb,
-                                  moved_from, X32, xerr, C32, cerr, gamma)
+                                  moved_from, X32, xerr, C32, cerr, gamma, scale)
     _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
-                         moved_from, g_changed, X32, xerr, C32, cerr, gamma)
+                         moved_from, g_changed, X32, xerr, C32, cerr, gamma, scale)
     return int(g_changed.sum())
 
 
