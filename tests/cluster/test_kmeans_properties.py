@@ -344,6 +344,49 @@ def test_elkan_first_assignment_writes_the_16bit_copy(parallel, dtype):
     assert np.all(filled[1] <= nearest * (1 + 1e-4) + 4.02 * qerr.max() * scale)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_elkan_first_assignment_through_blas(parallel, dtype):
+    # with many features the first assignment takes its intervals from BLAS
+    # products: the exact nearest centres (rows on a bisector are decided on
+    # exact squared distances; a row whose float32 products overflow is
+    # computed exactly), valid bounds, and the same 16-bit copy and sums as
+    # the direct intervals
+    from clusterlab import _config
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(8)
+    n, d, k = 600, 200, 5
+    C = rng.normal(size=(k, d)) * 5
+    X = C[rng.integers(k, size=n)] + rng.normal(size=(n, d)) * 4
+    X[:40] = (C[0] + C[1]) / 2 + 1e-9 * rng.normal(size=(40, d))  # near ties
+    X[50] *= 1e37  # float32 products overflow
+    X = X.astype(dtype)
+    bounds = np.array([0, 200, 401, n])
+    w = rng.uniform(0.5, 2.0, n)
+
+    def first(use_gemm):
+        labels = np.empty(n, np.int32)
+        upper, lb = np.empty(n), np.empty((n, k))
+        sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
+        g = (np.empty((3, k, d)), np.empty((3, k)), np.empty((3, k), np.int64))
+        Q, qerr, offset, scale = kk.interval_rows(X, 1 << 40)
+        with _config.single_threaded_blas():
+            kk.elkan_first_interval(X, Q, qerr, C, bounds, labels, upper, lb, w, sums, weights,
+                                    counts, *g, parallel, True, offset, scale, use_gemm)
+        return labels, upper, lb, sums, weights, Q, qerr
+
+    got = first(True)
+    direct = first(False)
+    exact = ((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(got[0], exact.argmin(1))
+    np.testing.assert_array_equal(got[0], direct[0])
+    assert np.all(got[2] <= np.sqrt(exact) * (1 + 1e-12))
+    assert np.all(np.sqrt(exact.min(1)) <= got[1] * (1 + 1e-12))
+    for a, b in zip(got[3:], direct[3:]):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("case", ["outlier outside the sample", "narrow range far from 0",
                                   "constant feature block", "huge values"])
 def test_elkan_16bit_copy_exact_on_awkward_ranges(case):
