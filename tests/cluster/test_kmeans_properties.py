@@ -464,3 +464,32 @@ def test_elkan_float64_compares_squared_distances_as_lloyd():
                               upper, lb, moved, np.empty((0, 0), np.float32), np.empty(0),
                               np.empty((0, 0), np.float32), np.empty(0), 0.0, 1.0)
         np.testing.assert_array_equal(labels, sq.argmin(1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), offset=st.sampled_from([0.0, 3.0, 1e2, 1e6]),
+       spread=st.sampled_from([1e-3, 1.0, 1e3]))
+def test_inertia_from_cluster_sums(seed, offset, spread):
+    # the bounded runs take the final inertia from the cluster sums and the
+    # rows' squared norms; where that subtraction would cancel more than 10
+    # bits it declines (None) and the distances are summed directly
+    from clusterlab._kernels import kmeans as kk
+
+    rng = np.random.default_rng(seed)
+    n, d, k = 300, 5, 4
+    X = offset + spread * rng.normal(size=(n, d))
+    w = rng.uniform(0.0, 2.0, n)
+    labels = rng.integers(k, size=n)
+    C = offset + spread * rng.normal(size=(k, d))
+    sums = np.zeros((k, d))
+    np.add.at(sums, labels, w[:, None] * X)
+    weights = np.bincount(labels, weights=w, minlength=k)
+    exact = float(np.sum(w * ((X - C[labels]) ** 2).sum(1)))
+    x_sq_w = float(np.sum(w * (X ** 2).sum(1)))
+    got = kk.inertia_from_sums(x_sq_w, sums, weights, C)
+    if exact > x_sq_w * 2.0 ** -9:
+        assert got is not None
+    if got is not None:
+        np.testing.assert_allclose(got, exact, rtol=1e-10)
+    else:
+        assert exact <= x_sq_w * 2.0 ** -10 * (1 + 1e-6)

@@ -955,15 +955,15 @@ def _quantize_row(X, i, Q, xerr, offset, scale):
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, start, stop,
                                 labels, upper, lb, sample_weight, sums, weights, counts, Q, qerr,
-                                q_offset, q_scale):
+                                q_offset, q_scale, x_sq):
     # Elkan's first assignment from float32 intervals: lb[i, j] = the interval's
     # lower end; the label is the centre whose interval lies below all others,
     # else decided by float64 squared distances among the centres whose
     # intervals reach below the smallest upper end (ties to the lowest index,
     # as the direct scan). While the row is in cache, its cluster sums (as
-    # _sums_range, same order) and, with a non-empty Q, its 16-bit copy Q[i]
-    # and error bound qerr[i] (_quantize_row), written first (so that X32 may
-    # be Q).
+    # _sums_range, same order), its squared norm x_sq[i] and, with a
+    # non-empty Q, its 16-bit copy Q[i] and error bound qerr[i]
+    # (_quantize_row), written first (so that X32 may be Q).
     k = centers.shape[0]
     fill = Q.shape[0] > 0
     hi = np.empty(k)
@@ -1000,33 +1000,36 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, 
             up = np.sqrt(best_sq)
         labels[i] = best
         upper[i] = up
+        x_sq[i] = _row_sq(X, i)
         _add_row(X, sample_weight, i, best, sums, weights, counts)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds,
                                  labels, upper, lb, sample_weight, g_sums, g_weights, g_counts,
-                                 Q, qerr, q_offset, q_scale):
+                                 Q, qerr, q_offset, q_scale, x_sq):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
         _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds[g],
                                     bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
-                                    g_weights[g], g_counts[g], Q, qerr, q_offset, q_scale)
+                                    g_weights[g], g_counts[g], Q, qerr, q_offset, q_scale,
+                                    x_sq)
 
 
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_interval_groups_serial(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds,
                                         labels, upper, lb, sample_weight, g_sums, g_weights,
-                                        g_counts, Q, qerr, q_offset, q_scale):
+                                        g_counts, Q, qerr, q_offset, q_scale, x_sq):
     for g in range(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
         _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds[g],
                                     bounds[g + 1], labels, upper, lb, sample_weight, g_sums[g],
-                                    g_weights[g], g_counts[g], Q, qerr, q_offset, q_scale)
+                                    g_weights[g], g_counts[g], Q, qerr, q_offset, q_scale,
+                                    x_sq)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -1041,7 +1044,8 @@ def _row_sq(X, i):
 
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, upper, lb,
-                            sample_weight, sums, weights, counts, Q, qerr, q_offset, q_scale):
+                            sample_weight, sums, weights, counts, Q, qerr, q_offset, q_scale,
+                            x_sq):
     # _elkan_first_interval_range with the intervals from one BLAS product per
     # block of rows (clusterlab._kernels.gemm: every approximate squared
     # distance within delta of the exact one): the same labels, lower bounds
@@ -1061,6 +1065,7 @@ def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, up
             if fill:
                 _quantize_row(X, i, Q, qerr, q_offset, q_scale)
             xsq = _row_sq(X, i)
+            x_sq[i] = xsq
             delta = error_bound(xsq, consts)
             for j in range(k):
                 dist[j] = xsq + csq[j] - 2.0 * np.float64(out[j, r])
@@ -1099,32 +1104,32 @@ def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, up
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _elkan_first_gemm_groups(X, centers, Cx, csq, consts, bounds, labels, upper, lb,
                              sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset,
-                             q_scale):
+                             q_scale, x_sq):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
         _elkan_first_gemm_range(X, centers, Cx, csq, consts, bounds[g], bounds[g + 1], labels,
                                 upper, lb, sample_weight, g_sums[g], g_weights[g], g_counts[g],
-                                Q, qerr, q_offset, q_scale)
+                                Q, qerr, q_offset, q_scale, x_sq)
 
 
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_gemm_groups_serial(X, centers, Cx, csq, consts, bounds, labels, upper, lb,
                                     sample_weight, g_sums, g_weights, g_counts, Q, qerr,
-                                    q_offset, q_scale):
+                                    q_offset, q_scale, x_sq):
     for g in range(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
         _elkan_first_gemm_range(X, centers, Cx, csq, consts, bounds[g], bounds[g + 1], labels,
                                 upper, lb, sample_weight, g_sums[g], g_weights[g], g_counts[g],
-                                Q, qerr, q_offset, q_scale)
+                                Q, qerr, q_offset, q_scale, x_sq)
 
 
 def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sample_weight, sums,
                          weights, counts, g_sums, g_weights, g_counts, parallel, fill=False,
-                         offset=0.0, scale=1.0, use_gemm=False):
+                         offset=0.0, scale=1.0, use_gemm=False, x_sq=None):
     """Elkan's first assignment (labels, upper bounds, the (n, k) lower bounds)
     from float32 distance intervals (:func:`approx_dist_bounds`), float64
     distances only where intervals leave the nearest centre open: the labels
@@ -1134,7 +1139,12 @@ def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sampl
     reading each row once; with ``fill`` it writes ``X32`` (the int16 copy of
     :func:`interval_rows`) and ``xerr`` row by row, in the same pass, and
     float32 rows give their own intervals meanwhile (faster to compute than
-    from the 16-bit copy)."""
+    from the 16-bit copy). With ``use_gemm`` the intervals come from BLAS
+    products instead (:func:`_elkan_first_gemm_range`; BLAS must be
+    single-threaded when ``parallel``). ``x_sq`` (n,), if given, receives
+    the rows' squared norms."""
+    if x_sq is None:
+        x_sq = np.empty(X.shape[0])
     if fill:
         Q, qerr, q_offset, q_scale = X32, xerr, offset, scale
         if X.dtype == np.float32:
@@ -1144,7 +1154,7 @@ def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sampl
     if use_gemm:
         kernel = _elkan_first_gemm_groups if parallel else _elkan_first_gemm_groups_serial
         kernel(X, centers, *gemm_operands(X, centers), bounds, labels, upper, lb,
-               sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale)
+               sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale, x_sq)
         _reduce_groups(g_sums, sums)
         _reduce_groups(g_weights, weights)
         _reduce_groups(g_counts, counts)
@@ -1154,7 +1164,7 @@ def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sampl
     kernel = (_elkan_first_interval_groups if parallel
               else _elkan_first_interval_groups_serial)
     kernel(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds, labels, upper, lb,
-           sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale)
+           sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale, x_sq)
     _reduce_groups(g_sums, sums)
     _reduce_groups(g_weights, weights)
     _reduce_groups(g_counts, counts)
@@ -1731,9 +1741,10 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
             irows = (X, _NO_CERR, 0.0, 1.0)
     if irows is not None:
         X32, xerr, offset, scale = irows
+        x_sq = np.empty(n)
         elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb,
                              sample_weight, sums, weights, counts, g_sums, g_weights,
-                             g_counts, parallel, fill, offset, scale, elkan_gemm_first)
+                             g_counts, parallel, fill, offset, scale, elkan_gemm_first, x_sq)
     elif use_gemm:
         ops = gemm_operands(X, centers)
         if parallel:
@@ -1800,12 +1811,46 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
                 print(f"Converged at iteration {it}: center shift {shift_tot} within "
                       f"tolerance {tol}.")
             break
+    # the inertia from the cluster sums (kept for the final labels) when the
+    # rows' squared norms are known: no pass over X
+    by_sums = x_sq is not None and not need_full_sums
     if not strict:
-        _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
-                       moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                       group_shift, rows, x_sq_rescan, irows)
+        n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
+                                   upper, lower, lb, moved_from, g_changed, parallel, group_of,
+                                   members, group_start, glb, group_shift, rows, x_sq_rescan,
+                                   irows)
+        if by_sums and n_changed > 0:
+            if moves_pay_by_group(n, d, n_groups, k, n_changed):
+                apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums,
+                                    weights, counts, g_sums, g_weights, g_counts, parallel)
+            else:
+                apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
     centers_out[:] = centers
-    return weighted_inertia(X, sample_weight, centers, labels, bounds, parallel), it + 1
+    inertia = None
+    if by_sums:
+        # np.sum (pairwise), not np.dot: BLAS's order depends on its threads
+        inertia = inertia_from_sums(float(np.sum(sample_weight * x_sq)), sums, weights, centers)
+    if inertia is None:
+        inertia = weighted_inertia(X, sample_weight, centers, labels, bounds, parallel)
+    return inertia, it + 1
+
+
+def inertia_from_sums(x_sq_w, sums, weights, centers):
+    """``sum_i w_i ||x_i - c_{l_i}||^2`` from the clusters' weighted sums:
+    ``sum_i w_i ||x_i||^2 - sum_j (2 c_j . S_j - W_j ||c_j||^2)`` with
+    ``x_sq_w = sum_i w_i ||x_i||^2``, ``S_j`` (``sums``) and ``W_j``
+    (``weights``) those of the rows labelled ``j``.
+
+    None when the subtraction would cancel more than 10 bits (the inertia
+    below ``x_sq_w / 1024``: data far from the origin compared with their
+    spread); the caller then sums the distances directly. Otherwise the
+    relative error stays within about ``1024`` times that of the sums.
+    """
+    c_sq = np.einsum("ij,ij->i", centers, centers)
+    value = x_sq_w - (2.0 * np.einsum("ij,ij->", centers, sums) - np.dot(weights, c_sq))
+    if not (np.isfinite(value) and value > x_sq_w * 2.0 ** -10):
+        return None
+    return float(value)
 
 
 @nb.njit(cache=True, nogil=True)
