@@ -142,3 +142,43 @@ def test_metrics_bad_inputs(fn):
         fn(GOOD, np.zeros(30, dtype=int))
     with pytest.raises(ValueError, match=r"inconsistent|samples|length"):
         fn(GOOD, labels[:10])
+
+
+@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("layout", ["float32", "float64", "csr"])
+def test_large_nonfinite_input_same_error_as_sklearn(name, bad, layout):
+    # large arrays are cleared by one parallel pass over the exponent bits
+    # (clusterlab._validation.check_finite); a NaN or inf anywhere must still
+    # raise scikit-learn's own error, word for word
+    import scipy.sparse as sp
+    import sklearn.cluster
+
+    import clusterlab
+    from clusterlab._validation import FAST_FINITE_MIN_SIZE
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(FAST_FINITE_MIN_SIZE // 8 + 7, 8))
+    X[len(X) - 3, 5] = bad
+    X = sp.csr_matrix(X) if layout == "csr" else X.astype(layout)
+    with pytest.raises(ValueError) as ours:
+        getattr(clusterlab, name)(n_clusters=3, n_init=1).fit(X)
+    with pytest.raises(ValueError) as theirs:
+        getattr(sklearn.cluster, name)(n_clusters=3, n_init=1).fit(X)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_large_finite_input_passes_and_assume_finite_is_honoured():
+    import sklearn
+
+    from clusterlab._validation import FAST_FINITE_MIN_SIZE, check_finite
+
+    est = clusterlab.KMeans()
+    for dtype in (np.float32, np.float64):
+        X = np.full((FAST_FINITE_MIN_SIZE // 4, 4), np.finfo(dtype).max, dtype=dtype)
+        check_finite(X, est)  # huge but finite: no error (a float sum would overflow)
+        X[-1, -1] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            check_finite(X, est)
+        with sklearn.config_context(assume_finite=True):
+            check_finite(X, est)

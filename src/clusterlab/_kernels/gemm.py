@@ -38,7 +38,7 @@ estimator wraps the fit in :func:`clusterlab._config.single_threaded_blas`).
 import numba as nb
 import numpy as np
 
-from clusterlab._kernels.distances import FASTMATH, sq_dist_rows
+from clusterlab._kernels.distances import FASTMATH, prefetch_row, sq_dist_rows
 
 #: Rows per GEMM call: a (256, d) block of X stays in L2 while it is used twice.
 BLOCK_ROWS = 256
@@ -56,6 +56,9 @@ def block_rows(X):
     while br > 16 and br * X.shape[1] * X.itemsize > BLOCK_BYTES:
         br //= 2
     return br
+
+#: Rows gathered for a re-scan are prefetched this many rows ahead.
+GATHER_AHEAD = 8
 
 _U64 = 2.0 ** -53
 _U32 = 2.0 ** -24
@@ -566,6 +569,8 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
         e = min(n_rows, s + br)
         m = e - s
         for r in range(m):
+            if s + r + GATHER_AHEAD < n_rows:  # scattered rows: prefetched
+                prefetch_row(X, rows[s + r + GATHER_AHEAD])
             i = rows[s + r]
             xsq[r] = x_sq[i]
             for f in range(d):

@@ -89,6 +89,7 @@ _LO = 1.0 - 1e-9
 #: Elkan's E-step prefetches the interval row this many rows ahead
 #: (:func:`clusterlab._kernels.distances.prefetch_row`; 2 and 4 measured alike).
 _PREFETCH_AHEAD = 2
+_TIGHTEN_AHEAD = 8
 
 
 # ----------------------------------------------------------------------------
@@ -753,6 +754,8 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
         n_fail += not (u * _HI < m * _LO)
     n_rescan = 0
     for t in range(start, start + n_fail):
+        if t + _TIGHTEN_AHEAD < start + n_fail:
+            prefetch_row(X, rows[t + _TIGHTEN_AHEAD])
         i = rows[t]
         a = labels[i]
         u = np.sqrt(sq_dist_rows(X, i, centers, a))

@@ -27,7 +27,7 @@ from clusterlab import _config
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels import gemm as _gk
 from clusterlab._kernels import kmeans as _kk
-from clusterlab._validation import check_n_clusters, check_sample_weight
+from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
 from clusterlab.distributed import is_dask_array, predict_blocks
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
@@ -759,7 +759,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
             return fit_kmeans(self, X, y=y, sample_weight=sample_weight)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                          order="C", accept_large_sparse=False)
+                          order="C", accept_large_sparse=False, ensure_all_finite=False)
+        check_finite(X, self)
         self._check_params_vs_input(X)
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clusterlab import _config
 from clusterlab._kernels import minibatch as _k
-from clusterlab._validation import check_n_clusters, check_sample_weight
+from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
 from clusterlab.distributed import is_dask_array, predict_blocks
 
 __all__ = ["MiniBatchKMeans"]
@@ -318,7 +318,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             return rows
         Xv = validate_data(self, X, reset=reset, accept_sparse="csr",
                            dtype=[np.float64, np.float32], order="C",
-                           accept_large_sparse=False)
+                           accept_large_sparse=False, ensure_all_finite=False)
+        check_finite(Xv, self)
         return _Rows(Xv, Xv.dtype)
 
     def _check_test_rows(self, X):
