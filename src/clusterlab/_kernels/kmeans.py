@@ -1694,7 +1694,9 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     closer centre (no O(k^2 d) centre-distance matrix).
     Hamerly: memory O(n + G k d); an iteration costs O(n) bound updates plus
     O(k d) per examined row plus O(d) per relabelled row, plus O(k^2 d).
-    Elkan: memory O(n k) for the lower bounds.
+    Elkan: memory O(n k) for the lower bounds, plus the 16-bit copy of X
+    (2 n d bytes, within :data:`ELKAN_INTERVAL_COPY_BYTES`) its distance
+    intervals read.
     """
     n, d = X.shape
     k = centers_init.shape[0]
