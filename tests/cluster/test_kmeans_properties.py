@@ -493,3 +493,22 @@ def test_inertia_from_cluster_sums(seed, offset, spread):
         np.testing.assert_allclose(got, exact, rtol=1e-10)
     else:
         assert exact <= x_sq_w * 2.0 ** -10 * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("budget", [0, 1 << 40])
+def test_elkan_with_and_without_the_16bit_copy(dtype, budget, monkeypatch):
+    # beyond the copy's memory budget Elkan takes its intervals from float32
+    # rows as they are, or float64 distances: the same labels either way
+    from clusterlab._kernels import kmeans as kk
+
+    monkeypatch.setattr(kk, "ELKAN_INTERVAL_COPY_BYTES", budget)
+    rng = np.random.default_rng(21)
+    C = rng.normal(size=(6, 150)) * 3
+    X = (C[rng.integers(6, size=3000)] + rng.normal(size=(3000, 150)) * 2).astype(dtype)
+    init = X[:6].astype(np.float64)
+    ref = KMeans(6, init=init, n_init=1, algorithm="lloyd", max_iter=25, tol=0).fit(X)
+    got = KMeans(6, init=init, n_init=1, algorithm="elkan", max_iter=25, tol=0).fit(X)
+    np.testing.assert_array_equal(got.labels_, ref.labels_)
+    np.testing.assert_allclose(got.inertia_, ref.inertia_, rtol=1e-6 if dtype == np.float32 else 1e-10)
+    assert got.n_iter_ == ref.n_iter_
