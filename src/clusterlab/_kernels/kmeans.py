@@ -1651,6 +1651,18 @@ def apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums, weig
     _clear_emptied(sums, weights, counts)
 
 
+def _move_rows(X, sample_weight, labels, moved_from, bounds, n_changed, sums, weights, counts,
+               g_sums, g_weights, g_counts, parallel):
+    # the relabelled rows' contributions moved between cluster sums, by
+    # group or serially (moves_pay_by_group: a function of the data only)
+    n, d = X.shape
+    if moves_pay_by_group(n, d, bounds.shape[0] - 1, sums.shape[0], n_changed):
+        apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums, weights,
+                            counts, g_sums, g_weights, g_counts, parallel)
+    else:
+        apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
+
+
 def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, verbose,
                 labels, centers_out, parallel, group_of, members, group_start, use_gemm=False,
                 gemm_rescan=None):
@@ -1785,12 +1797,8 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
                              g_weights, g_counts, parallel)
                 need_full_sums = False
             elif n_changed > 0:
-                if moves_pay_by_group(n, d, n_groups, k, n_changed):
-                    apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums,
-                                        weights, counts, g_sums, g_weights, g_counts,
-                                        parallel)
-                else:
-                    apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
+                _move_rows(X, sample_weight, labels, moved_from, bounds, n_changed, sums,
+                           weights, counts, g_sums, g_weights, g_counts, parallel)
         # clusters whose points all have zero weight are empty too
         if not weights.all():
             if min_sq is None:
@@ -1825,11 +1833,8 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
                                    members, group_start, glb, group_shift, rows, x_sq_rescan,
                                    irows)
         if by_sums and n_changed > 0:
-            if moves_pay_by_group(n, d, n_groups, k, n_changed):
-                apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums,
-                                    weights, counts, g_sums, g_weights, g_counts, parallel)
-            else:
-                apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts)
+            _move_rows(X, sample_weight, labels, moved_from, bounds, n_changed, sums, weights,
+                       counts, g_sums, g_weights, g_counts, parallel)
     centers_out[:] = centers
     inertia = None
     if by_sums:
