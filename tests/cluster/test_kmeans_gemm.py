@@ -288,3 +288,22 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
 def test_auto_picks_by_shape(shape, k, dtype, expected):
     X = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=shape, strides=(0, 0))
     assert kmod._resolve_algorithm("auto", X, k) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e7])
+def test_predict_and_score_through_blas_as_direct_kernels(dtype, offset, no_gemm, parallel):
+    # predict / score / fit_predict on shapes where the product pays take the
+    # nearest centre from BLAS products (near ties re-checked exactly) and the
+    # exact distance to it: the labels of the direct kernels and their score
+    X = blobs(n=2500, d=24, k=30, seed=7, dtype=np.float64, offset=offset).astype(dtype)
+    X[:20] = X[20]  # duplicated rows
+    km = KMeans(30, init=init_rows(X, 30), n_init=1, max_iter=3).fit(X)
+    km.cluster_centers_[1] = km.cluster_centers_[0]  # an exact tie everywhere
+    Y = X[::-1].copy()
+    assert gk.gemm_pays(24, 30, dtype)
+    labels, score = km.predict(Y), km.score(Y)
+    no_gemm()
+    np.testing.assert_array_equal(labels, km.predict(Y))
+    np.testing.assert_allclose(score, km.score(Y), rtol=1e-12)
+    assert not np.any(labels == 1)  # ties go to the lowest index

@@ -424,6 +424,57 @@ def block_scratch(X, k):
 
 
 # ----------------------------------------------------------------------------
+# Nearest centre (predict, score)
+
+
+@nb.njit(cache=True, nogil=True)
+def gemm_nearest_range(X, centers, Cx, csq, consts, start, stop, labels, min_sq_dist):
+    """Nearest centre of rows ``[start, stop)`` through BLAS products: the labels
+    of :func:`clusterlab._kernels.distances.nearest_center_range` (near ties
+    re-checked exactly), and ``min_sq_dist`` the exact squared distance to
+    the chosen centre (:func:`sq_dist_rows`), not the product's estimate.
+
+    Parameters
+    ----------
+    X : IN (n, d); centers : IN (k, d) float64
+    Cx, csq, consts : IN, see :func:`gemm_operands`
+    start, stop : IN int
+    labels : OUT (n,) int32; min_sq_dist : OUT (n,) float64
+    """
+    k = centers.shape[0]
+    br, buf, m1, m2, j1, tie, dist = block_scratch(X, k)
+    xsq = np.empty(br)
+    for s in range(start, stop, br):
+        e = min(stop, s + br)
+        m = e - s
+        block = X[s:e]
+        _row_sq_norms_range(block, 0, m, xsq)
+        out = buf if m == br else np.empty((k, m), X.dtype)
+        block_top2(block, Cx, csq, out, m1, m2, j1)
+        resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist, True)
+        for r in range(m):
+            labels[s + r] = j1[r]
+            min_sq_dist[s + r] = sq_dist_rows(block, r, centers, j1[r])
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _gemm_nearest_groups(X, centers, Cx, csq, consts, bounds, labels, min_sq_dist):
+    for g in nb.prange(bounds.shape[0] - 1):
+        gemm_nearest_range(X, centers, Cx, csq, consts, bounds[g], bounds[g + 1], labels,
+                           min_sq_dist)
+
+
+def gemm_nearest(X, centers, bounds, labels, min_sq_dist, parallel):
+    """:func:`gemm_nearest_range` over row groups (``parallel``: on numba's
+    threads, with BLAS on one thread -- the caller's job)."""
+    ops = gemm_operands(X, centers)
+    if parallel and bounds.shape[0] > 2:
+        _gemm_nearest_groups(X, centers, *ops, bounds, labels, min_sq_dist)
+    else:
+        gemm_nearest_range(X, centers, *ops, 0, X.shape[0], labels, min_sq_dist)
+
+
+# ----------------------------------------------------------------------------
 # Lloyd: assignment + statistics
 
 
