@@ -105,6 +105,17 @@ def all_finite_flat(a, n_groups=16):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def row_sq_norm(X, i):
+    """``||X[i]||^2`` summed in float64 (vectorised: a plain function keeps its
+    own fastmath flags wherever it is called)."""
+    acc = 0.0
+    for f in range(X.shape[1]):
+        v = np.float64(X[i, f])
+        acc += v * v
+    return acc
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def sq_dist_rows(A, i, B, j):
     """Squared Euclidean distance between ``A[i]`` and ``B[j]``, in float64.
 

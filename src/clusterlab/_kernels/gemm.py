@@ -38,7 +38,7 @@ estimator wraps the fit in :func:`clusterlab._config.single_threaded_blas`).
 import numba as nb
 import numpy as np
 
-from clusterlab._kernels.distances import FASTMATH, prefetch_row, sq_dist_rows
+from clusterlab._kernels.distances import FASTMATH, prefetch_row, row_sq_norm, sq_dist_rows
 
 #: Rows per GEMM call: a (256, d) block of X stays in L2 while it is used twice.
 BLOCK_ROWS = 256
@@ -237,11 +237,7 @@ def resolve_row(block, r, centers, dist, delta, m1):
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _row_sq_norms_range(X, start, stop, out):
     for i in range(start, stop):
-        acc = 0.0
-        for f in range(X.shape[1]):
-            v = np.float64(X[i, f])
-            acc += v * v
-        out[i] = acc
+        out[i] = row_sq_norm(X, i)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -343,10 +339,18 @@ def _all_finite(dist, delta):
     return finite
 
 
-@nb.njit(cache=True, nogil=True)
-def _near_tie(block, r, out, xsq, centers, csq, consts, dist):
-    # The two nearest are within 2 delta (or a product overflowed):
-    # materialise, re-check near ties exactly.
+@nb.njit(cache=True, nogil=True, inline="always")
+def resolve_dists(block, r, out, xsq, centers, csq, consts, dist):
+    """The exact nearest centre of ``block[r]`` from its products ``out[:, r]``.
+
+    Materialises the approximate squared distances in ``dist`` (k,) with their
+    error bound ``delta``; a row whose products overflowed gets exact
+    distances and ``delta = 0``. Returns ``(j1, up, e1, delta)``: the nearest
+    centre (near ties re-checked exactly, as :func:`resolve_row`), an upper
+    bound on the squared distance to it, the best estimate of that distance
+    (exact when re-checked), and ``delta`` (every ``dist[j]`` is within it of
+    the exact value).
+    """
     delta, d1 = approx_row(xsq, out[:, r], csq, consts, dist)
     if not _all_finite(dist, delta):  # an overflow says nothing: every distance exactly
         for j in range(csq.shape[0]):
@@ -355,6 +359,14 @@ def _near_tie(block, r, out, xsq, centers, csq, consts, dist):
         d1 = _min8(dist)
     j1, e1, exact = resolve_row(block, r, centers, dist, delta, d1)
     up = e1 if exact else e1 + delta
+    return j1, up, e1, delta
+
+
+@nb.njit(cache=True, nogil=True)
+def _near_tie(block, r, out, xsq, centers, csq, consts, dist):
+    # The two nearest are within 2 delta (or a product overflowed):
+    # materialise, re-check near ties exactly.
+    j1, up, e1, delta = resolve_dists(block, r, out, xsq, centers, csq, consts, dist)
     return j1, up, min_except(dist, j1) - delta, e1
 
 

@@ -45,20 +45,19 @@ from clusterlab._kernels.distances import (
     nearest_center_range,
     nearest_of_row,
     prefetch_row,
+    row_sq_norm,
     sq_dist_row_to_all,
     sq_dist_rows,
 )
 from clusterlab._kernels.gemm import (
-    _all_finite,
-    _min8,
     block_rows,
-    error_bound,
     gemm_full_scan_groups,
     gemm_full_scan_range,
     gemm_lloyd_groups,
     gemm_lloyd_groups_serial,
     gemm_operands,
     gemm_rescan_rows,
+    resolve_dists,
     row_sq_norms,
     store_rescan,
 )
@@ -1003,7 +1002,7 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, 
             up = np.sqrt(best_sq)
         labels[i] = best
         upper[i] = up
-        x_sq[i] = _row_sq(X, i)
+        x_sq[i] = row_sq_norm(X, i)
         _add_row(X, sample_weight, i, best, sums, weights, counts)
 
 
@@ -1035,25 +1034,16 @@ def _elkan_first_interval_groups_serial(X, X32, xerr, centers, C32, cerr, gamma,
                                     x_sq)
 
 
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _row_sq(X, i):
-    # ||X[i]||^2 summed in float64 (own fastmath flags: vectorised)
-    acc = 0.0
-    for f in range(X.shape[1]):
-        v = np.float64(X[i, f])
-        acc += v * v
-    return acc
-
-
 @nb.njit(cache=True, nogil=True)
 def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, upper, lb,
                             sample_weight, sums, weights, counts, Q, qerr, q_offset, q_scale,
                             x_sq):
     # _elkan_first_interval_range with the intervals from one BLAS product per
-    # block of rows (clusterlab._kernels.gemm: every approximate squared
-    # distance within delta of the exact one): the same labels, lower bounds
-    # that are the intervals' lower ends. While the block is in cache, each
-    # row's 16-bit copy (with a non-empty Q) and cluster sums.
+    # block of rows (clusterlab._kernels.gemm.resolve_dists: every approximate
+    # squared distance within delta of the exact one, near ties and overflowed
+    # products decided exactly): the same labels, lower bounds that are the
+    # intervals' lower ends. While the block is in cache, each row's 16-bit
+    # copy (with a non-empty Q), squared norm and cluster sums.
     k = centers.shape[0]
     br = block_rows(X)
     buf = np.empty((k, br), X.dtype)
@@ -1061,44 +1051,19 @@ def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, up
     fill = Q.shape[0] > 0
     for s in range(start, stop, br):
         e = min(stop, s + br)
+        block = X[s:e]
         out = buf if e - s == br else np.empty((k, e - s), X.dtype)
-        np.dot(Cx, X[s:e].T, out)
+        np.dot(Cx, block.T, out)
         for r in range(e - s):
             i = s + r
             if fill:
                 _quantize_row(X, i, Q, qerr, q_offset, q_scale)
-            xsq = _row_sq(X, i)
-            x_sq[i] = xsq
-            delta = error_bound(xsq, consts)
-            for j in range(k):
-                dist[j] = xsq + csq[j] - 2.0 * np.float64(out[j, r])
-            if not _all_finite(dist, delta):  # an overflow says nothing
-                for j in range(k):
-                    dist[j] = sq_dist_rows(X, i, centers, j)
-                delta = 0.0
-            limit = _min8(dist) + 2.0 * delta
-            n_cand = 0
-            best = 0
+            x_sq[i] = row_sq_norm(X, i)
+            best, up_sq, _, delta = resolve_dists(block, r, out, x_sq[i], centers, csq,
+                                                  consts, dist)
             for j in range(k):
                 v = dist[j] - delta
                 lb[i, j] = np.sqrt(v) * (1.0 - 2.0 ** -50) if v > 0.0 else 0.0
-                if dist[j] <= limit:
-                    n_cand += 1
-                    best = j
-            if n_cand == 1:
-                up_sq = dist[best] + delta
-            else:
-                # near ties: squared distances compared exactly, as the
-                # direct scan (ties to the lowest index)
-                best = -1
-                up_sq = np.inf
-                for j in range(k):
-                    if dist[j] <= limit:
-                        e_sq = sq_dist_rows(X, i, centers, j)
-                        lb[i, j] = np.sqrt(e_sq)
-                        if e_sq < up_sq:
-                            up_sq = e_sq
-                            best = j
             labels[i] = best
             upper[i] = np.sqrt(up_sq) * (1.0 + 2.0 ** -50)
             _add_row(X, sample_weight, i, best, sums, weights, counts)
@@ -1158,16 +1123,13 @@ def elkan_first_interval(X, X32, xerr, centers, bounds, labels, upper, lb, sampl
         kernel = _elkan_first_gemm_groups if parallel else _elkan_first_gemm_groups_serial
         kernel(X, centers, *gemm_operands(X, centers), bounds, labels, upper, lb,
                sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale, x_sq)
-        _reduce_groups(g_sums, sums)
-        _reduce_groups(g_weights, weights)
-        _reduce_groups(g_counts, counts)
-        return
-    gamma = float32_sum_gamma(X.shape[1])
-    C32, cerr = interval_centers(centers, offset, scale)
-    kernel = (_elkan_first_interval_groups if parallel
-              else _elkan_first_interval_groups_serial)
-    kernel(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds, labels, upper, lb,
-           sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale, x_sq)
+    else:
+        gamma = float32_sum_gamma(X.shape[1])
+        C32, cerr = interval_centers(centers, offset, scale)
+        kernel = (_elkan_first_interval_groups if parallel
+                  else _elkan_first_interval_groups_serial)
+        kernel(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds, labels, upper, lb,
+               sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset, q_scale, x_sq)
     _reduce_groups(g_sums, sums)
     _reduce_groups(g_weights, weights)
     _reduce_groups(g_counts, counts)
