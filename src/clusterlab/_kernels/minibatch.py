@@ -328,23 +328,6 @@ def chunk_moments(X, col_sum, col_sq_dev, shift):
     return finite
 
 
-@numba.njit(cache=True, nogil=True)
-def all_finite(X):
-    """Whether every entry of the 2-D array ``X`` (IN) is finite.
-
-    Notes
-    -----
-    Time O(n_rows * n_features); no temporary (``np.isfinite(X).all()``
-    would allocate a boolean array of the size of ``X``). Stops at the first
-    NaN or infinity.
-    """
-    for i in range(X.shape[0]):
-        for j in range(X.shape[1]):
-            if not np.isfinite(X[i, j]):
-                return False
-    return True
-
-
 # ----------------------------------------------------------------------------
 # assignment from a precomputed X @ centers.T (BLAS), as scikit-learn does:
 # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2, and ||x||^2 does not change the argmin

@@ -766,9 +766,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             from clusterlab.distributed import fit_kmeans
 
             return fit_kmeans(self, X, y=y, sample_weight=sample_weight)
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                          order="C", accept_large_sparse=False, ensure_all_finite=False)
-        check_finite(X, self)
+        X = self._validate_X(X, reset=True)
         self._check_params_vs_input(X)
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
@@ -827,12 +825,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     # -- inference ---------------------------------------------------------------
 
-    def _check_test_data(self, X):
-        X = validate_data(self, X, accept_sparse="csr", reset=False,
+    def _validate_X(self, X, reset):
+        # scikit-learn's validation, with its NaN/inf check made by check_finite
+        X = validate_data(self, X, accept_sparse="csr", reset=reset,
                           dtype=[np.float64, np.float32], order="C",
                           accept_large_sparse=False, ensure_all_finite=False)
         check_finite(X, self)
         return X
+
+    def _check_test_data(self, X):
+        return self._validate_X(X, reset=False)
 
     def _labels_and_min_sq(self, X):
         n = X.shape[0]

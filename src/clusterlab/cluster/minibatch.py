@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clusterlab import _config
 from clusterlab._kernels import minibatch as _k
+from clusterlab._kernels.distances import all_finite_flat
 from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
 from clusterlab.distributed import is_dask_array, predict_blocks
 
@@ -309,7 +310,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             dtype = Xv.dtype if Xv.dtype in (np.float32, np.float64) else np.float64
             rows = _Rows(Xv, dtype)
             for _, _, block in rows.blocks():
-                if not _k.all_finite(block):
+                if not all_finite_flat(block.reshape(-1)):
                     raise ValueError(
                         "Input X contains NaN or infinity. MiniBatchKMeans does not accept "
                         "missing or infinite values: impute or drop them first."
