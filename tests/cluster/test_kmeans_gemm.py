@@ -87,6 +87,19 @@ def _fit_with_and_without_gemm(X, k, init_seed, algorithm, max_iter, no_gemm):
     return with_gemm, direct
 
 
+@pytest.mark.parametrize("min_pass", [0.0, 1.01])
+def test_hamerly_tightening_cut_short_keeps_the_labels(min_pass, no_gemm, parallel,
+                                                       monkeypatch):
+    # Hamerly's tightening stops in a row range once too few tightened rows
+    # pass (checked every 256 rows); 1.01 stops it at the first check, so
+    # the untightened rows (loose upper bounds) go straight to the BLAS
+    # re-scan. 0 tightens every failed row. Same fit as the direct kernels.
+    monkeypatch.setattr(kk, "TIGHTEN_MIN_PASS_GEMM", min_pass)
+    X = blobs(n=12000, d=16, k=36, seed=5, dtype=np.float32)
+    with_gemm, direct = _fit_with_and_without_gemm(X, 36, 2, "hamerly", 25, no_gemm)
+    np.testing.assert_allclose(with_gemm.inertia_, direct.inertia_, rtol=1e-12)
+
+
 @pytest.mark.parametrize("algorithm", EXACT)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("offset", [0.0, 1e4, 1e7])
@@ -160,9 +173,24 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
     upper, lower = np.empty(n), np.empty(n)
     group_of = np.arange(k, dtype=np.int64) % 3
     glb = np.empty((n, 3))
+    w = rng.random(n)
+    w[:5] = 0.0
+
+    def scan(lower, glb):
+        # the scan also writes the row norms and the cluster statistics
+        x_sq_out = np.empty(n)
+        sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
+        gk.gemm_full_scan_range(X, x_sq_out, w, C, *ops, 0, n, labels, upper, lower,
+                                group_of, glb, sums, weights, counts)
+        np.testing.assert_array_equal(x_sq_out, x_sq)
+        ref_sums = np.zeros((k, d))
+        np.add.at(ref_sums, labels, w[:, None] * X.astype(np.float64))
+        np.testing.assert_allclose(sums, ref_sums, rtol=1e-12, atol=1e-12 * np.abs(ref_sums).max())
+        np.testing.assert_allclose(weights, np.bincount(labels, w, minlength=k), rtol=1e-12)
+        np.testing.assert_array_equal(counts, np.bincount(labels[w != 0], minlength=k))
+
     # Hamerly bounds
-    gk.gemm_full_scan_range(X, x_sq, C, *ops, 0, n, labels, upper, lower, group_of,
-                            np.empty((0, 3)))
+    scan(lower, np.empty((0, 3)))
     true_d = np.sqrt(exact)
     np.testing.assert_array_equal(true_d[np.arange(n), labels], true_d.min(1))
     # the label is the lowest index among exact minima of the direct kernel
@@ -171,7 +199,7 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
     others[np.arange(n), labels] = np.inf
     assert np.all(lower <= others.min(1) * (1 + 1e-12))
     # Yinyang group bounds
-    gk.gemm_full_scan_range(X, x_sq, C, *ops, 0, n, labels, upper, np.empty(0), group_of, glb)
+    scan(np.empty(0), glb)
     for g in range(3):
         in_g = others[:, group_of == g]
         assert np.all(glb[:, g] <= in_g.min(1) * (1 + 1e-12))

@@ -421,3 +421,15 @@ def dense_row_sq_norms(C, out):
             v = np.float64(C[j, f])
             acc += v * v
         out[j] = acc
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def add_row(X, sample_weight, i, j, sums, weights, counts):
+    """Add row ``i``'s contribution to cluster ``j``'s weighted sums, weight and
+    non-zero-weight count (the K-Means M-step statistics)."""
+    w = np.float64(sample_weight[i])
+    if w != 0.0:
+        counts[j] += 1
+    weights[j] += w
+    for f in range(X.shape[1]):
+        sums[j, f] += w * X[i, f]

@@ -38,7 +38,13 @@ estimator wraps the fit in :func:`clusterlab._config.single_threaded_blas`).
 import numba as nb
 import numpy as np
 
-from clusterlab._kernels.distances import FASTMATH, prefetch_row, row_sq_norm, sq_dist_rows
+from clusterlab._kernels.distances import (
+    FASTMATH,
+    add_row,
+    prefetch_row,
+    row_sq_norm,
+    sq_dist_rows,
+)
 
 #: Rows per GEMM call: a (256, d) block of X stays in L2 while it is used twice.
 BLOCK_ROWS = 256
@@ -551,8 +557,8 @@ def gemm_lloyd_groups_serial(X, x_sq, sample_weight, centers, Cx, csq, consts,
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
-                         upper, lower, group_of, glb):
+def gemm_full_scan_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, stop,
+                         labels, upper, lower, group_of, glb, sums, weights, counts):
     """First assignment with bounds for rows ``[start, stop)``, through GEMM.
 
     Fills what the bounded mode needs (the other is an empty array):
@@ -560,6 +566,10 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
     to the nearest other centre of each group). ``upper`` is an upper bound on
     the distance to the assigned centre. (Elkan's first assignment uses the
     direct kernel: filling k bounds per row from the product was slower.)
+    While each block is in cache it also writes the rows' squared norms
+    ``x_sq`` (OUT) and adds the rows to ``sums``/``weights``/``counts``
+    (INOUT, :func:`clusterlab._kernels.distances.add_row`, row order): no
+    separate passes over X for them (measured 4 + 6 ms on 10^6 x 16 float32).
     """
     k = centers.shape[0]
     hamerly = lower.shape[0] > 0
@@ -568,10 +578,13 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
     for s in range(start, stop, br):
         e = min(stop, s + br)
         block = X[s:e]
+        _row_sq_norms_range(X, s, e, x_sq)
         out = buf if e - s == br else np.empty((k, e - s), X.dtype)
         block_top2(block, Cx, csq, out, m1, m2, j1)
         resolve_block(block, e - s, x_sq[s:e], out, m1, m2, j1, tie, centers, csq, consts,
                       dist)
+        for r in range(e - s):
+            add_row(X, sample_weight, s + r, j1[r], sums, weights, counts)
         if hamerly:  # a tight loop of its own: measured 1.5x faster than sharing it
             for r in range(e - s):
                 i = s + r
@@ -604,11 +617,31 @@ def gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, start, stop, labels,
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def gemm_full_scan_groups(X, x_sq, centers, Cx, csq, consts, bounds, labels, upper,
-                          lower, group_of, glb):
+def gemm_full_scan_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds, labels,
+                          upper, lower, group_of, glb, g_sums, g_weights, g_counts):
+    """:func:`gemm_full_scan_range` over row groups on numba's threads, each
+    group's statistics into its own ``g_sums[g]``, ``g_weights[g]``, ``g_counts[g]``."""
     for g in nb.prange(bounds.shape[0] - 1):
-        gemm_full_scan_range(X, x_sq, centers, Cx, csq, consts, bounds[g],
-                             bounds[g + 1], labels, upper, lower, group_of, glb)
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        gemm_full_scan_range(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds[g],
+                             bounds[g + 1], labels, upper, lower, group_of, glb, g_sums[g],
+                             g_weights[g], g_counts[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def gemm_full_scan_groups_serial(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds,
+                                 labels, upper, lower, group_of, glb, g_sums, g_weights,
+                                 g_counts):
+    """:func:`gemm_full_scan_groups` on one thread (the same partial sums)."""
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        gemm_full_scan_range(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds[g],
+                             bounds[g + 1], labels, upper, lower, group_of, glb, g_sums[g],
+                             g_weights[g], g_counts[g])
 
 
 # ----------------------------------------------------------------------------
