@@ -205,6 +205,34 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
         assert np.all(glb[:, g] <= in_g.min(1) * (1 + 1e-12))
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-20, 1e-3, 1.0, 1e3, 1e15]),
+       offset=st.sampled_from([0.0, 3.0, 1e4]), k=st.integers(1, 9), m=st.integers(1, 40))
+def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m):
+    # block_top2_f32 keeps the two smallest fl32(fl32(||c||^2) - 2 p) and the
+    # index of the smallest; each is within sweep_error of ||c||^2 - 2p
+    # computed in float64 from the same float32 products p.
+    rng = np.random.default_rng(seed)
+    d = 7
+    block = ((rng.normal(size=(m, d)) + offset) * scale).astype(np.float32)
+    C = (rng.normal(size=(k, d)) + offset) * scale
+    Cx, csq, consts = gk.gemm_operands(block, C)
+    assert consts[4] > 0  # this range sweeps in float32
+    out = np.empty((k, m), np.float32)
+    f1, f2 = np.empty(m, np.float32), np.empty(m, np.float32)
+    g1 = np.empty(m, np.int32)
+    gk.block_top2_f32(block, Cx, csq, out, f1, f2, g1)
+    vals = csq[:, None] - 2.0 * out.astype(np.float64)  # (k, m)
+    xsq = (block.astype(np.float64) ** 2).sum(1)
+    err = consts[4] * (consts[0] ** 2 + np.sqrt(xsq) * consts[0] + 1e-37) / 2  # no safety factor
+    srt = np.sort(vals, axis=0)
+    assert np.all(np.abs(f1 - srt[0]) <= err)
+    if k > 1:
+        assert np.all(np.abs(f2 - srt[1]) <= err)
+        # the index points at a value within twice the bound of the smallest
+        assert np.all(vals[g1, np.arange(m)] <= srt[0] + 2 * err)
+
+
 def _kpp_kernel(name):
     """Module settings that make kmeans_plusplus run the named seeding kernel."""
     return {
