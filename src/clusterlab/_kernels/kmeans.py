@@ -752,22 +752,34 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     -------
     n_rescan : int
     """
-    # Two branch-free passes, each compacting the row list in ``rows``: the
-    # bound updates (every row), then the tightening (failed rows only).
+    # Branch-free passes: the bound updates of every row with a pass/fail
+    # flag (vectorised: slices from 0 and unsigned centre indices, so numba
+    # adds no negative-index checks), the failed rows compacted into
+    # ``rows``, then the tightening (failed rows only), compacting again.
     # Measured: 10^4 x 2, k=3 whole fit 4.0 -> 2.7 ms (the branch on the bound
-    # test was mispredicted for a large share of the rows); no slower on
-    # 10^6 x 16, k=64.
+    # test was mispredicted for a large share of the rows); the split
+    # update/compaction 1.5 -> 0.95 ms per E-step on 10^6 rows, k=64 (2 threads).
+    m_rows = stop - start
+    lab = labels[start:stop]
+    up = upper[start:stop]
+    low = lower[start:stop]
+    moved = moved_from[start:stop]
+    fail = np.empty(m_rows, np.uint8)
+    for r in range(m_rows):
+        a = np.uint32(lab[r])
+        moved[r] = -1
+        u = up[r] + shift[a]
+        lo = low[r] - (shift_max2 if a == shift_arg1 else shift_max1)
+        low[r] = lo
+        up[r] = u
+        hm = half_min[a]
+        m = hm if hm > lo else lo
+        fail[r] = not (u * _HI < m * _LO)
+    listed = rows[start:stop]
     n_fail = 0
-    for i in range(start, stop):
-        a = labels[i]
-        moved_from[i] = -1
-        u = upper[i] + shift[a]
-        lo = lower[i] - (shift_max2 if a == shift_arg1 else shift_max1)
-        lower[i] = lo
-        upper[i] = u
-        m = half_min[a] if half_min[a] > lo else lo
-        rows[start + n_fail] = i
-        n_fail += not (u * _HI < m * _LO)
+    for r in range(m_rows):
+        listed[n_fail] = start + r
+        n_fail += fail[r]
     n_rescan = 0
     end = start + n_fail
     t = start
