@@ -100,6 +100,26 @@ def test_hamerly_tightening_cut_short_keeps_the_labels(min_pass, no_gemm, parall
     np.testing.assert_allclose(with_gemm.inertia_, direct.inertia_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_top_mover_test_keeps_the_labels(dtype, no_gemm, parallel):
+    # One initial centre far from the data moves ~10x more than any other in
+    # the first iterations: Hamerly's tightening then checks that centre on
+    # its own (the other centres' bound drops by their largest shift only).
+    # Same fit as scikit-learn's Lloyd, with and without BLAS.
+    X = blobs(n=8000, d=16, k=36, seed=7, dtype=np.float64).astype(dtype)
+    init = init_rows(X, 36, seed=4).astype(np.float64)
+    init[5] = X.mean(0) + 40.0
+    kw = dict(init=init, n_init=1, tol=0, max_iter=30)
+    ref = SKKMeans(36, **kw).fit(X)
+    with_gemm = KMeans(36, algorithm="hamerly", **kw).fit(X)
+    np.testing.assert_array_equal(with_gemm.labels_, ref.labels_)
+    assert with_gemm.n_iter_ == ref.n_iter_
+    no_gemm()
+    direct = KMeans(36, algorithm="hamerly", **kw).fit(X)
+    np.testing.assert_array_equal(direct.labels_, ref.labels_)
+    np.testing.assert_array_equal(direct.cluster_centers_, with_gemm.cluster_centers_)
+
+
 @pytest.mark.parametrize("algorithm", EXACT)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("offset", [0.0, 1e4, 1e7])
