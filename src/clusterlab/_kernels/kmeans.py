@@ -104,6 +104,7 @@ TIGHTEN_MIN_PASS_GEMM = 0.4
 #: Hamerly's tightening also tests the centre that moved most separately
 #: when the second largest shift is at most this share of the largest.
 _TOP_MOVER_RATIO = 0.9
+_EPS64 = 2.0 ** -52
 
 
 # ----------------------------------------------------------------------------
@@ -789,10 +790,13 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     # still pass if that centre stays at least as far as the assigned one.
     # Its lower bound without that centre drops only by the largest shift
     # among the others, ``s_rest`` (the second or third largest); the top
-    # mover's exact distance is computed only for rows that this bound lets
-    # through. On 10^6 x 16, k=64 one centre often moves 5-10x more than the
-    # rest (shifts 9.46, 1.24, 0.79, ... in the 6th E-step): 530k -> 114k
-    # re-scans there.
+    # mover's exact distance is computed for every tightened row (the bound
+    # with it is kept, which pays in the next E-steps too). On 10^6 x 16,
+    # k=64 one centre often moves 5-10x more than the rest (shifts 9.46,
+    # 1.24, 0.79, ... in the 6th E-step): 530k -> 114k re-scans there.
+    # Tried: up to four movers (their distances for every tightened row, or
+    # only where they could decide): the late E-steps slowed down more than
+    # the early ones gained (whole fit 142-147 -> 150-158 ms).
     top = shift_arg1
     arg2 = -1
     for j in range(shift.shape[0]):
@@ -823,7 +827,11 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
         # random, and mispredicted branches cost more than the distance)
         lo_m = lo
         if use_top:  # the same for every row of this E-step
-            lo_rest = lo + (shift_max1 - (s3 if a == arg2 else shift_max2))
+            # recovering the previous bound rounds: an absolute margin of a
+            # few units in the last place of the terms keeps it valid
+            s_rest = s3 if a == arg2 else shift_max2
+            lo_rest = lo + (shift_max1 - s_rest)
+            lo_rest -= 4.0 * _EPS64 * (abs(lo) + shift_max1 + s_rest)
             d_top = np.sqrt(sq_dist_rows(X, i, centers, top))
             lo_m = d_top if d_top < lo_rest else lo_rest
             lo_m = lo_m if a != top else lo
