@@ -253,6 +253,34 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m):
         assert np.all(vals[g1, np.arange(m)] <= srt[0] + 2 * err)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rescan_in_place_as_gathered(dtype):
+    # Hamerly re-scans a range in place when nearly all its rows failed:
+    # the same labels, bounds and moves as gathering every row
+    rng = np.random.default_rng(3)
+    n, d, k = 1000, 16, 40
+    X = (rng.normal(size=(n, d)) * 3 + 7).astype(dtype)
+    C = rng.normal(size=(k, d)) * 3 + 7
+    x_sq = gk.row_sq_norms(X, np.array([0, n], np.int64), False)
+    ops = gk.gemm_operands(X, C)
+    old = rng.integers(0, k, n).astype(np.int32)
+    results = []
+    for kind in ("rows", "span"):
+        labels, upper, lower = old.copy(), np.zeros(n), np.zeros(n)
+        moved = np.full(n, -1, np.int32)
+        if kind == "rows":
+            n_ch = gk.gemm_rescan_rows(X, x_sq, np.arange(n), n, C, *ops, labels, upper, lower,
+                                       moved)
+        else:
+            n_ch = gk.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower, moved)
+        results.append((n_ch, labels, upper, lower, moved))
+    assert results[0][0] == results[1][0] == np.count_nonzero(results[0][1] != old)
+    for a, b in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_array_equal(a, b)
+    exact = ((X.astype(np.float64)[:, None] - C[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(results[1][1], exact.argmin(1))
+
+
 def _kpp_kernel(name):
     """Module settings that make kmeans_plusplus run the named seeding kernel."""
     return {

@@ -825,6 +825,30 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upper, lower,
+                     moved_from):
+    """:func:`gemm_rescan_rows` for every row of ``[start, stop)``, read in place
+    (no gather): when nearly every row of a range fails its bounds, scanning
+    the few that pass too costs less than gathering the others (16 float32
+    features against 64 centres, 2 threads: 10^6 rows in place 20.6 ms,
+    the 98 % of them that failed gathered 22.2 ms)."""
+    k = centers.shape[0]
+    br, buf, m1, m2, j1, tie, dist = block_scratch(X, k)
+    f1, f2, g1 = sweep32_scratch(br)
+    n_changed = 0
+    for s in range(start, stop, br):
+        e = min(stop, s + br)
+        m = e - s
+        out = buf if m == br else np.empty((k, m), X.dtype)
+        scan_block(X[s:e], m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers, dist,
+                   f1, f2, g1)
+        for r in range(m):
+            n_changed += store_rescan(s + r, j1[r], m1[r], m2[r], labels, upper, lower,
+                                      moved_from)
+    return n_changed
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def store_rescan(i, j, up_sq, lo_sq, labels, upper, lower, moved_from):
     """Write one re-scanned row (Hamerly): nearest centre ``j``, bounds from
     the squared distances ``up_sq`` / ``lo_sq`` (a negative lower bound gives
