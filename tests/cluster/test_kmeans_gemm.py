@@ -264,21 +264,42 @@ def test_rescan_in_place_as_gathered(dtype):
     x_sq = gk.row_sq_norms(X, np.array([0, n], np.int64), False)
     ops = gk.gemm_operands(X, C)
     old = rng.integers(0, k, n).astype(np.int32)
+    w = rng.random(n)
+    w[::7] = 0.0
     results = []
     for kind in ("rows", "span"):
         labels, upper, lower = old.copy(), np.zeros(n), np.zeros(n)
         moved = np.full(n, -1, np.int32)
+        # the relabelled rows' statistics are moved during the re-scan
+        sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
+        stats = (w, sums, weights, counts)
         if kind == "rows":
             n_ch = gk.gemm_rescan_rows(X, x_sq, np.arange(n), n, C, *ops, labels, upper, lower,
-                                       moved)
+                                       moved, *stats)
         else:
-            n_ch = gk.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower, moved)
-        results.append((n_ch, labels, upper, lower, moved))
+            n_ch = gk.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower, moved,
+                                       *stats)
+        results.append((n_ch, labels, upper, lower, moved, sums, weights, counts))
     assert results[0][0] == results[1][0] == np.count_nonzero(results[0][1] != old)
     for a, b in zip(results[0][1:], results[1][1:]):
         np.testing.assert_array_equal(a, b)
+    new_labels = results[1][1]
     exact = ((X.astype(np.float64)[:, None] - C[None]) ** 2).sum(-1)
-    np.testing.assert_array_equal(results[1][1], exact.argmin(1))
+    np.testing.assert_array_equal(new_labels, exact.argmin(1))
+
+    def stats_of(lab):
+        s_ = np.zeros((k, d))
+        np.add.at(s_, lab, w[:, None] * X.astype(np.float64))
+        return (s_, np.bincount(lab, w, minlength=k),
+                np.bincount(lab[w != 0], minlength=k))
+    for got, after, before in zip(results[1][5:], stats_of(new_labels), stats_of(old)):
+        np.testing.assert_allclose(got, after - before, atol=1e-9 * np.abs(after).max())
+    # without statistics ((0, d) sums) nothing else changes
+    labels, upper, lower = old.copy(), np.zeros(n), np.zeros(n)
+    none = (np.empty(0), np.empty((0, d)), np.empty(0), np.empty(0, np.int64))
+    gk.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower,
+                        np.full(n, -1, np.int32), *none)
+    np.testing.assert_array_equal(labels, new_labels)
 
 
 def _kpp_kernel(name):

@@ -433,3 +433,20 @@ def add_row(X, sample_weight, i, j, sums, weights, counts):
     weights[j] += w
     for f in range(X.shape[1]):
         sums[j, f] += w * X[i, f]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def move_row(X, sample_weight, i, b, a, sums, weights, counts):
+    """Move row ``i``'s contribution from cluster ``b`` to cluster ``a`` (the
+    statistics of :func:`add_row`; a zero-weight row contributes nothing)."""
+    w = np.float64(sample_weight[i])
+    if w == 0.0:
+        return
+    counts[b] -= 1
+    counts[a] += 1
+    weights[b] -= w
+    weights[a] += w
+    for f in range(X.shape[1]):
+        v = w * X[i, f]
+        sums[b, f] -= v
+        sums[a, f] += v

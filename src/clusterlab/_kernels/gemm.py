@@ -41,6 +41,7 @@ import numpy as np
 from clusterlab._kernels.distances import (
     FASTMATH,
     add_row,
+    move_row,
     prefetch_row,
     row_sq_norm,
     sq_dist_rows,
@@ -792,11 +793,15 @@ def gemm_full_scan_groups_serial(X, x_sq, sample_weight, centers, Cx, csq, const
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
-                     upper, lower, moved_from):
+                     upper, lower, moved_from, sample_weight, sums, weights, counts):
     """Re-scan ``rows[:n_rows]`` against every centre (Hamerly), gathered in blocks.
 
     Updates ``labels``, ``upper``, ``lower`` and ``moved_from`` (old label of
     a relabelled row, else left as it is). Returns the number of relabelled rows.
+    With ``sums`` of shape (k, d) (not (0, d)), each relabelled row's
+    contribution is also moved between ``sums``/``weights``/``counts``
+    (:func:`clusterlab._kernels.distances.move_row`, row order) while the row
+    is in cache: no separate pass over the moved rows.
     """
     k, d = centers.shape
     br, buf, m1, m2, j1, tie, dist = block_scratch(X, k)
@@ -818,15 +823,31 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
         out = buf if m == br else np.empty((k, m), X.dtype)
         scan_block(blk, m, xsq, Cx, csq, consts, out, m1, m2, j1, tie, centers, dist, f1, f2,
                    g1)
-        for r in range(m):
-            n_changed += store_rescan(rows[s + r], j1[r], m1[r], m2[r], labels, upper, lower,
-                                      moved_from)
+        n_changed += _store_block(X, rows[s:e], m, j1, m1, m2, labels, upper, lower,
+                                  moved_from, sample_weight, sums, weights, counts)
+    return n_changed
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _store_block(X, idx, m, j1, m1, m2, labels, upper, lower, moved_from, sample_weight, sums,
+                 weights, counts):
+    # store_rescan for the m rows idx[:m] of a re-scanned block, moving the
+    # relabelled rows' statistics when sums is (k, d)
+    n_changed = 0
+    fuse = sums.shape[0] > 0
+    for r in range(m):
+        i = idx[r]
+        b = labels[i]
+        changed = store_rescan(i, j1[r], m1[r], m2[r], labels, upper, lower, moved_from)
+        if fuse and changed:
+            move_row(X, sample_weight, i, b, j1[r], sums, weights, counts)
+        n_changed += changed
     return n_changed
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upper, lower,
-                     moved_from):
+                     moved_from, sample_weight, sums, weights, counts):
     """:func:`gemm_rescan_rows` for every row of ``[start, stop)``, read in place
     (no gather): when nearly every row of a range fails its bounds, scanning
     the few that pass too costs less than gathering the others (16 float32
@@ -842,9 +863,8 @@ def gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upp
         out = buf if m == br else np.empty((k, m), X.dtype)
         scan_block(X[s:e], m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers, dist,
                    f1, f2, g1)
-        for r in range(m):
-            n_changed += store_rescan(s + r, j1[r], m1[r], m2[r], labels, upper, lower,
-                                      moved_from)
+        n_changed += _store_block(X, np.arange(s, e), m, j1, m1, m2, labels, upper, lower,
+                                  moved_from, sample_weight, sums, weights, counts)
     return n_changed
 
 

@@ -39,6 +39,7 @@ from clusterlab._kernels.distances import (
     FASTMATH,
     _nearest_center_parallel,
     add_row,
+    move_row,
     center_distances,
     center_half_min,
     csr_sq_dist_row,
@@ -106,6 +107,7 @@ TIGHTEN_MIN_PASS_GEMM = 0.4
 #: when the second largest shift is at most this share of the largest.
 _TOP_MOVER_RATIO = 0.9
 _EPS64 = 2.0 ** -52
+_NO_WEIGHTS = np.empty(0)
 
 
 # ----------------------------------------------------------------------------
@@ -1493,26 +1495,52 @@ def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, bounds, labe
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1, s2,
-                       start, stop, labels, upper, lower, moved_from, rows, min_pass):
-    """:func:`hamerly_assign_range` with the re-scans done by GEMM (same labels)."""
+                       start, stop, labels, upper, lower, moved_from, rows, min_pass,
+                       sample_weight, sums, weights, counts):
+    """:func:`hamerly_assign_range` with the re-scans done by GEMM (same labels);
+    relabelled rows' statistics moved into ``sums``/``weights``/``counts``
+    when ``sums`` is (k, d) (see :func:`gemm_rescan_rows`)."""
     n_rescan = hamerly_filter_range(X, centers, half_min, shift, s1, a1, s2, start, stop,
                                     labels, upper, lower, moved_from, rows, min_pass)
     # nearly every row failed: all of them, in place (replayed 10^6 x 16,
     # k=64: 98 % failed, 22.2 ms gathered vs 20.6 in place; 70 %: 16.8 vs 20.7)
     if n_rescan * 100 >= (stop - start) * 92:
         return gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upper,
-                                lower, moved_from)
+                                lower, moved_from, sample_weight, sums, weights, counts)
     return gemm_rescan_rows(X, x_sq, rows[start:start + n_rescan], n_rescan, centers, Cx, csq,
-                            consts, labels, upper, lower, moved_from)
+                            consts, labels, upper, lower, moved_from, sample_weight, sums,
+                            weights, counts)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1,
-                         s2, bounds, labels, upper, lower, moved_from, rows, g_changed, min_pass):
+                         s2, bounds, labels, upper, lower, moved_from, rows, g_changed, min_pass,
+                         sample_weight, g_sums, g_weights, g_counts):
+    # g_sums (G, k, d) or (G, 0, d): per-group moved statistics, or none
     for g in nb.prange(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
         g_changed[g] = gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min,
                                           shift, s1, a1, s2, bounds[g], bounds[g + 1], labels,
-                                          upper, lower, moved_from, rows, min_pass)
+                                          upper, lower, moved_from, rows, min_pass,
+                                          sample_weight, g_sums[g], g_weights[g], g_counts[g])
+
+
+@nb.njit(cache=True, nogil=True)
+def _gemm_hamerly_groups_serial(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1,
+                                s2, bounds, labels, upper, lower, moved_from, rows, g_changed,
+                                min_pass, sample_weight, g_sums, g_weights, g_counts):
+    # _gemm_hamerly_groups on one thread: the same ranges, hence the same
+    # per-group statistics, whatever the thread count
+    for g in range(bounds.shape[0] - 1):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_counts[g] = 0
+        g_changed[g] = gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min,
+                                          shift, s1, a1, s2, bounds[g], bounds[g + 1], labels,
+                                          upper, lower, moved_from, rows, min_pass,
+                                          sample_weight, g_sums[g], g_weights[g], g_counts[g])
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -1597,19 +1625,7 @@ def _moves_range(X, sample_weight, labels, moved_from, start, stop, sums, weight
             if t + _PREFETCH_AHEAD < m:
                 prefetch_row(X, buf[t + _PREFETCH_AHEAD])
             i = buf[t]
-            b = moved_from[i]
-            a = labels[i]
-            w = np.float64(sample_weight[i])
-            if w == 0.0:
-                continue
-            counts[b] -= 1
-            counts[a] += 1
-            weights[b] -= w
-            weights[a] += w
-            for f in range(d):
-                v = w * X[i, f]
-                sums[b, f] -= v
-                sums[a, f] += v
+            move_row(X, sample_weight, i, moved_from[i], labels[i], sums, weights, counts)
 
 
 #: Rows of moved_from listed at a time by :func:`_moves_range`.
@@ -1701,6 +1717,11 @@ def apply_moves_grouped(X, sample_weight, labels, moved_from, bounds, sums, weig
     the last bits)."""
     kernel = _moves_groups if parallel else _moves_groups_serial
     kernel(X, sample_weight, labels, moved_from, bounds, g_sums, g_weights, g_counts)
+    _apply_group_moves(sums, weights, counts, g_sums, g_weights, g_counts)
+
+
+def _apply_group_moves(sums, weights, counts, g_sums, g_weights, g_counts):
+    # add the per-group moved statistics, in group order
     sums += np.sum(g_sums, axis=0)
     weights += np.sum(g_weights, axis=0)
     counts += np.sum(g_counts, axis=0)
@@ -1840,6 +1861,21 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
     if irows is None and not use_gemm:
         cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
                      g_weights, g_counts, parallel)
+    # Hamerly's BLAS re-scans move the relabelled rows' statistics per row
+    # group themselves (the row is in cache) whenever the grouped moves are
+    # what _move_rows would do (moves_pay_by_group, a function of the data
+    # only): the same sums, bit for bit
+    fuse_moves = (x_sq_rescan is not None and mode == 0
+                  and moves_pay_by_group(n, d, n_groups, k, 0))
+    moves = (sample_weight, g_sums, g_weights, g_counts) if fuse_moves else None
+
+    def move(n_changed):
+        if fuse_moves:
+            _apply_group_moves(sums, weights, counts, g_sums, g_weights, g_counts)
+        else:
+            _move_rows(X, sample_weight, labels, moved_from, bounds, n_changed, sums, weights,
+                       counts, g_sums, g_weights, g_counts, parallel)
+
     n_changed = n
     need_full_sums = False
     strict = False
@@ -1849,14 +1885,13 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                        upper, lower, lb, moved_from, g_changed, parallel,
                                        group_of, members, group_start, glb, group_shift,
-                                       rows, x_sq_rescan, irows)
+                                       rows, x_sq_rescan, irows, moves)
             if need_full_sums or n_changed * 8 > n:
                 cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
                              g_weights, g_counts, parallel)
                 need_full_sums = False
             elif n_changed > 0:
-                _move_rows(X, sample_weight, labels, moved_from, bounds, n_changed, sums,
-                           weights, counts, g_sums, g_weights, g_counts, parallel)
+                move(n_changed)
         # clusters whose points all have zero weight are empty too
         if not weights.all():
             if min_sq is None:
@@ -1889,10 +1924,9 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
         n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                    upper, lower, lb, moved_from, g_changed, parallel, group_of,
                                    members, group_start, glb, group_shift, rows, x_sq_rescan,
-                                   irows)
+                                   irows, moves)
         if by_sums and n_changed > 0:
-            _move_rows(X, sample_weight, labels, moved_from, bounds, n_changed, sums, weights,
-                       counts, g_sums, g_weights, g_counts, parallel)
+            move(n_changed)
     centers_out[:] = centers
     inertia = None
     if by_sums:
@@ -1950,7 +1984,10 @@ def _two_largest(shift):
 
 def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                    moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                   group_shift, rows, x_sq, irows=None):
+                   group_shift, rows, x_sq, irows=None, moves=None):
+    # moves: (sample_weight, g_sums, g_weights, g_counts) to move the
+    # relabelled rows' statistics per row group during Hamerly's BLAS
+    # re-scans (then apply them with _apply_group_moves), or None
     n = X.shape[0]
     if mode == 2:
         _group_max_shift(shift, group_of, group_shift)
@@ -1967,12 +2004,14 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
             ops = gemm_operands(X, centers)
             # a re-scan costs about k / 64 times more with more centres
             min_pass = TIGHTEN_MIN_PASS_GEMM * min(1.0, 64.0 / centers.shape[0])
-            if not parallel:
-                return gemm_hamerly_range(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2,
-                                          0, n, labels, upper, lower, moved_from, rows,
-                                          min_pass)
-            _gemm_hamerly_groups(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2, bounds,
-                                 labels, upper, lower, moved_from, rows, g_changed, min_pass)
+            if moves is None:
+                d = X.shape[1]
+                moves = (_NO_WEIGHTS, np.empty((g_changed.shape[0], 0, d)),
+                         np.empty((g_changed.shape[0], 0)),
+                         np.empty((g_changed.shape[0], 0), np.int64))
+            kernel = _gemm_hamerly_groups if parallel else _gemm_hamerly_groups_serial
+            kernel(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2, bounds, labels, upper,
+                   lower, moved_from, rows, g_changed, min_pass, *moves)
             return int(g_changed.sum())
         if not parallel:
             return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, 0, n, labels,
