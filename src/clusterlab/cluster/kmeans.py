@@ -292,8 +292,8 @@ class _BufferedSeeding:
         self.cand_ids = np.empty(n_local_trials, dtype=np.int64)
 
     def first(self, center):
-        _kk.kpp_pass(self.X, self.sample_weight, self.closest, self.buf, -1, center,
-                     self.bounds, self.g_pots, self.parallel)
+        _kk.kpp_pass(self.X, self.sample_weight, self.closest, self.buf, -1,
+                     center.astype(np.float64), self.bounds, self.g_pots, self.parallel)
         self.prev = 0
         return self.g_pots[:, 0].copy()
 
@@ -303,8 +303,11 @@ class _BufferedSeeding:
         return self.cand_ids
 
     def score(self, cand_ids, centers, c):
+        # the candidates in float64 (exact): the pass converts each row value
+        # once instead of once per candidate
         _kk.kpp_pass(self.X, self.sample_weight, self.closest, self.buf, self.prev,
-                     self.X[cand_ids], self.bounds, self.g_pots, self.parallel)
+                     self.X[cand_ids].astype(np.float64), self.bounds, self.g_pots,
+                     self.parallel)
         return self.g_pots
 
     def adopt(self, best, c):
