@@ -286,18 +286,20 @@ def row_sq_norms(X, bounds, parallel):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True)
-def _sweep2(p0, p1, c0, c1, j, m1, m2, j1):
+def _sweep2(p0, p1, c0, c1, two, j, m1, m2, j1):
     # fastmath=True (vector min/max): every value here is finite, and the
-    # running minima start at 1e308, not inf
+    # running minima start at a finite value, not inf. The arithmetic is that
+    # of c0 and two: float64 (block_top2: 2.0 * p is exact in float64) or
+    # float32 (block_top2_f32: eight lanes per 256-bit vector instead of four)
     for r in range(p0.shape[0]):
         a = m1[r]
         b = m2[r]
         jj = j1[r]
-        v = c0 - 2.0 * np.float64(p0[r])
+        v = c0 - two * p0[r]
         jj = j if v < a else jj
         b = min(b, max(a, v))
         a = min(a, v)
-        v = c1 - 2.0 * np.float64(p1[r])
+        v = c1 - two * p1[r]
         jj = j + 1 if v < a else jj
         b = min(b, max(a, v))
         a = min(a, v)
@@ -307,10 +309,10 @@ def _sweep2(p0, p1, c0, c1, j, m1, m2, j1):
 
 
 @nb.njit(cache=True, nogil=True, fastmath=True)
-def _sweep1(p0, c0, j, m1, m2, j1):
+def _sweep1(p0, c0, two, j, m1, m2, j1):
     for r in range(p0.shape[0]):
         a = m1[r]
-        v = c0 - 2.0 * np.float64(p0[r])
+        v = c0 - two * p0[r]
         j1[r] = j if v < a else j1[r]
         m2[r] = min(m2[r], max(a, v))
         m1[r] = min(a, v)
@@ -340,44 +342,10 @@ def block_top2(block, Cx, csq, out, m1, m2, j1):
     aj = j1[:m]
     j = 0
     while j + 2 <= k:
-        _sweep2(out[j], out[j + 1], csq[j], csq[j + 1], j, a1, a2, aj)
+        _sweep2(out[j], out[j + 1], csq[j], csq[j + 1], 2.0, j, a1, a2, aj)
         j += 2
     if j < k:
-        _sweep1(out[j], csq[j], j, a1, a2, aj)
-
-
-@nb.njit(cache=True, nogil=True, fastmath=True)
-def _sweep2_f32(p0, p1, c0, c1, j, m1, m2, j1):
-    # _sweep2 in float32 (eight lanes per 256-bit vector instead of four):
-    # v = fl(c - 2p) with c the centre's squared norm rounded to float32;
-    # the extra error is bounded by sweep_error
-    two = np.float32(2.0)
-    for r in range(p0.shape[0]):
-        a = m1[r]
-        b = m2[r]
-        jj = j1[r]
-        v = c0 - two * p0[r]
-        jj = j if v < a else jj
-        b = min(b, max(a, v))
-        a = min(a, v)
-        v = c1 - two * p1[r]
-        jj = j + 1 if v < a else jj
-        b = min(b, max(a, v))
-        a = min(a, v)
-        m1[r] = a
-        m2[r] = b
-        j1[r] = jj
-
-
-@nb.njit(cache=True, nogil=True, fastmath=True)
-def _sweep1_f32(p0, c0, j, m1, m2, j1):
-    two = np.float32(2.0)
-    for r in range(p0.shape[0]):
-        a = m1[r]
-        v = c0 - two * p0[r]
-        j1[r] = j if v < a else j1[r]
-        m2[r] = min(m2[r], max(a, v))
-        m1[r] = min(a, v)
+        _sweep1(out[j], csq[j], 2.0, j, a1, a2, aj)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -388,7 +356,7 @@ def block_top2_f32(block, Cx, csq, out, f1, f2, g1):
     ``fl32(fl32(||c||^2) - 2 x.c)`` and the index of the smallest; measured
     (16 features x 64 centres, one thread) 16 -> 9 ns per row for the sweep.
     Each value is within :func:`sweep_error` of ``||c||^2 - 2 p`` computed
-    exactly from the same product ``p``; :func:`resolve_block32` widens the
+    exactly from the same product ``p``; :func:`_block_bounds32` widens the
     bounds by it.
     """
     m = block.shape[0]
@@ -402,13 +370,14 @@ def block_top2_f32(block, Cx, csq, out, f1, f2, g1):
     a1 = f1[:m]
     a2 = f2[:m]
     aj = g1[:m]
+    two = np.float32(2.0)
     j = 0
     while j + 2 <= k:
-        _sweep2_f32(out[j], out[j + 1], np.float32(csq[j]), np.float32(csq[j + 1]),
-                    np.int32(j), a1, a2, aj)
+        _sweep2(out[j], out[j + 1], np.float32(csq[j]), np.float32(csq[j + 1]), two,
+                np.int32(j), a1, a2, aj)
         j += 2
     if j < k:
-        _sweep1_f32(out[j], np.float32(csq[j]), np.int32(j), a1, a2, aj)
+        _sweep1(out[j], np.float32(csq[j]), two, np.int32(j), a1, a2, aj)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
