@@ -304,10 +304,13 @@ def test_rescan_in_place_as_gathered(dtype):
 
 def _kpp_kernel(name):
     """Module settings that make kmeans_plusplus run the named seeding kernel."""
+    off = {"KPP32_MIN_FEATURES": 1 << 62}
     return {
-        "buffered": {"KPP_BUFFER_BYTES": 1 << 62},
-        "pruned": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 0},
-        "columnar": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 1 << 62},
+        "buffered": {"KPP_BUFFER_BYTES": 1 << 62, **off},
+        "pruned": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 0, **off},
+        "columnar": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 1 << 62, **off},
+        # float32 rows only (other data falls through to the buffered kernel)
+        "float32": {"KPP32_MIN_FEATURES": 1, "KPP_BUFFER_BYTES": 1 << 62},
     }[name]
 
 
@@ -349,12 +352,138 @@ def test_all_kmeans_plusplus_kernels_give_the_same_centres(dtype, monkeypatch):
 
     monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0)
     picks = {}
-    for name in ("buffered", "pruned", "columnar"):
+    for name in ("buffered", "pruned", "columnar", "float32"):
         for attr, value in _kpp_kernel(name).items():
             monkeypatch.setattr(kmod, attr, value)
         picks[name] = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
     np.testing.assert_array_equal(picks["buffered"], picks["pruned"])
     np.testing.assert_array_equal(picks["buffered"], picks["columnar"])
+    np.testing.assert_array_equal(picks["buffered"], picks["float32"])
+
+
+def _seed_with(X, k, kernel, monkeypatch, parallel, **kw):
+    for attr, value in {**_kpp_kernel(kernel), "PARALLEL_MIN_WORK": 0 if parallel else 1 << 62
+                        }.items():
+        monkeypatch.setattr(kmod, attr, value)
+    used = []
+    real = kmod._Float32Seeding.__init__
+
+    def spy(self, *a, **k):
+        used.append(True)
+        real(self, *a, **k)
+
+    monkeypatch.setattr(kmod._Float32Seeding, "__init__", spy)
+    out = kmeans_plusplus_(X, k, **kw)
+    monkeypatch.undo()
+    return out, bool(used)
+
+
+def kmeans_plusplus_(X, k, **kw):
+    from clusterlab import kmeans_plusplus
+
+    return kmeans_plusplus(X, k, **kw)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(21, 60), d=st.sampled_from([8, 13, 40]),
+       scale=st.sampled_from([1e-30, 1.0, 1e12]), offset=st.sampled_from([0.0, 1e3]),
+       weighted=st.booleans(), par=st.booleans(), dup=st.booleans())
+def test_float32_kpp_kernel_picks_what_the_exact_kernels_pick(seed, k, d, scale, offset,
+                                                               weighted, par, dup):
+    # The float32 scoring kernel chooses with float32 potentials and their
+    # error bounds, settles close calls and adopts centres exactly: its picks
+    # must be the exact (float64, buffered) kernel's, on tiny values
+    # (underflowing squares), large offsets and duplicated rows (exact ties).
+    import warnings
+
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(700, d)) * rng.uniform(0.5, 3, size=d) + offset) * scale
+    X[:250] += 5.0 * scale
+    if dup:
+        X[300:400] = X[200:300]
+    X = X.astype(np.float32)
+    sw = rng.uniform(0.1, 2.0, 700) if weighted else None
+    mp = pytest.MonkeyPatch()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, used = _seed_with(X, k, "float32", mp, par, sample_weight=sw, random_state=seed)
+        ref, _ = _seed_with(X, k, "buffered", mp, par, sample_weight=sw, random_state=seed)
+    assert used
+    np.testing.assert_array_equal(ours[1], ref[1])
+    np.testing.assert_array_equal(ours[0], ref[0])
+
+
+def test_float32_kpp_close_calls_are_settled_exactly(monkeypatch):
+    # With an error bound that makes every candidate a contender, every
+    # choice is made from exact potentials: same picks as the exact kernel.
+    X = blobs(n=4000, d=12, k=40, seed=5, dtype=np.float32)
+    ref, _ = _seed_with(X, 40, "buffered", monkeypatch, True, random_state=2)
+    monkeypatch.setattr(kk, "kpp32_rel_error", lambda n, d: 0.5)
+    settled = []
+    real = kmod._Float32Seeding._exact
+
+    def spy(self, cands, commit):
+        settled.append(cands.shape[0] if not commit else 0)
+        return real(self, cands, commit)
+
+    monkeypatch.setattr(kmod._Float32Seeding, "_exact", spy)
+    for attr, value in _kpp_kernel("float32").items():
+        monkeypatch.setattr(kmod, attr, value)
+    ours = kmeans_plusplus_(X, 40, random_state=2)
+    assert sum(1 for s in settled if s > 1) == 39  # every step settled exactly
+    np.testing.assert_array_equal(ours[1], ref[1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), d=st.sampled_from([1, 8, 33]),
+       scale=st.sampled_from([1e-25, 1e-3, 1.0, 1e15]), offset=st.sampled_from([0.0, 1e4]))
+def test_float32_kpp_scores_within_their_bound(seed, d, scale, offset):
+    # kpp32_score: potentials within kpp32_rel_error of the exact float64
+    # sums, and a row left unflagged provably keeps its distance.
+    rng = np.random.default_rng(seed)
+    n = 1500
+    X = ((rng.normal(size=(n, d)) + offset) * scale).astype(np.float32)
+    X64 = X.astype(np.float64)
+    w = rng.uniform(0.5, 2.0, n)
+    C = X[rng.integers(0, n, 16)]
+    # closest: exact distances to some rows, so that ties at the margin occur
+    closest = ((X64 - X64[rng.integers(0, n)]) ** 2).sum(1)
+    closest = np.minimum(closest, ((X64 - C[3].astype(np.float64)) ** 2).sum(1))
+    XT = np.ascontiguousarray(X.T)
+    bounds = np.array([0, 256, 777, n], dtype=np.int64)
+    g_pots = np.empty((3, 16))
+    flags = np.empty((2, n), dtype=np.uint8)
+    slack = kk.kpp32_slack(d)
+    kk.kpp32_score(XT, w, closest, C, slack, bounds, g_pots, flags, False)
+    exact_d = ((X64[:, None, :] - C.astype(np.float64)[None]) ** 2).sum(-1)
+    exact_pots = (w[:, None] * np.minimum(closest[:, None], exact_d)).sum(0)
+    rel = kk.kpp32_rel_error(n, d)
+    tiny = 2 * slack[1] * w.sum()
+    assert np.all(np.abs(g_pots.sum(0) - exact_pots) <= rel * exact_pots + tiny)
+    bits = np.unpackbits(flags.T[:, :, None], axis=2, bitorder="little").reshape(n, 16)
+    unflagged = bits == 0
+    assert np.all(exact_d[unflagged] >= closest[np.nonzero(unflagged)[0]])
+    # the exact pass gives the exact potentials, and commits the adoption
+    cands = np.arange(16, dtype=np.int64)
+    out = np.empty((3, 16))
+    kk.kpp32_exact(X, w, closest, C, cands, flags, bounds, out, False, False)
+    np.testing.assert_allclose(out.sum(0), exact_pots, rtol=1e-12, atol=1e-300)
+    new = closest.copy()
+    one = np.empty((3, 1))
+    kk.kpp32_exact(X, w, new, C, cands[5:6], flags, bounds, one, True, True)
+    np.testing.assert_allclose(new, np.minimum(closest, exact_d[:, 5]), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(one.sum(), (w * new).sum(), rtol=1e-12)
+
+
+def test_float32_kpp_kernel_falls_back_where_squares_could_overflow(monkeypatch):
+    X = blobs(n=2000, d=10, k=30, seed=1, dtype=np.float32) * np.float32(1e17)
+    ours, used = _seed_with(X, 30, "float32", monkeypatch, False, random_state=0)
+    ref, _ = _seed_with(X, 30, "buffered", monkeypatch, False, random_state=0)
+    assert not used
+    np.testing.assert_array_equal(ours[1], ref[1])
+    ours, used = _seed_with(X / np.float32(1e8), 30, "float32", monkeypatch, False,
+                            random_state=0)
+    assert used
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
