@@ -841,12 +841,17 @@ def gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upp
 def store_rescan(i, j, up_sq, lo_sq, labels, upper, lower, moved_from):
     """Write one re-scanned row (Hamerly): nearest centre ``j``, bounds from
     the squared distances ``up_sq`` / ``lo_sq`` (a negative lower bound gives
-    0), ``moved_from[i]`` = the old label if it changed. Returns 1 if it did."""
-    upper[i] = np.sqrt(up_sq) if up_sq > 0.0 else 0.0
-    lower[i] = np.sqrt(lo_sq) if lo_sq > 0.0 else 0.0
+    0), ``moved_from[i]`` = the old label if it changed. Returns 1 if it did.
+
+    Branch-free on purpose: with a branch (``if j == a: return 0``) numba
+    could not prune the reference counting of the four arrays once this was
+    inlined, and the loops storing re-scanned rows made eight atomic
+    increments/decrements per row (22.5 -> 3.9 ns per row, one thread)."""
+    upper[i] = np.sqrt(max(up_sq, 0.0))
+    lower[i] = np.sqrt(max(lo_sq, 0.0))
     a = labels[i]
-    if j == a:
-        return 0
+    changed = np.int32(j != a)
     labels[i] = j
-    moved_from[i] = a
-    return 1
+    old = moved_from[i]
+    moved_from[i] = old + changed * (a - old)
+    return changed
