@@ -227,8 +227,9 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-20, 1e-3, 1.0, 1e3, 1e15]),
-       offset=st.sampled_from([0.0, 3.0, 1e4]), k=st.integers(1, 9), m=st.integers(1, 40))
-def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m):
+       offset=st.sampled_from([0.0, 3.0, 1e4]), k=st.integers(1, 9), m=st.integers(1, 40),
+       transposed=st.booleans())
+def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m, transposed):
     # block_top2_f32 keeps the two smallest fl32(fl32(||c||^2) - 2 p) and the
     # index of the smallest; each is within sweep_error of ||c||^2 - 2p
     # computed in float64 from the same float32 products p.
@@ -237,11 +238,17 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m):
     block = ((rng.normal(size=(m, d)) + offset) * scale).astype(np.float32)
     C = (rng.normal(size=(k, d)) + offset) * scale
     Cx, csq, consts = gk.gemm_operands(block, C)
-    assert consts[4] > 0  # this range sweeps in float32
+    if consts[4] == 0:  # squared centre norms beyond float32's range: the float64 sweep
+        assert consts[0] ** 2 >= 1e37
+        return
     out = np.empty((k, m), np.float32)
     f1, f2 = np.empty(m, np.float32), np.empty(m, np.float32)
     g1 = np.empty(m, np.int32)
-    gk.block_top2_f32(block, Cx, csq, out, f1, f2, g1)
+    # the product through a transposed copy of the block (block_products) or not
+    T = np.empty((d, m if transposed else 0), np.float32)
+    gk.block_top2_f32(block, Cx, csq, out, f1, f2, g1, T)
+    if transposed:
+        np.testing.assert_array_equal(T, block.T)
     vals = csq[:, None] - 2.0 * out.astype(np.float64)  # (k, m)
     xsq = (block.astype(np.float64) ** 2).sum(1)
     err = consts[4] * (consts[0] ** 2 + np.sqrt(xsq) * consts[0] + 1e-37) / 2  # no safety factor
