@@ -568,3 +568,29 @@ def test_predict_and_score_through_blas_as_direct_kernels(dtype, offset, no_gemm
     np.testing.assert_array_equal(labels, km.predict(Y))
     np.testing.assert_allclose(score, km.score(Y), rtol=1e-12)
     assert not np.any(labels == 1)  # ties go to the lowest index
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000),
+       scale=st.sampled_from([0.0, 1e-40, 1e-30, 1.0, 3.0, 1e17, 1e300, 1e308]),
+       dtype=st.sampled_from([np.float32, np.float64]), fortran=st.booleans())
+def test_abs_max_bound_is_a_power_of_two_above_the_largest_magnitude(seed, scale, dtype,
+                                                                      fortran):
+    # kpp32_safe's overflow test reads the largest exponent, not the values
+    from clusterlab._kernels.distances import abs_max_bound
+
+    rng = np.random.default_rng(seed)
+    with np.errstate(over="ignore"):
+        a = (rng.normal(size=(7, 5)) * scale).astype(dtype)
+    a[~np.isfinite(a)] = np.finfo(dtype).max
+    if fortran:
+        a = np.asfortranarray(a)
+    top = float(np.abs(a).max())
+    bound = abs_max_bound(a)
+    assert bound >= top
+    if top >= 2.0 ** 1023:  # no float64 power of two above it
+        assert bound == np.inf
+        return
+    assert np.log2(bound) == int(np.log2(bound))
+    tiny = float(np.finfo(dtype).tiny)
+    assert bound <= 2.0 * max(top, tiny) * (1 + 1e-12)

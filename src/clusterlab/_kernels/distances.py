@@ -104,6 +104,34 @@ def all_finite_flat(a, n_groups=16):
     return bool(_max_exponent_bits(u, mask, n_groups) < mask)
 
 
+def abs_max_bound(a, n_groups=16):
+    """A power of two above ``max |a|`` (within a factor 2), from the same
+    parallel pass over the exponent bits as :func:`all_finite_flat`.
+
+    Parameters
+    ----------
+    a : IN float32/float64 array, finite values (any shape; copied if not
+        C-contiguous)
+    n_groups : IN int
+
+    Returns
+    -------
+    float
+    """
+    a = np.ascontiguousarray(a).reshape(-1)
+    if a.dtype == np.float32:
+        u, mask, shift, bias = a.view(np.uint32), np.uint32(0x7F800000), 23, 127
+    else:
+        u, mask, shift, bias = a.view(np.uint64), np.uint64(0x7FF0000000000000), 52, 1023
+    if u.shape[0] == 0:
+        return 0.0
+    e = int(_max_exponent_bits(u, mask, n_groups)) >> shift
+    # a value with biased exponent e is below 2^(e - bias + 1); subnormals
+    # (e = 0) below 2^(1 - bias); float64 values from 2^1023 on: inf
+    power = max(e, 1) - bias + 1
+    return 2.0 ** power if power <= 1023 else float("inf")
+
+
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def row_sq_norm(X, i):
     """``||X[i]||^2`` summed in float64 (vectorised: a plain function keeps its

@@ -37,6 +37,7 @@ import numpy as np
 
 from clusterlab._kernels.distances import (
     FASTMATH,
+    abs_max_bound,
     _nearest_center_parallel,
     add_row,
     move_row,
@@ -2732,13 +2733,12 @@ def kpp32_slack(n_features):
 
     The float32 distance of d features (differences of float32 values,
     squared and summed in any order) is within ``gamma * ||x - c||^2`` of
-    the exact value, ``gamma = (d + 2) u / (1 - (d + 2) u)``, ``u = 2^-24``,
-    plus ``2^-149`` per term where squares underflow; the scale doubles gamma
-    (and covers the float64 rounding of the test), the shift covers the
-    underflow. Returns a (2,) float64 array.
+    the exact value (:func:`float32_sum_gamma`), plus ``2^-149`` per term
+    where squares underflow; the scale doubles gamma (and covers the float64
+    rounding of the test), the shift covers the underflow. Returns a (2,)
+    float64 array.
     """
-    u = 2.0 ** -24
-    gamma = (n_features + 2) * u / (1.0 - (n_features + 2) * u)
+    gamma = float32_sum_gamma(n_features)
     return np.array([1.0 + 2.0 * gamma + 2.0 ** -50, (2 * n_features + 2) * 2.0 ** -149])
 
 
@@ -2778,8 +2778,7 @@ def kpp32_rel_error(n_samples, n_features):
     potential and the exact one as a float64 sum (either way of summing):
     the float32 distances' gamma (:func:`kpp32_slack`), doubled, plus the
     float64 rounding of both sums."""
-    u = 2.0 ** -24
-    gamma = (n_features + 2) * u / (1.0 - (n_features + 2) * u)
+    gamma = float32_sum_gamma(n_features)
     return 2.0 * gamma + 4.0 * (n_samples + n_features + 4) * 2.0 ** -53
 
 
@@ -2848,35 +2847,12 @@ def kpp32_exact(X, sample_weight, closest, C, cands, flags, bounds, g_out, commi
     kernel(X, sample_weight, closest, C, cands, flags, bounds, g_out, commit)
 
 
-@nb.njit(cache=True, nogil=True)
-def _abs_max_range(X, start, stop):
-    top = 0.0
-    for i in range(start, stop):
-        for f in range(X.shape[1]):
-            v = abs(np.float64(X[i, f]))
-            top = v if v > top else top
-    return top
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _abs_max_groups(X, bounds, out):
-    for g in nb.prange(bounds.shape[0] - 1):
-        out[g] = _abs_max_range(X, bounds[g], bounds[g + 1])
-
-
-@nb.njit(cache=True, nogil=True)
-def _abs_max_groups_serial(X, bounds, out):
-    for g in range(bounds.shape[0] - 1):
-        out[g] = _abs_max_range(X, bounds[g], bounds[g + 1])
-
-
-def kpp32_safe(X, bounds, parallel):
+def kpp32_safe(X):
     """Whether float32 squared distances between rows of ``X`` cannot
-    overflow (``4 d max|X|^2 <= 1e37``), as :func:`kpp32_score` assumes."""
-    out = np.empty(bounds.shape[0] - 1)
-    kernel = _abs_max_groups if parallel else _abs_max_groups_serial
-    kernel(X, bounds, out)
-    return 4.0 * X.shape[1] * float(out.max()) ** 2 <= 1e37
+    overflow (``4 d max|X|^2 <= 1e37``, with ``max|X|`` bounded by its
+    largest exponent, :func:`clusterlab._kernels.distances.abs_max_bound`),
+    as :func:`kpp32_score` assumes."""
+    return 4.0 * X.shape[1] * abs_max_bound(X) ** 2 <= 1e37
 
 
 # ----------------------------------------------------------------------------

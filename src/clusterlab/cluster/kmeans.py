@@ -162,7 +162,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     lanes = _kk.KPP32_LANES
     if (X.dtype == np.float32 and n_features >= KPP32_MIN_FEATURES
             and 2 * n_local_trials > -(-n_local_trials // lanes) * lanes
-            and X.nbytes <= KPP_COLUMNAR_BYTES and _kk.kpp32_safe(X, bounds, parallel)):
+            and X.nbytes <= KPP_COLUMNAR_BYTES and _kk.kpp32_safe(X)):
         kernel = _Float32Seeding(X, sample_weight, n_local_trials, bounds, parallel)
     elif n_samples * n_local_trials * 8 <= KPP_BUFFER_BYTES:
         kernel = _BufferedSeeding(X, sample_weight, n_local_trials, bounds, parallel)
