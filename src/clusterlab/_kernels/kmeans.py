@@ -2785,13 +2785,14 @@ def kpp32_rel_error(n_samples, n_features):
 @nb.njit(cache=True, nogil=True, inline="always")
 def _kpp32_exact_range(X, sample_weight, closest, C, cands, flags, start, stop, out, commit):
     # out[c] = sum over rows of w * min(closest, d) for candidate cands[c],
-    # d computed exactly (float64) on the flagged rows only; with commit,
-    # closest takes the value (one candidate) and out[0] is the new sum.
+    # d computed exactly (float64) on the flagged rows only: the sum of
+    # w * closest (once, after the commit if any) plus each candidate's
+    # corrections; with commit, closest takes the value (one candidate).
+    corr = np.zeros(cands.shape[0])
     for c in range(cands.shape[0]):
         j = cands[c]
         Fj = flags[j // KPP32_LANES]
         bit = np.uint8(1 << (j % KPP32_LANES))
-        corr = 0.0
         for i in range(start, stop):
             if Fj[i] & bit:
                 ci = closest[i]
@@ -2800,11 +2801,12 @@ def _kpp32_exact_range(X, sample_weight, closest, C, cands, flags, start, stop, 
                     if commit:
                         closest[i] = v
                     else:
-                        corr += np.float64(sample_weight[i]) * (v - ci)
-        acc = 0.0
-        for i in range(start, stop):
-            acc += np.float64(sample_weight[i]) * closest[i]
-        out[c] = acc + corr
+                        corr[c] += np.float64(sample_weight[i]) * (v - ci)
+    acc = 0.0
+    for i in range(start, stop):
+        acc += np.float64(sample_weight[i]) * closest[i]
+    for c in range(cands.shape[0]):
+        out[c] = acc + corr[c]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
