@@ -181,8 +181,8 @@ def _greedy_seeding(X, n_clusters, random_state, n_local_trials, center_id, cent
     Per further centre: ``n_local_trials`` candidates sampled with probability
     proportional to their weighted squared distance to the chosen centres
     (``kernel.search``), the potential each would leave (``kernel.score``:
-    per row group, summed here in group order), the best one adopted
-    (``kernel.adopt``). ``kernel.first(row)`` returns the per-group potential
+    per row group), the best one adopted (``kernel.choose``, see
+    :class:`_Seeding`). ``kernel.first(row)`` returns the per-group potential
     of the first centre. The kernels differ only in how they keep the
     distances (see :func:`_kmeans_plusplus`).
     """
@@ -194,15 +194,7 @@ def _greedy_seeding(X, n_clusters, random_state, n_local_trials, center_id, cent
         rand_vals = random_state.uniform(size=n_local_trials) * current_pot
         cand_ids = kernel.search(g_sums, rand_vals)
         g_pots = kernel.score(cand_ids, centers, c)
-        if hasattr(kernel, "choose"):
-            best, g_sums = kernel.choose(g_pots, c)
-            current_pot = g_sums.sum()
-        else:
-            pots = g_pots.sum(axis=0)
-            best = int(np.argmin(pots))
-            current_pot = pots[best]
-            g_sums = g_pots[:, best].copy()
-            kernel.adopt(best, c)
+        best, g_sums, current_pot = kernel.choose(g_pots, c)
         centers[c] = _dense_row(X, cand_ids[best])
         indices[c] = cand_ids[best]
     return centers, indices
@@ -215,7 +207,21 @@ def _dense_row(X, i):
 _NO_KPP_BUF = np.empty((0, 0))
 
 
-class _PrunedSeeding:
+class _Seeding:
+    """What the seeding kernels share: the choice of the candidate of least
+    potential from the per-group potentials of :meth:`score` (summed over the
+    groups in group order; ties to the lowest index, as ``np.argmin``), then
+    :meth:`adopt`. Returns ``(best, g_sums, potential)``: the chosen column,
+    the new per-group sums and their total."""
+
+    def choose(self, g_pots, c):
+        pots = g_pots.sum(axis=0)
+        best = int(np.argmin(pots))
+        self.adopt(best, c)
+        return best, g_pots[:, best].copy(), pots[best]
+
+
+class _PrunedSeeding(_Seeding):
     """Distances to the nearest chosen centre in O(n) memory; a candidate is
     scored only on rows it can take over (triangle-inequality skip table)."""
 
@@ -251,7 +257,7 @@ class _PrunedSeeding:
 
 
 
-class _ColumnarSeeding:
+class _ColumnarSeeding(_Seeding):
     """A transposed copy of X (low-dimensional data too large for the buffered
     kernel): one pass per centre, vectorised across rows, that adopts the last
     choice and scores the new candidates. Memory: one copy of X (as
@@ -292,7 +298,7 @@ def _transposed(X):
     return XT
 
 
-class _Float32Seeding:
+class _Float32Seeding(_Seeding):
     """Float32 rows: candidates scored in float32 on a transposed copy of X
     (eight per pass, about twice the float64 kernels' speed), with error
     bounds; close calls and the adopted centre's distances in exact float64
@@ -342,8 +348,8 @@ class _Float32Seeding:
         return self.g_pots[:, :self.n_local_trials]
 
     def choose(self, g_pots, c):
-        """The candidate of least exact potential (ties to the lowest index),
-        adopted; returns it and the new per-group sums."""
+        """The candidate of least *exact* potential (ties to the lowest
+        index), adopted: the float32 potentials only narrow the contenders."""
         pots = g_pots.sum(axis=0)
         lo = pots * (1.0 - self.rel) - self.abs_err
         hi = pots * (1.0 + self.rel) + self.abs_err
@@ -354,10 +360,10 @@ class _Float32Seeding:
         else:
             best = int(contenders[0])
         g_sums = self._exact(np.array([best], dtype=np.int64), True)[:, 0].copy()
-        return best, g_sums
+        return best, g_sums, g_sums.sum()
 
 
-class _BufferedSeeding:
+class _BufferedSeeding(_Seeding):
     """Every row's distance to every candidate kept (an (n, t) buffer within
     the working-memory budget): one fused pass per centre, faster than the
     pruned passes while the buffer stays in cache. The same distances as the
@@ -395,7 +401,7 @@ class _BufferedSeeding:
         self.prev = best  # the buffer column folded in by the next pass
 
 
-class _SparseSeeding:
+class _SparseSeeding(_Seeding):
     """CSR input with scipy products (slower than the dense kernels); one row
     group."""
 
