@@ -139,11 +139,13 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     ``random_state`` is a ``RandomState``; its stream is consumed as
     scikit-learn's ``_kmeans_plusplus`` does (one ``choice`` then one
     ``uniform(size=n_local_trials)`` per further centre), so the same seed
-    picks the same points up to ties in floating point. Dense input runs the
-    buffered kernel while its (n, t) buffer fits :data:`KPP_BUFFER_BYTES`,
+    picks the same points up to ties in floating point. Dense float32 input
+    with enough features and trials runs the float32 scoring kernel
+    (:data:`KPP32_MIN_FEATURES`, :class:`_Float32Seeding`); other dense input
+    the buffered kernel while its (n, t) buffer fits :data:`KPP_BUFFER_BYTES`,
     else the columnar one for few features (a transposed copy of X, see
     :data:`KPP_COLUMNAR_MAX_FEATURES`), else the pruned one (O(n) memory); all
-    three give the same centres (up to floating-point ties).
+    four give the same centres (up to floating-point ties).
     """
     n_samples, n_features = X.shape
     if n_local_trials is None:
