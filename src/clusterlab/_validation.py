@@ -43,6 +43,10 @@ def check_sample_weight(sample_weight, X, dtype=None):
     """
     dtype = X.dtype if dtype is None else dtype
     n_samples = X.shape[0]
+    if sample_weight is None and np.dtype(dtype) in (np.float32, np.float64):
+        # unit weights: nothing to check (scikit-learn's helper would check
+        # the n ones it makes for finiteness and sign: ~1.5 ms per 10^6)
+        return np.ones(n_samples, dtype=dtype)
     if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
         sw = np.asarray(sample_weight)
         if sw.ndim != 1:

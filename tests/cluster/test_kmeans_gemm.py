@@ -100,15 +100,17 @@ def test_hamerly_tightening_cut_short_keeps_the_labels(min_pass, no_gemm, parall
     np.testing.assert_allclose(with_gemm.inertia_, direct.inertia_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("n_far", [1, 3])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_hamerly_top_mover_test_keeps_the_labels(dtype, no_gemm, parallel):
-    # One initial centre far from the data moves ~10x more than any other in
-    # the first iterations: Hamerly's tightening then checks that centre on
-    # its own (the other centres' bound drops by their largest shift only).
-    # Same fit as scikit-learn's Lloyd, with and without BLAS.
+def test_hamerly_top_mover_test_keeps_the_labels(dtype, n_far, no_gemm, parallel):
+    # One (three) initial centre(s) far from the data move ~10x more than any
+    # other in the first iterations: Hamerly's tightening then checks those
+    # centres on their own (the other centres' bound drops by their largest
+    # shift only). Same fit as scikit-learn's Lloyd, with and without BLAS.
     X = blobs(n=8000, d=16, k=36, seed=7, dtype=np.float64).astype(dtype)
     init = init_rows(X, 36, seed=4).astype(np.float64)
-    init[5] = X.mean(0) + 40.0
+    for q, c in enumerate([5, 17, 30][:n_far]):
+        init[c] = X.mean(0) + 40.0 * (1 + 0.3 * q) * (-1) ** q
     kw = dict(init=init, n_init=1, tol=0, max_iter=30)
     ref = SKKMeans(36, **kw).fit(X)
     with_gemm = KMeans(36, algorithm="hamerly", **kw).fit(X)
@@ -594,3 +596,47 @@ def test_abs_max_bound_is_a_power_of_two_above_the_largest_magnitude(seed, scale
     assert np.log2(bound) == int(np.log2(bound))
     tiny = float(np.finfo(dtype).tiny)
     assert bound <= 2.0 * max(top, tiny) * (1 + 1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_far=st.integers(0, 7), scale=st.sampled_from(
+    [0.0, 0.3, 3.0, 30.0]), dtype=st.sampled_from([np.float32, np.float64]))
+def test_hamerly_filter_bounds_stay_valid_with_several_movers(seed, n_far, scale, dtype):
+    # The bound tests of one Hamerly E-step, tightening every failed row
+    # (min_pass 0): with a few centres moving far more than the rest the
+    # tightening measures the top movers exactly and lowers the bound for
+    # the others by their own largest shift only. Whatever the shifts, every
+    # row keeps valid bounds (upper >= distance to its centre, lower <= the
+    # distance to any other centre) and every row left out of the re-scan
+    # list keeps its exact nearest centre.
+    rng = np.random.default_rng(seed)
+    n, d, k = 400, int(rng.integers(1, 17)), int(rng.integers(2, 13))
+    X = rng.normal(size=(n, d)).astype(dtype)
+    C0 = rng.normal(size=(k, d)) * 1.5
+
+    def dist(C):
+        return np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
+
+    D0 = dist(C0)
+    labels = D0.argmin(1).astype(np.int32)
+    part = np.sort(D0, axis=1)
+    upper, lower = part[:, 0].copy(), part[:, 1].copy()
+    C1 = C0 + rng.normal(size=(k, d)) * 0.05
+    far = rng.choice(k, size=min(n_far, k), replace=False)
+    C1[far] += rng.normal(size=(len(far), d)) * scale * rng.random((len(far), 1))
+    shift = np.sqrt(((C1 - C0) ** 2).sum(1))
+    half_min = np.empty(k)
+    kk.center_half_min(C1, half_min)
+    s1, a1, s2 = kk._two_largest(shift)
+    moved_from = np.zeros(n, np.int32)
+    rows = np.zeros(n, np.int64)
+    n_rescan = kk.hamerly_filter_range(X, C1, half_min, shift, s1, a1, s2, 0, n, labels,
+                                       upper, lower, moved_from, rows, 0.0)
+    D1 = dist(C1)
+    own = D1[np.arange(n), labels]
+    others = np.where(np.arange(k)[None] == labels[:, None], np.inf, D1).min(1)
+    assert np.all(upper >= own * (1 - 1e-12))
+    assert np.all(lower <= others * (1 + 1e-12) + 1e-12)
+    kept = np.setdiff1d(np.arange(n), rows[:n_rescan])
+    assert np.all(own[kept] <= others[kept])
+    assert np.all(moved_from == -1)

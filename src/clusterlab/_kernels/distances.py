@@ -26,8 +26,10 @@ FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 @intrinsic
 def prefetch_row(typingctx, arr, row):
     """``prefetch_row(arr, row)``: ask the CPU to bring the bytes of
-    ``arr[row]`` (a C-contiguous 2-D array) into cache, one prefetch
-    instruction per 64-byte line; no effect on results.
+    ``arr[row]`` (a row of a C-contiguous 2-D array, or one item of a 1-D
+    array) into cache, one prefetch instruction per 64-byte line it touches
+    (a 64-byte row that does not start on a line boundary touches two); no
+    effect on results.
 
     For kernels that read some rows and skip others (the bound tests of
     Elkan): the hardware prefetcher does not run ahead of such a pattern, and
@@ -35,7 +37,7 @@ def prefetch_row(typingctx, arr, row):
     row two ahead overlaps that wait with the current row's arithmetic
     (MNIST-shaped Elkan E-step: 8.2 -> 5.2 ms, see docs/kmeans.md).
     """
-    if not (isinstance(arr, types.Array) and arr.ndim == 2
+    if not (isinstance(arr, types.Array) and arr.ndim in (1, 2)
             and isinstance(row, types.Integer)):
         return None
 
@@ -44,16 +46,20 @@ def prefetch_row(typingctx, arr, row):
         i64 = ir.IntType(64)
         i32 = ir.IntType(32)
         i8p = ir.IntType(8).as_pointer()
-        row_bytes = builder.extract_value(ary.strides, 0)
+        stride = builder.extract_value(ary.strides, 0)
         first = builder.add(builder.ptrtoint(ary.data, i64),
                             builder.mul(context.cast(builder, args[1], sig.args[1], types.intp),
-                                        row_bytes))
+                                        stride))
+        nbytes = stride if sig.args[0].ndim == 2 else ary.itemsize
+        # from the line holding the first byte to the one holding the last
+        start = builder.and_(first, ir.Constant(i64, ~63))
+        span = builder.sub(builder.add(first, nbytes), start)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
         zero = context.get_constant(types.intp, 0)
         line = context.get_constant(types.intp, 64)
-        with cgutils.for_range_slice(builder, zero, row_bytes, line) as (off, _):
-            ptr = builder.inttoptr(builder.add(first, off), i8p)
+        with cgutils.for_range_slice(builder, zero, span, line) as (off, _):
+            ptr = builder.inttoptr(builder.add(start, off), i8p)
             # read access, keep in all cache levels, data cache
             builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()

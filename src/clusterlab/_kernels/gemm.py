@@ -817,7 +817,9 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
         m = e - s
         for r in range(m):
             if s + r + GATHER_AHEAD < n_rows:  # scattered rows: prefetched
-                prefetch_row(X, rows[s + r + GATHER_AHEAD])
+                ahead = rows[s + r + GATHER_AHEAD]
+                prefetch_row(X, ahead)
+                prefetch_row(x_sq, ahead)
             i = rows[s + r]
             xsq[r] = x_sq[i]
             for f in range(d):

@@ -104,9 +104,17 @@ _TIGHTEN_PROBE = 256
 #: was 5% slower than tightening every row; 0.026 as fast. The direct
 #: re-scans cost k distances: there the threshold is 1 / k.
 TIGHTEN_MIN_PASS_GEMM = 0.4
-#: Hamerly's tightening also tests the centre that moved most separately
-#: when the second largest shift is at most this share of the largest.
+#: Hamerly's tightening also measures the centres that moved most exactly:
+#: the fewest (up to _MAX_MOVERS) after which the largest remaining shift is
+#: at most _MOVERS_RATIO of the largest, else the top one alone when the
+#: second largest shift is at most _TOP_MOVER_RATIO of the largest. On
+#: 10^6 x 16, k=64 float32 (replayed E-steps, 2 threads) the top one alone
+#: re-scanned 3.28 M rows over 10 E-steps; up to 4 movers at 0.25: 2.56 M,
+#: E-steps 125.7 -> 118.3 ms (8 movers at 0.3: 2.26 M re-scans but 127.4 ms,
+#: the extra distances cost more than the re-scans they save).
 _TOP_MOVER_RATIO = 0.9
+_MAX_MOVERS = 4
+_MOVERS_RATIO = 0.25
 _EPS64 = 2.0 ** -52
 _NO_WEIGHTS = np.empty(0)
 
@@ -790,31 +798,40 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
         n_fail += fail[r]
     n_rescan = 0
     end = start + n_fail
-    # The centre that moved most: a row that fails after tightening may
-    # still pass if that centre stays at least as far as the assigned one.
-    # Its lower bound without that centre drops only by the largest shift
-    # among the others, ``s_rest`` (the second or third largest); the top
-    # mover's exact distance is computed for every tightened row (the bound
-    # with it is kept, which pays in the next E-steps too). On 10^6 x 16,
-    # k=64 one centre often moves 5-10x more than the rest (shifts 9.46,
-    # 1.24, 0.79, ... in the 6th E-step): 530k -> 114k re-scans there.
-    # Tried: up to four movers (their distances for every tightened row, or
-    # only where they could decide): the late E-steps slowed down more than
-    # the early ones gained (whole fit 142-147 -> 150-158 ms).
-    top = shift_arg1
-    arg2 = -1
+    # The centres that moved most: a row that fails after tightening may
+    # still pass if those centres stay at least as far as the assigned one.
+    # Its lower bound without them drops only by the largest shift among the
+    # others, ``s_rest``; the top movers' exact distances are computed for
+    # every tightened row (the bound with them is kept, which pays in the
+    # next E-steps too). On 10^6 x 16, k=64, after the first E-steps one to
+    # four centres move 3-100x more than the median centre (shifts 9.22,
+    # 4.99, 0.97, ... in the 7th E-step; median 0).
+    # The centres that moved most, largest first (top[0] = shift_arg1 up to
+    # ties), kept by insertion: O(k) per call.
+    n_keep = _MAX_MOVERS + 2
+    top = np.full(n_keep, -1, np.int64)
+    s_top = np.full(n_keep, -1.0)
     for j in range(shift.shape[0]):
-        if j != top and (arg2 < 0 or shift[j] > shift[arg2]):
-            arg2 = j
-    s3 = 0.0
-    for j in range(shift.shape[0]):
-        if j != top and j != arg2 and shift[j] > s3:
-            s3 = shift[j]
-    # only when the top mover stands out (replayed E-steps, 10^6 x 16, k=64:
-    # second/largest shift 0.13 -> 14.3 ms instead of 17.8, 0.83 -> 11.3
-    # instead of 13.0; at 0.98 no row passed that way, and the probe above
-    # stopped the tightening)
-    use_top = shift_max2 <= _TOP_MOVER_RATIO * shift_max1
+        sj = shift[j]
+        if sj > s_top[n_keep - 1]:
+            q = n_keep - 1
+            while q > 0 and sj > s_top[q - 1]:
+                top[q] = top[q - 1]
+                s_top[q] = s_top[q - 1]
+                q -= 1
+            top[q] = j
+            s_top[q] = sj
+    for q in range(n_keep):
+        s_top[q] = max(s_top[q], 0.0)  # fewer than n_keep centres: no shift
+    # How many of them the tightening measures exactly: the fewest after
+    # which the largest remaining shift is at most _MOVERS_RATIO of the
+    # largest; else the top one alone if it stands out (_TOP_MOVER_RATIO).
+    n_top = 0
+    for q in range(_MAX_MOVERS, 0, -1):
+        if s_top[q] <= _MOVERS_RATIO * s_top[0]:
+            n_top = q
+    if n_top == 0 and s_top[1] <= _TOP_MOVER_RATIO * s_top[0]:
+        n_top = 1
     t = start
     while t < end:
         if t + _TIGHTEN_AHEAD < end:
@@ -825,21 +842,21 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
         upper[i] = u
         lo = lower[i]
         hm = half_min[a]
-        m = hm if hm > lo else lo
-        # lo = (previous lower) - shift_max1; without the top mover the
-        # bound drops by s_rest only (branch-free: the pass/fail pattern is
-        # random, and mispredicted branches cost more than the distance)
         lo_m = lo
-        if use_top:  # the same for every row of this E-step
-            # recovering the previous bound rounds: an absolute margin of a
-            # few units in the last place of the terms keeps it valid
-            s_rest = s3 if a == arg2 else shift_max2
-            lo_rest = lo + (shift_max1 - s_rest)
-            lo_rest -= 4.0 * _EPS64 * (abs(lo) + shift_max1 + s_rest)
-            d_top = np.sqrt(sq_dist_rows(X, i, centers, top))
-            lo_m = d_top if d_top < lo_rest else lo_rest
-            lo_m = lo_m if a != top else lo
-            lo_m = lo_m if lo_m > lo else lo
+        if n_top > 0:  # the same for every row of this E-step
+            # lo = (previous lower) - (largest shift but a's); without the
+            # top movers the bound drops by s_rest only. Recovering the
+            # previous bound rounds: an absolute margin of a few units in the
+            # last place of the terms keeps it valid.
+            s_a = shift_max2 if a == shift_arg1 else shift_max1
+            s_rest = s_top[n_top + 1] if top[n_top] == a else s_top[n_top]
+            lo_rest = lo + (s_a - s_rest)
+            lo_rest -= 4.0 * _EPS64 * (abs(lo) + s_a + s_rest)
+            for q in range(n_top):
+                c = top[q]
+                d_c = np.sqrt(sq_dist_rows(X, i, centers, c)) if c != a else np.inf
+                lo_rest = d_c if d_c < lo_rest else lo_rest
+            lo_m = lo_rest if lo_rest > lo else lo
             lower[i] = lo_m
         m = hm if hm > lo_m else lo_m
         rows[start + n_rescan] = i
