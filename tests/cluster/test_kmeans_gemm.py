@@ -640,3 +640,31 @@ def test_hamerly_filter_bounds_stay_valid_with_several_movers(seed, n_far, scale
     kept = np.setdiff1d(np.arange(n), rows[:n_rescan])
     assert np.all(own[kept] <= others[kept])
     assert np.all(moved_from == -1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_group_whose_rows_all_fail_is_rescanned_whole(dtype, no_gemm, parallel):
+    # Every initial centre 30 units off in the same direction: after the
+    # first update every centre has moved ~30, every row's lower bound drops
+    # by that much and (almost) every row fails, so each BLAS row group skips
+    # its bound pass (sampled) and re-scans all its rows in place. Same fit
+    # as scikit-learn's Lloyd and as the direct kernels.
+    X = blobs(n=8000, d=16, k=36, seed=3, dtype=np.float64).astype(dtype)
+    init = init_rows(X, 36, seed=2).astype(np.float64) + 30.0
+    kw = dict(init=init, n_init=1, tol=0, max_iter=15)
+    ref = SKKMeans(36, **kw).fit(X)
+    with_gemm = KMeans(36, algorithm="hamerly", **kw).fit(X)
+    np.testing.assert_array_equal(with_gemm.labels_, ref.labels_)
+    no_gemm()
+    direct = KMeans(36, algorithm="hamerly", **kw).fit(X)
+    np.testing.assert_array_equal(direct.cluster_centers_, with_gemm.cluster_centers_)
+    # the sampled test itself: all rows failing / none failing
+    n = 1000
+    labels = np.zeros(n, np.int32)
+    half_min = np.zeros(2)
+    shift = np.array([0.0, 5.0])
+    s1, a1, s2 = kk._two_largest(shift)
+    upper, lower = np.ones(n), np.full(n, 3.0)
+    assert kk._sample_fails(labels, upper, lower, half_min, shift, s1, a1, s2, 0, n)
+    assert not kk._sample_fails(labels, upper, np.full(n, 9.0), half_min, shift, s1, a1, s2,
+                                0, n)
