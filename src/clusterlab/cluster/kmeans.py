@@ -889,7 +889,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 best_labels, best_centers = labels, centers
                 best_inertia, best_n_iter = inertia, n_iter
 
-        distinct = int(np.count_nonzero(np.bincount(best_labels, minlength=self.n_clusters)))
+        distinct = int(_kk.n_distinct_labels(best_labels, self.n_clusters))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
