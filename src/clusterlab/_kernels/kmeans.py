@@ -1005,8 +1005,8 @@ def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     Returns the number of relabelled rows (their old label is in ``moved_from``).
     """
     n_rescan = hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1,
-                                    shift_max2, mover_tab, start, stop, labels, upper, lower, moved_from,
-                                    rows, 1.0 / centers.shape[0])
+                                    shift_max2, mover_tab, start, stop, labels, upper, lower,
+                                    moved_from, rows, 1.0 / centers.shape[0])
     return direct_rescan_rows(X, rows, start, n_rescan, centers, labels, upper, lower,
                               moved_from)
 
@@ -1597,8 +1597,8 @@ def _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, gr
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, mover_tab, bounds, labels, upper,
-                           lower, moved_from, rows, g_changed):
+def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, mover_tab, bounds, labels,
+                           upper, lower, moved_from, rows, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):
         g_changed[g] = hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, mover_tab,
                                             bounds[g], bounds[g + 1], labels, upper,
@@ -1638,8 +1638,8 @@ def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a
         moved_from[start:stop] = -1
         return gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upper,
                                 lower, moved_from, sample_weight, sums, weights, counts)
-    n_rescan = hamerly_filter_range(X, centers, half_min, shift, s1, a1, s2, mover_tab, start, stop,
-                                    labels, upper, lower, moved_from, rows, min_pass)
+    n_rescan = hamerly_filter_range(X, centers, half_min, shift, s1, a1, s2, mover_tab, start,
+                                    stop, labels, upper, lower, moved_from, rows, min_pass)
     # nearly every row failed: all of them, in place (replayed 10^6 x 16,
     # k=64: 98 % failed, 22.2 ms gathered vs 20.6 in place; 70 %: 16.8 vs 20.7)
     if n_rescan * 100 >= (stop - start) * 92:
@@ -1652,7 +1652,8 @@ def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1,
-                         s2, mover_tab, bounds, labels, upper, lower, moved_from, rows, g_changed, min_pass,
+                         s2, mover_tab, bounds, labels, upper, lower, moved_from, rows,
+                         g_changed, min_pass,
                          sample_weight, g_sums, g_weights, g_counts):
     # g_sums (G, k, d) or (G, 0, d): per-group moved statistics, or none
     for g in nb.prange(bounds.shape[0] - 1):
@@ -1668,7 +1669,8 @@ def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1,
 
 @nb.njit(cache=True, nogil=True)
 def _gemm_hamerly_groups_serial(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1,
-                                s2, mover_tab, bounds, labels, upper, lower, moved_from, rows, g_changed,
+                                s2, mover_tab, bounds, labels, upper, lower, moved_from, rows,
+                                g_changed,
                                 min_pass, sample_weight, g_sums, g_weights, g_counts):
     # _gemm_hamerly_groups on one thread: the same ranges, hence the same
     # per-group statistics, whatever the thread count
@@ -2151,14 +2153,14 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
                          np.empty((g_changed.shape[0], 0)),
                          np.empty((g_changed.shape[0], 0), np.int64))
             kernel = _gemm_hamerly_groups if parallel else _gemm_hamerly_groups_serial
-            kernel(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2, mover_tab, bounds, labels, upper,
-                   lower, moved_from, rows, g_changed, min_pass, *moves)
+            kernel(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2, mover_tab, bounds,
+                   labels, upper, lower, moved_from, rows, g_changed, min_pass, *moves)
             return int(g_changed.sum())
         if not parallel:
-            return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, mover_tab, 0, n, labels,
-                                        upper, lower, moved_from, rows)
-        _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, mover_tab, bounds, labels, upper,
-                               lower, moved_from, rows, g_changed)
+            return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, mover_tab, 0,
+                                        n, labels, upper, lower, moved_from, rows)
+        _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, mover_tab, bounds,
+                               labels, upper, lower, moved_from, rows, g_changed)
         return int(g_changed.sum())
     center_distances(centers, cc, half_min)
     if irows is not None:
