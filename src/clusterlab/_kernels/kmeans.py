@@ -761,6 +761,28 @@ def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def _top_shifts(shift, n_keep):
+    # The n_keep centres that moved most, largest first (lowest index on
+    # ties; top[0] = shift_arg1 of _two_largest), kept by insertion: O(k).
+    # Fewer centres than n_keep: the missing entries are -1 with shift 0.
+    top = np.full(n_keep, -1, np.int64)
+    s_top = np.full(n_keep, -1.0)
+    for j in range(shift.shape[0]):
+        sj = shift[j]
+        if sj > s_top[n_keep - 1]:
+            q = n_keep - 1
+            while q > 0 and sj > s_top[q - 1]:
+                top[q] = top[q - 1]
+                s_top[q] = s_top[q - 1]
+                q -= 1
+            top[q] = j
+            s_top[q] = sj
+    for q in range(n_keep):
+        s_top[q] = max(s_top[q], 0.0)
+    return top, s_top
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def _first_bounds(u_old, lo_old, t):
     # Hamerly's first test for a row of centre a, from ``t = tab[a]`` of
     # :func:`mover_bounds`: its upper bound moved by a's shift, its plain
@@ -791,23 +813,10 @@ def mover_bounds(centers, shift, half_min, s1, a1, s2):
     itself, rounded down (``inf`` if none); ``half_min[j]``. One jitted
     call per E-step (the five blobs run ~200 E-steps in 4 ms)."""
     k = shift.shape[0]
-    n_keep = _CC_MOVERS + 2
-    # the centres that moved most, largest first (lowest index on ties)
-    top = np.full(n_keep, -1, np.int64)
-    s_top = np.full(n_keep, -1.0)
-    for j in range(k):
-        sj = shift[j]
-        if sj > s_top[n_keep - 1]:
-            q = n_keep - 1
-            while q > 0 and sj > s_top[q - 1]:
-                top[q] = top[q - 1]
-                s_top[q] = s_top[q - 1]
-                q -= 1
-            top[q] = j
-            s_top[q] = sj
+    top, s_top = _top_shifts(shift, _CC_MOVERS + 2)
     m = min(_CC_MOVERS, k)
-    out1 = max(s_top[m], 0.0)
-    out2 = max(s_top[m + 1], 0.0)
+    out1 = s_top[m]
+    out2 = s_top[m + 1]
     tab = np.empty((k, 5))
     for j in range(k):
         tab[j, 0] = shift[j]
@@ -898,23 +907,7 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     # next E-steps too). On 10^6 x 16, k=64, after the first E-steps one to
     # four centres move 3-100x more than the median centre (shifts 9.22,
     # 4.99, 0.97, ... in the 7th E-step; median 0).
-    # The centres that moved most, largest first (top[0] = shift_arg1 up to
-    # ties), kept by insertion: O(k) per call.
-    n_keep = _MAX_MOVERS + 2
-    top = np.full(n_keep, -1, np.int64)
-    s_top = np.full(n_keep, -1.0)
-    for j in range(shift.shape[0]):
-        sj = shift[j]
-        if sj > s_top[n_keep - 1]:
-            q = n_keep - 1
-            while q > 0 and sj > s_top[q - 1]:
-                top[q] = top[q - 1]
-                s_top[q] = s_top[q - 1]
-                q -= 1
-            top[q] = j
-            s_top[q] = sj
-    for q in range(n_keep):
-        s_top[q] = max(s_top[q], 0.0)  # fewer than n_keep centres: no shift
+    top, s_top = _top_shifts(shift, _MAX_MOVERS + 2)
     # How many of them the tightening measures exactly: the fewest after
     # which the largest remaining shift is at most _MOVERS_RATIO of the
     # largest; else the top one alone if it stands out (_TOP_MOVER_RATIO).
