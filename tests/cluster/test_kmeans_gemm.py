@@ -631,8 +631,8 @@ def test_hamerly_filter_bounds_stay_valid_with_several_movers(seed, n_far, scale
     moved_from = np.zeros(n, np.int32)
     rows = np.zeros(n, np.int64)
     tab = kk.mover_bounds(C1, shift, half_min, s1, a1, s2)
-    n_rescan = kk.hamerly_filter_range(X, C1, half_min, shift, s1, a1, s2, tab, 0, n, labels,
-                                       upper, lower, moved_from, rows, 0.0)
+    n_rescan = kk.hamerly_filter_range(X, C1, half_min, shift, tab, 0, n, labels, upper, lower,
+                                       moved_from, rows, 0.0)
     D1 = dist(C1)
     own = D1[np.arange(n), labels]
     others = np.where(np.arange(k)[None] == labels[:, None], np.inf, D1).min(1)
@@ -667,6 +667,5 @@ def test_hamerly_group_whose_rows_all_fail_is_rescanned_whole(dtype, no_gemm, pa
     s1, a1, s2 = kk._two_largest(shift)
     tab = kk.mover_bounds(np.array([[0.0], [1.0]]), shift, half_min, s1, a1, s2)
     upper, lower = np.ones(n), np.full(n, 3.0)
-    assert kk._sample_fails(labels, upper, lower, half_min, shift, s1, a1, s2, tab, 0, n)
-    assert not kk._sample_fails(labels, upper, np.full(n, 9.0), half_min, shift, s1, a1, s2,
-                                tab, 0, n)
+    assert kk._sample_fails(labels, upper, lower, tab, 0, n)
+    assert not kk._sample_fails(labels, upper, np.full(n, 9.0), tab, 0, n)

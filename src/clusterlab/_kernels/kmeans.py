@@ -834,8 +834,8 @@ def mover_bounds(centers, shift, half_min, s1, a1, s2):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
-                         mover_tab, start, stop, labels, upper, lower, moved_from, rows, min_pass):
+def hamerly_filter_range(X, centers, half_min, shift, mover_tab, start, stop, labels, upper,
+                         lower, moved_from, rows, min_pass):
     """The bound tests of one Hamerly E-step for rows ``[start, stop)`` (serial).
 
     First moves the bounds by the last centre shift, then tightens the upper
@@ -849,7 +849,7 @@ def hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1, sh
     centers : IN (k, d) float64
     half_min : IN (k,) float64, half the distance from each centre to its nearest other centre
     shift : IN (k,) float64, distance each centre moved in the last M-step
-    shift_max1, shift_arg1, shift_max2 : IN largest shift, its centre, second largest shift
+    mover_tab : IN (k, 5) float64, the per-centre table of :func:`mover_bounds`
     start, stop : IN int
     labels : IN (n,) int32
     upper : INOUT (n,) float64, upper bound on the distance to the assigned centre
@@ -990,16 +990,15 @@ def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, mo
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def hamerly_assign_range(X, centers, half_min, shift, shift_max1, shift_arg1, shift_max2,
-                         mover_tab, start, stop, labels, upper, lower, moved_from, rows):
+def hamerly_assign_range(X, centers, half_min, shift, mover_tab, start, stop, labels, upper,
+                         lower, moved_from, rows):
     """One Hamerly E-step for rows ``[start, stop)`` (serial): the bound tests of
     :func:`hamerly_filter_range`, then a direct re-scan of the rows that failed them.
 
     Returns the number of relabelled rows (their old label is in ``moved_from``).
     """
-    n_rescan = hamerly_filter_range(X, centers, half_min, shift, shift_max1, shift_arg1,
-                                    shift_max2, mover_tab, start, stop, labels, upper, lower,
-                                    moved_from, rows, 1.0 / centers.shape[0])
+    n_rescan = hamerly_filter_range(X, centers, half_min, shift, mover_tab, start, stop, labels,
+                                    upper, lower, moved_from, rows, 1.0 / centers.shape[0])
     return direct_rescan_rows(X, rows, start, n_rescan, centers, labels, upper, lower,
                               moved_from)
 
@@ -1590,16 +1589,16 @@ def _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, gr
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, mover_tab, bounds, labels,
-                           upper, lower, moved_from, rows, g_changed):
+def _hamerly_assign_groups(X, centers, half_min, shift, mover_tab, bounds, labels, upper,
+                           lower, moved_from, rows, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):
-        g_changed[g] = hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, mover_tab,
-                                            bounds[g], bounds[g + 1], labels, upper,
-                                            lower, moved_from, rows)
+        g_changed[g] = hamerly_assign_range(X, centers, half_min, shift, mover_tab, bounds[g],
+                                            bounds[g + 1], labels, upper, lower, moved_from,
+                                            rows)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _sample_fails(labels, upper, lower, half_min, shift, s1, a1, s2, mover_tab, start, stop):
+def _sample_fails(labels, upper, lower, mover_tab, start, stop):
     # True when at least _ALL_FAIL_SHARE of every _FAIL_SAMPLE-th row of
     # [start, stop) fails Hamerly's first bound test (no writes). From that
     # share on the re-scan reads every row in place anyway, so the bound
@@ -1619,20 +1618,20 @@ def _sample_fails(labels, upper, lower, half_min, shift, s1, a1, s2, mover_tab, 
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1, s2, mover_tab,
-                       start, stop, labels, upper, lower, moved_from, rows, min_pass,
+def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, mover_tab, start,
+                       stop, labels, upper, lower, moved_from, rows, min_pass,
                        sample_weight, sums, weights, counts):
     """:func:`hamerly_assign_range` with the re-scans done by GEMM (same labels);
     relabelled rows' statistics moved into ``sums``/``weights``/``counts``
     when ``sums`` is (k, d) (see :func:`gemm_rescan_rows`)."""
-    if _sample_fails(labels, upper, lower, half_min, shift, s1, a1, s2, mover_tab, start, stop):
+    if _sample_fails(labels, upper, lower, mover_tab, start, stop):
         # (almost) every row will fail: no bound pass, every row re-scanned
         # in place (the re-scan sets the bounds anew)
         moved_from[start:stop] = -1
         return gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upper,
                                 lower, moved_from, sample_weight, sums, weights, counts)
-    n_rescan = hamerly_filter_range(X, centers, half_min, shift, s1, a1, s2, mover_tab, start,
-                                    stop, labels, upper, lower, moved_from, rows, min_pass)
+    n_rescan = hamerly_filter_range(X, centers, half_min, shift, mover_tab, start, stop, labels,
+                                    upper, lower, moved_from, rows, min_pass)
     # nearly every row failed: all of them, in place (replayed 10^6 x 16,
     # k=64: 98 % failed, 22.2 ms gathered vs 20.6 in place; 70 %: 16.8 vs 20.7)
     if n_rescan * 100 >= (stop - start) * 92:
@@ -1644,9 +1643,8 @@ def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1,
-                         s2, mover_tab, bounds, labels, upper, lower, moved_from, rows,
-                         g_changed, min_pass,
+def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, mover_tab,
+                         bounds, labels, upper, lower, moved_from, rows, g_changed, min_pass,
                          sample_weight, g_sums, g_weights, g_counts):
     # g_sums (G, k, d) or (G, 0, d): per-group moved statistics, or none
     for g in nb.prange(bounds.shape[0] - 1):
@@ -1654,17 +1652,15 @@ def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1,
         g_weights[g] = 0.0
         g_counts[g] = 0
         g_changed[g] = gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min,
-                                          shift, s1, a1, s2, mover_tab, bounds[g], bounds[g + 1],
-                                          labels,
+                                          shift, mover_tab, bounds[g], bounds[g + 1], labels,
                                           upper, lower, moved_from, rows, min_pass,
                                           sample_weight, g_sums[g], g_weights[g], g_counts[g])
 
 
 @nb.njit(cache=True, nogil=True)
-def _gemm_hamerly_groups_serial(X, x_sq, centers, Cx, csq, consts, half_min, shift, s1, a1,
-                                s2, mover_tab, bounds, labels, upper, lower, moved_from, rows,
-                                g_changed,
-                                min_pass, sample_weight, g_sums, g_weights, g_counts):
+def _gemm_hamerly_groups_serial(X, x_sq, centers, Cx, csq, consts, half_min, shift,
+                                mover_tab, bounds, labels, upper, lower, moved_from, rows,
+                                g_changed, min_pass, sample_weight, g_sums, g_weights, g_counts):
     # _gemm_hamerly_groups on one thread: the same ranges, hence the same
     # per-group statistics, whatever the thread count
     for g in range(bounds.shape[0] - 1):
@@ -1672,8 +1668,7 @@ def _gemm_hamerly_groups_serial(X, x_sq, centers, Cx, csq, consts, half_min, shi
         g_weights[g] = 0.0
         g_counts[g] = 0
         g_changed[g] = gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min,
-                                          shift, s1, a1, s2, mover_tab, bounds[g], bounds[g + 1],
-                                          labels,
+                                          shift, mover_tab, bounds[g], bounds[g + 1], labels,
                                           upper, lower, moved_from, rows, min_pass,
                                           sample_weight, g_sums[g], g_weights[g], g_counts[g])
 
@@ -2146,14 +2141,14 @@ def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper,
                          np.empty((g_changed.shape[0], 0)),
                          np.empty((g_changed.shape[0], 0), np.int64))
             kernel = _gemm_hamerly_groups if parallel else _gemm_hamerly_groups_serial
-            kernel(X, x_sq, centers, *ops, half_min, shift, s1, a1, s2, mover_tab, bounds,
-                   labels, upper, lower, moved_from, rows, g_changed, min_pass, *moves)
+            kernel(X, x_sq, centers, *ops, half_min, shift, mover_tab, bounds, labels, upper,
+                   lower, moved_from, rows, g_changed, min_pass, *moves)
             return int(g_changed.sum())
         if not parallel:
-            return hamerly_assign_range(X, centers, half_min, shift, s1, a1, s2, mover_tab, 0,
-                                        n, labels, upper, lower, moved_from, rows)
-        _hamerly_assign_groups(X, centers, half_min, shift, s1, a1, s2, mover_tab, bounds,
-                               labels, upper, lower, moved_from, rows, g_changed)
+            return hamerly_assign_range(X, centers, half_min, shift, mover_tab, 0, n, labels,
+                                        upper, lower, moved_from, rows)
+        _hamerly_assign_groups(X, centers, half_min, shift, mover_tab, bounds, labels, upper,
+                               lower, moved_from, rows, g_changed)
         return int(g_changed.sum())
     center_distances(centers, cc, half_min)
     if irows is not None:
