@@ -796,11 +796,18 @@ def _first_bounds(u_old, lo_old, t):
     # separate array per value kept the bound pass from running as fast
     # (6.7 vs 3.6 ns per row, one thread).
     u = u_old + t[0]
+    return u, _table_lower(u, lo_old, t)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _table_lower(u, lo_old, t):
+    # the lower bound of _first_bounds for a row whose distance to its
+    # centre is at most u (moved or exact) and whose previous bound is lo_old
     lo = lo_old - t[1]
     lc = lo_old - t[2]
     lm = t[3] - u * _CC_HI
     lc = lm if lm < lc else lc
-    return u, (lc if lc > lo else lo)
+    return lc if lc > lo else lo
 
 
 @nb.njit(cache=True, nogil=True)
@@ -928,12 +935,7 @@ def hamerly_filter_range(X, centers, half_min, shift, mover_tab, start, stop, la
         lo_old = prev[i - start]
         # the first test's bound again, with the exact distance to the
         # row's centre
-        tab = mover_tab[a]
-        lc = lo_old - tab[2]
-        lm = tab[3] - u * _CC_HI
-        lc = lm if lm < lc else lc
-        lo_m = lo_old - tab[1]
-        lo_m = lc if lc > lo_m else lo_m
+        lo_m = _table_lower(u, lo_old, mover_tab[a])
         hm = half_min[a]
         if n_top > 0:  # the same for every row of this E-step
             # without the top movers the bound drops by s_rest only
