@@ -188,7 +188,7 @@ _ADVICE = [
 
 def _graph_pieces_advice(res):
     pieces = None
-    model = res.models.get("spectral")
+    model = res.models.get("spectral") if res is not None else None
     aff = getattr(model, "affinity_matrix_", None)
     if aff is not None:
         try:
