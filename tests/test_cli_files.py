@@ -310,6 +310,7 @@ def test_warm_cache_is_detected():
     assert cold_modules(["kmeans"]) == []
 
 
+@pytest.mark.slow
 def test_no_library_warning_reaches_the_terminal(tmp_path):
     # moons with a small k: spectral clustering's graph falls apart (a UserWarning inside)
     out = subprocess.run(
