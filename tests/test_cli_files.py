@@ -454,7 +454,9 @@ def test_warnings_become_plain_advice():
 
     text = advice("Warning during the analysis: ConvergenceWarning: Number of distinct clusters "
                   "(3) found smaller than n_clusters (5). Possibly due to duplicate points in X.")
-    assert text.startswith("Only 3 distinct groups") and "Warning" not in text
+    assert text.startswith("Only 3 distinct point(s) exist") and "Warning" not in text
+    assert text == advice("ConvergenceWarning: Number of distinct clusters (3) found smaller "
+                          "than n_clusters (7). Possibly due to duplicate points in X.")
     text = advice("Warning during the analysis: UserWarning: Graph is not fully connected, "
                   "spectral embedding may not work as expected.")
     assert "separate pieces" in text and "UserWarning" not in text

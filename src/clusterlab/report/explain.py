@@ -169,9 +169,9 @@ _ADVICE = [
      lambda m, res: _graph_pieces_advice(res)),
     (re.compile(r"Number of distinct clusters \((\d+)\) found smaller than n_clusters \((\d+)\)",
                 re.I),
-     lambda m, res: (f"Only {m.group(1)} distinct groups of identical points exist, fewer than "
-                     f"the {m.group(2)} clusters asked for: the table has many duplicate rows, "
-                     "so the larger values of k add nothing.")),
+     lambda m, res: (f"Only {m.group(1)} distinct point(s) exist (the table has many identical "
+                     f"rows), so every k above {m.group(1)} splits identical rows arbitrarily "
+                     "and adds nothing.")),
     (re.compile(r"did not converge|not converged|ConvergenceWarning", re.I),
      lambda m, res: ("A model stopped at its iteration limit before converging; its result is "
                      "usable but approximate (more iterations, or scaled columns with "

@@ -333,18 +333,23 @@ def _model_sections(page, res, name, colors, two_d):
         page.heading("K-Means: choosing k", anchor="sec-kmeans")
         page.figure("Inertia against k (elbow by Kneedle)", lambda: plotting.plot_inertia_curve(sw))
         page.figure("Silhouette score against k", lambda: plotting.plot_silhouette_curve(sw))
-        ks = [k for k in (km.n_clusters - 1, km.n_clusters, km.n_clusters + 1)
-              if k >= 2 and k in sw.k_values.tolist()]
-        labs = [np.asarray(sw.models[sw.k_values.tolist().index(k)].labels_) for k in ks]
         Xs = X[res.sample_index]
-        width = max(int(max(lab.max() for lab in labs)) + 1, len(colors))
-        sil_colors = cluster_colors(np.arange(width))
-        sil_colors[:len(colors)] = colors
-        page.figure("Silhouette diagrams of k = " + ", ".join(map(str, ks))
-                    + " on one x axis" + (" (sampled rows)" if res.sampled else ""),
-                    lambda: plotting.plot_silhouette_diagram(
-                        Xs, [lab[res.sample_index] for lab in labs], ncols=len(labs),
-                        colors=sil_colors))
+        ks, labs = [], []
+        for k in (km.n_clusters - 1, km.n_clusters, km.n_clusters + 1):
+            if k < 2 or k not in sw.k_values.tolist():
+                continue
+            lab = np.asarray(sw.models[sw.k_values.tolist().index(k)].labels_)[res.sample_index]
+            if 2 <= len(np.unique(lab)) < len(lab):  # a silhouette needs 2..n-1 clusters
+                ks.append(k)
+                labs.append(lab)
+        if labs:
+            width = max(int(max(lab.max() for lab in labs)) + 1, len(colors))
+            sil_colors = cluster_colors(np.arange(width))
+            sil_colors[:len(colors)] = colors
+            page.figure("Silhouette diagrams of k = " + ", ".join(map(str, ks))
+                        + " on one x axis" + (" (sampled rows)" if res.sampled else ""),
+                        lambda: plotting.plot_silhouette_diagram(Xs, labs, ncols=len(labs),
+                                                                 colors=sil_colors))
         table = [[int(k), fmt(float(i)), fmt(float(s), 3)] for k, i, s in
                  zip(sw.table["k"], sw.table["inertia"], sw.table["silhouette"])]
         page.add(table_html(["k", "inertia", "silhouette"], table))

@@ -40,6 +40,8 @@ def affine_scaling(X_raw, X_fit, scale):
         if np.allclose((X_raw - shift) @ matrix, X_fit, rtol=AFFINE_TOLERANCE,
                        atol=AFFINE_TOLERANCE * (1 + np.abs(X_fit).max(initial=0))):
             return shift, matrix
+    if len(X_raw) <= d + 1:  # too few rows to pin the map down
+        return None
     shift = X_raw.mean(axis=0)
     A = np.column_stack([X_raw - shift, np.ones(len(X_raw))])
     sol, *_ = np.linalg.lstsq(A, X_fit, rcond=None)
@@ -71,6 +73,10 @@ class SavedModel:
         ``(X - shift) @ matrix``.
     detector : DensityAnomalyDetector or None
         Flags anomalies (fitted on the same scaled matrix).
+    transformer : object or None
+        When the analysis provides its preprocessing as an object with a
+        ``transform`` method (``AnalysisResult.transformer``), it is used
+        instead of ``shift`` and ``matrix``.
     reference, reference_labels : ndarray or None
         For a model without ``predict`` (agglomerative, spectral): the
         analysed rows (scaled) and their labels; a new row gets the label of
@@ -78,7 +84,7 @@ class SavedModel:
     """
 
     def __init__(self, name, estimator, columns, scale, shift, matrix, detector=None,
-                 reference=None, reference_labels=None, version=None):
+                 reference=None, reference_labels=None, version=None, transformer=None):
         self.name = name
         self.estimator = estimator
         self.columns = list(columns)
@@ -89,6 +95,7 @@ class SavedModel:
         self.reference = reference
         self.reference_labels = reference_labels
         self.version = version
+        self.transformer = transformer
 
     def __repr__(self):
         return (f"SavedModel({self.name!r}, {type(self.estimator).__name__}, "
@@ -100,6 +107,8 @@ class SavedModel:
         if X.ndim != 2 or X.shape[1] != len(self.columns):
             raise ModelError(f"expected {len(self.columns)} columns ({', '.join(self.columns)}), "
                              f"got shape {X.shape}.")
+        if self.transformer is not None:
+            return np.asarray(self.transformer.transform(X), dtype=float)
         return (X - self.shift) @ self.matrix
 
     def predict(self, X):
@@ -135,9 +144,15 @@ def saved_model_from(res):
     model = res.models.get(name) if name else None
     if model is None:
         return None
-    maps = affine_scaling(res.dataset.X, res.X_fit, res.scale)
-    if maps is None:
-        return None
+    transformer = getattr(res, "transformer", None)
+    if transformer is not None and hasattr(transformer, "transform"):
+        d = res.dataset.X.shape[1]
+        maps = (np.zeros(d), np.eye(d))
+    else:
+        transformer = None
+        maps = affine_scaling(res.dataset.X, res.X_fit, res.scale)
+        if maps is None:
+            return None
     reference = reference_labels = None
     if not hasattr(model, "predict"):
         labels = np.asarray(res.labels[name])
@@ -146,7 +161,8 @@ def saved_model_from(res):
         reference_labels = labels[known]
     return SavedModel(name, model, res.dataset.columns, res.scale, maps[0], maps[1],
                       detector=res.anomaly_detector, reference=reference,
-                      reference_labels=reference_labels, version=__version__)
+                      reference_labels=reference_labels, version=__version__,
+                      transformer=transformer)
 
 
 def save_model(saved, path):
