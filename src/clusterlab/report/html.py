@@ -348,8 +348,8 @@ def _model_sections(page, res, name, colors, two_d):
             sil_colors[:len(colors)] = colors
             page.figure("Silhouette diagrams of k = " + ", ".join(map(str, ks))
                         + " on one x axis" + (" (sampled rows)" if res.sampled else ""),
-                        lambda: plotting.plot_silhouette_diagram(Xs, labs, ncols=len(labs),
-                                                                 colors=sil_colors))
+                        lambda: _silhouette_row(plotting.plot_silhouette_diagram(
+                            Xs, labs, ncols=len(labs), colors=sil_colors)))
         table = [[int(k), fmt(float(i)), fmt(float(s), 3)] for k, i, s in
                  zip(sw.table["k"], sw.table["inertia"], sw.table["silhouette"])]
         page.add(table_html(["k", "inertia", "silhouette"], table))
@@ -389,6 +389,18 @@ def _model_sections(page, res, name, colors, two_d):
     page.figure(f"{title} clusters" + (" (noise as red crosses)" if (labels == -1).any() else "")
                 + (" (sampled rows)" if (labels == -2).any() else ""),
                 lambda: scatter_figure(P, labels, title, colors=colors))
+
+
+def _silhouette_row(fig):
+    """Silhouette panels in one row, sized so their text stays readable at the page width,
+    with ticks every 0.2 on the shared x range."""
+    n = len(fig.axes)
+    fig.set_size_inches(4.0 * n, 3.8)
+    for ax in fig.axes:
+        lo = ax.get_xlim()[0]
+        ax.set_xticks(np.round(np.arange(np.ceil(lo / 0.2) * 0.2, 1.0001, 0.2), 1))
+    fig.tight_layout()
+    return fig
 
 
 def _glance_table(res, ds):
