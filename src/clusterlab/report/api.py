@@ -189,13 +189,25 @@ class Analysis:
         self.to_html(html_path)
         summary = self.summary()
         p = os.path.join(out_dir, "profile.csv")
+        if os.path.exists(p):
+            os.remove(p)
         if write_profile(p, self.result):
             paths["profile.csv"] = p
-        saved = self.saved_model()
-        if saved is not None:
-            p = os.path.join(out_dir, "model.joblib")
-            save_model(saved, p)
-            paths["model.joblib"] = p
+        p = os.path.join(out_dir, "model.joblib")
+        if os.path.exists(p):  # never leave an earlier run's model beside this run's labels
+            os.remove(p)
+        try:
+            saved = self.saved_model()
+            if saved is None:
+                summary["model_not_saved"] = ("no recommended model, or its scaling could not "
+                                              "be written down")
+            else:
+                save_model(saved, p)
+                paths["model.joblib"] = p
+        except Exception as exc:  # the other files are still worth having
+            summary["model_not_saved"] = f"{type(exc).__name__}: {exc}"
+            if os.path.exists(p):
+                os.remove(p)
         summary["files"] = sorted(list(paths) + ["summary.json", "report.html"])
         p = os.path.join(out_dir, "summary.json")
         with open(p, "w") as fh:
