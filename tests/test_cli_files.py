@@ -471,3 +471,19 @@ def test_display_names_for_any_candidate():
 
     assert display_name("hdbscan") == "HDBSCAN" and display_name("kmeans") == "K-Means"
     assert display_name("some_new_model") == "Some new model"
+
+
+def test_dendrogram_branches_take_their_cluster_colour():
+    from matplotlib.colors import to_hex
+
+    from clusterlab import AgglomerativeClustering
+    from clusterlab.report.html import cluster_colors, dendrogram_figure
+
+    agg = AgglomerativeClustering(n_clusters=3, compute_distances=True).fit(blobs())
+    colors = cluster_colors(agg.labels_)
+    fig = dendrogram_figure(agg, 3, colors)
+    used = {to_hex(c) for coll in fig.axes[0].collections for c in coll.get_colors()}
+    used |= {to_hex(line.get_color()) for line in fig.axes[0].get_lines()
+             if line.get_linestyle() == "-"}
+    assert {to_hex(c) for c in colors} <= used <= {to_hex(c) for c in colors} | {"#888888"}
+    assert "#888888" in used  # the two merges above the cut into 3 clusters

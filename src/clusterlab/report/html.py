@@ -223,31 +223,52 @@ def kdistance_figure(kd, eps, min_samples):
     return fig
 
 
-def dendrogram_figure(model, n_clusters):
-    """The top of the merge tree: the last :data:`DENDROGRAM_LEAVES` merges, cut at k clusters."""
+def dendrogram_figure(model, n_clusters, colors=None):
+    """The top of the merge tree: the last :data:`DENDROGRAM_LEAVES` merges, cut at k clusters.
+
+    Branches below the cut take the colour of their cluster (``colors[label]``,
+    as in the model's other figures); branches above it are grey.
+    """
+    from matplotlib.colors import to_hex
     from scipy.cluster.hierarchy import dendrogram
 
     from clusterlab.plotting._common import new_axes
 
     Z = model.to_linkage_matrix()
+    n = len(Z) + 1
     fig, ax = new_axes(figsize=(10, 4.5))
     heights = np.sort(Z[:, 2])
     cut = None
     if 2 <= n_clusters <= len(heights):
-        cut = float((heights[-n_clusters] + heights[-n_clusters + 1]) / 2) if n_clusters > 1 \
-            else None
-    dendrogram(Z, ax=ax, truncate_mode="lastp", p=min(DENDROGRAM_LEAVES, len(Z) + 1),
-               show_contracted=True, leaf_rotation=90, leaf_font_size=9,
-               color_threshold=cut if cut is not None else 0.7 * heights[-1],
-               above_threshold_color="#888")
+        cut = float((heights[-n_clusters] + heights[-n_clusters + 1]) / 2)
+    kwargs = {}
+    labels = getattr(model, "labels_", None)
+    if cut is not None and colors is not None and labels is not None and len(labels) == n:
+        node_label = np.empty(2 * n - 1, dtype=np.int64)
+        node_label[:n] = labels
+        for j in range(len(Z)):
+            node_label[n + j] = node_label[int(Z[j, 0])]
+        grey = "#888888"
+
+        def link_color(node):
+            if node >= n and Z[node - n, 2] <= cut:
+                return to_hex(colors[int(node_label[node]) % len(colors)])
+            return grey
+
+        kwargs["link_color_func"] = link_color
+    else:
+        kwargs["color_threshold"] = cut if cut is not None else 0.7 * heights[-1]
+        kwargs["above_threshold_color"] = "#888"
+    p = min(DENDROGRAM_LEAVES, n)
+    dendrogram(Z, ax=ax, truncate_mode="lastp", p=p, show_contracted=True, leaf_rotation=90,
+               leaf_font_size=9, **kwargs)
     if cut is not None:
         ax.axhline(cut, color="r", linestyle="--", linewidth=1,
                    label=f"cut into {n_clusters} clusters")
         ax.legend(loc="upper right")
     ax.set_xlabel("groups of rows (their size in parentheses)")
     ax.set_ylabel("merge distance")
-    ax.set_title(f"{model.linkage} linkage: the last {min(DENDROGRAM_LEAVES, len(Z) + 1)} "
-                 "merges")
+    ax.set_title(f"{model.linkage} linkage: the last {p} merges")
     return fig
 
 
@@ -385,7 +406,7 @@ def _model_sections(page, res, name, colors, two_d):
     if name == "agglomerative" and hasattr(model, "to_linkage_matrix"):
         k = int(getattr(model, "n_clusters_", getattr(model, "n_clusters", 2)) or 2)
         page.figure("Dendrogram (the top merges; red line: the cut into the clusters shown)",
-                    lambda: dendrogram_figure(model, k))
+                    lambda: dendrogram_figure(model, k, colors))
     page.figure(f"{title} clusters" + (" (noise as red crosses)" if (labels == -1).any() else "")
                 + (" (sampled rows)" if (labels == -2).any() else ""),
                 lambda: scatter_figure(P, labels, title, colors=colors))
