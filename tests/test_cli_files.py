@@ -487,3 +487,37 @@ def test_dendrogram_branches_take_their_cluster_colour():
              if line.get_linestyle() == "-"}
     assert {to_hex(c) for c in colors} <= used <= {to_hex(c) for c in colors} | {"#888888"}
     assert "#888888" in used  # the two merges above the cut into 3 clusters
+
+
+def test_reproduce_block_refits_the_same_labels(analysed_table):
+    import html as html_lib
+
+    _, _, out = analysed_table
+    page = (out / "report.html").read_text()
+    code = re.search(r'<pre class="code" id="reproduce-code"><code>(.*?)</code></pre>', page,
+                     re.S).group(1)
+    code = html_lib.unescape(code)
+    assert "from clusterlab import" in code
+    namespace = {}
+    exec(compile(code, "reproduce", "exec"), namespace)
+    name = json.loads((out / "summary.json").read_text())["recommendation"]["model"]
+    with open(out / "labels.csv") as fh:
+        written = [int(r[name]) for r in csv.DictReader(fh)]
+    np.testing.assert_array_equal(namespace["labels"], written)
+
+
+def test_profile_of_a_mixture_has_its_weights():
+    import clusterlab
+    from clusterlab.report.explain import cluster_profile
+
+    result = clusterlab.analyze(blobs(), k=(2, 4), algorithms=("gmm",))
+    assert result.recommendation == "gmm"
+    columns, rows = cluster_profile(result.result)
+    assert columns == ["x1", "x2", "x3"] and len(rows) == 3
+    np.testing.assert_allclose(sorted(r["weight"] for r in rows),
+                               sorted(result.model.weights_))
+    assert sum(r["size"] for r in rows) == 90
+    X = blobs()
+    for r in rows:
+        np.testing.assert_allclose(r["mean"], X[result.labels == r["cluster"]].mean(axis=0))
+    assert "mixture weight" in result.to_html()

@@ -397,7 +397,7 @@ def _model_sections(page, res, name, colors, two_d):
                     lambda: scatter_figure(P, labels, "Gaussian mixture", colors=colors))
         return
     page.heading(title, anchor=f"sec-{name}")
-    if name == "dbscan":
+    if name == "dbscan" and getattr(res, "kdist", None) is not None:
         page.figure("k-distance curve", lambda: kdistance_figure(res.kdist, res.dbscan_eps,
                                                                  res.dbscan_min_samples))
         if two_d and not res.sampled:
