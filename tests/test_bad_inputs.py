@@ -182,3 +182,22 @@ def test_large_finite_input_passes_and_assume_finite_is_honoured():
             check_finite(X, est)
         with sklearn.config_context(assume_finite=True):
             check_finite(X, est)
+
+
+ANALYZE_BAD_X = {
+    "nan": r"missing or non-finite",
+    "inf": r"missing or non-finite",
+    "empty": r"no rows",
+    "strings": r"no numeric columns",
+    "three_d": r"2-D array",
+}
+
+
+@pytest.mark.parametrize("kind", list(ANALYZE_BAD_X))
+def test_analyze_bad_inputs(kind):
+    """clusterlab.analyze refuses bad tables with a DataError (a ValueError) before any work."""
+    import clusterlab
+    from clusterlab.report import DataError
+
+    with pytest.raises(DataError, match=ANALYZE_BAD_X[kind]):
+        clusterlab.analyze(bad_x(kind))

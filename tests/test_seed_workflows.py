@@ -26,3 +26,4 @@ def test_every_figure_is_drawn(demo):
     assert html.count("<img") >= 20
     assert "MNIST-shaped" in html
     assert "seed" in html and "clusterlab" in html
+    assert "EXPECTED.md" not in html  # the page names nothing a user does not have

@@ -37,6 +37,8 @@ _EXPORTS = {
     # workflows
     "sweep": "clusterlab.selection",
     "DensityAnomalyDetector": "clusterlab.anomaly",
+    # the main job, from Python
+    "analyze": "clusterlab.report.api",
 }
 
 _SUBMODULES = {

@@ -1,19 +1,20 @@
-"""The ``clusterlab`` command line.
+"""clusterlab's command line: cluster a table, reuse the model, replay the tutorial.
 
-``clusterlab analyze [DATA] [--out DIR] [options]`` runs the seed notebook's
-analysis on a table (CSV/TSV, Parquet, NPY/NPZ) or a built-in data set and
-writes ``labels.csv``, ``summary.json`` and a self-contained ``report.html``.
-``clusterlab demo [--out DIR]`` replays the seed notebook with clusterlab.
+  clusterlab analyze [DATA] [--out DIR]   cluster a table; write labels, a summary,
+                                          a report page and the fitted model
+  clusterlab predict MODEL DATA [--out FILE]
+                                          label new rows with a saved model
+  clusterlab demo [--out DIR]             replay the tutorial notebook clusterlab
+                                          reproduces, as one HTML page
 
+Run "clusterlab COMMAND --help" for the options of each command.
 Exit codes: 0 success, 2 bad usage or unreadable data.
 """
 
 import argparse
 import csv
-import json
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -101,50 +102,78 @@ class _Progress:
 
 
 def _versions():
-    import numba
-    import scipy
-    import sklearn
+    from clusterlab.report.api import versions
 
-    return {"clusterlab": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "numba": numba.__version__,
-            "python": sys.version.split()[0]}
+    return versions()
 
 
 def write_labels(path, res):
-    names = list(res.labels)
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["row"] + names + (["anomaly", "log_density"] if res.anomalies is not None
-                                      else []))
-        n = res.X_fit.shape[0]
-        cols = [res.labels[k] for k in names]
-        for i in range(n):
-            row = [i] + ["" if c[i] == -2 else int(c[i]) for c in cols]
-            if res.anomalies is not None:
-                row += [int(res.anomalies[i]), f"{res.anomaly_scores[i]:.6g}"]
-            w.writerow(row)
+    from clusterlab.report.api import write_labels as _write
+
+    _write(path, res)
 
 
-def text_summary(res, summary, out_dir):
+def _check_out_dir(path):
+    """Make sure ``--out`` is a folder we can write, before any work (UsageError if not)."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--out {path}: is an existing file; give a folder name "
+                         "(it is created if needed).")
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".clusterlab-write-test-{os.getpid()}")
+        with open(probe, "w") as fh:
+            fh.write("")
+        os.remove(probe)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot write there ({exc.strerror or exc}); "
+                         "choose another folder.") from exc
+
+
+def _check_out_file(path):
+    """Make sure ``--out FILE`` can be written (not a folder, its folder writable)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise UsageError(f"--out {path}: is a folder; give a file name such as predictions.csv.")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--out {path}: the folder {folder} does not exist.")
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a"):
+            pass
+        if not existed:
+            os.remove(path)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot write there ({exc.strerror or exc}).") from exc
+
+
+def text_summary(res, out_dir, paths=None):
+    """What ``clusterlab analyze`` prints on stdout."""
+    from clusterlab.report.explain import display_name, model_status, plain_notes
+
     lines = []
     ds = res.dataset
     lines.append(f"clusterlab analyze: {ds.name} ({res.X_fit.shape[0]} rows x "
                  f"{res.X_fit.shape[1]} columns, scale={res.scale})")
+    if ds.dropped:
+        lines.append("Columns left out: " + ", ".join(f"{c} ({why})" for c, why in ds.dropped))
     if res.kmeans_sweep is not None:
         sw = res.kmeans_sweep
         lines.append("")
         lines.append("K-Means   k   inertia        silhouette")
-        best = sw.best("silhouette")
+        sil = np.asarray(sw.table["silhouette"], dtype=float)
+        best = sw.best("silhouette") if np.isfinite(sil).any() else None
         for k, i, s in zip(sw.table["k"], sw.table["inertia"], sw.table["silhouette"]):
             mark = []
-            if int(k) == best:
+            if best is not None and int(k) == best:
                 mark.append("best silhouette")
             if sw.elbow is not None and int(k) == sw.elbow:
                 mark.append("elbow (Kneedle)")
             s_txt = f"{s:10.4f}" if np.isfinite(s) else "         -"
             lines.append(f"        {int(k):3d}   {i:12.4f}   {s_txt}"
                          + (f"   <- {', '.join(mark)}" if mark else ""))
-    if res.gmm_sweep is not None:
+    if res.gmm_sweep is not None and "gmm" in res.models:
         gm = res.models["gmm"]
         lines.append("")
         lines.append(f"Gaussian mixture: BIC is lowest at {res.gmm_sweep.best('bic')} components; "
@@ -157,125 +186,254 @@ def text_summary(res, summary, out_dir):
         line = f"{name:<15} {sc['n_clusters']:8d}  {sc['noise_fraction']:5.1%}   {sil:>10}"
         if ds.y is not None:
             line += f"  {sc.get('ari_vs_labels', float('nan')):13.3f}"
+        status, why = model_status(res, name)
+        if status == "degenerate":
+            line += f"   ({why})"
         lines.append(line)
+    for name, why in (getattr(res, "failures", None) or {}).items():
+        lines.append(f"{name:<15} failed: {why}")
     lines.append("")
-    lines.append(f"Recommendation: {res.recommendation}")
+    lines.append(f"Recommendation: {res.recommendation} ({display_name(res.recommendation)})")
     for r in res.reasons:
         lines.append(f"  - {r}")
-    for note in res.notes:
+    for note in plain_notes(res):
         lines.append(f"Note: {note}")
     lines.append("")
-    lines.append(f"Wrote {os.path.join(out_dir, 'labels.csv')}, "
-                 f"{os.path.join(out_dir, 'summary.json')} and "
-                 f"{os.path.join(out_dir, 'report.html')}")
+    names = list(paths) if paths else ["labels.csv", "summary.json", "report.html"]
+    shown = [os.path.join(out_dir, n) for n in names]
+    lines.append("Wrote " + ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1
+                 else "Wrote " + shown[0])
     return "\n".join(lines)
 
 
-def analyze(args):
-    from clusterlab.report.analysis import run_analysis
-    from clusterlab.report.data import DataError, load_dataset
-    from clusterlab.report.html import render_report, summary_dict
+def _progress_enabled(args):
+    return args.progress or (not args.quiet and sys.stderr.isatty())
 
-    t0 = time.perf_counter()
+
+def analyze(args):
+    from clusterlab.report.api import analyze_dataset
+    from clusterlab.report.data import DataError, load_dataset
+    from clusterlab.report.warmup import announce_compilation
+
+    _check_out_dir(args.out)
     try:
         ds = load_dataset(args.data, columns=args.columns, exclude=args.exclude,
-                          label_column=args.label_column)
+                          label_column=args.label_column, missing=args.missing)
     except DataError as exc:
         raise UsageError(str(exc)) from exc
     lo, hi = args.k
     if ds.n_samples <= hi:
         raise UsageError(f"{ds.name}: {ds.n_samples} rows but --k goes up to {hi}; "
                          "need more rows than clusters (lower --k).")
-    show = args.progress or (not args.quiet and sys.stderr.isatty())
-    progress = _Progress(show)
+    announce_compilation()
+    progress = _Progress(_progress_enabled(args))
     try:
-        res = run_analysis(ds, k_range=(lo, hi), algorithms=args.algorithms,
-                           contamination=args.contamination, sample=args.sample,
-                           seed=args.seed, scale=args.scale, progress=progress)
+        result = analyze_dataset(ds, k=args.k, algorithms=args.algorithms,
+                                 contamination=args.contamination, sample=args.sample,
+                                 seed=args.seed, scale=args.scale, progress=progress)
+    except DataError as exc:
+        raise UsageError(str(exc)) from exc
     finally:
         progress.close()
-    os.makedirs(args.out, exist_ok=True)
-    versions = _versions()
-    seconds = time.perf_counter() - t0
-    write_labels(os.path.join(args.out, "labels.csv"), res)
-    summary = summary_dict(res, versions, seconds)
-    page = render_report(res, versions, seconds)
-    summary["figure_failures"] = page.failures
-    with open(os.path.join(args.out, "summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=2)
-    with open(os.path.join(args.out, "report.html"), "w", encoding="utf-8") as fh:
-        fh.write(page.render())
+    paths = result.save(args.out)
     if args.format == "json":
-        print(json.dumps(summary, indent=2))
+        with open(paths["summary.json"]) as fh:
+            print(fh.read())
     else:
-        print(text_summary(res, summary, args.out))
+        print(text_summary(result.result, args.out, paths))
+    page = result._render()
     for failure in page.failures:
         print(f"clusterlab: warning: figure failed: {failure}", file=sys.stderr)
     return 0
 
 
+def predict(args):
+    from clusterlab.report.data import DataError, load_dataset
+    from clusterlab.report.model import ModelError, load_model
+    from clusterlab.report.warmup import announce_compilation
+
+    _check_out_file(args.out)
+    try:
+        saved = load_model(args.model)
+        ds = load_dataset(args.data, columns=saved.columns, missing=args.missing,
+                          required_by="the saved model")
+    except (DataError, ModelError) as exc:
+        raise UsageError(str(exc)) from exc
+    announce_compilation()
+    labels = saved.predict(ds.X)
+    flags, dens = saved.anomalies(ds.X)
+    with open(args.out, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["row", "cluster"] + (["anomaly", "log_density"] if flags is not None else []))
+        for i in range(len(labels)):
+            row = [int(ds.row_numbers[i]), int(labels[i])]
+            if flags is not None:
+                row += [int(flags[i]), f"{dens[i]:.6g}"]
+            w.writerow(row)
+    counts = np.unique(labels, return_counts=True)
+    print(f"clusterlab predict: {ds.name}: {len(labels)} rows labelled with the saved "
+          f"{saved.name} model ({len(saved.columns)} columns, scale={saved.scale}).")
+    for note in ds.notes:
+        print(f"Note: {note}")
+    print("Rows per cluster: " + ", ".join(f"{int(c)}: {int(n)}" for c, n in zip(*counts)))
+    if flags is not None:
+        print(f"Anomalies: {int(flags.sum())} rows below the analysis's density threshold.")
+    print(f"Wrote {args.out}")
+    return 0
+
+
 def demo(args):
     from clusterlab.report.demo import run_demo
+    from clusterlab.report.warmup import announce_compilation
 
-    show = args.progress or (not args.quiet and sys.stderr.isatty())
+    _check_out_dir(args.out)
+    announce_compilation()
+    show = _progress_enabled(args)
     path = run_demo(args.out, progress=_Progress(show) if show else None)
     print(f"Wrote {path}")
     return 0
 
 
+_ANALYZE_HELP = """\
+Cluster a table and explain the result. Runs K-Means and Gaussian-mixture
+sweeps over k, DBSCAN, agglomerative (Ward) and spectral clustering, flags
+anomalies, and recommends one clustering with its reasons. Writes to the
+--out folder:
+  labels.csv     each model's cluster of every row (rows numbered from 1, the
+                 first data row after the header), the anomaly flag
+  summary.json   every figure of the analysis
+  report.html    one self-contained page with the figures
+  profile.csv    per cluster of the recommended model: size, share, means, medians
+  model.joblib   the recommended model, for "clusterlab predict"
+"""
+
+_PREDICT_HELP = """\
+Label new rows with a model saved by "clusterlab analyze" (its model.joblib):
+the rows are read as analyze reads them, scaled as the analysis scaled them,
+and given a cluster and an anomaly flag. Writes a CSV with the columns row
+(numbered from 1, the first data row after the header), cluster (-1 = noise),
+anomaly (1 = flagged) and log_density.
+"""
+
+_DEMO_HELP = """\
+Replay, with clusterlab, the tutorial notebook on unsupervised learning that
+clusterlab reproduces (K-Means, DBSCAN, spectral and agglomerative clustering,
+Gaussian mixtures, anomaly detection, semi-supervised labelling), and write
+one HTML page (demo.html) with every figure of the notebook and, beside each
+number the notebook printed, the number clusterlab computes. Takes a few
+minutes.
+"""
+
+_DATA_HELP = ("a CSV/TSV file (UTF-8 or Windows/latin-1 text; separated by commas, semicolons "
+              "with decimal commas, tabs or vertical bars), a Parquet, .npy or .npz file, or "
+              "a built-in data set: five-blobs, elongated-blobs, moons, iris, digits "
+              "(default: five-blobs)")
+_MISSING_HELP = ("empty, NaN or infinite cells: error (default) stops and names every such "
+                 "column and its first rows; drop leaves those rows out; impute fills each "
+                 "cell with its column's median")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="clusterlab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="clusterlab", description=__doc__, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"clusterlab {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("analyze", help="cluster a table and write labels, a summary and a report",
-                       description="Run the seed's analysis: K-Means and Gaussian-mixture sweeps, "
-                       "DBSCAN, agglomerative and spectral clustering, anomalies, and a "
-                       "recommendation.")
-    a.add_argument("data", nargs="?", default=None,
-                   help="CSV/TSV/Parquet/NPY/NPZ file, or five-blobs, elongated-blobs, moons, "
-                        "iris, digits (default: five-blobs)")
-    a.add_argument("--out", default="clusterlab-output", help="output folder "
-                   "(default: clusterlab-output)")
-    a.add_argument("--columns", type=_csv_list, help="comma-separated columns to use")
-    a.add_argument("--exclude", type=_csv_list, help="comma-separated columns to leave out")
-    a.add_argument("--label-column", help="known labels: kept out of the fit, used to score")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    a = sub.add_parser("analyze", help="cluster a table; write labels, a summary, a report "
+                       "and the model", description=_ANALYZE_HELP, formatter_class=fmt)
+    a.add_argument("data", nargs="?", default=None, metavar="DATA", help=_DATA_HELP)
+    a.add_argument("--out", default="clusterlab-output", metavar="DIR",
+                   help="output folder, created if needed (default: clusterlab-output)")
+    a.add_argument("--columns", type=_csv_list, metavar="A,B,...",
+                   help="comma-separated columns to use (names, or 0-based positions)")
+    a.add_argument("--exclude", type=_csv_list, metavar="A,B,...",
+                   help="comma-separated columns to leave out")
+    a.add_argument("--label-column", metavar="NAME",
+                   help="a column of known labels: kept out of the fit, used to score "
+                        "each clustering")
+    a.add_argument("--missing", choices=("error", "drop", "impute"), default="error",
+                   help=_MISSING_HELP)
     a.add_argument("--scale", choices=("auto", "standard", "none"), default="auto",
-                   help="standardise the columns (standard), or not (none); auto (default) "
-                        "standardises when column spreads differ by more than 10x")
-    a.add_argument("--k", type=_parse_k, default=(2, 10), help="range of k (default 2..10)")
+                   help="standard: give every column mean 0 and standard deviation 1; none: "
+                        "use the values as they are; auto (default): standard when the "
+                        "columns' spreads differ by more than 10 times")
+    a.add_argument("--k", type=_parse_k, default=(2, 10), metavar="LO..HI",
+                   help="range of numbers of clusters to try (default 2..10)")
     a.add_argument("--algorithms", type=_parse_algorithms,
                    default=("kmeans", "gmm", "dbscan", "agglomerative", "spectral"),
-                   help="comma-separated subset of kmeans,gmm,dbscan,agglomerative,spectral")
-    a.add_argument("--contamination", type=_parse_fraction, default=0.02,
-                   help="share of rows flagged as anomalies (default 0.02)")
-    a.add_argument("--sample", type=_positive_int, default=None,
-                   help="rows used by the quadratic steps (default 5000)")
-    a.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+                   metavar="NAMES",
+                   help="comma-separated subset of kmeans,gmm,dbscan,agglomerative,spectral "
+                        "(default: all)")
+    a.add_argument("--contamination", type=_parse_fraction, default=0.02, metavar="SHARE",
+                   help="share of rows flagged as anomalies, at most 0.5 (default 0.02)")
+    a.add_argument("--sample", type=_positive_int, default=None, metavar="N",
+                   help="rows used by the steps whose cost grows with the square of the "
+                        "rows (default 5000)")
+    a.add_argument("--seed", type=int, default=42, metavar="N",
+                   help="random seed: the same seed gives the same result (default 42)")
     a.add_argument("--format", choices=("text", "json"), default="text",
-                   help="stdout summary format")
+                   help="what is printed on stdout: a text summary (default) or summary.json")
     a.add_argument("--quiet", action="store_true", help="no progress bars")
-    a.add_argument("--progress", action="store_true", help="progress bars even when not a TTY")
+    a.add_argument("--progress", action="store_true",
+                   help="progress bars on stderr even when it is not a terminal")
     a.set_defaults(func=analyze)
-    d = sub.add_parser("demo", help="replay the seed notebook with clusterlab (HTML page)")
-    d.add_argument("--out", default="clusterlab-demo", help="output folder")
-    d.add_argument("--quiet", action="store_true")
-    d.add_argument("--progress", action="store_true")
+    p = sub.add_parser("predict", help="label new rows with a model saved by analyze",
+                       description=_PREDICT_HELP, formatter_class=fmt)
+    p.add_argument("model", metavar="MODEL", help="the model.joblib written by analyze")
+    p.add_argument("data", metavar="DATA", help="the new rows: " + _DATA_HELP.split(", or a "
+                   "built-in")[0] + "; it needs the columns the model was fitted on")
+    p.add_argument("--out", default="predictions.csv", metavar="FILE",
+                   help="the CSV to write (default: predictions.csv)")
+    p.add_argument("--missing", choices=("error", "drop", "impute"), default="error",
+                   help=_MISSING_HELP.replace("column's median", "column's median in DATA"))
+    p.set_defaults(func=predict)
+    d = sub.add_parser("demo", help="replay the tutorial notebook with clusterlab (HTML page)",
+                       description=_DEMO_HELP, formatter_class=fmt)
+    d.add_argument("--out", default="clusterlab-demo", metavar="DIR",
+                   help="output folder for demo.html, created if needed "
+                        "(default: clusterlab-demo)")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--progress", action="store_true",
+                   help="a progress bar on stderr even when it is not a terminal")
     d.set_defaults(func=demo)
     return parser
 
 
+def _quiet_libraries():
+    """Keep library warnings (matplotlib, numba, convergence) off the terminal.
+
+    The analysis records the warnings it meets and the report turns them into
+    advice; what is left would only confuse a command-line user.
+    """
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    for name in ("matplotlib", "numba", "PIL"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main(argv=None):
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except UsageError as exc:
-        print(f"clusterlab: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:  # pragma: no cover
-        print("clusterlab: interrupted", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():
+        _quiet_libraries()
+        try:
+            return args.func(args)
+        except UsageError as exc:
+            print(f"clusterlab: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:  # pragma: no cover
+            print("clusterlab: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:
+            if os.environ.get("CLUSTERLAB_DEBUG"):
+                raise
+            print(f"clusterlab: error: the {args.command} command failed: "
+                  f"{type(exc).__name__}: {exc}\n(this is a bug in clusterlab; "
+                  "CLUSTERLAB_DEBUG=1 shows the full traceback)", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -134,24 +134,21 @@ def plot_criterion_curve(sweep, criterion, ax=None):
     return fig
 
 
-def _one_diagram(ax, X, labels, metric, title, show_xlabel, show_ylabel):
+def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colors=None):
     from matplotlib import colormaps
     from matplotlib.ticker import FixedFormatter, FixedLocator
 
-    from clusterlab.metrics import silhouette_samples
-
     labels = np.asarray(labels)
-    coeffs = silhouette_samples(X, labels, metric=metric)
     mean = float(np.mean(coeffs, dtype=np.float64))
     clusters = np.unique(labels)
     n_clusters = clusters.size
     cmap = colormaps["Spectral"]
-    padding = max(1, len(X) // 30)
+    padding = max(1, len(coeffs) // 30)
     pos = padding
     ticks = []
     for i, c in enumerate(clusters):
         vals = np.sort(coeffs[labels == c])
-        color = cmap(i / n_clusters)
+        color = cmap(i / n_clusters) if colors is None else colors[c]
         ax.fill_betweenx(np.arange(pos, pos + vals.size), 0, vals, facecolor=color,
                          edgecolor=color, alpha=0.7)
         ticks.append(pos + vals.size // 2)
@@ -159,7 +156,7 @@ def _one_diagram(ax, X, labels, metric, title, show_xlabel, show_ylabel):
     ax.yaxis.set_major_locator(FixedLocator(ticks))
     ax.yaxis.set_major_formatter(FixedFormatter([str(c) for c in clusters]))
     ax.axvline(x=mean, color="red", linestyle="--", label=f"mean = {mean:.3f}")
-    ax.set_xlim(min(-0.1, float(coeffs.min()) - 0.05), 1)
+    ax.set_xlim(xmin, 1)
     ax.set_xticks([-0.1, 0, 0.2, 0.4, 0.6, 0.8, 1])
     if show_xlabel:
         ax.set_xlabel("Silhouette Coefficient")
@@ -171,7 +168,8 @@ def _one_diagram(ax, X, labels, metric, title, show_xlabel, show_ylabel):
     ax.legend(loc="lower right")
 
 
-def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2, ax=None):
+def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2, ax=None,
+                            colors=None):
     """Silhouette diagram: one knife per cluster, for one labelling or several side by side.
 
     Every sample's silhouette coefficient is drawn as a horizontal bar,
@@ -193,6 +191,12 @@ def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2,
         Columns of the grid for several labellings.
     ax : matplotlib Axes, default=None
         Only for a single labelling.
+    colors : mapping or sequence, default=None
+        The colour of each cluster, indexed by its label (so that a cluster
+        keeps its colour across figures); a ``Spectral`` colour ramp by default.
+
+    Every panel shares one x range (from the lowest coefficient of any
+    panel to 1), so the knives and the mean lines compare across panels.
 
     Returns
     -------
@@ -253,11 +257,15 @@ def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2,
         for extra in axes[n:]:
             fig.delaxes(extra)
         axes = axes[:n]
-    for i, (a, lab) in enumerate(zip(axes, labellings)):
+    from clusterlab.metrics import silhouette_samples
+
+    coeffs = [silhouette_samples(X, lab, metric=metric) for lab in labellings]
+    xmin = min(-0.1, min(float(c.min()) for c in coeffs) - 0.05)
+    for i, (a, lab, co) in enumerate(zip(axes, labellings, coeffs)):
         col = i % ncols_used
         below = i + ncols_used >= n  # nothing below this panel
-        _one_diagram(a, X, lab, metric, None if titles is None else titles[i],
-                     show_xlabel=below, show_ylabel=col == 0)
+        _one_diagram(a, co, lab, None if titles is None else titles[i],
+                     show_xlabel=below, show_ylabel=col == 0, xmin=xmin, colors=colors)
     if ax is None:
         fig.tight_layout()
     return fig

@@ -60,6 +60,7 @@ class AnalysisResult:
     reasons: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    failures: dict = field(default_factory=dict)  # name -> plain-words reason; no labels then
 
 
 def project_2d(X):

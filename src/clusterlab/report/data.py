@@ -1,13 +1,19 @@
 """Reading the data ``clusterlab analyze`` is given.
 
-Accepted: CSV/TSV (header detected), Parquet (needs ``pyarrow``), ``.npy`` /
-``.npz``, or a built-in data set name. Every problem is raised as
-:class:`DataError` with a message that names the file and says what is wrong
-(missing file, no numeric columns, NaN in a column and in which rows, ...).
+Accepted: CSV/TSV (header detected; UTF-8 with or without a byte-order mark,
+else cp1252 or latin-1; separated by commas, semicolons with decimal commas,
+tabs or vertical bars; quoted fields), Parquet (needs ``pyarrow``), ``.npy`` /
+``.npz``, a built-in data set name, or (from Python) an array or DataFrame.
+Every problem is raised as :class:`DataError` with a message that names the
+file and says what is wrong (missing file, no numeric columns, missing cells
+in which columns and rows, ...). Rows are always counted from 1, the first
+data row after the header.
 """
 
 import csv
+import io
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +31,15 @@ class Dataset:
     y: np.ndarray = None
     label_column: str = None
     dropped: list = field(default_factory=list)  # (column, reason)
+    #: 1-based data-row number (in the file) of each row of ``X``
+    row_numbers: np.ndarray = None
+    notes: list = field(default_factory=list)  # how the file was read, what was done
+    missing: dict = None  # {"mode", "columns": {column: cells}, "rows"} when cells were missing
+    source: str = None  # the path or built-in name it was read from (None for arrays)
+
+    def __post_init__(self):
+        if self.row_numbers is None:
+            self.row_numbers = np.arange(1, self.X.shape[0] + 1)
 
     @property
     def n_samples(self):
@@ -43,66 +58,322 @@ def _is_float(text):
         return False
 
 
+#: Encodings tried in order on a text table; latin-1 decodes any byte, so it
+#: is the last resort (and the report says when it was needed).
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+#: Field separators recognised in text tables, in order of preference when
+#: several split every line into the same number of fields (a ``;`` file with
+#: decimal commas also splits evenly on ``,``).
+DELIMITERS = ("\t", ";", ",", "|")
+
+_MISSING_TOKENS = frozenset(("", "nan", "na", "n/a", "null", "none", "?", "-", "#n/a"))
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?$")
+
+
+def _decode(path):
+    """Return ``(text, encoding, note)``: the file decoded with the first encoding that works."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if b"\x00" in raw[:4096]:
+        raise DataError(f"{path}: this looks like a binary file, not a text table "
+                        "(CSV/TSV, Parquet, .npy or .npz are read).")
+    for enc in ENCODINGS:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        note = None
+        if enc != "utf-8-sig":
+            note = (f"the file is not valid UTF-8; it was read as {enc} "
+                    f"({'Windows Western European' if enc == 'cp1252' else 'ISO Latin-1'}).")
+        return text, ("utf-8" if enc == "utf-8-sig" else enc), note
+    raise DataError(f"{path}: the file could not be decoded as text.")  # pragma: no cover
+
+
+def _split(lines, delimiter):
+    return [row for row in csv.reader(lines, delimiter=delimiter, skipinitialspace=True) if row]
+
+
+def _choose_delimiter(path, text):
+    """The separator that splits the first lines into a constant number (>= 2) of fields.
+
+    The csv module's sniffer proposes one; the proposal is kept when it splits
+    the lines evenly, except that ``;`` or a tab beats ``,`` when both split
+    evenly (decimal commas). A single-column file gives ``","``.
+    """
+    lines = text.splitlines()[:200]
+    if path.lower().endswith((".tsv", ".tab")):
+        return "\t"
+
+    def even(delim):
+        try:
+            widths = {len(r) for r in _split(lines, delim)}
+        except csv.Error:
+            return False
+        return len(widths) == 1 and widths.pop() >= 2
+
+    candidates = [d for d in DELIMITERS if even(d)]
+    try:
+        sniffed = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters="".join(DELIMITERS))
+        sniffed = sniffed.delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed in candidates and not (sniffed == "," and {";", "\t"} & set(candidates)):
+        return sniffed
+    if candidates:
+        return candidates[0]
+    if sniffed:
+        return sniffed
+    if not any(d in text for d in DELIMITERS) and " " in text.strip():
+        return " "
+    return ","
+
+
 def _read_text_table(path):
-    """Return ``(header, columns_as_lists_of_str)`` for a CSV/TSV file."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        sample = fh.read(65536)
-        fh.seek(0)
-        if path.lower().endswith((".tsv", ".tab")):
-            delimiter = "\t"
-        else:
-            try:
-                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t ").delimiter
-            except csv.Error:
-                delimiter = ","
-        rows = [row for row in csv.reader(fh, delimiter=delimiter) if row]
+    """Return ``(header, columns_as_lists_of_str, notes, delimiter)`` for a CSV/TSV file."""
+    text, encoding, enc_note = _decode(path)
+    delimiter = _choose_delimiter(path, text)
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                                          skipinitialspace=True)
+                if row and any(c.strip() for c in row)]
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable table: {exc}.") from exc
     if not rows:
         raise DataError(f"{path}: the file is empty.")
     width = len(rows[0])
-    first_numeric = [_is_float(c) for c in rows[0]]
+    first_numeric = [_is_float(c) or _is_float(c.replace(",", ".")) for c in rows[0]]
     has_header = not all(first_numeric) and (
-        len(rows) == 1 or any(not f and _is_float(c) for f, c in zip(first_numeric, rows[1]))
+        len(rows) == 1 or any(not f and (_is_float(c) or _is_float(c.replace(",", ".")))
+                              for f, c in zip(first_numeric, rows[1]))
         or not any(first_numeric)
     )
     if has_header:
-        header = [h.strip() or f"column_{i}" for i, h in enumerate(rows[0])]
+        header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
         rows = rows[1:]
     else:
-        header = [f"x{i}" for i in range(width)]
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise DataError(
-                f"{path}: row {i + 1 + has_header} has {len(row)} fields, expected {width}."
-            )
+        header = [f"x{i + 1}" for i in range(width)]
+    bad = [(i + 1, len(row)) for i, row in enumerate(rows) if len(row) != width]
+    if bad:
+        shown = ", ".join(f"row {r} has {w}" for r, w in bad[:5])
+        raise DataError(
+            f"{path}: every row must have {width} fields (separator "
+            f"{_DELIM_NAMES.get(delimiter, repr(delimiter))}), but {shown}"
+            + (f" (and {len(bad) - 5} more rows)" if len(bad) > 5 else "")
+            + "; rows are counted from 1, the first data row after the header."
+        )
     cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
-    return header, cols
+    notes = [enc_note] if enc_note else []
+    if delimiter != ",":
+        notes.append(f"fields separated by {_DELIM_NAMES.get(delimiter, repr(delimiter))}.")
+    return header, cols, notes, delimiter
+
+
+_DELIM_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", "|": "vertical bars",
+                " ": "spaces"}
 
 
 def _columns_from_arrays(arrays):
     return list(arrays.keys()), [np.asarray(a) for a in arrays.values()]
 
 
-def _to_float_column(values):
-    """Convert a column to float; return None if any non-empty cell is not a number."""
+def _to_float_column(values, decimal_comma=False):
+    """Convert a column to float (missing cells NaN).
+
+    Returns ``(column, used_decimal_comma)``, or ``(None, False)`` if a
+    non-empty cell is not a number.
+    """
     arr = np.asarray(values)
     if arr.dtype.kind in "biuf":
-        return arr.astype(float)
-    if arr.dtype.kind == "b":
-        return arr.astype(float)
+        return arr.astype(float), False
     out = np.empty(len(arr), dtype=float)
+    used_comma = False
     for i, v in enumerate(arr):
+        if v is None or (isinstance(v, float) and v != v):
+            out[i] = np.nan
+            continue
         s = str(v).strip()
-        if s == "" or s.lower() in ("nan", "na", "null", "none"):
+        if s.lower() in _MISSING_TOKENS:
             out[i] = np.nan
             continue
         try:
             out[i] = float(s)
         except ValueError:
-            return None
-    return out
+            if decimal_comma and _DECIMAL_COMMA.match(s):
+                out[i] = float(s.replace(",", "."))
+                used_comma = True
+            else:
+                return None, False
+    return out, used_comma
 
 
-def load_dataset(spec=None, columns=None, exclude=None, label_column=None):
+#: What ``--missing`` accepts: stop (the default), drop the rows, or fill each
+#: missing cell with its column's median.
+MISSING_MODES = ("error", "drop", "impute")
+
+#: Rows named in an error message, per column.
+ROWS_SHOWN = 5
+
+
+def _read_file(spec):
+    """Return ``(header, cols, notes, decimal_comma)`` for a data file."""
+    lower = spec.lower()
+    notes, decimal_comma = [], False
+    if lower.endswith(".npy"):
+        arr = np.load(spec, allow_pickle=False)
+        arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+        if arr.ndim != 2:
+            raise DataError(f"{spec}: expected a 2-D array, got shape {arr.shape}.")
+        header = [f"x{i + 1}" for i in range(arr.shape[1])]
+        cols = [arr[:, j] for j in range(arr.shape[1])]
+    elif lower.endswith(".npz"):
+        with np.load(spec, allow_pickle=False) as z:
+            if not z.files:
+                raise DataError(f"{spec}: the .npz archive holds no array.")
+            key = "X" if "X" in z.files else z.files[0]
+            arr = z[key]
+            extra = {k: z[k] for k in z.files if k != key}
+        arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+        if arr.ndim != 2:
+            raise DataError(f"{spec}: expected a 2-D array, got shape {arr.shape}.")
+        header = [f"x{i + 1}" for i in range(arr.shape[1])]
+        cols = [arr[:, j] for j in range(arr.shape[1])]
+        for k, v in extra.items():
+            if v.ndim == 1 and len(v) == arr.shape[0]:
+                header.append(k)
+                cols.append(v)
+    elif lower.endswith((".parquet", ".pq")):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise DataError(
+                f"{spec}: reading Parquet needs pyarrow: pip install 'clusterlab[parquet]'."
+            ) from exc
+        table = pq.read_table(spec)
+        header = [str(c) for c in table.column_names]
+        cols = [table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names]
+    else:
+        header, cols, notes, delimiter = _read_text_table(spec)
+        decimal_comma = delimiter != ","
+    return header, cols, notes, decimal_comma
+
+
+def _missing_message(name, columns, bad):
+    parts = []
+    for j in np.flatnonzero(bad.any(axis=0)):
+        rows = np.flatnonzero(bad[:, j]) + 1
+        shown = ", ".join(map(str, rows[:ROWS_SHOWN])) + (" ..." if len(rows) > ROWS_SHOWN
+                                                           else "")
+        parts.append(f"column {columns[j]!r} has missing or non-finite values in "
+                     f"{len(rows)} row(s): {shown}")
+    return (f"{name}: " + "; ".join(parts)
+            + " (rows counted from 1, the first data row after the header). Fill them, "
+            "or run with --missing drop (leave those rows out) or --missing impute (use each "
+            "column's median), or leave the columns out with --exclude.")
+
+
+def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_column=None,
+                         missing="error", y=None, notes=(), decimal_comma=False,
+                         required_by=None):
+    """Build a :class:`Dataset` from named columns (the common path of every reader).
+
+    ``cols`` are sequences of equal length (strings or numbers). Non-numeric
+    columns are left out (listed in ``dropped``) unless ``columns`` names them
+    (an error). Missing or non-finite cells are handled by ``missing``:
+    ``"error"`` raises :class:`DataError` naming every such column and its
+    first rows, ``"drop"`` leaves those rows out, ``"impute"`` fills each cell
+    with its column's median. Rows are numbered from 1 (the first data row).
+    """
+    if missing not in MISSING_MODES:
+        raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}.")
+    header = [str(h) for h in header]
+    n_rows = len(cols[0]) if cols else 0
+
+    def resolve(col, what):
+        if col in header:
+            return header.index(col)
+        if str(col).isdigit() and int(col) < len(header):
+            return int(col)
+        shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
+        if required_by and what == "--columns":
+            raise DataError(f"{name}: {required_by} needs a column {col!r}, which this table "
+                            f"lacks (its columns: {shown}).")
+        raise DataError(f"{name}: {what} {col!r} is not a column (columns: {shown}).")
+
+    label_idx = resolve(label_column, "--label-column") if label_column else None
+    if label_idx is not None:
+        y = np.asarray(cols[label_idx])
+    wanted = [resolve(c, "--columns") for c in columns] if columns else list(range(len(header)))
+    excluded = {resolve(c, "--exclude") for c in (exclude or [])}
+    use, dropped, data, comma_cols = [], [], [], []
+    for j in wanted:
+        if j == label_idx or j in excluded:
+            continue
+        col, used_comma = _to_float_column(cols[j], decimal_comma)
+        if col is None:
+            if columns:
+                raise DataError(f"{name}: column {header[j]!r} is not numeric.")
+            dropped.append((header[j], "not numeric"))
+            continue
+        if used_comma:
+            comma_cols.append(header[j])
+        use.append(header[j])
+        data.append(col)
+    if not data:
+        raise DataError(
+            f"{name}: no numeric columns to cluster"
+            + (f" (dropped: {', '.join(d for d, _ in dropped)})" if dropped else "")
+            + "."
+        )
+    X = np.column_stack(data)
+    if X.shape[0] == 0:
+        raise DataError(f"{name}: the table has no rows.")
+    notes = list(notes)
+    if comma_cols:
+        notes.append("decimal commas read as decimal points (in "
+                     + ", ".join(comma_cols[:10]) + (" ..." if len(comma_cols) > 10 else "")
+                     + ").")
+    row_numbers = np.arange(1, n_rows + 1)
+    handled = None
+    bad = ~np.isfinite(X)
+    if bad.any():
+        bad_cols = {use[j]: int(bad[:, j].sum()) for j in np.flatnonzero(bad.any(axis=0))}
+        if missing == "error":
+            raise DataError(_missing_message(name, use, bad))
+        if missing == "drop":
+            keep = ~bad.any(axis=1)
+            if not keep.any():
+                raise DataError(f"{name}: every row has a missing value; --missing drop "
+                                "leaves nothing (try --missing impute or --exclude).")
+            X, row_numbers = X[keep], row_numbers[keep]
+            y = None if y is None else np.asarray(y)[keep]
+            dropped_rows = np.flatnonzero(~keep) + 1
+            handled = {"mode": "drop", "columns": bad_cols, "rows": dropped_rows.tolist()}
+            notes.append(
+                f"{len(dropped_rows)} row(s) with missing or non-finite values left out "
+                f"(--missing drop): "
+                + ", ".join(map(str, dropped_rows[:ROWS_SHOWN]))
+                + (" ..." if len(dropped_rows) > ROWS_SHOWN else "") + ".")
+        else:
+            for j in np.flatnonzero(bad.any(axis=0)):
+                ok = ~bad[:, j]
+                if not ok.any():
+                    raise DataError(f"{name}: column {use[j]!r} has no value at all; "
+                                    "--missing impute cannot fill it (use --exclude).")
+                X[~ok, j] = np.median(X[ok, j])
+            handled = {"mode": "impute", "columns": bad_cols}
+            notes.append(
+                f"{int(bad.sum())} missing or non-finite cell(s) filled with their column's "
+                "median (--missing impute): "
+                + ", ".join(f"{c} ({k})" for c, k in list(bad_cols.items())[:10])
+                + (" ..." if len(bad_cols) > 10 else "") + ".")
+    return Dataset(X=X, columns=use, name=name, y=y, label_column=label_column,
+                   dropped=dropped, row_numbers=row_numbers, notes=notes, missing=handled)
+
+
+def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missing="error",
+                 required_by=None):
     """Load a built-in data set or a file into a :class:`Dataset`.
 
     Parameters
@@ -110,120 +381,80 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None):
     spec : str or None
         Path to a CSV/TSV/Parquet/NPY/NPZ file, or a built-in name
         (``five-blobs``, ``elongated-blobs``, ``moons``, ``iris``, ``digits``);
-        ``None`` means ``five-blobs``.
+        ``None`` means ``five-blobs``. Text tables may be UTF-8 (with or
+        without a byte-order mark), cp1252 or latin-1, separated by commas,
+        semicolons (decimal commas then accepted), tabs or vertical bars,
+        with quoted fields.
     columns : list of str, optional
         Use only these columns (names, or 0-based indices as strings).
     exclude : list of str, optional
         Leave these columns out.
     label_column : str, optional
         A column kept out of the fit and used to score the clusterings.
+    missing : {"error", "drop", "impute"}, default="error"
+        What to do with empty, NaN or infinite cells (see
+        :func:`dataset_from_columns`).
+    required_by : str, optional
+        Who needs ``columns`` (for the message when one is missing, e.g.
+        ``"the saved model"``).
     """
     from clusterlab.datasets import BUILTIN
 
-    spec = "five-blobs" if spec is None else str(spec)
-    y = None
+    spec = "five-blobs" if spec is None else os.fspath(spec)
     if spec in BUILTIN:
         X, y = BUILTIN[spec]()
         X = np.asarray(X, dtype=float)
         header = [f"x{i + 1}" for i in range(X.shape[1])]
         cols = [X[:, j] for j in range(X.shape[1])]
-        if label_column is None:
-            label_column = "__builtin_target__"
-            header.append(label_column)
-            cols.append(np.asarray(y))
+        ds = dataset_from_columns(header, cols, spec, columns=columns, exclude=exclude,
+                                  label_column=label_column, missing=missing,
+                                  y=None if label_column else np.asarray(y),
+                                  required_by=required_by)
+        ds.source = spec
+        return ds
+    if not os.path.exists(spec):
+        raise DataError(
+            f"{spec}: no such file, and not a built-in data set "
+            f"(built-in: {', '.join(sorted(BUILTIN))})."
+        )
+    if os.path.isdir(spec):
+        raise DataError(f"{spec}: is a folder; pass a data file.")
+    try:
+        header, cols, notes, decimal_comma = _read_file(spec)
+    except DataError:
+        raise
+    except MemoryError as exc:
+        raise DataError(f"{spec}: the file does not fit in memory.") from exc
+    except Exception as exc:  # any reader failure is the file's problem, never a traceback
+        raise DataError(f"{spec}: could not read the file: {type(exc).__name__}: {exc}") from exc
+    ds = dataset_from_columns(header, cols, spec, columns=columns, exclude=exclude,
+                              label_column=label_column, missing=missing, notes=notes,
+                              decimal_comma=decimal_comma, required_by=required_by)
+    ds.name, ds.source = os.path.basename(spec), spec
+    return ds
+
+
+def dataset_from_data(data, columns=None, exclude=None, label_column=None, missing="error",
+                      y=None, name=None):
+    """A :class:`Dataset` from a path, built-in name, NumPy array or pandas DataFrame."""
+    if data is None or isinstance(data, (str, os.PathLike)):
+        return load_dataset(data, columns=columns, exclude=exclude, label_column=label_column,
+                            missing=missing)
+    if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
+        header = [str(c) for c in data.columns]
+        cols = [data.iloc[:, j].to_numpy() for j in range(data.shape[1])]
+        name = name or "DataFrame"
     else:
-        if not os.path.exists(spec):
-            raise DataError(
-                f"{spec}: no such file, and not a built-in data set "
-                f"(built-in: {', '.join(sorted(BUILTIN))})."
-            )
-        if os.path.isdir(spec):
-            raise DataError(f"{spec}: is a folder; pass a data file.")
-        lower = spec.lower()
-        try:
-            if lower.endswith(".npy"):
-                arr = np.load(spec, allow_pickle=False)
-                arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
-                if arr.ndim != 2:
-                    raise DataError(f"{spec}: expected a 2-D array, got shape {arr.shape}.")
-                header = [f"x{i + 1}" for i in range(arr.shape[1])]
-                cols = [arr[:, j] for j in range(arr.shape[1])]
-            elif lower.endswith(".npz"):
-                with np.load(spec, allow_pickle=False) as z:
-                    key = "X" if "X" in z.files else z.files[0]
-                    arr = z[key]
-                    extra = {k: z[k] for k in z.files if k != key}
-                arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
-                if arr.ndim != 2:
-                    raise DataError(f"{spec}: expected a 2-D array, got shape {arr.shape}.")
-                header = [f"x{i + 1}" for i in range(arr.shape[1])]
-                cols = [arr[:, j] for j in range(arr.shape[1])]
-                for k, v in extra.items():
-                    if v.ndim == 1 and len(v) == arr.shape[0]:
-                        header.append(k)
-                        cols.append(v)
-            elif lower.endswith((".parquet", ".pq")):
-                try:
-                    import pyarrow.parquet as pq
-                except ImportError as exc:
-                    raise DataError(
-                        f"{spec}: reading Parquet needs pyarrow: "
-                        f"pip install 'clusterlab[parquet]'."
-                    ) from exc
-                table = pq.read_table(spec)
-                header = list(table.column_names)
-                cols = [table.column(c).to_numpy(zero_copy_only=False) for c in header]
-            else:
-                header, cols = _read_text_table(spec)
-        except DataError:
-            raise
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise DataError(f"{spec}: could not read the file: {exc}") from exc
-
-    def resolve(name, what):
-        if name in header:
-            return header.index(name)
-        if str(name).isdigit() and int(name) < len(header):
-            return int(name)
-        raise DataError(f"{spec}: {what} {name!r} is not a column (columns: {', '.join(header)}).")
-
-    label_idx = resolve(label_column, "--label-column") if label_column else None
-    if label_idx is not None:
-        y = np.asarray(cols[label_idx])
-    wanted = [resolve(c, "--columns") for c in columns] if columns else list(range(len(header)))
-    excluded = {resolve(c, "--exclude") for c in (exclude or [])}
-    use, dropped, data = [], [], []
-    for j in wanted:
-        if j == label_idx or j in excluded:
-            continue
-        col = _to_float_column(cols[j])
-        if col is None:
-            if columns:
-                raise DataError(f"{spec}: column {header[j]!r} is not numeric.")
-            dropped.append((header[j], "not numeric"))
-            continue
-        use.append(header[j])
-        data.append(col)
-    if not data:
-        raise DataError(
-            f"{spec}: no numeric columns to cluster"
-            + (f" (dropped: {', '.join(d for d, _ in dropped)})" if dropped else "")
-            + "."
-        )
-    X = np.column_stack(data)
-    if X.shape[0] == 0:
-        raise DataError(f"{spec}: the table has no rows.")
-    bad = ~np.isfinite(X)
-    if bad.any():
-        j = int(np.flatnonzero(bad.any(axis=0))[0])
-        rows = np.flatnonzero(bad[:, j]) + 1
-        shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
-        raise DataError(
-            f"{spec}: column {use[j]!r} has missing or non-finite values in "
-            f"{len(rows)} row(s): {shown} (rows counted from 1 after the header); "
-            "fill or drop them, or leave the column out with --exclude."
-        )
-    name = spec if spec in BUILTIN else os.path.basename(spec)
-    return Dataset(X=X, columns=use, name=name, y=y,
-                   label_column=None if label_column == "__builtin_target__" else label_column,
-                   dropped=dropped)
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2:
+            raise DataError(f"expected a 2-D array or a DataFrame, got shape {arr.shape}.")
+        header = [f"x{i + 1}" for i in range(arr.shape[1])]
+        cols = [arr[:, j] for j in range(arr.shape[1])]
+        name = name or "array"
+    if y is not None and len(y) != (len(cols[0]) if cols else 0):
+        raise DataError(f"{name}: y has {len(y)} entries for {len(cols[0])} rows.")
+    return dataset_from_columns(header, cols, name, columns=columns, exclude=exclude,
+                                label_column=label_column, missing=missing,
+                                y=None if y is None else np.asarray(y))

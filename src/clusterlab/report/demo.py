@@ -1,8 +1,9 @@
 """``clusterlab demo``: the seed notebook replayed with clusterlab.
 
-Every section of the seed, its figures drawn by :mod:`clusterlab.plotting`,
-and beside each number the seed printed (as trusted by ``EXPECTED.md``) the
-value clusterlab computes, in one self-contained HTML page.
+"The seed" is the tutorial notebook on unsupervised learning that clusterlab
+grew from. Every section of it, its figures drawn by :mod:`clusterlab.plotting`,
+and beside each number the notebook printed the value clusterlab computes, in
+one self-contained HTML page.
 MNIST (``fetch_openml``) needs the internet; the demo uses an MNIST-shaped
 float32 memmap instead and says so on the page.
 """
@@ -137,8 +138,12 @@ def run_demo(out_dir, progress=None, mnist_rows=20000):
     page = Page("clusterlab demo — the seed notebook replayed")
     checks = _Checks()
     page.heading("The seed notebook, replayed with clusterlab", 1)
-    page.para("Each section runs the seed's own calls with `from clusterlab import ...`. Tables "
-              "put the numbers the seed printed (as listed in EXPECTED.md) beside clusterlab's.",
+    page.para("The seed is the tutorial notebook on unsupervised learning that clusterlab grew "
+              "from (clustering with K-Means, DBSCAN, spectral and agglomerative methods, "
+              "Gaussian mixtures, anomaly detection and semi-supervised labelling). Each section "
+              "below runs the notebook's own calls with `from clusterlab import ...`. Tables put "
+              "the numbers the notebook printed, written in the \"seed\" column, beside the "
+              "numbers clusterlab computes; a tick marks agreement within the stated tolerance.",
               "muted")
 
     # 1 Clustering: iris -------------------------------------------------------------

@@ -1,4 +1,12 @@
-"""Rendering an analysis as one self-contained HTML page (figures embedded as PNG)."""
+"""Rendering an analysis as one self-contained HTML page (figures embedded as PNG).
+
+The page: the recommendation and its reasons, a table of contents, the data,
+every model at a glance (failed and degenerate ones marked with the reason),
+a profile of the recommended clusters, the lines of Python that refit the
+recommended model, one section per model with its figures (one colour per
+cluster in every figure of a model), and the anomalies. Warnings collected by
+the analysis are shown as plain advice, never as raw warning text.
+"""
 
 import base64
 import html
@@ -7,6 +15,9 @@ import json
 
 import numpy as np
 
+from clusterlab.report.explain import (cluster_profile, display_name, model_status,
+                                       plain_notes, reproduce_code)
+
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;
 max-width:1100px;padding:1.5em;color:#222;line-height:1.45}
@@ -14,9 +25,19 @@ h1{margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin
 .rec{background:#eef7ee;border-left:6px solid #3a7;padding:.8em 1.2em;margin:1em 0}
 .note{background:#fff7e0;border-left:6px solid #e9a;padding:.5em 1em;margin:.6em 0}
 table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
-text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+text-align:right;white-space:nowrap}th{background:#f3f3f3}
+td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{color:#555;font-size:.9em}.muted{color:#777}
+.scroll{overflow-x:auto;max-width:100%;margin:.8em 0}.scroll table{margin:0}
+caption{caption-side:top;text-align:left;color:#444;padding:.3em 0;white-space:normal}
+nav.toc{background:#f7f7f7;border:1px solid #e3e3e3;padding:.4em 1.2em;margin:1em 0}
+nav.toc ol{margin:.3em 0;padding-left:1.4em}
+pre.code{background:#f6f8fa;border:1px solid #e1e4e8;padding:.8em;overflow-x:auto;
+font-size:.9em;line-height:1.35}
+tr.failed td{background:#fdecea}tr.degenerate td{background:#fff7e0}
+.swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:.35em;
+vertical-align:-.1em}
 """
 
 SELF_CHECK = """
@@ -30,8 +51,18 @@ window.addEventListener('load', function () {
 </script>
 """
 
+#: The anomaly table shows at most this many rows, the data tables at most
+#: this many columns, the profile at most this many features (labels.csv and
+#: profile.csv in the output folder hold everything).
+MAX_ANOMALY_ROWS = 200
+MAX_TABLE_COLUMNS = 200
+MAX_PROFILE_FEATURES = 40
 
-def figure_to_data_uri(fig, dpi=80):
+#: Leaves of the dendrogram shown (the merges below them are contracted).
+DENDROGRAM_LEAVES = 30
+
+
+def figure_to_data_uri(fig, dpi=100):
     """PNG-encode a matplotlib Figure as a ``data:`` URI (and free it)."""
     buf = io.BytesIO()
     if fig.canvas is None or not hasattr(fig.canvas, "print_png"):
@@ -46,12 +77,25 @@ def esc(text):
     return html.escape(str(text))
 
 
-def table_html(header, rows):
-    out = ["<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>"]
-    for row in rows:
-        out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
+class Raw(str):
+    """A table cell already written as HTML (inserted without escaping)."""
+
+
+def table_html(header, rows, caption=None, table_id=None, scroll=False, row_classes=None):
+    """An HTML table; :class:`Raw` cells are inserted as they are, others escaped."""
+    attrs = f' id="{esc(table_id)}"' if table_id else ""
+    out = [f"<table{attrs}>"]
+    if caption:
+        out.append(f"<caption>{esc(caption)}</caption>")
+    out.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>")
+    for i, row in enumerate(rows):
+        cls = row_classes[i] if row_classes else None
+        out.append((f'<tr class="{esc(cls)}">' if cls else "<tr>")
+                   + "".join(f"<td>{c if isinstance(c, Raw) else esc(c)}</td>" for c in row)
+                   + "</tr>")
     out.append("</table>")
-    return "".join(out)
+    text = "".join(out)
+    return f'<div class="scroll">{text}</div>' if scroll else text
 
 
 def fmt(x, digits=4):
@@ -67,20 +111,35 @@ def fmt(x, digits=4):
 class Page:
     """Accumulates sections and figures; figures that fail are reported, not fatal."""
 
+    _TOC = "\x00toc\x00"
+
     def __init__(self, title):
         self.title = title
         self.parts = []
         self.failures = []
+        self.sections = []  # (anchor, text) of every level-2 heading
 
     def add(self, raw_html):
         self.parts.append(raw_html)
 
-    def heading(self, text, level=2):
-        self.parts.append(f"<h{level}>{esc(text)}</h{level}>")
+    def heading(self, text, level=2, anchor=None):
+        if level == 2:
+            anchor = anchor or f"sec-{len(self.sections) + 1}"
+            self.sections.append((anchor, text))
+        ident = f' id="{esc(anchor)}"' if anchor else ""
+        self.parts.append(f"<h{level}{ident}>{esc(text)}</h{level}>")
 
     def para(self, text, cls=None):
         c = f' class="{cls}"' if cls else ""
         self.parts.append(f"<p{c}>{esc(text)}</p>")
+
+    def toc_here(self):
+        """Put the table of contents (the level-2 headings) at this point of the page."""
+        self.parts.append(self._TOC)
+
+    def _toc_html(self):
+        items = "".join(f'<li><a href="#{esc(a)}">{esc(t)}</a></li>' for a, t in self.sections)
+        return f'<nav class="toc" id="toc"><strong>Contents</strong><ol>{items}</ol></nav>'
 
     def figure(self, caption, make):
         try:
@@ -88,32 +147,54 @@ class Page:
             uri = figure_to_data_uri(fig)
         except Exception as exc:  # a broken figure must not sink the whole report
             self.failures.append(f"{caption}: {type(exc).__name__}: {exc}")
-            self.parts.append(f'<p class="note">Figure "{esc(caption)}" could not be drawn: '
-                              f"{esc(type(exc).__name__)}: {esc(exc)}</p>")
+            self.parts.append(f'<p class="note">The figure "{esc(caption)}" could not be drawn '
+                              f"({esc(exc)}).</p>")
             return
         self.parts.append(f'<figure><img alt="{esc(caption)}" src="{uri}">'
                           f"<figcaption>{esc(caption)}</figcaption></figure>")
 
     def render(self):
+        parts = [self._toc_html() if p == self._TOC else p for p in self.parts]
         return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
                 f"<title>{esc(self.title)}</title><style>{CSS}</style></head><body>"
-                + "".join(self.parts) + SELF_CHECK + "</body></html>")
+                + "".join(parts) + SELF_CHECK + "</body></html>")
+
+
+def cluster_colors(labels):
+    """One colour per cluster label (index = label), the same in every figure of a model."""
+    from matplotlib import colormaps
+
+    labels = np.asarray(labels) if labels is not None else np.zeros(0, int)
+    n = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 1
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def swatch(color):
+    from matplotlib.colors import to_hex
+
+    return Raw(f'<span class="swatch" style="background:{to_hex(color)}"></span>')
 
 
 def scatter_figure(P, labels=None, title="", highlight=None, xlabel="$x_1$", ylabel="$x_2$",
-                   centers=None):
-    """Scatter of a 2-D view coloured by ``labels`` (-1 noise in grey, -2 not computed hidden)."""
+                   colors=None):
+    """Scatter of a 2-D view coloured by ``labels`` (-1 noise as red crosses, -2 hidden).
+
+    ``colors[c]`` is the colour of cluster ``c`` (default :func:`cluster_colors`).
+    """
     from clusterlab.plotting._common import label_axes, new_axes
 
-    fig, ax = new_axes(figsize=(7, 4))
+    fig, ax = new_axes(figsize=(9, 5))
     if labels is None:
-        ax.plot(P[:, 0], P[:, 1], "k.", markersize=2)
+        ax.plot(P[:, 0], P[:, 1], "k.", markersize=3)
     else:
         labels = np.asarray(labels)
-        shown = labels != -2
+        colors = colors if colors is not None else cluster_colors(labels)
+        shown = (labels != -2) & (labels != -1)
         noise = labels == -1
-        ax.scatter(P[shown & ~noise, 0], P[shown & ~noise, 1], c=labels[shown & ~noise], s=4,
-                   cmap="tab10" if labels.max() < 10 else "tab20")
+        if shown.any():
+            ax.scatter(P[shown, 0], P[shown, 1], s=6,
+                       c=[colors[c % len(colors)] for c in labels[shown]])
         if noise.any():
             ax.scatter(P[noise, 0], P[noise, 1], c="r", marker="x", s=20, label="noise")
             ax.legend(loc="best")
@@ -121,10 +202,6 @@ def scatter_figure(P, labels=None, title="", highlight=None, xlabel="$x_1$", yla
         ax.scatter(P[highlight, 0], P[highlight, 1], color="r", marker="*", s=60,
                    label="anomalies")
         ax.legend(loc="best")
-    if centers is not None:
-        from clusterlab.plotting._common import plot_centroids
-
-        plot_centroids(centers, ax=ax)
     label_axes(ax, xlabel=xlabel, ylabel=ylabel)
     ax.grid(True)
     ax.set_axisbelow(True)
@@ -135,7 +212,7 @@ def scatter_figure(P, labels=None, title="", highlight=None, xlabel="$x_1$", yla
 def kdistance_figure(kd, eps, min_samples):
     from clusterlab.plotting._common import new_axes
 
-    fig, ax = new_axes(figsize=(7, 3.5))
+    fig, ax = new_axes(figsize=(9, 4))
     ax.plot(np.arange(len(kd)), kd, "b-")
     ax.axhline(eps, color="r", linestyle="--", label=f"eps = {eps:.3g} (knee)")
     ax.set_xlabel("points sorted by distance")
@@ -146,24 +223,91 @@ def kdistance_figure(kd, eps, min_samples):
     return fig
 
 
+def dendrogram_figure(model, n_clusters, colors=None):
+    """The top of the merge tree: the last :data:`DENDROGRAM_LEAVES` merges, cut at k clusters.
+
+    Branches below the cut take the colour of their cluster (``colors[label]``,
+    as in the model's other figures); branches above it are grey.
+    """
+    from matplotlib.colors import to_hex
+    from scipy.cluster.hierarchy import dendrogram
+
+    from clusterlab.plotting._common import new_axes
+
+    Z = model.to_linkage_matrix()
+    n = len(Z) + 1
+    fig, ax = new_axes(figsize=(10, 4.5))
+    heights = np.sort(Z[:, 2])
+    cut = None
+    if 2 <= n_clusters <= len(heights):
+        cut = float((heights[-n_clusters] + heights[-n_clusters + 1]) / 2)
+    kwargs = {}
+    labels = getattr(model, "labels_", None)
+    if cut is not None and colors is not None and labels is not None and len(labels) == n:
+        node_label = np.empty(2 * n - 1, dtype=np.int64)
+        node_label[:n] = labels
+        for j in range(len(Z)):
+            node_label[n + j] = node_label[int(Z[j, 0])]
+        grey = "#888888"
+
+        def link_color(node):
+            if node >= n and Z[node - n, 2] <= cut:
+                return to_hex(colors[int(node_label[node]) % len(colors)])
+            return grey
+
+        kwargs["link_color_func"] = link_color
+    else:
+        kwargs["color_threshold"] = cut if cut is not None else 0.7 * heights[-1]
+        kwargs["above_threshold_color"] = "#888"
+    p = min(DENDROGRAM_LEAVES, n)
+    dendrogram(Z, ax=ax, truncate_mode="lastp", p=p, show_contracted=True, leaf_rotation=90,
+               leaf_font_size=9, **kwargs)
+    if cut is not None:
+        ax.axhline(cut, color="r", linestyle="--", linewidth=1,
+                   label=f"cut into {n_clusters} clusters")
+        ax.legend(loc="upper right")
+    ax.set_xlabel("groups of rows (their size in parentheses)")
+    ax.set_ylabel("merge distance")
+    ax.set_title(f"{model.linkage} linkage: the last {p} merges")
+    return fig
+
+
+def _jsonable(o):
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
 def summary_dict(res, versions, seconds):
     """The JSON-serialisable summary written to ``summary.json``."""
+    ds = res.dataset
+    failures = dict(getattr(res, "failures", None) or {})
     out = {
         "versions": versions,
-        "data": {"name": res.dataset.name, "n_samples": int(res.X_fit.shape[0]),
-                 "n_features": int(res.X_fit.shape[1]), "columns": res.dataset.columns,
-                 "dropped_columns": [c for c, _ in res.dataset.dropped],
-                 "label_column": res.dataset.label_column, "scale": res.scale,
+        "data": {"name": ds.name, "n_samples": int(res.X_fit.shape[0]),
+                 "n_features": int(len(ds.columns)), "columns": ds.columns,
+                 "dropped_columns": [c for c, _ in ds.dropped],
+                 "label_column": ds.label_column, "scale": res.scale,
+                 "rows_numbered": "from 1, the first data row after the header",
+                 "read_notes": list(getattr(ds, "notes", []) or []),
+                 "missing": getattr(ds, "missing", None),
                  "sampled_rows_for_quadratic_steps": int(len(res.sample_index)) if res.sampled
                  else None},
         "recommendation": {"model": res.recommendation, "reasons": res.reasons},
-        "models": {}, "timings_s": {k: round(v, 4) for k, v in res.timings.items()},
-        "seconds": round(seconds, 3), "notes": res.notes,
+        "models": {}, "failures": failures,
+        "timings_s": {k: round(v, 4) for k, v in res.timings.items()},
+        "seconds": round(seconds, 3), "notes": plain_notes(res),
     }
+    if res.X_fit.shape[1] != len(ds.columns):
+        out["data"]["n_fit_dimensions"] = int(res.X_fit.shape[1])
     if res.kmeans_sweep is not None:
         out["kmeans_sweep"] = {k: np.asarray(v).tolist() for k, v in res.kmeans_sweep.table.items()}
         out["kmeans_sweep"]["elbow"] = res.kmeans_sweep.elbow
-        out["kmeans_sweep"]["best_silhouette_k"] = int(res.kmeans_sweep.best("silhouette"))
+        sil = np.asarray(res.kmeans_sweep.table["silhouette"], dtype=float)
+        out["kmeans_sweep"]["best_silhouette_k"] = (int(res.kmeans_sweep.best("silhouette"))
+                                                    if np.isfinite(sil).any() else None)
     if res.gmm_sweep is not None:
         out["gmm_sweep"] = {k: np.asarray(v).tolist() for k, v in res.gmm_sweep.table.items()}
         out["gmm_sweep"]["best_bic_k"] = int(res.gmm_sweep.best("bic"))
@@ -171,41 +315,225 @@ def summary_dict(res, versions, seconds):
     for name, model in res.models.items():
         params = {k: v for k, v in model.get_params(deep=False).items()
                   if isinstance(v, (int, float, str, bool, type(None)))}
+        status, why = model_status(res, name)
         out["models"][name] = {"class": type(model).__name__, "params": params,
+                               "status": status, **({"problem": why} if why else {}),
                                **res.scores.get(name, {})}
+    for name, why in failures.items():
+        out["models"].setdefault(name, {"status": "failed", "problem": str(why)})
+    columns, profile = cluster_profile(res, max_features=100)
+    if profile:
+        out["profile"] = {"model": res.recommendation, "columns": columns,
+                          "clusters": [{"cluster": r["cluster"], "size": r["size"],
+                                        "share": r["share"], "weight": r["weight"],
+                                        "mean": r["mean"].tolist(),
+                                        "median": r["median"].tolist()} for r in profile]}
     if res.anomalies is not None:
+        det = res.anomaly_detector
+        flagged = np.flatnonzero(res.anomalies)
+        rows_no = np.asarray(getattr(ds, "row_numbers", np.arange(1, len(res.anomalies) + 1)))
         out["anomalies"] = {"count": int(res.anomalies.sum()),
-                            "contamination": res.anomaly_detector.contamination,
-                            "threshold": float(res.anomaly_detector.threshold_)}
-    return json.loads(json.dumps(out, default=lambda o: o.item() if hasattr(o, "item") else str(o),
-                                 allow_nan=True))
+                            "contamination": det.contamination,
+                            "threshold": float(det.threshold_),
+                            "rows": rows_no[flagged[np.argsort(res.anomaly_scores[flagged],
+                                                               kind="stable")]].tolist()}
+    return json.loads(json.dumps(out, default=_jsonable, allow_nan=True))
+
+
+def _model_sections(page, res, name, colors, two_d):
+    """The figures of one model (its own section); known candidates get their seed figures."""
+    from clusterlab import plotting
+
+    X, P = res.X_fit, res.projection
+    labels = res.labels.get(name)
+    model = res.models.get(name)
+    title = display_name(name)
+    if name == "kmeans" and res.kmeans_sweep is not None:
+        sw = res.kmeans_sweep
+        km = model
+        page.heading("K-Means: choosing k", anchor="sec-kmeans")
+        page.figure("Inertia against k (elbow by Kneedle)", lambda: plotting.plot_inertia_curve(sw))
+        page.figure("Silhouette score against k", lambda: plotting.plot_silhouette_curve(sw))
+        Xs = X[res.sample_index]
+        ks, labs = [], []
+        for k in (km.n_clusters - 1, km.n_clusters, km.n_clusters + 1):
+            if k < 2 or k not in sw.k_values.tolist():
+                continue
+            lab = np.asarray(sw.models[sw.k_values.tolist().index(k)].labels_)[res.sample_index]
+            if 2 <= len(np.unique(lab)) < len(lab):  # a silhouette needs 2..n-1 clusters
+                ks.append(k)
+                labs.append(lab)
+        if labs:
+            width = max(int(max(lab.max() for lab in labs)) + 1, len(colors))
+            sil_colors = cluster_colors(np.arange(width))
+            sil_colors[:len(colors)] = colors
+            page.figure("Silhouette diagrams of k = " + ", ".join(map(str, ks))
+                        + " on one x axis" + (" (sampled rows)" if res.sampled else ""),
+                        lambda: _silhouette_row(plotting.plot_silhouette_diagram(
+                            Xs, labs, ncols=len(labs), colors=sil_colors)))
+        table = [[int(k), fmt(float(i)), fmt(float(s), 3)] for k, i, s in
+                 zip(sw.table["k"], sw.table["inertia"], sw.table["silhouette"])]
+        page.add(table_html(["k", "inertia", "silhouette"], table))
+        if two_d:
+            page.figure(f"K-Means decision boundaries, k={km.n_clusters}",
+                        lambda: plotting.plot_decision_boundaries(km, X))
+        page.figure(f"K-Means clusters, k={km.n_clusters}",
+                    lambda: scatter_figure(P, labels, f"K-Means, k={km.n_clusters}",
+                                           colors=colors))
+        return
+    if name == "gmm" and res.gmm_sweep is not None:
+        gm = model
+        page.heading("Gaussian mixtures", anchor="sec-gmm")
+        page.figure("BIC and AIC against the number of components",
+                    lambda: plotting.plot_information_criteria(res.gmm_sweep))
+        page.add(table_html(["covariance_type", "BIC"],
+                            [[c, fmt(b)] for c, (b, _) in sorted(res.covariance_bic.items(),
+                                                               key=lambda t: t[1][0])]))
+        if two_d:
+            page.figure(f"Gaussian mixture density ({gm.n_components} components, "
+                        f"covariance_type='{gm.covariance_type}')",
+                        lambda: plotting.plot_gaussian_mixture(gm, X))
+        page.figure("Gaussian-mixture clusters",
+                    lambda: scatter_figure(P, labels, "Gaussian mixture", colors=colors))
+        return
+    page.heading(title, anchor=f"sec-{name}")
+    if name == "dbscan" and getattr(res, "kdist", None) is not None:
+        page.figure("k-distance curve", lambda: kdistance_figure(res.kdist, res.dbscan_eps,
+                                                                 res.dbscan_min_samples))
+        if two_d and not res.sampled:
+            page.figure("DBSCAN: core points, border points and noise",
+                        lambda: plotting.plot_dbscan(model, X))
+    if name == "agglomerative" and hasattr(model, "to_linkage_matrix"):
+        k = int(getattr(model, "n_clusters_", getattr(model, "n_clusters", 2)) or 2)
+        page.figure("Dendrogram (the top merges; red line: the cut into the clusters shown)",
+                    lambda: dendrogram_figure(model, k, colors))
+    page.figure(f"{title} clusters" + (" (noise as red crosses)" if (labels == -1).any() else "")
+                + (" (sampled rows)" if (labels == -2).any() else ""),
+                lambda: scatter_figure(P, labels, title, colors=colors))
+
+
+def _silhouette_row(fig):
+    """Silhouette panels in one row, sized so their text stays readable at the page width,
+    with ticks every 0.2 on the shared x range."""
+    n = len(fig.axes)
+    fig.set_size_inches(4.0 * n, 3.8)
+    for ax in fig.axes:
+        lo = ax.get_xlim()[0]
+        ax.set_xticks(np.round(np.arange(np.ceil(lo / 0.2) * 0.2, 1.0001, 0.2), 1))
+    fig.tight_layout()
+    return fig
+
+
+def _glance_table(res, ds):
+    head = ["model", "status", "clusters", "noise", "silhouette"] + (
+        ["ARI vs labels"] if ds.y is not None else []) + ["note"]
+    rows, classes = [], []
+    names = list(res.scores) + [n for n in (getattr(res, "failures", None) or {})
+                                if n not in res.scores]
+    for name in names:
+        status, why = model_status(res, name)
+        sc = res.scores.get(name)
+        label = display_name(name) + (" (recommended)" if name == res.recommendation else "")
+        if status == "failed" or sc is None:
+            row = [label, "failed", "—", "—", "—"] + (["—"] if ds.y is not None else []) + [why]
+        else:
+            row = [label, "ok" if status == "ok" else "degenerate", sc["n_clusters"],
+                   f"{sc['noise_fraction']:.1%}", fmt(sc["silhouette"], 3)]
+            if ds.y is not None:
+                row.append(fmt(sc.get("ari_vs_labels"), 3))
+            row.append(why)
+        rows.append(row)
+        classes.append(None if status == "ok" else status)
+    return table_html(head, rows, table_id="glance", row_classes=classes, scroll=True)
+
+
+def _profile_section(page, res, colors):
+    columns, profile = cluster_profile(res)
+    if not profile:
+        return
+    name = res.recommendation
+    page.heading("Profile of the recommended clusters", anchor="sec-profile")
+    shown = columns[:MAX_PROFILE_FEATURES]
+    has_weight = any(r["weight"] is not None for r in profile)
+    head = ["cluster", "rows", "share"] + (["mixture weight"] if has_weight else [])
+    for c in shown:
+        head += [f"{c} mean", f"{c} median"]
+    rows = []
+    for r in profile:
+        c = r["cluster"]
+        cell = (Raw(swatch(colors[c % len(colors)]) + esc(c)) if c >= 0 else "noise")
+        row = [cell, r["size"], f"{r['share']:.1%}"]
+        if has_weight:
+            row.append(fmt(r["weight"], 3) if r["weight"] is not None else "—")
+        for j in range(len(shown)):
+            row += [fmt(float(r["mean"][j])), fmt(float(r["median"][j]))]
+        rows.append(row)
+    caption = (f"{display_name(name)}: {len(profile)} groups; each column's mean and median "
+               "within the cluster, in the data's own units")
+    if len(columns) > len(shown):
+        caption += (f" (the first {len(shown)} of {len(columns)} columns; profile.csv has "
+                    "them all)")
+    page.add(table_html(head, rows, caption=caption + ".", table_id="profile", scroll=True))
+
+
+def _anomaly_section(page, res, ds, two_d):
+    from clusterlab import plotting
+
+    det = res.anomaly_detector
+    flagged = np.flatnonzero(res.anomalies)
+    order = flagged[np.argsort(res.anomaly_scores[flagged], kind="stable")]
+    n = len(res.anomalies)
+    page.heading("Anomalies", anchor="sec-anomalies")
+    if two_d and "gmm" in res.models:
+        page.figure("Anomalies (red stars) on the Gaussian-mixture density",
+                    lambda: plotting.plot_anomalies(res.models["gmm"], res.X_fit, det))
+    else:
+        page.figure("Anomalies (red stars)",
+                    lambda: scatter_figure(res.projection, None, "Anomalies",
+                                           highlight=res.anomalies))
+    rows_no = np.asarray(getattr(ds, "row_numbers", np.arange(1, n + 1)))
+    cols = ds.columns[:MAX_TABLE_COLUMNS]
+    shown = order[:MAX_ANOMALY_ROWS]
+    caption = (f"{len(flagged)} rows flagged ({len(flagged) / max(n, 1):.1%} of {n}): their "
+               f"log-density is below the threshold {det.threshold_:.4g} "
+               f"(contamination {det.contamination:.0%}); lowest density first. Rows are "
+               "numbered from 1, the first data row after the header, as in labels.csv.")
+    if len(order) > len(shown):
+        caption += f" The {len(shown)} lowest are shown; labels.csv flags all of them."
+    if len(ds.columns) > len(cols):
+        caption += f" The first {len(cols)} of {len(ds.columns)} columns are shown."
+    page.add(table_html(["row", "log-density"] + cols,
+                        [[int(rows_no[i]), fmt(float(res.anomaly_scores[i]))]
+                         + [fmt(float(v)) for v in ds.X[i, :len(cols)]] for i in shown],
+                        caption=caption, table_id="anomalies-table", scroll=True))
 
 
 def render_report(res, versions, seconds):
     """Build the report page for an :class:`~clusterlab.report.analysis.AnalysisResult`."""
-    from clusterlab import plotting
-
     ds = res.dataset
     X, P = res.X_fit, res.projection
-    two_d = X.shape[1] == 2
+    two_d = X.shape[1] == 2 and len(ds.columns) == 2
     page = Page(f"clusterlab report — {ds.name}")
     page.heading(f"clusterlab report — {ds.name}", 1)
-    page.para(f"{X.shape[0]} rows × {X.shape[1]} columns; scaling: {res.scale}; "
+    page.para(f"{X.shape[0]} rows × {len(ds.columns)} columns; scaling: {res.scale}; "
               f"clusterlab {versions.get('clusterlab')}; {seconds:.1f} s.", "muted")
-    rec_names = {"kmeans": "K-Means", "gmm": "Gaussian mixture", "dbscan": "DBSCAN",
-                 "agglomerative": "Agglomerative (Ward)", "spectral": "Spectral clustering"}
     page.add('<div class="rec" id="recommendation"><h2 style="margin-top:0">Recommendation: '
-             f"{esc(rec_names.get(res.recommendation, res.recommendation))}</h2><ul>"
+             f"{esc(display_name(res.recommendation))}</h2><ul>"
              + "".join(f"<li>{esc(r)}</li>" for r in res.reasons) + "</ul></div>")
-    for note in res.notes:
+    for note in plain_notes(res):
         page.para(note, "note")
+    page.toc_here()
 
     # Overview ---------------------------------------------------------------
-    page.heading("Data overview")
+    page.heading("Data overview", anchor="sec-data")
     stats = [[c, fmt(float(ds.X[:, j].mean())), fmt(float(ds.X[:, j].std())),
               fmt(float(ds.X[:, j].min())), fmt(float(ds.X[:, j].max()))]
              for j, c in enumerate(ds.columns[:30])]
-    page.add(table_html(["column", "mean", "std", "min", "max"], stats))
+    caption = None
+    if len(ds.columns) > 30:
+        caption = f"The first 30 of {len(ds.columns)} columns."
+    page.add(table_html(["column", "mean", "std", "min", "max"], stats, caption=caption,
+                        scroll=True))
     if ds.dropped:
         page.para("Left out: " + ", ".join(f"{c} ({why})" for c, why in ds.dropped), "note")
     page.para(f"Figures show {res.projection_note}.", "muted")
@@ -213,102 +541,26 @@ def render_report(res, versions, seconds):
                               if ds.y is not None else ""),
                 lambda: scatter_figure(P, _codes(ds.y), "The data"))
 
-    # Scores table ---------------------------------------------------------------
-    page.heading("Every clustering at a glance")
-    head = ["model", "clusters", "noise", "silhouette"] + (["ARI vs labels"] if ds.y is not None
-                                                         else [])
-    rows = []
-    for name, sc in res.scores.items():
-        row = [rec_names.get(name, name), sc["n_clusters"], f"{sc['noise_fraction']:.1%}",
-               fmt(sc["silhouette"], 3)]
-        if ds.y is not None:
-            row.append(fmt(sc.get("ari_vs_labels"), 3))
-        rows.append(row)
-    page.add(table_html(head, rows))
+    # At a glance, profile, code -------------------------------------------------
+    page.heading("Every clustering at a glance", anchor="sec-glance")
+    page.add(_glance_table(res, ds))
+    rec_labels = res.labels.get(res.recommendation)
+    rec_colors = cluster_colors(rec_labels)
+    _profile_section(page, res, rec_colors)
+    code = reproduce_code(res)
+    if code:
+        page.heading("Reproduce in Python", anchor="sec-reproduce")
+        page.para("These lines refit the recommended model on the same table:")
+        page.add(f'<pre class="code" id="reproduce-code"><code>{esc(code)}</code></pre>')
 
-    # K-Means ------------------------------------------------------------------
-    if res.kmeans_sweep is not None:
-        sw = res.kmeans_sweep
-        km = res.models["kmeans"]
-        page.heading("K-Means: choosing k")
-        page.figure("Inertia against k (elbow by Kneedle)", lambda: plotting.plot_inertia_curve(sw))
-        page.figure("Silhouette score against k", lambda: plotting.plot_silhouette_curve(sw))
-        ks = [k for k in (km.n_clusters - 1, km.n_clusters, km.n_clusters + 1)
-              if k >= 2 and k in sw.k_values.tolist()]
-        labs = [sw.models[sw.k_values.tolist().index(k)].labels_ for k in ks]
-        Xs = X[res.sample_index]
-        page.figure("Silhouette diagrams" + (" (sampled rows)" if res.sampled else ""),
-                    lambda: plotting.plot_silhouette_diagram(
-                        Xs, [np.asarray(lab)[res.sample_index] for lab in labs]))
-        table = [[int(k), fmt(float(i)), fmt(float(s), 3)] for k, i, s in
-                 zip(sw.table["k"], sw.table["inertia"], sw.table["silhouette"])]
-        page.add(table_html(["k", "inertia", "silhouette"], table))
-        if two_d:
-            page.figure(f"K-Means decision boundaries, k={km.n_clusters}",
-                        lambda: plotting.plot_decision_boundaries(km, X))
-        else:
-            page.figure(f"K-Means clusters, k={km.n_clusters}",
-                        lambda: scatter_figure(P, km.labels_, f"K-Means, k={km.n_clusters}"))
+    # One section per model -------------------------------------------------------
+    for name in res.models:
+        if name not in res.labels:
+            continue
+        _model_sections(page, res, name, cluster_colors(res.labels[name]), two_d)
 
-    # Gaussian mixtures -------------------------------------------------------------
-    if res.gmm_sweep is not None:
-        gm = res.models["gmm"]
-        page.heading("Gaussian mixtures")
-        page.figure("BIC and AIC against the number of components",
-                    lambda: plotting.plot_information_criteria(res.gmm_sweep))
-        page.add(table_html(["covariance_type", "BIC"],
-                            [[c, fmt(b)] for c, (b, _) in sorted(res.covariance_bic.items(),
-                                                               key=lambda t: t[1][0])]))
-        if two_d:
-            page.figure(f"Gaussian mixture ({gm.n_components} components, "
-                        f"covariance_type='{gm.covariance_type}')",
-                        lambda: plotting.plot_gaussian_mixture(gm, X))
-        else:
-            page.figure("Gaussian-mixture clusters",
-                        lambda: scatter_figure(P, res.labels["gmm"], "Gaussian mixture"))
-
-    # DBSCAN ---------------------------------------------------------------------
-    if "dbscan" in res.models:
-        db = res.models["dbscan"]
-        page.heading("DBSCAN")
-        page.figure("k-distance curve", lambda: kdistance_figure(res.kdist, res.dbscan_eps,
-                                                                 res.dbscan_min_samples))
-        if two_d and not (X.shape[1] > 3 and res.sampled):
-            page.figure("DBSCAN: core points, border points and noise",
-                        lambda: plotting.plot_dbscan(db, X))
-        else:
-            page.figure("DBSCAN clusters (noise as red crosses)",
-                        lambda: scatter_figure(P, res.labels["dbscan"], "DBSCAN"))
-
-    # Agglomerative / spectral ------------------------------------------------------------
-    if "agglomerative" in res.models:
-        agg = res.models["agglomerative"]
-        page.heading("Agglomerative clustering (Ward)")
-        page.figure("Dendrogram (top levels)", lambda: plotting.plot_dendrogram(
-            agg, truncate_mode="level", p=5))
-        page.figure("Agglomerative clusters",
-                    lambda: scatter_figure(P, res.labels["agglomerative"], "Agglomerative (Ward)"))
-    if "spectral" in res.models:
-        page.heading("Spectral clustering")
-        page.figure("Spectral clusters (nearest-neighbours affinity)",
-                    lambda: scatter_figure(P, res.labels["spectral"], "Spectral clustering"))
-
-    # Anomalies -------------------------------------------------------------------
     if res.anomalies is not None:
-        det = res.anomaly_detector
-        page.heading("Anomalies")
-        page.para(f"{int(res.anomalies.sum())} rows below the density threshold "
-                  f"{det.threshold_:.4g} (contamination {det.contamination:.0%}).")
-        if two_d:
-            page.figure("Anomalies (red stars) on the Gaussian-mixture density",
-                        lambda: plotting.plot_anomalies(res.models["gmm"], X, det))
-        else:
-            page.figure("Anomalies (red stars)",
-                        lambda: scatter_figure(P, None, "Anomalies", highlight=res.anomalies))
-        worst = np.argsort(res.anomaly_scores)[:15]
-        page.add(table_html(["row", "log-density"] + ds.columns[:6],
-                            [[int(i), fmt(float(res.anomaly_scores[i]))]
-                             + [fmt(float(v)) for v in ds.X[i, :6]] for i in worst]))
+        _anomaly_section(page, res, ds, two_d)
     return page
 
 

@@ -1,0 +1,190 @@
+"""The recommended model of an analysis, saved to label new rows (``model.joblib``).
+
+A :class:`SavedModel` holds the fitted estimator, the names of the columns it
+was fitted on and the scaling applied to them (an affine map from the raw
+columns to the matrix the models saw), and the anomaly detector when the
+analysis had one. ``clusterlab predict MODEL DATA`` loads it with
+:func:`load_model` and calls :meth:`SavedModel.predict` on rows read exactly as
+``clusterlab analyze`` reads them.
+"""
+
+import numpy as np
+
+#: Largest relative error accepted when recovering the analysis's scaling
+#: as an affine map of the raw columns.
+AFFINE_TOLERANCE = 1e-6
+
+
+class ModelError(ValueError):
+    """The saved model cannot be used on the data given (wrong columns, bad file)."""
+
+
+def affine_scaling(X_raw, X_fit, scale):
+    """``(shift, matrix)`` such that ``(X_raw - shift) @ matrix`` reproduces ``X_fit``.
+
+    Standard scaling and no scaling are written down directly; any other
+    affine preprocessing (a projection to fewer dimensions, for instance) is
+    recovered by least squares and checked. Returns None when ``X_fit`` is not
+    an affine function of ``X_raw``.
+    """
+    X_raw = np.asarray(X_raw, dtype=float)
+    X_fit = np.asarray(X_fit, dtype=float)
+    d = X_raw.shape[1]
+    if X_fit.shape[1] == d:
+        if scale == "none":
+            shift, matrix = np.zeros(d), np.eye(d)
+        else:
+            std = X_raw.std(axis=0)
+            std[std == 0] = 1.0
+            shift, matrix = X_raw.mean(axis=0), np.diag(1.0 / std)
+        if np.allclose((X_raw - shift) @ matrix, X_fit, rtol=AFFINE_TOLERANCE,
+                       atol=AFFINE_TOLERANCE * (1 + np.abs(X_fit).max(initial=0))):
+            return shift, matrix
+    if len(X_raw) <= d + 1:  # too few rows to pin the map down
+        return None
+    shift = X_raw.mean(axis=0)
+    A = np.column_stack([X_raw - shift, np.ones(len(X_raw))])
+    sol, *_ = np.linalg.lstsq(A, X_fit, rcond=None)
+    matrix, offset = sol[:-1], sol[-1]
+    # (X - shift) @ matrix + offset == (X - (shift - offset @ pinv(matrix))) @ matrix when the
+    # offset lies in the row space of matrix (always, for a centred projection)
+    shift = shift - offset @ np.linalg.pinv(matrix)
+    approx = (X_raw - shift) @ matrix
+    if not np.allclose(approx, X_fit, rtol=1e-5, atol=1e-5 * (1 + np.abs(X_fit).max(initial=0))):
+        return None
+    return shift, matrix
+
+
+class SavedModel:
+    """A fitted clustering with what it needs to label new rows.
+
+    Attributes
+    ----------
+    name : str
+        The candidate's name in the analysis (``"kmeans"``, ``"gmm"``, ...).
+    estimator : estimator
+        The fitted model.
+    columns : list of str
+        The columns it was fitted on, in order.
+    scale : str
+        The scaling the analysis chose (``"standard"`` or ``"none"``).
+    shift, matrix : ndarray
+        The raw columns are mapped to the model's input by
+        ``(X - shift) @ matrix``.
+    detector : DensityAnomalyDetector or None
+        Flags anomalies (fitted on the same scaled matrix).
+    transformer : object or None
+        When the analysis provides its preprocessing as an object with a
+        ``transform`` method (``AnalysisResult.transformer``), it is used
+        instead of ``shift`` and ``matrix``.
+    reference, reference_labels : ndarray or None
+        For a model without ``predict`` (agglomerative, spectral): the
+        analysed rows (scaled) and their labels; a new row gets the label of
+        its nearest analysed row.
+    """
+
+    def __init__(self, name, estimator, columns, scale, shift, matrix, detector=None,
+                 reference=None, reference_labels=None, version=None, transformer=None):
+        self.name = name
+        self.estimator = estimator
+        self.columns = list(columns)
+        self.scale = scale
+        self.shift = np.asarray(shift, dtype=float)
+        self.matrix = np.asarray(matrix, dtype=float)
+        self.detector = detector
+        self.reference = reference
+        self.reference_labels = reference_labels
+        self.version = version
+        self.transformer = transformer
+
+    def __repr__(self):
+        return (f"SavedModel({self.name!r}, {type(self.estimator).__name__}, "
+                f"{len(self.columns)} columns, scale={self.scale!r})")
+
+    def transform(self, X):
+        """The raw columns (in :attr:`columns` order) mapped as the analysis scaled them."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != len(self.columns):
+            raise ModelError(f"expected {len(self.columns)} columns ({', '.join(self.columns)}), "
+                             f"got shape {X.shape}.")
+        if self.transformer is not None:
+            return np.asarray(self.transformer.transform(X), dtype=float)
+        return (X - self.shift) @ self.matrix
+
+    def predict(self, X):
+        """Cluster labels of new rows (``-1``: noise, for density-based models)."""
+        Z = self.transform(X)
+        if hasattr(self.estimator, "predict"):
+            return np.asarray(self.estimator.predict(Z))
+        if self.reference is None:
+            raise ModelError(f"the saved {self.name} model cannot label new rows.")
+        out = np.empty(len(Z), dtype=np.int64)
+        ref = self.reference
+        ref_sq = (ref * ref).sum(axis=1)
+        for start in range(0, len(Z), 1024):
+            block = Z[start:start + 1024]
+            d2 = ref_sq[None, :] - 2 * block @ ref.T
+            out[start:start + 1024] = self.reference_labels[np.argmin(d2, axis=1)]
+        return out
+
+    def anomalies(self, X):
+        """``(flags, log_density)``: True for rows below the analysis's density threshold."""
+        if self.detector is None:
+            return None, None
+        Z = self.transform(X)
+        return (np.asarray(self.detector.predict(Z)) == -1,
+                np.asarray(self.detector.score_samples(Z)))
+
+
+def saved_model_from(res):
+    """A :class:`SavedModel` of the recommended model of an analysis, or None if there is none."""
+    from clusterlab import __version__
+
+    name = res.recommendation
+    model = res.models.get(name) if name else None
+    if model is None:
+        return None
+    transformer = getattr(res, "transformer", None)
+    if transformer is not None and hasattr(transformer, "transform"):
+        d = res.dataset.X.shape[1]
+        maps = (np.zeros(d), np.eye(d))
+    else:
+        transformer = None
+        maps = affine_scaling(res.dataset.X, res.X_fit, res.scale)
+        if maps is None:
+            return None
+    reference = reference_labels = None
+    if not hasattr(model, "predict"):
+        labels = np.asarray(res.labels[name])
+        known = labels != -2
+        reference = np.ascontiguousarray(res.X_fit[known])
+        reference_labels = labels[known]
+    return SavedModel(name, model, res.dataset.columns, res.scale, maps[0], maps[1],
+                      detector=res.anomaly_detector, reference=reference,
+                      reference_labels=reference_labels, version=__version__,
+                      transformer=transformer)
+
+
+def save_model(saved, path):
+    import joblib
+
+    joblib.dump(saved, path)
+
+
+def load_model(path):
+    """Load a ``model.joblib`` written by ``clusterlab analyze``; :class:`ModelError` if unusable."""
+    import os
+
+    import joblib
+
+    if not os.path.exists(path):
+        raise ModelError(f"{path}: no such file (a model.joblib written by clusterlab analyze).")
+    try:
+        saved = joblib.load(path)
+    except Exception as exc:
+        raise ModelError(f"{path}: not a model saved by clusterlab analyze "
+                         f"({type(exc).__name__}: {exc}).") from exc
+    if not isinstance(saved, SavedModel):
+        raise ModelError(f"{path}: not a model saved by clusterlab analyze "
+                         f"(it holds a {type(saved).__name__}).")
+    return saved

@@ -1,0 +1,103 @@
+"""Is a first-run compilation coming? (a cold numba cache of the kernel modules).
+
+clusterlab's kernels are compiled by numba on first use and cached on disk
+(``cache=True``): the first ``clusterlab analyze`` spends most of its time
+compiling, later runs load the cache in well under a second. The command
+line says so before it starts (a silent minute looks like a hang). A kernel
+module counts as cold when numba's cache folder for it holds no index file
+(``<module>.<function>-<line>.pyXY.nbi``) at least as new as the module's
+source; numba itself drops an index whose source stamp changed.
+"""
+
+import glob
+import os
+import sys
+
+#: Rough first-compile seconds of each kernel module the analysis uses,
+#: measured on an unloaded 2-core machine (each module's kernels as the
+#: analysis calls them); only an order of magnitude for the message.
+COMPILE_SECONDS = {
+    "kmeans": 9.0, "mixture": 8.0, "neighbors": 5.0, "silhouette": 4.0,
+    "distances": 3.0, "linkage": 4.0, "affinity": 3.0,
+}
+
+#: Below this estimate nothing is printed.
+ANNOUNCE_ABOVE_S = 1.0
+
+
+def _cache_dirs(py_file):
+    """The folder numba uses to cache functions of ``py_file`` (as a list: empty if none)."""
+    try:
+        from numba.core import caching
+    except Exception:  # pragma: no cover - numba is a dependency
+        return []
+
+    def probe():  # numba's locators want a function defined in some file
+        return None
+
+    dirs = []
+    for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator"):
+        cls = getattr(caching, name, None) or getattr(caching, "_" + name, None)
+        if cls is None:
+            continue
+        try:
+            loc = cls.from_function(probe, py_file)
+        except Exception:
+            loc = None
+        if loc is not None:  # numba uses the first locator that applies
+            dirs.append(loc.get_cache_path())
+            break
+    return dirs
+
+
+def cold_modules(modules=None):
+    """Names of the kernel modules (of ``modules``, default all the analysis uses) not cached."""
+    import importlib.util
+
+    cold = []
+    for mod in (modules or COMPILE_SECONDS):
+        spec = importlib.util.find_spec(f"clusterlab._kernels.{mod}")
+        if spec is None or not spec.origin:
+            continue
+        src = spec.origin
+        try:
+            src_mtime = os.path.getmtime(src)
+        except OSError:
+            continue
+        stem = os.path.splitext(os.path.basename(src))[0]
+        fresh = False
+        for folder in _cache_dirs(src):
+            for index in glob.glob(os.path.join(glob.escape(folder), f"{stem}.*.nbi")):
+                try:
+                    if os.path.getmtime(index) >= src_mtime:
+                        fresh = True
+                        break
+                except OSError:
+                    continue
+            if fresh:
+                break
+        if not fresh:
+            cold.append(mod)
+    return cold
+
+
+def compile_estimate(modules=None):
+    """Rough seconds of compilation ahead (0 when every module is cached)."""
+    return sum(COMPILE_SECONDS.get(m, 3.0) for m in cold_modules(modules))
+
+
+def announce_compilation(modules=None, stream=None):
+    """Print one line on ``stream`` (stderr) when compilation will take more than a second.
+
+    Returns the estimate in seconds (0 when nothing was printed).
+    """
+    try:
+        seconds = compile_estimate(modules)
+    except Exception:  # never let a cache probe stop the command
+        return 0.0
+    if seconds <= ANNOUNCE_ABOVE_S:
+        return 0.0
+    stream = stream if stream is not None else sys.stderr
+    print(f"compiling clusterlab's kernels (first run only, about {seconds:.0f} s)…",
+          file=stream, flush=True)
+    return seconds

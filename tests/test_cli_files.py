@@ -1,0 +1,523 @@
+"""`clusterlab analyze` / `predict` on the files people really have, and the command line's manners.
+
+Hostile files (latin-1, BOM, `;` with decimal commas, tabs, quoted fields, missing cells),
+`--out` checks, help texts, the first-run notice, the saved model and `clusterlab predict`,
+the Python API and the report's structure (table of contents, profile, anomalies, advice).
+"""
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from clusterlab.cli import build_parser, main
+from clusterlab.report.data import DataError, load_dataset
+
+
+def run_cli(*args):
+    return main([*map(str, args)])
+
+
+def blobs(n_per=30, seed=0):
+    """Three well separated blobs in three columns (90 rows): quick to analyse."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0, 0.0], [6.0, 6.0, 0.0], [0.0, 6.0, 6.0]])
+    return np.concatenate([rng.normal(c, 0.5, (n_per, 3)) for c in centres])
+
+
+def write_table(path, header, rows, delimiter=",", encoding="utf-8", decimal_comma=False,
+                quote_all=False):
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        w = csv.writer(fh, delimiter=delimiter,
+                       quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+        w.writerow(header)
+        for row in rows:
+            cells = []
+            for v in row:
+                text = f"{v:.6f}" if isinstance(v, float) else str(v)
+                cells.append(text.replace(".", ",") if decimal_comma and isinstance(v, float)
+                             else text)
+            w.writerow(cells)
+    return path
+
+
+QUICK = ("--quiet", "--k", "2..4", "--algorithms", "kmeans,gmm")
+
+
+# Reading files --------------------------------------------------------------------
+
+def test_latin1_file_is_read_and_the_fallback_is_said(tmp_path):
+    X = blobs()
+    rows = [[*x, "Café" if i % 2 else "Crème"] for i, x in enumerate(X)]
+    path = write_table(tmp_path / "latin.csv", ["température", "pression", "débit", "lieu"],
+                       rows, encoding="latin-1")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_text(encoding="utf-8")
+    ds = load_dataset(str(path))
+    assert ds.columns == ["température", "pression", "débit"]
+    assert ds.dropped == [("lieu", "not numeric")]
+    np.testing.assert_allclose(ds.X, X, atol=1e-6)
+    assert any("not valid UTF-8" in n and "cp1252" in n for n in ds.notes)
+
+
+def test_utf8_with_bom(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfa,b\n1,2\n3,4\n5,6.5\n")
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "b"]  # no BOM glued to the first name
+    np.testing.assert_array_equal(ds.X, [[1, 2], [3, 4], [5, 6.5]])
+    assert ds.notes == []
+
+
+def test_semicolons_with_decimal_commas(tmp_path):
+    X = blobs()
+    path = write_table(tmp_path / "euro.csv", ["a", "b", "c"], X, delimiter=";",
+                       decimal_comma=True)
+    assert "," in path.read_text() and "." not in path.read_text()
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "b", "c"]
+    np.testing.assert_allclose(ds.X, X, atol=1e-6)
+    assert any("semicolons" in n for n in ds.notes)
+    assert any("decimal commas" in n for n in ds.notes)
+
+
+def test_semicolons_with_decimal_commas_without_header(tmp_path):
+    path = tmp_path / "nohead.csv"
+    path.write_text("1,5;2\n3,25;4\n-0,5;6\n")
+    ds = load_dataset(str(path))
+    np.testing.assert_allclose(ds.X, [[1.5, 2], [3.25, 4], [-0.5, 6]])
+
+
+def test_tab_separated_with_a_text_column(tmp_path):
+    X = blobs()
+    rows = [[*x, f"item {i}"] for i, x in enumerate(X)]
+    path = write_table(tmp_path / "table.txt", ["a", "b", "c", "name"], rows, delimiter="\t")
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "b", "c"] and ds.dropped == [("name", "not numeric")]
+    np.testing.assert_allclose(ds.X, X, atol=1e-6)
+
+
+def test_quoted_fields_with_separators_inside(tmp_path):
+    X = blobs()
+    rows = [[*x, f"Smith, J. {i}"] for i, x in enumerate(X)]
+    path = write_table(tmp_path / "quoted.csv", ["a", "b", "c", "who, exactly"], rows,
+                       quote_all=True)
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "b", "c"] and ds.dropped == [("who, exactly", "not numeric")]
+    np.testing.assert_allclose(ds.X, X, atol=1e-6)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"a,b\n1,2\n3,4,5\n", "row 2 has 3"),
+    (b"\x00\x01\x02binary\x00", "binary file"),
+    (b"a,b\nx,y\n", "no numeric columns"),
+])
+def test_unreadable_files_exit_2_without_traceback(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    assert run_cli("analyze", path, "--out", tmp_path / "o", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_hostile_file_end_to_end_prints_what_was_done(tmp_path, capsys):
+    X = blobs()
+    rows = [[*x, "x"] for x in X]
+    path = write_table(tmp_path / "euro.csv", ["a", "b", "c", "label"], rows, delimiter=";",
+                       decimal_comma=True, encoding="cp1252")
+    out = tmp_path / "o"
+    assert run_cli("analyze", path, "--out", out, *QUICK) == 0
+    stdout = capsys.readouterr().out
+    assert "Columns left out: label (not numeric)" in stdout
+    assert "decimal commas" in stdout
+    s = json.loads((out / "summary.json").read_text())
+    assert s["data"]["columns"] == ["a", "b", "c"]
+    assert s["kmeans_sweep"]["best_silhouette_k"] == 3
+
+
+# Missing cells -----------------------------------------------------------------------
+
+def missing_table(tmp_path):
+    X = blobs()
+    rows = [[f"{v:.6f}" for v in x] for x in X]
+    rows[4][0] = ""       # row 5, column a
+    rows[9][2] = "NA"     # row 10, column c
+    rows[20][2] = "nan"   # row 21, column c
+    path = tmp_path / "holes.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["a", "b", "c"])
+        w.writerows(rows)
+    return path, X
+
+
+def test_missing_cells_error_names_every_column_and_rows(tmp_path, capsys):
+    path, _ = missing_table(tmp_path)
+    assert run_cli("analyze", path, "--out", tmp_path / "o", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert "column 'a' has missing or non-finite values in 1 row(s): 5" in err
+    assert "column 'c' has missing or non-finite values in 2 row(s): 10, 21" in err
+    assert "--missing drop" in err and "--missing impute" in err
+    assert "rows counted from 1" in err
+
+
+def test_missing_drop_keeps_original_row_numbers(tmp_path, capsys):
+    path, X = missing_table(tmp_path)
+    out = tmp_path / "o"
+    assert run_cli("analyze", path, "--out", out, *QUICK, "--missing", "drop") == 0
+    stdout = capsys.readouterr().out
+    assert "3 row(s) with missing or non-finite values left out" in stdout
+    with open(out / "labels.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    numbers = [int(r["row"]) for r in rows]
+    assert len(numbers) == 87 and numbers[:5] == [1, 2, 3, 4, 6]
+    assert {5, 10, 21}.isdisjoint(numbers)
+    s = json.loads((out / "summary.json").read_text())
+    assert s["data"]["missing"]["mode"] == "drop" and s["data"]["missing"]["rows"] == [5, 10, 21]
+    assert "left out" in (out / "report.html").read_text()
+
+
+def test_missing_impute_uses_the_column_median(tmp_path, capsys):
+    path, X = missing_table(tmp_path)
+    ds = load_dataset(str(path), missing="impute")
+    keep_a = np.ones(len(X), bool)
+    keep_a[4] = False
+    assert ds.X[4, 0] == pytest.approx(np.median(np.round(X[keep_a, 0], 6)))
+    keep_c = np.ones(len(X), bool)
+    keep_c[[9, 20]] = False
+    assert ds.X[9, 2] == ds.X[20, 2] == pytest.approx(np.median(np.round(X[keep_c, 2], 6)))
+    assert ds.missing == {"mode": "impute", "columns": {"a": 1, "c": 2}}
+    out = tmp_path / "o"
+    assert run_cli("analyze", path, "--out", out, *QUICK, "--missing", "impute") == 0
+    assert "filled with their column's median" in capsys.readouterr().out
+    with open(out / "labels.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == 90
+
+
+def test_missing_mode_is_checked():
+    with pytest.raises(DataError, match="missing must be one of"):
+        load_dataset("iris", missing="guess")
+    with pytest.raises(SystemExit):
+        main(["analyze", "--missing", "guess"])
+
+
+# --out ----------------------------------------------------------------------------
+
+def test_out_naming_a_file_fails_before_the_analysis(tmp_path, capsys, monkeypatch):
+    import clusterlab.report.api as api
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the analysis ran before --out was checked")
+
+    monkeypatch.setattr(api, "analyze_dataset", must_not_run)
+    target = tmp_path / "report.txt"
+    target.write_text("keep me")
+    assert run_cli("analyze", "--out", target, "--quiet") == 2
+    err = capsys.readouterr().err
+    assert "is an existing file" in err and str(target) in err
+    assert target.read_text() == "keep me"
+
+
+def test_unwritable_out_fails_before_the_analysis(tmp_path, capsys, monkeypatch):
+    import clusterlab.report.api as api
+
+    monkeypatch.setattr(api, "analyze_dataset", lambda *a, **k: 1 / 0)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert run_cli("analyze", "--out", blocker / "sub", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert "cannot write there" in err and "Traceback" not in err
+    if os.geteuid() != 0:  # root writes anywhere; a read-only folder stops everyone else
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        try:
+            assert run_cli("analyze", "--out", ro / "x", "--quiet") == 2
+        finally:
+            ro.chmod(0o700)
+
+
+# Help texts ---------------------------------------------------------------------------
+
+def help_text(*command):
+    parser = build_parser()
+    if not command:
+        return parser.format_help()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sub.choices[command[0]].format_help()
+
+
+@pytest.mark.parametrize("command", [(), ("analyze",), ("predict",), ("demo",)])
+def test_help_reads_as_plain_help(command):
+    text = help_text(*command)
+    assert "``" not in text and ":func:" not in text and ":class:" not in text
+    assert not re.search(r"\bthe seed\b", text), text  # never unexplained jargon
+    assert "usage:" in text
+
+
+def test_demo_help_documents_options_and_default_folder():
+    text = help_text("demo")
+    for needle in ("--out", "--quiet", "--progress", "clusterlab-demo", "demo.html"):
+        assert needle in text, needle
+    assert "notebook" in text
+
+
+def test_analyze_help_names_missing_and_files():
+    text = help_text("analyze")
+    for needle in ("--missing", "impute", "model.joblib", "labels.csv", "semicolons"):
+        assert needle in text, needle
+
+
+# First-run notice and quiet terminal ---------------------------------------------------
+
+def test_compile_notice_when_the_cache_is_cold(tmp_path, capsys, monkeypatch):
+    import io
+
+    from clusterlab.report import warmup
+
+    stream = io.StringIO()
+    monkeypatch.setattr(warmup, "cold_modules", lambda modules=None: ["kmeans", "mixture"])
+    assert warmup.announce_compilation(stream=stream) == pytest.approx(17.0)
+    assert stream.getvalue().startswith("compiling clusterlab's kernels (first run only, about ")
+    monkeypatch.setattr(warmup, "cold_modules", lambda modules=None: [])
+    stream = io.StringIO()
+    assert warmup.announce_compilation(stream=stream) == 0 and stream.getvalue() == ""
+    # the command line prints it on stderr, terminal or not
+    monkeypatch.setattr(warmup, "cold_modules", lambda modules=None: ["kmeans"])
+    assert run_cli("analyze", "--out", tmp_path / "o", *QUICK) == 0
+    assert "compiling clusterlab's kernels" in capsys.readouterr().err
+
+
+def test_cold_cache_is_detected_in_an_empty_cache_folder(tmp_path):
+    code = ("from clusterlab.report.warmup import cold_modules; "
+            "print(','.join(cold_modules(['kmeans', 'mixture'])))")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "kmeans,mixture"
+
+
+def test_warm_cache_is_detected():
+    from clusterlab import KMeans
+    from clusterlab.report.warmup import cold_modules
+
+    KMeans(n_clusters=2, n_init=1, random_state=0).fit(blobs())
+    assert cold_modules(["kmeans"]) == []
+
+
+@pytest.mark.slow
+def test_no_library_warning_reaches_the_terminal(tmp_path):
+    # moons with a small k: spectral clustering's graph falls apart (a UserWarning inside)
+    out = subprocess.run(
+        [sys.executable, "-m", "clusterlab", "analyze", "moons", "--out", str(tmp_path / "o"),
+         "--quiet", "--k", "2..3", "--algorithms", "kmeans,gmm,spectral"],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONWARNINGS="default"))
+    assert out.returncode == 0, out.stderr
+    err = [line for line in out.stderr.splitlines() if not line.startswith("compiling")]
+    assert not any("Warning" in line for line in err), out.stderr
+    assert "UserWarning" not in out.stdout and "Warning during" not in out.stdout
+
+
+# Saved model and predict ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def analysed_table(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("predict")
+    X = blobs()
+    rows = [[*x, f"id{i}"] for i, x in enumerate(X)]
+    path = write_table(tmp / "train.csv", ["a", "b", "c", "id"], rows)
+    out = tmp / "out"
+    assert main(["analyze", str(path), "--out", str(out), "--quiet", "--k", "2..4",
+                 "--algorithms", "kmeans,gmm,agglomerative"]) == 0
+    return tmp, path, out
+
+
+def test_model_is_saved_with_columns_and_scaling(analysed_table):
+    from clusterlab.report.model import SavedModel, load_model
+
+    _, _, out = analysed_table
+    saved = load_model(str(out / "model.joblib"))
+    s = json.loads((out / "summary.json").read_text())
+    assert isinstance(saved, SavedModel)
+    assert saved.name == s["recommendation"]["model"]
+    assert saved.columns == ["a", "b", "c"] and saved.scale == s["data"]["scale"]
+    assert "model.joblib" in s["files"] and "profile.csv" in s["files"]
+
+
+def test_predict_equals_the_labels_analyze_wrote(analysed_table, capsys):
+    tmp, path, out = analysed_table
+    pred = tmp / "pred.csv"
+    assert main(["predict", str(out / "model.joblib"), str(path), "--out", str(pred)]) == 0
+    assert "90 rows labelled" in capsys.readouterr().out
+    with open(out / "labels.csv") as fh:
+        written = list(csv.DictReader(fh))
+    with open(pred) as fh:
+        predicted = list(csv.DictReader(fh))
+    name = json.loads((out / "summary.json").read_text())["recommendation"]["model"]
+    assert [r["row"] for r in predicted] == [r["row"] for r in written]
+    assert [r["cluster"] for r in predicted] == [r[name] for r in written]
+    assert [r["anomaly"] for r in predicted] == [r["anomaly"] for r in written]
+
+
+def test_predict_without_predict_method_uses_nearest_analysed_row(analysed_table):
+    from clusterlab.report.model import SavedModel, load_model
+
+    _, _, out = analysed_table
+    saved = load_model(str(out / "model.joblib"))
+    with open(out / "labels.csv") as fh:
+        written = list(csv.DictReader(fh))
+    X = load_dataset(str(analysed_table[1])).X
+    agg_labels = np.array([int(r["agglomerative"]) for r in written])
+    # the agglomerative model has no predict: the saved model falls back on the nearest row
+    from clusterlab.cluster.agglomerative import AgglomerativeClustering
+
+    agg = AgglomerativeClustering(n_clusters=3).fit(saved.transform(X))
+    fallback = SavedModel("agglomerative", agg, saved.columns, saved.scale, saved.shift,
+                          saved.matrix, reference=saved.transform(X),
+                          reference_labels=agg_labels)
+    if hasattr(agg, "predict"):
+        pytest.skip("AgglomerativeClustering gained predict")
+    np.testing.assert_array_equal(fallback.predict(X), agg_labels)
+
+
+def test_predict_errors_exit_2(analysed_table, tmp_path, capsys):
+    _, path, out = analysed_table
+    other = tmp_path / "other.csv"
+    other.write_text("a,b,z\n1,2,3\n4,5,6\n")
+    assert main(["predict", str(out / "model.joblib"), str(other),
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    assert "the saved model needs a column 'c'" in capsys.readouterr().err
+    assert main(["predict", str(path), str(path), "--out", str(tmp_path / "p.csv")]) == 2
+    assert "not a model saved by clusterlab analyze" in capsys.readouterr().err
+    assert main(["predict", str(out / "model.joblib"), str(path), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+# The Python API ------------------------------------------------------------------------
+
+def test_python_api_on_a_dataframe_and_an_array(tmp_path):
+    import pandas as pd
+
+    import clusterlab
+
+    X = blobs()
+    y = np.repeat([0, 1, 2], 30)
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(name=[f"r{i}" for i in range(90)])
+    result = clusterlab.analyze(df, y=y, k=(2, 4), algorithms=("kmeans", "gmm"))
+    assert result.dataset.columns == ["a", "b", "c"]
+    assert result.dataset.dropped == [("name", "not numeric")]
+    assert set(result.models) == {"kmeans", "gmm"} and result.recommendation in result.models
+    assert result.labels.shape == (90,) and len(np.unique(result.labels)) == 3
+    assert result.scores[result.recommendation]["ari_vs_labels"] == pytest.approx(1.0)
+    assert result.kmeans_sweep.best("silhouette") == 3 and "gmm" in result.sweeps
+    page = result.to_html()
+    assert page.startswith("<!DOCTYPE html>") and 'id="toc"' in page
+    paths = result.save(tmp_path / "api")
+    assert set(paths) >= {"labels.csv", "summary.json", "report.html", "model.joblib"}
+    np.testing.assert_array_equal(result.saved_model().predict(X), result.labels)
+    arr = clusterlab.analyze(X, k="2..4", algorithms=("kmeans",))
+    assert arr.dataset.columns == ["x1", "x2", "x3"] and arr.recommendation == "kmeans"
+    assert "recommendation 'kmeans'" in repr(arr)
+    with pytest.raises(DataError, match="missing or non-finite"):
+        clusterlab.analyze(np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]]))
+
+
+# The report's content (the browser test checks the same in Chromium) ---------------------
+
+def test_failed_and_degenerate_models_are_marked_with_the_reason():
+    import clusterlab
+    from clusterlab.report.html import render_report
+
+    result = clusterlab.analyze(blobs(), k=(2, 4), algorithms=("kmeans", "gmm", "dbscan"))
+    res = result.result
+    for store in (res.models, res.labels, res.scores):
+        store.pop("gmm", None)
+    res.gmm_sweep, res.covariance_bic = None, {}
+    res.failures = {"gmm": "the covariance matrices were singular (identical rows)"}
+    res.scores["dbscan"] = dict(res.scores["dbscan"], n_clusters=0, noise_fraction=1.0)
+    html = render_report(res, {"clusterlab": "x"}, 1.0).render()
+    glance = html[html.index('id="glance"'):]
+    glance = glance[:glance.index("</table>")]
+    assert '<tr class="failed"><td>Gaussian mixture</td><td>failed</td>' in glance
+    assert "the covariance matrices were singular (identical rows)" in glance
+    assert '<tr class="degenerate"><td>DBSCAN</td><td>degenerate</td>' in glance
+    assert "every row was labelled noise" in glance
+
+
+def test_warnings_become_plain_advice():
+    from clusterlab.report.explain import advice
+
+    text = advice("Warning during the analysis: ConvergenceWarning: Number of distinct clusters "
+                  "(3) found smaller than n_clusters (5). Possibly due to duplicate points in X.")
+    assert text.startswith("Only 3 distinct point(s) exist") and "Warning" not in text
+    assert text == advice("ConvergenceWarning: Number of distinct clusters (3) found smaller "
+                          "than n_clusters (7). Possibly due to duplicate points in X.")
+    text = advice("Warning during the analysis: UserWarning: Graph is not fully connected, "
+                  "spectral embedding may not work as expected.")
+    assert "separate pieces" in text and "UserWarning" not in text
+    assert advice("UserWarning: Data has no positive values, and therefore cannot be "
+                  "log-scaled.") is None
+    assert "UserWarning" not in advice("UserWarning: something new happened")
+    assert advice("an ordinary note") == "an ordinary note"
+
+
+def test_display_names_for_any_candidate():
+    from clusterlab.report.explain import display_name
+
+    assert display_name("hdbscan") == "HDBSCAN" and display_name("kmeans") == "K-Means"
+    assert display_name("some_new_model") == "Some new model"
+
+
+def test_dendrogram_branches_take_their_cluster_colour():
+    from matplotlib.colors import to_hex
+
+    from clusterlab import AgglomerativeClustering
+    from clusterlab.report.html import cluster_colors, dendrogram_figure
+
+    agg = AgglomerativeClustering(n_clusters=3, compute_distances=True).fit(blobs())
+    colors = cluster_colors(agg.labels_)
+    fig = dendrogram_figure(agg, 3, colors)
+    used = {to_hex(c) for coll in fig.axes[0].collections for c in coll.get_colors()}
+    used |= {to_hex(line.get_color()) for line in fig.axes[0].get_lines()
+             if line.get_linestyle() == "-"}
+    assert {to_hex(c) for c in colors} <= used <= {to_hex(c) for c in colors} | {"#888888"}
+    assert "#888888" in used  # the two merges above the cut into 3 clusters
+
+
+def test_reproduce_block_refits_the_same_labels(analysed_table):
+    import html as html_lib
+
+    _, _, out = analysed_table
+    page = (out / "report.html").read_text()
+    code = re.search(r'<pre class="code" id="reproduce-code"><code>(.*?)</code></pre>', page,
+                     re.S).group(1)
+    code = html_lib.unescape(code)
+    assert "from clusterlab import" in code
+    namespace = {}
+    exec(compile(code, "reproduce", "exec"), namespace)
+    name = json.loads((out / "summary.json").read_text())["recommendation"]["model"]
+    with open(out / "labels.csv") as fh:
+        written = [int(r[name]) for r in csv.DictReader(fh)]
+    np.testing.assert_array_equal(namespace["labels"], written)
+
+
+def test_profile_of_a_mixture_has_its_weights():
+    import clusterlab
+    from clusterlab.report.explain import cluster_profile
+
+    result = clusterlab.analyze(blobs(), k=(2, 4), algorithms=("gmm",))
+    assert result.recommendation == "gmm"
+    columns, rows = cluster_profile(result.result)
+    assert columns == ["x1", "x2", "x3"] and len(rows) == 3
+    np.testing.assert_allclose(sorted(r["weight"] for r in rows),
+                               sorted(result.model.weights_))
+    assert sum(r["size"] for r in rows) == 90
+    X = blobs()
+    for r in rows:
+        np.testing.assert_allclose(r["mean"], X[result.labels == r["cluster"]].mean(axis=0))
+    assert "mixture weight" in result.to_html()
