@@ -41,6 +41,68 @@ MIN_CLUSTER_OF_AVERAGE = 0.2
 MIN_CLUSTER_ROWS = 5
 #: a separated partition leaves at most this share of rows as noise
 MAX_NOISE_SHARE = 0.2
+#: a separated group is split along the mixture's components only where the
+#: density between two adjacent components falls below this share of the
+#: lower of their two peaks (touching blobs; not pieces of one ring)
+VALLEY_RATIO = 0.25
+#: fewest rows on each side for a valley test (a histogram of fewer is noise)
+VALLEY_MIN_ROWS = 50
+#: the candidates whose finer partitions may split separated groups
+REFINERS = ("kmeans", "gmm")
+
+
+def valley_depth(A, B):
+    """Density valley between two groups of points, along the line joining
+    their means: the smallest histogram density between the two means over
+    the lower of the two peaks (1: no valley; near 0: a clear gap)."""
+    ma, mb = A.mean(axis=0), B.mean(axis=0)
+    u = mb - ma
+    length = float(np.linalg.norm(u))
+    if length == 0.0:
+        return 1.0
+    t = np.r_[(A - ma) @ u, (B - ma) @ u] / length
+    bins = int(max(12, min(60, 1.5 * np.sqrt(len(t)))))
+    lo, hi = np.quantile(t, [0.01, 0.99])
+    if hi <= lo:
+        return 1.0
+    hist, edges = np.histogram(t, bins=bins, range=(lo, hi))
+    hist = np.convolve(hist, np.ones(3) / 3.0, mode="same")
+    centres = (edges[:-1] + edges[1:]) / 2
+    ia, ib = int(np.argmin(np.abs(centres))), int(np.argmin(np.abs(centres - length)))
+    if ib - ia < 2:
+        return 1.0
+    peak = min(hist[max(0, ia - 1):ia + 2].max(), hist[ib - 1:ib + 2].max())
+    return float(hist[ia:ib + 1].min() / max(peak, 1e-12))
+
+
+def refines_along_valleys(X, groups, components, min_size):
+    """Whether the mixture's partition ``components`` refines the separated
+    ``groups`` (noise ``-1`` ignored) with a density valley between every two
+    adjacent components inside a group, and splits at least one group."""
+    from clusterlab.cluster.genie import minimum_spanning_tree
+
+    split_any = False
+    for g in np.unique(groups[groups >= 0]):
+        rows = np.flatnonzero(groups == g)
+        comps, counts = np.unique(components[rows], return_counts=True)
+        big = comps[counts >= min_size]
+        if len(big) < 2:
+            continue
+        if counts[counts >= min_size].min() < VALLEY_MIN_ROWS:
+            return False
+        parts = [X[rows[components[rows] == c]] for c in big]
+        means = np.array([part.mean(axis=0) for part in parts])
+        a, b, _ = minimum_spanning_tree(means)
+        if any(valley_depth(parts[i], parts[j]) >= VALLEY_RATIO for i, j in zip(a, b)):
+            return False
+        split_any = True
+    # each mixture component must lie (mostly) inside one group
+    for c in np.unique(components):
+        inside = groups[components == c]
+        inside = inside[inside >= 0]
+        if len(inside) and np.bincount(inside).max() < 0.95 * len(inside):
+            return False
+    return split_any
 
 
 def gather_evidence(ctx, partitions):
@@ -92,6 +154,24 @@ def recommend(ctx, partitions, title):
     best_gap = max(gaps) if gaps else float("nan")
     if ok:
         pick = max(ok, key=lambda p: (p.k, p.evidence["min_size"], p.evidence["gap"]))
+        lab = np.asarray(pick.labels)[ctx.sample_index]
+        models = sorted((p for p in partitions
+                         if p.name in REFINERS and p.k > pick.k and p.k >= 2),
+                        key=lambda p: -p.k)
+        for finer in models:
+            comp = np.asarray(finer.labels)[ctx.sample_index]
+            size = max(MIN_CLUSTER_ROWS, min(MIN_CLUSTER_SHARE * m,
+                                             MIN_CLUSTER_OF_AVERAGE * m / finer.k))
+            if np.bincount(comp[comp >= 0]).min() < size:
+                continue
+            if refines_along_valleys(ctx.Xs, lab, comp, size):
+                return finer, "separated", [
+                    f"The rows fall into {pick.k} groups separated by empty space (gap ratio "
+                    f"{pick.evidence['gap']:.1f} along the minimum spanning tree, found by "
+                    f"{title(pick.name)}), and inside them {title(finer.name)} finds "
+                    f"{finer.k} clusters with a clear density valley between every two "
+                    "neighbouring ones: touching blobs rather than one shape each, so these "
+                    f"{finer.k} clusters are recommended."]
         finer = [p for p in partitions if p.k > pick.k and "gap" in p.evidence]
         finer_gap = max((p.evidence["gap"] for p in finer), default=None)
         noise = pick.evidence["noise"]
