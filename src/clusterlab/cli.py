@@ -37,6 +37,12 @@ def _parse_k(text):
     return lo, hi
 
 
+def _algorithm_names():
+    from clusterlab.report.candidates import REGISTRY
+
+    return tuple(REGISTRY)
+
+
 def _parse_algorithms(text):
     from clusterlab.report.analysis import ALGORITHMS
 
@@ -221,8 +227,8 @@ def analyze(args):
                           label_column=args.label_column, missing=args.missing)
     except DataError as exc:
         raise UsageError(str(exc)) from exc
-    lo, hi = args.k
-    if ds.n_samples <= hi:
+    hi = args.k[1] if args.k is not None else 0
+    if args.k is not None and ds.n_samples <= hi:
         raise UsageError(f"{ds.name}: {ds.n_samples} rows but --k goes up to {hi}; "
                          "need more rows than clusters (lower --k).")
     announce_compilation()
@@ -356,13 +362,13 @@ def build_parser():
                    help="standard: give every column mean 0 and standard deviation 1; none: "
                         "use the values as they are; auto (default): standard when the "
                         "columns' spreads differ by more than 10 times")
-    a.add_argument("--k", type=_parse_k, default=(2, 10), metavar="LO..HI",
-                   help="range of numbers of clusters to try (default 2..10)")
-    a.add_argument("--algorithms", type=_parse_algorithms,
-                   default=("kmeans", "gmm", "dbscan", "agglomerative", "spectral"),
-                   metavar="NAMES",
-                   help="comma-separated subset of kmeans,gmm,dbscan,agglomerative,spectral "
-                        "(default: all)")
+    a.add_argument("--k", type=_parse_k, default=None, metavar="LO..HI",
+                   help="range of numbers of clusters to try (default: 2 up to about 1.2 "
+                        "times the square root of the rows, at least 10 and at most 100)")
+    a.add_argument("--algorithms", type=_parse_algorithms, default=None, metavar="NAMES",
+                   help="comma-separated subset of the candidate clusterings: "
+                        + ",".join(_algorithm_names()) + " (default: all that this "
+                        "installation has)")
     a.add_argument("--contamination", type=_parse_fraction, default=0.02, metavar="SHARE",
                    help="share of rows flagged as anomalies, at most 0.5 (default 0.02)")
     a.add_argument("--sample", type=_positive_int, default=None, metavar="N",

@@ -20,7 +20,8 @@ import numbers
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["sweep", "SweepResult", "knee_point", "CRITERIA"]
+__all__ = ["sweep", "SweepResult", "knee_point", "CRITERIA", "gap_separation",
+           "integrated_completed_likelihood"]
 
 #: every criterion :func:`sweep` knows, in table order
 CRITERIA = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic")
@@ -418,3 +419,100 @@ class SweepResult:
         from clusterlab.plotting._selection import plot_criterion_curve
 
         return plot_criterion_curve(self, criterion, ax=ax)
+
+
+def gap_separation(mst, labels, quantile=0.9):
+    """How clearly a partition's clusters are separated by empty space.
+
+    For every edge of the minimum spanning tree that joins two different
+    clusters, its length is divided by the larger of the two clusters'
+    ``quantile``-th edge length inside the cluster (their typical
+    neighbour distance, robust to a few outliers); the index is the
+    smallest such ratio, the weakest boundary of the partition.
+
+    A value above ~2 means every boundary crosses a gap at least twice as
+    wide as the spacing of points on either side: the clusters are
+    separated whatever their shapes (rings, spirals, nested spheres), which
+    is what single-linkage-like methods find and centroid methods cannot
+    represent. A boundary drawn through a dense region gives a value near
+    1 or below. The minimum spanning tree holds, for every cut of the data,
+    the shortest edge crossing it, so the smallest distance between two
+    clusters is always one of the cross edges examined.
+
+    Parameters
+    ----------
+    mst : tuple (a, b, w)
+        The tree's edges (ends ``a``, ``b``; lengths ``w``), e.g. from
+        :func:`clusterlab.cluster.genie.minimum_spanning_tree`, over the rows
+        that ``labels`` label.
+    labels : array-like of shape (n_samples,)
+        Cluster labels ``>= 0`` (leave noise rows out of the tree and the
+        labels).
+    quantile : float, default=0.9
+
+    Returns
+    -------
+    ratio : float
+        ``inf`` for a single cluster.
+
+    Notes
+    -----
+    Time ``O(n log n)``, memory ``O(n)``. An index of the Dunn family
+    (separation over within-cluster spread) on the tree, in the spirit of
+    the near-neighbour Dunn indices of Gagolewski, Bartoszuk & Cena (2021),
+    "Are cluster validity measures (in)valid?", Information Sciences 581.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from clusterlab.cluster.genie import minimum_spanning_tree
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0], [12.0], [13.0]])
+    >>> round(gap_separation(minimum_spanning_tree(X), [0, 0, 0, 0, 1, 1, 1, 1]), 2)
+    7.0
+    """
+    a, b, w = (np.asarray(v) for v in mst)
+    _, lab = np.unique(np.asarray(labels), return_inverse=True)
+    k = int(lab.max()) + 1 if len(lab) else 0
+    if k < 2:
+        return float("inf")
+    la, lb = lab[a], lab[b]
+    same = la == lb
+    spread = np.full(k, np.nan)
+    for c in range(k):
+        inside = w[same & (la == c)]
+        if len(inside):
+            spread[c] = np.quantile(inside, quantile)
+    typical = np.quantile(w[same], quantile) if same.any() else np.median(w)
+    spread[np.isnan(spread)] = typical
+    cross = ~same
+    denom = np.maximum(np.maximum(spread[la[cross]], spread[lb[cross]]), np.finfo(float).tiny)
+    return float(np.min(w[cross] / denom))
+
+
+def integrated_completed_likelihood(model, X):
+    """ICL of a fitted Gaussian mixture (Biernacki, Celeux & Govaert, 2000).
+
+    ``BIC + 2 * entropy of the soft assignments``: like BIC, lower is better,
+    but a mixture whose components overlap (several Gaussians describing one
+    non-Gaussian cluster) pays for the uncertain assignments, so ICL counts
+    *clusters* where BIC counts density components. With one component it
+    equals BIC.
+
+    Parameters
+    ----------
+    model : fitted GaussianMixture (anything with ``bic`` and ``predict_proba``)
+    X : array-like of shape (n_samples, n_features)
+
+    Returns
+    -------
+    icl : float
+
+    References
+    ----------
+    C. Biernacki, G. Celeux, G. Govaert, "Assessing a mixture model for
+    clustering with the integrated completed likelihood", IEEE TPAMI 22(7),
+    2000.
+    """
+    resp = np.asarray(model.predict_proba(X), dtype=float)
+    entropy = -np.sum(resp * np.log(np.clip(resp, 1e-300, None)))
+    return float(model.bic(X) + 2.0 * entropy)

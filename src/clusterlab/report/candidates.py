@@ -1,0 +1,382 @@
+"""The candidate clusterings ``clusterlab analyze`` runs: a registry.
+
+Each :class:`Candidate` knows how to fit on the table (or on the analysis
+sample), label every row and say what it costs. It returns one or more
+:class:`Partition` objects (a K-Means sweep returns one per k, a hierarchy
+one per cut); the evidence and the recommendation (``report/choose.py``)
+read partitions only, so a new estimator plugs in by registering a
+candidate here, without touching the selection logic.
+
+The cost estimate (rough seconds on two cores, warm caches) decides whether
+a candidate runs on every row, on the sample, or not at all, so that the
+first analysis of a new user stays quick as candidates are added.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: rows above which the k sweeps of the mixtures run on a random sample
+#: (the chosen mixture is then refitted on every row)
+MIXTURE_SWEEP_SAMPLE = 20000
+
+#: an analysis step estimated above this many seconds is skipped (and said so)
+STEP_BUDGET_SECONDS = 60.0
+
+
+@dataclass
+class Partition:
+    """One clustering of every row."""
+
+    name: str  # the candidate that made it
+    k: int  # clusters, noise not counted
+    labels: np.ndarray  # (n,) int64; -1 noise, -2 not computed
+    model: object = None
+    params: dict = field(default_factory=dict)
+    evidence: dict = field(default_factory=dict)  # filled by the selection
+
+
+@dataclass
+class Candidate:
+    """An entry of the registry.
+
+    ``run(ctx)`` returns a list of partitions (and may store sweeps for the
+    report on ``ctx.res``); ``cost(n, d, ctx)`` estimates its seconds;
+    ``needs_k`` candidates (agglomerative, spectral) run after the selection
+    at the recommended number of clusters.
+    """
+
+    name: str
+    title: str
+    run: object
+    cost: object
+    needs_k: bool = False
+    default: bool = True  # run when the user names no algorithms
+
+
+REGISTRY = {}
+
+
+def register(name, title, cost, needs_k=False, default=True):
+    """Decorator adding a ``run(ctx)`` function to the registry."""
+
+    def wrap(run):
+        REGISTRY[name] = Candidate(name, title, run, cost, needs_k, default)
+        return run
+
+    return wrap
+
+
+def title(name):
+    """Display name of a candidate (the name itself for unknown ones)."""
+    entry = REGISTRY.get(name)
+    return entry.title if entry is not None else name
+
+
+def extend_to_all_rows(X, sample_index, sample_labels, block=2048):
+    """Labels for every row from labels of the sample rows: each row takes
+    the label of its nearest sample row (``O(n·m·d)`` time in blocks of
+    ``block`` rows, ``O(block·m)`` memory)."""
+    n = X.shape[0]
+    if len(sample_index) == n:
+        return np.asarray(sample_labels, dtype=np.int64)
+    S = X[sample_index]
+    sq = np.einsum("ij,ij->i", S, S)
+    out = np.empty(n, dtype=np.int64)
+    for start in range(0, n, block):
+        rows = X[start:start + block]
+        d2 = sq[None, :] - 2.0 * rows @ S.T
+        out[start:start + block] = np.asarray(sample_labels)[np.argmin(d2, axis=1)]
+    out[sample_index] = sample_labels
+    return out
+
+
+def n_found(labels):
+    """Number of clusters in ``labels`` (noise and not-computed rows left out)."""
+    lab = np.asarray(labels)
+    return int(len(np.unique(lab[lab >= 0])))
+
+
+# --------------------------------------------------------------------------
+# K-Means: a sweep over the k grid on every row
+# --------------------------------------------------------------------------
+
+def _kmeans_cost(n, d, ctx):
+    return 2e-8 * n * d * float(np.sum(ctx.ks)) * 10 + 0.01 * len(ctx.ks)
+
+
+@register("kmeans", "K-Means", _kmeans_cost)
+def _kmeans(ctx):
+    from clusterlab.cluster.kmeans import KMeans
+    from clusterlab.selection import sweep
+
+    res = ctx.res
+    res.kmeans_sweep = sweep(KMeans(n_init=10, random_state=ctx.seed), ctx.X, ctx.ks,
+                             criteria=("inertia", "silhouette", "calinski_harabasz",
+                                       "davies_bouldin"),
+                             random_state=ctx.seed, sample_size=ctx.sil_sample)
+    sw = res.kmeans_sweep
+    sil = np.asarray(sw.table["silhouette"], dtype=float)
+    best_k = int(sw.best("silhouette")) if np.isfinite(sil).any() else int(ctx.ks[-1])
+    parts = []
+    for k, model in zip(sw.k_values.tolist(), sw.models):
+        parts.append(Partition("kmeans", int(k), np.asarray(model.labels_, dtype=np.int64),
+                               model, {"n_clusters": int(k)},
+                               {"own_best": int(k) == best_k}))
+    return parts
+
+
+# --------------------------------------------------------------------------
+# Gaussian mixtures: every covariance type over the k grid, BIC and ICL
+# --------------------------------------------------------------------------
+
+#: above this many features, full and tied covariances (d² parameters per
+#: component, d³ work per step) are left out of the comparison
+FULL_COVARIANCE_MAX_FEATURES = 30
+
+
+def covariance_types(d):
+    """The covariance types compared for ``d`` features."""
+    if d > FULL_COVARIANCE_MAX_FEATURES:
+        return ("diag", "spherical")
+    return ("full", "tied", "diag", "spherical")
+
+
+#: the coarse k grid of the mixture sweeps (refined next to the best k)
+MIXTURE_COARSE_KS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 65, 80, 100)
+
+
+def _gmm_cost(n, d, ctx):
+    m = min(n, MIXTURE_SWEEP_SAMPLE)
+    ks = [k for k in MIXTURE_COARSE_KS if k <= ctx.gmm_k_max]
+    per_type = {"full": 1.0 + d / 30.0, "tied": 1.0 + d / 30.0, "diag": 1.0, "spherical": 1.0}
+    work = sum(per_type[c] for c in covariance_types(d)) * 1.5 * float(np.sum(ks))
+    return 2e-7 * m * d * work + 0.01 * len(ks) * len(covariance_types(d))
+
+
+@register("gmm", "Gaussian mixture", _gmm_cost)
+def _gmm(ctx):
+    from clusterlab.mixture.gaussian import GaussianMixture
+    from clusterlab.selection import integrated_completed_likelihood, sweep
+
+    res = ctx.res
+    X = ctx.X
+    n, d = X.shape
+    if n > MIXTURE_SWEEP_SAMPLE:
+        rng = np.random.default_rng(ctx.seed)
+        Xs = X[np.sort(rng.choice(n, MIXTURE_SWEEP_SAMPLE, replace=False))]
+    else:
+        Xs = X
+    table = {}  # (cov, k) -> (bic, icl, model)
+    coarse = [k for k in MIXTURE_COARSE_KS if k <= ctx.gmm_k_max]
+
+    def fit_all(cov, ks):
+        ks = [k for k in ks if (cov, k) not in table and k < len(Xs)]
+        if not ks:
+            return
+        sw = sweep(GaussianMixture(covariance_type=cov, n_init=1, random_state=ctx.seed),
+                   Xs, ks, criteria=("bic", "aic"), random_state=ctx.seed)
+        for k, model, bic in zip(sw.k_values.tolist(), sw.models, sw.table["bic"]):
+            icl = integrated_completed_likelihood(model, Xs)
+            table[(cov, int(k))] = (float(bic), icl, model)
+        return sw
+
+    for cov in covariance_types(d):
+        sw = fit_all(cov, coarse)
+        if cov == covariance_types(d)[0]:
+            res.gmm_sweep = sw
+    # refine next to the best coarse k (by ICL and by BIC) of each covariance type
+    for cov in covariance_types(d):
+        for crit in (0, 1):
+            mine = {k: v for (c, k), v in table.items() if c == cov}
+            best_k = min(mine, key=lambda k: mine[k][crit])
+            i = coarse.index(best_k) if best_k in coarse else 0
+            lo = coarse[max(0, i - 1)]
+            hi = coarse[min(len(coarse) - 1, i + 1)]
+            fit_all(cov, range(max(2, lo), hi + 1))
+    res.gmm_table = {key: (bic, icl) for key, (bic, icl, _) in table.items()}
+    best_icl = min(table, key=lambda key: table[key][1])
+    ctx.gmm_icl_best = best_icl
+    ctx.gmm_bic_best = min(table, key=lambda key: table[key][0])
+    if best_icl[1] == 1:
+        ctx.gmm_single = Partition("gmm", 1, np.zeros(n, dtype=np.int64), table[best_icl][2],
+                                   {"n_components": 1, "covariance_type": best_icl[0]},
+                                   {"icl": table[best_icl][1]})
+    # the mixture shown and compared: ICL's choice among two or more components
+    # (clusters, where BIC counts density components)
+    several = [key for key in table if key[1] >= 2]
+    if not several:
+        return []
+    best = min(several, key=lambda key: table[key][1])
+    cov, k = best
+    for c in covariance_types(d):
+        at_k = table.get((c, k))
+        if at_k is not None:
+            res.covariance_bic[c] = (at_k[0], at_k[2])
+    model = table[best][2]
+    if Xs is not X:
+        model = GaussianMixture(n_components=k, covariance_type=cov, n_init=2,
+                                random_state=ctx.seed).fit(X)
+        res.notes.append(
+            f"The Gaussian-mixture sweep ran on a random sample of {len(Xs)} rows; the "
+            "chosen mixture was refitted on every row.")
+    labels = np.asarray(model.predict(X), dtype=np.int64)
+    return [Partition("gmm", n_found(labels), labels, model,
+                      {"n_components": int(k), "covariance_type": cov},
+                      {"own_best": True, "bic": table[best][0], "icl": table[best][1]})]
+
+
+# --------------------------------------------------------------------------
+# Genie: the whole hierarchy on the sample, cut at every k up to k_max
+# --------------------------------------------------------------------------
+
+def _genie_cost(n, d, ctx):
+    m = len(ctx.sample_index)
+    return 3e-9 * m * m * d + 2e-6 * m * ctx.k_max + 1e-8 * n * m * d
+
+
+@register("genie", "Genie (hierarchical)", _genie_cost)
+def _genie(ctx):
+    from clusterlab.cluster.genie import Genie
+
+    model = Genie(n_clusters=2).fit(ctx.Xs)
+    ctx.mst = model.mst_  # the evidence reuses the sample's spanning tree
+    parts = []
+    top = min(ctx.k_max, len(ctx.Xs) - 1)
+    for k in range(2, top + 1):
+        sample_labels = model.cut(k)
+        labels = extend_to_all_rows(ctx.X, ctx.sample_index, sample_labels)
+        parts.append(Partition("genie", k, labels, model,
+                               {"n_clusters": k, "gini_threshold": model.gini_threshold}))
+    return parts
+
+
+# --------------------------------------------------------------------------
+# DBSCAN with eps from the knee of the k-distance curve
+# --------------------------------------------------------------------------
+
+def _dbscan_cost(n, d, ctx):
+    m = len(ctx.sample_index)
+    return 2e-9 * m * m * d + 1e-7 * n * d
+
+
+@register("dbscan", "DBSCAN", _dbscan_cost)
+def _dbscan(ctx):
+    from clusterlab.cluster.dbscan import DBSCAN
+    from clusterlab.report.neighbours import knn_sample
+    from clusterlab.selection import knee_point
+
+    res = ctx.res
+    X = ctx.X
+    n, d = X.shape
+    min_samples = max(5, 2 * d)
+    knn_idx, knn_nbrs, knn_dist = knn_sample(X, min_samples - 1, max_rows=ctx.sample,
+                                             random_state=ctx.seed)
+    res.knn = (knn_idx, knn_nbrs)
+    kd = np.sort(knn_dist[:, -1])
+    knee = knee_point(np.arange(len(kd)), kd, curve="convex", direction="increasing")
+    eps = float(kd[int(knee)]) if knee is not None else float(np.median(kd))
+    eps = eps if eps > 0 else float(kd[kd > 0].min()) if (kd > 0).any() else 1e-3
+    res.kdist, res.dbscan_eps, res.dbscan_min_samples = kd, eps, min_samples
+    db = DBSCAN(eps=eps, min_samples=min_samples)
+    if d > 3 and ctx.sampled:
+        db.fit(ctx.Xs)
+        labels = np.asarray(db.predict(X), dtype=np.int64)
+    else:
+        db.fit(X)
+        labels = np.asarray(db.labels_, dtype=np.int64)
+    return [Partition("dbscan", n_found(labels), labels, db,
+                      {"eps": eps, "min_samples": min_samples}, {"own_best": True})]
+
+
+# --------------------------------------------------------------------------
+# HDBSCAN (when this installation has it): k-free, a few minimum sizes
+# --------------------------------------------------------------------------
+
+def _hdbscan_available():
+    try:
+        from clusterlab.cluster import hdbscan  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _hdbscan_cost(n, d, ctx):
+    if not _hdbscan_available():
+        return float("inf")
+    m = len(ctx.sample_index)
+    return 3 * (2e-8 * m * np.log2(m + 2) * d * 10 + 1e-7 * n * d)
+
+
+@register("hdbscan", "HDBSCAN", _hdbscan_cost)
+def _hdbscan(ctx):
+    from clusterlab.cluster.hdbscan import HDBSCAN
+
+    parts = []
+    m = len(ctx.Xs)
+    sizes = sorted({5, 10, 20, max(5, m // 100)})
+    for size in sizes:
+        if size >= m:
+            continue
+        model = HDBSCAN(min_cluster_size=size).fit(ctx.Xs)
+        sample_labels = np.asarray(model.labels_, dtype=np.int64)
+        if ctx.sampled:
+            labels = np.asarray(model.predict(ctx.X), dtype=np.int64)
+            labels[ctx.sample_index] = sample_labels
+        else:
+            labels = sample_labels
+        parts.append(Partition("hdbscan", n_found(labels), labels, model,
+                               {"min_cluster_size": size}, {"own_best": size == 5}))
+    return parts
+
+
+# --------------------------------------------------------------------------
+# Methods run at the recommended number of clusters, on the sample
+# --------------------------------------------------------------------------
+
+def _quadratic_cost(n, d, ctx):
+    m = len(ctx.sample_index)
+    return 2e-9 * m * m * d + 1e-3
+
+
+@register("agglomerative", "Agglomerative (Ward)", _quadratic_cost, needs_k=True)
+def _agglomerative(ctx):
+    from clusterlab.cluster.agglomerative import AgglomerativeClustering
+
+    model = AgglomerativeClustering(n_clusters=ctx.k, linkage="ward",
+                                    compute_distances=True).fit(ctx.Xs)
+    labels = np.full(ctx.X.shape[0], -2, dtype=np.int64)
+    labels[ctx.sample_index] = model.labels_
+    return [Partition("agglomerative", ctx.k, labels, model,
+                      {"n_clusters": ctx.k, "linkage": "ward"}, {"own_best": True})]
+
+
+@register("spectral", "Spectral", _quadratic_cost, needs_k=True)
+def _spectral(ctx):
+    from clusterlab.cluster.spectral import SpectralClustering
+
+    model = SpectralClustering(n_clusters=ctx.k, affinity="nearest_neighbors",
+                               n_neighbors=min(10, len(ctx.Xs) - 1),
+                               random_state=ctx.seed).fit(ctx.Xs)
+    labels = np.full(ctx.X.shape[0], -2, dtype=np.int64)
+    labels[ctx.sample_index] = model.labels_
+    return [Partition("spectral", ctx.k, labels, model,
+                      {"n_clusters": ctx.k, "affinity": "nearest_neighbors"},
+                      {"own_best": True})]
+
+
+def run_candidate(entry, ctx, tick=None):
+    """Run one registry entry; returns ``(partitions, seconds, failure)``.
+
+    A candidate that raises is reported as failed with the reason in plain
+    words and the analysis goes on without it.
+    """
+    t0 = time.perf_counter()
+    try:
+        parts = entry.run(ctx)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError, MemoryError,
+            RuntimeError) as exc:
+        reason = str(exc).strip().split("\n")[0] or type(exc).__name__
+        return [], time.perf_counter() - t0, f"{entry.title} failed: {reason}"
+    return parts, time.perf_counter() - t0, None

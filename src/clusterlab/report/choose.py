@@ -1,0 +1,226 @@
+"""Evidence for and choice of the recommended clustering.
+
+The rule, in the order an analyst would reason:
+
+1. **Separated groups.** Every candidate partition (every k of every
+   method) is scored by its *gap ratio* on the minimum spanning tree of the
+   analysis sample (:func:`clusterlab.selection.gap_separation`): the
+   weakest boundary's length over the typical neighbour distance inside
+   the clusters on either side. Partitions whose every boundary crosses a
+   clear gap (ratio >= :data:`GAP_RATIO`), with no tiny cluster and little
+   noise, are *separated*; the finest of them (most clusters; then the
+   largest smallest cluster; then the widest gap) is recommended, whatever
+   the method that found it. This finds rings, spirals and nested shapes
+   as well as well-separated blobs.
+2. **No structure.** When nothing is separated and a single Gaussian has
+   the best integrated completed likelihood (ICL) of all mixtures tried,
+   the verdict is "no clear cluster structure".
+3. **Overlapping clusters.** Otherwise the clusters touch or overlap and a
+   mixture of Gaussians is the model: the covariance type and the number
+   of components (two or more) with the best ICL, the parameter count of
+   each covariance type counted honestly. ICL rather than BIC because BIC
+   counts density components: a non-Gaussian cluster (a uniform diamond, a
+   banana) takes several Gaussians, and BIC would report each as a cluster.
+
+Partitions the rule did not pick keep their scores for the report.
+"""
+
+import numpy as np
+
+#: a boundary is a clear gap when its tree edge is this many times longer
+#: than the typical neighbour distance on either side
+GAP_RATIO = 2.0
+#: the quantile of within-cluster tree edges taken as the typical distance
+GAP_QUANTILE = 0.9
+#: a separated partition's clusters hold at least this share of the sample,
+#: or of an average cluster's rows (:data:`MIN_CLUSTER_OF_AVERAGE`) when there
+#: are many clusters, and at least :data:`MIN_CLUSTER_ROWS` rows: smaller
+#: groups are outliers, not clusters
+MIN_CLUSTER_SHARE = 0.01
+MIN_CLUSTER_OF_AVERAGE = 0.2
+MIN_CLUSTER_ROWS = 5
+#: a separated partition leaves at most this share of rows as noise
+MAX_NOISE_SHARE = 0.2
+#: a separated group is split along the mixture's components only where the
+#: density between two adjacent components falls below this share of the
+#: lower of their two peaks (touching blobs; not pieces of one ring)
+VALLEY_RATIO = 0.25
+#: fewest rows on each side for a valley test (a histogram of fewer is noise)
+VALLEY_MIN_ROWS = 50
+#: the candidates whose finer partitions may split separated groups
+REFINERS = ("kmeans", "gmm")
+
+
+def valley_depth(A, B):
+    """Density valley between two groups of points, along the line joining
+    their means: the smallest histogram density between the two means over
+    the lower of the two peaks (1: no valley; near 0: a clear gap)."""
+    ma, mb = A.mean(axis=0), B.mean(axis=0)
+    u = mb - ma
+    length = float(np.linalg.norm(u))
+    if length == 0.0:
+        return 1.0
+    t = np.r_[(A - ma) @ u, (B - ma) @ u] / length
+    bins = int(max(12, min(60, 1.5 * np.sqrt(len(t)))))
+    lo, hi = np.quantile(t, [0.01, 0.99])
+    if hi <= lo:
+        return 1.0
+    hist, edges = np.histogram(t, bins=bins, range=(lo, hi))
+    hist = np.convolve(hist, np.ones(3) / 3.0, mode="same")
+    centres = (edges[:-1] + edges[1:]) / 2
+    ia, ib = int(np.argmin(np.abs(centres))), int(np.argmin(np.abs(centres - length)))
+    if ib - ia < 2:
+        return 1.0
+    peak = min(hist[max(0, ia - 1):ia + 2].max(), hist[ib - 1:ib + 2].max())
+    return float(hist[ia:ib + 1].min() / max(peak, 1e-12))
+
+
+def refines_along_valleys(X, groups, components, min_size):
+    """Whether the mixture's partition ``components`` refines the separated
+    ``groups`` (noise ``-1`` ignored) with a density valley between every two
+    adjacent components inside a group, and splits at least one group."""
+    from clusterlab.cluster.genie import minimum_spanning_tree
+
+    split_any = False
+    for g in np.unique(groups[groups >= 0]):
+        rows = np.flatnonzero(groups == g)
+        comps, counts = np.unique(components[rows], return_counts=True)
+        big = comps[counts >= min_size]
+        if len(big) < 2:
+            continue
+        if counts[counts >= min_size].min() < VALLEY_MIN_ROWS:
+            return False
+        parts = [X[rows[components[rows] == c]] for c in big]
+        means = np.array([part.mean(axis=0) for part in parts])
+        a, b, _ = minimum_spanning_tree(means)
+        if any(valley_depth(parts[i], parts[j]) >= VALLEY_RATIO for i, j in zip(a, b)):
+            return False
+        split_any = True
+    # each mixture component must lie (mostly) inside one group
+    for c in np.unique(components):
+        inside = groups[components == c]
+        inside = inside[inside >= 0]
+        if len(inside) and np.bincount(inside).max() < 0.95 * len(inside):
+            return False
+    return split_any
+
+
+def gather_evidence(ctx, partitions):
+    """Fill ``partition.evidence`` (gap ratio, smallest cluster, noise share)."""
+    from clusterlab.cluster.genie import minimum_spanning_tree
+    from clusterlab.selection import gap_separation
+
+    trees = {}
+    for part in partitions:
+        if part.k < 2:
+            continue
+        lab = np.asarray(part.labels)[ctx.sample_index]
+        keep = lab >= 0
+        if keep.sum() < 3 or len(np.unique(lab[keep])) < 2:
+            continue
+        if keep.all():
+            tree = ctx.mst
+        else:
+            key = np.packbits(keep).tobytes()
+            if key not in trees:
+                trees[key] = minimum_spanning_tree(ctx.Xs[keep])
+            tree = trees[key]
+        _, lab_kept = np.unique(lab[keep], return_inverse=True)
+        part.evidence.update(
+            gap=gap_separation(tree, lab_kept, GAP_QUANTILE),
+            min_size=int(np.bincount(lab_kept).min()),
+            noise=float(1.0 - keep.mean()),
+        )
+
+
+def separated(part, m):
+    """Whether a partition passes the separated-groups test (``m`` sample rows)."""
+    ev = part.evidence
+    return ("gap" in ev and ev["gap"] >= GAP_RATIO
+            and ev["min_size"] >= max(MIN_CLUSTER_ROWS, min(MIN_CLUSTER_SHARE * m,
+                                                            MIN_CLUSTER_OF_AVERAGE * m / part.k))
+            and ev["noise"] <= MAX_NOISE_SHARE)
+
+
+def recommend(ctx, partitions, title):
+    """Pick the recommended partition.
+
+    Returns ``(partition, verdict, reasons)``; ``verdict`` is ``"separated"``,
+    ``"overlapping"``, ``"no structure"`` or ``"fallback"``.
+    """
+    m = len(ctx.sample_index)
+    ok = [p for p in partitions if separated(p, m)]
+    gaps = [p.evidence["gap"] for p in partitions if "gap" in p.evidence]
+    best_gap = max(gaps) if gaps else float("nan")
+    if ok:
+        pick = max(ok, key=lambda p: (p.k, p.evidence["min_size"], p.evidence["gap"]))
+        lab = np.asarray(pick.labels)[ctx.sample_index]
+        models = sorted((p for p in partitions
+                         if p.name in REFINERS and p.k > pick.k and p.k >= 2),
+                        key=lambda p: -p.k)
+        for finer in models:
+            comp = np.asarray(finer.labels)[ctx.sample_index]
+            size = max(MIN_CLUSTER_ROWS, min(MIN_CLUSTER_SHARE * m,
+                                             MIN_CLUSTER_OF_AVERAGE * m / finer.k))
+            if np.bincount(comp[comp >= 0]).min() < size:
+                continue
+            if refines_along_valleys(ctx.Xs, lab, comp, size):
+                return finer, "separated", [
+                    f"The rows fall into {pick.k} groups separated by empty space (gap ratio "
+                    f"{pick.evidence['gap']:.1f} along the minimum spanning tree, found by "
+                    f"{title(pick.name)}), and inside them {title(finer.name)} finds "
+                    f"{finer.k} clusters with a clear density valley between every two "
+                    "neighbouring ones: touching blobs rather than one shape each, so these "
+                    f"{finer.k} clusters are recommended."]
+        finer = [p for p in partitions if p.k > pick.k and "gap" in p.evidence]
+        finer_gap = max((p.evidence["gap"] for p in finer), default=None)
+        noise = pick.evidence["noise"]
+        reason = (
+            f"The rows fall into {pick.k} groups separated by empty space: along the minimum "
+            f"spanning tree of the data, every boundary between two of these clusters is at "
+            f"least {pick.evidence['gap']:.1f} times longer than the typical distance between "
+            f"neighbouring points inside them (gap ratio; a clear gap starts at {GAP_RATIO:g}). "
+            f"{title(pick.name)} finds these groups"
+            + (f", leaving {noise:.1%} of the rows as noise" if noise > 0 else "") + ".")
+        if finer_gap is not None:
+            reason += (f" Every finer partition tried cuts through a dense region "
+                       f"(gap ratio at most {finer_gap:.2f}).")
+        return pick, "separated", [reason]
+    gmm = [p for p in partitions if p.name == "gmm"]
+    icl_one = getattr(ctx, "gmm_icl_best", None)
+    if icl_one is not None and icl_one[1] == 1:
+        reason = (
+            "No clear cluster structure: no partition tried is separated by gaps (best gap "
+            f"ratio {best_gap:.2f}, below {GAP_RATIO:g}), and among the Gaussian mixtures the "
+            "integrated completed likelihood (ICL, which penalises overlapping components) is "
+            "best with a single component. Splitting these rows into clusters would describe "
+            "noise or one continuous cloud, not groups; the clusterings below are shown for "
+            "exploration only.")
+        one = getattr(ctx, "gmm_single", None)
+        return one, "no structure", [reason]
+    if gmm:
+        pick = gmm[0]
+        cov = pick.params.get("covariance_type")
+        n_models = len(getattr(ctx.res, "gmm_table", {}) or {})
+        reason = (
+            "No partition tried is separated by clear gaps (best gap ratio "
+            f"{best_gap:.2f}, below {GAP_RATIO:g}): the clusters touch or overlap, so a model of "
+            f"overlapping densities describes them. The Gaussian mixture with "
+            f"{pick.params.get('n_components')} components and covariance_type='{cov}' has the "
+            f"best integrated completed likelihood (ICL) of the {n_models} mixtures compared "
+            "(every covariance type and number of components, each charged for its own number "
+            "of parameters, and for assignments its components leave uncertain).")
+        bic_best = getattr(ctx, "gmm_bic_best", None)
+        if bic_best is not None and bic_best != (cov, pick.params.get("n_components")):
+            reason += (f" BIC, which counts density components rather than clusters, prefers "
+                       f"{bic_best[1]} components with covariance_type='{bic_best[0]}': some "
+                       "clusters are not Gaussian and take several components to describe.")
+        return pick, "overlapping", [reason]
+    own = [p for p in partitions if p.evidence.get("own_best") and p.k >= 2]
+    if not own:
+        return None, "fallback", ["No candidate produced a clustering with two or more clusters."]
+    pick = max(own, key=lambda p: p.evidence.get("gap", 0.0))
+    return pick, "fallback", [
+        f"No partition is separated by clear gaps and no Gaussian mixture ran; "
+        f"{title(pick.name)} with {pick.k} clusters has the widest gap of the remaining "
+        "candidates."]
