@@ -16,7 +16,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import clusterlab
 from clusterlab import OPTICS, cluster_optics_dbscan, cluster_optics_xi, compute_optics_graph
-from clusterlab._kernels import optics as _ok
+from clusterlab._config import OPTICS_PARALLEL_MIN
+from clusterlab.cluster.optics import _kd_blocks
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +166,7 @@ def test_property_core_distances_follow_permutation(seed):
 
 
 def test_thread_count_does_not_change_result():
-    X, _ = make_blobs(n_samples=2 * _ok.PARALLEL_MIN + 500, centers=6, random_state=2)
+    X, _ = make_blobs(n_samples=OPTICS_PARALLEL_MIN + 2500, centers=6, random_state=2)
     one = OPTICS(min_samples=5, n_jobs=1).fit(X)
     two = OPTICS(min_samples=5, n_jobs=2).fit(X)
     np.testing.assert_array_equal(one.ordering_, two.ordering_)
@@ -174,9 +175,26 @@ def test_thread_count_does_not_change_result():
     np.testing.assert_array_equal(one.labels_, two.labels_)
 
 
+def test_kd_blocks_partition_the_rows(blobs):
+    perm, start = _kd_blocks(blobs, 16)
+    np.testing.assert_array_equal(np.sort(perm), np.arange(len(blobs)))
+    assert start[0] == 0 and start[-1] == len(blobs)
+    assert np.all(np.diff(start) >= 1) and np.all(np.diff(start) <= 16)
+
+
+@pytest.mark.parametrize("max_eps", [np.inf, 0.5])
+def test_block_pruning_exact_on_clustered_and_uniform_data(max_eps):
+    rng = np.random.default_rng(5)
+    X = np.r_[rng.normal(0, 0.2, (400, 2)), rng.uniform(-3, 3, (400, 2)),
+              rng.normal(2, 0.05, (200, 2))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert_same_as_sklearn(X, min_samples=4, max_eps=max_eps)
+
+
 @pytest.mark.slow
 def test_parallel_steps_same_as_sklearn():
-    X, _ = make_blobs(n_samples=2 * _ok.PARALLEL_MIN + 500, centers=6, random_state=2)
+    X, _ = make_blobs(n_samples=OPTICS_PARALLEL_MIN + 2500, centers=6, random_state=2)
     assert_same_as_sklearn(X, min_samples=5)
 
 

@@ -8,13 +8,15 @@ every unprocessed point within ``max_eps`` to ``max(d, core)``, rounded to 15
 decimals the way :func:`numpy.around` rounds (``rint(x * 1e15) / 1e15``), and
 only a strictly smaller value replaces the old one.
 
-No neighbourhood is ever stored: :func:`optics_order_features` computes the
+No neighbourhood is ever stored: :func:`optics_order_blocks` computes the
 distances from the point being processed to the unprocessed points when it
-needs them (one pass over the unprocessed points per step, fused with the
-search for the next point, parallel over blocks), so memory stays O(n) and
-time O(n^2 d), like scikit-learn's loop but without its per-step Python and
-neighbour-query overhead. The unprocessed points are kept in a compact array
-(``rem[:m]``, with ``pos`` its inverse) so that each step touches only them.
+needs them, so memory stays O(n). The rows are grouped in small spatial
+blocks (the leaves of a k-d tree); a block is skipped when the distance to its
+bounding box proves that none of its rows can get a smaller reachability, and
+each block keeps its best unprocessed row so that the next point is found
+among the blocks. Time is O(n^2 d) in the worst case (scikit-learn's loop is
+O(n^2) too, with a radius query and an argmin in Python per point); on
+low-dimensional data most blocks are skipped at most steps.
 
 Metric codes (as :mod:`clusterlab._kernels.neighbors`): 0 euclidean,
 1 manhattan, 2 chebyshev, 3 minkowski with ``p``.
@@ -25,9 +27,6 @@ from numba import njit, prange
 
 _JIT = dict(cache=True, nogil=True)
 
-#: Below this many unprocessed points a step runs on one thread (a parallel
-#: launch costs more than the scan).
-PARALLEL_MIN = 4096
 #: Decimals scikit-learn rounds reachability and core distances to.
 ROUND_SCALE = 1e15
 
@@ -136,32 +135,6 @@ def _insert(best, s):
 
 
 @njit(inline="always", **_JIT)
-def _relax_scan(Xr, x, cc, upd, max_eps, metric, p, rem, rr, lo, hi, reach, pred, cur, n):
-    """Relax the unprocessed slots ``lo:hi`` from the point x (when ``upd``)
-    and return the best ``(reachability, index)`` among them (ties: smallest
-    index). ``Xr``, ``rr`` and ``rem`` are the slots' rows, reachabilities
-    and sample indices."""
-    bv = np.inf
-    bi = n
-    for t in range(lo, hi):
-        r = rr[t]
-        if upd:
-            dd = _from_reduced(_rdist_point(Xr, t, x, metric, p), metric, p)
-            if dd <= max_eps:
-                rd = round15(max(dd, cc))
-                if rd < r:
-                    r = rd
-                    rr[t] = rd
-                    j = rem[t]
-                    reach[j] = rd
-                    pred[j] = cur
-        if r < bv or (r == bv and rem[t] < bi):
-            bv = r
-            bi = rem[t]
-    return bv, bi
-
-
-@njit(inline="always", **_JIT)
 def _remove(rem, pos, m, i):
     """Drop point i from ``rem[:m]`` (swap with the last); returns the new m
     and the slot that received the last point."""
@@ -173,69 +146,168 @@ def _remove(rem, pos, m, i):
     return m, k
 
 
+@njit(inline="always", **_JIT)
+def _box_lower_bound(x, lo_box, hi_box, b, metric, p):
+    """A distance no larger than the one from x to any row inside box b.
+
+    Per coordinate the gap to the box is computed with the same (monotone)
+    floating-point operations as the distance itself, so it never exceeds the
+    coordinate difference to a row of the box; the result is shrunk by a
+    relative 1e-12 against any non-monotone rounding in ``**``."""
+    s = 0.0
+    for k in range(x.shape[0]):
+        g = 0.0
+        if x[k] < lo_box[b, k]:
+            g = lo_box[b, k] - x[k]
+        elif x[k] > hi_box[b, k]:
+            g = x[k] - hi_box[b, k]
+        if metric == 0:
+            s += g * g
+        elif metric == 1:
+            s += g
+        elif metric == 2:
+            if g > s:
+                s = g
+        else:
+            s += g ** p
+    return _from_reduced(s, metric, p) * (1.0 - 1e-12)
+
+
+@njit(inline="always", **_JIT)
+def _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p, lo, hi, done, rs, pred_s):
+    """Relax the unprocessed rows lo:hi from x (when ``upd``); return their
+    best (reachability, sample index, row) and their largest reachability."""
+    bv = np.inf
+    bi = np.int64(-1)
+    bp = np.int64(-1)
+    mx = -np.inf
+    for t in range(lo, hi):
+        if done[t]:
+            continue
+        r = rs[t]
+        if upd:
+            dd = _from_reduced(_rdist_point(Xs, t, x, metric, p), metric, p)
+            if dd <= max_eps:
+                rd = round15(max(dd, cc))
+                if rd < r:
+                    r = rd
+                    rs[t] = rd
+                    pred_s[t] = cur
+        j = idx[t]
+        if bp < 0 or r < bv or (r == bv and j < bi):
+            bv = r
+            bi = j
+            bp = t
+        if r > mx:
+            mx = r
+    return bv, bi, bp, mx
+
+
 @njit(parallel=True, **_JIT)
-def optics_order_features(X, core, max_eps, metric, p, n_blocks, ordering, reach, pred):
-    """The OPTICS cluster ordering of feature rows, distances on the fly.
+def optics_order_blocks(Xs, idx, start, lo_box, hi_box, core_s, max_eps, metric, p, parallel,
+                        ordering, reach, pred):
+    """The OPTICS cluster ordering of feature rows grouped in spatial blocks.
+
+    Each block keeps the best (reachability, index) and the largest
+    reachability of its unprocessed rows. A processed core point relaxes a
+    block only when the rounded ``max(lower bound of the distance to the
+    block's box, core distance)`` is below the block's largest reachability
+    (otherwise no row of the block can strictly improve) and the box is within
+    ``max_eps``; the next point is the best of the blocks' bests. The result
+    is exactly the unpruned loop's (scikit-learn's), for any thread count.
 
     Parameters
     ----------
-    X : (n, d) float64, C-contiguous, IN -- the samples.
-    core : (n,) float64, IN -- core distances (inf: never core), rounded.
-    max_eps : float64, IN -- neighbourhood radius (inf: everything).
-    metric : int, IN -- metric code; p : float64, IN -- Minkowski exponent.
-    n_blocks : int, IN -- parallel blocks per step (the thread count).
-    ordering : (n,) int64, OUT -- processing order.
-    reach : (n,) float64, OUT -- reachability distances (inf for seeds).
-    pred : (n,) int64, OUT -- predecessors (-1 for seeds).
+    Xs : (n, d) float64, C-contiguous, IN -- rows in block order.
+    idx : (n,) int64, IN -- sample index of each row of ``Xs``.
+    start : (n_blocks + 1,) int64, IN -- block b is rows start[b]:start[b + 1].
+    lo_box, hi_box : (n_blocks, d) float64, IN -- the blocks' bounding boxes.
+    core_s : (n,) float64, IN -- core distances of the rows (rounded; inf: never core).
+    max_eps : float64, IN; metric : int, IN; p : float64, IN
+    parallel : bool, IN -- relax the blocks of a step in parallel.
+    ordering : (n,) int64, OUT -- processing order (sample indices).
+    reach : (n,) float64, OUT -- reachability by sample index.
+    pred : (n,) int64, OUT -- predecessor by sample index (-1 for seeds).
 
-    Scratch: a copy of X and three (n,) arrays: the unprocessed points are
-    kept compact (slot t holds sample ``rem[t]``, its row and its
-    reachability), so each step streams over contiguous memory.
+    Scratch: O(n + n_blocks) (row flags, reachabilities and predecessors in
+    block order, the block summaries).
     """
-    n, d = X.shape
-    Xr = X.copy()
-    rr = np.full(n, np.inf)
-    rem = np.arange(n)
-    pos = np.arange(n)
-    reach[:] = np.inf
-    pred[:] = -1
+    n, d = Xs.shape
+    nb = start.shape[0] - 1
+    rs = np.full(n, np.inf)
+    pred_s = np.full(n, -1, dtype=np.int64)
+    done = np.zeros(n, dtype=np.bool_)
+    block_of = np.empty(n, dtype=np.int64)
+    left = np.empty(nb, dtype=np.int64)
+    bval = np.full(nb, np.inf)
+    bidx = np.empty(nb, dtype=np.int64)
+    bpos = np.empty(nb, dtype=np.int64)
+    bmax = np.full(nb, np.inf)
     x = np.empty(d)
-    best_v = np.empty(n_blocks)
-    best_i = np.empty(n_blocks, dtype=np.int64)
-    m = n
-    cur = 0
+    cur_s = 0
+    for b in range(nb):
+        left[b] = start[b + 1] - start[b]
+        bidx[b] = n
+        bpos[b] = -1
+        for t in range(start[b], start[b + 1]):
+            block_of[t] = b
+            if idx[t] < bidx[b]:
+                bidx[b] = idx[t]
+                bpos[b] = t
+            if idx[t] == 0:
+                cur_s = t
     for step in range(n):
+        cur = idx[cur_s]
         ordering[step] = cur
-        for k in range(d):
-            x[k] = X[cur, k]
-        m, slot = _remove(rem, pos, m, cur)
-        if m == 0:
+        done[cur_s] = True
+        cb = block_of[cur_s]
+        left[cb] -= 1
+        if step == n - 1:
             break
         for k in range(d):
-            Xr[slot, k] = Xr[m, k]
-        rr[slot] = rr[m]
-        cc = core[cur]
+            x[k] = Xs[cur_s, k]
+        cc = core_s[cur_s]
         upd = cc != np.inf
-        if m < PARALLEL_MIN or n_blocks == 1:
-            bv, bi = _relax_scan(Xr, x, cc, upd, max_eps, metric, p, rem, rr, 0, m, reach,
-                                 pred, cur, n)
-            cur = bi
-            continue
-        size = (m + n_blocks - 1) // n_blocks
-        for b in prange(n_blocks):
-            lo = b * size
-            hi = min(lo + size, m)
-            v, i = _relax_scan(Xr, x, cc, upd, max_eps, metric, p, rem, rr, lo, hi, reach,
-                               pred, cur, n)
-            best_v[b] = v
-            best_i[b] = i
+        if parallel:
+            for b in prange(nb):
+                if left[b] == 0:
+                    continue
+                scan = b == cb
+                if upd and not scan:
+                    lb = _box_lower_bound(x, lo_box, hi_box, b, metric, p)
+                    scan = lb <= max_eps and round15(max(lb, cc)) < bmax[b]
+                if scan:
+                    v, i, t, mx = _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p,
+                                              start[b], start[b + 1], done, rs, pred_s)
+                    bval[b] = v
+                    bidx[b] = i
+                    bpos[b] = t
+                    bmax[b] = mx
+        else:
+            for b in range(nb):
+                if left[b] == 0:
+                    continue
+                scan = b == cb
+                if upd and not scan:
+                    lb = _box_lower_bound(x, lo_box, hi_box, b, metric, p)
+                    scan = lb <= max_eps and round15(max(lb, cc)) < bmax[b]
+                if scan:
+                    v, i, t, mx = _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p,
+                                              start[b], start[b + 1], done, rs, pred_s)
+                    bval[b] = v
+                    bidx[b] = i
+                    bpos[b] = t
+                    bmax[b] = mx
         bv = np.inf
         bi = n
-        for b in range(n_blocks):
-            if best_v[b] < bv or (best_v[b] == bv and best_i[b] < bi):
-                bv = best_v[b]
-                bi = best_i[b]
-        cur = bi
+        for b in range(nb):
+            if left[b] > 0 and (bval[b] < bv or (bval[b] == bv and bidx[b] < bi)):
+                bv = bval[b]
+                bi = bidx[b]
+                cur_s = bpos[b]
+    for t in range(n):
+        reach[idx[t]] = rs[t]
+        pred[idx[t]] = pred_s[t]
 
 
 @njit(**_JIT)

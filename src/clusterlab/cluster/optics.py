@@ -4,9 +4,10 @@ scikit-learn's :class:`sklearn.cluster.OPTICS` runs its main loop in Python:
 for every point a radius-neighbour query, a distance computation and an
 ``argmin`` over the unprocessed points (7 s for 10 000 2-D points). Here the
 whole ordering is one numba kernel that, for each processed point, relaxes
-the unprocessed points with distances computed on the fly and finds the next
-point in the same parallel pass; nothing of size n x n (nor any neighbourhood)
-is stored. The result is scikit-learn's: the same ordering, reachability,
+the unprocessed points with distances computed on the fly -- skipping the
+spatial blocks of rows that a bound on the distance proves cannot improve --
+and finds the next point among the blocks' best; nothing of size n x n (nor
+any neighbourhood) is stored. The result is scikit-learn's: the same ordering, reachability,
 core distances and predecessors (the same tie-breaking: smallest index among
 equal reachabilities; the same rounding to 15 decimals), and the same xi and
 DBSCAN extractions.
@@ -14,8 +15,9 @@ DBSCAN extractions.
 Paths, chosen automatically:
 
 * **features** (dense X with 'minkowski', 'euclidean', 'manhattan',
-  'chebyshev' and their aliases): brute-force k-nearest-neighbour core
-  distances and the ordering, both numba kernels, O(n) memory.
+  'chebyshev' and their aliases): exact k-nearest-neighbour core distances
+  (rows sorted along the widest coordinate, each scan stopped by the gap
+  along it) and the block-pruned ordering, both numba kernels, O(n) memory.
 * **rows** (``metric='precomputed'``, dense or sparse, and every other metric
   or callable scikit-learn accepts, sparse X included): core distances by
   scikit-learn's neighbour search, then for each processed point its row of
@@ -45,6 +47,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_memory, validate_data
 
+from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
 from .dbscan import _numba_threads
 
@@ -114,6 +117,46 @@ def _sorted_knn_core(X, k, code, p):
     core = np.empty(n)
     core[order] = out
     return core
+
+
+def _kd_blocks(X, leaf):
+    """Rows grouped into spatial blocks of at most ``leaf`` rows (the leaves of a
+    median-split k-d tree): ``(perm, start)``, block b being rows
+    ``perm[start[b]:start[b + 1]]``."""
+    n = X.shape[0]
+    perm = np.arange(n, dtype=np.int64)
+    starts = []
+    stack = [(0, n)]
+    while stack:
+        lo, hi = stack.pop()
+        if hi - lo <= leaf:
+            starts.append(lo)
+            continue
+        sub = X[perm[lo:hi]]
+        dim = int(np.argmax(np.ptp(sub, axis=0)))
+        mid = (hi - lo) // 2
+        part = np.argpartition(sub[:, dim], mid, kind="introselect")
+        perm[lo:hi] = perm[lo:hi][part]
+        stack.append((lo + mid, hi))
+        stack.append((lo, lo + mid))
+    start = np.array(sorted(starts) + [n], dtype=np.int64)
+    return perm, start
+
+
+def _order_features(X, core, max_eps, code, p, n_threads):
+    """Ordering, reachability and predecessors by the block-pruned kernel."""
+    n = X.shape[0]
+    perm, start = _kd_blocks(X, OPTICS_BLOCK_ROWS)
+    Xs = np.ascontiguousarray(X[perm])
+    lo_box = np.ascontiguousarray(np.minimum.reduceat(Xs, start[:-1], axis=0))
+    hi_box = np.ascontiguousarray(np.maximum.reduceat(Xs, start[:-1], axis=0))
+    ordering = np.empty(n, dtype=np.int64)
+    reach = np.empty(n)
+    pred = np.empty(n, dtype=np.int64)
+    parallel = n >= OPTICS_PARALLEL_MIN and n_threads > 1
+    _ok.optics_order_blocks(Xs, perm, start, lo_box, hi_box, np.ascontiguousarray(core[perm]),
+                            max_eps, code, p, parallel, ordering, reach, pred)
+    return ordering, reach, pred
 
 
 def _sklearn_core_distances(X, nbrs, min_samples):
@@ -271,11 +314,8 @@ def compute_optics_graph(X, *, min_samples, max_eps, metric, p, metric_params, a
             code, p_eff = fast
             core = _sorted_knn_core(Xc, int(min_samples), code, p_eff)
             _finish_core(core, max_eps)
-            ordering = np.empty(n_samples, dtype=np.int64)
-            reach = np.empty(n_samples)
-            pred = np.empty(n_samples, dtype=np.int64)
-            _ok.optics_order_features(Xc, core, max_eps, code, p_eff, _n_threads(n_jobs),
-                                      ordering, reach, pred)
+            ordering, reach, pred = _order_features(Xc, core, max_eps, code, p_eff,
+                                                    _n_threads(n_jobs))
         else:
             nbrs = NearestNeighbors(n_neighbors=min_samples, algorithm=algorithm,
                                     leaf_size=leaf_size, metric=metric,
