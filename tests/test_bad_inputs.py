@@ -133,7 +133,7 @@ def test_bad_sample_weight(name):
 
 
 METRICS = [metrics.silhouette_score, metrics.calinski_harabasz_score,
-           metrics.davies_bouldin_score]
+           metrics.davies_bouldin_score, metrics.dbcv_score]
 
 
 @pytest.mark.parametrize("fn", METRICS, ids=lambda f: f.__name__)

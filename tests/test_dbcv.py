@@ -151,7 +151,7 @@ def test_property_matches_reference_in_any_row_order(seed):
 
 def test_errors():
     X, y = make_blobs(30, centers=2, random_state=0)
-    with pytest.raises(ValueError, match="Number of clusters is 1"):
+    with pytest.raises(ValueError, match="Number of labels is 1"):
         dbcv_score(X, np.where(y == 0, 0, -1))
     with pytest.raises(ValueError, match="NaN"):
         Xn = X.copy()

@@ -573,7 +573,8 @@ def dbcv_score(X, labels, *, metric="euclidean", p=2, d=None, per_cluster_scores
     classes, member = np.unique(labels[clustered], return_inverse=True)
     if len(classes) < 2:
         raise ValueError(
-            f"Number of clusters is {len(classes)} (noise excluded). DBCV needs at least 2.")
+            f"Number of labels is {len(classes)} (noise excluded). DBCV needs at least 2 "
+            "clusters.")
     member = member.astype(np.int64)
     sort = np.argsort(member, kind="stable")
     order = clustered[sort].astype(np.int64)
