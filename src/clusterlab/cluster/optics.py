@@ -143,20 +143,26 @@ def _kd_blocks(X, leaf):
     return perm, start
 
 
-def _order_features(X, core, max_eps, code, p, n_threads):
-    """Ordering, reachability and predecessors by the block-pruned kernel."""
-    n = X.shape[0]
+def _blocks_with_boxes(X):
     perm, start = _kd_blocks(X, OPTICS_BLOCK_ROWS)
     Xs = np.ascontiguousarray(X[perm])
     lo_box = np.ascontiguousarray(np.minimum.reduceat(Xs, start[:-1], axis=0))
     hi_box = np.ascontiguousarray(np.maximum.reduceat(Xs, start[:-1], axis=0))
+    return perm, start, Xs, lo_box, hi_box
+
+
+def _features_graph(X, min_samples, max_eps, code, p, n_threads):
+    """Core distances, ordering, reachability and predecessors on the kernels."""
+    n = X.shape[0]
+    perm, start, Xs, lo_box, hi_box = _blocks_with_boxes(X)
+    core = _finish_core(_sorted_knn_core(X, min_samples, code, p), max_eps)
     ordering = np.empty(n, dtype=np.int64)
     reach = np.empty(n)
     pred = np.empty(n, dtype=np.int64)
     parallel = n >= OPTICS_PARALLEL_MIN and n_threads > 1
     _ok.optics_order_blocks(Xs, perm, start, lo_box, hi_box, np.ascontiguousarray(core[perm]),
                             max_eps, code, p, parallel, ordering, reach, pred)
-    return ordering, reach, pred
+    return ordering, core, reach, pred
 
 
 def _sklearn_core_distances(X, nbrs, min_samples):
@@ -310,12 +316,10 @@ def compute_optics_graph(X, *, min_samples, max_eps, metric, p, metric_params, a
                 raise ValueError(
                     f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {min_samples}, "
                     f"n_samples_fit = {n_samples}, n_samples = {n_samples}")
-            Xc = np.ascontiguousarray(X, dtype=np.float64)
             code, p_eff = fast
-            core = _sorted_knn_core(Xc, int(min_samples), code, p_eff)
-            _finish_core(core, max_eps)
-            ordering, reach, pred = _order_features(Xc, core, max_eps, code, p_eff,
-                                                    _n_threads(n_jobs))
+            ordering, core, reach, pred = _features_graph(
+                np.ascontiguousarray(X, dtype=np.float64), int(min_samples), max_eps, code,
+                p_eff, _n_threads(n_jobs))
         else:
             nbrs = NearestNeighbors(n_neighbors=min_samples, algorithm=algorithm,
                                     leaf_size=leaf_size, metric=metric,
