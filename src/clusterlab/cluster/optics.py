@@ -27,6 +27,7 @@ Paths, chosen automatically:
 """
 
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -49,7 +50,6 @@ from sklearn.utils.validation import check_memory, validate_data
 
 from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
-from .dbscan import _numba_threads
 
 __all__ = ["OPTICS", "compute_optics_graph", "cluster_optics_dbscan", "cluster_optics_xi"]
 
@@ -93,6 +93,7 @@ def _validate_size(size, n_samples, param_name):
 
 
 def _n_threads(n_jobs):
+    """Threads for ``n_jobs`` (None: numba's current count; -1: all; -2: all but one)."""
     import numba
 
     if n_jobs is None:
@@ -100,6 +101,22 @@ def _n_threads(n_jobs):
     limit = numba.config.NUMBA_NUM_THREADS
     n = n_jobs if n_jobs > 0 else limit + 1 + n_jobs
     return int(min(max(n, 1), limit))
+
+
+@contextmanager
+def _numba_threads(n_jobs):
+    """Run numba's parallel kernels on ``n_jobs`` threads (None: unchanged)."""
+    if n_jobs is None:
+        yield
+        return
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(_n_threads(n_jobs))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
 
 
 def _sorted_knn_core(X, k, code, p):
