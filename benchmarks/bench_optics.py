@@ -4,7 +4,10 @@ Cases (issue 19, section 3): 10 000 x 2 Gaussian blobs (5 centres, std 1),
 default parameters (min_samples=5, max_eps=inf, xi=0.05) -- target >= 10x;
 scikit-learn's loop is O(n^2) with a radius query and an argmin in Python per
 point. ``--quick``: 3 000 x 2. A bounded ``max_eps`` case (10 000 x 2,
-max_eps=1.0) as well in the full run.
+max_eps=1.0) as well in the full run, and the DBCV index
+(``clusterlab.metrics.dbcv_score``) of the true blob labels with 5 % noise
+labels against the hdbscan library's ``validity_index`` (3 000 x 2; quality:
+the score itself, equal to ~1e-12).
 
 Both contenders get the same float64 array. The quality figure is the number
 of clusters; ``extra["same_ordering"]`` / ``extra["same_labels"]`` say whether
@@ -48,6 +51,22 @@ def _case(case, X, params, repeats):
     return rows
 
 
+def _dbcv_case(n):
+    from sklearn.datasets import make_blobs
+
+    from clusterlab.metrics import dbcv_score
+
+    validity = optional_import("hdbscan.validity")
+    X, y = make_blobs(n, n_features=2, centers=5, cluster_std=1.0, random_state=0)
+    y[::20] = -1
+    dbcv_score(X[:200], y[:200])  # load the compiled kernels
+    return compare(FAMILY, "dbcv_score", f"{n}x2", "5 blobs, 5% noise",
+                   lambda: dbcv_score(X, y),
+                   {"hdbscan validity_index":
+                    (lambda: validity.validity_index(X, y)) if validity else None},
+                   repeats=3, warmup=False, quality=float, quality_name="DBCV")
+
+
 def run(quick=False):
     from sklearn.datasets import make_blobs
 
@@ -56,4 +75,5 @@ def run(quick=False):
     rows = _case("blobs", X, {}, repeats=3 if quick else 2)
     if not quick:
         rows += _case("blobs", X, {"max_eps": 1.0}, repeats=2)
+    rows += _dbcv_case(3_000)
     return rows
