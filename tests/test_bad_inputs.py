@@ -26,6 +26,7 @@ def make_estimators():
                                                             affinity="nearest_neighbors",
                                                             n_neighbors=3),
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
+        "OPTICS": clusterlab.OPTICS(min_samples=3),
     }
 
 
@@ -71,7 +72,8 @@ def test_bad_X_at_fit(name, kind):
 @pytest.mark.parametrize("name", [n for n in NAMES if n not in ("DBSCAN", "DensityAnomalyDetector")])
 def test_fewer_samples_than_clusters(name):
     est = make_estimators()[name]
-    with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"):
+    with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"
+                                         r"|number of samples"):
         est.fit(GOOD[:1])
 
 
@@ -99,7 +101,8 @@ def test_unknown_parameter_value(name):
     param = {"KMeans": "algorithm", "MiniBatchKMeans": "init",
              "GaussianMixture": "covariance_type", "BayesianGaussianMixture": "covariance_type",
              "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
-             "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination"}[name]
+             "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
+             "OPTICS": "cluster_method"}[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
         est.fit(GOOD)
@@ -130,7 +133,7 @@ def test_bad_sample_weight(name):
 
 
 METRICS = [metrics.silhouette_score, metrics.calinski_harabasz_score,
-           metrics.davies_bouldin_score]
+           metrics.davies_bouldin_score, metrics.dbcv_score]
 
 
 @pytest.mark.parametrize("fn", METRICS, ids=lambda f: f.__name__)

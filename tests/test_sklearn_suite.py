@@ -38,6 +38,7 @@ SUITES = {
     "cluster/tests/test_hierarchical.py": ("sklearn.cluster", {"AgglomerativeClustering"}),
     "mixture/tests/test_gaussian_mixture.py": ("sklearn.mixture", {"GaussianMixture"}),
     "mixture/tests/test_bayesian_mixture.py": ("sklearn.mixture", {"BayesianGaussianMixture"}),
+    "cluster/tests/test_optics.py": ("sklearn.cluster", {"OPTICS"}),
     "metrics/cluster/tests/test_unsupervised.py": (
         "sklearn.metrics.cluster",
         {"calinski_harabasz_score", "davies_bouldin_score", "silhouette_samples",

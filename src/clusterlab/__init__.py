@@ -26,6 +26,10 @@ _EXPORTS = {
     "linkage_tree": "clusterlab.cluster.agglomerative",
     "SpectralClustering": "clusterlab.cluster.spectral",
     "spectral_clustering": "clusterlab.cluster.spectral",
+    "OPTICS": "clusterlab.cluster.optics",
+    "compute_optics_graph": "clusterlab.cluster.optics",
+    "cluster_optics_dbscan": "clusterlab.cluster.optics",
+    "cluster_optics_xi": "clusterlab.cluster.optics",
     # mixtures
     "GaussianMixture": "clusterlab.mixture.gaussian",
     "BayesianGaussianMixture": "clusterlab.mixture.bayesian",
@@ -34,6 +38,7 @@ _EXPORTS = {
     "silhouette_samples": "clusterlab.metrics",
     "calinski_harabasz_score": "clusterlab.metrics",
     "davies_bouldin_score": "clusterlab.metrics",
+    "dbcv_score": "clusterlab.metrics",
     # workflows
     "sweep": "clusterlab.selection",
     "DensityAnomalyDetector": "clusterlab.anomaly",

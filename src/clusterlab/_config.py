@@ -63,3 +63,11 @@ def single_threaded_blas():
         _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield
+
+
+#: Rows per spatial block of OPTICS's ordering kernel (a block is skipped
+#: when its bounding box proves that no row in it can be improved).
+OPTICS_BLOCK_ROWS = 64
+#: OPTICS inputs with at least this many rows relax the blocks of each step in
+#: parallel (below, a parallel launch per step costs more than it saves).
+OPTICS_PARALLEL_MIN = 4096

@@ -13,6 +13,10 @@ _EXPORTS = {
     "linkage_tree": "clusterlab.cluster.agglomerative",
     "SpectralClustering": "clusterlab.cluster.spectral",
     "spectral_clustering": "clusterlab.cluster.spectral",
+    "OPTICS": "clusterlab.cluster.optics",
+    "compute_optics_graph": "clusterlab.cluster.optics",
+    "cluster_optics_dbscan": "clusterlab.cluster.optics",
+    "cluster_optics_xi": "clusterlab.cluster.optics",
 }
 
 __all__ = sorted(_EXPORTS)

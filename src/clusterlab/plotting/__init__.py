@@ -26,6 +26,9 @@ _EXPORTS = {
     "plot_dbscan": "clusterlab.plotting._dbscan",
     "plot_dendrogram": "clusterlab.plotting._agglomerative",
     "plot_spectral_clustering": "clusterlab.plotting._spectral",
+    "plot_reachability": "clusterlab.plotting._density",
+    "plot_condensed_tree": "clusterlab.plotting._density",
+    "plot_single_linkage_tree": "clusterlab.plotting._density",
 }
 
 __all__ = sorted(_EXPORTS)
