@@ -11,6 +11,7 @@ _EXPORTS = {
     "dbscan": "clusterlab.cluster.dbscan",
     "AgglomerativeClustering": "clusterlab.cluster.agglomerative",
     "linkage_tree": "clusterlab.cluster.agglomerative",
+    "Genie": "clusterlab.cluster.genie",
     "SpectralClustering": "clusterlab.cluster.spectral",
     "spectral_clustering": "clusterlab.cluster.spectral",
     "OPTICS": "clusterlab.cluster.optics",
