@@ -46,6 +46,8 @@ REDUCED_FEATURES = 50
 #: about n / ROWS_PER_FEATURE components (too few rows to estimate clusters
 #: in every column)
 ROWS_PER_FEATURE = 10
+#: fewest rows the analysis looks for clusters in
+MIN_ROWS = 10
 #: values above this magnitude are rescaled by a common power of two first
 #: (squared distances would overflow)
 HUGE_MAGNITUDE = 1e100
@@ -218,7 +220,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
         lo, hi = 2, default_k_max(n)
     else:
         lo, hi = (int(v) for v in k_range)
-    if n <= hi:
+    if n < MIN_ROWS or n <= hi:
         raise ValueError(
             f"{dataset.name}: {n} rows but k goes up to {hi}; need more rows than clusters "
             f"(lower --k).")
