@@ -305,7 +305,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
         ctx.k = int(min(chosen_k, len(ctx.Xs) - 1))
         for name in algorithms:
             entry = REGISTRY[name]
-            if not entry.needs_k:
+            if not entry.needs_k or not np.isfinite(entry.cost(n, X.shape[1], ctx)):
                 continue
             tick(entry.title, 0, 1)
             parts, seconds, failure = run_candidate(entry, ctx)

@@ -380,3 +380,96 @@ def run_candidate(entry, ctx, tick=None):
         reason = str(exc).strip().split("\n")[0] or type(exc).__name__
         return [], time.perf_counter() - t0, f"{entry.title} failed: {reason}"
     return parts, time.perf_counter() - t0, None
+
+
+# --------------------------------------------------------------------------
+# k-free candidates on small tables, and BIRCH for very large ones (when this
+# installation has them)
+# --------------------------------------------------------------------------
+
+def _available(module):
+    import importlib.util
+
+    return importlib.util.find_spec(f"clusterlab.cluster.{module}") is not None
+
+
+#: mean shift runs on the sample when the table has at most this many columns
+#: (kernel density modes are meaningless in many dimensions)
+MEANSHIFT_MAX_FEATURES = 10
+#: affinity propagation holds three m x m matrices: its sample size
+AFFINITY_SAMPLE = 2000
+#: BIRCH summarises tables with more rows than this
+BIRCH_MIN_ROWS = 200_000
+
+
+def _meanshift_cost(n, d, ctx):
+    if not _available("mean_shift") or d > MEANSHIFT_MAX_FEATURES:
+        return float("inf")
+    m = len(ctx.sample_index)
+    return 2e-8 * m * m * d + 1e-7 * n * d
+
+
+@register("meanshift", "Mean shift", _meanshift_cost)
+def _meanshift(ctx):
+    from clusterlab.cluster.mean_shift import MeanShift, estimate_bandwidth
+
+    bandwidth = estimate_bandwidth(ctx.Xs, random_state=ctx.seed, n_samples=min(len(ctx.Xs), 1000))
+    if not bandwidth > 0:
+        raise ValueError("the estimated bandwidth is 0 (too many identical rows)")
+    model = MeanShift(bandwidth=bandwidth, bin_seeding=True).fit(ctx.Xs)
+    labels = np.asarray(model.predict(ctx.X), dtype=np.int64)
+    labels[ctx.sample_index] = model.labels_
+    return [Partition("meanshift", n_found(labels), labels, model,
+                      {"bandwidth": float(bandwidth), "bin_seeding": True},
+                      {"own_best": True})]
+
+
+def _affinity_cost(n, d, ctx):
+    if not _available("affinity_propagation"):
+        return float("inf")
+    m = min(len(ctx.sample_index), AFFINITY_SAMPLE)
+    return 2e-8 * m * m * 20 + 1e-7 * n * d
+
+
+@register("affinity", "Affinity propagation", _affinity_cost)
+def _affinity(ctx):
+    from clusterlab.cluster.affinity_propagation import AffinityPropagation
+
+    m = len(ctx.Xs)
+    if m > AFFINITY_SAMPLE:
+        rng = np.random.default_rng(ctx.seed)
+        rows = np.sort(rng.choice(m, AFFINITY_SAMPLE, replace=False))
+    else:
+        rows = np.arange(m)
+    model = AffinityPropagation(random_state=ctx.seed).fit(ctx.Xs[rows])
+    if len(model.cluster_centers_indices_) == 0:
+        raise ValueError("affinity propagation did not converge to any exemplar")
+    labels = np.asarray(model.predict(ctx.X), dtype=np.int64)
+    return [Partition("affinity", n_found(labels), labels, model,
+                      {"damping": model.damping}, {"own_best": True})]
+
+
+def _birch_cost(n, d, ctx):
+    if not _available("birch") or n < BIRCH_MIN_ROWS:
+        return float("inf")
+    return 2e-6 * n * d
+
+
+@register("birch", "BIRCH", _birch_cost, needs_k=True)
+def _birch(ctx):
+    from clusterlab.cluster.birch import Birch
+
+    model = Birch(n_clusters=ctx.k, threshold=_birch_threshold(ctx)).fit(ctx.X)
+    labels = np.asarray(model.labels_, dtype=np.int64)
+    return [Partition("birch", n_found(labels), labels, model,
+                      {"n_clusters": ctx.k, "threshold": model.threshold}, {"own_best": True})]
+
+
+def _birch_threshold(ctx):
+    """A subcluster radius that keeps the CF-tree to a few thousand entries:
+    a fifth of the median nearest-neighbour distance scaled up to the
+    sample's spread."""
+    from clusterlab.report.neighbours import knn_sample
+
+    _, _, dist = knn_sample(ctx.Xs, 1, max_rows=2000, random_state=ctx.seed)
+    return float(max(np.median(dist[:, 0]) * 5.0, 1e-12))
