@@ -26,6 +26,7 @@ def make_estimators():
                                                             affinity="nearest_neighbors",
                                                             n_neighbors=3),
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
+        "MeanShift": clusterlab.MeanShift(bandwidth=1.0),
     }
 
 
@@ -68,7 +69,9 @@ def test_bad_X_at_fit(name, kind):
         est.fit(bad_x(kind))
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("DBSCAN", "DensityAnomalyDetector")])
+# MeanShift has no number of clusters: one sample is one mode
+@pytest.mark.parametrize("name", [n for n in NAMES
+                                  if n not in ("DBSCAN", "DensityAnomalyDetector", "MeanShift")])
 def test_fewer_samples_than_clusters(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"):
@@ -99,7 +102,8 @@ def test_unknown_parameter_value(name):
     param = {"KMeans": "algorithm", "MiniBatchKMeans": "init",
              "GaussianMixture": "covariance_type", "BayesianGaussianMixture": "covariance_type",
              "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
-             "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination"}[name]
+             "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
+             "MeanShift": "bandwidth"}[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
         est.fit(GOOD)

@@ -36,6 +36,8 @@ SUITES = {
     "cluster/tests/test_spectral.py": (
         "sklearn.cluster", {"SpectralClustering", "spectral_clustering"}),
     "cluster/tests/test_hierarchical.py": ("sklearn.cluster", {"AgglomerativeClustering"}),
+    "cluster/tests/test_mean_shift.py": (
+        "sklearn.cluster", {"MeanShift", "estimate_bandwidth", "get_bin_seeds", "mean_shift"}),
     "mixture/tests/test_gaussian_mixture.py": ("sklearn.mixture", {"GaussianMixture"}),
     "mixture/tests/test_bayesian_mixture.py": ("sklearn.mixture", {"BayesianGaussianMixture"}),
     "metrics/cluster/tests/test_unsupervised.py": (

@@ -26,6 +26,10 @@ _EXPORTS = {
     "linkage_tree": "clusterlab.cluster.agglomerative",
     "SpectralClustering": "clusterlab.cluster.spectral",
     "spectral_clustering": "clusterlab.cluster.spectral",
+    "MeanShift": "clusterlab.cluster.mean_shift",
+    "mean_shift": "clusterlab.cluster.mean_shift",
+    "estimate_bandwidth": "clusterlab.cluster.mean_shift",
+    "get_bin_seeds": "clusterlab.cluster.mean_shift",
     # mixtures
     "GaussianMixture": "clusterlab.mixture.gaussian",
     "BayesianGaussianMixture": "clusterlab.mixture.bayesian",

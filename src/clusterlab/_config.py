@@ -63,3 +63,12 @@ def single_threaded_blas():
         _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield
+
+#: Mean shift: grid cells per bandwidth along each indexed axis (cell side
+#: bandwidth / this), and at most this many cells per point (the side grows
+#: when the data spans too many cells). Each cell stores its bounding box and
+#: coordinate sum, so a cell inside the ball costs O(d), not O(points).
+MEAN_SHIFT_CELLS_PER_BANDWIDTH = 8.0
+MEAN_SHIFT_MAX_CELLS_PER_POINT = 0.5
+#: Rows per block of estimate_bandwidth (scikit-learn sums 500-row batches).
+MEAN_SHIFT_BANDWIDTH_BLOCK_ROWS = 500
