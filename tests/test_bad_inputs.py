@@ -27,6 +27,7 @@ def make_estimators():
                                                             n_neighbors=3),
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
         "MeanShift": clusterlab.MeanShift(bandwidth=1.0),
+        "AffinityPropagation": clusterlab.AffinityPropagation(random_state=0),
     }
 
 
@@ -69,9 +70,10 @@ def test_bad_X_at_fit(name, kind):
         est.fit(bad_x(kind))
 
 
-# MeanShift has no number of clusters: one sample is one mode
+# MeanShift and AffinityPropagation choose the number of clusters: one sample is one
 @pytest.mark.parametrize("name", [n for n in NAMES
-                                  if n not in ("DBSCAN", "DensityAnomalyDetector", "MeanShift")])
+                                  if n not in ("DBSCAN", "DensityAnomalyDetector", "MeanShift",
+                                               "AffinityPropagation")])
 def test_fewer_samples_than_clusters(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"):
@@ -103,7 +105,7 @@ def test_unknown_parameter_value(name):
              "GaussianMixture": "covariance_type", "BayesianGaussianMixture": "covariance_type",
              "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
              "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
-             "MeanShift": "bandwidth"}[name]
+             "MeanShift": "bandwidth", "AffinityPropagation": "affinity"}[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
         est.fit(GOOD)

@@ -30,6 +30,8 @@ _EXPORTS = {
     "mean_shift": "clusterlab.cluster.mean_shift",
     "estimate_bandwidth": "clusterlab.cluster.mean_shift",
     "get_bin_seeds": "clusterlab.cluster.mean_shift",
+    "AffinityPropagation": "clusterlab.cluster.affinity_propagation",
+    "affinity_propagation": "clusterlab.cluster.affinity_propagation",
     # mixtures
     "GaussianMixture": "clusterlab.mixture.gaussian",
     "BayesianGaussianMixture": "clusterlab.mixture.bayesian",

@@ -72,3 +72,13 @@ MEAN_SHIFT_CELLS_PER_BANDWIDTH = 8.0
 MEAN_SHIFT_MAX_CELLS_PER_POINT = 0.5
 #: Rows per block of estimate_bandwidth (scikit-learn sums 500-row batches).
 MEAN_SHIFT_BANDWIDTH_BLOCK_ROWS = 500
+
+#: Affinity propagation: the most bytes its n x n matrices may take (None: a
+#: share, below, of the memory the system reports available at fit time).
+AFFINITY_PROPAGATION_MAX_BYTES = None
+AFFINITY_PROPAGATION_MEMORY_SHARE = 0.8
+#: Rows are split into this many parts (a fixed number, so results do not
+#: depend on the thread count) from this many samples on; below it one part
+#: sums the column sums in numpy's exact order.
+AFFINITY_PROPAGATION_ROW_PARTS = 16
+AFFINITY_PROPAGATION_PARALLEL_MIN_ROWS = 1000
