@@ -28,6 +28,7 @@ def make_estimators():
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
         "MeanShift": clusterlab.MeanShift(bandwidth=1.0),
         "AffinityPropagation": clusterlab.AffinityPropagation(random_state=0),
+        "Birch": clusterlab.Birch(n_clusters=2),
     }
 
 
@@ -70,10 +71,11 @@ def test_bad_X_at_fit(name, kind):
         est.fit(bad_x(kind))
 
 
-# MeanShift and AffinityPropagation choose the number of clusters: one sample is one
+# MeanShift and AffinityPropagation choose the number of clusters (one sample is one);
+# Birch, as scikit-learn's, warns that it found fewer subclusters than n_clusters
 @pytest.mark.parametrize("name", [n for n in NAMES
                                   if n not in ("DBSCAN", "DensityAnomalyDetector", "MeanShift",
-                                               "AffinityPropagation")])
+                                               "AffinityPropagation", "Birch")])
 def test_fewer_samples_than_clusters(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"):
@@ -105,7 +107,8 @@ def test_unknown_parameter_value(name):
              "GaussianMixture": "covariance_type", "BayesianGaussianMixture": "covariance_type",
              "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
              "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
-             "MeanShift": "bandwidth", "AffinityPropagation": "affinity"}[name]
+             "MeanShift": "bandwidth", "AffinityPropagation": "affinity",
+             "Birch": "threshold"}[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
         est.fit(GOOD)

@@ -40,6 +40,7 @@ SUITES = {
         "sklearn.cluster", {"MeanShift", "estimate_bandwidth", "get_bin_seeds", "mean_shift"}),
     "cluster/tests/test_affinity_propagation.py": (
         "sklearn.cluster", {"AffinityPropagation", "affinity_propagation"}),
+    "cluster/tests/test_birch.py": ("sklearn.cluster", {"Birch"}),
     "mixture/tests/test_gaussian_mixture.py": ("sklearn.mixture", {"GaussianMixture"}),
     "mixture/tests/test_bayesian_mixture.py": ("sklearn.mixture", {"BayesianGaussianMixture"}),
     "metrics/cluster/tests/test_unsupervised.py": (

@@ -32,6 +32,7 @@ _EXPORTS = {
     "get_bin_seeds": "clusterlab.cluster.mean_shift",
     "AffinityPropagation": "clusterlab.cluster.affinity_propagation",
     "affinity_propagation": "clusterlab.cluster.affinity_propagation",
+    "Birch": "clusterlab.cluster.birch",
     # mixtures
     "GaussianMixture": "clusterlab.mixture.gaussian",
     "BayesianGaussianMixture": "clusterlab.mixture.bayesian",

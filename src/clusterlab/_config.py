@@ -82,3 +82,7 @@ AFFINITY_PROPAGATION_MEMORY_SHARE = 0.8
 #: sums the column sums in numpy's exact order.
 AFFINITY_PROPAGATION_ROW_PARTS = 16
 AFFINITY_PROPAGATION_PARALLEL_MIN_ROWS = 1000
+
+#: Birch: most leaf subclusters for an exact global (Ward) step; above, the
+#: subclusters are summarised first (an approximation, with a warning).
+BIRCH_EXACT_GLOBAL_MAX_SUBCLUSTERS = 20_000

@@ -19,6 +19,7 @@ _EXPORTS = {
     "get_bin_seeds": "clusterlab.cluster.mean_shift",
     "AffinityPropagation": "clusterlab.cluster.affinity_propagation",
     "affinity_propagation": "clusterlab.cluster.affinity_propagation",
+    "Birch": "clusterlab.cluster.birch",
 }
 
 __all__ = sorted(_EXPORTS)
