@@ -86,3 +86,7 @@ AFFINITY_PROPAGATION_PARALLEL_MIN_ROWS = 1000
 #: Birch: most leaf subclusters for an exact global (Ward) step; above, the
 #: subclusters are summarised first (an approximation, with a warning).
 BIRCH_EXACT_GLOBAL_MAX_SUBCLUSTERS = 20_000
+#: Birch labels: below this many (sample, subcluster) pairs the nearest
+#: subcluster is found by blocked BLAS products (scikit-learn's formula);
+#: above, by a grid over the centres seeded with a descent of the CF-tree.
+BIRCH_GRID_SEARCH_MIN_PAIRS = 2 * 10**8

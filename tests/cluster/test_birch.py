@@ -155,3 +155,14 @@ def test_default_parameters_on_1e5_points_complete():
 @parametrize_with_checks([Birch(), Birch(n_clusters=None, threshold=0.2)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_grid_nearest_search_same_labels_as_sklearn(monkeypatch):
+    # large label searches use a grid over the centres seeded by a tree descent
+    monkeypatch.setattr(_config, "BIRCH_GRID_SEARCH_MIN_PAIRS", 0)
+    X = _blobs(800, 5, std=1.5)
+    ours = Birch(threshold=0.6, n_clusters=4).fit(X)
+    theirs = skc.Birch(threshold=0.6, n_clusters=4).fit(X)
+    assert_same(ours, theirs)
+    Q = np.random.default_rng(1).normal(scale=6, size=(200, 5))
+    np.testing.assert_array_equal(ours.predict(Q), theirs.predict(Q))

@@ -24,7 +24,9 @@ are float64.
 """
 
 import numpy as np
-from numba import njit, objmode
+from numba import njit, objmode, prange
+
+from .mean_shift import _axis_range, _gap2
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -281,3 +283,99 @@ def birch_leaf_subclusters(node_nsub, node_subs, node_next, out):
             m += 1
         v = node_next[v]
     return m
+
+
+@njit(parallel=True, **_JIT)
+def birch_descend(Q, root, node_nsub, node_subs, sub_cent, sub_sqn, sub_child, out):
+    """Closest subcluster of the leaf reached by a greedy descent of the tree, per row.
+
+    Q : (n, d) float64, IN; the tree arrays, IN; out : (n,) int64, OUT
+    (subcluster ids). A cheap upper bound for the nearest-centre search.
+    """
+    n, d = Q.shape
+    for i in prange(n):
+        v = root
+        while True:
+            best = np.inf
+            pick = node_subs[v, 0]
+            for j in range(node_nsub[v]):
+                s = node_subs[v, j]
+                t = 0.0
+                for k in range(d):
+                    t += sub_cent[s, k] * Q[i, k]
+                t = t * -2.0 + sub_sqn[s]
+                if t < best:
+                    best = t
+                    pick = s
+            if sub_child[pick] == -1:
+                # the closest of the leaf's subclusters by exact distance
+                best = np.inf
+                for j in range(node_nsub[v]):
+                    s = node_subs[v, j]
+                    t = 0.0
+                    for k in range(d):
+                        u = sub_cent[s, k] - Q[i, k]
+                        t += u * u
+                    if t < best:
+                        best = t
+                        pick = s
+                out[i] = pick
+                break
+            v = sub_child[pick]
+
+
+@njit(parallel=True, **_JIT)
+def grid_nearest_center(Q, bound2, Cs, order, dims, origin, side, extents, cell_start, boxes,
+                        out):
+    """Exact nearest centre of every row of Q (smallest index on ties).
+
+    The centres are sorted into a grid (``Cs``, ``order``: sorted -> original
+    index; the grid arrays as in :mod:`clusterlab._kernels.mean_shift`).
+    ``bound2[i]`` must be at least the squared distance from row i to some
+    centre (e.g. the one :func:`birch_descend` reaches); only the cells whose
+    bounding boxes come within the current best distance are searched.
+
+    Q : (n, d) float64, IN; bound2 : (n,) float64, IN; out : (n,) int64, OUT.
+    """
+    n, d = Q.shape
+    for i in prange(n):
+        q = Q[i]
+        best = bound2[i] * (1.0 + 1e-9) + 1e-300
+        arg = -1
+        r = np.sqrt(best)
+        lo0, hi0 = _axis_range(q, dims[0], origin[0], side, extents[0], r)
+        for a in range(lo0, hi0 + 1):
+            g0 = _gap2(q, dims[0], origin[0], side, a)
+            if g0 > best:
+                continue
+            lo1, hi1 = _axis_range(q, dims[1], origin[1], side, extents[1], np.sqrt(best - g0))
+            for b in range(lo1, hi1 + 1):
+                g1 = g0 + _gap2(q, dims[1], origin[1], side, b)
+                if g1 > best:
+                    continue
+                lo2, hi2 = _axis_range(q, dims[2], origin[2], side, extents[2],
+                                       np.sqrt(best - g1))
+                base = (a * extents[1] + b) * extents[2]
+                for c in range(base + lo2, base + hi2 + 1):
+                    start = cell_start[c]
+                    stop = cell_start[c + 1]
+                    if start == stop:
+                        continue
+                    near = 0.0
+                    for k in range(d):
+                        v = q[k]
+                        if v < boxes[c, 0, k]:
+                            near += (boxes[c, 0, k] - v) ** 2
+                        elif v > boxes[c, 1, k]:
+                            near += (v - boxes[c, 1, k]) ** 2
+                    if near > best:
+                        continue
+                    for j in range(start, stop):
+                        t = 0.0
+                        for k in range(d):
+                            u = Cs[j, k] - q[k]
+                            t += u * u
+                        if t < best or (t == best and arg >= 0 and order[j] < arg):
+                            best = t
+                            arg = order[j]
+        out[i] = arg

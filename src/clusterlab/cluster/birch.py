@@ -356,8 +356,38 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         return self._predict(X)
 
     def _predict(self, X):
-        return self.subcluster_labels_[
-            _nearest(X, self.subcluster_centers_, self._subcluster_norms)]
+        centers = self.subcluster_centers_
+        if X.shape[0] * len(centers) < _config.BIRCH_GRID_SEARCH_MIN_PAIRS \
+                or getattr(self, "_tree", None) is None:
+            nearest = _nearest(X, centers, self._subcluster_norms)
+        else:
+            nearest = self._grid_nearest(X)
+        return self.subcluster_labels_[nearest]
+
+    def _grid_nearest(self, X):
+        """Exact nearest subcluster by a grid over the centres, seeded by a tree descent."""
+        from .mean_shift import _grid_index
+
+        tree = self._tree
+        leaves = tree.leaf_subclusters()
+        position = np.full(int(tree.state[2]), -1, dtype=np.int64)
+        position[leaves] = np.arange(len(leaves))
+        C = np.ascontiguousarray(tree.sub_cent[leaves])
+        out = np.empty(X.shape[0], dtype=np.int64)
+        grid = order = None
+        for lo, block in _dense_chunks(X, _config.chunk_rows(X.shape[1], 8) * 16):
+            Q = np.ascontiguousarray(block, dtype=np.float64)
+            reached = np.empty(len(Q), dtype=np.int64)
+            _bk.birch_descend(Q, int(tree.state[0]), tree.node_nsub, tree.node_subs,
+                              tree.sub_cent, tree.sub_sqn, tree.sub_child, reached)
+            bound2 = ((Q - tree.sub_cent[reached]) ** 2).sum(axis=1)
+            if grid is None:
+                scale = float(np.sqrt(np.median(bound2))) or 1.0
+                grid, order = _grid_index(C, scale, return_order=True)
+            Cs, dims, origin, side, extents, cell_start, boxes, _ = grid
+            _bk.grid_nearest_center(Q, bound2, Cs, order, dims, origin, side, extents,
+                                    cell_start, boxes, out[lo:lo + len(Q)])
+        return out
 
     def transform(self, X):
         """Euclidean distances to every subcluster centre.

@@ -163,8 +163,12 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
     return bin_seeds * bin_size
 
 
-def _grid_index(X, bandwidth):
-    """Sort X's rows into a dense grid (see :mod:`clusterlab._kernels.mean_shift`)."""
+def _grid_index(X, bandwidth, return_order=False):
+    """Sort X's rows into a dense grid (see :mod:`clusterlab._kernels.mean_shift`).
+
+    Returns ``(Xs, dims, origin, side, extents, cell_start, boxes, cell_sums)``
+    and, with ``return_order``, the original row of each sorted row.
+    """
     n, d = X.shape
     lo = X.min(axis=0)
     spread = X.max(axis=0) - lo
@@ -194,7 +198,8 @@ def _grid_index(X, bandwidth):
     boxes = np.empty((n_cells, 2, d))
     cell_sums = np.empty((n_cells, d))
     _ms.grid_cell_stats(Xs, cell_start, boxes, cell_sums)
-    return Xs, dims, origin, float(side), extents, cell_start, boxes, cell_sums
+    grid = (Xs, dims, origin, float(side), extents, cell_start, boxes, cell_sums)
+    return (grid, order) if return_order else grid
 
 
 @validate_params({"X": ["array-like"]}, prefer_skip_nested_validation=False)
