@@ -94,7 +94,7 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
     >>> from clusterlab import estimate_bandwidth
     >>> X = np.array([[1, 1], [2, 1], [1, 0], [4, 7], [3, 5], [3, 6]])
     >>> round(float(estimate_bandwidth(X, quantile=0.5)), 4)
-    1.6095
+    1.6191
     """
     X = check_array(X)
     random_state = check_random_state(random_state)

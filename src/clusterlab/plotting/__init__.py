@@ -26,6 +26,10 @@ _EXPORTS = {
     "plot_dbscan": "clusterlab.plotting._dbscan",
     "plot_dendrogram": "clusterlab.plotting._agglomerative",
     "plot_spectral_clustering": "clusterlab.plotting._spectral",
+    # clusterers that choose k
+    "plot_mean_shift": "clusterlab.plotting._kfree",
+    "plot_affinity_exemplars": "clusterlab.plotting._kfree",
+    "plot_birch_subclusters": "clusterlab.plotting._kfree",
 }
 
 __all__ = sorted(_EXPORTS)
