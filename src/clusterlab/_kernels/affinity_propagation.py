@@ -15,6 +15,34 @@ from numba import njit, prange
 
 _JIT = dict(cache=True, nogil=True)
 
+@njit(inline="always", **_JIT)
+def _max4(v, skip):
+    """Largest entry of v other than v[skip] (-inf when none), in four lanes."""
+    n = v.shape[0]
+    m0 = -np.inf
+    m1 = -np.inf
+    m2 = -np.inf
+    m3 = -np.inf
+    k = 0
+    while k + 4 <= n:
+        a = v[k] if k != skip else -np.inf
+        b = v[k + 1] if k + 1 != skip else -np.inf
+        c = v[k + 2] if k + 2 != skip else -np.inf
+        e = v[k + 3] if k + 3 != skip else -np.inf
+        m0 = a if a > m0 else m0
+        m1 = b if b > m1 else m1
+        m2 = c if c > m2 else m2
+        m3 = e if e > m3 else m3
+        k += 4
+    while k < n:
+        if k != skip and v[k] > m0:
+            m0 = v[k]
+        k += 1
+    m0 = m1 if m1 > m0 else m0
+    m2 = m3 if m3 > m2 else m2
+    return m2 if m2 > m0 else m0
+
+
 @njit(parallel=True, **_JIT)
 def ap_iteration(S, A, R, colsum, damping, update_a, partial):
     """One fused pass: availabilities of the last iteration, then responsibilities.
@@ -50,6 +78,7 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
         hi = (p + 1) * n // n_parts
         for k in range(n):
             partial[p, k] = 0.0
+        tmp = np.empty(n, dtype=A.dtype)
         for i in range(lo, hi):
             if update_a:
                 a_ii = A[i, i] * damping - (R[i, i] - colsum[i]) * keep
@@ -62,18 +91,15 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
                         t = 0.0
                     A[i, k] = A[i, k] * damping - t * keep
                 A[i, i] = a_ii
-            # largest and second largest of A[i] + S[i] in one pass (ties: second = best)
-            best = -np.inf
-            second = -np.inf
-            arg = 0
+            # largest of A[i] + S[i] (first index on ties) and the largest of the
+            # others; four independent maxima keep the row loop free of a chain
             for k in range(n):
-                v = A[i, k] + S[i, k]
-                if v > best:
-                    second = best
-                    best = v
-                    arg = k
-                elif v > second:
-                    second = v
+                tmp[k] = A[i, k] + S[i, k]
+            best = _max4(tmp, -1)
+            arg = 0
+            while tmp[arg] != best:
+                arg += 1
+            second = _max4(tmp, arg)
             old = R[i, arg]
             for k in range(n):
                 R[i, k] = R[i, k] * damping + (S[i, k] - best) * keep
