@@ -191,3 +191,23 @@ def test_large_finite_input_passes_and_assume_finite_is_honoured():
             check_finite(X, est)
         with sklearn.config_context(assume_finite=True):
             check_finite(X, est)
+
+
+@pytest.mark.parametrize("name", ["MeanShift", "AffinityPropagation", "Birch"])
+def test_sparse_input_accepted_or_refused_as_sklearn(name):
+    # AffinityPropagation (euclidean) and Birch take CSR input, as scikit-learn's;
+    # MeanShift refuses it, as scikit-learn's, with a TypeError naming dense data
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.where(np.abs(GOOD) < 0.5, 0.0, GOOD))
+    est = make_estimators()[name]
+    if name == "MeanShift":
+        with pytest.raises(TypeError, match="dense data is required"):
+            est.fit(X)
+        return
+    labels = est.fit(X).labels_
+    assert labels.shape == (30,)
+    bad = X.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        make_estimators()[name].fit(bad)
