@@ -24,7 +24,7 @@ are float64.
 """
 
 import numpy as np
-from numba import njit, objmode, prange
+from numba import njit, prange
 
 from .mean_shift import _axis_range, _gap2
 
@@ -40,10 +40,15 @@ def _dot(a, b):
     return np.dot(a, b)
 
 
-def _farthest_pair(C):
+def farthest_pair(C):
     """Row-major argmax of scikit-learn's ``euclidean_distances(C, squared=True)``
-    (its ``Y_norm_squared`` is ignored when Y is X) and the two rows of it,
-    computed by numpy with the same operations so that near ties resolve alike."""
+    and its two rows (plain numpy, not compiled).
+
+    Computed with numpy's operations in scikit-learn's order (which ignores
+    ``Y_norm_squared`` when Y is X): the matrix is symmetric up to the
+    rounding of the additions, and that rounding decides which of the two
+    farthest subclusters comes first -- so it has to be numpy's own.
+    """
     XX = np.einsum("ij,ij->i", C, C)[:, np.newaxis]
     D = -2 * (C @ C.T)
     D += XX
@@ -52,7 +57,7 @@ def _farthest_pair(C):
     np.fill_diagonal(D, 0)
     m = D.shape[0]
     p, q = np.unravel_index(D.argmax(), (m, m))
-    return int(p), np.ascontiguousarray(D[p]), np.ascontiguousarray(D[q])
+    return int(p), D[p], D[q]
 
 
 @njit(**_JIT)
@@ -64,10 +69,11 @@ def _set_centroid(sub, sub_n, sub_ls, sub_cent, sub_sqn):
     sub_sqn[sub] = _dot(sub_cent[sub], sub_cent[sub])
 
 
-@njit(cache=True)  # no nogil: the farthest pair is found by numpy (object mode)
-def _split_node(v, node_leaf, node_nsub, node_subs, node_prev, node_next, sub_n, sub_ls,
-                sub_ss, sub_cent, sub_sqn, sub_child, state, target_sub):
-    """Split node v in two around its farthest pair of subclusters.
+@njit(**_JIT)
+def _split_node(v, p, dp, dq, node_leaf, node_nsub, node_subs, node_prev, node_next, sub_n,
+                sub_ls, sub_ss, sub_cent, sub_sqn, sub_child, state, target_sub):
+    """Split node v in two around its farthest pair (row ``p`` first; ``dp``/``dq``
+    the two rows of distances, from :func:`farthest_pair`).
 
     Node v keeps the first half, a new node takes the second. The CF of the
     first half is written into subcluster ``target_sub`` (child v); a new
@@ -77,11 +83,6 @@ def _split_node(v, node_leaf, node_nsub, node_subs, node_prev, node_next, sub_n,
     m = node_nsub[v]
     d = sub_ls.shape[1]
     subs = node_subs[v, :m].copy()
-    C = np.empty((m, d))
-    for i in range(m):
-        C[i] = sub_cent[subs[i]]
-    with objmode(p="int64", dp="float64[::1]", dq="float64[::1]"):
-        p, dp, dq = _farthest_pair(C)
     w = state[1]
     state[1] += 1
     node_leaf[w] = node_leaf[v]
@@ -122,16 +123,28 @@ def _split_node(v, node_leaf, node_nsub, node_subs, node_prev, node_next, sub_n,
     return new_sub
 
 
-@njit(cache=True)  # no nogil: see _split_node
+#: ``ctl[0]`` values of :func:`birch_insert`.
+RUNNING, NEED_PAIR, HAVE_PAIR = 0, 1, 2
+
+
+@njit(**_JIT)
+def _export(v, node_nsub, node_subs, sub_cent, out):
+    m = node_nsub[v]
+    for j in range(m):
+        out[j] = sub_cent[node_subs[v, j]]
+    return m
+
+
+@njit(**_JIT)
 def birch_insert(X, start, threshold2, branching_factor, node_leaf, node_nsub, node_subs,
                  node_prev, node_next, sub_n, sub_ls, sub_ss, sub_cent, sub_sqn, sub_child,
-                 state, row_sub):
-    """Insert rows ``start:`` of X into the CF-tree until done or a pool is nearly full.
+                 state, row_sub, ctl, path_node, path_pos, pair_c, pair_d):
+    """Insert rows ``start:`` of X into the CF-tree; stops to ask for a split's pair.
 
     Parameters
     ----------
     X : (n, d) float32/float64, IN.
-    start : int -- first row to insert.
+    start : int -- first row to insert (the interrupted row when resuming).
     threshold2 : float -- squared threshold.
     branching_factor : int.
     node_* , sub_* : the pools (see module doc), INOUT; ``node_subs`` has
@@ -139,11 +152,20 @@ def birch_insert(X, start, threshold2, branching_factor, node_leaf, node_nsub, n
     state : (4,) int64, INOUT.
     row_sub : (n,) or (0,) int64, OUT -- when of length n, the leaf subcluster
         each row went into (leaf subcluster ids never change afterwards).
+    ctl : (8,) int64, INOUT -- ``ctl[0]``: RUNNING, NEED_PAIR (on return: the
+        centroids of the node to split are in ``pair_c[:ctl[5]]``; the caller
+        puts :func:`farthest_pair`'s p in ``ctl[6]`` and its rows in
+        ``pair_d[0]``, ``pair_d[1]``, sets HAVE_PAIR and calls again with the
+        same ``start``), HAVE_PAIR; ``ctl[1:5]``: the interrupted walk
+        (level, depth, split flag).
+    path_node, path_pos : (MAX_DEPTH,) int64, INOUT -- the interrupted path.
+    pair_c : (branching_factor + 1, d) float64, OUT; pair_d : (2, B + 1) float64, IN.
 
     Returns
     -------
-    next_row : int -- ``n`` when every row is in; otherwise the caller grows
-        the pools and calls again from there.
+    next_row : int -- ``n`` when every row is in; with ``ctl[0] == RUNNING``
+        and less than n the pools are nearly full (the caller grows them and
+        calls again from there); -1 when the tree is deeper than MAX_DEPTH.
     """
     n, d = X.shape
     B = branching_factor
@@ -152,89 +174,103 @@ def birch_insert(X, start, threshold2, branching_factor, node_leaf, node_nsub, n
     x = np.empty(d)
     cbuf = np.empty((B + 1, d))
     cnew = np.empty(d)
-    path_node = np.empty(MAX_DEPTH, dtype=np.int64)
-    path_pos = np.empty(MAX_DEPTH, dtype=np.int64)
     track = row_sub.shape[0] == n
-    for i in range(start, n):
-        if state[1] + MAX_DEPTH + 2 > node_cap or state[2] + 2 * MAX_DEPTH + 3 > sub_cap:
-            return i
-        for k in range(d):
-            x[k] = X[i, k]
-        xsq = _dot(x, x)
-        root = state[0]
-        if node_nsub[root] == 0:
-            s = state[2]
-            state[2] += 1
-            sub_n[s] = 1
-            sub_ss[s] = xsq
-            sub_sqn[s] = xsq
-            sub_child[s] = -1
+    resuming = ctl[0] == HAVE_PAIR
+    i = start
+    while i < n:
+        have_pair = False
+        if resuming:
+            level = ctl[1]
+            depth = ctl[2]
+            split = ctl[3] == 1
             for k in range(d):
-                sub_ls[s, k] = x[k]
-                sub_cent[s, k] = x[k]
-            node_subs[root, 0] = s
-            node_nsub[root] = 1
+                x[k] = X[i, k]
+            xsq = _dot(x, x)
+            resuming = False
+            have_pair = True
+        else:
+            if state[1] + MAX_DEPTH + 2 > node_cap or state[2] + 2 * MAX_DEPTH + 3 > sub_cap:
+                ctl[0] = RUNNING
+                return i
+            for k in range(d):
+                x[k] = X[i, k]
+            xsq = _dot(x, x)
+            root = state[0]
+            if node_nsub[root] == 0:
+                s = state[2]
+                state[2] += 1
+                sub_n[s] = 1
+                sub_ss[s] = xsq
+                sub_sqn[s] = xsq
+                sub_child[s] = -1
+                for k in range(d):
+                    sub_ls[s, k] = x[k]
+                    sub_cent[s, k] = x[k]
+                node_subs[root, 0] = s
+                node_nsub[root] = 1
+                if track:
+                    row_sub[i] = s
+                i += 1
+                continue
+            # descend to the closest leaf subcluster
+            v = root
+            depth = 0
+            while True:
+                # scikit-learn: np.dot(centroids, x) * -2 + squared norms (BLAS gemv)
+                m = node_nsub[v]
+                for j in range(m):
+                    cbuf[j] = sub_cent[node_subs[v, j]]
+                dots = np.dot(cbuf[:m], x)
+                best = np.inf
+                pos = 0
+                for j in range(m):
+                    t = dots[j] * -2.0 + sub_sqn[node_subs[v, j]]
+                    if t < best:
+                        best = t
+                        pos = j
+                path_node[depth] = v
+                path_pos[depth] = pos
+                child = sub_child[node_subs[v, pos]]
+                if child == -1:
+                    break
+                v = child
+                depth += 1
+                if depth >= MAX_DEPTH:
+                    return -1
+            # leaf level: merge, append, or append and split
+            s = node_subs[v, path_pos[depth]]
+            new_n = sub_n[s] + 1
+            new_ss = sub_ss[s] + xsq
+            inv = 1.0 / new_n
+            for k in range(d):
+                cnew[k] = inv * (sub_ls[s, k] + x[k])
+            sq = _dot(cnew, cnew)
+            split = False
+            if new_ss / new_n - sq <= threshold2:
+                sub_n[s] = new_n
+                sub_ss[s] = new_ss
+                for k in range(d):
+                    sub_ls[s, k] += x[k]
+                    sub_cent[s, k] = cnew[k]
+                sub_sqn[s] = sq
+            else:
+                s = state[2]
+                state[2] += 1
+                sub_n[s] = 1
+                sub_ss[s] = xsq
+                sub_sqn[s] = xsq
+                sub_child[s] = -1
+                for k in range(d):
+                    sub_ls[s, k] = x[k]
+                    sub_cent[s, k] = x[k]
+                node_subs[v, node_nsub[v]] = s
+                node_nsub[v] += 1
+                split = node_nsub[v] > B
             if track:
                 row_sub[i] = s
-            continue
-        # descend to the closest leaf subcluster
-        v = root
-        depth = 0
-        while True:
-            # scikit-learn: np.dot(centroids, x) * -2 + squared norms (BLAS gemv)
-            m = node_nsub[v]
-            for j in range(m):
-                cbuf[j] = sub_cent[node_subs[v, j]]
-            dots = np.dot(cbuf[:m], x)
-            best = np.inf
-            pos = 0
-            for j in range(m):
-                t = dots[j] * -2.0 + sub_sqn[node_subs[v, j]]
-                if t < best:
-                    best = t
-                    pos = j
-            path_node[depth] = v
-            path_pos[depth] = pos
-            child = sub_child[node_subs[v, pos]]
-            if child == -1:
-                break
-            v = child
-            depth += 1
-            if depth >= MAX_DEPTH:
-                return -1
-        # leaf level: merge, append, or append and split
-        s = node_subs[v, path_pos[depth]]
-        new_n = sub_n[s] + 1
-        new_ss = sub_ss[s] + xsq
-        inv = 1.0 / new_n
-        for k in range(d):
-            cnew[k] = inv * (sub_ls[s, k] + x[k])
-        sq = _dot(cnew, cnew)
-        split = False
-        if new_ss / new_n - sq <= threshold2:
-            sub_n[s] = new_n
-            sub_ss[s] = new_ss
-            for k in range(d):
-                sub_ls[s, k] += x[k]
-                sub_cent[s, k] = cnew[k]
-            sub_sqn[s] = sq
-        else:
-            s = state[2]
-            state[2] += 1
-            sub_n[s] = 1
-            sub_ss[s] = xsq
-            sub_sqn[s] = xsq
-            sub_child[s] = -1
-            for k in range(d):
-                sub_ls[s, k] = x[k]
-                sub_cent[s, k] = x[k]
-            node_subs[v, node_nsub[v]] = s
-            node_nsub[v] += 1
-            split = node_nsub[v] > B
-        if track:
-            row_sub[i] = s
+            level = depth - 1
         # walk back up
-        for level in range(depth - 1, -1, -1):
+        while level >= 0:
             u = path_node[level]
             entry = node_subs[u, path_pos[level]]
             if not split:
@@ -243,20 +279,39 @@ def birch_insert(X, start, threshold2, branching_factor, node_leaf, node_nsub, n
                     sub_ls[entry, k] += x[k]
                 sub_ss[entry] += xsq
                 _set_centroid(entry, sub_n, sub_ls, sub_cent, sub_sqn)
-            else:
-                w_sub = _split_node(sub_child[entry], node_leaf, node_nsub, node_subs,
-                                    node_prev, node_next, sub_n, sub_ls, sub_ss, sub_cent,
-                                    sub_sqn, sub_child, state, entry)
-                node_subs[u, node_nsub[u]] = w_sub
-                node_nsub[u] += 1
-                split = node_nsub[u] > B
+                level -= 1
+                continue
+            child = sub_child[entry]
+            if not have_pair:
+                ctl[5] = _export(child, node_nsub, node_subs, sub_cent, pair_c)
+                ctl[0] = NEED_PAIR
+                ctl[1] = level
+                ctl[2] = depth
+                ctl[3] = 1
+                return i
+            have_pair = False
+            w_sub = _split_node(child, ctl[6], pair_d[0], pair_d[1], node_leaf, node_nsub,
+                                node_subs, node_prev, node_next, sub_n, sub_ls, sub_ss,
+                                sub_cent, sub_sqn, sub_child, state, entry)
+            node_subs[u, node_nsub[u]] = w_sub
+            node_nsub[u] += 1
+            split = node_nsub[u] > B
+            level -= 1
         if split:
             # the root overflowed: a new root over its two halves
+            root = state[0]
+            if not have_pair:
+                ctl[5] = _export(root, node_nsub, node_subs, sub_cent, pair_c)
+                ctl[0] = NEED_PAIR
+                ctl[1] = -1
+                ctl[2] = depth
+                ctl[3] = 1
+                return i
             first = state[2]
             state[2] += 1
-            second = _split_node(root, node_leaf, node_nsub, node_subs, node_prev, node_next,
-                                 sub_n, sub_ls, sub_ss, sub_cent, sub_sqn, sub_child, state,
-                                 first)
+            second = _split_node(root, ctl[6], pair_d[0], pair_d[1], node_leaf, node_nsub,
+                                 node_subs, node_prev, node_next, sub_n, sub_ls, sub_ss,
+                                 sub_cent, sub_sqn, sub_child, state, first)
             r = state[1]
             state[1] += 1
             node_leaf[r] = False
@@ -266,6 +321,8 @@ def birch_insert(X, start, threshold2, branching_factor, node_leaf, node_nsub, n
             node_subs[r, 1] = second
             node_nsub[r] = 2
             state[0] = r
+        i += 1
+    ctl[0] = RUNNING
     return n
 
 

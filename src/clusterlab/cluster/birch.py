@@ -92,15 +92,30 @@ class _CFTree:
         X = np.ascontiguousarray(X)
         n = X.shape[0]
         track = np.empty(0, np.int64) if row_sub is None else row_sub
+        B1 = self.branching_factor + 1
+        ctl = np.zeros(8, dtype=np.int64)
+        path_node = np.zeros(_bk.MAX_DEPTH, dtype=np.int64)
+        path_pos = np.zeros(_bk.MAX_DEPTH, dtype=np.int64)
+        pair_c = np.empty((B1, self.n_features))
+        pair_d = np.empty((2, B1))
         pos = 0
         while pos < n:
             pos = _bk.birch_insert(
                 X, pos, self.threshold ** 2, self.branching_factor, self.node_leaf,
                 self.node_nsub, self.node_subs, self.node_prev, self.node_next, self.sub_n,
                 self.sub_ls, self.sub_ss, self.sub_cent, self.sub_sqn, self.sub_child,
-                self.state, track)
+                self.state, track, ctl, path_node, path_pos, pair_c, pair_d)
             if pos < 0:
                 raise RuntimeError("Birch: CF-tree deeper than the kernel supports.")
+            if ctl[0] == _bk.NEED_PAIR:
+                # the split's farthest pair by numpy, exactly as scikit-learn finds it
+                m = int(ctl[5])
+                p, dp, dq = _bk.farthest_pair(pair_c[:m])
+                ctl[6] = p
+                pair_d[0, :m] = dp
+                pair_d[1, :m] = dq
+                ctl[0] = _bk.HAVE_PAIR
+                continue
             if pos < n:
                 if self.state[1] + _bk.MAX_DEPTH + 2 > len(self.node_leaf):
                     self._alloc_nodes(2 * len(self.node_leaf))
