@@ -51,7 +51,8 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
     task each, rows in order inside a part):
 
     1. unless ``update_a`` is False (first iteration), finish the previous
-       iteration's availability update from its column sums ``colsum``:
+       iteration's availability update from its column sums ``colsum``
+       (writing ``A[i] + S[i]`` to a scratch row in the same sweep):
        ``A[i, k] <- damping * A[i, k] - (1 - damping) * max(0, max(R[i, k], 0)
        - colsum[k])`` for i != k, ``A[k, k] <- damping * A[k, k] - (1 -
        damping) * (R[k, k] - colsum[k])``;
@@ -81,6 +82,7 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
         tmp = np.empty(n, dtype=A.dtype)
         for i in range(lo, hi):
             if update_a:
+                # availabilities of the last iteration, and A[i] + S[i] in the same sweep
                 a_ii = A[i, i] * damping - (R[i, i] - colsum[i]) * keep
                 for k in range(n):
                     v = R[i, k]
@@ -90,25 +92,27 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
                     if t < 0.0:
                         t = 0.0
                     A[i, k] = A[i, k] * damping - t * keep
+                    tmp[k] = A[i, k] + S[i, k]  # the stored value (float32 messages)
                 A[i, i] = a_ii
+                tmp[i] = A[i, i] + S[i, i]
+            else:
+                for k in range(n):
+                    tmp[k] = A[i, k] + S[i, k]
             # largest of A[i] + S[i] (first index on ties) and the largest of the
             # others; four independent maxima keep the row loop free of a chain
-            for k in range(n):
-                tmp[k] = A[i, k] + S[i, k]
             best = _max4(tmp, -1)
             arg = 0
             while tmp[arg] != best:
                 arg += 1
             second = _max4(tmp, arg)
-            old = R[i, arg]
+            # responsibilities, and this row's share of the next column sums
             for k in range(n):
-                R[i, k] = R[i, k] * damping + (S[i, k] - best) * keep
-            R[i, arg] = old * damping + (S[i, arg] - second) * keep
-            for k in range(i):
-                partial[p, k] += max(R[i, k], 0.0)
-            partial[p, i] += R[i, i]
-            for k in range(i + 1, n):
-                partial[p, k] += max(R[i, k], 0.0)
+                ref = second if k == arg else best
+                R[i, k] = R[i, k] * damping + (S[i, k] - ref) * keep
+                v = R[i, k]
+                if k != i and v < 0.0:
+                    v = 0.0
+                partial[p, k] += v
 
 
 @njit(parallel=True, **_JIT)
