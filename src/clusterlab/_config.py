@@ -64,6 +64,7 @@ def single_threaded_blas():
     with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield
 
+
 #: Mean shift: grid cells per bandwidth along each indexed axis (cell side
 #: bandwidth / this), and at most this many cells per point (the side grows
 #: when the data spans too many cells). Each cell stores its bounding box and
@@ -77,6 +78,7 @@ MEAN_SHIFT_BANDWIDTH_BLOCK_ROWS = 500
 #: share, below, of the memory the system reports available at fit time).
 AFFINITY_PROPAGATION_MAX_BYTES = None
 AFFINITY_PROPAGATION_MEMORY_SHARE = 0.8
+
 #: Rows are split into this many parts (a fixed number, so results do not
 #: depend on the thread count) from this many samples on; below it one part
 #: sums the column sums in numpy's exact order.
@@ -86,6 +88,7 @@ AFFINITY_PROPAGATION_PARALLEL_MIN_ROWS = 1000
 #: Birch: most leaf subclusters for an exact global (Ward) step; above, the
 #: subclusters are summarised first (an approximation, with a warning).
 BIRCH_EXACT_GLOBAL_MAX_SUBCLUSTERS = 20_000
+
 #: Birch labels: below this many (sample, subcluster) pairs the nearest
 #: subcluster is found by blocked BLAS products (scikit-learn's formula);
 #: above, by a grid over the centres seeded with a descent of the CF-tree.
