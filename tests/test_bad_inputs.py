@@ -27,6 +27,9 @@ def make_estimators():
                                                             n_neighbors=3),
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
         "OPTICS": clusterlab.OPTICS(min_samples=3),
+        "MeanShift": clusterlab.MeanShift(bandwidth=1.0),
+        "AffinityPropagation": clusterlab.AffinityPropagation(random_state=0),
+        "Birch": clusterlab.Birch(n_clusters=2),
     }
 
 
@@ -69,7 +72,11 @@ def test_bad_X_at_fit(name, kind):
         est.fit(bad_x(kind))
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("DBSCAN", "DensityAnomalyDetector")])
+# MeanShift and AffinityPropagation choose the number of clusters (one sample is one);
+# Birch, as scikit-learn's, warns that it found fewer subclusters than n_clusters
+@pytest.mark.parametrize("name", [n for n in NAMES
+                                  if n not in ("DBSCAN", "DensityAnomalyDetector", "MeanShift",
+                                               "AffinityPropagation", "Birch")])
 def test_fewer_samples_than_clusters(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"
@@ -102,7 +109,9 @@ def test_unknown_parameter_value(name):
              "GaussianMixture": "covariance_type", "BayesianGaussianMixture": "covariance_type",
              "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
              "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
-             "OPTICS": "cluster_method"}[name]
+             "OPTICS": "cluster_method",
+             "MeanShift": "bandwidth", "AffinityPropagation": "affinity",
+             "Birch": "threshold"}[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
         est.fit(GOOD)
@@ -204,3 +213,23 @@ def test_analyze_bad_inputs(kind):
 
     with pytest.raises(DataError, match=ANALYZE_BAD_X[kind]):
         clusterlab.analyze(bad_x(kind))
+
+
+@pytest.mark.parametrize("name", ["MeanShift", "AffinityPropagation", "Birch"])
+def test_sparse_input_accepted_or_refused_as_sklearn(name):
+    # AffinityPropagation (euclidean) and Birch take CSR input, as scikit-learn's;
+    # MeanShift refuses it, as scikit-learn's, with a TypeError naming dense data
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.where(np.abs(GOOD) < 0.5, 0.0, GOOD))
+    est = make_estimators()[name]
+    if name == "MeanShift":
+        with pytest.raises(TypeError, match="dense data is required"):
+            est.fit(X)
+        return
+    labels = est.fit(X).labels_
+    assert labels.shape == (30,)
+    bad = X.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        make_estimators()[name].fit(bad)

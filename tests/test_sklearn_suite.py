@@ -36,6 +36,11 @@ SUITES = {
     "cluster/tests/test_spectral.py": (
         "sklearn.cluster", {"SpectralClustering", "spectral_clustering"}),
     "cluster/tests/test_hierarchical.py": ("sklearn.cluster", {"AgglomerativeClustering"}),
+    "cluster/tests/test_mean_shift.py": (
+        "sklearn.cluster", {"MeanShift", "estimate_bandwidth", "get_bin_seeds", "mean_shift"}),
+    "cluster/tests/test_affinity_propagation.py": (
+        "sklearn.cluster", {"AffinityPropagation", "affinity_propagation"}),
+    "cluster/tests/test_birch.py": ("sklearn.cluster", {"Birch"}),
     "mixture/tests/test_gaussian_mixture.py": ("sklearn.mixture", {"GaussianMixture"}),
     "mixture/tests/test_bayesian_mixture.py": ("sklearn.mixture", {"BayesianGaussianMixture"}),
     "cluster/tests/test_optics.py": ("sklearn.cluster", {"OPTICS"}),

@@ -31,6 +31,13 @@ _EXPORTS = {
     "compute_optics_graph": "clusterlab.cluster.optics",
     "cluster_optics_dbscan": "clusterlab.cluster.optics",
     "cluster_optics_xi": "clusterlab.cluster.optics",
+    "MeanShift": "clusterlab.cluster.mean_shift",
+    "mean_shift": "clusterlab.cluster.mean_shift",
+    "estimate_bandwidth": "clusterlab.cluster.mean_shift",
+    "get_bin_seeds": "clusterlab.cluster.mean_shift",
+    "AffinityPropagation": "clusterlab.cluster.affinity_propagation",
+    "affinity_propagation": "clusterlab.cluster.affinity_propagation",
+    "Birch": "clusterlab.cluster.birch",
     # mixtures
     "GaussianMixture": "clusterlab.mixture.gaussian",
     "BayesianGaussianMixture": "clusterlab.mixture.bayesian",

@@ -71,3 +71,31 @@ OPTICS_BLOCK_ROWS = 64
 #: OPTICS inputs with at least this many rows relax the blocks of each step in
 #: parallel (below, a parallel launch per step costs more than it saves).
 OPTICS_PARALLEL_MIN = 4096
+#: Mean shift: grid cells per bandwidth along each indexed axis (cell side
+#: bandwidth / this), and at most this many cells per point (the side grows
+#: when the data spans too many cells). Each cell stores its bounding box and
+#: coordinate sum, so a cell inside the ball costs O(d), not O(points).
+MEAN_SHIFT_CELLS_PER_BANDWIDTH = 8.0
+MEAN_SHIFT_MAX_CELLS_PER_POINT = 0.5
+#: Rows per block of estimate_bandwidth (scikit-learn sums 500-row batches).
+MEAN_SHIFT_BANDWIDTH_BLOCK_ROWS = 500
+
+#: Affinity propagation: the most bytes its n x n matrices may take (None: a
+#: share, below, of the memory the system reports available at fit time).
+AFFINITY_PROPAGATION_MAX_BYTES = None
+AFFINITY_PROPAGATION_MEMORY_SHARE = 0.8
+
+#: Rows are split into this many parts (a fixed number, so results do not
+#: depend on the thread count) from this many samples on; below it one part
+#: sums the column sums in numpy's exact order.
+AFFINITY_PROPAGATION_ROW_PARTS = 16
+AFFINITY_PROPAGATION_PARALLEL_MIN_ROWS = 1000
+
+#: Birch: most leaf subclusters for an exact global (Ward) step; above, the
+#: subclusters are summarised first (an approximation, with a warning).
+BIRCH_EXACT_GLOBAL_MAX_SUBCLUSTERS = 20_000
+
+#: Birch labels: below this many (sample, subcluster) pairs the nearest
+#: subcluster is found by blocked BLAS products (scikit-learn's formula);
+#: above, by a grid over the centres seeded with a descent of the CF-tree.
+BIRCH_GRID_SEARCH_MIN_PAIRS = 2 * 10**8

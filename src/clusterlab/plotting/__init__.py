@@ -29,6 +29,10 @@ _EXPORTS = {
     "plot_reachability": "clusterlab.plotting._density",
     "plot_condensed_tree": "clusterlab.plotting._density",
     "plot_single_linkage_tree": "clusterlab.plotting._density",
+    # clusterers that choose k
+    "plot_mean_shift": "clusterlab.plotting._kfree",
+    "plot_affinity_exemplars": "clusterlab.plotting._kfree",
+    "plot_birch_subclusters": "clusterlab.plotting._kfree",
 }
 
 __all__ = sorted(_EXPORTS)
