@@ -32,6 +32,7 @@ MIN_PASS_SHARE = 0.95
 SUITES = {
     "cluster/tests/test_k_means.py": (
         "sklearn.cluster", {"KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus"}),
+    "cluster/tests/test_bisect_k_means.py": ("sklearn.cluster", {"BisectingKMeans"}),
     "cluster/tests/test_dbscan.py": ("sklearn.cluster", {"DBSCAN", "dbscan"}),
     "cluster/tests/test_spectral.py": (
         "sklearn.cluster", {"SpectralClustering", "spectral_clustering"}),

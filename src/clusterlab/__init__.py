@@ -19,6 +19,7 @@ _EXPORTS = {
     "MiniBatchKMeans": "clusterlab.cluster.minibatch",
     "k_means": "clusterlab.cluster.kmeans",
     "kmeans_plusplus": "clusterlab.cluster.kmeans",
+    "BisectingKMeans": "clusterlab.cluster.bisecting_kmeans",
     # density / hierarchy / spectral
     "DBSCAN": "clusterlab.cluster.dbscan",
     "dbscan": "clusterlab.cluster.dbscan",

@@ -7,6 +7,7 @@ _EXPORTS = {
     "MiniBatchKMeans": "clusterlab.cluster.minibatch",
     "k_means": "clusterlab.cluster.kmeans",
     "kmeans_plusplus": "clusterlab.cluster.kmeans",
+    "BisectingKMeans": "clusterlab.cluster.bisecting_kmeans",
     "DBSCAN": "clusterlab.cluster.dbscan",
     "dbscan": "clusterlab.cluster.dbscan",
     "AgglomerativeClustering": "clusterlab.cluster.agglomerative",
