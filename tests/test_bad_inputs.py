@@ -26,6 +26,7 @@ def make_estimators():
                                                             affinity="nearest_neighbors",
                                                             n_neighbors=3),
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
+        "BisectingKMeans": clusterlab.BisectingKMeans(n_clusters=2, random_state=0),
     }
 
 
@@ -99,7 +100,9 @@ def test_unknown_parameter_value(name):
     param = {"KMeans": "algorithm", "MiniBatchKMeans": "init",
              "GaussianMixture": "covariance_type", "BayesianGaussianMixture": "covariance_type",
              "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
-             "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination"}[name]
+             "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
+             "BisectingKMeans": "bisecting_strategy",
+             }[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
         est.fit(GOOD)
@@ -118,7 +121,7 @@ def test_input_never_modified_and_read_only_accepted(name):
         np.testing.assert_array_equal(X, before)
 
 
-@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans", "DBSCAN"])
+@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans", "DBSCAN", "BisectingKMeans"])
 def test_bad_sample_weight(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"sample_weight|weight"):
@@ -182,3 +185,12 @@ def test_large_finite_input_passes_and_assume_finite_is_honoured():
             check_finite(X, est)
         with sklearn.config_context(assume_finite=True):
             check_finite(X, est)
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf"])
+def test_bisecting_kmeans_sparse_nonfinite(kind):
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(bad_x(kind))
+    with pytest.raises(ValueError, match=BAD_X[kind]):
+        clusterlab.BisectingKMeans(n_clusters=2).fit(X)

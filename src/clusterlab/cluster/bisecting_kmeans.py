@@ -14,6 +14,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -26,6 +27,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clusterlab._kernels import bisect as _bk
 from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
 
 __all__ = ["BisectingKMeans"]
@@ -89,13 +91,29 @@ def _sq_dist_to(X, center):
     return np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
 
 
-def _mean_variance(X, sample_count):
+def _mean_variance(X):
     """Mean of the feature variances of X (as K-Means' relative tolerance uses)."""
     if sp.issparse(X):
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
         return float(np.mean(mean_variance_axis(X, axis=0)[1]))
     return float(np.mean(np.var(X, axis=0, dtype=np.float64)))
+
+
+def _side_inertias(X, sample_weight, labels, centers):
+    """Weighted inertia of each side of a split, float64 (2,)."""
+    if sp.issparse(X):
+        out = np.empty(2)
+        for side in (0, 1):
+            mask = labels == side
+            d2 = _sq_dist_to(X[mask], centers[side])
+            out[side] = float(np.dot(d2, sample_weight[mask]))
+        return out
+    bounds = _bk.row_groups(X.shape[0])
+    partial = np.empty((bounds.shape[0] - 1, 2))
+    _bk.split_inertia(X, sample_weight, labels, np.asarray(centers, dtype=np.float64),
+                      bounds, partial)
+    return partial.sum(axis=0)
 
 
 class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
@@ -236,7 +254,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         check_finite(X, self)
         return X
 
-    def _bisect(self, X, sample_weight, random_state):
+    def _bisect(self, X, sample_weight, mean_variance, random_state):
         """Two-centre K-Means on the rows of one cluster: (labels, centres)."""
         from clusterlab.cluster.kmeans import KMeans
 
@@ -244,13 +262,13 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         # KMeans scales its ``tol`` by the mean feature variance, so divide it out
         tol = self.tol
         if tol > 0:
-            var = _mean_variance(X, X.shape[0])
-            tol = tol / var if var > 0 else 0.0
+            tol = tol / mean_variance if mean_variance > 0 else 0.0
         km = KMeans(n_clusters=2, init=self.init, n_init=1, max_iter=self.max_iter, tol=tol,
                     verbose=self.verbose, random_state=random_state, algorithm=self.algorithm)
         best_inertia = None
         for _ in range(self.n_init):
-            with warnings.catch_warnings():
+            # X was checked for NaN/inf once, in fit
+            with warnings.catch_warnings(), config_context(assume_finite=True):
                 # a cluster of identical rows splits into one cluster and an
                 # empty one, silently (as scikit-learn's bisections)
                 warnings.filterwarnings("ignore", message="Number of distinct clusters",
@@ -264,6 +282,24 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         if self.verbose:
             print(f"New centroids from bisection: {best_centers}")
         return best_labels, best_centers
+
+    @staticmethod
+    def _rows_of(X, sample_weight, idx, center):
+        """The rows of a cluster (X itself for the root), their weights and the
+        mean of their feature variances."""
+        if idx.shape[0] == X.shape[0]:
+            return X, sample_weight, _mean_variance(X)
+        if sp.issparse(X):
+            Xn = X[idx]
+            return Xn, sample_weight[idx], _mean_variance(Xn)
+        bounds = _bk.row_groups(idx.shape[0])
+        Xn = np.empty((idx.shape[0], X.shape[1]), dtype=X.dtype)
+        partial = np.empty((bounds.shape[0] - 1, 2, X.shape[1]))
+        shift = np.asarray(center, dtype=np.float64)
+        _bk.gather_rows_moments(X, idx, shift, bounds, Xn, partial)
+        sums = partial.sum(axis=0) / idx.shape[0]
+        variances = np.maximum(sums[1] - sums[0] ** 2, 0.0)
+        return Xn, sample_weight[idx], float(np.mean(variances))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -294,20 +330,13 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         for _ in range(self.n_clusters - 1):
             node = tree.to_bisect()
             idx = rows.pop(node)
-            if idx.shape[0] == n_samples:
-                Xn, wn = X, sample_weight
-            else:
-                Xn = X[idx]
-                wn = sample_weight[idx]
-            labels, centers = self._bisect(Xn, wn, random_state)
-            d2 = _sq_dist_to(Xn, centers[0])
-            inertia0 = float(np.dot(d2[labels == 0], wn[labels == 0]))
-            d2 = _sq_dist_to(Xn, centers[1])
-            inertia1 = float(np.dot(d2[labels == 1], wn[labels == 1]))
+            Xn, wn, mean_variance = self._rows_of(X, sample_weight, idx, tree.center[node])
+            labels, centers = self._bisect(Xn, wn, mean_variance, random_state)
+            inertias = _side_inertias(Xn, wn, labels, centers)
             counts = np.bincount(labels, minlength=2)
-            for side, inertia in ((0, inertia0), (1, inertia1)):
-                score = inertia if by_inertia else int(counts[side])
-                child = tree.add(centers[side], int(counts[side]), score, inertia)
+            for side in (0, 1):
+                score = inertias[side] if by_inertia else int(counts[side])
+                child = tree.add(centers[side], int(counts[side]), score, inertias[side])
                 rows[child] = idx[labels == side]
                 if side == 0:
                     tree.left[node] = child
