@@ -27,6 +27,7 @@ def make_estimators():
                                                             n_neighbors=3),
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
         "BisectingKMeans": clusterlab.BisectingKMeans(n_clusters=2, random_state=0),
+        "FeatureAgglomeration": clusterlab.FeatureAgglomeration(n_clusters=2),
     }
 
 
@@ -69,7 +70,9 @@ def test_bad_X_at_fit(name, kind):
         est.fit(bad_x(kind))
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("DBSCAN", "DensityAnomalyDetector")])
+# FeatureAgglomeration clusters the features: one sample is enough
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("DBSCAN", "DensityAnomalyDetector",
+                                                                "FeatureAgglomeration")])
 def test_fewer_samples_than_clusters(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"):
@@ -102,6 +105,7 @@ def test_unknown_parameter_value(name):
              "DBSCAN": "metric", "AgglomerativeClustering": "linkage",
              "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
              "BisectingKMeans": "bisecting_strategy",
+             "FeatureAgglomeration": "linkage",
              }[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
@@ -194,3 +198,8 @@ def test_bisecting_kmeans_sparse_nonfinite(kind):
     X = sp.csr_matrix(bad_x(kind))
     with pytest.raises(ValueError, match=BAD_X[kind]):
         clusterlab.BisectingKMeans(n_clusters=2).fit(X)
+
+
+def test_feature_agglomeration_fewer_features_than_clusters():
+    with pytest.raises(ValueError, match=r"more clusters than samples"):
+        clusterlab.FeatureAgglomeration(n_clusters=3).fit(GOOD)

@@ -12,6 +12,8 @@ _EXPORTS = {
     "dbscan": "clusterlab.cluster.dbscan",
     "AgglomerativeClustering": "clusterlab.cluster.agglomerative",
     "linkage_tree": "clusterlab.cluster.agglomerative",
+    "FeatureAgglomeration": "clusterlab.cluster.feature_agglomeration",
+    "ward_tree": "clusterlab.cluster.feature_agglomeration",
     "SpectralClustering": "clusterlab.cluster.spectral",
     "spectral_clustering": "clusterlab.cluster.spectral",
 }
