@@ -28,6 +28,9 @@ def make_estimators():
         "DensityAnomalyDetector": clusterlab.DensityAnomalyDetector(),
         "BisectingKMeans": clusterlab.BisectingKMeans(n_clusters=2, random_state=0),
         "FeatureAgglomeration": clusterlab.FeatureAgglomeration(n_clusters=2),
+        "SpectralCoclustering": clusterlab.SpectralCoclustering(n_clusters=2, random_state=0),
+        "SpectralBiclustering": clusterlab.SpectralBiclustering(n_clusters=2, n_components=1,
+                                                                n_best=1, random_state=0),
     }
 
 
@@ -106,6 +109,7 @@ def test_unknown_parameter_value(name):
              "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
              "BisectingKMeans": "bisecting_strategy",
              "FeatureAgglomeration": "linkage",
+             "SpectralCoclustering": "svd_method", "SpectralBiclustering": "method",
              }[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):

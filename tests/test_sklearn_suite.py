@@ -40,6 +40,9 @@ SUITES = {
     "cluster/tests/test_hierarchical.py": (
         "sklearn.cluster", {"AgglomerativeClustering", "FeatureAgglomeration", "ward_tree"}),
     "cluster/tests/test_feature_agglomeration.py": ("sklearn.cluster", {"FeatureAgglomeration"}),
+    "cluster/tests/test_bicluster.py": [
+        ("sklearn.cluster", {"SpectralBiclustering", "SpectralCoclustering"}),
+        ("sklearn.metrics", {"consensus_score"})],
     "mixture/tests/test_gaussian_mixture.py": ("sklearn.mixture", {"GaussianMixture"}),
     "mixture/tests/test_bayesian_mixture.py": ("sklearn.mixture", {"BayesianGaussianMixture"}),
     "metrics/cluster/tests/test_unsupervised.py": (

@@ -29,6 +29,8 @@ _EXPORTS = {
     "ward_tree": "clusterlab.cluster.feature_agglomeration",
     "SpectralClustering": "clusterlab.cluster.spectral",
     "spectral_clustering": "clusterlab.cluster.spectral",
+    "SpectralBiclustering": "clusterlab.cluster.bicluster",
+    "SpectralCoclustering": "clusterlab.cluster.bicluster",
     # mixtures
     "GaussianMixture": "clusterlab.mixture.gaussian",
     "BayesianGaussianMixture": "clusterlab.mixture.bayesian",
@@ -37,6 +39,7 @@ _EXPORTS = {
     "silhouette_samples": "clusterlab.metrics",
     "calinski_harabasz_score": "clusterlab.metrics",
     "davies_bouldin_score": "clusterlab.metrics",
+    "consensus_score": "clusterlab.metrics",
     # workflows
     "sweep": "clusterlab.selection",
     "DensityAnomalyDetector": "clusterlab.anomaly",

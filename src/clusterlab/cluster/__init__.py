@@ -16,6 +16,8 @@ _EXPORTS = {
     "ward_tree": "clusterlab.cluster.feature_agglomeration",
     "SpectralClustering": "clusterlab.cluster.spectral",
     "spectral_clustering": "clusterlab.cluster.spectral",
+    "SpectralBiclustering": "clusterlab.cluster.bicluster",
+    "SpectralCoclustering": "clusterlab.cluster.bicluster",
 }
 
 __all__ = sorted(_EXPORTS)
