@@ -26,6 +26,9 @@ _EXPORTS = {
     "plot_dbscan": "clusterlab.plotting._dbscan",
     "plot_dendrogram": "clusterlab.plotting._agglomerative",
     "plot_spectral_clustering": "clusterlab.plotting._spectral",
+    # bisecting K-Means, biclustering
+    "plot_bisecting_tree": "clusterlab.plotting._bisect",
+    "plot_biclusters": "clusterlab.plotting._bicluster",
 }
 
 __all__ = sorted(_EXPORTS)
