@@ -143,3 +143,19 @@ def test_ward_tree_properties(seed, n, d):
 @parametrize_with_checks([FeatureAgglomeration(n_clusters=2)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_both_ward_paths_build_the_same_tree(monkeypatch):
+    from clusterlab import _config
+
+    X = factor_table(n_samples=30, n_features=260, seed=7)
+    dense = FeatureAgglomeration(n_clusters=9, compute_distances=True).fit(X)
+    monkeypatch.setattr(_config, "WARD_DENSE_MIN_POINTS", 10**9)
+    assert not fa._use_dense_ward(260, 30)
+    centroid = FeatureAgglomeration(n_clusters=9, compute_distances=True).fit(X)
+    np.testing.assert_array_equal(dense.children_, centroid.children_)
+    np.testing.assert_array_equal(dense.labels_, centroid.labels_)
+    np.testing.assert_allclose(dense.distances_, centroid.distances_, rtol=1e-9)
+    monkeypatch.setattr(_config, "WARD_DENSE_MIN_POINTS", 200)
+    monkeypatch.setattr(_config, "WARD_DENSE_MAX_BYTES", 10)
+    assert not fa._use_dense_ward(260, 30)

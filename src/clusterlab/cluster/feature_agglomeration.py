@@ -32,15 +32,6 @@ from clusterlab.cluster.agglomerative import (
 
 __all__ = ["FeatureAgglomeration", "ward_tree"]
 
-#: Ward without connectivity runs on a condensed distance matrix (O(n²)
-#: memory) from this many points and this many dimensions on, when the matrix
-#: takes at most WARD_DENSE_MAX_BYTES and half the free memory; else on
-#: centroids (O(n d) memory, O(n d) per chain step). Measured (2 cores):
-#: 5000 x 500 centroids 19.8 s, condensed 1.3 s.
-WARD_DENSE_MIN_POINTS = 200
-WARD_DENSE_MIN_FEATURES = 16
-WARD_DENSE_MAX_BYTES = 8 * 2**30
-
 #: A squared distance from the BLAS identity within this fraction of
 #: |x|² + |y|² may have cancelled: it is summed directly instead.
 _REFINE = 1e-8
@@ -56,11 +47,11 @@ def _free_memory():
 
 
 def _use_dense_ward(n, d):
-    if n < WARD_DENSE_MIN_POINTS or d < WARD_DENSE_MIN_FEATURES:
+    if n < _config.WARD_DENSE_MIN_POINTS or d < _config.WARD_DENSE_MIN_FEATURES:
         return False
     need = n * (n - 1) // 2 * 8
     free = _free_memory()
-    return need <= WARD_DENSE_MAX_BYTES and (free is None or need <= free // 2)
+    return need <= _config.WARD_DENSE_MAX_BYTES and (free is None or need <= free // 2)
 
 
 def _ward_dense(X):
@@ -142,8 +133,8 @@ def ward_tree(X, *, connectivity=None, n_clusters=None, return_distance=False):
 
     Notes
     -----
-    Without connectivity, for at least ``WARD_DENSE_MIN_POINTS`` samples in
-    at least ``WARD_DENSE_MIN_FEATURES`` dimensions (and when the matrix fits
+    Without connectivity, for at least ``clusterlab._config.WARD_DENSE_MIN_POINTS``
+    samples in at least ``WARD_DENSE_MIN_FEATURES`` dimensions (and when the matrix fits
     in memory): all pairwise distances as BLAS products (O(n² d) time, n²/2
     float64 memory), then the nearest-neighbour chain with Lance–Williams
     updates, O(n²) -- scipy's algorithm, which scikit-learn runs. Otherwise
