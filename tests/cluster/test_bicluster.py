@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.cluster import SpectralBiclustering as SKBiclustering
 from sklearn.cluster import SpectralCoclustering as SKCoclustering
 from sklearn.datasets import make_biclusters, make_checkerboard
@@ -133,3 +135,21 @@ def _expected_failed(est):
                          expected_failed_checks=_expected_failed)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), n_a=st.integers(1, 5), n_b=st.integers(1, 5))
+def test_consensus_score_properties(seed, n_a, n_b):
+    # symmetric, 1 against itself, blind to the order of the biclusters,
+    # between 0 and 1, and scikit-learn's value
+    rng = np.random.RandomState(seed)
+    a = (rng.rand(n_a, 12) < 0.5, rng.rand(n_a, 9) < 0.5)
+    b = (rng.rand(n_b, 12) < 0.5, rng.rand(n_b, 9) < 0.5)
+    a[0][:, 0] = a[1][:, 0] = b[0][:, 0] = b[1][:, 0] = True  # no empty bicluster
+    score = consensus_score(a, b)
+    assert 0.0 <= score <= 1.0
+    assert score == pytest.approx(consensus_score(b, a), rel=1e-12)
+    perm = rng.permutation(n_a)
+    assert consensus_score((a[0][perm], a[1][perm]), b) == pytest.approx(score, rel=1e-12)
+    assert consensus_score(a, a) == pytest.approx(1.0)
+    assert score == pytest.approx(sk_consensus_score(a, b), rel=1e-12)
