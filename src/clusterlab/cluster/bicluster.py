@@ -196,10 +196,9 @@ class _BaseSpectralBicluster(BiclusterMixin, BaseEstimator):
         return u[:, n_discard:], vt[n_discard:].T
 
     def _k_means(self, data, n_clusters):
-        if self.mini_batch:
-            from clusterlab.cluster.minibatch import MiniBatchKMeans as Model
-        else:
-            from clusterlab.cluster.kmeans import KMeans as Model
+        import clusterlab  # the public estimators, wherever they live
+
+        Model = clusterlab.MiniBatchKMeans if self.mini_batch else clusterlab.KMeans
         model = Model(n_clusters, init=self.init, n_init=self.n_init,
                       random_state=self.random_state)
         model.fit(np.ascontiguousarray(data))

@@ -256,7 +256,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
     def _bisect(self, X, sample_weight, mean_variance, random_state):
         """Two-centre K-Means on the rows of one cluster: (labels, centres)."""
-        from clusterlab.cluster.kmeans import KMeans
+        from clusterlab import KMeans
 
         # scikit-learn's bisections take ``tol`` as an absolute threshold;
         # KMeans scales its ``tol`` by the mean feature variance, so divide it out
