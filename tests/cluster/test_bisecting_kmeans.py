@@ -29,9 +29,14 @@ def assert_same_as_sklearn(ours, ref, X, rtol=1e-9):
                                atol=1e-9)
 
 
-@pytest.mark.parametrize("init", ["random", "k-means++"])
-@pytest.mark.parametrize("strategy", ["biggest_inertia", "largest_cluster"])
-@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+# two combinations in the quick tier, all eight in the slow one
+_QUICK = {("random", "biggest_inertia", "lloyd"), ("k-means++", "largest_cluster", "elkan")}
+_COMBOS = [pytest.param(i, s, a, marks=() if (i, s, a) in _QUICK else pytest.mark.slow)
+           for i in ("random", "k-means++") for s in ("biggest_inertia", "largest_cluster")
+           for a in ("lloyd", "elkan")]
+
+
+@pytest.mark.parametrize("init, strategy, algorithm", _COMBOS)
 def test_oracle_same_tree_as_sklearn(init, strategy, algorithm):
     X = overlapping()
     kw = dict(n_clusters=7, init=init, bisecting_strategy=strategy, algorithm=algorithm,
