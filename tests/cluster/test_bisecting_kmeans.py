@@ -138,6 +138,9 @@ def test_kernels_against_numpy():
     np.testing.assert_array_equal(out, X[idx])
     sums = partial.sum(axis=0) / 700
     np.testing.assert_allclose(sums[1] - sums[0] ** 2, X[idx].var(axis=0), rtol=1e-12)
+    whole = np.empty((bounds.shape[0] - 1, 2, 5))
+    bk.column_moments(out, shift, bounds, whole)
+    np.testing.assert_allclose(whole, partial, rtol=1e-12)
     labels = (rng.rand(700) < 0.3).astype(np.int32)
     centers = rng.normal(size=(2, 5))
     w = rng.rand(700)

@@ -43,6 +43,29 @@ def gather_rows_moments(X, idx, shift, bounds, out, partial):
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
+def column_moments(X, shift, bounds, partial):
+    """Sums of ``x - shift`` and ``(x - shift)**2`` per feature (no copy of X).
+
+    Parameters
+    ----------
+    X : IN ndarray (n, d) float32/float64, C-contiguous
+    shift : IN ndarray (d,) float64
+    bounds : IN ndarray (G + 1,) int64, row groups (0 .. n)
+    partial : OUT ndarray (G, 2, d) float64, per group
+    """
+    d = X.shape[1]
+    for g in prange(bounds.shape[0] - 1):
+        for j in range(d):
+            partial[g, 0, j] = 0.0
+            partial[g, 1, j] = 0.0
+        for i in range(bounds[g], bounds[g + 1]):
+            for j in range(d):
+                t = X[i, j] - shift[j]
+                partial[g, 0, j] += t
+                partial[g, 1, j] += t * t
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
 def split_inertia(X, sample_weight, labels, centers, bounds, partial):
     """Weighted sum of squared distances of each side of a split to its centre.
 

@@ -92,12 +92,10 @@ def _sq_dist_to(X, center):
 
 
 def _mean_variance(X):
-    """Mean of the feature variances of X (as K-Means' relative tolerance uses)."""
-    if sp.issparse(X):
-        from sklearn.utils.sparsefuncs import mean_variance_axis
+    """Mean of the feature variances of a sparse X (as K-Means' tolerance uses)."""
+    from sklearn.utils.sparsefuncs import mean_variance_axis
 
-        return float(np.mean(mean_variance_axis(X, axis=0)[1]))
-    return float(np.mean(np.var(X, axis=0, dtype=np.float64)))
+    return float(np.mean(mean_variance_axis(X, axis=0)[1]))
 
 
 def _side_inertias(X, sample_weight, labels, centers):
@@ -287,19 +285,22 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     def _rows_of(X, sample_weight, idx, center):
         """The rows of a cluster (X itself for the root), their weights and the
         mean of their feature variances."""
-        if idx.shape[0] == X.shape[0]:
-            return X, sample_weight, _mean_variance(X)
         if sp.issparse(X):
-            Xn = X[idx]
+            Xn = X if idx.shape[0] == X.shape[0] else X[idx]
             return Xn, sample_weight[idx], _mean_variance(Xn)
         bounds = _bk.row_groups(idx.shape[0])
-        Xn = np.empty((idx.shape[0], X.shape[1]), dtype=X.dtype)
         partial = np.empty((bounds.shape[0] - 1, 2, X.shape[1]))
         shift = np.asarray(center, dtype=np.float64)
-        _bk.gather_rows_moments(X, idx, shift, bounds, Xn, partial)
+        if idx.shape[0] == X.shape[0]:  # the root: every row, in order
+            Xn, wn = X, sample_weight
+            _bk.column_moments(X, shift, bounds, partial)
+        else:
+            Xn = np.empty((idx.shape[0], X.shape[1]), dtype=X.dtype)
+            wn = sample_weight[idx]
+            _bk.gather_rows_moments(X, idx, shift, bounds, Xn, partial)
         sums = partial.sum(axis=0) / idx.shape[0]
         variances = np.maximum(sums[1] - sums[0] ** 2, 0.0)
-        return Xn, sample_weight[idx], float(np.mean(variances))
+        return Xn, wn, float(np.mean(variances))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
