@@ -30,6 +30,11 @@ def make_estimators():
         "MeanShift": clusterlab.MeanShift(bandwidth=1.0),
         "AffinityPropagation": clusterlab.AffinityPropagation(random_state=0),
         "Birch": clusterlab.Birch(n_clusters=2),
+        "BisectingKMeans": clusterlab.BisectingKMeans(n_clusters=2, random_state=0),
+        "FeatureAgglomeration": clusterlab.FeatureAgglomeration(n_clusters=2),
+        "SpectralCoclustering": clusterlab.SpectralCoclustering(n_clusters=2, random_state=0),
+        "SpectralBiclustering": clusterlab.SpectralBiclustering(n_clusters=2, n_components=1,
+                                                                n_best=1, random_state=0),
     }
 
 
@@ -73,10 +78,12 @@ def test_bad_X_at_fit(name, kind):
 
 
 # MeanShift and AffinityPropagation choose the number of clusters (one sample is one);
-# Birch, as scikit-learn's, warns that it found fewer subclusters than n_clusters
+# Birch, as scikit-learn's, warns that it found fewer subclusters than n_clusters;
+# FeatureAgglomeration clusters the features: one sample is enough
 @pytest.mark.parametrize("name", [n for n in NAMES
                                   if n not in ("DBSCAN", "DensityAnomalyDetector", "MeanShift",
-                                               "AffinityPropagation", "Birch")])
+                                               "AffinityPropagation", "Birch",
+                                               "FeatureAgglomeration")])
 def test_fewer_samples_than_clusters(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"n_samples|n_clusters|n_components|should be|minimum of"
@@ -111,7 +118,11 @@ def test_unknown_parameter_value(name):
              "SpectralClustering": "assign_labels", "DensityAnomalyDetector": "contamination",
              "OPTICS": "cluster_method",
              "MeanShift": "bandwidth", "AffinityPropagation": "affinity",
-             "Birch": "threshold"}[name]
+             "Birch": "threshold",
+             "BisectingKMeans": "bisecting_strategy",
+             "FeatureAgglomeration": "linkage",
+             "SpectralCoclustering": "svd_method", "SpectralBiclustering": "method",
+             }[name]
     est.set_params(**{param: "no-such-option"})
     with pytest.raises(ValueError, match=param):
         est.fit(GOOD)
@@ -130,7 +141,7 @@ def test_input_never_modified_and_read_only_accepted(name):
         np.testing.assert_array_equal(X, before)
 
 
-@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans", "DBSCAN"])
+@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans", "DBSCAN", "BisectingKMeans"])
 def test_bad_sample_weight(name):
     est = make_estimators()[name]
     with pytest.raises(ValueError, match=r"sample_weight|weight"):
@@ -233,3 +244,17 @@ def test_sparse_input_accepted_or_refused_as_sklearn(name):
     bad.data[0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         make_estimators()[name].fit(bad)
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf"])
+def test_bisecting_kmeans_sparse_nonfinite(kind):
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(bad_x(kind))
+    with pytest.raises(ValueError, match=BAD_X[kind]):
+        clusterlab.BisectingKMeans(n_clusters=2).fit(X)
+
+
+def test_feature_agglomeration_fewer_features_than_clusters():
+    with pytest.raises(ValueError, match=r"more clusters than samples"):
+        clusterlab.FeatureAgglomeration(n_clusters=3).fit(GOOD)

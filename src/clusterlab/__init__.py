@@ -19,6 +19,7 @@ _EXPORTS = {
     "MiniBatchKMeans": "clusterlab.cluster.minibatch",
     "k_means": "clusterlab.cluster.kmeans",
     "kmeans_plusplus": "clusterlab.cluster.kmeans",
+    "BisectingKMeans": "clusterlab.cluster.bisecting_kmeans",
     # density / hierarchy / spectral
     "DBSCAN": "clusterlab.cluster.dbscan",
     "dbscan": "clusterlab.cluster.dbscan",
@@ -38,6 +39,12 @@ _EXPORTS = {
     "AffinityPropagation": "clusterlab.cluster.affinity_propagation",
     "affinity_propagation": "clusterlab.cluster.affinity_propagation",
     "Birch": "clusterlab.cluster.birch",
+    "FeatureAgglomeration": "clusterlab.cluster.feature_agglomeration",
+    "ward_tree": "clusterlab.cluster.feature_agglomeration",
+    "SpectralClustering": "clusterlab.cluster.spectral",
+    "spectral_clustering": "clusterlab.cluster.spectral",
+    "SpectralBiclustering": "clusterlab.cluster.bicluster",
+    "SpectralCoclustering": "clusterlab.cluster.bicluster",
     # mixtures
     "GaussianMixture": "clusterlab.mixture.gaussian",
     "BayesianGaussianMixture": "clusterlab.mixture.bayesian",
@@ -47,6 +54,7 @@ _EXPORTS = {
     "calinski_harabasz_score": "clusterlab.metrics",
     "davies_bouldin_score": "clusterlab.metrics",
     "dbcv_score": "clusterlab.metrics",
+    "consensus_score": "clusterlab.metrics",
     # workflows
     "sweep": "clusterlab.selection",
     "DensityAnomalyDetector": "clusterlab.anomaly",

@@ -43,6 +43,17 @@ def chunk_rows(n_cols, itemsize=8, budget=None):
     return int(np.clip(rows, MIN_CHUNK_ROWS, MAX_CHUNK_ROWS))
 
 
+#: Ward's linkage without connectivity runs on a condensed distance matrix
+#: (O(n²) memory, distances from BLAS products; clusterlab.cluster.
+#: feature_agglomeration) from this many points in at least this many
+#: dimensions, when the matrix takes at most WARD_DENSE_MAX_BYTES and half the
+#: free memory; else on centroids (O(n d) memory, O(n d) per chain step).
+#: Measured (2 cores): 5000 points x 500 dims, centroids 19.8 s, condensed 3.8 s.
+WARD_DENSE_MIN_POINTS = 200
+WARD_DENSE_MIN_FEATURES = 16
+WARD_DENSE_MAX_BYTES = 8 * 2**30
+
+
 _CONTROLLER = None
 
 

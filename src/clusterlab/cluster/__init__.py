@@ -7,6 +7,7 @@ _EXPORTS = {
     "MiniBatchKMeans": "clusterlab.cluster.minibatch",
     "k_means": "clusterlab.cluster.kmeans",
     "kmeans_plusplus": "clusterlab.cluster.kmeans",
+    "BisectingKMeans": "clusterlab.cluster.bisecting_kmeans",
     "DBSCAN": "clusterlab.cluster.dbscan",
     "dbscan": "clusterlab.cluster.dbscan",
     "AgglomerativeClustering": "clusterlab.cluster.agglomerative",
@@ -25,6 +26,12 @@ _EXPORTS = {
     "AffinityPropagation": "clusterlab.cluster.affinity_propagation",
     "affinity_propagation": "clusterlab.cluster.affinity_propagation",
     "Birch": "clusterlab.cluster.birch",
+    "FeatureAgglomeration": "clusterlab.cluster.feature_agglomeration",
+    "ward_tree": "clusterlab.cluster.feature_agglomeration",
+    "SpectralClustering": "clusterlab.cluster.spectral",
+    "spectral_clustering": "clusterlab.cluster.spectral",
+    "SpectralBiclustering": "clusterlab.cluster.bicluster",
+    "SpectralCoclustering": "clusterlab.cluster.bicluster",
 }
 
 __all__ = sorted(_EXPORTS)

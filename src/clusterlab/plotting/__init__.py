@@ -33,6 +33,9 @@ _EXPORTS = {
     "plot_mean_shift": "clusterlab.plotting._kfree",
     "plot_affinity_exemplars": "clusterlab.plotting._kfree",
     "plot_birch_subclusters": "clusterlab.plotting._kfree",
+    # bisecting K-Means, biclustering
+    "plot_bisecting_tree": "clusterlab.plotting._bisect",
+    "plot_biclusters": "clusterlab.plotting._bicluster",
 }
 
 __all__ = sorted(_EXPORTS)
