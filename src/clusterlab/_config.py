@@ -63,3 +63,10 @@ def single_threaded_blas():
         _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield
+
+
+#: HDBSCAN with a non-euclidean metric builds the dense n x n distance matrix
+#: (O(n^2) memory). It refuses, with a clear error, a matrix larger than this
+#: many bytes; None means HDBSCAN_DENSE_MEMORY_FRACTION of the physical memory.
+HDBSCAN_DENSE_MAX_BYTES = None
+HDBSCAN_DENSE_MEMORY_FRACTION = 0.5

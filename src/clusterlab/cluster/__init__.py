@@ -9,6 +9,7 @@ _EXPORTS = {
     "kmeans_plusplus": "clusterlab.cluster.kmeans",
     "DBSCAN": "clusterlab.cluster.dbscan",
     "dbscan": "clusterlab.cluster.dbscan",
+    "HDBSCAN": "clusterlab.cluster.hdbscan",
     "AgglomerativeClustering": "clusterlab.cluster.agglomerative",
     "linkage_tree": "clusterlab.cluster.agglomerative",
     "SpectralClustering": "clusterlab.cluster.spectral",
