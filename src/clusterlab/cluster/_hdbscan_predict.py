@@ -10,6 +10,7 @@ distances), where the library only looks among the point's
 """
 
 import numpy as np
+from scipy import sparse
 from sklearn.metrics import pairwise_distances_chunked
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -25,8 +26,20 @@ def _check(est, X):
     if est.metric == "precomputed":
         raise ValueError("predict and membership_vectors need the training data: "
                          "they are not available with metric='precomputed'.")
-    X = validate_data(est, X, reset=False, accept_sparse=["csr"], dtype=np.float64)
-    return X
+    X = validate_data(est, X, reset=False, accept_sparse=["csr"], dtype=np.float64,
+                      ensure_all_finite=False)
+    if sparse.issparse(X) and est._index is not None:
+        X = X.toarray()  # the KD-tree path works on dense rows
+    if sparse.issparse(X):
+        X = X.tocsr()
+        finite = np.isfinite(X.toarray()).all(axis=1) if X.nnz else np.ones(X.shape[0], bool)
+        rowsum = np.asarray(X.sum(axis=1)).ravel()
+    else:
+        finite = np.isfinite(X).all(axis=1)
+        rowsum = X.sum(axis=1)
+    # as in fit: rows with NaN are -3, rows with infinite values -2
+    bad = np.where(np.isnan(rowsum), -3, -2)
+    return X, finite, bad
 
 
 def _neighbour_and_lambda(est, X):
@@ -91,7 +104,19 @@ def _selected_maps(tree):
 def approximate_predict(est, X):
     """Labels, probabilities and connecting training points (finite-row
     indices) of new points."""
-    X = _check(est, X)
+    X, finite, bad = _check(est, X)
+    m = X.shape[0]
+    labels = np.empty(m, dtype=np.int64)
+    probs = np.zeros(m, dtype=np.float64)
+    nbrs = np.full(m, -1, dtype=np.int64)
+    labels[~finite] = bad[~finite]
+    probs[bad == -3] = np.nan
+    if finite.any():
+        labels[finite], probs[finite], nbrs[finite] = _predict_finite(est, X[finite])
+    return labels, probs, nbrs
+
+
+def _predict_finite(est, X):
     tree = est._tree
     n = tree.n
     m = X.shape[0]
@@ -168,7 +193,20 @@ def membership_vectors(est, X=None):
         full[est._finite_index] = result
         full[est.labels_ == -3] = np.nan
         return full
-    X = _check(est, X)
+    X, finite, bad = _check(est, X)
+    if not finite.all():
+        out = np.zeros((X.shape[0], K), dtype=np.float64)
+        out[bad == -3] = np.nan
+        if finite.any():
+            out[finite] = _membership_new(est, X[finite])
+        return out
+    return _membership_new(est, X)
+
+
+def _membership_new(est, X):
+    tree = est._tree
+    n = tree.n
+    K = tree.selected.shape[0]
     m = X.shape[0]
     if K == 0:
         return np.zeros((m, 0))

@@ -192,7 +192,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         if self.metric != "precomputed":
             X = validate_data(self, X, accept_sparse=["csr", "lil"], ensure_all_finite=False,
                               dtype=np.float64)
-            data = X.data if sparse.issparse(X) else X
+            data = X.tocsr().data if sparse.issparse(X) else X
             if np.isfinite(data).all():
                 return X, None, None, None, X.shape[0]
             if sparse.issparse(X):
