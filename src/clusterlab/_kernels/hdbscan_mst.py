@@ -137,6 +137,11 @@ def _boruvka_round(Xr, start, end, lo, hi, rcore, node_min_rcore, comp, node_com
             stack[0] = 0
             stack_d[0] = 0.0
             top = 1
+            if q_best >= 0 and w_best <= cp:
+                # the lower bound of every edge of p is reached; ties beyond the
+                # k nearest would need a distance exactly equal to the core
+                # distance, which the kNN list already resolves by index
+                top = 0
             while top > 0:
                 top -= 1
                 node = stack[top]
