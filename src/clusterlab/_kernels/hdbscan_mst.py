@@ -517,3 +517,45 @@ def prim_on_graph(adj_start, nbr, wt, out_u, out_v, out_w):
         out_v[i] = j
         out_w[i] = r
         current = j
+
+
+@njit(**_JIT)
+def union_adjacency(u, v, w, ku, kv, kw, n):
+    """CSR adjacency (both directions) of the union of two edge lists -- a
+    spanning tree (u, v, w) and the k-nearest-neighbour edges (ku, kv, kw),
+    self-loops dropped. All int64 / float64 (m,) IN. Returns
+    ``(adj_start (n + 1,), nbr, wt)``, O(n + m) memory."""
+    adj_start = np.zeros(n + 1, dtype=np.int64)
+    for e in range(u.shape[0]):
+        adj_start[u[e] + 1] += 1
+        adj_start[v[e] + 1] += 1
+    for e in range(ku.shape[0]):
+        if ku[e] != kv[e]:
+            adj_start[ku[e] + 1] += 1
+            adj_start[kv[e] + 1] += 1
+    for i in range(n):
+        adj_start[i + 1] += adj_start[i]
+    fill = adj_start[:-1].copy()
+    nbr = np.empty(adj_start[n], dtype=np.int64)
+    wt = np.empty(adj_start[n], dtype=np.float64)
+    for e in range(u.shape[0]):
+        a = u[e]
+        b = v[e]
+        nbr[fill[a]] = b
+        wt[fill[a]] = w[e]
+        fill[a] += 1
+        nbr[fill[b]] = a
+        wt[fill[b]] = w[e]
+        fill[b] += 1
+    for e in range(ku.shape[0]):
+        a = ku[e]
+        b = kv[e]
+        if a == b:
+            continue
+        nbr[fill[a]] = b
+        wt[fill[a]] = kw[e]
+        fill[a] += 1
+        nbr[fill[b]] = a
+        wt[fill[b]] = kw[e]
+        fill[b] += 1
+    return adj_start, nbr, wt

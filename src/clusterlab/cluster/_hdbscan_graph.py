@@ -103,14 +103,7 @@ def sorted_tree(u, v, w):
 def _prim_order(u, v, w, knn_u, knn_v, knn_w, n):
     """scikit-learn's Prim tree and order, from our tree plus the kNN graph
     (see :func:`clusterlab._kernels.hdbscan_mst.prim_on_graph`)."""
-    a = np.concatenate([u, v, knn_u, knn_v])
-    b = np.concatenate([v, u, knn_v, knn_u])
-    ww = np.concatenate([w, w, knn_w, knn_w])
-    order = np.argsort(a, kind="stable")
-    nbr = np.ascontiguousarray(b[order])
-    wt = np.ascontiguousarray(ww[order])
-    adj_start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(a, minlength=n), out=adj_start[1:])
+    adj_start, nbr, wt = _mst.union_adjacency(u, v, w, knn_u, knn_v, knn_w, n)
     ou = np.empty(n - 1, dtype=np.int64)
     ov = np.empty(n - 1, dtype=np.int64)
     ow = np.empty(n - 1, dtype=np.float64)
