@@ -354,3 +354,16 @@ def test_trees_usable_by_scipy_and_pandas():
 @parametrize_with_checks([HDBSCAN(copy=True)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_predict_and_membership_vectors_on_a_dask_array_stay_lazy():
+    da = pytest.importorskip("dask.array")
+    X = blobs(0, n=400)
+    est = HDBSCAN(copy=True).fit(X)
+    Q = np.random.default_rng(0).uniform(X.min(0), X.max(0), (250, 2))
+    dQ = da.from_array(Q, chunks=100)
+    lazy = est.predict(dQ)
+    soft = est.membership_vectors(dQ)
+    assert isinstance(lazy, da.Array) and isinstance(soft, da.Array)
+    np.testing.assert_array_equal(lazy.compute(scheduler="synchronous"), est.predict(Q))
+    np.testing.assert_allclose(soft.compute(scheduler="synchronous"), est.membership_vectors(Q))

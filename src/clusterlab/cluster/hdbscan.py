@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
+from ..distributed import is_dask_array, predict_blocks
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import CONDENSED_dtype, HIERARCHY_dtype, CondensedTree
 
@@ -437,12 +438,15 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features)
+        X : array-like or dask array of shape (n_queries, n_features)
+            A dask array gives a lazy dask array (one task per block).
 
         Returns
         -------
         labels : ndarray of shape (n_queries,)
         """
+        if is_dask_array(X):  # lazy, one task per block (clusterlab.distributed)
+            return predict_blocks(self, "predict", X)
         from ._hdbscan_predict import approximate_predict
 
         return approximate_predict(self, X)[0]
@@ -451,13 +455,15 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         """Soft clustering: the probability of each point to belong to each
         cluster (the hdbscan library's ``all_points_membership_vectors`` for
         the training points when ``X`` is None, its ``membership_vector``
-        for new points).
+        for new points). ``X`` may be a dask array: the result is then lazy.
 
         Returns
         -------
         vectors : ndarray of shape (n, n_clusters)
             Rows sum to at most 1 (the rest is the chance of being noise).
         """
+        if X is not None and is_dask_array(X):
+            return predict_blocks(self, "membership_vectors", X)
         from ._hdbscan_predict import membership_vectors
 
         return membership_vectors(self, X)
