@@ -226,9 +226,9 @@ def boruvka_mst(Xr, start, end, lo, hi, rcore, knn_index, out_u, out_v, out_w):
     cand_q = np.empty(n, dtype=np.int64)
     n_edges = 0
     n_comp = n
+    comp_bound[:] = np.inf
     while n_comp > 1:
         _node_components(comp, start, end, node_comp)
-        comp_bound[:] = np.inf
         _boruvka_round(Xr, start, end, lo, hi, rcore, node_min_rcore, comp, node_comp,
                        knn_index, comp_bound, best_w, best_q)
         for c in range(n):
@@ -259,6 +259,13 @@ def boruvka_mst(Xr, start, end, lo, hi, rcore, knn_index, out_u, out_v, out_w):
             n_edges += 1
             n_comp -= 1
         _relabel(parent, comp)
+        # last round's edges that still leave their (merged) component bound
+        # its lightest edge from the start of the next round
+        comp_bound[:] = np.inf
+        for p in range(n):
+            qb = best_q[p]
+            if qb >= 0 and comp[qb] != comp[p] and best_w[p] < comp_bound[comp[p]]:
+                comp_bound[comp[p]] = best_w[p]
     return n_edges
 
 
