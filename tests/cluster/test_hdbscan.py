@@ -17,7 +17,6 @@ from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from clusterlab import HDBSCAN, _config
-from clusterlab._kernels import hdbscan_mst as mst_kernels
 from clusterlab.cluster import _hdbscan_graph as graph
 
 hdbscan_lib = pytest.importorskip("hdbscan")
@@ -367,3 +366,15 @@ def test_predict_and_membership_vectors_on_a_dask_array_stay_lazy():
     assert isinstance(lazy, da.Array) and isinstance(soft, da.Array)
     np.testing.assert_array_equal(lazy.compute(scheduler="synchronous"), est.predict(Q))
     np.testing.assert_allclose(soft.compute(scheduler="synchronous"), est.membership_vectors(Q))
+
+
+def test_predict_with_the_root_as_the_single_cluster():
+    X = np.random.default_rng(3).normal(size=(200, 2))
+    est = HDBSCAN(allow_single_cluster=True, copy=True).fit(X)
+    assert list(est.selected_clusters_) == [200]
+    pred = est.predict(X)
+    # points the threshold keeps in the cluster are predicted in it; the
+    # library would call every new point noise here (no split in its tree)
+    assert set(pred.tolist()) <= {-1, 0}
+    assert (pred[est.labels_ == 0] == 0).all()
+    assert est.membership_vectors().shape == (200, 1)

@@ -319,8 +319,8 @@ def prim_mst_dense(M, record_source, out_u, out_v, out_w):
     -- the nodes in the order added; out_u : int64 OUT -- the tree neighbour
     (``record_source``) or the node added just before (scikit-learn's record
     on a precomputed or brute matrix: not always the tree neighbour, but the
-    sequence gives the same single-linkage merges); out_w : float64 (n - 1,) OUT -- the reach of the
-    new node. O(n^2) time, O(n) scratch.
+    sequence gives the same single-linkage merges); out_w : float64 (n - 1,) OUT
+    -- the reach of the new node. O(n^2) time, O(n) scratch.
     """
     n = M.shape[0]
     in_tree = np.zeros(n, dtype=np.bool_)

@@ -120,7 +120,7 @@ def _predict_finite(est, X):
     tree = est._tree
     n = tree.n
     m = X.shape[0]
-    if tree.selected.shape[0] == 0 or tree.n_clusters_total <= 1:
+    if tree.selected.shape[0] == 0:
         return (np.full(m, -1, dtype=np.int64), np.zeros(m), np.full(m, -1, dtype=np.int64))
     nbr, lam = _neighbour_and_lambda(est, X)
     lab, max_lam = _selected_maps(tree)

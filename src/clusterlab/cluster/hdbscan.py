@@ -13,7 +13,6 @@ The pipeline (see :mod:`._hdbscan_graph` and :mod:`._hdbscan_tree`):
    scikit-learn, so the same labels on data in general position.
 """
 
-import numbers
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -21,7 +20,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
-from sklearn.metrics import pairwise_distances, pairwise_distances_chunked
+from sklearn.metrics import pairwise_distances
 from sklearn.metrics._dist_metrics import DistanceMetric
 from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.neighbors import BallTree, KDTree
@@ -31,7 +30,7 @@ from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
 
 from ..distributed import is_dask_array, predict_blocks
 from . import _hdbscan_graph as _graph
-from ._hdbscan_tree import CONDENSED_dtype, HIERARCHY_dtype, CondensedTree
+from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
 
 __all__ = ["HDBSCAN"]
 
