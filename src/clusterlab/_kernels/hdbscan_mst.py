@@ -269,14 +269,56 @@ def boruvka_mst(Xr, start, end, lo, hi, rcore, knn_index, out_u, out_v, out_w):
     return n_edges
 
 
+@njit(**_JIT)
+def _kth_smallest(buf, m, kth):
+    """The ``kth`` smallest (0-based) of ``buf[:m]``, reordering ``buf``
+    (quickselect; cheaper to compile than ``np.partition``)."""
+    left = 0
+    right = m - 1
+    while right > left:
+        mid = (left + right) // 2
+        a = buf[left]
+        b = buf[mid]
+        c = buf[right]
+        if a < b:
+            pivot = b if b < c else (c if a < c else a)
+        else:
+            pivot = a if a < c else (c if b < c else b)
+        i = left
+        j = right
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = buf[i]
+                buf[i] = buf[j]
+                buf[j] = t
+                i += 1
+                j -= 1
+        if kth <= j:
+            right = j
+        elif kth >= i:
+            left = i
+        else:
+            break
+    return buf[kth]
+
+
 @njit(parallel=True, **_JIT)
 def dense_core_distances(D, k_index):
     """core[i] = the ``k_index``-th smallest (0-based) of row i of ``D`` (the
     diagonal, i.e. the point itself, included). D : float64 (n, n) IN."""
     n = D.shape[0]
     core = np.empty(n, dtype=np.float64)
-    for i in prange(n):
-        core[i] = np.partition(D[i].copy(), k_index)[k_index]
+    n_blocks = (n + QUERY_BLOCK - 1) // QUERY_BLOCK
+    for b in prange(n_blocks):
+        buf = np.empty(n, dtype=np.float64)
+        for i in range(b * QUERY_BLOCK, min(n, (b + 1) * QUERY_BLOCK)):
+            for j in range(n):
+                buf[j] = D[i, j]
+            core[i] = _kth_smallest(buf, n, k_index)
     return core
 
 
@@ -363,7 +405,7 @@ def sparse_mutual_reachability(data, indices, indptr, k_index, max_distance):
         a = indptr[i]
         b = indptr[i + 1]
         if k_index < b - a:
-            core[i] = np.partition(data[a:b].copy(), k_index)[k_index]
+            core[i] = _kth_smallest(data[a:b].copy(), b - a, k_index)
         else:
             core[i] = np.inf
     for i in range(n):
