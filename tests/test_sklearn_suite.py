@@ -35,6 +35,7 @@ SUITES = {
         "sklearn.cluster", {"KMeans", "MiniBatchKMeans", "k_means", "kmeans_plusplus"}),
     "cluster/tests/test_bisect_k_means.py": ("sklearn.cluster", {"BisectingKMeans"}),
     "cluster/tests/test_dbscan.py": ("sklearn.cluster", {"DBSCAN", "dbscan"}),
+    "cluster/tests/test_hdbscan.py": ("sklearn.cluster", {"HDBSCAN"}),
     "cluster/tests/test_spectral.py": (
         "sklearn.cluster", {"SpectralClustering", "spectral_clustering"}),
     "cluster/tests/test_hierarchical.py": (

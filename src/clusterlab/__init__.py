@@ -23,6 +23,7 @@ _EXPORTS = {
     # density / hierarchy / spectral
     "DBSCAN": "clusterlab.cluster.dbscan",
     "dbscan": "clusterlab.cluster.dbscan",
+    "HDBSCAN": "clusterlab.cluster.hdbscan",
     "AgglomerativeClustering": "clusterlab.cluster.agglomerative",
     "linkage_tree": "clusterlab.cluster.agglomerative",
     "Genie": "clusterlab.cluster.genie",

@@ -110,3 +110,8 @@ BIRCH_EXACT_GLOBAL_MAX_SUBCLUSTERS = 20_000
 #: subcluster is found by blocked BLAS products (scikit-learn's formula);
 #: above, by a grid over the centres seeded with a descent of the CF-tree.
 BIRCH_GRID_SEARCH_MIN_PAIRS = 2 * 10**8
+#: HDBSCAN with a non-euclidean metric builds the dense n x n distance matrix
+#: (O(n^2) memory). It refuses, with a clear error, a matrix larger than this
+#: many bytes; None means HDBSCAN_DENSE_MEMORY_FRACTION of the physical memory.
+HDBSCAN_DENSE_MAX_BYTES = None
+HDBSCAN_DENSE_MEMORY_FRACTION = 0.5

@@ -10,6 +10,7 @@ _EXPORTS = {
     "BisectingKMeans": "clusterlab.cluster.bisecting_kmeans",
     "DBSCAN": "clusterlab.cluster.dbscan",
     "dbscan": "clusterlab.cluster.dbscan",
+    "HDBSCAN": "clusterlab.cluster.hdbscan",
     "AgglomerativeClustering": "clusterlab.cluster.agglomerative",
     "linkage_tree": "clusterlab.cluster.agglomerative",
     "Genie": "clusterlab.cluster.genie",

@@ -12,6 +12,7 @@ _METHODS = {
     "score_samples": True,
     "transform": False,
     "predict_proba": False,
+    "membership_vectors": False,
 }
 
 

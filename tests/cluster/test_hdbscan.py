@@ -1,0 +1,380 @@
+"""HDBSCAN: oracle tests against scikit-learn and the hdbscan library, kernels,
+properties, prediction, soft clustering, threads."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+from scipy.cluster import hierarchy
+from scipy.sparse import csgraph
+from sklearn.cluster import HDBSCAN as SkHDBSCAN
+from sklearn.cluster._hdbscan._tree import _condense_tree
+from sklearn.datasets import make_blobs, make_moons
+from sklearn.metrics import adjusted_rand_score, pairwise_distances
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from clusterlab import HDBSCAN, _config
+from clusterlab.cluster import _hdbscan_graph as graph
+
+hdbscan_lib = pytest.importorskip("hdbscan")
+from hdbscan import prediction as lib_prediction  # noqa: E402
+
+
+def blobs(seed, n=300):
+    X, _ = make_blobs(n, centers=4, cluster_std=[0.5, 1.0, 1.5, 0.8], random_state=seed)
+    return X
+
+
+def fit_both(X, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        theirs = SkHDBSCAN(copy=True, **params).fit(X)
+    ours = HDBSCAN(copy=True, **params).fit(X)
+    return ours, theirs
+
+
+def assert_same(ours, theirs):
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    np.testing.assert_allclose(ours.probabilities_, theirs.probabilities_, rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------------- oracle
+
+SETTINGS = [
+    {},
+    {"min_cluster_size": 10, "min_samples": 3},
+    {"cluster_selection_method": "leaf"},
+    {"cluster_selection_epsilon": 0.5},
+    {"allow_single_cluster": True, "min_cluster_size": 30},
+    {"max_cluster_size": 60},
+    {"alpha": 1.3, "algorithm": "kd_tree", "min_samples": 1},
+    {"metric": "manhattan"},
+    {"metric": "chebyshev", "algorithm": "ball_tree"},
+    {"metric": "cosine", "min_cluster_size": 8},
+]
+
+
+def _ids(params):
+    return ",".join(f"{k}={v}" for k, v in params.items()) or "default"
+
+
+@pytest.mark.parametrize("params", SETTINGS, ids=_ids)
+@pytest.mark.parametrize("seed", [0, 3])
+def test_same_labels_and_probabilities_as_sklearn(seed, params):
+    assert_same(*fit_both(blobs(seed), **params))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(1, 6))
+@pytest.mark.parametrize("params", SETTINGS[:7])
+def test_same_as_sklearn_more_seeds(seed, params):
+    assert_same(*fit_both(blobs(seed, n=500), **params))
+
+
+def test_moons_and_float32_same_as_sklearn():
+    X, _ = make_moons(400, noise=0.08, random_state=0)
+    assert_same(*fit_both(X, min_cluster_size=10))
+    ours = HDBSCAN(min_cluster_size=10, copy=True).fit(X.astype(np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        theirs = SkHDBSCAN(min_cluster_size=10).fit(X.astype(np.float32))
+    assert_same(ours, theirs)
+
+
+def test_alpha_same_tree_heights_as_sklearn():
+    # with alpha != 1 ties can reach beyond the k nearest neighbours, so the
+    # binary order of equal merges may differ; the merge heights may not
+    X = blobs(4, n=500)
+    ours, theirs = fit_both(X, alpha=1.3)
+    np.testing.assert_array_equal(ours._single_linkage_tree_["value"],
+                                  theirs._single_linkage_tree_["value"])
+    assert adjusted_rand_score(ours.labels_, theirs.labels_) > 0.98
+
+
+@pytest.mark.parametrize("form", ["dense", "csr"])
+def test_precomputed_same_as_sklearn(form):
+    X = blobs(2)
+    D = pairwise_distances(X)
+    if form == "csr":
+        D[D > np.percentile(D, 30)] = 0.0
+        D = sparse.csr_matrix(D)
+    ours, theirs = fit_both(D, metric="precomputed")
+    assert_same(ours, theirs)
+
+
+def test_condensed_tree_row_for_row_as_sklearn():
+    X = blobs(1)
+    ours, theirs = fit_both(X, min_cluster_size=7)
+    ref = _condense_tree(theirs._single_linkage_tree_, 7)
+    got = ours.condensed_tree_
+    for a, b in [("parent", "parent"), ("child", "child"), ("child_size", "cluster_size")]:
+        np.testing.assert_array_equal(got[a], ref[b])
+    np.testing.assert_array_equal(got["lambda_val"], ref["value"])
+
+
+def test_nonfinite_rows_as_sklearn():
+    X = blobs(0)
+    X[0] = [np.inf, 1]
+    X[5] = [np.nan, np.inf]
+    X[9] = [1, -np.inf]
+    ours, theirs = fit_both(X)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    np.testing.assert_allclose(ours.probabilities_, theirs.probabilities_, atol=1e-12)
+    assert list(np.flatnonzero(ours.labels_ == -2)) == [0, 9]
+    assert list(np.flatnonzero(ours.labels_ == -3)) == [5]
+    assert np.isnan(ours.outlier_scores_[5]) and ours.outlier_scores_[0] == 1.0
+    clean = np.delete(np.arange(len(X)), [0, 5, 9])
+    again = HDBSCAN(copy=True).fit(X[clean])
+    np.testing.assert_array_equal(again.labels_, ours.labels_[clean])
+    # the trees speak of input rows
+    Z = ours.single_linkage_tree_
+    assert Z.shape == (len(X) - 1, 4) and np.isinf(Z[-3:, 2]).all()
+    pts = ours.condensed_tree_["child"][ours.condensed_tree_["child_size"] == 1]
+    assert sorted(pts) == sorted(clean)
+    labels = ours.dbscan_clustering(0.3, min_cluster_size=5)
+    assert labels[0] == -2 and labels[5] == -3
+
+
+@pytest.mark.parametrize("cut", [0.2, 0.4, 1.0])
+def test_dbscan_clustering_as_sklearn(cut):
+    ours, theirs = fit_both(blobs(2))
+    np.testing.assert_array_equal(ours.dbscan_clustering(cut, 4),
+                                  theirs.dbscan_clustering(cut, 4))
+
+
+@pytest.mark.parametrize("store", ["centroid", "medoid", "both"])
+def test_centers_as_sklearn(store):
+    ours, theirs = fit_both(blobs(3), store_centers=store)
+    for attr in ("centroids_", "medoids_"):
+        if hasattr(theirs, attr):
+            np.testing.assert_allclose(getattr(ours, attr), getattr(theirs, attr), atol=1e-12)
+
+
+def test_errors_as_sklearn():
+    X = blobs(0, n=50)
+    with pytest.raises(ValueError, match="min_samples"):
+        HDBSCAN(min_samples=51, copy=True).fit(X)
+    with pytest.raises(ValueError, match="not a valid metric for a KDTree"):
+        HDBSCAN(algorithm="kd_tree", metric="cosine", copy=True).fit(X)
+    with pytest.raises(ValueError, match="Cannot store centers"):
+        HDBSCAN(metric="precomputed", store_centers="centroid", copy=True).fit(
+            pairwise_distances(X))
+    with pytest.warns(FutureWarning, match="copy"):
+        HDBSCAN().fit(X)
+    with pytest.raises(ValueError, match="precomputed"):
+        HDBSCAN(metric="precomputed", copy=True).fit(pairwise_distances(X)).predict(X)
+
+
+def test_dense_path_refuses_a_matrix_that_does_not_fit(monkeypatch):
+    monkeypatch.setattr(_config, "HDBSCAN_DENSE_MAX_BYTES", 8 * 100 * 100)
+    HDBSCAN(metric="manhattan", copy=True).fit(blobs(0, n=100))
+    with pytest.raises(MemoryError, match="dense 101 x 101"):
+        HDBSCAN(metric="manhattan", copy=True).fit(blobs(0, n=101))
+    HDBSCAN(copy=True).fit(blobs(0, n=3000))  # euclidean: no dense matrix
+
+
+# ------------------------------------------------------- the hdbscan library
+
+
+def library(X, min_cluster_size, min_samples, **kw):
+    # the library counts min_samples without the point itself; its Prim on a
+    # KD-tree resolves ties as scikit-learn's
+    return hdbscan_lib.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples - 1,
+                               algorithm="prims_kdtree", approx_min_span_tree=False,
+                               prediction_data=True, **kw).fit(X)
+
+
+@pytest.mark.parametrize("mcs, ms", [(5, 5), (10, 4), (15, 8)])
+@pytest.mark.parametrize("seed", [0, 2])
+def test_outlier_scores_and_soft_clustering_as_hdbscan_library(seed, mcs, ms):
+    X = blobs(seed, n=400)
+    lib = library(X, mcs, ms)
+    ours = HDBSCAN(min_cluster_size=mcs, min_samples=ms, copy=True).fit(X)
+    np.testing.assert_array_equal(ours.labels_, lib.labels_)
+    np.testing.assert_allclose(ours.outlier_scores_, lib.outlier_scores_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.membership_vectors(),
+                               lib_prediction.all_points_membership_vectors(lib), atol=1e-12)
+    # new points: the library's prediction data take core distances with one
+    # neighbour fewer than its clustering did; with the clustering's own core
+    # distances (ours) the definitions match exactly
+    Q = np.random.default_rng(seed).uniform(X.min(0), X.max(0), (300, 2))
+    lib.prediction_data_.core_distances = ours._core_distances.copy()
+    lib_labels, lib_probs = lib_prediction.approximate_predict(lib, Q)
+    from clusterlab.cluster._hdbscan_predict import approximate_predict
+
+    labels, probs, _ = approximate_predict(ours, Q)
+    np.testing.assert_array_equal(labels, lib_labels)
+    np.testing.assert_allclose(probs, lib_probs, atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(Q), lib_labels)
+    np.testing.assert_allclose(ours.membership_vectors(Q),
+                               lib_prediction.membership_vector(lib, Q), atol=1e-12)
+
+
+def test_soft_clustering_rows_at_most_one_and_consistent_with_labels():
+    X, _ = make_moons(500, noise=0.1, random_state=1)
+    est = HDBSCAN(min_cluster_size=15, copy=True).fit(X)
+    M = est.membership_vectors()
+    assert M.shape == (500, est.labels_.max() + 1)
+    assert (M >= 0).all() and (M.sum(axis=1) <= 1 + 1e-9).all()
+    inside = est.labels_ >= 0
+    assert (M[inside].argmax(axis=1) == est.labels_[inside]).mean() > 0.95
+
+
+@pytest.mark.parametrize("data", ["moons", "blobs"])
+def test_predict_on_training_points_agrees_with_labels(data):
+    if data == "moons":
+        X, _ = make_moons(1000, noise=0.08, random_state=0)
+    else:
+        X = blobs(5, n=1000)
+    est = HDBSCAN(min_cluster_size=15, copy=True).fit(X)
+    assert (est.predict(X) == est.labels_).mean() >= 0.98
+
+
+def test_predict_dense_metric_path():
+    X = blobs(1, n=300)
+    est = HDBSCAN(metric="manhattan", copy=True).fit(X)
+    assert (est.predict(X) == est.labels_).mean() >= 0.98
+    assert est.membership_vectors(X[:10]).shape == (10, est.labels_.max() + 1)
+
+
+# ------------------------------------------------------------------- kernels
+
+
+def _dense_mst_weight(X, k):
+    D = pairwise_distances(X)
+    core = np.sort(D, axis=1)[:, k - 1]
+    M = np.maximum(np.maximum(D, core[:, None]), core[None, :]) + 1.0  # scipy drops zeros
+    np.fill_diagonal(M, 0)
+    return csgraph.minimum_spanning_tree(M).sum() - (len(X) - 1), core
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 120), d=st.integers(1, 5), k=st.integers(1, 6),
+       grid=st.booleans(), seed=st.integers(0, 10**6), leaf=st.sampled_from([1, 3, 40]))
+def test_boruvka_tree_is_a_minimum_spanning_tree(n, d, k, grid, seed, leaf):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    if grid:  # many ties and duplicates
+        X = np.round(X)
+    k = min(k, n)
+    u, v, w, core, _ = graph.kd_mst(X, k, 1.0, leaf, True)
+    ref_weight, ref_core = _dense_mst_weight(X, k)
+    np.testing.assert_allclose(core, ref_core, atol=1e-12)
+    assert len(u) == n - 1
+    tree = sparse.coo_matrix((np.ones(n - 1), (u, v)), shape=(n, n))
+    assert csgraph.connected_components(tree, directed=False)[0] == 1
+    np.testing.assert_allclose(w.sum(), ref_weight, rtol=1e-12, atol=1e-12)
+
+
+def test_kdtree_knn_exact():
+    from sklearn.neighbors import KDTree
+
+    X = np.round(np.random.default_rng(0).normal(size=(2000, 3)), 1)
+    idx = graph.KDIndex(X, 7)
+    rd, ix = idx.knn(X, 6)
+    ref, _ = KDTree(X).query(X, 6)
+    np.testing.assert_array_equal(np.sqrt(rd), ref)
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(20, 150))
+def test_row_permutation_gives_the_same_clustering(seed, n):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(0, 1, (n // 2, 2)), rng.normal(6, 1, (n - n // 2, 2))])
+    perm = rng.permutation(n)
+    a = HDBSCAN(min_cluster_size=5, copy=True).fit(X)
+    b = HDBSCAN(min_cluster_size=5, copy=True).fit(X[perm])
+    np.testing.assert_array_equal(np.sort(a.single_linkage_tree_[:, 2]),
+                                  np.sort(b.single_linkage_tree_[:, 2]))
+    # (ties between equal mutual-reachability distances are resolved in row
+    # order, as in scikit-learn, so the outlier scores of tied points may move)
+    assert adjusted_rand_score(a.labels_[perm], b.labels_) == 1.0
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), n_dup=st.integers(1, 30))
+def test_duplicated_points_share_their_label(seed, n_dup):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(0, 1, (60, 2)), rng.normal(5, 1, (60, 2))])
+    dup = rng.choice(120, n_dup)
+    Xd = np.vstack([X, X[dup]])
+    est = HDBSCAN(min_cluster_size=5, copy=True).fit(Xd)
+    np.testing.assert_array_equal(est.labels_[120:], est.labels_[dup])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        theirs = SkHDBSCAN(min_cluster_size=5).fit(Xd)
+    assert adjusted_rand_score(est.labels_, theirs.labels_) > 0.9
+
+
+def test_same_result_on_one_and_two_threads():
+    import numba
+
+    X = np.vstack([blobs(0, n=3000), np.round(blobs(1, n=2000), 1)])
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = HDBSCAN(min_cluster_size=10, copy=True).fit(X)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = HDBSCAN(min_cluster_size=10, copy=True).fit(X)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.single_linkage_tree_, b.single_linkage_tree_)
+    c = HDBSCAN(min_cluster_size=10, copy=True, n_jobs=1).fit(X)
+    np.testing.assert_array_equal(a.labels_, c.labels_)
+
+
+# ------------------------------------------------------------------ exports
+
+
+def test_trees_usable_by_scipy_and_pandas():
+    X = blobs(0)
+    est = HDBSCAN(copy=True).fit(X)
+    Z = est.single_linkage_tree_
+    assert hierarchy.is_valid_linkage(Z)
+    assert hierarchy.fcluster(Z, 2, criterion="maxclust").shape == (len(X),)
+    ct = est.condensed_tree_
+    assert ct.dtype.names == ("parent", "child", "lambda_val", "child_size")
+    assert ct["parent"].min() == len(X)
+    assert list(est.selected_clusters_) == sorted(est.selected_clusters_)
+    pd = pytest.importorskip("pandas")
+    frame = est.tree_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == len(ct)
+    assert list(est.tree_frame("single_linkage").columns) == ["left", "right", "distance",
+                                                               "size"]
+
+
+@parametrize_with_checks([HDBSCAN(copy=True)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_predict_and_membership_vectors_on_a_dask_array_stay_lazy():
+    da = pytest.importorskip("dask.array")
+    X = blobs(0, n=400)
+    est = HDBSCAN(copy=True).fit(X)
+    Q = np.random.default_rng(0).uniform(X.min(0), X.max(0), (250, 2))
+    dQ = da.from_array(Q, chunks=100)
+    lazy = est.predict(dQ)
+    soft = est.membership_vectors(dQ)
+    assert isinstance(lazy, da.Array) and isinstance(soft, da.Array)
+    np.testing.assert_array_equal(lazy.compute(scheduler="synchronous"), est.predict(Q))
+    np.testing.assert_allclose(soft.compute(scheduler="synchronous"), est.membership_vectors(Q))
+
+
+def test_predict_with_the_root_as_the_single_cluster():
+    X = np.random.default_rng(3).normal(size=(200, 2))
+    est = HDBSCAN(allow_single_cluster=True, copy=True).fit(X)
+    assert list(est.selected_clusters_) == [200]
+    pred = est.predict(X)
+    # points the threshold keeps in the cluster are predicted in it; the
+    # library would call every new point noise here (no split in its tree)
+    assert set(pred.tolist()) <= {-1, 0}
+    assert (pred[est.labels_ == 0] == 0).all()
+    assert est.membership_vectors().shape == (200, 1)
