@@ -319,7 +319,7 @@ def _hdbscan(ctx):
     for size in sizes:
         if size >= m:
             continue
-        model = HDBSCAN(min_cluster_size=size).fit(ctx.Xs)
+        model = HDBSCAN(min_cluster_size=size, copy=True).fit(ctx.Xs)
         sample_labels = np.asarray(model.labels_, dtype=np.int64)
         if ctx.sampled:
             labels = np.asarray(model.predict(ctx.X), dtype=np.int64)

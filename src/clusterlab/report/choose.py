@@ -8,8 +8,9 @@ The rule, in the order an analyst would reason:
    weakest boundary's length over the typical neighbour distance inside
    the clusters on either side. Partitions whose every boundary crosses a
    clear gap (ratio >= :data:`GAP_RATIO`), with no tiny cluster and little
-   noise, are *separated*; the finest of them (most clusters; then the
-   largest smallest cluster; then the widest gap) is recommended, whatever
+   noise, are *separated*; the finest of them (most clusters; then the least
+   noise; then the largest smallest cluster; then the widest gap) is
+   recommended, whatever
    the method that found it. This finds rings, spirals and nested shapes
    as well as well-separated blobs.
 2. **No structure.** When nothing is separated and a single Gaussian has
@@ -153,7 +154,8 @@ def recommend(ctx, partitions, title):
     gaps = [p.evidence["gap"] for p in partitions if "gap" in p.evidence]
     best_gap = max(gaps) if gaps else float("nan")
     if ok:
-        pick = max(ok, key=lambda p: (p.k, p.evidence["min_size"], p.evidence["gap"]))
+        pick = max(ok, key=lambda p: (p.k, -round(p.evidence["noise"], 2), p.evidence["min_size"],
+                                      p.evidence["gap"]))
         lab = np.asarray(pick.labels)[ctx.sample_index]
         models = sorted((p for p in partitions
                          if p.name in REFINERS and p.k > pick.k and p.k >= 2),
