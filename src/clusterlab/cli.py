@@ -182,8 +182,15 @@ def text_summary(res, out_dir, paths=None):
     if res.gmm_sweep is not None and "gmm" in res.models:
         gm = res.models["gmm"]
         lines.append("")
-        lines.append(f"Gaussian mixture: BIC is lowest at {res.gmm_sweep.best('bic')} components; "
-                     f"best covariance_type '{gm.covariance_type}'")
+        table = getattr(res, "gmm_table", None) or {}
+        if table:
+            bic_cov, bic_k = min(table, key=lambda key: table[key][0])
+            lines.append(f"Gaussian mixture: ICL is best at {gm.n_components} components with "
+                         f"covariance_type '{gm.covariance_type}' ({len(table)} mixtures "
+                         f"compared); BIC at {bic_k} with '{bic_cov}'")
+        else:
+            lines.append(f"Gaussian mixture: {gm.n_components} components, covariance_type "
+                         f"'{gm.covariance_type}'")
     lines.append("")
     lines.append("model           clusters  noise   silhouette"
                  + ("  ARI vs labels" if ds.y is not None else ""))
