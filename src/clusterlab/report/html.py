@@ -403,6 +403,12 @@ def _model_sections(page, res, name, colors, two_d):
         if two_d and not res.sampled:
             page.figure("DBSCAN: core points, border points and noise",
                         lambda: plotting.plot_dbscan(model, X))
+    if name == "hdbscan" and getattr(model, "condensed_tree_", None) is not None:
+        page.figure("HDBSCAN condensed tree (width: points in the cluster; circled: the "
+                    "clusters selected)", lambda: plotting.plot_condensed_tree(model))
+    if name == "genie" and getattr(model, "mst_", None) is not None:
+        page.para("Genie merges along the minimum spanning tree of the rows; the clusters "
+                  "shown are the cut the evidence supports best.", "muted")
     if name == "agglomerative" and hasattr(model, "to_linkage_matrix"):
         k = int(getattr(model, "n_clusters_", getattr(model, "n_clusters", 2)) or 2)
         page.figure("Dendrogram (the top merges; red line: the cut into the clusters shown)",
