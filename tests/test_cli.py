@@ -36,8 +36,7 @@ def test_summary_on_five_blobs(five_blobs_run):
     sil = dict(zip(km["k"], km["silhouette"]))
     assert km["best_silhouette_k"] == 4
     assert sorted(sil, key=sil.get)[-2] == 5
-    assert s["recommendation"]["model"] in {"kmeans", "gmm", "dbscan", "agglomerative",
-                                            "spectral"}
+    assert s["recommendation"]["model"] in s["models"]  # one of the models that ran
     assert s["recommendation"]["reasons"]
     assert s["figure_failures"] == []
     assert s["anomalies"]["count"] == 40  # 2% of 2000
