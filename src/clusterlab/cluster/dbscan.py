@@ -143,6 +143,31 @@ def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     return labels, core
 
 
+def _predict_grid(X, comps, core_labels, eps, code, p):
+    """Label of the nearest core sample within eps of each row of X (-1: none).
+
+    A grid over the core samples (cells of diameter <= eps in 1 to 3
+    dimensions) where each cell knows whether all its cores share one label;
+    see :func:`clusterlab._kernels.neighbors.grid_predict_labels`.
+    """
+    grid = _nk.GridIndex(comps, eps, code, p, clique_ok=True)
+    order = grid.order
+    Cs = np.ascontiguousarray(comps[order])
+    labels_sorted = np.ascontiguousarray(core_labels[order], dtype=np.int64)
+    starts = grid.cell_start[:-1]
+    lo = np.minimum.reduceat(labels_sorted, starts)
+    hi = np.maximum.reduceat(labels_sorted, starts)
+    cell_label = np.where(lo == hi, lo, -1).astype(np.int64)
+    boxes = np.empty((len(grid.block_start) - 1, 2, comps.shape[1]), dtype=np.float64)
+    _nk.grid_cell_boxes(Cs, grid.block_start, np.ones(len(Cs), dtype=np.bool_), boxes)
+    out = np.empty(X.shape[0], dtype=np.int64)
+    _nk.grid_predict_labels(X, Cs, grid.dims, grid.origin, grid.side, *grid.grid_args,
+                            grid.cell_block, grid.block_start, boxes, code, p,
+                            _nk.reduced_radius(eps, code, p), labels_sorted, cell_label,
+                            np.ascontiguousarray(order), out)
+    return out
+
+
 def _dbscan_blocks(blocks, n, eps, min_samples, ws):
     """Labels and core mask from a re-iterable source of distance row blocks.
 
@@ -448,9 +473,14 @@ class DBSCAN(ClusterMixin, BaseEstimator):
 
         Notes
         -----
-        Time O(m log m + queries * candidates) with m core samples (a grid of
-        side eps over the core samples, or distance blocks for the other
-        metrics); memory O(m) for the index plus one distance block.
+        Time O(m log m) for a grid over the m core samples (cells of diameter
+        at most eps in 1 to 3 dimensions, of side eps on up to three
+        coordinates above), then per query one look at each neighbouring
+        cell: a cell whose cores all carry the label already found is skipped,
+        the others are asked for one core within eps; the nearest core is
+        computed only where cores of two clusters are within eps. Distance
+        blocks for the other metrics. Memory O(m) for the index plus one
+        distance block.
         """
         check_is_fitted(self, "labels_")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
@@ -489,15 +519,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                     start += D.shape[0]
                 return out
             code, p = resolved
-            comps = np.ascontiguousarray(comps, dtype=X.dtype)
-            grid = _nk.GridIndex(comps, eps, code, p, clique_ok=False)
-            Cs = np.ascontiguousarray(comps[grid.order])
-            nearest = np.empty(m, dtype=np.int64)
-            _nk.grid_nearest(X, Cs, grid.dims, grid.origin, grid.side, *grid.grid_args,
-                             code, p, _nk.reduced_radius(eps, code, p),
-                             np.ascontiguousarray(grid.order), nearest)
-        found = nearest >= 0
-        out[found] = core_labels[grid.order[nearest[found]]]
+            out[:] = _predict_grid(X, np.ascontiguousarray(comps, dtype=X.dtype), core_labels,
+                                   eps, code, p)
         return out
 
     @staticmethod
