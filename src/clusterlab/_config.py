@@ -119,3 +119,7 @@ SPECTRAL_SPARSE_ITERATIVE_MIN_ROW_NNZ = 64
 #: QRs run on one BLAS thread: on 2 cores, after numba's parallel Laplacian, two
 #: BLAS threads made the seed's 1000-point moons 2-4x slower and erratic.
 SPECTRAL_SMALL_BLAS_SAMPLES = 3000
+
+#: DBSCAN inputs with fewer values (n_samples * n_features) run on one thread
+#: when n_jobs=None: starting threads costs more than the work.
+DBSCAN_SERIAL_BELOW = 100_000

@@ -476,6 +476,30 @@ def test_columnar_euclidean_condensed_equals_row_wise(n, d, dtype, parallel):
     np.testing.assert_allclose(out, pdist_reference(X), rtol=1e-12)
 
 
+def test_condensed_fill_same_on_one_and_all_threads():
+    # one blocked kernel for both (a single block is the serial run): the
+    # matrix must not depend on the block count or on numba's thread count
+    import numba
+
+    from clusterlab._kernels import linkage as lk
+
+    X = np.random.default_rng(1).normal(size=(900, 5))
+    n_pairs = 900 * 899 // 2
+    old = numba.get_num_threads()
+    outs = []
+    try:
+        for threads in (1, old):
+            numba.set_num_threads(threads)
+            for parallel in (False, True):
+                out = np.empty(n_pairs)
+                lk.euclidean_condensed(X, out, parallel)
+                outs.append(out)
+    finally:
+        numba.set_num_threads(old)
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+
+
 def pdist_reference(X):
     from scipy.spatial.distance import pdist
 

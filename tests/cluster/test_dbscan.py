@@ -329,6 +329,14 @@ def test_predict_where_clusters_touch_is_nearest_core(n_features, dtype):
     for n_jobs in (1, -1):
         model.set_params(n_jobs=n_jobs)
         np.testing.assert_array_equal(model.predict(Q), expected)
+    # the index kept from the fit and one built at predict time (when eps
+    # changed since fit) give the same labels
+    from clusterlab.cluster.dbscan import _predict_grid
+
+    assert model._core_grid is not None
+    np.testing.assert_array_equal(
+        _predict_grid(Q.astype(np.float64), comps.astype(np.float64), core_labels, eps, 0, 2.0),
+        expected)
 
 
 def test_predict_no_core_samples_is_all_noise():

@@ -38,14 +38,11 @@ from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._kernels import neighbors as _nk
 
 __all__ = ["DBSCAN", "dbscan"]
-
-#: Inputs with fewer values (n_samples * n_features) run on one thread when n_jobs=None.
-_SERIAL_BELOW = 100_000
-
 
 @contextmanager
 def _numba_threads(n_jobs):
@@ -106,7 +103,13 @@ def _check_precomputed(X):
 
 
 def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
-    """Labels and core mask with the grid kernels (dense X, Minkowski metric)."""
+    """Labels, core mask and predict's index with the grid kernels (dense X, Minkowski metric).
+
+    The kernels widen every coordinate to float64 before computing with it, so
+    float32 input is widened once here: the same results, and one compiled
+    variant of each kernel instead of two.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
     n = X.shape[0]
     grid = _nk.GridIndex(X, eps, code, p, clique_ok=not brute, single_cell=brute)
     order = grid.order
@@ -140,31 +143,74 @@ def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     labels[order] = labels_sorted
     core = np.zeros(n, dtype=np.bool_)
     core[order] = is_core
-    return labels, core
+    core_grid = None if brute else _core_grid(grid, is_core, core, boxes, eps, code, p)
+    return labels, core, core_grid
 
 
-def _predict_grid(X, comps, core_labels, eps, code, p):
+def _core_grid(grid, is_core, core, core_boxes, eps, code, p):
+    """The fit's grid restricted to its core samples: ``predict``'s index, in O(n).
+
+    Cells and blocks without a core are dropped; ``comp_pos`` maps each core,
+    in grid order, to its row of ``components_``. Kept with the fitted model
+    (about 8 bytes per core sample plus the blocks' boxes) so that predict
+    neither sorts nor copies the core samples. None when there is no core
+    sample.
+    """
+    sorted_core = np.flatnonzero(is_core)
+    if sorted_core.shape[0] == 0:
+        return None
+    rank = np.cumsum(core, dtype=np.int64) - 1  # original row -> row of components_
+    flags = is_core.astype(np.int64)
+    per_cell = np.add.reduceat(flags, grid.cell_start[:-1])
+    per_block = np.add.reduceat(flags, grid.block_start[:-1])
+    keep_cell = per_cell > 0
+    keep_block = per_block > 0
+    cell_start = np.concatenate(([0], np.cumsum(per_cell[keep_cell]))).astype(np.int64)
+    block_start = np.concatenate(([0], np.cumsum(per_block[keep_block]))).astype(np.int64)
+    return {
+        "eps": eps, "code": code, "p": p, "dims": grid.dims, "origin": grid.origin,
+        "side": grid.side, "extents": grid.extents, "strides": grid.strides,
+        "offsets": grid.offsets, "cell_keys": np.ascontiguousarray(grid.cell_keys[keep_cell]),
+        "cell_start": cell_start,
+        "cell_block": np.searchsorted(block_start, cell_start).astype(np.int64),
+        "block_start": block_start, "boxes": np.ascontiguousarray(core_boxes[keep_block]),
+        "comp_pos": np.ascontiguousarray(rank[grid.order[sorted_core]]),
+    }
+
+
+def _predict_grid(X, comps, core_labels, eps, code, p, core_grid=None):
     """Label of the nearest core sample within eps of each row of X (-1: none).
 
-    A grid over the core samples (cells of diameter <= eps in 1 to 3
-    dimensions) where each cell knows whether all its cores share one label;
-    see :func:`clusterlab._kernels.neighbors.grid_predict_labels`.
+    On the fit's grid restricted to the core samples (``core_grid``, see
+    :func:`_core_grid`) when given, else on a new grid over ``comps`` (cells
+    of diameter <= eps in 1 to 3 dimensions); each cell knows whether all its
+    cores share one label. See
+    :func:`clusterlab._kernels.neighbors.grid_predict_labels`.
     """
-    grid = _nk.GridIndex(comps, eps, code, p, clique_ok=True)
-    order = grid.order
-    Cs = np.ascontiguousarray(comps[order])
-    labels_sorted = np.ascontiguousarray(core_labels[order], dtype=np.int64)
-    starts = grid.cell_start[:-1]
-    lo = np.minimum.reduceat(labels_sorted, starts)
-    hi = np.maximum.reduceat(labels_sorted, starts)
-    cell_label = np.where(lo == hi, lo, -1).astype(np.int64)
-    boxes = np.empty((len(grid.block_start) - 1, 2, comps.shape[1]), dtype=np.float64)
-    _nk.grid_cell_boxes(Cs, grid.block_start, np.ones(len(Cs), dtype=np.bool_), boxes)
+    core_labels = np.ascontiguousarray(core_labels, dtype=np.int64)
+    if core_grid is None:
+        grid = _nk.GridIndex(comps, eps, code, p, clique_ok=True)
+        boxes = np.empty((len(grid.block_start) - 1, 2, comps.shape[1]), dtype=np.float64)
+        pos = np.ascontiguousarray(grid.order)
+        _nk.grid_cell_boxes(np.ascontiguousarray(comps[pos]), grid.block_start,
+                            np.ones(len(pos), dtype=np.bool_), boxes)
+        core_grid = {"dims": grid.dims, "origin": grid.origin, "side": grid.side,
+                     "extents": grid.extents, "strides": grid.strides,
+                     "offsets": grid.offsets, "cell_keys": grid.cell_keys,
+                     "cell_start": grid.cell_start, "cell_block": grid.cell_block,
+                     "block_start": grid.block_start, "boxes": boxes, "comp_pos": pos}
+    g = core_grid
+    # O(m) without copying the cores; compiled on the first predict only
+    cell_label = np.empty(g["cell_keys"].shape[0], dtype=np.int64)
+    near_label = np.empty(g["cell_keys"].shape[0], dtype=np.int64)
+    _nk.grid_cell_labels(core_labels, g["comp_pos"], g["cell_start"], g["cell_keys"],
+                         g["extents"], g["strides"], g["offsets"], cell_label, near_label)
     out = np.empty(X.shape[0], dtype=np.int64)
-    _nk.grid_predict_labels(X, Cs, grid.dims, grid.origin, grid.side, *grid.grid_args,
-                            grid.cell_block, grid.block_start, boxes, code, p,
-                            _nk.reduced_radius(eps, code, p), labels_sorted, cell_label,
-                            np.ascontiguousarray(order), out)
+    _nk.grid_predict_labels(X, comps, g["comp_pos"], g["dims"], g["origin"], g["side"],
+                            g["cell_keys"], g["cell_start"], g["extents"], g["strides"],
+                            g["offsets"], g["cell_block"], g["block_start"], g["boxes"], code,
+                            p, _nk.reduced_radius(eps, code, p), core_labels, cell_label,
+                            near_label, out)
     return out
 
 
@@ -390,7 +436,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         resolved = None if precomputed else _resolve_metric(self.metric, self.p,
                                                             self.metric_params)
         n_jobs = self.n_jobs
-        if n_jobs is None and n * X.shape[1] < _SERIAL_BELOW:
+        core_grid = None
+        if n_jobs is None and n * X.shape[1] < _config.DBSCAN_SERIAL_BELOW:
             n_jobs = 1  # starting threads costs more than the work
         with _numba_threads(n_jobs):
             if precomputed and sparse.issparse(X):
@@ -418,9 +465,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
             else:
                 code, p = resolved
-                labels, core = _dbscan_grid(X, eps, min_samples, code, p, ws,
-                                            nonneg=bool(np.all(ws >= 0)),
-                                            brute=self.algorithm == "brute")
+                labels, core, core_grid = _dbscan_grid(X, eps, min_samples, code, p, ws,
+                                                       nonneg=bool(np.all(ws >= 0)),
+                                                       brute=self.algorithm == "brute")
+        # predict's index over the core samples, when the fit had a grid
+        self._core_grid = core_grid
         self.core_sample_indices_ = np.flatnonzero(core).astype(np.intp)
         self.labels_ = labels
         if len(self.core_sample_indices_):
@@ -519,8 +568,14 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                     start += D.shape[0]
                 return out
             code, p = resolved
-            out[:] = _predict_grid(X, np.ascontiguousarray(comps, dtype=X.dtype), core_labels,
-                                   eps, code, p)
+            stored = getattr(self, "_core_grid", None)
+            if stored is not None and not (stored["eps"] == eps and stored["code"] == code
+                                           and stored["p"] == p):
+                stored = None  # parameters changed since fit
+            # float64 for the kernels (widening is exact; one compiled variant)
+            out[:] = _predict_grid(np.ascontiguousarray(X, dtype=np.float64),
+                                   np.ascontiguousarray(comps, dtype=np.float64), core_labels,
+                                   eps, code, p, stored)
         return out
 
     @staticmethod

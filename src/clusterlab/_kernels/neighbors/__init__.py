@@ -30,6 +30,7 @@ from .dbscan import (
     _cell_has_within,
     _join_cores,
     grid_border_labels,
+    grid_cell_labels,
     grid_core_points,
     grid_predict_labels,
     grid_union_cores,
@@ -71,7 +72,8 @@ __all__ = [
     "CHUNK", "MAX_KEY", "METRIC_CODES", "GridIndex", "csr_border_labels",
     "csr_neighbour_weights", "csr_union_cores", "dense_border_labels",
     "dense_neighbour_weights", "dense_union_cores", "grid_block_order", "grid_border_labels",
-    "grid_cell_boxes", "grid_cell_keys", "grid_core_points", "grid_predict_labels",
+    "grid_cell_boxes", "grid_cell_keys", "grid_cell_labels", "grid_core_points",
+    "grid_predict_labels",
     "grid_radius_pairs", "grid_union_cores", "init_parent", "label_components",
     "label_components_plain", "metric_code", "radius_neighbors_csr", "reduced_radius",
 ]

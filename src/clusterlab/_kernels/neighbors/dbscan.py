@@ -278,50 +278,91 @@ def grid_border_labels(XT, is_core, cell_keys, cell_start, extents, strides, off
             labels[i] = best
 
 
+@njit(**_JIT)
+def grid_cell_labels(core_label, pos, cell_start, cell_keys, extents, strides, offsets,
+                     cell_label, near_label):
+    """The single label of each cell's cores, and of the cores of its neighbourhood.
+
+    Parameters
+    ----------
+    core_label : (m,) int64, IN -- label of each core sample (row of ``components_``).
+    pos : (m,) int64, IN -- sorted core -> row of ``components_``.
+    cell_start, cell_keys, extents, strides, offsets : IN -- a grid over the cores.
+    cell_label : (n_cells,) int64, OUT -- the label all cores of the cell
+        carry, or -1 when they carry several.
+    near_label : (n_cells,) int64, OUT -- the label all cores of the cell and
+        of its neighbouring cells carry, or -1.
+
+    Notes
+    -----
+    Serial, O(m + n_cells * n_offsets * log n_cells).
+    """
+    n_cells = cell_keys.shape[0]
+    for c in range(n_cells):
+        lab = core_label[pos[cell_start[c]]]
+        for j in range(cell_start[c] + 1, cell_start[c + 1]):
+            if core_label[pos[j]] != lab:
+                lab = -1
+                break
+        cell_label[c] = lab
+    buf = np.empty(offsets.shape[0], np.int64)
+    for c in range(n_cells):
+        lab = cell_label[c]
+        if lab >= 0:
+            m = _neighbour_cells(c, cell_keys, extents, strides, offsets, buf)
+            for q in range(m):
+                if cell_label[buf[q]] != lab:
+                    lab = -1
+                    break
+        near_label[c] = lab
+
+
 @njit(inline="always", **_JIT)
-def _cell_has_within(Q, i, Cs, b, cell_block, block_start, boxes, metric, p, reps):
-    """True when some indexed row of cell b is within the reduced radius of query i."""
+def _cell_has_within(Q, i, C, pos, b, cell_block, block_start, boxes, metric, p, reps):
+    """True when some indexed row (``C[pos[j]]``) of cell b is within the reduced radius."""
     for k in range(cell_block[b], cell_block[b + 1]):
         if not _box_within(Q, i, boxes, k, metric, p, reps):
             continue
         for j in range(block_start[k], block_start[k + 1]):
-            if _within(Q, i, Cs, j, metric, p, reps):
+            if _within(Q, i, C, pos[j], metric, p, reps):
                 return True
     return False
 
 
 @njit(parallel=True, **_JIT)
-def grid_predict_labels(Q, Cs, dims, origin, side, cell_keys, cell_start, extents, strides,
-                        offsets, cell_block, block_start, boxes, metric, p, reps, core_label,
-                        cell_label, tie_rank, out):
+def grid_predict_labels(Q, C, pos, dims, origin, side, cell_keys, cell_start, extents,
+                        strides, offsets, cell_block, block_start, boxes, metric, p, reps,
+                        core_label, cell_label, near_label, out):
     """Label of the nearest core sample within eps of every query row (``DBSCAN.predict``).
 
     Parameters
     ----------
     Q : (m, d) float32/float64, IN -- queries.
-    Cs : (n, d) float32/float64, IN -- core samples sorted by cell (and block).
-    dims, origin, side : IN -- as in :func:`.grid.grid_cell_keys` (grid of ``Cs``).
+    C : (n, d) float32/float64, IN -- the core samples (``components_``).
+    pos : (n,) int64, IN -- sorted core -> row of ``C`` (grid order; among
+        equidistant cores the smallest row of ``C`` wins).
+    dims, origin, side : IN -- as in :func:`.grid.grid_cell_keys` (grid of the cores).
     cell_keys, cell_start, extents, strides, offsets : IN -- the grid.
     cell_block, block_start : (n_cells + 1,), (n_blocks + 1,) int64, IN -- blocks.
     boxes : (n_blocks, 2, d) float64, IN -- bounding box of each block.
     metric, p, reps : IN -- metric code, Minkowski p, reduced radius.
-    core_label : (n,) int64, IN -- cluster label of each sorted core sample.
-    cell_label : (n_cells,) int64, IN -- the label every core of the cell has,
-        or -1 when the cell's cores carry several labels.
-    tie_rank : (n,) int64, IN -- among equidistant cores the smallest rank wins.
+    core_label : (n,) int64, IN -- cluster label of each row of ``C``.
+    cell_label, near_label : (n_cells,) int64, IN -- from :func:`grid_cell_labels`.
     out : (m,) int64, OUT -- label of the nearest core within eps, or -1.
 
     Notes
     -----
     Exactly the label of the nearest core (ties by rank), found without
     computing the nearest in the common case: the label is the nearest core's
-    as soon as every core within eps carries one label, so a query only asks
-    of each neighbouring cell whether it holds a core within eps (stopping at
-    the first, skipping blocks by their boxes, and skipping outright cells whose
+    as soon as every core within eps carries one label. A query in a cell
+    whose whole neighbourhood carries one label (``near_label``) only looks
+    for one core within eps in its own cell; otherwise it asks each
+    neighbouring cell whether it holds a core within eps (stopping at the
+    first, skipping blocks by their boxes, and skipping outright cells whose
     single label is already known). Only when cores of two labels (or of a
     mixed cell) are within eps is the nearest computed over those cells.
     Each query is answered by one thread: results do not depend on the
-    number of threads. Scratch: two ``n_offsets`` buffers per query.
+    number of threads. Scratch: a ``g`` and an ``n_offsets`` buffer per query.
     """
     g = dims.shape[0]
     n_off = offsets.shape[0]
@@ -336,6 +377,22 @@ def grid_predict_labels(Q, Cs, dims, origin, side, cell_keys, cell_start, extent
                 break
             cc[k] = np.int64(f)
         if not inside:
+            continue
+        # the own cell first (offsets start with zero): one lookup, one distance
+        own = -1
+        key = 0
+        for k in range(g):
+            if cc[k] < 0 or cc[k] >= extents[k]:
+                key = -1
+                break
+            key += cc[k] * strides[k]
+        if key >= 0:
+            b = np.searchsorted(cell_keys, key)
+            if b < cell_keys.shape[0] and cell_keys[b] == key:
+                own = b
+        if own >= 0 and near_label[own] >= 0 and _cell_has_within(
+                Q, i, C, pos, own, cell_block, block_start, boxes, metric, p, reps):
+            out[i] = near_label[own]
             continue
         cells = np.empty(n_off, np.int64)
         m = 0
@@ -361,8 +418,8 @@ def grid_predict_labels(Q, Cs, dims, origin, side, cell_keys, cell_start, extent
             lab = cell_label[b]
             if lab >= 0 and lab == found:
                 continue
-            if not _cell_has_within(Q, i, Cs, b, cell_block, block_start, boxes, metric, p,
-                                    reps):
+            if not _cell_has_within(Q, i, C, pos, b, cell_block, block_start, boxes, metric,
+                                    p, reps):
                 continue
             if lab < 0 or found >= 0:
                 exact = True
@@ -376,9 +433,9 @@ def grid_predict_labels(Q, Cs, dims, origin, side, cell_keys, cell_start, extent
         for q in range(m):
             b = cells[q]
             for j in range(cell_start[b], cell_start[b + 1]):
-                dj = _rdist(Q, i, Cs, j, metric, p)
-                if dj <= reps and (dj < best_d
-                                   or (dj == best_d and tie_rank[j] < tie_rank[best])):
-                    best = j
+                r = pos[j]
+                dj = _rdist(Q, i, C, r, metric, p)
+                if dj <= reps and (dj < best_d or (dj == best_d and r < best)):
+                    best = r
                     best_d = dj
         out[i] = core_label[best]
