@@ -33,8 +33,12 @@ def euclidean_condensed(X, out, parallel):
     pairs_before = np.concatenate(([0], np.cumsum(np.arange(n - 1, 0, -1))))
     cuts = np.searchsorted(pairs_before, np.linspace(0, pairs_before[-1], n_blocks + 1))
     cuts[0], cuts[-1] = 0, n - 1
-    # one mechanism for both: a single block is the serial run
-    _euclidean_condensed_blocks(XT, np.asarray(cuts, dtype=np.int64), out)
+    # one range function, run directly for one block (no parallel kernel to
+    # compile for small inputs) or over the blocks by the parallel kernel
+    if n_blocks == 1:
+        _euclidean_condensed_rows(XT, 0, n - 1, out, np.empty(n))
+    else:
+        _euclidean_condensed_blocks(XT, np.asarray(cuts, dtype=np.int64), out)
 
 
 @nb.njit(cache=True, nogil=True)
