@@ -522,14 +522,17 @@ class DBSCAN(ClusterMixin, BaseEstimator):
 
         Notes
         -----
-        Time O(m log m) for a grid over the m core samples (cells of diameter
-        at most eps in 1 to 3 dimensions, of side eps on up to three
-        coordinates above), then per query one look at each neighbouring
-        cell: a cell whose cores all carry the label already found is skipped,
-        the others are asked for one core within eps; the nearest core is
+        Minkowski metrics on dense data: ``fit`` keeps its grid restricted to
+        the m core samples (cells of diameter at most eps in 1 to 3
+        dimensions, of side eps on up to three coordinates above); predict
+        spends O(m) on each cell's single label (O(m log m) more to build a
+        grid when eps or the metric changed since fit), then per query one
+        lookup of its cell: where all cores around carry one label, one core
+        within eps in its own cell decides; elsewhere each neighbouring cell of
+        another label is asked for one core within eps, and the nearest core is
         computed only where cores of two clusters are within eps. Distance
-        blocks for the other metrics. Memory O(m) for the index plus one
-        distance block.
+        blocks for the other metrics. Memory O(number of cells) above the kept
+        index, plus one distance block.
         """
         check_is_fitted(self, "labels_")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
