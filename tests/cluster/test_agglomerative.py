@@ -504,3 +504,15 @@ def pdist_reference(X):
     from scipy.spatial.distance import pdist
 
     return pdist(X.astype(np.float64))
+
+
+def test_linkage_kernel_names_importable_from_the_package():
+    # one module per linkage family; the estimator imports them all from
+    # clusterlab._kernels.linkage
+    from clusterlab._kernels import linkage as lk
+    from clusterlab._kernels.linkage import nn_chain, ward
+
+    for name in lk.__all__:
+        assert getattr(lk, name) is not None
+    assert lk.ward_nn_chain is ward.ward_nn_chain
+    assert lk.nn_chain_condensed is nn_chain.nn_chain_condensed

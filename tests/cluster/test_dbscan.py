@@ -493,3 +493,15 @@ def test_sparse_input_with_default_minkowski_metric(p):
     np.testing.assert_array_equal(ours.predict(Xs[:20]), ours.labels_[:20])
     core, labels = dbscan(sparse.lil_matrix(X), eps=0.8, min_samples=5)
     np.testing.assert_array_equal(labels, ref.labels_)
+
+
+def test_neighbour_kernel_names_importable_from_the_package():
+    # the kernels live in one module per concern; callers keep importing them
+    # from clusterlab._kernels.neighbors
+    from clusterlab._kernels import neighbors as nk
+    from clusterlab._kernels.neighbors import grid, radius
+
+    for name in nk.__all__:
+        assert getattr(nk, name) is not None
+    assert nk.GridIndex is grid.GridIndex
+    assert nk.radius_neighbors_csr is radius.radius_neighbors_csr
