@@ -120,7 +120,7 @@ def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     items = (grid.item_cell, grid.item_lo, grid.item_hi)
     is_core = np.zeros(n, dtype=np.bool_)
     # bounding boxes of blocks let a point skip most non-neighbours
-    # (O(n_blocks * d) memory, about 2 * n * d / BLOCK_ROWS floats)
+    # (O(n_blocks * d) memory, about 2 * n * d / _config.NEIGHBORS_BLOCK_ROWS floats)
     blocks = (grid.cell_block, grid.block_start)
     boxes = np.empty((len(grid.block_start) - 1, 2, X.shape[1]), dtype=np.float64)
     _nk.grid_cell_boxes(Xs, grid.block_start, np.ones(n, dtype=np.bool_), boxes)
