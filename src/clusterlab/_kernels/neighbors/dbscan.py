@@ -317,9 +317,13 @@ def grid_cell_labels(core_label, pos, cell_start, cell_keys, extents, strides, o
         near_label[c] = lab
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _cell_has_within(Q, i, C, pos, b, cell_block, block_start, boxes, metric, p, reps):
-    """True when some indexed row (``C[pos[j]]``) of cell b is within the reduced radius."""
+    """True when some indexed row (``C[pos[j]]``) of cell b is within the reduced radius.
+
+    A plain call, not inlined into its two call sites: half the first predict's
+    compile time (21 -> 10 s on the loaded machine) for ~15 % on the query pass.
+    """
     for k in range(cell_block[b], cell_block[b + 1]):
         if not _box_within(Q, i, boxes, k, metric, p, reps):
             continue
