@@ -7,7 +7,14 @@ Cases (issue 5, section 6):
   scikit-learn is skipped there: it stores every eps-neighbourhood, about
   600 neighbours per point at this density, i.e. several GB);
 * 10**5 x 10 Gaussian blobs (5 centres, std 1), eps=2 and eps=3,
-  min_samples=5 (target >= 3x).
+  min_samples=5 (target >= 3x);
+* ``predict``: 10**5 new moons (another random_state) labelled by a model
+  fitted on 10**6 moons, eps=0.05 (issue 22: no more per point than the fit,
+  <= 0.2 s); the peer is scikit-learn's 1-nearest-neighbour search on the
+  core samples with the cut at eps (the seed notebook's recipe).
+  ``extra["fit_s"]`` is our fit of the model, ``extra["per_point_ratio"]`` the
+  fit's seconds per training point over predict's seconds per query (>= 1:
+  predicting costs no more per point than fitting).
 
 Both contenders get the same float64 array. The quality figure is the number
 of clusters found; ``extra["same_labels"]`` says whether the two label
@@ -95,6 +102,44 @@ def _ours_only(case, X, setup, eps):
                 {"ours_peak_mb": ours_mb, "peer_peak_mb": float("nan")})]
 
 
+def _predict_case(n_fit, n_query, eps, repeats):
+    import time
+
+    from sklearn.datasets import make_moons
+
+    from clusterlab import DBSCAN
+
+    nn_mod = optional_import("sklearn.neighbors")
+    X, _ = make_moons(n_fit, noise=0.05, random_state=0)
+    Q, _ = make_moons(n_query, noise=0.05, random_state=1)
+    DBSCAN(eps=eps, min_samples=5).fit(X[:2000]).predict(Q[:100])  # compiled kernels
+    t0 = time.perf_counter()
+    model = DBSCAN(eps=eps, min_samples=5).fit(X)
+    fit_s = time.perf_counter() - t0
+    core_labels = model.labels_[model.core_sample_indices_]
+    out = {}
+
+    def ours():
+        out["ours"] = model.predict(Q)
+        return out["ours"]
+
+    def peer():
+        nn = nn_mod.NearestNeighbors(n_neighbors=1).fit(model.components_)
+        dist, ind = nn.kneighbors(Q)
+        out["peer"] = np.where(dist[:, 0] <= eps, core_labels[ind[:, 0]], -1)
+        return out["peer"]
+
+    rows = compare(FAMILY, "moons predict", f"{n_query} vs fit {n_fit}x2",
+                   f"eps={eps}, min_samples=5", ours,
+                   {"scikit-learn 1-NN on core samples": peer if nn_mod else None},
+                   repeats=repeats, warmup=False, quality=_n_clusters, quality_name="n_clusters")
+    for r in rows:
+        r.extra["same_labels"] = bool(np.array_equal(out["ours"], out["peer"]))
+        r.extra["fit_s"] = fit_s
+        r.extra["per_point_ratio"] = (fit_s / n_fit) / (r.ours_s / n_query)
+    return rows
+
+
 def run(quick=False):
     from sklearn.datasets import make_blobs, make_moons
 
@@ -111,4 +156,8 @@ def run(quick=False):
     if not quick:
         X, _ = make_moons(1_000_000, noise=0.05, random_state=0)
         rows += _ours_only("moons", X, _moons_setup(1_000_000), 0.05)
+    if quick:
+        rows += _predict_case(100_000, 20_000, 0.05, repeats=3)
+    else:
+        rows += _predict_case(1_000_000, 100_000, 0.05, repeats=3)
     return rows

@@ -115,3 +115,61 @@ BIRCH_GRID_SEARCH_MIN_PAIRS = 2 * 10**8
 #: many bytes; None means HDBSCAN_DENSE_MEMORY_FRACTION of the physical memory.
 HDBSCAN_DENSE_MAX_BYTES = None
 HDBSCAN_DENSE_MEMORY_FRACTION = 0.5
+# ===========================================================================
+# Neighbours (DBSCAN), hierarchical and spectral clustering
+# (kept apart from the K-Means section above so that both can change alone)
+# ===========================================================================
+
+#: Points per parallel work item of the grid kernels (a cell, or a slice of a
+#: crowded cell), so that ``prange`` balances even when every point shares
+#: one cell.
+NEIGHBORS_ITEM_POINTS = 256
+
+#: Rows per block inside a grid cell; each block's bounding box lets a point
+#: skip the block when it is farther than eps.
+NEIGHBORS_BLOCK_ROWS = 32
+
+#: The condensed Euclidean distance matrix of more samples than this is filled
+#: by LINKAGE_CONDENSED_BLOCKS parallel blocks of equal pair counts (one block,
+#: the same range function, below it).
+LINKAGE_PARALLEL_MIN_SAMPLES = 256
+LINKAGE_CONDENSED_BLOCKS = 8
+
+#: Spectral clustering. Up to this many samples the RBF affinity is the exact
+#: dense n x n matrix (as scikit-learn's); above it, the sparse thresholded one.
+SPECTRAL_DENSE_RBF_MAX_SAMPLES = 5000
+
+#: Affinities below this value are dropped from the sparse RBF affinity, so that
+#: it equals the dense one up to this tolerance entrywise; the radius of the
+#: search is ``sqrt(-ln(SPECTRAL_RBF_SPARSE_TOL) / gamma)``.
+SPECTRAL_RBF_SPARSE_TOL = 1e-8
+
+#: The most memory an affinity (with the Laplacian and factorisation built from
+#: it) may take; fit fails early, saying how much it would need, above it.
+SPECTRAL_MAX_AFFINITY_BYTES = 4 * 2**30
+
+#: Bytes per stored entry of a sparse affinity over the whole pipeline: the pair
+#: list, the symmetric CSR affinity, the Laplacian and the solver's working
+#: copies (a deliberately pessimistic figure).
+SPECTRAL_BYTES_PER_SPARSE_ENTRY = 48
+
+#: Dense connected graphs of at least this many samples with a wide kernel first
+#: try a short Lanczos run (no factorisation).
+SPECTRAL_LANCZOS_MIN_SAMPLES = 1500
+
+#: A sparse affinity with at least SPECTRAL_SPARSE_ITERATIVE_MIN_SAMPLES samples
+#: *and* at least SPECTRAL_SPARSE_ITERATIVE_MIN_ROW_NNZ stored entries per row
+#: (on average) is embedded without any factorisation: the sparse LU's fill
+#: grows too fast there (10^5 moons, sparse RBF with ~250 entries per row:
+#: > 500 s). k-NN graphs (~15 per row) keep the LU, which is quick for them.
+SPECTRAL_SPARSE_ITERATIVE_MIN_SAMPLES = 20_000
+SPECTRAL_SPARSE_ITERATIVE_MIN_ROW_NNZ = 64
+
+#: Below this many samples the spectral embedding's factorisation, solves and
+#: QRs run on one BLAS thread: on 2 cores, after numba's parallel Laplacian, two
+#: BLAS threads made the seed's 1000-point moons 2-4x slower and erratic.
+SPECTRAL_SMALL_BLAS_SAMPLES = 3000
+
+#: DBSCAN inputs with fewer values (n_samples * n_features) run on one thread
+#: when n_jobs=None: starting threads costs more than the work.
+DBSCAN_SERIAL_BELOW = 100_000

@@ -476,7 +476,43 @@ def test_columnar_euclidean_condensed_equals_row_wise(n, d, dtype, parallel):
     np.testing.assert_allclose(out, pdist_reference(X), rtol=1e-12)
 
 
+def test_condensed_fill_same_on_one_and_all_threads():
+    # one blocked kernel for both (a single block is the serial run): the
+    # matrix must not depend on the block count or on numba's thread count
+    import numba
+
+    from clusterlab._kernels import linkage as lk
+
+    X = np.random.default_rng(1).normal(size=(900, 5))
+    n_pairs = 900 * 899 // 2
+    old = numba.get_num_threads()
+    outs = []
+    try:
+        for threads in (1, old):
+            numba.set_num_threads(threads)
+            for parallel in (False, True):
+                out = np.empty(n_pairs)
+                lk.euclidean_condensed(X, out, parallel)
+                outs.append(out)
+    finally:
+        numba.set_num_threads(old)
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+
+
 def pdist_reference(X):
     from scipy.spatial.distance import pdist
 
     return pdist(X.astype(np.float64))
+
+
+def test_linkage_kernel_names_importable_from_the_package():
+    # one module per linkage family; the estimator imports them all from
+    # clusterlab._kernels.linkage
+    from clusterlab._kernels import linkage as lk
+    from clusterlab._kernels.linkage import nn_chain, ward
+
+    for name in lk.__all__:
+        assert getattr(lk, name) is not None
+    assert lk.ward_nn_chain is ward.ward_nn_chain
+    assert lk.nn_chain_condensed is nn_chain.nn_chain_condensed

@@ -299,6 +299,46 @@ def test_predict_precomputed(moons):
     np.testing.assert_array_equal(model.predict(pairwise_distances(Q, X)), ref)
 
 
+@pytest.mark.parametrize("n_features", [1, 2, 3, 5])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predict_where_clusters_touch_is_nearest_core(n_features, dtype):
+    # clusters a little more than eps apart: many queries see cores of two
+    # clusters within eps (the exact nearest-core path), most see one (the
+    # label-only path); both must give the nearest core's label, ties to the
+    # smallest core index, on 1 and on all threads
+    rng = np.random.default_rng(n_features)
+    eps = {1: 0.02, 2: 0.08, 3: 0.25, 5: 0.6}[n_features]
+    centres = np.zeros((3, n_features))
+    centres[:, 0] = np.arange(3) * (1.2 + 1.5 * eps)  # gaps between eps and 2 eps
+    X = np.vstack([c + rng.uniform(-0.6, 0.6, size=(400, n_features)) for c in centres])
+    X = X.astype(dtype)
+    model = DBSCAN(eps=eps, min_samples=4).fit(X)
+    assert model.labels_.max() >= 1
+    Q = np.vstack([X + rng.normal(scale=eps, size=X.shape),
+                   rng.uniform(-1, 4, size=(300, n_features))]).astype(dtype)
+    comps = model.components_
+    from scipy.spatial.distance import cdist
+
+    # squared distances summed directly, compared with eps**2 as the kernels do
+    D = cdist(Q.astype(np.float64), comps.astype(np.float64), "sqeuclidean")
+    core_labels = model.labels_[model.core_sample_indices_]
+    expected = np.where(D.min(axis=1) <= eps * eps, core_labels[D.argmin(axis=1)], -1)
+    within = D <= eps * eps
+    n_labels_within = np.array([len(np.unique(core_labels[w])) for w in within])
+    assert (n_labels_within >= 2).any() and (n_labels_within == 1).any()
+    for n_jobs in (1, -1):
+        model.set_params(n_jobs=n_jobs)
+        np.testing.assert_array_equal(model.predict(Q), expected)
+    # the index kept from the fit and one built at predict time (when eps
+    # changed since fit) give the same labels
+    from clusterlab.cluster.dbscan import _predict_grid
+
+    assert model._core_grid is not None
+    np.testing.assert_array_equal(
+        _predict_grid(Q.astype(np.float64), comps.astype(np.float64), core_labels, eps, 0, 2.0),
+        expected)
+
+
 def test_predict_no_core_samples_is_all_noise():
     model = DBSCAN(eps=0.01, min_samples=3).fit([[0.0, 0.0], [1.0, 1.0]])
     np.testing.assert_array_equal(model.predict([[0.0, 0.0], [5.0, 5.0]]), [-1, -1])
@@ -453,3 +493,15 @@ def test_sparse_input_with_default_minkowski_metric(p):
     np.testing.assert_array_equal(ours.predict(Xs[:20]), ours.labels_[:20])
     core, labels = dbscan(sparse.lil_matrix(X), eps=0.8, min_samples=5)
     np.testing.assert_array_equal(labels, ref.labels_)
+
+
+def test_neighbour_kernel_names_importable_from_the_package():
+    # the kernels live in one module per concern; callers keep importing them
+    # from clusterlab._kernels.neighbors
+    from clusterlab._kernels import neighbors as nk
+    from clusterlab._kernels.neighbors import grid, radius
+
+    for name in nk.__all__:
+        assert getattr(nk, name) is not None
+    assert nk.GridIndex is grid.GridIndex
+    assert nk.radius_neighbors_csr is radius.radius_neighbors_csr

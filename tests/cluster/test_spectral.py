@@ -19,7 +19,8 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import clusterlab
-from clusterlab.cluster import spectral as spectral_mod
+from clusterlab import _config
+from clusterlab.cluster import _spectral_embedding as embedding_mod
 from clusterlab.cluster.spectral import (
     SpectralClustering,
     cluster_qr,
@@ -278,10 +279,10 @@ def test_verbose_prints(capsys):
 def test_sparse_rbf_equals_dense_up_to_tolerance(monkeypatch, moons):
     X = moons[:400]
     dense = rbf_affinity(X, 100.0)
-    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_RBF_MAX_SAMPLES", 100)
     sparse = rbf_affinity(X, 100.0)
     assert sp.issparse(sparse)
-    tol = spectral_mod.RBF_SPARSE_TOL
+    tol = _config.SPECTRAL_RBF_SPARSE_TOL
     diff = np.abs(sparse.toarray() - dense)
     assert diff.max() < tol
     assert sparse.nnz == np.count_nonzero(dense >= tol)
@@ -295,16 +296,16 @@ def test_sparse_rbf_equals_dense_up_to_tolerance(monkeypatch, moons):
 def _force_iterative_path(monkeypatch):
     """Route sparse affinities of >= 500 samples to the factorisation-free path; spy on it."""
     calls = []
-    real = spectral_mod._iterative_sparse_embedding
+    real = embedding_mod._iterative_sparse_embedding
 
     def spy(*args, **kwargs):
         V, n_null = real(*args, **kwargs)
         calls.append(n_null)
         return V, n_null
 
-    monkeypatch.setattr(spectral_mod, "SPARSE_ITERATIVE_MIN_SAMPLES", 500)
-    monkeypatch.setattr(spectral_mod, "SPARSE_ITERATIVE_MIN_ROW_NNZ", 1)
-    monkeypatch.setattr(spectral_mod, "_iterative_sparse_embedding", spy)
+    monkeypatch.setattr(_config, "SPECTRAL_SPARSE_ITERATIVE_MIN_SAMPLES", 500)
+    monkeypatch.setattr(_config, "SPECTRAL_SPARSE_ITERATIVE_MIN_ROW_NNZ", 1)
+    monkeypatch.setattr(embedding_mod, "_iterative_sparse_embedding", spy)
     return calls
 
 
@@ -318,7 +319,7 @@ def test_iterative_sparse_path_same_partition_as_factorisation(monkeypatch, gamm
     from sklearn.datasets import make_moons
 
     X, _ = make_moons(n_samples=2000, noise=0.05, random_state=0)
-    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_RBF_MAX_SAMPLES", 100)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "not fully connected" for gamma=1000
         exact = SpectralClustering(n_clusters=n_clusters, gamma=gamma, random_state=0).fit(X)
@@ -331,7 +332,7 @@ def test_iterative_sparse_path_same_partition_as_factorisation(monkeypatch, gamm
 
 def test_iterative_sparse_path_embedding_spans_the_exact_eigenvectors(monkeypatch, moons):
     X = moons[:800]
-    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_RBF_MAX_SAMPLES", 100)
     A = rbf_affinity(X, 100.0)
     exact = spectral_embedding_normalized(A, 3, random_state=0)
     _force_iterative_path(monkeypatch)
@@ -350,7 +351,7 @@ def test_iterative_sparse_path_null_space_is_exact(monkeypatch):
     A = sp.block_diag([np.ones((m, m)) for m in sizes], format="csr")
     labels = np.repeat(np.arange(4), sizes)
     _force_iterative_path(monkeypatch)
-    monkeypatch.setattr(spectral_mod, "SPARSE_ITERATIVE_MIN_SAMPLES", 50)
+    monkeypatch.setattr(_config, "SPECTRAL_SPARSE_ITERATIVE_MIN_SAMPLES", 50)
     with pytest.warns(UserWarning, match="not fully connected"):
         maps = spectral_embedding_normalized(A, 2, random_state=0)
     for j, comp in enumerate([1, 3]):  # sizes 50 and 40
@@ -363,9 +364,9 @@ def test_iterative_sparse_path_warns_when_not_converged(monkeypatch):
     from sklearn.datasets import make_moons
 
     X, _ = make_moons(n_samples=1500, noise=0.05, random_state=0)
-    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_RBF_MAX_SAMPLES", 100)
     _force_iterative_path(monkeypatch)
-    monkeypatch.setattr(spectral_mod, "_ITERATIVE_MAX_ITER", 2)
+    monkeypatch.setattr(embedding_mod, "_ITERATIVE_MAX_ITER", 2)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         SpectralClustering(n_clusters=3, gamma=100.0, random_state=0).fit(X)
 
@@ -378,21 +379,21 @@ def test_iterative_path_chosen_by_size_and_entries_per_row():
 
     L_big = banded(20_000, 70)
     L_knn = banded(20_000, 15)
-    assert spectral_mod._use_iterative_sparse(L_big, None)
-    assert not spectral_mod._use_iterative_sparse(L_big, "arpack")
-    assert not spectral_mod._use_iterative_sparse(L_knn, None)
-    assert not spectral_mod._use_iterative_sparse(L_big[:5000, :5000], None)
+    assert embedding_mod._use_iterative_sparse(L_big, None)
+    assert not embedding_mod._use_iterative_sparse(L_big, "arpack")
+    assert not embedding_mod._use_iterative_sparse(L_knn, None)
+    assert not embedding_mod._use_iterative_sparse(L_big[:5000, :5000], None)
 
 
 def test_sparse_rbf_fails_early_when_it_would_not_fit(monkeypatch, moons):
-    monkeypatch.setattr(spectral_mod, "DENSE_RBF_MAX_SAMPLES", 100)
-    monkeypatch.setattr(spectral_mod, "MAX_AFFINITY_BYTES", 2**20)
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_RBF_MAX_SAMPLES", 100)
+    monkeypatch.setattr(_config, "SPECTRAL_MAX_AFFINITY_BYTES", 2**20)
     with pytest.raises(ValueError, match=r"GiB.*nearest_neighbors"):
         SpectralClustering(n_clusters=2, gamma=1.0).fit(moons)
 
 
 def test_dense_kernel_fails_early_when_it_would_not_fit(monkeypatch, moons):
-    monkeypatch.setattr(spectral_mod, "MAX_AFFINITY_BYTES", 2**20)
+    monkeypatch.setattr(_config, "SPECTRAL_MAX_AFFINITY_BYTES", 2**20)
     with pytest.raises(ValueError, match=r"GiB.*nearest_neighbors"):
         SpectralClustering(n_clusters=2, affinity="linear").fit(moons)
 
@@ -493,6 +494,7 @@ def test_square_features_warn_api_change():
 def test_lazy_export_and_doctests():
     assert clusterlab.SpectralClustering is SpectralClustering
     assert clusterlab.spectral_clustering is spectral_clustering
+    import clusterlab.cluster.spectral as spectral_mod
     import clusterlab.plotting._spectral as plot_mod
 
     for mod in (spectral_mod, plot_mod):

@@ -85,6 +85,12 @@ def _norms(X, code):
     return np.zeros(1)
 
 
+def _f64(a):
+    # the kernels widen every value to float64 before computing with it: giving
+    # them float64 arrays changes no result and compiles one variant, not two
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
 def _metric_input(X, metric):
     """Return (array the kernels read, kernel metric code, row norms)."""
     if callable(metric):
@@ -157,14 +163,14 @@ def _unstructured_tree(X, linkage, metric):
     data, code, norms = _metric_input(X, metric)
     if linkage == "single":
         sort_pair = not (isinstance(metric, str) and metric in _UNSORTED_SINGLE_METRICS)
-        _lk.prim_mst_on_the_fly(data, norms, code, a, b, dist)
+        _lk.prim_mst_on_the_fly(_f64(data), norms, code, a, b, dist)
         return _sort_and_relabel(a, b, dist, n, sort_pair)
     _check_condensed_fits(n, linkage)
     D = np.empty(n * (n - 1) // 2)
     if code == _lk.EUCLIDEAN:
         _lk.euclidean_condensed(data, D, parallel=True)
     else:
-        _lk.condensed_distances(data, norms, code, D)
+        _lk.condensed_distances(_f64(data), norms, code, D)
     _lk.nn_chain_condensed(D, n, _LINKAGES[linkage], a, b, dist)
     del D
     return _sort_and_relabel(a, b, dist, n, True)
@@ -185,7 +191,7 @@ def _closest_pairs(X, members, metric, kernel_input):
             out_i = np.empty(n_pairs, dtype=np.int64)
             out_j = np.empty(n_pairs, dtype=np.int64)
             norms_g = norms[order] if code == _lk.COSINE else norms
-            _lk.closest_pairs_between_components(np.ascontiguousarray(data[order]), norms_g,
+            _lk.closest_pairs_between_components(_f64(data[order]), norms_g,
                                                  code, offsets, out_i, out_j)
             return order[out_i], order[out_j]
     rows, cols = [], []

@@ -38,14 +38,11 @@ from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._kernels import neighbors as _nk
 
 __all__ = ["DBSCAN", "dbscan"]
-
-#: Inputs with fewer values (n_samples * n_features) run on one thread when n_jobs=None.
-_SERIAL_BELOW = 100_000
-
 
 @contextmanager
 def _numba_threads(n_jobs):
@@ -106,7 +103,13 @@ def _check_precomputed(X):
 
 
 def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
-    """Labels and core mask with the grid kernels (dense X, Minkowski metric)."""
+    """Labels, core mask and predict's index with the grid kernels (dense X, Minkowski metric).
+
+    The kernels widen every coordinate to float64 before computing with it, so
+    float32 input is widened once here: the same results, and one compiled
+    variant of each kernel instead of two.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
     n = X.shape[0]
     grid = _nk.GridIndex(X, eps, code, p, clique_ok=not brute, single_cell=brute)
     order = grid.order
@@ -117,7 +120,7 @@ def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     items = (grid.item_cell, grid.item_lo, grid.item_hi)
     is_core = np.zeros(n, dtype=np.bool_)
     # bounding boxes of blocks let a point skip most non-neighbours
-    # (O(n_blocks * d) memory, about 2 * n * d / BLOCK_ROWS floats)
+    # (O(n_blocks * d) memory, about 2 * n * d / _config.NEIGHBORS_BLOCK_ROWS floats)
     blocks = (grid.cell_block, grid.block_start)
     boxes = np.empty((len(grid.block_start) - 1, 2, X.shape[1]), dtype=np.float64)
     _nk.grid_cell_boxes(Xs, grid.block_start, np.ones(n, dtype=np.bool_), boxes)
@@ -140,7 +143,75 @@ def _dbscan_grid(X, eps, min_samples, code, p, ws, nonneg, brute):
     labels[order] = labels_sorted
     core = np.zeros(n, dtype=np.bool_)
     core[order] = is_core
-    return labels, core
+    core_grid = None if brute else _core_grid(grid, is_core, core, boxes, eps, code, p)
+    return labels, core, core_grid
+
+
+def _core_grid(grid, is_core, core, core_boxes, eps, code, p):
+    """The fit's grid restricted to its core samples: ``predict``'s index, in O(n).
+
+    Cells and blocks without a core are dropped; ``comp_pos`` maps each core,
+    in grid order, to its row of ``components_``. Kept with the fitted model
+    (about 8 bytes per core sample plus the blocks' boxes) so that predict
+    neither sorts nor copies the core samples. None when there is no core
+    sample.
+    """
+    sorted_core = np.flatnonzero(is_core)
+    if sorted_core.shape[0] == 0:
+        return None
+    rank = np.cumsum(core, dtype=np.int64) - 1  # original row -> row of components_
+    flags = is_core.astype(np.int64)
+    per_cell = np.add.reduceat(flags, grid.cell_start[:-1])
+    per_block = np.add.reduceat(flags, grid.block_start[:-1])
+    keep_cell = per_cell > 0
+    keep_block = per_block > 0
+    cell_start = np.concatenate(([0], np.cumsum(per_cell[keep_cell]))).astype(np.int64)
+    block_start = np.concatenate(([0], np.cumsum(per_block[keep_block]))).astype(np.int64)
+    return {
+        "eps": eps, "code": code, "p": p, "dims": grid.dims, "origin": grid.origin,
+        "side": grid.side, "extents": grid.extents, "strides": grid.strides,
+        "offsets": grid.offsets, "cell_keys": np.ascontiguousarray(grid.cell_keys[keep_cell]),
+        "cell_start": cell_start,
+        "cell_block": np.searchsorted(block_start, cell_start).astype(np.int64),
+        "block_start": block_start, "boxes": np.ascontiguousarray(core_boxes[keep_block]),
+        "comp_pos": np.ascontiguousarray(rank[grid.order[sorted_core]]),
+    }
+
+
+def _predict_grid(X, comps, core_labels, eps, code, p, core_grid=None):
+    """Label of the nearest core sample within eps of each row of X (-1: none).
+
+    On the fit's grid restricted to the core samples (``core_grid``, see
+    :func:`_core_grid`) when given, else on a new grid over ``comps`` (cells
+    of diameter <= eps in 1 to 3 dimensions); each cell knows whether all its
+    cores share one label. See
+    :func:`clusterlab._kernels.neighbors.grid_predict_labels`.
+    """
+    core_labels = np.ascontiguousarray(core_labels, dtype=np.int64)
+    if core_grid is None:
+        grid = _nk.GridIndex(comps, eps, code, p, clique_ok=True)
+        boxes = np.empty((len(grid.block_start) - 1, 2, comps.shape[1]), dtype=np.float64)
+        pos = np.ascontiguousarray(grid.order)
+        _nk.grid_cell_boxes(np.ascontiguousarray(comps[pos]), grid.block_start,
+                            np.ones(len(pos), dtype=np.bool_), boxes)
+        core_grid = {"dims": grid.dims, "origin": grid.origin, "side": grid.side,
+                     "extents": grid.extents, "strides": grid.strides,
+                     "offsets": grid.offsets, "cell_keys": grid.cell_keys,
+                     "cell_start": grid.cell_start, "cell_block": grid.cell_block,
+                     "block_start": grid.block_start, "boxes": boxes, "comp_pos": pos}
+    g = core_grid
+    # O(m) without copying the cores; compiled on the first predict only
+    cell_label = np.empty(g["cell_keys"].shape[0], dtype=np.int64)
+    near_label = np.empty(g["cell_keys"].shape[0], dtype=np.int64)
+    _nk.grid_cell_labels(core_labels, g["comp_pos"], g["cell_start"], g["cell_keys"],
+                         g["extents"], g["strides"], g["offsets"], cell_label, near_label)
+    out = np.empty(X.shape[0], dtype=np.int64)
+    _nk.grid_predict_labels(X, comps, g["comp_pos"], g["dims"], g["origin"], g["side"],
+                            g["cell_keys"], g["cell_start"], g["extents"], g["strides"],
+                            g["offsets"], g["cell_block"], g["block_start"], g["boxes"], code,
+                            p, _nk.reduced_radius(eps, code, p), core_labels, cell_label,
+                            near_label, out)
+    return out
 
 
 def _dbscan_blocks(blocks, n, eps, min_samples, ws):
@@ -365,7 +436,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         resolved = None if precomputed else _resolve_metric(self.metric, self.p,
                                                             self.metric_params)
         n_jobs = self.n_jobs
-        if n_jobs is None and n * X.shape[1] < _SERIAL_BELOW:
+        core_grid = None
+        if n_jobs is None and n * X.shape[1] < _config.DBSCAN_SERIAL_BELOW:
             n_jobs = 1  # starting threads costs more than the work
         with _numba_threads(n_jobs):
             if precomputed and sparse.issparse(X):
@@ -393,9 +465,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
             else:
                 code, p = resolved
-                labels, core = _dbscan_grid(X, eps, min_samples, code, p, ws,
-                                            nonneg=bool(np.all(ws >= 0)),
-                                            brute=self.algorithm == "brute")
+                labels, core, core_grid = _dbscan_grid(X, eps, min_samples, code, p, ws,
+                                                       nonneg=bool(np.all(ws >= 0)),
+                                                       brute=self.algorithm == "brute")
+        # predict's index over the core samples, when the fit had a grid
+        self._core_grid = core_grid
         self.core_sample_indices_ = np.flatnonzero(core).astype(np.intp)
         self.labels_ = labels
         if len(self.core_sample_indices_):
@@ -448,9 +522,17 @@ class DBSCAN(ClusterMixin, BaseEstimator):
 
         Notes
         -----
-        Time O(m log m + queries * candidates) with m core samples (a grid of
-        side eps over the core samples, or distance blocks for the other
-        metrics); memory O(m) for the index plus one distance block.
+        Minkowski metrics on dense data: ``fit`` keeps its grid restricted to
+        the m core samples (cells of diameter at most eps in 1 to 3
+        dimensions, of side eps on up to three coordinates above); predict
+        spends O(m) on each cell's single label (O(m log m) more to build a
+        grid when eps or the metric changed since fit), then per query one
+        lookup of its cell: where all cores around carry one label, one core
+        within eps in its own cell decides; elsewhere each neighbouring cell of
+        another label is asked for one core within eps, and the nearest core is
+        computed only where cores of two clusters are within eps. Distance
+        blocks for the other metrics. Memory O(number of cells) above the kept
+        index, plus one distance block.
         """
         check_is_fitted(self, "labels_")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
@@ -489,15 +571,14 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                     start += D.shape[0]
                 return out
             code, p = resolved
-            comps = np.ascontiguousarray(comps, dtype=X.dtype)
-            grid = _nk.GridIndex(comps, eps, code, p, clique_ok=False)
-            Cs = np.ascontiguousarray(comps[grid.order])
-            nearest = np.empty(m, dtype=np.int64)
-            _nk.grid_nearest(X, Cs, grid.dims, grid.origin, grid.side, *grid.grid_args,
-                             code, p, _nk.reduced_radius(eps, code, p),
-                             np.ascontiguousarray(grid.order), nearest)
-        found = nearest >= 0
-        out[found] = core_labels[grid.order[nearest[found]]]
+            stored = getattr(self, "_core_grid", None)
+            if stored is not None and not (stored["eps"] == eps and stored["code"] == code
+                                           and stored["p"] == p):
+                stored = None  # parameters changed since fit
+            # float64 for the kernels (widening is exact; one compiled variant)
+            out[:] = _predict_grid(np.ascontiguousarray(X, dtype=np.float64),
+                                   np.ascontiguousarray(comps, dtype=np.float64), core_labels,
+                                   eps, code, p, stored)
         return out
 
     @staticmethod

@@ -1,0 +1,127 @@
+"""Complete and average linkage by the nearest-neighbour chain on a condensed matrix.
+
+The algorithm needs every pairwise cluster distance (O(n^2) memory); merged
+clusters are updated in place by the Lance-Williams formula.
+"""
+
+import numba as nb
+import numpy as np
+
+from .common import COMPLETE
+
+
+@nb.njit(cache=True, nogil=True)
+def _cidx(n, i, j):
+    if i > j:
+        i, j = j, i
+    return n * i - (i * (i + 1)) // 2 + j - i - 1
+
+
+@nb.njit(cache=True, nogil=True)
+def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
+    """Complete or average linkage by the nearest-neighbour chain.
+
+    Parameters
+    ----------
+    D : INOUT ndarray (n*(n-1)//2,) float64, condensed distances; overwritten
+        with cluster distances (Lance–Williams updates)
+    n : IN int, number of points
+    method : IN int, COMPLETE or AVERAGE
+    out_a, out_b : OUT ndarray (n-1,) int64, cluster ids (largest point index
+        of the cluster), ``out_a < out_b``, in the order found
+    out_dist : OUT ndarray (n-1,) float64
+
+    Notes
+    -----
+    Time O(n²), memory O(n²) for ``D`` (needed: every pair of clusters may
+    become the nearest) plus O(n).
+    """
+    size = np.ones(n)
+    # active cluster ids in increasing order: the row of ``D`` is then read
+    # in memory order (strided below the diagonal, contiguous above)
+    active = np.arange(n).astype(np.int64)
+    alive = np.ones(n, dtype=np.bool_)
+    m = n
+    chain = np.empty(n, dtype=np.int64)
+    chain_len = 0
+    for k in range(n - 1):
+        if chain_len == 0:
+            chain[0] = active[0]
+            chain_len = 1
+        while True:
+            x = chain[chain_len - 1]
+            bv = np.inf
+            y = -1
+            # ids increase along ``active``: the clusters below x (column x of
+            # their rows, strided), then those above (row x, contiguous); no
+            # branch on the side inside the loops. Strict < keeps the lowest id.
+            px = np.searchsorted(active[:m], x)
+            for p in range(px):
+                i = active[p]
+                v = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
+                if v < bv or y < 0:
+                    bv = v
+                    y = i
+            base = n * x - (x * (x + 1)) // 2 - x - 1
+            for p in range(px + 1, m):
+                i = active[p]
+                v = D[base + i]
+                if v < bv or y < 0:
+                    bv = v
+                    y = i
+            if chain_len > 1:
+                prev = chain[chain_len - 2]
+                pv = D[_cidx(n, x, prev)]
+                if pv <= bv:
+                    y = prev
+                    bv = pv
+                if y == prev:
+                    break
+            chain[chain_len] = y
+            chain_len += 1
+        chain_len -= 2
+        if x > y:
+            x, y = y, x
+        out_a[k] = x
+        out_b[k] = y
+        out_dist[k] = bv
+        nx = size[x]
+        ny = size[y]
+        # drop x from the (sorted) active list
+        alive[x] = False
+        q = 0
+        for p in range(m):
+            if active[p] != x:
+                active[q] = active[p]
+                q += 1
+        m = q
+        size[y] = nx + ny
+        # Lance-Williams update of row/column y (x < y), in three ranges of
+        # active ids so that each index is one formula: i < x, x < i < y, y < i
+        py = np.searchsorted(active[:m], y)
+        pxm = np.searchsorted(active[:py], x)
+        for p in range(pxm):
+            i = active[p]
+            base_i = n * i - (i * (i + 1)) // 2 - i - 1
+            _lance_williams(D, base_i + x, base_i + y, nx, ny, method)
+        base_x = n * x - (x * (x + 1)) // 2 - x - 1
+        for p in range(pxm, py):
+            i = active[p]
+            _lance_williams(D, base_x + i, n * i - (i * (i + 1)) // 2 + y - i - 1, nx, ny,
+                            method)
+        base_y = n * y - (y * (y + 1)) // 2 - y - 1
+        for p in range(py + 1, m):
+            i = active[p]
+            _lance_williams(D, base_x + i, base_y + i, nx, ny, method)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _lance_williams(D, ixi, iyi, nx, ny, method):
+    # D[iyi] = the distance from the merged cluster (x + y) to i, given
+    # D[ixi] = d(x, i) and D[iyi] = d(y, i)
+    dxi = D[ixi]
+    dyi = D[iyi]
+    if method == COMPLETE:
+        D[iyi] = dxi if dxi > dyi else dyi
+    else:
+        D[iyi] = (nx * dxi + ny * dyi) / (nx + ny)
