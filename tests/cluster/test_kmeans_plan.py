@@ -49,6 +49,21 @@ def test_every_dense_path_gives_sklearn_result(algorithm, dtype, parallel, gemm)
     assert ours.cluster_centers_.dtype == dtype
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_hamerly_blas_rescans_give_sklearn_result(parallel):
+    # from KMEANS_GEMM_RESCAN_MIN_K centres on, Hamerly's re-scans (and its
+    # tightening, cut short by plan.tighten_min_pass) go through BLAS
+    X = overlapping(n=6000, d=8, k=40, seed=2, dtype=np.float32)
+    init = X[::150][:40].copy()
+    ref = sk_fit(X, init)
+    with kmeans_plan.forced(parallel=parallel, gemm=True):
+        plan = kmeans_plan.make_plan(X, 40, "hamerly")
+        assert plan.gemm_rescan
+        ours = KMeans(40, init=init, n_init=1, max_iter=30, tol=0, algorithm="hamerly").fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-4)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 def test_sparse_path_gives_sklearn_result(dtype, parallel):

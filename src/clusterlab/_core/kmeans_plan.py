@@ -40,7 +40,8 @@ class KMeansPlan:
     gemm_rescan : bool
         Hamerly's re-scans through BLAS too.
     seeding : {"float32", "buffered", "columnar", "pruned", "sparse"}
-        The k-means++ kernel.
+        The k-means++ kernel for these rows (float32 scoring subject to its
+        overflow check, made by the seeding itself).
     seeding_parallel : bool
         k-means++ passes on numba's threads.
     bounds : ndarray (G + 1,) int64
@@ -219,7 +220,7 @@ def make_plan(X, n_clusters, algorithm, n_local_trials=None, bounds=None):
     -------
     KMeansPlan
     """
-    from clusterlab._kernels.kmeans.kpp32 import KPP32_LANES, kpp32_safe
+    from clusterlab._kernels.kmeans.kpp32 import KPP32_LANES
 
     n_samples, n_features = X.shape
     forced_fields = FORCED
@@ -234,7 +235,9 @@ def make_plan(X, n_clusters, algorithm, n_local_trials=None, bounds=None):
         parallel=use_parallel(n_samples * n_clusters * n_features),
         gemm=gemm,
         gemm_rescan=gemm and n_clusters >= _config.KMEANS_GEMM_RESCAN_MIN_K,
-        seeding=seeding_kernel(X, n_local_trials, KPP32_LANES, kpp32_safe),
+        # the overflow check of float32 scoring is made when seeding runs (on the
+        # rows it seeds: a sample for MiniBatchKMeans), not here
+        seeding=seeding_kernel(X, n_local_trials, KPP32_LANES, lambda _: True),
         seeding_parallel=use_parallel(n_samples * n_local_trials * n_features),
         bounds=row_bounds(n_samples, n_clusters, n_features) if bounds is None else bounds,
     )

@@ -254,7 +254,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
             n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                        upper, lower, lb, moved_from, g_changed, parallel,
                                        group_of, members, group_start, glb, group_shift,
-                                       rows, x_sq_rescan, irows, moves)
+                                       rows, x_sq_rescan, irows, moves, tighten_min_pass)
             if need_full_sums or n_changed * 8 > n:
                 cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums,
                              g_weights, g_counts, parallel)
@@ -287,7 +287,7 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
         n_changed = _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels,
                                    upper, lower, lb, moved_from, g_changed, parallel, group_of,
                                    members, group_start, glb, group_shift, rows, x_sq_rescan,
-                                   irows, moves)
+                                   irows, moves, tighten_min_pass)
         if by_sums and n_changed > 0:
             move(n_changed)
     centers_out[:] = centers
@@ -302,8 +302,10 @@ def bounded_run(mode, X, sample_weight, centers_init, bounds, max_iter, tol, ver
 
 def _bounded_estep(mode, X, centers, half_min, cc, shift, bounds, labels, upper, lower, lb,
                    moved_from, g_changed, parallel, group_of, members, group_start, glb,
-                   group_shift, rows, x_sq, irows=None, moves=None):
-    # moves: (sample_weight, g_sums, g_weights, g_counts) to move the
+                   group_shift, rows, x_sq, irows=None, moves=None,
+                   tighten_min_pass=0.0):
+    # tighten_min_pass: Hamerly's tightening threshold with BLAS re-scans
+    # (KMeansPlan.tighten_min_pass); moves: (sample_weight, g_sums, g_weights, g_counts) to move the
     # relabelled rows' statistics per row group during Hamerly's BLAS
     # re-scans (then apply them with _apply_group_moves), or None
     n = X.shape[0]

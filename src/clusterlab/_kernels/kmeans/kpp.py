@@ -216,6 +216,10 @@ def kpp_pass(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots, p
     Time O(n t d); memory O(n t) for ``buf`` (as scikit-learn's candidate
     distance matrix).
     """
+    if bounds.shape[0] == 2:  # one group: the range function itself (no thread start-up)
+        _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[0], bounds[1],
+                        g_pots[0])
+        return
     kernel = on_threads(_kpp_pass_groups, parallel)
     kernel(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots)
 

@@ -54,7 +54,11 @@ def mean_feature_variance(X, bounds, parallel=False):
     n, d = X.shape
     n_groups = bounds.shape[0] - 1
     g_out = np.empty((n_groups, d))
-    kernel = on_threads(_column_moments_groups, parallel)
+    if n_groups == 1:  # one group: the range function itself (no thread start-up)
+        def kernel(X, bounds, means, g_out):
+            _column_moments_range(X, bounds[0], bounds[1], means, g_out[0])
+    else:
+        kernel = on_threads(_column_moments_groups, parallel)
     kernel(X, bounds, np.empty(0), g_out)
     means = np.zeros(d)
     _reduce_groups(g_out, means)

@@ -1,7 +1,7 @@
 """Yinyang's bounds: one lower bound per group of centres.
 
 Centres are grouped once from the initial centres (the estimator's
-``_center_groups``); a group of centres is skipped for a point when the
+:func:`clusterlab._core.kmeans_run.center_groups`); a group of centres is skipped for a point when the
 point's upper bound is below that group's lower bound.
 """
 
