@@ -289,8 +289,8 @@ def test_rescan_in_place_as_gathered(dtype):
         sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
         stats = (w, sums, weights, counts)
         if kind == "rows":
-            n_ch = g_passes.gemm_rescan_rows(X, x_sq, np.arange(n), n, C, *ops, labels, upper, lower,
-                                       moved, *stats)
+            n_ch = g_passes.gemm_rescan_rows(X, x_sq, np.arange(n), n, C, *ops, labels, upper,
+                                             lower, moved, *stats)
         else:
             n_ch = g_passes.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower, moved,
                                        *stats)
@@ -621,8 +621,8 @@ def test_hamerly_filter_bounds_stay_valid_with_several_movers(seed, n_far, scale
     moved_from = np.zeros(n, np.int32)
     rows = np.zeros(n, np.int64)
     tab = k_hamerly.mover_bounds(C1, shift, half_min, s1, a1, s2)
-    n_rescan = k_hamerly.hamerly_filter_range(X, C1, half_min, shift, tab, 0, n, labels, upper, lower,
-                                       moved_from, rows, 0.0)
+    n_rescan = k_hamerly.hamerly_filter_range(X, C1, half_min, shift, tab, 0, n, labels, upper,
+                                              lower, moved_from, rows, 0.0)
     D1 = dist(C1)
     own = D1[np.arange(n), labels]
     others = np.where(np.arange(k)[None] == labels[:, None], np.inf, D1).min(1)

@@ -190,7 +190,8 @@ def test_columnar_rescan_matches_a_reference(seed, n, d, k, dtype, dup):
     lower = np.full(n, -1.0)
     moved = np.full(n, -1, np.int32)
     rows = np.sort(rng.choice(n, size=rng.integers(0, n + 1), replace=False)).astype(np.int64)
-    n_changed = k_hamerly.direct_rescan_rows(X, rows, 0, rows.shape[0], C, labels, upper, lower, moved)
+    n_changed = k_hamerly.direct_rescan_rows(X, rows, 0, rows.shape[0], C, labels, upper, lower,
+                                             moved)
     D = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
     other = np.setdiff1d(np.arange(n), rows)
     assert np.all(upper[other] == -1.0) and np.all(labels[other] == old_labels[other])
@@ -373,8 +374,9 @@ def test_elkan_first_assignment_through_blas(parallel, dtype):
         g = (np.empty((3, k, d)), np.empty((3, k)), np.empty((3, k), np.int64))
         Q, qerr, offset, scale = k_elkan.interval_rows(X, 1 << 40)
         with _config.single_threaded_blas():
-            k_elkan.elkan_first_interval(X, Q, qerr, C, bounds, labels, upper, lb, w, sums, weights,
-                                    counts, *g, parallel, True, offset, scale, use_gemm)
+            k_elkan.elkan_first_interval(X, Q, qerr, C, bounds, labels, upper, lb, w, sums,
+                                         weights, counts, *g, parallel, True, offset, scale,
+                                         use_gemm)
         return labels, upper, lb, sums, weights, Q, qerr
 
     got = first(True)

@@ -115,24 +115,24 @@ class _PrunedSeeding(_Seeding):
 
     def first(self, center):
         _k_kpp.kpp_first(self.X, self.sample_weight, center, self.bounds, self.closest,
-                      self.owner, self.g_pots, self.parallel)
+                         self.owner, self.g_pots, self.parallel)
         return self.g_pots[:, 0].copy()
 
     def search(self, g_sums, rand_vals):
         _k_kpp.kpp_search(self.sample_weight, self.closest, _NO_KPP_BUF, -1, self.bounds, g_sums,
-                       rand_vals, self.cand_ids)
+                          rand_vals, self.cand_ids)
         return self.cand_ids
 
     def score(self, cand_ids, centers, c):
         self.candidates = self.X[cand_ids]
         _k_kpp.kpp_skip_table(self.candidates, centers, c, self.q)
         _k_kpp.kpp_score(self.X, self.sample_weight, self.closest, self.owner, self.candidates,
-                      self.q, self.bounds, self.g_pots, self.parallel)
+                         self.q, self.bounds, self.g_pots, self.parallel)
         return self.g_pots
 
     def adopt(self, best, c):
         _k_kpp.kpp_commit(self.X, self.closest, self.owner, self.candidates, best, self.q, c,
-                       self.bounds, self.parallel)
+                          self.bounds, self.parallel)
 
 
 class _ColumnarSeeding(_Seeding):
@@ -151,19 +151,18 @@ class _ColumnarSeeding(_Seeding):
     def first(self, center):
         self.prev = center.astype(np.float64)
         _k_kpp_columnar.kpp_columnar(self.XT, self.sample_weight, self.closest, self.prev[:0],
-                                     self.prev,
-                         self.bounds, self.g_pots[:, :1], self.parallel)
+                                     self.prev, self.bounds, self.g_pots[:, :1], self.parallel)
         return self.g_pots[:, 0].copy()
 
     def search(self, g_sums, rand_vals):
         _k_kpp_columnar.kpp_columnar_search(self.XT, self.sample_weight, self.closest, self.prev,
-                                self.bounds, g_sums, rand_vals, self.cand_ids)
+                                            self.bounds, g_sums, rand_vals, self.cand_ids)
         return self.cand_ids
 
     def score(self, cand_ids, centers, c):
         self.candidates = self.X[cand_ids].astype(np.float64)
         _k_kpp_columnar.kpp_columnar(self.XT, self.sample_weight, self.closest, self.prev,
-                         self.candidates, self.bounds, self.g_pots, self.parallel)
+                                     self.candidates, self.bounds, self.g_pots, self.parallel)
         return self.g_pots
 
     def adopt(self, best, c):
@@ -204,7 +203,7 @@ class _Float32Seeding(_Seeding):
     def _exact(self, cands, commit):
         g_out = np.empty((self.bounds.shape[0] - 1, cands.shape[0]))
         _k_kpp32.kpp32_exact(self.X, self.sample_weight, self.closest, self.C, cands, self.flags,
-                        self.bounds, g_out, commit, self.parallel)
+                             self.bounds, g_out, commit, self.parallel)
         return g_out
 
     def first(self, center):
@@ -214,7 +213,7 @@ class _Float32Seeding(_Seeding):
 
     def search(self, g_sums, rand_vals):
         _k_kpp.kpp_search(self.sample_weight, self.closest, _NO_KPP_BUF, -1, self.bounds, g_sums,
-                       rand_vals, self.cand_ids)
+                          rand_vals, self.cand_ids)
         return self.cand_ids
 
     def score(self, cand_ids, centers, c):
@@ -223,7 +222,7 @@ class _Float32Seeding(_Seeding):
         padded[cand_ids.shape[0]:] = cand_ids[-1]
         self.C = self.X[padded]
         _k_kpp32.kpp32_score(self.XT, self.sample_weight, self.closest, self.C, self.slack,
-                        self.bounds, self.g_pots, self.flags, self.parallel)
+                             self.bounds, self.g_pots, self.flags, self.parallel)
         return self.g_pots[:, :self.n_local_trials]
 
     def choose(self, g_pots, c):
@@ -259,21 +258,21 @@ class _BufferedSeeding(_Seeding):
 
     def first(self, center):
         _k_kpp.kpp_pass(self.X, self.sample_weight, self.closest, self.buf, -1,
-                     center.astype(np.float64), self.bounds, self.g_pots, self.parallel)
+                        center.astype(np.float64), self.bounds, self.g_pots, self.parallel)
         self.prev = 0
         return self.g_pots[:, 0].copy()
 
     def search(self, g_sums, rand_vals):
         _k_kpp.kpp_search(self.sample_weight, self.closest, self.buf, self.prev, self.bounds,
-                       g_sums, rand_vals, self.cand_ids)
+                          g_sums, rand_vals, self.cand_ids)
         return self.cand_ids
 
     def score(self, cand_ids, centers, c):
         # the candidates in float64 (exact): the pass converts each row value
         # once instead of once per candidate
         _k_kpp.kpp_pass(self.X, self.sample_weight, self.closest, self.buf, self.prev,
-                     self.X[cand_ids].astype(np.float64), self.bounds, self.g_pots,
-                     self.parallel)
+                        self.X[cand_ids].astype(np.float64), self.bounds, self.g_pots,
+                        self.parallel)
         return self.g_pots
 
     def adopt(self, best, c):
