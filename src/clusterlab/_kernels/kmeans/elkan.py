@@ -35,9 +35,8 @@ _NO_Q = np.empty((0, 0), np.int16)
 
 #: From this many features on (and when the product pays,
 #: :func:`clusterlab._kernels.gemm.blocks.gemm_pays`) Elkan's first assignment takes
-#: its distance intervals from BLAS products (MNIST-shaped float32, the 16-bit
-#: copy written in the same pass: 28 ms vs 37 ms direct on 2 threads; with 32
-#: features and 1000 centres the direct intervals were 1.7x faster).
+#: its distance intervals from BLAS products (the 16-bit copy written in the
+#: same pass); with few features the direct intervals are faster.
 ELKAN_GEMM_FIRST_MIN_FEATURES = 128
 #: Largest magnitude of a 16-bit interval coordinate.
 _Q_MAX = 32767.0

@@ -35,11 +35,8 @@ _TIGHTEN_PROBE = 256
 #: Hamerly's tightening also measures the centres that moved most exactly:
 #: the fewest (up to _MAX_MOVERS) after which the largest remaining shift is
 #: at most _MOVERS_RATIO of the largest, else the top one alone when the
-#: second largest shift is at most _TOP_MOVER_RATIO of the largest. On
-#: 10^6 x 16, k=64 float32 (replayed E-steps, 2 threads) the top one alone
-#: re-scanned 3.28 M rows over 10 E-steps; up to 4 movers at 0.25: 2.56 M,
-#: E-steps 125.7 -> 118.3 ms (8 movers at 0.3: 2.26 M re-scans but 127.4 ms,
-#: the extra distances cost more than the re-scans they save).
+#: second largest shift is at most _TOP_MOVER_RATIO of the largest (more
+#: movers save re-scans but cost more distances; figures in benchmarks/NOTES.md).
 _TOP_MOVER_RATIO = 0.9
 #: A BLAS Hamerly row group skips its bound pass when at least this share
 #: of every _FAIL_SAMPLE-th row fails the first test: the share from which
@@ -171,10 +168,8 @@ def hamerly_filter_range(X, centers, half_min, shift, mover_tab, start, stop, la
     # Branch-free passes: the bound updates of every row with a pass/fail
     # flag (vectorised: slices from 0 and unsigned centre indices, so numba
     # adds no negative-index checks), the failed rows compacted into
-    # ``rows``, then the tightening (failed rows only), compacting again.
-    # Measured: 10^4 x 2, k=3 whole fit 4.0 -> 2.7 ms (the branch on the bound
-    # test was mispredicted for a large share of the rows); the split
-    # update/compaction 1.5 -> 0.95 ms per E-step on 10^6 rows, k=64 (2 threads).
+    # ``rows``, then the tightening (failed rows only), compacting again: the
+    # branch on the bound test was mispredicted for a large share of the rows.
     m_rows = stop - start
     lab = labels[start:stop]
     up = upper[start:stop]

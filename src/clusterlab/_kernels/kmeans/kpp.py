@@ -157,9 +157,8 @@ _KPP_BLOCKED_MIN_FEATURES = 32
 def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, stop, pots):
     t = candidates.shape[0]
     dists = np.empty(t)
-    # four candidates at a time pays for rows of 32 features (10^5 x 32:
-    # 2.2 -> 2.0 s of seeding); for shorter rows the per-row call costs more
-    # (2000 x 2: 9 -> 27 us per pass; 10^5 x 12, k=50: 89 -> 150 ms)
+    # four candidates at a time pays for rows of at least
+    # _KPP_BLOCKED_MIN_FEATURES; for shorter rows the per-row call costs more
     blocked = X.shape[1] >= _KPP_BLOCKED_MIN_FEATURES
     for c in range(t):
         pots[c] = 0.0
