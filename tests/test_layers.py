@@ -39,7 +39,6 @@ PENDING_EDGES = {
     # the Dask EM drives GaussianMixture's own loop (_FitContext, _run_em); it
     # needs the EM loop moved to _core first
     ("distributed.mixture", "mixture._base"),
-    ("distributed.mixture", "cluster.kmeans"),
     # the sampled silhouette of a dask array scores the sample with the metric
     ("distributed.predict", "metrics"),
 }
