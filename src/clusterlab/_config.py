@@ -115,8 +115,7 @@ BIRCH_GRID_SEARCH_MIN_PAIRS = 2 * 10**8
 #: many bytes; None means HDBSCAN_DENSE_MEMORY_FRACTION of the physical memory.
 HDBSCAN_DENSE_MAX_BYTES = None
 HDBSCAN_DENSE_MEMORY_FRACTION = 0.5
-# ===========================================================================
-# Neighbours (DBSCAN), hierarchical and spectral clustering
+# ====================================================================# Neighbours (DBSCAN), hierarchical and spectral clustering
 # (kept apart from the K-Means section above so that both can change alone)
 # ===========================================================================
 
@@ -173,3 +172,41 @@ SPECTRAL_SMALL_BLAS_SAMPLES = 3000
 #: DBSCAN inputs with fewer values (n_samples * n_features) run on one thread
 #: when n_jobs=None: starting threads costs more than the work.
 DBSCAN_SERIAL_BELOW = 100_000
+# ----------------------------------------------------------------------------
+# K-Means: every threshold that picks a path (read by
+# clusterlab._core.kmeans_plan.make_plan, the one function that decides).
+# The measurements behind each figure are in benchmarks/NOTES.md.
+
+#: Rows per row group of the K-Means kernels (partial sums are reduced group by group).
+KMEANS_GROUP_ROWS = 4096
+#: Below this many element operations (rows x centres x features) a pass runs
+#: on one thread: starting a parallel region costs more than it saves.
+KMEANS_PARALLEL_MIN_WORK = 1 << 23
+#: Hamerly re-scans go through BLAS from this many centres on.
+KMEANS_GEMM_RESCAN_MIN_K = 32
+#: 'auto' runs Elkan for at most this many centres in at least this many
+#: features (and when its n x k bounds fit KMEANS_ELKAN_BOUND_BUDGETS x the
+#: working-memory budget); else Hamerly below KMEANS_YINYANG_MIN_K centres
+#: (or when BLAS pays), else Yinyang.
+KMEANS_ELKAN_MAX_K = 20
+KMEANS_ELKAN_MIN_FEATURES = 128
+KMEANS_ELKAN_BOUND_BUDGETS = 16
+KMEANS_YINYANG_MIN_K = 100
+#: Elkan keeps a 16-bit copy of X for its distance intervals up to this size.
+KMEANS_ELKAN_INTERVAL_COPY_BYTES = 512 * 2**20
+#: Hamerly's tightening stops once fewer than this share of the tightened rows
+#: pass, when re-scans go through BLAS (scaled by 64 / k beyond 64 centres).
+KMEANS_TIGHTEN_MIN_PASS_GEMM = 0.4
+#: k-means++ keeps an (n, candidates) float64 buffer up to this size.
+KPP_BUFFER_BYTES = WORKING_MEMORY_BYTES
+#: Beyond the buffer, data with at most this many features (and at most
+#: KPP_COLUMNAR_BYTES of it) is seeded from a transposed copy of X.
+KPP_COLUMNAR_MAX_FEATURES = 24
+KPP_COLUMNAR_BYTES = 512 * 2**20
+#: Float32 rows with at least this many features are seeded by the float32
+#: scoring kernel (when the candidates fill more than half of its lanes).
+KPP32_MIN_FEATURES = 8
+#: MiniBatchKMeans: below this much work (rows * n_clusters * n_features) a
+#: pass over the data runs on one thread: waking numba's and BLAS's threads
+#: costs more than the work, and much more on a busy machine.
+MINIBATCH_PARALLEL_MIN_WORK = 50_000_000

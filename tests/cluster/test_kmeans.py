@@ -13,7 +13,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from clusterlab import KMeans, k_means, kmeans_plusplus
-from clusterlab._kernels import kmeans as kk
+from clusterlab._kernels.kmeans import common as k_common
 
 ALGORITHMS = ["lloyd", "elkan", "hamerly", "yinyang", "auto"]
 EXACT = ["lloyd", "elkan", "hamerly", "yinyang"]
@@ -110,10 +110,10 @@ def test_same_result_for_any_thread_count(algorithm):
     # serial path, whose per-group reduction order is the same
     import numba
 
-    from clusterlab.cluster import kmeans as mod
+    from clusterlab._core import kmeans_plan
 
     X = overlapping(n=30000, d=8, k=40, seed=3, dtype=np.float32)
-    assert mod._use_parallel(X.shape[0] * 40 * 8) or numba.get_num_threads() == 1
+    assert kmeans_plan.use_parallel(X.shape[0] * 40 * 8) or numba.get_num_threads() == 1
     fits = []
     for threads in (numba.get_num_threads(), 1):
         old = numba.get_num_threads()
@@ -155,7 +155,7 @@ def test_relocation_kernel_picks_farthest_point():
     min_sq = np.array([1.0, 0.0, 81.0])
     sums = np.array([[11.0], [0.0]])
     weights = np.array([3.0, 0.0])
-    assert kk.relocate_empty_clusters(X, sw, labels, min_sq, sums, weights) == 1
+    assert k_common.relocate_empty_clusters(X, sw, labels, min_sq, sums, weights) == 1
     np.testing.assert_allclose(sums, [[1.0], [10.0]])
     np.testing.assert_allclose(weights, [2.0, 1.0])
 

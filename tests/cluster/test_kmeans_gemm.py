@@ -16,9 +16,15 @@ from sklearn.cluster import KMeans as SKKMeans
 from sklearn.datasets import make_blobs
 
 from clusterlab import KMeans
-from clusterlab._kernels import gemm as gk
-from clusterlab._kernels import kmeans as kk
-from clusterlab.cluster import kmeans as kmod
+from clusterlab._kernels import distances as k_distances
+from clusterlab._kernels.gemm import blocks as g_blocks
+from clusterlab._kernels.gemm import passes as g_passes
+from clusterlab._kernels.kmeans import common as k_common
+from clusterlab._kernels.kmeans import hamerly as k_hamerly
+from clusterlab._kernels.kmeans import kpp as k_kpp
+from clusterlab._kernels.kmeans import kpp32 as k_kpp32
+from clusterlab._kernels.kmeans import kpp_columnar as k_kpp_columnar
+from clusterlab._core import kmeans_plan, kmeans_seeding
 
 EXACT = ["lloyd", "elkan", "hamerly", "yinyang"]
 
@@ -38,23 +44,23 @@ def init_rows(X, k, seed=0):
 def no_gemm(monkeypatch):
     """Run a block with the GEMM path switched off (the direct kernels only)."""
     def off():
-        monkeypatch.setattr(gk, "gemm_pays", lambda *args: False)
+        monkeypatch.setitem(kmeans_plan.FORCED, "gemm", False)
     return off
 
 
 @pytest.fixture(params=[False, True], ids=["serial", "parallel"])
 def parallel(request, monkeypatch):
     # the parallel path (numba threads each calling single-threaded BLAS) on small data
-    monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0 if request.param else 1 << 62)
+    monkeypatch.setitem(kmeans_plan.FORCED, "parallel", request.param)
     return request.param
 
 
 def test_gemm_path_taken_for_these_shapes():
-    assert gk.gemm_pays(24, 40, np.float64)
-    assert gk.gemm_pays(784, 10, np.float32)
-    assert gk.gemm_pays(784, 10, np.float64)
-    assert not gk.gemm_pays(128, 10, np.float64)  # a skinny float64 product loses
-    assert not gk.gemm_pays(2, 5)  # the seed's blobs stay on the direct kernels
+    assert g_blocks.gemm_pays(24, 40, np.float64)
+    assert g_blocks.gemm_pays(784, 10, np.float32)
+    assert g_blocks.gemm_pays(784, 10, np.float64)
+    assert not g_blocks.gemm_pays(128, 10, np.float64)  # a skinny float64 product loses
+    assert not g_blocks.gemm_pays(2, 5)  # the seed's blobs stay on the direct kernels
 
 
 @pytest.mark.parametrize("algorithm", EXACT + ["auto"])
@@ -94,7 +100,7 @@ def test_hamerly_tightening_cut_short_keeps_the_labels(min_pass, no_gemm, parall
     # pass (checked every 256 rows); 1.01 stops it at the first check, so
     # the untightened rows (loose upper bounds) go straight to the BLAS
     # re-scan. 0 tightens every failed row. Same fit as the direct kernels.
-    monkeypatch.setattr(kk, "TIGHTEN_MIN_PASS_GEMM", min_pass)
+    monkeypatch.setitem(kmeans_plan.FORCED, "tighten_min_pass", min_pass)
     X = blobs(n=12000, d=16, k=36, seed=5, dtype=np.float32)
     with_gemm, direct = _fit_with_and_without_gemm(X, 36, 2, "hamerly", 25, no_gemm)
     np.testing.assert_allclose(with_gemm.inertia_, direct.inertia_, rtol=1e-12)
@@ -144,9 +150,9 @@ def test_wide_rows_use_short_blocks_and_keep_the_labels(algorithm, dtype, no_gem
     # 600 features: product blocks of 64 (float32) or 32 (float64) rows, and
     # 1000 rows are not a multiple of either; k >= 32 so Hamerly re-scans
     # gathered rows through BLAS too. Labels as the direct kernels'.
-    assert gk.block_rows(np.empty((1, 600), np.float32)) == 64
-    assert gk.block_rows(np.empty((1, 600), np.float64)) == 32
-    assert gk.block_rows(np.empty((1, 16), np.float32)) == gk.BLOCK_ROWS
+    assert g_blocks.block_rows(np.empty((1, 600), np.float32)) == 64
+    assert g_blocks.block_rows(np.empty((1, 600), np.float64)) == 32
+    assert g_blocks.block_rows(np.empty((1, 16), np.float32)) == g_blocks.BLOCK_ROWS
     X = blobs(n=1000, d=600, k=33, seed=8, dtype=np.float64, offset=50.0, std=6.0)
     _fit_with_and_without_gemm(X.astype(dtype), 33, 2, algorithm, 20, no_gemm)
 
@@ -189,8 +195,8 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
     C = (X[rng.choice(n, k, replace=False)].astype(np.float64)
          + rng.normal(size=(k, d)) * scale * 0.1)
     exact = ((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1)
-    x_sq = gk.row_sq_norms(X, np.array([0, n], np.int64), False)
-    ops = gk.gemm_operands(X, C)
+    x_sq = g_blocks.row_sq_norms(X, np.array([0, n], np.int64), False)
+    ops = g_blocks.gemm_operands(X, C)
     labels = np.empty(n, np.int32)
     upper, lower = np.empty(n), np.empty(n)
     group_of = np.arange(k, dtype=np.int64) % 3
@@ -202,7 +208,7 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
         # the scan also writes the row norms and the cluster statistics
         x_sq_out = np.empty(n)
         sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
-        gk.gemm_full_scan_range(X, x_sq_out, w, C, *ops, 0, n, labels, upper, lower,
+        g_passes.gemm_full_scan_range(X, x_sq_out, w, C, *ops, 0, n, labels, upper, lower,
                                 group_of, glb, sums, weights, counts)
         np.testing.assert_array_equal(x_sq_out, x_sq)
         ref_sums = np.zeros((k, d))
@@ -239,7 +245,7 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m, transpo
     d = 7
     block = ((rng.normal(size=(m, d)) + offset) * scale).astype(np.float32)
     C = (rng.normal(size=(k, d)) + offset) * scale
-    Cx, csq, consts = gk.gemm_operands(block, C)
+    Cx, csq, consts = g_blocks.gemm_operands(block, C)
     if consts[4] == 0:  # squared centre norms beyond float32's range: the float64 sweep
         assert consts[0] ** 2 >= 1e37
         return
@@ -248,7 +254,7 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m, transpo
     g1 = np.empty(m, np.int32)
     # the product through a transposed copy of the block (block_products) or not
     T = np.empty((d, m if transposed else 0), np.float32)
-    gk.block_top2_f32(block, Cx, csq, out, f1, f2, g1, T)
+    g_blocks.block_top2_f32(block, Cx, csq, out, f1, f2, g1, T)
     if transposed:
         np.testing.assert_array_equal(T, block.T)
     vals = csq[:, None] - 2.0 * out.astype(np.float64)  # (k, m)
@@ -270,8 +276,8 @@ def test_rescan_in_place_as_gathered(dtype):
     n, d, k = 1000, 16, 40
     X = (rng.normal(size=(n, d)) * 3 + 7).astype(dtype)
     C = rng.normal(size=(k, d)) * 3 + 7
-    x_sq = gk.row_sq_norms(X, np.array([0, n], np.int64), False)
-    ops = gk.gemm_operands(X, C)
+    x_sq = g_blocks.row_sq_norms(X, np.array([0, n], np.int64), False)
+    ops = g_blocks.gemm_operands(X, C)
     old = rng.integers(0, k, n).astype(np.int32)
     w = rng.random(n)
     w[::7] = 0.0
@@ -283,10 +289,10 @@ def test_rescan_in_place_as_gathered(dtype):
         sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
         stats = (w, sums, weights, counts)
         if kind == "rows":
-            n_ch = gk.gemm_rescan_rows(X, x_sq, np.arange(n), n, C, *ops, labels, upper, lower,
-                                       moved, *stats)
+            n_ch = g_passes.gemm_rescan_rows(X, x_sq, np.arange(n), n, C, *ops, labels, upper,
+                                             lower, moved, *stats)
         else:
-            n_ch = gk.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower, moved,
+            n_ch = g_passes.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower, moved,
                                        *stats)
         results.append((n_ch, labels, upper, lower, moved, sums, weights, counts))
     assert results[0][0] == results[1][0] == np.count_nonzero(results[0][1] != old)
@@ -306,21 +312,15 @@ def test_rescan_in_place_as_gathered(dtype):
     # without statistics ((0, d) sums) nothing else changes
     labels, upper, lower = old.copy(), np.zeros(n), np.zeros(n)
     none = (np.empty(0), np.empty((0, d)), np.empty(0), np.empty(0, np.int64))
-    gk.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower,
+    g_passes.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower,
                         np.full(n, -1, np.int32), *none)
     np.testing.assert_array_equal(labels, new_labels)
 
 
 def _kpp_kernel(name):
-    """Module settings that make kmeans_plusplus run the named seeding kernel."""
-    off = {"KPP32_MIN_FEATURES": 1 << 62}
-    return {
-        "buffered": {"KPP_BUFFER_BYTES": 1 << 62, **off},
-        "pruned": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 0, **off},
-        "columnar": {"KPP_BUFFER_BYTES": 0, "KPP_COLUMNAR_BYTES": 1 << 62, **off},
-        # float32 rows only (other data falls through to the buffered kernel)
-        "float32": {"KPP32_MIN_FEATURES": 1, "KPP_BUFFER_BYTES": 1 << 62},
-    }[name]
+    """Plan fields that make kmeans_plusplus run the named seeding kernel (float32:
+    float32 rows only; other data falls through to the buffered kernel)."""
+    return {"seeding": name}
 
 
 @settings(max_examples=20, deadline=None)
@@ -341,15 +341,8 @@ def test_kmeans_plusplus_kernels_pick_what_sklearn_picks(seed, k, d, offset, wei
     X = rng.normal(size=(600, d)) * rng.uniform(0.5, 3, size=d) + offset
     X[:200] += 6.0  # two dense regions, so that many rows are pruned
     sw = rng.uniform(0.1, 2.0, 600) if weighted else None
-    settings_ = {"PARALLEL_MIN_WORK": 0 if par else 1 << 62, **_kpp_kernel(kernel)}
-    old = {name: getattr(kmod, name) for name in settings_}
-    for name, value in settings_.items():
-        setattr(kmod, name, value)
-    try:
+    with kmeans_plan.forced(parallel=par, **_kpp_kernel(kernel)):
         ours = kmeans_plusplus(X, k, sample_weight=sw, random_state=seed)[1]
-    finally:
-        for name, value in old.items():
-            setattr(kmod, name, value)
     ref = sk_kpp(X, k, sample_weight=sw, random_state=seed)[1]
     np.testing.assert_array_equal(ours, ref)
 
@@ -359,29 +352,26 @@ def test_all_kmeans_plusplus_kernels_give_the_same_centres(dtype, monkeypatch):
     X = blobs(n=5000, d=8, k=30, seed=9, dtype=dtype)
     from clusterlab import kmeans_plusplus
 
-    monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0)
     picks = {}
     for name in ("buffered", "pruned", "columnar", "float32"):
-        for attr, value in _kpp_kernel(name).items():
-            monkeypatch.setattr(kmod, attr, value)
-        picks[name] = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
+        with kmeans_plan.forced(parallel=True, **_kpp_kernel(name)):
+            picks[name] = [kmeans_plusplus(X, 30, random_state=s)[1] for s in range(3)]
     np.testing.assert_array_equal(picks["buffered"], picks["pruned"])
     np.testing.assert_array_equal(picks["buffered"], picks["columnar"])
     np.testing.assert_array_equal(picks["buffered"], picks["float32"])
 
 
 def _seed_with(X, k, kernel, monkeypatch, parallel, **kw):
-    for attr, value in {**_kpp_kernel(kernel), "PARALLEL_MIN_WORK": 0 if parallel else 1 << 62
-                        }.items():
-        monkeypatch.setattr(kmod, attr, value)
+    for attr, value in {**_kpp_kernel(kernel), "parallel": parallel}.items():
+        monkeypatch.setitem(kmeans_plan.FORCED, attr, value)
     used = []
-    real = kmod._Float32Seeding.__init__
+    real = kmeans_seeding._Float32Seeding.__init__
 
     def spy(self, *a, **k):
         used.append(True)
         real(self, *a, **k)
 
-    monkeypatch.setattr(kmod._Float32Seeding, "__init__", spy)
+    monkeypatch.setattr(kmeans_seeding._Float32Seeding, "__init__", spy)
     out = kmeans_plusplus_(X, k, **kw)
     monkeypatch.undo()
     return out, bool(used)
@@ -427,17 +417,17 @@ def test_float32_kpp_close_calls_are_settled_exactly(monkeypatch):
     # choice is made from exact potentials: same picks as the exact kernel.
     X = blobs(n=4000, d=12, k=40, seed=5, dtype=np.float32)
     ref, _ = _seed_with(X, 40, "buffered", monkeypatch, True, random_state=2)
-    monkeypatch.setattr(kk, "kpp32_rel_error", lambda n, d: 0.5)
+    monkeypatch.setattr(k_kpp32, "kpp32_rel_error", lambda n, d: 0.5)
     settled = []
-    real = kmod._Float32Seeding._exact
+    real = kmeans_seeding._Float32Seeding._exact
 
     def spy(self, cands, commit):
         settled.append(cands.shape[0] if not commit else 0)
         return real(self, cands, commit)
 
-    monkeypatch.setattr(kmod._Float32Seeding, "_exact", spy)
+    monkeypatch.setattr(kmeans_seeding._Float32Seeding, "_exact", spy)
     for attr, value in _kpp_kernel("float32").items():
-        monkeypatch.setattr(kmod, attr, value)
+        monkeypatch.setitem(kmeans_plan.FORCED, attr, value)
     ours = kmeans_plusplus_(X, 40, random_state=2)
     assert sum(1 for s in settled if s > 1) == 39  # every step settled exactly
     np.testing.assert_array_equal(ours[1], ref[1])
@@ -462,11 +452,11 @@ def test_float32_kpp_scores_within_their_bound(seed, d, scale, offset):
     bounds = np.array([0, 256, 777, n], dtype=np.int64)
     g_pots = np.empty((3, 16))
     flags = np.empty((2, n), dtype=np.uint8)
-    slack = kk.kpp32_slack(d)
-    kk.kpp32_score(XT, w, closest, C, slack, bounds, g_pots, flags, False)
+    slack = k_kpp32.kpp32_slack(d)
+    k_kpp32.kpp32_score(XT, w, closest, C, slack, bounds, g_pots, flags, False)
     exact_d = ((X64[:, None, :] - C.astype(np.float64)[None]) ** 2).sum(-1)
     exact_pots = (w[:, None] * np.minimum(closest[:, None], exact_d)).sum(0)
-    rel = kk.kpp32_rel_error(n, d)
+    rel = k_kpp32.kpp32_rel_error(n, d)
     tiny = 2 * slack[1] * w.sum()
     assert np.all(np.abs(g_pots.sum(0) - exact_pots) <= rel * exact_pots + tiny)
     bits = np.unpackbits(flags.T[:, :, None], axis=2, bitorder="little").reshape(n, 16)
@@ -475,11 +465,11 @@ def test_float32_kpp_scores_within_their_bound(seed, d, scale, offset):
     # the exact pass gives the exact potentials, and commits the adoption
     cands = np.arange(16, dtype=np.int64)
     out = np.empty((3, 16))
-    kk.kpp32_exact(X, w, closest, C, cands, flags, bounds, out, False, False)
+    k_kpp32.kpp32_exact(X, w, closest, C, cands, flags, bounds, out, False, False)
     np.testing.assert_allclose(out.sum(0), exact_pots, rtol=1e-12, atol=1e-300)
     new = closest.copy()
     one = np.empty((3, 1))
-    kk.kpp32_exact(X, w, new, C, cands[5:6], flags, bounds, one, True, True)
+    k_kpp32.kpp32_exact(X, w, new, C, cands[5:6], flags, bounds, one, True, True)
     np.testing.assert_allclose(new, np.minimum(closest, exact_d[:, 5]), rtol=1e-12, atol=0)
     np.testing.assert_allclose(one.sum(), (w * new).sum(), rtol=1e-12)
 
@@ -507,7 +497,7 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
     X = (rng.normal(size=(n, d)) * 40 + 1e3).astype(dtype)
     w = rng.uniform(0.5, 2.0, n)
     XT = np.empty((d, n), dtype=dtype)
-    kk.transpose_rows(X, XT)
+    k_kpp_columnar.transpose_rows(X, XT)
     np.testing.assert_array_equal(XT, X.T)
     bounds = np.array([0, 700, 1999, n], dtype=np.int64)
     prev = X[[17]].astype(np.float64)
@@ -515,11 +505,11 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
     closest = rng.uniform(0, 5e3, n)
     before = closest.copy()
     g_pots = np.empty((3, 3))
-    kk.kpp_columnar(XT, w, closest, prev, cands, bounds, g_pots, parallel)
+    k_kpp_columnar.kpp_columnar(XT, w, closest, prev, cands, bounds, g_pots, parallel)
     d_prev = ((X.astype(np.float64) - prev) ** 2).sum(1)
     np.testing.assert_allclose(closest, np.minimum(before, d_prev), rtol=1e-12)
     # bitwise: the search's per-row distance is the pass's block distance
-    row_d = np.array([kk._col_row_dist(XT, i, prev) for i in range(n)])
+    row_d = np.array([k_kpp._col_row_dist(XT, i, prev) for i in range(n)])
     np.testing.assert_array_equal(closest, np.minimum(before, row_d))
     for c in range(3):
         d_c = ((X.astype(np.float64) - cands[c]) ** 2).sum(1)
@@ -532,9 +522,9 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
     mid = cum - 0.5 * w * closest  # half-way into a row: robust to summation order
     values = np.array([mid[10], mid[700], mid[2500], cum[-1] * 2])
     out = np.empty(4, dtype=np.int64)
-    kk.kpp_columnar_search(XT, w, before, prev, bounds, g_sums, values, out)
+    k_kpp_columnar.kpp_columnar_search(XT, w, before, prev, bounds, g_sums, values, out)
     ref = np.empty(4, dtype=np.int64)
-    kk.kpp_search(w, closest, np.empty((0, 0)), -1, bounds, g_sums, values, ref)
+    k_kpp.kpp_search(w, closest, np.empty((0, 0)), -1, bounds, g_sums, values, ref)
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(out, [10, 700, 2500, n - 1])
 
@@ -550,7 +540,7 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
 ])
 def test_auto_picks_by_shape(shape, k, dtype, expected):
     X = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=shape, strides=(0, 0))
-    assert kmod._resolve_algorithm("auto", X, k) == expected
+    assert kmeans_plan.resolve_algorithm("auto", X, k) == expected
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -564,7 +554,7 @@ def test_predict_and_score_through_blas_as_direct_kernels(dtype, offset, no_gemm
     km = KMeans(30, init=init_rows(X, 30), n_init=1, max_iter=3).fit(X)
     km.cluster_centers_[1] = km.cluster_centers_[0]  # an exact tie everywhere
     Y = X[::-1].copy()
-    assert gk.gemm_pays(24, 30, dtype)
+    assert g_blocks.gemm_pays(24, 30, dtype)
     labels, score = km.predict(Y), km.score(Y)
     no_gemm()
     np.testing.assert_array_equal(labels, km.predict(Y))
@@ -626,13 +616,13 @@ def test_hamerly_filter_bounds_stay_valid_with_several_movers(seed, n_far, scale
     C1[far] += rng.normal(size=(len(far), d)) * scale * rng.random((len(far), 1))
     shift = np.sqrt(((C1 - C0) ** 2).sum(1))
     half_min = np.empty(k)
-    kk.center_half_min(C1, half_min)
-    s1, a1, s2 = kk._two_largest(shift)
+    k_distances.center_half_min(C1, half_min)
+    s1, a1, s2 = k_common._two_largest(shift)
     moved_from = np.zeros(n, np.int32)
     rows = np.zeros(n, np.int64)
-    tab = kk.mover_bounds(C1, shift, half_min, s1, a1, s2)
-    n_rescan = kk.hamerly_filter_range(X, C1, half_min, shift, tab, 0, n, labels, upper, lower,
-                                       moved_from, rows, 0.0)
+    tab = k_hamerly.mover_bounds(C1, shift, half_min, s1, a1, s2)
+    n_rescan = k_hamerly.hamerly_filter_range(X, C1, half_min, shift, tab, 0, n, labels, upper,
+                                              lower, moved_from, rows, 0.0)
     D1 = dist(C1)
     own = D1[np.arange(n), labels]
     others = np.where(np.arange(k)[None] == labels[:, None], np.inf, D1).min(1)
@@ -664,8 +654,8 @@ def test_hamerly_group_whose_rows_all_fail_is_rescanned_whole(dtype, no_gemm, pa
     labels = np.zeros(n, np.int32)
     half_min = np.zeros(2)
     shift = np.array([0.0, 5.0])
-    s1, a1, s2 = kk._two_largest(shift)
-    tab = kk.mover_bounds(np.array([[0.0], [1.0]]), shift, half_min, s1, a1, s2)
+    s1, a1, s2 = k_common._two_largest(shift)
+    tab = k_hamerly.mover_bounds(np.array([[0.0], [1.0]]), shift, half_min, s1, a1, s2)
     upper, lower = np.ones(n), np.full(n, 3.0)
-    assert kk._sample_fails(labels, upper, lower, tab, 0, n)
-    assert not kk._sample_fails(labels, upper, np.full(n, 9.0), tab, 0, n)
+    assert k_hamerly._sample_fails(labels, upper, lower, tab, 0, n)
+    assert not k_hamerly._sample_fails(labels, upper, np.full(n, 9.0), tab, 0, n)

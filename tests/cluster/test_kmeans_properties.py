@@ -6,6 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clusterlab import KMeans
+from clusterlab._core import kmeans_plan
+from clusterlab._kernels import distances as k_distances
+from clusterlab._kernels.kmeans import bounded as k_bounded
+from clusterlab._kernels.kmeans import columnar as k_columnar
+from clusterlab._kernels.kmeans import common as k_common
+from clusterlab._kernels.kmeans import elkan as k_elkan
+from clusterlab._kernels.kmeans import hamerly as k_hamerly
+from clusterlab._kernels.kmeans import lloyd as k_lloyd
+from clusterlab._kernels.kmeans import sums as k_sums
 
 ALGORITHMS = st.sampled_from(["lloyd", "elkan", "hamerly", "yinyang"])
 
@@ -104,9 +113,8 @@ def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
     # Lloyd's kernel for few features works on blocks copied feature by feature;
     # it must give the nearest centre (lowest index on exact ties: duplicated
     # centres), its squared distance, and the per-cluster weighted sums.
-    from clusterlab._kernels import kmeans as kk
 
-    assert d <= kk.COLUMNAR_MAX_FEATURES
+    assert d <= k_columnar.COLUMNAR_MAX_FEATURES
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(n, d)) * 3 + 100).astype(dtype)
     C = rng.normal(size=(k, d)) * 3 + 100
@@ -117,7 +125,7 @@ def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
     msd = np.empty(n)
     sums = np.zeros((k, d))
     weights = np.zeros(k)
-    inertia = kk.lloyd_stats_range(X, w, C, 0, n, labels, msd, sums, weights)
+    inertia = k_lloyd.lloyd_stats_range(X, w, C, 0, n, labels, msd, sums, weights)
     D = ((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1)
     np.testing.assert_allclose(msd, D.min(1), rtol=1e-12)
     ok = D[np.arange(n), labels] <= D.min(1) * (1 + 1e-12)
@@ -138,7 +146,6 @@ def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
 def test_columnar_first_scan_matches_a_reference(seed, n, d, k, dtype, dup, elkan):
     # The first assignment of Hamerly (distance to the nearest and second
     # nearest) and Elkan (distance to every centre) for few features.
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(n, d)) * 3 - 50).astype(dtype)
@@ -149,7 +156,7 @@ def test_columnar_first_scan_matches_a_reference(seed, n, d, k, dtype, dup, elka
     upper = np.empty(n)
     lower = np.empty(0 if elkan else n)
     lb = np.empty((n if elkan else 0, k))
-    kk._full_scan_range(X, C, 0, n, labels, upper, lower, lb)
+    k_bounded._full_scan_range(X, C, 0, n, labels, upper, lower, lb)
     D = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
     np.testing.assert_allclose(upper, D.min(1), rtol=1e-12)
     assert np.all(D[np.arange(n), labels] <= D.min(1) * (1 + 1e-12))
@@ -171,7 +178,6 @@ def test_columnar_rescan_matches_a_reference(seed, n, d, k, dtype, dup):
     # Hamerly's re-scan of a list of rows (gathered into blocks for few features):
     # new label (lowest index on ties), exact upper / lower distances, and the
     # old label of relabelled rows in moved_from; other rows untouched.
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(n, d)) * 3).astype(dtype)
@@ -184,7 +190,8 @@ def test_columnar_rescan_matches_a_reference(seed, n, d, k, dtype, dup):
     lower = np.full(n, -1.0)
     moved = np.full(n, -1, np.int32)
     rows = np.sort(rng.choice(n, size=rng.integers(0, n + 1), replace=False)).astype(np.int64)
-    n_changed = kk.direct_rescan_rows(X, rows, 0, rows.shape[0], C, labels, upper, lower, moved)
+    n_changed = k_hamerly.direct_rescan_rows(X, rows, 0, rows.shape[0], C, labels, upper, lower,
+                                             moved)
     D = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
     other = np.setdiff1d(np.arange(n), rows)
     assert np.all(upper[other] == -1.0) and np.all(labels[other] == old_labels[other])
@@ -208,7 +215,6 @@ def test_grouped_moves_equal_serial_moves(seed, n, d, k, n_groups):
     # The incremental cluster sums: per-group deltas (serial or on threads,
     # bitwise the same) agree with the serial row-order update to rounding,
     # counts exactly, and an emptied cluster is exactly zero.
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)) * 5
@@ -230,11 +236,11 @@ def test_grouped_moves_equal_serial_moves(seed, n, d, k, n_groups):
     for grouped, parallel in [(False, False), (True, False), (True, True)]:
         sums, weights, counts = sums0.copy(), weights0.copy(), counts0.copy()
         if grouped:
-            kk.apply_moves_grouped(X, w, new, moved_from, bounds, sums, weights, counts,
+            k_sums.apply_moves_grouped(X, w, new, moved_from, bounds, sums, weights, counts,
                                    np.empty((G, k, d)), np.empty((G, k)),
                                    np.empty((G, k), np.int64), parallel)
         else:
-            kk.apply_moves(X, w, new, moved_from, sums, weights, counts)
+            k_sums.apply_moves(X, w, new, moved_from, sums, weights, counts)
         results.append((sums, weights, counts))
     ref_sums = np.zeros((k, d))
     np.add.at(ref_sums, new, w[:, None] * X)
@@ -251,11 +257,10 @@ def test_grouped_moves_equal_serial_moves(seed, n, d, k, n_groups):
 def _sixteen_bit_copy(X):
     # the int16 copy Elkan's E-steps read, filled row by row as the first
     # assignment does
-    from clusterlab._kernels import kmeans as kk
 
-    Q, qerr, offset, scale = kk.interval_rows(X, 1 << 40)
+    Q, qerr, offset, scale = k_elkan.interval_rows(X, 1 << 40)
     for i in range(X.shape[0]):
-        kk._quantize_row(X, i, Q, qerr, offset, scale)
+        k_elkan._quantize_row(X, i, Q, qerr, offset, scale)
     return Q, qerr, offset, scale
 
 
@@ -268,7 +273,6 @@ def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, o
     # Elkan computes distances as intervals from one float32 pass (over the
     # float32 rows, or over a 16-bit copy of the rows): the exact distance to
     # the float64 centre must lie inside, and the interval must be tight.
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(20, d)) + offset) * scale
@@ -288,12 +292,12 @@ def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, o
         resid = np.linalg.norm(image - X32, axis=1)
         assert np.all(resid <= xerr) and np.all(xerr <= resid * (1 + 1e-9) + 1e-9)
     C = (rng.normal(size=(3, d)) + offset) * scale * (1 + 1e-9)  # not float32 values
-    C32, cerr = kk.interval_centers(C, z_offset, z_scale)
-    gamma = kk.float32_sum_gamma(d)
+    C32, cerr = k_elkan.interval_centers(C, z_offset, z_scale)
+    gamma = k_elkan.float32_sum_gamma(d)
     exact = np.sqrt(((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1))
     for i in range(20):
         for j in range(3):
-            lo, hi = kk.approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr, z_scale)
+            lo, hi = k_elkan.approx_dist_bounds(X32, i, C32, j, cerr, gamma, xerr, z_scale)
             assert lo <= exact[i, j] * (1 + 1e-15) + 1e-300
             assert exact[i, j] <= hi * (1 + 1e-15)
             if 1e-10 < scale < 1e10:  # and tight: float32 rounding of the data and sum
@@ -309,7 +313,6 @@ def test_elkan_first_assignment_writes_the_16bit_copy(parallel, dtype):
     # same copy as row by row; its labels are the exact nearest centres, and
     # on float64 rows (whose intervals come from that copy) everything equals
     # the assignment handed the filled copy
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(3)
     n, d, k = 500, 40, 6
@@ -323,11 +326,11 @@ def test_elkan_first_assignment_writes_the_16bit_copy(parallel, dtype):
         upper, lb = np.empty(n), np.empty((n, k))
         sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
         g = (np.empty((3, k, d)), np.empty((3, k)), np.empty((3, k), np.int64))
-        kk.elkan_first_interval(X, X32, xerr, C, bounds, labels, upper, lb, w, sums, weights,
+        k_elkan.elkan_first_interval(X, X32, xerr, C, bounds, labels, upper, lb, w, sums, weights,
                                 counts, *g, parallel, fill, offset, scale)
         return labels, upper, lb, sums
 
-    Q, qerr, offset, scale = kk.interval_rows(X, 1 << 40)
+    Q, qerr, offset, scale = k_elkan.interval_rows(X, 1 << 40)
     filled = first(Q, qerr, True, offset, scale)
     Q_ref, qerr_ref, _, _ = _sixteen_bit_copy(X)
     np.testing.assert_array_equal(Q, Q_ref)
@@ -353,7 +356,6 @@ def test_elkan_first_assignment_through_blas(parallel, dtype):
     # computed exactly), valid bounds, and the same 16-bit copy and sums as
     # the direct intervals
     from clusterlab import _config
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(8)
     n, d, k = 600, 200, 5
@@ -370,10 +372,11 @@ def test_elkan_first_assignment_through_blas(parallel, dtype):
         upper, lb = np.empty(n), np.empty((n, k))
         sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
         g = (np.empty((3, k, d)), np.empty((3, k)), np.empty((3, k), np.int64))
-        Q, qerr, offset, scale = kk.interval_rows(X, 1 << 40)
+        Q, qerr, offset, scale = k_elkan.interval_rows(X, 1 << 40)
         with _config.single_threaded_blas():
-            kk.elkan_first_interval(X, Q, qerr, C, bounds, labels, upper, lb, w, sums, weights,
-                                    counts, *g, parallel, True, offset, scale, use_gemm)
+            k_elkan.elkan_first_interval(X, Q, qerr, C, bounds, labels, upper, lb, w, sums,
+                                         weights, counts, *g, parallel, True, offset, scale,
+                                         use_gemm)
         return labels, upper, lb, sums, weights, Q, qerr
 
     got = first(True)
@@ -417,9 +420,9 @@ def test_elkan_16bit_copy_exact_on_awkward_ranges(case):
 def test_elkan_interval_near_ties_decided_exactly(parallel, dtype, monkeypatch):
     # Rows almost on the bisector of two centres: their float32 intervals
     # overlap and the float64 distances must decide (the same labels as Lloyd).
-    from clusterlab.cluster import kmeans as kmod
+    from clusterlab._core import kmeans_plan
 
-    monkeypatch.setattr(kmod, "PARALLEL_MIN_WORK", 0 if parallel else 1 << 62)
+    monkeypatch.setitem(kmeans_plan.FORCED, "parallel", parallel)
     rng = np.random.default_rng(5)
     d, n = 200, 3000
     c0 = rng.normal(size=d) * 10
@@ -441,7 +444,6 @@ def test_elkan_float64_compares_squared_distances_as_lloyd():
     # Rows on the bisector of two centres: some pairs of squared distances
     # differ in the last bit yet have the same square root. Elkan's float64
     # step must decide on the squares, as Lloyd's argmin does.
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(5)
     d, n = 200, 3000
@@ -452,7 +454,7 @@ def test_elkan_float64_compares_squared_distances_as_lloyd():
     side -= np.outer(side @ normal, normal)
     X = (c0 + c1) / 2 + side + np.outer(rng.choice([-1e-5, 1e-5, 0.0], n), normal)
     C = np.stack([c0, c1, c0 + 30])
-    sq = np.array([[kk.sq_dist_rows(X, i, C, j) for j in range(3)] for i in range(n)])
+    sq = np.array([[k_distances.sq_dist_rows(X, i, C, j) for j in range(3)] for i in range(n)])
     merged = (np.sqrt(sq[:, 0]) == np.sqrt(sq[:, 1])) & (sq[:, 0] != sq[:, 1])
     assert merged.any()  # the data do exercise the case
     for start in (0, 1):
@@ -460,7 +462,7 @@ def test_elkan_float64_compares_squared_distances_as_lloyd():
         upper = np.full(n, np.inf)
         lb = np.zeros((n, 3))
         moved = np.empty(n, np.int32)
-        kk.elkan_assign_range(X, C, np.zeros(3), np.zeros((3, 3)), np.zeros(3), 0, n, labels,
+        k_elkan.elkan_assign_range(X, C, np.zeros(3), np.zeros((3, 3)), np.zeros(3), 0, n, labels,
                               upper, lb, moved, np.empty((0, 0), np.float32), np.empty(0),
                               np.empty((0, 0), np.float32), np.empty(0), 0.0, 1.0)
         np.testing.assert_array_equal(labels, sq.argmin(1))
@@ -473,7 +475,6 @@ def test_inertia_from_cluster_sums(seed, offset, spread):
     # the bounded runs take the final inertia from the cluster sums and the
     # rows' squared norms; where that subtraction would cancel more than 10
     # bits it declines (None) and the distances are summed directly
-    from clusterlab._kernels import kmeans as kk
 
     rng = np.random.default_rng(seed)
     n, d, k = 300, 5, 4
@@ -486,7 +487,7 @@ def test_inertia_from_cluster_sums(seed, offset, spread):
     weights = np.bincount(labels, weights=w, minlength=k)
     exact = float(np.sum(w * ((X - C[labels]) ** 2).sum(1)))
     x_sq_w = float(np.sum(w * (X ** 2).sum(1)))
-    got = kk.inertia_from_sums(x_sq_w, sums, weights, C)
+    got = k_common.inertia_from_sums(x_sq_w, sums, weights, C)
     if exact > x_sq_w * 2.0 ** -9:
         assert got is not None
     if got is not None:
@@ -500,9 +501,8 @@ def test_inertia_from_cluster_sums(seed, offset, spread):
 def test_elkan_with_and_without_the_16bit_copy(dtype, budget, monkeypatch):
     # beyond the copy's memory budget Elkan takes its intervals from float32
     # rows as they are, or float64 distances: the same labels either way
-    from clusterlab._kernels import kmeans as kk
 
-    monkeypatch.setattr(kk, "ELKAN_INTERVAL_COPY_BYTES", budget)
+    monkeypatch.setitem(kmeans_plan.FORCED, "interval_copy_bytes", budget)
     rng = np.random.default_rng(21)
     C = rng.normal(size=(6, 150)) * 3
     X = (C[rng.integers(6, size=3000)] + rng.normal(size=(3000, 150)) * 2).astype(dtype)

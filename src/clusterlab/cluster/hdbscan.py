@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
-from ..distributed import is_dask_array, predict_blocks
+from .._dask import is_dask_array, predict_blocks
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
 

@@ -25,18 +25,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clusterlab import _config
+from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import minibatch as _k
 from clusterlab._kernels.distances import all_finite_flat
 from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
-from clusterlab.distributed import is_dask_array, predict_blocks
+from clusterlab._dask import is_dask_array, predict_blocks
 
 __all__ = ["MiniBatchKMeans"]
-
-#: Below this much work (rows * n_clusters * n_features) a pass over the data
-#: runs on one thread: waking numba's and BLAS's threads costs more than the
-#: work, and much more on a busy machine.
-_PARALLEL_MIN_WORK = 50_000_000
-
 
 def _kmeans_plusplus():
     """The project's greedy k-means++ (``clusterlab.cluster.kmeans``)."""
@@ -329,23 +324,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     def _resolve_params(self, n_samples):
         """The data-dependent settings scikit-learn derives before fitting."""
         check_n_clusters(self.n_clusters, n_samples)
-        if self.n_init == "auto":
-            if isinstance(self.init, str) and self.init == "k-means++":
-                self._n_init = 1
-            elif isinstance(self.init, str) or callable(self.init):
-                self._n_init = 3
-            else:
-                self._n_init = 1
-        else:
-            self._n_init = self.n_init
-        if _is_arraylike_init(self.init) and self._n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only one init in "
-                f"MiniBatchKMeans instead of n_init={self._n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            self._n_init = 1
+        self._n_init = _setup.resolve_n_init(self.n_init, self.init, "MiniBatchKMeans",
+                                             auto_runs=3, auto_single=("k-means++",))
 
         self._batch_size = min(self.batch_size, n_samples)
         init_size = self.init_size
@@ -369,18 +349,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         return init
 
     def _check_center_shape(self, centers, n_features):
-        if centers.shape[0] != self.n_clusters:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the number "
-                f"of clusters {self.n_clusters}: pass an array of shape "
-                f"({self.n_clusters}, {n_features})."
-            )
-        if centers.shape[1] != n_features:
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match the number "
-                f"of features of the data {n_features}: pass an array of shape "
-                f"({self.n_clusters}, {n_features})."
-            )
+        _setup.check_center_shape(centers, self.n_clusters, n_features, hint=True)
 
     @staticmethod
     def _tolerance(rows, tol):
@@ -527,7 +496,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         ones = np.ones(m, dtype=rows.dtype) if sample_weight is None else None
         inertia = 0.0
         center_sq = np.einsum("ij,ij->i", centers, centers)
-        parallel = rows.n * centers.shape[0] * max(rows.d, 1) >= _PARALLEL_MIN_WORK
+        parallel = (rows.n * centers.shape[0] * max(rows.d, 1)
+                    >= _config.MINIBATCH_PARALLEL_MIN_WORK)
         kernel = _k.labels_inertia_dots if parallel else _k.labels_inertia_dots_serial
         # BLAS on one thread even when the kernel runs on numba's threads: a
         # multi-threaded product leaves its OpenMP threads spinning while
@@ -567,7 +537,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         self : MiniBatchKMeans
         """
         if is_dask_array(X):  # the same algorithm streamed over the row blocks
-            from clusterlab.distributed import fit_minibatch_kmeans
+            from clusterlab._dask import fit_minibatch_kmeans
 
             return fit_minibatch_kmeans(self, X, y=y, sample_weight=sample_weight)
         rows = self._validate_X(X, reset=True)

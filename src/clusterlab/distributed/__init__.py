@@ -15,7 +15,7 @@ Functions
 is_dask_array(X)
     True if ``X`` is a ``dask.array.Array`` (without importing dask).
 fit_kmeans(estimator, X, y=None, sample_weight=None)
-    Distributed Lloyd with k-means|| seeding; sets the usual fitted attributes.
+    ``estimator.fit(X)``: distributed Lloyd with k-means|| seeding (:func:`.kmeans.fit_kmeans`).
 fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None)
     Mini-batch K-Means streaming over the row blocks.
 fit_gaussian_mixture(estimator, X, y=None)
@@ -30,7 +30,7 @@ from_memmap(path, dtype, shape, chunks)
     A dask array over a raw memmap file whose tasks carry the file name, not the data.
 """
 
-import sys
+from clusterlab._dask import is_dask_array
 
 __all__ = [
     "fit_gaussian_mixture",
@@ -44,28 +44,13 @@ __all__ = [
 ]
 
 
-def is_dask_array(X):
-    """Whether ``X`` is a ``dask.array.Array``, without importing dask.
-
-    If dask has not been imported by anyone, nothing can be a dask array, so the
-    answer is False at the cost of one dictionary look-up.
-
-    >>> import numpy as np
-    >>> is_dask_array(np.zeros((2, 2)))
-    False
-    """
-    module = sys.modules.get("dask.array")
-    if module is None:
-        return False
-    array_type = getattr(module, "Array", None)
-    return array_type is not None and isinstance(X, array_type)
-
-
 def fit_kmeans(estimator, X, y=None, sample_weight=None):
-    """Fit a :class:`clusterlab.KMeans` on a dask array; see :mod:`.kmeans`."""
-    from clusterlab.distributed.kmeans import fit_kmeans as _fit
+    """Fit a :class:`clusterlab.KMeans` on a dask array: ``estimator.fit(X)``.
 
-    return _fit(estimator, X, y=y, sample_weight=sample_weight)
+    The estimator hands the dask array over to :func:`.kmeans.fit_kmeans`
+    (through :mod:`clusterlab._dask`) and stores what it returns.
+    """
+    return estimator.fit(X, y=y, sample_weight=sample_weight)
 
 
 def kmeans_parallel_init(X, n_clusters, **kwargs):

@@ -3,7 +3,7 @@
 Each Lloyd iteration is one pass over the row blocks: every block (on a worker)
 labels its rows with the nearest current centre and returns its partial
 statistics -- weighted sums per cluster (float64, ``k x d``), weights per
-cluster and its inertia (:func:`clusterlab._kernels.kmeans.kmeans_partial_stats`,
+cluster and its inertia (:func:`clusterlab._kernels.kmeans.lloyd.kmeans_partial_stats`,
 the kernel of the in-memory :class:`clusterlab.KMeans`). The client adds the
 partial statistics in block order, divides, and broadcasts the new centres with
 the next pass. If a cluster ends up empty, one extra pass finds the rows farthest
@@ -15,13 +15,12 @@ Bahmani, Moseley, Vattani, Kumar, Vassilvitskii (2012). "Scalable K-Means++".
 Proceedings of the VLDB Endowment 5(7).
 """
 
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from clusterlab import _config
+from clusterlab._core import kmeans_setup
 from clusterlab.distributed import _utils
 
 #: Rounds of oversampling in k-means|| (Bahmani et al. find 5 rounds enough in practice).
@@ -49,10 +48,10 @@ def _assign(xb, centers):
 def _lloyd_block(xb, wb, index, centers):
     """Partial Lloyd statistics of one block: ``(sums, weights, inertia)``.
 
-    Calls :func:`clusterlab._kernels.kmeans.kmeans_partial_stats`, the per-chunk
+    Calls :func:`clusterlab._kernels.kmeans.lloyd.kmeans_partial_stats`, the per-chunk
     E-step + M-step statistics kernel shared with the in-memory Lloyd.
     """
-    from clusterlab._kernels.kmeans import kmeans_partial_stats
+    from clusterlab._kernels.kmeans.lloyd import kmeans_partial_stats
 
     _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
@@ -185,7 +184,8 @@ def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None
     n_rounds * l``; memory on the client ``O(n_rounds * l * d)``; per task one
     block plus ``O(block rows)`` scratch.
     """
-    from clusterlab.cluster.kmeans import KMeans, kmeans_plusplus
+    from clusterlab._core import kmeans_plan, kmeans_run
+    from clusterlab._core.kmeans_seeding import kmeans_plusplus
 
     X = _utils.check_dask_array(X)
     sample_weight = _utils.check_dask_weights(sample_weight, X)
@@ -260,14 +260,17 @@ def kmeans_parallel_init(X, n_clusters, *, sample_weight=None, random_state=None
     # (several local restarts: the candidates are few, and one unlucky k-means++ draw on
     # them would otherwise decide the distributed fit's local optimum)
     best = None
+    candidates = np.ascontiguousarray(candidates, dtype=np.float64)
+    cand_weights = np.ascontiguousarray(cand_weights, dtype=np.float64)
+    plan = kmeans_plan.make_plan(candidates, n_clusters, "auto")
+    tol = kmeans_setup.tolerance(candidates, 1e-4, plan.bounds)
     for _ in range(n_local_trials):
-        init, _ = kmeans_plusplus(candidates, n_clusters, sample_weight=cand_weights,
-                                  random_state=rs)
-        local = KMeans(n_clusters=n_clusters, init=init, n_init=1, max_iter=300, tol=1e-4)
-        local.fit(candidates, sample_weight=cand_weights)
-        if best is None or local.inertia_ < best.inertia_:
-            best = local
-    return np.asarray(best.cluster_centers_, dtype=np.float64)
+        init, _ = kmeans_plusplus(candidates, n_clusters, cand_weights, rs)
+        _, inertia, centers, _ = kmeans_run.run(candidates, cand_weights, init, plan, 300, tol,
+                                                0)
+        if best is None or inertia < best[0]:
+            best = (inertia, centers)
+    return np.asarray(best[1], dtype=np.float64)
 
 
 def dask_compute_one(func, *args):
@@ -296,16 +299,7 @@ def _random_init(X, n_clusters, sample_weight, rs, weight_sum):
 def _check_init_array(init, n_clusters, n_features, dtype=np.float64):
     # rounded to the data's dtype first, as the in-memory estimator does
     init = np.asarray(init, dtype=dtype).astype(np.float64)
-    if init.ndim != 2 or init.shape[0] != n_clusters:
-        raise ValueError(
-            f"The shape of the initial centers {init.shape} does not match the number of "
-            f"clusters {n_clusters}."
-        )
-    if init.shape[1] != n_features:
-        raise ValueError(
-            f"The shape of the initial centers {init.shape} does not match the number of "
-            f"features of the data {n_features}."
-        )
+    kmeans_setup.check_center_shape(init, n_clusters, n_features)
     if not np.all(np.isfinite(init)):
         raise ValueError("init contains NaN or infinity; pass finite initial centres.")
     return np.ascontiguousarray(init)
@@ -348,7 +342,7 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
 
     Returns ``(centers, inertia, n_iter, n_nonempty)``.
     """
-    from clusterlab._kernels.kmeans import average_centers
+    from clusterlab._kernels.kmeans.common import average_centers, convergence
 
     if _blocks is None:
         _blocks = _utils.row_blocks(X, sample_weight)
@@ -377,14 +371,9 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
             print(f"Iteration {i}, inertia {inertia}.")
         unchanged = np.array_equal(new_centers, centers)
         centers = new_centers
-        if unchanged:
-            strict = True
-            if verbose:
-                print(f"Converged at iteration {i}: strict convergence.")
-            break
-        if shift <= tol:
-            if verbose:
-                print(f"Converged at iteration {i}: center shift {shift} within tolerance {tol}.")
+        stop = convergence(i, unchanged, shift, tol, verbose)
+        if stop:
+            strict = stop == "strict"
             break
     if not strict:
         # the centres moved in the last iteration: the inertia must be measured against them
@@ -394,26 +383,23 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
     return centers, inertia, n_iter, int(np.count_nonzero(weights > 0))
 
 
-def _validate_params(estimator):
-    from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
+def fit_kmeans(X, sample_weight, *, n_clusters, init, n_init, max_iter, tol, verbose,
+               random_state, caller="KMeans"):
+    """Distributed K-Means of the dask array ``X`` with resolved parameters.
 
-    constraints = dict(getattr(estimator, "_parameter_constraints", {}))
-    if "init" in constraints:
-        constraints["init"] = list(constraints["init"]) + [StrOptions({"k-means||"})]
-    validate_parameter_constraints(constraints, estimator.get_params(deep=False),
-                                   caller_name=type(estimator).__name__)
-
-
-def fit_kmeans(estimator, X, y=None, sample_weight=None):
-    """Fit ``estimator`` (a :class:`clusterlab.KMeans`) on the dask array ``X``.
-
-    Same parameters and fitted attributes as the in-memory fit:
-    ``cluster_centers_`` (numpy, dtype of ``X``), ``labels_`` (a lazy dask array),
-    ``inertia_``, ``n_iter_``, ``n_features_in_``. ``init='k-means++'`` (the
-    default) and ``init='k-means||'`` seed with :func:`kmeans_parallel_init`;
+    ``n_init`` is resolved (an int: :func:`clusterlab._core.kmeans_setup.resolve_n_init`),
+    ``tol`` is relative (times the mean feature variance, as in memory).
+    ``init='k-means++'`` and ``'k-means||'`` seed with :func:`kmeans_parallel_init`;
     ``'random'``, a callable and an explicit array are honoured as in memory.
-    ``algorithm`` is ignored: every iteration is one Lloyd map-reduce (Elkan's
-    bounds would need per-row state kept between passes).
+    Every iteration is one Lloyd map-reduce (Elkan's bounds would need per-row
+    state kept between passes).
+
+    Returns
+    -------
+    dict
+        The fitted attributes for the estimator to store: ``cluster_centers_``
+        (numpy, dtype of ``X``), ``labels_`` (a lazy dask array), ``inertia_``,
+        ``n_iter_``, ``n_features_in_``.
 
     Notes
     -----
@@ -421,11 +407,10 @@ def fit_kmeans(estimator, X, y=None, sample_weight=None):
     data; client memory ``O(n_blocks * k * d)``. ``init='random'`` holds
     ``n_samples`` draw probabilities on the client (as the in-memory estimator).
     """
-    _validate_params(estimator)
-    X = _utils.check_dask_array(X, caller=type(estimator).__name__)
+    X = _utils.check_dask_array(X, caller=caller)
     sw = _utils.check_dask_weights(sample_weight, X)
     n_samples, n_features = X.shape
-    k = estimator.n_clusters
+    k = n_clusters
     if n_samples < k:
         raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
     blocks = _utils.row_blocks(X, sw)
@@ -435,20 +420,9 @@ def fit_kmeans(estimator, X, y=None, sample_weight=None):
         raise
     except Exception as exc:  # noqa: BLE001 - a worker failure, reported clearly
         _utils.warn_or_raise_compute(exc, "the first pass over the data")
-    tol = float(np.mean(var) * estimator.tol) if estimator.tol else 0.0
-    init = estimator.init
+    tol = float(np.mean(var) * tol) if tol else 0.0
     is_array_init = not isinstance(init, str) and not callable(init)
-    if estimator.n_init == "auto":
-        n_init = 10 if (isinstance(init, str) and init == "random") or callable(init) else 1
-    else:
-        n_init = estimator.n_init
-    if is_array_init and n_init != 1:
-        warnings.warn(
-            "Explicit initial center position passed: performing only one init in "
-            f"{type(estimator).__name__} instead of n_init={n_init}.",
-            RuntimeWarning, stacklevel=2)
-        n_init = 1
-    rs = check_random_state(estimator.random_state)
+    rs = check_random_state(random_state)
     best = None
     for _ in range(n_init):
         try:
@@ -462,8 +436,8 @@ def fit_kmeans(estimator, X, y=None, sample_weight=None):
             else:  # 'k-means++' and 'k-means||'
                 centers0 = kmeans_parallel_init(X, k, sample_weight=sw, random_state=rs,
                                                 _blocks=blocks)
-            result = lloyd(X, centers0, sample_weight=sw, max_iter=estimator.max_iter, tol=tol,
-                           verbose=estimator.verbose, _blocks=blocks)
+            result = lloyd(X, centers0, sample_weight=sw, max_iter=max_iter, tol=tol,
+                           verbose=verbose, _blocks=blocks)
         except ValueError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -471,20 +445,13 @@ def fit_kmeans(estimator, X, y=None, sample_weight=None):
         if best is None or result[1] < best[1]:
             best = result
     centers, inertia, n_iter, n_nonempty = best
-    if n_nonempty < k:
-        warnings.warn(
-            f"Number of distinct clusters ({n_nonempty}) found smaller than n_clusters ({k}). "
-            "Possibly due to duplicate points in X.", ConvergenceWarning, stacklevel=2)
+    kmeans_setup.warn_if_fewer_clusters(n_nonempty, k)
     centers = centers.astype(X.dtype)
-    estimator.cluster_centers_ = centers
-    estimator.labels_ = X.map_blocks(_labels_block, centers, drop_axis=1, dtype=np.int32,
-                                     meta=np.empty((0,), dtype=np.int32))
-    estimator.inertia_ = float(inertia)
-    estimator.n_iter_ = int(n_iter)
-    estimator.n_features_in_ = int(n_features)
-    estimator._n_features_out = k
-    estimator._n_threads = 1
-    estimator._tol = tol
-    estimator._n_init = n_init
-    estimator._algorithm = "lloyd"
-    return estimator
+    return {
+        "cluster_centers_": centers,
+        "labels_": X.map_blocks(_labels_block, centers, drop_axis=1, dtype=np.int32,
+                                meta=np.empty((0,), dtype=np.int32)),
+        "inertia_": float(inertia),
+        "n_iter_": int(n_iter),
+        "n_features_in_": int(n_features),
+    }

@@ -157,11 +157,13 @@ def _initialize(estimator, X, ctx, random_state, checked):
         k = estimator.n_components
         how = estimator.init_params
         if how == "kmeans":
-            from clusterlab.cluster.kmeans import KMeans
             from clusterlab.distributed.kmeans import fit_kmeans
 
-            km = fit_kmeans(KMeans(n_clusters=k, n_init=1, random_state=random_state), X)
-            stats = ctx.stats_from_resp("labels", None, estimator.reg_covar, labels=km.labels_)
+            # KMeans(n_clusters=k, n_init=1, random_state=random_state) on the blocks
+            km = fit_kmeans(X, None, n_clusters=k, init="k-means++", n_init=1, max_iter=300,
+                            tol=1e-4, verbose=0, random_state=random_state)
+            stats = ctx.stats_from_resp("labels", None, estimator.reg_covar,
+                                        labels=km["labels_"])
         elif how == "random_from_data":
             indices = random_state.choice(X.shape[0], size=k, replace=False)
             stats = ctx.stats_from_resp("rows", (np.asarray(indices, dtype=np.int64),

@@ -38,7 +38,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
-from ..distributed import is_dask_array, predict_blocks
+from .._dask import is_dask_array, predict_blocks
 from .._kernels import mixture as _kmix
 
 LOG_2PI = math.log(2.0 * math.pi)

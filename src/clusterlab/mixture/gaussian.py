@@ -5,7 +5,7 @@ import math
 import numpy as np
 from sklearn.utils import check_array
 
-from clusterlab.distributed import is_dask_array
+from clusterlab._dask import is_dask_array
 
 from ._base import (
     LOG_2PI,
@@ -196,7 +196,7 @@ class GaussianMixture(BaseMixture):
         with per-chunk sufficient statistics); the fitted model is plain numpy.
         """
         if is_dask_array(X):
-            from clusterlab.distributed import fit_gaussian_mixture
+            from clusterlab._dask import fit_gaussian_mixture
 
             return fit_gaussian_mixture(self, X)
         return super().fit(X, y)

@@ -1,0 +1,248 @@
+"""The K-Means plan: which path a fit runs, decided in one place.
+
+:func:`make_plan` maps the data's shape and dtype, ``n_clusters`` and the
+``algorithm`` parameter to a :class:`KMeansPlan`, using only the thresholds
+of :mod:`clusterlab._config`. Kernels receive the decision; they never
+decide. Tests choose a path by forcing plan fields (:func:`forced`), never by
+patching module constants. No field changes a result, only how fast it comes
+(the equivalence tests fit every algorithm x seeding x parallel x BLAS path
+and compare).
+"""
+
+import contextlib
+import dataclasses
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from clusterlab import _config
+from clusterlab._kernels.gemm.blocks import gemm_pays
+
+ALGORITHMS = ("lloyd", "hamerly", "elkan", "yinyang")
+SEEDINGS = ("float32", "buffered", "columnar", "pruned", "sparse")
+
+
+@dataclasses.dataclass(frozen=True)
+class KMeansPlan:
+    """A K-Means path.
+
+    Attributes
+    ----------
+    algorithm : {"lloyd", "hamerly", "elkan", "yinyang"}
+        The iteration (sparse input: always "lloyd", on CSR kernels).
+    sparse : bool
+        CSR input.
+    parallel : bool
+        Iteration passes on numba's threads (never changes the result).
+    gemm : bool
+        Distances to every centre from BLAS products (exact labels).
+    gemm_rescan : bool
+        Hamerly's re-scans through BLAS too.
+    seeding : {"float32", "buffered", "columnar", "pruned", "sparse"}
+        The k-means++ kernel for these rows (float32 scoring subject to its
+        overflow check, made by the seeding itself).
+    seeding_parallel : bool
+        k-means++ passes on numba's threads.
+    bounds : ndarray (G + 1,) int64
+        Row groups of the iteration passes (a function of the shape only).
+    interval_copy_bytes : int
+        Bound storage: Elkan's 16-bit copy of X is kept up to this size.
+    tighten_min_pass : float
+        Hamerly's tightening threshold with BLAS re-scans.
+    """
+
+    algorithm: str
+    sparse: bool
+    parallel: bool
+    gemm: bool
+    gemm_rescan: bool
+    seeding: str
+    seeding_parallel: bool
+    bounds: np.ndarray = dataclasses.field(repr=False, compare=False)
+    interval_copy_bytes: int = _config.KMEANS_ELKAN_INTERVAL_COPY_BYTES
+    tighten_min_pass: float = _config.KMEANS_TIGHTEN_MIN_PASS_GEMM
+
+
+#: Plan fields forced for every plan made while set (tests and benchmarks:
+#: ``monkeypatch.setitem(FORCED, "parallel", True)`` or :func:`forced`).
+FORCED = {}
+
+
+@contextlib.contextmanager
+def forced(**fields):
+    """Force plan fields for every plan made inside the block (tests, benchmarks).
+
+    ``with forced(parallel=True, seeding="pruned", gemm=False): KMeans(...).fit(X)``
+    runs that path whatever the shape says. ``parallel`` also forces
+    ``seeding_parallel``; an ``algorithm`` other than the estimator's
+    parameter is not allowed (that is the user's choice, not the plan's).
+    """
+    unknown = set(fields) - {f.name for f in dataclasses.fields(KMeansPlan)}
+    if unknown:
+        raise TypeError(f"unknown plan fields {sorted(unknown)}")
+    if "parallel" in fields and "seeding_parallel" not in fields:
+        fields["seeding_parallel"] = fields["parallel"]
+    saved = dict(FORCED)
+    FORCED.update(fields)
+    try:
+        yield
+    finally:
+        FORCED.clear()
+        FORCED.update(saved)
+
+
+def use_parallel(work):
+    """Whether a pass of ``work`` element operations should use numba's threads."""
+    import numba
+
+    forced_value = FORCED.get("parallel")
+    if forced_value is not None:
+        return bool(forced_value)
+    return work >= _config.KMEANS_PARALLEL_MIN_WORK and numba.get_num_threads() > 1
+
+
+def use_gemm(n_features, n_clusters, dtype):
+    """Whether distances to every centre come from BLAS products (a speed choice only)."""
+    forced_value = FORCED.get("gemm")
+    if forced_value is not None:
+        return bool(forced_value) and n_features >= 1
+    return gemm_pays(n_features, n_clusters, dtype)
+
+
+def row_bounds(n_samples, n_clusters, n_features):
+    """Row groups for the kernels, a function of the data shape only.
+
+    Groups of at most ``KMEANS_GROUP_ROWS`` rows, a multiple of 16 of them
+    when there is more than one (equal shares for 2, 4, 8 or 16 threads), but
+    never so many that the per-group partial sums (``G * k * d`` float64)
+    exceed the working-memory budget. Because the groups do not depend on
+    the number of threads, neither do the results.
+    """
+    n_groups = max(1, -(-n_samples // _config.KMEANS_GROUP_ROWS))
+    if n_groups > 1:
+        n_groups = -(-n_groups // 16) * 16
+    cap = max(1, _config.WORKING_MEMORY_BYTES // max(1, 8 * n_clusters * n_features))
+    n_groups = int(min(n_groups, cap, 1024))
+    edges = np.linspace(0, n_samples, n_groups + 1)
+    bounds = np.round(edges).astype(np.int64)
+    bounds[0], bounds[-1] = 0, n_samples
+    return bounds
+
+
+def resolve_algorithm(algorithm, X, n_clusters):
+    """Map the ``algorithm`` parameter to the iteration actually run (warns on old spellings)."""
+    if algorithm == "full":
+        warnings.warn(
+            "algorithm='full' is an old spelling of 'lloyd' (scikit-learn removed it in "
+            "1.3); use algorithm='lloyd'.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        algorithm = "lloyd"
+    if algorithm == "elkan" and n_clusters == 1:
+        warnings.warn(
+            "algorithm='elkan' doesn't make sense for a single cluster. Using 'full' instead.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        algorithm = "lloyd"
+    if algorithm == "auto":
+        # Bounds pay for themselves except for k == 1. With few centres in
+        # many dimensions (MNIST-like) Elkan's per-centre bounds skip most
+        # distance computations and its O(n k) bounds are small; otherwise
+        # one lower bound (Hamerly) is enough, and with many centres Hamerly
+        # still wins when its re-scans go through BLAS, else per-group
+        # bounds (Yinyang) skip far more.
+        n_samples, n_features = X.shape
+        if n_clusters == 1:
+            algorithm = "lloyd"
+        elif (n_clusters <= _config.KMEANS_ELKAN_MAX_K
+              and n_features >= _config.KMEANS_ELKAN_MIN_FEATURES
+              and n_samples * n_clusters * 8
+              <= _config.WORKING_MEMORY_BYTES * _config.KMEANS_ELKAN_BOUND_BUDGETS):
+            algorithm = "elkan"
+        elif (n_clusters < _config.KMEANS_YINYANG_MIN_K
+              or gemm_pays(n_features, n_clusters, X.dtype)):
+            algorithm = "hamerly"
+        else:
+            algorithm = "yinyang"
+    if sp.issparse(X):
+        # Bound-based kernels are dense only; Lloyd gives the same result.
+        algorithm = "lloyd"
+    return algorithm
+
+
+def seeding_kernel(X, n_local_trials, lanes, float32_safe):
+    """The k-means++ kernel for dense ``X`` (all give the same centres).
+
+    Float32 rows with enough features and trials: the float32 scoring kernel;
+    else the buffered kernel while its (n, t) buffer fits, the columnar one
+    for few features, the pruned one (O(n) memory) otherwise.
+    ``float32_safe`` is a callable ``X -> bool`` (no overflow of squares).
+    """
+    if sp.issparse(X):
+        return "sparse"
+    n_samples, n_features = X.shape
+    eligible32 = (X.dtype == np.float32
+                  and 2 * n_local_trials > -(-n_local_trials // lanes) * lanes)
+    forced_value = FORCED.get("seeding")
+    if forced_value is not None:
+        # float32 scoring only where it is exact enough (float32 rows, no overflow)
+        if forced_value == "float32" and not (eligible32 and float32_safe(X)):
+            return "buffered"
+        return forced_value
+    if (eligible32 and n_features >= _config.KPP32_MIN_FEATURES
+            and X.nbytes <= _config.KPP_COLUMNAR_BYTES and float32_safe(X)):
+        return "float32"
+    if n_samples * n_local_trials * 8 <= _config.KPP_BUFFER_BYTES:
+        return "buffered"
+    if n_features <= _config.KPP_COLUMNAR_MAX_FEATURES and X.nbytes <= _config.KPP_COLUMNAR_BYTES:
+        return "columnar"
+    return "pruned"
+
+
+def make_plan(X, n_clusters, algorithm, n_local_trials=None, bounds=None):
+    """The whole plan of a K-Means fit on validated ``X`` (dense or CSR).
+
+    Parameters
+    ----------
+    X : ndarray (n, d) float32/float64 or CSR matrix
+    n_clusters : int
+    algorithm : str
+        The estimator's parameter (``"auto"`` and old spellings resolved here).
+    n_local_trials : int, optional
+        k-means++ candidates per centre (default ``2 + int(ln k)``).
+    bounds : ndarray, optional
+        Row groups to use (default :func:`row_bounds`).
+
+    Returns
+    -------
+    KMeansPlan
+    """
+    from clusterlab._kernels.kmeans.kpp32 import KPP32_LANES
+
+    n_samples, n_features = X.shape
+    forced_fields = FORCED
+    resolved = resolve_algorithm(algorithm, X, n_clusters)
+    sparse = sp.issparse(X)
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    gemm = not sparse and use_gemm(n_features, n_clusters, X.dtype)
+    fields = dict(
+        algorithm=resolved,
+        sparse=sparse,
+        parallel=use_parallel(n_samples * n_clusters * n_features),
+        gemm=gemm,
+        gemm_rescan=gemm and n_clusters >= _config.KMEANS_GEMM_RESCAN_MIN_K,
+        # the overflow check of float32 scoring is made when seeding runs (on the
+        # rows it seeds: a sample for MiniBatchKMeans), not here
+        seeding=seeding_kernel(X, n_local_trials, KPP32_LANES, lambda _: True),
+        seeding_parallel=use_parallel(n_samples * n_local_trials * n_features),
+        bounds=row_bounds(n_samples, n_clusters, n_features) if bounds is None else bounds,
+    )
+    fields.update({k: v for k, v in forced_fields.items()
+                   if k not in ("parallel", "seeding_parallel", "gemm", "seeding")})
+    if "gemm_rescan" not in forced_fields:
+        fields["gemm_rescan"] = fields["gemm"] and n_clusters >= _config.KMEANS_GEMM_RESCAN_MIN_K
+    return KMeansPlan(**fields)

@@ -1,0 +1,147 @@
+"""The K-Means setup shared by ``KMeans``, ``MiniBatchKMeans``, ``BisectingKMeans``, Dask.
+
+Resolving ``n_init``, checking an array ``init`` and the shape of initial
+centres, drawing initial centres, the tolerance scale, the comparison of two
+clusterings and the "fewer distinct clusters" warning: written once, with
+scikit-learn's messages.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
+
+from clusterlab._core.kmeans_plan import use_parallel
+from clusterlab._core.kmeans_seeding import kmeans_plusplus
+from clusterlab._kernels.kmeans import moments as _k_moments
+from clusterlab._kernels.kmeans.common import n_distinct_labels
+
+#: ``init`` strings that mean greedy k-means++ in memory (k-means|| is the
+#: distributed seeding; in memory the k-means++ it approximates runs).
+KPP_INITS = ("k-means++", "k-means||")
+
+
+def is_array_init(init):
+    """Whether ``init`` is an explicit array of centres (not a string or a callable)."""
+    if isinstance(init, str) or callable(init):
+        return False
+    return hasattr(init, "__len__") or hasattr(init, "shape") or hasattr(init, "__array__")
+
+
+def resolve_n_init(n_init, init, estimator_name, *, auto_runs=10, auto_single=KPP_INITS,
+                   stacklevel=4):
+    """The number of runs: ``"auto"`` gives 1 for an array ``init`` or one of
+    ``auto_single``, else ``auto_runs``; an array ``init`` runs once (with
+    scikit-learn's RuntimeWarning when more were asked for)."""
+    array_init = is_array_init(init)
+    if n_init == "auto":
+        single = array_init or (isinstance(init, str) and init in auto_single)
+        n_init = 1 if single else auto_runs
+    if array_init and n_init != 1:
+        warnings.warn(
+            "Explicit initial center position passed: performing only one init in "
+            f"{estimator_name} instead of n_init={n_init}.",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
+        n_init = 1
+    return n_init
+
+
+def check_center_shape(centers, n_clusters, n_features, hint=False):
+    """Raise scikit-learn's ValueError when ``centers`` is not (n_clusters, n_features).
+
+    ``hint`` appends the expected shape to the message (MiniBatchKMeans's wording).
+    """
+    tail = f": pass an array of shape ({n_clusters}, {n_features})." if hint else "."
+    if centers.ndim != 2 or centers.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match "
+            f"the number of clusters {n_clusters}{tail}"
+        )
+    if centers.shape[1] != n_features:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match "
+            f"the number of features of the data {n_features}{tail}"
+        )
+
+
+def check_init_array(init, n_clusters, n_features, dtype, hint=False):
+    """An array ``init`` as a C-contiguous copy in ``dtype``, its shape checked."""
+    init = check_array(init, dtype=dtype, copy=True, order="C")
+    check_center_shape(init, n_clusters, n_features, hint=hint)
+    return init
+
+
+def init_centers(X, n_clusters, init, random_state, sample_weight, init_size=None,
+                 check_shape=True):
+    """Initial centres on validated ``X`` (scikit-learn's ``_init_centroids``).
+
+    ``init`` is "k-means++"/"k-means||", "random", a callable
+    ``init(X, n_clusters, random_state=...)`` or an array (returned as is).
+    With ``init_size`` < n, the centres are drawn from that many random rows.
+    """
+    n_samples = X.shape[0]
+    if sample_weight is None:
+        sample_weight = np.ones(n_samples, dtype=X.dtype)
+    if init_size is not None and init_size < n_samples:
+        init_indices = random_state.randint(0, n_samples, init_size)
+        X = X[init_indices]
+        sample_weight = sample_weight[init_indices]
+        n_samples = X.shape[0]
+    if isinstance(init, str) and init in KPP_INITS:
+        centers, _ = kmeans_plusplus(X, n_clusters, sample_weight, random_state)
+    elif isinstance(init, str) and init == "random":
+        seeds = random_state.choice(n_samples, size=n_clusters, replace=False,
+                                    p=sample_weight / sample_weight.sum())
+        centers = X[seeds]
+    elif callable(init):
+        centers = init(X, n_clusters, random_state=random_state)
+        centers = check_array(centers, dtype=X.dtype, copy=False, order="C",
+                              accept_sparse="csr")
+        if check_shape:
+            check_center_shape(centers, n_clusters, X.shape[1])
+    else:
+        centers = init
+    if sp.issparse(centers):
+        centers = centers.toarray()
+    if not np.all(np.isfinite(centers)):
+        raise ValueError("The initial centers contain NaN or infinity; pass finite values.")
+    return centers
+
+
+def tolerance(X, tol, bounds):
+    """Absolute tolerance: ``tol`` times the mean of the feature variances."""
+    if tol == 0:
+        return 0.0
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        return float(np.mean(mean_variance_axis(X, axis=0)[1]) * tol)
+    parallel = use_parallel(X.shape[0] * X.shape[1] * 8)
+    return float(_k_moments.mean_feature_variance(X, bounds, parallel) * tol)
+
+
+def is_same_clustering(labels1, labels2, n_clusters):
+    """True when ``labels2`` is a relabelling of ``labels1`` (O(n), no sort)."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    mapping[labels1] = labels2
+    return bool(np.array_equal(mapping[labels1], labels2))
+
+
+def warn_if_fewer_clusters(n_distinct, n_clusters, stacklevel=3):
+    """scikit-learn's ConvergenceWarning when fewer distinct clusters than asked were found."""
+    if n_distinct < n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({n_distinct}) found smaller than "
+            f"n_clusters ({n_clusters}). Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def count_distinct(labels, n_clusters):
+    """Number of distinct labels in ``labels`` (int32, values in [0, n_clusters))."""
+    return int(n_distinct_labels(labels, n_clusters))

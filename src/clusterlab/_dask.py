@@ -1,0 +1,61 @@
+"""The one door from the estimators to Dask: "is this a dask array?" and "hand it over".
+
+Estimators import only this module (``tests/test_layers.py`` enforces it);
+it imports :mod:`clusterlab.distributed` only inside the hand-over functions,
+so ``import clusterlab`` never imports dask nor the distributed code. The
+distributed functions receive resolved parameters and return results; the
+estimator stores them.
+"""
+
+import sys
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array``, without importing dask.
+
+    If dask has not been imported by anyone, nothing can be a dask array, so the
+    answer is False at the cost of one dictionary look-up.
+
+    >>> import numpy as np
+    >>> is_dask_array(np.zeros((2, 2)))
+    False
+    """
+    module = sys.modules.get("dask.array")
+    if module is None:
+        return False
+    array_type = getattr(module, "Array", None)
+    return array_type is not None and isinstance(X, array_type)
+
+
+def fit_kmeans(X, sample_weight, **params):
+    """Distributed K-Means on a dask array (see :func:`clusterlab.distributed.kmeans.fit_kmeans`).
+
+    Returns a dict of the fitted attributes for the estimator to store.
+    """
+    from clusterlab.distributed.kmeans import fit_kmeans as _fit
+
+    return _fit(X, sample_weight, **params)
+
+
+def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
+    """Fit a :class:`clusterlab.MiniBatchKMeans` on a dask array (``distributed.minibatch``)."""
+    from clusterlab.distributed.minibatch import fit_minibatch_kmeans as _fit
+
+    return _fit(estimator, X, y=y, sample_weight=sample_weight)
+
+
+def fit_gaussian_mixture(estimator, X, y=None):
+    """Fit a :class:`clusterlab.GaussianMixture` on a dask array (:mod:`.distributed.mixture`)."""
+    from clusterlab.distributed.mixture import fit_gaussian_mixture as _fit
+
+    return _fit(estimator, X, y=y)
+
+
+def predict_blocks(estimator, method, X):
+    """``estimator.<method>`` on every row block of ``X`` as a lazy dask array.
+
+    See :func:`clusterlab.distributed.predict.predict_blocks`.
+    """
+    from clusterlab.distributed.predict import predict_blocks as _predict
+
+    return _predict(estimator, method, X)

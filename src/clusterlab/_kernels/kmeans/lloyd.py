@@ -1,0 +1,257 @@
+"""Lloyd's algorithm on dense rows: one E-step with the M-step statistics per pass.
+
+:func:`lloyd_stats` dispatches a pass to the direct kernel, the columnar one
+(few features) or the BLAS one (:mod:`clusterlab._kernels.gemm`, when the
+caller passes squared row norms); :func:`lloyd_run` is the iteration loop;
+:func:`kmeans_partial_stats` is the per-chunk pass of the Dask path.
+"""
+
+import numba as nb
+import numpy as np
+
+from clusterlab._kernels.distances import (
+    _nearest_center_parallel,
+    nearest_center_range,
+    nearest_of_row,
+)
+from clusterlab._kernels.gemm.blocks import (
+    gemm_operands,
+    row_sq_norms,
+)
+from clusterlab._kernels.gemm.passes import (
+    gemm_lloyd_groups,
+)
+from clusterlab._kernels.kmeans.columnar import (
+    COLUMNAR_MAX_FEATURES,
+    _lloyd_stats_columnar,
+)
+from clusterlab._kernels.kmeans.common import (
+    _reduce_groups,
+    _sq_dist_to_assigned_groups,
+    _sq_dist_to_assigned_range,
+    average_centers,
+    convergence,
+    relocate_empty_clusters,
+    weighted_inertia,
+)
+from clusterlab._kernels.row_groups import on_threads
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
+                      weights):
+    """Assign rows ``[start, stop)`` and accumulate their statistics (serial).
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    sample_weight : IN (n,) float
+    centers : IN (k, d) float
+    start, stop : IN int
+    labels : OUT (n,) int32, rows ``[start, stop)``
+    min_sq_dist : OUT (n,) float64, squared distance to the assigned centre
+    sums : INOUT (k, d) float64, ``+= w_i x_i`` per assigned cluster
+    weights : INOUT (k,) float64, ``+= w_i`` per assigned cluster
+
+    Returns
+    -------
+    inertia : float64, sum of ``w_i * min_sq_dist[i]`` over the range
+    """
+    k = centers.shape[0]
+    d = X.shape[1]
+    if d <= COLUMNAR_MAX_FEATURES:
+        return _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels,
+                                     min_sq_dist, sums, weights)
+    inertia = 0.0
+    dists = np.empty(k)
+    for i in range(start, stop):
+        best, best_d = nearest_of_row(X, i, centers, dists)
+        labels[i] = best
+        min_sq_dist[i] = best_d
+        w = np.float64(sample_weight[i])
+        weights[best] += w
+        inertia += w * best_d
+        for f in range(d):
+            sums[best, f] += w * X[i, f]
+    return inertia
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
+                        g_weights, g_inertia):
+    n_groups = bounds.shape[0] - 1
+    for g in nb.prange(n_groups):
+        g_sums[g] = 0.0
+        g_weights[g] = 0.0
+        g_inertia[g] = lloyd_stats_range(X, sample_weight, centers, bounds[g], bounds[g + 1],
+                                         labels, min_sq_dist, g_sums[g], g_weights[g])
+
+
+def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
+                g_sums, g_weights, g_inertia, parallel, x_sq=None):
+    """One Lloyd E-step with the M-step statistics, over row groups.
+
+    A plain Python dispatcher: it calls the serial or the parallel kernel, so
+    numba compiles only the one a fit uses (a parallel kernel called from a
+    jitted function is compiled with it even when the branch never runs).
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    sample_weight : IN (n,) float
+    centers : IN (k, d) float
+    bounds : IN (G + 1,) int64, row groups
+    labels : OUT (n,) int32
+    min_sq_dist : OUT (n,) float64
+    sums : OUT (k, d) float64, weighted sum of the rows of each cluster
+    weights : OUT (k,) float64, total weight of each cluster
+    g_sums : scratch (G, k, d) float64 (unused when G == 1)
+    g_weights : scratch (G, k) float64
+    g_inertia : scratch (G,) float64
+    parallel : IN bool, run the groups on threads (same result either way)
+    x_sq : IN (n,) float64 or None, default None, squared row norms: when
+        given, the distances go through BLAS (:mod:`clusterlab._kernels.gemm`:
+        same labels; ``min_sq_dist`` within its error bound instead of exact;
+        BLAS must be single-threaded when ``parallel``)
+
+    Returns
+    -------
+    inertia : float64, w.r.t. ``centers``
+
+    Notes
+    -----
+    Time O(n k d); memory O(G k d) scratch, owned by the caller.
+    """
+    sums[:] = 0.0
+    weights[:] = 0.0
+    if x_sq is not None:
+        ops = gemm_operands(X, centers)
+        kernel = on_threads(gemm_lloyd_groups, parallel)
+        kernel(X, x_sq, sample_weight, centers, *ops, bounds, labels, min_sq_dist, g_sums,
+               g_weights, g_inertia)
+    elif bounds.shape[0] == 2:
+        return lloyd_stats_range(X, sample_weight, centers, 0, X.shape[0], labels,
+                                 min_sq_dist, sums, weights)
+    else:
+        kernel = on_threads(_lloyd_stats_groups, parallel)
+        kernel(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums, g_weights,
+               g_inertia)
+    _reduce_groups(g_sums, sums)
+    _reduce_groups(g_weights, weights)
+    return float(np.sum(g_inertia))
+
+
+def kmeans_partial_stats(X, sample_weight, centers, chunk, parallel=True):
+    """Per-chunk K-Means statistics: what a distributed Lloyd step reduces.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64, one chunk of rows
+    sample_weight : IN (n,) float
+    centers : IN (k, d) float
+    chunk : IN int, rows per parallel group inside this call
+    parallel : IN bool, default True, run the groups on threads (same result either way)
+
+    Returns
+    -------
+    sums : (k, d) float64, ``sum_i w_i x_i`` over rows assigned to each centre
+    weights : (k,) float64, ``sum_i w_i`` per centre
+    inertia : float64, ``sum_i w_i ||x_i - c_{label_i}||^2``
+    labels : (n,) int32, nearest centre of each row
+
+    Notes
+    -----
+    Time O(n k d), memory O(ceil(n / chunk) k d) scratch. Summing ``sums``,
+    ``weights`` and ``inertia`` over chunks (in a fixed order) and dividing
+    gives the next Lloyd centres.
+    """
+    n = X.shape[0]
+    k, d = centers.shape
+    chunk = max(1, chunk)
+    n_groups = max(1, (n + chunk - 1) // chunk)
+    bounds = np.empty(n_groups + 1, np.int64)
+    bounds[:] = np.minimum(np.arange(n_groups + 1) * chunk, n)
+    labels = np.empty(n, np.int32)
+    min_sq = np.empty(n, np.float64)
+    sums = np.zeros((k, d), np.float64)
+    weights = np.zeros(k, np.float64)
+    g_sums = np.empty((n_groups, k, d), np.float64)
+    g_weights = np.empty((n_groups, k), np.float64)
+    g_inertia = np.empty(n_groups, np.float64)
+    inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums, weights,
+                          g_sums, g_weights, g_inertia, parallel)
+    return sums, weights, inertia, labels
+
+
+def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verbose, labels,
+              centers_out, parallel, use_gemm=False):
+    """One complete Lloyd K-Means run from ``centers_init``.
+
+    The loop is plain Python around one jitted pass per iteration (a few
+    microseconds of call overhead per iteration), so numba compiles only the
+    kernels this run uses: the serial ones on small data, the parallel ones
+    when ``parallel``.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    sample_weight : IN (n,) float
+    centers_init : IN (k, d) float64
+    bounds : IN (G + 1,) int64, row groups
+    chunk : IN int, rows per parallel task for the final assignment
+    max_iter : IN int; tol : IN float (absolute, already scaled)
+    verbose : IN int
+    labels : OUT (n,) int32
+    centers_out : OUT (k, d) float64
+    parallel : IN bool, run row groups on threads (same result either way)
+    use_gemm : IN bool, default False, distances through BLAS (see :func:`lloyd_stats`)
+
+    Returns
+    -------
+    inertia : float64; n_iter : int
+
+    Notes
+    -----
+    Time O(n k d) per iteration; memory O(n + G k d).
+    """
+    n, d = X.shape
+    k = centers_init.shape[0]
+    centers = centers_init.copy()
+    centers_new = np.empty_like(centers)
+    labels_old = np.full(n, -1, np.int32)
+    x_sq = row_sq_norms(X, bounds, parallel) if use_gemm else None
+    min_sq = np.empty(n, np.float64)
+    sums = np.zeros((k, d))
+    weights = np.zeros(k)
+    shift = np.zeros(k)
+    n_groups = bounds.shape[0] - 1
+    g_sums = np.empty((n_groups, k, d))
+    g_weights = np.empty((n_groups, k))
+    g_inertia = np.empty(n_groups)
+    strict = False
+    it = 0
+    for it in range(max_iter):
+        inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
+                              weights, g_sums, g_weights, g_inertia, parallel, x_sq)
+        if not weights.all():
+            if x_sq is not None:  # BLAS distances are estimates: choose from exact ones
+                if parallel:
+                    _sq_dist_to_assigned_groups(X, centers, labels, bounds, min_sq)
+                else:
+                    _sq_dist_to_assigned_range(X, centers, labels, 0, n, min_sq)
+            relocate_empty_clusters(X, sample_weight, labels, min_sq, sums, weights)
+        shift_tot = average_centers(sums, weights, centers, centers_new, shift)
+        if verbose:
+            print(f"Iteration {it}, inertia {inertia}.")  # as scikit-learn's lloyd
+        centers, centers_new = centers_new, centers
+        stop = convergence(it, np.array_equal(labels, labels_old), shift_tot, tol, verbose)
+        if stop:
+            strict = stop == "strict"
+            break
+        labels_old[:] = labels
+    if not strict:
+        if parallel:
+            _nearest_center_parallel(X, centers, chunk, labels, min_sq)
+        else:
+            nearest_center_range(X, centers, 0, n, labels, min_sq)
+    centers_out[:] = centers
+    return weighted_inertia(X, sample_weight, centers, labels, bounds, parallel), it + 1

@@ -1,0 +1,150 @@
+"""The K-Means plan and its registry: every path gives scikit-learn's result.
+
+Paths are chosen by forcing plan fields (``kmeans_plan.forced``), never by
+patching module constants. Every algorithm of the registry x dtype x
+dense/sparse x serial/parallel x BLAS/direct must give the labels and centres
+of scikit-learn's Lloyd from the same initial centres, and the same result on
+1 and N numba threads.
+"""
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.cluster import KMeans as SKKMeans
+from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
+from sklearn.datasets import make_blobs
+
+from clusterlab import KMeans, kmeans_plusplus
+from clusterlab._core import kmeans_plan
+from clusterlab._core.kmeans_run import DRIVERS
+
+
+def overlapping(n=3000, d=10, k=12, seed=0, dtype=np.float64):
+    X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=3.0,
+                      center_box=(-10, 10), random_state=seed)
+    return X.astype(dtype)
+
+
+def sk_fit(X, init, max_iter=30):
+    return SKKMeans(init.shape[0], init=init, n_init=1, max_iter=max_iter, tol=0,
+                    algorithm="lloyd").fit(X)
+
+
+@pytest.mark.parametrize("algorithm", sorted(DRIVERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("gemm", [False, True], ids=["direct", "blas"])
+def test_every_dense_path_gives_sklearn_result(algorithm, dtype, parallel, gemm):
+    X = overlapping(dtype=dtype)
+    init = X[::250][:12].copy()
+    ref = sk_fit(X, init)
+    with kmeans_plan.forced(parallel=parallel, gemm=gemm):
+        ours = KMeans(12, init=init, n_init=1, max_iter=30, tol=0, algorithm=algorithm).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    rtol = 1e-6 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=rtol,
+                               atol=rtol)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol)
+    assert ours.cluster_centers_.dtype == dtype
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_hamerly_blas_rescans_give_sklearn_result(parallel):
+    # from KMEANS_GEMM_RESCAN_MIN_K centres on, Hamerly's re-scans (and its
+    # tightening, cut short by plan.tighten_min_pass) go through BLAS
+    X = overlapping(n=6000, d=8, k=40, seed=2, dtype=np.float32)
+    init = X[::150][:40].copy()
+    ref = sk_fit(X, init)
+    with kmeans_plan.forced(parallel=parallel, gemm=True):
+        plan = kmeans_plan.make_plan(X, 40, "hamerly")
+        assert plan.gemm_rescan
+        ours = KMeans(40, init=init, n_init=1, max_iter=30, tol=0, algorithm="hamerly").fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_sparse_path_gives_sklearn_result(dtype, parallel):
+    X = overlapping(dtype=dtype)
+    X[np.abs(X) < 4] = 0.0
+    init = X[::250][:12].copy()
+    ref = sk_fit(sp.csr_matrix(X), init)
+    with kmeans_plan.forced(parallel=parallel):
+        ours = KMeans(12, init=init, n_init=1, max_iter=30, tol=0).fit(sp.csr_matrix(X))
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    rtol = 1e-6 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol)
+
+
+@pytest.mark.parametrize("algorithm", sorted(DRIVERS))
+def test_same_result_on_one_and_n_threads(algorithm):
+    # the same compiled row-group kernel runs on 1 or N threads: bit-identical results
+    X = overlapping(n=9000, dtype=np.float32)
+    results = []
+    old = numba.get_num_threads()
+    try:
+        for threads in (old, 1):
+            numba.set_num_threads(threads)
+            with kmeans_plan.forced(parallel=True):
+                km = KMeans(12, n_init=2, random_state=3, max_iter=40, tol=0,
+                            algorithm=algorithm).fit(X)
+            results.append(km)
+    finally:
+        numba.set_num_threads(old)
+    a, b = results
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.parametrize("seeding", ["float32", "buffered", "columnar", "pruned"])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_every_seeding_kernel_picks_sklearn_centres(seeding, parallel):
+    dtype = np.float32 if seeding == "float32" else np.float64
+    X = overlapping(n=2000, d=9, k=30, seed=4, dtype=dtype)
+    ref = sk_kmeans_plusplus(X.astype(np.float64), 30, random_state=7)[1]
+    with kmeans_plan.forced(seeding=seeding, parallel=parallel):
+        ours = kmeans_plusplus(X, 30, random_state=7)[1]
+    if dtype == np.float64:
+        np.testing.assert_array_equal(ours, ref)
+    else:  # float32 rows: the exact float64 kernels' picks
+        with kmeans_plan.forced(seeding="buffered", parallel=parallel):
+            exact = kmeans_plusplus(X, 30, random_state=7)[1]
+        np.testing.assert_array_equal(ours, exact)
+
+
+@pytest.mark.parametrize("shape, k, dtype, expected", [
+    ((2000, 2), 5, np.float64, "hamerly"),       # the seed's blobs
+    ((100, 3), 1, np.float64, "lloyd"),          # one cluster
+    ((60000, 784), 10, np.float32, "elkan"),     # MNIST-shaped
+    ((10**6, 16), 64, np.float32, "hamerly"),    # BLAS re-scans
+    ((10**5, 4), 200, np.float64, "yinyang"),    # many centres, too few features for BLAS
+])
+def test_plan_picks_by_shape(shape, k, dtype, expected):
+    X = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=shape, strides=(0, 0))
+    plan = kmeans_plan.make_plan(X, k, "auto")
+    assert plan.algorithm == expected
+    assert plan.bounds[0] == 0 and plan.bounds[-1] == shape[0]
+    assert plan.algorithm in DRIVERS
+
+
+def test_plan_for_sparse_input_is_csr_lloyd():
+    X = sp.random(100, 5, density=0.3, format="csr", random_state=0)
+    plan = kmeans_plan.make_plan(X, 3, "elkan")
+    assert plan.sparse and plan.algorithm == "lloyd" and plan.seeding == "sparse"
+    assert not plan.gemm
+
+
+def test_forced_fields_apply_inside_the_block_only():
+    X = overlapping(n=500, d=4, k=3)
+    with kmeans_plan.forced(parallel=True, gemm=True, seeding="pruned"):
+        plan = kmeans_plan.make_plan(X, 3, "lloyd")
+        assert plan.parallel and plan.seeding_parallel and plan.gemm
+        assert plan.seeding == "pruned"
+    plan = kmeans_plan.make_plan(X, 3, "lloyd")
+    assert not plan.parallel and not plan.gemm and plan.seeding == "buffered"
+    with pytest.raises(TypeError, match="unknown plan fields"):
+        with kmeans_plan.forced(no_such_field=1):
+            pass
