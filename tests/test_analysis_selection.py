@@ -133,3 +133,25 @@ def test_a_failing_candidate_is_reported_and_the_rest_go_on(monkeypatch):
     res = analyse(X)
     assert "dbscan" in res.failures and "deliberately broken" in res.failures["dbscan"]
     assert res.recommendation is not None and "dbscan" not in res.labels
+
+
+def test_valley_depth_tells_touching_blobs_from_a_split_blob():
+    from clusterlab.report.choose import VALLEY_RATIO, valley_depth
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 2))
+    b = rng.normal(size=(400, 2)) + [6.0, 0.0]
+    assert valley_depth(a, b) < VALLEY_RATIO  # two blobs 6 sd apart: a deep valley
+    blob = rng.normal(size=(800, 2))
+    left, right = blob[blob[:, 0] < 0], blob[blob[:, 0] >= 0]
+    assert valley_depth(left, right) > 0.6  # one blob cut in two: no valley
+
+
+def test_touching_blobs_inside_a_separated_group_are_split_along_their_valleys():
+    rng = np.random.default_rng(1)
+    # two touching blobs (5 sd apart) and a third far away
+    X = np.vstack([rng.normal(size=(500, 2)), rng.normal(size=(500, 2)) + [5.0, 0.0],
+                   rng.normal(size=(500, 2)) + [40.0, 0.0]])
+    y = np.repeat([0, 1, 2], 500)
+    res = analyse(X)
+    assert adjusted_rand_score(y, recommended(res)) > 0.95, res.reasons
