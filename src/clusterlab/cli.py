@@ -206,7 +206,10 @@ def text_summary(res, out_dir, paths=None):
     for name, why in (getattr(res, "failures", None) or {}).items():
         lines.append(f"{name:<15} failed: {why}")
     lines.append("")
-    lines.append(f"Recommendation: {res.recommendation} ({display_name(res.recommendation)})")
+    if res.recommendation is None:
+        lines.append("Recommendation: none (no clear cluster structure)")
+    else:
+        lines.append(f"Recommendation: {res.recommendation} ({display_name(res.recommendation)})")
     for r in res.reasons:
         lines.append(f"  - {r}")
     for note in plain_notes(res):
