@@ -17,8 +17,9 @@ import sys
 #: measured on an unloaded 2-core machine (each module's kernels as the
 #: analysis calls them); only an order of magnitude for the message.
 COMPILE_SECONDS = {
-    "kmeans": 9.0, "mixture": 8.0, "neighbors": 5.0, "silhouette": 4.0,
-    "distances": 3.0, "linkage": 4.0, "affinity": 3.0,
+    "kmeans": 10.0, "mixture": 8.0, "neighbors": 10.0, "silhouette": 4.0,
+    "distances": 3.0, "linkage": 2.0, "affinity": 1.0, "genie": 2.0,
+    "kdtree": 4.0, "hdbscan_mst": 4.0, "hdbscan_tree": 3.0,
 }
 
 #: Below this estimate nothing is printed.
@@ -59,26 +60,32 @@ def cold_modules(modules=None):
         spec = importlib.util.find_spec(f"clusterlab._kernels.{mod}")
         if spec is None or not spec.origin:
             continue
-        src = spec.origin
-        try:
-            src_mtime = os.path.getmtime(src)
-        except OSError:
-            continue
-        stem = os.path.splitext(os.path.basename(src))[0]
-        fresh = False
-        for folder in _cache_dirs(src):
-            for index in glob.glob(os.path.join(glob.escape(folder), f"{stem}.*.nbi")):
-                try:
-                    if os.path.getmtime(index) >= src_mtime:
-                        fresh = True
-                        break
-                except OSError:
-                    continue
-            if fresh:
-                break
-        if not fresh:
+        if spec.submodule_search_locations:  # a package: warm when any of its modules is
+            sources = [f for folder in spec.submodule_search_locations
+                       for f in glob.glob(os.path.join(glob.escape(folder), "*.py"))
+                       if not f.endswith("__init__.py")]
+        else:
+            sources = [spec.origin]
+        if not any(_cached(src) for src in sources):
             cold.append(mod)
     return cold
+
+
+def _cached(src):
+    """Whether numba's cache holds an index for ``src`` at least as new as the file."""
+    try:
+        src_mtime = os.path.getmtime(src)
+    except OSError:
+        return True  # nothing to compile from
+    stem = os.path.splitext(os.path.basename(src))[0]
+    for folder in _cache_dirs(src):
+        for index in glob.glob(os.path.join(glob.escape(folder), f"{stem}.*.nbi")):
+            try:
+                if os.path.getmtime(index) >= src_mtime:
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def compile_estimate(modules=None):
