@@ -142,6 +142,7 @@ def _run(path, cwd):
     return json.loads(report.read_text()), proc.stdout
 
 
+@pytest.mark.slow  # a subprocess per file: the full tier (what CI runs) covers them
 @pytest.mark.parametrize("rel", sorted(SUITES))
 def test_sklearn_test_file_passes(rel, tmp_path):
     source = SKLEARN_DIR / rel
