@@ -54,6 +54,27 @@ WARD_DENSE_MIN_FEATURES = 16
 WARD_DENSE_MAX_BYTES = 8 * 2**30
 
 
+@contextmanager
+def numba_threads(n_jobs):
+    """Run numba's parallel kernels on ``n_jobs`` threads (scikit-learn's ``n_jobs``
+    convention: None leaves numba's setting, -1 all threads, -2 all but one),
+    never more than ``NUMBA_NUM_THREADS``; the previous count is restored after."""
+    if n_jobs is None:
+        yield
+        return
+    import numba
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    n = n_jobs if n_jobs > 0 else max(1, limit + 1 + n_jobs)
+    n = int(min(max(n, 1), limit))
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
 _CONTROLLER = None
 
 

@@ -28,7 +28,6 @@ Index, chosen automatically:
 
 import numbers
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 from scipy import sparse
@@ -41,26 +40,10 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._kernels import neighbors as _nk
+from .._config import numba_threads as _numba_threads
 
 __all__ = ["DBSCAN", "dbscan"]
 
-@contextmanager
-def _numba_threads(n_jobs):
-    """Run numba's parallel kernels on ``n_jobs`` threads (None: numba's default)."""
-    if n_jobs is None:
-        yield
-        return
-    import numba
-
-    limit = numba.config.NUMBA_NUM_THREADS
-    n = n_jobs if n_jobs > 0 else max(1, limit + 1 + n_jobs)
-    n = int(min(max(n, 1), limit))
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
 
 
 def _resolve_metric(metric, p, metric_params):

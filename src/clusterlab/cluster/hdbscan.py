@@ -14,7 +14,6 @@ The pipeline (see :mod:`._hdbscan_graph` and :mod:`._hdbscan_tree`):
 """
 
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,6 +30,7 @@ from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
 from .._dask import is_dask_array, predict_blocks
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
+from .._config import numba_threads as _numba_threads
 
 __all__ = ["HDBSCAN"]
 
@@ -38,23 +38,6 @@ FAST_METRICS = set(KDTree.valid_metrics + BallTree.valid_metrics)
 _INFINITE, _MISSING = -2, -3
 
 
-@contextmanager
-def _numba_threads(n_jobs):
-    """Run numba's parallel kernels on ``n_jobs`` threads (None: numba's default)."""
-    if n_jobs is None:
-        yield
-        return
-    import numba
-
-    limit = numba.config.NUMBA_NUM_THREADS
-    n = n_jobs if n_jobs > 0 else max(1, limit + 1 + n_jobs)
-    n = int(min(max(n, 1), limit))
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
 
 
 class HDBSCAN(ClusterMixin, BaseEstimator):

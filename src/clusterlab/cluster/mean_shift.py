@@ -14,7 +14,6 @@ same centres and labels.
 
 import math
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,27 +24,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
 from .._kernels import mean_shift as _ms
+from .._config import numba_threads as _numba_threads
 
 __all__ = ["MeanShift", "mean_shift", "estimate_bandwidth", "get_bin_seeds"]
 
 
-@contextmanager
-def _numba_threads(n_jobs):
-    """Run numba's parallel kernels on ``n_jobs`` threads (None: numba's default)."""
-    if n_jobs is None:
-        yield
-        return
-    import numba
-
-    limit = numba.config.NUMBA_NUM_THREADS
-    n = n_jobs if n_jobs > 0 else max(1, limit + 1 + n_jobs)
-    n = int(min(max(n, 1), limit))
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
 
 
 @validate_params(

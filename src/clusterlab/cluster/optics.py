@@ -27,7 +27,6 @@ Paths, chosen automatically:
 """
 
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -50,6 +49,7 @@ from sklearn.utils.validation import check_memory, validate_data
 
 from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
+from .._config import numba_threads as _numba_threads
 
 __all__ = ["OPTICS", "compute_optics_graph", "cluster_optics_dbscan", "cluster_optics_xi"]
 
@@ -103,20 +103,6 @@ def _n_threads(n_jobs):
     return int(min(max(n, 1), limit))
 
 
-@contextmanager
-def _numba_threads(n_jobs):
-    """Run numba's parallel kernels on ``n_jobs`` threads (None: unchanged)."""
-    if n_jobs is None:
-        yield
-        return
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(_n_threads(n_jobs))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
 
 
 def _sorted_knn_core(X, k, code, p):
