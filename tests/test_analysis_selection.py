@@ -102,6 +102,26 @@ def test_icl_is_bic_plus_twice_the_assignment_entropy():
     p = two.predict_proba(X)
     ent = -np.sum(p * np.log(np.clip(p, 1e-300, None)))
     assert integrated_completed_likelihood(two, X) == pytest.approx(two.bic(X) + 2 * ent)
+    assert integrated_completed_likelihood(two, X, bic=two.bic(X)) == pytest.approx(
+        two.bic(X) + 2 * ent)
+
+
+def test_sample_labels_extend_to_every_row_by_the_nearest_sample_row():
+    from types import SimpleNamespace
+
+    from clusterlab.report.candidates import extend_to_all_rows
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    sample = np.sort(rng.choice(300, 40, replace=False))
+    ctx = SimpleNamespace(X=X, sample_index=sample)
+    sample_labels = rng.integers(0, 4, 40)
+    labels = extend_to_all_rows(ctx, sample_labels)
+    d2 = ((X[:, None, :] - X[sample][None, :, :]) ** 2).sum(axis=2)
+    assert np.array_equal(labels, sample_labels[d2.argmin(axis=1)])
+    assert np.array_equal(labels[sample], sample_labels)
+    assert np.array_equal(extend_to_all_rows(ctx, sample_labels[::-1]),
+                          sample_labels[::-1][d2.argmin(axis=1)])  # the kept neighbours serve again
 
 
 def test_wide_table_is_reduced_and_still_clustered():

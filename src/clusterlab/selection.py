@@ -489,7 +489,7 @@ def gap_separation(mst, labels, quantile=0.9):
     return float(np.min(w[cross] / denom))
 
 
-def integrated_completed_likelihood(model, X):
+def integrated_completed_likelihood(model, X, *, bic=None):
     """ICL of a fitted Gaussian mixture (Biernacki, Celeux & Govaert, 2000).
 
     ``BIC + 2 * entropy of the soft assignments``: like BIC, lower is better,
@@ -502,6 +502,8 @@ def integrated_completed_likelihood(model, X):
     ----------
     model : fitted GaussianMixture (anything with ``bic`` and ``predict_proba``)
     X : array-like of shape (n_samples, n_features)
+    bic : float, optional
+        ``model.bic(X)`` when already known (a sweep has it), saving a pass.
 
     Returns
     -------
@@ -515,4 +517,4 @@ def integrated_completed_likelihood(model, X):
     """
     resp = np.asarray(model.predict_proba(X), dtype=float)
     entropy = -np.sum(resp * np.log(np.clip(resp, 1e-300, None)))
-    return float(model.bic(X) + 2.0 * entropy)
+    return float((model.bic(X) if bic is None else bic) + 2.0 * entropy)

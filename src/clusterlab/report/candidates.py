@@ -74,22 +74,36 @@ def title(name):
     return entry.title if entry is not None else name
 
 
-def extend_to_all_rows(X, sample_index, sample_labels, block=2048):
-    """Labels for every row from labels of the sample rows: each row takes
-    the label of its nearest sample row (``O(n·m·d)`` time in blocks of
-    ``block`` rows, ``O(block·m)`` memory)."""
-    n = X.shape[0]
-    if len(sample_index) == n:
-        return np.asarray(sample_labels, dtype=np.int64)
+def nearest_sample_rows(X, sample_index, block=2048):
+    """For every row, the position (in ``sample_index``) of its nearest sample row
+    (``O(n·m·d)`` time in blocks of ``block`` rows, ``O(block·m)`` memory); the
+    sample rows map to themselves."""
     S = X[sample_index]
     sq = np.einsum("ij,ij->i", S, S)
-    out = np.empty(n, dtype=np.int64)
-    for start in range(0, n, block):
+    out = np.empty(X.shape[0], dtype=np.int64)
+    for start in range(0, X.shape[0], block):
         rows = X[start:start + block]
-        d2 = sq[None, :] - 2.0 * rows @ S.T
-        out[start:start + block] = np.asarray(sample_labels)[np.argmin(d2, axis=1)]
-    out[sample_index] = sample_labels
+        out[start:start + block] = np.argmin(sq[None, :] - 2.0 * rows @ S.T, axis=1)
+    out[sample_index] = np.arange(len(sample_index))
     return out
+
+
+def extend_to_all_rows(ctx, sample_labels):
+    """Labels for every row from labels of the sample rows: each row takes the
+    label of its nearest sample row (found once per analysis and kept on ``ctx``)."""
+    sample_labels = np.asarray(sample_labels, dtype=np.int64)
+    if len(ctx.sample_index) == ctx.X.shape[0]:
+        return sample_labels
+    if getattr(ctx, "nearest_sample", None) is None:
+        ctx.nearest_sample = nearest_sample_rows(ctx.X, ctx.sample_index)
+    return sample_labels[ctx.nearest_sample]
+
+
+def _available(module):
+    """Whether this installation has the estimator module ``clusterlab.cluster.<module>``."""
+    import importlib.util
+
+    return importlib.util.find_spec(f"clusterlab.cluster.{module}") is not None
 
 
 def n_found(labels):
@@ -178,7 +192,7 @@ def _gmm(ctx):
         sw = sweep(GaussianMixture(covariance_type=cov, n_init=1, random_state=ctx.seed),
                    Xs, ks, criteria=("bic", "aic"), random_state=ctx.seed)
         for k, model, bic in zip(sw.k_values.tolist(), sw.models, sw.table["bic"]):
-            icl = integrated_completed_likelihood(model, Xs)
+            icl = integrated_completed_likelihood(model, Xs, bic=bic)
             table[(cov, int(k))] = (float(bic), icl, model)
         return sw
 
@@ -246,7 +260,7 @@ def _genie(ctx):
     top = min(ctx.k_max, len(ctx.Xs) - 1)
     for k in range(2, top + 1):
         sample_labels = model.cut(k)
-        labels = extend_to_all_rows(ctx.X, ctx.sample_index, sample_labels)
+        labels = extend_to_all_rows(ctx, sample_labels)
         parts.append(Partition("genie", k, labels, model,
                                {"n_clusters": k, "gini_threshold": model.gini_threshold}))
     return parts
@@ -294,16 +308,8 @@ def _dbscan(ctx):
 # HDBSCAN (when this installation has it): k-free, a few minimum sizes
 # --------------------------------------------------------------------------
 
-def _hdbscan_available():
-    try:
-        from clusterlab.cluster import hdbscan  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _hdbscan_cost(n, d, ctx):
-    if not _hdbscan_available():
+    if not _available("hdbscan"):
         return float("inf")
     m = len(ctx.sample_index)
     return 3 * (2e-8 * m * np.log2(m + 2) * d * 10 + 1e-7 * n * d)
@@ -390,12 +396,6 @@ def run_candidate(entry, ctx, tick=None):
 # hundreds of clusters on a few thousand rows, and their first-run compilation
 # costs about 10 s of the first analysis's budget.
 # --------------------------------------------------------------------------
-
-def _available(module):
-    import importlib.util
-
-    return importlib.util.find_spec(f"clusterlab.cluster.{module}") is not None
-
 
 #: mean shift runs on the sample when the table has at most this many columns
 #: (kernel density modes are meaningless in many dimensions)
