@@ -6,6 +6,11 @@ import pytest
 
 matplotlib.use("Agg")
 
+# The analysis's first-run compile helper (clusterlab.report.prewarm) starts a
+# second process when numba's cache is cold; tests that run analyses keep to
+# one process (tests/test_prewarm.py exercises the helper itself).
+os.environ.setdefault("CLUSTERLAB_PREWARM", "0")
+
 # Keep hypothesis fast and deterministic in CI.
 try:
     from hypothesis import HealthCheck, settings
@@ -54,3 +59,13 @@ def moons():
     from clusterlab.datasets import load_moons
 
     return load_moons()
+
+
+@pytest.fixture
+def parallel_kernels(monkeypatch):
+    """Run every parallel kernel's parallel compilation whatever the input size
+    (small inputs otherwise run the serial compilation of the same source: see
+    ``clusterlab._kernels.row_groups``), for tests comparing thread counts."""
+    from clusterlab import _config
+
+    monkeypatch.setattr(_config, "THREADED_KERNEL_MIN_BYTES", 0)

@@ -237,7 +237,7 @@ def test_inputs_not_modified():
     np.testing.assert_array_equal(labels, l0)
 
 
-def test_same_result_for_any_thread_count():
+def test_same_result_for_any_thread_count(parallel_kernels):
     X, labels = random_problem(301, 5, 6, seed=4)
     before = numba.get_num_threads()
     try:
@@ -323,8 +323,8 @@ def test_parallel_and_serial_schedules_agree_bitwise():
         for metric in (kern.METRIC_EUCLIDEAN, kern.METRIC_MANHATTAN):
             par = np.empty((3000, 7))
             ser = np.empty((3000, 7))
-            kern._sums_sorted_parallel(Xt, codes, bounds, metric, par)
-            kern._sums_sorted_serial(Xt, codes, bounds, metric, ser)
+            kern._sums_sorted.parallel(Xt, codes, bounds, metric, par)
+            kern._sums_sorted.serial(Xt, codes, bounds, metric, ser)
             np.testing.assert_array_equal(par, ser)
     finally:
         numba.set_num_threads(before)

@@ -231,3 +231,11 @@ KPP32_MIN_FEATURES = 8
 #: pass over the data runs on one thread: waking numba's and BLAS's threads
 #: costs more than the work, and much more on a busy machine.
 MINIBATCH_PARALLEL_MIN_WORK = 50_000_000
+
+
+#: A parallel kernel (``clusterlab._kernels.row_groups.ThreadedKernel``) called
+#: on arrays holding fewer bytes than this together runs its serial
+#: compilation: below it a parallel launch saves less than a millisecond, and
+#: not compiling the parallel variant saves about two thirds of the kernel's
+#: compile time on a first run (small data, empty numba cache).
+THREADED_KERNEL_MIN_BYTES = 2**20

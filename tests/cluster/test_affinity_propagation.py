@@ -127,7 +127,7 @@ def test_not_square_error():
         affinity_propagation(np.zeros((5, 4)))
 
 
-def test_parallel_parts_agree_with_sklearn(monkeypatch):
+def test_parallel_parts_agree_with_sklearn(monkeypatch, parallel_kernels):
     # large inputs split the rows into parts (column sums added part by part)
     monkeypatch.setattr(_config, "AFFINITY_PROPAGATION_PARALLEL_MIN_ROWS", 10)
     X = _blobs(300, 4, std=1.0, seed=3)

@@ -476,7 +476,7 @@ def test_columnar_euclidean_condensed_equals_row_wise(n, d, dtype, parallel):
     np.testing.assert_allclose(out, pdist_reference(X), rtol=1e-12)
 
 
-def test_condensed_fill_same_on_one_and_all_threads():
+def test_condensed_fill_same_on_one_and_all_threads(parallel_kernels):
     # one blocked kernel for both (a single block is the serial run): the
     # matrix must not depend on the block count or on numba's thread count
     import numba

@@ -190,7 +190,7 @@ def test_dbscan_function_matches_estimator(moons):
     np.testing.assert_array_equal(labels, model.labels_)
 
 
-def test_thread_count_does_not_change_result():
+def test_thread_count_does_not_change_result(parallel_kernels):
     X, _ = make_blobs(3000, n_features=2, centers=6, cluster_std=1.5, random_state=5)
     one = DBSCAN(eps=0.2, n_jobs=1).fit(X)
     many = DBSCAN(eps=0.2, n_jobs=-1).fit(X)

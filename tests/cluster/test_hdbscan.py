@@ -312,7 +312,7 @@ def test_duplicated_points_share_their_label(seed, n_dup):
     assert adjusted_rand_score(est.labels_, theirs.labels_) > 0.9
 
 
-def test_same_result_on_one_and_two_threads():
+def test_same_result_on_one_and_two_threads(parallel_kernels):
     import numba
 
     X = np.vstack([blobs(0, n=3000), np.round(blobs(1, n=2000), 1)])

@@ -124,7 +124,7 @@ def test_grid_capped_for_tiny_bandwidth():
     assert_same(MeanShift(bandwidth=0.5).fit(X), skc.MeanShift(bandwidth=0.5).fit(X))
 
 
-def test_threads_do_not_change_the_result():
+def test_threads_do_not_change_the_result(parallel_kernels):
     X = _blobs(400, 3)
     a = MeanShift(n_jobs=1).fit(X)
     b = MeanShift(n_jobs=-1).fit(X)

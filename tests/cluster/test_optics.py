@@ -166,7 +166,7 @@ def test_property_core_distances_follow_permutation(seed):
         assert set(model.ordering_) == set(range(len(X)))
 
 
-def test_thread_count_does_not_change_result():
+def test_thread_count_does_not_change_result(parallel_kernels):
     X, _ = make_blobs(n_samples=OPTICS_PARALLEL_MIN + 2500, centers=6, random_state=2)
     one = OPTICS(min_samples=5, n_jobs=1).fit(X)
     two = OPTICS(min_samples=5, n_jobs=2).fit(X)
@@ -194,7 +194,7 @@ def test_block_pruning_exact_on_clustered_and_uniform_data(max_eps):
 
 
 @pytest.mark.slow
-def test_parallel_steps_same_as_sklearn():
+def test_parallel_steps_same_as_sklearn(parallel_kernels):
     X, _ = make_blobs(n_samples=OPTICS_PARALLEL_MIN + 2500, centers=6, random_state=2)
     assert_same_as_sklearn(X, min_samples=5)
 

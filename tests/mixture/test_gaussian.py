@@ -102,7 +102,7 @@ def test_float32_kept_and_close_to_sklearn(covariance_type):
     assert ours.predict_proba(X).dtype == np.float32
 
 
-def test_parallel_path_matches_sklearn_and_is_thread_count_independent():
+def test_parallel_path_matches_sklearn_and_is_thread_count_independent(parallel_kernels):
     import numba
 
     rng = np.random.RandomState(3)

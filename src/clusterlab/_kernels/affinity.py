@@ -18,11 +18,12 @@ Each kernel writes only its documented outputs.
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def rbf_dense(X, gamma, out):
     """Dense RBF affinity.
 
@@ -50,7 +51,7 @@ def rbf_dense(X, gamma, out):
             out[i, j] = np.exp(-gamma * s)
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def rbf_pairs(X, rows, cols, gamma, out):
     """RBF affinity of the listed pairs.
 
@@ -78,7 +79,7 @@ def rbf_pairs(X, rows, cols, gamma, out):
         out[p] = np.exp(-gamma * s)
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def dense_normalized_laplacian(A, L, dd):
     """Symmetric normalised Laplacian of a dense affinity.
 
@@ -118,7 +119,7 @@ def dense_normalized_laplacian(A, L, dd):
                 L[i, j] = -np.float64(A[i, j]) / (di * dd[j])
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def csr_offdiag_degree(indptr, indices, data, dd, isolated):
     """Square root of the off-diagonal row sums of a CSR matrix.
 
@@ -149,7 +150,7 @@ def csr_offdiag_degree(indptr, indices, data, dd, isolated):
             isolated[i] = True
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def csr_normalized_laplacian_data(indptr, indices, data, dd, out):
     """Values of ``L = I - D^-1/2 A D^-1/2`` on the sparsity pattern of ``A``.
 

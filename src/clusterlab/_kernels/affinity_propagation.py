@@ -12,6 +12,7 @@ in float64 (column sums are accumulated down the rows, as numpy's
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -43,7 +44,7 @@ def _max4(v, skip):
     return m2 if m2 > m0 else m0
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def ap_iteration(S, A, R, colsum, damping, update_a, partial):
     """One fused pass: availabilities of the last iteration, then responsibilities.
 
@@ -115,7 +116,7 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
                 partial[p, k] += v
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def ap_nearest_exemplar(S, exemplars, c):
     """``c[i] = argmax_k S[i, exemplars[k]]`` (first maximum), then ``c[exemplars[k]] = k``.
 
@@ -136,7 +137,7 @@ def ap_nearest_exemplar(S, exemplars, c):
         c[exemplars[k]] = k
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def ap_refine_exemplars(S, members, starts, exemplars):
     """Make each cluster's exemplar its member of largest summed similarity.
 

@@ -25,6 +25,7 @@ are float64.
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 from .mean_shift import _axis_range, _gap2
 
@@ -342,7 +343,7 @@ def birch_leaf_subclusters(node_nsub, node_subs, node_next, out):
     return m
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def birch_descend(Q, root, node_nsub, node_subs, sub_cent, sub_sqn, sub_child, out):
     """Closest subcluster of the leaf reached by a greedy descent of the tree, per row.
 
@@ -381,7 +382,7 @@ def birch_descend(Q, root, node_nsub, node_subs, sub_cent, sub_sqn, sub_child, o
             v = sub_child[pick]
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_nearest_center(Q, bound2, Cs, order, dims, origin, side, extents, cell_start, boxes,
                         out):
     """Exact nearest centre of every row of Q (smallest index on ties).

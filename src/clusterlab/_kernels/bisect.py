@@ -7,12 +7,12 @@ split. Both reduce per-group partials in group order, so the results do not
 depend on the number of threads.
 """
 
-import numba
 import numpy as np
 from numba import prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def gather_rows_moments(X, idx, shift, bounds, out, partial):
     """Copy rows ``X[idx]`` into ``out`` and sum their shifted moments.
 
@@ -42,7 +42,7 @@ def gather_rows_moments(X, idx, shift, bounds, out, partial):
                 partial[g, 1, j] += t * t
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def column_moments(X, shift, bounds, partial):
     """Sums of ``x - shift`` and ``(x - shift)**2`` per feature (no copy of X).
 
@@ -65,7 +65,7 @@ def column_moments(X, shift, bounds, partial):
                 partial[g, 1, j] += t * t
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def split_inertia(X, sample_weight, labels, centers, bounds, partial):
     """Weighted sum of squared distances of each side of a split to its centre.
 

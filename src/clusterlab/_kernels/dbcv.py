@@ -23,6 +23,7 @@ members of cluster c. Distances come from the feature rows (metric codes
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -50,7 +51,7 @@ def _dist(X, D, use_matrix, i, j, metric, p):
     return s
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def all_points_core_distances(X, D, use_matrix, metric, p, dim, order, starts, member, out):
     """All-points core distance of every clustered point.
 
@@ -92,7 +93,7 @@ def all_points_core_distances(X, D, use_matrix, metric, p, dim, order, starts, m
         out[i] = m * (s / (hi - lo - 1)) ** (-1.0 / dim)
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def cluster_msts(X, D, use_matrix, metric, p, apcd, order, starts, degree, weight, parent):
     """Prim's MST of each cluster under the mutual reachability distance.
 
@@ -147,7 +148,7 @@ def cluster_msts(X, D, use_matrix, metric, p, apcd, order, starts, degree, weigh
             cur = nxt
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def internal_separation(X, D, use_matrix, metric, p, apcd, order, member, internal, out):
     """Smallest mutual reachability distance from each internal point to an
     internal point of another cluster (inf for non-internal points).

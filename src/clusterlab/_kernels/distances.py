@@ -12,6 +12,7 @@ Row ranges are half-open ``[start, stop)``.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
@@ -79,7 +80,7 @@ def _max_masked(u, mask):
     return m
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _max_exponent_bits(u, mask, n_groups):
     n = u.shape[0]
     part = np.zeros(n_groups, u.dtype)
@@ -250,7 +251,7 @@ def nearest_of_row(X, i, centers, dists):
     return best, best_d
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _nearest_center_parallel(X, centers, chunk, labels, min_sq_dist):
     n = X.shape[0]
     n_chunks = (n + chunk - 1) // chunk
@@ -293,7 +294,7 @@ def _pairwise_sq_dist_range(X, centers, start, stop, out):
             out[i, j] = sq_dist_rows(X, i, centers, j)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _pairwise_sq_dist_parallel(X, centers, chunk, out):
     n = X.shape[0]
     for c in nb.prange((n + chunk - 1) // chunk):
@@ -403,7 +404,7 @@ def csr_sq_dist_row(data, indices, indptr, x_sq_norms, i, centers, c_sq_norms, j
     return dist if dist > 0.0 else 0.0
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def csr_pairwise_sq_dist(data, indices, indptr, x_sq_norms, centers, c_sq_norms, out):
     """All squared distances between CSR rows and ``centers``.
 

@@ -31,6 +31,7 @@ import heapq
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 from .kdtree import QUERY_BLOCK, box_rdist, row_rdist
 
@@ -101,7 +102,7 @@ def _better(w, p, q, bw, bp, bq):
     return max(p, q) < max(bp, bq)
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _boruvka_round(Xr, start, end, lo, hi, rcore, node_min_rcore, comp, node_comp,
                    knn_index, comp_bound, best_w, best_q):
     n = Xr.shape[0]
@@ -194,9 +195,12 @@ def _relabel(parent, comp):
         comp[i] = _find(parent, i)
 
 
-@njit(**_JIT)
 def boruvka_mst(Xr, start, end, lo, hi, rcore, knn_index, out_u, out_v, out_w):
     """Minimum spanning tree of the mutual-reachability graph (euclidean).
+
+    A plain Python loop over Borůvka's rounds (O(log n) of them): each round is
+    one parallel search (:func:`_boruvka_round`, its serial compilation on small
+    inputs) and one serial merge (:func:`_boruvka_merge`).
 
     Parameters
     ----------
@@ -218,55 +222,69 @@ def boruvka_mst(Xr, start, end, lo, hi, rcore, knn_index, out_u, out_v, out_w):
     node_comp = np.empty(n_nodes, dtype=np.int64)
     parent = np.arange(n)
     comp = np.arange(n)
-    comp_bound = np.empty(n, dtype=np.float64)
+    comp_bound = np.full(n, np.inf)
     best_w = np.empty(n, dtype=np.float64)
     best_q = np.empty(n, dtype=np.int64)
     cand_w = np.empty(n, dtype=np.float64)
     cand_p = np.empty(n, dtype=np.int64)
     cand_q = np.empty(n, dtype=np.int64)
-    n_edges = 0
-    n_comp = n
-    comp_bound[:] = np.inf
-    while n_comp > 1:
+    counts = np.array([0, n], dtype=np.int64)  # edges so far, components left
+    while counts[1] > 1:
         _node_components(comp, start, end, node_comp)
         _boruvka_round(Xr, start, end, lo, hi, rcore, node_min_rcore, comp, node_comp,
                        knn_index, comp_bound, best_w, best_q)
-        for c in range(n):
-            cand_q[c] = -1
-        for p in range(n):
-            qb = best_q[p]
-            if qb < 0:
-                continue
-            c = comp[p]
-            if cand_q[c] < 0 or _better(best_w[p], p, qb, cand_w[c], cand_p[c], cand_q[c]):
-                cand_w[c] = best_w[p]
-                cand_p[c] = p
-                cand_q[c] = qb
-        for c in range(n):
-            if cand_q[c] < 0:
-                continue
-            a = _find(parent, cand_p[c])
-            b = _find(parent, cand_q[c])
-            if a == b:
-                continue
-            if a < b:
-                parent[b] = a
-            else:
-                parent[a] = b
-            out_u[n_edges] = cand_p[c]
-            out_v[n_edges] = cand_q[c]
-            out_w[n_edges] = np.sqrt(cand_w[c])
-            n_edges += 1
-            n_comp -= 1
-        _relabel(parent, comp)
-        # last round's edges that still leave their (merged) component bound
-        # its lightest edge from the start of the next round
-        comp_bound[:] = np.inf
-        for p in range(n):
-            qb = best_q[p]
-            if qb >= 0 and comp[qb] != comp[p] and best_w[p] < comp_bound[comp[p]]:
-                comp_bound[comp[p]] = best_w[p]
-    return n_edges
+        _boruvka_merge(parent, comp, comp_bound, best_w, best_q, cand_w, cand_p, cand_q,
+                       out_u, out_v, out_w, counts)
+    return int(counts[0])
+
+
+@njit(**_JIT)
+def _boruvka_merge(parent, comp, comp_bound, best_w, best_q, cand_w, cand_p, cand_q,
+                   out_u, out_v, out_w, counts):
+    """One Borůvka merge: each component's lightest outgoing edge (from the
+    per-point candidates ``best_w``/``best_q``) joins two components; the edges
+    go to ``out_*`` from ``counts[0]`` on; ``counts`` (edges, components) are
+    updated, ``comp`` relabelled and ``comp_bound`` reset for the next round."""
+    n = comp.shape[0]
+    n_edges = counts[0]
+    n_comp = counts[1]
+    for c in range(n):
+        cand_q[c] = -1
+    for p in range(n):
+        qb = best_q[p]
+        if qb < 0:
+            continue
+        c = comp[p]
+        if cand_q[c] < 0 or _better(best_w[p], p, qb, cand_w[c], cand_p[c], cand_q[c]):
+            cand_w[c] = best_w[p]
+            cand_p[c] = p
+            cand_q[c] = qb
+    for c in range(n):
+        if cand_q[c] < 0:
+            continue
+        a = _find(parent, cand_p[c])
+        b = _find(parent, cand_q[c])
+        if a == b:
+            continue
+        if a < b:
+            parent[b] = a
+        else:
+            parent[a] = b
+        out_u[n_edges] = cand_p[c]
+        out_v[n_edges] = cand_q[c]
+        out_w[n_edges] = np.sqrt(cand_w[c])
+        n_edges += 1
+        n_comp -= 1
+    _relabel(parent, comp)
+    # last round's edges that still leave their (merged) component bound
+    # its lightest edge from the start of the next round
+    comp_bound[:] = np.inf
+    for p in range(n):
+        qb = best_q[p]
+        if qb >= 0 and comp[qb] != comp[p] and best_w[p] < comp_bound[comp[p]]:
+            comp_bound[comp[p]] = best_w[p]
+    counts[0] = n_edges
+    counts[1] = n_comp
 
 
 @njit(**_JIT)
@@ -306,7 +324,7 @@ def _kth_smallest(buf, m, kth):
     return buf[kth]
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def dense_core_distances(D, k_index):
     """core[i] = the ``k_index``-th smallest (0-based) of row i of ``D`` (the
     diagonal, i.e. the point itself, included). D : float64 (n, n) IN."""
@@ -322,7 +340,7 @@ def dense_core_distances(D, k_index):
     return core
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def dense_mutual_reachability(D, core):
     """``D[i, j] = max(core[i], core[j], D[i, j])`` in place.
 
@@ -340,7 +358,7 @@ def dense_mutual_reachability(D, core):
             D[i, j] = v
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def pair_distances(X, u, v, out):
     """Euclidean distance of each pair (u[i], v[i]) of rows of X (float64 (n, d)
     IN; u, v int64 (m,) IN; out float64 (m,) OUT), accumulated as the tree
@@ -465,7 +483,7 @@ def prim_order_of_tree(u, v, w, adj_start):
     return ou, ov, ow
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def mrd_nearest(Q, rcore_q, Xr, start, end, lo, hi, rcore, node_min_rcore, out_w, out_j):
     """Each query's nearest training point under mutual reachability (squared):
     ``min_j max(rcore_q[i], rcore[j], |Q[i] - Xr[j]|^2)``, ties to the nearer

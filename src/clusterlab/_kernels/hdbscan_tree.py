@@ -19,6 +19,7 @@ caller), except :func:`merge_heights`, O(n * n_clusters * depth).
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -446,7 +447,7 @@ def labels_at_cut(left, right, dist, cut, min_cluster_size, labels):
         labels[i] = number[rep[i]]
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def merge_heights(point_cluster, point_lambda, clusters, cluster_parent, cluster_birth,
                   n, out):
     """hdbscan's merge height of each point with each selected cluster.
@@ -481,7 +482,7 @@ def merge_heights(point_cluster, point_lambda, clusters, cluster_parent, cluster
                 out[i, j] = point_lambda[i]
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def min_dist_to_sets(Q, E, set_start, out):
     """Euclidean distance from each query to the nearest point of each set.
 

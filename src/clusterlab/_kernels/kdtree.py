@@ -20,6 +20,7 @@ the ``k`` best and a DFS stack) once.
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -93,7 +94,7 @@ def _bounds(X, perm, lo_out, hi_out, node, start, end):
                 hi_out[node, f] = v
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def build_kdtree(X, n_levels, perm, start, end, lo, hi):
     """Build the implicit KD-tree over the rows of ``X``.
 
@@ -205,7 +206,7 @@ def _knn_one(q, Xr, start, end, lo, hi, k, best_d, best_i, stack, stack_d):
             top += 2
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def kdtree_knn(Q, Xr, start, end, lo, hi, k, out_rdist, out_index):
     """Exact k nearest neighbours (euclidean) of every row of ``Q``.
 

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -124,7 +125,7 @@ def _ball_sum(q, Xs, dims, origin, side, extents, cell_start, boxes, cell_sums, 
     return count
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_cell_stats(Xs, cell_start, boxes, cell_sums):
     """Bounding box and coordinate sum of the rows of every cell.
 
@@ -151,7 +152,7 @@ def grid_cell_stats(Xs, cell_start, boxes, cell_sums):
                     boxes[c, 1, k] = v
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def mean_shift_seeds(seeds, Xs, dims, origin, side, extents, cell_start, boxes, cell_sums,
                      bandwidth, max_iter, stop_thresh, means, counts, iters):
     """Climb from every seed to a mode of the flat-kernel density.
@@ -230,7 +231,7 @@ def suppress_near_duplicates(centers, bandwidth, unique):
         unique[i] = True
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def nearest_center(X, centers, labels, distances):
     """Index of (first) nearest centre and its euclidean distance, per row.
 
@@ -292,7 +293,7 @@ def _select(a, kth):
     return a[kth]
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def kth_neighbor_distance_sum(XT, kth, block_rows, out):
     """Sum over rows of the distance to their ``kth`` nearest row (0: itself).
 

@@ -23,6 +23,7 @@ in two so that a batch can be streamed through in row chunks:
 """
 
 import numba
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 # ``reassoc`` lets LLVM vectorise the squared-distance reduction over
@@ -69,7 +70,7 @@ def _assign_rows(X, sample_weight, centers, labels, row_inertia, start, stop):
         row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers, best)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def labels_inertia(X, sample_weight, centers, labels, row_inertia):
     """Nearest centre and weighted squared distance of every row (parallel).
 
@@ -260,7 +261,7 @@ def finalize_minibatch_step(centers_old, centers_new, counts, sums, weight_in_ba
                 centers_new[c, j] = centers_old[c, j]
 
 
-@numba.njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)
+@parallel_kernel(cache=True, nogil=True, fastmath=_FASTMATH)
 def center_distances(X, centers, out, squared):
     """Euclidean distance of every row to every centre.
 
@@ -401,7 +402,7 @@ def assign_accumulate_dots(X, sample_weight, centers, center_sq, dots, labels, r
     return total
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def labels_inertia_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia):
     """:func:`labels_inertia` with the nearest centre read from ``dots`` (parallel).
 

@@ -34,6 +34,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 FULL = 0
 TIED = 1
@@ -232,7 +233,7 @@ def _em_chunk(c, X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk
     entropy_sum[c] = ent
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def gmm_em_pass(X, cov_code, means, prec, aux, log_const, shift, rows_per_chunk,
                 nk, sx, sxx, log_norm_sum, entropy_sum):
     """One fused E-step + M-step-statistics pass over ``X``.
@@ -301,7 +302,7 @@ def _stats_chunk(c, X, resp, cov_code, shift, rows_per_chunk, nk, sx, sxx):
         _block_accumulate(xsT, rT, nb, cov_code, c, nk, sx, sxx, wx)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def gmm_stats_from_resp(X, resp, cov_code, shift, rows_per_chunk, nk, sx, sxx):
     """M-step sufficient statistics for given responsibilities (initialisation).
 
@@ -356,7 +357,7 @@ def _score_chunk(c, X, cov_code, means, prec, aux, log_const, rows_per_chunk,
                     resp[r, k] = math.exp(wlp[k, b] - lse[b])
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def gmm_score_rows(X, cov_code, means, prec, aux, log_const, rows_per_chunk,
                    log_norm, labels, resp, want_resp):
     """Per-row E-step outputs for prediction and scoring (chunks in parallel).

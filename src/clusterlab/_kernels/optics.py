@@ -24,6 +24,7 @@ Metric codes (as :mod:`clusterlab._kernels.neighbors`): 0 euclidean,
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -74,7 +75,7 @@ def _reduced_gap(g, metric, p):
     return g
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def knn_core_distances(Xs, key, k, metric, p, out):
     """Distance from each row to its k-th nearest row (itself counted first).
 
@@ -203,7 +204,7 @@ def _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p, lo, hi, done, rs, 
     return bv, bi, bp, mx
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def optics_order_blocks(Xs, idx, start, lo_box, hi_box, core_s, max_eps, metric, p, parallel,
                         ordering, reach, pred):
     """The OPTICS cluster ordering of feature rows grouped in spatial blocks.

@@ -12,6 +12,7 @@ thread in a fixed order, so results do not depend on the number of threads.
 """
 
 import numba
+from clusterlab._kernels.row_groups import on_threads, parallel_kernel
 import numpy as np
 
 #: metric codes understood by :func:`cluster_distance_sums_sorted`
@@ -48,7 +49,7 @@ def _silhouette_from_sums(sums, own, counts):
     return (b - a) / denom
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def cluster_distance_sums(D, labels, n_clusters, out):
     """Per-cluster sums of each row of a distance block.
 
@@ -267,9 +268,10 @@ def _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p):
     _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _sums_sorted_parallel(Xt, labels, bounds, metric, sums):
-    """:func:`cluster_distance_sums_sorted`, tiles of a round in parallel."""
+@parallel_kernel(cache=True, nogil=True)
+def _sums_sorted(Xt, labels, bounds, metric, sums):
+    """:func:`cluster_distance_sums_sorted`, the tiles of a round in parallel (or
+    one after another in the same order: the serial compilation)."""
     sums[:, :] = 0.0
     n_blocks, size, m = _super_blocks(Xt.shape[1])
     # diagonal super-blocks: disjoint rows, all in parallel
@@ -277,19 +279,6 @@ def _sums_sorted_parallel(Xt, labels, bounds, metric, sums):
         _diagonal_block(Xt, labels, bounds, metric, sums, size, blk)
     for rnd in range(m - 1):
         for p in numba.prange(m // 2):
-            _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p)
-
-
-@numba.njit(cache=True, nogil=True)
-def _sums_sorted_serial(Xt, labels, bounds, metric, sums):
-    """:func:`cluster_distance_sums_sorted`, one tile after another (same order)."""
-    sums[:, :] = 0.0
-    n_blocks, size, m = _super_blocks(Xt.shape[1])
-    # diagonal super-blocks first, then the rounds, as in the parallel twin
-    for blk in range(n_blocks):
-        _diagonal_block(Xt, labels, bounds, metric, sums, size, blk)
-    for rnd in range(m - 1):
-        for p in range(m // 2):
             _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p)
 
 
@@ -330,7 +319,5 @@ def cluster_distance_sums_sorted(Xt, labels, bounds, metric, sums):
     n_features / 2); memory: the output plus one tile and a ``_TILE`` vector
     per pair in flight.
     """
-    if Xt.shape[1] >= _PARALLEL_MIN_SAMPLES:
-        _sums_sorted_parallel(Xt, labels, bounds, metric, sums)
-    else:
-        _sums_sorted_serial(Xt, labels, bounds, metric, sums)
+    on_threads(_sums_sorted, Xt.shape[1] >= _PARALLEL_MIN_SAMPLES)(
+        Xt, labels, bounds, metric, sums)

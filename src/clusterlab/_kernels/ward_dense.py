@@ -11,6 +11,7 @@ scipy's ``linkage(method='ward')`` runs, with its tie rules.
 import numba
 import numpy as np
 from numba import prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -19,7 +20,7 @@ def _cidx(n, i, j):
     return n * i - (i * (i + 1)) // 2 + j - i - 1
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def condensed_from_gram(G, sq, X, i0, refine, D):
     """Write the distances of rows ``i0 .. i0 + b - 1`` to every later row.
 

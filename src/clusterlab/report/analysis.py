@@ -23,11 +23,11 @@ The range of k: by default 2 up to about the square root of the rows
 a recommendation at the top of the range is flagged.
 """
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from clusterlab.report import prewarm
 from clusterlab.report.candidates import (REGISTRY, STEP_BUDGET_SECONDS, run_candidate,
                                          title)
 from clusterlab.report.neighbours import QUADRATIC_SAMPLE, project_2d
@@ -225,9 +225,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
             f"{dataset.name}: {n} rows but k goes up to {hi}; need more rows than clusters "
             f"(lower --k).")
     sample = QUADRATIC_SAMPLE if sample is None else int(sample)
-    rng = np.random.default_rng(seed)
-    sampled = n > sample
-    sample_index = np.sort(rng.choice(n, size=sample, replace=False)) if sampled else np.arange(n)
+    sample_index, sampled = sample_rows(n, sample, seed)
     proj, note = project_2d(X)
     res = AnalysisResult(dataset=dataset, X_fit=X, projection=proj, projection_note=note,
                          scale=scale, sample_index=sample_index, sampled=sampled)
@@ -245,12 +243,38 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
         res.reasons = [f"The rows take only {distinct} distinct value(s): there is nothing to "
                        "cluster (no clustering was run)."]
         return res
-    ks = k_grid(max(2, lo), hi)
-    ctx = _Context(X=X, Xs=X[sample_index], sample_index=sample_index, sampled=sampled,
-                   sample=sample, ks=ks, gmm_k_max=int(min(hi, 100)),
-                   k_max=hi, seed=seed, res=res, mst=None,
-                   sil_sample=sample if sampled else None)
+    ctx = candidate_context(X, lo, hi, sample, seed, res)
+    helper = prewarm.start(X, algorithms, lo, hi, sample, seed)
+    try:
+        return _run_candidates(ctx, dataset, algorithms, contamination, tick, helper)
+    finally:
+        prewarm.stop(helper)
 
+
+def sample_rows(n, sample, seed):
+    """The rows the quadratic steps use (sorted) and whether that is a sample."""
+    if n <= sample:
+        return np.arange(n), False
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=sample, replace=False)), True
+
+
+def candidate_context(X, lo, hi, sample, seed, res=None):
+    """What the candidates share for prepared rows ``X`` and the k range ``lo..hi``."""
+    sample_index, sampled = sample_rows(len(X), sample, seed)
+    if res is None:
+        res = AnalysisResult(dataset=None, X_fit=X, projection=None, projection_note="",
+                             scale="none", sample_index=sample_index, sampled=sampled)
+    return _Context(X=X, Xs=X[sample_index], sample_index=sample_index, sampled=sampled,
+                    sample=sample, ks=k_grid(max(2, lo), hi), gmm_k_max=int(min(hi, 100)),
+                    k_max=hi, seed=seed, res=res, mst=None,
+                    sil_sample=sample if sampled else None)
+
+
+def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
+    X, res, sample_index = ctx.X, ctx.res, ctx.sample_index
+    seed, ks, hi = ctx.seed, ctx.ks, ctx.k_max
+    n = len(X)
     partitions = []
     for name in algorithms:
         entry = REGISTRY[name]
@@ -264,6 +288,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
                                   f"{cost:.0f} s on this table (--sample lowers it).")
             continue
         tick(entry.title, 0, 1)
+        prewarm.reached(helper, name)
         parts, seconds, failure = run_candidate(entry, ctx)
         res.timings[name] = seconds
         if failure:
@@ -308,6 +333,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
             if not entry.needs_k or not np.isfinite(entry.cost(n, X.shape[1], ctx)):
                 continue
             tick(entry.title, 0, 1)
+            prewarm.reached(helper, name)
             parts, seconds, failure = run_candidate(entry, ctx)
             res.timings[name] = seconds
             if failure:

@@ -5,6 +5,7 @@ approximate distances are re-computed exactly.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -226,7 +227,7 @@ def _row_sq_norms_range(X, start, stop, out):
         out[i] = row_sq_norm(X, i)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _row_sq_norms_groups(X, bounds, out):
     for g in nb.prange(bounds.shape[0] - 1):
         _row_sq_norms_range(X, bounds[g], bounds[g + 1], out)

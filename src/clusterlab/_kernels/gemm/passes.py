@@ -2,6 +2,7 @@
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -57,7 +58,7 @@ def gemm_nearest_range(X, centers, Cx, csq, consts, start, stop, labels, min_sq_
             min_sq_dist[s + r] = sq_dist_rows(block, r, centers, j1[r])
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _gemm_nearest_groups(X, centers, Cx, csq, consts, bounds, labels, min_sq_dist):
     for g in nb.prange(bounds.shape[0] - 1):
         gemm_nearest_range(X, centers, Cx, csq, consts, bounds[g], bounds[g + 1], labels,
@@ -112,7 +113,7 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
     return inertia
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def gemm_lloyd_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds,
                       labels, min_sq_dist, g_sums, g_weights, g_inertia):
     for g in nb.prange(bounds.shape[0] - 1):
@@ -187,7 +188,7 @@ def gemm_full_scan_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start
                     glb[i, g] = np.sqrt(v) if finite and 0.0 < v < np.inf else 0.0
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def gemm_full_scan_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds, labels,
                           upper, lower, group_of, glb, g_sums, g_weights, g_counts):
     """:func:`gemm_full_scan_range` over row groups on numba's threads, each

@@ -7,6 +7,7 @@ incremental sums. The sequence of labels and centres is Lloyd's.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -103,7 +104,7 @@ def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
             lower[i] = np.sqrt(d2)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _full_scan_groups(X, centers, bounds, labels, upper, lower, lb):
     for g in nb.prange(bounds.shape[0] - 1):
         _full_scan_range(X, centers, bounds[g], bounds[g + 1], labels, upper, lower, lb)

@@ -10,6 +10,7 @@ shift, and the relative safety margins of the bound tests.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import sq_dist_rows
@@ -48,7 +49,7 @@ def _reduce_groups(g_parts, out):
     np.sum(g_parts, axis=0, out=out)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia):
     for g in nb.prange(bounds.shape[0] - 1):
         g_inertia[g] = _inertia_range(X, sample_weight, centers, labels, bounds[g],
@@ -79,7 +80,7 @@ def weighted_inertia(X, sample_weight, centers, labels, bounds, parallel):
     return float(np.sum(g_inertia))
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _sq_dist_to_assigned_groups(X, centers, labels, bounds, out):
     for g in nb.prange(bounds.shape[0] - 1):
         _sq_dist_to_assigned_range(X, centers, labels, bounds[g], bounds[g + 1], out)

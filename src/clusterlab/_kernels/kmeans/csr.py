@@ -6,6 +6,7 @@ and messages of the dense Lloyd loop.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -59,7 +60,7 @@ def csr_lloyd_stats_range(data, indices, indptr, x_sq_norms, sample_weight, cent
     return inertia
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _csr_lloyd_groups(data, indices, indptr, x_sq_norms, sample_weight, centers, c_sq_norms,
                       bounds, labels, min_sq_dist, g_sums, g_weights, g_inertia):
     for g in nb.prange(bounds.shape[0] - 1):

@@ -7,6 +7,7 @@ ties) or from BLAS products (:func:`_elkan_first_gemm_range`); the E-step
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -236,7 +237,7 @@ def _elkan_first_interval_range(X, X32, xerr, centers, C32, cerr, gamma, scale, 
         add_row(X, sample_weight, i, best, sums, weights, counts)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, scale, bounds,
                                  labels, upper, lb, sample_weight, g_sums, g_weights, g_counts,
                                  Q, qerr, q_offset, q_scale, x_sq):
@@ -285,7 +286,7 @@ def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, up
             add_row(X, sample_weight, i, best, sums, weights, counts)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _elkan_first_gemm_groups(X, centers, Cx, csq, consts, bounds, labels, upper, lb,
                              sample_weight, g_sums, g_weights, g_counts, Q, qerr, q_offset,
                              q_scale, x_sq):
@@ -437,7 +438,7 @@ def elkan_assign_range(X, centers, half_min, cc, shift, start, stop, labels, upp
     return n_changed
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _elkan_assign_groups(X, centers, half_min, cc, shift, bounds, labels, upper, lb,
                          moved_from, g_changed, X32, xerr, C32, cerr, gamma, scale):
     for g in nb.prange(bounds.shape[0] - 1):

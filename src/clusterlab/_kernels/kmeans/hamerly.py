@@ -8,6 +8,7 @@ and re-scanned (directly, columnar, or through BLAS: :func:`gemm_hamerly_range`)
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -295,7 +296,7 @@ def hamerly_assign_range(X, centers, half_min, shift, mover_tab, start, stop, la
                               moved_from)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _hamerly_assign_groups(X, centers, half_min, shift, mover_tab, bounds, labels, upper,
                            lower, moved_from, rows, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):
@@ -349,7 +350,7 @@ def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, mover
                             weights, counts)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _gemm_hamerly_groups(X, x_sq, centers, Cx, csq, consts, half_min, shift, mover_tab,
                          bounds, labels, upper, lower, moved_from, rows, g_changed, min_pass,
                          sample_weight, g_sums, g_weights, g_counts):

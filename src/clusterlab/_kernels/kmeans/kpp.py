@@ -12,6 +12,7 @@ over an ``(n, candidates)`` buffer.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -78,21 +79,21 @@ def _kpp_commit_range(X, closest, owner, candidates, best, q, new_id, start, sto
                 owner[i] = new_id
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _kpp_first_groups(X, sample_weight, center, bounds, closest, owner, g_pots):
     for g in nb.prange(bounds.shape[0] - 1):
         g_pots[g, 0] = _kpp_first_range(X, sample_weight, center, bounds[g], bounds[g + 1],
                                         closest, owner)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _kpp_score_groups(X, sample_weight, closest, owner, candidates, q, bounds, g_pots):
     for g in nb.prange(bounds.shape[0] - 1):
         _kpp_score_range(X, sample_weight, closest, owner, candidates, q, bounds[g],
                          bounds[g + 1], g_pots[g])
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _kpp_commit_groups(X, closest, owner, candidates, best, q, new_id, bounds):
     for g in nb.prange(bounds.shape[0] - 1):
         _kpp_commit_range(X, closest, owner, candidates, best, q, new_id, bounds[g],
@@ -182,7 +183,7 @@ def _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, start, sto
                 pots[c] += w * m
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _kpp_pass_groups(X, sample_weight, closest, buf, prev, candidates, bounds, g_pots):
     for g in nb.prange(bounds.shape[0] - 1):
         _kpp_pass_range(X, sample_weight, closest, buf, prev, candidates, bounds[g],

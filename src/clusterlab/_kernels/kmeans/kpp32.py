@@ -9,6 +9,7 @@ sums and the picks are those of the exact kernels.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -118,7 +119,7 @@ def _kpp32_score_range(XT, sample_weight, closest, C, slack, start, stop, pots, 
                 out[s + b] = fl[b]
 
 
-@nb.njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
+@parallel_kernel(cache=True, nogil=True, fastmath=FASTMATH)
 def _kpp32_score_groups(XT, sample_weight, closest, C, slack, bounds, g_pots, flags):
     for g in nb.prange(bounds.shape[0] - 1):
         D = np.empty((KPP32_LANES, _KPP32_BLOCK), dtype=np.float32)
@@ -209,7 +210,7 @@ def _kpp32_exact_range(X, sample_weight, closest, C, cands, flags, start, stop, 
         out[c] = acc + corr[c]
 
 
-@nb.njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
+@parallel_kernel(cache=True, nogil=True, fastmath=FASTMATH)
 def _kpp32_exact_groups(X, sample_weight, closest, C, cands, flags, bounds, g_out, commit):
     for g in nb.prange(bounds.shape[0] - 1):
         _kpp32_exact_range(X, sample_weight, closest, C, cands, flags, bounds[g],

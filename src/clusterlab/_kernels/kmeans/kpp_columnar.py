@@ -6,6 +6,7 @@ best one are those of the row-major kernels of :mod:`.kpp`.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import FASTMATH
@@ -19,7 +20,7 @@ from clusterlab._kernels.kmeans.kpp import (
 )
 from clusterlab._kernels.row_groups import on_threads
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def transpose_rows(X, XT):
     """``XT[f, i] = X[i, f]`` in parallel over blocks of rows (about 10x faster
     than ``np.ascontiguousarray(X.T)`` for a few tens of columns).
@@ -65,7 +66,7 @@ def _kpp_col_range(XT, sample_weight, closest, prev, candidates, start, stop, po
 # fastmath on the wrappers: numba compiles inline="always" code with the
 # caller's flags, and the block distances must be contracted (fused
 # multiply-adds) as in _col_row_dist to be bitwise equal.
-@nb.njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
+@parallel_kernel(cache=True, nogil=True, fastmath=FASTMATH)
 def _kpp_col_groups(XT, sample_weight, closest, prev, candidates, bounds, g_pots):
     for g in nb.prange(bounds.shape[0] - 1):
         D = np.empty(_COL_BLOCK)

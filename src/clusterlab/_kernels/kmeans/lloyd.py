@@ -7,6 +7,7 @@ caller passes squared row norms); :func:`lloyd_run` is the iteration loop;
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -75,7 +76,7 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     return inertia
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
                         g_weights, g_inertia):
     n_groups = bounds.shape[0] - 1

@@ -2,6 +2,7 @@
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.kmeans.common import _reduce_groups
@@ -27,7 +28,7 @@ def _column_moments_range(X, start, stop, means, out):
                 out[f] += v
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _column_moments_groups(X, bounds, means, g_out):
     for g in nb.prange(bounds.shape[0] - 1):
         _column_moments_range(X, bounds[g], bounds[g + 1], means, g_out[g])

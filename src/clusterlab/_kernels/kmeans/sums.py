@@ -7,6 +7,7 @@ iterations and move only the contributions of rows whose label changed
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
@@ -26,7 +27,7 @@ def _sums_range(X, sample_weight, labels, start, stop, sums, weights, counts):
         add_row(X, sample_weight, i, labels[i], sums, weights, counts)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _sums_groups(X, sample_weight, labels, bounds, g_sums, g_weights, g_counts):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
@@ -129,7 +130,7 @@ def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
     _clear_emptied(sums, weights, counts)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _moves_groups(X, sample_weight, labels, moved_from, bounds, g_sums, g_weights, g_counts):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0

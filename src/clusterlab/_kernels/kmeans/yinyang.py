@@ -6,6 +6,7 @@ point's upper bound is below that group's lower bound.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import sq_dist_rows
@@ -39,7 +40,7 @@ def _yinyang_init_range(X, centers, group_of, n_cgroups, start, stop, labels, up
                     glb[i, group_of[j]] = v
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _yinyang_init_groups(X, centers, group_of, n_cgroups, bounds, labels, upper, glb):
     for g in nb.prange(bounds.shape[0] - 1):
         _yinyang_init_range(X, centers, group_of, n_cgroups, bounds[g], bounds[g + 1], labels,
@@ -167,7 +168,7 @@ def yinyang_assign_range(X, centers, shift, group_shift, group_of, members, grou
     return n_changed
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _yinyang_assign_groups(X, centers, shift, group_shift, group_of, members, group_start,
                            bounds, labels, upper, glb, moved_from, g_changed):
     for g in nb.prange(bounds.shape[0] - 1):

@@ -8,6 +8,7 @@ either way); the other metrics from :func:`condensed_distances`.
 """
 
 import numba as nb
+from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab import _config
@@ -52,7 +53,7 @@ def _euclidean_condensed_rows(XT, start, stop, out, acc):
             out[pos + t] = np.sqrt(acc[t])
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@parallel_kernel(cache=True, nogil=True)
 def _euclidean_condensed_blocks(XT, cuts, out):
     for b in nb.prange(cuts.shape[0] - 1):
         acc = np.empty(XT.shape[1])

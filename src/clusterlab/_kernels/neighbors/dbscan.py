@@ -16,13 +16,14 @@ not depend on the number of threads.
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 from .grid import _neighbour_cells
 from .metric import _JIT, CHUNK, _box_within, _box_within_t, _chunk_rdist, _rdist, _within
 from .unionfind import _find, _union
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_core_points(XT, ws, cell_keys, cell_start, extents, strides, offsets, clique,
                      item_cell, item_lo, item_hi, metric, p, reps, min_samples, nonneg,
                      cell_block, block_start, boxes, is_core):
@@ -231,7 +232,7 @@ def _all_same_root(parent, is_core, lo, hi):
     return True
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_border_labels(XT, is_core, cell_keys, cell_start, extents, strides, offsets,
                        clique, item_cell, item_lo, item_hi, metric, p, reps, cell_block,
                        block_start, core_boxes, labels):
@@ -333,7 +334,7 @@ def _cell_has_within(Q, i, C, pos, b, cell_block, block_start, boxes, metric, p,
     return False
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_predict_labels(Q, C, pos, dims, origin, side, cell_keys, cell_start, extents,
                         strides, offsets, cell_block, block_start, boxes, metric, p, reps,
                         core_label, cell_label, near_label, out):

@@ -25,6 +25,7 @@ from itertools import product
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 from clusterlab import _config
 
@@ -62,7 +63,7 @@ def _neighbour_cells(c, cell_keys, extents, strides, offsets, out):
     return m
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_cell_keys(X, dims, origin, side, strides, keys):
     """Linear grid-cell key of every row.
 
@@ -85,7 +86,7 @@ def grid_cell_keys(X, dims, origin, side, strides, keys):
         keys[i] = key
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_block_order(X, order, cell_start, leaf, block_flag):
     """Split every cell into blocks of nearby rows (for bounding-box pruning).
 
@@ -156,7 +157,7 @@ def grid_block_order(X, order, cell_start, leaf, block_flag):
             top += 2
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_cell_boxes(Xs, cell_start, mask, boxes):
     """Bounding box of the rows of each segment (cell or block) selected by ``mask``.
 

@@ -7,12 +7,13 @@ distance matrix whose missing entries are infinitely far.
 """
 
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 from .metric import _JIT
 from .unionfind import _union
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def dense_neighbour_weights(D, row0, eps, ws, out):
     """Weighted count of entries ``<= eps`` in each row of a distance block.
 
@@ -42,7 +43,7 @@ def dense_union_cores(D, row0, eps, is_core, parent):
                 _union(parent, i, j)
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def dense_border_labels(D, row0, eps, is_core, labels):
     """Smallest label among cores within eps for non-core rows of a block (INOUT labels)."""
     for a in prange(D.shape[0]):
@@ -56,7 +57,7 @@ def dense_border_labels(D, row0, eps, is_core, labels):
         labels[i] = best
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def csr_neighbour_weights(indptr, indices, data, diag_in, eps, ws, out):
     """Weighted neighbour counts from a sparse distance matrix.
 
@@ -87,7 +88,7 @@ def csr_union_cores(indptr, indices, data, eps, is_core, parent):
                 _union(parent, i, j)
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def csr_border_labels(indptr, indices, data, eps, is_core, labels):
     """Smallest core label within eps for each non-core row (INOUT labels)."""
     n = indptr.shape[0] - 1

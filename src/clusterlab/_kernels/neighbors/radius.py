@@ -7,6 +7,7 @@ fill). ``DBSCAN.predict``'s query pass is :func:`.dbscan.grid_predict_labels`.
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.row_groups import parallel_kernel
 
 from .grid import GridIndex, _neighbour_cells, grid_cell_boxes
 from .metric import (
@@ -19,7 +20,7 @@ from .metric import (
 )
 
 
-@njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def grid_radius_pairs(XT, cell_keys, cell_start, extents, strides, offsets, item_cell, item_lo,
                       item_hi, metric, p, reps, cell_block, block_start, boxes, include_self,
                       order, indptr, indices, distances, counts):

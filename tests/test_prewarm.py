@@ -1,0 +1,112 @@
+"""The first-run compile helper of the analysis (clusterlab.report.prewarm)."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from clusterlab.report import analysis, candidates, prewarm
+from clusterlab.report.analysis import candidate_context
+
+
+def _rows(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    return np.ascontiguousarray(centres[rng.integers(0, 3, n)] + rng.normal(size=(n, 2)))
+
+
+def test_does_not_start_when_disabled_or_warm(monkeypatch):
+    X = _rows()
+    monkeypatch.setenv("CLUSTERLAB_PREWARM", "0")
+    assert prewarm.start(X, ["kmeans", "gmm"], 2, 10, 2000, 0) is None
+    monkeypatch.setenv("CLUSTERLAB_PREWARM", "1")
+    monkeypatch.setattr("clusterlab.report.warmup.cold_modules", lambda modules=None: [])
+    assert prewarm.start(X, ["kmeans", "gmm"], 2, 10, 2000, 0) is None
+    monkeypatch.setattr("clusterlab.report.warmup.cold_modules", lambda modules=None: ["kmeans"])
+    # nothing left for a helper when the analysis runs only its first candidate
+    assert prewarm.start(X, ["kmeans"], 2, 10, 2000, 0) is None
+
+
+def test_helper_order_and_meeting_the_analysis(monkeypatch, tmp_path):
+    """The helper runs the second candidate first, then the rest backwards, and
+    skips whatever the analysis has reached."""
+    X = _rows()
+    ran = []
+    monkeypatch.setattr(candidates, "run_candidate",
+                        lambda entry, ctx: ran.append(entry.name) or ([], 0.0, None))
+    main_order = ["kmeans", "gmm", "genie", "dbscan", "agglomerative"]
+    order = ["gmm", "agglomerative", "dbscan", "genie"]
+    path = str(tmp_path / "job.npz")
+    np.savez(path, X=X, params=np.array([2, 10, 2000, 0]), algorithms=np.array(order),
+             main_order=np.array(main_order))
+    prewarm.run(path)
+    assert ran == order
+    ran.clear()
+    prewarm.reached((None, path), "dbscan")  # the analysis is at DBSCAN
+    prewarm.run(path)
+    assert ran == ["agglomerative"]  # gmm, dbscan and genie: the analysis got there first
+
+
+def test_helper_context_matches_the_analysis():
+    X = _rows(500)
+    a = candidate_context(X, 2, 12, 200, 7)
+    b = candidate_context(X, 2, 12, 200, 7)
+    np.testing.assert_array_equal(a.sample_index, b.sample_index)
+    assert a.sampled and len(a.sample_index) == 200
+    np.testing.assert_array_equal(a.ks, analysis.k_grid(2, 12))
+    assert not candidate_context(X, 2, 12, 1000, 7).sampled
+
+
+def test_helper_process_starts_and_is_stopped(monkeypatch):
+    X = _rows()
+    monkeypatch.setenv("CLUSTERLAB_PREWARM", "1")
+    monkeypatch.setattr("clusterlab.report.warmup.cold_modules", lambda modules=None: ["kmeans"])
+    monkeypatch.setattr(prewarm, "_usable_cores", lambda: 2)
+    handle = prewarm.start(X, ["kmeans", "gmm", "genie"], 2, 10, 2000, 0)
+    assert handle is not None
+    proc, path = handle
+    assert os.path.exists(path)
+    with np.load(path) as data:
+        assert [str(a) for a in data["algorithms"]] == ["gmm", "genie"]
+        np.testing.assert_array_equal(data["X"], X)
+    prewarm.reached(handle, "gmm")
+    time.sleep(0.2)
+    prewarm.stop(handle)
+    assert proc.poll() is not None
+    assert not os.path.exists(path) and not os.path.exists(path + ".at")
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_threaded_kernel_picks_its_compilation(monkeypatch, n_threads):
+    """Small inputs and one thread run the serial compilation; both agree."""
+    import numba
+
+    from clusterlab import _config
+    from clusterlab._kernels import silhouette as kern
+    from clusterlab._kernels.row_groups import on_threads
+
+    if numba.config.NUMBA_NUM_THREADS < n_threads:
+        pytest.skip("needs two numba threads")
+    rng = np.random.default_rng(1)
+    Xt = np.ascontiguousarray(rng.normal(size=(3, 400)))
+    codes = np.sort(rng.integers(0, 4, 400)).astype(np.int64)
+    bounds = np.r_[0, np.cumsum(np.bincount(codes))].astype(np.int64)
+    outs = []
+    for parallel in (False, True):
+        out = np.empty((400, 4))
+        on_threads(kern._sums_sorted, parallel)(Xt, codes, bounds, kern.METRIC_EUCLIDEAN, out)
+        outs.append(out)
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert on_threads(kern._sums_sorted, False) is kern._sums_sorted.serial
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(n_threads)
+        monkeypatch.setattr(_config, "THREADED_KERNEL_MIN_BYTES", 0)
+        auto = np.empty((400, 4))
+        kern._sums_sorted(Xt, codes, bounds, kern.METRIC_EUCLIDEAN, auto)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(auto, outs[0])
+    # the serial copy is cached under its own name, beside the parallel one
+    assert kern._sums_sorted.serial.py_func.__qualname__ == "_sums_sorted__serial"
