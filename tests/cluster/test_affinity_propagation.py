@@ -114,6 +114,31 @@ def test_equal_similarities_degenerate_case(preference, expected):
     np.testing.assert_array_equal(ap.cluster_centers_indices_, expected)
 
 
+def test_random_state_instance_left_as_sklearn_leaves_it():
+    # the noise is drawn on a thread while the similarities are computed; the
+    # generator must end where scikit-learn's does, also when no noise is needed
+    for X, pref in [(_blobs(60), None), (np.array([[-1, 1], [1, -1]], dtype=float), -10.0)]:
+        ours, theirs = np.random.RandomState(3), np.random.RandomState(3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            AffinityPropagation(preference=pref, random_state=ours).fit(X)
+            skc.AffinityPropagation(preference=pref, random_state=theirs).fit(X)
+        assert ours.standard_normal() == theirs.standard_normal()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 3), (7, 5), (64, 64), (301, 301)])
+def test_median_without_copy_equals_numpy(shape, dtype):
+    from clusterlab.cluster.affinity_propagation import _median
+
+    rng = np.random.default_rng(shape[0])
+    for S in (rng.standard_normal(shape), rng.integers(-3, 3, shape), np.zeros(shape),
+              -np.abs(rng.standard_normal(shape)) ** 3):
+        S = np.ascontiguousarray(S, dtype=dtype)
+        got, want = _median(S), np.median(S)
+        assert got == want and got.dtype == want.dtype
+
+
 def test_memory_budget_refused_with_clear_error(monkeypatch):
     monkeypatch.setattr(_config, "AFFINITY_PROPAGATION_MAX_BYTES", 100_000)
     with pytest.raises(ValueError, match=r"needs about .* GiB for n_samples=200"):
