@@ -126,6 +126,27 @@ def test_random_state_instance_left_as_sklearn_leaves_it():
         assert ours.standard_normal() == theirs.standard_normal()
 
 
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 1000, 100_001])
+@pytest.mark.parametrize("drawn_before", [0, 1, 4])
+@pytest.mark.parametrize("bit_generator", [None, "PCG64"])
+def test_standard_normal_equals_numpy_values_and_state(size, drawn_before, bit_generator):
+    from clusterlab.cluster.affinity_propagation import _standard_normal
+
+    def make():
+        if bit_generator is None:
+            return np.random.RandomState(size + drawn_before)
+        return np.random.RandomState(np.random.PCG64(size + drawn_before))
+
+    ours, theirs = make(), make()
+    ours.standard_normal(drawn_before)  # an odd count leaves a cached normal
+    theirs.standard_normal(drawn_before)
+    np.testing.assert_array_equal(_standard_normal(ours, size), theirs.standard_normal(size))
+    a, b = ours.get_state(legacy=False), theirs.get_state(legacy=False)
+    assert (a["has_gauss"], a["gauss"]) == (b["has_gauss"], b["gauss"])
+    np.testing.assert_array_equal(ours.standard_normal(3), theirs.standard_normal(3))
+    np.testing.assert_array_equal(ours.random_sample(3), theirs.random_sample(3))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 3), (7, 5), (64, 64), (301, 301)])
 def test_median_without_copy_equals_numpy(shape, dtype):

@@ -285,3 +285,37 @@ def ap_gather_range(S, lo_v, hi_v, offsets, out):
             if x >= lo_v and x <= hi_v:
                 out[j] = x
                 j += 1
+
+
+@njit(**_JIT)
+def ap_polar_normals(U, out, j, cached):
+    """numpy's legacy standard normals (``RandomState.standard_normal``) from its uniforms.
+
+    The polar method of numpy's ``legacy_gauss``, operation by operation:
+    each pair ``(u1, u2)`` of U gives ``x1 = 2 u1 - 1``, ``x2 = 2 u2 - 1``,
+    ``r2 = x1^2 + x2^2``; a pair with ``r2 >= 1`` or ``r2 == 0`` is skipped,
+    otherwise ``f = sqrt(-2 log(r2) / r2)`` and the pair yields ``f * x2``
+    then ``f * x1`` (which numpy caches for its next call). Fed with
+    ``random_sample`` of the same generator, the normals are numpy's bit for
+    bit (same libm ``log``; the loop is sequential, never vectorised).
+
+    U : (2m,) float64, IN -- uniforms in draw order; out : (N,) float64,
+    INOUT, filled from index ``j``; cached : (1,) float64, OUT -- the
+    second value of the last pair when it falls past ``out``'s end.
+    Returns the next index (``> N`` when ``cached`` was written).
+    """
+    n_out = out.shape[0]
+    for t in range(U.shape[0] // 2):
+        x1 = 2.0 * U[2 * t] - 1.0
+        x2 = 2.0 * U[2 * t + 1] - 1.0
+        r2 = x1 * x1 + x2 * x2
+        if r2 >= 1.0 or r2 == 0.0:
+            continue
+        f = np.sqrt(-2.0 * np.log(r2) / r2)
+        out[j] = f * x2
+        if j + 1 < n_out:
+            out[j + 1] = f * x1
+        else:
+            cached[0] = f * x1
+        j += 2
+    return j

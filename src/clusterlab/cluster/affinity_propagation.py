@@ -122,6 +122,33 @@ def _median(S):
     return a if k1 == k2 else (a + b) / S.dtype.type(2)
 
 
+def _standard_normal(random_state, size):
+    """``random_state.standard_normal(size)`` (flat), same values and same final state.
+
+    numpy's legacy normals come from the polar method over the generator's
+    uniforms; here the uniforms are drawn in bulk (``random_sample``: as many
+    as the pairs still needed, so never more than numpy would consume) and
+    turned into normals by a compiled loop (``ap_polar_normals``), about
+    twice as fast as numpy's one-call-per-value path. The generator's cached
+    second normal is taken and left as numpy would.
+    """
+    state = random_state.get_state(legacy=False)
+    out = np.empty(size)
+    j = 0
+    if state["has_gauss"] and size > 0:
+        out[0] = state["gauss"]
+        j = 1
+        random_state.set_state({**state, "has_gauss": 0, "gauss": 0.0})
+    cached = np.zeros(1)
+    while j < size:
+        pairs = (size - j + 1) // 2
+        j = _ap.ap_polar_normals(random_state.random_sample(2 * pairs), out, j, cached)
+    if j > size:
+        random_state.set_state({**random_state.get_state(legacy=False),
+                                "has_gauss": 1, "gauss": float(cached[0])})
+    return out
+
+
 def _draw_noise(random_state, n):
     """Start drawing scikit-learn's (n, n) standard normals on a thread.
 
@@ -137,7 +164,7 @@ def _draw_noise(random_state, n):
 
     def draw():
         try:
-            box["z"] = random_state.standard_normal(size=(n, n))
+            box["z"] = _standard_normal(random_state, n * n).reshape(n, n)
         except BaseException as exc:  # re-raised on the caller's thread
             box["error"] = exc
 
