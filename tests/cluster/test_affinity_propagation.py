@@ -114,6 +114,52 @@ def test_equal_similarities_degenerate_case(preference, expected):
     np.testing.assert_array_equal(ap.cluster_centers_indices_, expected)
 
 
+def test_random_state_instance_left_as_sklearn_leaves_it():
+    # the noise is drawn on a thread while the similarities are computed; the
+    # generator must end where scikit-learn's does, also when no noise is needed
+    for X, pref in [(_blobs(60), None), (np.array([[-1, 1], [1, -1]], dtype=float), -10.0)]:
+        ours, theirs = np.random.RandomState(3), np.random.RandomState(3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            AffinityPropagation(preference=pref, random_state=ours).fit(X)
+            skc.AffinityPropagation(preference=pref, random_state=theirs).fit(X)
+        assert ours.standard_normal() == theirs.standard_normal()
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 1000, 100_001])
+@pytest.mark.parametrize("drawn_before", [0, 1, 4])
+@pytest.mark.parametrize("bit_generator", [None, "PCG64"])
+def test_standard_normal_equals_numpy_values_and_state(size, drawn_before, bit_generator):
+    from clusterlab.cluster.affinity_propagation import _standard_normal
+
+    def make():
+        if bit_generator is None:
+            return np.random.RandomState(size + drawn_before)
+        return np.random.RandomState(np.random.PCG64(size + drawn_before))
+
+    ours, theirs = make(), make()
+    ours.standard_normal(drawn_before)  # an odd count leaves a cached normal
+    theirs.standard_normal(drawn_before)
+    np.testing.assert_array_equal(_standard_normal(ours, size), theirs.standard_normal(size))
+    a, b = ours.get_state(legacy=False), theirs.get_state(legacy=False)
+    assert (a["has_gauss"], a["gauss"]) == (b["has_gauss"], b["gauss"])
+    np.testing.assert_array_equal(ours.standard_normal(3), theirs.standard_normal(3))
+    np.testing.assert_array_equal(ours.random_sample(3), theirs.random_sample(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 3), (7, 5), (64, 64), (301, 301)])
+def test_median_without_copy_equals_numpy(shape, dtype):
+    from clusterlab.cluster.affinity_propagation import _median
+
+    rng = np.random.default_rng(shape[0])
+    for S in (rng.standard_normal(shape), rng.integers(-3, 3, shape), np.zeros(shape),
+              -np.abs(rng.standard_normal(shape)) ** 3):
+        S = np.ascontiguousarray(S, dtype=dtype)
+        got, want = _median(S), np.median(S)
+        assert got == want and got.dtype == want.dtype
+
+
 def test_memory_budget_refused_with_clear_error(monkeypatch):
     monkeypatch.setattr(_config, "AFFINITY_PROPAGATION_MAX_BYTES", 100_000)
     with pytest.raises(ValueError, match=r"needs about .* GiB for n_samples=200"):

@@ -1,6 +1,6 @@
 """The K-Means setup shared by ``KMeans``, ``MiniBatchKMeans``, ``BisectingKMeans``, Dask.
 
-Resolving ``n_init``, checking an array ``init`` and the shape of initial
+Validating the input and the fit's other arguments, resolving ``n_init``, checking an array ``init`` and the shape of initial
 centres, drawing initial centres, the tolerance scale, the comparison of two
 clusterings and the "fewer distinct clusters" warning: written once, with
 scikit-learn's messages.
@@ -11,16 +11,44 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import validate_data
 
 from clusterlab._core.kmeans_plan import use_parallel
 from clusterlab._core.kmeans_seeding import kmeans_plusplus
 from clusterlab._kernels.kmeans import moments as _k_moments
 from clusterlab._kernels.kmeans.common import n_distinct_labels
+from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
 
 #: ``init`` strings that mean greedy k-means++ in memory (k-means|| is the
 #: distributed seeding; in memory the k-means++ it approximates runs).
 KPP_INITS = ("k-means++", "k-means||")
+
+
+def validate_input(estimator, X, reset):
+    """``X`` validated as scikit-learn's K-Means does: CSR or C-ordered, float64 or
+    float32 (kept), 32-bit sparse indices; NaN/inf refused by :func:`check_finite`
+    (scikit-learn's messages, without its extra pass when the data are finite)."""
+    X = validate_data(estimator, X, accept_sparse="csr", reset=reset,
+                      dtype=[np.float64, np.float32], order="C",
+                      accept_large_sparse=False, ensure_all_finite=False)
+    check_finite(X, estimator)
+    return X
+
+
+def fit_inputs(estimator, X, sample_weight):
+    """The checks that open a K-Means ``fit`` (``KMeans``, ``BisectingKMeans``).
+
+    Returns ``(X, random_state, sample_weight)``: ``X`` from
+    :func:`validate_input` (resetting ``n_features_in_``), ``n_clusters``
+    checked against its rows, the estimator's ``random_state`` as a
+    RandomState, and the weights (ones when None) in X's dtype.
+    """
+    X = validate_input(estimator, X, reset=True)
+    check_n_clusters(estimator.n_clusters, X.shape[0])
+    random_state = check_random_state(estimator.random_state)
+    sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+    return X, random_state, sample_weight
 
 
 def is_array_init(init):

@@ -11,37 +11,53 @@ in float64 (column sums are accumulated down the rows, as numpy's
 """
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
 
-@njit(inline="always", **_JIT)
-def _max4(v, skip):
-    """Largest entry of v other than v[skip] (-inf when none), in four lanes."""
+@intrinsic
+def _fmax(typingctx, a, b):
+    """``max(a, b)`` of two floats of one type as LLVM's ``maxnum``.
+
+    Unlike a compare-and-select, LLVM vectorises a reduction over
+    ``maxnum`` (the row maxima below run 8 doubles a step with AVX-512);
+    the value is the same (inputs are never NaN; of -0.0 and +0.0 either
+    may be returned, which no comparison tells apart).
+    """
+    if not (isinstance(a, types.Float) and a == b):
+        return None
+
+    def codegen(context, builder, sig, args):
+        t = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.maxnum", [t], ir.FunctionType(t, [t, t]))
+        return builder.call(fn, args)
+
+    return a(a, b), codegen
+
+
+@njit(**_JIT)
+def _row_max(v, lo, hi):
+    """Largest of ``v[lo:hi]`` (-inf when empty). v : (n,) float, IN."""
+    if hi <= lo:
+        return -np.inf
+    m = v[lo]
+    for k in range(lo + 1, hi):
+        m = _fmax(m, v[k])
+    return m
+
+
+@njit(**_JIT)
+def _first_equal(v, x):
+    """First k with ``v[k] == x`` (n when none), as a vectorisable min-reduction."""
     n = v.shape[0]
-    m0 = -np.inf
-    m1 = -np.inf
-    m2 = -np.inf
-    m3 = -np.inf
-    k = 0
-    while k + 4 <= n:
-        a = v[k] if k != skip else -np.inf
-        b = v[k + 1] if k + 1 != skip else -np.inf
-        c = v[k + 2] if k + 2 != skip else -np.inf
-        e = v[k + 3] if k + 3 != skip else -np.inf
-        m0 = a if a > m0 else m0
-        m1 = b if b > m1 else m1
-        m2 = c if c > m2 else m2
-        m3 = e if e > m3 else m3
-        k += 4
-    while k < n:
-        if k != skip and v[k] > m0:
-            m0 = v[k]
-        k += 1
-    m0 = m1 if m1 > m0 else m0
-    m2 = m3 if m3 > m2 else m2
-    return m2 if m2 > m0 else m0
+    j = n
+    for k in range(n):
+        c = k if v[k] == x else n
+        j = c if c < j else j
+    return j
 
 
 @parallel_kernel(**_JIT)
@@ -64,9 +80,16 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
 
     The caller adds the parts in order (``partial.sum(axis=0)``) to get the
     next column sums; with one part this is numpy's ``sum(axis=0)`` bit for
-    bit. Each row of A, R and S is read from memory once (the row's second
-    and third visits hit the cache): five streams of n^2 values per
-    iteration instead of about thirty for whole-matrix numpy updates.
+    bit. Each row of A, R and S is read from memory once (the later sweeps
+    of the row hit the cache): five streams of n^2 values per iteration
+    (read S, read and write A and R) instead of about thirty for
+    whole-matrix numpy updates. Every sweep is branch-free so that it
+    vectorises: the row maximum of ``A[i] + S[i]`` (first index on ties),
+    the largest of the others (two vectorised maxima around that index),
+    then the responsibilities with the maximum everywhere and the one entry
+    at the argmax redone with the runner-up (its column-sum share, and the
+    diagonal's unclipped share, are fixed from values saved before the
+    sweep, so each partial sum still gets exactly one addition per row).
 
     S : (n, n) float32/float64, IN; A, R : (n, n) float (one dtype), INOUT;
     colsum : (n,) float, IN; damping : float; update_a : bool;
@@ -78,42 +101,51 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
     for p in prange(n_parts):
         lo = p * n // n_parts
         hi = (p + 1) * n // n_parts
+        acc = partial[p]
         for k in range(n):
-            partial[p, k] = 0.0
+            acc[k] = 0.0
         tmp = np.empty(n, dtype=A.dtype)
         for i in range(lo, hi):
+            a = A[i]
+            r = R[i]
+            s = S[i]
             if update_a:
                 # availabilities of the last iteration, and A[i] + S[i] in the same sweep
-                a_ii = A[i, i] * damping - (R[i, i] - colsum[i]) * keep
+                a_ii = a[i] * damping - (r[i] - colsum[i]) * keep
                 for k in range(n):
-                    v = R[i, k]
+                    v = r[k]
                     if v < 0.0:
                         v = 0.0
                     t = v - colsum[k]
                     if t < 0.0:
                         t = 0.0
-                    A[i, k] = A[i, k] * damping - t * keep
-                    tmp[k] = A[i, k] + S[i, k]  # the stored value (float32 messages)
-                A[i, i] = a_ii
-                tmp[i] = A[i, i] + S[i, i]
+                    a[k] = a[k] * damping - t * keep
+                    tmp[k] = a[k] + s[k]  # the stored value (float32 messages)
+                a[i] = a_ii
+                tmp[i] = a[i] + s[i]
             else:
                 for k in range(n):
-                    tmp[k] = A[i, k] + S[i, k]
-            # largest of A[i] + S[i] (first index on ties) and the largest of the
-            # others; four independent maxima keep the row loop free of a chain
-            best = _max4(tmp, -1)
-            arg = 0
-            while tmp[arg] != best:
-                arg += 1
-            second = _max4(tmp, arg)
+                    tmp[k] = a[k] + s[k]
+            best = _row_max(tmp, 0, n)
+            arg = _first_equal(tmp, best)
+            second = max(_row_max(tmp, 0, arg), _row_max(tmp, arg + 1, n))
+            r_arg = r[arg]
+            acc_arg = acc[arg]
+            acc_i = acc[i]
             # responsibilities, and this row's share of the next column sums
             for k in range(n):
-                ref = second if k == arg else best
-                R[i, k] = R[i, k] * damping + (S[i, k] - ref) * keep
-                v = R[i, k]
-                if k != i and v < 0.0:
+                r[k] = r[k] * damping + (s[k] - best) * keep
+                v = r[k]
+                if v < 0.0:
                     v = 0.0
-                partial[p, k] += v
+                acc[k] += v
+            r[arg] = r_arg * damping + (s[arg] - second) * keep
+            if arg != i:
+                v = r[arg]
+                if v < 0.0:
+                    v = 0.0
+                acc[arg] = acc_arg + v
+            acc[i] = acc_i + r[i]
 
 
 @parallel_kernel(**_JIT)
@@ -177,3 +209,114 @@ def ap_offdiagonal_all_equal(S):
             if i != k and S[i, k] != ref:
                 return False
     return True
+
+
+@parallel_kernel(**_JIT)
+def ap_negate_squared_distances(G, norms):
+    """Turn the Gram matrix into -||x_i - x_k||^2 in place, as scikit-learn.
+
+    ``G[i, k] <- -max((G[i, k] * -2 + norms[i]) + norms[k], 0)`` and ``-0.0``
+    on the diagonal: the operations, in the order, of ``euclidean_distances(X,
+    squared=True)`` (``-2 * XX^T``, add the row norms, then the column norms,
+    clip at 0, zero diagonal) followed by the negation, in one sweep.
+
+    G : (n, n) float64, INOUT; norms : (n,) float64, IN.
+    """
+    n = G.shape[0]
+    for i in prange(n):
+        g = G[i]
+        ni = norms[i]
+        for k in range(n):
+            x = (g[k] * -2.0 + ni) + norms[k]
+            if x < 0.0:
+                x = 0.0
+            g[k] = -x
+        g[i] = -0.0
+
+
+@parallel_kernel(**_JIT)
+def ap_add_noise(S, lo, Z, eps, tiny):
+    """``S[lo + j] += (eps * S[lo + j] + tiny) * Z[j]`` for each row j of Z, in place.
+
+    scikit-learn's tie-breaking noise with numpy's types: ``eps * S + tiny``
+    in S's dtype, the product with the float64 normals and the sum in
+    float64, rounded once into S.
+
+    S : (n, n) float32/float64, INOUT; lo : int; Z : (m, n) float64, IN;
+    eps, tiny : scalars of S's dtype.
+    """
+    n = S.shape[1]
+    for j in prange(Z.shape[0]):
+        s = S[lo + j]
+        z = Z[j]
+        for k in range(n):
+            s[k] = s[k] + (eps * s[k] + tiny) * z[k]
+
+
+@parallel_kernel(**_JIT)
+def ap_count_range(S, lo_v, hi_v, below, inside):
+    """Per row i: ``below[i]`` = #{k: S[i, k] < lo_v}, ``inside[i]`` = #{k: lo_v <= S[i, k] <= hi_v}.
+
+    S : (n, m) float, IN; lo_v, hi_v : float; below, inside : (n,) int64, OUT.
+    """
+    for i in prange(S.shape[0]):
+        b = 0
+        c = 0
+        s = S[i]
+        for k in range(S.shape[1]):
+            x = s[k]
+            b += x < lo_v
+            c += (x >= lo_v) & (x <= hi_v)
+        below[i] = b
+        inside[i] = c
+
+
+@parallel_kernel(**_JIT)
+def ap_gather_range(S, lo_v, hi_v, offsets, out):
+    """Copy row i's entries in ``[lo_v, hi_v]`` to ``out[offsets[i]:]`` (row order).
+
+    S : (n, m) float, IN; offsets : (n,) int64, IN (from ap_count_range's
+    ``inside``); out : (total,) S's dtype, OUT.
+    """
+    for i in prange(S.shape[0]):
+        j = offsets[i]
+        s = S[i]
+        for k in range(S.shape[1]):
+            x = s[k]
+            if x >= lo_v and x <= hi_v:
+                out[j] = x
+                j += 1
+
+
+@njit(**_JIT)
+def ap_polar_normals(U, out, j, cached):
+    """numpy's legacy standard normals (``RandomState.standard_normal``) from its uniforms.
+
+    The polar method of numpy's ``legacy_gauss``, operation by operation:
+    each pair ``(u1, u2)`` of U gives ``x1 = 2 u1 - 1``, ``x2 = 2 u2 - 1``,
+    ``r2 = x1^2 + x2^2``; a pair with ``r2 >= 1`` or ``r2 == 0`` is skipped,
+    otherwise ``f = sqrt(-2 log(r2) / r2)`` and the pair yields ``f * x2``
+    then ``f * x1`` (which numpy caches for its next call). Fed with
+    ``random_sample`` of the same generator, the normals are numpy's bit for
+    bit (same libm ``log``; the loop is sequential, never vectorised).
+
+    U : (2m,) float64, IN -- uniforms in draw order; out : (N,) float64,
+    INOUT, filled from index ``j``; cached : (1,) float64, OUT -- the
+    second value of the last pair when it falls past ``out``'s end.
+    Returns the next index (``> N`` when ``cached`` was written).
+    """
+    n_out = out.shape[0]
+    for t in range(U.shape[0] // 2):
+        x1 = 2.0 * U[2 * t] - 1.0
+        x2 = 2.0 * U[2 * t + 1] - 1.0
+        r2 = x1 * x1 + x2 * x2
+        if r2 >= 1.0 or r2 == 0.0:
+            continue
+        f = np.sqrt(-2.0 * np.log(r2) / r2)
+        out[j] = f * x2
+        if j + 1 < n_out:
+            out[j + 1] = f * x1
+        else:
+            cached[0] = f * x1
+        j += 2
+    return j

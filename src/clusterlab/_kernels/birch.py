@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 from clusterlab._kernels.row_groups import parallel_kernel
 
-from .mean_shift import _axis_range, _gap2
+from .cell_grid import axis_range, box_gaps2, cell_run, column_range
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -388,7 +388,7 @@ def grid_nearest_center(Q, bound2, Cs, order, dims, origin, side, extents, cell_
     """Exact nearest centre of every row of Q (smallest index on ties).
 
     The centres are sorted into a grid (``Cs``, ``order``: sorted -> original
-    index; the grid arrays as in :mod:`clusterlab._kernels.mean_shift`).
+    index; the grid arrays as in :mod:`clusterlab._kernels.cell_grid`).
     ``bound2[i]`` must be at least the squared distance from row i to some
     centre (e.g. the one :func:`birch_descend` reaches); only the cells whose
     bounding boxes come within the current best distance are searched.
@@ -400,32 +400,17 @@ def grid_nearest_center(Q, bound2, Cs, order, dims, origin, side, extents, cell_
         q = Q[i]
         best = bound2[i] * (1.0 + 1e-9) + 1e-300
         arg = -1
-        r = np.sqrt(best)
-        lo0, hi0 = _axis_range(q, dims[0], origin[0], side, extents[0], r)
+        lo0, hi0 = axis_range(q, dims[0], origin[0], side, extents[0], np.sqrt(best))
         for a in range(lo0, hi0 + 1):
-            g0 = _gap2(q, dims[0], origin[0], side, a)
-            if g0 > best:
-                continue
-            lo1, hi1 = _axis_range(q, dims[1], origin[1], side, extents[1], np.sqrt(best - g0))
+            lo1, hi1 = column_range(q, dims, origin, side, extents, a, best)
             for b in range(lo1, hi1 + 1):
-                g1 = g0 + _gap2(q, dims[1], origin[1], side, b)
-                if g1 > best:
-                    continue
-                lo2, hi2 = _axis_range(q, dims[2], origin[2], side, extents[2],
-                                       np.sqrt(best - g1))
-                base = (a * extents[1] + b) * extents[2]
-                for c in range(base + lo2, base + hi2 + 1):
+                first, last = cell_run(q, dims, origin, side, extents, a, b, best)
+                for c in range(first, last + 1):
                     start = cell_start[c]
                     stop = cell_start[c + 1]
                     if start == stop:
                         continue
-                    near = 0.0
-                    for k in range(d):
-                        v = q[k]
-                        if v < boxes[c, 0, k]:
-                            near += (boxes[c, 0, k] - v) ** 2
-                        elif v > boxes[c, 1, k]:
-                            near += (v - boxes[c, 1, k]) ** 2
+                    near, _ = box_gaps2(q, boxes, c)
                     if near > best:
                         continue
                     for j in range(start, stop):

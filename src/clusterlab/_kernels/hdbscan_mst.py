@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit, prange
 from clusterlab._kernels.row_groups import parallel_kernel
 
-from .kdtree import QUERY_BLOCK, box_rdist, row_rdist
+from .kdtree import QUERY_BLOCK, push_children, row_rdist
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -166,21 +166,7 @@ def _boruvka_round(Xr, start, end, lo, hi, rcore, node_min_rcore, comp, node_com
                             if w < limit:
                                 limit = w
                 else:
-                    a = 2 * node + 1
-                    d2 = a + 1
-                    da = box_rdist(q, lo, hi, a)
-                    db = box_rdist(q, lo, hi, d2)
-                    if da <= db:
-                        stack[top] = d2
-                        stack_d[top] = db
-                        stack[top + 1] = a
-                        stack_d[top + 1] = da
-                    else:
-                        stack[top] = a
-                        stack_d[top] = da
-                        stack[top + 1] = d2
-                        stack_d[top + 1] = db
-                    top += 2
+                    top = push_children(q, lo, hi, node, stack, stack_d, top)
             best_w[p] = w_best
             best_q[p] = q_best
             # a shared upper bound for the component (a racy write is harmless:
@@ -524,21 +510,7 @@ def mrd_nearest(Q, rcore_q, Xr, start, end, lo, hi, rcore, node_min_rcore, out_w
                             bd = d
                             bj = j
                 else:
-                    a = 2 * node + 1
-                    c = a + 1
-                    da = box_rdist(q, lo, hi, a)
-                    dc = box_rdist(q, lo, hi, c)
-                    if da <= dc:
-                        stack[top] = c
-                        stack_d[top] = dc
-                        stack[top + 1] = a
-                        stack_d[top + 1] = da
-                    else:
-                        stack[top] = a
-                        stack_d[top] = da
-                        stack[top + 1] = c
-                        stack_d[top + 1] = dc
-                    top += 2
+                    top = push_children(q, lo, hi, node, stack, stack_d, top)
             out_w[i] = bw
             out_j[i] = bj
 

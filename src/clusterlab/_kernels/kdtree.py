@@ -160,6 +160,37 @@ def row_rdist(q, Xr, j):
     return s
 
 
+@njit(inline="always", **_JIT)
+def push_children(q, lo, hi, node, stack, stack_d, top):
+    """Push the two children of inner ``node`` on a depth-first query stack.
+
+    The child whose box is nearer to ``q`` (squared distance, ties to the
+    left child) goes on top, so it is visited first; ``stack_d`` keeps each
+    pushed node's box distance for the pruning test when it is popped.
+    Shared by every k-d tree query (k nearest here, the mutual-reachability
+    searches of :mod:`clusterlab._kernels.hdbscan_mst`).
+
+    q : (d,) float64, IN; lo, hi : (n_nodes, d) float64, IN; node : int;
+    stack : (depth,) int64, INOUT; stack_d : (depth,) float64, INOUT;
+    top : int -- the stack size before. Returns the stack size after (top + 2).
+    """
+    a = 2 * node + 1
+    b = a + 1
+    da = box_rdist(q, lo, hi, a)
+    db = box_rdist(q, lo, hi, b)
+    if da <= db:
+        stack[top] = b
+        stack_d[top] = db
+        stack[top + 1] = a
+        stack_d[top + 1] = da
+    else:
+        stack[top] = a
+        stack_d[top] = da
+        stack[top + 1] = b
+        stack_d[top + 1] = db
+    return top + 2
+
+
 @njit(**_JIT)
 def _knn_one(q, Xr, start, end, lo, hi, k, best_d, best_i, stack, stack_d):
     """Exact k nearest rows of ``Xr`` to ``q`` (squared distances, ascending)."""
@@ -189,21 +220,7 @@ def _knn_one(q, Xr, start, end, lo, hi, k, best_d, best_i, stack, stack_d):
                     best_d[pos] = dj
                     best_i[pos] = j
         else:
-            a = 2 * node + 1
-            b = a + 1
-            da = box_rdist(q, lo, hi, a)
-            db = box_rdist(q, lo, hi, b)
-            if da <= db:
-                stack[top] = b
-                stack_d[top] = db
-                stack[top + 1] = a
-                stack_d[top + 1] = da
-            else:
-                stack[top] = a
-                stack_d[top] = da
-                stack[top + 1] = b
-                stack_d[top + 1] = db
-            top += 2
+            top = push_children(q, lo, hi, node, stack, stack_d, top)
 
 
 @parallel_kernel(**_JIT)

@@ -1,22 +1,11 @@
 """Mean-shift kernels: a flat-kernel hill climb per seed, k-th neighbour distances.
 
-The neighbour structure is a dense grid over up to three coordinates of the
-(float64, C-contiguous) points, built by the estimator:
-
-* ``Xs`` holds the points sorted by their linear cell id, so the points of
-  cell ``c`` are rows ``cell_start[c]:cell_start[c + 1]``;
-* ``dims[k]`` is the coordinate of grid axis ``k`` (``-1``: an axis of one
-  cell, used when X has fewer than three columns), ``origin[k]`` its lower
-  edge, ``side`` the cell side and ``extents[k]`` the number of cells along
-  it; cell ``(a, b, c)`` has id ``(a * extents[1] + b) * extents[2] + c``.
-
-A query at ``q`` with radius ``r`` walks the cells of the first two axes that
-intersect the ball and, for each, the *contiguous* run of cells of the last
-axis that the ball still reaches (its half-width shrinks with the gaps already
-spent on the first axes), so the candidates cover little more than the ball.
-Every candidate is checked with the exact squared distance over all features
-(summed in feature order, compared with ``r * r`` -- the same test as
-scikit-learn's trees).
+The neighbour structure is the dense grid of
+:mod:`clusterlab._kernels.cell_grid` (points sorted by cell, per-cell
+bounding boxes and coordinate sums), built by the estimator; a query walks
+the cells that intersect the ball. Every candidate is checked with the exact
+squared distance over all features (summed in feature order, compared with
+``r * r`` -- the same test as scikit-learn's trees).
 """
 
 import math
@@ -25,37 +14,9 @@ import numpy as np
 from numba import njit, prange
 from clusterlab._kernels.row_groups import parallel_kernel
 
+from .cell_grid import axis_range, box_gaps2, cell_run, column_range
+
 _JIT = dict(cache=True, nogil=True)
-
-
-@njit(inline="always", **_JIT)
-def _axis_range(q, dim, origin, side, extent, half):
-    """First and last cell along one grid axis within ``half`` of ``q[dim]``."""
-    if dim < 0:
-        return 0, 0
-    slack = half * 1e-9 + 1e-300
-    lo = int(math.floor((q[dim] - half - slack - origin) / side))
-    hi = int(math.floor((q[dim] + half + slack - origin) / side))
-    if lo < 0:
-        lo = 0
-    if hi > extent - 1:
-        hi = extent - 1
-    return lo, hi
-
-
-@njit(inline="always", **_JIT)
-def _gap2(q, dim, origin, side, cell):
-    """Squared distance from ``q[dim]`` to the slab of ``cell`` along one axis."""
-    if dim < 0:
-        return 0.0
-    left = origin + cell * side
-    v = q[dim]
-    if v < left:
-        return (left - v) * (left - v)
-    right = left + side
-    if v > right:
-        return (v - right) * (v - right)
-    return 0.0
 
 
 @njit(**_JIT)
@@ -73,39 +34,17 @@ def _ball_sum(q, Xs, dims, origin, side, extents, cell_start, boxes, cell_sums, 
     count = 0
     r = math.sqrt(r2)
     inside = r2 * (1.0 - 1e-12)
-    lo0, hi0 = _axis_range(q, dims[0], origin[0], side, extents[0], r)
+    lo0, hi0 = axis_range(q, dims[0], origin[0], side, extents[0], r)
     for a in range(lo0, hi0 + 1):
-        g0 = _gap2(q, dims[0], origin[0], side, a)
-        if g0 > r2:
-            continue
-        lo1, hi1 = _axis_range(q, dims[1], origin[1], side, extents[1], math.sqrt(r2 - g0))
+        lo1, hi1 = column_range(q, dims, origin, side, extents, a, r2)
         for b in range(lo1, hi1 + 1):
-            g1 = g0 + _gap2(q, dims[1], origin[1], side, b)
-            if g1 > r2:
-                continue
-            lo2, hi2 = _axis_range(q, dims[2], origin[2], side, extents[2],
-                                   math.sqrt(r2 - g1))
-            base = (a * extents[1] + b) * extents[2]
-            for c in range(base + lo2, base + hi2 + 1):
+            first, last = cell_run(q, dims, origin, side, extents, a, b, r2)
+            for c in range(first, last + 1):
                 start = cell_start[c]
                 stop = cell_start[c + 1]
                 if start == stop:
                     continue
-                near = 0.0
-                far = 0.0
-                for k in range(d):
-                    lo = boxes[c, 0, k]
-                    hi = boxes[c, 1, k]
-                    v = q[k]
-                    if v < lo:
-                        near += (lo - v) * (lo - v)
-                        far += (hi - v) * (hi - v)
-                    elif v > hi:
-                        near += (v - hi) * (v - hi)
-                        far += (v - lo) * (v - lo)
-                    else:
-                        u = max(v - lo, hi - v)
-                        far += u * u
+                near, far = box_gaps2(q, boxes, c)
                 if near > r2:
                     continue
                 if far <= inside:
@@ -123,33 +62,6 @@ def _ball_sum(q, Xs, dims, origin, side, extents, cell_start, boxes, cell_sums, 
                         for k in range(d):
                             acc[k] += Xs[j, k]
     return count
-
-
-@parallel_kernel(**_JIT)
-def grid_cell_stats(Xs, cell_start, boxes, cell_sums):
-    """Bounding box and coordinate sum of the rows of every cell.
-
-    Xs : (n, d) float64, IN; cell_start : (n_cells + 1,) int64, IN;
-    boxes : (n_cells, 2, d) float64, OUT (min, max; untouched for empty cells);
-    cell_sums : (n_cells, d) float64, OUT (sequential sums in row order).
-    """
-    n_cells = cell_start.shape[0] - 1
-    d = Xs.shape[1]
-    for c in prange(n_cells):
-        start = cell_start[c]
-        stop = cell_start[c + 1]
-        for k in range(d):
-            cell_sums[c, k] = 0.0
-            boxes[c, 0, k] = np.inf
-            boxes[c, 1, k] = -np.inf
-        for j in range(start, stop):
-            for k in range(d):
-                v = Xs[j, k]
-                cell_sums[c, k] += v
-                if v < boxes[c, 0, k]:
-                    boxes[c, 0, k] = v
-                if v > boxes[c, 1, k]:
-                    boxes[c, 1, k] = v
 
 
 @parallel_kernel(**_JIT)

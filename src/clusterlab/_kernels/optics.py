@@ -26,6 +26,8 @@ import numpy as np
 from numba import njit, prange
 from clusterlab._kernels.row_groups import parallel_kernel
 
+from .neighbors.metric import _rdist
+
 _JIT = dict(cache=True, nogil=True)
 
 #: Decimals scikit-learn rounds reachability and core distances to.
@@ -45,24 +47,6 @@ def _from_reduced(s, metric, p):
 def round15(x):
     """``numpy.around(x, 15)`` for one float64."""
     return np.rint(x * ROUND_SCALE) / ROUND_SCALE
-
-
-@njit(inline="always", **_JIT)
-def _rdist_point(X, i, x, metric, p):
-    """Reduced distance between row i of X and the point x."""
-    s = 0.0
-    for k in range(X.shape[1]):
-        t = abs(X[i, k] - x[k])
-        if metric == 0:
-            s += t * t
-        elif metric == 1:
-            s += t
-        elif metric == 2:
-            if t > s:
-                s = t
-        else:
-            s += t ** p
-    return s
 
 
 @njit(inline="always", **_JIT)
@@ -103,7 +87,6 @@ def _kth_distance(Xs, key, i, k, metric, p):
     n = Xs.shape[0]
     i = np.int64(i)
     best = np.full(k, np.inf)  # sorted ascending, reduced distances
-    x = Xs[i]
     lo = i - 1
     hi = i
     go_lo = True
@@ -113,13 +96,13 @@ def _kth_distance(Xs, key, i, k, metric, p):
             if hi >= n or _reduced_gap(key[hi] - key[i], metric, p) > best[k - 1]:
                 go_hi = False
             else:
-                _insert(best, _rdist_point(Xs, hi, x, metric, p))
+                _insert(best, _rdist(Xs, hi, Xs, i, metric, p))
                 hi += 1
         if go_lo:
             if lo < 0 or _reduced_gap(key[i] - key[lo], metric, p) > best[k - 1]:
                 go_lo = False
             else:
-                _insert(best, _rdist_point(Xs, lo, x, metric, p))
+                _insert(best, _rdist(Xs, lo, Xs, i, metric, p))
                 lo -= 1
     return _from_reduced(best[k - 1], metric, p)
 
@@ -175,8 +158,8 @@ def _box_lower_bound(x, lo_box, hi_box, b, metric, p):
 
 
 @njit(inline="always", **_JIT)
-def _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p, lo, hi, done, rs, pred_s):
-    """Relax the unprocessed rows lo:hi from x (when ``upd``); return their
+def _scan_block(Xs, idx, xs, cur, cc, upd, max_eps, metric, p, lo, hi, done, rs, pred_s):
+    """Relax the unprocessed rows lo:hi from row xs of Xs (when ``upd``); return their
     best (reachability, sample index, row) and their largest reachability."""
     bv = np.inf
     bi = np.int64(-1)
@@ -187,7 +170,7 @@ def _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p, lo, hi, done, rs, 
             continue
         r = rs[t]
         if upd:
-            dd = _from_reduced(_rdist_point(Xs, t, x, metric, p), metric, p)
+            dd = _from_reduced(_rdist(Xs, t, Xs, xs, metric, p), metric, p)
             if dd <= max_eps:
                 rd = round15(max(dd, cc))
                 if rd < r:
@@ -278,7 +261,7 @@ def optics_order_blocks(Xs, idx, start, lo_box, hi_box, core_s, max_eps, metric,
                     lb = _box_lower_bound(x, lo_box, hi_box, b, metric, p)
                     scan = lb <= max_eps and round15(max(lb, cc)) < bmax[b]
                 if scan:
-                    v, i, t, mx = _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p,
+                    v, i, t, mx = _scan_block(Xs, idx, cur_s, cur, cc, upd, max_eps, metric, p,
                                               start[b], start[b + 1], done, rs, pred_s)
                     bval[b] = v
                     bidx[b] = i
@@ -293,7 +276,7 @@ def optics_order_blocks(Xs, idx, start, lo_box, hi_box, core_s, max_eps, metric,
                     lb = _box_lower_bound(x, lo_box, hi_box, b, metric, p)
                     scan = lb <= max_eps and round15(max(lb, cc)) < bmax[b]
                 if scan:
-                    v, i, t, mx = _scan_block(Xs, idx, x, cur, cc, upd, max_eps, metric, p,
+                    v, i, t, mx = _scan_block(Xs, idx, cur_s, cur, cc, upd, max_eps, metric, p,
                                               start[b], start[b + 1], done, rs, pred_s)
                     bval[b] = v
                     bidx[b] = i

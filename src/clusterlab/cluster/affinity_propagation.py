@@ -5,7 +5,8 @@ float64 matrices (similarities, responsibilities, availabilities and a
 temporary) plus an n x n matrix of noise, and updates them with whole-matrix
 numpy operations. Here the responsibilities and availabilities are updated
 in place, row by row, in parallel (:mod:`clusterlab._kernels.affinity_propagation`),
-the noise is drawn a block of rows at a time, and the fit refuses up front,
+the noise is drawn on a thread while the similarities and their median (a
+selection, no sorted copy) are computed, and the fit refuses up front,
 with a ValueError naming the sizes, when the three matrices do not fit in
 the memory budget. The arithmetic follows scikit-learn's operation by
 operation (including the tiny random noise that breaks ties, drawn from the
@@ -14,6 +15,7 @@ labels and number of iterations.
 """
 
 import os
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -80,26 +82,115 @@ def _negative_squared_distances(X):
         Xd = np.asarray(X, dtype=np.float64)
         gram = Xd @ Xd.T
         norms = np.einsum("ij,ij->i", Xd, Xd)
-    gram *= -2
-    gram += norms[:, None]
-    gram += norms[None, :]
-    np.maximum(gram, 0, out=gram)
-    np.fill_diagonal(gram, 0)
-    np.negative(gram, out=gram)
+    gram = np.ascontiguousarray(gram)
+    _ap.ap_negate_squared_distances(gram, np.ascontiguousarray(norms, dtype=np.float64))
     if out_dtype != np.float64:
         return gram.astype(out_dtype)
     return gram
 
 
-def _add_noise(S, random_state):
-    """scikit-learn's tie-breaking noise, drawn a block of rows at a time (same stream)."""
-    n = S.shape[0]
+def _median(S):
+    """``np.median(S)`` (same value and dtype) without copying or sorting S.
+
+    A strided sample of about 65 000 entries brackets the middle ranks; one
+    parallel sweep counts the entries below and inside the bracket, a second
+    gathers those inside, and the middle ones are selected among them. When
+    the bracket misses (a sample unlike the whole), numpy's median is used.
+    """
+    flat = S.reshape(-1)
+    N = flat.size
+    k1, k2 = (N - 1) // 2, N // 2
+    sample = np.sort(flat[:: max(1, N // 65536)])
+    ns = sample.size
+    margin = 4 * int(np.sqrt(ns)) + 2
+    q = int(k1 / N * ns)
+    lo_v = sample[max(0, q - margin)]
+    hi_v = sample[min(ns - 1, q + margin)]
+    below = np.empty(S.shape[0], dtype=np.int64)
+    inside = np.empty(S.shape[0], dtype=np.int64)
+    _ap.ap_count_range(S, lo_v, hi_v, below, inside)
+    n_below = int(below.sum())
+    n_inside = int(inside.sum())
+    if not (n_below <= k1 and k2 < n_below + n_inside) or n_inside > N // 8:
+        return np.median(S)
+    offsets = np.zeros(S.shape[0], dtype=np.int64)
+    np.cumsum(inside[:-1], out=offsets[1:])
+    cand = np.empty(n_inside, dtype=S.dtype)
+    _ap.ap_gather_range(S, lo_v, hi_v, offsets, cand)
+    cand.partition([k1 - n_below, k2 - n_below])
+    a, b = cand[k1 - n_below], cand[k2 - n_below]
+    return a if k1 == k2 else (a + b) / S.dtype.type(2)
+
+
+def _standard_normal(random_state, size):
+    """``random_state.standard_normal(size)`` (flat), same values and same final state.
+
+    numpy's legacy normals come from the polar method over the generator's
+    uniforms; here the uniforms are drawn in bulk (``random_sample``: as many
+    as the pairs still needed, so never more than numpy would consume) and
+    turned into normals by a compiled loop (``ap_polar_normals``), about
+    twice as fast as numpy's one-call-per-value path. The generator's cached
+    second normal is taken and left as numpy would.
+    """
+    state = random_state.get_state(legacy=False)
+    out = np.empty(size)
+    j = 0
+    if state["has_gauss"] and size > 0:
+        out[0] = state["gauss"]
+        j = 1
+        random_state.set_state({**state, "has_gauss": 0, "gauss": 0.0})
+    cached = np.zeros(1)
+    while j < size:
+        pairs = (size - j + 1) // 2
+        j = _ap.ap_polar_normals(random_state.random_sample(2 * pairs), out, j, cached)
+    if j > size:
+        random_state.set_state({**random_state.get_state(legacy=False),
+                                "has_gauss": 1, "gauss": float(cached[0])})
+    return out
+
+
+def _draw_noise(random_state, n):
+    """Start drawing scikit-learn's (n, n) standard normals on a thread.
+
+    numpy releases the GIL while it draws, so the draw (the longest step of
+    the setup, sequential by nature) overlaps the similarities and the
+    median. Returns the thread, a dict that receives ``"z"`` (or
+    ``"error"``) and the generator's state before the draw (restored when
+    the fit ends before the noise is needed, as scikit-learn draws nothing
+    then).
+    """
+    box = {}
+    state = random_state.get_state()
+
+    def draw():
+        try:
+            box["z"] = _standard_normal(random_state, n * n).reshape(n, n)
+        except BaseException as exc:  # re-raised on the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=draw, name="clusterlab-ap-noise", daemon=True)
+    thread.start()
+    return thread, box, state
+
+
+def _add_noise(S, noise):
+    """Add the drawn noise (``_draw_noise``'s result) to S in place, in one sweep."""
+    thread, box, _ = noise
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    Z = box.pop("z")
     eps = np.finfo(S.dtype).eps
     tiny = np.finfo(S.dtype).tiny * 100
-    rows = _config.chunk_rows(n, 8)
-    for lo in range(0, n, rows):
-        block = S[lo:lo + rows]
-        block += (eps * block + tiny) * random_state.standard_normal(size=(len(block), n))
+    _ap.ap_add_noise(S, 0, Z, eps, tiny)
+
+
+def _cancel_noise(random_state, noise):
+    """Wait for the draw and put the generator back as it was before it."""
+    thread, box, state = noise
+    thread.join()
+    box.clear()
+    random_state.set_state(state)
 
 
 def _message_parts(n):
@@ -110,11 +201,15 @@ def _message_parts(n):
 
 
 def _affinity_propagation(S, *, preference, convergence_iter, max_iter, damping, verbose,
-                          random_state):
-    """Exemplar indices, labels and iterations for the similarity matrix S (modified)."""
+                          random_state, noise):
+    """Exemplar indices, labels and iterations for the similarity matrix S (modified).
+
+    ``noise``: the draw started by ``_draw_noise(random_state, n)``.
+    """
     n = S.shape[0]
     if n == 1 or (np.all(preference == preference.flat[0])
                   and _ap.ap_offdiagonal_all_equal(S)):
+        _cancel_noise(random_state, noise)
         warnings.warn(
             "All samples have mutually equal similarities. "
             "Returning arbitrary cluster center(s).")
@@ -123,7 +218,7 @@ def _affinity_propagation(S, *, preference, convergence_iter, max_iter, damping,
         return np.array([0]), np.array([0] * n), 0
 
     S.flat[:: (n + 1)] = preference
-    _add_noise(S, random_state)
+    _add_noise(S, noise)
     dtype = S.dtype if S.dtype == np.float32 else np.float64
     A = np.zeros((n, n), dtype=dtype)
     R = np.zeros((n, n), dtype=dtype)
@@ -258,8 +353,10 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
     (``affinity_matrix_``), the responsibilities and the availabilities --
     that is ``24 n^2`` bytes in float64 (``12 n^2`` with float32 input:
     messages are then kept in float32), e.g. 2.4 GB at n = 10 000 and 240 GB
-    at n = 100 000; the median preference copies the similarities once
-    before the messages exist. scikit-learn needs ``40 n^2`` bytes at its
+    at n = 100 000; before the messages exist, the float64 noise (one
+    n x n matrix, drawn while the similarities are computed) takes the
+    place of one of them (float32 input: with the float64 distances, 20 n^2
+    bytes for a moment). scikit-learn needs ``40 n^2`` bytes at its
     peak. The fit checks the need against the memory available
     (``clusterlab._config.AFFINITY_PROPAGATION_MAX_BYTES`` or a share of the
     free memory) and raises a ValueError instead of failing inside numpy.
@@ -329,6 +426,7 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
         -------
         self
         """
+        random_state = check_random_state(self.random_state)
         if self.affinity == "precomputed":
             X = validate_data(self, X, copy=self.copy, force_writeable=True)
             n = X.shape[0]
@@ -337,26 +435,32 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
                 _check_memory(n, itemsize, 1 if self.preference is None else 0)
             if not X.flags.c_contiguous or X.dtype not in (np.float32, np.float64):
                 X = np.ascontiguousarray(X, dtype=np.float64)
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    "The matrix of similarities must be a square array. "
+                    f"Got {X.shape} instead.")
+            noise = _draw_noise(random_state, n)
             self.affinity_matrix_ = X
         else:
             X = validate_data(self, X, accept_sparse="csr")
             n = X.shape[0]
             itemsize = 4 if X.dtype == np.float32 else 8
-            _check_memory(n, itemsize, 1 if itemsize == 8 else 2)
-            self.affinity_matrix_ = _negative_squared_distances(X)
+            # float32: the float64 distances and the float64 noise meet the float32 copy
+            _check_memory(n, itemsize, 1 if itemsize == 8 else 3)
+            noise = _draw_noise(random_state, n)
+            try:
+                self.affinity_matrix_ = _negative_squared_distances(X)
+            except BaseException:
+                _cancel_noise(random_state, noise)
+                raise
         S = self.affinity_matrix_
-        if S.shape[0] != S.shape[1]:
-            raise ValueError(
-                "The matrix of similarities must be a square array. "
-                f"Got {S.shape} instead.")
-        preference = np.median(S) if self.preference is None else self.preference
+        preference = _median(S) if self.preference is None else self.preference
         preference = np.asarray(preference)
-        random_state = check_random_state(self.random_state)
         (self.cluster_centers_indices_, self.labels_,
          self.n_iter_) = _affinity_propagation(
             S, max_iter=self.max_iter, convergence_iter=self.convergence_iter,
             preference=preference, damping=self.damping, verbose=self.verbose,
-            random_state=random_state)
+            random_state=random_state, noise=noise)
         if self.affinity != "precomputed":
             self.cluster_centers_ = X[self.cluster_centers_indices_].copy()
         return self

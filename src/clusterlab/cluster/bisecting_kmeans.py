@@ -23,12 +23,12 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import bisect as _bk
-from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
+from clusterlab._validation import check_sample_weight
 
 __all__ = ["BisectingKMeans"]
 
@@ -246,11 +246,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     # -- fitting -----------------------------------------------------------------
 
     def _validate_X(self, X, reset):
-        X = validate_data(self, X, accept_sparse="csr", reset=reset,
-                          dtype=[np.float64, np.float32], order="C",
-                          accept_large_sparse=False, ensure_all_finite=False)
-        check_finite(X, self)
-        return X
+        return _setup.validate_input(self, X, reset)
 
     def _bisect(self, X, sample_weight, mean_variance, random_state):
         """Two-centre K-Means on the rows of one cluster: (labels, centres)."""
@@ -318,10 +314,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         -------
         self : BisectingKMeans
         """
-        X = self._validate_X(X, reset=True)
-        check_n_clusters(self.n_clusters, X.shape[0])
-        random_state = check_random_state(self.random_state)
-        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        X, random_state, sample_weight = _setup.fit_inputs(self, X, sample_weight)
         n_samples = X.shape[0]
 
         root_center = np.asarray(X.mean(axis=0), dtype=X.dtype).ravel()

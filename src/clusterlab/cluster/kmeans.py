@@ -20,7 +20,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from clusterlab import _config
 from clusterlab._core import kmeans_plan as _plan
@@ -31,7 +31,7 @@ from clusterlab._dask import fit_kmeans as fit_kmeans_dask
 from clusterlab._dask import is_dask_array, predict_blocks
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels.gemm import passes as _g_passes
-from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
+from clusterlab._validation import check_n_clusters, check_sample_weight
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
@@ -256,10 +256,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     # -- fitting -----------------------------------------------------------------
 
-    def _check_params_vs_input(self, X):
-        check_n_clusters(self.n_clusters, X.shape[0])
-        self._n_init = _setup.resolve_n_init(self.n_init, self.init, self.__class__.__name__)
-
     def _validate_center_shape(self, X, centers):
         _setup.check_center_shape(centers, self.n_clusters, X.shape[1])
 
@@ -302,10 +298,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 setattr(self, name, value)
             self._n_features_out = self.n_clusters
             return self
-        X = self._validate_X(X, reset=True)
-        self._check_params_vs_input(X)
-        random_state = check_random_state(self.random_state)
-        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        X, random_state, sample_weight = _setup.fit_inputs(self, X, sample_weight)
+        self._n_init = _setup.resolve_n_init(self.n_init, self.init, self.__class__.__name__)
         plan = _plan.make_plan(X, self.n_clusters, self.algorithm)
 
         init = self.init
@@ -351,12 +345,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     # -- inference ---------------------------------------------------------------
 
     def _validate_X(self, X, reset):
-        # scikit-learn's validation, with its NaN/inf check made by check_finite
-        X = validate_data(self, X, accept_sparse="csr", reset=reset,
-                          dtype=[np.float64, np.float32], order="C",
-                          accept_large_sparse=False, ensure_all_finite=False)
-        check_finite(X, self)
-        return X
+        return _setup.validate_input(self, X, reset)
 
     def _check_test_data(self, X):
         return self._validate_X(X, reset=False)

@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
+from .._kernels import cell_grid as _cg
 from .._kernels import mean_shift as _ms
 from .._config import numba_threads as _numba_threads
 
@@ -147,7 +148,7 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
 
 
 def _grid_index(X, bandwidth, return_order=False):
-    """Sort X's rows into a dense grid (see :mod:`clusterlab._kernels.mean_shift`).
+    """Sort X's rows into a dense grid (see :mod:`clusterlab._kernels.cell_grid`).
 
     Returns ``(Xs, dims, origin, side, extents, cell_start, boxes, cell_sums)``
     and, with ``return_order``, the original row of each sorted row.
@@ -180,7 +181,7 @@ def _grid_index(X, bandwidth, return_order=False):
     cell_start = np.searchsorted(ids[order], np.arange(n_cells + 1)).astype(np.int64)
     boxes = np.empty((n_cells, 2, d))
     cell_sums = np.empty((n_cells, d))
-    _ms.grid_cell_stats(Xs, cell_start, boxes, cell_sums)
+    _cg.grid_cell_stats(Xs, cell_start, boxes, cell_sums)
     grid = (Xs, dims, origin, float(side), extents, cell_start, boxes, cell_sums)
     return (grid, order) if return_order else grid
 
