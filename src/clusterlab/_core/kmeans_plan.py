@@ -148,14 +148,18 @@ def resolve_algorithm(algorithm, X, n_clusters):
         )
         algorithm = "lloyd"
     if algorithm == "auto":
-        # Bounds pay for themselves except for k == 1. With few centres in
+        # Bounds pay for themselves except for k == 1 and small problems (a
+        # whole Lloyd pass costs well under a millisecond there, and Lloyd
+        # compiles in half the time: a first fit on small data is mostly
+        # compilation). With few centres in
         # many dimensions (MNIST-like) Elkan's per-centre bounds skip most
         # distance computations and its O(n k) bounds are small; otherwise
         # one lower bound (Hamerly) is enough, and with many centres Hamerly
         # still wins when its re-scans go through BLAS, else per-group
         # bounds (Yinyang) skip far more.
         n_samples, n_features = X.shape
-        if n_clusters == 1:
+        if (n_clusters == 1
+                or n_samples * n_clusters * n_features < _config.KMEANS_BOUNDS_MIN_WORK):
             algorithm = "lloyd"
         elif (n_clusters <= _config.KMEANS_ELKAN_MAX_K
               and n_features >= _config.KMEANS_ELKAN_MIN_FEATURES
