@@ -163,3 +163,15 @@ def test_one_compiled_kernel_per_input_dtype():
     assert len({sig[1:] for sig in signatures}) == 1
     assert {sig[0].dtype.name for sig in signatures} <= {"float32", "float64"}
     assert len([sig for sig in signatures if sig[0].mutable]) <= 2
+
+
+def test_vectorised_exp_matches_libm():
+    rng = np.random.RandomState(0)
+    x = np.r_[0.0, -0.0, -1e-300, -0.3465, -0.3466, -1.0, -707.9, -708.0, -708.1, -745.0,
+              -np.inf, np.nan, -rng.rand(kmix.BLOCK - 12) * 700]
+    out = np.empty(kmix.BLOCK)
+    kmix._exp_row(x, out, np.empty(kmix.BLOCK, dtype=np.int64), kmix.BLOCK)
+    ref = np.exp(x)
+    normal = ref >= np.exp(-708.0)
+    assert_allclose(out[normal], ref[normal], rtol=4e-16, atol=0)
+    assert np.all(out[~normal] == 0.0)  # below 3e-308, -inf and NaN: 0
