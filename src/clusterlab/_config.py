@@ -90,7 +90,8 @@ def single_threaded_blas():
     """
     global _CONTROLLER
     if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+        import scipy.linalg.cython_blas  # noqa: F401 - numba's np.dot calls scipy's BLAS:
+        from threadpoolctl import ThreadpoolController  # load it so the limit covers it
 
         _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=1, user_api="blas"):
@@ -239,6 +240,12 @@ KPP32_MIN_FEATURES = 8
 #: costs more than the work, and much more on a busy machine.
 MINIBATCH_PARALLEL_MIN_WORK = 50_000_000
 
+#: Gaussian mixtures: rows per chunk of the fused pass (one task for numba's
+#: threads, one set of partial statistics), and fewest rows for which a pass
+#: runs on numba's threads (below, waking them costs more than the pass; the
+#: results are identical either way).
+MIXTURE_CHUNK_ROWS = 4096
+MIXTURE_PARALLEL_MIN_ROWS = 8192
 
 #: A parallel kernel (``clusterlab._kernels.row_groups.ThreadedKernel``) called
 #: on arrays holding fewer bytes than this together runs its serial

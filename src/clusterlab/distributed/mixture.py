@@ -2,7 +2,7 @@
 
 Each EM iteration is one pass over the row blocks: every block (on a worker)
 runs the fused E-step + statistics kernel of the in-memory estimator,
-:func:`clusterlab._kernels.mixture.gmm_em_pass`, with the current model and
+:func:`clusterlab._kernels.mixture.gmm_pass`, with the current model and
 returns its sums of responsibilities, first and second moments (about the global
 data mean), log-likelihood and entropy. The client adds them in block order and
 runs the estimator's own M-step (``_m_step``) inside the estimator's own EM
@@ -25,12 +25,13 @@ def _stat_shapes(n_components, n_features, covariance_type):
 
 def _em_block(xb, wb, index, cov_code, covariance_type, model, shift):
     """One block's E-step + sufficient statistics (reduced over its inner chunks in order)."""
-    from clusterlab._kernels.mixture import gmm_em_pass
+    from clusterlab import _config
+    from clusterlab._kernels.mixture import MODE_EM, gmm_pass
     from clusterlab.mixture._base import _plan_chunks
 
     _utils.ensure_numba_threads()
     xb = np.ascontiguousarray(xb)
-    means, prec, aux, log_const = model
+    means, prec, log_const = model
     k, d = means.shape
     a = _stat_shapes(k, d, covariance_type)
     rows, n_chunks = _plan_chunks(xb.shape[0], k, d, covariance_type)
@@ -40,7 +41,8 @@ def _em_block(xb, wb, index, cov_code, covariance_type, model, shift):
     ln = np.zeros(n_chunks)
     ent = np.zeros(n_chunks)
     if xb.shape[0]:
-        gmm_em_pass(xb, cov_code, means, prec, aux, log_const, shift, rows, nk, sx, sxx, ln, ent)
+        gmm_pass(xb, MODE_EM, cov_code, means, prec, log_const, shift, rows,
+                 xb.shape[0] >= _config.MIXTURE_PARALLEL_MIN_ROWS, nk, sx, sxx, ln, ent)
     return (_utils.ordered_sum(list(nk)), _utils.ordered_sum(list(sx)),
             _utils.ordered_sum(list(sxx)), float(_utils.ordered_sum(list(ln))),
             float(_utils.ordered_sum(list(ent))))
@@ -69,7 +71,8 @@ def _resp_block(xb, index, offsets, n_components, how, payload):
 
 def _stats_from_resp_block(xb, wb, index, cov_code, covariance_type, n_components, shift,
                            offsets, how, payload, labels_block=None):
-    from clusterlab._kernels.mixture import gmm_stats_from_resp
+    from clusterlab import _config
+    from clusterlab._kernels.mixture import MODE_STATS, gmm_pass
     from clusterlab.mixture._base import _plan_chunks
 
     _utils.ensure_numba_threads()
@@ -84,7 +87,9 @@ def _stats_from_resp_block(xb, wb, index, cov_code, covariance_type, n_component
     sx = np.zeros((n_chunks, n_components, d))
     sxx = np.zeros((n_chunks, n_components, a, d))
     if xb.shape[0]:
-        gmm_stats_from_resp(xb, resp, cov_code, shift, rows, nk, sx, sxx)
+        gmm_pass(xb, MODE_STATS, cov_code, np.zeros((n_components, d)),
+                 np.zeros((n_components, 1, 1)), np.zeros(n_components), shift, rows,
+                 xb.shape[0] >= _config.MIXTURE_PARALLEL_MIN_ROWS, nk, sx, sxx, resp_in=resp)
     return (_utils.ordered_sum(list(nk)), _utils.ordered_sum(list(sx)),
             _utils.ordered_sum(list(sxx)))
 

@@ -19,7 +19,7 @@ sampling. A subclass supplies a handful of methods:
     the quantity the loop maximises;
 ``_get_parameters()`` / ``_set_parameters(params)``.
 
-Each EM iteration is one fused pass of :func:`clusterlab._kernels.mixture.gmm_em_pass`
+Each EM iteration is one fused pass of :func:`clusterlab._kernels.mixture.gmm_pass`
 over the data (E-step with the current model and the sufficient statistics of
 the next M-step together), followed by a tiny O(k d^3) update in numpy.
 """
@@ -42,10 +42,6 @@ from .._dask import is_dask_array, predict_blocks
 from .._kernels import mixture as _kmix
 
 LOG_2PI = math.log(2.0 * math.pi)
-
-#: Below this many rows the serial kernels are used: waking threads would cost
-#: more than the pass itself (results are identical either way).
-PARALLEL_MIN_ROWS = 8192
 
 _ILL_DEFINED_COVARIANCE = (
     "Fitting the mixture model failed because some components have ill-defined "
@@ -125,18 +121,18 @@ def log_det_cholesky(prec_chol, covariance_type, n_features):
 
 
 def pack_model(means, prec_chol, covariance_type):
-    """The kernel's ``(means, prec, aux)`` layout (see :mod:`clusterlab._kernels.mixture`)."""
+    """The kernel's ``(means, prec)`` layout (see :mod:`clusterlab._kernels.mixture`)."""
     means = np.ascontiguousarray(means, dtype=np.float64)
     prec_chol = np.asarray(prec_chol, dtype=np.float64)
     if covariance_type == "full":
-        prec, aux = prec_chol, means
+        prec = prec_chol
     elif covariance_type == "tied":
-        prec, aux = prec_chol[np.newaxis], means @ prec_chol
+        prec = prec_chol[np.newaxis]
     elif covariance_type == "diag":
-        prec, aux = (prec_chol**2)[:, np.newaxis, :], means
+        prec = (prec_chol**2)[:, np.newaxis, :]
     else:
-        prec, aux = (prec_chol**2)[:, np.newaxis, np.newaxis], means
-    return means, np.ascontiguousarray(prec), np.ascontiguousarray(aux)
+        prec = (prec_chol**2)[:, np.newaxis, np.newaxis]
+    return means, np.ascontiguousarray(prec)
 
 
 def _plan_chunks(n_samples, n_components, n_features, covariance_type):
@@ -149,7 +145,7 @@ def _plan_chunks(n_samples, n_components, n_features, covariance_type):
     a = n_features if covariance_type == "full" else 1
     stats_bytes = 8 * n_components * (1 + n_features + a * n_features) + 16
     max_chunks = max(1, _config.WORKING_MEMORY_BYTES // stats_bytes)
-    rows = max(_config.MIN_CHUNK_ROWS, 1024)
+    rows = _config.MIXTURE_CHUNK_ROWS
     n_chunks = min(max(1, -(-n_samples // rows)), max_chunks)
     rows = -(-n_samples // n_chunks)
     n_chunks = -(-n_samples // rows)
@@ -176,7 +172,7 @@ class _FitContext:
         self.log_norm = np.zeros(self.n_chunks)
         self.entropy = np.zeros(self.n_chunks)
         self.eps = 10 * np.finfo(X.dtype).eps
-        self.parallel = n_samples >= PARALLEL_MIN_ROWS and self.n_chunks > 1
+        self.parallel = n_samples >= _config.MIXTURE_PARALLEL_MIN_ROWS and self.n_chunks > 1
         self._second_moment = None
         self._row_sum = None
 
@@ -244,10 +240,10 @@ class _FitContext:
 
     def stats_from_resp(self, resp, reg_covar):
         resp = np.ascontiguousarray(resp, dtype=np.float64)
-        kernel = _kmix.gmm_stats_from_resp if self.parallel else \
-            _kmix.gmm_stats_from_resp_serial
-        kernel(self.X, resp, self.cov_code, self.shift, self.rows,
-                                  self.nk, self.sx, self.sxx)
+        k, d = self.sx.shape[1:]
+        _kmix.gmm_pass(self.X, _kmix.MODE_STATS, self.cov_code, np.zeros((k, d)),
+                       np.zeros((k, 1, 1)), np.zeros(k), self.shift, self.rows, self.parallel,
+                       self.nk, self.sx, self.sxx, resp_in=resp)
         return self.gaussian_parameters(reg_covar)
 
 
@@ -370,30 +366,31 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------- kernel io
     def _kernel_model(self):
-        means, prec, aux = pack_model(self.means_, self.precisions_cholesky_,
-                                      self.covariance_type)
-        return means, prec, aux, np.ascontiguousarray(self._log_const(), dtype=np.float64)
+        means, prec = pack_model(self.means_, self.precisions_cholesky_, self.covariance_type)
+        return means, prec, np.ascontiguousarray(self._log_const(), dtype=np.float64)
 
     def _em_pass(self, ctx):
-        means, prec, aux, log_const = self._kernel_model()
-        kernel = _kmix.gmm_em_pass if ctx.parallel else _kmix.gmm_em_pass_serial
-        kernel(ctx.X, ctx.cov_code, means, prec, aux, log_const, ctx.shift,
-                          ctx.rows, ctx.nk, ctx.sx, ctx.sxx, ctx.log_norm, ctx.entropy)
+        means, prec, log_const = self._kernel_model()
+        _kmix.gmm_pass(ctx.X, _kmix.MODE_EM, ctx.cov_code, means, prec, log_const, ctx.shift,
+                       ctx.rows, ctx.parallel, ctx.nk, ctx.sx, ctx.sxx, ctx.log_norm,
+                       ctx.entropy)
         n_samples = ctx.X.shape[0]
         return float(ctx.log_norm.sum()) / n_samples, float(ctx.entropy.sum())
 
     def _score_rows(self, X, want_resp=False):
         """``(log p(x), labels, resp or None)`` for validated, contiguous X."""
-        means, prec, aux, log_const = self._kernel_model()
-        n_samples = X.shape[0]
+        means, prec, log_const = self._kernel_model()
+        n_samples, n_features = X.shape
+        k = self.n_components
         log_norm = np.empty(n_samples)
         labels = np.empty(n_samples, dtype=np.int64)
-        resp = np.empty((n_samples if want_resp else 0, self.n_components))
-        rows = max(_config.MIN_CHUNK_ROWS, 1024)
-        kernel = (_kmix.gmm_score_rows if n_samples >= PARALLEL_MIN_ROWS
-                  else _kmix.gmm_score_rows_serial)
-        kernel(X, _kmix.COV_CODES[self.covariance_type], means, prec, aux,
-                             log_const, rows, log_norm, labels, resp, want_resp)
+        resp = np.empty((n_samples if want_resp else 0, k))
+        a = n_features if self.covariance_type == "full" else 1
+        _kmix.gmm_pass(X, _kmix.MODE_SCORE, _kmix.COV_CODES[self.covariance_type], means, prec,
+                       log_const, means.mean(axis=0), _config.MIXTURE_CHUNK_ROWS,
+                       n_samples >= _config.MIXTURE_PARALLEL_MIN_ROWS, np.zeros((0, k)),
+                       np.zeros((0, k, n_features)), np.zeros((0, k, a, n_features)),
+                       log_norm=log_norm, labels=labels, resp_out=resp)
         return log_norm, labels, (resp if want_resp else None)
 
     # ------------------------------------------------------------------- fit
