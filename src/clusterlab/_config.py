@@ -217,8 +217,8 @@ KMEANS_YINYANG_MIN_K = 100
 #: when, on KMEANS_PROBE_ROWS evenly spaced rows, the median relative gap
 #: (second nearest - nearest) / nearest to the initial centres is at least
 #: KMEANS_PROBE_MIN_GAP; else plain Lloyd (bounds would prune nothing).
-KMEANS_PROBE_MIN_SAMPLES = 16384
-KMEANS_PROBE_ROWS = 1024
+KMEANS_PROBE_MIN_SAMPLES = 4096
+KMEANS_PROBE_ROWS = 512
 KMEANS_PROBE_MIN_GAP = 0.015
 #: Elkan keeps a 16-bit copy of X for its distance intervals up to this size.
 KMEANS_ELKAN_INTERVAL_COPY_BYTES = 512 * 2**20
