@@ -224,3 +224,24 @@ def test_auto_with_probe_same_result_on_one_and_n_threads():
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_blas_lloyd_running_sums_with_relocation_and_weights(parallel):
+    # Lloyd on BLAS keeps running cluster statistics moved by the rows that
+    # change label; an empty cluster (a far initial centre) is relocated, which
+    # forces a full recount, and fractional weights must not leave drift behind
+    X = unstructured(n=3000, d=64, k=6, spread=0.3, seed=5)
+    w = np.random.default_rng(1).uniform(0.1, 2.0, size=X.shape[0]).astype(np.float32)
+    init = X[::500][:6].copy()
+    init[2] += 50.0  # no row is nearest to it: relocated on the first iteration
+    ref = SKKMeans(6, init=init, n_init=1, max_iter=25, tol=0, algorithm="lloyd").fit(
+        X, sample_weight=w)
+    with kmeans_plan.forced(parallel=parallel, gemm=True):
+        ours = KMeans(6, init=init, n_init=1, max_iter=25, tol=0, algorithm="lloyd").fit(
+            X, sample_weight=w)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-4)
+    assert ours.n_iter_ == ref.n_iter_
