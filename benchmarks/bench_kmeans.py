@@ -4,8 +4,14 @@ Fair by construction (DESIGN.md section 5): the same data, dtype and initial
 centres for every contender; iteration-speed cases use overlapping clusters,
 a fixed ``max_iter`` and ``tol=0`` so that every contender runs the same
 iterations, and report both final inertias. scikit-learn runs as two peers
-(``algorithm='lloyd'`` and ``'elkan'``); the faster one is the bar. faiss and
-scikit-learn-intelex rows are added when they are installed.
+(``algorithm='lloyd'`` and ``'elkan'``); the faster one is the bar. faiss (trained on every point)
+and scikit-learn-intelex rows are added when they are installed.
+
+The ``unstructured`` cases (issue 22: overlapping clusters where bounds prune
+nothing) also print, per case, our time per iteration against its floor: the
+larger of the iteration's GEMM at the measured float32 GEMM rate and one read
+of X at the measured bandwidth (``[kmeans floor]`` lines on stderr, and in
+each row's ``extra``).
 
 Also measured (in ``extra`` of the five-blobs row): numba's cold compile time
 of a first fit (empty cache, new process) and the first-fit overhead with a
@@ -49,7 +55,9 @@ def _peers_fit(X, k, init, max_iter, tol):
     faiss = optional_import("faiss")
     if faiss is not None:
         def faiss_fit():
-            km = faiss.Kmeans(X.shape[1], k, niter=max_iter, verbose=False)
+            # trains on every point (its default samples 256 points per centre)
+            km = faiss.Kmeans(X.shape[1], k, niter=max_iter, verbose=False,
+                              max_points_per_centroid=X.shape[0])
             km.train(np.ascontiguousarray(X, dtype=np.float32),
                      init_centroids=np.ascontiguousarray(init, dtype=np.float32))
 
@@ -89,6 +97,75 @@ def _overlapping(n, d, k, seed, dtype):
     X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=3.0,
                       center_box=(-10, 10), random_state=seed)
     return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _unstructured(n, d, k, spread, seed=0):
+    """Overlapping clusters without easy structure: k centres drawn from
+    N(0, spread^2) per coordinate, each row its centre + N(0, 1) noise, float32."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0.0, spread, size=(k, d))
+    X = centers[rng.integers(k, size=n)]
+    X += rng.normal(0.0, 1.0, size=(n, d))
+    return X.astype(np.float32)
+
+
+def _timed(fn, repeats=5):
+    fn()
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def machine_rates():
+    """(float32 GEMM flop/s on every BLAS thread, bytes/s of one parallel read)."""
+    from clusterlab._kernels.gemm.blocks import row_sq_norms
+
+    A = np.random.default_rng(0).normal(size=(2048, 2048)).astype(np.float32)
+    gemm_rate = 2 * 2048 ** 3 / _timed(lambda: A @ A, 3)
+    X = np.ones((2 ** 16, 1024), np.float32)  # 256 MiB, beyond every cache
+    bounds = np.linspace(0, X.shape[0], 65).astype(np.int64)
+    read_rate = X.nbytes / _timed(lambda: row_sq_norms(X, bounds, True))
+    return gemm_rate, read_rate
+
+
+def iteration_floor(X, k, rates):
+    """The floor of one Lloyd iteration: the larger of its GEMM (2 n k d flops
+    at the measured GEMM rate) and one read of X at the measured bandwidth
+    (fused, the two overlap)."""
+    n, d = X.shape
+    flops = 2.0 * n * k * d
+    gemm_s, read_s = flops / rates[0], X.nbytes / rates[1]
+    return {"gemm_gflop": round(flops / 1e9, 3), "gemm_ms": round(1e3 * gemm_s, 2),
+            "read_mb": round(X.nbytes / 1e6, 1), "read_ms": round(1e3 * read_s, 2),
+            "floor_ms": round(1e3 * max(gemm_s, read_s), 2)}
+
+
+def _unstructured_case(rows, case, n, d, k, spread, max_iter, repeats, rates):
+    from sklearn.cluster import kmeans_plusplus as sk_kpp
+
+    from clusterlab import KMeans
+
+    X = _unstructured(n, d, k, spread)
+    init, _ = sk_kpp(X[:20000], k, random_state=0)
+    floor = iteration_floor(X, k, rates)
+    ours = _sk_fit(KMeans, X, k, init, max_iter, 0.0, "auto")
+    shape = f"{n}x{d} float32"
+    params = f"k={k} max_iter={max_iter} tol=0 same init"
+    case_rows = compare(FAMILY, case, shape, params, ours,
+                        _peers_fit(X, k, init, max_iter, 0.0), repeats=repeats,
+                        quality=_inertia, quality_name="inertia", extra=floor)
+    for r in case_rows:
+        r.extra["ours_ms_per_iter"] = round(1e3 * r.ours_s / max_iter, 2)
+    rows += case_rows
+    per_iter = 1e3 * case_rows[0].ours_s / max_iter
+    print(f"[kmeans floor] {case} {shape} k={k}: ours {per_iter:.2f} ms/iteration; floor "
+          f"{floor['floor_ms']:.2f} ms = max(GEMM {floor['gemm_gflop']} GFLOP at "
+          f"{rates[0] / 1e9:.0f} GFLOP/s = {floor['gemm_ms']:.2f} ms, read {floor['read_mb']} MB "
+          f"at {rates[1] / 1e9:.1f} GB/s = {floor['read_ms']:.2f} ms); "
+          f"{per_iter / floor['floor_ms']:.2f}x the floor", file=sys.stderr, flush=True)
 
 
 def _iteration_case(rows, case, X, k, max_iter, repeats, extra=None):
@@ -184,6 +261,24 @@ def run(quick):
     for dtype in (np.float32, np.float64):
         X = _digits_canvas(n_mnist, dtype)
         _iteration_case(rows, "mnist-shaped", X, 10, 10 if quick else 20, repeats)
+
+    # 2b. unstructured data (overlapping clusters, bounds prune nothing): the
+    # iteration against its floor; initial centres from k-means++ on the first
+    # 20000 rows, tol=0, the same iterations for every contender
+    rates = machine_rates()
+    print(f"[kmeans floor] measured: float32 GEMM {rates[0] / 1e9:.0f} GFLOP/s, read "
+          f"{rates[1] / 1e9:.1f} GB/s", file=sys.stderr, flush=True)
+    if quick:
+        _unstructured_case(rows, "unstructured mnist-shaped", 6000, 784, 10, 0.05, 10, 2, rates)
+        _unstructured_case(rows, "unstructured 16-d", 50000, 16, 64, 0.7, 10, 2, rates)
+        _unstructured_case(rows, "unstructured many clusters", 10000, 32, 100, 0.7, 10, 2,
+                           rates)
+    else:
+        _unstructured_case(rows, "unstructured mnist-shaped", 60000, 784, 10, 0.05, 30, 3,
+                           rates)
+        _unstructured_case(rows, "unstructured 16-d", 10**6, 16, 64, 0.7, 20, 3, rates)
+        _unstructured_case(rows, "unstructured many clusters", 10**5, 32, 1000, 0.7, 10, 2,
+                           rates)
 
     # 3. many points, few features
     X = _overlapping(3 * 10**4 if quick else 10**6, 16, 64, 0, np.float32)

@@ -221,6 +221,13 @@ KMEANS_ELKAN_MAX_K = 20
 KMEANS_ELKAN_MIN_FEATURES = 128
 KMEANS_ELKAN_BOUND_BUDGETS = 16
 KMEANS_YINYANG_MIN_K = 100
+#: 'auto' on at least KMEANS_PROBE_MIN_SAMPLES rows: a bounded algorithm only
+#: when, on KMEANS_PROBE_ROWS evenly spaced rows, the median relative gap
+#: (second nearest - nearest) / nearest to the initial centres is at least
+#: KMEANS_PROBE_MIN_GAP; else plain Lloyd (bounds would prune nothing).
+KMEANS_PROBE_MIN_SAMPLES = 4096
+KMEANS_PROBE_ROWS = 512
+KMEANS_PROBE_MIN_GAP = 0.015
 #: Elkan keeps a 16-bit copy of X for its distance intervals up to this size.
 KMEANS_ELKAN_INTERVAL_COPY_BYTES = 512 * 2**20
 #: Hamerly's tightening stops once fewer than this share of the tightened rows

@@ -148,3 +148,100 @@ def test_forced_fields_apply_inside_the_block_only():
     with pytest.raises(TypeError, match="unknown plan fields"):
         with kmeans_plan.forced(no_such_field=1):
             pass
+
+
+# ----------------------------------------------------------------------------
+# 'auto' and its probe: a bounded algorithm only when bounds will prune
+
+
+def unstructured(n=5000, d=400, k=8, spread=0.05, seed=0):
+    # overlapping clusters (benchmarks' "unstructured" cases): centres N(0, spread^2)
+    # per feature, each row its centre + N(0, 1) noise; bounds prune nothing
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0.0, spread, size=(k, d))
+    return (centers[rng.integers(k, size=n)] + rng.normal(size=(n, d))).astype(np.float32)
+
+
+def test_median_relative_gap_matches_brute_force():
+    X = unstructured(n=4096, d=16, k=5, spread=0.7)
+    C = X[:5].astype(np.float64) + 0.25
+    S = X[::8][:512].astype(np.float64)
+    D = np.sqrt(((S[:, None, :] - C[None]) ** 2).sum(-1))
+    D.sort(axis=1)
+    expected = np.median((D[:, 1] - D[:, 0]) / D[:, 0])
+    got = kmeans_plan.median_relative_gap(X, C, n_rows=512)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert kmeans_plan.median_relative_gap(X, C[:1]) == np.inf
+
+
+def test_probe_picks_lloyd_only_where_bounds_cannot_prune():
+    X = unstructured()
+    init = X[::700][:8].copy()
+    plan = kmeans_plan.make_plan(X, 8, "auto")
+    assert plan.algorithm == "elkan" and plan.probe
+    assert kmeans_plan.median_relative_gap(X, init) < 0.015
+    assert kmeans_plan.for_centers(plan, X, init).algorithm == "lloyd"
+    # separated blobs of the same shape: the bounded algorithm stays
+    B, _ = make_blobs(n_samples=5000, n_features=400, centers=8, random_state=0)
+    B = B.astype(np.float32)
+    assert kmeans_plan.for_centers(plan, B, B[::700][:8]).algorithm == "elkan"
+    # an explicit algorithm, a forced probe=False, or small data: no probe
+    assert not kmeans_plan.make_plan(X, 8, "elkan").probe
+    assert not kmeans_plan.make_plan(X[:1000], 8, "auto").probe
+    with kmeans_plan.forced(probe=False):
+        plan = kmeans_plan.make_plan(X, 8, "auto")
+    assert kmeans_plan.for_centers(plan, X, init).algorithm == "elkan"
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("probe", [True, False], ids=["probe", "no-probe"])
+def test_auto_on_unstructured_data_gives_sklearn_result(parallel, probe):
+    # the probe's Lloyd and the bounded algorithm it replaces: scikit-learn's result
+    X = unstructured()
+    init = X[::700][:8].copy()
+    ref = sk_fit(X, init, max_iter=15)
+    with kmeans_plan.forced(parallel=parallel, probe=probe):
+        ours = KMeans(8, init=init, n_init=1, max_iter=15, tol=0).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-4)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+def test_auto_with_probe_same_result_on_one_and_n_threads():
+    X = unstructured(n=6000)
+    results = []
+    old = numba.get_num_threads()
+    try:
+        for threads in (old, 1):
+            numba.set_num_threads(threads)
+            with kmeans_plan.forced(parallel=True):
+                results.append(KMeans(8, n_init=2, random_state=3, max_iter=20, tol=0).fit(X))
+    finally:
+        numba.set_num_threads(old)
+    a, b = results
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_blas_lloyd_running_sums_with_relocation_and_weights(parallel):
+    # Lloyd on BLAS keeps running cluster statistics moved by the rows that
+    # change label; an empty cluster (a far initial centre) is relocated, which
+    # forces a full recount, and fractional weights must not leave drift behind
+    X = unstructured(n=3000, d=64, k=6, spread=0.3, seed=5)
+    w = np.random.default_rng(1).uniform(0.1, 2.0, size=X.shape[0]).astype(np.float32)
+    init = X[::500][:6].copy()
+    init[2] += 50.0  # no row is nearest to it: relocated on the first iteration
+    ref = SKKMeans(6, init=init, n_init=1, max_iter=25, tol=0, algorithm="lloyd").fit(
+        X, sample_weight=w)
+    with kmeans_plan.forced(parallel=parallel, gemm=True):
+        ours = KMeans(6, init=init, n_init=1, max_iter=25, tol=0, algorithm="lloyd").fit(
+            X, sample_weight=w)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-4)
+    assert ours.n_iter_ == ref.n_iter_

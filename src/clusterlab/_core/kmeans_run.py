@@ -10,6 +10,7 @@ and the local re-clustering of the Dask seeding all fit through it.
 import numpy as np
 
 from clusterlab import _config
+from clusterlab._core.kmeans_plan import for_centers
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels.kmeans import bounded as _k_bounded
 from clusterlab._kernels.kmeans import csr as _k_csr
@@ -86,6 +87,8 @@ def run(X, sample_weight, centers_init, plan, max_iter, tol, verbose):
     n_samples = X.shape[0]
     k, d = centers_init.shape
     centers0 = np.ascontiguousarray(centers_init, dtype=np.float64)
+    if plan.probe:  # 'auto': a bounded algorithm only if its bounds will prune
+        plan = for_centers(plan, X, centers0)
     labels = np.empty(n_samples, dtype=np.int32)
     centers = np.empty((k, d), dtype=np.float64)
     driver = _run_csr if plan.sparse else DRIVERS[plan.algorithm]

@@ -81,9 +81,16 @@ def gemm_nearest(X, centers, bounds, labels, min_sq_dist, parallel):
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, stop,
-                     labels, min_sq_dist, sums, weights):
-    """GEMM twin of :func:`clusterlab._kernels.kmeans.lloyd.lloyd_stats_range` (same outputs).
+                     labels, min_sq_dist, sums, weights, counts, delta):
+    """GEMM twin of :func:`clusterlab._kernels.kmeans.lloyd.lloyd_stats_range`.
 
+    Without ``delta`` the same outputs (every row added to its cluster's
+    ``sums``/``weights``, and ``counts`` += 1 per row of non-zero weight).
+    With ``delta``, ``labels`` holds the previous labels on entry and only
+    the rows whose label changed are moved: added to the new cluster and
+    subtracted from the old one (a label < 0 counts as none), so that the
+    caller's running statistics plus these deltas are those of the new
+    labels (cost O(d) per changed row instead of per row).
     ``min_sq_dist`` is exact for re-checked rows and within ``delta`` otherwise.
     """
     k = centers.shape[0]
@@ -103,25 +110,35 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
             d1 = m1[r]
             if d1 < 0.0:
                 d1 = 0.0
+            a = labels[i] if delta else -1
             labels[i] = j
             min_sq_dist[i] = d1
             w = np.float64(sample_weight[i])
-            weights[j] += w
             inertia += w * d1
+            if a == j:
+                continue
+            weights[j] += w
+            counts[j] += w != 0.0
             for f in range(d):
                 sums[j, f] += w * X[i, f]
+            if a >= 0:
+                weights[a] -= w
+                counts[a] -= w != 0.0
+                for f in range(d):
+                    sums[a, f] -= w * X[i, f]
     return inertia
 
 
 @parallel_kernel(cache=True, nogil=True)
 def gemm_lloyd_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds,
-                      labels, min_sq_dist, g_sums, g_weights, g_inertia):
+                      labels, min_sq_dist, g_sums, g_weights, g_counts, g_inertia, delta):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
+        g_counts[g] = 0
         g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts,
                                         bounds[g], bounds[g + 1], labels, min_sq_dist,
-                                        g_sums[g], g_weights[g])
+                                        g_sums[g], g_weights[g], g_counts[g], delta)
 
 
 # ----------------------------------------------------------------------------
