@@ -116,7 +116,8 @@ def test_every_seeding_kernel_picks_sklearn_centres(seeding, parallel):
 
 
 @pytest.mark.parametrize("shape, k, dtype, expected", [
-    ((2000, 2), 5, np.float64, "hamerly"),       # the seed's blobs
+    ((2000, 2), 5, np.float64, "lloyd"),         # the seed's blobs: a small problem
+    ((20000, 8), 10, np.float64, "hamerly"),     # just above KMEANS_BOUNDS_MIN_WORK
     ((100, 3), 1, np.float64, "lloyd"),          # one cluster
     ((60000, 784), 10, np.float32, "elkan"),     # MNIST-shaped
     ((10**6, 16), 64, np.float32, "hamerly"),    # BLAS re-scans

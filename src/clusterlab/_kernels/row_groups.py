@@ -91,6 +91,12 @@ class ThreadedKernel:
             self._serial = nb.njit(**self._options)(_renamed(self.py_func, "__serial"))
         return self._serial
 
+    @property
+    def signatures(self):
+        """Signatures compiled so far, of both compilations."""
+        return [sig for disp in (self._serial, self._parallel) if disp is not None
+                for sig in disp.signatures]
+
     def __call__(self, *args):
         if nb.get_num_threads() == 1:
             return self.serial(*args)
