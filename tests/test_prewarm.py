@@ -35,17 +35,19 @@ def test_helper_order_and_meeting_the_analysis(monkeypatch, tmp_path):
     ran = []
     monkeypatch.setattr(candidates, "run_candidate",
                         lambda entry, ctx: ran.append(entry.name) or ([], 0.0, None))
+    grids = []
+    monkeypatch.setattr(prewarm, "_figure_grids", lambda X, k: grids.append((X.shape, k)))
     main_order = ["kmeans", "gmm", "genie", "dbscan", "agglomerative"]
-    order = ["gmm", "agglomerative", "dbscan", "genie"]
+    order = ["figures", "agglomerative", "dbscan", "genie", "gmm"]
     path = str(tmp_path / "job.npz")
     np.savez(path, X=X, params=np.array([2, 10, 2000, 0]), algorithms=np.array(order),
              main_order=np.array(main_order))
     prewarm.run(path)
-    assert ran == order
+    assert ran == order[1:] and grids == [((300, 2), 3)]
     ran.clear()
     prewarm.reached((None, path), "dbscan")  # the analysis is at DBSCAN
     prewarm.run(path)
-    assert ran == ["agglomerative"]  # gmm, dbscan and genie: the analysis got there first
+    assert ran == ["agglomerative"]  # dbscan, genie, gmm: the analysis got there first
 
 
 def test_helper_context_matches_the_analysis():
@@ -68,7 +70,8 @@ def test_helper_process_starts_and_is_stopped(monkeypatch):
     proc, path = handle
     assert os.path.exists(path)
     with np.load(path) as data:
-        assert [str(a) for a in data["algorithms"]] == ["gmm", "genie"]
+        # 2-D rows: the figures' grids first, then the candidates from the last one back
+        assert [str(a) for a in data["algorithms"]] == ["figures", "genie", "gmm"]
         np.testing.assert_array_equal(data["X"], X)
     prewarm.reached(handle, "gmm")
     time.sleep(0.2)
@@ -110,3 +113,10 @@ def test_threaded_kernel_picks_its_compilation(monkeypatch, n_threads):
     np.testing.assert_array_equal(auto, outs[0])
     # the serial copy is cached under its own name, beside the parallel one
     assert kern._sums_sorted.serial.py_func.__qualname__ == "_sums_sorted__serial"
+
+
+@pytest.mark.slow  # compiles the grid predictions' parallel kernels on a cold cache
+def test_figure_grids_run_the_report_predictions():
+    X = _rows()
+    prewarm._figure_grids(X, 3)  # fits and grid predictions complete without error
+    prewarm._figure_grids(np.c_[X, X], 3)  # not 2-D: nothing to draw, nothing run

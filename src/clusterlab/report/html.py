@@ -61,6 +61,12 @@ MAX_PROFILE_FEATURES = 40
 #: Leaves of the dendrogram shown (the merges below them are contracted).
 DENDROGRAM_LEAVES = 30
 
+#: Grid points per axis of the decision-boundary and density figures (the
+#: plotting functions' own defaults, up to 1000, are the notebook's print
+#: sizes; at the page's ~600 px a 400-point grid looks the same and costs a
+#: sixth: 0.26 s instead of 0.77 s for two figures).
+GRID_RESOLUTION = 400
+
 
 def figure_to_data_uri(fig, dpi=100):
     """PNG-encode a matplotlib Figure as a ``data:`` URI (and free it)."""
@@ -376,7 +382,8 @@ def _model_sections(page, res, name, colors, two_d):
         page.add(table_html(["k", "inertia", "silhouette"], table))
         if two_d:
             page.figure(f"K-Means decision boundaries, k={km.n_clusters}",
-                        lambda: plotting.plot_decision_boundaries(km, X))
+                        lambda: plotting.plot_decision_boundaries(
+                            km, X, resolution=GRID_RESOLUTION))
         page.figure(f"K-Means clusters, k={km.n_clusters}",
                     lambda: scatter_figure(P, labels, f"K-Means, k={km.n_clusters}",
                                            colors=colors))
@@ -392,7 +399,8 @@ def _model_sections(page, res, name, colors, two_d):
         if two_d:
             page.figure(f"Gaussian mixture density ({gm.n_components} components, "
                         f"covariance_type='{gm.covariance_type}')",
-                        lambda: plotting.plot_gaussian_mixture(gm, X))
+                        lambda: plotting.plot_gaussian_mixture(
+                            gm, X, resolution=GRID_RESOLUTION))
         page.figure("Gaussian-mixture clusters",
                     lambda: scatter_figure(P, labels, "Gaussian mixture", colors=colors))
         return
@@ -492,7 +500,8 @@ def _anomaly_section(page, res, ds, two_d):
     page.heading("Anomalies", anchor="sec-anomalies")
     if two_d and "gmm" in res.models:
         page.figure("Anomalies (red stars) on the Gaussian-mixture density",
-                    lambda: plotting.plot_anomalies(res.models["gmm"], res.X_fit, det))
+                    lambda: plotting.plot_anomalies(res.models["gmm"], res.X_fit, det,
+                                                    resolution=GRID_RESOLUTION))
     else:
         page.figure("Anomalies (red stars)",
                     lambda: scatter_figure(res.projection, None, "Anomalies",
