@@ -176,3 +176,22 @@ def test_spectral_result_independent_of_thread_counts(monkeypatch, affinity):
         if affinity == "rbf":  # numba kernels: bit-identical whatever the thread count
             np.testing.assert_array_equal(A, A0)
         np.testing.assert_allclose(maps, maps0, rtol=1e-7, atol=1e-9)
+
+
+def test_spectral_n_jobs_sets_numba_threads(monkeypatch):
+    from clusterlab import SpectralClustering
+
+    seen = []
+    lap = se._normalized_laplacian
+
+    def spy_lap(A):
+        seen.append(numba.get_num_threads())
+        return lap(A)
+
+    monkeypatch.setattr(se, "_normalized_laplacian", spy_lap)
+    before = numba.get_num_threads()
+    X = _two_moons(120)
+    SpectralClustering(n_clusters=2, gamma=50, random_state=0, n_jobs=1).fit(X)
+    SpectralClustering(n_clusters=2, gamma=50, random_state=0).fit(X)
+    assert seen == [1, before]
+    assert numba.get_num_threads() == before
