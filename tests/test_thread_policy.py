@@ -195,3 +195,12 @@ def test_spectral_n_jobs_sets_numba_threads(monkeypatch):
     SpectralClustering(n_clusters=2, gamma=50, random_state=0).fit(X)
     assert seen == [1, before]
     assert numba.get_num_threads() == before
+
+
+def test_free_cores_keeps_the_busiest_reading(monkeypatch):
+    readings = iter([0, 3, 1])
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: next(readings))
+    monkeypatch.setattr(_config, "available_cores", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(_config, "FREE_CORES_SAMPLES", 3)
+    assert _config.free_cores() == 1  # 4 cpus - 3 busy at the busiest reading

@@ -170,14 +170,31 @@ def other_runnable_threads():
     return max(0, running - _own_running_threads())
 
 
+#: free_cores() reads the runnable count this many times, this many seconds
+#: apart, and keeps the busiest reading: one reading taken in a lull would give a
+#: factorisation threads that then wait for busy cores (a 10x loss), while a
+#: missed free core costs at most the parallel speed-up.
+FREE_CORES_SAMPLES = 3
+FREE_CORES_INTERVAL_S = 0.002
+
+
 def free_cores():
     """Available cores (:func:`available_cores`) not taken by other runnable
-    threads right now: ``clip(cpu_count - other_runnable_threads(), 1,
-    available_cores())``; all available cores where the count is unknown."""
+    threads right now: ``clip(cpu_count - others, 1, available_cores())``, with
+    ``others`` the largest of FREE_CORES_SAMPLES readings of
+    :func:`other_runnable_threads`; all available cores where it is unknown."""
     import os
+    import time
 
     avail = available_cores()
-    others = other_runnable_threads()
+    others = None
+    for i in range(FREE_CORES_SAMPLES):
+        if i:
+            time.sleep(FREE_CORES_INTERVAL_S)
+        now = other_runnable_threads()
+        if now is None:
+            return avail
+        others = now if others is None else max(others, now)
     if others is None:
         return avail
     return int(min(max((os.cpu_count() or avail) - others, 1), avail))
