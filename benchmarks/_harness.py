@@ -137,6 +137,13 @@ def thread_info():
     except Exception:
         pass
     info["cpu_count"] = os.cpu_count()
+    try:  # what clusterlab's thread policy sees (clusterlab._config)
+        from clusterlab import _config
+
+        info["available_cores"] = _config.available_cores()
+        info["other_runnable_threads"] = _config.other_runnable_threads()
+    except Exception:
+        pass
     return info
 
 

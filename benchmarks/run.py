@@ -99,6 +99,8 @@ def main(argv=None):
                 print(f"UNDER LOAD ({n_load} busy processes beside the benchmark)")
             print(format_table(fam_rows), flush=True)
             print()
+        if load is not None:  # what the policy saw with the load running
+            meta["threads_under_load"] = thread_info()
     if load is not None:
         meta["under_load"] = load.summary()
         if not load.alive_at_end:
