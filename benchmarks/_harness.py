@@ -9,6 +9,7 @@ A benchmark module ``benchmarks/bench_<family>.py`` defines
 ``run(quick: bool) -> list[Row]`` and builds its rows with :func:`compare`.
 """
 
+import contextlib
 import gc
 import json
 import os
@@ -136,6 +137,13 @@ def thread_info():
     except Exception:
         pass
     info["cpu_count"] = os.cpu_count()
+    try:  # what clusterlab's thread policy sees (clusterlab._config)
+        from clusterlab import _config
+
+        info["available_cores"] = _config.available_cores()
+        info["other_runnable_threads"] = _config.other_runnable_threads()
+    except Exception:
+        pass
     return info
 
 
@@ -143,3 +151,117 @@ def write_json(rows, path, meta):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as fh:
         json.dump({"meta": meta, "rows": [r.as_dict() for r in rows]}, fh, indent=2)
+
+
+# --------------------------------------------------------------------------
+# Background load (``python -m benchmarks.run --under-load``)
+# --------------------------------------------------------------------------
+
+#: Busy processes started by ``--under-load`` (issue 22: "two CPU-bound processes").
+LOAD_PROCESSES = 2
+
+
+#: The busy loop each load process runs: pure Python (no BLAS, no threads), until
+#: SIGTERM (it then prints how many loop blocks it ran) or until its parent is gone
+#: (``os.getppid()`` changes), so that a killed benchmark leaves no spinner behind.
+#: Ctrl-C is ignored: the parent stops it.
+_SPIN = """
+import os, signal, sys
+parent = int(sys.argv[1])
+blocks = 0
+def _done(*_):
+    sys.stdout.write(str(blocks)); sys.stdout.flush(); os._exit(0)
+signal.signal(signal.SIGTERM, _done)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+while True:
+    x = 0
+    for i in range(100000):
+        x += i * i
+    blocks += 1
+    if os.getppid() != parent:
+        os._exit(0)
+"""
+
+
+class BusyLoad:
+    """``n`` CPU-bound processes running beside this one while the context is open.
+
+    ``with BusyLoad(2) as load: ...`` starts them (each a fresh interpreter
+    running a plain Python loop, so it takes one core and nothing else), waits
+    until each is spinning, and stops and reaps them when the block ends, also
+    when it ends by an exception or KeyboardInterrupt (SIGTERM, then SIGKILL
+    after ``timeout`` seconds). After the block, :meth:`summary` says how many
+    ran, for how long, and whether all were alive to the end.
+    """
+
+    def __init__(self, n=LOAD_PROCESSES, timeout=5.0):
+        self.n = int(n)
+        self.timeout = float(timeout)
+        self.processes = []
+        self.blocks = []
+        self._t0 = self._t1 = None
+        self.alive_at_end = None
+
+    def __enter__(self):
+        try:
+            for _ in range(self.n):
+                p = subprocess.Popen([sys.executable, "-c", _SPIN, str(os.getpid())],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     text=True)
+                self.processes.append(p)
+            for p in self.processes:
+                if p.stdout.readline().strip() != "ready":
+                    raise RuntimeError("a benchmark load process failed to start")
+        except BaseException:
+            self.stop()
+            raise
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def stop(self):
+        """Stop and reap every load process (idempotent)."""
+        if self._t0 is not None and self._t1 is None:
+            self._t1 = time.perf_counter()
+        if self.alive_at_end is None and self.processes:
+            self.alive_at_end = self.running() == self.n
+        for p in self.processes:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.processes:
+            try:
+                out, _ = p.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:  # pragma: no cover - SIGTERM ignored
+                p.kill()
+                out, _ = p.communicate()
+            if len(self.blocks) < len(self.processes):
+                self.blocks.append(int(out) if (out or "").strip().isdigit() else -1)
+
+    def running(self):
+        """Number of load processes alive now."""
+        return sum(p.poll() is None for p in self.processes)
+
+    def summary(self):
+        """What the JSON's ``meta["under_load"]`` records."""
+        return {
+            "processes": self.n,
+            "kind": "pure-Python busy loop per process (no BLAS, no threads)",
+            "seconds": (None if self._t0 is None else
+                        (self._t1 or time.perf_counter()) - self._t0),
+            "alive_to_end": self.alive_at_end,
+            "loop_blocks": list(self.blocks),
+        }
+
+
+@contextlib.contextmanager
+def maybe_under_load(n):
+    """:class:`BusyLoad` of ``n`` processes, or nothing when ``n`` is 0."""
+    if not n:
+        yield None
+        return
+    with BusyLoad(n) as load:
+        yield load

@@ -3,11 +3,26 @@
 Usage::
 
     python -m benchmarks.run [--quick] [--family kmeans] [--out PATH]
+                             [--under-load [--load-processes N]]
 
 Each ``benchmarks/bench_<family>.py`` contributes rows; the table shows
 clusterlab's and the peer's median seconds, the ratio (peer / clusterlab,
 > 1 means clusterlab is faster) and both quality figures. The same rows are
 written as JSON to ``benchmarks/results/latest.json``.
+
+``--under-load`` runs every chosen family while two CPU-bound processes
+(pure-Python busy loops, no BLAS; ``--load-processes N`` for another count)
+run beside the benchmark for its whole duration: scikit-learn is measured
+under the same load, in the same process, alternating with clusterlab as
+always, so the ratio says how each copes with a busy machine (oversubscribed
+numba / BLAS thread pools). The processes are stopped when the run ends,
+also on Ctrl-C or an error. The JSON's ``meta["under_load"]`` records the
+load (processes, seconds, whether they were alive to the end), every row's
+``extra["under_load"]`` the number of processes, and the printed table says
+``UNDER LOAD`` above each family. Without the switch ``meta["under_load"]``
+is null. Compare a loaded run with a quiet one taken just before or after
+(alternate and repeat on a shared machine: "quiet" is only as quiet as the
+machine).
 """
 
 import argparse
@@ -18,7 +33,7 @@ import platform
 import sys
 import time
 
-from benchmarks._harness import thread_info, write_json
+from benchmarks._harness import LOAD_PROCESSES, maybe_under_load, thread_info, write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -52,22 +67,45 @@ def main(argv=None):
     parser.add_argument("--family", action="append", choices=families(),
                         help="run only this family (repeatable)")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
+    parser.add_argument("--under-load", action="store_true",
+                        help="run beside CPU-bound busy processes (two by default), "
+                             "scikit-learn under the same load")
+    parser.add_argument("--load-processes", type=int, default=LOAD_PROCESSES,
+                        help=f"busy processes for --under-load (default {LOAD_PROCESSES})")
     args = parser.parse_args(argv)
+    if args.load_processes < 1:
+        parser.error("--load-processes must be >= 1")
+    n_load = args.load_processes if args.under_load else 0
     chosen = args.family or families()
     meta = {"python": platform.python_version(), "machine": platform.machine(),
             "threads": thread_info(), "quick": args.quick, "families": chosen,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "under_load": None}
     print(f"threads: {meta['threads']}", file=sys.stderr)
     rows = []
-    for fam in chosen:
-        mod = importlib.import_module(f"benchmarks.bench_{fam}")
-        t0 = time.perf_counter()
-        fam_rows = mod.run(quick=args.quick)
-        rows.extend(fam_rows)
-        print(f"[{fam}] {len(fam_rows)} rows in {time.perf_counter() - t0:.1f}s",
-              file=sys.stderr)
-        print(format_table(fam_rows), flush=True)
-        print()
+    with maybe_under_load(n_load) as load:
+        if load is not None:
+            print(f"under load: {n_load} busy processes "
+                  f"(pids {[p.pid for p in load.processes]})", file=sys.stderr)
+        for fam in chosen:
+            mod = importlib.import_module(f"benchmarks.bench_{fam}")
+            t0 = time.perf_counter()
+            fam_rows = mod.run(quick=args.quick)
+            for r in fam_rows:
+                r.extra["under_load"] = n_load
+            rows.extend(fam_rows)
+            print(f"[{fam}] {len(fam_rows)} rows in {time.perf_counter() - t0:.1f}s",
+                  file=sys.stderr)
+            if n_load:
+                print(f"UNDER LOAD ({n_load} busy processes beside the benchmark)")
+            print(format_table(fam_rows), flush=True)
+            print()
+        if load is not None:  # what the policy saw with the load running
+            meta["threads_under_load"] = thread_info()
+    if load is not None:
+        meta["under_load"] = load.summary()
+        if not load.alive_at_end:
+            print("warning: a load process died before the end; the run was not fully "
+                  "under load", file=sys.stderr)
     write_json(rows, args.out, meta)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

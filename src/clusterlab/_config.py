@@ -58,13 +58,14 @@ WARD_DENSE_MAX_BYTES = 8 * 2**30
 def numba_threads(n_jobs):
     """Run numba's parallel kernels on ``n_jobs`` threads (scikit-learn's ``n_jobs``
     convention: None leaves numba's setting, -1 all threads, -2 all but one),
-    never more than ``NUMBA_NUM_THREADS``; the previous count is restored after."""
+    never more than ``NUMBA_NUM_THREADS`` nor than :func:`available_cores`; the
+    previous count is restored after."""
     if n_jobs is None:
         yield
         return
     import numba
 
-    limit = numba.config.NUMBA_NUM_THREADS
+    limit = min(numba.config.NUMBA_NUM_THREADS, available_cores())
     n = n_jobs if n_jobs > 0 else max(1, limit + 1 + n_jobs)
     n = int(min(max(n, 1), limit))
     old = numba.get_num_threads()
@@ -78,23 +79,159 @@ def numba_threads(n_jobs):
 _CONTROLLER = None
 
 
-@contextmanager
-def single_threaded_blas():
-    """Limit BLAS to one thread while numba kernels use ``prange``.
-
-    Numba's parallel kernels and a multi-threaded BLAS would otherwise both
-    spread over every core at once and oversubscribe the machine (kernels
-    that call ``np.dot`` from numba threads rely on this). The threadpool
-    controller is built once per process (inspecting the loaded libraries
-    costs milliseconds; a limit afterwards costs about 0.1 ms).
-    """
+def _controller():
+    """The process's threadpoolctl controller, built once (inspecting the loaded
+    libraries costs milliseconds; a limit afterwards costs about 0.1 ms)."""
     global _CONTROLLER
     if _CONTROLLER is None:
         import scipy.linalg.cython_blas  # noqa: F401 - numba's np.dot calls scipy's BLAS:
         from threadpoolctl import ThreadpoolController  # load it so the limit covers it
 
         _CONTROLLER = ThreadpoolController()
-    with _CONTROLLER.limit(limits=1, user_api="blas"):
+    return _CONTROLLER
+
+
+@contextmanager
+def single_threaded_blas():
+    """Limit BLAS to one thread while numba kernels use ``prange``.
+
+    Numba's parallel kernels and a multi-threaded BLAS would otherwise both
+    spread over every core at once and oversubscribe the machine (kernels
+    that call ``np.dot`` from numba threads rely on this).
+    """
+    with _controller().limit(limits=1, user_api="blas"):
+        yield
+
+
+# ---------------------------------------------------------------------------
+# Thread policy on a busy machine (issue 22: no collapse under load).
+# Measured on the shared 2-core machine (benchmarks/NOTES.md, "No collapse
+# under load"): numba's parallel kernels (TBB work stealing) lose little when
+# other processes take the cores, and 2 threads still beat 1 there; OpenBLAS's
+# threaded LAPACK (Cholesky, LU, triangular solves with thin blocks) spins at
+# every synchronisation while its other thread waits for a core, and a
+# 4000 x 4000 Cholesky took 4-20 s on 2 threads against 1.0-3.6 s on one
+# whenever anything else was runnable. Large GEMMs keep their threads (2
+# threads still won under load: 1.4-2.2 s against 2.4-3.5 s).
+# ---------------------------------------------------------------------------
+
+#: Size sync-heavy BLAS/LAPACK work (factorisations and solves) by the cores
+#: that are free right now (:func:`free_cores`); False: by the cores available.
+LOAD_AWARE_FACTORIZATION = True
+
+
+def available_cores():
+    """Cores this process may run on: its CPU affinity (``os.sched_getaffinity``),
+    capped by a cgroup v2 CPU quota (``cpu.max``) when one is set; >= 1."""
+    import os
+
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
+def _own_running_threads():
+    """Threads of this process in state R (running or runnable) right now."""
+    import os
+
+    count = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        count += stat[stat.rindex(")") + 2] == "R"
+    return max(count, 1)
+
+
+def other_runnable_threads():
+    """Runnable threads of *other* processes right now, system-wide (the first
+    number of the fourth field of ``/proc/loadavg`` minus this process's running
+    threads); None where that file does not exist. An instantaneous count (about
+    0.1 ms), not the minute-averaged load, which would count our own threads."""
+    try:
+        with open("/proc/loadavg") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - _own_running_threads())
+
+
+#: free_cores() reads the runnable count this many times, this many seconds
+#: apart, and keeps the busiest reading: one reading taken in a lull would give a
+#: factorisation threads that then wait for busy cores (a 10x loss), while a
+#: missed free core costs at most the parallel speed-up.
+FREE_CORES_SAMPLES = 3
+FREE_CORES_INTERVAL_S = 0.002
+
+
+def free_cores():
+    """Available cores (:func:`available_cores`) not taken by other runnable
+    threads right now: ``clip(cpu_count - others, 1, available_cores())``, with
+    ``others`` the largest of FREE_CORES_SAMPLES readings of
+    :func:`other_runnable_threads`; all available cores where it is unknown."""
+    import os
+    import time
+
+    avail = available_cores()
+    others = None
+    for i in range(FREE_CORES_SAMPLES):
+        if i:
+            time.sleep(FREE_CORES_INTERVAL_S)
+        now = other_runnable_threads()
+        if now is None:
+            return avail
+        others = now if others is None else max(others, now)
+    if others is None:
+        return avail
+    return int(min(max((os.cpu_count() or avail) - others, 1), avail))
+
+
+def factorization_threads():
+    """BLAS threads for sync-heavy LAPACK work (factorisations, solves with thin
+    blocks): :func:`free_cores` when :data:`LOAD_AWARE_FACTORIZATION`, else
+    :func:`available_cores`."""
+    return free_cores() if LOAD_AWARE_FACTORIZATION else available_cores()
+
+
+@contextmanager
+def blas_threads(n):
+    """BLAS on ``n`` threads (threadpoolctl) for the block; when ``n > 1``, numba's
+    parallel kernels called inside run on one thread, so that the two pools never
+    spread over the cores at once. Previous settings are restored after."""
+    n = max(1, int(n))
+    import numba
+
+    old = numba.get_num_threads()
+    with _controller().limit(limits=n, user_api="blas"):
+        if n > 1 and old > 1:
+            numba.set_num_threads(1)
+        try:
+            yield
+        finally:
+            if numba.get_num_threads() != old:
+                numba.set_num_threads(old)
+
+
+@contextmanager
+def factorization_blas():
+    """:func:`blas_threads` of :func:`factorization_threads`: around Cholesky /
+    LU factorisations and the solves and small QRs / eigh that follow them."""
+    with blas_threads(factorization_threads()):
         yield
 
 

@@ -22,7 +22,6 @@ from one of these paths, chosen in :func:`_embedding`:
 * a dense ``eigh`` for tiny problems.
 """
 
-import contextlib
 import math
 import warnings
 
@@ -318,30 +317,47 @@ def spectral_embedding_normalized(affinity, n_components, eigen_solver=None,
     components (all of the answer when there are at least n_components
     components), then LOBPCG at O(nnz k) per iteration and O(n k) memory above
     the Laplacian. Below SPECTRAL_SMALL_BLAS_SAMPLES samples BLAS runs on one
-    thread (see :mod:`clusterlab._config`).
+    thread; above, the eigensolver's BLAS runs on the cores free when it starts
+    (:func:`clusterlab._config.factorization_threads`), numba's Laplacian with
+    BLAS on one thread.
     """
     random_state = check_random_state(random_state)
     n = affinity.shape[0]
     k = int(n_components)
     if k > n:
         raise ValueError(f"n_components={k} must be <= n_samples={n}.")
-    with (_config.single_threaded_blas() if n < _config.SPECTRAL_SMALL_BLAS_SAMPLES
-          else contextlib.nullcontext()):
-        return _embedding(affinity, n, k, eigen_solver, random_state, eigen_tol)
+    # numba's parallel Laplacian with BLAS on one thread; the eigensolver's BLAS
+    # (factorisation, solves, QRs) with numba on one thread (_solver_blas)
+    with _config.single_threaded_blas():
+        comp_labels = None
+        if sp.issparse(affinity):
+            n_comp, comp_labels = connected_components(affinity, directed=False)
+        else:
+            n_comp = _ak.dense_component_count(np.ascontiguousarray(affinity),
+                                               np.empty(n, dtype=np.int64),
+                                               np.empty(n, dtype=bool))
+        if n_comp > 1:
+            warnings.warn("Graph is not fully connected, spectral embedding may not work as "
+                          "expected.", UserWarning, stacklevel=3)
+        L, dd = _normalized_laplacian(affinity)
+    with _solver_blas(n):
+        return _embedding(affinity, L, dd, n_comp, comp_labels, n, k, eigen_solver,
+                          random_state, eigen_tol)
 
 
-def _embedding(affinity, n, k, eigen_solver, random_state, eigen_tol):
-    # spectral_embedding_normalized after validation
-    comp_labels = None
-    if sp.issparse(affinity):
-        n_comp, comp_labels = connected_components(affinity, directed=False)
-    else:
-        n_comp = _ak.dense_component_count(np.ascontiguousarray(affinity),
-                                           np.empty(n, dtype=np.int64), np.empty(n, dtype=bool))
-    if n_comp > 1:
-        warnings.warn("Graph is not fully connected, spectral embedding may not work as "
-                      "expected.", UserWarning, stacklevel=4)
-    L, dd = _normalized_laplacian(affinity)
+def _solver_blas(n):
+    """BLAS threads for the eigensolver: one below SPECTRAL_SMALL_BLAS_SAMPLES
+    samples, else :func:`clusterlab._config.factorization_blas` (the cores free
+    right now: its Cholesky / LU and thin solves collapse when their threads
+    wait for a busy core)."""
+    if n < _config.SPECTRAL_SMALL_BLAS_SAMPLES:
+        return _config.single_threaded_blas()
+    return _config.factorization_blas()
+
+
+def _embedding(affinity, L, dd, n_comp, comp_labels, n, k, eigen_solver, random_state,
+               eigen_tol):
+    # spectral_embedding_normalized after validation and the Laplacian
 
     if eigen_solver == "amg":
         try:

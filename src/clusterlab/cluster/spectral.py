@@ -27,6 +27,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import validate_data
 
+from clusterlab import _config
 from clusterlab._validation import check_n_clusters
 from clusterlab.cluster._spectral_affinity import (
     _KERNELS,
@@ -186,8 +187,12 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
     kernel_params : dict, default=None
         Keyword arguments of a callable affinity.
     n_jobs : int, default=None
-        Accepted for compatibility; the kernels use numba's thread pool
-        (``NUMBA_NUM_THREADS``).
+        Threads of numba's parallel kernels during ``fit`` (scikit-learn's
+        convention: None keeps numba's setting, ``NUMBA_NUM_THREADS`` by
+        default, -1 all, -2 all but one), never more than the cores this
+        process may use. The eigensolver's BLAS threads follow
+        :func:`clusterlab._config.factorization_threads` (the cores free when
+        it starts).
     verbose : bool, default=False
 
     Attributes
@@ -342,6 +347,10 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         if allow_squared:
             _check_square(X, f"affinity={self.affinity!r}")
         check_n_clusters(self.n_clusters, X.shape[0])
+        with _config.numba_threads(self.n_jobs):
+            return self._fit(X)
+
+    def _fit(self, X):
         self.affinity_matrix_ = self._build_affinity(X)
         random_state = check_random_state(self.random_state)
         n_components = self.n_clusters if self.n_components is None else self.n_components

@@ -1,0 +1,206 @@
+"""The thread policy of clusterlab._config (issue 22: no collapse under load).
+
+BLAS is limited to one thread inside numba-parallel passes, numba to one thread
+inside multi-threaded BLAS blocks, factorisations are sized by the cores free
+right now, and the results do not depend on those thread counts.
+"""
+
+import os
+
+import numba
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from clusterlab import _config
+from clusterlab.cluster import _spectral_embedding as se
+
+
+def _blas_threads():
+    return sorted({d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"})
+
+
+def _blas_max():
+    return min(d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas")
+
+
+def test_available_cores_is_the_affinity_at_most():
+    n = _config.available_cores()
+    assert 1 <= n <= len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("others, expected", [(None, "avail"), (0, "avail"), (10_000, 1)])
+def test_free_cores_follows_other_runnable_threads(monkeypatch, others, expected):
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: others)
+    monkeypatch.setattr(_config, "available_cores", lambda: 3)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert _config.free_cores() == (3 if expected == "avail" else expected)
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: 2)
+    assert _config.free_cores() == 2  # 4 cpus - 2 busy, within the 3 available
+
+
+def test_factorization_threads_switch(monkeypatch):
+    monkeypatch.setattr(_config, "free_cores", lambda: 1)
+    monkeypatch.setattr(_config, "available_cores", lambda: 2)
+    assert _config.factorization_threads() == 1
+    monkeypatch.setattr(_config, "LOAD_AWARE_FACTORIZATION", False)
+    assert _config.factorization_threads() == 2
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="needs Linux /proc")
+def test_other_runnable_threads_sees_busy_processes():
+    import subprocess
+    import sys
+    import time
+
+    spin = "import sys\nsys.stdout.write('go\\n'); sys.stdout.flush()\nwhile True: pass\n"
+    procs = [subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "go"
+        time.sleep(0.05)
+        counts = [_config.other_runnable_threads() for _ in range(5)]
+        # both spinners are runnable at every instant (running or waiting for a core)
+        assert min(counts) >= 2
+        assert _config.free_cores() <= max(1, (os.cpu_count() or 1) - 2)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def test_own_running_threads_counts_this_thread():
+    assert _config._own_running_threads() >= 1
+
+
+def test_numba_threads_capped_by_available_cores(monkeypatch):
+    monkeypatch.setattr(_config, "available_cores", lambda: 1)
+    before = numba.get_num_threads()
+    with _config.numba_threads(-1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+
+
+def test_single_threaded_blas_limits_and_restores():
+    before = _blas_threads()
+    with _config.single_threaded_blas():
+        assert _blas_threads() == [1]
+    assert _blas_threads() == before
+
+
+def test_blas_threads_sets_numba_to_one_and_restores_on_error():
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread here")
+    before_blas, before_numba = _blas_threads(), numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError):
+            with _config.blas_threads(2):
+                assert numba.get_num_threads() == 1
+                assert _blas_threads() == [min(2, _blas_max())]
+                raise RuntimeError("boom")
+        assert numba.get_num_threads() == 2
+        with _config.blas_threads(1):  # one BLAS thread: numba keeps its threads
+            assert numba.get_num_threads() == 2
+            assert _blas_threads() == [1]
+    finally:
+        numba.set_num_threads(before_numba)
+    assert _blas_threads() == before_blas
+
+
+def _two_moons(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    half = n // 2
+    X = np.empty((n, 2))
+    X[:half, 0], X[:half, 1] = np.cos(t[:half]), np.sin(t[:half])
+    X[half:, 0], X[half:, 1] = 1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])
+    return X + rng.normal(scale=0.05, size=X.shape)
+
+
+def test_spectral_laplacian_runs_with_one_blas_thread_and_solver_with_policy(monkeypatch):
+    """The numba-parallel Laplacian sees one BLAS thread; the factorisation sees the
+    policy's count (forced to 2 here) with numba on one thread."""
+    from clusterlab.cluster.spectral import rbf_affinity
+
+    seen = {}
+    lap, fact = se._normalized_laplacian, se._factorize_shifted
+
+    def spy_lap(A):
+        seen["lap_blas"] = _blas_threads()
+        return lap(A)
+
+    def spy_fact(L):
+        seen["fact_blas"] = _blas_threads()
+        seen["fact_numba"] = numba.get_num_threads()
+        return fact(L)
+
+    monkeypatch.setattr(se, "_normalized_laplacian", spy_lap)
+    monkeypatch.setattr(se, "_factorize_shifted", spy_fact)
+    monkeypatch.setattr(_config, "SPECTRAL_SMALL_BLAS_SAMPLES", 100)
+    monkeypatch.setattr(_config, "factorization_threads", lambda: 2)
+    A = rbf_affinity(_two_moons(300), 100.0)
+    se.spectral_embedding_normalized(A, 2, random_state=0)
+    assert seen["lap_blas"] == [1]
+    assert seen["fact_blas"] == [min(2, _blas_max())]
+    if seen["fact_blas"] != [1]:
+        assert seen["fact_numba"] == 1
+    # below SPECTRAL_SMALL_BLAS_SAMPLES the solver keeps one BLAS thread
+    monkeypatch.setattr(_config, "SPECTRAL_SMALL_BLAS_SAMPLES", 10_000)
+    se.spectral_embedding_normalized(A, 2, random_state=0)
+    assert seen["fact_blas"] == [1]
+
+
+@pytest.mark.filterwarnings("ignore:Graph is not fully connected")
+@pytest.mark.parametrize("affinity", ["rbf", "nearest_neighbors"])
+def test_spectral_result_independent_of_thread_counts(monkeypatch, affinity):
+    """1 or 2 BLAS threads in the solver and 1 or 2 numba threads in the kernels:
+    the same labels, and embeddings equal to rounding."""
+    from clusterlab import SpectralClustering
+
+    X = _two_moons(400, seed=1)
+    monkeypatch.setattr(_config, "SPECTRAL_SMALL_BLAS_SAMPLES", 100)
+    results = []
+    for blas, nb in ((1, 1), (2, 2), (1, 2), (2, 1)):
+        monkeypatch.setattr(_config, "factorization_threads", lambda blas=blas: blas)
+        with _config.numba_threads(nb):
+            sc = SpectralClustering(n_clusters=2, gamma=50, affinity=affinity,
+                                    random_state=0).fit(X)
+            A = sc.affinity_matrix_
+            maps = se.spectral_embedding_normalized(A, 2, random_state=0)
+        results.append((sc.labels_, A, maps))
+    labels0, A0, maps0 = results[0]
+    for labels, A, maps in results[1:]:
+        np.testing.assert_array_equal(labels, labels0)
+        if affinity == "rbf":  # numba kernels: bit-identical whatever the thread count
+            np.testing.assert_array_equal(A, A0)
+        np.testing.assert_allclose(maps, maps0, rtol=1e-7, atol=1e-9)
+
+
+def test_spectral_n_jobs_sets_numba_threads(monkeypatch):
+    from clusterlab import SpectralClustering
+
+    seen = []
+    lap = se._normalized_laplacian
+
+    def spy_lap(A):
+        seen.append(numba.get_num_threads())
+        return lap(A)
+
+    monkeypatch.setattr(se, "_normalized_laplacian", spy_lap)
+    before = numba.get_num_threads()
+    X = _two_moons(120)
+    SpectralClustering(n_clusters=2, gamma=50, random_state=0, n_jobs=1).fit(X)
+    SpectralClustering(n_clusters=2, gamma=50, random_state=0).fit(X)
+    assert seen == [1, before]
+    assert numba.get_num_threads() == before
+
+
+def test_free_cores_keeps_the_busiest_reading(monkeypatch):
+    readings = iter([0, 3, 1])
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: next(readings))
+    monkeypatch.setattr(_config, "available_cores", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(_config, "FREE_CORES_SAMPLES", 3)
+    assert _config.free_cores() == 1  # 4 cpus - 3 busy at the busiest reading
