@@ -157,12 +157,15 @@ def test_one_compiled_kernel_per_input_dtype():
         for covariance_type in COV_TYPES:
             _fit(GaussianMixture, X.astype(dtype), n_components=2,
                  covariance_type=covariance_type, max_iter=2, random_state=0)
-    signatures = kmix._gmm_groups.signatures
-    # every argument but X has one type, whatever the mode and covariance type; X
-    # varies only by dtype (and read-only inputs, e.g. memmaps, are a type of their own)
-    assert len({sig[1:] for sig in signatures}) == 1
-    assert {sig[0].dtype.name for sig in signatures} <= {"float32", "float64"}
-    assert len([sig for sig in signatures if sig[0].mutable]) <= 2
+    assert kmix._gmm_groups.serial.signatures  # small fits run the serial compilation
+    # in each compilation (serial, parallel), every argument but X has one type,
+    # whatever the mode and covariance type; X varies only by dtype (and read-only
+    # inputs, e.g. memmaps, are a type of their own)
+    for signatures in (kmix._gmm_groups.serial.signatures,
+                       kmix._gmm_groups.parallel.signatures):
+        assert len({sig[1:] for sig in signatures}) <= 1
+        assert {sig[0].dtype.name for sig in signatures} <= {"float32", "float64"}
+        assert len([sig for sig in signatures if sig[0].mutable]) <= 2
 
 
 def test_vectorised_exp_matches_libm():
