@@ -24,6 +24,8 @@ validate their inputs.
 import numpy as np
 from numba import njit
 
+from clusterlab._kernels.neighbors.unionfind import _find
+
 _JIT = dict(cache=True, nogil=True)
 
 
@@ -67,14 +69,6 @@ def euclidean_mst(X, out_a, out_b, out_w):
         out_b[e] = nearest
         out_w[e] = np.sqrt(nearest_d)
         current = nearest
-
-
-@njit(inline="always", **_JIT)
-def _find(parent, i):
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
 
 
 @njit(inline="always", **_JIT)

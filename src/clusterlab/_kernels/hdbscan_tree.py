@@ -19,21 +19,10 @@ caller), except :func:`merge_heights`, O(n * n_clusters * depth).
 
 import numpy as np
 from numba import njit, prange
+from clusterlab._kernels.linkage.common import _find
 from clusterlab._kernels.row_groups import parallel_kernel
 
 _JIT = dict(cache=True, nogil=True)
-
-
-@njit(**_JIT)
-def _find(parent, x):
-    root = x
-    while parent[root] != root:
-        root = parent[root]
-    while parent[x] != root:
-        nxt = parent[x]
-        parent[x] = root
-        x = nxt
-    return root
 
 
 @njit(**_JIT)
