@@ -260,11 +260,13 @@ def sample_rows(n, sample, seed):
 
 
 def candidate_context(X, lo, hi, sample, seed, res=None):
-    """What the candidates share for prepared rows ``X`` and the k range ``lo..hi``."""
-    sample_index, sampled = sample_rows(len(X), sample, seed)
+    """What the candidates share for prepared rows ``X`` and the k range ``lo..hi``
+    (the sample rows are ``res``'s when given, else drawn as the analysis draws them)."""
     if res is None:
+        sample_index, sampled = sample_rows(len(X), sample, seed)
         res = AnalysisResult(dataset=None, X_fit=X, projection=None, projection_note="",
                              scale="none", sample_index=sample_index, sampled=sampled)
+    sample_index, sampled = res.sample_index, res.sampled
     return _Context(X=X, Xs=X[sample_index], sample_index=sample_index, sampled=sampled,
                     sample=sample, ks=k_grid(max(2, lo), hi), gmm_k_max=int(min(hi, 100)),
                     k_max=hi, seed=seed, res=res, mst=None,
