@@ -35,15 +35,13 @@ def test_helper_order_and_meeting_the_analysis(monkeypatch, tmp_path):
     ran = []
     monkeypatch.setattr(candidates, "run_candidate",
                         lambda entry, ctx: ran.append(entry.name) or ([], 0.0, None))
-    grids = []
-    monkeypatch.setattr(prewarm, "_figure_grids", lambda X, k: grids.append((X.shape, k)))
     main_order = ["kmeans", "gmm", "genie", "dbscan", "agglomerative"]
-    order = ["figures", "agglomerative", "dbscan", "genie", "gmm"]
+    order = ["agglomerative", "dbscan", "genie", "gmm"]
     path = str(tmp_path / "job.npz")
     np.savez(path, X=X, params=np.array([2, 10, 2000, 0]), algorithms=np.array(order),
              main_order=np.array(main_order))
     prewarm.run(path)
-    assert ran == order[1:] and grids == [((300, 2), 3)]
+    assert ran == order
     ran.clear()
     prewarm.reached((None, path), "dbscan")  # the analysis is at DBSCAN
     prewarm.run(path)
@@ -70,8 +68,8 @@ def test_helper_process_starts_and_is_stopped(monkeypatch):
     proc, path = handle
     assert os.path.exists(path)
     with np.load(path) as data:
-        # 2-D rows: the figures' grids first, then the candidates from the last one back
-        assert [str(a) for a in data["algorithms"]] == ["figures", "genie", "gmm"]
+        # the candidates after the first, from the last one back
+        assert [str(a) for a in data["algorithms"]] == ["genie", "gmm"]
         np.testing.assert_array_equal(data["X"], X)
     prewarm.reached(handle, "gmm")
     time.sleep(0.2)
@@ -115,8 +113,13 @@ def test_threaded_kernel_picks_its_compilation(monkeypatch, n_threads):
     assert kern._sums_sorted.serial.py_func.__qualname__ == "_sums_sorted__serial"
 
 
-@pytest.mark.slow  # compiles the grid predictions' parallel kernels on a cold cache
-def test_figure_grids_run_the_report_predictions():
-    X = _rows()
-    prewarm._figure_grids(X, 3)  # fits and grid predictions complete without error
-    prewarm._figure_grids(np.c_[X, X], 3)  # not 2-D: nothing to draw, nothing run
+def test_helper_runs_only_what_the_analysis_will_run():
+    """Candidates the analysis skips on this table (BIRCH below its row
+    threshold, mean shift in many columns) are not handed to the helper."""
+    X = _rows(500)
+    ctx = candidate_context(X, 2, 10, 2000, 0)
+    names = ["kmeans", "gmm", "birch", "agglomerative"]
+    assert analysis.would_run(ctx, names) == ["kmeans", "gmm", "agglomerative"]
+    wide = candidate_context(np.c_[X, X, X, X, X, X], 2, 10, 2000, 0)
+    assert "meanshift" not in analysis.would_run(wide, ["kmeans", "meanshift"])
+    assert "meanshift" in analysis.would_run(ctx, ["kmeans", "meanshift"])

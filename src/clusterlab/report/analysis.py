@@ -244,7 +244,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
                        "cluster (no clustering was run)."]
         return res
     ctx = candidate_context(X, lo, hi, sample, seed, res)
-    helper = prewarm.start(X, algorithms, lo, hi, sample, seed)
+    helper = prewarm.start(X, would_run(ctx, algorithms), lo, hi, sample, seed)
     try:
         return _run_candidates(ctx, dataset, algorithms, contamination, tick, helper)
     finally:
@@ -271,6 +271,28 @@ def candidate_context(X, lo, hi, sample, seed, res=None):
                     sample=sample, ks=k_grid(max(2, lo), hi), gmm_k_max=int(min(hi, 100)),
                     k_max=hi, seed=seed, res=res, mst=None,
                     sil_sample=sample if sampled else None)
+
+
+def would_run(ctx, algorithms):
+    """The candidates of ``algorithms`` that :func:`_run_candidates` runs on
+    this table, in order: a finite cost estimate, within the step budget for
+    those run before k is chosen (the others estimated at ``ctx.k_max``)."""
+    n, d = ctx.X.shape
+    out = []
+    for name in algorithms:
+        entry = REGISTRY[name]
+        if entry.needs_k:
+            saved = getattr(ctx, "k", None)
+            ctx.k = ctx.k_max
+            try:
+                cost = entry.cost(n, d, ctx)
+            finally:
+                ctx.k = saved
+            if np.isfinite(cost):
+                out.append(name)
+        elif entry.cost(n, d, ctx) <= STEP_BUDGET_SECONDS:
+            out.append(name)
+    return out
 
 
 def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):

@@ -3,11 +3,10 @@
 On a cold numba cache most of a first ``clusterlab analyze`` is compilation,
 and numba compiles on one core. While the analysis fits the K-Means sweep and
 the Gaussian mixtures (the first candidates), a helper process runs the other
-steps on the same prepared rows, from the end backwards -- the predictions on
-the report figures' grids, spectral and agglomerative clustering, DBSCAN,
-HDBSCAN, Genie, the Gaussian mixtures -- skipping what the analysis has
-reached --, which compiles their
-kernels into numba's on-disk cache; when the analysis reaches them it loads
+candidates the analysis will run on the same prepared rows, from the end
+backwards -- spectral and agglomerative clustering, HDBSCAN, DBSCAN, Genie,
+the Gaussian mixtures -- skipping what the analysis has reached, which
+compiles their kernels into numba's on-disk cache; when the analysis reaches them it loads
 the cache instead of compiling. The helper's results are thrown away: it
 only warms the cache, so it can never change an answer, and if it fails or
 is slow the analysis compiles what it needs itself.
@@ -47,9 +46,9 @@ def start(X, algorithms, lo, hi, sample, seed):
     later = [a for a in algorithms if a != FIRST]
     if not later:
         return None
-    # from the end backwards -- the figures' grids (2-D data), then the last
-    # candidates -- until the helper meets the analysis (see ``reached``)
-    order = ["figures"] + later[::-1] if X.shape[1] == 2 else later[::-1]
+    # from the last candidate backwards, until the helper meets the analysis
+    # (see ``reached``)
+    order = later[::-1]
     try:
         from clusterlab.report.warmup import cold_modules
 
@@ -88,25 +87,6 @@ def _analysis_at(path):
         return None
 
 
-def _figure_grids(X, k):
-    """What the report's 2-D figures run: predictions and densities of a K-Means
-    and a Gaussian mixture on the figures' grid (their kernels' parallel
-    compilations: the grid is large)."""
-    if X.shape[1] != 2 or len(X) <= k:
-        return
-    from clusterlab.cluster import KMeans
-    from clusterlab.mixture import GaussianMixture
-    from clusterlab.plotting._common import grid_for
-    from clusterlab.report.html import GRID_RESOLUTION
-
-    xx, yy, _, _ = grid_for(X, resolution=GRID_RESOLUTION)
-    grid = np.c_[xx.ravel(), yy.ravel()]
-    KMeans(k, n_init=1, random_state=0).fit(X).predict(grid)
-    gm = GaussianMixture(k, random_state=0).fit(X)
-    gm.score_samples(grid)
-    gm.predict(grid)
-
-
 def stop(handle):
     """Stop the helper (if still running) and remove its input file."""
     if handle is None:
@@ -141,8 +121,6 @@ def run(path):
     hi = int(min(hi, len(X) - 1))
     ctx = candidate_context(X, max(2, min(lo, hi)), hi, sample, seed)
     ctx.k = int(min(3, len(ctx.Xs) - 1))
-    if "figures" in algorithms:  # the report's last step: the helper's first
-        _figure_grids(X, ctx.k)
     for name in algorithms:
         if name not in main_order:
             continue
