@@ -234,7 +234,7 @@ def _super_blocks(n_samples):
     return n_blocks, size, n_blocks + (n_blocks % 2)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _diagonal_block(Xt, labels, bounds, metric, sums, size, blk):
     n_samples = Xt.shape[1]
     a0 = blk * size
@@ -244,7 +244,7 @@ def _diagonal_block(Xt, labels, bounds, metric, sums, size, blk):
     _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, True, sums, D, colacc)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p):
     """Pair ``p`` of round ``rnd`` of the round-robin schedule: within a round
     the pairs touch disjoint super-blocks, so they can run at once."""

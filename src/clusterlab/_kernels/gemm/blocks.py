@@ -468,7 +468,7 @@ def _block_bounds32(xsq, m, consts, f1, f2, g1, m1, m2, j1, tie):
     return n_tie
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist,
                   estimate=False):
     """Exact nearest centres of the first ``m`` rows of a block from
@@ -510,7 +510,7 @@ def _resolve_ties(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dis
             m2[r] = lo
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def scan_block(block, m, xsq, Cx, csq, consts, out, m1, m2, j1, tie, centers, dist, f1, f2,
                g1, T):
     """The product of a block of rows with every centre, then its exact nearest

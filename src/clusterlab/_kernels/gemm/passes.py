@@ -79,7 +79,7 @@ def gemm_nearest(X, centers, bounds, labels, min_sq_dist, parallel):
 # Lloyd: assignment + statistics
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, stop,
                      labels, min_sq_dist, sums, weights, counts, delta):
     """GEMM twin of :func:`clusterlab._kernels.kmeans.lloyd.lloyd_stats_range`.
@@ -145,7 +145,7 @@ def gemm_lloyd_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds,
 # First assignment of the bounded algorithms
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def gemm_full_scan_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, stop,
                          labels, upper, lower, group_of, glb, sums, weights, counts):
     """First assignment with bounds for rows ``[start, stop)``, through GEMM.
@@ -223,7 +223,7 @@ def gemm_full_scan_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, boun
 # Hamerly re-scans: rows whose bounds failed, gathered and scanned by GEMM
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
                      upper, lower, moved_from, sample_weight, sums, weights, counts):
     """Re-scan ``rows[:n_rows]`` against every centre (Hamerly), gathered in blocks.
@@ -279,7 +279,7 @@ def _store_block(X, idx, m, j1, m1, m2, labels, upper, lower, moved_from, sample
     return n_changed
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upper, lower,
                      moved_from, sample_weight, sums, weights, counts):
     """:func:`gemm_rescan_rows` for every row of ``[start, stop)``, read in place

@@ -133,7 +133,7 @@ def mover_bounds(centers, shift, half_min, s1, a1, s2):
     return tab
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def hamerly_filter_range(X, centers, half_min, shift, mover_tab, start, stop, labels, upper,
                          lower, moved_from, rows, min_pass):
     """The bound tests of one Hamerly E-step for rows ``[start, stop)`` (serial).
@@ -251,7 +251,7 @@ def hamerly_filter_range(X, centers, half_min, shift, mover_tab, start, stop, la
     return n_rescan
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, moved_from):
     """Re-scan ``rows[start:start + n_rows]`` against every centre with the direct kernel.
 
@@ -282,7 +282,7 @@ def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, mo
     return n_changed
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def hamerly_assign_range(X, centers, half_min, shift, mover_tab, start, stop, labels, upper,
                          lower, moved_from, rows):
     """One Hamerly E-step for rows ``[start, stop)`` (serial): the bound tests of
@@ -325,7 +325,7 @@ def _sample_fails(labels, upper, lower, mover_tab, start, stop):
     return n_f >= _ALL_FAIL_SHARE * n_s and n_s >= 16
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def gemm_hamerly_range(X, x_sq, centers, Cx, csq, consts, half_min, shift, mover_tab, start,
                        stop, labels, upper, lower, moved_from, rows, min_pass,
                        sample_weight, sums, weights, counts):

@@ -92,7 +92,7 @@ def _kpp32_block(XT, s, m, C, ch, D):
             D7[b] += t7 * t7
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _kpp32_score_range(XT, sample_weight, closest, C, slack, start, stop, pots, flags, D, fl):
     n_chunks = C.shape[0] // KPP32_LANES
     for c in range(C.shape[0]):
@@ -183,7 +183,7 @@ def kpp32_rel_error(n_samples, n_features):
     return 2.0 * gamma + 4.0 * (n_samples + n_features + 4) * 2.0 ** -53
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _kpp32_exact_range(X, sample_weight, closest, C, cands, flags, start, stop, out, commit):
     # out[c] = sum over rows of w * min(closest, d) for candidate cands[c],
     # d computed exactly (float64) on the flagged rows only: the sum of

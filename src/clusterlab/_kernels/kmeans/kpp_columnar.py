@@ -40,7 +40,7 @@ def transpose_rows(X, XT):
                 out[s + b] = X[s + b, f]
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _kpp_col_range(XT, sample_weight, closest, prev, candidates, start, stop, pots, D):
     t = candidates.shape[0]
     for c in range(t):

@@ -39,7 +39,7 @@ from clusterlab._kernels.kmeans.common import (
 from clusterlab._kernels.kmeans.sums import _clear_emptied
 from clusterlab._kernels.row_groups import on_threads
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
                       weights):
     """Assign rows ``[start, stop)`` and accumulate their statistics (serial).

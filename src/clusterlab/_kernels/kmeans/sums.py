@@ -21,7 +21,7 @@ from clusterlab._kernels.kmeans.common import (
 )
 from clusterlab._kernels.row_groups import on_threads
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _sums_range(X, sample_weight, labels, start, stop, sums, weights, counts):
     for i in range(start, stop):
         add_row(X, sample_weight, i, labels[i], sums, weights, counts)
@@ -62,7 +62,7 @@ def cluster_sums(X, sample_weight, labels, bounds, sums, weights, counts, g_sums
     _reduce_groups(g_counts, counts)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _moves_range(X, sample_weight, labels, moved_from, start, stop, sums, weights, counts):
     # move the contribution of relabelled rows [start, stop), in row order. The
     # relabelled rows of each chunk are listed first (sixteen entries of

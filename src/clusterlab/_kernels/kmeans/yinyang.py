@@ -47,7 +47,7 @@ def _yinyang_init_groups(X, centers, group_of, n_cgroups, bounds, labels, upper,
                             upper, glb)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def yinyang_assign_range(X, centers, shift, group_shift, group_of, members, group_start,
                          start, stop, labels, upper, glb, moved_from):
     """One Yinyang E-step for rows ``[start, stop)`` (serial).
