@@ -32,6 +32,26 @@ except ImportError:  # pragma: no cover
 # clusterlab.distributed); it does not claim array-API support, so those
 # checks stay skipped on purpose rather than being forced on.
 
+# Two tiers. `pytest` (what CI runs) runs everything; `pytest -m "not slow"`, the
+# quick tier for development, leaves out what costs minutes of compilation on a
+# cold numba cache and repeats paths the quick tier already covers serially:
+# tests comparing thread counts (they compile every kernel's parallel variant,
+# about three times the serial compile; any test taking the `parallel_kernels`
+# fixture, or parametrised with `parallel=True`, is marked here), read-only
+# (memory-mapped) input (numba compiles every kernel again for read-only
+# arrays: scikit-learn's estimator checks with `readonly_memmap` in their name
+# are marked here), the GEMM K-Means stress module, and single tests marked
+# `@pytest.mark.slow` with their reason. CI runs both tiers.
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if ("parallel_kernels" in getattr(item, "fixturenames", ())
+                or params.get("parallel") is True or "readonly_memmap" in item.name):
+            item.add_marker(pytest.mark.slow)
+
+
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared")
 
 

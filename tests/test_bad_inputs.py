@@ -139,6 +139,7 @@ def test_unknown_parameter_value(name):
         est.fit(GOOD)
 
 
+@pytest.mark.slow  # read-only input: every kernel compiled again (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("name", NAMES)
 def test_input_never_modified_and_read_only_accepted(name):
     X = GOOD.copy()

@@ -19,6 +19,7 @@ PAGES = sorted(
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
+@pytest.mark.slow  # runs every page's examples, compiling what they use (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("page", PAGES, ids=os.path.basename)
 def test_python_blocks_of_page_run(page, tmp_path, monkeypatch):
     matplotlib.use("Agg")

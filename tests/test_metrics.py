@@ -308,6 +308,7 @@ def test_large_enough_for_several_tiles_per_block(metric):
                                                       metric=metric), atol=1e-4)
 
 
+@pytest.mark.slow  # compiles the parallel silhouette schedule (quick tier: see tests/conftest.py)
 def test_parallel_and_serial_schedules_agree_bitwise():
     """Large inputs run the tile rounds in parallel, small ones serially: same bits."""
     from clusterlab._kernels import silhouette as kern

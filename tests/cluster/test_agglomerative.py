@@ -116,6 +116,7 @@ def test_precomputed_and_callable_and_other_metrics(linkage):
     assert _same_partition(ours.labels_, theirs.labels_)
 
 
+@pytest.mark.slow  # the connectivity merge kernel compiles for ~10 s (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
 @pytest.mark.parametrize("full", [True, False])
 def test_connectivity_matches_sklearn(linkage, full):
@@ -136,6 +137,7 @@ def test_connectivity_matches_sklearn(linkage, full):
     assert ours.n_clusters_ == 5 and len(set(ours.labels_)) == 5
 
 
+@pytest.mark.slow  # the connectivity merge kernel compiles for ~10 s (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
 def test_disconnected_graph_is_completed_with_warning(linkage):
     rng = np.random.default_rng(5)
@@ -445,7 +447,8 @@ def test_sklearn_estimator_checks(estimator, check):
 
 
 @pytest.mark.parametrize("linkage", ["ward", "complete", "average", "single"])
-@pytest.mark.parametrize("structured", [False, True])
+# with a connectivity graph: the connectivity merge kernel (~10 s to compile), full tier
+@pytest.mark.parametrize("structured", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_distance_threshold_labels_numbered_as_sklearn(linkage, structured):
     # a cut of the full tree is numbered as scikit-learn's _hc_cut numbers it
     X = np.random.RandomState(42).randn(100, 50)

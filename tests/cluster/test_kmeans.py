@@ -93,6 +93,7 @@ def test_exact_algorithms_agree_with_lloyd(dtype):
         np.testing.assert_allclose(fits[a].inertia_, fits["lloyd"].inertia_, rtol=1e-12)
 
 
+@pytest.mark.slow  # compiles the parallel kernels (quick tier: see tests/conftest.py)
 def test_oracle_many_groups_parallel_path():
     # more than one row group: the parallel kernels and the group reduction
     X = overlapping(n=9000, d=3, k=7, seed=11)
@@ -104,6 +105,7 @@ def test_oracle_many_groups_parallel_path():
         np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-6)
 
 
+@pytest.mark.slow  # compiles every algorithm's parallel kernels (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("algorithm", EXACT)
 def test_same_result_for_any_thread_count(algorithm):
     # big enough for the parallel kernels; numba with one thread takes the

@@ -26,6 +26,11 @@ from clusterlab._kernels.kmeans import kpp32 as k_kpp32
 from clusterlab._kernels.kmeans import kpp_columnar as k_kpp_columnar
 from clusterlab._core import kmeans_plan, kmeans_seeding
 
+# The GEMM kernels and their bound variants are the slowest to compile (minutes
+# on a cold cache over this module): the quick tier leaves them to the full one
+# (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 EXACT = ["lloyd", "elkan", "hamerly", "yinyang"]
 
 
@@ -38,6 +43,13 @@ def blobs(n=3000, d=24, k=40, seed=0, dtype=np.float64, offset=0.0, std=2.0):
 def init_rows(X, k, seed=0):
     rng = np.random.RandomState(seed)
     return X[rng.choice(X.shape[0], k, replace=False)].copy()
+
+
+@pytest.fixture(autouse=True)
+def gemm_on(monkeypatch):
+    """The GEMM path whatever the work: these shapes are below
+    KMEANS_GEMM_MIN_WORK, which would give them the direct kernels."""
+    monkeypatch.setitem(kmeans_plan.FORCED, "gemm", True)
 
 
 @pytest.fixture
@@ -539,7 +551,8 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
     ((10**5, 4), 200, np.float64, "yinyang"),    # many centres, too few features for BLAS
     ((10**7, 200), 20, np.float32, "hamerly"),   # Elkan's n x k bounds would exceed 512 MiB
 ])
-def test_auto_picks_by_shape(shape, k, dtype, expected):
+def test_auto_picks_by_shape(shape, k, dtype, expected, monkeypatch):
+    monkeypatch.delitem(kmeans_plan.FORCED, "gemm")  # the plan's own choice
     X = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=shape, strides=(0, 0))
     assert kmeans_plan.resolve_algorithm("auto", X, k) == expected
 

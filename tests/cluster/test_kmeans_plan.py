@@ -34,7 +34,10 @@ def sk_fit(X, init, max_iter=30):
 @pytest.mark.parametrize("algorithm", sorted(DRIVERS))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
-@pytest.mark.parametrize("gemm", [False, True], ids=["direct", "blas"])
+# the BLAS variants compile the GEMM kernels of every algorithm: full tier only
+# (the quick tier keeps test_auto_on_unstructured_data_gives_sklearn_result's)
+@pytest.mark.parametrize("gemm", [False, pytest.param(True, marks=pytest.mark.slow)],
+                         ids=["direct", "blas"])
 def test_every_dense_path_gives_sklearn_result(algorithm, dtype, parallel, gemm):
     X = overlapping(dtype=dtype)
     init = X[::250][:12].copy()
@@ -49,6 +52,7 @@ def test_every_dense_path_gives_sklearn_result(algorithm, dtype, parallel, gemm)
     assert ours.cluster_centers_.dtype == dtype
 
 
+@pytest.mark.slow  # Hamerly's GEMM passes: ~50 s to compile (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 def test_hamerly_blas_rescans_give_sklearn_result(parallel):
     # from KMEANS_GEMM_RESCAN_MIN_K centres on, Hamerly's re-scans (and its
@@ -78,6 +82,7 @@ def test_sparse_path_gives_sklearn_result(dtype, parallel):
     np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol)
 
 
+@pytest.mark.slow  # compiles every driver's parallel kernels (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("algorithm", sorted(DRIVERS))
 def test_same_result_on_one_and_n_threads(algorithm):
     # the same compiled row-group kernel runs on 1 or N threads: bit-identical results
@@ -129,6 +134,19 @@ def test_plan_picks_by_shape(shape, k, dtype, expected):
     assert plan.algorithm == expected
     assert plan.bounds[0] == 0 and plan.bounds[-1] == shape[0]
     assert plan.algorithm in DRIVERS
+
+
+def test_gemm_only_when_the_work_pays_for_its_compilation():
+    def plan(n, d, k, dtype=np.float64):
+        X = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=(n, d), strides=(0, 0))
+        return kmeans_plan.make_plan(X, k, "auto")
+
+    # digits-shaped: a shape that suits BLAS, too little work to pay for compiling it
+    assert not plan(1797, 64, 50).gemm
+    assert plan(20000, 64, 50).gemm and plan(20000, 64, 50).algorithm == "hamerly"
+    assert plan(60000, 784, 10, np.float32).gemm
+    with kmeans_plan.forced(gemm=True):
+        assert plan(1797, 64, 50).gemm
 
 
 def test_plan_for_sparse_input_is_csr_lloyd():
@@ -210,6 +228,7 @@ def test_auto_on_unstructured_data_gives_sklearn_result(parallel, probe):
     assert ours.n_iter_ == ref.n_iter_
 
 
+@pytest.mark.slow  # compiles the parallel kernels (quick tier: see tests/conftest.py)
 def test_auto_with_probe_same_result_on_one_and_n_threads():
     X = unstructured(n=6000)
     results = []

@@ -306,6 +306,7 @@ def test_float32_distance_interval_brackets_the_exact_distance(seed, d, scale, o
                 assert hi - lo <= 1e-4 * exact[i, j] + 1e-6 * slack + quantum
 
 
+@pytest.mark.slow  # compiles the GEMM first-assignment kernels (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_elkan_first_assignment_writes_the_16bit_copy(parallel, dtype):
@@ -347,6 +348,7 @@ def test_elkan_first_assignment_writes_the_16bit_copy(parallel, dtype):
     assert np.all(filled[1] <= nearest * (1 + 1e-4) + 4.02 * qerr.max() * scale)
 
 
+@pytest.mark.slow  # compiles the GEMM first-assignment kernels (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_elkan_first_assignment_through_blas(parallel, dtype):

@@ -32,6 +32,7 @@ def _initial_parameters(X, covariance_type, k=3, seed=0):
     return {"weights_init": weights, "means_init": means, "precisions_init": precisions}
 
 
+@pytest.mark.slow  # a Dask cluster per case, compiled in its workers (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
 def test_same_initial_parameters_same_likelihood_as_in_memory(dask_client, dask_fit,
                                                                elongated_blobs,

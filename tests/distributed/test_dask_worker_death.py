@@ -36,6 +36,7 @@ def _die_always(block, in_worker):
     return block
 
 
+@pytest.mark.slow  # starts and kills Dask workers (quick tier: see tests/conftest.py)
 def test_worker_killed_mid_fit_recovers_with_the_same_model(dask_client, dask_fit, tmp_path):
     import cloudpickle
 

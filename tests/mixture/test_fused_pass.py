@@ -47,6 +47,7 @@ def _fit(cls, X, **params):
         return cls(**params).fit(X)
 
 
+@pytest.mark.slow  # compiles the fused pass's parallel kernel (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-6), (np.float32, 1e-4)])
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
 def test_gaussian_mixture_matches_sklearn_on_threaded_path(covariance_type, dtype, rtol):
@@ -64,6 +65,7 @@ def test_gaussian_mixture_matches_sklearn_on_threaded_path(covariance_type, dtyp
     assert agree == 1.0 if dtype == np.float64 else agree > 0.999
 
 
+@pytest.mark.slow  # compiles the fused pass's parallel kernel (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-6), (np.float32, 1e-4)])
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
 def test_bayesian_mixture_matches_sklearn_on_threaded_path(covariance_type, dtype, rtol):
@@ -78,6 +80,7 @@ def test_bayesian_mixture_matches_sklearn_on_threaded_path(covariance_type, dtyp
     assert ours.means_.dtype == dtype
 
 
+@pytest.mark.slow  # compiles the fused pass's parallel kernel (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
 def test_pass_is_thread_count_independent(covariance_type):
     X = _overlapping(n=3 * 4096 + 5, d=6, k=3, seed=2)

@@ -107,11 +107,15 @@ def use_parallel(work):
     return work >= _config.KMEANS_PARALLEL_MIN_WORK and numba.get_num_threads() > 1
 
 
-def use_gemm(n_features, n_clusters, dtype):
-    """Whether distances to every centre come from BLAS products (a speed choice only)."""
+def use_gemm(n_features, n_clusters, dtype, n_samples=None):
+    """Whether distances to every centre come from BLAS products (a speed choice
+    only): a shape that suits them, and (given ``n_samples``) enough work to
+    pay for their compilation (``KMEANS_GEMM_MIN_WORK``)."""
     forced_value = FORCED.get("gemm")
     if forced_value is not None:
         return bool(forced_value) and n_features >= 1
+    if n_samples is not None and n_samples * n_clusters * n_features < _config.KMEANS_GEMM_MIN_WORK:
+        return False
     return gemm_pays(n_features, n_clusters, dtype)
 
 
@@ -172,7 +176,7 @@ def resolve_algorithm(algorithm, X, n_clusters):
               <= _config.WORKING_MEMORY_BYTES * _config.KMEANS_ELKAN_BOUND_BUDGETS):
             algorithm = "elkan"
         elif (n_clusters < _config.KMEANS_YINYANG_MIN_K
-              or gemm_pays(n_features, n_clusters, X.dtype)):
+              or use_gemm(n_features, n_clusters, X.dtype, n_samples)):
             algorithm = "hamerly"
         else:
             algorithm = "yinyang"
@@ -237,7 +241,7 @@ def make_plan(X, n_clusters, algorithm, n_local_trials=None, bounds=None):
     sparse = sp.issparse(X)
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
-    gemm = not sparse and use_gemm(n_features, n_clusters, X.dtype)
+    gemm = not sparse and use_gemm(n_features, n_clusters, X.dtype, n_samples)
     fields = dict(
         algorithm=resolved,
         sparse=sparse,
