@@ -41,3 +41,41 @@ def test_artist_outside_the_figure_falls_back_to_savefig():
     ref = _tight_size(fig)
     assert img.size[0] > 400  # wider than the figure: the text is kept
     assert abs(img.size[0] - ref[0]) <= 2 and abs(img.size[1] - ref[1]) <= 2
+
+
+def test_figures_drawn_in_two_processes_give_the_same_page(monkeypatch):
+    """The report's figures drawn half in a forked process: the same page as
+    drawn in one process (figure order, captions, pixels)."""
+    import sys
+
+    import pytest
+
+    import clusterlab
+    from clusterlab.report import html as report_html
+
+    if not (hasattr(__import__("os"), "fork") and sys.platform.startswith("linux")):
+        pytest.skip("drawing in two processes needs fork (Linux)")
+    rng = np.random.default_rng(1)
+    X = np.r_[rng.normal(0, 0.4, (80, 2)), rng.normal(4, 0.4, (80, 2))]
+    analysis = clusterlab.analyze(X, k=(2, 4), algorithms=["kmeans", "gmm", "dbscan"])
+    monkeypatch.setattr("clusterlab._config.available_cores", lambda: 2)
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "1")
+    assert report_html._fork_figures()
+    two = report_html.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "0")
+    one = report_html.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
+    assert one.render().count("<img") >= 6
+    assert two.render() == one.render()
+    assert two.failures == one.failures
+
+
+def test_a_failed_drawing_process_leaves_the_figures_to_the_report(monkeypatch):
+    from clusterlab.report import html as report_html
+
+    page = report_html.Page("t", share=(2, 0))
+    page.figure("a", lambda: scatter_figure(np.zeros((3, 2)), None, "a"))
+    page.figure("b", lambda: scatter_figure(np.zeros((3, 2)), None, "b"))
+    assert 1 not in page.drawn and 0 in page.drawn
+    assert not page.fill({})  # the other process's figure is missing
+    assert page.fill({1: ("<p>b</p>", None)})
+    assert "<p>b</p>" in page.render() and page.failures == []

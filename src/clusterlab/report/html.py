@@ -136,16 +136,28 @@ def fmt(x, digits=4):
     return str(x)
 
 
+class _Placeholder:
+    """Where a figure drawn by the other process of :func:`render_report` goes."""
+
+    def __init__(self, index):
+        self.index = index
+
+
 class Page:
     """Accumulates sections and figures; figures that fail are reported, not fatal."""
 
     _TOC = "\x00toc\x00"
 
-    def __init__(self, title):
+    def __init__(self, title, share=None):
         self.title = title
         self.parts = []
         self.failures = []
         self.sections = []  # (anchor, text) of every level-2 heading
+        # (n, r): draw only the figures whose index is r modulo n, leave a
+        # placeholder for the others (see render_report); None: draw them all
+        self.share = share
+        self.drawn = {}  # figure index -> (html, failure or None), of those drawn
+        self._n_figures = 0
 
     def add(self, raw_html):
         self.parts.append(raw_html)
@@ -170,6 +182,12 @@ class Page:
         return f'<nav class="toc" id="toc"><strong>Contents</strong><ol>{items}</ol></nav>'
 
     def figure(self, caption, make):
+        index = self._n_figures
+        self._n_figures += 1
+        if self.share is not None and index % self.share[0] != self.share[1]:
+            self.parts.append(_Placeholder(index))
+            return
+        failure = None
         try:
             # one numba thread: a figure's computations (grid predictions of at most
             # GRID_RESOLUTION**2 points) take milliseconds serially, and the kernels'
@@ -177,13 +195,28 @@ class Page:
             with numba_threads(1):
                 fig = make()
             uri = figure_to_data_uri(fig)
+            part = (f'<figure><img alt="{esc(caption)}" src="{uri}">'
+                    f"<figcaption>{esc(caption)}</figcaption></figure>")
         except Exception as exc:  # a broken figure must not sink the whole report
-            self.failures.append(f"{caption}: {type(exc).__name__}: {exc}")
-            self.parts.append(f'<p class="note">The figure "{esc(caption)}" could not be drawn '
-                              f"({esc(exc)}).</p>")
-            return
-        self.parts.append(f'<figure><img alt="{esc(caption)}" src="{uri}">'
-                          f"<figcaption>{esc(caption)}</figcaption></figure>")
+            failure = f"{caption}: {type(exc).__name__}: {exc}"
+            part = (f'<p class="note">The figure "{esc(caption)}" could not be drawn '
+                    f"({esc(exc)}).</p>")
+        self.drawn[index] = (part, failure)
+        self.parts.append(part)
+        if failure:
+            self.failures.append(failure)
+
+    def fill(self, drawn):
+        """Put figures drawn elsewhere (``{index: (html, failure)}``) in their
+        placeholders; returns False when one is missing."""
+        if any(isinstance(p, _Placeholder) and p.index not in drawn for p in self.parts):
+            return False
+        self.parts = [drawn[p.index][0] if isinstance(p, _Placeholder) else p
+                      for p in self.parts]
+        self.drawn.update(drawn)
+        self.failures = [self.drawn[i][1] for i in sorted(self.drawn) if self.drawn[i][1]]
+        self.share = None
+        return True
 
     def render(self):
         parts = [self._toc_html() if p == self._TOC else p for p in self.parts]
@@ -549,12 +582,85 @@ def _anomaly_section(page, res, ds, two_d):
                         caption=caption, table_id="anomalies-table", scroll=True))
 
 
+#: seconds the drawing process may take before the report draws its figures itself
+PARALLEL_FIGURES_TIMEOUT = 120.0
+
+
 def render_report(res, versions, seconds):
-    """Build the report page for an :class:`~clusterlab.report.analysis.AnalysisResult`."""
+    """Build the report page for an :class:`~clusterlab.report.analysis.AnalysisResult`.
+
+    Drawing the figures is most of the time of a warm run: on Linux with two
+    usable cores the page is built twice -- here and in a forked process --,
+    each drawing every other figure, and the other process's figures are
+    put in their places. The page is the same as drawn by one process; if the
+    second process fails or takes too long, the figures are drawn here.
+    ``CLUSTERLAB_PARALLEL_FIGURES=0`` keeps it to one process.
+    """
+    if not _fork_figures():
+        return _build_page(res, versions, seconds, None)
+    import os
+    import pickle
+    import select
+    import time
+
+    try:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return _build_page(res, versions, seconds, None)
+    if pid == 0:  # pragma: no cover - the forked process (its coverage is not collected)
+        status = 1
+        try:
+            os.close(read_fd)
+            page = _build_page(res, versions, seconds, (2, 1))
+            data = pickle.dumps(page.drawn)
+            with os.fdopen(write_fd, "wb") as fh:
+                fh.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    page = _build_page(res, versions, seconds, (2, 0))
+    chunks, deadline = [], time.monotonic() + PARALLEL_FIGURES_TIMEOUT
+    with os.fdopen(read_fd, "rb") as fh:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fh], [], [], left)[0]:
+                os.kill(pid, 9)
+                chunks = []
+                break
+            chunk = os.read(fh.fileno(), 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    drawn = {}
+    if status == 0 and chunks:
+        try:
+            drawn = pickle.loads(b"".join(chunks))
+        except Exception:
+            drawn = {}
+    if not page.fill(drawn):
+        return _build_page(res, versions, seconds, None)
+    return page
+
+
+def _fork_figures():
+    import os
+    import sys
+
+    from clusterlab._config import available_cores
+
+    return (hasattr(os, "fork") and sys.platform.startswith("linux")
+            and os.environ.get("CLUSTERLAB_PARALLEL_FIGURES", "1") != "0"
+            and available_cores() >= 2)
+
+
+def _build_page(res, versions, seconds, share):
     ds = res.dataset
     X, P = res.X_fit, res.projection
     two_d = X.shape[1] == 2 and len(ds.columns) == 2
-    page = Page(f"clusterlab report — {ds.name}")
+    page = Page(f"clusterlab report — {ds.name}", share)
     page.heading(f"clusterlab report — {ds.name}", 1)
     page.para(f"{X.shape[0]} rows × {len(ds.columns)} columns; scaling: {res.scale}; "
               f"clusterlab {versions.get('clusterlab')}; {seconds:.1f} s.", "muted")

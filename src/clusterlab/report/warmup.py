@@ -13,13 +13,16 @@ import glob
 import os
 import sys
 
-#: Rough first-compile seconds of each kernel module the analysis uses,
-#: measured on an unloaded 2-core machine (each module's kernels as the
-#: analysis calls them); only an order of magnitude for the message.
+#: Rough first-run seconds of each kernel module the analysis uses: numba's
+#: compile time of its kernels as the analysis calls them (five blobs, one
+#: process, quiet 2-core machine, measured with numba's compile events: 31 s
+#: in all), scaled to the wall time of a first analysis whose compile helper
+#: (report/prewarm.py) runs beside it on the second core (about 21 s of
+#: the 26 s first run); only an order of magnitude for the message.
 COMPILE_SECONDS = {
-    "kmeans": 10.0, "mixture": 8.0, "neighbors": 10.0, "silhouette": 4.0,
-    "distances": 3.0, "linkage": 2.0, "affinity": 1.0, "genie": 2.0,
-    "kdtree": 4.0, "hdbscan_mst": 4.0, "hdbscan_tree": 3.0,
+    "kmeans": 2.5, "mixture": 3.5, "neighbors": 4.0, "silhouette": 2.0,
+    "distances": 1.0, "linkage": 1.0, "affinity": 0.5, "genie": 1.5,
+    "kdtree": 1.5, "hdbscan_mst": 2.0, "hdbscan_tree": 1.5,
 }
 
 #: Below this estimate nothing is printed.
