@@ -352,11 +352,14 @@ KMEANS_BOUNDS_MIN_WORK = 1 << 20
 #: K-Means takes distances from BLAS products (the GEMM path, when
 #: :func:`clusterlab._kernels.gemm.blocks.gemm_pays` says the shape suits it)
 #: only when n_samples * n_clusters * n_features reaches this: below it the
-#: direct kernels are at most ~10 ms a fit slower (measured, n_init=3:
-#: digits 1797 x 64, k=50, 28.5 vs 25.4 ms; 8000 x 64, k=50, 84 vs 74 ms;
-#: 30000 x 32, k=40, 259 vs 192 ms), while the GEMM kernels cost 10-30 s to
-#: compile on a first run (the seed's semi-supervised digits story: 18 s).
-KMEANS_GEMM_MIN_WORK = 1 << 25
+#: direct kernels are at most a few ms a fit slower (measured, n_init=3:
+#: digits 1797 x 64, k=50, 28.5 vs 25.4 ms), while the GEMM kernels cost
+#: 10-30 s to compile on a first run (the seed's semi-supervised digits story:
+#: 18 s). Not higher: without the GEMM path ``algorithm="auto"`` gives many
+#: centres to Yinyang, whose bounds do not prune on overlapping clusters
+#: (2**25 made 10000 x 32 float32, k=100, 5x slower: 57.8 ms vs 11.5 ms for
+#: scikit-learn).
+KMEANS_GEMM_MIN_WORK = 1 << 23
 #: Hamerly re-scans go through BLAS from this many centres on.
 KMEANS_GEMM_RESCAN_MIN_K = 32
 #: 'auto' runs Elkan for at most this many centres in at least this many
