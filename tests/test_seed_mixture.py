@@ -51,6 +51,7 @@ def test_parameters_converged_and_criteria(gm, X):
     assert_allclose(np.log(len(X)) * 17 - 2 * log_l, gm.bic(X), rtol=1e-12)
 
 
+@pytest.mark.slow  # 4 million grid points: the mixture pass's parallel compilation (quick tier: see tests/conftest.py)
 def test_density_integrates_to_one(gm):
     grid = np.arange(-10, 10, 0.01)
     xx, yy = np.meshgrid(grid, grid)

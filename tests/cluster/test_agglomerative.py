@@ -155,6 +155,7 @@ def test_disconnected_graph_is_completed_with_warning(linkage):
     assert _same_partition(ours.labels_, theirs.labels_)
 
 
+@pytest.mark.slow  # the connectivity merge kernel compiles for ~10 s (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("linkage", ["complete", "average", "single"])
 def test_connectivity_with_callable_row_metric(linkage):
     # with connectivity scikit-learn calls a callable metric on pairs of rows

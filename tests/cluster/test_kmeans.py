@@ -415,6 +415,7 @@ def test_predict_errors():
         km.predict(np.array([[np.nan, 0.0]]))
 
 
+@pytest.mark.slow  # read-only input: every kernel compiled again (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("algorithm", EXACT)
 def test_inputs_not_modified(algorithm):
     X = overlapping(n=200, d=3, k=3)

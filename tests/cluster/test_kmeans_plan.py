@@ -35,7 +35,6 @@ def sk_fit(X, init, max_iter=30):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 # the BLAS variants compile the GEMM kernels of every algorithm: full tier only
-# (the quick tier keeps test_auto_on_unstructured_data_gives_sklearn_result's)
 @pytest.mark.parametrize("gemm", [False, pytest.param(True, marks=pytest.mark.slow)],
                          ids=["direct", "blas"])
 def test_every_dense_path_gives_sklearn_result(algorithm, dtype, parallel, gemm):
@@ -212,6 +211,7 @@ def test_probe_picks_lloyd_only_where_bounds_cannot_prune():
     assert kmeans_plan.for_centers(plan, X, init).algorithm == "elkan"
 
 
+@pytest.mark.slow  # the probe's GEMM Lloyd and Elkan's GEMM first pass: ~15 s to compile (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize("probe", [True, False], ids=["probe", "no-probe"])
 def test_auto_on_unstructured_data_gives_sklearn_result(parallel, probe):
