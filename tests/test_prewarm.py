@@ -123,3 +123,13 @@ def test_helper_runs_only_what_the_analysis_will_run():
     wide = candidate_context(np.c_[X, X, X, X, X, X], 2, 10, 2000, 0)
     assert "meanshift" not in analysis.would_run(wide, ["kmeans", "meanshift"])
     assert "meanshift" in analysis.would_run(ctx, ["kmeans", "meanshift"])
+
+
+def test_helper_starts_with_the_second_half_of_the_k_free_candidates():
+    order = prewarm.helper_order(["kmeans", "gmm", "genie", "dbscan", "hdbscan",
+                                  "agglomerative", "spectral"])
+    # DBSCAN and HDBSCAN (reached late), then the candidates that need k, then
+    # Genie and the mixtures backwards (the analysis may get there first)
+    assert order == ["dbscan", "hdbscan", "agglomerative", "spectral", "genie", "gmm"]
+    assert prewarm.helper_order(["kmeans"]) == []
+    assert prewarm.helper_order(["kmeans", "gmm", "genie"]) == ["genie", "gmm"]

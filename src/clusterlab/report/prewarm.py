@@ -3,11 +3,11 @@
 On a cold numba cache most of a first ``clusterlab analyze`` is compilation,
 and numba compiles on one core. While the analysis fits the K-Means sweep and
 the Gaussian mixtures (the first candidates), a helper process runs the other
-candidates the analysis will run on the same prepared rows, from the end
-backwards -- spectral and agglomerative clustering, HDBSCAN, DBSCAN, Genie,
-the Gaussian mixtures -- skipping what the analysis has reached, which
-compiles their kernels into numba's on-disk cache; when the analysis reaches them it loads
-the cache instead of compiling. The helper's results are thrown away: it
+candidates the analysis will run on the same prepared rows (in the order of
+:func:`helper_order`: DBSCAN, HDBSCAN, agglomerative and spectral
+clustering, Genie, the Gaussian mixtures), skipping what the analysis has
+reached, which compiles their kernels into numba's on-disk cache; when the
+analysis reaches them it loads the cache instead of compiling. The helper's results are thrown away: it
 only warms the cache, so it can never change an answer, and if it fails or
 is slow the analysis compiles what it needs itself.
 
@@ -43,12 +43,9 @@ def start(X, algorithms, lo, hi, sample, seed):
     handle for :func:`stop`, or None when it does not start."""
     if os.environ.get("CLUSTERLAB_PREWARM", "1") == "0" or _usable_cores() < 2:
         return None
-    later = [a for a in algorithms if a != FIRST]
-    if not later:
+    order = helper_order(algorithms)
+    if not order:
         return None
-    # from the last candidate backwards, until the helper meets the analysis
-    # (see ``reached``)
-    order = later[::-1]
     try:
         from clusterlab.report.warmup import cold_modules
 
@@ -65,6 +62,28 @@ def start(X, algorithms, lo, hi, sample, seed):
     except Exception:  # never let the helper stop the analysis
         return None
     return proc, path
+
+
+def helper_order(algorithms):
+    """The order in which the helper runs the analysis's candidates.
+
+    The analysis runs the candidates that need no k in order, then those
+    that need it (agglomerative, spectral). The helper leaves the first to
+    the analysis and starts with the second half of the others: the analysis
+    reaches those late, so each is done before it arrives; then the ones
+    needing k; then the first half backwards, until it meets the analysis
+    (see :func:`reached`). With the default candidates: DBSCAN, HDBSCAN,
+    agglomerative, spectral, Genie, the mixtures (measured: the helper
+    finishes DBSCAN before the analysis reaches it, where going backwards
+    from the end both compiled it at the same time).
+    """
+    from clusterlab.report.candidates import REGISTRY
+
+    later = [a for a in algorithms if a != FIRST]
+    free = [a for a in later if a not in REGISTRY or not REGISTRY[a].needs_k]
+    with_k = [a for a in later if a in REGISTRY and REGISTRY[a].needs_k]
+    mid = len(free) // 2
+    return free[mid:] + with_k + free[:mid][::-1]
 
 
 def reached(handle, name):
