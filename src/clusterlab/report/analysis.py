@@ -273,24 +273,28 @@ def candidate_context(X, lo, hi, sample, seed, res=None):
                     sil_sample=sample if sampled else None)
 
 
+def _within_budget(entry, cost):
+    """Whether a candidate with this cost estimate runs: a finite estimate,
+    within the step budget for those run before k is chosen."""
+    return np.isfinite(cost) and (entry.needs_k or cost <= STEP_BUDGET_SECONDS)
+
+
 def would_run(ctx, algorithms):
     """The candidates of ``algorithms`` that :func:`_run_candidates` runs on
-    this table, in order: a finite cost estimate, within the step budget for
-    those run before k is chosen (the others estimated at ``ctx.k_max``)."""
+    this table, in order (those needing k estimated at ``ctx.k_max``)."""
     n, d = ctx.X.shape
     out = []
     for name in algorithms:
         entry = REGISTRY[name]
         if entry.needs_k:
-            saved = getattr(ctx, "k", None)
-            ctx.k = ctx.k_max
+            saved, ctx.k = getattr(ctx, "k", None), ctx.k_max
             try:
                 cost = entry.cost(n, d, ctx)
             finally:
                 ctx.k = saved
-            if np.isfinite(cost):
-                out.append(name)
-        elif entry.cost(n, d, ctx) <= STEP_BUDGET_SECONDS:
+        else:
+            cost = entry.cost(n, d, ctx)
+        if _within_budget(entry, cost):
             out.append(name)
     return out
 
@@ -305,11 +309,10 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
         if entry.needs_k:
             continue
         cost = entry.cost(n, X.shape[1], ctx)
-        if not np.isfinite(cost):
-            continue
-        if cost > STEP_BUDGET_SECONDS:
-            res.failures[name] = (f"{entry.title} was skipped: it would take about "
-                                  f"{cost:.0f} s on this table (--sample lowers it).")
+        if not _within_budget(entry, cost):
+            if np.isfinite(cost):
+                res.failures[name] = (f"{entry.title} was skipped: it would take about "
+                                      f"{cost:.0f} s on this table (--sample lowers it).")
             continue
         tick(entry.title, 0, 1)
         prewarm.reached(helper, name)
@@ -354,7 +357,7 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
         ctx.k = int(min(chosen_k, len(ctx.Xs) - 1))
         for name in algorithms:
             entry = REGISTRY[name]
-            if not entry.needs_k or not np.isfinite(entry.cost(n, X.shape[1], ctx)):
+            if not entry.needs_k or not _within_budget(entry, entry.cost(n, X.shape[1], ctx)):
                 continue
             tick(entry.title, 0, 1)
             prewarm.reached(helper, name)

@@ -151,7 +151,6 @@ class Page:
     def __init__(self, title, share=None):
         self.title = title
         self.parts = []
-        self.failures = []
         self.sections = []  # (anchor, text) of every level-2 heading
         # (n, r): draw only the figures whose index is r modulo n, leave a
         # placeholder for the others (see render_report); None: draw them all
@@ -203,8 +202,11 @@ class Page:
                     f"({esc(exc)}).</p>")
         self.drawn[index] = (part, failure)
         self.parts.append(part)
-        if failure:
-            self.failures.append(failure)
+
+    @property
+    def failures(self):
+        """``"caption: error"`` of every figure that could not be drawn, in page order."""
+        return [self.drawn[i][1] for i in sorted(self.drawn) if self.drawn[i][1]]
 
     def fill(self, drawn):
         """Put figures drawn elsewhere (``{index: (html, failure)}``) in their
@@ -214,7 +216,6 @@ class Page:
         self.parts = [drawn[p.index][0] if isinstance(p, _Placeholder) else p
                       for p in self.parts]
         self.drawn.update(drawn)
-        self.failures = [self.drawn[i][1] for i in sorted(self.drawn) if self.drawn[i][1]]
         self.share = None
         return True
 

@@ -7,9 +7,9 @@ candidates the analysis will run on the same prepared rows (in the order of
 :func:`helper_order`: DBSCAN, HDBSCAN, agglomerative and spectral
 clustering, Genie, the Gaussian mixtures), skipping what the analysis has
 reached, which compiles their kernels into numba's on-disk cache; when the
-analysis reaches them it loads the cache instead of compiling. The helper's results are thrown away: it
-only warms the cache, so it can never change an answer, and if it fails or
-is slow the analysis compiles what it needs itself.
+analysis reaches them it loads the cache instead of compiling. The helper's
+results are thrown away: it only warms the cache, so it can never change an
+answer, and if it fails or is slow the analysis compiles what it needs itself.
 
 It starts only when it can help: a cold cache of the kernel modules
 (:func:`clusterlab.report.warmup.cold_modules`), at least two usable cores, a
@@ -80,8 +80,8 @@ def helper_order(algorithms):
     from clusterlab.report.candidates import REGISTRY
 
     later = [a for a in algorithms if a != FIRST]
-    free = [a for a in later if a not in REGISTRY or not REGISTRY[a].needs_k]
-    with_k = [a for a in later if a in REGISTRY and REGISTRY[a].needs_k]
+    free = [a for a in later if not REGISTRY[a].needs_k]
+    with_k = [a for a in later if REGISTRY[a].needs_k]
     mid = len(free) // 2
     return free[mid:] + with_k + free[:mid][::-1]
 
