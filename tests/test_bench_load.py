@@ -104,7 +104,9 @@ def _children_spinning():
     return found
 
 
-def test_runner_under_load_records_and_stops(monkeypatch, tmp_path, capsys):
+def _run_fake_family(monkeypatch, tmp_path, args):
+    """Run the benchmark runner on one fake family; returns the busy processes
+    seen while the family ran and the JSON the runner wrote."""
     seen = {}
 
     def behaviour():
@@ -113,10 +115,14 @@ def test_runner_under_load_records_and_stops(monkeypatch, tmp_path, capsys):
 
     _fake_family(monkeypatch, behaviour)
     out = tmp_path / "r.json"
-    assert bench_run.main(["--under-load", "--quick", "--out", str(out)]) == 0
-    assert len(seen["during"]) == _harness.LOAD_PROCESSES == 2
+    assert bench_run.main([*args, "--quick", "--out", str(out)]) == 0
+    return seen["during"], json.loads(out.read_text())
+
+
+def test_runner_under_load_records_and_stops(monkeypatch, tmp_path, capsys):
+    during, data = _run_fake_family(monkeypatch, tmp_path, ["--under-load"])
+    assert len(during) == _harness.LOAD_PROCESSES == 2
     assert _children_spinning() == []
-    data = json.loads(out.read_text())
     assert data["meta"]["under_load"]["processes"] == 2
     assert data["meta"]["under_load"]["alive_to_end"] is True
     assert data["rows"][0]["extra"]["under_load"] == 2
@@ -124,17 +130,8 @@ def test_runner_under_load_records_and_stops(monkeypatch, tmp_path, capsys):
 
 
 def test_runner_quiet_has_no_load(monkeypatch, tmp_path, capsys):
-    seen = {}
-
-    def behaviour():
-        seen["during"] = _children_spinning()
-        return [Row("fake", "case", "1x1", "", 1.0, "scikit-learn", 2.0, 2.0)]
-
-    _fake_family(monkeypatch, behaviour)
-    out = tmp_path / "q.json"
-    assert bench_run.main(["--quick", "--out", str(out)]) == 0
-    assert seen["during"] == []
-    data = json.loads(out.read_text())
+    during, data = _run_fake_family(monkeypatch, tmp_path, [])
+    assert during == []
     assert data["meta"]["under_load"] is None
     assert data["rows"][0]["extra"]["under_load"] == 0
     assert "UNDER LOAD" not in capsys.readouterr().out

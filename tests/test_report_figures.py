@@ -2,8 +2,11 @@
 
 import base64
 import io
+import os
+import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from clusterlab.plotting._common import new_axes
@@ -46,14 +49,10 @@ def test_artist_outside_the_figure_falls_back_to_savefig():
 def test_figures_drawn_in_two_processes_give_the_same_page(monkeypatch):
     """The report's figures drawn half in a forked process: the same page as
     drawn in one process (figure order, captions, pixels)."""
-    import sys
-
-    import pytest
-
     import clusterlab
     from clusterlab.report import html as report_html
 
-    if not (hasattr(__import__("os"), "fork") and sys.platform.startswith("linux")):
+    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
         pytest.skip("drawing in two processes needs fork (Linux)")
     rng = np.random.default_rng(1)
     X = np.r_[rng.normal(0, 0.4, (80, 2)), rng.normal(4, 0.4, (80, 2))]

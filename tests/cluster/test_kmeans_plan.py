@@ -81,23 +81,28 @@ def test_sparse_path_gives_sklearn_result(dtype, parallel):
     np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol)
 
 
-@pytest.mark.slow  # compiles every driver's parallel kernels (quick tier: see tests/conftest.py)
-@pytest.mark.parametrize("algorithm", sorted(DRIVERS))
-def test_same_result_on_one_and_n_threads(algorithm):
-    # the same compiled row-group kernel runs on 1 or N threads: bit-identical results
-    X = overlapping(n=9000, dtype=np.float32)
+def _fit_on_all_threads_then_one(fit):
+    """``fit()`` on the parallel plan with numba's threads, then with one thread."""
     results = []
     old = numba.get_num_threads()
     try:
         for threads in (old, 1):
             numba.set_num_threads(threads)
             with kmeans_plan.forced(parallel=True):
-                km = KMeans(12, n_init=2, random_state=3, max_iter=40, tol=0,
-                            algorithm=algorithm).fit(X)
-            results.append(km)
+                results.append(fit())
     finally:
         numba.set_num_threads(old)
-    a, b = results
+    return results
+
+
+@pytest.mark.slow  # compiles every driver's parallel kernels (quick tier: see tests/conftest.py)
+@pytest.mark.parametrize("algorithm", sorted(DRIVERS))
+def test_same_result_on_one_and_n_threads(algorithm):
+    # the same compiled row-group kernel runs on 1 or N threads: bit-identical results
+    X = overlapping(n=9000, dtype=np.float32)
+    a, b = _fit_on_all_threads_then_one(
+        lambda: KMeans(12, n_init=2, random_state=3, max_iter=40, tol=0,
+                       algorithm=algorithm).fit(X))
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
@@ -231,16 +236,8 @@ def test_auto_on_unstructured_data_gives_sklearn_result(parallel, probe):
 @pytest.mark.slow  # compiles the parallel kernels (quick tier: see tests/conftest.py)
 def test_auto_with_probe_same_result_on_one_and_n_threads():
     X = unstructured(n=6000)
-    results = []
-    old = numba.get_num_threads()
-    try:
-        for threads in (old, 1):
-            numba.set_num_threads(threads)
-            with kmeans_plan.forced(parallel=True):
-                results.append(KMeans(8, n_init=2, random_state=3, max_iter=20, tol=0).fit(X))
-    finally:
-        numba.set_num_threads(old)
-    a, b = results
+    a, b = _fit_on_all_threads_then_one(
+        lambda: KMeans(8, n_init=2, random_state=3, max_iter=20, tol=0).fit(X))
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
