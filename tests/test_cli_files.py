@@ -311,6 +311,23 @@ def test_warm_cache_is_detected():
     assert cold_modules(["kmeans"]) == []
 
 
+def test_cache_probe_follows_numbas_source_stamp(tmp_path):
+    # numba keeps an index while the source's content is unchanged, whatever its time stamp
+    # (a checkout touches files): the probe must agree with numba, or every run says "compiling"
+    src = tmp_path / "kern.py"
+    src.write_text("import numba\n\n@numba.njit(cache=True)\ndef f(x):\n    return x + 1\n")
+    code = ("import sys, os, time; sys.path.insert(0, sys.argv[1]); import kern; kern.f(1); "
+            "from clusterlab.report.warmup import _cached; p = os.path.join(sys.argv[1], 'kern.py'); "
+            "a = _cached(p); t = time.time() + 10; os.utime(p, (t, t)); b = _cached(p); "
+            "open(p, 'a').write('# edited\\n'); os.utime(p, (t + 10, t + 10)); "
+            "print(a, b, _cached(p))")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "False"]
+
+
 @pytest.mark.slow
 def test_no_library_warning_reaches_the_terminal(tmp_path):
     # moons with a small k: spectral clustering's graph falls apart (a UserWarning inside)

@@ -29,17 +29,16 @@ COMPILE_SECONDS = {
 ANNOUNCE_ABOVE_S = 1.0
 
 
-def _cache_dirs(py_file):
-    """The folder numba uses to cache functions of ``py_file`` (as a list: empty if none)."""
+def _locator(py_file):
+    """numba's cache locator for functions of ``py_file`` (None if none applies)."""
     try:
         from numba.core import caching
     except Exception:  # pragma: no cover - numba is a dependency
-        return []
+        return None
 
     def probe():  # numba's locators want a function defined in some file
         return None
 
-    dirs = []
     for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator"):
         cls = getattr(caching, name, None) or getattr(caching, "_" + name, None)
         if cls is None:
@@ -49,9 +48,14 @@ def _cache_dirs(py_file):
         except Exception:
             loc = None
         if loc is not None:  # numba uses the first locator that applies
-            dirs.append(loc.get_cache_path())
-            break
-    return dirs
+            return loc
+    return None
+
+
+def _cache_dirs(py_file):
+    """The folder numba uses to cache functions of ``py_file`` (as a list: empty if none)."""
+    loc = _locator(py_file)
+    return [loc.get_cache_path()] if loc is not None else []
 
 
 def cold_modules(modules=None):
@@ -74,20 +78,51 @@ def cold_modules(modules=None):
     return cold
 
 
+def _index_stamp(index_path):
+    """The source stamp a numba index file was written for (None if unreadable)."""
+    import pickle
+
+    try:
+        with open(index_path, "rb") as fh:
+            pickle.load(fh)  # numba's version
+            stamp, _ = pickle.loads(fh.read())
+        return stamp
+    except Exception:
+        return None
+
+
 def _cached(src):
-    """Whether numba's cache holds an index for ``src`` at least as new as the file."""
+    """Whether numba's cache holds an index for ``src`` that numba would accept.
+
+    numba keeps an index only while its source stamp matches the file (a hash
+    of the source in recent numba, the file's time and size in older ones);
+    where the stamp cannot be read, an index at least as new as the file counts.
+    """
     try:
         src_mtime = os.path.getmtime(src)
     except OSError:
         return True  # nothing to compile from
+    loc = _locator(src)
+    if loc is None:
+        return False
+    try:
+        stamp = loc.get_source_stamp()
+    except Exception:
+        stamp = None
     stem = os.path.splitext(os.path.basename(src))[0]
-    for folder in _cache_dirs(src):
-        for index in glob.glob(os.path.join(glob.escape(folder), f"{stem}.*.nbi")):
-            try:
-                if os.path.getmtime(index) >= src_mtime:
+    folder = loc.get_cache_path()
+    for index in glob.glob(os.path.join(glob.escape(folder), f"{stem}.*.nbi")):
+        if stamp is not None:
+            found = _index_stamp(index)
+            if found is not None:
+                if found == stamp:
                     return True
-            except OSError:
                 continue
+        try:
+            if os.path.getmtime(index) >= src_mtime:
+                return True
+        except OSError:
+            continue
     return False
 
 
