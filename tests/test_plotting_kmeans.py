@@ -108,6 +108,16 @@ def test_decision_boundaries_bad_inputs(kmeans5, X):
         plotting.plot_decision_boundaries(SkDBSCAN().fit(X), X, resolution=RES)
     with pytest.raises(ValueError, match="resolution"):
         plotting.plot_decision_boundaries(kmeans5, X, resolution=1)
+    # the grid's predictions skip the finiteness check: a NaN in X must stop it first
+    Xnan = X.copy()
+    Xnan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        plotting.plot_decision_boundaries(kmeans5, Xnan, resolution=RES)
+    Xinf = X.copy()
+    Xinf[0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        plotting.plot_gaussian_mixture(clusterlab.GaussianMixture(2, random_state=0).fit(X),
+                                       Xinf, resolution=RES)
 
 
 def test_kmeans_iterations(X):

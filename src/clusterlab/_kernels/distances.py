@@ -86,7 +86,10 @@ def _max_exponent_bits(u, mask, n_groups):
     part = np.zeros(n_groups, u.dtype)
     for g in nb.prange(n_groups):
         part[g] = _max_masked(u[g * n // n_groups:(g + 1) * n // n_groups], mask)
-    return part.max()
+    m = part[0]  # (a loop: numba's np.max costs ~0.4 s more to compile)
+    for g in range(1, n_groups):
+        m = part[g] if part[g] > m else m
+    return m
 
 
 def all_finite_flat(a, n_groups=16):

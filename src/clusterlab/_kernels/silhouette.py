@@ -204,20 +204,23 @@ def _tile_accumulate(D, i0, i1, j0, j1, labels, bounds, sums, both_sides, colacc
 
 
 @numba.njit(cache=True, nogil=True)
-def _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, diagonal, sums, D, colacc):
-    """All tile pairs between sorted ranges ``a0:a1`` and ``b0:b1`` (rows and columns)."""
+def _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, sums, D, colacc):
+    """All tile pairs between sorted ranges ``a0:a1`` and ``b0:b1`` (rows and columns);
+    a diagonal block (``a0 == b0``) computes each pair of its rows once."""
+    # whether a tile is on the diagonal is a run-time value everywhere: a constant
+    # True/False argument would compile this function and _tile_accumulate twice
+    diagonal = a0 == b0
     for i0 in range(a0, a1, _TILE):
         i1 = min(i0 + _TILE, a1)
         start = i0 if diagonal else b0
         for j0 in range(start, b1, _TILE):
             j1 = min(j0 + _TILE, b1)
             _tile_distances(Xt, i0, i1, j0, j1, metric, D)
-            if diagonal and j0 == i0:
+            on_diagonal = diagonal and j0 == i0
+            if on_diagonal:
                 for i in range(i1 - i0):
                     D[i, i] = 0  # a sample's distance to itself
-                _tile_accumulate(D, i0, i1, j0, j1, labels, bounds, sums, False, colacc)
-            else:
-                _tile_accumulate(D, i0, i1, j0, j1, labels, bounds, sums, True, colacc)
+            _tile_accumulate(D, i0, i1, j0, j1, labels, bounds, sums, not on_diagonal, colacc)
 
 
 #: fixed number of super-blocks scheduled in rounds (independent of threads)
@@ -241,7 +244,7 @@ def _diagonal_block(Xt, labels, bounds, metric, sums, size, blk):
     a1 = min(a0 + size, n_samples)
     D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
     colacc = np.empty(_TILE, dtype=np.float64)
-    _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, True, sums, D, colacc)
+    _block_pair(Xt, labels, bounds, metric, a0, a1, a0, a1, sums, D, colacc)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -265,7 +268,7 @@ def _round_pair(Xt, labels, bounds, metric, sums, size, n_blocks, m, rnd, p):
     b1 = min(b0 + size, n_samples)
     D = np.empty((_TILE, _TILE), dtype=Xt.dtype)
     colacc = np.empty(_TILE, dtype=np.float64)
-    _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, False, sums, D, colacc)
+    _block_pair(Xt, labels, bounds, metric, a0, a1, b0, b1, sums, D, colacc)
 
 
 @parallel_kernel(cache=True, nogil=True)

@@ -77,14 +77,28 @@ def plot_centroids(centroids, weights=None, ax=None, circle_color="w", cross_col
 def grid_for(X, resolution=400, margin=0.1):
     """A ``resolution``x``resolution`` grid covering ``X``'s first two columns.
 
-    Returns ``(xx, yy, mins, maxs)``.
+    Returns ``(xx, yy, mins, maxs)``; raises ``ValueError`` when those columns
+    hold NaN or infinity (the grid would not be finite). The grid's points are
+    finite, so models may predict on them inside :func:`on_grid`.
     """
     X = np.asarray(X)
     mins = X[:, :2].min(axis=0) - margin
     maxs = X[:, :2].max(axis=0) + margin
+    if not (np.all(np.isfinite(mins)) and np.all(np.isfinite(maxs))):
+        raise ValueError("X holds NaN or infinity in its first two columns: no grid can "
+                         "cover it; drop or impute those rows first.")
     xx, yy = np.meshgrid(np.linspace(mins[0], maxs[0], resolution),
                          np.linspace(mins[1], maxs[1], resolution))
     return xx, yy, mins, maxs
+
+
+def on_grid():
+    """A context in which models skip the NaN/infinity check of their input:
+    for predictions on a grid from :func:`grid_for`, finite by construction
+    (the check of a 400x400 grid is a parallel kernel of its own to compile)."""
+    from sklearn import config_context
+
+    return config_context(assume_finite=True)
 
 
 def check_2d(X, what="this figure"):

@@ -11,6 +11,7 @@ import numpy as np
 from clusterlab.plotting._common import (
     check_2d,
     grid_for,
+    on_grid,
     label_axes,
     new_axes,
     new_figure,
@@ -85,7 +86,8 @@ def plot_decision_boundaries(model, X, resolution=1000, show_centroids=True, sho
     fig, ax = new_axes(ax)
     xx, yy, mins, maxs = grid_for(X, resolution=int(resolution))
     grid = np.c_[xx.ravel(), yy.ravel()].astype(X.dtype if X.dtype.kind == "f" else np.float64)
-    Z = np.asarray(model.predict(grid)).reshape(xx.shape)
+    with on_grid():
+        Z = np.asarray(model.predict(grid)).reshape(xx.shape)
     extent = (mins[0], maxs[0], mins[1], maxs[1])
     ax.contourf(Z, extent=extent, cmap="Pastel2")
     if np.unique(Z).size > 1:

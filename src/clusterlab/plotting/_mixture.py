@@ -10,6 +10,7 @@ import numpy as np
 from clusterlab.plotting._common import (
     check_2d,
     grid_for,
+    on_grid,
     label_axes,
     new_axes,
     new_figure,
@@ -68,12 +69,13 @@ def plot_gaussian_mixture(model, X, resolution=1000, show_ylabels=True, ax=None,
     fig, ax = new_axes(ax)
     xx, yy, _, _ = grid_for(X, resolution=resolution, margin=0.1)
     grid = np.c_[xx.ravel(), yy.ravel()]
-    Z = -model.score_samples(grid).reshape(xx.shape)
+    with on_grid():
+        Z = -model.score_samples(grid).reshape(xx.shape)
+        labels = model.predict(grid).reshape(xx.shape)
     levels = np.logspace(0, 2, 12)
     norm = LogNorm(vmin=1.0, vmax=30.0)
     ax.contourf(xx, yy, Z, norm=norm, levels=levels)
     ax.contour(xx, yy, Z, norm=norm, levels=levels, linewidths=1, colors="k")
-    labels = model.predict(grid).reshape(xx.shape)
     if np.unique(labels).size > 1:
         ax.contour(xx, yy, labels, linewidths=2, colors="r", linestyles="dashed")
     ax.plot(X[:, 0], X[:, 1], "k.", markersize=2)
