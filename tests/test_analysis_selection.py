@@ -175,3 +175,20 @@ def test_touching_blobs_inside_a_separated_group_are_split_along_their_valleys()
     y = np.repeat([0, 1, 2], 500)
     res = analyse(X)
     assert adjusted_rand_score(y, recommended(res)) > 0.95, res.reasons
+
+
+def test_the_order_candidates_run_in_does_not_change_the_analysis(monkeypatch):
+    """On a first run the analysis lets the compile helper finish a candidate and
+    runs the others first (prewarm.helper_aware): the same answer in any order."""
+    from clusterlab.report import prewarm
+
+    X, _ = make_blobs(400, centers=4, random_state=5)
+    algorithms = ("kmeans", "gmm", "genie", "dbscan", "agglomerative")
+    ref = analyse(X, algorithms=algorithms)
+    monkeypatch.setattr(prewarm, "helper_aware", lambda names, handle: list(names)[::-1])
+    res = analyse(X, algorithms=algorithms)
+    assert res.recommendation == ref.recommendation and res.verdict == ref.verdict
+    assert list(res.timings) == list(ref.timings) and res.reasons == ref.reasons
+    assert [(p.name, p.k) for p in res.partitions] == [(p.name, p.k) for p in ref.partitions]
+    for name in ref.labels:
+        np.testing.assert_array_equal(res.labels[name], ref.labels[name])

@@ -40,12 +40,41 @@ def test_helper_order_and_meeting_the_analysis(monkeypatch, tmp_path):
     path = str(tmp_path / "job.npz")
     np.savez(path, X=X, params=np.array([2, 10, 2000, 0]), algorithms=np.array(order),
              main_order=np.array(main_order))
+    open(path + ".ready", "w").close()  # the analysis has handed the job over
     prewarm.run(path)
     assert ran == order
     ran.clear()
-    prewarm.reached((None, path), "dbscan")  # the analysis is at DBSCAN
+    for name in ("kmeans", "gmm", "genie", "dbscan"):  # the analysis has started these
+        prewarm.reached((None, path), name)
     prewarm.run(path)
     assert ran == ["agglomerative"]  # dbscan, genie, gmm: the analysis got there first
+    assert prewarm.busy((None, path)) is None  # the helper says it is done
+
+
+def test_analysis_leaves_to_the_helper_what_it_is_compiling(tmp_path):
+    """A candidate the helper is running comes after the others; when it is the
+    last one left, the analysis waits for the helper instead of compiling it too."""
+    import subprocess
+    import sys
+    import threading
+
+    path = str(tmp_path / "job.npz")
+    handle = (None, path)
+    assert list(prewarm.helper_aware(["a", "b", "c"], None)) == ["a", "b", "c"]
+    assert list(prewarm.helper_aware(["a", "b", "c"], handle)) == ["a", "b", "c"]
+    prewarm._mark_busy(path, "a")
+    order = prewarm.helper_aware(["a", "b", "c"], handle)
+    assert [next(order), next(order)] == ["b", "c"]
+    threading.Timer(0.3, prewarm._mark_busy, (path, "")).start()
+    t0 = time.monotonic()
+    assert next(order) == "a"
+    assert time.monotonic() - t0 >= 0.25
+    # a helper that has stopped is busy with nothing, whatever its file says
+    prewarm._mark_busy(path, "a")
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    assert prewarm.busy((done, path)) is None
+    assert list(prewarm.helper_aware(["a", "b"], (done, path))) == ["a", "b"]
 
 
 def test_helper_context_matches_the_analysis():
@@ -133,3 +162,48 @@ def test_helper_starts_with_the_second_half_of_the_k_free_candidates():
     assert order == ["dbscan", "hdbscan", "agglomerative", "spectral", "genie", "gmm"]
     assert prewarm.helper_order(["kmeans"]) == []
     assert prewarm.helper_order(["kmeans", "gmm", "genie"]) == ["genie", "gmm"]
+
+
+def _cold(monkeypatch):
+    monkeypatch.setenv("CLUSTERLAB_PREWARM", "1")
+    monkeypatch.setattr("clusterlab.report.warmup.cold_modules", lambda modules=None: ["kmeans"])
+    monkeypatch.setattr(prewarm, "_usable_cores", lambda: 2)
+
+
+def test_early_helper_waits_for_its_job_and_the_analysis_claims_it(monkeypatch):
+    """The command line launches the helper before reading the table; it waits
+    (importing what the candidates need) until the analysis hands it the rows."""
+    _cold(monkeypatch)
+    X = _rows()
+    prewarm.launch_early()
+    handle = prewarm._early
+    assert handle is not None
+    proc, path = handle
+    try:
+        time.sleep(0.3)
+        assert proc.poll() is None and not os.path.exists(path + ".ready")
+        assert prewarm.start(X, ["kmeans", "gmm", "genie"], 2, 10, 2000, 0) is handle
+        assert prewarm._early is None and os.path.exists(path + ".ready")
+        with np.load(path) as data:
+            assert [str(a) for a in data["algorithms"]] == ["genie", "gmm"]
+    finally:
+        prewarm.stop(handle)
+    assert proc.poll() is not None and not os.path.exists(path)
+
+
+def test_early_helper_is_stopped_when_unclaimed_or_idle(monkeypatch):
+    _cold(monkeypatch)
+    prewarm.launch_early()
+    proc, path = prewarm._early
+    prewarm.discard_early()  # e.g. the table could not be read
+    assert proc.poll() is not None and not os.path.exists(path) and prewarm._early is None
+    prewarm.launch_early()
+    proc, path = prewarm._early
+    # nothing for the helper to do: it is stopped when the job would be handed over
+    assert prewarm.start(_rows(), ["kmeans"], 2, 10, 2000, 0) is None
+    assert proc.poll() is not None and not os.path.exists(path)
+    # a helper whose job file is gone (the analysis ended) stops waiting
+    assert prewarm._wait_for_job(path, timeout=5.0) is False
+    monkeypatch.setenv("CLUSTERLAB_PREWARM", "0")
+    prewarm.launch_early()
+    assert prewarm._early is None

@@ -303,25 +303,35 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
     X, res, sample_index = ctx.X, ctx.res, ctx.sample_index
     seed, ks, hi = ctx.seed, ctx.ks, ctx.k_max
     n = len(X)
-    partitions = []
+    runs, skipped = {}, {}
+    free = []
     for name in algorithms:
         entry = REGISTRY[name]
         if entry.needs_k:
             continue
         cost = entry.cost(n, X.shape[1], ctx)
-        if not _within_budget(entry, cost):
-            if np.isfinite(cost):
-                res.failures[name] = (f"{entry.title} was skipped: it would take about "
-                                      f"{cost:.0f} s on this table (--sample lowers it).")
-            continue
+        if _within_budget(entry, cost):
+            free.append(name)
+        elif np.isfinite(cost):
+            skipped[name] = (f"{entry.title} was skipped: it would take about "
+                             f"{cost:.0f} s on this table (--sample lowers it).")
+    # on a first run, a candidate the compile helper is compiling right now waits
+    # until the others have run; the results are gathered in the usual order
+    for name in prewarm.helper_aware(free, helper):
+        entry = REGISTRY[name]
         tick(entry.title, 0, 1)
         prewarm.reached(helper, name)
-        parts, seconds, failure = run_candidate(entry, ctx)
-        res.timings[name] = seconds
-        if failure:
-            res.failures[name] = failure
-        partitions.extend(parts)
+        runs[name] = run_candidate(entry, ctx)
         tick(entry.title, 1, 1)
+    partitions = []
+    for name in algorithms:
+        if name in skipped:
+            res.failures[name] = skipped[name]
+        elif name in runs:
+            parts, res.timings[name], failure = runs[name]
+            if failure:
+                res.failures[name] = failure
+            partitions.extend(parts)
 
     tick("evidence", 0, 1)
     from clusterlab.report.choose import gather_evidence, recommend
@@ -355,19 +365,21 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
         chosen_k = shown["kmeans"].k
     if chosen_k is not None:
         ctx.k = int(min(chosen_k, len(ctx.Xs) - 1))
-        for name in algorithms:
+        with_k = [name for name in algorithms if REGISTRY[name].needs_k
+                  and _within_budget(REGISTRY[name], REGISTRY[name].cost(n, X.shape[1], ctx))]
+        runs = {}
+        for name in prewarm.helper_aware(with_k, helper):
             entry = REGISTRY[name]
-            if not entry.needs_k or not _within_budget(entry, entry.cost(n, X.shape[1], ctx)):
-                continue
             tick(entry.title, 0, 1)
             prewarm.reached(helper, name)
-            parts, seconds, failure = run_candidate(entry, ctx)
-            res.timings[name] = seconds
+            runs[name] = run_candidate(entry, ctx)
+            tick(entry.title, 1, 1)
+        for name in with_k:
+            parts, res.timings[name], failure = runs[name]
             if failure:
                 res.failures[name] = failure
             for part in parts:
                 shown[part.name] = part
-            tick(entry.title, 1, 1)
     for name in REGISTRY:
         if name in shown:
             res.models[name] = shown[name].model
