@@ -185,7 +185,8 @@ def test_the_order_candidates_run_in_does_not_change_the_analysis(monkeypatch):
     X, _ = make_blobs(400, centers=4, random_state=5)
     algorithms = ("kmeans", "gmm", "genie", "dbscan", "agglomerative")
     ref = analyse(X, algorithms=algorithms)
-    monkeypatch.setattr(prewarm, "helper_aware", lambda names, handle: list(names)[::-1])
+    monkeypatch.setattr(prewarm, "helper_aware",
+                        lambda names, handle, idle=None: list(names)[::-1])
     res = analyse(X, algorithms=algorithms)
     assert res.recommendation == ref.recommendation and res.verdict == ref.verdict
     assert list(res.timings) == list(ref.timings) and res.reasons == ref.reasons

@@ -207,3 +207,35 @@ def test_early_helper_is_stopped_when_unclaimed_or_idle(monkeypatch):
     monkeypatch.setenv("CLUSTERLAB_PREWARM", "0")
     prewarm.launch_early()
     assert prewarm._early is None
+
+
+def test_analysis_compiles_a_later_candidate_while_it_waits(tmp_path, monkeypatch):
+    """Waiting for the helper, the analysis runs (and throws away) the next
+    candidate needing k that nobody has started, marking it started."""
+    import threading
+
+    path = str(tmp_path / "job.npz")
+    handle = (None, path)
+    calls = []
+
+    def idle():
+        calls.append(1)
+        return len(calls) < 3
+
+    prewarm._mark_busy(path, "a")
+    threading.Timer(0.3, prewarm._mark_busy, (path, "")).start()
+    assert list(prewarm.helper_aware(["a"], handle, idle)) == ["a"]
+    assert len(calls) == 3  # called until it had nothing left to do
+
+    ran = []
+    monkeypatch.setattr(analysis, "run_candidate",
+                        lambda entry, ctx: ran.append((entry.name, ctx.k)) or ([], 0.0, None))
+    ctx = candidate_context(_rows(), 2, 10, 2000, 0)
+    names = ["kmeans", "gmm", "agglomerative", "spectral"]
+    prewarm._mark_busy(path, "agglomerative")  # the helper is on it
+    warm = analysis._warm_later(ctx, names, handle)
+    assert analysis._warm_later(ctx, names, None) is None
+    assert warm() is True and ran == [("spectral", 3)]
+    assert "spectral" in prewarm.started(handle)
+    assert warm() is False  # agglomerative is the helper's, spectral done
+    assert not ctx.res.models and getattr(ctx, "k", None) is None  # the analysis's own state untouched

@@ -46,6 +46,21 @@ def test_artist_outside_the_figure_falls_back_to_savefig():
     assert abs(img.size[0] - ref[0]) <= 2 and abs(img.size[1] - ref[1]) <= 2
 
 
+def test_padding_that_does_not_fit_is_cut_at_the_edge_without_drawing_again():
+    fig, ax = new_axes(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    fig.text(0.5, 0.002, "at the bottom edge", ha="center", va="bottom")
+
+    def no_second_draw(*args, **kwargs):
+        raise AssertionError("savefig draws the figure again")
+
+    fig.savefig = no_second_draw
+    img = _decode(figure_to_data_uri(fig))
+    assert 250 < img.size[1] <= 300
+    pixels = np.asarray(img.convert("L"))
+    assert (pixels[-6:] < 128).any()  # the text at the bottom is kept, its padding cut
+
+
 def test_figures_drawn_in_two_processes_give_the_same_page(monkeypatch):
     """The report's figures drawn half in a forked process: the same page as
     drawn in one process (figure order, captions, pixels)."""

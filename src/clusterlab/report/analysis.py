@@ -299,6 +299,36 @@ def would_run(ctx, algorithms):
     return out
 
 
+def _warm_later(ctx, algorithms, helper):
+    """While the analysis waits for the compile helper (first run): run, and
+    throw away, the next candidate needing k that neither process has started,
+    at k = 3 on the same rows -- it compiles that candidate's kernels, so
+    that the real run later loads them from the cache. Returns a function
+    that does one such run and says whether it found one."""
+    if helper is None:
+        return None
+    import copy
+
+    later = [name for name in would_run(ctx, algorithms) if REGISTRY[name].needs_k]
+
+    def warm_one():
+        done = prewarm.started(helper)
+        now = prewarm.busy(helper)
+        name = next((a for a in later if a not in done and a != now), None)
+        if name is None:
+            return False
+        prewarm.reached(helper, name)
+        trial = copy.copy(ctx)
+        trial.res = AnalysisResult(dataset=None, X_fit=ctx.X, projection=None,
+                                   projection_note="", scale="none",
+                                   sample_index=ctx.sample_index, sampled=ctx.sampled)
+        trial.k = int(min(3, len(ctx.Xs) - 1))
+        run_candidate(REGISTRY[name], trial)
+        return True
+
+    return warm_one
+
+
 def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
     X, res, sample_index = ctx.X, ctx.res, ctx.sample_index
     seed, ks, hi = ctx.seed, ctx.ks, ctx.k_max
@@ -317,7 +347,7 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
                              f"{cost:.0f} s on this table (--sample lowers it).")
     # on a first run, a candidate the compile helper is compiling right now waits
     # until the others have run; the results are gathered in the usual order
-    for name in prewarm.helper_aware(free, helper):
+    for name in prewarm.helper_aware(free, helper, idle=_warm_later(ctx, algorithms, helper)):
         entry = REGISTRY[name]
         tick(entry.title, 0, 1)
         prewarm.reached(helper, name)

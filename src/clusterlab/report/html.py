@@ -76,8 +76,9 @@ def figure_to_data_uri(fig, dpi=100):
 
     The figure is drawn once and the tight box cut out of the drawn pixels
     (``savefig(bbox_inches="tight")`` draws it twice, which made up a third of
-    the report's drawing time); when an artist reaches outside the figure the
-    cut cannot hold it, and ``savefig`` does it the usual way.
+    the report's drawing time); where the padding does not fit on the canvas
+    it is cut at the canvas's edge. Only when an artist itself reaches outside
+    the figure is it drawn again, by ``savefig`` with the box already known.
     """
     from matplotlib import rcParams
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -91,13 +92,17 @@ def figure_to_data_uri(fig, dpi=100):
     pad = rcParams["savefig.pad_inches"]
     pad = 0.1 if not isinstance(pad, (int, float)) else float(pad)
     width, height = canvas.get_width_height()
-    x0, x1 = int(np.floor((box.x0 - pad) * dpi)), int(np.ceil((box.x1 + pad) * dpi))
-    y0, y1 = int(np.floor((box.y0 - pad) * dpi)), int(np.ceil((box.y1 + pad) * dpi))
-    if 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height:
+    # the artists' box in pixels (rounded outwards, with half a pixel of slack
+    # for text extents that end a fraction past a pixel edge)
+    a0, a1 = int(np.floor(box.x0 * dpi + 0.5)), int(np.ceil(box.x1 * dpi - 0.5))
+    b0, b1 = int(np.floor(box.y0 * dpi + 0.5)), int(np.ceil(box.y1 * dpi - 0.5))
+    if 0 <= a0 < a1 <= width and 0 <= b0 < b1 <= height:
+        x0, x1 = max(0, int(np.floor((box.x0 - pad) * dpi))), min(width, int(np.ceil((box.x1 + pad) * dpi)))
+        y0, y1 = max(0, int(np.floor((box.y0 - pad) * dpi))), min(height, int(np.ceil((box.y1 + pad) * dpi)))
         pixels = np.asarray(canvas.buffer_rgba())[height - y1:height - y0, x0:x1]
         Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="png", compress_level=3)
     else:
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box.padded(pad))
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

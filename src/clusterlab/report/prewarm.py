@@ -1,8 +1,8 @@
 """First run: compile the later candidates' kernels in a second process.
 
 On a cold numba cache most of a first ``clusterlab analyze`` is compilation,
-and numba compiles on one core. While the analysis fits the K-Means sweep and
-the Gaussian mixtures (the first candidates), a helper process runs the other
+and numba compiles on one core. While the analysis fits the K-Means sweep
+(the first candidate), a helper process runs the other
 candidates the analysis will run on the same prepared rows (in the order of
 :func:`helper_order`: DBSCAN, HDBSCAN, agglomerative and spectral
 clustering, Genie, the Gaussian mixtures), skipping what the analysis has
@@ -15,7 +15,8 @@ The two processes share the work through small files beside the job: the
 analysis notes each candidate it starts (:func:`reached`; the helper skips
 those), the helper notes the one it is running (:func:`busy`); the analysis
 runs that one after its other candidates, or waits for it when nothing else is
-left (:func:`helper_aware`), rather than compiling the same kernels beside it.
+left (:func:`helper_aware`), rather than compiling the same kernels beside it;
+while it waits, it compiles a candidate needing k that nobody has started.
 The command line launches the helper before it reads the table
 (:func:`launch_early`), so the helper's start-up overlaps the reading.
 
@@ -140,12 +141,13 @@ def helper_order(algorithms):
     The analysis runs the candidates that need no k in order, then those
     that need it (agglomerative, spectral). The helper leaves the first to
     the analysis and starts with the second half of the others: the analysis
-    reaches those late, so each is done before it arrives; then the ones
-    needing k; then the first half backwards, until it meets the analysis
-    (see :func:`reached`). With the default candidates: DBSCAN, HDBSCAN,
-    agglomerative, spectral, Genie, the mixtures (measured: the helper
-    finishes DBSCAN before the analysis reaches it, where going backwards
-    from the end both compiled it at the same time).
+    reaches those late, and their kernels share nothing with K-Means (the
+    mixtures start from K-Means: the helper would compile K-Means' kernels
+    beside the analysis); then the ones needing k; then the first half
+    backwards. Each skips what the other has started (:func:`reached`,
+    :func:`helper_aware`). With the default candidates: DBSCAN, HDBSCAN,
+    agglomerative, spectral, Genie, the mixtures (measured: taking them in
+    the analysis's order instead made a first run 2 s slower).
     """
     from clusterlab.report.candidates import REGISTRY
 
@@ -211,20 +213,28 @@ def wait_while_busy(handle, name, timeout=60.0, poll=0.01):
         time.sleep(poll)
 
 
-def helper_aware(names, handle):
+def helper_aware(names, handle, idle=None):
     """``names`` in order, except that a candidate the helper is running now
     comes after the others (by then its kernels are in the cache); when it is
-    the only one left, wait for the helper to finish it. Without a helper:
-    ``names`` as they are."""
+    the only one left, wait for the helper to finish it, calling ``idle()``
+    meanwhile until it returns False (the analysis compiles a later candidate
+    nobody has started). Without a helper: ``names`` as they are."""
     todo = list(names)
     while todo:
         now = busy(handle)
         pick = next((n for n in todo if n != now), None)
         if pick is None:
+            while idle is not None and busy(handle) == todo[0] and idle():
+                pass
             wait_while_busy(handle, todo[0])
             pick = todo[0]
         todo.remove(pick)
         yield pick
+
+
+def started(handle):
+    """The candidates the analysis has started (an empty set without a helper)."""
+    return set() if handle is None else _analysis_started(handle[1])
 
 
 def stop(handle):
