@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -136,6 +137,23 @@ def test_console_script_is_installed(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "clusterlab", "analyze",
                           str(tmp_path / "missing.csv")], capture_output=True, text=True)
     assert bad.returncode == 2 and "missing.csv" in bad.stderr
+
+
+def test_command_leaves_quickly_but_runs_exit_handlers_and_flushes(tmp_path):
+    """The command ends with os._exit (no interpreter teardown) after the exit
+    handlers, with its exit code and everything it printed."""
+    code = ("import atexit, sys; atexit.register(lambda: print('handler ran', flush=True)); "
+            "from clusterlab.cli import run; print('before', end=''); "
+            "run(['analyze', sys.argv[1]])")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "missing.csv")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "missing.csv" in out.stderr
+    assert out.stdout == "beforehandler ran\n"
+    # CLUSTERLAB_FAST_EXIT=0: the usual exit, the same outcome
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "missing.csv")],
+                         capture_output=True, text=True,
+                         env={**os.environ, "CLUSTERLAB_FAST_EXIT": "0"})
+    assert out.returncode == 2 and out.stdout == "beforehandler ran\n"
 
 
 @pytest.mark.parametrize("name, expected", [

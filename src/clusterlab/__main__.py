@@ -1,5 +1,3 @@
-import sys
+from clusterlab.cli import run
 
-from clusterlab.cli import main
-
-sys.exit(main())
+run()
