@@ -78,38 +78,33 @@ def n_features_rows(cov_code, n_features):
     return 2 * n_features + 1 if cov_code in (DIAG, SPHERICAL) else n_features + 1
 
 
-@njit(cache=True, nogil=True)
-def _model_operands(cov_code, means, prec, shift):
-    """E-step operands, once per pass.
+def model_operands(cov_code, means, prec, shift):
+    """E-step operands, once per pass (numpy: a jitted version cost ~0.4 s of
+    a first run's compilation for microseconds of work).
 
-    Returns ``(Wt, cv, P)``: full, ``Wt`` (k d, d) with ``Wt[k d + j, i] = U_k[i, j]``
-    and ``cv[k d + j] = ((mu_k - shift) U_k)_j``; tied, ``Wt`` (d, d) and ``cv``
-    likewise with the one ``U``; diag/spherical, ``P`` (k, d) the precisions and
-    ``cv`` (k d) ``mu_k - shift``.
+    Returns ``(Wt, cv, P)``, float64 C arrays: full, ``Wt`` (k d, d) with
+    ``Wt[k d + j, i] = U_k[i, j]`` and ``cv[k d + j] = ((mu_k - shift) U_k)_j``
+    (``U_k`` upper triangular: only ``i <= j`` counts); tied, ``Wt`` (d, d) and
+    ``cv`` likewise with the one ``U``; diag/spherical, ``P`` (k, d) the
+    precisions and ``cv`` (k d) ``mu_k - shift``.
     """
     n_components, d = means.shape
-    cv = np.empty(n_components * d)
+    centred = means - shift
+    none = np.empty((0, d))
     if cov_code == FULL or cov_code == TIED:
         n_u = n_components if cov_code == FULL else 1
-        Wt = np.empty((n_u * d, d))
-        for u in range(n_u):
-            for i in range(d):
-                for j in range(d):
-                    Wt[u * d + j, i] = prec[u, i, j]
-        for k in range(n_components):
-            u = k if cov_code == FULL else 0
-            for j in range(d):
-                acc = 0.0
-                for i in range(j + 1):
-                    acc += (means[k, i] - shift[i]) * prec[u, i, j]
-                cv[k * d + j] = acc
-        return Wt, cv, np.empty((0, d))
-    P = np.empty((n_components, d))
-    for k in range(n_components):
-        for j in range(d):
-            P[k, j] = prec[k, 0, j] if cov_code == DIAG else prec[k, 0, 0]
-            cv[k * d + j] = means[k, j] - shift[j]
-    return np.empty((0, d)), cv, P
+        U = np.triu(prec[:n_u])
+        Wt = np.ascontiguousarray(prec[:n_u].transpose(0, 2, 1)).reshape(n_u * d, d)
+        if cov_code == FULL:
+            cv = np.einsum("ki,kij->kj", centred, U)
+        else:
+            cv = centred @ U[0]
+        return Wt, np.ascontiguousarray(cv).reshape(-1), none
+    if cov_code == DIAG:
+        P = np.ascontiguousarray(prec[:, 0, :d])
+    else:
+        P = np.repeat(prec[:, 0, :1], d, axis=1)
+    return none, np.ascontiguousarray(centred).reshape(-1), P
 
 
 @njit(cache=True, nogil=True)
@@ -150,7 +145,7 @@ def _load_block(X, start, nb, shift, cov_code, xsT, F, Fr):
 def _block_log_prob(xsT, cov_code, Wt, cv, P, log_const, Y, wlp):
     """Weighted log-probabilities of a block under every component.
 
-    xsT : (d, BLOCK) IN. Wt, cv, P : IN, from :func:`_model_operands`.
+    xsT : (d, BLOCK) IN. Wt, cv, P : IN, from :func:`model_operands`.
     log_const : (k,) IN. Y : (k d or d, BLOCK) float64 scratch.
     wlp : (k, BLOCK) float64 OUT, ``log_const[k] - 0.5 * Mahalanobis^2``.
     """
@@ -384,7 +379,7 @@ def _chunk(c, X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, Wt, 
 
 
 @parallel_kernel(cache=True, nogil=True)
-def _gmm_groups(X, resp_in, mode, cov_code, means, prec, log_const, shift, rows_per_chunk,
+def _gmm_groups(X, resp_in, mode, cov_code, Wt, cv, P, log_const, shift, rows_per_chunk,
                 nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out):
     """Every pass over the rows of a Gaussian mixture, one chunk of rows per task.
 
@@ -393,7 +388,8 @@ def _gmm_groups(X, resp_in, mode, cov_code, means, prec, log_const, shift, rows_
     X : (n, d) float32/float64, C-contiguous, IN.
     resp_in : (n, k) float64 IN, responsibilities for ``MODE_STATS`` (else 0 rows).
     mode : int IN, :data:`MODE_EM`, :data:`MODE_STATS` or :data:`MODE_SCORE`.
-    cov_code, means (k, d) float64, prec, log_const : IN, the model (module docstring).
+    cov_code, log_const : IN, the model (module docstring).
+    Wt, cv, P : IN, the model's E-step operands (:func:`model_operands`).
     shift : (d,) float64 IN, subtracted from every row first (the statistics are
         moments of ``x - shift``).
     rows_per_chunk : int IN; chunk ``c`` covers rows
@@ -415,7 +411,6 @@ def _gmm_groups(X, resp_in, mode, cov_code, means, prec, log_const, shift, rows_
     Scratch O((k (d+1) + d) * BLOCK) per chunk besides the outputs.
     """
     n_chunks = (X.shape[0] + rows_per_chunk - 1) // rows_per_chunk
-    Wt, cv, P = _model_operands(cov_code, means, prec, shift)
     for c in prange(n_chunks):
         _chunk(c, X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, Wt, cv, P,
                nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out)
@@ -442,7 +437,13 @@ def gmm_pass(X, mode, cov_code, means, prec, log_const, shift, rows_per_chunk, p
         np.require(a, np.float64, ["C", "W"]) for a in (means, prec, log_const, shift, resp_in))
     kernel = on_threads(_gmm_groups, parallel)
     with single_threaded_blas():
-        kernel(X, resp_in, mode, cov_code, means, prec, log_const, shift, rows_per_chunk,
+        if mode == MODE_STATS:  # the responsibilities are given: no model (prec may be a stub)
+            d = X.shape[1]
+            operands = (np.empty((0, d)), np.empty(0), np.empty((0, d)))
+        else:
+            operands = model_operands(cov_code, means, prec, shift)
+        kernel(X, resp_in, mode, cov_code, *operands,
+               log_const, shift, rows_per_chunk,
                nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out)
 
 
