@@ -293,9 +293,14 @@ def test_properties(labs, seed, shift, scale):
         skm.davies_bouldin_score(X, labels), rel=1e-6)
 
 
+@pytest.mark.parametrize("kernel", ["tiles", "rows"])
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
-def test_large_enough_for_several_tiles_per_block(metric):
-    """n > 32 super-blocks x 128-row tiles: tiles straddle clusters and blocks."""
+def test_large_enough_for_several_tiles_per_block(metric, kernel, monkeypatch):
+    """n > 32 super-blocks x 128-row tiles: tiles straddle clusters and blocks
+    (the tiled schedule, and the row kernel that small inputs run)."""
+    from clusterlab._kernels import silhouette as kern
+
+    monkeypatch.setattr(kern, "_ROWS_MAX_SAMPLES", 0 if kernel == "tiles" else 10**9)
     X, labels = random_problem(4500, 3, 37, seed=5)
     labels[:7] = 40  # a small cluster among many
     np.testing.assert_allclose(metrics.silhouette_samples(X, labels, metric=metric),
@@ -306,6 +311,26 @@ def test_large_enough_for_several_tiles_per_block(metric):
     np.testing.assert_allclose(metrics.silhouette_samples(X32, labels, metric=metric),
                                skm.silhouette_samples(X32.astype(np.float64), labels,
                                                       metric=metric), atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_kernel_agrees_with_the_tiled_schedule(dtype):
+    """Small inputs take the row kernel: the same sums as the tiled schedule, up to
+    the order of additions, for every metric."""
+    from clusterlab._kernels import silhouette as kern
+
+    X, labels = random_problem(700, 5, 6, seed=8)
+    order = np.argsort(labels, kind="stable")
+    Xt = np.ascontiguousarray(np.take(X.T, order, axis=1).astype(dtype))
+    codes = labels[order].astype(np.int64)
+    bounds = np.r_[0, np.cumsum(np.bincount(codes))].astype(np.int64)
+    for metric in (kern.METRIC_EUCLIDEAN, kern.METRIC_SQEUCLIDEAN, kern.METRIC_MANHATTAN,
+                   kern.METRIC_COSINE):
+        rows = np.empty((700, 6))
+        tiles = np.empty((700, 6))
+        kern._sums_rows(Xt, codes, bounds, metric, rows, np.empty((6, 700)))
+        kern._sums_sorted.serial(Xt, codes, bounds, metric, tiles)
+        np.testing.assert_allclose(rows, tiles, rtol=1e-12 if dtype == np.float64 else 1e-6)
 
 
 @pytest.mark.slow  # compiles the parallel silhouette schedule (quick tier: see tests/conftest.py)

@@ -184,7 +184,8 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     -----
     Time O(n_samples^2 * n_features) (O(n_samples^2) precomputed), parallel;
     the fast metrics compute every pair of samples once (symmetry) in
-    fixed tiles, so results are identical for any number of threads. Extra
+    fixed tiles (up to 5000 samples row by row on one thread), so results
+    are identical for any number of threads. Extra
     memory O(n_samples * (n_features + n_clusters)): a copy of the data
     sorted by cluster and every sample's distance sum to every cluster;
     scikit-learn's implementation holds blocks of the distance matrix (up to
