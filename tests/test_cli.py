@@ -156,6 +156,21 @@ def test_command_leaves_quickly_but_runs_exit_handlers_and_flushes(tmp_path):
     assert out.returncode == 2 and out.stdout == "beforehandler ran\n"
 
 
+@pytest.mark.parametrize("fast_exit", ["1", "0"])
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path, fast_exit):
+    """``clusterlab analyze | head -1``: the pipe closes before the summary is
+    printed. No "bug in clusterlab" message, no traceback; SIGPIPE's status."""
+    proc = subprocess.Popen([sys.executable, "-m", "clusterlab", "analyze", "--out",
+                             str(tmp_path / "o"), "--k", "2..3", "--algorithms", "kmeans"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "CLUSTERLAB_FAST_EXIT": fast_exit})
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141
+    assert "bug" not in err and "Traceback" not in err and "Exception" not in err
+    assert (tmp_path / "o" / "report.html").exists()  # the work itself was done
+
+
 @pytest.mark.parametrize("name, expected", [
     ("five-blobs", "kmeans"),       # round blobs: the seed keeps K-Means
     ("elongated-blobs", "gmm"),     # the seed's section 2: elongated clusters need a mixture

@@ -447,6 +447,8 @@ def main(argv=None):
         except KeyboardInterrupt:  # pragma: no cover
             print("clusterlab: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            return _closed_pipe()
         except Exception as exc:
             if os.environ.get("CLUSTERLAB_DEBUG"):
                 raise
@@ -454,6 +456,18 @@ def main(argv=None):
                   f"{type(exc).__name__}: {exc}\n(this is a bug in clusterlab; "
                   "CLUSTERLAB_DEBUG=1 shows the full traceback)", file=sys.stderr)
             return 1
+
+
+def _closed_pipe():
+    """The reader of standard output went away (``clusterlab analyze | head``):
+    not an error of the command. Nothing more goes to the pipe; the exit status
+    is a shell's for a command ended by SIGPIPE (128 + 13)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a descriptor
+        pass
+    return 141
 
 
 def run(argv=None):
@@ -472,6 +486,12 @@ def run(argv=None):
 
     code = main(argv)
     code = 0 if code is None else int(code)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _closed_pipe()
+    except (OSError, ValueError):  # a closed stream: nothing more to say
+        pass
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if os.environ.get("CLUSTERLAB_FAST_EXIT", "1") == "0" or run_exit_handlers is None:
         sys.exit(code)
