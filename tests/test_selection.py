@@ -227,3 +227,19 @@ def test_best_errors():
 
 def test_top_level_export():
     assert clusterlab.sweep is sweep
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from([0.0, 0.5, 1.0, 2.5])
+                          | st.floats(0, 1e3)), min_size=1, max_size=120),
+       st.sampled_from([0.9, 0.5, 0.1, 0.75]))
+def test_group_quantiles_are_numpys_to_the_bit(pairs, q):
+    """gap_separation's per-cluster quantiles come from one sort: the same bits as
+    one np.quantile per cluster (ties, single edges and empty clusters included)."""
+    from clusterlab.selection import _group_quantiles
+
+    groups = np.array([g for g, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=np.float64)
+    got = _group_quantiles(values, groups, 8, q)
+    ref = np.array([np.quantile(values[groups == c], q) if (groups == c).any() else np.nan
+                    for c in range(8)])
+    np.testing.assert_array_equal(got, ref)

@@ -477,16 +477,38 @@ def gap_separation(mst, labels, quantile=0.9):
         return float("inf")
     la, lb = lab[a], lab[b]
     same = la == lb
-    spread = np.full(k, np.nan)
-    for c in range(k):
-        inside = w[same & (la == c)]
-        if len(inside):
-            spread[c] = np.quantile(inside, quantile)
+    spread = _group_quantiles(w[same], la[same], k, quantile)
     typical = np.quantile(w[same], quantile) if same.any() else np.median(w)
     spread[np.isnan(spread)] = typical
     cross = ~same
     denom = np.maximum(np.maximum(spread[la[cross]], spread[lb[cross]]), np.finfo(float).tiny)
     return float(np.min(w[cross] / denom))
+
+
+def _group_quantiles(values, groups, k, q):
+    """``np.quantile(values[groups == c], q)`` for every ``c < k`` (NaN where a
+    group is empty), to the bit, from one sort instead of a call per group
+    (the analysis computes ~2000 of them: 0.11 s of a warm run). numpy's
+    default 'linear' method: virtual index ``(m - 1) q``, and its two-sided
+    interpolation."""
+    order = np.lexsort((values, groups))
+    v = values[order]
+    counts = np.bincount(groups, minlength=k)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    out = np.full(k, np.nan)
+    has = counts > 0
+    m = counts[has]
+    first = starts[has]
+    virtual = (m - 1) * q
+    lo = np.floor(virtual).astype(np.int64)
+    hi = np.minimum(lo + 1, m - 1)
+    t = virtual - lo
+    below, above = v[first + lo], v[first + hi]
+    diff = above - below
+    val = below + diff * t
+    np.subtract(above, diff * (1 - t), out=val, where=t >= 0.5)
+    out[has] = val
+    return out
 
 
 def integrated_completed_likelihood(model, X, *, bic=None):
