@@ -156,7 +156,7 @@ def test_command_leaves_quickly_but_runs_exit_handlers_and_flushes(tmp_path):
     assert out.returncode == 2 and out.stdout == "beforehandler ran\n"
 
 
-@pytest.mark.parametrize("fast_exit", ["1", "0"])
+@pytest.mark.parametrize("fast_exit", ["1", pytest.param("0", marks=pytest.mark.slow)])
 def test_a_reader_that_goes_away_is_not_an_error(tmp_path, fast_exit):
     """``clusterlab analyze | head -1``: the pipe closes before the summary is
     printed. No "bug in clusterlab" message, no traceback; SIGPIPE's status."""

@@ -293,7 +293,8 @@ def test_properties(labs, seed, shift, scale):
         skm.davies_bouldin_score(X, labels), rel=1e-6)
 
 
-@pytest.mark.parametrize("kernel", ["tiles", "rows"])
+# the tiled schedule runs from 5000 samples: its compilations are the full tier's
+@pytest.mark.parametrize("kernel", [pytest.param("tiles", marks=pytest.mark.slow), "rows"])
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
 def test_large_enough_for_several_tiles_per_block(metric, kernel, monkeypatch):
     """n > 32 super-blocks x 128-row tiles: tiles straddle clusters and blocks
@@ -313,6 +314,7 @@ def test_large_enough_for_several_tiles_per_block(metric, kernel, monkeypatch):
                                                       metric=metric), atol=1e-4)
 
 
+@pytest.mark.slow  # compiles the tiled schedule (see above)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_row_kernel_agrees_with_the_tiled_schedule(dtype):
     """Small inputs take the row kernel: the same sums as the tiled schedule, up to

@@ -172,6 +172,7 @@ def test_connectivity_with_callable_row_metric(linkage):
     np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-6)
 
 
+@pytest.mark.slow  # the connectivity kernels (7 s to compile), like the other connectivity tests
 def test_connectivity_callable_and_dense():
     X = _data(n=60, seed=6)
 

@@ -243,6 +243,7 @@ def test_auto_with_probe_same_result_on_one_and_n_threads():
     assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
 
 
+@pytest.mark.slow  # the BLAS Lloyd kernels (7 s to compile), like the GEMM module's tests
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 def test_blas_lloyd_running_sums_with_relocation_and_weights(parallel):
     # Lloyd on BLAS keeps running cluster statistics moved by the rows that

@@ -392,6 +392,7 @@ def test_elkan_first_assignment_through_blas(parallel, dtype):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow  # 9000 x 20, k=7 runs on threads: the parallel compilations (quick tier: 15 s)
 @pytest.mark.parametrize("case", ["outlier outside the sample", "narrow range far from 0",
                                   "constant feature block", "huge values"])
 def test_elkan_16bit_copy_exact_on_awkward_ranges(case):
