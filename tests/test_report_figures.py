@@ -93,3 +93,12 @@ def test_a_failed_drawing_process_leaves_the_figures_to_the_report(monkeypatch):
     assert not page.fill({})  # the other process's figure is missing
     assert page.fill({1: ("<p>b</p>", None)})
     assert "<p>b</p>" in page.render() and page.failures == []
+
+
+def test_drawing_can_be_prepared_ahead():
+    """What the analysis does while it waits for its compile helper: matplotlib's
+    drawing modules imported, a first figure drawn, nothing raised."""
+    from clusterlab.report.html import prepare_drawing
+
+    prepare_drawing()
+    assert "matplotlib.backends.backend_agg" in sys.modules

@@ -303,20 +303,32 @@ def _warm_later(ctx, algorithms, helper):
     """While the analysis waits for the compile helper (first run): run, and
     throw away, the next candidate needing k that neither process has started,
     at k = 3 on the same rows -- it compiles that candidate's kernels, so
-    that the real run later loads them from the cache. Returns a function
-    that does one such run and says whether it found one."""
+    that the real run later loads them from the cache; then, once, it sets up
+    the report's drawing. Returns a function that does one such step and
+    says whether it found one."""
     if helper is None:
         return None
     import copy
 
     later = [name for name in would_run(ctx, algorithms) if REGISTRY[name].needs_k]
 
+    figures = [False]
+
     def warm_one():
         done = prewarm.started(helper)
         now = prewarm.busy(helper)
         name = next((a for a in later if a not in done and a != now), None)
         if name is None:
-            return False
+            if figures[0]:
+                return False
+            # nothing left to compile: set up the report's drawing (matplotlib's
+            # import and first draw, ~0.37 s), which the figure process forked
+            # later then inherits
+            from clusterlab.report.html import prepare_drawing
+
+            figures[0] = True
+            prepare_drawing()
+            return True
         prewarm.reached(helper, name)
         trial = copy.copy(ctx)
         trial.res = AnalysisResult(dataset=None, X_fit=ctx.X, projection=None,

@@ -592,6 +592,26 @@ def _anomaly_section(page, res, ds, two_d):
 PARALLEL_FIGURES_TIMEOUT = 120.0
 
 
+def prepare_drawing():
+    """Import matplotlib's drawing modules and draw one tiny figure (the first
+    draw of a process loads fonts and fills caches: ~0.37 s in all). The
+    analysis calls this while it waits for its compile helper; the figures
+    drawn after, here and in the forked process, then skip it. Errors are
+    left to the figures themselves."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from PIL import Image  # noqa: F401
+
+        fig = Figure(figsize=(2, 1))
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("$x_1$")
+        FigureCanvasAgg(fig).draw()
+    except Exception:  # pragma: no cover - the report says what fails
+        pass
+
+
 def render_report(res, versions, seconds):
     """Build the report page for an :class:`~clusterlab.report.analysis.AnalysisResult`.
 
