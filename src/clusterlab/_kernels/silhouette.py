@@ -298,7 +298,10 @@ def _sums_rows(Xt, labels, bounds, metric, sums, sums_t):
     transposed sums ``sums_t[labels[i]]`` of those later samples (contiguous,
     so both loops vectorise). ``sums_t`` : scratch float64 (n_clusters,
     n_samples). Each pair once; one small function instead of the tiled
-    schedule's tree of five (2.6 s to compile for a first run).
+    schedule's tree of five (2.6 s to compile for a first run). The distance
+    loop repeats :func:`_tile_distances`' arithmetic on purpose: calling it
+    (a one-row tile) costs 0.5 s more to compile, as numba links and
+    optimises the callee again inside this function.
     """
     n_features, n = Xt.shape
     n_clusters = bounds.shape[0] - 1
