@@ -259,13 +259,18 @@ def sample_rows(n, sample, seed):
     return np.sort(rng.choice(n, size=sample, replace=False)), True
 
 
+def _scratch_result(X, sample_index, sampled):
+    """An empty result for candidates run outside an analysis (their report is
+    thrown away)."""
+    return AnalysisResult(dataset=None, X_fit=X, projection=None, projection_note="",
+                          scale="none", sample_index=sample_index, sampled=sampled)
+
+
 def candidate_context(X, lo, hi, sample, seed, res=None):
     """What the candidates share for prepared rows ``X`` and the k range ``lo..hi``
     (the sample rows are ``res``'s when given, else drawn as the analysis draws them)."""
     if res is None:
-        sample_index, sampled = sample_rows(len(X), sample, seed)
-        res = AnalysisResult(dataset=None, X_fit=X, projection=None, projection_note="",
-                             scale="none", sample_index=sample_index, sampled=sampled)
+        res = _scratch_result(X, *sample_rows(len(X), sample, seed))
     sample_index, sampled = res.sample_index, res.sampled
     return _Context(X=X, Xs=X[sample_index], sample_index=sample_index, sampled=sampled,
                     sample=sample, ks=k_grid(max(2, lo), hi), gmm_k_max=int(min(hi, 100)),
@@ -312,28 +317,27 @@ def _warm_later(ctx, algorithms, helper):
 
     later = [name for name in would_run(ctx, algorithms) if REGISTRY[name].needs_k]
 
-    figures = [False]
+    drawing_ready = False
 
     def warm_one():
+        nonlocal drawing_ready
         done = prewarm.started(helper)
         now = prewarm.busy(helper)
         name = next((a for a in later if a not in done and a != now), None)
         if name is None:
-            if figures[0]:
+            if drawing_ready:
                 return False
             # nothing left to compile: set up the report's drawing (matplotlib's
             # import and first draw, ~0.37 s), which the figure process forked
             # later then inherits
             from clusterlab.report.html import prepare_drawing
 
-            figures[0] = True
+            drawing_ready = True
             prepare_drawing()
             return True
         prewarm.reached(helper, name)
         trial = copy.copy(ctx)
-        trial.res = AnalysisResult(dataset=None, X_fit=ctx.X, projection=None,
-                                   projection_note="", scale="none",
-                                   sample_index=ctx.sample_index, sampled=ctx.sampled)
+        trial.res = _scratch_result(ctx.X, ctx.sample_index, ctx.sampled)
         trial.k = int(min(3, len(ctx.Xs) - 1))
         run_candidate(REGISTRY[name], trial)
         return True
@@ -341,11 +345,24 @@ def _warm_later(ctx, algorithms, helper):
     return warm_one
 
 
+def _run_in_turn(names, ctx, tick, helper, idle=None):
+    """Run the candidates ``names`` (in the order :func:`prewarm.helper_aware`
+    gives on a first run); returns ``{name: run_candidate's result}``."""
+    runs = {}
+    for name in prewarm.helper_aware(names, helper, idle=idle):
+        entry = REGISTRY[name]
+        tick(entry.title, 0, 1)
+        prewarm.reached(helper, name)
+        runs[name] = run_candidate(entry, ctx)
+        tick(entry.title, 1, 1)
+    return runs
+
+
 def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
     X, res, sample_index = ctx.X, ctx.res, ctx.sample_index
     seed, ks, hi = ctx.seed, ctx.ks, ctx.k_max
     n = len(X)
-    runs, skipped = {}, {}
+    skipped = {}
     free = []
     for name in algorithms:
         entry = REGISTRY[name]
@@ -359,12 +376,7 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
                              f"{cost:.0f} s on this table (--sample lowers it).")
     # on a first run, a candidate the compile helper is compiling right now waits
     # until the others have run; the results are gathered in the usual order
-    for name in prewarm.helper_aware(free, helper, idle=_warm_later(ctx, algorithms, helper)):
-        entry = REGISTRY[name]
-        tick(entry.title, 0, 1)
-        prewarm.reached(helper, name)
-        runs[name] = run_candidate(entry, ctx)
-        tick(entry.title, 1, 1)
+    runs = _run_in_turn(free, ctx, tick, helper, idle=_warm_later(ctx, algorithms, helper))
     partitions = []
     for name in algorithms:
         if name in skipped:
@@ -409,13 +421,7 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
         ctx.k = int(min(chosen_k, len(ctx.Xs) - 1))
         with_k = [name for name in algorithms if REGISTRY[name].needs_k
                   and _within_budget(REGISTRY[name], REGISTRY[name].cost(n, X.shape[1], ctx))]
-        runs = {}
-        for name in prewarm.helper_aware(with_k, helper):
-            entry = REGISTRY[name]
-            tick(entry.title, 0, 1)
-            prewarm.reached(helper, name)
-            runs[name] = run_candidate(entry, ctx)
-            tick(entry.title, 1, 1)
+        runs = _run_in_turn(with_k, ctx, tick, helper)
         for name in with_k:
             parts, res.timings[name], failure = runs[name]
             if failure:
