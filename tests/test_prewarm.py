@@ -35,11 +35,9 @@ def test_helper_order_and_meeting_the_analysis(monkeypatch, tmp_path):
     ran = []
     monkeypatch.setattr(candidates, "run_candidate",
                         lambda entry, ctx: ran.append(entry.name) or ([], 0.0, None))
-    main_order = ["kmeans", "gmm", "genie", "dbscan", "agglomerative"]
     order = ["agglomerative", "dbscan", "genie", "gmm"]
     path = str(tmp_path / "job.npz")
-    np.savez(path, X=X, params=np.array([2, 10, 2000, 0]), algorithms=np.array(order),
-             main_order=np.array(main_order))
+    np.savez(path, X=X, params=np.array([2, 10, 2000, 0]), algorithms=np.array(order))
     open(path + ".ready", "w").close()  # the analysis has handed the job over
     prewarm.run(path)
     assert ran == order

@@ -113,7 +113,7 @@ def hand_over(handle, X, algorithms, lo, hi, sample, seed):
     try:
         np.savez(path, X=np.ascontiguousarray(X[:MAX_ROWS]),
                  params=np.array([lo, hi, sample, seed], dtype=np.int64),
-                 algorithms=np.array(order), main_order=np.array(list(algorithms)))
+                 algorithms=np.array(order))
         with open(path + ".ready", "w"):
             pass
     except Exception:  # never let the helper stop the analysis
@@ -299,19 +299,16 @@ def run(path):
         X = data["X"]
         lo, hi, sample, seed = (int(v) for v in data["params"])
         algorithms = [str(a) for a in data["algorithms"]]
-        main_order = [str(a) for a in data["main_order"]]
     hi = int(min(hi, len(X) - 1))
     ctx = candidate_context(X, max(2, min(lo, hi)), hi, sample, seed)
     ctx.k = int(min(3, len(ctx.Xs) - 1))
     for name in algorithms:
-        entry = REGISTRY.get(name)
-        if name not in main_order or entry is None or name in _analysis_started(path):
+        if name in _analysis_started(path):
             continue  # the analysis got there first
         _mark_busy(path, name)
-        if name in _analysis_started(path):  # ... just now
-            continue
-        run_candidate(entry, ctx)
-    _mark_busy(path, "")
+        if name not in _analysis_started(path):  # (or just now)
+            run_candidate(REGISTRY[name], ctx)
+        _mark_busy(path, "")
 
 
 if __name__ == "__main__":  # pragma: no cover - run as the helper process
