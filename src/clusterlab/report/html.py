@@ -97,8 +97,11 @@ def figure_to_data_uri(fig, dpi=100):
     a0, a1 = int(np.floor(box.x0 * dpi + 0.5)), int(np.ceil(box.x1 * dpi - 0.5))
     b0, b1 = int(np.floor(box.y0 * dpi + 0.5)), int(np.ceil(box.y1 * dpi - 0.5))
     if 0 <= a0 < a1 <= width and 0 <= b0 < b1 <= height:
-        x0, x1 = max(0, int(np.floor((box.x0 - pad) * dpi))), min(width, int(np.ceil((box.x1 + pad) * dpi)))
-        y0, y1 = max(0, int(np.floor((box.y0 - pad) * dpi))), min(height, int(np.ceil((box.y1 + pad) * dpi)))
+        # the padded box, cut at the canvas's edges
+        x0 = max(0, int(np.floor((box.x0 - pad) * dpi)))
+        x1 = min(width, int(np.ceil((box.x1 + pad) * dpi)))
+        y0 = max(0, int(np.floor((box.y0 - pad) * dpi)))
+        y1 = min(height, int(np.ceil((box.y1 + pad) * dpi)))
         pixels = np.asarray(canvas.buffer_rgba())[height - y1:height - y0, x0:x1]
         Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="png", compress_level=3)
     else:

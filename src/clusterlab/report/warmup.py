@@ -52,12 +52,6 @@ def _locator(py_file):
     return None
 
 
-def _cache_dirs(py_file):
-    """The folder numba uses to cache functions of ``py_file`` (as a list: empty if none)."""
-    loc = _locator(py_file)
-    return [loc.get_cache_path()] if loc is not None else []
-
-
 def cold_modules(modules=None):
     """Names of the kernel modules (of ``modules``, default all the analysis uses) not cached."""
     import importlib.util
