@@ -107,14 +107,14 @@ def use_parallel(work):
     return work >= _config.KMEANS_PARALLEL_MIN_WORK and numba.get_num_threads() > 1
 
 
-def use_gemm(n_features, n_clusters, dtype, n_samples=None):
+def use_gemm(n_features, n_clusters, dtype, n_samples):
     """Whether distances to every centre come from BLAS products (a speed choice
-    only): a shape that suits them, and (given ``n_samples``) enough work to
-    pay for their compilation (``KMEANS_GEMM_MIN_WORK``)."""
+    only): a shape that suits them, and enough work to pay for their
+    compilation (``KMEANS_GEMM_MIN_WORK``)."""
     forced_value = FORCED.get("gemm")
     if forced_value is not None:
         return bool(forced_value) and n_features >= 1
-    if n_samples is not None and n_samples * n_clusters * n_features < _config.KMEANS_GEMM_MIN_WORK:
+    if n_samples * n_clusters * n_features < _config.KMEANS_GEMM_MIN_WORK:
         return False
     return gemm_pays(n_features, n_clusters, dtype)
 
