@@ -338,14 +338,13 @@ DBSCAN_SERIAL_BELOW = 100_000
 
 #: Rows per row group of the K-Means kernels (partial sums are reduced group by group).
 KMEANS_GROUP_ROWS = 4096
-#: Below this many element operations (rows x centres x features) a pass runs
-#: on one thread: starting a parallel region costs more than it saves. 2**20,
-#: not 2**23 as before: fits on overlapping clusters between the two (20
-#: iterations, float32, 2 cores) ran 1.3-1.8x faster on two threads --
-#: 20000 x 8, k=10: 9.1 -> 6.5 ms; 40000 x 16, k=4: 22.1 -> 12.8 ms;
-#: 10000 x 32, k=16: 13.9 -> 7.8 ms; 100000 x 4, k=8: 27.9 -> 15.3 ms;
-#: BisectingKMeans 50000 x 16, k=16: 116 -> 84 ms.
-KMEANS_PARALLEL_MIN_WORK = 1 << 20
+#: Below this much work a pass runs on one thread: starting a parallel region
+#: costs more than it saves. An assignment pass counts rows x (centres + 2) x
+#: features (:func:`clusterlab._core.kmeans_plan.pass_work`: at k=2 a row's
+#: statistics cost as much as its distances); k-means++ and the moments pass
+#: count their own element operations. Two-centre passes of 8000-32000 rows,
+#: 16 features, run 1.3x faster on two threads (benchmarks/NOTES.md).
+KMEANS_PARALLEL_MIN_WORK = 1 << 19
 #: ``algorithm="auto"`` runs plain Lloyd when n_samples * n_clusters *
 #: n_features is below this: a Lloyd pass then costs under a millisecond, the
 #: bounds save almost nothing (measured: the analysis's K-Means sweep of

@@ -515,3 +515,27 @@ def test_elkan_with_and_without_the_16bit_copy(dtype, budget, monkeypatch):
     np.testing.assert_array_equal(got.labels_, ref.labels_)
     np.testing.assert_allclose(got.inertia_, ref.inertia_, rtol=1e-6 if dtype == np.float32 else 1e-10)
     assert got.n_iter_ == ref.n_iter_
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 11), st.integers(9, 40),
+       st.sampled_from([np.float32, np.float64]))
+def test_nearest_of_row_is_first_minimum_of_the_distances(seed, k, d, dtype):
+    # the nearest-centre kernel (Lloyd's E-step, predict) keeps its distances
+    # in registers below four centres and takes a select-based minimum; it
+    # must equal the first minimum of sq_dist_row_to_all bit for bit,
+    # exact ties (duplicated centres) going to the lowest index
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(50, d)).astype(dtype)
+    centers = rng.normal(size=(k, d))
+    if k > 1:
+        centers[rng.randint(k)] = centers[rng.randint(k)]  # a tie
+    centers[0] = X[3]  # a zero distance
+    labels = np.empty(50, np.int32)
+    min_sq = np.empty(50)
+    k_distances.nearest_center_range(X, centers, 0, 50, labels, min_sq)
+    dists = np.empty((50, k))
+    for i in range(50):
+        k_distances.sq_dist_row_to_all(X, i, centers, dists[i])
+    np.testing.assert_array_equal(labels, np.argmin(dists, axis=1))
+    np.testing.assert_array_equal(min_sq, dists.min(axis=1))

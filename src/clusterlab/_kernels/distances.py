@@ -242,16 +242,37 @@ def nearest_center_range(X, centers, start, stop, labels, min_sq_dist):
 @nb.njit(cache=True, nogil=True, inline="always")
 def nearest_of_row(X, i, centers, dists):
     """``(j, d2)``: the centre nearest to row ``i`` (the lowest index on ties) and
-    its squared distance; ``dists`` (k,) is scratch."""
-    sq_dist_row_to_all(X, i, centers, dists)
+    its squared distance; ``dists`` (k,) is scratch.
+
+    The distances are :func:`sq_dist_row_to_all`'s. Below four centres they
+    never go through ``dists`` (all come from :func:`sq_dist_rows` there) and
+    the minimum is a select, not a branch, which overlapping clusters
+    mispredict half the time at k=2 (Lloyd's pass, 16 features, float32:
+    24 -> 11 ns a row). From four centres on, a select would chain every
+    centre's compare into one dependency, so the minimum stays a branch.
+    """
     best = 0
     best_d = np.inf
-    for j in range(dists.shape[0]):
+    k = centers.shape[0]
+    if k < 4:
+        for j in range(k):
+            best, best_d = _closer(sq_dist_rows(X, i, centers, j), j, best, best_d)
+        return best, best_d
+    sq_dist_row_to_all(X, i, centers, dists)
+    for j in range(k):  # a branch: a select chains every centre's compare
         dist = dists[j]
         if dist < best_d:
             best_d = dist
             best = j
     return best, best_d
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _closer(v, j, best, best_d):
+    # (index, value) of the smaller of (j, v) and (best, best_d); strict <, so
+    # ties keep the lower index, and a NaN never wins
+    better = v < best_d
+    return (j if better else best), (v if better else best_d)
 
 
 @parallel_kernel(cache=True, nogil=True)

@@ -2,19 +2,18 @@
 
 The same API, defaults, attributes, warnings and errors as scikit-learn 1.9's
 ``sklearn.cluster.BisectingKMeans``. Each bisection is a two-centre run of
-clusterlab's :class:`~clusterlab.KMeans` (its public estimator, on the rows of
-the cluster being split), drawing its initial centres from one random state
-shared by all bisections, in the order scikit-learn draws them; so for the
+clusterlab's K-Means core (:mod:`clusterlab._core.kmeans_run`, the runs of
+:class:`~clusterlab.KMeans`, on the rows of the cluster being split), drawing
+its initial centres from one random state shared by all bisections, in the
+order scikit-learn draws them; so for the
 same ``random_state`` the tree, labels and inertia are scikit-learn's (up to
 rounding, see the class Notes).
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import config_context
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -22,13 +21,14 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from clusterlab._core import kmeans_plan as _plan
+from clusterlab._core import kmeans_run as _run
 from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import bisect as _bk
-from clusterlab._validation import check_sample_weight
+from clusterlab._validation import check_n_clusters, check_sample_weight
 
 __all__ = ["BisectingKMeans"]
 
@@ -249,30 +249,26 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         return _setup.validate_input(self, X, reset)
 
     def _bisect(self, X, sample_weight, mean_variance, random_state):
-        """Two-centre K-Means on the rows of one cluster: (labels, centres)."""
-        from clusterlab import KMeans
+        """Two-centre K-Means on the rows of one cluster: (labels, centres).
 
-        # scikit-learn's bisections take ``tol`` as an absolute threshold;
-        # KMeans scales its ``tol`` by the mean feature variance, so divide it out
-        tol = self.tol
-        if tol > 0:
-            tol = tol / mean_variance if mean_variance > 0 else 0.0
-        km = KMeans(n_clusters=2, init=self.init, n_init=1, max_iter=self.max_iter, tol=tol,
-                    verbose=self.verbose, random_state=random_state, algorithm=self.algorithm)
+        Runs K-Means' core (plan, seeding, driver) directly, as scikit-learn's
+        bisections call its single-run function: X was validated once, in
+        ``fit``, and ``tol`` is absolute (scikit-learn's bisections do not
+        scale it by the variance). A cluster of identical rows splits into
+        one cluster and an empty one, silently (as scikit-learn's).
+        """
+        check_n_clusters(2, X.shape[0])
+        tol = self.tol if mean_variance > 0 else 0.0
+        plan = _plan.make_plan(X, 2, self.algorithm)
         best_inertia = None
         for _ in range(self.n_init):
-            # X was checked for NaN/inf once, in fit
-            with warnings.catch_warnings(), config_context(assume_finite=True):
-                # a cluster of identical rows splits into one cluster and an
-                # empty one, silently (as scikit-learn's bisections)
-                warnings.filterwarnings("ignore", message="Number of distinct clusters",
-                                        category=ConvergenceWarning)
-                km.fit(X, sample_weight=sample_weight)
+            centers_init = _setup.init_centers(X, 2, self.init, random_state, sample_weight)
+            labels, inertia, centers, _ = _run.run(X, sample_weight, centers_init, plan,
+                                                   self.max_iter, tol, self.verbose)
             # a small tolerance, as scikit-learn: equal inertias up to rounding
             # keep the first run
-            if best_inertia is None or km.inertia_ < best_inertia * (1 - 1e-6):
-                best_labels, best_centers = km.labels_, km.cluster_centers_
-                best_inertia = km.inertia_
+            if best_inertia is None or inertia < best_inertia * (1 - 1e-6):
+                best_labels, best_centers, best_inertia = labels, centers, inertia
         if self.verbose:
             print(f"New centroids from bisection: {best_centers}")
         return best_labels, best_centers
