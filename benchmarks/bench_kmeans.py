@@ -273,12 +273,14 @@ def run(quick):
         _unstructured_case(rows, "unstructured 16-d", 50000, 16, 64, 0.7, 10, 2, rates)
         _unstructured_case(rows, "unstructured many clusters", 10000, 32, 100, 0.7, 10, 2,
                            rates)
+        _unstructured_case(rows, "unstructured few clusters", 200000, 16, 4, 0.7, 10, 2, rates)
     else:
         _unstructured_case(rows, "unstructured mnist-shaped", 60000, 784, 10, 0.05, 30, 3,
                            rates)
         _unstructured_case(rows, "unstructured 16-d", 10**6, 16, 64, 0.7, 20, 3, rates)
         _unstructured_case(rows, "unstructured many clusters", 10**5, 32, 1000, 0.7, 10, 2,
                            rates)
+        _unstructured_case(rows, "unstructured few clusters", 10**6, 16, 4, 0.7, 20, 3, rates)
 
     # 3. many points, few features
     X = _overlapping(3 * 10**4 if quick else 10**6, 16, 64, 0, np.float32)

@@ -73,6 +73,12 @@ def test_gemm_path_taken_for_these_shapes():
     assert g_blocks.gemm_pays(784, 10, np.float64)
     assert not g_blocks.gemm_pays(128, 10, np.float64)  # a skinny float64 product loses
     assert not g_blocks.gemm_pays(2, 5)  # the seed's blobs stay on the direct kernels
+    # float32 from four centres with 8-32 features, from eight with more
+    assert g_blocks.gemm_pays(16, 4, np.float32)
+    assert g_blocks.gemm_pays(8, 8, np.float32)
+    assert not g_blocks.gemm_pays(16, 3, np.float32)
+    assert not g_blocks.gemm_pays(64, 4, np.float32)
+    assert not g_blocks.gemm_pays(16, 4, np.float64)
 
 
 @pytest.mark.parametrize("algorithm", EXACT + ["auto"])

@@ -45,16 +45,21 @@ def gemm_pays(n_features, n_clusters, dtype=np.float32):
     """Whether the GEMM path is faster than the direct kernels for this shape.
 
     Measured with benchmarks/bench_kmeans.py and Lloyd fits of both paths on
-    an AVX-512 machine (10 iterations, one process): the product wins once a
-    row meets enough centres in enough dimensions. float32 (GEMM / direct):
-    8 features x 32 centres 0.51, 128 x 8 0.89, 784 x 8 0.67. float64 needs
-    more work per row: 16 x 16 0.82, 64 x 24 0.68, 784 x 10 0.84, but
-    128 x 10 1.09 and 32 x 10 1.00.
+    an AVX-512 machine (one process, overlapping clusters): the product wins
+    once a row meets enough centres in enough dimensions. float32 (GEMM /
+    direct time, 30000 rows, 20 iterations): from 4 centres on with 8-32
+    features (16 x 4 0.55-0.70, 32 x 4 0.72, 8 x 8 0.72, 16 x 8 0.56, 32 x
+    16 0.46) and from 8 centres with more features (784 x 8 0.67), but not
+    64 x 2-4 (1.1-1.5) nor at 2-3 centres. float64 needs more work per row:
+    16 x 16 0.82, 64 x 24 0.68, 784 x 10 0.84, but 128 x 10 1.09 and 32 x
+    10 1.00.
     """
-    if n_features < 8 or n_clusters < 8 or n_features * n_clusters < 256:
+    if n_features < 8 or n_clusters < 4:
         return False
     if np.dtype(dtype).itemsize == 4:
-        return True
+        return n_clusters >= 8 or n_features <= 32
+    if n_clusters < 8 or n_features * n_clusters < 256:
+        return False
     return n_clusters >= 16 or n_features * n_clusters >= 4096
 
 
