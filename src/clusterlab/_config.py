@@ -374,6 +374,13 @@ KMEANS_ELKAN_MAX_K = 20
 KMEANS_ELKAN_MIN_FEATURES = 128
 KMEANS_ELKAN_BOUND_BUDGETS = 16
 KMEANS_YINYANG_MIN_K = 100
+#: ... except that 'auto' runs plain Lloyd where Hamerly would run on BLAS
+#: distances with fewer centres than this: a BLAS Lloyd pass then costs about
+#: what Hamerly's bound bookkeeping does alone (overlapping clusters, float32,
+#: k-means++ start, run to convergence, Lloyd / Hamerly time: 200000 x 16,
+#: k=4 0.62; 100000 x 16, k=8 0.49; 100000 x 32, k=8 0.73; k=16 1.10; k=32
+#: 1.61).
+KMEANS_BOUNDS_GEMM_MIN_K = 16
 #: 'auto' on at least KMEANS_PROBE_MIN_SAMPLES rows: a bounded algorithm only
 #: when, on KMEANS_PROBE_ROWS evenly spaced rows, the median relative gap
 #: (second nearest - nearest) / nearest to the initial centres is at least

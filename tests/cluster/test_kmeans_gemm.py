@@ -556,6 +556,10 @@ def test_columnar_kpp_pass_and_search_agree_bitwise(dtype, parallel):
     ((10**5, 32), 1000, np.float32, "hamerly"),  # BLAS path, many centres
     ((10**5, 4), 200, np.float64, "yinyang"),    # many centres, too few features for BLAS
     ((10**7, 200), 20, np.float32, "hamerly"),   # Elkan's n x k bounds would exceed 512 MiB
+    ((200000, 16), 4, np.float32, "lloyd"),      # BLAS path, few centres: plain Lloyd
+    ((200000, 16), 15, np.float32, "lloyd"),
+    ((200000, 16), 16, np.float32, "hamerly"),
+    ((200000, 16), 4, np.float64, "hamerly"),    # float64: no BLAS path at k=4
 ])
 def test_auto_picks_by_shape(shape, k, dtype, expected, monkeypatch):
     monkeypatch.delitem(kmeans_plan.FORCED, "gemm")  # the plan's own choice

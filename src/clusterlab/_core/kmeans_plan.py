@@ -184,8 +184,11 @@ def resolve_algorithm(algorithm, X, n_clusters):
               and n_samples * n_clusters * 8
               <= _config.WORKING_MEMORY_BYTES * _config.KMEANS_ELKAN_BOUND_BUDGETS):
             algorithm = "elkan"
-        elif (n_clusters < _config.KMEANS_YINYANG_MIN_K
-              or use_gemm(n_features, n_clusters, X.dtype, n_samples)):
+        elif use_gemm(n_features, n_clusters, X.dtype, n_samples):
+            # a BLAS Lloyd pass at few centres costs what Hamerly's bounds do
+            algorithm = ("lloyd" if n_clusters < _config.KMEANS_BOUNDS_GEMM_MIN_K
+                         else "hamerly")
+        elif n_clusters < _config.KMEANS_YINYANG_MIN_K:
             algorithm = "hamerly"
         else:
             algorithm = "yinyang"

@@ -159,8 +159,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         algorithms update the cluster sums only with the points that change
         label. 'auto' picks by shape: Lloyd for k = 1; Elkan for at most 20
         centres in at least 128 features (MNIST-like) when its O(n k) bounds
-        take at most 512 MiB; Hamerly for k < 100 or when the BLAS path below
-        applies; Yinyang otherwise.
+        take at most 512 MiB; plain Lloyd when the BLAS path below applies with
+        fewer than 16 centres (its pass then costs what Hamerly's bounds do);
+        Hamerly for k < 100 or when the BLAS path applies; Yinyang otherwise.
         'full' is accepted with a FutureWarning and means 'lloyd'. Sparse
         input always runs Lloyd (the same result).
 
