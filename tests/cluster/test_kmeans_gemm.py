@@ -251,6 +251,50 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
         assert np.all(glb[:, g] <= in_g.min(1) * (1 + 1e-12))
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-3, 1.0, 1e3]),
+       offset=st.sampled_from([0.0, 50.0, 1e5]), f32=st.booleans())
+def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32):
+    # Lloyd's BLAS pass: exact labels (lowest index on ties), estimates of the
+    # squared distances within their bound (float32 rows: swept in float32,
+    # so within error_bound + sweep_error), and with ``delta`` the moves of the
+    # rows that changed label give the statistics of a full recount
+    rng = np.random.default_rng(seed)
+    n, d, k = 600, 10, 6
+    X = (rng.normal(size=(n, d)) * scale + offset).astype(np.float32 if f32 else np.float64)
+    w = rng.random(n)
+    w[:5] = 0.0
+    x_sq = g_blocks.row_sq_norms(X, np.array([0, n], np.int64), False)
+    Xd = X.astype(np.float64)
+
+    def run(C, labels, sums, weights, counts, delta):
+        ops = g_blocks.gemm_operands(X, C)
+        min_sq = np.empty(n)
+        inertia = g_passes.gemm_lloyd_range(X, x_sq, w, C, *ops, 0, n, labels, min_sq, sums,
+                                            weights, counts, delta)
+        exact = ((Xd[:, None, :] - C[None]) ** 2).sum(-1)
+        np.testing.assert_array_equal(labels, np.argmin(exact, axis=1))
+        c_max = ops[2][0]
+        xn = np.sqrt(x_sq)
+        bound = (ops[2][1] * xn * c_max + ops[2][2] * (xn + c_max) ** 2 + ops[2][3]
+                 + ops[2][4] * (c_max ** 2 + xn * c_max + 1e-37))
+        assert np.all(np.abs(min_sq - exact[np.arange(n), labels]) <= bound)
+        np.testing.assert_allclose(inertia, np.dot(w, min_sq), rtol=1e-9)
+
+    C0 = Xd[rng.choice(n, k, replace=False)] + rng.normal(size=(k, d)) * scale * 0.1
+    labels = np.empty(n, np.int32)
+    sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
+    run(C0, labels, sums, weights, counts, False)
+    C1 = C0 + rng.normal(size=(k, d)) * scale * 0.3  # centres moved: some rows change label
+    run(C1, labels, sums, weights, counts, True)
+    ref_sums = np.zeros((k, d))
+    np.add.at(ref_sums, labels, w[:, None] * Xd)
+    np.testing.assert_allclose(sums, ref_sums, rtol=1e-9, atol=1e-9 * np.abs(ref_sums).max())
+    np.testing.assert_allclose(weights, np.bincount(labels, w, minlength=k), rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_array_equal(counts, np.bincount(labels[w != 0], minlength=k))
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-20, 1e-3, 1.0, 1e3, 1e15]),
        offset=st.sampled_from([0.0, 3.0, 1e4]), k=st.integers(1, 9), m=st.integers(1, 40),

@@ -452,9 +452,9 @@ def _block_bounds(xsq, m, consts, m1, m2, tie, estimate):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _block_bounds32(xsq, m, consts, f1, f2, g1, m1, m2, j1, tie):
-    # _block_bounds (estimate=False) from a float32 sweep's f1, f2, g1: the
-    # bounds widened by sweep_error as well, into m1, m2, j1
+def _block_bounds32(xsq, m, consts, f1, f2, g1, m1, m2, j1, tie, estimate):
+    # _block_bounds from a float32 sweep's f1, f2, g1: the bounds widened by
+    # sweep_error as well, into m1, m2, j1 (with estimate, m1 = the estimate)
     n_tie = 0
     c_max = consts[0]
     limit = consts[5]
@@ -467,7 +467,7 @@ def _block_bounds32(xsq, m, consts, f1, f2, g1, m1, m2, j1, tie):
                    & (np.sqrt(x) * c_max < limit))
         tie[r] = bad
         n_tie += bad
-        m1[r] = d1 + delta
+        m1[r] = d1 if estimate else d1 + delta
         m2[r] = d2 - delta
         j1[r] = g1[r]
     return n_tie
@@ -517,21 +517,24 @@ def _resolve_ties(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dis
 
 @nb.njit(cache=True, nogil=True)
 def scan_block(block, m, xsq, Cx, csq, consts, out, m1, m2, j1, tie, centers, dist, f1, f2,
-               g1, T):
+               g1, T, estimate=False):
     """The product of a block of rows with every centre, then its exact nearest
-    centres with bounds (:func:`resolve_block`, ``estimate=False``): through
-    :func:`block_top2_f32` and :func:`_block_bounds32` when ``consts`` allow a
-    float32 sweep (float32 rows, ``coef4 > 0``), else :func:`block_top2`.
-    ``f1``, ``f2`` (float32) and ``g1`` (int32) are (>= m,) scratch; ``T``
-    that of :func:`block_products`."""
+    centres with bounds (as :func:`resolve_block`, ``estimate`` likewise):
+    through :func:`block_top2_f32` and :func:`_block_bounds32` when ``consts``
+    allow a float32 sweep (float32 rows, ``coef4 > 0``), else
+    :func:`block_top2`. ``f1``, ``f2`` (float32) and ``g1`` (int32) are (>= m,)
+    scratch; ``T`` that of :func:`block_products`. With ``estimate`` the
+    float32 sweep's estimate is within ``delta`` plus :func:`sweep_error`."""
     if consts[4] > 0.0:
         block_top2_f32(block, Cx, csq, out, f1, f2, g1, T)
-        if _block_bounds32(xsq, m, consts, f1, f2, g1, m1, m2, j1, tie) == 0:
+        if _block_bounds32(xsq, m, consts, f1, f2, g1, m1, m2, j1, tie, estimate) == 0:
             return
-        _resolve_ties(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist, False)
+        _resolve_ties(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist,
+                      estimate)
     else:
         block_top2(block, Cx, csq, out, m1, m2, j1, T)
-        resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist)
+        resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist,
+                      estimate)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

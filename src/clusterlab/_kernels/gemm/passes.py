@@ -91,32 +91,39 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
     subtracted from the old one (a label < 0 counts as none), so that the
     caller's running statistics plus these deltas are those of the new
     labels (cost O(d) per changed row instead of per row).
-    ``min_sq_dist`` is exact for re-checked rows and within ``delta`` otherwise.
+    ``min_sq_dist`` is exact for re-checked rows and otherwise within ``delta``
+    (plus :func:`~.blocks.sweep_error` for float32 rows, swept in float32).
     """
     k = centers.shape[0]
     d = X.shape[1]
     br, buf, m1, m2, j1, tie, dist, T = block_scratch(X, k)
+    f1, f2, g1 = sweep32_scratch(br)
+    moved = np.empty(br, np.int64)
     inertia = 0.0
     for s in range(start, stop, br):
         e = min(stop, s + br)
         block = X[s:e]
         out = buf if e - s == br else np.empty((k, e - s), X.dtype)
-        block_top2(block, Cx, csq, out, m1, m2, j1, T)
-        resolve_block(block, e - s, x_sq[s:e], out, m1, m2, j1, tie, centers, csq, consts,
-                      dist, True)
-        for r in range(e - s):
+        scan_block(block, e - s, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers,
+                   dist, f1, f2, g1, T, True)
+        m = e - s
+        acc = 0.0
+        for r in range(m):  # the estimates and their inertia, vectorised
+            d1 = max(m1[r], 0.0)
+            min_sq_dist[s + r] = d1
+            acc += np.float64(sample_weight[s + r]) * d1
+        inertia += acc
+        n_moved = 0
+        for r in range(m):  # the rows that change label (every row without delta)
+            moved[n_moved] = r
+            n_moved += (not delta) or labels[s + r] != j1[r]
+        for t in range(n_moved):  # in row order, as the sums always were
+            r = moved[t]
             i = s + r
             j = j1[r]
-            d1 = m1[r]
-            if d1 < 0.0:
-                d1 = 0.0
             a = labels[i] if delta else -1
             labels[i] = j
-            min_sq_dist[i] = d1
             w = np.float64(sample_weight[i])
-            inertia += w * d1
-            if a == j:
-                continue
             weights[j] += w
             counts[j] += w != 0.0
             for f in range(d):
