@@ -14,3 +14,13 @@ from numba.np.ufunc.parallel import _launch_threads
 
 _launch_threads()
 del _launch_threads
+
+# Load cached kernels without numba's compiler set-up (see _cache_load);
+# CLUSTERLAB_QUICK_CACHE_LOAD=0 leaves numba's own loading.
+import os as _os
+
+if _os.environ.get("CLUSTERLAB_QUICK_CACHE_LOAD", "1") != "0":
+    from clusterlab._kernels import _cache_load
+
+    _cache_load.install()
+del _os
