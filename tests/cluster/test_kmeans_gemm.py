@@ -423,6 +423,35 @@ def test_all_kmeans_plusplus_kernels_give_the_same_centres(dtype, monkeypatch):
     np.testing.assert_array_equal(picks["buffered"], picks["float32"])
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 400), d=st.integers(1, 40),
+       k=st.integers(1, 12), dtype=st.sampled_from([np.float64, np.float32]),
+       weighted=st.booleans(), dup=st.booleans())
+def test_compiled_one_group_seeding_is_the_python_loop(seed, n, d, k, dtype, weighted, dup):
+    # kmeans_plusplus on one row group runs the greedy loop compiled whole
+    # (kpp_greedy_one_group); it must pick what the Python loop over the
+    # buffered kernel picks and leave the random state where it leaves it
+    k = min(k, n)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    if dup:
+        X[n // 2:] = X[0]  # many equal rows: ties in distances and potentials
+    w = rng.uniform(0.1, 2.0, n) if weighted else np.ones(n)
+    t = 2 + int(np.log(k))
+    rs_new, rs_old = np.random.RandomState(seed), np.random.RandomState(seed)
+    bounds = np.array([0, n], np.int64)
+    with kmeans_plan.forced(seeding="buffered"):
+        c_new, i_new = kmeans_seeding.kmeans_plusplus(X, k, w, rs_new, bounds=bounds)
+    first = rs_old.choice(n, p=w / w.sum())
+    kernel = kmeans_seeding._BufferedSeeding(X, w, t, bounds, False)
+    c_old, i_old = kmeans_seeding._greedy_seeding(
+        X, k, rs_old, t, first, np.empty((k, d), X.dtype), np.full(k, -1, np.intp), kernel)
+    np.testing.assert_array_equal(i_new, i_old)
+    np.testing.assert_array_equal(c_new, c_old)
+    assert c_new.dtype == X.dtype
+    assert rs_new.randint(1 << 30) == rs_old.randint(1 << 30)
+
+
 def _seed_with(X, k, kernel, monkeypatch, parallel, **kw):
     for attr, value in {**_kpp_kernel(kernel), "parallel": parallel}.items():
         monkeypatch.setitem(kmeans_plan.FORCED, attr, value)

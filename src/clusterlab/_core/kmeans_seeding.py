@@ -45,6 +45,15 @@ def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=N
         bounds = row_bounds(n_samples, n_local_trials, n_features)
     parallel = use_parallel(n_samples * n_local_trials * n_features)
     kind = seeding_kernel(X, n_local_trials, _k_kpp32.KPP32_LANES, _k_kpp32.kpp32_safe)
+    if kind == "buffered" and bounds.shape[0] == 2 and n_clusters > 1:
+        # one row group: the same loop compiled whole (no Python step per centre),
+        # the random draws taken up front in the order the loop would take them
+        uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
+        _k_kpp.kpp_greedy_one_group(
+            X, sample_weight, center_id, uniforms, np.full(n_samples, np.inf),
+            np.empty((n_samples, n_local_trials)), np.empty((n_local_trials, n_features)),
+            np.empty(n_local_trials, np.int64), np.empty(n_local_trials + 1), centers, indices)
+        return centers, indices
     if kind == "pruned":
         kernel = _PrunedSeeding(X, sample_weight, n_clusters, n_local_trials, bounds, parallel)
     else:
