@@ -203,13 +203,21 @@ def test_duplicated_centres_tie_to_lowest_index(parallel):
         np.testing.assert_array_equal(km.labels_, ref.labels_)
 
 
+#: rows of either dtype, small to large, near and far from the origin
+_SCALED = dict(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-3, 1.0, 1e3]),
+               offset=st.sampled_from([0.0, 50.0, 1e5]), f32=st.booleans())
+
+
+def _scaled_rows(rng, n, d, scale, offset, f32):
+    return (rng.normal(size=(n, d)) * scale + offset).astype(np.float32 if f32 else np.float64)
+
+
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-3, 1.0, 1e3]),
-       offset=st.sampled_from([0.0, 50.0, 1e5]), f32=st.booleans())
+@given(**_SCALED)
 def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
     rng = np.random.default_rng(seed)
     n, d, k = 300, 10, 12
-    X = (rng.normal(size=(n, d)) * scale + offset).astype(np.float32 if f32 else np.float64)
+    X = _scaled_rows(rng, n, d, scale, offset, f32)
     C = (X[rng.choice(n, k, replace=False)].astype(np.float64)
          + rng.normal(size=(k, d)) * scale * 0.1)
     exact = ((X.astype(np.float64)[:, None, :] - C[None]) ** 2).sum(-1)
@@ -252,8 +260,7 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-3, 1.0, 1e3]),
-       offset=st.sampled_from([0.0, 50.0, 1e5]), f32=st.booleans())
+@given(**_SCALED)
 def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32):
     # Lloyd's BLAS pass: exact labels (lowest index on ties), estimates of the
     # squared distances within their bound (float32 rows: swept in float32,
@@ -261,7 +268,7 @@ def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32):
     # rows that changed label give the statistics of a full recount
     rng = np.random.default_rng(seed)
     n, d, k = 600, 10, 6
-    X = (rng.normal(size=(n, d)) * scale + offset).astype(np.float32 if f32 else np.float64)
+    X = _scaled_rows(rng, n, d, scale, offset, f32)
     w = rng.random(n)
     w[:5] = 0.0
     x_sq = g_blocks.row_sq_norms(X, np.array([0, n], np.int64), False)
