@@ -107,37 +107,34 @@ def test_helper_process_starts_and_is_stopped(monkeypatch):
 
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_threaded_kernel_picks_its_compilation(monkeypatch, n_threads):
-    """Small inputs and one thread run the serial compilation; both agree."""
+    """Small inputs and one thread run the serial compilation; both agree.
+    (The kernel is the smallest parallel one, the finiteness check's maximum
+    of exponent bits: the mechanism is the same for every parallel kernel.)"""
     import numba
 
     from clusterlab import _config
-    from clusterlab._kernels import silhouette as kern
+    from clusterlab._kernels import distances as kern
     from clusterlab._kernels.row_groups import on_threads
 
     if numba.config.NUMBA_NUM_THREADS < n_threads:
         pytest.skip("needs two numba threads")
     rng = np.random.default_rng(1)
-    Xt = np.ascontiguousarray(rng.normal(size=(3, 400)))
-    codes = np.sort(rng.integers(0, 4, 400)).astype(np.int64)
-    bounds = np.r_[0, np.cumsum(np.bincount(codes))].astype(np.int64)
-    outs = []
-    for parallel in (False, True):
-        out = np.empty((400, 4))
-        on_threads(kern._sums_sorted, parallel)(Xt, codes, bounds, kern.METRIC_EUCLIDEAN, out)
-        outs.append(out)
-    np.testing.assert_array_equal(outs[0], outs[1])
-    assert on_threads(kern._sums_sorted, False) is kern._sums_sorted.serial
+    u = rng.normal(size=5000).view(np.uint64)
+    mask = np.uint64(0x7FF0000000000000)
+    outs = [on_threads(kern._max_exponent_bits, parallel)(u, mask, 16)
+            for parallel in (False, True)]
+    assert outs[0] == outs[1] == np.max(u & mask)
+    assert on_threads(kern._max_exponent_bits, False) is kern._max_exponent_bits.serial
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(n_threads)
         monkeypatch.setattr(_config, "THREADED_KERNEL_MIN_BYTES", 0)
-        auto = np.empty((400, 4))
-        kern._sums_sorted(Xt, codes, bounds, kern.METRIC_EUCLIDEAN, auto)
+        auto = kern._max_exponent_bits(u, mask, 16)
     finally:
         numba.set_num_threads(before)
-    np.testing.assert_array_equal(auto, outs[0])
+    assert auto == outs[0]
     # the serial copy is cached under its own name, beside the parallel one
-    assert kern._sums_sorted.serial.py_func.__qualname__ == "_sums_sorted__serial"
+    assert kern._max_exponent_bits.serial.py_func.__qualname__ == "_max_exponent_bits__serial"
 
 
 def test_helper_runs_only_what_the_analysis_will_run():
