@@ -114,6 +114,8 @@ def test_iris_accuracy_with_most_common_class_mapping():
     assert np.sum(np.array([mapping[c] for c in y_pred]) == y) == 145
 
 
+@pytest.mark.slow  # its density integral compiles the mixture pass's parallel variant
+# (~6 s cold), which no other quick test needs
 def test_user_guide_examples_run(tmp_path):
     """Every python block of docs/mixture.md runs and gives the numbers it shows."""
     import os
