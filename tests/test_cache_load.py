@@ -82,3 +82,38 @@ def test_install_is_idempotent_and_leaves_other_caches_alone():
             __module__ = "clusterlab._kernels.distances"
 
     assert not _cache_load._ours(Other()) and _cache_load._ours(Ours())
+
+
+def test_cache_key_sees_the_sources_a_kernel_was_compiled_from(monkeypatch):
+    # Lloyd's pass holds the distance kernels' machine code: an edit to
+    # distances.py (or an upgrade changing it alone) must not load the old code
+    from numba.core import caching
+    from numba.core.registry import cpu_target
+
+    from clusterlab._kernels import _cache_load
+    from clusterlab._kernels.kmeans import lloyd
+
+    deps = _cache_load.dependencies(lloyd.__name__)
+    assert {"clusterlab._kernels.kmeans.lloyd", "clusterlab._kernels.distances",
+            "clusterlab._kernels.gemm.passes", "clusterlab._config"} <= set(deps)
+    assert "clusterlab" not in deps and "clusterlab.cluster.kmeans" not in deps
+    before = _cache_load.digest(lloyd.__name__)
+    cache = caching.FunctionCache(lloyd.lloyd_stats_range.py_func)
+    key = cache._index_key((), cpu_target.target_context.codegen())
+    assert key[-1] == before
+    # the same key without clusterlab's patch is numba's own, one element shorter
+    assert len(caching.Cache._index_key.__wrapped__(
+        cache, (), cpu_target.target_context.codegen())) == len(key) - 1
+
+    real_source = _cache_load._source
+
+    def edited(name):
+        return real_source(name) + (b"# edited" if name.endswith(".distances") else b"")
+
+    monkeypatch.setattr(_cache_load, "_source", edited)
+    monkeypatch.setattr(_cache_load, "_DIGESTS", {})
+    assert _cache_load.digest(lloyd.__name__) != before
+    # a module that does not reach distances.py keeps its key
+    from clusterlab._kernels import cell_grid
+
+    assert "clusterlab._kernels.distances" not in _cache_load.dependencies(cell_grid.__name__)

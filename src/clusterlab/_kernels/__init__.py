@@ -15,8 +15,9 @@ from numba.np.ufunc.parallel import _launch_threads
 _launch_threads()
 del _launch_threads
 
-# Load cached kernels without numba's compiler set-up (see _cache_load);
-# CLUSTERLAB_QUICK_CACHE_LOAD=0 leaves numba's own loading.
+# Cache keys that see every source a kernel was compiled from, and cached
+# kernels loaded without numba's compiler set-up (see _cache_load);
+# CLUSTERLAB_QUICK_CACHE_LOAD=0 leaves numba's own keys and loading.
 import os as _os
 
 if _os.environ.get("CLUSTERLAB_QUICK_CACHE_LOAD", "1") != "0":

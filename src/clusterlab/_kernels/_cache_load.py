@@ -1,32 +1,115 @@
-"""Loading clusterlab's compiled kernels from numba's on-disk cache, quickly.
+"""numba's on-disk cache for clusterlab's kernels: keys that see every source a
+kernel was compiled from, and quick loads.
 
-Before it loads a cached kernel, numba "refreshes" its compiler contexts:
-it imports some forty of its own modules (``numba.cpython.*``,
-``numba.np.*``) and installs their typing and lowering registries. A fresh
-process paid that (0.09-0.13 s) at its first kernel call -- most of a first
-``KMeans.fit`` on small data with a warm cache (0.16 s, against 0.07 s
-without it). Running machine code that was compiled earlier needs none of
-it: only numba's runtime (its memory allocator, :func:`rtsys.initialize`).
+**Keys.** numba keys a cached kernel by its own source file and bytecode only.
+A kernel's machine code also holds every kernel it calls and every module
+constant it reads, frozen at compile time, from other files. So an edit to
+``distances.py`` -- or an upgrade of clusterlab that changes it and leaves
+``kmeans/lloyd.py`` as it was -- would keep running Lloyd's cached pass with
+the old distance code, silently. :func:`install` adds to the key of each of
+clusterlab's kernels a digest of the sources of its module and of every
+clusterlab module that module reaches through its globals (transitively: the
+kernels it calls, ``_config``'s thresholds, ...), so a change in any of them
+compiles the kernel again.
 
-:func:`install` makes the loading of *clusterlab's* cached kernels skip the
-refresh. Everything else is unchanged: a kernel compiled in this process
-still goes through numba's compiler, which refreshes the contexts itself,
-and any failure of the quick load falls back to numba's own
-``load_overload`` (refresh included). Other packages' numba caches are
-left alone.
+**Quick loads.** Before it loads a cached kernel, numba "refreshes" its
+compiler contexts: it imports some forty of its own modules
+(``numba.cpython.*``, ``numba.np.*``) and installs their typing and lowering
+registries. A fresh process paid that (0.09-0.13 s) at its first kernel call
+-- most of a first ``KMeans.fit`` on small data with a warm cache (0.16 s,
+against 0.07 s without it). Running machine code that was compiled earlier
+needs none of it: only numba's runtime (its memory allocator,
+``rtsys.initialize``). Loading clusterlab's cached kernels skips the refresh;
+a kernel compiled in this process still goes through numba's compiler, which
+refreshes the contexts itself, and any failure of the quick load falls back
+to numba's own ``load_overload`` (refresh included).
+
+Other packages' numba caches are left alone.
 """
+
+import hashlib
+import sys
 
 from numba.core import caching
 
-_PACKAGE = __name__.split(".")[0] + "."
+_PACKAGE = __name__.split(".")[0]
+#: module name -> digest of its sources and its dependencies' (one process)
+_DIGESTS = {}
 
 
 def _ours(cache):
-    return getattr(getattr(cache, "_py_func", None), "__module__", "").startswith(_PACKAGE)
+    module = getattr(getattr(cache, "_py_func", None), "__module__", "") or ""
+    return module == _PACKAGE or module.startswith(_PACKAGE + ".")
+
+
+def _home(value):
+    """The clusterlab module a global of a kernel module lives in, if any."""
+    if isinstance(value, type(sys)):
+        name = value.__name__
+    else:
+        py_func = getattr(value, "py_func", None)  # a numba dispatcher
+        name = getattr(py_func if py_func is not None else value, "__module__", None)
+        if not isinstance(name, str):
+            name = getattr(type(value), "__module__", None)
+    if isinstance(name, str) and (name == _PACKAGE or name.startswith(_PACKAGE + ".")):
+        return name
+    return None
+
+
+def dependencies(module_name):
+    """``module_name`` and every clusterlab module it reaches through module
+    globals (imported modules, functions, numba dispatchers, objects of
+    clusterlab classes), transitively, sorted."""
+    seen = set()
+    todo = [module_name]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in sys.modules:
+            continue
+        seen.add(name)
+        for value in list(vars(sys.modules[name]).values()):
+            home = _home(value)
+            if home is not None and home not in seen:
+                todo.append(home)
+    return sorted(seen)
+
+
+def _source(name):
+    path = getattr(sys.modules.get(name), "__file__", None)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except (OSError, TypeError):
+        return b""
+
+
+def digest(module_name):
+    """sha256 of the sources of :func:`dependencies` (cached per process)."""
+    found = _DIGESTS.get(module_name)
+    if found is None:
+        h = hashlib.sha256()
+        for name in dependencies(module_name):
+            h.update(name.encode())
+            h.update(_source(name))
+        found = _DIGESTS[module_name] = h.hexdigest()
+    return found
 
 
 def install():
-    """Patch ``numba.core.caching.Cache.load_overload`` once (idempotent)."""
+    """Patch numba's ``Cache._index_key`` and ``Cache.load_overload`` once
+    (idempotent); both change only clusterlab's caches."""
+    numba_key = caching.Cache._index_key
+    if not getattr(numba_key, "_clusterlab", False):
+        def _index_key(self, sig, codegen):
+            key = numba_key(self, sig, codegen)
+            if _ours(self):
+                key = key + (digest(self._py_func.__module__),)
+            return key
+
+        _index_key._clusterlab = True
+        _index_key.__wrapped__ = numba_key
+        caching.Cache._index_key = _index_key
+
     numba_load = caching.Cache.load_overload
     if getattr(numba_load, "_clusterlab", False):
         return
