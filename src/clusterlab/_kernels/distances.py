@@ -175,14 +175,27 @@ def sq_dist_rows(A, i, B, j):
     return acc
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def per_centre(k, d):
+    """Whether a row's distances to ``k`` centres in ``d`` features are summed
+    one centre at a time (:func:`sq_dist_rows`) rather than four at a time:
+    below 4 centres, and below 8 in at most 32 features, where the blocked
+    loop's set-up costs more than it shares (measured, Lloyd's pass at 16
+    features: k=4 27 -> 16 ns a row, k=8 33 -> 23 ns; at 64 features k=8
+    loses, 62 -> 71 ns)."""
+    return k < 4 or (k < 8 and d <= 32)
+
+
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
 def sq_dist_row_to_all(A, i, B, out):
     """Squared distances from ``A[i]`` to every row of ``B``, in float64, register-blocked.
 
     Four rows of ``B`` at a time share each load of ``A[i, f]`` (the inner loop
     over features stays contiguous, so LLVM vectorises it); about 20 % faster
-    than four calls of :func:`sq_dist_rows`. The values may differ from
-    :func:`sq_dist_rows` in the last bits (summation order), never more.
+    than four calls of :func:`sq_dist_rows` on long rows or many centres. The
+    values may then differ from :func:`sq_dist_rows` in the last bits
+    (summation order), never more. Where :func:`per_centre` says so (few
+    centres, short rows) every distance is :func:`sq_dist_rows`'s.
 
     Parameters
     ----------
@@ -193,6 +206,11 @@ def sq_dist_row_to_all(A, i, B, out):
     """
     k, d = B.shape
     j = 0
+    if per_centre(k, d):
+        while j < k:
+            out[j] = sq_dist_rows(A, i, B, j)
+            j += 1
+        return
     while j + 4 <= k:
         a0 = 0.0
         a1 = 0.0
@@ -244,17 +262,18 @@ def nearest_of_row(X, i, centers, dists):
     """``(j, d2)``: the centre nearest to row ``i`` (the lowest index on ties) and
     its squared distance; ``dists`` (k,) is scratch.
 
-    The distances are :func:`sq_dist_row_to_all`'s. Below four centres they
-    never go through ``dists`` (all come from :func:`sq_dist_rows` there) and
-    the minimum is a select, not a branch, which overlapping clusters
-    mispredict half the time at k=2 (Lloyd's pass, 16 features, float32:
-    24 -> 11 ns a row). From four centres on, a select would chain every
-    centre's compare into one dependency, so the minimum stays a branch.
+    The distances are :func:`sq_dist_row_to_all`'s. Where :func:`per_centre`
+    says so they never go through ``dists`` (all come from
+    :func:`sq_dist_rows` there) and the minimum is a select, not a branch,
+    which overlapping clusters mispredict often (Lloyd's pass, 16 features,
+    float32: k=2 24 -> 11 ns a row, k=4 27 -> 16 ns). With more centres a
+    select would chain every centre's compare into one dependency, so the
+    minimum stays a branch.
     """
     best = 0
     best_d = np.inf
     k = centers.shape[0]
-    if k < 4:
+    if per_centre(k, X.shape[1]):
         for j in range(k):
             best, best_d = _closer(sq_dist_rows(X, i, centers, j), j, best, best_d)
         return best, best_d
