@@ -112,6 +112,7 @@ def test_cache_key_sees_the_sources_a_kernel_was_compiled_from(monkeypatch):
 
     monkeypatch.setattr(_cache_load, "_source", edited)
     monkeypatch.setattr(_cache_load, "_DIGESTS", {})
+    monkeypatch.setattr(_cache_load, "_SOURCE_HASHES", {})
     assert _cache_load.digest(lloyd.__name__) != before
     # a module that does not reach distances.py keeps its key
     from clusterlab._kernels import cell_grid

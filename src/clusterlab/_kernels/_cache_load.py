@@ -35,6 +35,8 @@ from numba.core import caching
 _PACKAGE = __name__.split(".")[0]
 #: module name -> digest of its sources and its dependencies' (one process)
 _DIGESTS = {}
+#: module name -> sha256 of its source file (one process)
+_SOURCE_HASHES = {}
 
 
 def _ours(cache):
@@ -83,14 +85,20 @@ def _source(name):
         return b""
 
 
+def _source_hash(name):
+    found = _SOURCE_HASHES.get(name)
+    if found is None:
+        found = _SOURCE_HASHES[name] = hashlib.sha256(_source(name)).hexdigest()
+    return found
+
+
 def digest(module_name):
     """sha256 of the sources of :func:`dependencies` (cached per process)."""
     found = _DIGESTS.get(module_name)
     if found is None:
         h = hashlib.sha256()
         for name in dependencies(module_name):
-            h.update(name.encode())
-            h.update(_source(name))
+            h.update(f"{name}:{_source_hash(name)};".encode())
         found = _DIGESTS[module_name] = h.hexdigest()
     return found
 
