@@ -71,14 +71,14 @@ def euclidean_mst(X, out_a, out_b, out_w):
         current = nearest
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _fenwick_add(tree, i, value):
     while i < tree.shape[0]:
         tree[i] += value
         i += i & (-i)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _fenwick_sum(tree, i):
     total = 0.0
     while i > 0:
@@ -87,7 +87,7 @@ def _fenwick_sum(tree, i):
     return total
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _spread(count, total, n, s):
     """``sum_j |s - c_j|`` over the sizes ``c_j`` held in the two trees."""
     c_le = _fenwick_sum(count, s)

@@ -36,7 +36,7 @@ from .metric import _JIT
 MAX_KEY = 2**62
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _neighbour_cells(c, cell_keys, extents, strides, offsets, out):
     """Fill ``out`` with the indices of the existing neighbour cells of cell c.
 

@@ -24,7 +24,7 @@ from numba import njit
 _JIT = dict(cache=True, nogil=True)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _within(A, i, B, j, metric, p, reps):
     """True when row i of A and row j of B are within the reduced radius."""
     d = A.shape[1]
@@ -53,7 +53,7 @@ def _within(A, i, B, j, metric, p, reps):
     return True
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _rdist(A, i, B, j, metric, p):
     """Reduced distance between row i of A and row j of B (float64)."""
     d = A.shape[1]
@@ -72,7 +72,7 @@ def _rdist(A, i, B, j, metric, p):
     return s
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _box_within(A, i, boxes, b, metric, p, reps):
     """False when row i of A is farther than eps from every point of box b.
 
@@ -107,7 +107,7 @@ def _box_within(A, i, boxes, b, metric, p, reps):
 CHUNK = 32
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _chunk_rdist(XT, i, lo, hi, metric, p, acc):
     """Reduced distances from row i to rows lo:hi (at most CHUNK) of XT's columns.
 
@@ -145,7 +145,7 @@ def _chunk_rdist(XT, i, lo, hi, metric, p, acc):
                 acc[t] += abs(xk - np.float64(XT[k, lo + t])) ** p
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _box_within_t(XT, i, boxes, b, metric, p, reps):
     """:func:`_box_within` for a feature-major point array."""
     d = XT.shape[0]

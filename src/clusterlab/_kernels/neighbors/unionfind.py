@@ -12,7 +12,7 @@ from numba import njit
 from .metric import _JIT
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _find(parent, i):
     """Root of i with path halving (INOUT parent)."""
     while parent[i] != i:
@@ -21,7 +21,7 @@ def _find(parent, i):
     return i
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _union(parent, a, b):
     """Join the sets of a and b; the smaller root becomes the root."""
     ra = _find(parent, a)
