@@ -449,7 +449,7 @@ def test_python_api_on_a_dataframe_and_an_array(tmp_path):
 
 def test_failed_and_degenerate_models_are_marked_with_the_reason():
     import clusterlab
-    from clusterlab.report.html import render_report
+    from clusterlab.report.drawing import render_report
 
     result = clusterlab.analyze(blobs(), k=(2, 4), algorithms=("kmeans", "gmm", "dbscan"))
     res = result.result

@@ -231,7 +231,7 @@ def test_analysis_compiles_a_later_candidate_while_it_waits(tmp_path, monkeypatc
     warm = analysis._warm_later(ctx, names, handle)
     assert analysis._warm_later(ctx, names, None) is None
     prepared = []
-    monkeypatch.setattr("clusterlab.report.html.prepare_drawing", lambda: prepared.append(1))
+    monkeypatch.setattr("clusterlab.report.drawing.prepare_drawing", lambda: prepared.append(1))
     assert warm() is True and ran == [("spectral", 3)]
     assert "spectral" in prewarm.started(handle)
     assert warm() is True and prepared == [1]  # then, once, the report's drawing

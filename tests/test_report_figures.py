@@ -61,26 +61,108 @@ def test_padding_that_does_not_fit_is_cut_at_the_edge_without_drawing_again():
     assert (pixels[-6:] < 128).any()  # the text at the bottom is kept, its padding cut
 
 
-def test_figures_drawn_in_two_processes_give_the_same_page(monkeypatch):
-    """The report's figures drawn half in a forked process: the same page as
-    drawn in one process (figure order, captions, pixels)."""
+def _two_cluster_analysis():
     import clusterlab
-    from clusterlab.report import html as report_html
 
-    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
-        pytest.skip("drawing in two processes needs fork (Linux)")
     rng = np.random.default_rng(1)
     X = np.r_[rng.normal(0, 0.4, (80, 2)), rng.normal(4, 0.4, (80, 2))]
-    analysis = clusterlab.analyze(X, k=(2, 4), algorithms=["kmeans", "gmm", "dbscan"])
+    return clusterlab.analyze(X, k=(2, 4), algorithms=["kmeans", "gmm", "dbscan"])
+
+
+def _needs_fork():
+    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
+        pytest.skip("drawing in two processes needs fork (Linux)")
+
+
+def test_figures_drawn_in_two_processes_give_the_same_page(monkeypatch):
+    """The report's figures shared with a forked process: the same page as
+    drawn in one process (figure order, captions, pixels)."""
+    from clusterlab.report import drawing
+
+    _needs_fork()
+    analysis = _two_cluster_analysis()
     monkeypatch.setattr("clusterlab._config.available_cores", lambda: 2)
     monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "1")
-    assert report_html._fork_figures()
-    two = report_html.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
+    assert drawing._fork_figures()
+    two = drawing.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
     monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "0")
-    one = report_html.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
+    one = drawing.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
     assert one.render().count("<img") >= 6
     assert two.render() == one.render()
     assert two.failures == one.failures
+
+
+def test_two_processes_claim_every_figure_once():
+    """Two processes walking the same figures: each index claimed by exactly
+    one of them, and a process that is slower takes fewer."""
+    import pickle
+    import time
+
+    from clusterlab.report.drawing import _Claims
+
+    _needs_fork()
+    claims = _Claims(time.monotonic() + 60)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked process
+        status = 1
+        try:
+            os.close(read_fd)
+            mine = []
+            for i in range(60):
+                if claims(i):
+                    mine.append(i)
+                    time.sleep(0.004)  # this one draws slowly
+            os.write(write_fd, pickle.dumps(mine))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    ours = []
+    for i in range(60):
+        if claims(i):
+            ours.append(i)
+            time.sleep(0.001)
+    with os.fdopen(read_fd, "rb") as fh:
+        theirs = pickle.loads(fh.read())
+    assert os.waitpid(pid, 0)[1] == 0
+    claims.close()
+    assert sorted(ours + theirs) == list(range(60))
+    assert len(ours) > len(theirs) > 0
+
+
+def test_the_early_worker_draws_the_same_page(monkeypatch):
+    """The worker forked before the analysis: the same page as one process
+    draws; a worker that is gone leaves the page to this process; an unused
+    one is reaped."""
+    from clusterlab.report import drawing
+
+    _needs_fork()
+    monkeypatch.setattr("clusterlab._config.available_cores", lambda: 2)
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "1")
+    drawing.start_early()
+    worker = drawing._early
+    assert worker is not None
+    analysis = _two_cluster_analysis()
+    by_worker = drawing.render(analysis.result, {"clusterlab": "x"}, 1.0)
+    assert drawing._early is None and worker.pid is None  # used and reaped
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "0")
+    one = drawing.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
+    assert by_worker.render() == one.render()
+
+    # a worker killed before its job: the page is drawn here, the same
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "1")
+    drawing.start_early()
+    os.kill(drawing._early.pid, 9)
+    assert drawing.render(analysis.result, {"clusterlab": "x"}, 1.0).render() == one.render()
+
+    # a worker nobody uses is stopped and reaped
+    drawing.start_early()
+    pid = drawing._early.pid
+    drawing.discard_early()
+    assert drawing._early is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def test_a_failed_drawing_process_leaves_the_figures_to_the_report(monkeypatch):
@@ -98,7 +180,7 @@ def test_a_failed_drawing_process_leaves_the_figures_to_the_report(monkeypatch):
 def test_drawing_can_be_prepared_ahead():
     """What the analysis does while it waits for its compile helper: matplotlib's
     drawing modules imported, a first figure drawn, nothing raised."""
-    from clusterlab.report.html import prepare_drawing
+    from clusterlab.report.drawing import prepare_drawing
 
     prepare_drawing()
     assert "matplotlib.backends.backend_agg" in sys.modules

@@ -227,7 +227,7 @@ def _progress_enabled(args):
 
 
 def analyze(args):
-    from clusterlab.report import prewarm
+    from clusterlab.report import drawing, prewarm
     from clusterlab.report.api import analyze_dataset
     from clusterlab.report.data import DataError, load_dataset
     from clusterlab.report.warmup import announce_compilation
@@ -244,6 +244,9 @@ def analyze(args):
             raise UsageError(f"{ds.name}: {ds.n_samples} rows but --k goes up to {hi}; "
                              "need more rows than clusters (lower --k).")
         announce_compilation()
+        # the report's drawing process: it gets matplotlib ready while the
+        # analysis runs (report/drawing.py)
+        drawing.start_early()
         progress = _Progress(_progress_enabled(args))
         try:
             result = analyze_dataset(ds, k=args.k, algorithms=args.algorithms,
@@ -251,11 +254,17 @@ def analyze(args):
                                      seed=args.seed, scale=args.scale, progress=progress)
         finally:
             progress.close()
-    except DataError as exc:
-        raise UsageError(str(exc)) from exc
+    except BaseException as exc:
+        drawing.discard_early()
+        if isinstance(exc, DataError):
+            raise UsageError(str(exc)) from exc
+        raise
     finally:
         prewarm.discard_early()
-    paths = result.save(args.out)
+    try:
+        paths = result.save(args.out)
+    finally:
+        drawing.discard_early()
     if args.format == "json":
         with open(paths["summary.json"]) as fh:
             print(fh.read())

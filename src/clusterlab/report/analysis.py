@@ -330,7 +330,7 @@ def _warm_later(ctx, algorithms, helper):
             # nothing left to compile: set up the report's drawing (matplotlib's
             # import and first draw, ~0.37 s), which the figure process forked
             # later then inherits
-            from clusterlab.report.html import prepare_drawing
+            from clusterlab.report.drawing import prepare_drawing
 
             drawing_ready = True
             prepare_drawing()

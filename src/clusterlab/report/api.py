@@ -146,11 +146,11 @@ class Analysis:
 
     def _render(self):
         if self._page is None:
-            from clusterlab.report.html import render_report
+            from clusterlab.report.drawing import render
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._page = render_report(self.result, versions(), self.seconds or 0.0)
+                self._page = render(self.result, versions(), self.seconds or 0.0)
         return self._page
 
     def summary(self):

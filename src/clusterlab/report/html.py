@@ -103,7 +103,7 @@ def figure_to_data_uri(fig, dpi=100):
         y0 = max(0, int(np.floor((box.y0 - pad) * dpi)))
         y1 = min(height, int(np.ceil((box.y1 + pad) * dpi)))
         pixels = np.asarray(canvas.buffer_rgba())[height - y1:height - y0, x0:x1]
-        Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="png", compress_level=3)
+        Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="png", compress_level=1)
     else:
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box.padded(pad))
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -160,8 +160,9 @@ class Page:
         self.title = title
         self.parts = []
         self.sections = []  # (anchor, text) of every level-2 heading
-        # (n, r): draw only the figures whose index is r modulo n, leave a
-        # placeholder for the others (see render_report); None: draw them all
+        # which figures this page draws, leaving a placeholder for the others
+        # (see report/drawing.py): None, all of them; (n, r), those whose index
+        # is r modulo n; a function of the index, those for which it says True
         self.share = share
         self.drawn = {}  # figure index -> (html, failure or None), of those drawn
         self._n_figures = 0
@@ -191,7 +192,7 @@ class Page:
     def figure(self, caption, make):
         index = self._n_figures
         self._n_figures += 1
-        if self.share is not None and index % self.share[0] != self.share[1]:
+        if self.share is not None and not self._mine(index):
             self.parts.append(_Placeholder(index))
             return
         failure = None
@@ -210,6 +211,11 @@ class Page:
                     f"({esc(exc)}).</p>")
         self.drawn[index] = (part, failure)
         self.parts.append(part)
+
+    def _mine(self, index):
+        if callable(self.share):
+            return self.share(index)
+        return index % self.share[0] == self.share[1]
 
     @property
     def failures(self):
@@ -266,9 +272,12 @@ def scatter_figure(P, labels=None, title="", highlight=None, xlabel="$x_1$", yla
         colors = colors if colors is not None else cluster_colors(labels)
         shown = (labels != -2) & (labels != -1)
         noise = labels == -1
-        if shown.any():
-            ax.scatter(P[shown, 0], P[shown, 1], s=6,
-                       c=[colors[c % len(colors)] for c in labels[shown]])
+        # one marker line per cluster: matplotlib stamps a line's markers
+        # from one rendered marker, a scatter renders every point's path
+        for c in np.unique(labels[shown]):
+            rows = labels == c
+            ax.plot(P[rows, 0], P[rows, 1], "o", markersize=6 ** 0.5, markeredgewidth=0,
+                    color=colors[c % len(colors)])
         if noise.any():
             ax.scatter(P[noise, 0], P[noise, 1], c="r", marker="x", s=20, label="noise")
             ax.legend(loc="best")
@@ -589,100 +598,6 @@ def _anomaly_section(page, res, ds, two_d):
                         [[int(rows_no[i]), fmt(float(res.anomaly_scores[i]))]
                          + [fmt(float(v)) for v in ds.X[i, :len(cols)]] for i in shown],
                         caption=caption, table_id="anomalies-table", scroll=True))
-
-
-#: seconds the drawing process may take before the report draws its figures itself
-PARALLEL_FIGURES_TIMEOUT = 120.0
-
-
-def prepare_drawing():
-    """Import matplotlib's drawing modules and draw one tiny figure (the first
-    draw of a process loads fonts and fills caches: ~0.37 s in all). The
-    analysis calls this while it waits for its compile helper; the figures
-    drawn after, here and in the forked process, then skip it. Errors are
-    left to the figures themselves."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from PIL import Image  # noqa: F401
-
-        fig = Figure(figsize=(2, 1))
-        ax = fig.add_subplot()
-        ax.plot([0, 1], [0, 1])
-        ax.set_xlabel("$x_1$")
-        FigureCanvasAgg(fig).draw()
-    except Exception:  # pragma: no cover - the report says what fails
-        pass
-
-
-def render_report(res, versions, seconds):
-    """Build the report page for an :class:`~clusterlab.report.analysis.AnalysisResult`.
-
-    Drawing the figures is most of the time of a warm run: on Linux with two
-    usable cores the page is built twice -- here and in a forked process --,
-    each drawing every other figure, and the other process's figures are
-    put in their places. The page is the same as drawn by one process; if the
-    second process fails or takes too long, the figures are drawn here.
-    ``CLUSTERLAB_PARALLEL_FIGURES=0`` keeps it to one process.
-    """
-    if not _fork_figures():
-        return _build_page(res, versions, seconds, None)
-    import os
-    import pickle
-    import select
-    import time
-
-    try:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-    except OSError:
-        return _build_page(res, versions, seconds, None)
-    if pid == 0:  # pragma: no cover - the forked process (its coverage is not collected)
-        status = 1
-        try:
-            os.close(read_fd)
-            page = _build_page(res, versions, seconds, (2, 1))
-            data = pickle.dumps(page.drawn)
-            with os.fdopen(write_fd, "wb") as fh:
-                fh.write(data)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    page = _build_page(res, versions, seconds, (2, 0))
-    chunks, deadline = [], time.monotonic() + PARALLEL_FIGURES_TIMEOUT
-    with os.fdopen(read_fd, "rb") as fh:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fh], [], [], left)[0]:
-                os.kill(pid, 9)
-                chunks = []
-                break
-            chunk = os.read(fh.fileno(), 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    _, status = os.waitpid(pid, 0)
-    drawn = {}
-    if status == 0 and chunks:
-        try:
-            drawn = pickle.loads(b"".join(chunks))
-        except Exception:
-            drawn = {}
-    if not page.fill(drawn):
-        return _build_page(res, versions, seconds, None)
-    return page
-
-
-def _fork_figures():
-    import os
-    import sys
-
-    from clusterlab._config import available_cores
-
-    return (hasattr(os, "fork") and sys.platform.startswith("linux")
-            and os.environ.get("CLUSTERLAB_PARALLEL_FIGURES", "1") != "0"
-            and available_cores() >= 2)
 
 
 def _build_page(res, versions, seconds, share):

@@ -259,7 +259,7 @@ def stop(handle):
 
 
 #: modules the candidates use, imported by the helper before its job arrives
-_CANDIDATE_MODULES = (
+CANDIDATE_MODULES = (
     "clusterlab.cluster.kmeans", "clusterlab.mixture.gaussian", "clusterlab.cluster.genie",
     "clusterlab.cluster.dbscan", "clusterlab.cluster.hdbscan",
     "clusterlab.cluster.agglomerative", "clusterlab.cluster.spectral", "clusterlab.metrics",
@@ -288,7 +288,7 @@ def run(path):
     # kernel modules: ~1.3 s), imported while the analysis reads its table
     import importlib
 
-    for module in _CANDIDATE_MODULES:
+    for module in CANDIDATE_MODULES:
         try:
             importlib.import_module(module)
         except Exception:  # pragma: no cover - the candidate reports it itself
