@@ -59,11 +59,20 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     -------
     inertia : float64, sum of ``w_i * min_sq_dist[i]`` over the range
     """
-    k = centers.shape[0]
-    d = X.shape[1]
-    if d <= COLUMNAR_MAX_FEATURES:
+    if X.shape[1] <= COLUMNAR_MAX_FEATURES:
         return _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels,
                                      min_sq_dist, sums, weights)
+    return _lloyd_stats_direct(X, sample_weight, centers, start, stop, labels, min_sq_dist,
+                               sums, weights)
+
+
+@nb.njit(cache=True, nogil=True)
+def _lloyd_stats_direct(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
+                        weights):
+    """:func:`lloyd_stats_range` for more than ``COLUMNAR_MAX_FEATURES`` features
+    (row by row, :func:`nearest_of_row`)."""
+    k = centers.shape[0]
+    d = X.shape[1]
     inertia = 0.0
     dists = np.empty(k)
     for i in range(start, stop):
@@ -154,8 +163,12 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     sums[:] = 0.0
     weights[:] = 0.0
     if bounds.shape[0] == 2:
-        return lloyd_stats_range(X, sample_weight, centers, 0, X.shape[0], labels,
-                                 min_sq_dist, sums, weights)
+        # called from Python: numba compiles only the kernel this shape runs
+        # (lloyd_stats_range, jitted, would compile both)
+        direct = (_lloyd_stats_columnar if X.shape[1] <= COLUMNAR_MAX_FEATURES
+                  else _lloyd_stats_direct)
+        return direct(X, sample_weight, centers, 0, X.shape[0], labels, min_sq_dist, sums,
+                      weights)
     else:
         kernel = on_threads(_lloyd_stats_groups, parallel)
         kernel(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums, g_weights,
