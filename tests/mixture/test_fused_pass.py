@@ -160,15 +160,16 @@ def test_one_compiled_kernel_per_input_dtype():
         for covariance_type in COV_TYPES:
             _fit(GaussianMixture, X.astype(dtype), n_components=2,
                  covariance_type=covariance_type, max_iter=2, random_state=0)
-    assert kmix._gmm_groups.serial.signatures  # small fits run the serial compilation
-    # in each compilation (serial, parallel), every argument but X has one type,
-    # whatever the mode and covariance type; X varies only by dtype (and read-only
-    # inputs, e.g. memmaps, are a type of their own)
-    for signatures in (kmix._gmm_groups.serial.signatures,
-                       kmix._gmm_groups.parallel.signatures):
-        assert len({sig[1:] for sig in signatures}) <= 1
-        assert {sig[0].dtype.name for sig in signatures} <= {"float32", "float64"}
-        assert len([sig for sig in signatures if sig[0].mutable]) <= 2
+    # small fits run the chunks one by one, with no serial copy of the loop
+    assert kmix._chunk.signatures and not kmix._gmm_groups.serial.signatures
+    # in each compilation (a chunk, the parallel loop), every argument but X has
+    # one type, whatever the mode and covariance type; X varies only by dtype
+    # (and read-only inputs, e.g. memmaps, are a type of their own)
+    for signatures, x in ((kmix._chunk.signatures, 1),
+                          (kmix._gmm_groups.parallel.signatures, 0)):
+        assert len({sig[:x] + sig[x + 1:] for sig in signatures}) <= 1
+        assert {sig[x].dtype.name for sig in signatures} <= {"float32", "float64"}
+        assert len([sig for sig in signatures if sig[x].mutable]) <= 2
 
 
 def test_vectorised_exp_matches_libm():

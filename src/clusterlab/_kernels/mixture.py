@@ -424,7 +424,8 @@ _NO_LABELS = np.zeros(0, dtype=np.int64)
 def gmm_pass(X, mode, cov_code, means, prec, log_const, shift, rows_per_chunk, parallel,
              nk, sx, sxx, log_norm_sum=_NO_ROWS, entropy_sum=_NO_ROWS, resp_in=_NO_RESP,
              log_norm=_NO_ROWS, labels=_NO_LABELS, resp_out=_NO_RESP):
-    """Run :func:`_gmm_groups` on numba's threads when ``parallel``, else on one.
+    """Run :func:`_gmm_groups` on numba's threads when ``parallel``, else its
+    chunks one after the other.
 
     Arguments as in :func:`_gmm_groups` (outputs a mode does not use may be
     left out); BLAS is held to one thread meanwhile.
@@ -442,9 +443,17 @@ def gmm_pass(X, mode, cov_code, means, prec, log_const, shift, rows_per_chunk, p
             operands = (np.empty((0, d)), np.empty(0), np.empty((0, d)))
         else:
             operands = model_operands(cov_code, means, prec, shift)
-        kernel(X, resp_in, mode, cov_code, *operands,
-               log_const, shift, rows_per_chunk,
-               nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out)
+        if kernel is _gmm_groups.parallel:
+            kernel(X, resp_in, mode, cov_code, *operands,
+                   log_const, shift, rows_per_chunk,
+                   nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out)
+            return
+        # on one thread: the chunks in order from here, the very calls the
+        # parallel kernel makes (so numba compiles no serial copy of its loop:
+        # ~1 s of a first run; a call costs ~20 us, a chunk is 4096 rows)
+        for c in range((X.shape[0] + rows_per_chunk - 1) // rows_per_chunk):
+            _chunk(c, X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, *operands,
+                   nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out)
 
 
 @njit(cache=True, nogil=True)
