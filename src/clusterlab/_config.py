@@ -345,6 +345,12 @@ KMEANS_GROUP_ROWS = 4096
 #: count their own element operations. Two-centre passes of 8000-32000 rows,
 #: 16 features, run 1.3x faster on two threads (benchmarks/NOTES.md).
 KMEANS_PARALLEL_MIN_WORK = 1 << 19
+
+#: K-Means' tolerance scale (the mean feature variance) comes from numpy's
+#: ``np.var`` up to this many elements of X (its temporary copy of X is then
+#: at most 2 MiB; above, a kernel that makes no copy): a first fit of small data
+#: compiles one kernel less (~0.4 s).
+KMEANS_NUMPY_VARIANCE_MAX_SIZE = 1 << 18
 #: ``algorithm="auto"`` runs plain Lloyd when n_samples * n_clusters *
 #: n_features is below this: a Lloyd pass then costs under a millisecond, the
 #: bounds save almost nothing (measured: the analysis's K-Means sweep of

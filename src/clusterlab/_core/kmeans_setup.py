@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import validate_data
 
+from clusterlab import _config
 from clusterlab._core.kmeans_plan import use_parallel
 from clusterlab._core.kmeans_seeding import kmeans_plusplus
 from clusterlab._kernels.kmeans import moments as _k_moments
@@ -148,6 +149,10 @@ def tolerance(X, tol, bounds):
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
         return float(np.mean(mean_variance_axis(X, axis=0)[1]) * tol)
+    if X.shape[0] * X.shape[1] <= _config.KMEANS_NUMPY_VARIANCE_MAX_SIZE:
+        # numpy (as scikit-learn's _tolerance, in float64): its temporary copy
+        # is small here, and a first fit then compiles no moments kernel
+        return float(np.mean(np.var(X, axis=0, dtype=np.float64)) * tol)
     parallel = use_parallel(X.shape[0] * X.shape[1] * 8)
     return float(_k_moments.mean_feature_variance(X, bounds, parallel) * tol)
 
