@@ -348,8 +348,9 @@ KMEANS_PARALLEL_MIN_WORK = 1 << 19
 
 #: K-Means' tolerance scale (the mean feature variance) comes from numpy's
 #: ``np.var`` up to this many elements of X (its temporary copy of X is then
-#: at most 2 MiB; above, a kernel that makes no copy): a first fit of small data
-#: compiles one kernel less (~0.4 s).
+#: at most 2 MiB; above, a kernel that makes no copy), and the count of
+#: distinct labels from ``np.bincount`` up to this many rows: a first fit of
+#: small data compiles two kernels less (~0.6 s).
 KMEANS_NUMPY_VARIANCE_MAX_SIZE = 1 << 18
 #: ``algorithm="auto"`` runs plain Lloyd when n_samples * n_clusters *
 #: n_features is below this: a Lloyd pass then costs under a millisecond, the

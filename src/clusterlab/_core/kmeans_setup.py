@@ -176,5 +176,9 @@ def warn_if_fewer_clusters(n_distinct, n_clusters, stacklevel=3):
 
 
 def count_distinct(labels, n_clusters):
-    """Number of distinct labels in ``labels`` (int32, values in [0, n_clusters))."""
+    """Number of distinct labels in ``labels`` (int32, values in [0, n_clusters)):
+    numpy up to ``KMEANS_NUMPY_VARIANCE_MAX_SIZE`` labels (nothing to compile
+    for small fits), else a kernel that skips bincount's int64 copy."""
+    if labels.shape[0] <= _config.KMEANS_NUMPY_VARIANCE_MAX_SIZE:
+        return int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)))
     return int(n_distinct_labels(labels, n_clusters))
