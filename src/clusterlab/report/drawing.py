@@ -313,6 +313,9 @@ def draw_with(worker, res, versions, seconds):
     """The page of ``res`` with its figures drawn by ``worker``, or None (the
     caller then draws it itself). The worker is finished either way."""
     try:
+        x = getattr(res, "X_fit", None)
+        if x is not None and getattr(x, "nbytes", 0) > MAX_JOB_BYTES // 4:
+            return None  # a large table: not worth a copy through the pipe
         try:
             job = pickle.dumps((res, versions, seconds), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # something in the result does not pickle
