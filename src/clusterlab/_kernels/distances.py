@@ -205,7 +205,7 @@ def sq_dist_row_to_all(A, i, B, out):
     out : OUT ndarray (n_b,) float64
     """
     k, d = B.shape
-    j = 0
+    j = np.int64(0)  # a literal 0 would compile sq_dist_rows once more, for Literal[int](0)
     if per_centre(k, d):
         while j < k:
             out[j] = sq_dist_rows(A, i, B, j)

@@ -125,8 +125,8 @@ def genie_merges(n, edge_a, edge_b, gini_threshold, out_merges):
     count = np.zeros(n + 2)
     total = np.zeros(n + 2)
     by_size = np.zeros(n + 1, np.int64)
-    _fenwick_add(count, 1, float(n))
-    _fenwick_add(total, 1, float(n))
+    _fenwick_add(count, np.int64(1), float(n))
+    _fenwick_add(total, np.int64(1), float(n))
     by_size[1] = n
     pair_sum = 0.0
     k = n

@@ -67,7 +67,8 @@ def _assign_rows(X, sample_weight, centers, labels, row_inertia, start, stop):
     for i in range(start, stop):
         best = _nearest(X, i, centers)
         labels[i] = best
-        row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers, best)
+        row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers,
+                                                                    np.int64(best))
 
 
 @parallel_kernel(cache=True, nogil=True)
@@ -351,7 +352,8 @@ def _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_in
     for i in range(start, stop):
         best = _argmin_from_dots(dots, center_sq, i)
         labels[i] = best
-        row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers, best)
+        row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers,
+                                                                    np.int64(best))
 
 
 @numba.njit(cache=True, nogil=True)

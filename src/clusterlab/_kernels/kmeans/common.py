@@ -60,7 +60,7 @@ def _inertia_groups(X, sample_weight, centers, labels, bounds, g_inertia):
 def _inertia_range(X, sample_weight, centers, labels, start, stop):
     acc = 0.0
     for i in range(start, stop):
-        acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, labels[i])
+        acc += np.float64(sample_weight[i]) * sq_dist_rows(X, i, centers, np.int64(labels[i]))
     return acc
 
 
@@ -89,7 +89,7 @@ def _sq_dist_to_assigned_groups(X, centers, labels, bounds, out):
 @nb.njit(cache=True, nogil=True)
 def _sq_dist_to_assigned_range(X, centers, labels, start, stop, out):
     for i in range(start, stop):
-        out[i] = sq_dist_rows(X, i, centers, labels[i])
+        out[i] = sq_dist_rows(X, i, centers, np.int64(labels[i]))
 
 
 @nb.njit(cache=True, nogil=True)

@@ -42,7 +42,7 @@ _KPP_SKIP = 1.0 - 1e-9
 def _kpp_first_range(X, sample_weight, center, start, stop, closest, owner):
     pot = 0.0
     for i in range(start, stop):
-        v = sq_dist_rows(X, i, center, 0)
+        v = sq_dist_rows(X, i, center, np.int64(0))
         closest[i] = v
         owner[i] = 0
         pot += np.float64(sample_weight[i]) * v
