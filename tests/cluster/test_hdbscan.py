@@ -74,6 +74,27 @@ def test_same_as_sklearn_more_seeds(seed, params):
     assert_same(*fit_both(blobs(seed, n=500), **params))
 
 
+def test_leaf_selection_with_epsilon():
+    """'leaf' with a cluster_selection_epsilon (scikit-learn 1.9 raises a TypeError
+    there, so no comparison): an epsilon below every split distance keeps the
+    leaves; a larger one merges leaves born closer than it, never adds clusters."""
+    X = blobs(0)
+    leaf = HDBSCAN(cluster_selection_method="leaf", copy=True).fit(X)
+    tiny = HDBSCAN(cluster_selection_method="leaf", cluster_selection_epsilon=1e-12,
+                   copy=True).fit(X)
+    np.testing.assert_array_equal(tiny.labels_, leaf.labels_)
+    counts = [len(set(leaf.labels_) - {-1})]
+    for eps in (0.3, 1.0, 3.0):
+        merged = HDBSCAN(cluster_selection_method="leaf", cluster_selection_epsilon=eps,
+                         copy=True).fit(X)
+        counts.append(len(set(merged.labels_) - {-1}))
+        assert 1 <= counts[-1] <= counts[-2]
+        # every leaf cluster lies inside one merged cluster
+        for c in set(leaf.labels_) - {-1}:
+            assert len(set(merged.labels_[leaf.labels_ == c]) - {-1}) <= 1
+    assert counts[-1] < counts[0]  # the epsilon search did merge
+
+
 def test_moons_and_float32_same_as_sklearn():
     X, _ = make_moons(400, noise=0.08, random_state=0)
     assert_same(*fit_both(X, min_cluster_size=10))

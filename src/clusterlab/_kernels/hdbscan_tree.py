@@ -225,12 +225,14 @@ def _epsilon_search(candidates, n, cluster_parent, cluster_birth, epsilon, allow
 
 
 @njit(**_JIT)
-def select_clusters(n, cluster_parent, cluster_birth, cluster_size, stability, leaf,
-                    allow_single, epsilon, max_cluster_size, selected):
+def select_clusters(n, cluster_parent, cluster_size, stability, leaf, allow_single,
+                    max_cluster_size, selected):
     """Choose the flat clustering (scikit-learn's rules), ``selected`` OUT (bool,
-    per cluster).
+    per cluster); a non-zero ``cluster_selection_epsilon`` is applied after, by
+    :func:`epsilon_selection` (called from Python only then: default fits
+    compile none of its search).
 
-    leaf : bool -- 'leaf' selection, else excess of mass ('eom').
+    leaf : bool -- 'leaf' selection (every leaf cluster), else excess of mass ('eom').
     max_cluster_size : int -- 0 for no limit (eom only).
     """
     n_clusters = cluster_parent.shape[0]
@@ -269,29 +271,32 @@ def select_clusters(n, cluster_parent, cluster_birth, cluster_size, stability, l
                 if p >= lowest and (local[p] or blocked[p]):
                     blocked[c] = True
             selected[c] = local[c] and not blocked[c]
-        if epsilon != 0.0 and n_clusters > 1:
-            n_sel = 0
-            for c in range(n_clusters):
-                if selected[c]:
-                    n_sel += 1
-            if n_sel == 1 and selected[0]:
-                if not allow_single:
-                    selected[0] = False
-            else:
-                cand = selected.copy()
-                _epsilon_search(cand, n, cluster_parent, cluster_birth, epsilon,
-                                allow_single, selected)
-    else:
-        if n_clusters > 1:
-            cand = np.zeros(n_clusters, dtype=np.bool_)
-            for c in range(1, n_clusters):
-                cand[c] = not has_child[c]
-            if epsilon != 0.0:
-                _epsilon_search(cand, n, cluster_parent, cluster_birth, epsilon,
-                                allow_single, selected)
-            else:
-                for c in range(n_clusters):
-                    selected[c] = cand[c]
+    elif n_clusters > 1:
+        for c in range(1, n_clusters):
+            selected[c] = not has_child[c]
+
+
+@njit(**_JIT)
+def epsilon_selection(n, cluster_parent, cluster_birth, leaf, allow_single, epsilon,
+                      selected):
+    """Apply ``cluster_selection_epsilon`` (non-zero) to :func:`select_clusters`'s
+    choice, ``selected`` INOUT: scikit-learn's epsilon search from the clusters
+    chosen by excess of mass, or from the leaves; an excess-of-mass choice of
+    the root alone stays (without ``allow_single``: nothing)."""
+    n_clusters = cluster_parent.shape[0]
+    if n_clusters <= 1:
+        return
+    if not leaf:
+        n_sel = 0
+        for c in range(n_clusters):
+            if selected[c]:
+                n_sel += 1
+        if n_sel == 1 and selected[0]:
+            if not allow_single:
+                selected[0] = False
+            return
+    cand = selected.copy()
+    _epsilon_search(cand, n, cluster_parent, cluster_birth, epsilon, allow_single, selected)
 
 
 @njit(**_JIT)

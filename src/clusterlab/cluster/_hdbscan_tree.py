@@ -60,9 +60,12 @@ class CondensedTree:
         n = self.n
         k = self.n_clusters_total
         sel = np.zeros(k, dtype=np.bool_)
-        _tk.select_clusters(n, self.cluster_parent, self.cluster_birth, self.cluster_size,
-                            self.stability, method == "leaf", bool(allow_single_cluster),
-                            float(epsilon), int(max_cluster_size or 0), sel)
+        _tk.select_clusters(n, self.cluster_parent, self.cluster_size, self.stability,
+                            method == "leaf", bool(allow_single_cluster),
+                            int(max_cluster_size or 0), sel)
+        if float(epsilon) != 0.0:
+            _tk.epsilon_selection(n, self.cluster_parent, self.cluster_birth, method == "leaf",
+                                  bool(allow_single_cluster), float(epsilon), sel)
         self.selected = np.flatnonzero(sel).astype(np.int64) + n
         cluster_label = np.full(k, -1, dtype=np.int64)
         cluster_label[self.selected - n] = np.arange(self.selected.shape[0])
