@@ -151,7 +151,7 @@ def tolerance(X, tol, bounds):
         return float(np.mean(mean_variance_axis(X, axis=0)[1]) * tol)
     if X.shape[0] * X.shape[1] <= _config.KMEANS_NUMPY_VARIANCE_MAX_SIZE:
         # numpy (as scikit-learn's _tolerance, in float64): its temporary copy
-        # is small here, and a first fit then compiles no moments kernel
+        # is small here, and a first fit of small data compiles no moments kernel
         return float(np.mean(np.var(X, axis=0, dtype=np.float64)) * tol)
     parallel = use_parallel(X.shape[0] * X.shape[1] * 8)
     return float(_k_moments.mean_feature_variance(X, bounds, parallel) * tol)
