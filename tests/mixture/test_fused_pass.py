@@ -164,12 +164,14 @@ def test_one_compiled_kernel_per_input_dtype():
     assert kmix._chunk.signatures and not kmix._gmm_groups.serial.signatures
     # in each compilation (a chunk, the parallel loop), every argument but X has
     # one type, whatever the mode and covariance type; X varies only by dtype
-    # (and read-only inputs, e.g. memmaps, are a type of their own)
+    # (and read-only inputs, e.g. memmaps, are a type of their own). A chunk's
+    # index (its first argument) is int64 from Python, and the parallel loop's
+    # own integer type where that loop compiled _chunk in this process.
     for signatures, x in ((kmix._chunk.signatures, 1),
                           (kmix._gmm_groups.parallel.signatures, 0)):
-        assert len({sig[:x] + sig[x + 1:] for sig in signatures}) <= 1
+        assert len({sig[x + 1:] + sig[1:x] for sig in signatures}) <= 1
         assert {sig[x].dtype.name for sig in signatures} <= {"float32", "float64"}
-        assert len([sig for sig in signatures if sig[x].mutable]) <= 2
+        assert len({sig[x] for sig in signatures if sig[x].mutable}) <= 2
 
 
 def test_vectorised_exp_matches_libm():
