@@ -15,14 +15,14 @@ import sys
 
 #: Rough first-run seconds of each kernel module the analysis uses: numba's
 #: compile time of its kernels as the analysis calls them (five blobs, one
-#: process, quiet 2-core machine, measured with numba's compile events: ~27 s
+#: process, quiet 2-core machine, measured with numba's compile events: ~24 s
 #: in all), scaled to the wall time of a first analysis whose compile helper
-#: (report/prewarm.py) runs beside it on the second core (about 15 s of the
-#: 18-19 s first run); only an order of magnitude for the message.
+#: (report/prewarm.py) runs beside it on the second core (about 13 s of a
+#: 16-18 s first run); only an order of magnitude for the message.
 COMPILE_SECONDS = {
-    "kmeans": 2.0, "mixture": 2.5, "neighbors": 3.0, "silhouette": 0.5,
-    "distances": 0.5, "linkage": 0.8, "affinity": 0.3, "genie": 1.2,
-    "kdtree": 1.0, "hdbscan_mst": 1.8, "hdbscan_tree": 1.4,
+    "kmeans": 1.6, "mixture": 2.0, "neighbors": 2.2, "silhouette": 0.5,
+    "distances": 0.5, "linkage": 0.8, "affinity": 0.3, "genie": 1.1,
+    "kdtree": 1.0, "hdbscan_mst": 1.8, "hdbscan_tree": 1.1,
 }
 
 #: Below this estimate nothing is printed.
