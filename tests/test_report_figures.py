@@ -168,7 +168,7 @@ def test_the_early_worker_draws_the_same_page(monkeypatch):
 def test_a_failed_drawing_process_leaves_the_figures_to_the_report(monkeypatch):
     from clusterlab.report import html as report_html
 
-    page = report_html.Page("t", share=(2, 0))
+    page = report_html.Page("t", share=lambda index: index % 2 == 0)
     page.figure("a", lambda: scatter_figure(np.zeros((3, 2)), None, "a"))
     page.figure("b", lambda: scatter_figure(np.zeros((3, 2)), None, "b"))
     assert 1 not in page.drawn and 0 in page.drawn

@@ -24,7 +24,6 @@ one process.
 import os
 import pickle
 import select
-import struct
 import time
 
 from clusterlab.report.html import _build_page
@@ -81,36 +80,60 @@ def _render_forked(res, versions, seconds, claim, deadline):
         try:
             os.close(read_fd)
             page = _build_page(res, versions, seconds, claim)
-            data = pickle.dumps(page.drawn)
-            with os.fdopen(write_fd, "wb") as fh:
-                fh.write(data)
+            _write_all(write_fd, pickle.dumps(page.drawn, protocol=pickle.HIGHEST_PROTOCOL))
             status = 0
         finally:
             os._exit(status)
     os.close(write_fd)
     page = _build_page(res, versions, seconds, claim)
-    chunks = []
-    with os.fdopen(read_fd, "rb") as fh:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fh], [], [], left)[0]:
-                os.kill(pid, 9)
-                chunks = []
-                break
-            chunk = os.read(fh.fileno(), 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    _, status = os.waitpid(pid, 0)
-    drawn = {}
-    if status == 0 and chunks:
-        try:
-            drawn = pickle.loads(b"".join(chunks))
-        except Exception:
-            drawn = {}
-    if not page.fill(drawn):
+    drawn = _reply(read_fd, deadline)
+    os.close(read_fd)
+    if drawn is None:
+        _kill(pid)
+    if os.waitpid(pid, 0)[1] != 0 or drawn is None or not page.fill(drawn):
         return _build_page(res, versions, seconds, None)
     return page
+
+
+def _read_to_end(fd, deadline=None):
+    """All that is written to pipe ``fd`` until its writer closes it; None when
+    ``deadline`` (``time.monotonic``) passes first."""
+    chunks = []
+    while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _reply(fd, deadline):
+    """The figures a drawing process sent on pipe ``fd`` (``{index: (html,
+    failure)}``, pickled, ended by the process closing the pipe), or None:
+    nothing sent, too late, or unreadable."""
+    data = _read_to_end(fd, deadline)
+    if not data:
+        return None
+    try:
+        return pickle.loads(data)
+    except Exception:
+        return None
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, 9)
+    except OSError:
+        pass
 
 
 class _Claims:
@@ -166,14 +189,15 @@ def _fork_figures():
             and available_cores() >= 2)
 
 
-
 #: results above this many pickled bytes are drawn here (sending them would
 #: cost more than the worker saves)
 MAX_JOB_BYTES = 256 << 20
 
-#: the figures the page leaves to the worker: every one (``index % 1 != -1``
-#: is never true, so this process draws none)
-_NONE_HERE = (1, -1)
+
+def _none_here(index):
+    """The page's share of the figures when the worker draws them all: none."""
+    return False
+
 
 _early = None
 
@@ -203,10 +227,7 @@ class Worker:
 
     def kill(self):
         if self.pid is not None:
-            try:
-                os.kill(self.pid, 9)
-            except OSError:
-                pass
+            _kill(self.pid)
         self.close()
 
 
@@ -239,23 +260,6 @@ def start():
     return Worker(pid, job_w, res_r)
 
 
-def _read_exactly(fd, n):
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 def _serve(job_fd, result_fd):  # pragma: no cover - runs in the forked worker
     """The worker: get drawing ready, wait for a job, draw, send the figures back."""
     import warnings
@@ -273,40 +277,12 @@ def _serve(job_fd, result_fd):  # pragma: no cover - runs in the forked worker
             importlib.import_module(module)
         except Exception:
             pass
-    head = _read_exactly(job_fd, 8)
-    if head is None:  # no job: the analysis failed or drew its page itself
+    job = _read_to_end(job_fd)  # the command closes the pipe after the job
+    if not job:  # no job: the analysis failed or drew its page itself
         return 0
-    body = _read_exactly(job_fd, struct.unpack("<Q", head)[0])
-    if body is None:
-        return 1
-    res, versions, seconds = pickle.loads(body)
-    page = render_report(res, versions, seconds)
-    data = pickle.dumps(page.drawn, protocol=pickle.HIGHEST_PROTOCOL)
-    _write_all(result_fd, struct.pack("<Q", len(data)) + data)
+    page = render_report(*pickle.loads(job))
+    _write_all(result_fd, pickle.dumps(page.drawn, protocol=pickle.HIGHEST_PROTOCOL))
     return 0
-
-
-def _receive(worker, deadline):
-    """The worker's ``{index: (html, failure)}``, or None (failed, gone, too slow)."""
-    chunks, want, got = [], None, 0
-    fd = worker.result_fd
-    while want is None or got < want:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            return None
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        got += len(chunk)
-        if want is None and got >= 8:
-            data = b"".join(chunks)
-            want = 8 + struct.unpack("<Q", data[:8])[0]
-            chunks, got = [data], len(data)
-    try:
-        return pickle.loads(b"".join(chunks)[8:want])
-    except Exception:
-        return None
 
 
 def draw_with(worker, res, versions, seconds):
@@ -324,13 +300,13 @@ def draw_with(worker, res, versions, seconds):
             return None
         deadline = time.monotonic() + PARALLEL_FIGURES_TIMEOUT
         try:
-            _write_all(worker.job_fd, struct.pack("<Q", len(job)) + job)
+            _write_all(worker.job_fd, job)
         except OSError:
             return None
-        os.close(worker.job_fd)
+        os.close(worker.job_fd)  # the end of the job
         worker.job_fd = None
-        page = _build_page(res, versions, seconds, _NONE_HERE)
-        drawn = _receive(worker, deadline)
+        page = _build_page(res, versions, seconds, _none_here)
+        drawn = _reply(worker.result_fd, deadline)
         if drawn is None:
             worker.kill()
             return None

@@ -161,8 +161,8 @@ class Page:
         self.parts = []
         self.sections = []  # (anchor, text) of every level-2 heading
         # which figures this page draws, leaving a placeholder for the others
-        # (see report/drawing.py): None, all of them; (n, r), those whose index
-        # is r modulo n; a function of the index, those for which it says True
+        # (see report/drawing.py): None, all of them; else a function of the
+        # figure's index, True for those it draws
         self.share = share
         self.drawn = {}  # figure index -> (html, failure or None), of those drawn
         self._n_figures = 0
@@ -192,7 +192,7 @@ class Page:
     def figure(self, caption, make):
         index = self._n_figures
         self._n_figures += 1
-        if self.share is not None and not self._mine(index):
+        if self.share is not None and not self.share(index):
             self.parts.append(_Placeholder(index))
             return
         failure = None
@@ -211,11 +211,6 @@ class Page:
                     f"({esc(exc)}).</p>")
         self.drawn[index] = (part, failure)
         self.parts.append(part)
-
-    def _mine(self, index):
-        if callable(self.share):
-            return self.share(index)
-        return index % self.share[0] == self.share[1]
 
     @property
     def failures(self):
