@@ -351,7 +351,8 @@ KMEANS_PARALLEL_MIN_WORK = 1 << 19
 #: from ``np.bincount`` up to this many rows: a first fit of small data then
 #: compiles two kernels less (~0.6 s). numpy is the slower of the two (5000 x 32
 #: float32: 0.36 ms against the kernel's 0.11 ms), at most ~0.1 ms a fit here.
-KMEANS_NUMPY_VARIANCE_MAX_SIZE = 1 << 16
+KMEANS_NUMPY_MAX_SIZE = 1 << 16
+
 #: ``algorithm="auto"`` runs plain Lloyd when n_samples * n_clusters *
 #: n_features is below this: a Lloyd pass then costs under a millisecond, the
 #: bounds save almost nothing (measured: the analysis's K-Means sweep of

@@ -149,7 +149,7 @@ def tolerance(X, tol, bounds):
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
         return float(np.mean(mean_variance_axis(X, axis=0)[1]) * tol)
-    if X.shape[0] * X.shape[1] <= _config.KMEANS_NUMPY_VARIANCE_MAX_SIZE:
+    if X.shape[0] * X.shape[1] <= _config.KMEANS_NUMPY_MAX_SIZE:
         # numpy (as scikit-learn's _tolerance, in float64): its temporary copy
         # is small here, and a first fit of small data compiles no moments kernel
         return float(np.mean(np.var(X, axis=0, dtype=np.float64)) * tol)
@@ -177,8 +177,8 @@ def warn_if_fewer_clusters(n_distinct, n_clusters, stacklevel=3):
 
 def count_distinct(labels, n_clusters):
     """Number of distinct labels in ``labels`` (int32, values in [0, n_clusters)):
-    numpy up to ``KMEANS_NUMPY_VARIANCE_MAX_SIZE`` labels (nothing to compile
+    numpy up to ``KMEANS_NUMPY_MAX_SIZE`` labels (nothing to compile
     for small fits), else a kernel that skips bincount's int64 copy."""
-    if labels.shape[0] <= _config.KMEANS_NUMPY_VARIANCE_MAX_SIZE:
+    if labels.shape[0] <= _config.KMEANS_NUMPY_MAX_SIZE:
         return int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)))
     return int(n_distinct_labels(labels, n_clusters))

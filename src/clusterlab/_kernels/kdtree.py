@@ -120,8 +120,10 @@ def build_kdtree(X, n_levels, perm, start, end, lo, hi):
             e = end[node]
             _bounds(X, perm, lo, hi, node, s, e)
             if level + 1 < n_levels:
-                best = np.int64(0)  # not a literal 0: numba would compile
-                spread = -1.0           # _select a second time for Literal[int](0)
+                # np.int64, not a literal 0: numba would compile _select a
+                # second time, for Literal[int](0)
+                best = np.int64(0)
+                spread = -1.0
                 for f in range(X.shape[1]):
                     w = hi[node, f] - lo[node, f]
                     if w > spread:
