@@ -212,6 +212,19 @@ def _scaled_rows(rng, n, d, scale, offset, f32):
     return (rng.normal(size=(n, d)) * scale + offset).astype(np.float32 if f32 else np.float64)
 
 
+def _assert_recount(X, w, labels, sums, weights, counts, rtol, weights_atol):
+    """Cluster statistics equal to a full recount from the labels: the weighted
+    sums of the rows (atol scaled by the largest), the weights, the counts of
+    non-zero-weight rows."""
+    k = sums.shape[0]
+    ref_sums = np.zeros_like(sums)
+    np.add.at(ref_sums, labels, w[:, None] * X.astype(np.float64))
+    np.testing.assert_allclose(sums, ref_sums, rtol=rtol, atol=rtol * np.abs(ref_sums).max())
+    np.testing.assert_allclose(weights, np.bincount(labels, w, minlength=k), rtol=rtol,
+                               atol=weights_atol)
+    np.testing.assert_array_equal(counts, np.bincount(labels[w != 0], minlength=k))
+
+
 @settings(max_examples=25, deadline=None)
 @given(**_SCALED)
 def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
@@ -237,11 +250,7 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
         g_passes.gemm_full_scan_range(X, x_sq_out, w, C, *ops, 0, n, labels, upper, lower,
                                 group_of, glb, sums, weights, counts)
         np.testing.assert_array_equal(x_sq_out, x_sq)
-        ref_sums = np.zeros((k, d))
-        np.add.at(ref_sums, labels, w[:, None] * X.astype(np.float64))
-        np.testing.assert_allclose(sums, ref_sums, rtol=1e-12, atol=1e-12 * np.abs(ref_sums).max())
-        np.testing.assert_allclose(weights, np.bincount(labels, w, minlength=k), rtol=1e-12)
-        np.testing.assert_array_equal(counts, np.bincount(labels[w != 0], minlength=k))
+        _assert_recount(X, w, labels, sums, weights, counts, rtol=1e-12, weights_atol=0.0)
 
     # Hamerly bounds
     scan(lower, np.empty((0, 3)))
@@ -294,12 +303,7 @@ def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32):
     run(C0, labels, sums, weights, counts, False)
     C1 = C0 + rng.normal(size=(k, d)) * scale * 0.3  # centres moved: some rows change label
     run(C1, labels, sums, weights, counts, True)
-    ref_sums = np.zeros((k, d))
-    np.add.at(ref_sums, labels, w[:, None] * Xd)
-    np.testing.assert_allclose(sums, ref_sums, rtol=1e-9, atol=1e-9 * np.abs(ref_sums).max())
-    np.testing.assert_allclose(weights, np.bincount(labels, w, minlength=k), rtol=1e-9,
-                               atol=1e-12)
-    np.testing.assert_array_equal(counts, np.bincount(labels[w != 0], minlength=k))
+    _assert_recount(X, w, labels, sums, weights, counts, rtol=1e-9, weights_atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
