@@ -182,3 +182,49 @@ def test_recommendation_follows_the_seed(name, expected):
 
     res = run_analysis(load_dataset(name), algorithms=("kmeans", "gmm", "dbscan"))
     assert res.recommendation == expected, res.reasons
+
+
+def test_the_collector_is_left_as_it_was_when_main_is_called_from_python(tmp_path):
+    """Only the command (``run``) pauses and freezes the cyclic garbage
+    collector around its imports; ``main`` called from a Python program
+    leaves it enabled and freezes nothing."""
+    import gc
+
+    before = gc.get_freeze_count()
+    assert run_cli("analyze", "--out", tmp_path / "o", "--quiet", "--k", "2..3",
+                   "--algorithms", "kmeans") == 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == before
+
+
+def test_the_command_pauses_the_collector_only_while_it_reads(tmp_path, monkeypatch):
+    """``run`` pauses the collector while the command imports and reads the
+    table, then freezes what exists and collects again (also when reading
+    fails)."""
+    import gc
+
+    from clusterlab import cli
+    from clusterlab.report import data
+
+    seen = {}
+    load = data.load_dataset
+
+    def spy(*args, **kwargs):
+        seen["while_reading"] = gc.isenabled()
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(data, "load_dataset", spy)
+    monkeypatch.setattr(cli, "_PAUSE_GC", True)
+    frozen = gc.get_freeze_count()
+    try:
+        assert cli.main(["analyze", "--out", str(tmp_path / "o"), "--quiet", "--k", "2..3",
+                         "--algorithms", "kmeans"]) == 0
+        assert seen["while_reading"] is False
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+        gc.unfreeze()
+        assert cli.main(["analyze", str(tmp_path / "missing.csv"), "--out",
+                         str(tmp_path / "o2"), "--quiet"]) == 2
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -184,3 +184,27 @@ def test_drawing_can_be_prepared_ahead():
 
     prepare_drawing()
     assert "matplotlib.backends.backend_agg" in sys.modules
+
+
+def test_report_figures_fit_their_canvas(monkeypatch):
+    """Every figure of a two-dimensional analysis (the mixture's criteria, the
+    DBSCAN map, the dendrogram among them) keeps its labels inside its canvas:
+    it is drawn once, never again by savefig with a box beyond the canvas."""
+    import clusterlab
+    from matplotlib.figure import Figure
+
+    from clusterlab.report.html import _build_page
+
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(0, 0.4, (150, 2)), rng.normal(4, 0.4, (150, 2)),
+              rng.normal((0, 5), 0.4, (150, 2))]
+    analysis = clusterlab.analyze(X, k=(2, 6),
+                                  algorithms=["kmeans", "gmm", "dbscan", "agglomerative"])
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: saved.append(fig))
+    page = _build_page(analysis.result, {"clusterlab": "x"}, 1.0, None)
+    captions = [c for c in ("BIC and AIC", "core points", "Dendrogram")
+                if c in page.render()]
+    assert len(captions) == 3
+    assert page.failures == []
+    assert saved == []

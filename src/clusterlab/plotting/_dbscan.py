@@ -51,6 +51,7 @@ def plot_dbscan(model, X, size=100, ax=None, show_xlabels=True, show_ylabels=Tru
         raise ValueError(
             f"X has {X.shape[0]} rows but the model was fitted on {labels.shape[0]} samples; "
             "pass the data the model was fitted on.")
+    own_figure = ax is None
     fig, ax = new_axes(ax, figsize=(4.5, 3.2))
     core_mask = np.zeros(labels.shape[0], dtype=bool)
     core_mask[np.asarray(model.core_sample_indices_)] = True
@@ -68,4 +69,6 @@ def plot_dbscan(model, X, size=100, ax=None, show_xlabels=True, show_ylabels=Tru
     ax.set_title(f"eps={model.eps:.2f}, min_samples={model.min_samples}")
     ax.grid()
     ax.set_axisbelow(True)
+    if own_figure and show_xlabels:  # room for the x label inside the canvas
+        fig.subplots_adjust(bottom=0.15)
     return fig

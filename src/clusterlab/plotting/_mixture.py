@@ -171,6 +171,7 @@ def plot_information_criteria(sweep, ax=None):
     k = k[order]
     bic = np.asarray(table["bic"], dtype=np.float64)[order]
     aic = np.asarray(table["aic"], dtype=np.float64)[order]
+    own_figure = ax is None
     fig, ax = new_axes(ax, figsize=(8, 3))
     ax.plot(k, bic, "bo-", label="BIC")
     ax.plot(k, aic, "go--", label="AIC")
@@ -184,4 +185,6 @@ def plot_information_criteria(sweep, ax=None):
     ax.set_ylabel("Information Criterion")
     ax.legend()
     ax.grid(True)
+    if own_figure:  # room for the x label inside the canvas (the default 0.11 cuts it)
+        fig.subplots_adjust(bottom=0.17)
     return fig

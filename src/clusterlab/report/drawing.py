@@ -277,6 +277,12 @@ def _serve(job_fd, result_fd):  # pragma: no cover - runs in the forked worker
             importlib.import_module(module)
         except Exception:
             pass
+    # what exists now lives as long as this process: out of the cyclic
+    # collector's sight (its full collections while drawing then walk only
+    # the figures' objects)
+    import gc
+
+    gc.freeze()
     job = _read_to_end(job_fd)  # the command closes the pipe after the job
     if not job:  # no job: the analysis failed or drew its page itself
         return 0

@@ -347,6 +347,9 @@ def dendrogram_figure(model, n_clusters, colors=None):
     ax.set_xlabel("groups of rows (their size in parentheses)")
     ax.set_ylabel("merge distance")
     ax.set_title(f"{model.linkage} linkage: the last {p} merges")
+    # room below for the rotated leaf labels and the x label: a figure that
+    # fits its canvas is drawn once (figure_to_data_uri)
+    fig.subplots_adjust(bottom=0.2)
     return fig
 
 
