@@ -131,6 +131,19 @@ def test_two_processes_claim_every_figure_once():
     assert len(ours) > len(theirs) > 0
 
 
+def _worker_page_is_one_process_page(monkeypatch, worker, analysis):
+    """Render ``analysis`` with the early ``worker``: the worker is used and
+    reaped, and the page equals one drawn in one process (returned)."""
+    from clusterlab.report import drawing
+
+    by_worker = drawing.render(analysis.result, {"clusterlab": "x"}, 1.0)
+    assert drawing._early is None and worker.pid is None  # used and reaped
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "0")
+    one = drawing.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
+    assert by_worker.render() == one.render()
+    return one
+
+
 def test_the_early_worker_draws_the_same_page(monkeypatch):
     """The worker forked before the analysis: the same page as one process
     draws; a worker that is gone leaves the page to this process; an unused
@@ -144,11 +157,7 @@ def test_the_early_worker_draws_the_same_page(monkeypatch):
     worker = drawing._early
     assert worker is not None
     analysis = _two_cluster_analysis()
-    by_worker = drawing.render(analysis.result, {"clusterlab": "x"}, 1.0)
-    assert drawing._early is None and worker.pid is None  # used and reaped
-    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "0")
-    one = drawing.render_report(analysis.result, {"clusterlab": "x"}, 1.0)
-    assert by_worker.render() == one.render()
+    one = _worker_page_is_one_process_page(monkeypatch, worker, analysis)
 
     # a worker killed before its job: the page is drawn here, the same
     monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "1")
@@ -208,3 +217,98 @@ def test_report_figures_fit_their_canvas(monkeypatch):
     assert len(captions) == 3
     assert page.failures == []
     assert saved == []
+
+
+def _result_of(X, **kw):
+    import clusterlab
+
+    return clusterlab.analyze(X, **kw).result
+
+
+def test_figures_drawn_before_are_reused_only_for_the_same_inputs():
+    """A page built with a memo of figures drawn before (from a pickled copy
+    of the result, as the drawing worker has it) takes every figure from it
+    and equals the page drawn from scratch; a result that differs in a
+    model's labels gets those figures drawn again, never the memo's."""
+    import pickle
+
+    from clusterlab.report.html import _build_page, figure_key
+
+    rng = np.random.default_rng(5)
+    X = np.r_[rng.normal(0, 0.5, (120, 2)), rng.normal(4, 0.5, (120, 2)),
+              rng.normal((0, 5), 0.5, (120, 2))]
+    res = _result_of(X, k=(2, 5), algorithms=["kmeans", "gmm", "dbscan", "agglomerative"])
+    versions = {"clusterlab": "x"}
+    fresh = _build_page(res, versions, 1.0, None).render()
+    memo = {}
+    assert _build_page(res, versions, 1.0, None, memo).render() == fresh
+    n = len(memo)
+    assert n == fresh.count("<img")  # every figure of the page is keyed
+    copy = pickle.loads(pickle.dumps(res))
+    page = _build_page(copy, versions, 1.0, None, memo)
+    assert len(memo) == n  # nothing drawn: all taken from the memo
+    assert page.render() == fresh
+
+    # the same figure function and caption, other labels: another key, drawn again
+    from clusterlab.report.html import scatter_figure
+
+    P = copy.projection
+    lab = np.asarray(copy.labels["kmeans"])
+    key = figure_key("c", scatter_figure, (P, lab, "t"), {})
+    assert key == figure_key("c", scatter_figure, (P.copy(), lab.copy(), "t"), {})
+    assert key != figure_key("c", scatter_figure, (P, (lab + 1) % 3, "t"), {})
+    assert key != figure_key("d", scatter_figure, (P, lab, "t"), {})
+    other = pickle.loads(pickle.dumps(res))
+    flipped = np.asarray(other.labels["kmeans"]).copy()
+    flipped[:5] = (flipped[:5] + 1) % int(flipped.max() + 1)
+    other.labels["kmeans"] = flipped
+    expected = _build_page(other, versions, 1.0, None).render()
+    assert _build_page(other, versions, 1.0, None, dict(memo)).render() == expected
+
+
+def test_a_figure_with_hidden_inputs_is_never_taken_from_the_memo():
+    """A figure made by a closure (its inputs not all passed to the page) is
+    drawn every time, memo or not."""
+    from clusterlab.report.html import Page
+
+    memo = {}
+    for value in (0.0, 1.0):
+        page = Page("t", memo=memo)
+        page.figure("same caption", lambda: scatter_figure(np.full((3, 2), value), None, "a"))
+    assert memo == {}
+
+
+def test_the_worker_draws_ahead_while_the_analysis_runs(monkeypatch):
+    """The command's path: the early worker gets each candidate's figures
+    while the analysis runs (``on_candidate``) and the final page equals one
+    drawn in one process."""
+    from clusterlab.report import drawing
+    from clusterlab.report.api import analyze_dataset
+    from clusterlab.report.data import load_dataset
+
+    _needs_fork()
+    monkeypatch.setattr("clusterlab._config.available_cores", lambda: 2)
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "1")
+    ds = load_dataset("iris")
+    sent = []
+    real_ahead = drawing.ahead
+
+    def ahead(res, name, parts):
+        real_ahead(res, name, parts)
+        sent.append((name, drawing._early.ahead_sent))
+
+    drawing.start_early()
+    worker = drawing._early
+    analysis = analyze_dataset(ds, algorithms=("kmeans", "gmm", "genie", "dbscan"),
+                               on_candidate=ahead)
+    assert [name for name, _ in sent] == ["kmeans", "gmm", "genie", "dbscan"]
+    assert sent[-1][1] == 3  # genie's figure is not drawn ahead (nor sent)
+    one = _worker_page_is_one_process_page(monkeypatch, worker, analysis)
+
+    # a worker killed while jobs are on their way: the page is drawn here, the same
+    monkeypatch.setenv("CLUSTERLAB_PARALLEL_FIGURES", "1")
+    drawing.start_early()
+    os.kill(drawing._early.pid, 9)
+    for name in ("kmeans", "gmm"):
+        drawing.ahead(analysis.result, name, analysis.result.partitions)
+    assert drawing.render(analysis.result, {"clusterlab": "x"}, 1.0).render() == one.render()

@@ -286,15 +286,18 @@ def analyze(args):
         if args.k is not None and ds.n_samples <= hi:
             raise UsageError(f"{ds.name}: {ds.n_samples} rows but --k goes up to {hi}; "
                              "need more rows than clusters (lower --k).")
-        announce_compilation()
+        compiling = announce_compilation() > 0
         # the report's drawing process: it gets matplotlib ready while the
-        # analysis runs (report/drawing.py)
+        # analysis runs, and draws the candidates' figures as they come (not
+        # on a first run: their kernels would compile beside the analysis's;
+        # report/drawing.py)
         drawing.start_early()
         progress = _Progress(_progress_enabled(args))
         try:
             result = analyze_dataset(ds, k=args.k, algorithms=args.algorithms,
                                      contamination=args.contamination, sample=args.sample,
-                                     seed=args.seed, scale=args.scale, progress=progress)
+                                     seed=args.seed, scale=args.scale, progress=progress,
+                                     on_candidate=None if compiling else drawing.ahead)
         finally:
             progress.close()
     except BaseException as exc:

@@ -143,19 +143,23 @@ class _Context:
 
 
 def run_analysis(dataset, k_range=None, algorithms=None, contamination=0.02, sample=None,
-                 seed=42, scale="auto", progress=None):
+                 seed=42, scale="auto", progress=None, on_candidate=None):
     """Run the analysis on ``dataset`` (a :class:`~clusterlab.report.data.Dataset`).
 
     ``k_range`` is ``(lo, hi)`` or None for the adaptive default;
     ``algorithms`` names registry entries (None: the default ones);
-    ``progress(stage, step, total)`` is called as the work advances.
+    ``progress(stage, step, total)`` is called as the work advances;
+    ``on_candidate(res, name, partitions)`` after each candidate has run, with
+    the result so far (the command line's report starts drawing its figures:
+    :func:`clusterlab.report.drawing.ahead`; what it raises is ignored).
     Returns an :class:`AnalysisResult`.
     """
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress)
+        res = _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress,
+                   on_candidate)
     seen = set()
     for w in caught:
         text = f"{w.category.__name__}: {w.message}"
@@ -204,7 +208,8 @@ def _prepare(X_raw, scale, notes):
     return np.ascontiguousarray(X), scale, rescale, reduction
 
 
-def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress):
+def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress,
+         on_candidate=None):
     def tick(stage, step=0, total=1):
         if progress is not None:
             progress(stage, step, total)
@@ -244,6 +249,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
                        "cluster (no clustering was run)."]
         return res
     ctx = candidate_context(X, lo, hi, sample, seed, res)
+    ctx.on_candidate = on_candidate
     helper = prewarm.start(X, would_run(ctx, algorithms), lo, hi, sample, seed)
     try:
         return _run_candidates(ctx, dataset, algorithms, contamination, tick, helper)
@@ -354,6 +360,12 @@ def _run_in_turn(names, ctx, tick, helper, idle=None):
         tick(entry.title, 0, 1)
         prewarm.reached(helper, name)
         runs[name] = run_candidate(entry, ctx)
+        done = getattr(ctx, "on_candidate", None)
+        if done is not None:
+            try:
+                done(ctx.res, name, runs[name][0])
+            except Exception:  # the report's helpers never stop the analysis
+                pass
         tick(entry.title, 1, 1)
     return runs
 

@@ -230,10 +230,11 @@ def _k_range(k):
 
 
 def analyze_dataset(dataset, k=None, algorithms=None, contamination=0.02, sample=None, seed=42,
-                    scale="auto", progress=None):
+                    scale="auto", progress=None, on_candidate=None):
     """Run the analysis on a :class:`~clusterlab.report.data.Dataset`; returns an :class:`Analysis`.
 
-    ``k`` and ``algorithms`` left at None take the analysis's own defaults.
+    ``k`` and ``algorithms`` left at None take the analysis's own defaults;
+    ``on_candidate`` is :func:`~clusterlab.report.analysis.run_analysis`'s.
     """
     from clusterlab.report.analysis import run_analysis
     from clusterlab.report.data import DataError
@@ -254,7 +255,7 @@ def analyze_dataset(dataset, k=None, algorithms=None, contamination=0.02, sample
         kwargs["algorithms"] = tuple(algorithms)
     t0 = time.perf_counter()
     res = run_analysis(dataset, contamination=contamination, sample=sample, seed=seed,
-                       scale=scale, progress=progress, **kwargs)
+                       scale=scale, progress=progress, on_candidate=on_candidate, **kwargs)
     if not hasattr(res, "failures") or res.failures is None:
         res.failures = {}
     return Analysis(res, seconds=time.perf_counter() - t0)

@@ -12,7 +12,12 @@ cached. On Linux with at least two usable cores:
   core while the analysis fits its candidates, then waits. When the analysis
   is done, :func:`render` hands it the result (pickled through a pipe); the
   worker runs :func:`render_report` and sends the figures back, while this
-  process lays out the page around placeholders and then fills them in.
+  process lays out the page around placeholders and then fills them in;
+* while the analysis runs, it sends the worker each candidate's partial
+  result as the candidate ends (:func:`ahead`, once the kernels are cached):
+  the worker draws that candidate's figures then, keyed by everything they
+  are drawn from (:func:`~clusterlab.report.html.figure_key`), and the final
+  page takes a figure from these only where its key is the same.
 
 The page is the same as one drawn by one process: the same function lays it
 out and draws every figure, only the process differs. If a drawing process
@@ -53,45 +58,46 @@ def prepare_drawing():
         pass
 
 
-def render_report(res, versions, seconds):
+def render_report(res, versions, seconds, memo=None):
     """Build the report page for an :class:`~clusterlab.report.analysis.AnalysisResult`,
-    in two processes where the module's notes say so, else in this one."""
+    in two processes where the module's notes say so, else in this one
+    (``memo``: figures drawn ahead, see :class:`~clusterlab.report.html.Page`)."""
     if not _fork_figures():
-        return _build_page(res, versions, seconds, None)
+        return _build_page(res, versions, seconds, None, memo)
     deadline = time.monotonic() + PARALLEL_FIGURES_TIMEOUT
     try:
         claim = _Claims(deadline)
     except OSError:
-        return _build_page(res, versions, seconds, None)
+        return _build_page(res, versions, seconds, None, memo)
     try:
-        return _render_forked(res, versions, seconds, claim, deadline)
+        return _render_forked(res, versions, seconds, claim, deadline, memo)
     finally:
         claim.close()
 
 
-def _render_forked(res, versions, seconds, claim, deadline):
+def _render_forked(res, versions, seconds, claim, deadline, memo):
     try:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
     except OSError:
-        return _build_page(res, versions, seconds, None)
+        return _build_page(res, versions, seconds, None, memo)
     if pid == 0:  # pragma: no cover - the forked process (its coverage is not collected)
         status = 1
         try:
             os.close(read_fd)
-            page = _build_page(res, versions, seconds, claim)
+            page = _build_page(res, versions, seconds, claim, memo)
             _write_all(write_fd, pickle.dumps(page.drawn, protocol=pickle.HIGHEST_PROTOCOL))
             status = 0
         finally:
             os._exit(status)
     os.close(write_fd)
-    page = _build_page(res, versions, seconds, claim)
+    page = _build_page(res, versions, seconds, claim, memo)
     drawn = _reply(read_fd, deadline)
     os.close(read_fd)
     if drawn is None:
         _kill(pid)
     if os.waitpid(pid, 0)[1] != 0 or drawn is None or not page.fill(drawn):
-        return _build_page(res, versions, seconds, None)
+        return _build_page(res, versions, seconds, None, memo)
     return page
 
 
@@ -127,6 +133,13 @@ def _reply(fd, deadline):
         return pickle.loads(data)
     except Exception:
         return None
+
+
+def _close(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 def _kill(pid):
@@ -193,6 +206,18 @@ def _fork_figures():
 #: cost more than the worker saves)
 MAX_JOB_BYTES = 256 << 20
 
+#: figures are drawn ahead (:func:`ahead`) for prepared tables up to this size
+AHEAD_MAX_BYTES = 8 << 20
+
+#: the candidates whose figures the worker draws ahead: their figures in the
+#: report are those of their own best partition unless the recommendation
+#: picks another of theirs (then the drawn-ahead figures go unused)
+AHEAD_CANDIDATES = ("kmeans", "gmm", "dbscan", "hdbscan")
+
+# the frames on a worker's job pipe: a kind, the pickle's length (8 bytes,
+# little-endian), the pickle; the command closes the pipe after the final job
+_AHEAD, _FINAL = b"A", b"F"
+
 
 def _none_here(index):
     """The page's share of the figures when the worker draws them all: none."""
@@ -203,21 +228,57 @@ _early = None
 
 
 class Worker:
-    """A forked drawing process: ``pid``, the pipe its job goes down
-    (``job_fd``) and the one its figures come back on (``result_fd``)."""
+    """A forked drawing process: ``pid``, the pipe its jobs go down
+    (``job_fd``, written by a thread of its own: :meth:`send`) and the one its
+    figures come back on (``result_fd``)."""
 
     def __init__(self, pid, job_fd, result_fd):
+        import queue
+
         self.pid, self.job_fd, self.result_fd = pid, job_fd, result_fd
+        self.ahead_sent = 0  # draw-ahead jobs sent
+        self._queue = queue.SimpleQueue()
+        self._writer = None
+
+    def send(self, kind, data):
+        """Queue a frame for the worker; a thread writes it (the analysis never
+        waits for a busy worker to read). ``kind`` None closes the pipe after
+        the frames queued before."""
+        import threading
+
+        if self.job_fd is None:
+            return
+        self._queue.put((kind, data))
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_frames, daemon=True,
+                                            name="clusterlab-drawing-jobs")
+            self._writer.start()
+
+    def _write_frames(self):
+        fd = self.job_fd
+        try:
+            while True:
+                kind, data = self._queue.get()
+                if kind is None:
+                    break
+                _write_all(fd, kind + len(data).to_bytes(8, "little") + data)
+        except OSError:  # the worker is gone: the report draws its figures itself
+            pass
+        finally:
+            _close(fd)
 
     def close(self):
         """Close the pipes (the worker then exits) and reap the process."""
-        for fd in (self.job_fd, self.result_fd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.job_fd = self.result_fd = None
+        if self._writer is not None:
+            self._queue.put((None, b""))
+            self._writer.join()
+            self._writer = None
+        elif self.job_fd is not None:
+            _close(self.job_fd)
+        self.job_fd = None
+        if self.result_fd is not None:
+            _close(self.result_fd)
+        self.result_fd = None
         if self.pid is not None:
             try:
                 os.waitpid(self.pid, 0)
@@ -227,7 +288,7 @@ class Worker:
 
     def kill(self):
         if self.pid is not None:
-            _kill(self.pid)
+            _kill(self.pid)  # first: a write blocked on its pipe then fails
         self.close()
 
 
@@ -260,8 +321,62 @@ def start():
     return Worker(pid, job_w, res_r)
 
 
+def _read_exactly(fd, n):
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd):
+    """The next ``(kind, pickle)`` on a job pipe, or None at its end."""
+    head = _read_exactly(fd, 9)
+    if head is None:
+        return None
+    data = _read_exactly(fd, int.from_bytes(head[1:], "little"))
+    return None if data is None else (head[:1], data)
+
+
+class _Jobs:
+    """The worker's side of its job pipe: frames in order, and whether the
+    final job has come (then drawing ahead stops)."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.waiting = []
+        self.ended = False
+
+    def _poll(self):
+        while not self.ended and select.select([self.fd], [], [], 0)[0]:
+            frame = _read_frame(self.fd)
+            if frame is None:
+                self.ended = True
+            else:
+                self.waiting.append(frame)
+
+    def final_waiting(self):
+        self._poll()
+        return self.ended or any(kind == _FINAL for kind, _ in self.waiting)
+
+    def next(self):
+        if self.waiting:
+            return self.waiting.pop(0)
+        if self.ended:
+            return None
+        frame = _read_frame(self.fd)
+        self.ended = frame is None
+        return frame
+
+
 def _serve(job_fd, result_fd):  # pragma: no cover - runs in the forked worker
-    """The worker: get drawing ready, wait for a job, draw, send the figures back."""
+    """The worker: get drawing ready; draw ahead the figures of the candidates
+    the command sends while the analysis runs; on the final job draw the
+    page (taking what was drawn ahead where its inputs are the same) and send
+    the figures back."""
     import warnings
 
     warnings.simplefilter("ignore")
@@ -283,12 +398,94 @@ def _serve(job_fd, result_fd):  # pragma: no cover - runs in the forked worker
     import gc
 
     gc.freeze()
-    job = _read_to_end(job_fd)  # the command closes the pipe after the job
-    if not job:  # no job: the analysis failed or drew its page itself
+    jobs = _Jobs(job_fd)
+    memo = {}
+    while True:
+        frame = jobs.next()
+        if frame is None:  # no final job: the analysis failed or drew its page itself
+            return 0
+        kind, data = frame
+        if kind == _AHEAD:
+            try:
+                draw_ahead(pickle.loads(data), memo, lambda index: not jobs.final_waiting())
+            except Exception:  # the final page draws what is missing
+                pass
+            continue
+        # no memo when nothing was drawn ahead: no figure keys to compute
+        page = render_report(*pickle.loads(data), memo=memo or None)
+        _write_all(result_fd, pickle.dumps(page.drawn, protocol=pickle.HIGHEST_PROTOCOL))
         return 0
-    page = render_report(*pickle.loads(job))
-    _write_all(result_fd, pickle.dumps(page.drawn, protocol=pickle.HIGHEST_PROTOCOL))
-    return 0
+
+
+def ahead_job(res, name, parts):
+    """What the worker needs to draw candidate ``name``'s figures before the
+    analysis ends (:func:`draw_ahead`), from the analysis's result so far and
+    the candidate's partitions, or None: a candidate whose figures are not
+    drawn ahead, or no partition of its own choosing."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    if name not in AHEAD_CANDIDATES:
+        return None
+    own = next((p for p in parts if p.evidence.get("own_best")), None)
+    if own is None:
+        return None
+    view = SimpleNamespace(
+        X_fit=res.X_fit, projection=res.projection, sample_index=res.sample_index,
+        sampled=res.sampled, models={name: own.model}, labels={name: np.asarray(own.labels)},
+        kmeans_sweep=res.kmeans_sweep if name == "kmeans" else None,
+        gmm_sweep=res.gmm_sweep if name == "gmm" else None,
+        covariance_bic=dict(res.covariance_bic) if name == "gmm" else {},
+        kdist=res.kdist if name == "dbscan" else None,
+        dbscan_eps=res.dbscan_eps, dbscan_min_samples=res.dbscan_min_samples)
+    return view, name
+
+
+def draw_ahead(jobs, memo, go_on):
+    """Draw the figures of the candidates in ``jobs`` (a list of
+    :func:`ahead_job` results; the first may be preceded by the data's own
+    figure as ``("data", dataset view, projection)``) into ``memo``, while
+    ``go_on(index)`` says so."""
+    from clusterlab.report.html import Page, _model_sections, cluster_colors, data_figure
+
+    page = Page("", go_on, memo)
+    for job in jobs:
+        if job[0] == "data":
+            data_figure(page, job[1], job[2])
+            continue
+        (view, name), two_d = job
+        _model_sections(page, view, name, cluster_colors(view.labels[name]), two_d)
+
+
+def ahead(res, name, parts):
+    """Called by the analysis after each candidate (``on_candidate``): send its
+    figures to the early worker to draw now, while the next candidates run.
+    Only for small prepared tables (:data:`AHEAD_MAX_BYTES`); the report takes
+    a figure drawn ahead only where its inputs are those of the final page
+    (:func:`~clusterlab.report.html.figure_key`), so nothing here can change
+    the page."""
+    from types import SimpleNamespace
+
+    from clusterlab.report.html import two_dimensional
+
+    worker = _early
+    if worker is None or getattr(res.X_fit, "nbytes", 0) > AHEAD_MAX_BYTES:
+        return
+    try:
+        job = ahead_job(res, name, parts)
+        jobs = [] if job is None else [(job, two_dimensional(res))]
+        if worker.ahead_sent == 0:
+            ds = res.dataset
+            jobs.insert(0, ("data", SimpleNamespace(y=ds.y, label_column=ds.label_column),
+                            res.projection))
+        if not jobs:
+            return
+        data = pickle.dumps(jobs, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # something does not pickle: the final page draws it
+        return
+    worker.ahead_sent += 1
+    worker.send(_AHEAD, data)
 
 
 def draw_with(worker, res, versions, seconds):
@@ -305,12 +502,8 @@ def draw_with(worker, res, versions, seconds):
         if len(job) > MAX_JOB_BYTES:
             return None
         deadline = time.monotonic() + PARALLEL_FIGURES_TIMEOUT
-        try:
-            _write_all(worker.job_fd, job)
-        except OSError:
-            return None
-        os.close(worker.job_fd)  # the end of the job
-        worker.job_fd = None
+        worker.send(_FINAL, job)
+        worker.send(None, b"")  # the end of the jobs
         page = _build_page(res, versions, seconds, _none_here)
         drawn = _reply(worker.result_fd, deadline)
         if drawn is None:

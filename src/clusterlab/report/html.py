@@ -9,9 +9,11 @@ the analysis are shown as plain advice, never as raw warning text.
 """
 
 import base64
+import hashlib
 import html
 import io
 import json
+import pickle
 
 import numpy as np
 
@@ -156,7 +158,7 @@ class Page:
 
     _TOC = "\x00toc\x00"
 
-    def __init__(self, title, share=None):
+    def __init__(self, title, share=None, memo=None):
         self.title = title
         self.parts = []
         self.sections = []  # (anchor, text) of every level-2 heading
@@ -166,6 +168,9 @@ class Page:
         self.share = share
         self.drawn = {}  # figure index -> (html, failure or None), of those drawn
         self._n_figures = 0
+        # figures drawn before, by figure_key (see report/drawing.py): a figure
+        # whose key is here is taken from it; one drawn here is added to it
+        self.memo = memo
 
     def add(self, raw_html):
         self.parts.append(raw_html)
@@ -189,19 +194,31 @@ class Page:
         items = "".join(f'<li><a href="#{esc(a)}">{esc(t)}</a></li>' for a, t in self.sections)
         return f'<nav class="toc" id="toc"><strong>Contents</strong><ol>{items}</ol></nav>'
 
-    def figure(self, caption, make):
+    def figure(self, caption, make, *args, **kwargs):
+        """A figure drawn by ``make(*args, **kwargs)`` (a matplotlib Figure) with its
+        caption. With a :attr:`memo`, a figure whose inputs are all in ``args`` /
+        ``kwargs`` (``make`` a plain function, no closure) is taken from the memo
+        when the same figure was drawn before (:func:`figure_key`)."""
         index = self._n_figures
         self._n_figures += 1
         if self.share is not None and not self.share(index):
             self.parts.append(_Placeholder(index))
             return
+        key = None
+        if (self.memo is not None and (args or kwargs)
+                and getattr(make, "__closure__", True) is None):
+            key = figure_key(caption, make, args, kwargs)
+            if key in self.memo:
+                self.drawn[index] = self.memo[key]
+                self.parts.append(self.memo[key][0])
+                return
         failure = None
         try:
             # one numba thread: a figure's computations (grid predictions of at most
             # GRID_RESOLUTION**2 points) take milliseconds serially, and the kernels'
             # parallel compilations would cost seconds on a first run
             with numba_threads(1):
-                fig = make()
+                fig = make(*args, **kwargs)
             uri = figure_to_data_uri(fig)
             part = (f'<figure><img alt="{esc(caption)}" src="{uri}">'
                     f"<figcaption>{esc(caption)}</figcaption></figure>")
@@ -211,6 +228,8 @@ class Page:
                     f"({esc(exc)}).</p>")
         self.drawn[index] = (part, failure)
         self.parts.append(part)
+        if key is not None:
+            self.memo[key] = (part, failure)
 
     @property
     def failures(self):
@@ -233,6 +252,40 @@ class Page:
         return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
                 f"<title>{esc(self.title)}</title><style>{CSS}</style></head><body>"
                 + "".join(parts) + SELF_CHECK + "</body></html>")
+
+
+def figure_key(caption, make, args, kwargs):
+    """A digest of everything a figure is drawn from: its caption, the drawing
+    function's name and ``args`` / ``kwargs``, pickled without memo (so the
+    key does not depend on which objects happen to be shared), arrays by
+    their dtype, shape and bytes. Equal keys, in any process of the same
+    installation, mean the same figure; None when an input does not pickle
+    (or refers to itself)."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{caption}\x00{make.__module__}.{make.__qualname__}\x00".encode())
+    out = io.BytesIO()
+    try:
+        _KeyPickler(out, h).dump((args, kwargs))
+    except Exception:
+        return None
+    h.update(out.getvalue())
+    return h.digest()
+
+
+class _KeyPickler(pickle.Pickler):
+    """The pickler of :func:`figure_key`: no memo ("fast" mode), arrays hashed."""
+
+    def __init__(self, file, h):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.fast = True
+        self._h = h
+
+    def reducer_override(self, obj):
+        if isinstance(obj, np.ndarray) and not obj.dtype.hasobject:
+            a = np.ascontiguousarray(obj)
+            self._h.update(a.reshape(-1).view(np.uint8))
+            return np.empty, (a.shape, repr(a.dtype))
+        return NotImplemented
 
 
 def cluster_colors(labels):
@@ -433,8 +486,8 @@ def _model_sections(page, res, name, colors, two_d):
         sw = res.kmeans_sweep
         km = model
         page.heading("K-Means: choosing k", anchor="sec-kmeans")
-        page.figure("Inertia against k (elbow by Kneedle)", lambda: plotting.plot_inertia_curve(sw))
-        page.figure("Silhouette score against k", lambda: plotting.plot_silhouette_curve(sw))
+        page.figure("Inertia against k (elbow by Kneedle)", plotting.plot_inertia_curve, sw)
+        page.figure("Silhouette score against k", plotting.plot_silhouette_curve, sw)
         Xs = X[res.sample_index]
         ks, labs = [], []
         for k in (km.n_clusters - 1, km.n_clusters, km.n_clusters + 1):
@@ -450,60 +503,61 @@ def _model_sections(page, res, name, colors, two_d):
             sil_colors[:len(colors)] = colors
             page.figure("Silhouette diagrams of k = " + ", ".join(map(str, ks))
                         + " on one x axis" + (" (sampled rows)" if res.sampled else ""),
-                        lambda: _silhouette_row(plotting.plot_silhouette_diagram(
-                            Xs, labs, ncols=len(labs), colors=sil_colors)))
+                        _silhouette_row, Xs, labs, sil_colors)
         table = [[int(k), fmt(float(i)), fmt(float(s), 3)] for k, i, s in
                  zip(sw.table["k"], sw.table["inertia"], sw.table["silhouette"])]
         page.add(table_html(["k", "inertia", "silhouette"], table))
         if two_d:
             page.figure(f"K-Means decision boundaries, k={km.n_clusters}",
-                        lambda: plotting.plot_decision_boundaries(
-                            km, X, resolution=GRID_RESOLUTION))
-        page.figure(f"K-Means clusters, k={km.n_clusters}",
-                    lambda: scatter_figure(P, labels, f"K-Means, k={km.n_clusters}",
-                                           colors=colors))
+                        plotting.plot_decision_boundaries, km, X,
+                        resolution=GRID_RESOLUTION)
+        page.figure(f"K-Means clusters, k={km.n_clusters}", scatter_figure, P, labels,
+                    f"K-Means, k={km.n_clusters}", colors=colors)
         return
     if name == "gmm" and res.gmm_sweep is not None:
         gm = model
         page.heading("Gaussian mixtures", anchor="sec-gmm")
         page.figure("BIC and AIC against the number of components",
-                    lambda: plotting.plot_information_criteria(res.gmm_sweep))
+                    plotting.plot_information_criteria, res.gmm_sweep)
         page.add(table_html(["covariance_type", "BIC"],
                             [[c, fmt(b)] for c, (b, _) in sorted(res.covariance_bic.items(),
                                                                key=lambda t: t[1][0])]))
         if two_d:
             page.figure(f"Gaussian mixture density ({gm.n_components} components, "
                         f"covariance_type='{gm.covariance_type}')",
-                        lambda: plotting.plot_gaussian_mixture(
-                            gm, X, resolution=GRID_RESOLUTION))
-        page.figure("Gaussian-mixture clusters",
-                    lambda: scatter_figure(P, labels, "Gaussian mixture", colors=colors))
+                        plotting.plot_gaussian_mixture, gm, X, resolution=GRID_RESOLUTION)
+        page.figure("Gaussian-mixture clusters", scatter_figure, P, labels,
+                    "Gaussian mixture", colors=colors)
         return
     page.heading(title, anchor=f"sec-{name}")
     if name == "dbscan" and getattr(res, "kdist", None) is not None:
-        page.figure("k-distance curve", lambda: kdistance_figure(res.kdist, res.dbscan_eps,
-                                                                 res.dbscan_min_samples))
+        page.figure("k-distance curve", kdistance_figure, res.kdist, res.dbscan_eps,
+                    res.dbscan_min_samples)
         if two_d and not res.sampled:
             page.figure("DBSCAN: core points, border points and noise",
-                        lambda: plotting.plot_dbscan(model, X))
+                        plotting.plot_dbscan, model, X)
     if name == "hdbscan" and getattr(model, "condensed_tree_", None) is not None:
         page.figure("HDBSCAN condensed tree (width: points in the cluster; circled: the "
-                    "clusters selected)", lambda: plotting.plot_condensed_tree(model))
+                    "clusters selected)", plotting.plot_condensed_tree, model)
     if name == "genie" and getattr(model, "mst_", None) is not None:
         page.para("Genie merges along the minimum spanning tree of the rows; the clusters "
                   "shown are the cut the evidence supports best.", "muted")
     if name == "agglomerative" and hasattr(model, "to_linkage_matrix"):
         k = int(getattr(model, "n_clusters_", getattr(model, "n_clusters", 2)) or 2)
         page.figure("Dendrogram (the top merges; red line: the cut into the clusters shown)",
-                    lambda: dendrogram_figure(model, k, colors))
+                    dendrogram_figure, model, k, colors)
     page.figure(f"{title} clusters" + (" (noise as red crosses)" if (labels == -1).any() else "")
                 + (" (sampled rows)" if (labels == -2).any() else ""),
-                lambda: scatter_figure(P, labels, title, colors=colors))
+                scatter_figure, P, labels, title, colors=colors)
 
 
-def _silhouette_row(fig):
-    """Silhouette panels in one row, sized so their text stays readable at the page width,
-    with ticks every 0.2 on the shared x range."""
+def _silhouette_row(Xs, labs, colors):
+    """Silhouette diagrams of the labellings ``labs`` of ``Xs`` in one row, sized so
+    their text stays readable at the page width, with ticks every 0.2 on the
+    shared x range."""
+    from clusterlab import plotting
+
+    fig = plotting.plot_silhouette_diagram(Xs, labs, ncols=len(labs), colors=colors)
     n = len(fig.axes)
     fig.set_size_inches(4.0 * n, 3.8)
     for ax in fig.axes:
@@ -575,12 +629,11 @@ def _anomaly_section(page, res, ds, two_d):
     page.heading("Anomalies", anchor="sec-anomalies")
     if two_d and "gmm" in res.models:
         page.figure("Anomalies (red stars) on the Gaussian-mixture density",
-                    lambda: plotting.plot_anomalies(res.models["gmm"], res.X_fit, det,
-                                                    resolution=GRID_RESOLUTION))
+                    plotting.plot_anomalies, res.models["gmm"], res.X_fit, det,
+                    resolution=GRID_RESOLUTION)
     else:
-        page.figure("Anomalies (red stars)",
-                    lambda: scatter_figure(res.projection, None, "Anomalies",
-                                           highlight=res.anomalies))
+        page.figure("Anomalies (red stars)", scatter_figure, res.projection, None,
+                    "Anomalies", highlight=res.anomalies)
     rows_no = np.asarray(getattr(ds, "row_numbers", np.arange(1, n + 1)))
     cols = ds.columns[:MAX_TABLE_COLUMNS]
     shown = order[:MAX_ANOMALY_ROWS]
@@ -598,11 +651,23 @@ def _anomaly_section(page, res, ds, two_d):
                         caption=caption, table_id="anomalies-table", scroll=True))
 
 
-def _build_page(res, versions, seconds, share):
+def data_figure(page, ds, P):
+    """The figure of the data: its 2-D view ``P``, coloured by the known labels."""
+    page.figure("The data" + (f" coloured by {ds.label_column or 'the known labels'}"
+                              if ds.y is not None else ""),
+                scatter_figure, P, _codes(ds.y), "The data")
+
+
+def two_dimensional(res):
+    """Whether the table itself is 2-D (its figures then show it as it is)."""
+    return res.X_fit.shape[1] == 2 and len(res.dataset.columns) == 2
+
+
+def _build_page(res, versions, seconds, share, memo=None):
     ds = res.dataset
     X, P = res.X_fit, res.projection
-    two_d = X.shape[1] == 2 and len(ds.columns) == 2
-    page = Page(f"clusterlab report — {ds.name}", share)
+    two_d = two_dimensional(res)
+    page = Page(f"clusterlab report — {ds.name}", share, memo)
     page.heading(f"clusterlab report — {ds.name}", 1)
     page.para(f"{X.shape[0]} rows × {len(ds.columns)} columns; scaling: {res.scale}; "
               f"clusterlab {versions.get('clusterlab')}; {seconds:.1f} s.", "muted")
@@ -626,9 +691,7 @@ def _build_page(res, versions, seconds, share):
     if ds.dropped:
         page.para("Left out: " + ", ".join(f"{c} ({why})" for c, why in ds.dropped), "note")
     page.para(f"Figures show {res.projection_note}.", "muted")
-    page.figure("The data" + (f" coloured by {ds.label_column or 'the known labels'}"
-                              if ds.y is not None else ""),
-                lambda: scatter_figure(P, _codes(ds.y), "The data"))
+    data_figure(page, ds, P)
 
     # At a glance, profile, code -------------------------------------------------
     page.heading("Every clustering at a glance", anchor="sec-glance")
