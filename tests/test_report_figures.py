@@ -310,3 +310,13 @@ def test_the_worker_draws_ahead_while_the_analysis_runs(monkeypatch):
     for name in ("kmeans", "dbscan"):
         drawing.ahead(analysis.result, name, analysis.result.partitions)
     assert drawing.render(analysis.result, {"clusterlab": "x"}, 1.0).render() == one.render()
+
+
+def test_figures_are_drawn_ahead_only_with_a_worker_and_a_small_table(monkeypatch):
+    from clusterlab.report import drawing
+
+    small = np.zeros((100, 2))
+    big = np.zeros((drawing.AHEAD_MAX_BYTES // 8 + 1, 1))
+    assert drawing._early is None and not drawing.draws_ahead(small)
+    monkeypatch.setattr(drawing, "_early", object())
+    assert drawing.draws_ahead(small) and not drawing.draws_ahead(big)

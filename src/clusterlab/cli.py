@@ -12,13 +12,14 @@ Exit codes: 0 success, 2 bad usage or unreadable data.
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
 
 import numpy as np
 
-from clusterlab import __version__
+from clusterlab import __version__, _config
 
 
 class UsageError(Exception):
@@ -288,16 +289,19 @@ def analyze(args):
                              "need more rows than clusters (lower --k).")
         compiling = announce_compilation() > 0
         # the report's drawing process: it gets matplotlib ready while the
-        # analysis runs, and draws the candidates' figures as they come (not
-        # on a first run: their kernels would compile beside the analysis's;
-        # report/drawing.py)
+        # analysis runs and, for a small table, draws the candidates' figures
+        # as they come (not on a first run: their kernels would compile beside
+        # the analysis's; report/drawing.py)
         drawing.start_early()
+        ahead = not compiling and drawing.draws_ahead(ds.X)
         progress = _Progress(_progress_enabled(args))
         try:
-            result = analyze_dataset(ds, k=args.k, algorithms=args.algorithms,
-                                     contamination=args.contamination, sample=args.sample,
-                                     seed=args.seed, scale=args.scale, progress=progress,
-                                     on_candidate=None if compiling else drawing.ahead)
+            with _config.single_threaded_blas() if ahead else contextlib.nullcontext():
+                result = analyze_dataset(ds, k=args.k, algorithms=args.algorithms,
+                                         contamination=args.contamination,
+                                         sample=args.sample, seed=args.seed,
+                                         scale=args.scale, progress=progress,
+                                         on_candidate=drawing.ahead if ahead else None)
         finally:
             progress.close()
     except BaseException as exc:
