@@ -320,3 +320,47 @@ def test_figures_are_drawn_ahead_only_with_a_worker_and_a_small_table(monkeypatc
     assert drawing._early is None and not drawing.draws_ahead(small)
     monkeypatch.setattr(drawing, "_early", object())
     assert drawing.draws_ahead(small) and not drawing.draws_ahead(big)
+
+
+_DRAWN = []  # the figures drawn by the two functions below, in order
+
+
+def _tiny_figure(name):
+    _DRAWN.append(name)
+    return scatter_figure(np.zeros((3, 2)), None, name)
+
+
+def _costly_figure(name):
+    _DRAWN.append(name)
+    return scatter_figure(np.zeros((3, 2)), None, name)
+
+
+def test_deferred_figures_are_drawn_costliest_first_and_land_in_page_order(monkeypatch):
+    """A page laid out first and drawn after (two processes sharing its
+    figures) draws the costliest figures first and those already in the memo
+    last, and the page is the one drawn in order."""
+    from clusterlab.report import html as report_html
+
+    monkeypatch.setitem(report_html.FIGURE_COST, "_costly_figure", 3)
+
+    def build(defer, memo):
+        _DRAWN.clear()
+        page = report_html.Page("t", memo=memo, defer=defer)
+        page.figure("a", _tiny_figure, "a")
+        page.figure("b", _costly_figure, "b")
+        page.figure("c", _tiny_figure, "c")
+        if defer:
+            page.draw_deferred()
+        return page
+
+    expected = build(False, None).render()
+    assert _DRAWN == ["a", "b", "c"]
+    page = build(True, None)
+    assert _DRAWN == ["b", "a", "c"]
+    assert page.render() == expected and page.failures == []
+    memo = {}
+    build(False, memo)  # all three now in the memo
+    del memo[report_html.figure_key("c", _tiny_figure, ("c",), {})]
+    page = build(True, memo)
+    assert _DRAWN == ["c"]  # a and b came from the memo
+    assert page.render() == expected

@@ -4,8 +4,10 @@ Drawing the figures is the longest step of an analysis once the kernels are
 cached. On Linux with at least two usable cores:
 
 * :func:`render_report` builds the page twice, here and in a forked process;
-  each draws the next figure neither has claimed (:class:`_Claims`), and the
-  other process's figures are put in their places;
+  each lays it out, then draws the next figure neither has claimed
+  (:class:`_Claims`), the costliest first
+  (:meth:`~clusterlab.report.html.Page.draw_deferred`), and the other
+  process's figures are put in their places;
 * the command line forks a worker right after it has read the table
   (:func:`start_early`): the worker gets matplotlib ready (its import, fonts,
   caches, and the estimators' modules: :func:`prepare_drawing`) on the second
@@ -87,13 +89,13 @@ def _render_forked(res, versions, seconds, claim, deadline, memo):
         status = 1
         try:
             os.close(read_fd)
-            page = _build_page(res, versions, seconds, claim, memo)
+            page = _build_page(res, versions, seconds, claim, memo, defer=True)
             _write_all(write_fd, pickle.dumps(page.drawn, protocol=pickle.HIGHEST_PROTOCOL))
             status = 0
         finally:
             os._exit(status)
     os.close(write_fd)
-    page = _build_page(res, versions, seconds, claim, memo)
+    page = _build_page(res, versions, seconds, claim, memo, defer=True)
     drawn = _reply(read_fd, deadline)
     os.close(read_fd)
     if drawn is None:
@@ -156,9 +158,10 @@ class _Claims:
     the process that reaches figure ``index`` first (it draws it), False for
     the other (it leaves a placeholder), so the figures split by their cost.
 
-    Both walk the figures in the same order, so when one reaches figure i
-    every figure before it is claimed: the shared count of claimed figures is
-    i when figure i is free, above i when the other process took it. The
+    Both walk the figures in the same order (``index`` is the position in
+    it), so when one reaches figure i every figure before it is claimed: the
+    shared count of claimed figures is i when figure i is free, above i when
+    the other process took it. The
     count lives in shared memory, guarded by a one-byte pipe used as a lock.
     A process that cannot get the lock before ``deadline`` draws the figure
     itself (the page is then drawn again here, complete).

@@ -65,6 +65,15 @@ MAX_PROFILE_FEATURES = 40
 #: Leaves of the dendrogram shown (the merges below them are contracted).
 DENDROGRAM_LEAVES = 30
 
+#: Relative cost of drawing the report's figures, by drawing function (1 for
+#: the others: a scatter, a curve), for the order of :meth:`Page.draw_deferred`.
+#: Measured on five blobs: grids of predictions and silhouette panels 0.2-0.3 s,
+#: dendrogram, DBSCAN map, condensed tree 0.1-0.15 s, scatters and curves
+#: 0.05-0.1 s.
+FIGURE_COST = {"_silhouette_row": 3, "plot_anomalies": 3, "plot_gaussian_mixture": 3,
+               "plot_decision_boundaries": 2, "dendrogram_figure": 2, "plot_dbscan": 2,
+               "plot_condensed_tree": 2}
+
 #: Grid points per axis of the decision-boundary and density figures (the
 #: plotting functions' own defaults, up to 1000, are the notebook's print
 #: sizes; at the page's ~600 px a 400-point grid looks the same and costs a
@@ -158,7 +167,7 @@ class Page:
 
     _TOC = "\x00toc\x00"
 
-    def __init__(self, title, share=None, memo=None):
+    def __init__(self, title, share=None, memo=None, defer=False):
         self.title = title
         self.parts = []
         self.sections = []  # (anchor, text) of every level-2 heading
@@ -171,6 +180,11 @@ class Page:
         # figures drawn before, by figure_key (see report/drawing.py): a figure
         # whose key is here is taken from it; one drawn here is added to it
         self.memo = memo
+        # with defer, figures are only recorded as the page is laid out, and
+        # draw_deferred draws them afterwards, the costliest first (two
+        # processes sharing them then end together); share then takes the
+        # position in that order instead of the figure's index
+        self.deferred = [] if defer else None
 
     def add(self, raw_html):
         self.parts.append(raw_html)
@@ -201,17 +215,43 @@ class Page:
         when the same figure was drawn before (:func:`figure_key`)."""
         index = self._n_figures
         self._n_figures += 1
-        if self.share is not None and not self.share(index):
-            self.parts.append(_Placeholder(index))
-            return
         key = None
         if (self.memo is not None and (args or kwargs)
                 and getattr(make, "__closure__", True) is None):
             key = figure_key(caption, make, args, kwargs)
-            if key in self.memo:
-                self.drawn[index] = self.memo[key]
-                self.parts.append(self.memo[key][0])
-                return
+        if self.deferred is not None:
+            self.deferred.append((index, caption, make, args, kwargs, key))
+            self.parts.append(_Placeholder(index))
+            return
+        if self.share is not None and not self.share(index):
+            self.parts.append(_Placeholder(index))
+            return
+        self.parts.append(self._draw(index, caption, make, args, kwargs, key))
+
+    def draw_deferred(self):
+        """Draw the figures recorded with ``defer`` that this page's ``share``
+        takes, in decreasing order of :data:`FIGURE_COST` (those in the memo
+        last: they cost nothing), and put them in their places."""
+        def cost(job):
+            make, key = job[2], job[5]
+            return 0 if key is not None and key in self.memo else FIGURE_COST.get(
+                getattr(make, "__name__", ""), 1)
+
+        jobs = sorted(self.deferred, key=cost, reverse=True)  # stable: page order on ties
+        self.deferred = None
+        mine = {}
+        for position, job in enumerate(jobs):
+            if self.share is None or self.share(position):
+                mine[job[0]] = self._draw(*job)
+        self.parts = [mine.get(p.index, p) if isinstance(p, _Placeholder) else p
+                      for p in self.parts]
+
+    def _draw(self, index, caption, make, args, kwargs, key):
+        """The HTML of one figure (from the memo when its key is there), noted in
+        :attr:`drawn` and the memo."""
+        if key is not None and key in self.memo:
+            self.drawn[index] = self.memo[key]
+            return self.memo[key][0]
         failure = None
         try:
             # one numba thread: a figure's computations (grid predictions of at most
@@ -227,9 +267,9 @@ class Page:
             part = (f'<p class="note">The figure "{esc(caption)}" could not be drawn '
                     f"({esc(exc)}).</p>")
         self.drawn[index] = (part, failure)
-        self.parts.append(part)
         if key is not None:
             self.memo[key] = (part, failure)
+        return part
 
     @property
     def failures(self):
@@ -663,11 +703,11 @@ def two_dimensional(res):
     return res.X_fit.shape[1] == 2 and len(res.dataset.columns) == 2
 
 
-def _build_page(res, versions, seconds, share, memo=None):
+def _build_page(res, versions, seconds, share, memo=None, defer=False):
     ds = res.dataset
     X, P = res.X_fit, res.projection
     two_d = two_dimensional(res)
-    page = Page(f"clusterlab report — {ds.name}", share, memo)
+    page = Page(f"clusterlab report — {ds.name}", share, memo, defer)
     page.heading(f"clusterlab report — {ds.name}", 1)
     page.para(f"{X.shape[0]} rows × {len(ds.columns)} columns; scaling: {res.scale}; "
               f"clusterlab {versions.get('clusterlab')}; {seconds:.1f} s.", "muted")
@@ -713,6 +753,8 @@ def _build_page(res, versions, seconds, share, memo=None):
 
     if res.anomalies is not None:
         _anomaly_section(page, res, ds, two_d)
+    if defer:
+        page.draw_deferred()
     return page
 
 
