@@ -11,7 +11,7 @@ cached. On Linux with at least two usable cores:
 * the command line forks a worker right after it has read the table
   (:func:`start_early`): the worker gets matplotlib ready (its import, fonts,
   caches, and the estimators' modules: :func:`prepare_drawing`) on the second
-  core while the analysis fits its candidates, then waits. When the analysis
+  core while the analysis fits its candidates, then waits for jobs. When the analysis
   is done, :func:`render` hands it the result (pickled through a pipe); the
   worker runs :func:`render_report` and sends the figures back, while this
   process lays out the page around placeholders and then fills them in;
@@ -161,10 +161,10 @@ class _Claims:
     Both walk the figures in the same order (``index`` is the position in
     it), so when one reaches figure i every figure before it is claimed: the
     shared count of claimed figures is i when figure i is free, above i when
-    the other process took it. The
-    count lives in shared memory, guarded by a one-byte pipe used as a lock.
-    A process that cannot get the lock before ``deadline`` draws the figure
-    itself (the page is then drawn again here, complete).
+    the other process took it. The count lives in shared memory, guarded by a
+    one-byte pipe used as a lock. A process that cannot get the lock before
+    ``deadline`` draws the figure itself (the page is then drawn again here,
+    complete).
     """
 
     def __init__(self, deadline):
