@@ -426,10 +426,14 @@ def _serve(job_fd, result_fd):  # pragma: no cover - runs in the forked worker
 
 def ahead_job(res, name, parts):
     """What the worker needs to draw candidate ``name``'s figures before the
-    analysis ends (:func:`draw_ahead`), from the analysis's result so far and
-    the candidate's partitions, or None: a candidate whose figures are not
-    drawn ahead, or no partition of its own choosing."""
+    analysis ends (:func:`draw_ahead`): ``("model", view, name, two_d)``, the
+    view holding what :func:`~clusterlab.report.html._model_sections` reads,
+    from the analysis's result so far and the candidate's partitions; or None:
+    a candidate whose figures are not drawn ahead, or no partition of its own
+    choosing."""
     from types import SimpleNamespace
+
+    from clusterlab.report.html import two_dimensional
 
     if name not in AHEAD_CANDIDATES:
         return None
@@ -444,23 +448,22 @@ def ahead_job(res, name, parts):
         covariance_bic=dict(res.covariance_bic) if name == "gmm" else {},
         kdist=res.kdist if name == "dbscan" else None,
         dbscan_eps=res.dbscan_eps, dbscan_min_samples=res.dbscan_min_samples)
-    return view, name
+    return "model", view, name, two_dimensional(res)
 
 
 def draw_ahead(jobs, memo, go_on):
-    """Draw the figures of the candidates in ``jobs`` (a list of
-    :func:`ahead_job` results; the first may be preceded by the data's own
-    figure as ``("data", dataset view, projection)``) into ``memo``, while
-    ``go_on(index)`` says so."""
+    """Draw the figures of ``jobs`` into ``memo`` while ``go_on(index)`` says so:
+    :func:`ahead_job` results, and the data's own figure as ``("data", dataset
+    view, projection)``."""
     from clusterlab.report.html import Page, _model_sections, cluster_colors, data_figure
 
     page = Page("", go_on, memo)
-    for job in jobs:
-        if job[0] == "data":
-            data_figure(page, job[1], job[2])
-            continue
-        (view, name), two_d = job
-        _model_sections(page, view, name, cluster_colors(view.labels[name]), two_d)
+    for kind, *job in jobs:
+        if kind == "data":
+            data_figure(page, *job)
+        else:
+            view, name, two_d = job
+            _model_sections(page, view, name, cluster_colors(view.labels[name]), two_d)
 
 
 def draws_ahead(X):
@@ -475,21 +478,19 @@ def draws_ahead(X):
 
 def ahead(res, name, parts):
     """Called by the analysis after each candidate (``on_candidate``): send its
-    figures to the early worker to draw now, while the next candidates run.
-    Only for small prepared tables (:data:`AHEAD_MAX_BYTES`); the report takes
-    a figure drawn ahead only where its inputs are those of the final page
+    figures to the early worker to draw now, while the next candidates run
+    (where :func:`draws_ahead` says so). The report takes a figure drawn ahead
+    only where its inputs are those of the final page
     (:func:`~clusterlab.report.html.figure_key`), so nothing here can change
     the page."""
     from types import SimpleNamespace
 
-    from clusterlab.report.html import two_dimensional
-
-    worker = _early
-    if worker is None or getattr(res.X_fit, "nbytes", 0) > AHEAD_MAX_BYTES:
+    if not draws_ahead(res.X_fit):
         return
+    worker = _early
     try:
         job = ahead_job(res, name, parts)
-        jobs = [] if job is None else [(job, two_dimensional(res))]
+        jobs = [] if job is None else [job]
         if worker.ahead_sent == 0:
             ds = res.dataset
             jobs.insert(0, ("data", SimpleNamespace(y=ds.y, label_column=ds.label_column),

@@ -215,15 +215,15 @@ class Page:
         when the same figure was drawn before (:func:`figure_key`)."""
         index = self._n_figures
         self._n_figures += 1
-        key = None
+        if self.deferred is None and self.share is not None and not self.share(index):
+            self.parts.append(_Placeholder(index))
+            return
+        key = None  # the key of a figure this page draws or orders (deferred)
         if (self.memo is not None and (args or kwargs)
                 and getattr(make, "__closure__", True) is None):
             key = figure_key(caption, make, args, kwargs)
         if self.deferred is not None:
             self.deferred.append((index, caption, make, args, kwargs, key))
-            self.parts.append(_Placeholder(index))
-            return
-        if self.share is not None and not self.share(index):
             self.parts.append(_Placeholder(index))
             return
         self.parts.append(self._draw(index, caption, make, args, kwargs, key))
