@@ -44,12 +44,28 @@ except ImportError:  # pragma: no cover
 # `@pytest.mark.slow` with their reason. CI runs both tiers.
 
 
+# Test files run whole on one pytest-xdist worker (`--dist loadgroup`, each
+# file its own group), except files that compile the same kernels: those share
+# a group, so that a cold run compiles their kernels once instead of in both
+# workers at the same time (the K-Means files: ~70 s of duplicated compilation
+# in a cold run of the slow tier before they were grouped).
+XDIST_GROUPS = {
+    "test_kmeans.py": "kmeans",
+    "test_kmeans_gemm.py": "kmeans",
+    "test_kmeans_plan.py": "kmeans",
+    "test_kmeans_properties.py": "kmeans",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if ("parallel_kernels" in getattr(item, "fixturenames", ())
                 or params.get("parallel") is True or "readonly_memmap" in item.name):
             item.add_marker(pytest.mark.slow)
+        path = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS.get(os.path.basename(path), path)))
 
 
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared")
