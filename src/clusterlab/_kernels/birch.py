@@ -131,8 +131,10 @@ RUNNING, NEED_PAIR, HAVE_PAIR = 0, 1, 2
 @njit(**_JIT)
 def _export(v, node_nsub, node_subs, sub_cent, out):
     m = node_nsub[v]
-    for j in range(m):
-        out[j] = sub_cent[node_subs[v, j]]
+    for j in range(m):  # element by element: a row copy compiles numba's shape-error message
+        s = node_subs[v, j]
+        for k in range(sub_cent.shape[1]):
+            out[j, k] = sub_cent[s, k]
     return m
 
 
@@ -219,8 +221,10 @@ def birch_insert(X, start, threshold2, branching_factor, node_leaf, node_nsub, n
             while True:
                 # scikit-learn: np.dot(centroids, x) * -2 + squared norms (BLAS gemv)
                 m = node_nsub[v]
-                for j in range(m):
-                    cbuf[j] = sub_cent[node_subs[v, j]]
+                for j in range(m):  # element by element (see _export)
+                    s_j = node_subs[v, j]
+                    for k in range(d):
+                        cbuf[j, k] = sub_cent[s_j, k]
                 dots = np.dot(cbuf[:m], x)
                 best = np.inf
                 pos = 0

@@ -48,8 +48,8 @@ def _heap_push(hv, ha, hb, size, v, a, b):
 def _heap_pop(hv, ha, hb, size):
     """Move the minimum to position ``size - 1``; returns the new size."""
     last = size - 1
-    _heap_swap(hv, ha, hb, 0, last)
-    i = 0
+    i = np.int64(0)  # not a literal 0: one compiled variant of the helpers
+    _heap_swap(hv, ha, hb, i, last)
     while True:
         left = 2 * i + 1
         if left >= last:
@@ -71,7 +71,8 @@ def _grow_int(arr, need):
     if need <= arr.shape[0]:
         return arr
     out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
-    out[: arr.shape[0]] = arr
+    for i in range(arr.shape[0]):  # a loop: a slice copy compiles numba's shape-error message
+        out[i] = arr[i]
     return out
 
 
@@ -80,7 +81,8 @@ def _grow_float(arr, need):
     if need <= arr.shape[0]:
         return arr
     out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
-    out[: arr.shape[0]] = arr
+    for i in range(arr.shape[0]):  # a loop: a slice copy compiles numba's shape-error message
+        out[i] = arr[i]
     return out
 
 
@@ -126,7 +128,9 @@ def connectivity_merge(indptr, indices, weights, moments, n_merges, method,
         parent[i] = i
     if method == WARD:
         sums = np.zeros((n_nodes, d))
-        sums[:n] = moments
+        for i in range(n):  # loops, not a slice copy (see _grow_int)
+            for f in range(d):
+                sums[i, f] = moments[i, f]
     else:
         sums = np.zeros((1, 1))
     # neighbour lists: node -> [start, start+length) in the pool, capacity cap
@@ -151,7 +155,7 @@ def connectivity_merge(indptr, indices, weights, moments, n_merges, method,
     hv = np.empty(hcap)
     ha = np.empty(hcap, dtype=np.int64)
     hb = np.empty(hcap, dtype=np.int64)
-    hsize = 0
+    hsize = np.int64(0)  # not a literal 0 (see _heap_pop)
     for i in range(n):
         for t in range(indptr[i], indptr[i + 1]):
             j = indices[t]
