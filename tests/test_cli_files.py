@@ -102,6 +102,40 @@ def test_tab_separated_with_a_text_column(tmp_path):
     np.testing.assert_allclose(ds.X, X, atol=1e-6)
 
 
+@pytest.mark.parametrize("encoding, bom", [
+    ("utf-16", b""),  # Python writes the byte-order mark itself
+    ("utf-16-le", b""),  # no mark: found from the zero bytes
+    ("utf-16-be", b""),
+    ("utf-32", b""),
+    ("utf-8", b"\xff\xfe"),  # a UTF-16 mark on text that is not UTF-16
+])
+def test_wide_unicode_files(tmp_path, capsys, encoding, bom):
+    # Excel's "Unicode text" export: UTF-16 with a byte-order mark, tabs
+    X = blobs()
+    text = "temp\u00e9rature\tb\tc\n" + "".join(
+        "\t".join(f"{v:.6f}" for v in x) + "\n" for x in X)
+    path = tmp_path / "wide.txt"
+    path.write_bytes(bom + text.encode(encoding))
+    if bom:  # clear error, no traceback
+        assert run_cli("analyze", path, "--out", tmp_path / "o", *QUICK) == 2
+        err = capsys.readouterr().err
+        assert "does not decode" in err and "Traceback" not in err
+        return
+    ds = load_dataset(str(path))
+    assert ds.columns == ["temp\u00e9rature", "b", "c"]
+    np.testing.assert_allclose(ds.X, X, atol=1e-6)
+    wide = "UTF-32" if encoding == "utf-32" else "UTF-16"
+    assert any(wide in n for n in ds.notes)
+
+
+def test_object_npy_is_refused_without_unpickling(tmp_path, capsys):
+    path = tmp_path / "objects.npy"
+    np.save(path, np.array([[1, "a"], [2, "b"]] * 10, dtype=object), allow_pickle=True)
+    assert run_cli("analyze", path, "--out", tmp_path / "o", *QUICK) == 2
+    err = capsys.readouterr().err
+    assert "Python objects" in err and "does not unpickle" in err and "Traceback" not in err
+
+
 def test_quoted_fields_with_separators_inside(tmp_path):
     X = blobs()
     rows = [[*x, f"Smith, J. {i}"] for i, x in enumerate(X)]

@@ -1,7 +1,8 @@
 """Reading the data ``clusterlab analyze`` is given.
 
 Accepted: CSV/TSV (header detected; UTF-8 with or without a byte-order mark,
-else cp1252 or latin-1; separated by commas, semicolons with decimal commas,
+UTF-16 or UTF-32 (by their byte-order mark; UTF-16 of ASCII text also without
+one), else cp1252 or latin-1; separated by commas, semicolons with decimal commas,
 tabs or vertical bars; quoted fields), Parquet (needs ``pyarrow``), ``.npy`` /
 ``.npz``, a built-in data set name, or (from Python) an array or DataFrame.
 Every problem is raised as :class:`DataError` with a message that names the
@@ -10,6 +11,7 @@ in which columns and rows, ...). Rows are always counted from 1, the first
 data row after the header.
 """
 
+import codecs
 import csv
 import io
 import os
@@ -71,10 +73,48 @@ _MISSING_TOKENS = frozenset(("", "nan", "na", "n/a", "null", "none", "?", "-", "
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?$")
 
 
+#: Byte-order marks of the wide Unicode encodings (UTF-32 first: its
+#: little-endian mark begins with UTF-16's). Excel's "Unicode text" export is
+#: UTF-16 with a mark.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _wide_encoding(raw):
+    """UTF-16/32 by its byte-order mark, or UTF-16 without one when every
+    other byte of the start is zero (ASCII text); None otherwise."""
+    for bom, enc in _WIDE_BOMS:
+        if raw.startswith(bom):
+            return enc
+    head = raw[:4096]
+    head = head[:len(head) - len(head) % 2]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if not any(odd) and all(even):
+            return "utf-16-le"
+        if not any(even) and all(odd):
+            return "utf-16-be"
+    return None
+
+
 def _decode(path):
     """Return ``(text, encoding, note)``: the file decoded with the first encoding that works."""
     with open(path, "rb") as fh:
         raw = fh.read()
+    wide = _wide_encoding(raw)
+    if wide is not None:
+        try:
+            text = raw.decode(wide)
+        except UnicodeDecodeError as exc:
+            text, why = None, f"{exc.reason} at byte {exc.start}"
+        else:  # other bytes read as UTF-16 give one long line of unrelated characters
+            why = None if ("\n" in text or "\r" in text) else "no line breaks in it"
+        if why is not None:
+            raise DataError(f"{path}: the file starts like {wide.upper()} text but does not "
+                            f"decode as it ({why}). Save it as UTF-8 text.")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return text, wide, f"the file is {wide.upper()} text; it was read as such."
     if b"\x00" in raw[:4096]:
         raise DataError(f"{path}: this looks like a binary file, not a text table "
                         "(CSV/TSV, Parquet, .npy or .npz are read).")
@@ -382,7 +422,8 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
         Path to a CSV/TSV/Parquet/NPY/NPZ file, or a built-in name
         (``five-blobs``, ``elongated-blobs``, ``moons``, ``iris``, ``digits``);
         ``None`` means ``five-blobs``. Text tables may be UTF-8 (with or
-        without a byte-order mark), cp1252 or latin-1, separated by commas,
+        without a byte-order mark), UTF-16 or UTF-32 (Excel's "Unicode
+        text"), cp1252 or latin-1, separated by commas,
         semicolons (decimal commas then accepted), tabs or vertical bars,
         with quoted fields.
     columns : list of str, optional
@@ -425,6 +466,13 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
         raise
     except MemoryError as exc:
         raise DataError(f"{spec}: the file does not fit in memory.") from exc
+    except ValueError as exc:
+        if "allow_pickle" not in str(exc):
+            raise DataError(f"{spec}: could not read the file: ValueError: {exc}") from exc
+        raise DataError(
+            f"{spec}: the array holds Python objects (a pickle), not numbers; clusterlab does "
+            "not unpickle files, which can run code. Save a numeric array "
+            "(e.g. np.save(path, X.astype(float))).") from exc
     except Exception as exc:  # any reader failure is the file's problem, never a traceback
         raise DataError(f"{spec}: could not read the file: {type(exc).__name__}: {exc}") from exc
     ds = dataset_from_columns(header, cols, spec, columns=columns, exclude=exclude,
