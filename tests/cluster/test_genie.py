@@ -48,6 +48,23 @@ def test_tree_is_the_minimum_spanning_tree():
     assert len({find(i) for i in range(len(X))}) == 1
 
 
+@pytest.mark.parametrize("scale", [2.0 ** 1000, 1e300])
+def test_huge_values_give_the_same_tree(scale):
+    # squared distances of such values overflow float64; the tree is built on
+    # X scaled by a power of two (it segfaulted on 1e300 before: no finite
+    # distance left, no nearest row)
+    X, _ = make_blobs(60, centers=3, random_state=2)
+    a, b, w = minimum_spanning_tree(X)
+    a2, b2, w2 = minimum_spanning_tree(X * scale)
+    np.testing.assert_array_equal(a, a2)
+    np.testing.assert_array_equal(b, b2)
+    np.testing.assert_allclose(w2, w * scale, rtol=1e-12)
+    assert adjusted_rand_score(Genie(3).fit(X).labels_, Genie(3).fit(X * scale).labels_) == 1
+    # distances beyond float64 are +inf, and still a spanning tree
+    a, b, w = minimum_spanning_tree(np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 0.0]]))
+    assert sorted(set(a) | set(b)) == [0, 1, 2] and np.all(w == 1e308)
+
+
 def test_genie_finds_the_moons_and_resists_outliers():
     X, y = make_moons(400, noise=0.05, random_state=0)
     X = np.vstack([X, [[4.0, 4.0], [-3.0, 3.5]]])  # two far outliers

@@ -61,7 +61,8 @@ def euclidean_mst(X, out_a, out_b, out_w):
             if dist < best[j]:
                 best[j] = dist
                 source[j] = current
-            if best[j] < nearest_d:
+            # (nearest < 0: every distance overflowed to +inf; still a tree)
+            if best[j] < nearest_d or nearest < 0:
                 nearest_d = best[j]
                 nearest = j
         in_tree[nearest] = True

@@ -149,6 +149,12 @@ def minimum_spanning_tree(X):
     a = np.empty(n - 1, np.int64)
     b = np.empty(n - 1, np.int64)
     w = np.empty(n - 1)
-    _gk.euclidean_mst(X, a, b, w)
+    # squared distances of values near 1e154 and beyond overflow: compute on X
+    # scaled by a power of two (exact, the same tree), then scale the lengths back
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    exp = max(0, int(np.frexp(top)[1]) - 500) if np.isfinite(top) else 0
+    _gk.euclidean_mst(np.ldexp(X, -exp) if exp else X, a, b, w)
+    if exp:
+        w = np.ldexp(w, exp)
     order = np.argsort(w, kind="stable")
     return a[order], b[order], w[order]
