@@ -228,6 +228,36 @@ ANALYZE_BAD_X = {
 }
 
 
+#: estimators that compare samples by Euclidean distance (the biclusterings
+#: normalise X's rows and columns instead; DensityAnomalyDetector's mixture
+#: refuses through GaussianMixture)
+_DISTANCE_BASED = [n for n in NAMES if not n.startswith("Spectral") or n == "SpectralClustering"]
+
+
+@pytest.mark.parametrize("name", _DISTANCE_BASED)
+@pytest.mark.parametrize("scale, message", [(1e300, "overflow float64"),
+                                            (1e-300, "underflow float64")])
+def test_magnitudes_beyond_float64_are_refused(name, scale, message):
+    # squared distances of such values are +inf or 0: every result would be
+    # silently meaningless (scikit-learn returns one); Genie rescales huge
+    # values itself (tests/cluster/test_genie.py)
+    X = GOOD * scale
+    with pytest.raises(ValueError, match=message):
+        make_estimators()[name].fit(X)
+    make_estimators()[name].fit(GOOD * (1e150 if scale > 1 else 1e-100))  # still fine
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-200])
+def test_analyze_rescales_extreme_magnitudes(scale):
+    # the command rescales by a power of two (and says so) instead of failing
+    ref = clusterlab.analyze(GOOD, k=(2, 3), algorithms=["kmeans", "genie"])
+    got = clusterlab.analyze(GOOD * scale, k=(2, 3), algorithms=["kmeans", "genie"])
+    assert any("common factor" in n for n in got.notes)
+    assert not got.failures
+    for name in ("kmeans", "genie"):
+        np.testing.assert_array_equal(got.all_labels[name], ref.all_labels[name])
+
+
 @pytest.mark.parametrize("kind", list(ANALYZE_BAD_X))
 def test_analyze_bad_inputs(kind):
     """clusterlab.analyze refuses bad tables with a DataError (a ValueError) before any work."""

@@ -35,6 +35,69 @@ def check_finite(X, estimator):
     assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
 
 
+#: Below this largest magnitude, squared differences of the values fall near
+#: or under float64's smallest normal number (2.2e-308): the samples of X
+#: would look identical (or nearly) to every distance-based algorithm.
+TINY_MAGNITUDE = 1e-150
+
+
+def magnitude_limit(n_features):
+    """The largest magnitude whose squared Euclidean norms stay finite in
+    float64, ``d m^2 <= 1.79e308`` (beyond it the norms of some rows overflow;
+    distances between far-apart rows overflow from half of it)."""
+    return float(np.sqrt(np.finfo(np.float64).max / max(1, n_features)))
+
+
+def is_euclidean(metric, p=None):
+    """Whether ``metric`` (with Minkowski's ``p``) compares samples by Euclidean
+    distance, the distances :func:`check_magnitude` guards."""
+    return isinstance(metric, str) and (
+        metric in ("euclidean", "l2", "sqeuclidean")
+        or (metric == "minkowski" and (p is None or p == 2)))
+
+
+def check_magnitude(X, estimator, n_features=None, huge=True):
+    """Raise a clear ``ValueError`` when the values of ``X`` are so large that
+    squared distances between samples overflow float64, or so small (all of
+    them) that they underflow: every distance-based result would be silently
+    meaningless (scikit-learn returns such results).
+
+    ``X`` is finite (already validated); ``n_features`` is the length of the
+    vectors compared (default ``X.shape[1]``; the number of samples for
+    feature agglomeration); ``huge=False`` checks the small end only (for an
+    estimator that rescales huge values itself). Arrays of
+    :data:`FAST_FINITE_MIN_SIZE` values or more are bounded first by one
+    parallel pass over the exponent bits; the exact maximum is computed only
+    near a limit.
+    """
+    data = X.data if sp.issparse(X) else X
+    if not isinstance(data, np.ndarray) or data.dtype.kind != "f" or data.size == 0:
+        return
+    d = X.shape[1] if n_features is None else n_features
+    limit = magnitude_limit(d)
+    if (data.dtype in (np.float32, np.float64) and data.size >= FAST_FINITE_MIN_SIZE
+            and data.flags.c_contiguous):
+        from clusterlab._kernels.distances import abs_max_bound
+
+        bound = abs_max_bound(data)  # max |X| lies in [bound / 2, bound)
+        if (bound <= limit or not huge) and (bound == 0.0 or bound / 2 >= TINY_MAGNITUDE):
+            return
+    top = float(np.max(np.abs(data)))
+    name = type(estimator).__name__
+    if huge and top > limit:
+        raise ValueError(
+            f"{name}: X has values up to {top:.3g} in magnitude; with {d} features, squared "
+            f"norms and distances of values above {limit:.3g} overflow float64 (beyond "
+            f"1.8e308), and every distance-based result would be meaningless. Divide X by a "
+            f"constant first (e.g. X / {top:.0e}).")
+    if 0.0 < top < TINY_MAGNITUDE:
+        raise ValueError(
+            f"{name}: every value of X is below {TINY_MAGNITUDE:g} in magnitude (the largest "
+            f"is {top:.3g}); squared distances between samples underflow float64, and the "
+            f"samples would look identical. Multiply X by a constant first "
+            f"(e.g. X * {1 / top:.0e}).")
+
+
 def check_sample_weight(sample_weight, X, dtype=None):
     """Validate ``sample_weight`` for ``X``: right length, finite, non-negative.
 

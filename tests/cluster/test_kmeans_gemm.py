@@ -176,12 +176,14 @@ def test_wide_rows_use_short_blocks_and_keep_the_labels(algorithm, dtype, no_gem
 
 
 @pytest.mark.parametrize("algorithm", EXACT)
-@pytest.mark.parametrize("scale, dtype", [(1e-30, np.float32), (1e-300, np.float64),
-                                          (1e19, np.float32), (1e152, np.float64)])
+@pytest.mark.parametrize("scale, dtype", [(1e-30, np.float32), (1e19, np.float32),
+                                          (1e152, np.float64)])
 def test_underflow_and_overflow_fall_back_to_exact(algorithm, scale, dtype, no_gemm):
     # Tiny values underflow in the product (the error bound has an absolute
     # term for it); huge ones overflow it (non-finite values are never
-    # trusted): either way the labels are the direct kernels'.
+    # trusted): either way the labels are the direct kernels'. (float64 values
+    # small enough to underflow are refused by the estimator:
+    # tests/test_bad_inputs.py::test_magnitudes_beyond_float64_are_refused.)
     X = (blobs(n=1500, d=16, k=36, seed=6) * scale).astype(dtype)
     init = init_rows(X, 36, seed=1)
     kw = dict(init=init, n_init=1, algorithm=algorithm, tol=0, max_iter=15)

@@ -470,10 +470,13 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_huge_values_seed_like_sklearn():
-    # squared norms of rows near 1e200 overflow; the seeding must not reject them
-    X = np.random.RandomState(0).randn(40, 3) * 1e200
-    with np.errstate(over="ignore", invalid="ignore"):
-        ours = MiniBatchKMeans(3, n_init=1, random_state=0).fit(X)
-        ref = SkMiniBatchKMeans(3, n_init=1, random_state=0).fit(X)
+def test_huge_values_refused_clearly_and_large_ones_seed_like_sklearn():
+    # squared norms of rows near 1e200 overflow: every distance would be +inf
+    # or NaN (scikit-learn returns a model built on them); refused with the
+    # reason. Values whose squares stay finite seed as scikit-learn does.
+    X = np.random.RandomState(0).randn(40, 3)
+    with pytest.raises(ValueError, match="overflow float64"):
+        MiniBatchKMeans(3, n_init=1, random_state=0).fit(X * 1e200)
+    ours = MiniBatchKMeans(3, n_init=1, random_state=0).fit(X * 1e150)
+    ref = SkMiniBatchKMeans(3, n_init=1, random_state=0).fit(X * 1e150)
     np.testing.assert_allclose(ours.cluster_centers_[0], ref.cluster_centers_[0])

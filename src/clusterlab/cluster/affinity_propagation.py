@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
+from .._validation import check_magnitude
 from .._kernels import affinity_propagation as _ap
 from .._kernels import mean_shift as _ms
 
@@ -443,6 +444,7 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
             self.affinity_matrix_ = X
         else:
             X = validate_data(self, X, accept_sparse="csr")
+            check_magnitude(X, self)
             n = X.shape[0]
             itemsize = 4 if X.dtype == np.float32 else 8
             # float32: the float64 distances and the float64 noise meet the float32 copy

@@ -38,6 +38,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from clusterlab._kernels import linkage as _lk
+from clusterlab._validation import check_magnitude, is_euclidean
 
 __all__ = ["AgglomerativeClustering", "linkage_tree"]
 
@@ -650,6 +651,8 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         self : AgglomerativeClustering
         """
         X = validate_data(self, X, ensure_min_samples=2, dtype=[np.float64, np.float32])
+        if self.linkage == "ward" or is_euclidean(self.metric):
+            check_magnitude(X, self)
         X = _as_float(X)
         memory = check_memory(self.memory)
         if not ((self.n_clusters is None) ^ (self.distance_threshold is None)):

@@ -41,6 +41,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
+from .._validation import check_magnitude
 from .._kernels import birch as _bk
 
 __all__ = ["Birch", "partial_fit_stream"]
@@ -315,6 +316,7 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         first_call = not (partial and getattr(self, "_tree", None) is not None)
         X = validate_data(self, X, accept_sparse="csr", reset=first_call,
                           dtype=[np.float64, np.float32])
+        check_magnitude(X, self)
         if first_call:
             self._tree = _CFTree(X.shape[1], self.threshold, self.branching_factor)
         tree = self._tree

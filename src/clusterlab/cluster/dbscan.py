@@ -37,6 +37,7 @@ from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._validation import check_magnitude, is_euclidean
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._kernels import neighbors as _nk
@@ -410,6 +411,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                           order="C")
         n = X.shape[0]
         precomputed = self.metric == "precomputed"
+        if is_euclidean(self.metric, self.p):
+            check_magnitude(X, self)
         if precomputed:
             _check_precomputed(X)
         ws = _check_sample_weight(sample_weight, X, dtype=np.float64)

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, va
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from clusterlab import _config
+from clusterlab._validation import check_magnitude, is_euclidean
 from clusterlab._kernels import ward_dense as _wd
 from clusterlab.cluster.agglomerative import (
     _KERNEL_METRICS,
@@ -284,6 +285,9 @@ class FeatureAgglomeration(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self : FeatureAgglomeration
         """
         X = validate_data(self, X, ensure_min_features=2)
+        if self.linkage == "ward" or is_euclidean(self.metric):
+            # the compared vectors are the columns: n_samples long
+            check_magnitude(X, self, n_features=X.shape[0])
         n_features_in = self.n_features_in_
         names = getattr(self, "feature_names_in_", None)
         XT = np.ascontiguousarray(X.T, dtype=np.float64 if X.dtype != np.float32 else None)

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clusterlab._kernels import genie as _gk
+from clusterlab._validation import check_magnitude
 
 
 class Genie(ClusterMixin, BaseEstimator):
@@ -87,6 +88,7 @@ class Genie(ClusterMixin, BaseEstimator):
         self
         """
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, order="C")
+        check_magnitude(X, self, huge=False)  # huge values: the tree rescales them
         n = X.shape[0]
         if self.n_clusters > n:
             raise ValueError(

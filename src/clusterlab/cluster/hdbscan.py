@@ -27,6 +27,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
+from .._validation import check_magnitude, is_euclidean
 from .._dask import is_dask_array, predict_blocks
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
@@ -177,6 +178,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
                               dtype=np.float64)
             data = X.tocsr().data if sparse.issparse(X) else X
             if np.isfinite(data).all():
+                if is_euclidean(self.metric):
+                    check_magnitude(X, self)
                 return X, None, None, None, X.shape[0]
             if sparse.issparse(X):
                 Xl = X.tolil()
@@ -188,7 +191,10 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
                 finite = np.flatnonzero(np.isfinite(rows))
             missing = np.flatnonzero(np.isnan(rows))
             infinite = np.flatnonzero(np.isinf(rows))
-            return X[finite], finite, infinite, missing, X.shape[0]
+            Xf = X[finite]
+            if is_euclidean(self.metric):
+                check_magnitude(Xf, self)
+            return Xf, finite, infinite, missing, X.shape[0]
         if sparse.issparse(X):
             X = validate_data(self, X, accept_sparse=["csr", "lil"], dtype=np.float64,
                               force_writeable=True)

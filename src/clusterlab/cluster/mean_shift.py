@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
+from .._validation import check_magnitude
 from .._kernels import cell_grid as _cg
 from .._kernels import mean_shift as _ms
 from .._config import numba_threads as _numba_threads
@@ -317,6 +318,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         self : object
         """
         X = validate_data(self, X)
+        check_magnitude(X, self)
         bandwidth = self.bandwidth
         if bandwidth is None:
             bandwidth = estimate_bandwidth(X, n_jobs=self.n_jobs)

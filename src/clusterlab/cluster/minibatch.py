@@ -28,7 +28,8 @@ from clusterlab import _config
 from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import minibatch as _k
 from clusterlab._kernels.distances import all_finite_flat
-from clusterlab._validation import check_finite, check_n_clusters, check_sample_weight
+from clusterlab._validation import (check_finite, check_magnitude, check_n_clusters,
+                                    check_sample_weight)
 from clusterlab._dask import is_dask_array, predict_blocks
 
 __all__ = ["MiniBatchKMeans"]
@@ -315,6 +316,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                            dtype=[np.float64, np.float32], order="C",
                            accept_large_sparse=False, ensure_all_finite=False)
         check_finite(Xv, self)
+        check_magnitude(Xv, self)
         return _Rows(Xv, Xv.dtype)
 
     def _check_test_rows(self, X):

@@ -47,6 +47,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_memory, validate_data
 
+from .._validation import check_magnitude, is_euclidean
 from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
 from .._config import numba_threads as _numba_threads
@@ -626,6 +627,8 @@ class OPTICS(ClusterMixin, BaseEstimator):
                 "this warning, you may convert the data prior to calling fit.",
                 DataConversionWarning)
         X = validate_data(self, X, dtype=dtype, accept_sparse="csr")
+        if is_euclidean(self.metric, self.p):
+            check_magnitude(X, self)
         if self.metric == "precomputed" and issparse(X):
             X = X.copy()  # never touch the caller's matrix
             with warnings.catch_warnings():

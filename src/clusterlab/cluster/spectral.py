@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import validate_data
 
 from clusterlab import _config
-from clusterlab._validation import check_n_clusters
+from clusterlab._validation import check_magnitude, check_n_clusters
 from clusterlab.cluster._spectral_affinity import (
     _KERNELS,
     _callable_affinity,
@@ -338,6 +338,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
                           dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if self.affinity in ("rbf", "nearest_neighbors"):
+            check_magnitude(X, self)
         allow_squared = self.affinity in ("precomputed", "precomputed_nearest_neighbors")
         if X.shape[0] == X.shape[1] and not allow_squared:
             warnings.warn(

@@ -38,6 +38,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
+from .._validation import check_magnitude
 from .._dask import is_dask_array, predict_blocks
 from .._kernels import mixture as _kmix
 
@@ -396,6 +397,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------- fit
     def _validate_fit_data(self, X):
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        check_magnitude(X, self)  # covariances are squares of the data's units
         if X.shape[0] < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components but got "

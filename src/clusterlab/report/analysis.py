@@ -51,6 +51,8 @@ MIN_ROWS = 10
 #: values above this magnitude are rescaled by a common power of two first
 #: (squared distances would overflow)
 HUGE_MAGNITUDE = 1e100
+#: values all below this are multiplied by a power of two first (squares would underflow)
+TINY_MAGNITUDE = 1e-100
 #: the default k range: 2 .. clip(sqrt(n), K_MAX_MIN, K_MAX_MAX)
 K_MAX_MIN, K_MAX_MAX = 10, 100
 #: every k up to this in the sweeps; a geometric grid (x1.15) above
@@ -182,6 +184,12 @@ def _prepare(X_raw, scale, notes):
         notes.append(f"The values reach {big:.3g}; all columns were divided by a common factor "
                      f"2^{-int(np.log2(rescale))} first (squared distances would overflow). "
                      "This changes no clustering.")
+    elif 0.0 < big < TINY_MAGNITUDE:
+        rescale = 2.0 ** -np.ceil(np.log2(big))
+        X = X * rescale
+        notes.append(f"The largest value is {big:.3g} in magnitude; all columns were "
+                     f"multiplied by a common factor 2^{int(np.log2(rescale))} first (squared "
+                     "distances would underflow). This changes no clustering.")
     std = X.std(axis=0)
     spread = std[std > 0]
     if scale == "auto":
