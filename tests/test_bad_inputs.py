@@ -242,9 +242,24 @@ def test_magnitudes_beyond_float64_are_refused(name, scale, message):
     # silently meaningless (scikit-learn returns one); Genie rescales huge
     # values itself (tests/cluster/test_genie.py)
     X = GOOD * scale
+    if name == "DBSCAN" and scale > 1:
+        # distances that overflow to +inf are beyond eps: still the right answer
+        assert (make_estimators()[name].fit(X).labels_ == -1).all()
+        return
     with pytest.raises(ValueError, match=message):
         make_estimators()[name].fit(X)
     make_estimators()[name].fit(GOOD * (1e150 if scale > 1 else 1e-100))  # still fine
+
+
+@pytest.mark.parametrize("name", [n for n in predictors() if n in _DISTANCE_BASED])
+def test_magnitudes_beyond_float64_are_refused_at_predict(name):
+    est = make_estimators()[name].fit(GOOD)
+    for scale, message in ((1e300, "overflow float64"), (1e-300, "underflow float64")):
+        if name == "DBSCAN" and scale > 1:  # beyond eps of every core: noise
+            assert (est.predict(GOOD * scale) == -1).all()
+            continue
+        with pytest.raises(ValueError, match=message):
+            est.predict(GOOD * scale)
 
 
 @pytest.mark.parametrize("scale", [1e300, 1e-200])

@@ -15,6 +15,7 @@ from sklearn.metrics import pairwise_distances_chunked
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
+from .._validation import check_magnitude, is_euclidean
 from .._kernels import hdbscan_mst as _mst
 from .._kernels import hdbscan_tree as _tk
 
@@ -37,6 +38,8 @@ def _check(est, X):
     else:
         finite = np.isfinite(X).all(axis=1)
         rowsum = X.sum(axis=1)
+    if is_euclidean(est.metric):
+        check_magnitude(X[finite], est)
     # as in fit: rows with NaN are -3, rows with infinite values -2
     bad = np.where(np.isnan(rowsum), -3, -2)
     return X, finite, bad
