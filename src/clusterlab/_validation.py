@@ -56,7 +56,7 @@ def is_euclidean(metric, p=None):
         or (metric == "minkowski" and (p is None or p == 2)))
 
 
-def check_magnitude(X, estimator, n_features=None, huge=True):
+def check_magnitude(X, estimator, n_features=None, huge=True, tiny=True):
     """Raise a clear ``ValueError`` when the values of ``X`` are so large that
     squared distances between samples overflow float64, or so small (all of
     them) that they underflow: every distance-based result would be silently
@@ -65,7 +65,9 @@ def check_magnitude(X, estimator, n_features=None, huge=True):
     ``X`` is finite (already validated); ``n_features`` is the length of the
     vectors compared (default ``X.shape[1]``; the number of samples for
     feature agglomeration); ``huge=False`` checks the small end only (for an
-    estimator that rescales huge values itself). Arrays of
+    estimator that rescales huge values itself), ``tiny=False`` the large end
+    only (new rows at ``predict``: their distances are to the fitted model,
+    not among themselves). Arrays of
     :data:`FAST_FINITE_MIN_SIZE` values or more are bounded first by one
     parallel pass over the exponent bits; the exact maximum is computed only
     near a limit.
@@ -80,7 +82,8 @@ def check_magnitude(X, estimator, n_features=None, huge=True):
         from clusterlab._kernels.distances import abs_max_bound
 
         bound = abs_max_bound(data)  # max |X| lies in [bound / 2, bound)
-        if (bound <= limit or not huge) and (bound == 0.0 or bound / 2 >= TINY_MAGNITUDE):
+        if ((bound <= limit or not huge)
+                and (bound == 0.0 or bound / 2 >= TINY_MAGNITUDE or not tiny)):
             return
     top = float(np.max(np.abs(data)))
     name = type(estimator).__name__
@@ -90,7 +93,7 @@ def check_magnitude(X, estimator, n_features=None, huge=True):
             f"norms and distances of values above {limit:.3g} overflow float64 (beyond "
             f"1.8e308), and every distance-based result would be meaningless. Divide X by a "
             f"constant first (e.g. X / {top:.0e}).")
-    if 0.0 < top < TINY_MAGNITUDE:
+    if tiny and 0.0 < top < TINY_MAGNITUDE:
         raise ValueError(
             f"{name}: every value of X is below {TINY_MAGNITUDE:g} in magnitude (the largest "
             f"is {top:.3g}); squared distances between samples underflow float64, and the "

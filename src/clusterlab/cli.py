@@ -341,8 +341,16 @@ def predict(args):
     finally:
         _resume_gc()
     announce_compilation()
-    labels = saved.predict(ds.X)
-    flags, dens = saved.anomalies(ds.X)
+    try:
+        labels = saved.predict(ds.X)
+        flags, dens = saved.anomalies(ds.X)
+    except ModelError as exc:
+        rows = getattr(exc, "rows", None)
+        where = "" if rows is None else (
+            " Rows: " + ", ".join(str(int(ds.row_numbers[i])) for i in rows[:5])
+            + (" ..." if len(rows) > 5 else "") + " (counted from 1, the first data row "
+            "after the header).")
+        raise UsageError(f"{args.data}: {exc}{where}") from exc
     with open(args.out, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["row", "cluster"] + (["anomaly", "log_density"] if flags is not None else []))

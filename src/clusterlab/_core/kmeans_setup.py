@@ -35,7 +35,7 @@ def validate_input(estimator, X, reset):
                       dtype=[np.float64, np.float32], order="C",
                       accept_large_sparse=False, ensure_all_finite=False)
     check_finite(X, estimator)
-    check_magnitude(X, estimator)
+    check_magnitude(X, estimator, tiny=reset)  # new rows: distances to the centres
     return X
 
 

@@ -480,7 +480,7 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse="csr")
-        check_magnitude(X, self)
+        check_magnitude(X, self, tiny=False)
         if not hasattr(self, "cluster_centers_"):
             raise ValueError("Predict method is not supported when affinity='precomputed'.")
         if self.cluster_centers_.shape[0] == 0:

@@ -370,7 +370,7 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
-        check_magnitude(X, self)
+        check_magnitude(X, self, tiny=False)
         return self._predict(X)
 
     def _predict(self, X):
@@ -420,7 +420,7 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
-        check_magnitude(X, self)
+        check_magnitude(X, self, tiny=False)
         C = np.asarray(self.subcluster_centers_, dtype=np.float64)
         out_dtype = np.float32 if X.dtype == np.float32 else np.float64
         out = np.empty((X.shape[0], len(C)), dtype=out_dtype)

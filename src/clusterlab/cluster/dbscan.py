@@ -524,8 +524,6 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         check_is_fitted(self, "labels_")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           order="C", reset=False)
-        if is_euclidean(self.metric, self.p):
-            check_magnitude(X, self, huge=False)  # +inf distances are beyond eps (as in fit)
         m = X.shape[0]
         core_labels = self.labels_[self.core_sample_indices_]
         out = np.full(m, -1, dtype=np.intp)

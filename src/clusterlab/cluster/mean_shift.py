@@ -398,5 +398,5 @@ class MeanShift(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        check_magnitude(X, self)
+        check_magnitude(X, self, tiny=False)
         return self._nearest(np.ascontiguousarray(X, dtype=np.float64))[0]

@@ -316,7 +316,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                            dtype=[np.float64, np.float32], order="C",
                            accept_large_sparse=False, ensure_all_finite=False)
         check_finite(Xv, self)
-        check_magnitude(Xv, self)
+        check_magnitude(Xv, self, tiny=reset)  # new rows: distances to the centres
         return _Rows(Xv, Xv.dtype)
 
     def _check_test_rows(self, X):

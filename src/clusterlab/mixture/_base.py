@@ -537,7 +537,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
     def _validate_predict_data(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        check_magnitude(X, self)
+        check_magnitude(X, self, tiny=False)
         return np.ascontiguousarray(X)
 
     def score_samples(self, X):

@@ -19,10 +19,11 @@ class ModelError(ValueError):
     """The saved model cannot be used on the data given (wrong columns, bad file)."""
 
 
-def affine_scaling(X_raw, X_fit, scale):
+def affine_scaling(X_raw, X_fit, scale, rescale=1.0):
     """``(shift, matrix)`` such that ``(X_raw - shift) @ matrix`` reproduces ``X_fit``.
 
-    Standard scaling and no scaling are written down directly; any other
+    Standard scaling and no scaling, after the analysis's common factor
+    ``rescale`` for extreme magnitudes, are written down directly; any other
     affine preprocessing (a projection to fewer dimensions, for instance) is
     recovered by least squares and checked. Returns None when ``X_fit`` is not
     an affine function of ``X_raw``.
@@ -32,11 +33,12 @@ def affine_scaling(X_raw, X_fit, scale):
     d = X_raw.shape[1]
     if X_fit.shape[1] == d:
         if scale == "none":
-            shift, matrix = np.zeros(d), np.eye(d)
-        else:
-            std = X_raw.std(axis=0)
+            shift, matrix = np.zeros(d), np.eye(d) * rescale
+        else:  # the statistics of the rescaled values (squares of 1e300 overflow)
+            Xr = X_raw * rescale
+            std = Xr.std(axis=0)
             std[std == 0] = 1.0
-            shift, matrix = X_raw.mean(axis=0), np.diag(1.0 / std)
+            shift, matrix = Xr.mean(axis=0) / rescale, np.diag(rescale / std)
         if np.allclose((X_raw - shift) @ matrix, X_fit, rtol=AFFINE_TOLERANCE,
                        atol=AFFINE_TOLERANCE * (1 + np.abs(X_fit).max(initial=0))):
             return shift, matrix
@@ -107,9 +109,30 @@ class SavedModel:
         if X.ndim != 2 or X.shape[1] != len(self.columns):
             raise ModelError(f"expected {len(self.columns)} columns ({', '.join(self.columns)}), "
                              f"got shape {X.shape}.")
-        if self.transformer is not None:
-            return np.asarray(self.transformer.transform(X), dtype=float)
-        return (X - self.shift) @ self.matrix
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.transformer is not None:
+                Z = np.asarray(self.transformer.transform(X), dtype=float)
+            else:
+                Z = (X - self.shift) @ self.matrix
+        self._check_reach(Z)
+        return Z
+
+    def _check_reach(self, Z):
+        # rows so far out (or in other units) that distances to the model overflow
+        from clusterlab._validation import magnitude_limit
+
+        if Z.size == 0:
+            return
+        limit = magnitude_limit(Z.shape[1])
+        far = ~(np.abs(Z) <= limit).all(axis=1)
+        if far.any():
+            rows = np.flatnonzero(far)
+            err = ModelError(
+                f"{len(rows)} row(s) lie so far from the analysed data (after its scaling, "
+                f"values beyond {limit:.3g}) that their distances to the model overflow: "
+                "check their units, or leave them out.")
+            err.rows = rows
+            raise err
 
     def predict(self, X):
         """Cluster labels of new rows (``-1``: noise, for density-based models)."""
@@ -150,7 +173,8 @@ def saved_model_from(res):
         maps = (np.zeros(d), np.eye(d))
     else:
         transformer = None
-        maps = affine_scaling(res.dataset.X, res.X_fit, res.scale)
+        maps = affine_scaling(res.dataset.X, res.X_fit, res.scale,
+                              getattr(res, "rescale", 1.0))
         if maps is None:
             return None
     reference = reference_labels = None
