@@ -356,3 +356,17 @@ def test_parallel_and_serial_schedules_agree_bitwise():
             np.testing.assert_array_equal(par, ser)
     finally:
         numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("scale", [2.0 ** 1000, 1e300, 1e-300])
+def test_scores_unchanged_by_magnitudes_beyond_float64_squares(scale):
+    # ratios of distances: squared distances of such values overflow to +inf
+    # or underflow to 0 (the scores came out 0 or NaN); a power of two brings
+    # the values back exactly
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    X[30:] += 4
+    labels = np.r_[np.zeros(30, int), np.ones(30, int)]
+    for score in (metrics.silhouette_score, metrics.calinski_harabasz_score,
+                  metrics.davies_bouldin_score, metrics.dbcv_score):
+        np.testing.assert_allclose(score(X * scale, labels), score(X, labels), rtol=1e-9)

@@ -50,6 +50,24 @@ _FAST_METRICS = {
 _SPEED_KWDS = {"n_jobs", "working_memory"}
 
 
+def _power_of_two_scaled(X, metric="euclidean"):
+    """``X`` times a power of two when its values are so large that squared
+    distances overflow float64, or all so small that they underflow (for
+    Euclidean distances); the scores here are ratios of distances, unchanged by
+    a common factor, which a power of two applies exactly. Otherwise ``X``."""
+    from clusterlab._validation import TINY_MAGNITUDE, is_euclidean, magnitude_limit
+
+    if not is_euclidean(metric):
+        return X
+    data = X.data if sparse.issparse(X) else X
+    if data.size == 0 or data.dtype.kind != "f":
+        return X
+    top = float(np.max(np.abs(data)))
+    if top == 0.0 or TINY_MAGNITUDE <= top <= magnitude_limit(X.shape[1]):
+        return X
+    return X * (2.0 ** -np.ceil(np.log2(top)))
+
+
 def _check_number_of_labels(n_labels, n_samples):
     if not 1 < n_labels < n_samples:
         raise ValueError(
@@ -208,6 +226,7 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     X, labels = check_X_y(X, labels, accept_sparse=["csr"])
     if metric == "precomputed":
         _check_precomputed_diagonal(X)
+    X = _power_of_two_scaled(X, metric)
     codes, n_labels = _encode(labels)
     n_samples = codes.shape[0]
     _check_number_of_labels(n_labels, n_samples)
@@ -354,7 +373,7 @@ def _centroid_stats(X, labels):
     from clusterlab._kernels.silhouette import cluster_sums
 
     X, labels = check_X_y(X, labels)
-    X = np.ascontiguousarray(_float_array(X))
+    X = np.ascontiguousarray(_power_of_two_scaled(_float_array(X)))
     codes, n_labels = _encode(labels)
     _check_number_of_labels(n_labels, X.shape[0])
     sums = np.empty((n_labels, X.shape[1]), dtype=np.float64)
@@ -558,6 +577,8 @@ def dbcv_score(X, labels, *, metric="euclidean", p=2, d=None, per_cluster_scores
     X = check_array(X, dtype=np.float64, order="C")
     labels = column_or_1d(labels, warn=True)
     check_consistent_length(X, labels)
+    if not precomputed and (metric == "euclidean" or (metric == "minkowski" and p == 2)):
+        X = _power_of_two_scaled(X)
     n = X.shape[0]
     if precomputed:
         if X.shape[0] != X.shape[1]:
