@@ -128,6 +128,26 @@ def test_wide_unicode_files(tmp_path, capsys, encoding, bom):
     assert any(wide in n for n in ds.notes)
 
 
+def test_repeated_column_names_are_made_unique_and_predict_finds_each(tmp_path, capsys):
+    # two columns called 'a': a saved model looked its columns up by name and
+    # read the first 'a' twice at predict (every row then an anomaly)
+    X = blobs()
+    path = write_table(tmp_path / "dup.csv", ["a", "a", "a.2"], [list(x) for x in X])
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "a.3", "a.2"]
+    assert any("'a' is called 'a.3'" in n for n in ds.notes)
+    np.testing.assert_allclose(ds.X, X, atol=1e-6)
+    out = tmp_path / "o"
+    assert run_cli("analyze", path, "--out", out, *QUICK) == 0
+    assert run_cli("predict", out / "model.joblib", path, "--out", tmp_path / "p.csv") == 0
+    with open(out / "labels.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    chosen = json.loads((out / "summary.json").read_text())["recommendation"]["model"]
+    with open(tmp_path / "p.csv") as fh:
+        predicted = [r["cluster"] for r in csv.DictReader(fh)]
+    assert predicted == [r[chosen] for r in rows]
+
+
 def test_object_npy_is_refused_without_unpickling(tmp_path, capsys):
     path = tmp_path / "objects.npy"
     np.save(path, np.array([[1, "a"], [2, "b"]] * 10, dtype=object), allow_pickle=True)

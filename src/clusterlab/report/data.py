@@ -313,6 +313,29 @@ def _missing_message(name, columns, bad):
             "column's median), or leave the columns out with --exclude.")
 
 
+def _unique_names(header):
+    """``(names, renamed)``: a repeated name gets ``.2``, ``.3``, ... from its
+    second occurrence on (a name never shadows another column), so that every
+    column -- and a saved model's columns -- is found by its name;
+    ``renamed`` lists ``(position, old, new)``."""
+    seen = set(header)
+    count, out, renamed = {}, [], []
+    for i, h in enumerate(header):
+        count[h] = count.get(h, 0) + 1
+        if count[h] == 1:
+            out.append(h)
+            continue
+        k = count[h]
+        new = f"{h}.{k}"
+        while new in seen:
+            k += 1
+            new = f"{h}.{k}"
+        seen.add(new)
+        out.append(new)
+        renamed.append((i, h, new))
+    return out, renamed
+
+
 def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_column=None,
                          missing="error", y=None, notes=(), decimal_comma=False,
                          required_by=None):
@@ -327,7 +350,13 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
     """
     if missing not in MISSING_MODES:
         raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}.")
-    header = [str(h) for h in header]
+    header, renamed = _unique_names([str(h) for h in header])
+    if renamed:
+        notes = list(notes) + [
+            "column names repeated in the header were made unique: "
+            + ", ".join(f"the column {i + 1} {old!r} is called {new!r}"
+                        for i, old, new in renamed[:5])
+            + (" ..." if len(renamed) > 5 else "") + "."]
     n_rows = len(cols[0]) if cols else 0
 
     def resolve(col, what):
