@@ -148,6 +148,45 @@ def test_repeated_column_names_are_made_unique_and_predict_finds_each(tmp_path, 
     assert predicted == [r[chosen] for r in rows]
 
 
+@pytest.mark.parametrize("layout", ["pandas index", "R row names", "Unnamed: 0",
+                                    "trailing separators", "comment lines"])
+def test_exported_tables_read_as_their_data(tmp_path, layout):
+    # what pandas' to_csv, R's write.csv and other exporters add around the data
+    X = blobs()
+    lines = [",".join(f"{v:.6f}" for v in x) for x in X]
+    if layout == "pandas index":
+        text = ",a,b,c\n" + "".join(f"{i},{ln}\n" for i, ln in enumerate(lines))
+    elif layout == "R row names":
+        text = '"","a","b","c"\n' + "".join(f'"{i + 1}",{ln}\n' for i, ln in enumerate(lines))
+    elif layout == "Unnamed: 0":
+        text = "Unnamed: 0,a,b,c\n" + "".join(f"{i},{ln}\n" for i, ln in enumerate(lines))
+    elif layout == "trailing separators":
+        text = "a,b,c,\n" + "".join(f"{ln},\n" for ln in lines)
+    else:
+        text = "# exported 2026-12-06\n#  by a tool\na,b,c\n" + "".join(f"{ln}\n" for ln in lines)
+    path = tmp_path / "exported.csv"
+    path.write_text(text)
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "b", "c"]
+    np.testing.assert_allclose(ds.X, X, atol=1e-6)
+    if layout == "trailing separators":
+        assert ds.dropped == [("column_4", "empty")]
+    else:
+        assert ds.dropped == [] and len(ds.notes) == 1
+        assert ("row index" in ds.notes[0]) == (layout != "comment lines")
+
+
+def test_a_numbered_first_column_with_a_name_is_kept(tmp_path):
+    # a named column counting 1, 2, 3 may be data (a time step): only an
+    # unnamed or index-named one is taken for a row index
+    X = blobs()
+    text = "step,a,b,c\n" + "".join(
+        f"{i + 1}," + ",".join(f"{v:.6f}" for v in x) + "\n" for i, x in enumerate(X))
+    path = tmp_path / "steps.csv"
+    path.write_text(text)
+    assert load_dataset(str(path)).columns == ["step", "a", "b", "c"]
+
+
 def test_object_npy_is_refused_without_unpickling(tmp_path, capsys):
     path = tmp_path / "objects.npy"
     np.save(path, np.array([[1, "a"], [2, "b"]] * 10, dtype=object), allow_pickle=True)

@@ -173,6 +173,16 @@ def _choose_delimiter(path, text):
 def _read_text_table(path):
     """Return ``(header, columns_as_lists_of_str, notes, delimiter)`` for a CSV/TSV file."""
     text, encoding, enc_note = _decode(path)
+    notes = [enc_note] if enc_note else []
+    # comment lines above the table ("# exported by ...")
+    lines = text.splitlines(keepends=True)
+    n_comments = 0
+    while n_comments < len(lines) and lines[n_comments].lstrip().startswith("#"):
+        n_comments += 1
+    if n_comments:
+        text = "".join(lines[n_comments:])
+        notes.append(f"{n_comments} comment line(s) starting with '#' above the table were "
+                     "skipped.")
     delimiter = _choose_delimiter(path, text)
     try:
         rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
@@ -189,7 +199,9 @@ def _read_text_table(path):
                               for f, c in zip(first_numeric, rows[1]))
         or not any(first_numeric)
     )
+    index_name = None
     if has_header:
+        index_name = rows[0][0].strip()
         header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
         rows = rows[1:]
     else:
@@ -204,10 +216,33 @@ def _read_text_table(path):
             + "; rows are counted from 1, the first data row after the header."
         )
     cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
-    notes = [enc_note] if enc_note else []
+    if (index_name is not None and index_name.lower() in _INDEX_NAMES and width > 1
+            and _is_row_index(cols[0])):
+        what = f"the first column, {index_name!r}," if index_name else (
+            "the first column has no name and")
+        notes.append(f"{what} numbers the rows {cols[0][0].strip()}, "
+                     f"{int(cols[0][0]) + 1}, ... (a row index, as pandas' to_csv and R's "
+                     "write.csv write it); it was left out.")
+        header, cols = header[1:], cols[1:]
     if delimiter != ",":
         notes.append(f"fields separated by {_DELIM_NAMES.get(delimiter, repr(delimiter))}.")
     return header, cols, notes, delimiter
+
+
+#: header names of a leading row-index column (pandas writes "", R ""; after
+#: a round trip through pandas "Unnamed: 0")
+_INDEX_NAMES = frozenset(("", "unnamed: 0", "index"))
+
+
+def _is_row_index(cells):
+    """Whether the cells read 0, 1, 2, ... or 1, 2, 3, ... in order."""
+    if not cells:
+        return False
+    first = cells[0].strip()
+    if first not in ("0", "1"):
+        return False
+    start = int(first)
+    return all(c.strip() == str(start + i) for i, c in enumerate(cells))
 
 
 _DELIM_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", "|": "vertical bars",
@@ -384,6 +419,12 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
             if columns:
                 raise DataError(f"{name}: column {header[j]!r} is not numeric.")
             dropped.append((header[j], "not numeric"))
+            continue
+        if (not columns and len(col) and isinstance(cols[j][0], str)
+                and np.isnan(col).all() and not np.isinf(col).any()):
+            # a text column with no value in any row (a trailing separator on
+            # every line, say): nothing to fill, nothing to cluster on
+            dropped.append((header[j], "empty"))
             continue
         if used_comma:
             comma_cols.append(header[j])
