@@ -187,6 +187,18 @@ def test_a_numbered_first_column_with_a_name_is_kept(tmp_path):
     assert load_dataset(str(path)).columns == ["step", "a", "b", "c"]
 
 
+def test_a_model_that_cannot_be_saved_is_said(tmp_path, capsys, monkeypatch):
+    from clusterlab.report import api
+
+    monkeypatch.setattr(api.Analysis, "saved_model", lambda self: None)
+    path = write_table(tmp_path / "t.csv", ["a", "b", "c"], [list(x) for x in blobs()])
+    assert run_cli("analyze", path, "--out", tmp_path / "o", *QUICK) == 0
+    out = capsys.readouterr().out
+    assert "could not be saved" in out and not (tmp_path / "o" / "model.joblib").exists()
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert "model_not_saved" in summary
+
+
 def test_object_npy_is_refused_without_unpickling(tmp_path, capsys):
     path = tmp_path / "objects.npy"
     np.save(path, np.array([[1, "a"], [2, "b"]] * 10, dtype=object), allow_pickle=True)

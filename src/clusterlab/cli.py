@@ -215,6 +215,9 @@ def text_summary(res, out_dir, paths=None):
         lines.append(f"  - {r}")
     for note in plain_notes(res):
         lines.append(f"Note: {note}")
+    if paths and res.recommendation is not None and "model.joblib" not in paths:
+        lines.append("Note: the recommended model could not be saved for clusterlab predict "
+                     "(no model.joblib; summary.json's model_not_saved says why).")
     lines.append("")
     names = list(paths) if paths else ["labels.csv", "summary.json", "report.html"]
     shown = [os.path.join(out_dir, n) for n in names]
