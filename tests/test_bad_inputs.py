@@ -324,3 +324,18 @@ def test_bisecting_kmeans_sparse_nonfinite(kind):
 def test_feature_agglomeration_fewer_features_than_clusters():
     with pytest.raises(ValueError, match=r"more clusters than samples"):
         clusterlab.FeatureAgglomeration(n_clusters=3).fit(GOOD)
+
+
+@pytest.mark.parametrize("name", ["plot_birch_subclusters", "plot_condensed_tree",
+                                  "plot_inertia_curve", "plot_information_criteria",
+                                  "plot_reachability", "plot_silhouette_curve",
+                                  "plot_single_linkage_tree", "plot_dendrogram",
+                                  "plot_bisecting_tree"])
+def test_figures_of_models_say_what_they_need(name):
+    # an array or an unfitted estimator where a fitted model (or a sweep) is
+    # expected: a TypeError naming it, not an AttributeError from the drawing
+    from clusterlab import plotting
+
+    for wrong in (GOOD, clusterlab.OPTICS() if name != "plot_reachability" else clusterlab.Birch()):
+        with pytest.raises(TypeError, match="needs"):
+            getattr(plotting, name)(wrong)

@@ -18,6 +18,15 @@ def _plt():
     return plt
 
 
+def require(obj, attrs, function, what):
+    """A ``TypeError`` naming what ``function`` needs, when ``obj`` lacks any of
+    ``attrs`` (a wrong object, or an estimator not fitted), instead of an
+    ``AttributeError`` from inside the drawing."""
+    if not all(hasattr(obj, a) for a in attrs):
+        raise TypeError(f"{function} needs {what}, got {type(obj).__name__}"
+                        + (" (not fitted?)." if hasattr(obj, "fit") else "."))
+
+
 def new_axes(ax=None, figsize=(8, 4)):
     """Return ``(fig, ax)``: the given Axes and its Figure, or a new pair.
 

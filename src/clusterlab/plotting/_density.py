@@ -15,7 +15,7 @@
 
 import numpy as np
 
-from ._common import new_axes
+from ._common import new_axes, require
 
 _NOISE_COLOR = "0.35"
 
@@ -63,6 +63,8 @@ def plot_reachability(model, ax=None, noise_color=_NOISE_COLOR, markersize=3):
     >>> fig.axes[0].get_ylabel()
     'reachability distance'
     """
+    require(model, ("ordering_", "reachability_", "labels_"), "plot_reachability",
+            "a fitted OPTICS")
     order = np.asarray(model.ordering_)
     reach = np.asarray(model.reachability_, dtype=float)[order]
     labels = np.asarray(model.labels_)[order]
@@ -243,6 +245,7 @@ def plot_condensed_tree(model, select_clusters=True, ax=None, cmap="viridis",
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.patches import Ellipse
 
+    require(model, ("condensed_tree_", "labels_"), "plot_condensed_tree", "a fitted HDBSCAN")
     parent, child, lam, size = _tree_arrays(model.condensed_tree_)
     labels = np.asarray(model.labels_)
     n_points = len(labels)
@@ -321,6 +324,7 @@ def plot_single_linkage_tree(model, p=30, truncate_mode="lastp", ax=None, color=
     """
     from scipy.cluster.hierarchy import dendrogram
 
+    require(model, ("single_linkage_tree_",), "plot_single_linkage_tree", "a fitted HDBSCAN")
     Z = np.array(model.single_linkage_tree_, dtype=float, copy=True)
     finite = np.isfinite(Z[:, 2])
     if not finite.all():  # infinite merges (unreachable points) drawn just above the rest

@@ -7,7 +7,7 @@ their radius, coloured by global cluster).
 
 import numpy as np
 
-from ._common import check_2d, label_axes, new_axes
+from ._common import check_2d, label_axes, new_axes, require
 
 
 def _check_rows(X, labels, name):
@@ -144,6 +144,8 @@ def plot_birch_subclusters(model, X=None, ax=None, show_xlabels=True, show_ylabe
     """
     from matplotlib.patches import Circle
 
+    require(model, ("subcluster_centers_", "subcluster_labels_"), "plot_birch_subclusters",
+            "a fitted Birch")
     centers = np.asarray(model.subcluster_centers_)
     labels = np.asarray(model.subcluster_labels_)
     radii = np.array([sc.radius for leaf in model._get_leaves() for sc in leaf.subclusters_])

@@ -14,6 +14,7 @@ from clusterlab.plotting._common import (
     label_axes,
     new_axes,
     new_figure,
+    require,
     plot_centroids,
 )
 
@@ -159,6 +160,8 @@ def plot_information_criteria(sweep, ax=None):
     -------
     fig : matplotlib.figure.Figure
     """
+    require(sweep, ("table", "best"), "plot_information_criteria",
+            "the result of clusterlab.selection.sweep over a mixture")
     table = sweep.table
     missing = [c for c in ("bic", "aic") if c not in table]
     if missing:

@@ -7,7 +7,7 @@ a :class:`matplotlib.figure.Figure` and never call ``plt.show()``.
 
 import numpy as np
 
-from clusterlab.plotting._common import new_axes, new_figure
+from clusterlab.plotting._common import new_axes, new_figure, require
 
 __all__ = [
     "plot_inertia_curve",
@@ -27,6 +27,8 @@ _YLABELS = {
 
 
 def _curve(sweep, criterion):
+    require(sweep, ("table",), "plot_inertia_curve / plot_silhouette_curve",
+            "the result of clusterlab.selection.sweep")
     if criterion not in sweep.table:
         raise ValueError(
             f"this sweep has no {criterion!r} column (it has {sorted(sweep.table)}); run "
