@@ -160,7 +160,7 @@ def plot_information_criteria(sweep, ax=None):
     -------
     fig : matplotlib.figure.Figure
     """
-    require(sweep, ("table", "best"), "plot_information_criteria",
+    require(sweep, ("table",), "plot_information_criteria",
             "the result of clusterlab.selection.sweep over a mixture")
     table = sweep.table
     missing = [c for c in ("bic", "aic") if c not in table]
