@@ -22,17 +22,22 @@ def check_finite(X, estimator):
     the array on one thread: 13 ms of a 200 ms K-Means fit on MNIST-shaped
     data); anything else goes through scikit-learn's check. Honours
     ``sklearn.set_config(assume_finite=True)``.
+
+    Returns the pass's bound on ``max |X|`` (a power of two, see
+    :func:`check_magnitude`'s ``bound``) when the parallel pass ran, else None.
     """
     if get_config()["assume_finite"]:
-        return
+        return None
     data = X.data if sp.issparse(X) else X
     if (isinstance(data, np.ndarray) and data.dtype in (np.float32, np.float64)
             and data.size >= FAST_FINITE_MIN_SIZE and data.flags.c_contiguous):
-        from clusterlab._kernels.distances import all_finite_flat
+        from clusterlab._kernels.distances import finite_and_bound
 
-        if all_finite_flat(data.reshape(-1), 16):
-            return
+        finite, bound = finite_and_bound(data, 16)
+        if finite:
+            return bound
     assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
+    return None
 
 
 #: Below this largest magnitude, squared differences of the values fall near
@@ -56,7 +61,7 @@ def is_euclidean(metric, p=None):
         or (metric == "minkowski" and (p is None or p == 2)))
 
 
-def check_magnitude(X, estimator, n_features=None, huge=True, tiny=True):
+def check_magnitude(X, estimator, n_features=None, huge=True, tiny=True, bound=None):
     """Raise a clear ``ValueError`` when the values of ``X`` are so large that
     squared distances between samples overflow float64, or so small (all of
     them) that they underflow: every distance-based result would be silently
@@ -69,8 +74,9 @@ def check_magnitude(X, estimator, n_features=None, huge=True, tiny=True):
     only (new rows at ``predict``: their distances are to the fitted model,
     not among themselves). Arrays of
     :data:`FAST_FINITE_MIN_SIZE` values or more are bounded first by one
-    parallel pass over the exponent bits; the exact maximum is computed only
-    near a limit.
+    parallel pass over the exponent bits (``bound``, a power of two with
+    ``bound / 2 <= max |X| < bound``, when :func:`check_finite` has made that
+    pass already); the exact maximum is computed only near a limit.
     """
     data = X.data if sp.issparse(X) else X
     if not isinstance(data, np.ndarray) or data.dtype.kind != "f" or data.size == 0:
@@ -79,9 +85,10 @@ def check_magnitude(X, estimator, n_features=None, huge=True, tiny=True):
     limit = magnitude_limit(d)
     if (data.dtype in (np.float32, np.float64) and data.size >= FAST_FINITE_MIN_SIZE
             and data.flags.c_contiguous):
-        from clusterlab._kernels.distances import abs_max_bound
+        if bound is None:
+            from clusterlab._kernels.distances import abs_max_bound
 
-        bound = abs_max_bound(data)  # max |X| lies in [bound / 2, bound)
+            bound = abs_max_bound(data)  # max |X| lies in [bound / 2, bound)
         if ((bound <= limit or not huge)
                 and (bound == 0.0 or bound / 2 >= TINY_MAGNITUDE or not tiny)):
             return

@@ -34,8 +34,8 @@ def validate_input(estimator, X, reset):
     X = validate_data(estimator, X, accept_sparse="csr", reset=reset,
                       dtype=[np.float64, np.float32], order="C",
                       accept_large_sparse=False, ensure_all_finite=False)
-    check_finite(X, estimator)
-    check_magnitude(X, estimator, tiny=reset)  # new rows: distances to the centres
+    bound = check_finite(X, estimator)  # the same pass bounds the magnitude
+    check_magnitude(X, estimator, tiny=reset, bound=bound)  # new rows: distances to the centres
     return X
 
 

@@ -128,18 +128,37 @@ def abs_max_bound(a, n_groups=16):
     -------
     float
     """
+    return finite_and_bound(a, n_groups)[1]
+
+
+def finite_and_bound(a, n_groups=16):
+    """``(all finite, bound)`` from one parallel pass over the exponent bits:
+    :func:`all_finite_flat` and :func:`abs_max_bound` together (the bound is
+    +inf when a value is not finite).
+
+    Parameters
+    ----------
+    a : IN float32/float64 array (any shape; copied if not C-contiguous)
+    n_groups : IN int
+
+    Returns
+    -------
+    (bool, float)
+    """
     a = np.ascontiguousarray(a).reshape(-1)
     if a.dtype == np.float32:
         u, mask, shift, bias = a.view(np.uint32), np.uint32(0x7F800000), 23, 127
     else:
         u, mask, shift, bias = a.view(np.uint64), np.uint64(0x7FF0000000000000), 52, 1023
     if u.shape[0] == 0:
-        return 0.0
-    e = int(_max_exponent_bits(u, mask, n_groups)) >> shift
+        return True, 0.0
+    bits = _max_exponent_bits(u, mask, n_groups)
+    if bits >= mask:
+        return False, float("inf")
     # a value with biased exponent e is below 2^(e - bias + 1); subnormals
     # (e = 0) below 2^(1 - bias); float64 values from 2^1023 on: inf
-    power = max(e, 1) - bias + 1
-    return 2.0 ** power if power <= 1023 else float("inf")
+    power = max(int(bits) >> shift, 1) - bias + 1
+    return True, (2.0 ** power if power <= 1023 else float("inf"))
 
 
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)

@@ -315,8 +315,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         Xv = validate_data(self, X, reset=reset, accept_sparse="csr",
                            dtype=[np.float64, np.float32], order="C",
                            accept_large_sparse=False, ensure_all_finite=False)
-        check_finite(Xv, self)
-        check_magnitude(Xv, self, tiny=reset)  # new rows: distances to the centres
+        bound = check_finite(Xv, self)  # the same pass bounds the magnitude
+        check_magnitude(Xv, self, tiny=reset, bound=bound)  # new rows: distances to the centres
         return _Rows(Xv, Xv.dtype)
 
     def _check_test_rows(self, X):
