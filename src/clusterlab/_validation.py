@@ -53,6 +53,13 @@ def magnitude_limit(n_features):
     return float(np.sqrt(np.finfo(np.float64).max / max(1, n_features)))
 
 
+def magnitude_out_of_range(top, n_features):
+    """Whether ``max |X| = top`` is beyond :func:`magnitude_limit` (squared
+    norms overflow) or below :data:`TINY_MAGNITUDE` and not zero (squared
+    distances underflow): the two ends :func:`check_magnitude` refuses."""
+    return top > magnitude_limit(n_features) or 0.0 < top < TINY_MAGNITUDE
+
+
 def is_euclidean(metric, p=None):
     """Whether ``metric`` (with Minkowski's ``p``) compares samples by Euclidean
     distance, the distances :func:`check_magnitude` guards."""

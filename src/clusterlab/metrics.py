@@ -50,20 +50,21 @@ _FAST_METRICS = {
 _SPEED_KWDS = {"n_jobs", "working_memory"}
 
 
-def _power_of_two_scaled(X, metric="euclidean"):
+def _power_of_two_scaled(X, metric="euclidean", p=None):
     """``X`` times a power of two when its values are so large that squared
     distances overflow float64, or all so small that they underflow (for
-    Euclidean distances); the scores here are ratios of distances, unchanged by
-    a common factor, which a power of two applies exactly. Otherwise ``X``."""
-    from clusterlab._validation import TINY_MAGNITUDE, is_euclidean, magnitude_limit
+    Euclidean distances: the ends :func:`clusterlab._validation.check_magnitude`
+    refuses); the scores here are ratios of distances, unchanged by a common
+    factor, which a power of two applies exactly. Otherwise ``X``."""
+    from clusterlab._validation import is_euclidean, magnitude_out_of_range
 
-    if not is_euclidean(metric):
+    if not is_euclidean(metric, p):
         return X
     data = X.data if sparse.issparse(X) else X
     if data.size == 0 or data.dtype.kind != "f":
         return X
     top = float(np.max(np.abs(data)))
-    if top == 0.0 or TINY_MAGNITUDE <= top <= magnitude_limit(X.shape[1]):
+    if not magnitude_out_of_range(top, X.shape[1]):
         return X
     return X * (2.0 ** -np.ceil(np.log2(top)))
 
@@ -577,8 +578,8 @@ def dbcv_score(X, labels, *, metric="euclidean", p=2, d=None, per_cluster_scores
     X = check_array(X, dtype=np.float64, order="C")
     labels = column_or_1d(labels, warn=True)
     check_consistent_length(X, labels)
-    if not precomputed and (metric == "euclidean" or (metric == "minkowski" and p == 2)):
-        X = _power_of_two_scaled(X)
+    if not precomputed:
+        X = _power_of_two_scaled(X, metric, p)
     n = X.shape[0]
     if precomputed:
         if X.shape[0] != X.shape[1]:

@@ -39,7 +39,7 @@ def _check(est, X):
         finite = np.isfinite(X).all(axis=1)
         rowsum = X.sum(axis=1)
     if is_euclidean(est.metric):
-        check_magnitude(X[finite], est, tiny=False)
+        check_magnitude(X if finite.all() else X[finite], est, tiny=False)
     # as in fit: rows with NaN are -3, rows with infinite values -2
     bad = np.where(np.isnan(rowsum), -3, -2)
     return X, finite, bad

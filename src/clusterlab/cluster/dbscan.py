@@ -37,9 +37,9 @@ from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .._validation import check_magnitude, is_euclidean
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
+from .._validation import check_magnitude, is_euclidean
 from .._kernels import neighbors as _nk
 from .._config import numba_threads as _numba_threads
 

@@ -178,18 +178,17 @@ def _prepare(X_raw, scale, notes):
     n, d = X.shape
     rescale = 1.0
     big = float(np.max(np.abs(X))) if X.size else 0.0
-    if big > HUGE_MAGNITUDE:
-        rescale = 2.0 ** -np.ceil(np.log2(big))
+    if big > HUGE_MAGNITUDE or 0.0 < big < TINY_MAGNITUDE:
+        rescale = 2.0 ** -np.ceil(np.log2(big))  # max |X| into [0.5, 1), exactly
         X = X * rescale
-        notes.append(f"The values reach {big:.3g}; all columns were divided by a common factor "
-                     f"2^{-int(np.log2(rescale))} first (squared distances would overflow). "
-                     "This changes no clustering.")
-    elif 0.0 < big < TINY_MAGNITUDE:
-        rescale = 2.0 ** -np.ceil(np.log2(big))
-        X = X * rescale
-        notes.append(f"The largest value is {big:.3g} in magnitude; all columns were "
-                     f"multiplied by a common factor 2^{int(np.log2(rescale))} first (squared "
-                     "distances would underflow). This changes no clustering.")
+        if big > 1:
+            notes.append(f"The values reach {big:.3g}; all columns were divided by a common "
+                         f"factor 2^{-int(np.log2(rescale))} first (squared distances would "
+                         "overflow). This changes no clustering.")
+        else:
+            notes.append(f"The largest value is {big:.3g} in magnitude; all columns were "
+                         f"multiplied by a common factor 2^{int(np.log2(rescale))} first "
+                         "(squared distances would underflow). This changes no clustering.")
     std = X.std(axis=0)
     spread = std[std > 0]
     if scale == "auto":

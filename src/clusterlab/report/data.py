@@ -112,8 +112,6 @@ def _decode(path):
         if why is not None:
             raise DataError(f"{path}: the file starts like {wide.upper()} text but does not "
                             f"decode as it ({why}). Save it as UTF-8 text.")
-        if text.startswith("\ufeff"):
-            text = text[1:]
         return text, wide, f"the file is {wide.upper()} text; it was read as such."
     if b"\x00" in raw[:4096]:
         raise DataError(f"{path}: this looks like a binary file, not a text table "
