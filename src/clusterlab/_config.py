@@ -338,6 +338,11 @@ DBSCAN_SERIAL_BELOW = 100_000
 
 #: Rows per row group of the K-Means kernels (partial sums are reduced group by group).
 KMEANS_GROUP_ROWS = 4096
+#: ... and at most this much work (rows x (centres + 2) x features) per group of
+#: a fit's passes, so that a few thousand wide rows run on every thread (4000 x
+#: 784, k=10: one group of 4000 rows before, 16 groups of 250 now; at most 16
+#: groups come from this rule).
+KMEANS_GROUP_WORK = 1 << 21
 #: Below this much work a pass runs on one thread: starting a parallel region
 #: costs more than it saves. An assignment pass counts rows x (centres + 2) x
 #: features (:func:`clusterlab._core.kmeans_plan.pass_work`: at k=2 a row's

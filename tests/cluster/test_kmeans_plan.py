@@ -108,6 +108,34 @@ def test_same_result_on_one_and_n_threads(algorithm):
     assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
 
 
+def test_wide_rows_are_shared_between_threads_below_one_row_group():
+    # a few thousand wide rows: groups sized by work (KMEANS_GROUP_WORK), at most 16
+    b = kmeans_plan.pass_bounds(4000, 10, 784)
+    assert len(b) - 1 == 16 and np.all(np.diff(b) >= 64)
+    assert len(kmeans_plan.pass_bounds(2000, 5, 2)) == 2            # little work: one group
+    assert len(kmeans_plan.pass_bounds(100, 50, 784)) == 2          # < 128 rows: one group
+    big = kmeans_plan.pass_bounds(10**6, 16, 64)                    # many rows: by rows
+    np.testing.assert_array_equal(big, kmeans_plan.row_bounds(10**6, 16, 64))
+    # seeding keeps the row rule (its draws depend on the groups' sums)
+    assert len(kmeans_plan.row_bounds(4000, 10, 784)) == 2
+    assert kmeans_plan.make_plan(np.zeros((4000, 784), np.float32), 10, "lloyd").bounds.size == 17
+
+
+@pytest.mark.slow  # parallel kernels (quick tier: see tests/conftest.py)
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_same_result_on_one_and_n_threads_for_wide_rows(algorithm):
+    X = overlapping(n=1500, d=200, k=8, seed=2, dtype=np.float32)
+    assert len(kmeans_plan.pass_bounds(*X.shape[:1], 8, 200)) > 2
+    a, b = _fit_on_all_threads_then_one(
+        lambda: KMeans(8, n_init=1, random_state=1, max_iter=30, tol=0,
+                       algorithm=algorithm).fit(X))
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+    ref = SKKMeans(8, n_init=1, random_state=1, max_iter=30, tol=0).fit(X.astype(np.float64))
+    np.testing.assert_allclose(a.inertia_, ref.inertia_, rtol=1e-4)
+
+
 @pytest.mark.parametrize("seeding", ["float32", "buffered", "columnar", "pruned"])
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 def test_every_seeding_kernel_picks_sklearn_centres(seeding, parallel):

@@ -128,16 +128,22 @@ def use_gemm(n_features, n_clusters, dtype, n_samples):
     return gemm_pays(n_features, n_clusters, dtype)
 
 
-def row_bounds(n_samples, n_clusters, n_features):
+def row_bounds(n_samples, n_clusters, n_features, max_work=None):
     """Row groups for the kernels, a function of the data shape only.
 
-    Groups of at most ``KMEANS_GROUP_ROWS`` rows, a multiple of 16 of them
-    when there is more than one (equal shares for 2, 4, 8 or 16 threads), but
+    Groups of at most ``KMEANS_GROUP_ROWS`` rows -- and, with ``max_work``,
+    up to 16 groups of at least 64 rows, of at most that much :func:`pass_work`
+    each if they can, so that a few thousand wide rows are still shared between
+    threads -- a multiple of 16 of them when
+    there is more than one (equal shares for 2, 4, 8 or 16 threads), but
     never so many that the per-group partial sums (``G * k * d`` float64)
     exceed the working-memory budget. Because the groups do not depend on
     the number of threads, neither do the results.
     """
     n_groups = max(1, -(-n_samples // _config.KMEANS_GROUP_ROWS))
+    if max_work is not None:
+        by_work = -(-pass_work(n_samples, n_clusters, n_features) // max_work)
+        n_groups = max(n_groups, min(by_work, 16, n_samples // 64))
     if n_groups > 1:
         n_groups = -(-n_groups // 16) * 16
     cap = max(1, _config.WORKING_MEMORY_BYTES // max(1, 8 * n_clusters * n_features))
@@ -146,6 +152,13 @@ def row_bounds(n_samples, n_clusters, n_features):
     bounds = np.round(edges).astype(np.int64)
     bounds[0], bounds[-1] = 0, n_samples
     return bounds
+
+
+def pass_bounds(n_samples, n_clusters, n_features):
+    """The row groups of a fit's or a prediction's passes: :func:`row_bounds`
+    with groups of at most ``KMEANS_GROUP_WORK`` (k-means++ seeding keeps
+    plain :func:`row_bounds`)."""
+    return row_bounds(n_samples, n_clusters, n_features, _config.KMEANS_GROUP_WORK)
 
 
 def resolve_algorithm(algorithm, X, n_clusters):
@@ -239,7 +252,7 @@ def make_plan(X, n_clusters, algorithm, n_local_trials=None, bounds=None):
     n_local_trials : int, optional
         k-means++ candidates per centre (default ``2 + int(ln k)``).
     bounds : ndarray, optional
-        Row groups to use (default :func:`row_bounds`).
+        Row groups to use (default :func:`pass_bounds`).
 
     Returns
     -------
@@ -264,7 +277,7 @@ def make_plan(X, n_clusters, algorithm, n_local_trials=None, bounds=None):
         # rows it seeds: a sample for MiniBatchKMeans), not here
         seeding=seeding_kernel(X, n_local_trials, KPP32_LANES, lambda _: True),
         seeding_parallel=use_parallel(n_samples * n_local_trials * n_features),
-        bounds=row_bounds(n_samples, n_clusters, n_features) if bounds is None else bounds,
+        bounds=pass_bounds(n_samples, n_clusters, n_features) if bounds is None else bounds,
         probe=(algorithm == "auto" and resolved != "lloyd" and not sparse
                and n_samples >= _config.KMEANS_PROBE_MIN_SAMPLES),
     )
