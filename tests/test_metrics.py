@@ -370,3 +370,44 @@ def test_scores_unchanged_by_magnitudes_beyond_float64_squares(scale):
     for score in (metrics.silhouette_score, metrics.calinski_harabasz_score,
                   metrics.davies_bouldin_score, metrics.dbcv_score):
         np.testing.assert_allclose(score(X * scale, labels), score(X, labels), rtol=1e-9)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine", "manhattan"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_many_features_blas_path_matches_sklearn(metric, dtype, offset):
+    """From SILHOUETTE_GEMM_MIN_FEATURES features the sums come from BLAS products,
+    block by block (1100 samples: three blocks of 512, clusters straddling them);
+    centring keeps the product form exact enough far from the origin."""
+    X, labels = random_problem(1100, 40, 7, seed=11)
+    X[100] = X[101]  # a duplicated row
+    X = (X + offset).astype(dtype)
+    ours = metrics.silhouette_samples(X, labels, metric=metric)
+    theirs = skm.silhouette_samples(X.astype(np.float64), labels, metric=metric)
+    assert ours.dtype == dtype
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=tol(dtype))
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine"])
+def test_blas_and_direct_sums_agree(metric, monkeypatch):
+    from clusterlab import _config
+
+    X, labels = random_problem(700, 30, 5, seed=12)
+    X[:, 0] += 50.0
+    blas = metrics.silhouette_samples(X, labels, metric=metric)
+    monkeypatch.setattr(_config, "SILHOUETTE_GEMM_MIN_FEATURES", 10**6)
+    direct = metrics.silhouette_samples(X, labels, metric=metric)
+    np.testing.assert_allclose(blas, direct, rtol=0, atol=1e-10)
+    # and the score of a sample does not depend on the blocks
+    from clusterlab._kernels import silhouette as kern
+
+    order = np.argsort(labels, kind="stable")
+    Xs = X[order] - X.mean(axis=0)
+    codes = labels[order].astype(np.int64)
+    code = {"euclidean": 0, "sqeuclidean": 1, "cosine": 3}[metric]
+    if code == 3:
+        Xs = X[order] / np.linalg.norm(X[order], axis=1)[:, None]
+    a, b = np.empty((700, 5)), np.empty((700, 5))
+    kern.cluster_distance_sums_gemm(Xs, codes, 5, code, a, block=512)
+    kern.cluster_distance_sums_gemm(Xs, codes, 5, code, b, block=96)
+    np.testing.assert_allclose(a, b, rtol=1e-11)
