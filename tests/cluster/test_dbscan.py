@@ -517,3 +517,68 @@ def test_grid_split_sort_is_numpys_stable_argsort(vals):
     idx = np.empty(len(vals), np.int64)
     _stable_argsort(vals, idx, np.empty(len(vals), np.int64))
     np.testing.assert_array_equal(idx, np.argsort(vals, kind="stable"))
+
+
+# ------------------------------------------------- many features: BLAS products
+
+
+def _many_features(n=900, d=40, seed=0, dtype=np.float64, offset=0.0):
+    X, _ = make_blobs(n, d, centers=6, cluster_std=1.0, center_box=(-4, 4), random_state=seed)
+    return (X + offset).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+@pytest.mark.parametrize("eps, min_samples", [(6.0, 5), (7.5, 20), (5.0, 3)])
+def test_many_features_products_path_same_as_sklearn_and_grid(dtype, offset, eps, min_samples,
+                                                              monkeypatch):
+    from clusterlab import _config
+
+    X = _many_features(dtype=dtype, offset=offset)
+    assert X.shape[1] >= _config.DBSCAN_PRODUCTS_MIN_FEATURES
+    ours = DBSCAN(eps=eps, min_samples=min_samples).fit(X)
+    assert_same_as_sklearn(ours, X, eps=eps, min_samples=min_samples)
+    # the grid path's exact distances decide the same way
+    monkeypatch.setattr(_config, "DBSCAN_PRODUCTS_MIN_FEATURES", 10**6)
+    grid = DBSCAN(eps=eps, min_samples=min_samples).fit(X)
+    np.testing.assert_array_equal(grid.labels_, ours.labels_)
+    np.testing.assert_array_equal(grid.core_sample_indices_, ours.core_sample_indices_)
+
+
+def test_many_features_pairs_at_exactly_eps_decided_exactly():
+    """Integer rows on many features: a great many pairs lie exactly at eps, where
+    the product estimate is re-checked by the exact sum."""
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 3, size=(400, 36)).astype(float)
+    X = np.vstack([X, X[:30]])
+    d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    eps = 7.0
+    assert (d2 == 49.0).sum() > 1000
+    for ms in (4, 30):
+        ours = DBSCAN(eps=eps, min_samples=ms).fit(X)
+        assert_same_as_sklearn(ours, X, eps=eps, min_samples=ms)
+
+
+def test_many_features_weights_and_lists_beyond_their_budget(monkeypatch):
+    from clusterlab import _config
+
+    X = _many_features(n=700, seed=4)
+    w = np.random.default_rng(2).uniform(0, 2.5, len(X))
+    w[::9] = 0.0
+    kept = DBSCAN(eps=6.5, min_samples=8).fit(X, sample_weight=w)
+    assert_same_as_sklearn(kept, X, sample_weight=w, eps=6.5, min_samples=8)
+    # lists too large for the budget: the passes compute the products again
+    monkeypatch.setattr(_config, "DBSCAN_NEIGHBOUR_LIST_BYTES", 64)
+    again = DBSCAN(eps=6.5, min_samples=8).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(again.labels_, kept.labels_)
+    np.testing.assert_array_equal(again.core_sample_indices_, kept.core_sample_indices_)
+    unit = DBSCAN(eps=6.5, min_samples=8).fit(X)
+    assert_same_as_sklearn(unit, X, eps=6.5, min_samples=8)
+    # predict on the products-fitted model: nearest core within eps
+    new = X[::50] + 0.1
+    lab = again.predict(new)
+    dist = pairwise_distances(new, again.components_)
+    near = dist.min(axis=1) <= 6.5
+    np.testing.assert_array_equal(lab[~near], -1)
+    np.testing.assert_array_equal(lab[near], again.labels_[again.core_sample_indices_][
+        dist.argmin(axis=1)][near])

@@ -21,6 +21,11 @@ Index, chosen automatically:
   features (a projection onto coordinates never increases a Minkowski
   distance, so nothing is missed). With ``algorithm="brute"`` the grid has a
   single cell: a blocked exhaustive search.
+* **products** (Euclidean, ``DBSCAN_PRODUCTS_MIN_FEATURES`` = 32 features or
+  more): BLAS products of the centred rows, a block of rows against all
+  rows, exact where they decide; the first pass keeps the neighbour lists
+  while they fit in ``DBSCAN_NEIGHBOUR_LIST_BYTES`` (then one pass of
+  products instead of three).
 * **distance blocks** (``metric="precomputed"`` dense or sparse, any other
   metric, callables, sparse ``X``): rows of the distance matrix are produced
   (or read) a memory-bounded block at a time, three times.
@@ -198,15 +203,17 @@ def _predict_grid(X, comps, core_labels, eps, code, p, core_grid=None):
     return out
 
 
-def _dbscan_blocks(blocks, n, eps, min_samples, ws):
+def _dbscan_blocks(blocks, n, eps, min_samples, ws, counts=None):
     """Labels and core mask from a re-iterable source of distance row blocks.
 
     ``blocks()`` yields ``(row0, D)`` with ``D`` the dense distance rows
-    ``row0:row0 + len(D)`` against all n points.
+    ``row0:row0 + len(D)`` against all n points. ``counts``: the weighted
+    neighbour counts when already known (then two passes instead of three).
     """
-    counts = np.empty(n, dtype=np.float64)
-    for row0, D in blocks():
-        _nk.dense_neighbour_weights(np.ascontiguousarray(D), row0, eps, ws, counts)
+    if counts is None:
+        counts = np.empty(n, dtype=np.float64)
+        for row0, D in blocks():
+            _nk.dense_neighbour_weights(np.ascontiguousarray(D), row0, eps, ws, counts)
     is_core = counts >= min_samples
     del counts
     parent = np.empty(n, dtype=np.int64)
@@ -219,6 +226,111 @@ def _dbscan_blocks(blocks, n, eps, min_samples, ws):
     if is_core.any() and not is_core.all():
         for row0, D in blocks():
             _nk.dense_border_labels(np.ascontiguousarray(D), row0, eps, is_core, labels)
+    return labels.astype(np.intp, copy=False), is_core
+
+
+def _use_products(X, resolved, eps, algorithm):
+    """Whether the Euclidean radius tests come from BLAS products
+    (:func:`_product_blocks`): many features, where a grid over three
+    coordinates leaves most pairs to test anyway."""
+    return (resolved is not None and resolved[0] == 0 and algorithm != "brute"
+            and X.shape[1] >= _config.DBSCAN_PRODUCTS_MIN_FEATURES)
+
+
+#: bytes of one block of products (rows x n float64)
+_BLOCK_BYTES = 4 << 20
+
+
+class _ProductBlocks:
+    """Squared-distance row blocks of X from BLAS products of its centred rows,
+    exact where they decide (:mod:`clusterlab._kernels.neighbors.products`).
+
+    Calling the object gives a re-iterable source for :func:`_dbscan_blocks`
+    (compared with ``eps**2``); :meth:`neighbour_lists` makes one pass that
+    also counts the neighbours and keeps their lists when they fit.
+    """
+
+    def __init__(self, X, eps):
+        n, d = X.shape
+        self.X = X
+        self.Xc = X.astype(np.float64)
+        self.Xc -= self.Xc.mean(axis=0)
+        self.sq = np.einsum("ij,ij->i", self.Xc, self.Xc)
+        self.norms = np.sqrt(self.sq)
+        self.consts = _nk.product_tolerance_consts(d, eps)
+        self.reps = float(eps) * float(eps)
+        # blocks of about 4 MiB: the block is read several times while in cache
+        self.rows = int(max(16, min(n, chunk_rows(n, 8), _BLOCK_BYTES // (8 * max(n, 1)))))
+
+    def _products(self, start):
+        return self.Xc[start:start + self.rows] @ self.Xc.T
+
+    def __call__(self):
+        for start in range(0, self.X.shape[0], self.rows):
+            P = self._products(start)
+            _nk.resolve_sq_distances(P, start, self.sq, self.norms, self.X, self.reps,
+                                     *self.consts)
+            yield start, P
+
+    def neighbour_lists(self, ws, max_pairs):
+        """Weighted neighbour counts (the row itself included) and, when the
+        pairs number at most ``max_pairs``, every row's other neighbours as
+        ``(indptr, indices)``; else ``None`` for the lists."""
+        n = self.X.shape[0]
+        weights = np.empty(n)
+        parts, total = [], 0
+        index_dtype = np.int32 if n < 2**31 else np.int64
+        unit = bool(np.all(ws == 1.0))
+        for start in range(0, n, self.rows):
+            P = self._products(start)
+            counts = np.empty(P.shape[0], dtype=np.int64)
+            _nk.product_neighbour_counts(P, start, self.sq, self.norms, self.X, self.reps,
+                                         *self.consts, ws, unit, weights, counts)
+            if parts is None:
+                continue
+            total += int(counts.sum())
+            if total > max_pairs:
+                parts = None
+                continue
+            offsets = np.zeros(P.shape[0] + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            indices = np.empty(offsets[-1], dtype=index_dtype)
+            _nk.product_neighbour_fill(P, start, self.reps, offsets, indices)
+            parts.append((counts, indices))
+        if parts is None:
+            return weights, None
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, np.int64),
+                  out=indptr[1:])
+        indices = np.concatenate([i for _, i in parts]) if parts else np.zeros(0, index_dtype)
+        return weights, (indptr, indices)
+
+
+def _dbscan_products(X, eps, min_samples, ws):
+    """DBSCAN with Euclidean radius tests from BLAS products (many features).
+
+    One pass of products counts the neighbours and keeps their lists while
+    they take at most ``DBSCAN_NEIGHBOUR_LIST_BYTES``; union-find and border
+    labels then read the lists. Beyond that budget the lists are dropped and
+    the products computed again for each of the two later passes (memory
+    O(n) above the input, as the grid path)."""
+    source = _ProductBlocks(X, eps)
+    item = 4 if X.shape[0] < 2**31 else 8
+    weights, lists = source.neighbour_lists(ws, _config.DBSCAN_NEIGHBOUR_LIST_BYTES // item)
+    if lists is None:
+        return _dbscan_blocks(source, X.shape[0], source.reps, min_samples, ws,
+                              counts=weights)
+    indptr, indices = lists
+    is_core = weights >= min_samples
+    n = X.shape[0]
+    parent = np.empty(n, dtype=np.int64)
+    _nk.init_parent(parent)
+    if is_core.any():
+        _nk.list_union_cores(indptr, indices, is_core, parent)
+    labels = np.empty(n, dtype=np.int64)
+    _nk.label_components_plain(is_core, parent, labels)
+    if is_core.any() and not is_core.all():
+        _nk.list_border_labels(indptr, indices, is_core, labels)
     return labels.astype(np.intp, copy=False), is_core
 
 
@@ -342,7 +454,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     features the pairs that share a neighbouring cell in the projection on
     up to three coordinates (O(n**2) in the worst case, e.g. when all points
     fall in one cell or with ``algorithm='brute'``); O(n**2 * d) for other
-    metrics. Memory: O(n) for flags, weights, parents and labels plus one
+    metrics and, in BLAS products, for Euclidean distances on 32 features or
+    more (neighbour lists kept up to 256 MiB, 4 bytes a pair). Memory: O(n) for flags, weights, parents and labels plus one
     sorted copy of X (grid paths) or one distance block of
     ``clusterlab._config.WORKING_MEMORY_BYTES`` (block paths); never the
     neighbourhoods. Ties: a distance exactly equal to eps is a neighbour.
@@ -450,6 +563,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                         start += D.shape[0]
 
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
+            elif _use_products(X, resolved, eps, self.algorithm):
+                labels, core = _dbscan_products(X, eps, min_samples, ws)
             else:
                 code, p = resolved
                 labels, core, core_grid = _dbscan_grid(X, eps, min_samples, code, p, ws,

@@ -1,0 +1,147 @@
+"""Exact Euclidean radius tests from BLAS products, for many features.
+
+With many features a grid over three coordinates prunes few pairs, and the
+direct distance (feature by feature) is the cost. A block of rows against
+every row is then one matrix product of the centred data: ``|x|^2 + |y|^2 -
+2 x.y`` estimates each squared distance within a bound computed per pair,
+and only the pairs whose estimate lies within that bound of ``eps^2`` are
+computed again exactly -- by :func:`.metric._rdist`, the grid kernels' own
+sum -- so every comparison with ``eps^2`` comes out as theirs.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from clusterlab._kernels.row_groups import parallel_kernel
+
+from .metric import _JIT, _rdist
+from .unionfind import _union
+
+_U = 2.0 ** -53
+
+
+def product_tolerance_consts(n_features, eps):
+    """``(a, b, c)`` of the per-pair bound ``a (|x| + |y|)^2 + b (|x| + |y|) + c``
+    on the distance between a squared-distance estimate of
+    :func:`resolve_sq_distances` and the kernels' exact value, for centred
+    float64 rows of ``n_features`` features (twice the rounding analysis, for
+    margin): ``a`` the products and norms (``gamma_{d+2} + 3u``), ``b`` the
+    rounding of the centring near the radius, ``c`` the exact sum's own
+    error at the radius plus underflow."""
+    d = n_features + 2
+    gamma = d * _U / (1.0 - d * _U)
+    eps = float(eps)
+    a = 2.0 * (gamma + 3.0 * _U)
+    b = 2.0 * 4.0 * eps * _U
+    c = 2.0 * (2.0 * gamma * eps * eps + 4.0 * d * np.finfo(np.float64).tiny)
+    return a, b, c
+
+
+@parallel_kernel(**_JIT)
+def resolve_sq_distances(P, row0, sq, norms, X, reps, a, b, c):
+    """Turn products into squared distances, exact wherever they decide.
+
+    Parameters
+    ----------
+    P : INOUT (r, n) float64 -- the products of centred rows ``row0:row0 + r``
+        with every centred row; on return their squared distances: the
+        estimate ``sq_i + sq_j - 2 P`` where it lies beyond the bound of
+        :func:`product_tolerance_consts` from ``reps``, else the exact
+        :func:`.metric._rdist` of the rows of ``X``.
+    sq, norms : IN (n,) float64 -- squared norms and norms of the centred rows.
+    X : IN (n, d) float32/float64 -- the rows themselves (not centred).
+    reps : IN float -- ``eps**2``.
+    """
+    n = P.shape[1]
+    for q in prange(P.shape[0]):
+        i = row0 + q
+        xi = sq[i]
+        ni = norms[i]
+        row = P[q]
+        for j in range(n):
+            est = xi + sq[j] - 2.0 * row[j]
+            t = ni + norms[j]
+            if abs(est - reps) <= (a * t + b) * t + c:
+                est = _rdist(X, i, X, j, 0, 2.0)
+            row[j] = est
+
+
+@parallel_kernel(**_JIT)
+def product_neighbour_counts(P, row0, sq, norms, X, reps, a, b, c, ws, unit_weights, weights,
+                             counts):
+    """:func:`resolve_sq_distances` (same arguments and result in ``P``), and
+    per row of the block the weighted number of rows within the radius, the
+    row itself included (``weights[row0 + q]``, OUT (n,) float64), and the
+    number of the others (``counts[q]``, OUT (r,) int64); ``unit_weights``
+    (IN bool) says every weight is 1 (the count is then the weight). Each step a loop of
+    its own over the row, so that it vectorises; only rows with a pair near
+    the radius take the exact sums."""
+    n = P.shape[1]
+    for q in prange(P.shape[0]):
+        i = row0 + q
+        xi = sq[i]
+        ni = norms[i]
+        row = P[q]
+        near = 0
+        inside = 0
+        for j in range(n):
+            est = xi + sq[j] - 2.0 * row[j]
+            t = ni + norms[j]
+            near += abs(est - reps) <= (a * t + b) * t + c
+            inside += est <= reps
+            row[j] = est
+        if near > 0:
+            inside = 0
+            for j in range(n):
+                t = ni + norms[j]
+                if abs(row[j] - reps) <= (a * t + b) * t + c:
+                    row[j] = _rdist(X, i, X, j, 0, 2.0)
+                inside += row[j] <= reps
+        if unit_weights:
+            weights[i] = inside
+        else:  # in row order (a float sum does not vectorise without reordering)
+            w = 0.0
+            for j in range(n):
+                if row[j] <= reps:
+                    w += ws[j]
+            weights[i] = w
+        counts[q] = inside - (row[i] <= reps)
+
+
+@parallel_kernel(**_JIT)
+def product_neighbour_fill(P, row0, reps, offsets, indices):
+    """The other rows within the radius of each row of a resolved block, in
+    increasing order, into ``indices[offsets[q]:offsets[q + 1]]`` (OUT)."""
+    for q in prange(P.shape[0]):
+        i = row0 + q
+        k = offsets[q]
+        row = P[q]
+        for j in range(P.shape[1]):
+            if row[j] <= reps and j != i:
+                indices[k] = j
+                k += 1
+
+
+@njit(**_JIT)
+def list_union_cores(indptr, indices, is_core, parent):
+    """Union-find over core rows joined by their neighbour lists (INOUT parent)."""
+    for i in range(indptr.shape[0] - 1):
+        if is_core[i]:
+            for e in range(indptr[i], indptr[i + 1]):
+                j = indices[e]
+                if is_core[j]:
+                    _union(parent, i, j)
+
+
+@parallel_kernel(**_JIT)
+def list_border_labels(indptr, indices, is_core, labels):
+    """Smallest label among the core neighbours of each non-core row (INOUT labels)."""
+    for i in prange(indptr.shape[0] - 1):
+        if is_core[i]:
+            continue
+        best = -1
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            if is_core[j] and (best < 0 or labels[j] < best):
+                best = labels[j]
+        labels[i] = best
