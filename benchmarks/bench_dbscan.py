@@ -153,6 +153,12 @@ def run(quick=False):
     for eps in ((2.0,) if quick else (2.0, 3.0)):
         rows += _case("blobs", X, _blobs_setup(n_blobs), eps, quick, repeats=1 if not quick else 3,
                       measure_memory=not quick and eps == 2.0)
+    # many features (the BLAS products path): 20 overlapping blobs in 50 / 100-d
+    for n, d, eps in (((3000, 50, 7.0),) if quick else ((10_000, 50, 7.0), (5000, 100, 11.0))):
+        X, _ = make_blobs(n, n_features=d, centers=20, cluster_std=1.0, center_box=(-5, 5),
+                          random_state=2)
+        rows += _case("blobs, many features", X, None, eps, quick, repeats=3,
+                      measure_memory=False)
     if not quick:
         X, _ = make_moons(1_000_000, noise=0.05, random_state=0)
         rows += _ours_only("moons", X, _moons_setup(1_000_000), 0.05)
