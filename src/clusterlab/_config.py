@@ -345,10 +345,11 @@ DBSCAN_SERIAL_BELOW = 100_000
 #: DBSCAN with the Euclidean metric on at least this many features tests radii
 #: from BLAS products, a block of rows against all rows (exact where they decide;
 #: clusterlab._kernels.neighbors.products) instead of a grid over three coordinates.
-#: Measured (2 cores, 20 Gaussian blobs): 5000 x 100 1051 -> 112 ms, 3000 x 50
-#: 114-172 -> 34-55 ms, 10000 x 32 503-548 -> 298-362 ms; at 16-24 features the
-#: grid is as fast or faster (the products' output, n^2 doubles, is the cost).
-DBSCAN_PRODUCTS_MIN_FEATURES = 32
+#: Measured (2 cores, 20 Gaussian blobs; grid -> products): 5000 x 100 1051 -> 103
+#: ms, 3000 x 50 114-172 -> 24-35 ms, 10000 x 32 503-548 -> 247-278 ms, 20000 x 24
+#: 1550 -> 1039 ms; at 20 features the grid is faster for a small eps (10000 x 20,
+#: eps 2: 163 against 215 ms).
+DBSCAN_PRODUCTS_MIN_FEATURES = 24
 #: ... and keeps the neighbour lists of its first pass (4 bytes a pair) up to this
 #: many bytes, for the union-find and border passes; beyond, those passes compute
 #: the products again (O(n) memory).

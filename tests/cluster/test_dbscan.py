@@ -582,3 +582,19 @@ def test_many_features_weights_and_lists_beyond_their_budget(monkeypatch):
     np.testing.assert_array_equal(lab[~near], -1)
     np.testing.assert_array_equal(lab[near], again.labels_[again.core_sample_indices_][
         dist.argmin(axis=1)][near])
+
+
+def test_many_features_neighbour_lists_are_the_exact_neighbourhoods():
+    from clusterlab.cluster.dbscan import _ProductBlocks
+
+    X = _many_features(n=650, seed=6)
+    ws = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
+    source = _ProductBlocks(X, 6.0)
+    source.rows = 100  # several blocks, pairs straddling them
+    weights, (indptr, indices) = source.neighbour_lists(ws, 10**9)
+    d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    for i in range(len(X)):
+        want = np.flatnonzero(d2[i] <= 36.0)
+        np.testing.assert_array_equal(indices[indptr[i]:indptr[i + 1]], want[want != i])
+        assert weights[i] == pytest.approx(ws[want].sum(), rel=1e-12)
+    assert source.neighbour_lists(ws, 10) is None  # beyond the budget

@@ -21,11 +21,10 @@ Index, chosen automatically:
   features (a projection onto coordinates never increases a Minkowski
   distance, so nothing is missed). With ``algorithm="brute"`` the grid has a
   single cell: a blocked exhaustive search.
-* **products** (Euclidean, ``DBSCAN_PRODUCTS_MIN_FEATURES`` = 32 features or
-  more): BLAS products of the centred rows, a block of rows against all
-  rows, exact where they decide; the first pass keeps the neighbour lists
-  while they fit in ``DBSCAN_NEIGHBOUR_LIST_BYTES`` (then one pass of
-  products instead of three).
+* **products** (Euclidean, ``DBSCAN_PRODUCTS_MIN_FEATURES`` = 24 features or
+  more): BLAS products of the centred rows, each pair of row blocks once,
+  exact where they decide; one pass builds the neighbour lists while they
+  fit in ``DBSCAN_NEIGHBOUR_LIST_BYTES`` (else three passes of products).
 * **distance blocks** (``metric="precomputed"`` dense or sparse, any other
   metric, callables, sparse ``X``): rows of the distance matrix are produced
   (or read) a memory-bounded block at a time, three times.
@@ -246,8 +245,8 @@ class _ProductBlocks:
     exact where they decide (:mod:`clusterlab._kernels.neighbors.products`).
 
     Calling the object gives a re-iterable source for :func:`_dbscan_blocks`
-    (compared with ``eps**2``); :meth:`neighbour_lists` makes one pass that
-    also counts the neighbours and keeps their lists when they fit.
+    (compared with ``eps**2``); :meth:`neighbour_lists` makes one pass over
+    the pairs and keeps the neighbour lists when they fit.
     """
 
     def __init__(self, X, eps):
@@ -273,54 +272,59 @@ class _ProductBlocks:
             yield start, P
 
     def neighbour_lists(self, ws, max_pairs):
-        """Weighted neighbour counts (the row itself included) and, when the
-        pairs number at most ``max_pairs``, every row's other neighbours as
-        ``(indptr, indices)``; else ``None`` for the lists."""
+        """Every row's neighbours as ``(indptr, indices)`` (increasing, the row
+        itself left out) and the weighted neighbour counts (the row itself
+        included), from one pass of products over the pairs ``i < j`` (each
+        pair of blocks once); ``None`` when the pairs number more than
+        ``max_pairs``."""
         n = self.X.shape[0]
-        weights = np.empty(n)
-        parts, total = [], 0
         index_dtype = np.int32 if n < 2**31 else np.int64
-        unit = bool(np.all(ws == 1.0))
+        up_counts = np.empty(n, dtype=np.int64)
+        parts, total = [], 0
         for start in range(0, n, self.rows):
-            P = self._products(start)
-            counts = np.empty(P.shape[0], dtype=np.int64)
-            _nk.product_neighbour_counts(P, start, self.sq, self.norms, self.X, self.reps,
-                                         *self.consts, ws, unit, weights, counts)
-            if parts is None:
-                continue
-            total += int(counts.sum())
+            P = self.Xc[start:start + self.rows] @ self.Xc[start:].T
+            counts = up_counts[start:start + P.shape[0]]
+            _nk.product_upper_counts(P, start, start, self.sq, self.norms, self.X, self.reps,
+                                     *self.consts, counts)
+            total += 2 * int(counts.sum())
             if total > max_pairs:
-                parts = None
-                continue
+                return None
             offsets = np.zeros(P.shape[0] + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
             indices = np.empty(offsets[-1], dtype=index_dtype)
-            _nk.product_neighbour_fill(P, start, self.reps, offsets, indices)
-            parts.append((counts, indices))
-        if parts is None:
-            return weights, None
+            _nk.product_upper_fill(P, start, start, self.reps, offsets, indices)
+            parts.append(indices)
+        up_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(up_counts, out=up_ptr[1:])
+        up_idx = np.concatenate(parts) if parts else np.zeros(0, index_dtype)
+        degree = up_counts + np.bincount(up_idx, minlength=n)
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, np.int64),
-                  out=indptr[1:])
-        indices = np.concatenate([i for _, i in parts]) if parts else np.zeros(0, index_dtype)
+        np.cumsum(degree, out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=index_dtype)
+        _nk.symmetric_lists(up_ptr, up_idx, indptr, indices)
+        del up_idx, parts
+        if np.all(ws == 1.0):
+            weights = (degree + 1).astype(np.float64)
+        else:
+            weights = np.empty(n)
+            _nk.list_weights(indptr, indices, ws, weights)
         return weights, (indptr, indices)
 
 
 def _dbscan_products(X, eps, min_samples, ws):
     """DBSCAN with Euclidean radius tests from BLAS products (many features).
 
-    One pass of products counts the neighbours and keeps their lists while
-    they take at most ``DBSCAN_NEIGHBOUR_LIST_BYTES``; union-find and border
-    labels then read the lists. Beyond that budget the lists are dropped and
-    the products computed again for each of the two later passes (memory
-    O(n) above the input, as the grid path)."""
+    One pass of products over the pairs ``i < j`` keeps the neighbour lists
+    while they take at most ``DBSCAN_NEIGHBOUR_LIST_BYTES``; counts,
+    union-find and border labels then read the lists. Beyond that budget the
+    lists are dropped and three passes of products over every row run as for
+    a precomputed matrix (memory O(n) above the input, as the grid path)."""
     source = _ProductBlocks(X, eps)
     item = 4 if X.shape[0] < 2**31 else 8
-    weights, lists = source.neighbour_lists(ws, _config.DBSCAN_NEIGHBOUR_LIST_BYTES // item)
-    if lists is None:
-        return _dbscan_blocks(source, X.shape[0], source.reps, min_samples, ws,
-                              counts=weights)
-    indptr, indices = lists
+    found = source.neighbour_lists(ws, _config.DBSCAN_NEIGHBOUR_LIST_BYTES // item)
+    if found is None:
+        return _dbscan_blocks(source, X.shape[0], source.reps, min_samples, ws)
+    weights, (indptr, indices) = found
     is_core = weights >= min_samples
     n = X.shape[0]
     parent = np.empty(n, dtype=np.int64)
@@ -454,7 +458,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     features the pairs that share a neighbouring cell in the projection on
     up to three coordinates (O(n**2) in the worst case, e.g. when all points
     fall in one cell or with ``algorithm='brute'``); O(n**2 * d) for other
-    metrics and, in BLAS products, for Euclidean distances on 32 features or
+    metrics and, in BLAS products, for Euclidean distances on 24 features or
     more (neighbour lists kept up to 256 MiB, 4 bytes a pair). Memory: O(n) for flags, weights, parents and labels plus one
     sorted copy of X (grid paths) or one distance block of
     ``clusterlab._config.WORKING_MEMORY_BYTES`` (block paths); never the

@@ -68,10 +68,12 @@ from .precomputed import (
 from .products import (
     list_border_labels,
     list_union_cores,
-    product_neighbour_counts,
-    product_neighbour_fill,
+    list_weights,
     product_tolerance_consts,
+    product_upper_counts,
+    product_upper_fill,
     resolve_sq_distances,
+    symmetric_lists,
 )
 from .radius import grid_radius_pairs, radius_neighbors_csr
 from .unionfind import _find, _union, init_parent, label_components, label_components_plain
@@ -83,7 +85,7 @@ __all__ = [
     "grid_cell_boxes", "grid_cell_keys", "grid_cell_labels", "grid_core_points",
     "grid_predict_labels",
     "grid_radius_pairs", "grid_union_cores", "init_parent", "label_components",
-    "label_components_plain", "list_border_labels", "list_union_cores", "metric_code",
-    "product_neighbour_counts", "product_neighbour_fill", "product_tolerance_consts",
-    "radius_neighbors_csr", "reduced_radius", "resolve_sq_distances",
+    "label_components_plain", "list_border_labels", "list_union_cores", "list_weights",
+    "metric_code", "product_tolerance_consts", "product_upper_counts", "product_upper_fill",
+    "radius_neighbors_csr", "reduced_radius", "resolve_sq_distances", "symmetric_lists",
 ]

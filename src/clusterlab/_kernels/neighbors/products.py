@@ -67,16 +67,21 @@ def resolve_sq_distances(P, row0, sq, norms, X, reps, a, b, c):
 
 
 @parallel_kernel(**_JIT)
-def product_neighbour_counts(P, row0, sq, norms, X, reps, a, b, c, ws, unit_weights, weights,
-                             counts):
-    """:func:`resolve_sq_distances` (same arguments and result in ``P``), and
-    per row of the block the weighted number of rows within the radius, the
-    row itself included (``weights[row0 + q]``, OUT (n,) float64), and the
-    number of the others (``counts[q]``, OUT (r,) int64); ``unit_weights``
-    (IN bool) says every weight is 1 (the count is then the weight). Each step a loop of
-    its own over the row, so that it vectorises; only rows with a pair near
-    the radius take the exact sums."""
-    n = P.shape[1]
+def product_upper_counts(P, row0, col0, sq, norms, X, reps, a, b, c, counts):
+    """:func:`resolve_sq_distances` on the block of rows ``row0..`` against
+    the rows ``col0..`` (``P`` (r, n - col0), ``col0 <= row0``), and per row
+    ``i`` the number of rows ``j > i`` within the radius (``counts[q]``, OUT
+    (r,) int64). The estimate, the count of pairs near the radius and the
+    count inside share one loop, which vectorises; only rows with a pair near
+    the radius take the exact sums. Pairs ``j <= i`` are computed too (the
+    loop over the whole row is faster than one with a variable start) and
+    taken off the count."""
+    m = P.shape[1]
+    # the columns' own views, indexed from 0: an index col0 + u could be
+    # negative for numba, whose wrap-around test then keeps the loop scalar
+    # (6 ns an entry against 1.2)
+    sq_c = sq[col0:]
+    norms_c = norms[col0:]
     for q in prange(P.shape[0]):
         i = row0 + q
         xi = sq[i]
@@ -84,42 +89,74 @@ def product_neighbour_counts(P, row0, sq, norms, X, reps, a, b, c, ws, unit_weig
         row = P[q]
         near = 0
         inside = 0
-        for j in range(n):
-            est = xi + sq[j] - 2.0 * row[j]
-            t = ni + norms[j]
+        for u in range(m):
+            est = xi + sq_c[u] - 2.0 * row[u]
+            t = ni + norms_c[u]
             near += abs(est - reps) <= (a * t + b) * t + c
             inside += est <= reps
-            row[j] = est
+            row[u] = est
         if near > 0:
             inside = 0
-            for j in range(n):
-                t = ni + norms[j]
-                if abs(row[j] - reps) <= (a * t + b) * t + c:
-                    row[j] = _rdist(X, i, X, j, 0, 2.0)
-                inside += row[j] <= reps
-        if unit_weights:
-            weights[i] = inside
-        else:  # in row order (a float sum does not vectorise without reordering)
-            w = 0.0
-            for j in range(n):
-                if row[j] <= reps:
-                    w += ws[j]
-            weights[i] = w
-        counts[q] = inside - (row[i] <= reps)
+            for u in range(m):
+                t = ni + norms_c[u]
+                if abs(row[u] - reps) <= (a * t + b) * t + c:
+                    row[u] = _rdist(X, i, X, col0 + u, 0, 2.0)
+                inside += row[u] <= reps
+        for u in range(min(m, i - col0 + 1)):  # j <= i: not counted
+            inside -= row[u] <= reps
+        counts[q] = inside
 
 
 @parallel_kernel(**_JIT)
-def product_neighbour_fill(P, row0, reps, offsets, indices):
-    """The other rows within the radius of each row of a resolved block, in
-    increasing order, into ``indices[offsets[q]:offsets[q + 1]]`` (OUT)."""
+def product_upper_fill(P, row0, col0, reps, offsets, indices):
+    """The rows ``j > i`` within the radius of each row ``i`` of a resolved
+    block (:func:`product_upper_counts`), in increasing order, into
+    ``indices[offsets[q]:offsets[q + 1]]`` (OUT)."""
     for q in prange(P.shape[0]):
         i = row0 + q
         k = offsets[q]
         row = P[q]
-        for j in range(P.shape[1]):
-            if row[j] <= reps and j != i:
-                indices[k] = j
+        for u in range(max(0, i - col0 + 1), P.shape[1]):
+            if row[u] <= reps:
+                indices[k] = col0 + u
                 k += 1
+
+
+@njit(**_JIT)
+def symmetric_lists(up_ptr, up_idx, indptr, indices):
+    """Every row's neighbours, in increasing order, from the pairs ``i < j``
+    (``up_idx[up_ptr[i]:up_ptr[i + 1]]``: the ``j > i`` of row ``i``).
+    ``indptr`` (IN, n + 1) comes from the degrees; ``indices`` OUT."""
+    n = up_ptr.shape[0] - 1
+    fill = indptr[:-1].copy()
+    for i in range(n):  # rows j < i come first, in increasing j: from j's own pairs
+        for e in range(up_ptr[i], up_ptr[i + 1]):
+            j = up_idx[e]
+            indices[fill[j]] = i
+            fill[j] += 1
+    for i in range(n):  # then the rows j > i, already increasing
+        k = fill[i]
+        for e in range(up_ptr[i], up_ptr[i + 1]):
+            indices[k] = up_idx[e]
+            k += 1
+
+
+@njit(**_JIT)
+def list_weights(indptr, indices, ws, out):
+    """Weighted neighbour count of each row, the row itself included, summed in
+    increasing row order (OUT ``out``)."""
+    for i in range(indptr.shape[0] - 1):
+        t = 0.0
+        own = False
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            if j > i and not own:
+                t += ws[i]
+                own = True
+            t += ws[j]
+        if not own:
+            t += ws[i]
+        out[i] = t
 
 
 @njit(**_JIT)
