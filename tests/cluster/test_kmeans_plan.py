@@ -95,6 +95,12 @@ def _fit_on_all_threads_then_one(fit):
     return results
 
 
+def _assert_identical_fits(a, b):
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+
+
 @pytest.mark.slow  # compiles every driver's parallel kernels (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("algorithm", sorted(DRIVERS))
 def test_same_result_on_one_and_n_threads(algorithm):
@@ -103,9 +109,7 @@ def test_same_result_on_one_and_n_threads(algorithm):
     a, b = _fit_on_all_threads_then_one(
         lambda: KMeans(12, n_init=2, random_state=3, max_iter=40, tol=0,
                        algorithm=algorithm).fit(X))
-    np.testing.assert_array_equal(a.labels_, b.labels_)
-    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
-    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+    _assert_identical_fits(a, b)
 
 
 def test_wide_rows_are_shared_between_threads_below_one_row_group():
@@ -129,9 +133,7 @@ def test_same_result_on_one_and_n_threads_for_wide_rows(algorithm):
     a, b = _fit_on_all_threads_then_one(
         lambda: KMeans(8, n_init=1, random_state=1, max_iter=30, tol=0,
                        algorithm=algorithm).fit(X))
-    np.testing.assert_array_equal(a.labels_, b.labels_)
-    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
-    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+    _assert_identical_fits(a, b)
     ref = SKKMeans(8, n_init=1, random_state=1, max_iter=30, tol=0).fit(X.astype(np.float64))
     np.testing.assert_allclose(a.inertia_, ref.inertia_, rtol=1e-4)
 
@@ -266,9 +268,7 @@ def test_auto_with_probe_same_result_on_one_and_n_threads():
     X = unstructured(n=6000)
     a, b = _fit_on_all_threads_then_one(
         lambda: KMeans(8, n_init=2, random_state=3, max_iter=20, tol=0).fit(X))
-    np.testing.assert_array_equal(a.labels_, b.labels_)
-    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
-    assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+    _assert_identical_fits(a, b)
 
 
 @pytest.mark.slow  # the BLAS Lloyd kernels (7 s to compile), like the GEMM module's tests
