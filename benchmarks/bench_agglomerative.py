@@ -132,6 +132,9 @@ def run(quick=False):
     n_ward = 4000 if quick else 20000
     rows += _case("ward blobs", _blobs(n_ward, 10), "ward", 3, quick,
                   with_fastcluster=True, memory=not quick, slow_sklearn=not quick)
+    # many features: Ward on the condensed matrix (from 96 features)
+    rows += _case("ward, many features", _blobs(1000 if quick else 3000, 784), "ward", 3, quick,
+                  with_fastcluster=True)
     n_single = 8000 if quick else 64000
     rows += _case("single blobs", _blobs(n_single, 2), "single", 1 if not quick else 3, quick,
                   memory=not quick, slow_sklearn=True)

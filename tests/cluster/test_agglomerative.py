@@ -521,3 +521,30 @@ def test_linkage_kernel_names_importable_from_the_package():
         assert getattr(lk, name) is not None
     assert lk.ward_nn_chain is ward.ward_nn_chain
     assert lk.nn_chain_condensed is nn_chain.nn_chain_condensed
+
+
+@pytest.mark.parametrize("integer", [False, True])
+def test_ward_on_many_features_condensed_path_same_as_sklearn(integer, monkeypatch):
+    """From LINKAGE_WARD_CONDENSED_MIN_FEATURES features Ward runs scipy's NN-chain
+    on the condensed matrix: the same tree as scikit-learn and as the centroid path
+    (integer rows: many equal distances)."""
+    from sklearn.cluster import AgglomerativeClustering as SK
+
+    from clusterlab import _config
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 120)) + rng.integers(0, 4, 300)[:, None]
+    if integer:
+        X = np.round(X)
+    assert X.shape[1] >= _config.LINKAGE_WARD_CONDENSED_MIN_FEATURES
+    ours = AgglomerativeClustering(n_clusters=4, compute_distances=True).fit(X)
+    ref = SK(n_clusters=4, compute_distances=True).fit(X)
+    np.testing.assert_array_equal(ours.children_, ref.children_)
+    np.testing.assert_allclose(ours.distances_, ref.distances_, rtol=1e-12)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    monkeypatch.setattr(_config, "LINKAGE_WARD_CONDENSED_MIN_FEATURES", 10**6)
+    centroids = AgglomerativeClustering(n_clusters=4, compute_distances=True).fit(X)
+    np.testing.assert_allclose(np.sort(centroids.distances_), np.sort(ours.distances_),
+                               rtol=1e-12)
+    if not integer:  # on exact ties the centroid path may merge equal pairs in another order
+        np.testing.assert_array_equal(centroids.children_, ours.children_)

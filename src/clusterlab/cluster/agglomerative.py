@@ -37,6 +37,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
+from clusterlab import _config
 from clusterlab._kernels import linkage as _lk
 from clusterlab._validation import check_magnitude, is_euclidean
 
@@ -134,6 +135,16 @@ def _available_memory():
         return None
 
 
+def _ward_condensed(n, n_features):
+    """Whether Ward's tree comes from the condensed distance matrix (scipy's
+    NN-chain with Ward's update, O(n^2) memory) rather than from centroids
+    (O(n d) memory, O(n^2 d) time): on many features, while the matrix takes
+    at most ``LINKAGE_WARD_CONDENSED_MAX_BYTES``."""
+    need = n * (n - 1) // 2 * 8
+    return (n_features >= _config.LINKAGE_WARD_CONDENSED_MIN_FEATURES
+            and need <= _config.LINKAGE_WARD_CONDENSED_MAX_BYTES)
+
+
 def _check_condensed_fits(n, linkage):
     """Fail early, with the figure, when the condensed matrix cannot fit."""
     need = n * (n - 1) // 2 * 8
@@ -155,7 +166,7 @@ def _unstructured_tree(X, linkage, metric):
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     dist = np.empty(n - 1)
-    if linkage == "ward":
+    if linkage == "ward" and not _ward_condensed(n, X.shape[1]):
         CT = np.ascontiguousarray(X.T, dtype=np.float64)
         if CT is X or np.shares_memory(CT, X):
             CT = CT.copy()
@@ -166,7 +177,8 @@ def _unstructured_tree(X, linkage, metric):
         sort_pair = not (isinstance(metric, str) and metric in _UNSORTED_SINGLE_METRICS)
         _lk.prim_mst_on_the_fly(_f64(data), norms, code, a, b, dist)
         return _sort_and_relabel(a, b, dist, n, sort_pair)
-    _check_condensed_fits(n, linkage)
+    if linkage != "ward":
+        _check_condensed_fits(n, linkage)
     D = np.empty(n * (n - 1) // 2)
     if code == _lk.EUCLIDEAN:
         _lk.euclidean_condensed(data, D, parallel=True)

@@ -1,4 +1,4 @@
-"""Complete and average linkage by the nearest-neighbour chain on a condensed matrix.
+"""Ward, complete and average linkage by the nearest-neighbour chain on a condensed matrix.
 
 The algorithm needs every pairwise cluster distance (O(n^2) memory); merged
 clusters are updated in place by the Lance-Williams formula.
@@ -7,7 +7,7 @@ clusters are updated in place by the Lance-Williams formula.
 import numba as nb
 import numpy as np
 
-from .common import COMPLETE
+from .common import AVERAGE, COMPLETE
 
 
 @nb.njit(cache=True, nogil=True)
@@ -19,14 +19,15 @@ def _cidx(n, i, j):
 
 @nb.njit(cache=True, nogil=True)
 def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
-    """Complete or average linkage by the nearest-neighbour chain.
+    """Ward, complete or average linkage by the nearest-neighbour chain.
 
     Parameters
     ----------
     D : INOUT ndarray (n*(n-1)//2,) float64, condensed distances; overwritten
         with cluster distances (Lance–Williams updates)
     n : IN int, number of points
-    method : IN int, COMPLETE or AVERAGE
+    method : IN int, WARD, COMPLETE or AVERAGE (Ward on Euclidean distances,
+        scipy's update: the merge heights are Ward's distances)
     out_a, out_b : OUT ndarray (n-1,) int64, cluster ids (largest point index
         of the cluster), ``out_a < out_b``, in the order found
     out_dist : OUT ndarray (n-1,) float64
@@ -103,25 +104,30 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
         for p in range(pxm):
             i = active[p]
             base_i = n * i - (i * (i + 1)) // 2 - i - 1
-            _lance_williams(D, base_i + x, base_i + y, nx, ny, method)
+            _lance_williams(D, base_i + x, base_i + y, nx, ny, method, bv, size[i])
         base_x = n * x - (x * (x + 1)) // 2 - x - 1
         for p in range(pxm, py):
             i = active[p]
             _lance_williams(D, base_x + i, n * i - (i * (i + 1)) // 2 + y - i - 1, nx, ny,
-                            method)
+                            method, bv, size[i])
         base_y = n * y - (y * (y + 1)) // 2 - y - 1
         for p in range(py + 1, m):
             i = active[p]
-            _lance_williams(D, base_x + i, base_y + i, nx, ny, method)
+            _lance_williams(D, base_x + i, base_y + i, nx, ny, method, bv, size[i])
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _lance_williams(D, ixi, iyi, nx, ny, method):
+def _lance_williams(D, ixi, iyi, nx, ny, method, dxy, ni):
     # D[iyi] = the distance from the merged cluster (x + y) to i, given
-    # D[ixi] = d(x, i) and D[iyi] = d(y, i)
+    # D[ixi] = d(x, i), D[iyi] = d(y, i), d(x, y) = dxy and the sizes; the
+    # operations of scipy's _hierarchy updates, in their order (same bits)
     dxi = D[ixi]
     dyi = D[iyi]
     if method == COMPLETE:
         D[iyi] = dxi if dxi > dyi else dyi
-    else:
+    elif method == AVERAGE:
         D[iyi] = (nx * dxi + ny * dyi) / (nx + ny)
+    else:
+        t = 1.0 / (nx + ny + ni)
+        D[iyi] = np.sqrt((ni + nx) * t * dxi * dxi + (ni + ny) * t * dyi * dyi
+                         - ni * t * dxy * dxy)
