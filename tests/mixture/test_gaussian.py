@@ -314,3 +314,32 @@ def test_score_is_mean_of_score_samples_in_data_dtype():
     assert isinstance(s, float)
     assert s == float(gm.score_samples(X).mean())  # the float32 mean, as scikit-learn's
     assert isinstance(gm.bic(X), float)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_many_features_lapack_factorisation_same_as_sklearn(covariance_type, monkeypatch):
+    """From MIXTURE_LAPACK_MIN_FEATURES features the precision Cholesky factors come
+    from LAPACK (scikit-learn's way): the same fit as scikit-learn and as the
+    kernel's factorisation; a singular covariance is still refused."""
+    from sklearn.mixture import GaussianMixture as SKGM
+
+    from clusterlab import GaussianMixture, _config
+    from clusterlab.mixture._base import precision_cholesky_from_covariances
+
+    rng = np.random.default_rng(5)
+    d = _config.MIXTURE_LAPACK_MIN_FEATURES
+    X = rng.normal(size=(600, d)) + 3.0 * rng.integers(0, 3, 600)[:, None]
+    kw = dict(n_components=3, covariance_type=covariance_type, max_iter=5, tol=0,
+              reg_covar=1e-3, random_state=0)
+    ours = GaussianMixture(**kw).fit(X)
+    ref = SKGM(**kw).fit(X)
+    np.testing.assert_allclose(ours.lower_bound_, ref.lower_bound_, rtol=1e-6)
+    np.testing.assert_allclose(ours.precisions_, ref.precisions_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    monkeypatch.setattr(_config, "MIXTURE_LAPACK_MIN_FEATURES", 10**6)
+    loops = GaussianMixture(**kw).fit(X)
+    np.testing.assert_allclose(loops.lower_bound_, ours.lower_bound_, rtol=1e-10)
+    monkeypatch.undo()
+    singular = np.zeros((1, d, d))
+    with pytest.raises(ValueError, match="ill-defined"):
+        precision_cholesky_from_covariances(singular, "full")

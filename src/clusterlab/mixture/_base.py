@@ -78,13 +78,31 @@ def precision_cholesky_from_covariances(covariances, covariance_type, dtype=np.f
         covs = np.asarray(covariances, dtype=np.float64)
         covs = np.ascontiguousarray(covs if covariance_type == "full" else covs[np.newaxis])
         out = np.empty_like(covs)
-        if _kmix.precision_cholesky_full(covs, out) >= 0:
+        if covs.shape[-1] >= _config.MIXTURE_LAPACK_MIN_FEATURES:
+            _lapack_precision_cholesky(covs, out, message)
+        elif _kmix.precision_cholesky_full(covs, out) >= 0:
             raise ValueError(message)
         return out if covariance_type == "full" else out[0]
     covariances = np.asarray(covariances, dtype=np.float64)
     if np.any(covariances <= 0.0) or not np.all(np.isfinite(covariances)):
         raise ValueError(message)
     return 1.0 / np.sqrt(covariances)
+
+
+def _lapack_precision_cholesky(covs, out, message):
+    """:func:`clusterlab._kernels.mixture.precision_cholesky_full` through LAPACK
+    (scikit-learn's computation): on many features the blocked factorisation is
+    far faster than the kernel's loops (784 features, 10 components: 1.96 s ->
+    ~0.1 s)."""
+    from scipy import linalg
+
+    eye = np.eye(covs.shape[-1])
+    for k, cov in enumerate(covs):
+        try:
+            lower = linalg.cholesky(cov, lower=True)
+        except linalg.LinAlgError:
+            raise ValueError(message) from None
+        out[k] = linalg.solve_triangular(lower, eye, lower=True).T
 
 
 def precision_cholesky_from_precisions(precisions, covariance_type):
@@ -103,6 +121,8 @@ def precision_cholesky_from_precisions(precisions, covariance_type):
 def precisions_from_cholesky(prec_chol, covariance_type):
     """``U U^T`` per component (full/tied), ``U**2`` otherwise."""
     if covariance_type == "full":
+        if prec_chol.shape[-1] >= _config.MIXTURE_LAPACK_MIN_FEATURES:
+            return np.matmul(prec_chol, np.swapaxes(prec_chol, 1, 2))
         return np.einsum("kij,klj->kil", prec_chol, prec_chol)
     if covariance_type == "tied":
         return prec_chol @ prec_chol.T
