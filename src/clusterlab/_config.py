@@ -372,8 +372,10 @@ KMEANS_GROUP_ROWS = 4096
 #: ... and at most this much work (rows x (centres + 2) x features) per group of
 #: a fit's passes, so that a few thousand wide rows run on every thread (4000 x
 #: 784, k=10: one group of 4000 rows before, 16 groups of 250 now; at most 16
-#: groups come from this rule).
-KMEANS_GROUP_WORK = 1 << 21
+#: groups come from this rule). Lighter passes (a few ms) stay in one group: on
+#: threads they would gain little and a first run would compile the parallel
+#: kernels for them (digits, 1797 x 64, k <= 30, stays serial).
+KMEANS_GROUP_WORK = 1 << 23
 #: Below this much work a pass runs on one thread: starting a parallel region
 #: costs more than it saves. An assignment pass counts rows x (centres + 2) x
 #: features (:func:`clusterlab._core.kmeans_plan.pass_work`: at k=2 a row's

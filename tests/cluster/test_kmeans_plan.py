@@ -117,6 +117,7 @@ def test_wide_rows_are_shared_between_threads_below_one_row_group():
     b = kmeans_plan.pass_bounds(4000, 10, 784)
     assert len(b) - 1 == 16 and np.all(np.diff(b) >= 64)
     assert len(kmeans_plan.pass_bounds(2000, 5, 2)) == 2            # little work: one group
+    assert len(kmeans_plan.pass_bounds(1797, 30, 64)) == 2          # digits, k=30: one group
     assert len(kmeans_plan.pass_bounds(100, 50, 784)) == 2          # < 128 rows: one group
     big = kmeans_plan.pass_bounds(10**6, 16, 64)                    # many rows: by rows
     np.testing.assert_array_equal(big, kmeans_plan.row_bounds(10**6, 16, 64))
@@ -128,8 +129,8 @@ def test_wide_rows_are_shared_between_threads_below_one_row_group():
 @pytest.mark.slow  # parallel kernels (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
 def test_same_result_on_one_and_n_threads_for_wide_rows(algorithm):
-    X = overlapping(n=1500, d=200, k=8, seed=2, dtype=np.float32)
-    assert len(kmeans_plan.pass_bounds(*X.shape[:1], 8, 200)) > 2
+    X = overlapping(n=2500, d=400, k=8, seed=2, dtype=np.float32)
+    assert len(kmeans_plan.pass_bounds(*X.shape[:1], 8, 400)) > 2
     a, b = _fit_on_all_threads_then_one(
         lambda: KMeans(8, n_init=1, random_state=1, max_iter=30, tol=0,
                        algorithm=algorithm).fit(X))
