@@ -559,6 +559,7 @@ def test_many_features_pairs_at_exactly_eps_decided_exactly():
         assert_same_as_sklearn(ours, X, eps=eps, min_samples=ms)
 
 
+@pytest.mark.slow  # compiles the over-budget path's kernels, a second variant of the passes
 def test_many_features_weights_and_lists_beyond_their_budget(monkeypatch):
     from clusterlab import _config
 
