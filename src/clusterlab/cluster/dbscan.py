@@ -202,17 +202,15 @@ def _predict_grid(X, comps, core_labels, eps, code, p, core_grid=None):
     return out
 
 
-def _dbscan_blocks(blocks, n, eps, min_samples, ws, counts=None):
+def _dbscan_blocks(blocks, n, eps, min_samples, ws):
     """Labels and core mask from a re-iterable source of distance row blocks.
 
     ``blocks()`` yields ``(row0, D)`` with ``D`` the dense distance rows
-    ``row0:row0 + len(D)`` against all n points. ``counts``: the weighted
-    neighbour counts when already known (then two passes instead of three).
+    ``row0:row0 + len(D)`` against all n points.
     """
-    if counts is None:
-        counts = np.empty(n, dtype=np.float64)
-        for row0, D in blocks():
-            _nk.dense_neighbour_weights(np.ascontiguousarray(D), row0, eps, ws, counts)
+    counts = np.empty(n, dtype=np.float64)
+    for row0, D in blocks():
+        _nk.dense_neighbour_weights(np.ascontiguousarray(D), row0, eps, ws, counts)
     is_core = counts >= min_samples
     del counts
     parent = np.empty(n, dtype=np.int64)
@@ -228,9 +226,9 @@ def _dbscan_blocks(blocks, n, eps, min_samples, ws, counts=None):
     return labels.astype(np.intp, copy=False), is_core
 
 
-def _use_products(X, resolved, eps, algorithm):
+def _use_products(X, resolved, algorithm):
     """Whether the Euclidean radius tests come from BLAS products
-    (:func:`_product_blocks`): many features, where a grid over three
+    (:class:`_ProductBlocks`): many features, where a grid over three
     coordinates leaves most pairs to test anyway."""
     return (resolved is not None and resolved[0] == 0 and algorithm != "brute"
             and X.shape[1] >= _config.DBSCAN_PRODUCTS_MIN_FEATURES)
@@ -261,14 +259,19 @@ class _ProductBlocks:
         # blocks of about 4 MiB: the block is read several times while in cache
         self.rows = int(max(16, min(n, chunk_rows(n, 8), _BLOCK_BYTES // (8 * max(n, 1)))))
 
-    def _products(self, start):
-        return self.Xc[start:start + self.rows] @ self.Xc.T
+    def _resolved(self, start, col0, counts):
+        """Squared distances of the rows ``start..`` (a block) to the rows
+        ``col0..``, exact where they decide; ``counts`` (OUT) as
+        :func:`clusterlab._kernels.neighbors.product_upper_counts`."""
+        P = self.Xc[start:start + self.rows] @ self.Xc[col0:].T
+        _nk.product_upper_counts(P, start, col0, self.sq, self.norms, self.X, self.reps,
+                                 *self.consts, counts)
+        return P
 
     def __call__(self):
+        counts = np.empty(self.rows, dtype=np.int64)  # not needed here
         for start in range(0, self.X.shape[0], self.rows):
-            P = self._products(start)
-            _nk.resolve_sq_distances(P, start, self.sq, self.norms, self.X, self.reps,
-                                     *self.consts)
+            P = self._resolved(start, 0, counts[:min(self.rows, self.X.shape[0] - start)])
             yield start, P
 
     def neighbour_lists(self, ws, max_pairs):
@@ -282,10 +285,8 @@ class _ProductBlocks:
         up_counts = np.empty(n, dtype=np.int64)
         parts, total = [], 0
         for start in range(0, n, self.rows):
-            P = self.Xc[start:start + self.rows] @ self.Xc[start:].T
-            counts = up_counts[start:start + P.shape[0]]
-            _nk.product_upper_counts(P, start, start, self.sq, self.norms, self.X, self.reps,
-                                     *self.consts, counts)
+            counts = up_counts[start:start + self.rows]
+            P = self._resolved(start, start, counts)
             total += 2 * int(counts.sum())
             if total > max_pairs:
                 return None
@@ -567,7 +568,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                         start += D.shape[0]
 
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
-            elif _use_products(X, resolved, eps, self.algorithm):
+            elif _use_products(X, resolved, self.algorithm):
                 labels, core = _dbscan_products(X, eps, min_samples, ws)
             else:
                 code, p = resolved

@@ -72,7 +72,6 @@ from .products import (
     product_tolerance_consts,
     product_upper_counts,
     product_upper_fill,
-    resolve_sq_distances,
     symmetric_lists,
 )
 from .radius import grid_radius_pairs, radius_neighbors_csr
@@ -87,5 +86,5 @@ __all__ = [
     "grid_radius_pairs", "grid_union_cores", "init_parent", "label_components",
     "label_components_plain", "list_border_labels", "list_union_cores", "list_weights",
     "metric_code", "product_tolerance_consts", "product_upper_counts", "product_upper_fill",
-    "radius_neighbors_csr", "reduced_radius", "resolve_sq_distances", "symmetric_lists",
+    "radius_neighbors_csr", "reduced_radius", "symmetric_lists",
 ]

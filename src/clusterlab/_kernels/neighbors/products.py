@@ -23,7 +23,7 @@ _U = 2.0 ** -53
 def product_tolerance_consts(n_features, eps):
     """``(a, b, c)`` of the per-pair bound ``a (|x| + |y|)^2 + b (|x| + |y|) + c``
     on the distance between a squared-distance estimate of
-    :func:`resolve_sq_distances` and the kernels' exact value, for centred
+    :func:`product_upper_counts` and the kernels' exact value, for centred
     float64 rows of ``n_features`` features (twice the rounding analysis, for
     margin): ``a`` the products and norms (``gamma_{d+2} + 3u``), ``b`` the
     rounding of the centring near the radius, ``c`` the exact sum's own
@@ -38,40 +38,18 @@ def product_tolerance_consts(n_features, eps):
 
 
 @parallel_kernel(**_JIT)
-def resolve_sq_distances(P, row0, sq, norms, X, reps, a, b, c):
-    """Turn products into squared distances, exact wherever they decide.
-
-    Parameters
-    ----------
-    P : INOUT (r, n) float64 -- the products of centred rows ``row0:row0 + r``
-        with every centred row; on return their squared distances: the
-        estimate ``sq_i + sq_j - 2 P`` where it lies beyond the bound of
-        :func:`product_tolerance_consts` from ``reps``, else the exact
-        :func:`.metric._rdist` of the rows of ``X``.
-    sq, norms : IN (n,) float64 -- squared norms and norms of the centred rows.
-    X : IN (n, d) float32/float64 -- the rows themselves (not centred).
-    reps : IN float -- ``eps**2``.
-    """
-    n = P.shape[1]
-    for q in prange(P.shape[0]):
-        i = row0 + q
-        xi = sq[i]
-        ni = norms[i]
-        row = P[q]
-        for j in range(n):
-            est = xi + sq[j] - 2.0 * row[j]
-            t = ni + norms[j]
-            if abs(est - reps) <= (a * t + b) * t + c:
-                est = _rdist(X, i, X, j, 0, 2.0)
-            row[j] = est
-
-
-@parallel_kernel(**_JIT)
 def product_upper_counts(P, row0, col0, sq, norms, X, reps, a, b, c, counts):
-    """:func:`resolve_sq_distances` on the block of rows ``row0..`` against
-    the rows ``col0..`` (``P`` (r, n - col0), ``col0 <= row0``), and per row
-    ``i`` the number of rows ``j > i`` within the radius (``counts[q]``, OUT
-    (r,) int64). The estimate, the count of pairs near the radius and the
+    """Products turned into squared distances, exact wherever they decide, and
+    per row ``i`` the number of rows ``j > i`` within the radius.
+
+    ``P`` (r, n - col0), INOUT: the products of the centred rows ``row0:row0
+    + r`` with the centred rows ``col0..`` (``col0 <= row0``); on return their
+    squared distances: the estimate ``sq_i + sq_j - 2 P`` where it lies beyond
+    the bound of :func:`product_tolerance_consts` from ``reps`` (``eps**2``),
+    else the exact :func:`.metric._rdist` of the rows of ``X`` (IN, not
+    centred). ``sq``, ``norms`` (IN (n,) float64): squared norms and norms of
+    the centred rows. ``counts[q]`` (OUT (r,) int64): the rows ``j > i``
+    within the radius. The estimate, the count of pairs near the radius and the
     count inside share one loop, which vectorises; only rows with a pair near
     the radius take the exact sums. Pairs ``j <= i`` are computed too (the
     loop over the whole row is faster than one with a variable start) and
