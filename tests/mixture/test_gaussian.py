@@ -343,3 +343,7 @@ def test_many_features_lapack_factorisation_same_as_sklearn(covariance_type, mon
     singular = np.zeros((1, d, d))
     with pytest.raises(ValueError, match="ill-defined"):
         precision_cholesky_from_covariances(singular, "full")
+    not_finite = np.eye(d)[np.newaxis].copy()
+    not_finite[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="ill-defined"):
+        precision_cholesky_from_covariances(not_finite, "full")

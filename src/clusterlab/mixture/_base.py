@@ -98,9 +98,9 @@ def _lapack_precision_cholesky(covs, out, message):
 
     eye = np.eye(covs.shape[-1])
     for k, cov in enumerate(covs):
-        try:
+        try:  # not positive definite (LinAlgError) or not finite (ValueError), as the kernel
             lower = linalg.cholesky(cov, lower=True)
-        except linalg.LinAlgError:
+        except ValueError:
             raise ValueError(message) from None
         out[k] = linalg.solve_triangular(lower, eye, lower=True).T
 
