@@ -126,9 +126,7 @@ def _silhouette_fast(X, codes, n_labels, metric_code):
         # many features: BLAS products on a float64 copy sorted by cluster
         Xs = np.take(X, order, axis=0).astype(np.float64, copy=False)
         if metric_code == 3:
-            norms = np.sqrt(np.einsum("ij,ij->i", Xs, Xs))
-            norms[norms == 0.0] = 1.0
-            Xs /= norms[:, None]
+            _unit_vectors(Xs, axis=1)
         else:
             Xs -= Xs.mean(axis=0)
         cluster_distance_sums_gemm(Xs, sorted_codes, n_labels, metric_code, sums)
@@ -140,12 +138,19 @@ def _silhouette_fast(X, codes, n_labels, metric_code):
         # in float64 whatever the input: 1 - <x, y> cancels for close directions,
         # and float32 would lose ~1e-4 of the coefficients (scikit-learn does)
         Xt = Xt.astype(np.float64, copy=False)
-        norms = np.sqrt(np.einsum("ij,ij->j", Xt, Xt))
-        norms[norms == 0.0] = 1.0
-        Xt /= norms
+        _unit_vectors(Xt, axis=0)
     cluster_distance_sums_sorted(Xt, sorted_codes, bounds, metric_code, sums)
     del Xt
     return _sorted_silhouette(sums, sorted_codes, counts, order)
+
+
+def _unit_vectors(A, axis):
+    """Divide the float64 array ``A`` in place by the norm of each sample, its
+    features running along ``axis`` (1: samples as rows, 0: as columns); zero
+    samples stay zero, as in scikit-learn's cosine distance."""
+    norms = np.sqrt(np.einsum("ij,ij->i" if axis == 1 else "ij,ij->j", A, A))
+    norms[norms == 0.0] = 1.0
+    A /= norms[:, None] if axis == 1 else norms
 
 
 def _sorted_silhouette(sums, sorted_codes, counts, order):
