@@ -250,7 +250,7 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
         x_sq_out = np.empty(n)
         sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
         g_passes.gemm_full_scan_range(X, x_sq_out, w, C, *ops, 0, n, labels, upper, lower,
-                                group_of, glb, sums, weights, counts)
+                                      group_of, glb, sums, weights, counts)
         np.testing.assert_array_equal(x_sq_out, x_sq)
         _assert_recount(X, w, labels, sums, weights, counts, rtol=1e-12, weights_atol=0.0)
 
@@ -271,12 +271,15 @@ def test_bounds_from_gemm_scan_are_valid(seed, scale, offset, f32):
 
 
 @settings(max_examples=25, deadline=None)
-@given(**_SCALED)
-def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32):
+@given(**_SCALED, tiled=st.booleans())
+def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32, tiled):
     # Lloyd's BLAS pass: exact labels (lowest index on ties), estimates of the
     # squared distances within their bound (float32 rows: swept in float32,
     # so within error_bound + sweep_error), and with ``delta`` the moves of the
-    # rows that changed label give the statistics of a full recount
+    # rows that changed label give the statistics of a full recount. With
+    # ``tiled``, the first pass writes X transposed tile by tile (blocks of
+    # block_rows rows, the last one shorter) and the second reads only those
+    # tiles; without estimates, min_sq_dist is left alone and the pass returns 0.
     rng = np.random.default_rng(seed)
     n, d, k = 600, 10, 6
     X = _scaled_rows(rng, n, d, scale, offset, f32)
@@ -284,14 +287,18 @@ def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32):
     w[:5] = 0.0
     x_sq = g_blocks.row_sq_norms(X, np.array([0, n], np.int64), False)
     Xd = X.astype(np.float64)
+    XT = np.full(n * d if tiled else 0, np.nan, X.dtype)
 
-    def run(C, labels, sums, weights, counts, delta):
+    def run(C, labels, sums, weights, counts, delta, mode, estimates=True):
         ops = g_blocks.gemm_operands(X, C)
-        min_sq = np.empty(n)
-        inertia = g_passes.gemm_lloyd_range(X, x_sq, w, C, *ops, 0, n, labels, min_sq, sums,
-                                            weights, counts, delta)
+        min_sq = np.full(n, -7.0)
+        inertia = g_passes.gemm_lloyd_range(X, XT, mode, x_sq, w, C, *ops, 0, n, labels,
+                                            min_sq, sums, weights, counts, delta, estimates)
         exact = ((Xd[:, None, :] - C[None]) ** 2).sum(-1)
         np.testing.assert_array_equal(labels, np.argmin(exact, axis=1))
+        if not estimates:
+            assert inertia == 0.0 and np.all(min_sq == -7.0)
+            return
         c_max = ops[2][0]
         xn = np.sqrt(x_sq)
         bound = (ops[2][1] * xn * c_max + ops[2][2] * (xn + c_max) ** 2 + ops[2][3]
@@ -302,9 +309,14 @@ def test_gemm_lloyd_pass_labels_estimates_and_moves(seed, scale, offset, f32):
     C0 = Xd[rng.choice(n, k, replace=False)] + rng.normal(size=(k, d)) * scale * 0.1
     labels = np.empty(n, np.int32)
     sums, weights, counts = np.zeros((k, d)), np.zeros(k), np.zeros(k, np.int64)
-    run(C0, labels, sums, weights, counts, False)
+    run(C0, labels, sums, weights, counts, False, 1 if tiled else 0)
+    if tiled:
+        br = g_blocks.block_rows(X)
+        for s in range(0, n, br):
+            e = min(n, s + br)
+            np.testing.assert_array_equal(XT[s * d:e * d].reshape(d, e - s), X[s:e].T)
     C1 = C0 + rng.normal(size=(k, d)) * scale * 0.3  # centres moved: some rows change label
-    run(C1, labels, sums, weights, counts, True)
+    run(C1, labels, sums, weights, counts, True, 2 if tiled else 0, estimates=not tiled)
     _assert_recount(X, w, labels, sums, weights, counts, rtol=1e-9, weights_atol=1e-12)
 
 
@@ -329,7 +341,7 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m, transpo
     g1 = np.empty(m, np.int32)
     # the product through a transposed copy of the block (block_products) or not
     T = np.empty((d, m if transposed else 0), np.float32)
-    g_blocks.block_top2_f32(block, Cx, csq, out, f1, f2, g1, T)
+    g_blocks.block_top2_f32(block, Cx, csq, out, f1, f2, g1, T, True)
     if transposed:
         np.testing.assert_array_equal(T, block.T)
     vals = csq[:, None] - 2.0 * out.astype(np.float64)  # (k, m)
@@ -367,8 +379,8 @@ def test_rescan_in_place_as_gathered(dtype):
             n_ch = g_passes.gemm_rescan_rows(X, x_sq, np.arange(n), n, C, *ops, labels, upper,
                                              lower, moved, *stats)
         else:
-            n_ch = g_passes.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower, moved,
-                                       *stats)
+            n_ch = g_passes.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower,
+                                             moved, *stats)
         results.append((n_ch, labels, upper, lower, moved, sums, weights, counts))
     assert results[0][0] == results[1][0] == np.count_nonzero(results[0][1] != old)
     for a, b in zip(results[0][1:], results[1][1:]):
@@ -388,7 +400,7 @@ def test_rescan_in_place_as_gathered(dtype):
     labels, upper, lower = old.copy(), np.zeros(n), np.zeros(n)
     none = (np.empty(0), np.empty((0, d)), np.empty(0), np.empty(0, np.int64))
     g_passes.gemm_rescan_span(X, x_sq, 0, n, C, *ops, labels, upper, lower,
-                        np.full(n, -1, np.int32), *none)
+                              np.full(n, -1, np.int32), *none)
     np.testing.assert_array_equal(labels, new_labels)
 
 

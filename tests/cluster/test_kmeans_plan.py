@@ -292,3 +292,46 @@ def test_blas_lloyd_running_sums_with_relocation_and_weights(parallel):
                                atol=1e-4)
     np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-4)
     assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.slow  # the BLAS Lloyd kernels, like the running-sums test above
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_blas_lloyd_on_tiles_is_the_copying_pass(dtype, parallel, capsys):
+    # plan.tiled keeps X transposed tile by tile (written by the first pass)
+    # instead of copying each block in every pass: the same products, so the
+    # same fit bit for bit -- with weights, a relocated empty cluster, rows in
+    # a last short block and every group, and the progress printed (the
+    # estimates the tiled loop computes only for verbose output)
+    X = unstructured(n=4100, d=20, k=5, spread=0.5, seed=7).astype(dtype)
+    w = np.random.default_rng(2).uniform(0.1, 2.0, size=X.shape[0])
+    init = X[::800][:5].copy()
+    init[3] += 40.0  # no row is nearest to it: relocated on the first iteration
+    fits, printed = [], []
+    for tiled in (False, True):
+        with kmeans_plan.forced(parallel=parallel, gemm=True, tiled=tiled):
+            assert kmeans_plan.make_plan(X, 5, "lloyd").tiled == tiled
+            fits.append(KMeans(5, init=init, n_init=1, max_iter=15, tol=0, verbose=1,
+                               algorithm="lloyd").fit(X, sample_weight=w))
+        printed.append(capsys.readouterr().out)
+    _assert_identical_fits(*fits)
+    assert printed[0] == printed[1] and "Iteration 0, inertia" in printed[0]
+    ref = SKKMeans(5, init=init, n_init=1, max_iter=15, tol=0, algorithm="lloyd").fit(
+        X, sample_weight=w)
+    np.testing.assert_array_equal(fits[1].labels_, ref.labels_)
+
+
+def test_tiles_only_where_blocks_are_copied_and_within_budget(monkeypatch):
+    from clusterlab import _config
+
+    def plan(n, d, k, dtype=np.float32, algorithm="lloyd"):
+        X = np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape=(n, d), strides=(0, 0))
+        return kmeans_plan.make_plan(X, k, algorithm)
+
+    assert plan(200000, 16, 4).gemm and plan(200000, 16, 4).tiled
+    assert not plan(60000, 784, 10).tiled  # wide rows: BLAS reads the blocks as they are
+    assert not plan(2000, 16, 4).tiled  # no BLAS path on small data
+    monkeypatch.setattr(_config, "KMEANS_TILED_MAX_BYTES", 200000 * 16 * 4 - 1)
+    assert plan(200000, 16, 4).gemm and not plan(200000, 16, 4).tiled
+    with kmeans_plan.forced(tiled=False, gemm=True):
+        assert not plan(1000, 16, 4).tiled

@@ -54,6 +54,11 @@ class KMeansPlan:
         ``algorithm`` came from ``'auto'`` and is a bounded one: each run first
         checks on a sample whether bounds can prune from its initial centres
         (:func:`bounds_will_prune`) and runs plain Lloyd when they cannot.
+    tiled : bool
+        Lloyd on BLAS keeps X transposed block by block (a copy the size of X,
+        see :func:`use_tiles`) instead of copying every block in every pass
+        (Hamerly's re-scans mostly gather their rows: tiles were within noise
+        there, 50000 and 300000 x 16 float32, k=64).
     """
 
     algorithm: str
@@ -67,6 +72,7 @@ class KMeansPlan:
     interval_copy_bytes: int = _config.KMEANS_ELKAN_INTERVAL_COPY_BYTES
     tighten_min_pass: float = _config.KMEANS_TIGHTEN_MIN_PASS_GEMM
     probe: bool = False
+    tiled: bool = False
 
 
 #: Plan fields forced for every plan made while set (tests and benchmarks:
@@ -126,6 +132,21 @@ def use_gemm(n_features, n_clusters, dtype, n_samples):
     if n_samples * n_clusters * n_features < _config.KMEANS_GEMM_MIN_WORK:
         return False
     return gemm_pays(n_features, n_clusters, dtype)
+
+
+def use_tiles(X, n_clusters, gemm):
+    """Whether Lloyd's BLAS passes keep a transposed copy of X (a speed choice
+    only): where each pass would copy its blocks transposed anyway (at most
+    ``TRANSPOSED_MAX_FEATURES`` features and ``TRANSPOSED_MAX_CLUSTERS``
+    centres) and the copy fits ``KMEANS_TILED_MAX_BYTES``."""
+    from clusterlab._kernels.gemm.blocks import TRANSPOSED_MAX_CLUSTERS, TRANSPOSED_MAX_FEATURES
+
+    forced_value = FORCED.get("tiled")
+    if forced_value is not None:
+        return bool(forced_value) and gemm
+    return (gemm and X.shape[1] <= TRANSPOSED_MAX_FEATURES
+            and n_clusters <= TRANSPOSED_MAX_CLUSTERS
+            and X.nbytes <= _config.KMEANS_TILED_MAX_BYTES)
 
 
 def row_bounds(n_samples, n_clusters, n_features, max_work=None):
@@ -280,9 +301,10 @@ def make_plan(X, n_clusters, algorithm, n_local_trials=None, bounds=None):
         bounds=pass_bounds(n_samples, n_clusters, n_features) if bounds is None else bounds,
         probe=(algorithm == "auto" and resolved != "lloyd" and not sparse
                and n_samples >= _config.KMEANS_PROBE_MIN_SAMPLES),
+        tiled=not sparse and use_tiles(X, n_clusters, gemm),
     )
     fields.update({k: v for k, v in forced_fields.items()
-                   if k not in ("parallel", "seeding_parallel", "gemm", "seeding")})
+                   if k not in ("parallel", "seeding_parallel", "gemm", "seeding", "tiled")})
     if "gemm_rescan" not in forced_fields:
         fields["gemm_rescan"] = fields["gemm"] and n_clusters >= _config.KMEANS_GEMM_RESCAN_MIN_K
     return KMeansPlan(**fields)

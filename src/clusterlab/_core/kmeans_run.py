@@ -57,7 +57,7 @@ def _run_lloyd(X, sample_weight, centers0, plan, max_iter, tol, verbose, labels,
     bounds = plan.bounds
     chunk = int(bounds[1] - bounds[0]) if bounds.shape[0] > 2 else max(1, X.shape[0])
     return _k_lloyd.lloyd_run(X, sample_weight, centers0, bounds, chunk, max_iter, tol, verbose,
-                              labels, centers, plan.parallel, plan.gemm)
+                              labels, centers, plan.parallel, plan.gemm, plan.tiled)
 
 
 def _bounded(mode):

@@ -294,7 +294,7 @@ def _sweep1(p0, c0, two, j, m1, m2, j1):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def block_products(block, Cx, out, T):
+def block_products(block, Cx, out, T, copy):
     """``out = Cx @ block.T`` through BLAS.
 
     With ``T`` of shape (d, m) (see :func:`block_scratch`) the block is first
@@ -302,21 +302,41 @@ def block_products(block, Cx, out, T):
     runs its plain (non-transposed) kernel, about twice as fast on few
     features and centres (16 features x 64 centres, one thread: 29 -> 15 ns
     per row for the product, 6 ns for the copy). Else (``T`` of width 0, or a
-    shorter last block) the transposed view is passed as it is.
+    shorter last block) the transposed view is passed as it is. Without
+    ``copy``, ``T`` (d, m) already holds the block transposed (a tile of
+    :func:`tile_view`): only the product runs.
     """
     m = block.shape[0]
     if T.shape[1] == m and m > 0:
-        for f in range(np.uint64(block.shape[1])):
-            Tf = T[f]
-            for r in range(np.uint64(m)):
-                Tf[r] = block[r, f]
+        if copy:
+            copy_transposed(block, T)
         np.dot(Cx, T, out)
     else:
         np.dot(Cx, block.T, out)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def copy_transposed(block, T):
+    """``T[:, :m] = block.T`` for the m rows of ``block`` (element by element:
+    numba has no vector transpose; 6 ns a row of 16 float32 features)."""
+    for f in range(np.uint64(block.shape[1])):
+        Tf = T[f]
+        for r in range(np.uint64(block.shape[0])):
+            Tf[r] = block[r, f]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def tile_view(XT, s, e, d):
+    """The tile of rows ``[s, e)`` in ``XT``, a transposed copy of X kept tile
+    by tile (flat, n * d): rows ``[s, e)`` of X, transposed, as a (d, e - s)
+    C-contiguous array at offset ``s * d``. The tiles are the blocks of the
+    passes that read them (the same row groups and :func:`block_rows`), so
+    they partition the flat array."""
+    return XT[s * d:e * d].reshape((d, e - s))
+
+
 @nb.njit(cache=True, nogil=True)
-def block_top2(block, Cx, csq, out, m1, m2, j1, T):
+def block_top2(block, Cx, csq, out, m1, m2, j1, T, copy):
     """``out = Cx @ block.T`` and, per row, the two smallest ``||c||^2 - 2 x.c``.
 
     Parameters
@@ -326,11 +346,11 @@ def block_top2(block, Cx, csq, out, m1, m2, j1, T):
     out : OUT (k, m) C-contiguous, the products
     m1, m2 : OUT (>= m,) float64, smallest and second smallest (``1e308`` if k == 1)
     j1 : OUT (>= m,) int64, index of the smallest (the lowest on a tie)
-    T : scratch of :func:`block_products`
+    T : scratch of :func:`block_products` (``copy``: see there)
     """
     m = block.shape[0]
     k = Cx.shape[0]
-    block_products(block, Cx, out, T)
+    block_products(block, Cx, out, T, copy)
     for r in range(m):
         m1[r] = 1e308
         m2[r] = 1e308
@@ -347,7 +367,7 @@ def block_top2(block, Cx, csq, out, m1, m2, j1, T):
 
 
 @nb.njit(cache=True, nogil=True)
-def block_top2_f32(block, Cx, csq, out, f1, f2, g1, T):
+def block_top2_f32(block, Cx, csq, out, f1, f2, g1, T, copy):
     """:func:`block_top2` for float32 rows with the sweep in float32.
 
     ``f1``/``f2`` (float32) and ``g1`` (int32) receive the two smallest
@@ -359,7 +379,7 @@ def block_top2_f32(block, Cx, csq, out, f1, f2, g1, T):
     """
     m = block.shape[0]
     k = Cx.shape[0]
-    block_products(block, Cx, out, T)
+    block_products(block, Cx, out, T, copy)
     big = np.float32(3e38)
     for r in range(m):
         f1[r] = big
@@ -517,22 +537,22 @@ def _resolve_ties(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dis
 
 @nb.njit(cache=True, nogil=True)
 def scan_block(block, m, xsq, Cx, csq, consts, out, m1, m2, j1, tie, centers, dist, f1, f2,
-               g1, T, estimate=False):
+               g1, T, estimate, copy):
     """The product of a block of rows with every centre, then its exact nearest
     centres with bounds (as :func:`resolve_block`, ``estimate`` likewise):
     through :func:`block_top2_f32` and :func:`_block_bounds32` when ``consts``
     allow a float32 sweep (float32 rows, ``coef4 > 0``), else
     :func:`block_top2`. ``f1``, ``f2`` (float32) and ``g1`` (int32) are (>= m,)
-    scratch; ``T`` that of :func:`block_products`. With ``estimate`` the
+    scratch; ``T`` and ``copy`` those of :func:`block_products`. With ``estimate`` the
     float32 sweep's estimate is within ``delta`` plus :func:`sweep_error`."""
     if consts[4] > 0.0:
-        block_top2_f32(block, Cx, csq, out, f1, f2, g1, T)
+        block_top2_f32(block, Cx, csq, out, f1, f2, g1, T, copy)
         if _block_bounds32(xsq, m, consts, f1, f2, g1, m1, m2, j1, tie, estimate) == 0:
             return
         _resolve_ties(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist,
                       estimate)
     else:
-        block_top2(block, Cx, csq, out, m1, m2, j1, T)
+        block_top2(block, Cx, csq, out, m1, m2, j1, T, copy)
         resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist,
                       estimate)
 

@@ -22,6 +22,7 @@ from clusterlab._kernels.gemm.blocks import (
     resolve_block,
     scan_block,
     sweep32_scratch,
+    tile_view,
 )
 
 # ----------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def gemm_nearest_range(X, centers, Cx, csq, consts, start, stop, labels, min_sq_
         block = X[s:e]
         _row_sq_norms_range(block, 0, m, xsq)
         out = buf if m == br else np.empty((k, m), X.dtype)
-        block_top2(block, Cx, csq, out, m1, m2, j1, T)
+        block_top2(block, Cx, csq, out, m1, m2, j1, T, True)
         resolve_block(block, m, xsq, out, m1, m2, j1, tie, centers, csq, consts, dist, True)
         for r in range(m):
             labels[s + r] = j1[r]
@@ -80,8 +81,8 @@ def gemm_nearest(X, centers, bounds, labels, min_sq_dist, parallel):
 
 
 @nb.njit(cache=True, nogil=True)
-def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, stop,
-                     labels, min_sq_dist, sums, weights, counts, delta):
+def gemm_lloyd_range(X, XT, tiles, x_sq, sample_weight, centers, Cx, csq, consts, start, stop,
+                     labels, min_sq_dist, sums, weights, counts, delta, estimates):
     """GEMM twin of :func:`clusterlab._kernels.kmeans.lloyd.lloyd_stats_range`.
 
     Without ``delta`` the same outputs (every row added to its cluster's
@@ -91,8 +92,16 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
     subtracted from the old one (a label < 0 counts as none), so that the
     caller's running statistics plus these deltas are those of the new
     labels (cost O(d) per changed row instead of per row).
+    With ``estimates``, ``min_sq_dist`` and the returned inertia are filled:
     ``min_sq_dist`` is exact for re-checked rows and otherwise within ``delta``
-    (plus :func:`~.blocks.sweep_error` for float32 rows, swept in float32).
+    (plus :func:`~.blocks.sweep_error` for float32 rows, swept in float32);
+    without, neither is touched and the pass returns 0 (Lloyd's loop needs
+    them only to print its progress).
+
+    ``tiles``: 0, the blocks are copied transposed into scratch (see
+    :func:`~.blocks.block_products`); 1, into their tiles of ``XT`` (flat, n * d,
+    :func:`~.blocks.tile_view`), which later passes then read; 2, ``XT``
+    already holds them (no copy). ``XT`` is unused (may be empty) with 0.
     """
     k = centers.shape[0]
     d = X.shape[1]
@@ -102,17 +111,22 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
     inertia = 0.0
     for s in range(start, stop, br):
         e = min(stop, s + br)
-        block = X[s:e]
-        out = buf if e - s == br else np.empty((k, e - s), X.dtype)
-        scan_block(block, e - s, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers,
-                   dist, f1, f2, g1, T, True)
         m = e - s
-        acc = 0.0
-        for r in range(m):  # the estimates and their inertia, vectorised
-            d1 = max(m1[r], 0.0)
-            min_sq_dist[s + r] = d1
-            acc += np.float64(sample_weight[s + r]) * d1
-        inertia += acc
+        block = X[s:e]
+        out = buf if m == br else np.empty((k, m), X.dtype)
+        if tiles == 0:
+            scan_block(block, m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers,
+                       dist, f1, f2, g1, T, True, True)
+        else:
+            scan_block(block, m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers,
+                       dist, f1, f2, g1, tile_view(XT, s, e, d), True, tiles == 1)
+        if estimates:
+            acc = 0.0
+            for r in range(m):
+                d1 = max(m1[r], 0.0)
+                min_sq_dist[s + r] = d1
+                acc += np.float64(sample_weight[s + r]) * d1
+            inertia += acc
         n_moved = 0
         for r in range(m):  # the rows that change label (every row without delta)
             moved[n_moved] = r
@@ -137,15 +151,16 @@ def gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start, st
 
 
 @parallel_kernel(cache=True, nogil=True)
-def gemm_lloyd_groups(X, x_sq, sample_weight, centers, Cx, csq, consts, bounds,
-                      labels, min_sq_dist, g_sums, g_weights, g_counts, g_inertia, delta):
+def gemm_lloyd_groups(X, XT, tiles, x_sq, sample_weight, centers, Cx, csq, consts, bounds,
+                      labels, min_sq_dist, g_sums, g_weights, g_counts, g_inertia, delta,
+                      estimates):
     for g in nb.prange(bounds.shape[0] - 1):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_counts[g] = 0
-        g_inertia[g] = gemm_lloyd_range(X, x_sq, sample_weight, centers, Cx, csq, consts,
-                                        bounds[g], bounds[g + 1], labels, min_sq_dist,
-                                        g_sums[g], g_weights[g], g_counts[g], delta)
+        g_inertia[g] = gemm_lloyd_range(X, XT, tiles, x_sq, sample_weight, centers, Cx, csq,
+                                        consts, bounds[g], bounds[g + 1], labels, min_sq_dist,
+                                        g_sums[g], g_weights[g], g_counts[g], delta, estimates)
 
 
 # ----------------------------------------------------------------------------
@@ -178,7 +193,7 @@ def gemm_full_scan_range(X, x_sq, sample_weight, centers, Cx, csq, consts, start
         _row_sq_norms_range(X, s, e, x_sq)
         out = buf if e - s == br else np.empty((k, e - s), X.dtype)
         scan_block(block, e - s, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers,
-                   dist, f1, f2, g1, T)
+                   dist, f1, f2, g1, T, False, True)
         for r in range(e - s):
             add_row(X, sample_weight, s + r, j1[r], sums, weights, counts)
         if hamerly:  # a tight loop of its own: measured 1.5x faster than sharing it
@@ -263,7 +278,7 @@ def gemm_rescan_rows(X, x_sq, rows, n_rows, centers, Cx, csq, consts, labels,
         blk = block[:m]
         out = buf if m == br else np.empty((k, m), X.dtype)
         scan_block(blk, m, xsq, Cx, csq, consts, out, m1, m2, j1, tie, centers, dist, f1, f2,
-                   g1, T)
+                   g1, T, False, True)
         n_changed += _store_block(X, rows[s:e], m, j1, m1, m2, labels, upper, lower,
                                   moved_from, sample_weight, sums, weights, counts)
     return n_changed
@@ -303,7 +318,7 @@ def gemm_rescan_span(X, x_sq, start, stop, centers, Cx, csq, consts, labels, upp
         m = e - s
         out = buf if m == br else np.empty((k, m), X.dtype)
         scan_block(X[s:e], m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers, dist,
-                   f1, f2, g1, T)
+                   f1, f2, g1, T, False, True)
         n_changed += _store_block(X, np.arange(s, e), m, j1, m1, m2, labels, upper, lower,
                                   moved_from, sample_weight, sums, weights, counts)
     return n_changed

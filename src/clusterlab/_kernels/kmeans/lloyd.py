@@ -99,7 +99,8 @@ def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, 
 
 
 def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
-                g_sums, g_weights, g_inertia, parallel, x_sq=None, running=None):
+                g_sums, g_weights, g_inertia, parallel, x_sq=None, running=None, tiles=None,
+                estimates=True):
     """One Lloyd E-step with the M-step statistics, over row groups.
 
     A plain Python dispatcher: it calls the serial or the parallel kernel, so
@@ -132,6 +133,13 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
         are moved (:func:`clusterlab._kernels.gemm.passes.gemm_lloyd_range`;
         a cluster left without rows gets exactly zero sums); else they are
         recomputed from scratch.
+    tiles : tuple or None, default None, with ``x_sq`` only: ``(XT, mode)``,
+        a flat (n * d,) array in X's dtype for X transposed block by block and
+        whether this pass fills it (1) or reads it (2) (see
+        :func:`clusterlab._kernels.gemm.passes.gemm_lloyd_range`); None: each
+        block is copied into scratch.
+    estimates : bool, default True, with ``x_sq`` only: fill ``min_sq_dist``
+        and return the inertia; else neither (returns 0.0).
 
     Returns
     -------
@@ -146,10 +154,11 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
             running = (np.zeros(weights.shape[0], np.int64),
                        np.empty((bounds.shape[0] - 1, weights.shape[0]), np.int64), False)
         counts, g_counts, delta = running
+        XT, mode = (np.empty(0, X.dtype), 0) if tiles is None else tiles
         ops = gemm_operands(X, centers)
         kernel = on_threads(gemm_lloyd_groups, parallel)
-        kernel(X, x_sq, sample_weight, centers, *ops, bounds, labels, min_sq_dist, g_sums,
-               g_weights, g_counts, g_inertia, delta)
+        kernel(X, XT, mode, x_sq, sample_weight, centers, *ops, bounds, labels, min_sq_dist,
+               g_sums, g_weights, g_counts, g_inertia, delta, estimates)
         if delta:  # running statistics + the group deltas, in group order
             sums += np.sum(g_sums, axis=0)
             weights += np.sum(g_weights, axis=0)
@@ -221,7 +230,7 @@ def kmeans_partial_stats(X, sample_weight, centers, chunk, parallel=True):
 
 
 def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verbose, labels,
-              centers_out, parallel, use_gemm=False):
+              centers_out, parallel, use_gemm=False, tiled=False):
     """One complete Lloyd K-Means run from ``centers_init``.
 
     The loop is plain Python around one jitted pass per iteration (a few
@@ -242,6 +251,9 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     centers_out : OUT (k, d) float64
     parallel : IN bool, run row groups on threads (same result either way)
     use_gemm : IN bool, default False, distances through BLAS (see :func:`lloyd_stats`)
+    tiled : IN bool, default False, with ``use_gemm``: keep X transposed block by
+        block (a copy the size of X, made by the first pass while it copies the
+        blocks anyway), so that later passes skip that copy
 
     Returns
     -------
@@ -249,7 +261,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
 
     Notes
     -----
-    Time O(n k d) per iteration; memory O(n + G k d).
+    Time O(n k d) per iteration; memory O(n + G k d), plus O(n d) with ``tiled``.
     """
     n, d = X.shape
     k = centers_init.shape[0]
@@ -275,11 +287,15 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     g_counts = np.empty((n_groups, k), np.int64)
     delta = False
     strict = False
+    XT = np.empty(n * d if use_gemm and tiled else 0, X.dtype)
+    filled = False  # whether XT holds every tile
     it = 0
     for it in range(max_iter):
+        tiles = (XT, 2 if filled else 1) if XT.shape[0] else None
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
                               weights, g_sums, g_weights, g_inertia, parallel, x_sq,
-                              (counts, g_counts, delta))
+                              (counts, g_counts, delta), tiles, bool(verbose))
+        filled = True
         delta = running
         if not weights.all():
             if x_sq is not None:  # BLAS distances are estimates: choose from exact ones
@@ -305,8 +321,10 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
             # on 60000 x 784, k=10, no other kernel to compile, and the
             # inertia then comes from the sums (no pass over X) unless that
             # would cancel (inertia_from_sums)
+            tiles = (XT, 2 if filled else 1) if XT.shape[0] else None
             lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums, weights,
-                        g_sums, g_weights, g_inertia, parallel, x_sq, (counts, g_counts, delta))
+                        g_sums, g_weights, g_inertia, parallel, x_sq, (counts, g_counts, delta),
+                        tiles, False)
             inertia = inertia_from_sums(float(np.sum(sample_weight * x_sq)), sums, weights,
                                         centers)
             if inertia is not None:
