@@ -439,6 +439,15 @@ KMEANS_BOUNDS_GEMM_MIN_K = 16
 KMEANS_PROBE_MIN_SAMPLES = 4096
 KMEANS_PROBE_ROWS = 512
 KMEANS_PROBE_MIN_GAP = 0.015
+#: ... and where Hamerly runs on BLAS distances with fewer than
+#: KMEANS_PROBE_TILED_MAX_K centres and Lloyd would read tiles (plan.tiled),
+#: at least KMEANS_PROBE_TILED_MIN_GAP: Lloyd's tiled passes beat Hamerly's
+#: bookkeeping unless clusters are well apart (float32, k-means++ start, run to
+#: convergence, 100000 rows, Lloyd / Hamerly time: 16-d k=16 0.34 at gap 0.07,
+#: 0.94 at 0.33; k=32 0.76 at 0.07, 0.91 at 0.25; 32-d k=16 0.50 at 0.05, 1.33
+#: at 0.49; k=32 0.62 at 0.04, 1.53 at 0.38; but k=48 1.11-1.14 at 0.04-0.06).
+KMEANS_PROBE_TILED_MAX_K = 48
+KMEANS_PROBE_TILED_MIN_GAP = 0.2
 #: Elkan keeps a 16-bit copy of X for its distance intervals up to this size.
 KMEANS_ELKAN_INTERVAL_COPY_BYTES = 512 * 2**20
 #: Hamerly's tightening stops once fewer than this share of the tightened rows

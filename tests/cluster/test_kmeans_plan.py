@@ -247,6 +247,32 @@ def test_probe_picks_lloyd_only_where_bounds_cannot_prune():
     assert kmeans_plan.for_centers(plan, X, init).algorithm == "elkan"
 
 
+def test_probe_asks_more_of_hamerly_beside_tiled_lloyd_at_few_centres():
+    # at 16-47 centres on BLAS, Lloyd's tiled passes beat Hamerly unless the
+    # clusters are well apart (KMEANS_PROBE_TILED_MIN_GAP); from 48 centres,
+    # and without tiles, the usual threshold
+    def shaped(n, d, k):
+        X = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), shape=(n, d),
+                                            strides=(0, 0))
+        return kmeans_plan.make_plan(X, k, "auto")
+
+    plan = shaped(100000, 16, 24)
+    assert plan.algorithm == "hamerly" and plan.gemm and plan.tiled and plan.probe
+    assert kmeans_plan.probe_min_gap(plan, 24) == 0.2
+    assert kmeans_plan.probe_min_gap(shaped(100000, 16, 48), 48) == 0.015
+    import dataclasses
+
+    assert kmeans_plan.probe_min_gap(dataclasses.replace(plan, tiled=False), 24) == 0.015
+    X = unstructured(n=6000, d=16, k=24, spread=0.7, seed=1)  # gap ~0.07
+    init = X[::250][:24].copy()
+    assert 0.015 < kmeans_plan.median_relative_gap(X, init) < 0.2
+    assert kmeans_plan.for_centers(plan, X, init).algorithm == "lloyd"
+    B, _ = make_blobs(n_samples=6000, n_features=16, centers=24, random_state=0)
+    B = B.astype(np.float32)
+    seeds, _ = kmeans_plusplus(B, 24, random_state=0)  # one per blob: gap ~3
+    assert kmeans_plan.for_centers(plan, B, seeds).algorithm == "hamerly"
+
+
 @pytest.mark.slow  # the probe's GEMM Lloyd and Elkan's GEMM first pass: ~15 s to compile (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize("probe", [True, False], ids=["probe", "no-probe"])

@@ -346,15 +346,30 @@ def median_relative_gap(X, centers, n_rows=None):
     return float(np.median(gap))
 
 
-def bounds_will_prune(X, centers):
-    """Whether a bounded algorithm can skip distances from these centres
-    (:func:`median_relative_gap` at least ``KMEANS_PROBE_MIN_GAP``)."""
-    return median_relative_gap(X, centers) >= _config.KMEANS_PROBE_MIN_GAP
+def bounds_will_prune(X, centers, min_gap=None):
+    """Whether a bounded algorithm can skip enough distances from these centres
+    to pay: :func:`median_relative_gap` at least ``min_gap`` (default
+    ``KMEANS_PROBE_MIN_GAP``)."""
+    if min_gap is None:
+        min_gap = _config.KMEANS_PROBE_MIN_GAP
+    return median_relative_gap(X, centers) >= min_gap
+
+
+def probe_min_gap(plan, n_clusters):
+    """The gap :func:`for_centers` asks of ``plan``'s bounded algorithm: more
+    where Hamerly would compete with Lloyd's tiled BLAS passes at few centres
+    (``KMEANS_PROBE_TILED_*``)."""
+    if (plan.algorithm == "hamerly" and plan.gemm and plan.tiled
+            and n_clusters < _config.KMEANS_PROBE_TILED_MAX_K):
+        return max(_config.KMEANS_PROBE_MIN_GAP, _config.KMEANS_PROBE_TILED_MIN_GAP)
+    return _config.KMEANS_PROBE_MIN_GAP
 
 
 def for_centers(plan, X, centers):
     """``plan``, or the same plan with plain Lloyd when it asks for the probe
-    (``plan.probe``) and the bounds would not prune from ``centers``."""
-    if not plan.probe or plan.algorithm == "lloyd" or bounds_will_prune(X, centers):
+    (``plan.probe``) and the bounds would not prune enough from ``centers``
+    (:func:`probe_min_gap`)."""
+    if (not plan.probe or plan.algorithm == "lloyd"
+            or bounds_will_prune(X, centers, probe_min_gap(plan, centers.shape[0]))):
         return plan
     return dataclasses.replace(plan, algorithm="lloyd", probe=False)
