@@ -15,6 +15,9 @@ Cases (DESIGN.md section 5):
 * BayesianGaussianMixture, every covariance type: ``init_params='random_from_data'``
   with the same ``random_state`` (both draw the same starting points),
   ``tol=0``, fixed ``max_iter``;
+* full covariances on many features (1500 x 784, k=10, 10 iterations;
+  ``--quick``: 1500 x 256, k=8, 3 iterations), where each iteration is a few
+  large products and factorisations rather than a pass over many rows;
 * the seed's fit: ``GaussianMixture(3, n_init=10, random_state=42)`` on the
   elongated blobs, the whole fit (k-means initialisations included).
 
@@ -268,6 +271,7 @@ def run(quick=False):
         rows += _em_case("full", 20_000, 20, 16, 3, repeats=1, dtype=np.float32)
         rows += _seed_case(repeats=1)
         rows += _bayes_case("full", 10_000, 10, 10, 3, repeats=1)
+        rows += _em_case("full", 1500, 256, 8, 3, repeats=1)  # many features
         return rows
     for covariance_type in ("full", "diag", "tied", "spherical"):
         rows += _em_case(covariance_type, _N, _D, _K, _ITERS, _REPEATS[covariance_type],
@@ -278,5 +282,6 @@ def run(quick=False):
     for covariance_type in ("full", "diag", "tied", "spherical"):
         rows += _bayes_case(covariance_type, _N, _D, _K, _ITERS, _REPEATS[covariance_type],
                             memory=covariance_type == "full")
+    rows += _em_case("full", 1500, 784, 10, 10, repeats=1)  # many features (MNIST-wide)
     rows += _seed_case(repeats=5)
     return rows

@@ -478,6 +478,12 @@ MIXTURE_PARALLEL_MIN_ROWS = 8192
 #: full precisions multiplied out by BLAS (1500 x 784, k=10: 1.96 s -> ~0.1 s
 #: per factorisation).
 MIXTURE_LAPACK_MIN_FEATURES = 128
+#: ... and a pass that runs on one numba thread (too few rows for chunks on
+#: threads) lets BLAS use the available cores from this many features on: each
+#: block's products (k d x d by d x 128 rows) are then large enough to share
+#: (1500 x 400, k=10, full: one thread was 0.8x scikit-learn, whose BLAS uses
+#: both cores).
+MIXTURE_WIDE_BLAS_MIN_FEATURES = 128
 
 #: A parallel kernel (``clusterlab._kernels.row_groups.ThreadedKernel``) called
 #: on arrays holding fewer bytes than this together runs its serial

@@ -336,6 +336,12 @@ def test_many_features_lapack_factorisation_same_as_sklearn(covariance_type, mon
     np.testing.assert_allclose(ours.lower_bound_, ref.lower_bound_, rtol=1e-6)
     np.testing.assert_allclose(ours.precisions_, ref.precisions_, rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    # the pass on one numba thread shares its wide products with BLAS's threads;
+    # held to one BLAS thread, the same fit
+    monkeypatch.setattr(_config, "MIXTURE_WIDE_BLAS_MIN_FEATURES", 10**6)
+    one = GaussianMixture(**kw).fit(X)
+    np.testing.assert_allclose(one.lower_bound_, ours.lower_bound_, rtol=1e-12)
+    np.testing.assert_allclose(one.means_, ours.means_, rtol=1e-12, atol=1e-12)
     monkeypatch.setattr(_config, "MIXTURE_LAPACK_MIN_FEATURES", 10**6)
     loops = GaussianMixture(**kw).fit(X)
     np.testing.assert_allclose(loops.lower_bound_, ours.lower_bound_, rtol=1e-10)

@@ -428,16 +428,21 @@ def gmm_pass(X, mode, cov_code, means, prec, log_const, shift, rows_per_chunk, p
     chunks one after the other.
 
     Arguments as in :func:`_gmm_groups` (outputs a mode does not use may be
-    left out); BLAS is held to one thread meanwhile.
+    left out); BLAS is held to one thread meanwhile -- except on one thread with
+    at least ``MIXTURE_WIDE_BLAS_MIN_FEATURES`` features, where each block's
+    products are large enough to share (BLAS on the available cores).
     """
-    from clusterlab._config import single_threaded_blas
+    from clusterlab import _config
 
     # writeable float64 C arrays whatever the caller holds (read-only arrays, e.g.
     # unpickled from a memmap, would compile another variant of the kernel)
     means, prec, log_const, shift, resp_in = (
         np.require(a, np.float64, ["C", "W"]) for a in (means, prec, log_const, shift, resp_in))
     kernel = on_threads(_gmm_groups, parallel)
-    with single_threaded_blas():
+    wide = (kernel is not _gmm_groups.parallel
+            and X.shape[1] >= _config.MIXTURE_WIDE_BLAS_MIN_FEATURES)
+    with (_config.blas_threads(_config.available_cores()) if wide
+          else _config.single_threaded_blas()):
         if mode == MODE_STATS:  # the responsibilities are given: no model (prec may be a stub)
             d = X.shape[1]
             operands = (np.empty((0, d)), np.empty(0), np.empty((0, d)))

@@ -93,16 +93,21 @@ def _lapack_precision_cholesky(covs, out, message):
     """:func:`clusterlab._kernels.mixture.precision_cholesky_full` through LAPACK
     (scikit-learn's computation): on many features the blocked factorisation is
     far faster than the kernel's loops (784 features, 10 components: 1.96 s ->
-    ~0.1 s)."""
+    ~0.1 s). The factor is inverted by LAPACK's triangular inverse (``trtri``:
+    a third of the flops of scikit-learn's triangular solve against the
+    identity; 784 features: 23 against 36 ms a component)."""
     from scipy import linalg
+    from scipy.linalg import lapack
 
-    eye = np.eye(covs.shape[-1])
     for k, cov in enumerate(covs):
         try:  # not positive definite (LinAlgError) or not finite (ValueError), as the kernel
             lower = linalg.cholesky(cov, lower=True)
         except ValueError:
             raise ValueError(message) from None
-        out[k] = linalg.solve_triangular(lower, eye, lower=True).T
+        inverse, info = lapack.dtrtri(lower, lower=1)
+        if info != 0:  # a zero on the diagonal: not invertible
+            raise ValueError(message)
+        out[k] = inverse.T
 
 
 def precision_cholesky_from_precisions(precisions, covariance_type):
@@ -231,9 +236,10 @@ class _FitContext:
             sxx = self.sxx.sum(axis=0)
             n_features = sxx.shape[-1]
             upper = sxx / nk[:, np.newaxis, np.newaxis]
-            iu = np.triu_indices(n_features, 1)
+            # the upper triangle mirrored below (adding zeros: the same values
+            # as copying it; ~10x faster than fancy indexing at 784 features)
             cov = np.triu(upper)
-            cov[:, iu[1], iu[0]] = cov[:, iu[0], iu[1]]
+            cov += np.swapaxes(np.triu(upper, 1), 1, 2)
             cov -= centred_means[:, :, np.newaxis] * centred_means[:, np.newaxis, :]
             cov[:, np.arange(n_features), np.arange(n_features)] += reg_covar
         elif kind == "tied":
