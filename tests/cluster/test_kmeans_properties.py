@@ -106,15 +106,15 @@ def test_all_exact_algorithms_equal_lloyd(problem, algorithm):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 700), d=st.integers(1, 8),
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 700), d=st.integers(1, 16),
        k=st.integers(1, 12), dtype=st.sampled_from([np.float64, np.float32]),
        dup=st.booleans())
 def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
-    # Lloyd's kernel for few features works on blocks copied feature by feature;
-    # it must give the nearest centre (lowest index on exact ties: duplicated
-    # centres), its squared distance, and the per-cluster weighted sums.
-
-    assert d <= k_columnar.COLUMNAR_MAX_FEATURES
+    # Lloyd's kernel for few features (and, up to 16 features, for 8 centres or
+    # more) works on blocks copied feature by feature; it must give the nearest
+    # centre (lowest index on exact ties: duplicated centres), its squared
+    # distance, and the per-cluster weighted sums -- and the row-by-row
+    # kernel's labels (its distances to the last bit or so: contracted differently)
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(n, d)) * 3 + 100).astype(dtype)
     C = rng.normal(size=(k, d)) * 3 + 100
@@ -137,6 +137,12 @@ def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
     np.testing.assert_allclose(sums, ref_sums, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(weights, np.bincount(labels, weights=w, minlength=k), rtol=1e-12)
     np.testing.assert_allclose(inertia, np.sum(w * msd), rtol=1e-12)
+    assert k_columnar.lloyd_columnar.py_func(d, k) == (d <= 8 or (d <= 16 and k >= 8))
+    row_labels, row_msd = np.empty(n, np.int32), np.empty(n)
+    k_lloyd._lloyd_stats_direct(X, w, C, 0, n, row_labels, row_msd, np.zeros((k, d)),
+                                np.zeros(k))
+    np.testing.assert_array_equal(labels, row_labels)
+    np.testing.assert_allclose(msd, row_msd, rtol=1e-13)
 
 
 @settings(max_examples=30, deadline=None)

@@ -20,6 +20,21 @@ from clusterlab._kernels.gemm.passes import store_rescan
 #: feature (distances vectorised across rows instead of per-row loops of d
 #: numbers): measured 2x faster for 1-3 features, 1.3x for 8.
 COLUMNAR_MAX_FEATURES = 8
+#: ... and Lloyd's statistics pass also up to this many features from
+#: COLUMNAR_MIN_CENTRES centres on: the row-by-row kernel slows sharply from 8
+#: centres (one thread, ns a row, row-by-row / columnar: 16 features x 8
+#: centres 61 / 31, x 20 99 / 59, x 50 209 / 121; 12 x 10 81 / 28; equal at 6
+#: centres; at 24 features 1.1-1.3x, at 32 the row-by-row kernel is faster).
+COLUMNAR_LLOYD_MAX_FEATURES = 16
+COLUMNAR_MIN_CENTRES = 8
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def lloyd_columnar(d, k):
+    """Whether Lloyd's direct statistics pass runs on columnar blocks for ``d``
+    features and ``k`` centres (a speed choice: the same labels and sums)."""
+    return d <= COLUMNAR_MAX_FEATURES or (d <= COLUMNAR_LLOYD_MAX_FEATURES
+                                          and k >= COLUMNAR_MIN_CENTRES)
 _COL_BLOCK = 256
 _U0 = np.uint64(0)
 
@@ -79,8 +94,8 @@ def _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels, min_sq
             w = np.float64(sample_weight[i])
             weights[j] += w
             acc += w * bd[b]
-            for f in range(d):
-                sums[j, f] += w * T[f, b]
+            for f in range(d):  # the row itself, not its strided copy in T: same values
+                sums[j, f] += w * X[i, f]
         inertia += acc
     return inertia
 
