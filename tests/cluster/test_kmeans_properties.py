@@ -137,7 +137,7 @@ def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
     np.testing.assert_allclose(sums, ref_sums, rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(weights, np.bincount(labels, weights=w, minlength=k), rtol=1e-12)
     np.testing.assert_allclose(inertia, np.sum(w * msd), rtol=1e-12)
-    assert k_columnar.lloyd_columnar.py_func(d, k) == (d <= 8 or (d <= 16 and k >= 8))
+    assert k_columnar.columnar_pays.py_func(d, k) == (d <= 8 or (d <= 16 and k >= 8))
     row_labels, row_msd = np.empty(n, np.int32), np.empty(n)
     k_lloyd._lloyd_stats_direct(X, w, C, 0, n, row_labels, row_msd, np.zeros((k, d)),
                                 np.zeros(k))
@@ -545,3 +545,25 @@ def test_nearest_of_row_is_first_minimum_of_the_distances(seed, k, d, dtype):
         k_distances.sq_dist_row_to_all(X, i, centers, dists[i])
     np.testing.assert_array_equal(labels, np.argmin(dists, axis=1))
     np.testing.assert_array_equal(min_sq, dists.min(axis=1))
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan"])
+@pytest.mark.parametrize("d", [20, 40])
+def test_duplicated_centre_loses_every_tie_to_the_first(algorithm, d):
+    # the row-by-row kernels sum four centres at a time; a duplicate past the
+    # last full block of four must still lose every exact tie to its first copy
+    # (its cluster stays empty and is relocated, as scikit-learn's)
+    from sklearn.cluster import KMeans as SKKMeans
+
+    from clusterlab import KMeans
+    from clusterlab._core import kmeans_plan
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, d)) * 3 + 100
+    init = X[rng.choice(400, 9, replace=False)].copy()
+    init[8] = init[1]
+    ref = SKKMeans(9, init=init, n_init=1, max_iter=1, algorithm="lloyd").fit(X)
+    with kmeans_plan.forced(gemm=False):
+        ours = KMeans(9, init=init, n_init=1, max_iter=1, algorithm=algorithm).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+

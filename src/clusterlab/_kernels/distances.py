@@ -230,7 +230,14 @@ def sq_dist_row_to_all(A, i, B, out):
             out[j] = sq_dist_rows(A, i, B, j)
             j += 1
         return
-    while j + 4 <= k:
+    while j < k:
+        # the last block repeats the last centre: every distance comes from the
+        # same four-lane loop, so equal centres get equal distances and a tie
+        # goes to the lowest index (a tail summed by sq_dist_rows, in another
+        # order, gave a later duplicate a smaller value in the last bit)
+        j1 = min(j + 1, k - 1)
+        j2 = min(j + 2, k - 1)
+        j3 = min(j + 3, k - 1)
         a0 = 0.0
         a1 = 0.0
         a2 = 0.0
@@ -238,21 +245,18 @@ def sq_dist_row_to_all(A, i, B, out):
         for f in range(d):
             x = np.float64(A[i, f])
             t0 = x - np.float64(B[j, f])
-            t1 = x - np.float64(B[j + 1, f])
-            t2 = x - np.float64(B[j + 2, f])
-            t3 = x - np.float64(B[j + 3, f])
+            t1 = x - np.float64(B[j1, f])
+            t2 = x - np.float64(B[j2, f])
+            t3 = x - np.float64(B[j3, f])
             a0 += t0 * t0
             a1 += t1 * t1
             a2 += t2 * t2
             a3 += t3 * t3
         out[j] = a0
-        out[j + 1] = a1
-        out[j + 2] = a2
-        out[j + 3] = a3
+        out[j1] = a1
+        out[j2] = a2
+        out[j3] = a3
         j += 4
-    while j < k:
-        out[j] = sq_dist_rows(A, i, B, j)
-        j += 1
 
 
 @nb.njit(cache=True, nogil=True)

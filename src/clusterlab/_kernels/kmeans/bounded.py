@@ -24,6 +24,7 @@ from clusterlab._kernels.gemm.passes import (
 )
 from clusterlab._kernels.kmeans.columnar import (
     COLUMNAR_MAX_FEATURES,
+    columnar_pays,
     _full_scan_columnar,
 )
 from clusterlab._kernels.kmeans.common import (
@@ -77,7 +78,7 @@ def _full_scan_range(X, centers, start, stop, labels, upper, lower, lb):
     Hamerly (``lb.shape[0] == 0``): ``lower`` = distance to the second nearest.
     Elkan: ``lb[i, j]`` = distance to every centre.
     """
-    if X.shape[1] <= COLUMNAR_MAX_FEATURES:
+    if columnar_pays(X.shape[1], centers.shape[0]):
         _full_scan_columnar(X, centers, start, stop, labels, upper, lower, lb)
         return
     k = centers.shape[0]

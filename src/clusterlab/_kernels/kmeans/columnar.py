@@ -1,4 +1,4 @@
-"""Columnar distance blocks for data with few features (at most ``COLUMNAR_MAX_FEATURES``).
+"""Columnar distance blocks for data with few features (:func:`columnar_pays`).
 
 A 256-row block is copied feature by feature so that distances are
 vectorised across rows instead of one short per-row loop: Lloyd's statistics
@@ -20,21 +20,26 @@ from clusterlab._kernels.gemm.passes import store_rescan
 #: feature (distances vectorised across rows instead of per-row loops of d
 #: numbers): measured 2x faster for 1-3 features, 1.3x for 8.
 COLUMNAR_MAX_FEATURES = 8
-#: ... and Lloyd's statistics pass also up to this many features from
-#: COLUMNAR_MIN_CENTRES centres on: the row-by-row kernel slows sharply from 8
-#: centres (one thread, ns a row, row-by-row / columnar: 16 features x 8
-#: centres 61 / 31, x 20 99 / 59, x 50 209 / 121; 12 x 10 81 / 28; equal at 6
-#: centres; at 24 features 1.1-1.3x, at 32 the row-by-row kernel is faster).
-COLUMNAR_LLOYD_MAX_FEATURES = 16
+#: ... and also up to this many features from COLUMNAR_MIN_CENTRES centres on
+#: (Lloyd's statistics pass, the bounded algorithms' first scan and re-scans):
+#: the row-by-row kernel slows sharply from 8 centres (one thread, ns a row,
+#: row-by-row / columnar: 16 features x 8 centres 61 / 31, x 20 99 / 59, x 50
+#: 209 / 121; 12 x 10 81 / 28; equal at 6 centres; at 24 features 1.1-1.3x, at
+#: 32 the row-by-row kernel is faster).
+COLUMNAR_MANY_CENTRES_MAX_FEATURES = 16
 COLUMNAR_MIN_CENTRES = 8
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def lloyd_columnar(d, k):
-    """Whether Lloyd's direct statistics pass runs on columnar blocks for ``d``
-    features and ``k`` centres (a speed choice: the same labels and sums)."""
-    return d <= COLUMNAR_MAX_FEATURES or (d <= COLUMNAR_LLOYD_MAX_FEATURES
+def columnar_pays(d, k):
+    """Whether the direct passes (Lloyd's statistics, the bounded algorithms'
+    first scan and re-scans) run on columnar blocks for ``d`` features and ``k``
+    centres: a speed choice, the same rule for every algorithm so that they
+    compute the same distances."""
+    return d <= COLUMNAR_MAX_FEATURES or (d <= COLUMNAR_MANY_CENTRES_MAX_FEATURES
                                           and k >= COLUMNAR_MIN_CENTRES)
+
+
 _COL_BLOCK = 256
 _U0 = np.uint64(0)
 

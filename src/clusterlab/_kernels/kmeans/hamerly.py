@@ -22,8 +22,8 @@ from clusterlab._kernels.gemm.passes import (
     store_rescan,
 )
 from clusterlab._kernels.kmeans.columnar import (
-    COLUMNAR_MAX_FEATURES,
     _rescan_columnar,
+    columnar_pays,
 )
 from clusterlab._kernels.kmeans.common import (
     _HI,
@@ -258,7 +258,7 @@ def direct_rescan_rows(X, rows, start, n_rows, centers, labels, upper, lower, mo
     Updates ``labels``, ``upper`` (exact), ``lower`` (second nearest) and
     ``moved_from``; returns the number of relabelled rows.
     """
-    if X.shape[1] <= COLUMNAR_MAX_FEATURES:
+    if columnar_pays(X.shape[1], centers.shape[0]):
         return _rescan_columnar(X, rows, start, n_rows, centers, labels, upper, lower,
                                 moved_from)
     k = centers.shape[0]

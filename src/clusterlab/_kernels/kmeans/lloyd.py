@@ -24,7 +24,7 @@ from clusterlab._kernels.gemm.passes import (
 )
 from clusterlab._kernels.kmeans.columnar import (
     _lloyd_stats_columnar,
-    lloyd_columnar,
+    columnar_pays,
 )
 from clusterlab._kernels.kmeans.common import (
     _reduce_groups,
@@ -59,7 +59,7 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     -------
     inertia : float64, sum of ``w_i * min_sq_dist[i]`` over the range
     """
-    if lloyd_columnar(X.shape[1], centers.shape[0]):
+    if columnar_pays(X.shape[1], centers.shape[0]):
         return _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels,
                                      min_sq_dist, sums, weights)
     return _lloyd_stats_direct(X, sample_weight, centers, start, stop, labels, min_sq_dist,
@@ -69,7 +69,7 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
 @nb.njit(cache=True, nogil=True)
 def _lloyd_stats_direct(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
                         weights):
-    """:func:`lloyd_stats_range` where the columnar blocks do not pay (:func:`lloyd_columnar`)
+    """:func:`lloyd_stats_range` where the columnar blocks do not pay (:func:`columnar_pays`)
     (row by row, :func:`nearest_of_row`)."""
     k = centers.shape[0]
     d = X.shape[1]
@@ -174,7 +174,7 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     if bounds.shape[0] == 2:
         # called from Python: numba compiles only the kernel this shape runs
         # (lloyd_stats_range, jitted, would compile both)
-        direct = (_lloyd_stats_columnar if lloyd_columnar.py_func(X.shape[1], centers.shape[0])
+        direct = (_lloyd_stats_columnar if columnar_pays.py_func(X.shape[1], centers.shape[0])
                   else _lloyd_stats_direct)
         return direct(X, sample_weight, centers, 0, X.shape[0], labels, min_sq_dist, sums,
                       weights)
