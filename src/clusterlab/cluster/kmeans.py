@@ -190,8 +190,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     O(k d) for each point whose bounds do not prove its label, plus O(k^2 d);
     Elkan the same with O(n k) bound updates. Memory: O(n) for labels and
     bounds (O(n k) for Elkan) plus O(G k d) partial sums, G row groups bounded
-    by ``clusterlab._config.WORKING_MEMORY_BYTES``. X is never copied (unless
-    it must be converted to C-ordered float).
+    by ``clusterlab._config.WORKING_MEMORY_BYTES``. X is never modified. Some
+    paths keep one reorganised copy of it, each within 512 MiB of X: Lloyd
+    on BLAS products with at most 64 features and 256 centres (X transposed
+    block by block), Elkan (a 16-bit copy) and k-means++ on few features (X
+    transposed) -- about what scikit-learn's ``copy_x=True`` copy costs.
 
     With enough features and centres (``clusterlab._kernels.gemm.blocks.gemm_pays``)
     the distances to every centre -- a Lloyd step, the first assignment of
