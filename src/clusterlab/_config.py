@@ -479,7 +479,7 @@ MIXTURE_PARALLEL_MIN_ROWS = 8192
 #: per factorisation).
 MIXTURE_LAPACK_MIN_FEATURES = 128
 #: ... and a pass that runs on one numba thread (too few rows for chunks on
-#: threads) lets BLAS use the available cores from this many features on: each
+#: threads) lets BLAS use the free cores (free_cores) from this many features on: each
 #: block's products (k d x d by d x 128 rows) are then large enough to share
 #: (1500 x 400, k=10, full: one thread was 0.8x scikit-learn, whose BLAS uses
 #: both cores).
