@@ -347,6 +347,29 @@ def test_blas_lloyd_on_tiles_is_the_copying_pass(dtype, parallel, capsys):
     np.testing.assert_array_equal(fits[1].labels_, ref.labels_)
 
 
+@pytest.mark.slow  # the BLAS Lloyd kernels, like the test above
+def test_tiles_give_way_to_copies_when_memory_is_short(monkeypatch):
+    # the tiles are a speed choice: when their array cannot be allocated,
+    # every pass copies its blocks as before -- the same fit, no MemoryError
+    X = unstructured(n=4100, d=20, k=5, spread=0.5, seed=7)
+    init = X[::800][:5].copy()
+
+    def fit():
+        with kmeans_plan.forced(gemm=True, tiled=True):
+            return KMeans(5, init=init, n_init=1, max_iter=6, tol=0, algorithm="lloyd").fit(X)
+
+    ref = fit()  # every kernel compiled before numpy's empty is patched
+    real_empty = np.empty
+
+    def empty(shape, *args, **kwargs):
+        if shape == X.size:
+            raise MemoryError("Unable to allocate the tiles")
+        return real_empty(shape, *args, **kwargs)
+
+    monkeypatch.setattr(np, "empty", empty)
+    _assert_identical_fits(fit(), ref)
+
+
 def test_tiles_only_where_blocks_are_copied_and_within_budget(monkeypatch):
     from clusterlab import _config
 

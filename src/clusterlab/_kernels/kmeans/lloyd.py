@@ -287,7 +287,12 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     g_counts = np.empty((n_groups, k), np.int64)
     delta = False
     strict = False
-    XT = np.empty(n * d if use_gemm and tiled else 0, X.dtype)
+    XT = np.empty(0, X.dtype)
+    if use_gemm and tiled:
+        try:  # a speed choice: without the memory, each pass copies its blocks
+            XT = np.empty(n * d, X.dtype)
+        except MemoryError:
+            pass
     filled = False  # whether XT holds every tile
     it = 0
     for it in range(max_iter):
