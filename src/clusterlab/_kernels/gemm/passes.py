@@ -114,12 +114,9 @@ def gemm_lloyd_range(X, XT, tiles, x_sq, sample_weight, centers, Cx, csq, consts
         m = e - s
         block = X[s:e]
         out = buf if m == br else np.empty((k, m), X.dtype)
-        if tiles == 0:
-            scan_block(block, m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers,
-                       dist, f1, f2, g1, T, True, True)
-        else:
-            scan_block(block, m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers,
-                       dist, f1, f2, g1, tile_view(XT, s, e, d), True, tiles == 1)
+        Tb = T if tiles == 0 else tile_view(XT, s, e, d)
+        scan_block(block, m, x_sq[s:e], Cx, csq, consts, out, m1, m2, j1, tie, centers, dist,
+                   f1, f2, g1, Tb, True, tiles != 2)
         if estimates:
             acc = 0.0
             for r in range(m):

@@ -287,20 +287,19 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
     g_counts = np.empty((n_groups, k), np.int64)
     delta = False
     strict = False
-    XT = np.empty(0, X.dtype)
+    tiles = None  # (XT, 1): the next pass writes X's tiles into XT; (XT, 2): it reads them
     if use_gemm and tiled:
         try:  # a speed choice: without the memory, each pass copies its blocks
-            XT = np.empty(n * d, X.dtype)
+            tiles = (np.empty(n * d, X.dtype), 1)
         except MemoryError:
             pass
-    filled = False  # whether XT holds every tile
     it = 0
     for it in range(max_iter):
-        tiles = (XT, 2 if filled else 1) if XT.shape[0] else None
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
                               weights, g_sums, g_weights, g_inertia, parallel, x_sq,
                               (counts, g_counts, delta), tiles, bool(verbose))
-        filled = True
+        if tiles is not None:
+            tiles = (tiles[0], 2)
         delta = running
         if not weights.all():
             if x_sq is not None:  # BLAS distances are estimates: choose from exact ones
@@ -326,7 +325,6 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
             # on 60000 x 784, k=10, no other kernel to compile, and the
             # inertia then comes from the sums (no pass over X) unless that
             # would cancel (inertia_from_sums)
-            tiles = (XT, 2 if filled else 1) if XT.shape[0] else None
             lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums, weights,
                         g_sums, g_weights, g_inertia, parallel, x_sq, (counts, g_counts, delta),
                         tiles, False)
