@@ -1,3 +1,4 @@
+import collections
 import os
 
 import matplotlib
@@ -40,8 +41,16 @@ except ImportError:  # pragma: no cover
 # fixture, or parametrised with `parallel=True`, is marked here), read-only
 # (memory-mapped) input (numba compiles every kernel again for read-only
 # arrays: scikit-learn's estimator checks with `readonly_memmap` in their name
-# are marked here), the GEMM K-Means stress module, and single tests marked
-# `@pytest.mark.slow` with their reason. CI runs both tiers.
+# are marked here), tests on a Dask cluster (any test taking the `dask_client`
+# fixture, marked here: its two worker processes compile their kernels again
+# beside the tests; the distributed code itself stays in the quick tier through
+# the synchronous and threaded schedulers), tests of the same result from
+# several processes (the report's drawing processes, the browser), the float32
+# twin of a test parametrised over `dtype` (numba compiles every kernel again
+# for float32; the float64 case runs the same path, and tests written about
+# float32 itself -- "float32" in their name -- stay quick), the GEMM
+# K-Means stress module, and single tests marked `@pytest.mark.slow` with their
+# reason. CI runs both tiers.
 
 
 # Test files run whole on one pytest-xdist worker (`--dist loadgroup`, each
@@ -56,16 +65,49 @@ XDIST_GROUPS = {
     "test_kmeans_properties.py": "kmeans",
 }
 
+# The groups that take longest, started first (pytest runs with
+# `--no-loadscope-reorder`, so the workers take groups in the order of the
+# collection): with two workers, a long group started last leaves the other
+# worker idle until it ends (the seed replay, one 25 s fixture, ran last on a
+# cold quick tier when groups were ordered by their number of tests). After
+# these, the other groups by decreasing number of tests, as pytest-xdist orders
+# them by default.
+LONGEST_FIRST = [
+    "kmeans",
+    "tests/test_bad_inputs.py",
+    "tests/test_seed_workflows.py",
+    "tests/test_sklearn_suite.py",
+    "tests/test_cli.py",
+    "tests/test_cli_files.py",
+    "tests/cluster/test_dbscan.py",
+]
+
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if ("parallel_kernels" in getattr(item, "fixturenames", ())
+        fixtures = getattr(item, "fixturenames", ())
+        float32_twin = (params.get("dtype") is np.float32
+                        and "float32" not in getattr(item, "originalname", item.name))
+        if ("parallel_kernels" in fixtures or "dask_client" in fixtures or float32_twin
                 or params.get("parallel") is True or "readonly_memmap" in item.name):
             item.add_marker(pytest.mark.slow)
         path = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS.get(os.path.basename(path), path)))
+        item.add_marker(pytest.mark.xdist_group(_group(path)))
+    sizes = collections.Counter(_group(item.nodeid.split("::")[0]) for item in items)
+
+    def rank(item):
+        group = _group(item.nodeid.split("::")[0])
+        if group in LONGEST_FIRST:
+            return (0, LONGEST_FIRST.index(group))
+        return (1, -sizes[group])
+
+    items.sort(key=rank)  # stable: a group's tests keep their order
+
+
+def _group(path):
+    return XDIST_GROUPS.get(os.path.basename(path), path)
 
 
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared")

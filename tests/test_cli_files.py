@@ -367,7 +367,8 @@ def test_help_reads_as_plain_help(command):
 
 def test_demo_help_documents_options_and_default_folder():
     text = help_text("demo")
-    for needle in ("--out", "--quiet", "--progress", "clusterlab-demo", "demo.html"):
+    for needle in ("--out", "--no-figures", "--quiet", "--progress", "clusterlab-demo",
+                   "demo.html"):
         assert needle in text, needle
     assert "notebook" in text
 

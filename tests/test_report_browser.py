@@ -26,6 +26,7 @@ def find_chromium():
 
 
 @pytest.mark.browser
+@pytest.mark.slow  # a browser process (quick tier: see tests/conftest.py)
 def test_report_loads_in_headless_chromium(tmp_path):
     chromium = find_chromium()
     assert chromium, ("headless Chromium is needed for this test: `apt-get install chromium` "

@@ -74,6 +74,7 @@ def _needs_fork():
         pytest.skip("drawing in two processes needs fork (Linux)")
 
 
+@pytest.mark.slow  # pages drawn in two processes (quick tier: see tests/conftest.py)
 def test_figures_drawn_in_two_processes_give_the_same_page(monkeypatch):
     """The report's figures shared with a forked process: the same page as
     drawn in one process (figure order, captions, pixels)."""
@@ -144,6 +145,7 @@ def _worker_page_is_one_process_page(monkeypatch, worker, analysis):
     return one
 
 
+@pytest.mark.slow  # pages drawn in two processes (quick tier: see tests/conftest.py)
 def test_the_early_worker_draws_the_same_page(monkeypatch):
     """The worker forked before the analysis: the same page as one process
     draws; a worker that is gone leaves the page to this process; an unused
@@ -225,6 +227,7 @@ def _result_of(X, **kw):
     return clusterlab.analyze(X, **kw).result
 
 
+@pytest.mark.slow  # the drawing worker's memo: whole pages drawn and compared
 def test_figures_drawn_before_are_reused_only_for_the_same_inputs():
     """A page built with a memo of figures drawn before (from a pickled copy
     of the result, as the drawing worker has it) takes every figure from it
@@ -277,6 +280,7 @@ def test_a_figure_with_hidden_inputs_is_never_taken_from_the_memo():
     assert memo == {}
 
 
+@pytest.mark.slow  # pages drawn in two processes (quick tier: see tests/conftest.py)
 def test_the_worker_draws_ahead_while_the_analysis_runs(monkeypatch):
     """The command's path: the early worker gets each candidate's figures
     while the analysis runs (``on_candidate``) and the final page equals one

@@ -397,6 +397,7 @@ _RSS_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 600 MB memory-mapped, read-only, in a second process
 def test_memmap_private_memory_stays_bounded(tmp_path):
     n, d = 200_000, 784
     path = str(tmp_path / "big.mmap")
