@@ -40,8 +40,8 @@ except ImportError:  # pragma: no cover
 # about three times the serial compile; any test taking the `parallel_kernels`
 # fixture, or parametrised with `parallel=True`, is marked here), read-only
 # (memory-mapped) input (numba compiles every kernel again for read-only
-# arrays: scikit-learn's estimator checks with `readonly_memmap` in their name
-# are marked here), tests on a Dask cluster (any test taking the `dask_client`
+# arrays: scikit-learn's estimator checks with `readonly_memmap` in their name,
+# and `check_outliers_train`, which fits a read-only memmap, are marked here), tests on a Dask cluster (any test taking the `dask_client`
 # fixture, marked here: its two worker processes compile their kernels again
 # beside the tests; the distributed code itself stays in the quick tier through
 # the synchronous and threaded schedulers), tests of the same result from
@@ -83,6 +83,10 @@ LONGEST_FIRST = [
 ]
 
 
+#: scikit-learn estimator checks that fit read-only (memory-mapped) arrays
+READ_ONLY_CHECKS = ("readonly_memmap", "check_outliers_train")
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -91,7 +95,8 @@ def pytest_collection_modifyitems(config, items):
         float32_twin = (params.get("dtype") is np.float32
                         and "float32" not in getattr(item, "originalname", item.name))
         if ("parallel_kernels" in fixtures or "dask_client" in fixtures or float32_twin
-                or params.get("parallel") is True or "readonly_memmap" in item.name):
+                or params.get("parallel") is True
+                or any(name in item.name for name in READ_ONLY_CHECKS)):
             item.add_marker(pytest.mark.slow)
         path = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(_group(path)))
