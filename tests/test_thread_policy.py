@@ -208,3 +208,55 @@ def test_free_cores_keeps_the_busiest_reading(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     monkeypatch.setattr(_config, "FREE_CORES_SAMPLES", 3)
     assert _config.free_cores() == 1  # 4 cpus - 3 busy at the busiest reading
+
+
+def test_one_load_reading_holds_the_first_reading(monkeypatch):
+    readings = iter([3, 0, 0, 0, 0, 0, 0, 0])
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: next(readings))
+    monkeypatch.setattr(_config, "FREE_CORES_SAMPLES", 1)
+    monkeypatch.setattr(_config, "available_cores", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    with _config.one_load_reading():
+        assert _config.free_cores() == 1  # 4 cpus - 3 busy, read once
+        with _config.one_load_reading():  # a nested block keeps the outer reading
+            assert _config.free_cores() == 1
+        assert _config.factorization_threads() == 1
+    assert _config.free_cores() == 4  # read again outside
+
+
+def test_wide_mixture_factorises_on_the_free_cores(monkeypatch):
+    """Full covariances on many features: every LAPACK factorisation runs on
+    the cores free at the start of the fit (one reading), the thin ones on one
+    thread without reading the load; the fit equals the one-thread fit."""
+    import scipy.linalg
+
+    from clusterlab import GaussianMixture
+
+    seen = []
+    cholesky = scipy.linalg.cholesky
+
+    def spy(a, *args, **kwargs):
+        seen.append((a.shape[0], _blas_threads()))
+        return cholesky(a, *args, **kwargs)
+
+    monkeypatch.setattr(scipy.linalg, "cholesky", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 130))
+    kw = dict(n_components=2, covariance_type="full", max_iter=3, tol=0, random_state=0)
+    with _config.one_load_reading():  # pin the reading: 1 core free
+        token = _config._LOAD_READING.set(1)
+        try:
+            one = GaussianMixture(**kw).fit(X)
+        finally:
+            _config._LOAD_READING.reset(token)
+    assert seen and all(threads == [1] for _, threads in seen)
+    seen.clear()
+    readings = []
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: readings.append(1) or 0)
+    two = GaussianMixture(**kw).fit(X)
+    with threadpool_limits(limits=2, user_api="blas"):
+        want = _blas_threads()
+    assert seen and all(threads == want for _, threads in seen)
+    assert len(readings) == _config.FREE_CORES_SAMPLES  # the load read once for the fit
+    np.testing.assert_allclose(two.lower_bound_, one.lower_bound_, rtol=1e-9)
+    np.testing.assert_array_equal(two.predict(X), one.predict(X))

@@ -5,6 +5,7 @@ argument; estimators compute it here from a memory budget, so that every
 algorithm's scratch memory is bounded by the same, documented constant.
 """
 
+import contextvars
 from contextlib import contextmanager
 
 import numpy as np
@@ -187,6 +188,9 @@ def free_cores():
     import os
     import time
 
+    held = _LOAD_READING.get()
+    if held is not None:
+        return held
     avail = available_cores()
     others = None
     for i in range(FREE_CORES_SAMPLES):
@@ -199,6 +203,26 @@ def free_cores():
     if others is None:
         return avail
     return int(min(max((os.cpu_count() or avail) - others, 1), avail))
+
+
+#: the reading of free_cores() held by an enclosing one_load_reading (None: none)
+_LOAD_READING = contextvars.ContextVar("clusterlab_load_reading", default=None)
+
+
+@contextmanager
+def one_load_reading():
+    """:func:`free_cores` read once for the whole block: inside it, every call
+    returns that reading instead of reading the load again (a reading takes
+    ~4 ms; an EM fit on many features sizes BLAS by it at every pass and every
+    factorisation). Nested blocks keep the outer reading."""
+    if _LOAD_READING.get() is not None:
+        yield
+        return
+    token = _LOAD_READING.set(free_cores())
+    try:
+        yield
+    finally:
+        _LOAD_READING.reset(token)
 
 
 def factorization_threads():

@@ -30,6 +30,8 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from time import time
 
+import contextlib
+
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -89,6 +91,28 @@ def precision_cholesky_from_covariances(covariances, covariance_type, dtype=np.f
     return 1.0 / np.sqrt(covariances)
 
 
+def _load_read_once(n_features):
+    """:func:`clusterlab._config.one_load_reading` on as many features as make
+    the passes (``MIXTURE_WIDE_BLAS_MIN_FEATURES``) or the factorisations
+    (``MIXTURE_LAPACK_MIN_FEATURES``) size BLAS by the free cores; else nothing
+    (nothing reads the load)."""
+    if n_features >= min(_config.MIXTURE_LAPACK_MIN_FEATURES,
+                         _config.MIXTURE_WIDE_BLAS_MIN_FEATURES):
+        return _config.one_load_reading()
+    return contextlib.nullcontext()
+
+
+def wide_factorization_blas(n_features):
+    """:func:`clusterlab._config.factorization_blas` from
+    ``MIXTURE_LAPACK_MIN_FEATURES`` features on (LAPACK's factorisations
+    synchronise their BLAS threads; a busy core stalls them), else nothing (a
+    small factorisation runs on one thread anyway, and reading the load costs
+    ~4 ms)."""
+    if n_features >= _config.MIXTURE_LAPACK_MIN_FEATURES:
+        return _config.factorization_blas()
+    return contextlib.nullcontext()
+
+
 def _lapack_precision_cholesky(covs, out, message):
     """:func:`clusterlab._kernels.mixture.precision_cholesky_full` through LAPACK
     (scikit-learn's computation): on many features the blocked factorisation is
@@ -99,15 +123,21 @@ def _lapack_precision_cholesky(covs, out, message):
     from scipy import linalg
     from scipy.linalg import lapack
 
-    for k, cov in enumerate(covs):
-        try:  # not positive definite (LinAlgError) or not finite (ValueError), as the kernel
-            lower = linalg.cholesky(cov, lower=True)
-        except ValueError:
-            raise ValueError(message) from None
-        inverse, info = lapack.dtrtri(lower, lower=1)
-        if info != 0:  # a zero on the diagonal: not invertible
-            raise ValueError(message)
-        out[k] = inverse.T
+    # BLAS on the free cores only: a factorisation synchronises its threads at
+    # every block, and with a busy core each sync waits for it (1500 x 256,
+    # k=8, two busy processes beside it: 173 ms a factorisation on two
+    # threads, ~2 ms on one; quiet, two threads are 1.3x faster from 256
+    # features on)
+    with _config.factorization_blas():
+        for k, cov in enumerate(covs):
+            try:  # not positive definite (LinAlgError) or not finite (ValueError), as the kernel
+                lower = linalg.cholesky(cov, lower=True)
+            except ValueError:
+                raise ValueError(message) from None
+            inverse, info = lapack.dtrtri(lower, lower=1)
+            if info != 0:  # a zero on the diagonal: not invertible
+                raise ValueError(message)
+            out[k] = inverse.T
 
 
 def precision_cholesky_from_precisions(precisions, covariance_type):
@@ -116,9 +146,10 @@ def precision_cholesky_from_precisions(precisions, covariance_type):
     if covariance_type in ("full", "tied"):
         precs = precisions if covariance_type == "full" else precisions[np.newaxis]
         out = np.empty_like(precs)
-        for k, prec in enumerate(precs):
-            # reversing rows and columns turns a lower Cholesky factor into an upper one
-            out[k] = np.linalg.cholesky(prec[::-1, ::-1])[::-1, ::-1]
+        with wide_factorization_blas(precs.shape[-1]):
+            for k, prec in enumerate(precs):
+                # reversing rows and columns turns a lower Cholesky factor into an upper one
+                out[k] = np.linalg.cholesky(prec[::-1, ::-1])[::-1, ::-1]
         return out if covariance_type == "full" else out[0]
     return np.sqrt(precisions)
 
@@ -471,18 +502,29 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         """
         X = self._validate_fit_data(X)
         self._fit_dtype = X.dtype
-        checked = self._check_parameters(X)
-        ctx = _FitContext(X, self.n_components, self.covariance_type)
+        with _load_read_once(X.shape[1]):
+            checked = self._check_parameters(X)
+            ctx = _FitContext(X, self.n_components, self.covariance_type)
 
-        do_init = not (self.warm_start and hasattr(self, "converged_"))
-        self._run_em(ctx, do_init,
-                     lambda random_state: self._initialize_parameters(ctx, random_state, checked),
-                     lambda: self._em_pass(ctx))
-        labels = self._score_rows(X)[1]
+            do_init = not (self.warm_start and hasattr(self, "converged_"))
+            self._run_em(ctx, do_init,
+                         lambda random_state: self._initialize_parameters(ctx, random_state,
+                                                                          checked),
+                         lambda: self._em_pass(ctx))
+            labels = self._score_rows(X)[1]
         self._to_dtype(X.dtype)
         return labels
 
     def _run_em(self, ctx, do_init, initialize, em_pass):
+        """:meth:`_em_restarts`; on many features (where the passes and the
+        factorisations size BLAS by the free cores) with the load read once for
+        the whole fit (:func:`clusterlab._config.one_load_reading`)."""
+        sx = getattr(ctx, "sx", None)
+        n_features = sx.shape[-1] if sx is not None else getattr(self, "n_features_in_", 0)
+        with _load_read_once(n_features):
+            return self._em_restarts(ctx, do_init, initialize, em_pass)
+
+    def _em_restarts(self, ctx, do_init, initialize, em_pass):
         """EM with ``n_init`` restarts, as scikit-learn's ``fit_predict`` (shared
         by in-memory and distributed fits, which differ only in their passes).
 

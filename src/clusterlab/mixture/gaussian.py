@@ -15,6 +15,7 @@ from ._base import (
     precision_cholesky_from_covariances,
     precision_cholesky_from_precisions,
     precisions_from_cholesky,
+    wide_factorization_blas,
 )
 
 __all__ = ["GaussianMixture"]
@@ -44,7 +45,11 @@ def _check_means(means, n_components, n_features):
 
 
 def _check_precision_matrix(precision, covariance_type):
-    if not (np.allclose(precision, precision.T) and np.all(np.linalg.eigvalsh(precision) > 0)):
+    positive = False
+    if np.allclose(precision, precision.T):
+        with wide_factorization_blas(precision.shape[-1]):
+            positive = bool(np.all(np.linalg.eigvalsh(precision) > 0))
+    if not positive:
         raise ValueError(
             f"'{covariance_type} precision' should be symmetric, positive-definite."
         )
@@ -244,7 +249,8 @@ class GaussianMixture(BaseMixture):
             self.precisions_cholesky_ = precision_cholesky_from_precisions(
                 precisions, self.covariance_type)
             if self.covariance_type in ("full", "tied"):
-                self.covariances_ = np.linalg.inv(precisions)
+                with wide_factorization_blas(precisions.shape[-1]):
+                    self.covariances_ = np.linalg.inv(precisions)
             else:
                 self.covariances_ = 1.0 / precisions
 
