@@ -260,3 +260,33 @@ def test_wide_mixture_factorises_on_the_free_cores(monkeypatch):
     assert len(readings) == _config.FREE_CORES_SAMPLES  # the load read once for the fit
     np.testing.assert_allclose(two.lower_bound_, one.lower_bound_, rtol=1e-9)
     np.testing.assert_array_equal(two.predict(X), one.predict(X))
+
+
+def test_silhouette_products_on_the_free_cores(monkeypatch):
+    """The silhouette's BLAS products (many features) run on the cores free
+    now: one thread when another process holds a core, else all; the score
+    does not depend on it."""
+    from clusterlab._kernels import silhouette as ks
+    from clusterlab.metrics import silhouette_score
+
+    seen = []
+    gemm = ks.cluster_distance_sums_gemm
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads())
+        return gemm(*args, **kwargs)
+
+    monkeypatch.setattr(ks, "cluster_distance_sums_gemm", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 40))
+    labels = rng.integers(0, 4, 600)
+    monkeypatch.setattr(_config, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: 1)
+    busy = silhouette_score(X, labels)
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: 0)
+    quiet = silhouette_score(X, labels)
+    with threadpool_limits(limits=2, user_api="blas"):
+        two = _blas_threads()
+    assert seen == [[1], two]
+    np.testing.assert_allclose(busy, quiet, rtol=1e-12)
