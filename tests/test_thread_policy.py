@@ -290,3 +290,31 @@ def test_silhouette_products_on_the_free_cores(monkeypatch):
         two = _blas_threads()
     assert seen == [[1], two]
     np.testing.assert_allclose(busy, quiet, rtol=1e-12)
+
+
+def test_dbscan_products_on_the_free_cores(monkeypatch):
+    """DBSCAN's BLAS products (many features) run on the cores free when the
+    fit starts; the labels do not depend on it."""
+    from clusterlab import DBSCAN
+
+    asked = []
+    limit = _config.blas_threads
+
+    def spy(n):
+        asked.append(n)
+        return limit(n)
+
+    monkeypatch.setattr(_config, "blas_threads", spy)
+    monkeypatch.setattr(_config, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(c, 1.0, size=(150, 40)) for c in (0.0, 6.0)])
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: 1)
+    busy = DBSCAN(eps=8.0).fit(X)
+    assert asked and set(asked) == {1}
+    asked.clear()
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: 0)
+    quiet = DBSCAN(eps=8.0).fit(X)
+    assert asked and set(asked) == {2}
+    np.testing.assert_array_equal(busy.labels_, quiet.labels_)
+    assert len(set(busy.labels_)) >= 2

@@ -258,12 +258,17 @@ class _ProductBlocks:
         self.reps = float(eps) * float(eps)
         # blocks of about 4 MiB: the block is read several times while in cache
         self.rows = int(max(16, min(n, chunk_rows(n, 8), _BLOCK_BYTES // (8 * max(n, 1)))))
+        # the products on the cores free now: BLAS's threads synchronise at
+        # every block and stall while another process holds a core (3000 x 50
+        # beside two busy processes: 83-327 ms a fit against ~40 quiet)
+        self.blas = _config.free_cores(samples=1)
 
     def _resolved(self, start, col0, counts):
         """Squared distances of the rows ``start..`` (a block) to the rows
         ``col0..``, exact where they decide; ``counts`` (OUT) as
         :func:`clusterlab._kernels.neighbors.product_upper_counts`."""
-        P = self.Xc[start:start + self.rows] @ self.Xc[col0:].T
+        with _config.blas_threads(self.blas):
+            P = self.Xc[start:start + self.rows] @ self.Xc[col0:].T
         _nk.product_upper_counts(P, start, col0, self.sq, self.norms, self.X, self.reps,
                                  *self.consts, counts)
         return P
