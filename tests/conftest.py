@@ -41,10 +41,11 @@ except ImportError:  # pragma: no cover
 # fixture, or parametrised with `parallel=True`, is marked here), read-only
 # (memory-mapped) input (numba compiles every kernel again for read-only
 # arrays: scikit-learn's estimator checks with `readonly_memmap` in their name,
-# and `check_outliers_train`, which fits a read-only memmap, are marked here), tests on a Dask cluster (any test taking the `dask_client`
-# fixture, marked here: its two worker processes compile their kernels again
-# beside the tests; the distributed code itself stays in the quick tier through
-# the synchronous and threaded schedulers), tests of the same result from
+# and `check_outliers_train`, which fits a read-only memmap, are marked here),
+# tests on a Dask cluster (any test taking the `dask_client` fixture, marked
+# here: its two worker processes compile their kernels again beside the tests;
+# the distributed code itself stays in the quick tier through the synchronous
+# and threaded schedulers), tests of the same result from
 # several processes (the report's drawing processes, the browser), the float32
 # twin of a test parametrised over `dtype` (numba compiles every kernel again
 # for float32; the float64 case runs the same path, and tests written about
