@@ -126,9 +126,9 @@ def ap_iteration(S, A, R, colsum, damping, update_a, partial):
             else:
                 for k in range(n):
                     tmp[k] = a[k] + s[k]
-            best = _row_max(tmp, 0, n)
+            best = _row_max(tmp, np.int64(0), n)
             arg = _first_equal(tmp, best)
-            second = max(_row_max(tmp, 0, arg), _row_max(tmp, arg + 1, n))
+            second = max(_row_max(tmp, np.int64(0), arg), _row_max(tmp, arg + 1, n))
             r_arg = r[arg]
             acc_arg = acc[arg]
             acc_i = acc[i]

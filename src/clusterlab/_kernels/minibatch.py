@@ -116,7 +116,7 @@ def labels_inertia(X, sample_weight, centers, labels, row_inertia):
 @numba.njit(cache=True, nogil=True)
 def labels_inertia_serial(X, sample_weight, centers, labels, row_inertia):
     """Same as :func:`labels_inertia` on one thread (for small batches)."""
-    _assign_rows(X, sample_weight, centers, labels, row_inertia, 0, X.shape[0])
+    _assign_rows(X, sample_weight, centers, labels, row_inertia, np.int64(0), X.shape[0])
     total = 0.0
     for i in range(X.shape[0]):
         total += row_inertia[i]
@@ -390,8 +390,8 @@ def assign_accumulate_dots(X, sample_weight, centers, center_sq, dots, labels, r
     error when two centres are almost equidistant, exactly as scikit-learn's
     assignment does.
     """
-    _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia, 0,
-                      X.shape[0])
+    _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia,
+                      np.int64(0), X.shape[0])
     total = 0.0
     n_features = X.shape[1]
     for i in range(X.shape[0]):
@@ -432,8 +432,8 @@ def labels_inertia_dots(X, sample_weight, centers, center_sq, dots, labels, row_
 def labels_inertia_dots_serial(X, sample_weight, centers, center_sq, dots, labels,
                                row_inertia):
     """Same as :func:`labels_inertia_dots` on one thread (for small inputs)."""
-    _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia, 0,
-                      X.shape[0])
+    _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia,
+                      np.int64(0), X.shape[0])
     total = 0.0
     for i in range(X.shape[0]):
         total += row_inertia[i]

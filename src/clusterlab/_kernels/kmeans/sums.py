@@ -126,7 +126,8 @@ def apply_moves(X, sample_weight, labels, moved_from, sums, weights, counts):
     moved_from : IN (n,) int32, old label or -1
     sums : INOUT (k, d) float64; weights : INOUT (k,) float64; counts : INOUT (k,) int64
     """
-    _moves_range(X, sample_weight, labels, moved_from, 0, X.shape[0], sums, weights, counts)
+    _moves_range(X, sample_weight, labels, moved_from, np.int64(0), X.shape[0], sums, weights,
+                 counts)
     _clear_emptied(sums, weights, counts)
 
 

@@ -78,7 +78,7 @@ def product_upper_counts(P, row0, col0, sq, norms, X, reps, a, b, c, counts):
             for u in range(m):
                 t = ni + norms_c[u]
                 if abs(row[u] - reps) <= (a * t + b) * t + c:
-                    row[u] = _rdist(X, i, X, col0 + u, 0, 2.0)
+                    row[u] = _rdist(X, i, X, col0 + u, np.int64(0), 2.0)
                 inside += row[u] <= reps
         for u in range(min(m, i - col0 + 1)):  # j <= i: not counted
             inside -= row[u] <= reps
