@@ -243,12 +243,10 @@ def test_wide_mixture_factorises_on_the_free_cores(monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 130))
     kw = dict(n_components=2, covariance_type="full", max_iter=3, tol=0, random_state=0)
-    with _config.one_load_reading():  # pin the reading: 1 core free
-        token = _config._LOAD_READING.set(1)
-        try:
-            one = GaussianMixture(**kw).fit(X)
-        finally:
-            _config._LOAD_READING.reset(token)
+    monkeypatch.setattr(_config, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_config, "other_runnable_threads", lambda: 1)  # 1 core free
+    one = GaussianMixture(**kw).fit(X)
     assert seen and all(threads == [1] for _, threads in seen)
     seen.clear()
     readings = []

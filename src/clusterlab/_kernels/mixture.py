@@ -414,8 +414,8 @@ def _gmm_groups(X, resp_in, mode, cov_code, Wt, cv, P, log_const, shift, rows_pe
     for c in prange(n_chunks):
         # int64 as in the serial compilation (prange's index is unsigned in the
         # parallel one): both compilations then call one compilation of _chunk
-        _chunk(np.int64(c), X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, Wt, cv, P,
-               nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out)
+        _chunk(np.int64(c), X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, Wt,
+               cv, P, nk, sx, sxx, log_norm_sum, entropy_sum, log_norm, labels, resp_out)
 
 
 _NO_RESP = np.zeros((0, 1))

@@ -24,13 +24,12 @@ over the data (E-step with the current model and the sufficient statistics of
 the next M-step together), followed by a tiny O(k d^3) update in numpy.
 """
 
+import contextlib
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from time import time
-
-import contextlib
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
@@ -519,9 +518,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         """:meth:`_em_restarts`; on many features (where the passes and the
         factorisations size BLAS by the free cores) with the load read once for
         the whole fit (:func:`clusterlab._config.one_load_reading`)."""
-        sx = getattr(ctx, "sx", None)
-        n_features = sx.shape[-1] if sx is not None else getattr(self, "n_features_in_", 0)
-        with _load_read_once(n_features):
+        with _load_read_once(self.n_features_in_):  # set by both callers before EM
             return self._em_restarts(ctx, do_init, initialize, em_pass)
 
     def _em_restarts(self, ctx, do_init, initialize, em_pass):
