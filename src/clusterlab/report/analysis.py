@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clusterlab.report import prewarm
+from clusterlab.report.choose import n_clusters
 from clusterlab.report.candidates import (REGISTRY, STEP_BUDGET_SECONDS, run_candidate,
-                                         title)
+                                         title, why_not)
 from clusterlab.report.neighbours import QUADRATIC_SAMPLE, project_2d
 
 
@@ -53,6 +54,10 @@ MIN_ROWS = 10
 HUGE_MAGNITUDE = 1e100
 #: values all below this are multiplied by a power of two first (squares would underflow)
 TINY_MAGNITUDE = 1e-100
+#: columns whose mean is this many times their spread from the origin are
+#: centred first (with ``scale="none"``; standard scaling centres anyway):
+#: squared distances from products, ``|x|² - 2 x·y + |y|²``, would cancel
+OFFSET_RATIO = 1e3
 #: the default k range: 2 .. clip(sqrt(n), K_MAX_MIN, K_MAX_MAX)
 K_MAX_MIN, K_MAX_MAX = 10, 100
 #: every k up to this in the sweeps; a geometric grid (x1.15) above
@@ -91,6 +96,7 @@ class AnalysisResult:
     verdict: str = None  # separated | overlapping | no structure | fallback
     k_range: tuple = None  # (lo, hi) searched
     reduction: object = None  # (mean, components) when a wide table was reduced
+    affine: object = None  # (shift, matrix): X_fit == (dataset.X - shift) @ matrix
     rescale: float = 1.0  # common factor applied to extreme magnitudes
     covariance_bic: dict = field(default_factory=dict)
     gmm_table: dict = None  # (covariance_type, k) -> (bic, icl)
@@ -172,15 +178,26 @@ def run_analysis(dataset, k_range=None, algorithms=None, contamination=0.02, sam
 
 
 def _prepare(X_raw, scale, notes):
-    """Scaled float64 matrix, the scale used, the common rescaling factor and
-    the reduction (or None)."""
+    """Scaled float64 matrix, the scale used, the common rescaling factor, the
+    reduction (or None) and the affine map ``(shift, matrix)``: the matrix is
+    ``(X_raw - shift) @ matrix`` (what a saved model applies to new rows)."""
+    from clusterlab.report.data import DataError
+
     X = np.array(X_raw, dtype=float)
     n, d = X.shape
+    # the map so far: X == (X_raw - shift) * factor, column by column
+    shift, factor = np.zeros(d), np.ones(d)
     rescale = 1.0
     big = float(np.max(np.abs(X))) if X.size else 0.0
+    if 0.0 < big < np.finfo(float).tiny:
+        raise DataError(
+            f"every value is below {np.finfo(float).tiny:.3g} in magnitude (the largest is "
+            f"{big:.3g}): such subnormal numbers carry few significant digits. Multiply the "
+            "data by a power of ten first.")
     if big > HUGE_MAGNITUDE or 0.0 < big < TINY_MAGNITUDE:
         rescale = 2.0 ** -np.ceil(np.log2(big))  # max |X| into [0.5, 1), exactly
         X = X * rescale
+        factor = factor * rescale
         if big > 1:
             notes.append(f"The values reach {big:.3g}; all columns were divided by a common "
                          f"factor 2^{-int(np.log2(rescale))} first (squared distances would "
@@ -196,7 +213,20 @@ def _prepare(X_raw, scale, notes):
         scale = "standard" if ratio > AUTO_SCALE_RATIO else "none"
     if scale == "standard":
         std[std == 0] = 1.0
-        X = (X - X.mean(axis=0)) / std
+        mean = X.mean(axis=0)
+        X = (X - mean) / std
+        shift, factor = shift + mean / factor, factor / std
+    elif len(spread):
+        mean = X.mean(axis=0)
+        offset = float(np.max(np.abs(mean)))
+        if offset > OFFSET_RATIO * float(spread.max()):
+            X = X - mean
+            shift = shift + mean / factor
+            notes.append(f"The columns sit far from the origin (means up to {offset:.3g}, "
+                         f"spread at most {float(spread.max()):.3g}); they were centred first "
+                         "(distances computed from products would lose their digits). This "
+                         "changes no clustering; the figures show centred values.")
+    matrix = np.diag(factor)
     reduction = None
     target = int(min(d, REDUCED_FEATURES, max(2, n // ROWS_PER_FEATURE)))
     if d > target and (d > WIDE_FEATURES or n < ROWS_PER_FEATURE * d):
@@ -208,11 +238,12 @@ def _prepare(X_raw, scale, notes):
         explained = float((sv[:keep] ** 2).sum() / max((sv ** 2).sum(), 1e-300))
         reduction = (mean, vt[:keep])
         X = (X - mean) @ vt[:keep].T
+        shift, matrix = shift + mean / factor, factor[:, None] * vt[:keep].T
         notes.append(f"{d} columns for {n} rows: the clusterings ran on the first {keep} "
                      f"principal components ({explained:.0%} of the variance): with so many "
                      "columns, distances are dominated by noise and several steps cost the "
                      "square or cube of the number of columns.")
-    return np.ascontiguousarray(X), scale, rescale, reduction
+    return np.ascontiguousarray(X), scale, rescale, reduction, (shift, matrix)
 
 
 def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress,
@@ -221,13 +252,14 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
         if progress is not None:
             progress(stage, step, total)
 
+    asked = algorithms is not None
     if algorithms is None:
         algorithms = tuple(name for name, entry in REGISTRY.items() if entry.default)
     algorithms = tuple(a for a in REGISTRY if a in set(algorithms))
     X_raw = dataset.X
     n, d = X_raw.shape
     notes = []
-    X, scale, rescale, reduction = _prepare(X_raw, scale, notes)
+    X, scale, rescale, reduction, affine = _prepare(X_raw, scale, notes)
     if k_range is None:
         lo, hi = 2, default_k_max(n)
     else:
@@ -243,6 +275,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
                          scale=scale, sample_index=sample_index, sampled=sampled)
     res.notes.extend(notes)
     res.rescale, res.reduction, res.k_range = rescale, reduction, (lo, hi)
+    res.affine = affine
     if sampled:
         res.notes.append(
             f"{n} rows: the Genie hierarchy, silhouette scores, agglomerative and spectral "
@@ -257,6 +290,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
         return res
     ctx = candidate_context(X, lo, hi, sample, seed, res)
     ctx.on_candidate = on_candidate
+    ctx.asked = asked
     helper = prewarm.start(X, would_run(ctx, algorithms), lo, hi, sample, seed)
     try:
         return _run_candidates(ctx, dataset, algorithms, contamination, tick, helper)
@@ -433,7 +467,7 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
                           max(genie_parts, key=lambda p: p.evidence.get("gap", 0.0)))
     if pick is not None:
         shown[pick.name] = pick
-    chosen_k = pick.k if pick is not None and pick.k >= 2 else None
+    chosen_k = n_clusters(pick) if pick is not None and pick.k >= 2 else None
     if chosen_k is None and "kmeans" in shown:
         chosen_k = shown["kmeans"].k
     if chosen_k is not None:
@@ -447,6 +481,10 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
                 res.failures[name] = failure
             for part in parts:
                 shown[part.name] = part
+    if getattr(ctx, "asked", False):  # what the user asked for and did not get, said
+        for name in algorithms:
+            if name not in res.timings and name not in res.failures:
+                res.failures[name] = why_not(name, n, X.shape[1])
     for name in REGISTRY:
         if name in shown:
             res.models[name] = shown[name].model
@@ -469,6 +507,15 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
         tick("anomalies", 1, 1)
 
     tick("scoring", 0, 1)
+    known = None
+    if dataset.y is not None:
+        from clusterlab.report.data import known_labels
+
+        known = known_labels(dataset.y)
+        if not known.all():
+            res.notes.append(f"{int((~known).sum())} row(s) have no known label (an empty or "
+                             "missing cell in the label column); the agreement with the labels "
+                             "(ARI) leaves them out.")
     for name, labels in res.labels.items():
         mask = labels != -2
         lab = labels[mask]
@@ -480,7 +527,9 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
         if dataset.y is not None:
             from sklearn.metrics import adjusted_rand_score
 
-            scores["ari_vs_labels"] = float(adjusted_rand_score(np.asarray(dataset.y)[mask], lab))
+            both = known[mask]
+            scores["ari_vs_labels"] = float(adjusted_rand_score(
+                np.asarray(dataset.y)[mask][both], lab[both])) if both.any() else float("nan")
         res.scores[name] = scores
     tick("scoring", 1, 1)
     res.reasons = _reasons(res, pick, reasons, ks, hi)
@@ -499,9 +548,9 @@ def _reasons(res, pick, reasons, ks, hi):
             out.append(f"K-Means: the silhouette score peaks at k={best} ({sil[best]:.3f})"
                        + (f"; the inertia elbow (Kneedle) is at k={sw.elbow}" if sw.elbow
                           else "") + ".")
-    if pick is not None and pick.k >= 2 and pick.k >= hi:
-        out.append(f"The recommended {pick.k} clusters sit at the top of the range searched "
-                   f"(k up to {hi}): there may be more; rerun with a larger range, e.g. "
+    if pick is not None and pick.k >= 2 and n_clusters(pick) >= hi:
+        out.append(f"The recommended {n_clusters(pick)} clusters sit at the top of the range "
+                   f"searched (k up to {hi}): there may be more; rerun with a larger range, e.g. "
                    f"--k 2..{min(2 * hi, 1000)}.")
     if res.anomalies is not None:
         out.append(

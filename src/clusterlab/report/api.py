@@ -211,7 +211,7 @@ class Analysis:
         summary["files"] = sorted(list(paths) + ["summary.json", "report.html"])
         p = os.path.join(out_dir, "summary.json")
         with open(p, "w") as fh:
-            json.dump(summary, fh, indent=2)
+            json.dump(summary, fh, indent=2, allow_nan=False)
         paths["summary.json"] = p
         paths["report.html"] = html_path
         return paths

@@ -453,6 +453,26 @@ def _affinity(ctx):
                       {"damping": model.damping}, {"own_best": True})]
 
 
+def why_not(name, n, d):
+    """Why the candidate ``name`` does not run on a table of ``n`` rows and
+    ``d`` columns (its cost estimate is infinite): what the report says when
+    the user asked for it (``--algorithms``)."""
+    entry = REGISTRY[name]
+    module = {"hdbscan": "hdbscan", "meanshift": "mean_shift",
+              "affinity": "affinity_propagation", "birch": "birch"}.get(name)
+    if module is not None and not _available(module):
+        return f"{entry.title} was not run: this installation does not have it."
+    if name == "birch" and n < BIRCH_MIN_ROWS:
+        return (f"{entry.title} was not run: it summarises tables of at least "
+                f"{BIRCH_MIN_ROWS} rows, and this one has {n}; the other methods read every "
+                "row.")
+    if name == "meanshift" and d > MEANSHIFT_MAX_FEATURES:
+        return (f"{entry.title} was not run: it runs on at most {MEANSHIFT_MAX_FEATURES} "
+                f"columns (its kernel density estimate needs many more rows than columns), "
+                f"and the analysis has {d}.")
+    return f"{entry.title} was not run: it does not apply to this table."
+
+
 def _birch_cost(n, d, ctx):
     if not _available("birch") or n < BIRCH_MIN_ROWS:
         return float("inf")

@@ -140,20 +140,41 @@ def gather_evidence(ctx, partitions):
                 trees[key] = minimum_spanning_tree(ctx.Xs[keep])
             tree = trees[key]
         _, lab_kept = np.unique(lab[keep], return_inverse=True)
+        full = np.asarray(part.labels)
         part.evidence.update(
+            found=int(len(np.unique(full[full >= 0]))),
             gap=gap_separation(tree, lab_kept, GAP_QUANTILE),
             min_size=int(np.bincount(lab_kept).min()),
             noise=float(1.0 - keep.mean()),
         )
 
 
+def n_clusters(part):
+    """The number of clusters a partition found (a method asked for ``k`` may
+    find fewer, e.g. on heavily duplicated rows)."""
+    return part.evidence.get("found", part.k)
+
+
+def _sized(part, m):
+    """Whether a partition's clusters are large enough and its noise small
+    enough for the separated-groups test (``m`` sample rows)."""
+    ev = part.evidence
+    return ("gap" in ev
+            and ev["min_size"] >= max(MIN_CLUSTER_ROWS,
+                                      min(MIN_CLUSTER_SHARE * m,
+                                          MIN_CLUSTER_OF_AVERAGE * m / max(n_clusters(part), 1)))
+            and ev["noise"] <= MAX_NOISE_SHARE)
+
+
 def separated(part, m):
     """Whether a partition passes the separated-groups test (``m`` sample rows)."""
-    ev = part.evidence
-    return ("gap" in ev and ev["gap"] >= GAP_RATIO
-            and ev["min_size"] >= max(MIN_CLUSTER_ROWS, min(MIN_CLUSTER_SHARE * m,
-                                                            MIN_CLUSTER_OF_AVERAGE * m / part.k))
-            and ev["noise"] <= MAX_NOISE_SHARE)
+    return _sized(part, m) and part.evidence["gap"] >= GAP_RATIO
+
+
+def gap_text(g):
+    """A gap ratio for the reasons: ``3.4``; a huge one (clusters whose points
+    all but coincide) as ``over 10000``."""
+    return f"{g:.1f}" if g < 1e4 else "over 10000"
 
 
 def recommend(ctx, partitions, title):
@@ -164,17 +185,20 @@ def recommend(ctx, partitions, title):
     """
     m = len(ctx.sample_index)
     ok = [p for p in partitions if separated(p, m)]
-    gaps = [p.evidence["gap"] for p in partitions if "gap" in p.evidence]
+    gaps = [p.evidence["gap"] for p in partitions if _sized(p, m)]
     best_gap = max(gaps) if gaps else float("nan")
+    outliers_only = any(p.evidence.get("gap", 0.0) >= GAP_RATIO and not _sized(p, m)
+                        for p in partitions)
     if ok:
-        pick = max(ok, key=lambda p: (p.k, -round(p.evidence["noise"], 2), p.evidence["min_size"],
-                                      p.evidence["gap"]))
+        pick = max(ok, key=lambda p: (n_clusters(p), -round(p.evidence["noise"], 2),
+                                      p.evidence["min_size"], p.evidence["gap"], -p.k))
+        k_pick = n_clusters(pick)
         # the valley tests read every row: a histogram needs rows, and with many
         # clusters the sample leaves each too few
         n = ctx.X.shape[0]
         lab = np.asarray(pick.labels)
         models = sorted((p for p in partitions
-                         if p.name in REFINERS and p.k > pick.k and p.k >= 2),
+                         if p.name in REFINERS and n_clusters(p) > k_pick and p.k >= 2),
                         key=lambda p: -p.k)
         for finer in models:
             comp = np.asarray(finer.labels)
@@ -184,20 +208,21 @@ def recommend(ctx, partitions, title):
                 continue
             if refines_along_valleys(ctx.X, lab, comp, size):
                 return finer, "separated", [
-                    f"The rows fall into {pick.k} groups separated by empty space (gap ratio "
-                    f"{pick.evidence['gap']:.1f} along the minimum spanning tree, found by "
+                    f"The rows fall into {k_pick} groups separated by empty space (gap ratio "
+                    f"{gap_text(pick.evidence['gap'])} along the minimum spanning tree, found by "
                     f"{title(pick.name)}), and inside them {title(finer.name)} finds "
                     f"{finer.k} clusters with a clear density valley between every two "
                     "neighbouring ones: touching blobs rather than one shape each, so these "
                     f"{finer.k} clusters are recommended."]
-        finer = [p for p in partitions if p.k > pick.k and "gap" in p.evidence]
+        finer = [p for p in partitions if n_clusters(p) > k_pick and _sized(p, m)]
         finer_gap = max((p.evidence["gap"] for p in finer), default=None)
         noise = pick.evidence["noise"]
         reason = (
-            f"The rows fall into {pick.k} groups separated by empty space: along the minimum "
+            f"The rows fall into {k_pick} groups separated by empty space: along the minimum "
             f"spanning tree of the data, every boundary between two of these clusters is at "
-            f"least {pick.evidence['gap']:.1f} times longer than the typical distance between "
-            f"neighbouring points inside them (gap ratio; a clear gap starts at {GAP_RATIO:g}). "
+            f"least {min(pick.evidence['gap'], 1e4):.1f} times longer than the typical distance "
+            "between neighbouring points inside them (gap ratio; a clear gap starts at "
+            f"{GAP_RATIO:g}). "
             f"{title(pick.name)} finds these groups"
             + (f", leaving {noise:.1%} of the rows as noise" if noise > 0 else "") + ".")
         if finer_gap is not None:
@@ -205,15 +230,23 @@ def recommend(ctx, partitions, title):
                        f"(gap ratio at most {finer_gap:.2f}).")
         return pick, "separated", [reason]
     gmm = [p for p in partitions if p.name == "gmm"]
+    if np.isfinite(best_gap):
+        no_gap = (f"no partition tried is separated by gaps (best gap ratio {best_gap:.2f}, "
+                  f"below {GAP_RATIO:g})")
+    else:
+        no_gap = "no partition tried is separated by gaps"
+    outliers = (" The clear gaps found only set a few rows apart (clusters of fewer than "
+                f"{MIN_CLUSTER_ROWS} rows or {MIN_CLUSTER_SHARE:.0%} of them, or more than "
+                f"{MAX_NOISE_SHARE:.0%} of the rows as noise): outliers, not clusters."
+                if outliers_only else "")
     icl_one = getattr(ctx, "gmm_icl_best", None)
     if icl_one is not None and icl_one[1] == 1:
         reason = (
-            "No clear cluster structure: no partition tried is separated by gaps (best gap "
-            f"ratio {best_gap:.2f}, below {GAP_RATIO:g}), and among the Gaussian mixtures the "
+            f"No clear cluster structure: {no_gap}, and among the Gaussian mixtures the "
             "integrated completed likelihood (ICL, which penalises overlapping components) is "
             "best with a single component. Splitting these rows into clusters would describe "
             "noise or one continuous cloud, not groups; the clusterings below are shown for "
-            "exploration only.")
+            "exploration only." + outliers)
         one = getattr(ctx, "gmm_single", None)
         return one, "no structure", [reason]
     if gmm:
@@ -221,13 +254,12 @@ def recommend(ctx, partitions, title):
         cov = pick.params.get("covariance_type")
         n_models = len(getattr(ctx.res, "gmm_table", {}) or {})
         reason = (
-            "No partition tried is separated by clear gaps (best gap ratio "
-            f"{best_gap:.2f}, below {GAP_RATIO:g}): the clusters touch or overlap, so a model of "
+            f"{no_gap[0].upper()}{no_gap[1:]}: the clusters touch or overlap, so a model of "
             f"overlapping densities describes them. The Gaussian mixture with "
             f"{pick.params.get('n_components')} components and covariance_type='{cov}' has the "
             f"best integrated completed likelihood (ICL) of the {n_models} mixtures compared "
             "(every covariance type and number of components, each charged for its own number "
-            "of parameters, and for assignments its components leave uncertain).")
+            "of parameters, and for assignments its components leave uncertain)." + outliers)
         bic_best = getattr(ctx, "gmm_bic_best", None)
         if bic_best is not None and bic_best != (cov, pick.params.get("n_components")):
             reason += (f" BIC, which counts density components rather than clusters, prefers "

@@ -133,6 +133,12 @@ def _split(lines, delimiter):
     return [row for row in csv.reader(lines, delimiter=delimiter, skipinitialspace=True) if row]
 
 
+#: characters of the file's start the csv sniffer sees: its search for quoted
+#: fields takes time quadratic in its sample (a 500 kB line of quotes took
+#: minutes), and the separator shows in the first lines
+SNIFF_CHARS = 4096
+
+
 def _choose_delimiter(path, text):
     """The separator that splits the first lines into a constant number (>= 2) of fields.
 
@@ -152,8 +158,12 @@ def _choose_delimiter(path, text):
         return len(widths) == 1 and widths.pop() >= 2
 
     candidates = [d for d in DELIMITERS if even(d)]
+    sample = "\n".join(lines[:50])
+    if len(sample) > SNIFF_CHARS:  # the sniffer's quote search is quadratic in its sample
+        cut = sample.rfind("\n", 0, SNIFF_CHARS)
+        sample = sample[:cut] if cut > 0 else sample[:SNIFF_CHARS]
     try:
-        sniffed = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters="".join(DELIMITERS))
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS))
         sniffed = sniffed.delimiter
     except csv.Error:
         sniffed = None
@@ -191,12 +201,7 @@ def _read_text_table(path):
     if not rows:
         raise DataError(f"{path}: the file is empty.")
     width = len(rows[0])
-    first_numeric = [_is_float(c) or _is_float(c.replace(",", ".")) for c in rows[0]]
-    has_header = not all(first_numeric) and (
-        len(rows) == 1 or any(not f and (_is_float(c) or _is_float(c.replace(",", ".")))
-                              for f, c in zip(first_numeric, rows[1]))
-        or not any(first_numeric)
-    )
+    has_header = _has_header(rows)
     index_name = None
     if has_header:
         index_name = rows[0][0].strip()
@@ -227,6 +232,80 @@ def _read_text_table(path):
     return header, cols, notes, delimiter
 
 
+def known_labels(y):
+    """Boolean mask of the entries of a label column that hold a label: not
+    None, NaN, or an empty or missing-value cell (``NA``, ``?``, ...)."""
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        return ~np.isnan(y)
+    if y.dtype.kind in "biu":
+        return np.ones(len(y), dtype=bool)
+    return np.array([not (v is None or (isinstance(v, float) and v != v)
+                          or str(v).strip().lower() in _MISSING_TOKENS) for v in y],
+                    dtype=bool)
+
+
+def _number(cell):
+    """Whether a cell reads as a number (a decimal comma accepted)."""
+    return _is_float(cell) or _is_float(cell.replace(",", "."))
+
+
+def _blank(cell):
+    """Whether a cell is empty or a missing-value token (``NA``, ``?``, ...)."""
+    return cell.strip().lower() in _MISSING_TOKENS
+
+
+def _integer_token(cell):
+    return _INTEGER.match(cell.strip()) is not None
+
+
+#: rows below the first that :func:`_has_header` looks at
+HEADER_SAMPLE_ROWS = 200
+
+
+def _has_header(rows):
+    """Whether the first row names the columns.
+
+    * A first row of numbers (empty or missing-value cells aside) is data.
+    * Otherwise it is a header when a cell of it that is neither a number nor
+      missing stands above a number, when no cell of it is a number, or when
+      it is the only row.
+    * Else (its text cells stand above text, its other cells are numbers) the
+      numbers decide, as the csv module's sniffer does: an integer above a
+      column whose values all have decimals (``2019`` above ``1.25``) counts
+      for a header, an integer above integers or a decimal above decimals
+      against; the majority wins, a tie is data.
+    """
+    first = rows[0]
+    numeric = [_number(c) for c in first]
+    blank = [_blank(c) for c in first]
+    if all(n or b for n, b in zip(numeric, blank)):
+        return False
+    if len(rows) == 1 or not any(numeric):
+        return True
+    below = rows[1:1 + HEADER_SAMPLE_ROWS]
+    votes = 0
+    for j, cell in enumerate(first):
+        cells = [r[j] for r in below if j < len(r) and not _blank(r[j])]
+        if not cells:
+            continue
+        if not numeric[j]:
+            if not blank[j] and _number(cells[0]):
+                return True
+            continue
+        if not all(_number(c) for c in cells):
+            continue
+        ints = [_integer_token(c) for c in cells]
+        if _integer_token(cell):
+            votes += 1 if not any(ints) else -1 if all(ints) else 0
+        else:
+            votes += -1 if not any(ints) else 0
+    return votes > 0
+
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
 #: header names of a leading row-index column (pandas writes "", R ""; after
 #: a round trip through pandas "Unnamed: 0")
 _INDEX_NAMES = frozenset(("", "unnamed: 0", "index"))
@@ -251,17 +330,25 @@ def _columns_from_arrays(arrays):
     return list(arrays.keys()), [np.asarray(a) for a in arrays.values()]
 
 
+#: a column is numeric with a few bad cells (a typo, a stray character), not a
+#: text column, when at least this share of its non-missing cells are numbers
+MOSTLY_NUMERIC = 0.9
+
+
 def _to_float_column(values, decimal_comma=False):
     """Convert a column to float (missing cells NaN).
 
-    Returns ``(column, used_decimal_comma)``, or ``(None, False)`` if a
-    non-empty cell is not a number.
+    Returns ``(column, used_decimal_comma, bad)``: ``bad`` lists the rows
+    (0-based) whose non-missing cell is not a number, NaN in ``column``; a
+    column where fewer than :data:`MOSTLY_NUMERIC` of the non-missing cells
+    are numbers is text: ``(None, False, bad)``.
     """
     arr = np.asarray(values)
     if arr.dtype.kind in "biuf":
-        return arr.astype(float), False
+        return arr.astype(float), False, []
     out = np.empty(len(arr), dtype=float)
     used_comma = False
+    bad, filled = [], 0
     for i, v in enumerate(arr):
         if v is None or (isinstance(v, float) and v != v):
             out[i] = np.nan
@@ -270,6 +357,7 @@ def _to_float_column(values, decimal_comma=False):
         if s.lower() in _MISSING_TOKENS:
             out[i] = np.nan
             continue
+        filled += 1
         try:
             out[i] = float(s)
         except ValueError:
@@ -277,8 +365,14 @@ def _to_float_column(values, decimal_comma=False):
                 out[i] = float(s.replace(",", "."))
                 used_comma = True
             else:
-                return None, False
-    return out, used_comma
+                out[i] = np.nan
+                bad.append(i)
+                # give up early on a text column
+                if len(bad) > (1.0 - MOSTLY_NUMERIC) * len(arr) + 1:
+                    return None, False, bad
+    if bad and len(bad) > (1.0 - MOSTLY_NUMERIC) * filled:
+        return None, False, bad
+    return out, used_comma, bad
 
 
 #: What ``--missing`` accepts: stop (the default), drop the rows, or fill each
@@ -289,10 +383,17 @@ MISSING_MODES = ("error", "drop", "impute")
 ROWS_SHOWN = 5
 
 
+#: names of a 1-D array of an ``.npz`` archive taken as the known labels
+#: (``np.savez(path, X=X, y=y)``, scikit-learn's convention)
+LABEL_ARRAYS = ("y", "labels", "label", "target", "classes")
+
+
 def _read_file(spec):
-    """Return ``(header, cols, notes, decimal_comma)`` for a data file."""
+    """Return ``(header, cols, notes, decimal_comma, labels)`` for a data file:
+    ``labels`` names the column of known labels a ``.npz`` archive holds
+    beside its data (a 1-D array called one of :data:`LABEL_ARRAYS`), else None."""
     lower = spec.lower()
-    notes, decimal_comma = [], False
+    notes, decimal_comma, labels = [], False, None
     if lower.endswith(".npy"):
         arr = np.load(spec, allow_pickle=False)
         arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
@@ -312,10 +413,26 @@ def _read_file(spec):
             raise DataError(f"{spec}: expected a 2-D array, got shape {arr.shape}.")
         header = [f"x{i + 1}" for i in range(arr.shape[1])]
         cols = [arr[:, j] for j in range(arr.shape[1])]
+        added, skipped = [], []
         for k, v in extra.items():
             if v.ndim == 1 and len(v) == arr.shape[0]:
                 header.append(k)
                 cols.append(v)
+                added.append(k)
+            else:
+                skipped.append(f"{k} (shape {v.shape})")
+        labels = next((k for k in LABEL_ARRAYS if k in added), None)
+        what = f"the array {key!r} gives the columns x1..x{arr.shape[1]}"
+        further = [k for k in added if k != labels]
+        if further:
+            what += ("; the 1-D array(s) " + ", ".join(repr(k) for k in further)
+                     + " of as many rows are further columns")
+        if skipped:
+            what += "; left out: " + ", ".join(skipped)
+        if labels is not None:
+            what += (f"; the array {labels!r} is taken as the known labels, not clustered "
+                     f"(--label-column {labels})")
+        notes.append(what + ".")
     elif lower.endswith((".parquet", ".pq")):
         try:
             import pyarrow.parquet as pq
@@ -329,7 +446,7 @@ def _read_file(spec):
     else:
         header, cols, notes, delimiter = _read_text_table(spec)
         decimal_comma = delimiter != ","
-    return header, cols, notes, decimal_comma
+    return header, cols, notes, decimal_comma, labels
 
 
 def _missing_message(name, columns, bad):
@@ -344,6 +461,17 @@ def _missing_message(name, columns, bad):
             + " (rows counted from 1, the first data row after the header). Fill them, "
             "or run with --missing drop (leave those rows out) or --missing impute (use each "
             "column's median), or leave the columns out with --exclude.")
+
+
+def _not_numbers_text(cells):
+    """``column 'c' has 1 cell that is not a number: row 7 ('1.2.3')`` for
+    every column of ``cells`` (``{column: [(row, text)]}``)."""
+    parts = []
+    for col, found in cells.items():
+        shown = ", ".join(f"row {r} ({t[:20]!r})" for r, t in found[:ROWS_SHOWN])
+        parts.append(f"column {col!r} has {len(found)} cell(s) that are not numbers: {shown}"
+                     + (" ..." if len(found) > ROWS_SHOWN else ""))
+    return "; ".join(parts)
 
 
 def _unique_names(header):
@@ -409,10 +537,13 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
     wanted = [resolve(c, "--columns") for c in columns] if columns else list(range(len(header)))
     excluded = {resolve(c, "--exclude") for c in (exclude or [])}
     use, dropped, data, comma_cols = [], [], [], []
+    cells = {}  # column -> [(row, text)] of cells that are not numbers in a numeric column
     for j in wanted:
         if j == label_idx or j in excluded:
             continue
-        col, used_comma = _to_float_column(cols[j], decimal_comma)
+        col, used_comma, not_numbers = _to_float_column(cols[j], decimal_comma)
+        if not_numbers and col is not None:
+            cells[header[j]] = [(int(i) + 1, str(cols[j][i]).strip()) for i in not_numbers]
         if col is None:
             if columns:
                 raise DataError(f"{name}: column {header[j]!r} is not numeric.")
@@ -444,6 +575,14 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
                      + ").")
     row_numbers = np.arange(1, n_rows + 1)
     handled = None
+    if cells:
+        text = _not_numbers_text(cells)
+        if missing == "error":
+            raise DataError(
+                f"{name}: {text} (rows counted from 1, the first data row after the header). "
+                "Correct them, or run with --missing drop (leave those rows out) or --missing "
+                "impute (use each column's median), or leave the columns out with --exclude.")
+        notes.append(f"{text}: handled as missing cells (--missing {missing}).")
     bad = ~np.isfinite(X)
     if bad.any():
         bad_cols = {use[j]: int(bad[:, j].sum()) for j in np.flatnonzero(bad.any(axis=0))}
@@ -488,8 +627,12 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
     ----------
     spec : str or None
         Path to a CSV/TSV/Parquet/NPY/NPZ file, or a built-in name
-        (``five-blobs``, ``elongated-blobs``, ``moons``, ``iris``, ``digits``);
-        ``None`` means ``five-blobs``. Text tables may be UTF-8 (with or
+        (``five-blobs``, ``elongated-blobs``, ``moons``, ``iris``, ``digits``;
+        an existing file of that name is read instead); ``None`` means
+        ``five-blobs``. A ``.npz`` archive gives its array ``X`` (else its
+        first) and its 1-D arrays of as many rows as further columns, one
+        called ``y``, ``labels``, ``label``, ``target`` or ``classes`` being
+        the known labels (:data:`LABEL_ARRAYS`). Text tables may be UTF-8 (with or
         without a byte-order mark), UTF-16 or UTF-32 (Excel's "Unicode
         text"), cp1252 or latin-1, separated by commas,
         semicolons (decimal commas then accepted), tabs or vertical bars,
@@ -510,7 +653,7 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
     from clusterlab.datasets import BUILTIN
 
     spec = "five-blobs" if spec is None else os.fspath(spec)
-    if spec in BUILTIN:
+    if spec in BUILTIN and not os.path.isfile(spec):  # a file of that name is read
         X, y = BUILTIN[spec]()
         X = np.asarray(X, dtype=float)
         header = [f"x{i + 1}" for i in range(X.shape[1])]
@@ -529,7 +672,7 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
     if os.path.isdir(spec):
         raise DataError(f"{spec}: is a folder; pass a data file.")
     try:
-        header, cols, notes, decimal_comma = _read_file(spec)
+        header, cols, notes, decimal_comma, labels = _read_file(spec)
     except DataError:
         raise
     except MemoryError as exc:
@@ -543,6 +686,8 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
             "(e.g. np.save(path, X.astype(float))).") from exc
     except Exception as exc:  # any reader failure is the file's problem, never a traceback
         raise DataError(f"{spec}: could not read the file: {type(exc).__name__}: {exc}") from exc
+    if label_column is None and labels is not None and not (columns and labels in columns):
+        label_column = labels
     ds = dataset_from_columns(header, cols, spec, columns=columns, exclude=exclude,
                               label_column=label_column, missing=missing, notes=notes,
                               decimal_comma=decimal_comma, required_by=required_by)

@@ -511,7 +511,19 @@ def summary_dict(res, versions, seconds):
                             "threshold": float(det.threshold_),
                             "rows": rows_no[flagged[np.argsort(res.anomaly_scores[flagged],
                                                                kind="stable")]].tolist()}
-    return json.loads(json.dumps(out, default=_jsonable, allow_nan=True))
+    return _finite(json.loads(json.dumps(out, default=_jsonable, allow_nan=True)))
+
+
+def _finite(o):
+    """``o`` with every NaN or infinite number replaced by None (``null``:
+    JSON has no NaN, and strict readers reject the ``NaN`` Python writes)."""
+    if isinstance(o, float):
+        return o if np.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_finite(v) for v in o]
+    return o
 
 
 def _model_sections(page, res, name, colors, two_d):

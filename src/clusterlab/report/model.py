@@ -57,6 +57,24 @@ def affine_scaling(X_raw, X_fit, scale, rescale=1.0):
     return shift, matrix
 
 
+def _checked(maps, X_raw, X_fit):
+    """``maps`` (the analysis's own ``(shift, matrix)``) when it reproduces
+    ``X_fit`` from ``X_raw``, else None."""
+    if maps is None:
+        return None
+    shift, matrix = maps
+    X_raw = np.asarray(X_raw, dtype=float)
+    X_fit = np.asarray(X_fit, dtype=float)
+    if X_raw.shape[0] != X_fit.shape[0] or matrix.shape != (X_raw.shape[1], X_fit.shape[1]):
+        return None
+    with np.errstate(all="ignore"):
+        approx = (X_raw - shift) @ matrix
+    if not np.allclose(approx, X_fit, rtol=1e-5,
+                       atol=1e-5 * (1 + np.abs(X_fit).max(initial=0))):
+        return None
+    return shift, matrix
+
+
 class SavedModel:
     """A fitted clustering with what it needs to label new rows.
 
@@ -173,8 +191,10 @@ def saved_model_from(res):
         maps = (np.zeros(d), np.eye(d))
     else:
         transformer = None
-        maps = affine_scaling(res.dataset.X, res.X_fit, res.scale,
-                              getattr(res, "rescale", 1.0))
+        maps = _checked(getattr(res, "affine", None), res.dataset.X, res.X_fit)
+        if maps is None:
+            maps = affine_scaling(res.dataset.X, res.X_fit, res.scale,
+                                  getattr(res, "rescale", 1.0))
         if maps is None:
             return None
     reference = reference_labels = None
