@@ -213,3 +213,37 @@ def test_summary_json_is_strict_json_with_degenerate_models(tmp_path):
     with open(paths["summary.json"]) as fh:
         summary = json.load(fh, parse_constant=refuse)
     assert summary["recommendation"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text("a,b\n1,2\n"), "not a NumPy .npy file"),
+    (lambda p: np.save(p, np.ones((20, 2)) * (1 + 1j)), "complex numbers"),
+])
+def test_npy_files_that_are_not_tables_of_reals_say_what_they_are(tmp_path, make, message):
+    path = tmp_path / "data.npy"
+    make(path)
+    with pytest.raises(DataError, match=message):
+        load_dataset(str(path))
+
+
+def test_a_record_npy_gives_its_fields_as_columns(tmp_path):
+    rec = np.zeros(20, dtype=[("a", float), ("b", float), ("name", "U5")])
+    rec["a"], rec["b"], rec["name"] = np.arange(20), np.arange(20) ** 2, "r"
+    np.save(tmp_path / "rec.npy", rec)
+    ds = load_dataset(str(tmp_path / "rec.npy"))
+    assert ds.columns == ["a", "b"] and ds.dropped == [("name", "not numeric")]
+    np.testing.assert_allclose(ds.X[3], [3.0, 9.0])
+
+
+def test_one_very_long_text_cell_does_not_stop_the_read(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("a,b,t\n" + "".join(f"{i},{2 * i},{'x' * 200_000 if i == 3 else 'y'}\n"
+                                        for i in range(20)))
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "b"] and ds.dropped == [("t", "not numeric")]
+
+
+def test_an_empty_column_list_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "five-blobs", "--columns", ","])
+    assert "names no column" in capsys.readouterr().err

@@ -77,7 +77,10 @@ def _positive_int(text):
 
 
 def _csv_list(text):
-    return [c.strip() for c in text.split(",") if c.strip()]
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names no column")
+    return names
 
 
 class _Progress:

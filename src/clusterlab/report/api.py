@@ -244,8 +244,9 @@ def analyze_dataset(dataset, k=None, algorithms=None, contamination=0.02, sample
     kwargs = {}
     k_range = _k_range(k)
     if dataset.n_samples < MIN_ROWS:
-        raise DataError(f"{dataset.name}: {dataset.n_samples} rows; need more rows than clusters "
-                        f"to look for structure (at least {MIN_ROWS}).")
+        n = dataset.n_samples
+        raise DataError(f"{dataset.name}: {n} row{'' if n == 1 else 's'}; need more rows than "
+                        f"clusters to look for structure (at least {MIN_ROWS}).")
     if k_range is not None:
         if dataset.n_samples <= k_range[1]:
             raise DataError(f"{dataset.name}: {dataset.n_samples} rows but k goes up to "

@@ -192,6 +192,9 @@ def _read_text_table(path):
         notes.append(f"{n_comments} comment line(s) starting with '#' above the table were "
                      "skipped.")
     delimiter = _choose_delimiter(path, text)
+    # the csv module's default limit (131072 characters a field) stops a whole read
+    # over one long text cell, which may well be left out anyway
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
         rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                                           skipinitialspace=True)
@@ -395,7 +398,24 @@ def _read_file(spec):
     lower = spec.lower()
     notes, decimal_comma, labels = [], False, None
     if lower.endswith(".npy"):
+        with open(spec, "rb") as fh:
+            magic = fh.read(6)
+        if magic != b"\x93NUMPY":
+            raise DataError(f"{spec}: not a NumPy .npy file (it lacks NumPy's header; a text "
+                            "table should be named .csv or .tsv).")
         arr = np.load(spec, allow_pickle=False)
+        if arr.dtype.names:  # a record array (np.genfromtxt(..., names=True)): its fields
+            if arr.ndim != 1:
+                raise DataError(f"{spec}: expected a 1-D record array, got shape {arr.shape}.")
+            header = list(arr.dtype.names)
+            cols = [arr[name] for name in header]
+            bad = [h for h, c in zip(header, cols) if c.ndim != 1]
+            if bad:
+                raise DataError(f"{spec}: the fields {', '.join(bad)} are not single values.")
+            return header, cols, notes, decimal_comma, labels
+        if arr.dtype.kind == "c":
+            raise DataError(f"{spec}: the array holds complex numbers; save the real and "
+                            "imaginary parts as columns (np.column_stack([z.real, z.imag])).")
         arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
         if arr.ndim != 2:
             raise DataError(f"{spec}: expected a 2-D array, got shape {arr.shape}.")
@@ -449,7 +469,7 @@ def _read_file(spec):
     return header, cols, notes, decimal_comma, labels
 
 
-def _missing_message(name, columns, bad):
+def _missing_message(name, columns, bad, exclude=True):
     parts = []
     for j in np.flatnonzero(bad.any(axis=0)):
         rows = np.flatnonzero(bad[:, j]) + 1
@@ -460,7 +480,8 @@ def _missing_message(name, columns, bad):
     return (f"{name}: " + "; ".join(parts)
             + " (rows counted from 1, the first data row after the header). Fill them, "
             "or run with --missing drop (leave those rows out) or --missing impute (use each "
-            "column's median), or leave the columns out with --exclude.")
+            "column's median)" + (", or leave the columns out with --exclude." if exclude
+                                  else "."))
 
 
 def _not_numbers_text(cells):
@@ -581,13 +602,14 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
             raise DataError(
                 f"{name}: {text} (rows counted from 1, the first data row after the header). "
                 "Correct them, or run with --missing drop (leave those rows out) or --missing "
-                "impute (use each column's median), or leave the columns out with --exclude.")
+                "impute (use each column's median)"
+                + (", or leave the columns out with --exclude." if not required_by else "."))
         notes.append(f"{text}: handled as missing cells (--missing {missing}).")
     bad = ~np.isfinite(X)
     if bad.any():
         bad_cols = {use[j]: int(bad[:, j].sum()) for j in np.flatnonzero(bad.any(axis=0))}
         if missing == "error":
-            raise DataError(_missing_message(name, use, bad))
+            raise DataError(_missing_message(name, use, bad, exclude=not required_by))
         if missing == "drop":
             keep = ~bad.any(axis=1)
             if not keep.any():
