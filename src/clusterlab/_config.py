@@ -64,6 +64,8 @@ def numba_threads(n_jobs):
     if n_jobs is None:
         yield
         return
+    if n_jobs == 0:  # joblib's message (scikit-learn raises it from Parallel)
+        raise ValueError("n_jobs == 0 in Parallel has no meaning")
     import numba
 
     limit = min(numba.config.NUMBA_NUM_THREADS, available_cores())

@@ -599,3 +599,31 @@ def test_many_features_neighbour_lists_are_the_exact_neighbourhoods():
         np.testing.assert_array_equal(indices[indptr[i]:indptr[i + 1]], want[want != i])
         assert weights[i] == pytest.approx(ws[want].sum(), rel=1e-12)
     assert source.neighbour_lists(ws, 10) is None  # beyond the budget
+
+
+def test_eps_whose_square_overflows_is_refused_and_huge_rows_stay_right():
+    X = np.random.RandomState(0).randn(40, 3)
+    s = 2.0 ** 520  # exact scaling: the same clustering, but eps**2 overflows
+    with pytest.raises(ValueError, match="eps=.* is too large"):
+        DBSCAN(eps=s, min_samples=3).fit(X * s)
+    with pytest.raises(ValueError, match="eps=.* is too large"):
+        DBSCAN(eps=2e200, min_samples=2, algorithm="brute").fit(
+            np.array([[0.0, 0.0], [1e200, 0.0], [5e200, 0.0]]))
+    model = DBSCAN(eps=1.0, min_samples=3).fit(X)
+    with pytest.raises(ValueError, match="eps=.* is too large"):
+        model.set_params(eps=s).predict(X)
+    # rows far apart whose distances overflow are beyond a finite eps: all noise, as exact
+    far = DBSCAN(eps=1.0, min_samples=3).fit(X * 2.0 ** 500)
+    np.testing.assert_array_equal(far.labels_, -1)
+
+
+@pytest.mark.parametrize("params, error", [
+    ({"p": 0}, "'p' parameter"),
+    ({"n_jobs": 0}, "n_jobs == 0"),
+])
+def test_parameters_sklearn_refuses(params, error):
+    X = np.random.RandomState(0).randn(20, 2)
+    with pytest.raises(ValueError, match=error):
+        SkDBSCAN(**params).fit(X)
+    with pytest.raises(ValueError, match=error):
+        DBSCAN(**params).fit(X)

@@ -549,3 +549,32 @@ def test_verbose_names_the_label_assignment(assign_labels, capsys):
     assert f"Computing label assignment using {assign_labels}" in out
     if assign_labels == "kmeans":
         assert "Initialization complete" in out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_slowly_converging_embedding_hands_over_to_arpack(seed):
+    # a wide kernel on data without clusters packs the wanted eigenvalues against the
+    # next ones: block inverse iteration would need thousands of iterations (it warned
+    # and gave other labels than scikit-learn); ARPACK on the same factorisation does not
+    X = np.random.RandomState(seed).randn(200, 5)
+    theirs = SkSpectral(3, random_state=0, gamma=0.01).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = clusterlab.SpectralClustering(3, random_state=0, gamma=0.01).fit(X)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+
+
+@pytest.mark.parametrize("assign_labels", ["kmeans", "discretize", "cluster_qr"])
+def test_labels_dtype_as_sklearn(assign_labels):
+    X, _ = make_blobs(60, centers=3, random_state=0)
+    ours = clusterlab.SpectralClustering(3, random_state=0, assign_labels=assign_labels).fit(X)
+    theirs = SkSpectral(3, random_state=0, assign_labels=assign_labels).fit(X)
+    assert ours.labels_.dtype == theirs.labels_.dtype
+
+
+def test_n_jobs_zero_as_sklearn():
+    X, _ = make_blobs(40, centers=2, random_state=0)
+    clusterlab.SpectralClustering(2, random_state=0, n_jobs=0).fit(X)  # rbf: n_jobs unused
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        clusterlab.SpectralClustering(2, affinity="nearest_neighbors", n_neighbors=5,
+                                      n_jobs=0).fit(X)

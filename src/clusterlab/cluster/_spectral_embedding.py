@@ -44,6 +44,8 @@ _SHIFT = 1e-5
 #: (see _try_lanczos); LOBPCG in the iterative sparse path, and its absolute
 #: residual tolerance for eigen_tol='auto'.
 _SUBSPACE_MAX_ITER = 300
+#: iterations after which a subspace iteration too slow to converge hands over to ARPACK
+_SUBSPACE_PROBE_ITER = 30
 _LANCZOS_MAX_RESTARTS = 1
 _ITERATIVE_MAX_ITER = 2000
 _ITERATIVE_TOL = 1e-6
@@ -105,7 +107,10 @@ def _subspace_iteration(solve, n, k, v0, tol):
     Block inverse iteration with Rayleigh-Ritz on the inverse operator: each
     iteration solves with a block of ``b = k + max(k, 10)`` vectors (BLAS-3),
     so that convergence goes as ``((lambda_k + sigma) / (lambda_{b+1} +
-    sigma))^iter`` and repeated eigenvalues cause no trouble.
+    sigma))^iter`` and repeated eigenvalues cause no trouble. Returns
+    ``(eigenvalues, vectors)``, or None when it would not converge within
+    ``_SUBSPACE_MAX_ITER`` iterations (judged from the residual's rate after
+    ``_SUBSPACE_PROBE_ITER``): the caller then runs ARPACK.
     """
     b = min(n, k + max(k, 10))
     # the start block is built from one random vector (rolled copies), so that this
@@ -116,8 +121,8 @@ def _subspace_iteration(solve, n, k, v0, tol):
         Q[:, j] = np.roll(v0, 7 * j)
     Q, _ = np.linalg.qr(Q)
     converged = False
-    best, stalled = np.inf, 0
-    for _ in range(_SUBSPACE_MAX_ITER):
+    best, stalled, first = np.inf, 0, None
+    for it in range(_SUBSPACE_MAX_ITER):
         Y = solve(Q)
         H = Q.T @ Y
         H = 0.5 * (H + H.T)
@@ -131,6 +136,14 @@ def _subspace_iteration(solve, n, k, v0, tol):
         if worst <= tol:
             converged = True
             break
+        if first is None:
+            first = worst
+        elif it == _SUBSPACE_PROBE_ITER and worst < first:
+            rate = (worst / first) ** (1.0 / it)  # residual factor per iteration
+            if np.log(tol / worst) / np.log(rate) > _SUBSPACE_MAX_ITER - it:
+                return None
+        elif it == _SUBSPACE_PROBE_ITER:
+            return None
         # rounding in the solves bounds the attainable residual: stop once it no longer
         # improves (5 iterations without halving) if it is already small
         if worst < 0.5 * best:
@@ -142,11 +155,27 @@ def _subspace_iteration(solve, n, k, v0, tol):
                 break
         Q, _ = np.linalg.qr(W)
     if not converged:
-        warnings.warn(
-            f"The spectral embedding did not converge in {_SUBSPACE_MAX_ITER} iterations "
-            f"(largest residual {res.max():.3g} > tol={tol:g}); the eigenvectors may be "
-            "inaccurate.", ConvergenceWarning, stacklevel=5)
+        return None
     return 1.0 / mu[:k] - _SHIFT, V[:, :k]
+
+
+def _arpack_inverse(solve, n, k, v0, eigen_tol):
+    """The k eigenvectors of ``L`` of smallest eigenvalues by ARPACK on the
+    inverse operator (what scikit-learn's default solver does): the fallback
+    when subspace iteration converges too slowly -- the wanted eigenvalues
+    packed against the next ones, as a wide kernel on data without clusters
+    gives. Warns when ARPACK does not converge either."""
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+    op = LinearOperator((n, n), matvec=solve, matmat=solve, dtype=np.float64)
+    tol = 0.0 if eigen_tol == "auto" else eigen_tol
+    try:
+        mu, V = eigsh(op, k=k, which="LM", tol=tol, v0=v0)
+    except ArpackNoConvergence as exc:
+        warnings.warn("The spectral embedding did not converge; the eigenvectors may be "
+                      "inaccurate.", ConvergenceWarning, stacklevel=5)
+        mu, V = exc.eigenvalues, exc.eigenvectors
+    return V[:, np.argsort(-mu)][:, :k]
 
 
 def _wide_kernel(A):
@@ -409,12 +438,7 @@ def _embedding(affinity, L, dd, n_comp, comp_labels, n, k, eigen_solver, random_
             L2, _ = _normalized_laplacian(affinity)
             _, V = _dense_eigh(L2, k)
         elif eigen_solver == "arpack":
-            from scipy.sparse.linalg import LinearOperator, eigsh
-
-            op = LinearOperator((n, n), matvec=solve, matmat=solve, dtype=np.float64)
-            tol = 0.0 if eigen_tol == "auto" else eigen_tol
-            mu, V = eigsh(op, k=k, which="LM", tol=tol, v0=v0)
-            V = V[:, np.argsort(-mu)]
+            V = _arpack_inverse(solve, n, k, v0, eigen_tol)
         elif eigen_solver == "lobpcg":
             from scipy.sparse.linalg import LinearOperator, lobpcg
 
@@ -427,7 +451,8 @@ def _embedding(affinity, L, dd, n_comp, comp_labels, n, k, eigen_solver, random_
             V = V[:, np.argsort(w)[:k]]
         else:
             tol = 1e-10 if eigen_tol == "auto" else max(float(eigen_tol), 1e-14)
-            _, V = _subspace_iteration(solve, n, k, v0, tol)
+            found = _subspace_iteration(solve, n, k, v0, tol)
+            V = found[1] if found is not None else _arpack_inverse(solve, n, k, v0, eigen_tol)
     maps = V / dd[:, None]
     # deterministic signs: the largest absolute entry of each vector is positive
     idx = np.argmax(np.abs(maps), axis=0)

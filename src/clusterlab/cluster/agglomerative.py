@@ -151,7 +151,8 @@ def _check_condensed_fits(n, linkage):
     avail = _available_memory()
     if avail is not None and need > avail:
         raise MemoryError(
-            f"{linkage} linkage on {n} samples needs the {n * (n - 1) // 2} pairwise "
+            f"{linkage} linkage of {n} items (the samples; the features for "
+            f"FeatureAgglomeration) needs the {n * (n - 1) // 2} pairwise "
             f"distances ({need / 2**30:.1f} GiB) but about {avail / 2**30:.1f} GiB is free. "
             "Use linkage='ward' (O(n*d) memory) or 'single' (O(n)), or pass a sparse "
             "connectivity graph (e.g. sklearn.neighbors.kneighbors_graph)."

@@ -43,7 +43,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
-from .._validation import check_magnitude, is_euclidean
+from .._validation import check_magnitude, is_euclidean, magnitude_limit
 from .._kernels import neighbors as _nk
 from .._config import numba_threads as _numba_threads
 
@@ -393,6 +393,17 @@ def _metric_kwargs(metric, p, metric_params):
     return metric, kwargs
 
 
+def _check_eps_magnitude(eps, n_features):
+    """Raise a clear ``ValueError`` when ``eps`` is so large that squared
+    Euclidean distances up to it overflow float64 (a distance within eps
+    would compare as beyond it)."""
+    if float(eps) > magnitude_limit(n_features):
+        raise ValueError(
+            f"eps={float(eps):.3g} is too large: squared Euclidean distances of that size "
+            f"overflow float64 with {n_features} features. Divide X and eps by a common "
+            "factor (the clustering is the same).")
+
+
 class DBSCAN(ClusterMixin, BaseEstimator):
     """Density-based clustering (DBSCAN) in bounded memory, with ``predict``.
 
@@ -496,7 +507,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         "metric_params": [dict, None],
         "algorithm": [StrOptions({"auto", "ball_tree", "kd_tree", "brute"})],
         "leaf_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "p": [Interval(numbers.Real, 0.0, None, closed="left"), None],
+        "p": [Interval(numbers.Real, 0.0, None, closed="right"), None],
         "n_jobs": [numbers.Integral, None],
     }
 
@@ -535,7 +546,9 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         n = X.shape[0]
         precomputed = self.metric == "precomputed"
         if is_euclidean(self.metric, self.p):
-            # huge values stay right: a distance that overflows to +inf is beyond eps
+            # huge values stay right: a distance that overflows to +inf is beyond
+            # eps -- while eps itself does not overflow when squared
+            _check_eps_magnitude(self.eps, X.shape[1])
             check_magnitude(X, self, huge=False)
         if precomputed:
             _check_precomputed(X)
@@ -655,6 +668,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         if m == 0 or len(core_labels) == 0:
             return out
         eps = float(self.eps)
+        if is_euclidean(self.metric, self.p):
+            _check_eps_magnitude(eps, X.shape[1])
         if self.metric == "precomputed":
             cols = self.core_sample_indices_
             rows = chunk_rows(len(cols), 8)

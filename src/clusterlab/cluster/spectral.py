@@ -349,7 +349,10 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         if allow_squared:
             _check_square(X, f"affinity={self.affinity!r}")
         check_n_clusters(self.n_clusters, X.shape[0])
-        with _config.numba_threads(self.n_jobs):
+        n_jobs = self.n_jobs
+        if n_jobs == 0 and not str(self.affinity).startswith("nearest_neighbors"):
+            n_jobs = None  # scikit-learn uses n_jobs only for the neighbour graph
+        with _config.numba_threads(n_jobs):
             return self._fit(X)
 
     def _fit(self, X):
@@ -374,7 +377,9 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
             labels = cluster_qr(maps)
         else:
             labels = discretize(maps, random_state=random_state)
-        self.labels_ = _relabel_consecutive(np.asarray(labels))
+        labels = np.asarray(labels)
+        # scikit-learn's dtype: int32 from k_means, intp from the other two
+        self.labels_ = _relabel_consecutive(labels).astype(labels.dtype, copy=False)
         return self
 
     def fit_predict(self, X, y=None):
