@@ -13,6 +13,17 @@ from sklearn.utils.validation import _check_sample_weight
 FAST_FINITE_MIN_SIZE = 1 << 18
 
 
+def canonical_sparse(X):
+    """``X`` itself, or for a CSR/CSC matrix holding duplicate entries (or
+    unsorted indices) a copy with them summed: the value of a cell is the sum
+    of its entries, and kernels that walk the stored entries (row norms, for
+    one) would otherwise count each entry apart."""
+    if sp.issparse(X) and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
 def check_finite(X, estimator):
     """scikit-learn's check that ``X`` holds no NaN or infinity (the same
     errors, naming ``estimator``), for data already validated with

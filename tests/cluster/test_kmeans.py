@@ -462,3 +462,36 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+def test_csr_with_duplicate_entries_is_read_as_their_sums():
+    rng = np.random.RandomState(0)
+    D = rng.rand(40, 3)
+    D[D < 0.5] = 0
+    S = sp.csr_matrix(D)
+    # a first row stored as two entries (1 and 2) of the same cell: its value is 3
+    dup = sp.csr_matrix((np.r_[[1.0, 2.0], S.data], np.r_[[0, 0], S.indices],
+                         np.r_[0, 2 + S.indptr]), shape=(41, 3))
+    assert not dup.has_canonical_format
+    summed = dup.copy()
+    summed.sum_duplicates()
+    from sklearn.base import clone as clone_
+
+    from clusterlab import MiniBatchKMeans
+
+    for est in (KMeans(3, random_state=0, n_init=2), MiniBatchKMeans(3, random_state=0)):
+        a, b = clone_(est).fit(dup), clone_(est).fit(summed)
+        assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-12)
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert not dup.has_canonical_format  # the caller's matrix is left as it was
+
+
+def test_transform_takes_the_wider_of_the_two_dtypes():
+    X = np.random.RandomState(0).randn(60, 3)
+    for fit_on, new, dtype in ((X, X.astype(np.float32), np.float64),
+                               (X.astype(np.float32), X, np.float64),
+                               (X.astype(np.float32), X.astype(np.float32), np.float32)):
+        theirs = SKKMeans(3, random_state=0, n_init=1).fit(fit_on).transform(new)
+        ours = KMeans(3, random_state=0, n_init=1).fit(fit_on).transform(new)
+        assert theirs.dtype == dtype and ours.dtype == dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4)

@@ -353,3 +353,31 @@ def test_many_features_lapack_factorisation_same_as_sklearn(covariance_type, mon
     not_finite[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="ill-defined"):
         precision_cholesky_from_covariances(not_finite, "full")
+
+
+def test_a_component_no_row_belongs_to_has_sklearns_mean():
+    # scikit-learn's mean is sum(r x) / (sum(r) + 10 eps): 0 for an empty component;
+    # a mean taken about the data mean must weigh the shift by sum(r) / nk to agree
+    X = np.ones((20, 2))
+    T = np.array([[0.0, 0.0], [1.0, 1.0]])
+    theirs = SkGaussianMixture(2, random_state=0).fit(X)
+    ours = GaussianMixture(2, random_state=0).fit(X)
+    np.testing.assert_allclose(ours.means_, theirs.means_, atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(T), theirs.predict(T))
+    np.testing.assert_allclose(ours.score_samples(T), theirs.score_samples(T), rtol=1e-9)
+    Y = np.random.RandomState(0).randn(200, 3) + 5.0
+    theirs = SkGaussianMixture(2, weights_init=[0.0, 1.0], random_state=0).fit(Y)
+    ours = GaussianMixture(2, weights_init=[0.0, 1.0], random_state=0).fit(Y)
+    np.testing.assert_allclose(ours.means_, theirs.means_, atol=1e-9)
+
+
+def test_per_row_results_take_the_wider_of_the_two_dtypes():
+    X = np.random.RandomState(0).randn(100, 3)
+    X32 = X.astype(np.float32)
+    for fit_on, score_on, dtype in ((X, X32, np.float64), (X32, X, np.float64),
+                                    (X32, X32, np.float32)):
+        theirs = SkGaussianMixture(2, random_state=0).fit(fit_on)
+        ours = GaussianMixture(2, random_state=0).fit(fit_on)
+        for method in ("score_samples", "predict_proba"):
+            assert getattr(theirs, method)(score_on).dtype == dtype
+            assert getattr(ours, method)(score_on).dtype == dtype

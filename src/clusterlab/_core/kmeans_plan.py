@@ -194,7 +194,7 @@ def resolve_algorithm(algorithm, X, n_clusters):
         algorithm = "lloyd"
     if algorithm == "elkan" and n_clusters == 1:
         warnings.warn(
-            "algorithm='elkan' doesn't make sense for a single cluster. Using 'full' instead.",
+            "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
             RuntimeWarning,
             stacklevel=4,
         )

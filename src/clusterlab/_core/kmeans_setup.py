@@ -19,8 +19,8 @@ from clusterlab._core.kmeans_plan import use_parallel
 from clusterlab._core.kmeans_seeding import kmeans_plusplus
 from clusterlab._kernels.kmeans import moments as _k_moments
 from clusterlab._kernels.kmeans.common import n_distinct_labels
-from clusterlab._validation import (check_finite, check_magnitude, check_n_clusters,
-                                    check_sample_weight)
+from clusterlab._validation import (canonical_sparse, check_finite, check_magnitude,
+                                    check_n_clusters, check_sample_weight)
 
 #: ``init`` strings that mean greedy k-means++ in memory (k-means|| is the
 #: distributed seeding; in memory the k-means++ it approximates runs).
@@ -34,6 +34,7 @@ def validate_input(estimator, X, reset):
     X = validate_data(estimator, X, accept_sparse="csr", reset=reset,
                       dtype=[np.float64, np.float32], order="C",
                       accept_large_sparse=False, ensure_all_finite=False)
+    X = canonical_sparse(X)
     bound = check_finite(X, estimator)  # the same pass bounds the magnitude
     check_magnitude(X, estimator, tiny=reset, bound=bound)  # new rows: distances to the centres
     return X

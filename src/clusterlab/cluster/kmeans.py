@@ -31,7 +31,7 @@ from clusterlab._dask import fit_kmeans as fit_kmeans_dask
 from clusterlab._dask import is_dask_array, predict_blocks
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels.gemm import passes as _g_passes
-from clusterlab._validation import check_n_clusters, check_sample_weight
+from clusterlab._validation import canonical_sparse, check_n_clusters, check_sample_weight
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
@@ -100,7 +100,8 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
     >>> centers.shape, sorted(X[indices, 0].tolist())
     ((2, 2), [1.0, 10.0])
     """
-    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C")
+    X = canonical_sparse(check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                                     order="C"))
     sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
     check_n_clusters(n_clusters, X.shape[0])
     if x_squared_norms is not None:
@@ -420,7 +421,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_clusters), dtype of X
+        X_new : ndarray of shape (n_samples, n_clusters)
+            float32 when both X and the centres are float32, else float64 (as
+            scikit-learn).
 
         Notes
         -----
@@ -435,7 +438,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def _transform(self, X):
         out = self._sq_distances(X)
         np.sqrt(out, out=out)
-        return out
+        return out.astype(np.result_type(X.dtype, self.cluster_centers_.dtype), copy=False)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the (weighted) inertia of X on the fitted centres.

@@ -28,8 +28,8 @@ from clusterlab import _config
 from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import minibatch as _k
 from clusterlab._kernels.distances import all_finite_flat
-from clusterlab._validation import (check_finite, check_magnitude, check_n_clusters,
-                                    check_sample_weight)
+from clusterlab._validation import (canonical_sparse, check_finite, check_magnitude,
+                                    check_n_clusters, check_sample_weight)
 from clusterlab._dask import is_dask_array, predict_blocks
 
 __all__ = ["MiniBatchKMeans"]
@@ -315,6 +315,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         Xv = validate_data(self, X, reset=reset, accept_sparse="csr",
                            dtype=[np.float64, np.float32], order="C",
                            accept_large_sparse=False, ensure_all_finite=False)
+        Xv = canonical_sparse(Xv)
         bound = check_finite(Xv, self)  # the same pass bounds the magnitude
         check_magnitude(Xv, self, tiny=reset, bound=bound)  # new rows: distances to the centres
         return _Rows(Xv, Xv.dtype)

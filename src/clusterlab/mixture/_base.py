@@ -258,9 +258,12 @@ class _FitContext:
 
     def gaussian_parameters(self, reg_covar):
         """``(nk, means, covariances)`` from the per-chunk statistics (reduced in order)."""
-        nk = self.nk.sum(axis=0) + self.eps
+        resp = self.nk.sum(axis=0)
+        nk = resp + self.eps
         centred_means = self.sx.sum(axis=0) / nk[:, np.newaxis]
-        means = centred_means + self.shift
+        # scikit-learn's sum r x / nk: the shift weighs resp / nk, which is 0 for a
+        # component no row belongs to (its mean is then 0, not the shift)
+        means = centred_means + (resp / nk)[:, np.newaxis] * self.shift
         kind = self.covariance_type
         if kind == "full":
             sxx = self.sxx.sum(axis=0)
@@ -605,6 +608,11 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         check_magnitude(X, self, tiny=False)
         return np.ascontiguousarray(X)
 
+    def _out_dtype(self, X):
+        """The dtype of per-row results: float32 when X and the model are both
+        float32, else float64 (scikit-learn's arithmetic of the two)."""
+        return np.result_type(X.dtype, self.means_.dtype)
+
     def score_samples(self, X):
         """Log of the probability density (or its variational estimate) at each sample.
 
@@ -620,7 +628,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
             check_is_fitted(self)
             return predict_blocks(self, "score_samples", X)
         X = self._validate_predict_data(X)
-        return self._score_rows(X)[0].astype(X.dtype, copy=False)
+        return self._score_rows(X)[0].astype(self._out_dtype(X), copy=False)
 
     def score(self, X, y=None):
         """Average log-likelihood of the samples of ``X`` under the model.
@@ -632,7 +640,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
             X's dtype (a float32 mean for float32 data), returned as a float.
         """
         X = self._validate_predict_data(X)
-        return float(self._score_rows(X)[0].astype(X.dtype, copy=False).mean())
+        return float(self._score_rows(X)[0].astype(self._out_dtype(X), copy=False).mean())
 
     def predict(self, X):
         """Most probable component of each sample.
@@ -658,7 +666,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
             check_is_fitted(self)
             return predict_blocks(self, "predict_proba", X)
         X = self._validate_predict_data(X)
-        return self._score_rows(X, want_resp=True)[2].astype(X.dtype, copy=False)
+        return self._score_rows(X, want_resp=True)[2].astype(self._out_dtype(X), copy=False)
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.
