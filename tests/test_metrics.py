@@ -411,3 +411,52 @@ def test_blas_and_direct_sums_agree(metric, monkeypatch):
     kern.cluster_distance_sums_gemm(Xs, codes, 5, code, a, block=512)
     kern.cluster_distance_sums_gemm(Xs, codes, 5, code, b, block=96)
     np.testing.assert_allclose(a, b, rtol=1e-11)
+
+
+def test_precomputed_silhouette_checks_shape_and_sign_as_sklearn():
+    from sklearn.metrics import pairwise_distances
+    from sklearn.metrics import silhouette_score as sk_silhouette_score
+
+    from clusterlab.metrics import silhouette_score
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    labels = rng.randint(0, 3, 30)
+    D = pairwise_distances(X)
+    negative = D.copy()
+    negative[0, 1] = -5.0
+    # a (20, 30) matrix made the kernel read labels past their end (a segfault)
+    for M, lab, match in ((D[:, :20], labels, "requires shape"),
+                          (D[:20], labels[:20], "requires shape"),
+                          (negative, labels, "Negative values")):
+        for score in (silhouette_score, sk_silhouette_score):
+            with pytest.raises(ValueError, match=match):
+                score(M, lab, metric="precomputed")
+
+
+@pytest.mark.parametrize("scale", [1e19, 1e20, 1e-20, 1e-22])
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean"])
+def test_float32_rows_whose_squares_leave_float32_are_scored_exactly(scale, metric):
+    from scipy.spatial.distance import cdist
+    from sklearn.metrics import silhouette_samples as sk_silhouette_samples
+
+    from clusterlab.metrics import silhouette_samples
+
+    rng = np.random.RandomState(0)
+    X = (rng.randn(40, 3) * scale).astype(np.float32)
+    labels = rng.randint(0, 3, 40)
+    X64 = X.astype(np.float64)
+    exact = sk_silhouette_samples(cdist(X64, X64, metric), labels, metric="precomputed")
+    ours = silhouette_samples(X, labels, metric=metric)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, exact, atol=1e-6)
+
+
+def test_dbcv_reads_negative_numbers_among_objects_as_noise():
+    from clusterlab.metrics import dbcv_score
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(20, 2), rng.randn(20, 2) + 5])
+    labels = np.repeat([0, 1], 20).astype(object)
+    labels[:5] = -1
+    assert dbcv_score(X, labels) == pytest.approx(dbcv_score(X, labels.astype(int)))

@@ -101,3 +101,21 @@ def test_bad_figure_input(data):
 
     with pytest.raises(ValueError, match="bic"):
         plot_information_criteria(NoBic())
+
+
+def test_grid_resolution_and_one_column_data_are_refused_clearly():
+    import numpy as np
+
+    from clusterlab import GaussianMixture, plotting
+    from clusterlab.anomaly import DensityAnomalyDetector
+
+    X = np.random.RandomState(0).randn(100, 2)
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    det = DensityAnomalyDetector(gm).fit(X)
+    for resolution in (0, 1, 2.5):
+        with pytest.raises(ValueError, match="resolution must be"):
+            plotting.plot_anomalies(gm, X, det, resolution=resolution)
+    with pytest.raises(ValueError, match="plot_data draws the first two columns"):
+        plotting.plot_data(np.arange(5.0))
+    with pytest.raises(ValueError, match="plot_centroids draws the first two columns"):
+        plotting.plot_centroids(np.arange(3.0))

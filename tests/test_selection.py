@@ -243,3 +243,32 @@ def test_group_quantiles_are_numpys_to_the_bit(pairs, q):
     ref = np.array([np.quantile(values[groups == c], q) if (groups == c).any() else np.nan
                     for c in range(8)])
     np.testing.assert_array_equal(got, ref)
+
+
+def test_sweep_result_repr_and_sample_size_edges():
+    from clusterlab import KMeans
+    from clusterlab.selection import sweep
+
+    X = np.random.RandomState(0).randn(50, 2)
+    one = sweep(KMeans(n_init=1, random_state=0), X, [1])
+    assert "best=None" in repr(one)  # silhouette undefined at k=1: shown, not raised
+    small = sweep(KMeans(n_init=1, random_state=0), X, range(2, 9), sample_size=6,
+                  random_state=0)
+    sil = small.table["silhouette"]
+    assert np.isfinite(sil[:4]).all() and np.isnan(sil[4:]).all()
+    with pytest.raises(ValueError, match="sample_size must be"):
+        sweep(KMeans(n_init=1, random_state=0), X, [2, 3], sample_size=0)
+
+
+def test_gap_separation_checks_its_input():
+    from clusterlab.cluster.genie import minimum_spanning_tree
+    from clusterlab.selection import gap_separation
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0], [12.0], [13.0]])
+    tree = minimum_spanning_tree(X)
+    labels = [0, 0, 0, 0, 1, 1, 1, 1]
+    assert gap_separation(tree, labels) == pytest.approx(7.0)
+    with pytest.raises(ValueError, match="quantile"):
+        gap_separation(tree, labels, quantile=2)
+    with pytest.raises(ValueError, match="one per vertex"):
+        gap_separation(tree, [0, 1])

@@ -60,15 +60,25 @@ def _power_of_two_scaled(X, metric="euclidean", p=None):
     factor, which a power of two applies exactly. Otherwise ``X``."""
     from clusterlab._validation import is_euclidean, magnitude_out_of_range
 
-    if not is_euclidean(metric, p):
+    if not (is_euclidean(metric, p) or metric == "sqeuclidean"):
         return X
     data = X.data if sparse.issparse(X) else X
     if data.size == 0 or data.dtype.kind != "f":
         return X
     top = float(np.max(np.abs(data)))
+    if data.dtype == np.float32 and (top > FLOAT32_SQUARES_MAX / np.sqrt(max(1, X.shape[1]))
+                                     or 0.0 < top < FLOAT32_SQUARES_MIN):
+        X = X.astype(np.float64)  # float32 squares would overflow or underflow: widen (exact)
     if not magnitude_out_of_range(top, X.shape[1]):
         return X
     return X * (2.0 ** -np.ceil(np.log2(top)))
+
+
+#: float32 rows whose largest value lies beyond these are scored in float64:
+#: the kernels square float32 differences (overflow above ~1.8e19, underflow
+#: into subnormals below ~1e-19)
+FLOAT32_SQUARES_MAX = 1e18
+FLOAT32_SQUARES_MIN = 1e-15
 
 
 def _check_number_of_labels(n_labels, n_samples):
@@ -94,6 +104,17 @@ def _float_array(X):
 
 
 def _check_precomputed_diagonal(X):
+    """scikit-learn's checks of a precomputed distance matrix (its messages):
+    square, non-negative, zero diagonal."""
+    if X.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"Precomputed metric requires shape (n_queries, n_indexed). Got {X.shape} for "
+            f"{X.shape[0]} indexed.")
+    data = X.data if sparse.issparse(X) else X
+    if data.size and np.min(data) < 0:
+        raise ValueError(
+            "Negative values in data passed to `pairwise_distances`. Precomputed distance  "
+            "need to have non-negative values..")
     diag = X.diagonal()
     if sparse.issparse(diag):  # pragma: no cover - scipy returns ndarray
         diag = diag.toarray()
@@ -265,11 +286,11 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     X, labels = check_X_y(X, labels, accept_sparse=["csr"])
     if metric == "precomputed":
         _check_precomputed_diagonal(X)
+    out_dtype = np.float32 if X.dtype == np.float32 else np.float64
     X = _power_of_two_scaled(X, metric)
     codes, n_labels = _encode(labels)
     n_samples = codes.shape[0]
     _check_number_of_labels(n_labels, n_samples)
-    out_dtype = np.float32 if X.dtype == np.float32 else np.float64
     extra = {k: v for k, v in kwds.items() if k not in _SPEED_KWDS}
 
     if isinstance(metric, str) and metric in _FAST_METRICS and not extra \
@@ -630,8 +651,13 @@ def dbcv_score(X, labels, *, metric="euclidean", p=2, d=None, per_cluster_scores
             raise ValueError("With metric='precomputed' pass d, the dimensionality of the "
                              "data the distances come from (the core distance's exponent).")
     dim = float(X.shape[1] if d is None else d)
-    clustered = np.flatnonzero(np.asarray(labels) >= 0) if labels.dtype.kind in "iuf" \
-        else np.arange(n)
+    if labels.dtype.kind in "iuf":
+        clustered = np.flatnonzero(np.asarray(labels) >= 0)
+    elif labels.dtype.kind == "O":  # numbers among objects (a pandas column): -1 is noise
+        clustered = np.flatnonzero([not (isinstance(v, Real) and v < 0)
+                                    for v in labels])
+    else:
+        clustered = np.arange(n)
     classes, member = np.unique(labels[clustered], return_inverse=True)
     if len(classes) < 2:
         raise ValueError(

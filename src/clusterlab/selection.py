@@ -239,6 +239,9 @@ def sweep(estimator, X, k_values, criteria=None, *, param=None, random_state=Non
         if not criteria:
             raise ValueError(f"criteria is empty; choose among {list(CRITERIA)} or pass None.")
 
+    if sample_size is not None and (not isinstance(sample_size, numbers.Integral)
+                                    or isinstance(sample_size, bool) or sample_size < 2):
+        raise ValueError(f"sample_size must be an integer >= 2 or None, got {sample_size!r}.")
     name = _count_param(estimator, param)
     base_params = {}
     if random_state is not None and "random_state" in estimator.get_params(deep=False):
@@ -282,7 +285,9 @@ def sweep(estimator, X, k_values, criteria=None, *, param=None, random_state=Non
             n_labels = np.unique(labels).size
             if not 1 < n_labels < n_samples:
                 continue  # undefined: stays NaN
-            if "silhouette" in criteria:
+            if "silhouette" in criteria and (sample_size is None or n_labels < sample_size):
+                # (a stratified sample of sample_size rows with as many clusters holds one
+                # row per cluster: no silhouette, NaN like any undefined score)
                 table["silhouette"][i] = metrics.silhouette_score(
                     X_checked, labels, sample_size=sample_size, random_state=sample_rng,
                     stratify=sample_size is not None)
@@ -326,8 +331,12 @@ class SweepResult:
         self.param = param
 
     def __repr__(self):
+        try:
+            best = self.best() if self.criteria else None
+        except ValueError:  # the criterion is undefined at every k (one cluster each)
+            best = None
         return (f"SweepResult(k_values={self.k_values.tolist()}, criteria={self.criteria}, "
-                f"best={self.best() if self.criteria else None}, elbow={self.elbow})")
+                f"best={best}, elbow={self.elbow})")
 
     @property
     def elbow(self):
@@ -470,8 +479,14 @@ def gap_separation(mst, labels, quantile=0.9):
     >>> round(gap_separation(minimum_spanning_tree(X), [0, 0, 0, 0, 1, 1, 1, 1]), 2)
     7.0
     """
+    if not (isinstance(quantile, numbers.Real) and 0.0 <= quantile <= 1.0):
+        raise ValueError(f"quantile must be a number in [0, 1], got {quantile!r}.")
     a, b, w = (np.asarray(v) for v in mst)
-    _, lab = np.unique(np.asarray(labels), return_inverse=True)
+    labels = np.asarray(labels)
+    if len(a) and max(int(a.max()), int(b.max())) >= len(labels):
+        raise ValueError(f"the tree joins vertices up to {max(int(a.max()), int(b.max()))}, "
+                         f"but labels holds {len(labels)} rows (one per vertex).")
+    _, lab = np.unique(labels, return_inverse=True)
     k = int(lab.max()) + 1 if len(lab) else 0
     if k < 2:
         return float("inf")
@@ -481,6 +496,8 @@ def gap_separation(mst, labels, quantile=0.9):
     typical = np.quantile(w[same], quantile) if same.any() else np.median(w)
     spread[np.isnan(spread)] = typical
     cross = ~same
+    if not cross.any():  # no edge joins two clusters (a forest): nothing to compare
+        return float("inf")
     denom = np.maximum(np.maximum(spread[la[cross]], spread[lb[cross]]), np.finfo(float).tiny)
     return float(np.min(w[cross] / denom))
 

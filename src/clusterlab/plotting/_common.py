@@ -5,6 +5,8 @@ a cross on top, axes labelled ``$x_1$`` / ``$x_2$`` and a grid behind the
 data. Every figure function in :mod:`clusterlab.plotting` builds on these.
 """
 
+import numbers
+
 import numpy as np
 
 
@@ -63,16 +65,16 @@ def label_axes(ax, show_xlabels=True, show_ylabels=True, xlabel="$x_1$", ylabel=
 
 def plot_data(X, ax=None, c="k", markersize=2):
     """Scatter the first two columns of ``X`` as small dots; returns the Figure."""
+    X = check_2d(X, "plot_data")
     fig, ax = new_axes(ax)
-    X = np.asarray(X)
     ax.plot(X[:, 0], X[:, 1], ".", color=c, markersize=markersize)
     return fig
 
 
 def plot_centroids(centroids, weights=None, ax=None, circle_color="w", cross_color="k"):
     """Draw centroids as circles with crosses (weights below 1/10 of the max are hidden)."""
+    centroids = check_2d(centroids, "plot_centroids")
     fig, ax = new_axes(ax)
-    centroids = np.asarray(centroids)
     if weights is not None:
         weights = np.asarray(weights)
         centroids = centroids[weights > weights.max() / 10]
@@ -90,6 +92,9 @@ def grid_for(X, resolution=400, margin=0.1):
     hold NaN or infinity (the grid would not be finite). The grid's points are
     finite, so models may predict on them inside :func:`on_grid`.
     """
+    if not (isinstance(resolution, numbers.Integral) and resolution >= 2):
+        raise ValueError(f"resolution must be an integer >= 2 (points per side of the grid), "
+                         f"got {resolution!r}.")
     X = np.asarray(X)
     mins = X[:, :2].min(axis=0) - margin
     maxs = X[:, :2].max(axis=0) + margin
