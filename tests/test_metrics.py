@@ -460,3 +460,19 @@ def test_dbcv_reads_negative_numbers_among_objects_as_noise():
     labels = np.repeat([0, 1], 20).astype(object)
     labels[:5] = -1
     assert dbcv_score(X, labels) == pytest.approx(dbcv_score(X, labels.astype(int)))
+
+
+def test_silhouette_refuses_tables_that_cannot_fit(monkeypatch):
+    from clusterlab import _config
+    from clusterlab.metrics import silhouette_score
+
+    X = np.random.RandomState(0).randn(1000, 2)
+    labels = np.arange(1000) // 2  # 500 clusters of two: (n, k) tables
+    expected = silhouette_score(X, labels)
+    monkeypatch.setattr(_config, "available_memory", lambda: 10**6)
+    with pytest.raises(MemoryError, match="500 clusters.*sample_size"):
+        silhouette_score(X, labels)
+    # a sample small enough fits
+    assert np.isfinite(silhouette_score(X, labels, sample_size=200, random_state=0))
+    monkeypatch.setattr(_config, "available_memory", lambda: None)
+    assert silhouette_score(X, labels) == expected

@@ -6,6 +6,7 @@ algorithm's scratch memory is bounded by the same, documented constant.
 """
 
 import contextvars
+import os
 from contextlib import contextmanager
 
 import numpy as np
@@ -121,6 +122,15 @@ def single_threaded_blas():
 #: Size sync-heavy BLAS/LAPACK work (factorisations and solves) by the cores
 #: that are free right now (:func:`free_cores`); False: by the cores available.
 LOAD_AWARE_FACTORIZATION = True
+
+
+def available_memory():
+    """Bytes of physical memory free now (None where the platform does not say):
+    what a refusal to allocate a large table compares with."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not on this platform
+        return None
 
 
 def available_cores():

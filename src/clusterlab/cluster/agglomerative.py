@@ -127,12 +127,7 @@ def _sort_and_relabel(a, b, dist, n, sort_pair):
 
 
 def _available_memory():
-    try:
-        import os
-
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not on this platform
-        return None
+    return _config.available_memory()
 
 
 def _ward_condensed(n, n_features):

@@ -12,7 +12,7 @@ only its summed distance to every cluster.
 0.8586
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
@@ -24,10 +24,11 @@ from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
     check_X_y,
-    column_or_1d,
 )
 
 from clusterlab import _config
+from clusterlab.metrics._dbcv import dbcv_score
+from clusterlab.metrics._scaling import _power_of_two_scaled
 
 __all__ = [
     "silhouette_samples",
@@ -52,33 +53,20 @@ _FAST_METRICS = {
 _SPEED_KWDS = {"n_jobs", "working_memory"}
 
 
-def _power_of_two_scaled(X, metric="euclidean", p=None):
-    """``X`` times a power of two when its values are so large that squared
-    distances overflow float64, or all so small that they underflow (for
-    Euclidean distances: the ends :func:`clusterlab._validation.check_magnitude`
-    refuses); the scores here are ratios of distances, unchanged by a common
-    factor, which a power of two applies exactly. Otherwise ``X``."""
-    from clusterlab._validation import is_euclidean, magnitude_out_of_range
+def _check_label_table_fits(n_samples, n_labels):
+    """Refuse, with the figure, a silhouette whose (n_samples, n_labels) tables of
+    distance sums cannot fit: O(n k) memory, which nears O(n^2) only when the
+    clusters are tiny (k close to n)."""
+    from clusterlab._config import available_memory
 
-    if not (is_euclidean(metric, p) or metric == "sqeuclidean"):
-        return X
-    data = X.data if sparse.issparse(X) else X
-    if data.size == 0 or data.dtype.kind != "f":
-        return X
-    top = float(np.max(np.abs(data)))
-    if data.dtype == np.float32 and (top > FLOAT32_SQUARES_MAX / np.sqrt(max(1, X.shape[1]))
-                                     or 0.0 < top < FLOAT32_SQUARES_MIN):
-        X = X.astype(np.float64)  # float32 squares would overflow or underflow: widen (exact)
-    if not magnitude_out_of_range(top, X.shape[1]):
-        return X
-    return X * (2.0 ** -np.ceil(np.log2(top)))
-
-
-#: float32 rows whose largest value lies beyond these are scored in float64:
-#: the kernels square float32 differences (overflow above ~1.8e19, underflow
-#: into subnormals below ~1e-19)
-FLOAT32_SQUARES_MAX = 1e18
-FLOAT32_SQUARES_MIN = 1e-15
+    need = 3 * n_samples * n_labels * 8  # the sums, their transpose, the one-hot block
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise MemoryError(
+            f"the silhouette of {n_samples} samples in {n_labels} clusters sums every "
+            f"sample's distances per cluster: {need / 2**30:.1f} GiB of tables, but about "
+            f"{avail / 2**30:.1f} GiB is free. Score a sample (sample_size=...) or fewer, "
+            "larger clusters.")
 
 
 def _check_number_of_labels(n_labels, n_samples):
@@ -291,6 +279,7 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     codes, n_labels = _encode(labels)
     n_samples = codes.shape[0]
     _check_number_of_labels(n_labels, n_samples)
+    _check_label_table_fits(n_samples, n_labels)
     extra = {k: v for k, v in kwds.items() if k not in _SPEED_KWDS}
 
     if isinstance(metric, str) and metric in _FAST_METRICS and not extra \
@@ -547,170 +536,6 @@ def davies_bouldin_score(X, labels):
                                                              centroid_dist)
     np.fill_diagonal(ratio, -np.inf)
     return float(np.mean(np.max(ratio, axis=1)))
-
-
-# metric name -> code of clusterlab._kernels.dbcv (3: minkowski with p)
-_DBCV_METRICS = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1,
-                 "chebyshev": 2, "infinity": 2, "minkowski": 3}
-
-
-@validate_params(
-    {"X": ["array-like"], "labels": ["array-like"],
-     "metric": [StrOptions(set(_DBCV_METRICS) | {"precomputed"})],
-     "p": [Interval(Real, 1, None, closed="left")],
-     "d": [Interval(Real, 0, None, closed="neither"), None],
-     "per_cluster_scores": ["boolean"]},
-    prefer_skip_nested_validation=True,
-)
-def dbcv_score(X, labels, *, metric="euclidean", p=2, d=None, per_cluster_scores=False):
-    """Density-based clustering validation (DBCV) index of a partition.
-
-    Moulavi et al. (2014): within each cluster, the *all-points core
-    distance* of a point p is ``(mean over the other members q of
-    d(p, q)^-dim)^(-1/dim)``; the *density sparseness* DSC of a cluster is the
-    largest edge between internal nodes (degree >= 2) of the minimum spanning
-    tree of its mutual reachability distances ``max(apcd(p), apcd(q), d(p, q))``;
-    the *density separation* DSPC of two clusters is the smallest mutual
-    reachability distance between their internal nodes. A cluster scores
-    ``V = (min DSPC - DSC) / max(min DSPC, DSC)`` in [-1, 1] and the index is
-    the size-weighted mean ``sum |C| / n * V`` over clusters, where n counts
-    the noise points too, so labelling points noise costs their weight.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
-        Samples, or a dense distance matrix with ``metric='precomputed'``.
-    labels : array-like of shape (n_samples,)
-        Cluster labels; negative labels (-1 and HDBSCAN's -2, -3) are noise.
-    metric : {'euclidean', 'manhattan', 'chebyshev', 'minkowski', 'precomputed', ...}, \
-            default='euclidean'
-    p : float, default=2
-        Minkowski exponent (``metric='minkowski'``).
-    d : float, default=None
-        The exponent of the all-points core distance: the data's
-        dimensionality, ``n_features`` by default; required with
-        ``metric='precomputed'``.
-    per_cluster_scores : bool, default=False
-        Also return each cluster's V (in the order of the sorted labels).
-
-    Returns
-    -------
-    score : float
-        In [-1, 1]; higher is better.
-    per_cluster : ndarray of shape (n_clusters,)
-        Only with ``per_cluster_scores=True``.
-
-    Notes
-    -----
-    Time O(n^2 d) (three parallel passes over the pairs of clustered points),
-    memory O(n): no distance matrix is built for feature input. A cluster
-    whose minimum spanning tree has no internal node (at most two points) uses
-    all its points, and one without an internal edge uses all its edges; a
-    cluster of one point has DSC 0. Duplicate points give an all-points core
-    distance of 0 (the formula's limit; the ``hdbscan`` library's
-    ``validity_index`` instead skips zero distances in the sum). The core
-    distances make many mutual reachability edges equal, so a cluster has
-    several minimum spanning trees with different internal nodes: the one
-    taken grows from the cluster's first row and prefers the smaller row
-    index among equal edges, as ``hdbscan.validity.validity_index`` does
-    (whose value this equals, to rounding, on data without duplicates) -- so
-    the score can change when the rows are reordered.
-
-    References
-    ----------
-    .. [1] Moulavi, D., Jaskowiak, P. A., Campello, R. J. G. B., Zimek, A. and
-       Sander, J. (2014). "Density-Based Clustering Validation". SIAM SDM.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from clusterlab.metrics import dbcv_score
-    >>> rng = np.random.default_rng(0)
-    >>> X = np.vstack([rng.normal(0, 0.3, (50, 2)), rng.normal(5, 0.3, (50, 2))])
-    >>> labels = np.repeat([0, 1], 50)
-    >>> bool(dbcv_score(X, labels) > 0.5)
-    True
-    """
-    from clusterlab._kernels import dbcv as _dk
-
-    precomputed = metric == "precomputed"
-    X = check_array(X, dtype=np.float64, order="C")
-    labels = column_or_1d(labels, warn=True)
-    check_consistent_length(X, labels)
-    if not precomputed:
-        X = _power_of_two_scaled(X, metric, p)
-    n = X.shape[0]
-    if precomputed:
-        if X.shape[0] != X.shape[1]:
-            raise ValueError(
-                f"Precomputed matrix must be square. Input is a {X.shape[0]}x{X.shape[1]} "
-                "matrix.")
-        if np.any(X < 0):
-            raise ValueError("Negative values in data passed to precomputed distance matrix.")
-        if d is None:
-            raise ValueError("With metric='precomputed' pass d, the dimensionality of the "
-                             "data the distances come from (the core distance's exponent).")
-    dim = float(X.shape[1] if d is None else d)
-    if labels.dtype.kind in "iuf":
-        clustered = np.flatnonzero(np.asarray(labels) >= 0)
-    elif labels.dtype.kind == "O":  # numbers among objects (a pandas column): -1 is noise
-        clustered = np.flatnonzero([not (isinstance(v, Real) and v < 0)
-                                    for v in labels])
-    else:
-        clustered = np.arange(n)
-    classes, member = np.unique(labels[clustered], return_inverse=True)
-    if len(classes) < 2:
-        raise ValueError(
-            f"Number of labels is {len(classes)} (noise excluded). DBCV needs at least 2 "
-            "clusters.")
-    member = member.astype(np.int64)
-    sort = np.argsort(member, kind="stable")
-    order = clustered[sort].astype(np.int64)
-    member = member[sort]
-    counts = np.bincount(member, minlength=len(classes))
-    starts = np.zeros(len(classes) + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    code = _DBCV_METRICS.get(metric, 0)
-    p_eff = float(p)
-    if code == 3 and p_eff == 2:
-        code = 0
-    elif code == 3 and p_eff == 1:
-        code = 1
-    elif code == 3 and np.isinf(p_eff):
-        code = 2
-    feats, mat = (np.empty((1, 1)), X) if precomputed else (X, np.empty((1, 1)))
-    apcd = np.zeros(n)
-    _dk.all_points_core_distances(feats, mat, precomputed, code, p_eff, dim, order, starts,
-                                  member, apcd)
-    degree = np.empty(len(order), dtype=np.int64)
-    weight = np.empty(len(order))
-    parent = np.empty(len(order), dtype=np.int64)
-    _dk.cluster_msts(feats, mat, precomputed, code, p_eff, apcd, order, starts, degree, weight,
-                     parent)
-    internal = degree >= 2
-    sparseness = np.zeros(len(classes))
-    for c in range(len(classes)):
-        lo, hi = starts[c], starts[c + 1]
-        if not internal[lo:hi].any():
-            internal[lo:hi] = True  # no internal node (<= 2 points): every point counts
-    for c in range(len(classes)):
-        lo, hi = starts[c], starts[c + 1]
-        w = weight[lo + 1:hi]  # the first member is the root of Prim's tree
-        if w.size == 0:
-            continue
-        inner = internal[lo + 1:hi] & internal[parent[lo + 1:hi]]
-        sparseness[c] = w[inner].max() if inner.any() else w.max()
-    sep_point = np.empty(len(order))
-    _dk.internal_separation(feats, mat, precomputed, code, p_eff, apcd, order, member, internal,
-                            sep_point)
-    separation = np.minimum.reduceat(sep_point, starts[:-1])
-    with np.errstate(invalid="ignore"):
-        validity = (separation - sparseness) / np.maximum(separation, sparseness)
-    validity = np.where(np.isnan(validity), 0.0, validity)
-    score = float(np.sum(counts / n * validity))
-    if per_cluster_scores:
-        return score, validity
-    return score
 
 
 def _bicluster_indicators(pair):
