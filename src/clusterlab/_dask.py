@@ -27,6 +27,33 @@ def is_dask_array(X):
     return array_type is not None and isinstance(X, array_type)
 
 
+def warn_if_dask(X, who):
+    """Warn that ``who`` (an estimator or function that is not distributed)
+    computes the dask array ``X`` into this process's memory."""
+    if not is_dask_array(X):
+        return
+    import math
+    import warnings
+
+    size = X.nbytes
+    size = ("of unknown size" if not math.isfinite(size) else
+            f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.0f} kB")
+    warnings.warn(
+        f"{who} is not distributed: the dask array X ({size}) is computed into this "
+        "process's memory. Use a sample (X[idx].compute()) if it may not fit; KMeans, "
+        "MiniBatchKMeans and GaussianMixture fit dask arrays where they lie.",
+        UserWarning, stacklevel=3)
+
+
+def computed_state(state):
+    """A fitted estimator's ``__getstate__`` with its lazy dask attributes
+    (``labels_`` of a fit on a dask array) computed: a pickle then holds the
+    labels, not the task graph -- which carries the training data itself, or
+    keys of a cluster that may be gone when the pickle is read."""
+    return {key: (value.compute() if is_dask_array(value) else value)
+            for key, value in state.items()}
+
+
 def fit_kmeans(X, sample_weight, **params):
     """Distributed K-Means on a dask array (see :func:`clusterlab.distributed.kmeans.fit_kmeans`).
 

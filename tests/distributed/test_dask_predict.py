@@ -79,3 +79,105 @@ def test_bad_inputs(five_blobs):
         predict_blocks(km, "predict_proba", dX)
     with pytest.raises(ValueError, match="method must be one of"):
         predict_blocks(km, "fit", dX)
+
+
+def test_empty_row_blocks_predict_and_fit(five_blobs):
+    X = five_blobs[np.argsort(five_blobs[:, 0])]
+    keep = X[:, 0] > np.median(X[:, 0])
+    with dask.config.set(scheduler="sync"):
+        dX = da.from_array(X, chunks=500)
+        sel = dX[dX[:, 0] > np.median(X[:, 0])].compute_chunk_sizes()
+        assert 0 in sel.chunks[0]  # rows filtered out of whole blocks
+        km = KMeans(5, n_init=1, random_state=0).fit(X[keep])
+        np.testing.assert_array_equal(km.predict(sel).compute(), km.predict(X[keep]))
+        assert km.transform(sel).compute().shape == (keep.sum(), 5)
+        ours = GaussianMixture(3, random_state=0).fit(sel)
+        ref = GaussianMixture(3, random_state=0).fit(X[keep])
+        assert ours.lower_bound_ == pytest.approx(ref.lower_bound_, rel=1e-9)
+        assert ours.predict_proba(sel).compute().shape == (keep.sum(), 3)
+
+
+def test_pickle_of_a_dask_fit_holds_labels_not_the_graph(five_blobs):
+    import pickle
+
+    big = np.repeat(five_blobs, 20, axis=0)  # 40000 x 2: 640 kB of data
+    with dask.config.set(scheduler="sync"):
+        for est in (KMeans(5, n_init=1, random_state=0, max_iter=5),
+                    MiniBatchKMeans(5, n_init=1, random_state=0, max_iter=2)):
+            model = est.fit(da.from_array(big, chunks=10000))
+            data = pickle.dumps(model)
+            assert len(data) < big.nbytes / 2  # the int32 labels, not the float rows
+            back = pickle.loads(data)
+            assert isinstance(back.labels_, np.ndarray)
+            assert isinstance(model.labels_, da.Array)  # the fitted model itself stays lazy
+            np.testing.assert_array_equal(back.labels_, model.labels_.compute())
+
+
+def test_small_blocks_feed_every_row_to_minibatch(five_blobs):
+    init = np.array([[-3, 3], [-3, 2], [-3, 1], [-1, 2], [0, 2]], float)
+    moved = five_blobs.copy()
+    moved[400:] = 1e3 + np.random.RandomState(1).normal(size=(len(moved) - 400, 2))
+    with dask.config.set(scheduler="sync"):
+        # blocks of 10 rows under batches of 1024 read only the first blocks before
+        model = MiniBatchKMeans(5, init=init, n_init=1, random_state=0).fit(
+            da.from_array(moved, chunks=(10, 2)))
+    assert model.cluster_centers_.max() > 900  # the cluster at 1000 is found
+
+
+def test_a_dask_refit_forgets_column_names_and_a_failed_em_stores_nothing(five_blobs):
+    import warnings
+
+    import pandas as pd
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    X3 = np.c_[five_blobs, five_blobs[:, 0]]
+    with dask.config.set(scheduler="sync"):
+        for est in (KMeans(5, n_init=1, random_state=0),
+                    MiniBatchKMeans(5, n_init=1, random_state=0),
+                    GaussianMixture(3, random_state=0)):
+            est.fit(pd.DataFrame(five_blobs, columns=["a", "b"]))
+            est.fit(da.from_array(X3, chunks=500))
+            assert est.n_features_in_ == 3 and not hasattr(est, "feature_names_in_")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # no "fitted with feature names" warning
+                est.predict(X3[:5])
+
+        calls = {"n": 0}
+
+        def flaky(block, block_info=None):
+            if block_info[0]["chunk-location"][0] == 2:
+                calls["n"] += 1
+                if calls["n"] > 3:
+                    raise ValueError("bad block")
+            return block
+
+        gm = GaussianMixture(3, random_state=0)
+        with pytest.raises(ValueError, match="bad block"):
+            gm.fit(da.from_array(five_blobs, chunks=500).map_blocks(flaky, dtype=float))
+        with pytest.raises(NotFittedError):
+            check_is_fitted(gm)
+
+
+def test_estimators_that_are_not_distributed_say_they_compute_the_array(five_blobs):
+    import warnings
+
+    from clusterlab import DBSCAN, BayesianGaussianMixture
+    from clusterlab.metrics import silhouette_score as cl_silhouette_score
+
+    dX = da.from_array(five_blobs, chunks=500)
+    labels = KMeans(5, n_init=1, random_state=0).fit(five_blobs).labels_
+    with dask.config.set(scheduler="sync"):
+        for fit in (lambda: DBSCAN(eps=0.3).fit(dX),
+                    lambda: BayesianGaussianMixture(n_components=3, random_state=0).fit(dX)):
+            with pytest.warns(UserWarning, match="is not distributed: the dask array X"):
+                fit()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            score = cl_silhouette_score(dX, labels)
+        said = [w for w in caught if "is not distributed" in str(w.message)]
+        assert len(said) == 1 and score == pytest.approx(sk_silhouette_score(five_blobs, labels))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the distributed ones do not warn
+            KMeans(5, n_init=1, random_state=0).fit(dX)
+            GaussianMixture(3, random_state=0).fit(dX)

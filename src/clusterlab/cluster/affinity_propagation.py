@@ -27,6 +27,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._validation import check_magnitude
 from .._kernels import affinity_propagation as _ap
@@ -427,6 +428,7 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
         -------
         self
         """
+        warn_if_dask(X, type(self).__name__)
         random_state = check_random_state(self.random_state)
         if self.affinity == "precomputed":
             X = validate_data(self, X, copy=self.copy, force_writeable=True)

@@ -37,6 +37,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
+from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._kernels import linkage as _lk
 from clusterlab._validation import check_magnitude, is_euclidean
@@ -658,6 +659,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         -------
         self : AgglomerativeClustering
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, ensure_min_samples=2, dtype=[np.float64, np.float32])
         if self.linkage == "ward" or is_euclidean(self.metric):
             check_magnitude(X, self)

@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite, validate_data
 
+from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 
 __all__ = ["SpectralBiclustering", "SpectralCoclustering"]
@@ -176,6 +177,7 @@ class _BaseSpectralBicluster(BiclusterMixin, BaseEstimator):
         -------
         self
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64)
         self._check_parameters(X.shape[0])
         self._fit(X)

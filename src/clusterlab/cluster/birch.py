@@ -40,6 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._validation import check_magnitude
 from .._kernels import birch as _bk
@@ -310,6 +311,7 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         -------
         self
         """
+        warn_if_dask(X, type(self).__name__)
         return self._fit(X, partial=False)
 
     def _fit(self, X, partial):

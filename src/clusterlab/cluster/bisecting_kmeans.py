@@ -24,6 +24,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from clusterlab._dask import warn_if_dask
 from clusterlab._core import kmeans_plan as _plan
 from clusterlab._core import kmeans_run as _run
 from clusterlab._core import kmeans_setup as _setup
@@ -310,6 +311,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         -------
         self : BisectingKMeans
         """
+        warn_if_dask(X, type(self).__name__)
         X, random_state, sample_weight = _setup.fit_inputs(self, X, sample_weight)
         n_samples = X.shape[0]
 

@@ -41,6 +41,7 @@ from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._validation import check_magnitude, is_euclidean, magnitude_limit
@@ -541,6 +542,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         -------
         self : DBSCAN
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           order="C")
         n = X.shape[0]

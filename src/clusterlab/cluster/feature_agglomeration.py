@@ -19,6 +19,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
+from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._validation import check_magnitude, is_euclidean
 from clusterlab._kernels import ward_dense as _wd
@@ -284,6 +285,7 @@ class FeatureAgglomeration(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         -------
         self : FeatureAgglomeration
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, ensure_min_features=2)
         if self.linkage == "ward" or is_euclidean(self.metric):
             # the compared vectors are the columns: n_samples long

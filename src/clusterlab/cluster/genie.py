@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clusterlab._dask import warn_if_dask
 from clusterlab._kernels import genie as _gk
 from clusterlab._validation import check_magnitude
 
@@ -87,6 +88,7 @@ class Genie(ClusterMixin, BaseEstimator):
         -------
         self
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, order="C")
         check_magnitude(X, self, huge=False)  # huge values: the tree rescales them
         n = X.shape[0]

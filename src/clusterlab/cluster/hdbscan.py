@@ -28,7 +28,7 @@ from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
 from .._validation import check_magnitude, is_euclidean
-from .._dask import is_dask_array, predict_blocks
+from .._dask import is_dask_array, predict_blocks, warn_if_dask
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
 from .._config import numba_threads as _numba_threads
@@ -271,6 +271,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         -------
         self : object
         """
+        warn_if_dask(X, type(self).__name__)
         if self.copy == "warn":
             warnings.warn(
                 "The default value of `copy` will change from False to True in 1.10."

@@ -254,6 +254,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.copy_x = copy_x
         self.algorithm = algorithm
 
+    def __getstate__(self):
+        from clusterlab._dask import computed_state
+
+        return computed_state(super().__getstate__())
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -301,6 +306,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                                      caller=self.__class__.__name__)
             for name, value in fitted.items():
                 setattr(self, name, value)
+            if hasattr(self, "feature_names_in_"):  # a dask array has no column names
+                del self.feature_names_in_
             self._n_features_out = self.n_clusters
             return self
         X, random_state, sample_weight = _setup.fit_inputs(self, X, sample_weight)

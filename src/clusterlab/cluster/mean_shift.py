@@ -22,6 +22,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._validation import check_magnitude
 from .._kernels import cell_grid as _cg
@@ -317,6 +318,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
         -------
         self : object
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X)
         check_magnitude(X, self)
         bandwidth = self.bandwidth

@@ -287,6 +287,11 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
 
+    def __getstate__(self):
+        from clusterlab._dask import computed_state
+
+        return computed_state(super().__getstate__())
+
     # ------------------------------------------------------------------
     # validation
     # ------------------------------------------------------------------

@@ -47,6 +47,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_memory, validate_data
 
+from clusterlab._dask import warn_if_dask
 from .._validation import check_magnitude, is_euclidean
 from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
@@ -620,6 +621,7 @@ class OPTICS(ClusterMixin, BaseEstimator):
         -------
         self : OPTICS
         """
+        warn_if_dask(X, type(self).__name__)
         dtype = bool if self.metric in PAIRWISE_BOOLEAN_FUNCTIONS else float
         if dtype is bool and getattr(X, "dtype", None) != bool:
             warnings.warn(

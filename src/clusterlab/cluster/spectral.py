@@ -27,6 +27,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import validate_data
 
+from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._validation import check_magnitude, check_n_clusters
 from clusterlab.cluster._spectral_affinity import (
@@ -336,6 +337,7 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         -------
         self : SpectralClustering
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
                           dtype=[np.float64, np.float32], ensure_min_samples=2)
         if self.affinity in ("rbf", "nearest_neighbors"):

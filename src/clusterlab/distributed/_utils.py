@@ -239,12 +239,10 @@ def strip_lazy_state(estimator):
     Used before shipping a model into ``map_blocks`` tasks: a dask ``labels_``
     would drag the whole training graph along.
     """
-    import copy
-
-    est = copy.copy(estimator)
-    for name, value in list(vars(est).items()):
-        if isinstance(value, da.Array):
-            delattr(est, name)
+    # built by hand: copy.copy would go through __getstate__, which computes them
+    est = type(estimator).__new__(type(estimator))
+    est.__dict__.update({name: value for name, value in vars(estimator).items()
+                         if not isinstance(value, da.Array)})
     return est
 
 

@@ -111,6 +111,19 @@ def _labels_block(xb, centers):
     return labels
 
 
+def _merge_small_blocks(X, batch_size):
+    """``X`` with its row blocks merged to at least ``batch_size`` rows when
+    some hold fewer than half a batch. Each step draws its batch from one
+    block, and every block gets at least one step an epoch: blocks of 10
+    rows under batches of 1024 made an "epoch" of as many steps as blocks,
+    each batch 1024 draws from 10 rows, and early stopping ended the fit in
+    the first blocks (the rest of the data never read)."""
+    sizes = [c for c in X.chunks[0] if c > 0]
+    if not sizes or min(sizes) >= batch_size // 2:
+        return X
+    return X.rechunk({0: max(batch_size, max(sizes))})
+
+
 def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     """Fit ``estimator`` (a :class:`clusterlab.MiniBatchKMeans`) on the dask array ``X``.
 
@@ -128,7 +141,10 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     """
     estimator._validate_params()
     X = _utils.check_dask_array(X, caller=type(estimator).__name__)
+    X = _merge_small_blocks(X, min(int(estimator.batch_size), X.shape[0]))
     sw = _utils.check_dask_weights(sample_weight, X)
+    if sw is not None and hasattr(sw, "rechunk") and sw.chunks[0] != X.chunks[0]:
+        sw = sw.rechunk((X.chunks[0],))
     n_samples, n_features = X.shape
     blocks = _utils.row_blocks(X, sw)
     x_blocks, w_blocks, _ = blocks
@@ -232,6 +248,8 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     estimator.cluster_centers_ = centers
     estimator._n_features_out = k
     estimator.n_features_in_ = n_features
+    if hasattr(estimator, "feature_names_in_"):  # a dask array has no column names
+        del estimator.feature_names_in_
     estimator.n_steps_ = step
     estimator.n_iter_ = int(np.ceil((step * batch_size) / n_samples))
     if estimator.compute_labels:

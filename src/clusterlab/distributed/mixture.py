@@ -213,6 +213,8 @@ def fit_gaussian_mixture(estimator, X, y=None):
     """
     estimator._validate_params()
     X = _utils.check_dask_array(X, caller=type(estimator).__name__)
+    if 0 in X.chunks[0] and X.shape[0] > 0:  # empty row blocks (rows filtered out): drop them
+        X = X.rechunk((tuple(c for c in X.chunks[0] if c > 0), X.chunks[1]))
     n_samples = X.shape[0]
     if n_samples < 2:
         raise ValueError(
@@ -261,14 +263,16 @@ def fit_gaussian_mixture(estimator, X, y=None):
                           lambda random_state: _initialize(estimator, X, ctx, random_state,
                                                            checked),
                           em_pass)
-    except ValueError:
-        raise
     except Exception as exc:  # noqa: BLE001
         if not warm:  # leave no half-fitted model behind
             for name in ("converged_", "n_features_in_", "weights_", "means_", "covariances_",
                          "precisions_", "precisions_cholesky_"):
                 if hasattr(estimator, name):
                     delattr(estimator, name)
+        if isinstance(exc, ValueError):
+            raise
         _utils.warn_or_raise_compute(exc, "the distributed EM fit")
+    if hasattr(estimator, "feature_names_in_"):  # a dask array has no column names
+        del estimator.feature_names_in_
     estimator._to_dtype(X.dtype)
     return estimator

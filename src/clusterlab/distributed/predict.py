@@ -16,7 +16,9 @@ _METHODS = {
 }
 
 
-def _apply_block(xb, estimator, method):
+def _apply_block(xb, estimator, method, width=None, dtype=None):
+    if xb.shape[0] == 0:  # an empty row block (rows filtered out): an empty result
+        return np.empty((0,) if width is None else (0, width), dtype=dtype)
     _utils.ensure_numba_threads()
     return getattr(estimator, method)(np.asarray(xb))
 
@@ -49,10 +51,11 @@ def predict_blocks(estimator, method, X):
     model = _utils.strip_lazy_state(estimator)
     probe = np.asarray(getattr(model, method)(np.zeros((1, X.shape[1]), dtype=X.dtype)))
     if _METHODS[method]:
-        return X.map_blocks(_apply_block, model, method, drop_axis=1, dtype=probe.dtype,
-                            meta=np.empty((0,), dtype=probe.dtype))
+        return X.map_blocks(_apply_block, model, method, None, probe.dtype, drop_axis=1,
+                            dtype=probe.dtype, meta=np.empty((0,), dtype=probe.dtype))
     width = probe.shape[1]
-    return X.map_blocks(_apply_block, model, method, chunks=(X.chunks[0], (width,)),
+    return X.map_blocks(_apply_block, model, method, width, probe.dtype,
+                        chunks=(X.chunks[0], (width,)),
                         dtype=probe.dtype, meta=np.empty((0, 0), dtype=probe.dtype))
 
 

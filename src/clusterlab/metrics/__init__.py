@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from clusterlab import _config
+from clusterlab._dask import warn_if_dask
 from clusterlab.metrics._dbcv import dbcv_score
 from clusterlab.metrics._scaling import _power_of_two_scaled
 
@@ -271,6 +272,7 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     >>> silhouette_samples(X, [0, 0, 1, 1, 2]).round(3).tolist()
     [0.905, 0.895, 0.895, 0.905, 0.0]
     """
+    warn_if_dask(X, "silhouette_samples")
     X, labels = check_X_y(X, labels, accept_sparse=["csr"])
     if metric == "precomputed":
         _check_precomputed_diagonal(X)
@@ -400,6 +402,8 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
     >>> round(silhouette_score(X, labels), 4)
     0.6555
     """
+    warn_if_dask(X, "silhouette_score")
+    X = X.compute() if hasattr(X, "dask") else X  # once, not again in silhouette_samples
     if sample_size is not None:
         X, labels = check_X_y(X, labels, accept_sparse=["csc", "csr"])
         rng = check_random_state(random_state)
@@ -467,6 +471,7 @@ def calinski_harabasz_score(X, labels):
     >>> round(calinski_harabasz_score([[0, 0], [0, 1], [4, 4], [4, 5]], [0, 0, 1, 1]), 3)
     64.0
     """
+    warn_if_dask(X, "calinski_harabasz_score")
     from clusterlab._kernels.silhouette import cluster_dispersions
 
     X, codes, n_labels, counts, centers = _centroid_stats(X, labels)
@@ -520,6 +525,7 @@ def davies_bouldin_score(X, labels):
     >>> round(davies_bouldin_score([[0, 1], [1, 1], [3, 4]], [0, 0, 1]), 4)
     0.128
     """
+    warn_if_dask(X, "davies_bouldin_score")
     from clusterlab._kernels.silhouette import cluster_dispersions
 
     X, codes, n_labels, counts, centers = _centroid_stats(X, labels)

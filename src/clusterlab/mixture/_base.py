@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
 from .._validation import check_magnitude
-from .._dask import is_dask_array, predict_blocks
+from .._dask import is_dask_array, predict_blocks, warn_if_dask
 from .._kernels import mixture as _kmix
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -198,6 +198,8 @@ def _plan_chunks(n_samples, n_components, n_features, covariance_type):
     per-chunk partial sums -- and hence the results -- are reproducible. The
     per-chunk statistics together stay within ``_config.WORKING_MEMORY_BYTES``.
     """
+    if n_samples == 0:  # an empty block (a dask array filtered by rows): no chunk
+        return 1, 0
     a = n_features if covariance_type == "full" else 1
     stats_bytes = 8 * n_components * (1 + n_features + a * n_features) + 16
     max_chunks = max(1, _config.WORKING_MEMORY_BYTES // stats_bytes)
@@ -502,6 +504,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         labels : ndarray of shape (n_samples,)
             Component labels (the same as ``fit(X).predict(X)``).
         """
+        warn_if_dask(X, type(self).__name__)
         X = self._validate_fit_data(X)
         self._fit_dtype = X.dtype
         with _load_read_once(X.shape[1]):
