@@ -181,3 +181,14 @@ def test_estimators_that_are_not_distributed_say_they_compute_the_array(five_blo
             warnings.simplefilter("error")  # the distributed ones do not warn
             KMeans(5, n_init=1, random_state=0).fit(dX)
             GaussianMixture(3, random_state=0).fit(dX)
+
+
+def test_fewer_distinct_clusters_are_said_as_in_memory(five_blobs):
+    from sklearn.exceptions import ConvergenceWarning
+
+    three = np.repeat(five_blobs[:3], 100, axis=0)  # 3 distinct points, k=5
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(3\)"):
+        KMeans(5, n_init=1, random_state=0).fit(three)
+    with dask.config.set(scheduler="sync"), \
+            pytest.warns(ConvergenceWarning, match=r"distinct clusters \(3\)"):
+        KMeans(5, n_init=1, random_state=0).fit(da.from_array(three, chunks=50))

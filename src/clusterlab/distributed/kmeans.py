@@ -85,10 +85,12 @@ def _labels_block(xb, centers):
 
 
 def _inertia_block(xb, wb, index, centers):
-    _, min_sq = _assign(xb, centers)
+    """The block's inertia and how many of its rows each centre labels."""
+    labels, min_sq = _assign(xb, centers)
+    counts = np.bincount(np.asarray(labels, dtype=np.intp), minlength=centers.shape[0])
     if wb is None:
-        return float(min_sq.sum())
-    return float(np.dot(min_sq, np.asarray(wb, dtype=np.float64)))
+        return float(min_sq.sum()), counts
+    return float(np.dot(min_sq, np.asarray(wb, dtype=np.float64))), counts
 
 
 def _kmeans_parallel_round(xb, wb, index, candidates, offsets, seed, oversampling, budget):
@@ -340,7 +342,8 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
     bit-identical sums -- or when the squared centre shift summed over clusters is
     ``<= tol`` (``tol`` already scaled by the data variance).
 
-    Returns ``(centers, inertia, n_iter, n_nonempty)``.
+    Returns ``(centers, inertia, n_iter, n_nonempty)``: ``n_nonempty`` clusters label
+    a row under the final centres (scikit-learn's "fewer distinct clusters" count).
     """
     from clusterlab._kernels.kmeans.common import average_centers, convergence
 
@@ -358,6 +361,7 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
         sums = _utils.ordered_sum([p[0] for p in parts])
         weights = _utils.ordered_sum([p[1] for p in parts])
         inertia = float(_utils.ordered_sum([p[2] for p in parts]))
+        labelled = int(np.count_nonzero(weights > 0))  # before any relocation
         if np.any(weights == 0):
             # rare: one more pass to find the rows farthest from their centres
             n_empty = int(np.count_nonzero(weights == 0))
@@ -376,11 +380,12 @@ def lloyd(X, centers_init, *, sample_weight=None, max_iter=300, tol=0.0, verbose
             strict = stop == "strict"
             break
     if not strict:
-        # the centres moved in the last iteration: the inertia must be measured against them
-        inertia = float(_utils.ordered_sum(
-            _utils.map_blocks_compute(_inertia_block, x_blocks, w_blocks, centers)))
-        # non-empty clusters under the final centres are counted lazily by the caller
-    return centers, inertia, n_iter, int(np.count_nonzero(weights > 0))
+        # the centres moved in the last iteration: the inertia (and the clusters that
+        # label a row) must be measured against them
+        parts = _utils.map_blocks_compute(_inertia_block, x_blocks, w_blocks, centers)
+        inertia = float(_utils.ordered_sum([p[0] for p in parts]))
+        labelled = int(np.count_nonzero(sum(p[1] for p in parts)))
+    return centers, inertia, n_iter, labelled
 
 
 def fit_kmeans(X, sample_weight, *, n_clusters, init, n_init, max_iter, tol, verbose,
