@@ -339,3 +339,46 @@ def test_figures_of_models_say_what_they_need(name):
     for wrong in (GOOD, clusterlab.OPTICS() if name != "plot_reachability" else clusterlab.Birch()):
         with pytest.raises(TypeError, match="needs"):
             getattr(plotting, name)(wrong)
+
+
+@pytest.mark.parametrize("fit", [
+    lambda D, X: clusterlab.HDBSCAN(metric="precomputed").fit(D),
+    lambda D, X: clusterlab.AgglomerativeClustering(linkage="average", connectivity=D).fit(X),
+    lambda D, X: clusterlab.SpectralClustering(2, affinity="precomputed").fit(D),
+    lambda D, X: clusterlab.DBSCAN(metric="precomputed").fit(D),
+    lambda D, X: clusterlab.KMeans(2, n_init=1, random_state=0).fit(D),
+], ids=["hdbscan", "agglomerative", "spectral", "dbscan", "kmeans"])
+def test_a_sparse_matrix_with_an_index_beyond_its_shape_is_refused(fit):
+    # the kernels index with the CSR arrays unchecked: such a matrix crashed the interpreter
+    import scipy.sparse as sp
+    from sklearn.metrics import pairwise_distances
+
+    X = np.random.RandomState(0).randn(40, 2)
+    D = pairwise_distances(X)
+    D = sp.csr_matrix(D * (D < 1.0))
+    D.indices[3] = 500
+    with pytest.raises(ValueError, match="not a valid sparse matrix"):
+        fit(D, X)
+
+
+def test_parameters_set_after_fit_do_not_reach_the_kernels():
+    # partial_fit sized its scratch by n_clusters, the kernels wrote by the fitted centres:
+    # a heap corruption; a mixture scored with n_components instead of the fitted components
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    mb = clusterlab.MiniBatchKMeans(n_clusters=5, random_state=0).partial_fit(X)
+    mb.set_params(n_clusters=2)
+    for _ in range(5):
+        mb.partial_fit(X)
+    assert mb.cluster_centers_.shape == (5, 3)  # as scikit-learn: the fitted centres go on
+    for cov in ("full", "tied", "diag", "spherical"):
+        ours = clusterlab.GaussianMixture(2, covariance_type=cov, random_state=0).fit(X)
+        theirs = SkGaussianMixture(2, covariance_type=cov, random_state=0).fit(X)
+        ours.set_params(n_components=8)
+        theirs.set_params(n_components=8)
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+        assert ours.predict_proba(X).shape == (200, 2)
+    gm = clusterlab.GaussianMixture(2, random_state=0).fit(X).set_params(covariance_type="diag")
+    with pytest.raises(ValueError, match="fit the model again"):
+        gm.predict(X)

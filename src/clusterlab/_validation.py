@@ -13,11 +13,25 @@ from sklearn.utils.validation import _check_sample_weight
 FAST_FINITE_MIN_SIZE = 1 << 18
 
 
+def check_sparse_structure(X, what="X"):
+    """Raise a clear ``ValueError`` when a CSR/CSC matrix's index arrays are
+    inconsistent (an index beyond the shape, a broken ``indptr``): the kernels
+    index with them unchecked, and such a matrix crashed the interpreter.
+    Returns ``X``."""
+    if sp.issparse(X) and X.format in ("csr", "csc"):
+        try:
+            X.check_format(full_check=True)
+        except ValueError as exc:
+            raise ValueError(f"{what} is not a valid sparse matrix: {exc}.") from exc
+    return X
+
+
 def canonical_sparse(X):
     """``X`` itself, or for a CSR/CSC matrix holding duplicate entries (or
     unsorted indices) a copy with them summed: the value of a cell is the sum
     of its entries, and kernels that walk the stored entries (row norms, for
     one) would otherwise count each entry apart."""
+    check_sparse_structure(X)
     if sp.issparse(X) and not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()

@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._kernels import linkage as _lk
-from clusterlab._validation import check_magnitude, is_euclidean
+from clusterlab._validation import check_magnitude, check_sparse_structure, is_euclidean
 
 __all__ = ["AgglomerativeClustering", "linkage_tree"]
 
@@ -504,7 +504,8 @@ def linkage_tree(X, connectivity=None, n_clusters=None, linkage="complete",
         )
         n_clusters = None
     if connectivity is not None:
-        connectivity = check_array(connectivity, accept_sparse=["csr", "coo", "lil"])
+        connectivity = check_sparse_structure(
+            check_array(connectivity, accept_sparse=["csr", "coo", "lil"]), "connectivity")
     children, n_cc, n_leaves, parents, dist = _build_tree(
         X, connectivity, n_clusters, linkage, affinity, return_distance)
     if return_distance:
@@ -685,7 +686,8 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         if connectivity is not None:
             if callable(connectivity):
                 connectivity = connectivity(X)
-            connectivity = check_array(connectivity, accept_sparse=["csr", "coo", "lil"])
+            connectivity = check_sparse_structure(
+                check_array(connectivity, accept_sparse=["csr", "coo", "lil"]), "connectivity")
         compute_full_tree = self.compute_full_tree
         if connectivity is None:
             compute_full_tree = True

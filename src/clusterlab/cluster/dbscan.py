@@ -44,7 +44,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
-from .._validation import check_magnitude, is_euclidean, magnitude_limit
+from .._validation import (check_magnitude, check_sparse_structure, is_euclidean,
+                           magnitude_limit)
 from .._kernels import neighbors as _nk
 from .._config import numba_threads as _numba_threads
 
@@ -545,6 +546,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           order="C")
+        check_sparse_structure(X)
         n = X.shape[0]
         precomputed = self.metric == "precomputed"
         if is_euclidean(self.metric, self.p):

@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
-from .._validation import check_magnitude, is_euclidean
+from .._validation import check_magnitude, check_sparse_structure, is_euclidean
 from .._dask import is_dask_array, predict_blocks, warn_if_dask
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
@@ -198,6 +198,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         if sparse.issparse(X):
             X = validate_data(self, X, accept_sparse=["csr", "lil"], dtype=np.float64,
                               force_writeable=True)
+            check_sparse_structure(X, "the precomputed distance matrix")
         else:
             X = validate_data(self, X, ensure_all_finite=False, dtype=np.float64,
                               force_writeable=True)

@@ -672,7 +672,9 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
         centers = self.cluster_centers_
         m = min(rows.chunk, rows.n)
-        scratch = (np.zeros(centers.shape), np.zeros(self.n_clusters),
+        # sized by the fitted centres: n_clusters may have been set since (scikit-learn
+        # keeps the fitted ones too)
+        scratch = (np.zeros(centers.shape), np.zeros(centers.shape[0]),
                    np.empty(m, dtype=np.int32), np.empty(m))
         blocks = ((s, e, b, sample_weight[s:e]) for s, e, b in rows.blocks())
         with _config.single_threaded_blas():

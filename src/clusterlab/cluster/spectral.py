@@ -29,7 +29,8 @@ from sklearn.utils.validation import validate_data
 
 from clusterlab._dask import warn_if_dask
 from clusterlab import _config
-from clusterlab._validation import check_magnitude, check_n_clusters
+from clusterlab._validation import (check_magnitude, check_n_clusters,
+                                    check_sparse_structure)
 from clusterlab.cluster._spectral_affinity import (
     _KERNELS,
     _callable_affinity,
@@ -122,6 +123,7 @@ def spectral_clustering(affinity, *, n_clusters=8, n_components=None, eigen_solv
     """
     A = check_array(affinity, accept_sparse=["csr", "csc", "coo"],
                     dtype=[np.float64, np.float32], ensure_min_samples=2)
+    check_sparse_structure(A, "affinity")
     _check_square_symmetric(A, "spectral_clustering")
     check_n_clusters(n_clusters, A.shape[0])
     n_components = n_clusters if n_components is None else n_components
@@ -340,6 +342,7 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
                           dtype=[np.float64, np.float32], ensure_min_samples=2)
+        check_sparse_structure(X)
         if self.affinity in ("rbf", "nearest_neighbors"):
             check_magnitude(X, self)
         allow_squared = self.affinity in ("precomputed", "precomputed_nearest_neighbors")

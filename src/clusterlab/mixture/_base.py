@@ -428,6 +428,14 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------- kernel io
     def _kernel_model(self):
+        k, d = self.means_.shape
+        expected = {"full": (k, d, d), "tied": (d, d), "diag": (k, d),
+                    "spherical": (k,)}[self.covariance_type]
+        if self.precisions_cholesky_.shape != expected:
+            raise ValueError(
+                f"covariance_type is {self.covariance_type!r}, but the fitted precisions have "
+                f"shape {self.precisions_cholesky_.shape} (another covariance_type or "
+                "n_components was set after fit): fit the model again.")
         means, prec = pack_model(self.means_, self.precisions_cholesky_, self.covariance_type)
         return means, prec, np.ascontiguousarray(self._log_const(), dtype=np.float64)
 
@@ -443,7 +451,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
         """``(log p(x), labels, resp or None)`` for validated, contiguous X."""
         means, prec, log_const = self._kernel_model()
         n_samples, n_features = X.shape
-        k = self.n_components
+        k = means.shape[0]  # the fitted components (n_components may have been set since)
         log_norm = np.empty(n_samples)
         labels = np.empty(n_samples, dtype=np.int64)
         resp = np.empty((n_samples if want_resp else 0, k))
