@@ -382,3 +382,15 @@ def test_parameters_set_after_fit_do_not_reach_the_kernels():
     gm = clusterlab.GaussianMixture(2, random_state=0).fit(X).set_params(covariance_type="diag")
     with pytest.raises(ValueError, match="fit the model again"):
         gm.predict(X)
+
+
+def test_weights_that_cannot_be_drawn_from_are_said():
+    X = np.random.RandomState(0).randn(50, 2)
+    with pytest.raises(ValueError, match="sums to more than the largest float"):
+        clusterlab.KMeans(3, n_init=1, random_state=0).fit(X, sample_weight=np.full(50, 1e308))
+    sw = np.zeros(50)
+    sw[:2] = 1.0
+    for est in (clusterlab.KMeans(3, n_init=1, random_state=0, init="random"),
+                clusterlab.MiniBatchKMeans(3, n_init=1, random_state=0, init="random")):
+        with pytest.raises(ValueError, match="only 2 sample"):
+            est.fit(X, sample_weight=sw)

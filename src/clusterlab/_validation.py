@@ -175,7 +175,24 @@ def check_sample_weight(sample_weight, X, dtype=None):
     sw = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
     if not np.all(np.isfinite(sw)):
         raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
+    with np.errstate(over="ignore"):
+        total = float(np.sum(sw, dtype=np.float64))
+    if not np.isfinite(total):
+        raise ValueError("sample_weight sums to more than the largest float; divide the "
+                         "weights by a common factor (the result is the same).")
     return np.ascontiguousarray(sw)
+
+
+def check_weighted_draw(sample_weight, n_clusters):
+    """Raise a clear ``ValueError`` when ``init='random'`` cannot draw
+    ``n_clusters`` distinct samples with probability proportional to
+    ``sample_weight`` (fewer samples have a non-zero weight)."""
+    nonzero = int(np.count_nonzero(sample_weight))
+    if nonzero < n_clusters:
+        raise ValueError(
+            f"init='random' draws n_clusters={n_clusters} distinct samples with probability "
+            f"proportional to sample_weight, but only {nonzero} sample(s) have a non-zero "
+            "weight; use fewer clusters or init='k-means++'.")
 
 
 def check_n_clusters(n_clusters, n_samples, name="n_clusters"):

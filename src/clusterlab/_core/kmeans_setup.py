@@ -20,7 +20,8 @@ from clusterlab._core.kmeans_seeding import kmeans_plusplus
 from clusterlab._kernels.kmeans import moments as _k_moments
 from clusterlab._kernels.kmeans.common import n_distinct_labels
 from clusterlab._validation import (canonical_sparse, check_finite, check_magnitude,
-                                    check_n_clusters, check_sample_weight)
+                                    check_n_clusters, check_sample_weight,
+                                    check_weighted_draw)
 
 #: ``init`` strings that mean greedy k-means++ in memory (k-means|| is the
 #: distributed seeding; in memory the k-means++ it approximates runs).
@@ -126,6 +127,7 @@ def init_centers(X, n_clusters, init, random_state, sample_weight, init_size=Non
     if isinstance(init, str) and init in KPP_INITS:
         centers, _ = kmeans_plusplus(X, n_clusters, sample_weight, random_state)
     elif isinstance(init, str) and init == "random":
+        check_weighted_draw(sample_weight, n_clusters)
         seeds = random_state.choice(n_samples, size=n_clusters, replace=False,
                                     p=sample_weight / sample_weight.sum())
         centers = X[seeds]

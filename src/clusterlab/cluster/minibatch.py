@@ -29,7 +29,8 @@ from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import minibatch as _k
 from clusterlab._kernels.distances import all_finite_flat
 from clusterlab._validation import (canonical_sparse, check_finite, check_magnitude,
-                                    check_n_clusters, check_sample_weight)
+                                    check_n_clusters, check_sample_weight,
+                                    check_weighted_draw)
 from clusterlab._dask import is_dask_array, predict_blocks
 
 __all__ = ["MiniBatchKMeans"]
@@ -398,6 +399,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                 Xs, self.n_clusters, random_state=random_state, sample_weight=sws,
             )
         elif isinstance(init, str) and init == "random":
+            check_weighted_draw(sws, self.n_clusters)
             seeds = random_state.choice(Xs.shape[0], size=self.n_clusters, replace=False,
                                         p=sws / sws.sum())
             centers = Xs[seeds]
