@@ -476,3 +476,13 @@ def test_silhouette_refuses_tables_that_cannot_fit(monkeypatch):
     assert np.isfinite(silhouette_score(X, labels, sample_size=200, random_state=0))
     monkeypatch.setattr(_config, "available_memory", lambda: None)
     assert silhouette_score(X, labels) == expected
+
+
+def test_consensus_of_biclusters_of_different_matrices_is_refused():
+    from clusterlab.metrics import consensus_score
+
+    rows = np.array([[True, True, False], [False, False, True]])
+    cols = np.array([[True, False], [False, True]])
+    assert consensus_score((rows, cols), (rows[::-1], cols[::-1])) == 1.0
+    with pytest.raises(ValueError, match="different shapes"):
+        consensus_score((rows, cols), (rows[:, :2], cols))

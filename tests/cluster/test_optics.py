@@ -300,3 +300,19 @@ def _expected_failed(est):
                          expected_failed_checks=_expected_failed)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_graph_functions_check_their_arrays():
+    from clusterlab.cluster.optics import (cluster_optics_dbscan, cluster_optics_xi,
+                                           compute_optics_graph)
+
+    X = np.random.RandomState(0).randn(30, 2)
+    o, c, r, p = compute_optics_graph(X, min_samples=3, max_eps=np.inf, metric="minkowski",
+                                      p=2, metric_params=None, algorithm="auto",
+                                      leaf_size=30, n_jobs=None)
+    with pytest.raises(ValueError, match="one entry per sample"):
+        cluster_optics_dbscan(reachability=r[:-1], core_distances=c, ordering=o, eps=0.5)
+    with pytest.raises(ValueError, match="permutation"):
+        cluster_optics_dbscan(reachability=r, core_distances=c, ordering=o * 2, eps=0.5)
+    with pytest.raises(ValueError, match="one entry per sample"):
+        cluster_optics_xi(reachability=r, predecessor=p[:-2], ordering=o, min_samples=3)

@@ -340,6 +340,21 @@ def compute_optics_graph(X, *, min_samples, max_eps, metric, p, metric_params, a
     return ordering.astype(int, copy=False), core, reach, pred.astype(int, copy=False)
 
 
+def _check_graph(**arrays):
+    """The OPTICS graph's arrays: one entry per sample each, ``ordering`` a
+    permutation of the samples (what :func:`compute_optics_graph` returns)."""
+    lengths = {name: len(np.asarray(a)) for name, a in arrays.items()}
+    if len(set(lengths.values())) != 1:
+        raise ValueError("the OPTICS graph's arrays must have one entry per sample each, got "
+                         + ", ".join(f"{k} {v}" for k, v in lengths.items()) + ".")
+    n = next(iter(lengths.values()))
+    ordering = np.asarray(arrays["ordering"])
+    if not (ordering.dtype.kind in "iu"
+            and np.array_equal(np.sort(ordering), np.arange(n))):
+        raise ValueError("ordering must be a permutation of 0 .. n_samples - 1 (the "
+                         "ordering_ of an OPTICS fit).")
+
+
 @validate_params(
     {
         "reachability": [np.ndarray],
@@ -381,6 +396,7 @@ def cluster_optics_dbscan(*, reachability, core_distances, ordering, eps):
     ...                       ordering=ordering, eps=4.5)
     array([0, 0, 0, 1, 1, 1])
     """
+    _check_graph(reachability=reachability, core_distances=core_distances, ordering=ordering)
     starts = (reachability > eps) & (core_distances <= eps)
     labels = np.empty(len(core_distances), dtype=int)
     labels[ordering] = np.cumsum(starts[ordering]) - 1
@@ -450,6 +466,7 @@ def cluster_optics_xi(*, reachability, predecessor, ordering, min_samples,
            [0, 5]])
     """
     n_samples = len(reachability)
+    _check_graph(reachability=reachability, predecessor=predecessor, ordering=ordering)
     _validate_size(min_samples, n_samples, "min_samples")
     if min_samples <= 1:
         min_samples = max(2, int(min_samples * n_samples))

@@ -605,6 +605,12 @@ def consensus_score(a, b, *, similarity="jaccard"):
 
     a_rows, a_cols = _bicluster_indicators(a)
     b_rows, b_cols = _bicluster_indicators(b)
+    if a_rows.shape[1:] != b_rows.shape[1:] or a_cols.shape[1:] != b_cols.shape[1:]:
+        raise ValueError(
+            f"the two sets of biclusters index matrices of different shapes: rows "
+            f"{a_rows.shape[1:]} and {b_rows.shape[1:]}, columns {a_cols.shape[1:]} and "
+            f"{b_cols.shape[1:]} (indicators of shape (n_biclusters, n_rows) and "
+            "(n_biclusters, n_columns) of the same matrix).")
     if similarity == "jaccard":
         ar, ac = a_rows.astype(np.float64), a_cols.astype(np.float64)
         br, bc = b_rows.astype(np.float64), b_cols.astype(np.float64)
