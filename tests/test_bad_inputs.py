@@ -394,3 +394,20 @@ def test_weights_that_cannot_be_drawn_from_are_said():
                 clusterlab.MiniBatchKMeans(3, n_init=1, random_state=0, init="random")):
         with pytest.raises(ValueError, match="only 2 sample"):
             est.fit(X, sample_weight=sw)
+
+
+def test_small_parameter_checks_found_by_fuzzing():
+    from clusterlab import AffinityPropagation, get_bin_seeds
+    from clusterlab.metrics import dbcv_score
+
+    X = np.random.RandomState(0).randn(40, 2)
+    for preference in (np.ones(5), np.ones(100), np.ones((40, 1))):
+        with pytest.raises(ValueError, match="preference must be"):
+            AffinityPropagation(preference=preference, random_state=0).fit(X)
+    AffinityPropagation(preference=np.full(40, -5.0), random_state=0).fit(X)
+    with pytest.raises(ValueError, match="bin_size must be > 0"):
+        get_bin_seeds(X, -1.0)
+    labels = np.repeat([0.0, 1.0], 20)
+    labels[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        dbcv_score(X, labels)

@@ -209,6 +209,10 @@ def _affinity_propagation(S, *, preference, convergence_iter, max_iter, damping,
     ``noise``: the draw started by ``_draw_noise(random_state, n)``.
     """
     n = S.shape[0]
+    preference = np.asarray(preference)
+    if preference.ndim != 0 and preference.shape != (n,):
+        raise ValueError(f"preference must be a number or an array of shape ({n},), one per "
+                         f"sample; got shape {preference.shape}.")
     if n == 1 or (np.all(preference == preference.flat[0])
                   and _ap.ap_offdiagonal_all_equal(S)):
         _cancel_noise(random_state, noise)

@@ -133,6 +133,9 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
     """
     if bin_size == 0:
         return X
+    if not bin_size > 0:
+        raise ValueError(f"bin_size must be > 0 (or 0: every point its own seed), got "
+                         f"{bin_size!r}.")
     A = np.asarray(X)
     if A.ndim != 2 or A.shape[0] == 0:
         A = np.atleast_2d(A)

@@ -95,6 +95,8 @@ def dbcv_score(X, labels, *, metric="euclidean", p=2, d=None, per_cluster_scores
     precomputed = metric == "precomputed"
     X = check_array(X, dtype=np.float64, order="C")
     labels = column_or_1d(labels, warn=True)
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise ValueError("labels contain NaN; use -1 for noise.")
     check_consistent_length(X, labels)
     if not precomputed:
         X = _power_of_two_scaled(X, metric, p)
