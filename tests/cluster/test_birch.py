@@ -166,3 +166,16 @@ def test_grid_nearest_search_same_labels_as_sklearn(monkeypatch):
     assert_same(ours, theirs)
     Q = np.random.default_rng(1).normal(scale=6, size=(200, 5))
     np.testing.assert_array_equal(ours.predict(Q), theirs.predict(Q))
+
+
+def test_a_tree_parameter_changed_between_partial_fits_is_refused():
+    X = np.random.default_rng(0).uniform(0, 10, (300, 2))
+    online = Birch(threshold=2.0, branching_factor=5, n_clusters=None)
+    online.partial_fit(X[:3])
+    online.set_params(threshold=0.2)
+    with pytest.raises(ValueError, match="threshold or branching_factor changed"):
+        online.partial_fit(X[3:])
+    online.fit(X)  # fit builds a new tree with the new value
+    assert online._tree_params == (0.2, 5)
+    model = Birch(n_clusters=3).fit(X)
+    assert model.transform(X[:3].astype(np.float32)).dtype == np.float64

@@ -399,3 +399,15 @@ def test_predict_with_the_root_as_the_single_cluster():
     assert set(pred.tolist()) <= {-1, 0}
     assert (pred[est.labels_ == 0] == 0).all()
     assert est.membership_vectors().shape == (200, 1)
+
+
+def test_prediction_with_mahalanobis_given_V_and_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(0)
+    Y = np.vstack([rng.normal(0, 0.3, (40, 2)), rng.normal(4, 0.3, (40, 2))])
+    model = HDBSCAN(copy=True, metric="mahalanobis", metric_params={"V": np.cov(Y.T)}).fit(Y)
+    np.testing.assert_array_equal(model.predict(Y), model.labels_)
+    assert model.membership_vectors(Y[:2]).shape == (2, len(set(model.labels_) - {-1}))
+    with pytest.raises(NotFittedError):
+        HDBSCAN().membership_vectors()

@@ -74,7 +74,7 @@ def _neighbour_and_lambda(est, X):
         for D in pairwise_distances_chunked(X, est._train, metric=est.metric,
                                             n_jobs=est.n_jobs,
                                             working_memory=_config.WORKING_MEMORY_BYTES / 2**20,
-                                            **est._metric_params):
+                                            **_pairwise_params(est)):
             m = D.shape[0]
             if brute:
                 D = D / alpha
@@ -153,15 +153,26 @@ def _dist_vectors(est, Q):
     else:
         from sklearn.metrics import pairwise_distances
 
-        D = pairwise_distances(Q, E, metric=est.metric, **est._metric_params)
+        D = pairwise_distances(Q, E, metric=est.metric, **_pairwise_params(est))
         out = np.column_stack([D[:, start[j]:start[j + 1]].min(axis=1) for j in range(K)])
     with np.errstate(divide="ignore"):
         inv = np.where(out != 0, 1.0 / out, _DBL_MAX / K)
     return inv / inv.sum(axis=1, keepdims=True)
 
 
+def _pairwise_params(est):
+    """The fit's ``metric_params`` for ``pairwise_distances`` between new and
+    training rows: mahalanobis given ``V`` (accepted by the fit, as in
+    scikit-learn) needs ``VI`` there."""
+    params = dict(est._metric_params)
+    if est.metric == "mahalanobis" and "V" in params and "VI" not in params:
+        params["VI"] = np.linalg.inv(np.asarray(params.pop("V"), dtype=np.float64))
+    return params
+
+
 def membership_vectors(est, X=None):
     """Soft membership of the training points (X None) or of new points."""
+    check_is_fitted(est, "labels_")
     tree = est._tree
     n = tree.n
     K = tree.selected.shape[0]

@@ -321,13 +321,23 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         check_magnitude(X, self)
         if first_call:
             self._tree = _CFTree(X.shape[1], self.threshold, self.branching_factor)
+            self._tree_params = (self.threshold, self.branching_factor)
+        elif (self.threshold, self.branching_factor) != getattr(self, "_tree_params",
+                                                                (self.threshold,
+                                                                 self.branching_factor)):
+            raise ValueError(
+                "threshold or branching_factor changed since the CF-tree was built "
+                f"(built with threshold={self._tree_params[0]}, branching_factor="
+                f"{self._tree_params[1]}): its nodes keep the values they were built with. "
+                "Set them back, or call fit to build a new tree with the new ones.")
         tree = self._tree
         for _, block in _dense_chunks(X, _config.chunk_rows(X.shape[1], 8)):
             tree.insert(block)
         self.root_ = _CFNode(tree, int(tree.state[0]))
         self.dummy_leaf_ = _CFNode(tree, 0)
         leaves = tree.leaf_subclusters()
-        self.subcluster_centers_ = tree.sub_cent[leaves].astype(X.dtype, copy=False)
+        dtype = X.dtype if first_call else self.subcluster_centers_.dtype  # the first batch's
+        self.subcluster_centers_ = tree.sub_cent[leaves].astype(dtype, copy=False)
         self._n_features_out = self.subcluster_centers_.shape[0]
         self._global_clustering(X)
         return self
@@ -424,7 +434,7 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         check_magnitude(X, self, tiny=False)
         C = np.asarray(self.subcluster_centers_, dtype=np.float64)
-        out_dtype = np.float32 if X.dtype == np.float32 else np.float64
+        out_dtype = np.result_type(X.dtype, self.subcluster_centers_.dtype)  # as scikit-learn
         out = np.empty((X.shape[0], len(C)), dtype=out_dtype)
         cc = np.einsum("ij,ij->i", C, C)
         for lo, block in _dense_chunks(X, _config.chunk_rows(len(C), 8)):
