@@ -247,3 +247,24 @@ def test_an_empty_column_list_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["analyze", "five-blobs", "--columns", ","])
     assert "names no column" in capsys.readouterr().err
+
+
+def test_the_genie_cut_recommended_is_the_model_shown_and_reproduced():
+    from sklearn.datasets import make_circles, make_moons
+
+    from clusterlab.report.explain import reproduce_code
+    from clusterlab.report.html import summary_dict
+
+    moons, _ = make_moons(400, noise=0.05, random_state=0)
+    rings, _ = make_circles(300, factor=0.01, noise=0.02, random_state=0)
+    X = np.r_[moons, rings * 0.5 + [4.0, 0.0]]
+    result = clusterlab.analyze(X, algorithms=("kmeans", "gmm", "genie"))
+    assert result.recommendation == "genie"
+    k = result.scores["genie"]["n_clusters"]
+    assert k > 2 and summary_dict(result.result, {}, 0)["models"]["genie"]["params"][
+        "n_clusters"] == k
+    code = reproduce_code(result.result)
+    assert f"Genie(n_clusters={k})" in code
+    scope = {"X_table": X}
+    exec(code.replace(code.splitlines()[3], "X = X_table"), scope)
+    np.testing.assert_array_equal(scope["labels"], result.labels)

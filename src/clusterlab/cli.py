@@ -164,8 +164,9 @@ def text_summary(res, out_dir, paths=None):
 
     lines = []
     ds = res.dataset
-    lines.append(f"clusterlab analyze: {ds.name} ({res.X_fit.shape[0]} rows x "
-                 f"{res.X_fit.shape[1]} columns, scale={res.scale})")
+    n_rows, n_cols = res.X_fit.shape
+    lines.append(f"clusterlab analyze: {ds.name} ({n_rows} row{'' if n_rows == 1 else 's'} x "
+                 f"{n_cols} column{'' if n_cols == 1 else 's'}, scale={res.scale})")
     if ds.dropped:
         lines.append("Columns left out: " + ", ".join(f"{c} ({why})" for c, why in ds.dropped))
     if res.kmeans_sweep is not None:
@@ -189,7 +190,8 @@ def text_summary(res, out_dir, paths=None):
         table = getattr(res, "gmm_table", None) or {}
         if table:
             bic_cov, bic_k = min(table, key=lambda key: table[key][0])
-            lines.append(f"Gaussian mixture: ICL is best at {gm.n_components} components with "
+            comps = f"{gm.n_components} component{'' if gm.n_components == 1 else 's'}"
+            lines.append(f"Gaussian mixture: ICL is best at {comps} with "
                          f"covariance_type '{gm.covariance_type}' ({len(table)} mixtures "
                          f"compared); BIC at {bic_k} with '{bic_cov}'")
         else:
@@ -366,8 +368,10 @@ def predict(args):
                 row += [int(flags[i]), f"{dens[i]:.6g}"]
             w.writerow(row)
     counts = np.unique(labels, return_counts=True)
+    n_cols = len(saved.columns)
     print(f"clusterlab predict: {ds.name}: {len(labels)} rows labelled with the saved "
-          f"{saved.name} model ({len(saved.columns)} columns, scale={saved.scale}).")
+          f"{saved.name} model ({n_cols} column{'' if n_cols == 1 else 's'}, "
+          f"scale={saved.scale}).")
     for note in ds.notes:
         print(f"Note: {note}")
     print("Rows per cluster: " + ", ".join(f"{int(c)}: {int(n)}" for c, n in zip(*counts)))

@@ -278,10 +278,14 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
     res.affine = affine
     if sampled:
         res.notes.append(
-            f"{n} rows: the Genie hierarchy, silhouette scores, agglomerative and spectral "
-            f"clustering{' and DBSCAN' if d > 3 else ''} used a random sample of {sample} rows "
-            "(--sample), their labels extended to every row by the nearest sampled row; "
-            "K-Means and the Gaussian mixtures used every row.")
+            f"{n} rows: the steps whose cost grows with the square of the rows used a random "
+            f"sample of {sample} rows (--sample): the Genie hierarchy (the other rows take the "
+            "label of their nearest sampled row), HDBSCAN"
+            f"{', DBSCAN' if d > 3 else ''} and the optional mean shift and affinity "
+            "propagation (the other rows labelled by the model's predict), agglomerative and "
+            "spectral clustering (labels for the sampled rows only; the others are left "
+            "empty in labels.csv) and the silhouette scores. K-Means and the Gaussian "
+            "mixtures used every row.")
     distinct = len(np.unique(X[sample_index], axis=0))
     if distinct < 3:
         res.verdict = "no structure"

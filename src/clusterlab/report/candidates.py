@@ -12,6 +12,7 @@ a candidate runs on every row, on the sample, or not at all, so that the
 first analysis of a new user stays quick as candidates are added.
 """
 
+import copy
 import time
 from dataclasses import dataclass, field
 
@@ -261,7 +262,12 @@ def _genie(ctx):
     for k in range(2, top + 1):
         sample_labels = model.cut(k)
         labels = extend_to_all_rows(ctx, sample_labels)
-        parts.append(Partition("genie", k, labels, model,
+        # each cut as the model Genie(n_clusters=k) fits (its parameters are what the
+        # summary and the report's code show): the same hierarchy, shared
+        cut = copy.copy(model)
+        cut.n_clusters = k
+        cut.labels_ = sample_labels
+        parts.append(Partition("genie", k, labels, cut,
                                {"n_clusters": k, "gini_threshold": model.gini_threshold}))
     return parts
 

@@ -171,6 +171,12 @@ def separated(part, m):
     return _sized(part, m) and part.evidence["gap"] >= GAP_RATIO
 
 
+def _share(x):
+    """A share as the report's tables print it (one decimal), never "0.0%" for a
+    share above zero."""
+    return f"{x:.1%}" if x >= 0.0005 else "under 0.1%"
+
+
 def gap_text(g):
     """A gap ratio for the reasons: ``3.4``; a huge one (clusters whose points
     all but coincide) as ``over 10000``."""
@@ -216,7 +222,9 @@ def recommend(ctx, partitions, title):
                     f"{finer.k} clusters are recommended."]
         finer = [p for p in partitions if n_clusters(p) > k_pick and _sized(p, m)]
         finer_gap = max((p.evidence["gap"] for p in finer), default=None)
-        noise = pick.evidence["noise"]
+        lab_all = np.asarray(pick.labels)
+        computed = lab_all != -2  # rows a sampled model did not label
+        noise = float(np.mean(lab_all[computed] == -1)) if computed.any() else 0.0
         reason = (
             f"The rows fall into {k_pick} groups separated by empty space: along the minimum "
             f"spanning tree of the data, every boundary between two of these clusters is at "
@@ -224,7 +232,7 @@ def recommend(ctx, partitions, title):
             "between neighbouring points inside them (gap ratio; a clear gap starts at "
             f"{GAP_RATIO:g}). "
             f"{title(pick.name)} finds these groups"
-            + (f", leaving {noise:.1%} of the rows as noise" if noise > 0 else "") + ".")
+            + (f", leaving {_share(noise)} of the rows as noise" if noise > 0 else "") + ".")
         if finer_gap is not None:
             reason += (f" Every finer partition tried cuts through a dense region "
                        f"(gap ratio at most {finer_gap:.2f}).")

@@ -152,11 +152,24 @@ def reproduce_code(res, source=None):
         lines.append(f"X = ...  # your table's {len(cols)} numeric columns as a float array")
     if res.scale == "standard":
         lines.append("X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1)")
+    if getattr(res, "reduction", None) is not None:
+        k = res.reduction[1].shape[0]
+        lines.append(f"# the analysis clustered the first {k} principal components of this "
+                     "table (its note says why): with all columns the labels may differ")
+    if getattr(res, "sampled", False) and name not in _EVERY_ROW and not (
+            name == "dbscan" and res.dataset.X.shape[1] <= 3):
+        lines.append(f"# the analysis fitted this model on a random sample of "
+                     f"{len(res.sample_index)} rows (--sample) and labelled the other rows "
+                     "from it: on every row the labels may differ")
     params = ", ".join(f"{k}={v}" for k, v in changed_params(model).items())
     lines.append(f"model = {cls}({params}).fit(X)")
     lines.append("labels = model.labels_" if hasattr(model, "labels_")
                  else "labels = model.predict(X)")
     return "\n".join(lines)
+
+
+#: candidates that the analysis fits on every row, also when it samples
+_EVERY_ROW = ("kmeans", "gmm")
 
 
 # Plain advice for the warnings the analysis collects --------------------------------

@@ -575,7 +575,8 @@ def _model_sections(page, res, name, colors, two_d):
                             [[c, fmt(b)] for c, (b, _) in sorted(res.covariance_bic.items(),
                                                                key=lambda t: t[1][0])]))
         if two_d:
-            page.figure(f"Gaussian mixture density ({gm.n_components} components, "
+            page.figure(f"Gaussian mixture density ({gm.n_components} component"
+                        f"{'' if gm.n_components == 1 else 's'}, "
                         f"covariance_type='{gm.covariance_type}')",
                         plotting.plot_gaussian_mixture, gm, X, resolution=GRID_RESOLUTION)
         page.figure("Gaussian-mixture clusters", scatter_figure, P, labels,
@@ -663,7 +664,10 @@ def _profile_section(page, res, colors):
         for j in range(len(shown)):
             row += [fmt(float(r["mean"][j])), fmt(float(r["median"][j]))]
         rows.append(row)
-    caption = (f"{display_name(name)}: {len(profile)} groups; each column's mean and median "
+    n_groups = sum(1 for r in profile if r["cluster"] >= 0)
+    noise = "" if n_groups == len(profile) else " and the noise"
+    caption = (f"{display_name(name)}: {n_groups} cluster{'' if n_groups == 1 else 's'}{noise}; "
+               "each column's mean and median "
                "within the cluster, in the data's own units")
     if len(columns) > len(shown):
         caption += (f" (the first {len(shown)} of {len(columns)} columns; profile.csv has "
