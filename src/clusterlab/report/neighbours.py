@@ -39,8 +39,7 @@ def knn_sample(X, k, max_rows=QUADRATIC_SAMPLE, random_state=0):
     """
     rng = np.random.default_rng(random_state)
     idx = np.sort(rng.choice(len(X), size=min(len(X), max_rows), replace=False))
-    S = X[idx]
-    S = S - S.mean(axis=0)  # products of rows far from the origin would cancel
+    S = X[idx]  # (the analysis centres rows far from the origin first: no cancellation)
     sq = (S * S).sum(axis=1)
     kk = min(k, len(S) - 1)
     nbrs = np.empty((len(S), kk), dtype=np.int64)
