@@ -66,3 +66,18 @@ def test_bad_parameters():
 @parametrize_with_checks([DensityAnomalyDetector()])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_a_density_without_fit_is_used_as_is():
+    class FixedDensity:
+        def __init__(self):
+            self.mean_ = np.zeros(2)
+
+        def score_samples(self, X):
+            return -np.sum((np.asarray(X) - self.mean_) ** 2, axis=1)
+
+    X = np.random.RandomState(0).normal(size=(50, 2))
+    density = FixedDensity()
+    detector = DensityAnomalyDetector(density, contamination=0.1).fit(X)
+    assert detector.estimator_ is density
+    assert detector.threshold_ == pytest.approx(np.quantile(density.score_samples(X), 0.1))

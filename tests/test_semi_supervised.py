@@ -223,3 +223,29 @@ def test_user_guide_example_runs(tmp_path, monkeypatch, capsys):
         exec(compile(block, str(path), "exec"), namespace)
     out = capsys.readouterr().out
     assert "50 representatives" in out and "label these next" in out
+
+
+def test_uncertainty_queries_hands_the_table_to_the_classifier_as_given():
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from clusterlab.semi_supervised import uncertainty_queries
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    df = pd.DataFrame(X, columns=list("abc")).assign(cat=np.where(X[:, 1] > 0, "u", "v"))
+    pipe = make_pipeline(make_column_transformer((OneHotEncoder(), ["cat"]),
+                                                 (StandardScaler(), ["a", "b", "c"])),
+                         LogisticRegression()).fit(df, y)
+    picks = uncertainty_queries(pipe, df, 3)  # the pipeline selects columns by name
+    confidence = pipe.predict_proba(df).max(axis=1)
+    np.testing.assert_array_equal(picks, np.argsort(confidence, kind="stable")[:3])
+    multi = RandomForestClassifier(5, random_state=0).fit(
+        X, np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int))
+    with pytest.raises(ValueError, match="multi-output"):
+        uncertainty_queries(multi, X, 3)

@@ -71,6 +71,9 @@ class DensityAnomalyDetector(OutlierMixin, BaseEstimator):
     def _fitted_or_none(self):
         if self.estimator is None:
             return None
+        if not hasattr(self.estimator, "fit"):
+            # a density without fit (only score_samples): nothing to fit, used as is
+            return self.estimator
         try:
             check_is_fitted(self.estimator)
         except (NotFittedError, TypeError):

@@ -211,16 +211,24 @@ def uncertainty_queries(classifier, X, n, clusters=None):
                          "probabilistic classifier (e.g. LogisticRegression).")
     if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}.")
-    X = check_array(X, accept_sparse=["csr"], dtype=None)
-    proba = np.asarray(classifier.predict_proba(X))
+    # X goes to the classifier as given (a pipeline may select DataFrame columns by name)
+    proba = classifier.predict_proba(X)
+    if isinstance(proba, list):
+        raise ValueError("the classifier's predict_proba returned one array per output (a "
+                         "multi-output classifier); pass a single-output classifier.")
+    proba = np.asarray(proba)
+    if proba.ndim != 2:
+        raise ValueError(f"predict_proba must return an array of shape (n_samples, n_classes), "
+                         f"got shape {proba.shape}.")
+    n_samples = proba.shape[0]
     confidence = proba.max(axis=1)
     order = np.argsort(confidence, kind="stable")
-    n = min(int(n), X.shape[0])
+    n = min(int(n), n_samples)
     if clusters is None:
         return order[:n].astype(np.int64)
     clusters = np.asarray(clusters)
-    if clusters.shape != (X.shape[0],):
-        raise ValueError(f"clusters must have one label per row of X ({X.shape[0]}), got "
+    if clusters.shape != (n_samples,):
+        raise ValueError(f"clusters must have one label per row of X ({n_samples}), got "
                          f"shape {clusters.shape}.")
     # rank of each point within its cluster (0 = least confident of its cluster)
     ordered_clusters = clusters[order]
