@@ -398,9 +398,9 @@ def test_bad_input(params, X, match):
 
 
 def test_condensed_matrix_too_large_fails_early(monkeypatch):
-    from clusterlab.cluster import agglomerative
+    from clusterlab import _config
 
-    monkeypatch.setattr(agglomerative, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(_config, "available_memory", lambda: 1000)
     with pytest.raises(MemoryError, match="connectivity"):
         AgglomerativeClustering(linkage="average").fit(_data(n=30))
     # Ward and single do not need the matrix

@@ -127,10 +127,6 @@ def _sort_and_relabel(a, b, dist, n, sort_pair):
     return children.astype(np.intp, copy=False), dist
 
 
-def _available_memory():
-    return _config.available_memory()
-
-
 def _ward_condensed(n, n_features):
     """Whether Ward's tree comes from the condensed distance matrix (scipy's
     NN-chain with Ward's update, O(n^2) memory) rather than from centroids
@@ -144,7 +140,7 @@ def _ward_condensed(n, n_features):
 def _check_condensed_fits(n, linkage):
     """Fail early, with the figure, when the condensed matrix cannot fit."""
     need = n * (n - 1) // 2 * 8
-    avail = _available_memory()
+    avail = _config.available_memory()
     if avail is not None and need > avail:
         raise MemoryError(
             f"{linkage} linkage of {n} items (the samples; the features for "

@@ -39,20 +39,11 @@ __all__ = ["FeatureAgglomeration", "ward_tree"]
 _REFINE = 1e-8
 
 
-def _free_memory():
-    try:
-        import os
-
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def _use_dense_ward(n, d):
     if n < _config.WARD_DENSE_MIN_POINTS or d < _config.WARD_DENSE_MIN_FEATURES:
         return False
     need = n * (n - 1) // 2 * 8
-    free = _free_memory()
+    free = _config.available_memory()
     return need <= _config.WARD_DENSE_MAX_BYTES and (free is None or need <= free // 2)
 
 

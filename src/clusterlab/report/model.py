@@ -10,56 +10,19 @@ analysis had one. ``clusterlab predict MODEL DATA`` loads it with
 
 import numpy as np
 
-#: Largest relative error accepted when recovering the analysis's scaling
-#: as an affine map of the raw columns.
-AFFINE_TOLERANCE = 1e-6
+#: Largest relative error accepted when checking that the analysis's affine map
+#: of the raw columns reproduces the matrix its models saw.
+AFFINE_TOLERANCE = 1e-5
 
 
 class ModelError(ValueError):
     """The saved model cannot be used on the data given (wrong columns, bad file)."""
 
 
-def affine_scaling(X_raw, X_fit, scale, rescale=1.0):
-    """``(shift, matrix)`` such that ``(X_raw - shift) @ matrix`` reproduces ``X_fit``.
-
-    Standard scaling and no scaling, after the analysis's common factor
-    ``rescale`` for extreme magnitudes, are written down directly; any other
-    affine preprocessing (a projection to fewer dimensions, for instance) is
-    recovered by least squares and checked. Returns None when ``X_fit`` is not
-    an affine function of ``X_raw``.
-    """
-    X_raw = np.asarray(X_raw, dtype=float)
-    X_fit = np.asarray(X_fit, dtype=float)
-    d = X_raw.shape[1]
-    if X_fit.shape[1] == d:
-        if scale == "none":
-            shift, matrix = np.zeros(d), np.eye(d) * rescale
-        else:  # the statistics of the rescaled values (squares of 1e300 overflow)
-            Xr = X_raw * rescale
-            std = Xr.std(axis=0)
-            std[std == 0] = 1.0
-            shift, matrix = Xr.mean(axis=0) / rescale, np.diag(rescale / std)
-        if np.allclose((X_raw - shift) @ matrix, X_fit, rtol=AFFINE_TOLERANCE,
-                       atol=AFFINE_TOLERANCE * (1 + np.abs(X_fit).max(initial=0))):
-            return shift, matrix
-    if len(X_raw) <= d + 1:  # too few rows to pin the map down
-        return None
-    shift = X_raw.mean(axis=0)
-    A = np.column_stack([X_raw - shift, np.ones(len(X_raw))])
-    sol, *_ = np.linalg.lstsq(A, X_fit, rcond=None)
-    matrix, offset = sol[:-1], sol[-1]
-    # (X - shift) @ matrix + offset == (X - (shift - offset @ pinv(matrix))) @ matrix when the
-    # offset lies in the row space of matrix (always, for a centred projection)
-    shift = shift - offset @ np.linalg.pinv(matrix)
-    approx = (X_raw - shift) @ matrix
-    if not np.allclose(approx, X_fit, rtol=1e-5, atol=1e-5 * (1 + np.abs(X_fit).max(initial=0))):
-        return None
-    return shift, matrix
-
-
 def _checked(maps, X_raw, X_fit):
-    """``maps`` (the analysis's own ``(shift, matrix)``) when it reproduces
-    ``X_fit`` from ``X_raw``, else None."""
+    """``maps``, the analysis's own ``(shift, matrix)`` (kept by
+    :func:`clusterlab.report.analysis._prepare` as it scales, centres and
+    projects), when ``(X_raw - shift) @ matrix`` reproduces ``X_fit``; else None."""
     if maps is None:
         return None
     shift, matrix = maps
@@ -69,8 +32,8 @@ def _checked(maps, X_raw, X_fit):
         return None
     with np.errstate(all="ignore"):
         approx = (X_raw - shift) @ matrix
-    if not np.allclose(approx, X_fit, rtol=1e-5,
-                       atol=1e-5 * (1 + np.abs(X_fit).max(initial=0))):
+    if not np.allclose(approx, X_fit, rtol=AFFINE_TOLERANCE,
+                       atol=AFFINE_TOLERANCE * (1 + np.abs(X_fit).max(initial=0))):
         return None
     return shift, matrix
 
@@ -192,9 +155,6 @@ def saved_model_from(res):
     else:
         transformer = None
         maps = _checked(getattr(res, "affine", None), res.dataset.X, res.X_fit)
-        if maps is None:
-            maps = affine_scaling(res.dataset.X, res.X_fit, res.scale,
-                                  getattr(res, "rescale", 1.0))
         if maps is None:
             return None
     reference = reference_labels = None
