@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from clusterlab import _config
-from clusterlab._dask import warn_if_dask
+from clusterlab._dask import is_dask_array, warn_if_dask
 from clusterlab.metrics._dbcv import dbcv_score
 from clusterlab.metrics._scaling import _power_of_two_scaled
 
@@ -403,7 +403,7 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
     0.6555
     """
     warn_if_dask(X, "silhouette_score")
-    X = X.compute() if hasattr(X, "dask") else X  # once, not again in silhouette_samples
+    X = X.compute() if is_dask_array(X) else X  # once, not again in silhouette_samples
     if sample_size is not None:
         X, labels = check_X_y(X, labels, accept_sparse=["csc", "csr"])
         rng = check_random_state(random_state)
