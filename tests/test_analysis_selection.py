@@ -57,6 +57,25 @@ def test_uniform_noise_is_not_sold_as_clusters():
     assert "No clear cluster structure" in res.reasons[0]
 
 
+def test_mixtures_without_an_optimum_give_way_to_kmeans():
+    # three latent classes answering twelve 5-level items: discrete values, on
+    # which every extra Gaussian component finds more ties to fit, so the ICL
+    # improves to the end of the grid and the mixture's k counts no clusters
+    rng = np.random.default_rng(0)
+    z = rng.integers(3, size=600)
+    levels = rng.dirichlet(np.full(5, 0.7), size=(3, 12))
+    X = (rng.uniform(size=(600, 12, 1)) > np.cumsum(levels[z], axis=2)).sum(axis=2)
+    res = analyse(X.astype(float), algorithms=("kmeans", "gmm"))
+    gmm = next(p for p in res.partitions if p.name == "gmm")
+    assert gmm.k >= 15
+    assert res.recommendation == "kmeans" and res.verdict == "overlapping"
+    assert "keeps improving to the end of the grid" in res.reasons[0]
+    sil = res.kmeans_sweep.table["silhouette"]
+    best = int(res.kmeans_sweep.k_values[int(np.nanargmax(sil))])
+    assert len(np.unique(recommended(res))) == best
+    assert adjusted_rand_score(z, recommended(res)) > adjusted_rand_score(z, res.labels["gmm"])
+
+
 def test_one_gaussian_cloud_has_no_structure():
     X = np.random.default_rng(1).normal(size=(500, 5))
     assert analyse(X).verdict == "no structure"

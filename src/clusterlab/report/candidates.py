@@ -160,6 +160,9 @@ def covariance_types(d):
 
 #: the coarse k grid of the mixture sweeps (refined next to the best k)
 MIXTURE_COARSE_KS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 65, 80, 100)
+#: a mixture criterion whose best coarse k is the last of at least this many
+#: grid steps has found no optimum (:func:`clusterlab.report.choose.recommend`)
+OPEN_END_MIN_STEPS = 8
 
 
 def _gmm_cost(n, d, ctx):
@@ -225,6 +228,13 @@ def _gmm(ctx):
         return []
     best = min(several, key=lambda key: table[key][1])
     cov, k = best
+    # ICL still improving at the largest k of the coarse grid (several steps
+    # long): the mixture is not counting clusters (discrete values, a
+    # continuum, noise dimensions), so its k is no estimate
+    curve = {kk: v[1] for (c, kk), v in table.items() if c == cov and kk in coarse}
+    ctx.gmm_open_end = (len(coarse) >= OPEN_END_MIN_STEPS
+                        and min(curve, key=curve.get) == coarse[-1])
+    ctx.gmm_k_tried = max(kk for _, kk in table)
     for c in covariance_types(d):
         at_k = table.get((c, k))
         if at_k is not None:

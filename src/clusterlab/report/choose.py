@@ -22,6 +22,9 @@ The rule, in the order an analyst would reason:
    each covariance type counted honestly. ICL rather than BIC because BIC
    counts density components: a non-Gaussian cluster (a uniform diamond, a
    banana) takes several Gaussians, and BIC would report each as a cluster.
+   When the ICL is still improving at the largest number of components of
+   the grid, the mixtures found no number of clusters (each component adds
+   detail, not a cluster): K-Means at its best silhouette is recommended.
 
 Partitions the rule did not pick keep their scores for the report.
 """
@@ -257,6 +260,18 @@ def recommend(ctx, partitions, title):
             "exploration only." + outliers)
         one = getattr(ctx, "gmm_single", None)
         return one, "no structure", [reason]
+    kmeans_best = [p for p in partitions
+                   if p.name == "kmeans" and p.evidence.get("own_best") and p.k >= 2]
+    if gmm and getattr(ctx, "gmm_open_end", False) and kmeans_best:
+        pick = kmeans_best[0]
+        return pick, "overlapping", [
+            f"{no_gap[0].upper()}{no_gap[1:]}, and the Gaussian mixtures do not settle on a "
+            "number of clusters: their integrated completed likelihood (ICL) keeps improving "
+            "to the end of the grid of component counts (best at "
+            f"{gmm[0].params.get('n_components')} of up to {getattr(ctx, 'gmm_k_tried', '?')}"
+            "), so each extra component describes detail (discrete values, a continuum, "
+            "directions of noise) rather than a cluster. K-Means at the k where its "
+            f"silhouette score peaks ({pick.k}) is recommended instead." + outliers]
     if gmm:
         pick = gmm[0]
         cov = pick.params.get("covariance_type")
