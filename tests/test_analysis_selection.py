@@ -174,6 +174,35 @@ def test_a_failing_candidate_is_reported_and_the_rest_go_on(monkeypatch):
     assert res.recommendation is not None and "dbscan" not in res.labels
 
 
+def test_sweeps_over_the_step_budget_run_on_a_sample_instead_of_being_skipped(monkeypatch):
+    # a large, wide table used to lose K-Means and the mixtures to the step
+    # budget (and fall back to a 2-cluster HDBSCAN); they now run on as many
+    # rows as the budget allows and label every row
+    from clusterlab.report import candidates
+    from clusterlab.report.drawing import render_report
+
+    monkeypatch.setattr(candidates, "STEP_BUDGET_SECONDS", 0.3)
+    monkeypatch.setattr(candidates, "SWEEP_MIN_ROWS", 300)
+    X, y = make_blobs(3000, centers=4, n_features=5, random_state=0)
+    res = analyse(X, algorithms=("kmeans", "gmm"))
+    assert not res.failures
+    notes = " ".join(res.notes)
+    assert "K-Means sweep ran on a random sample of" in notes
+    assert "Gaussian-mixture sweep ran on a random sample of" in notes
+    sampled = len(res.kmeans_sweep.models[0].labels_)
+    assert 300 <= sampled < 3000
+    for part in res.partitions:
+        assert len(part.labels) == 3000 and part.labels.min() >= 0
+    km = next(p for p in res.partitions if p.name == "kmeans" and p.k == 4)
+    assert np.array_equal(km.labels, km.model.predict(X))
+    assert adjusted_rand_score(y, recommended(res)) > 0.95
+    assert "K-Means: choosing k" in render_report(res, {"clusterlab": "x"}, 1.0).render()
+    # within the budget every row; beyond it the rows that fit; never under the floor
+    assert candidates._budget_rows(1000, 1e-4, 0.0) == 1000
+    assert abs(candidates._budget_rows(10**6, 1e-4, 0.1) - 2000) <= 1
+    assert candidates._budget_rows(10**6, 1.0, 0.0) == 300
+
+
 def test_valley_depth_tells_touching_blobs_from_a_split_blob():
     from clusterlab.report.choose import VALLEY_RATIO, valley_depth
 

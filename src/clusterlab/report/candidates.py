@@ -117,8 +117,37 @@ def n_found(labels):
 # K-Means: a sweep over the k grid on every row
 # --------------------------------------------------------------------------
 
+#: fewest rows a sweep sized to the step budget runs on (below this the step
+#: is skipped, and said so)
+SWEEP_MIN_ROWS = 2000
+
+
+def _budget_rows(n, per_row, fixed, cap=None):
+    """The rows a sweep runs on: every row (at most ``cap``) when its estimated
+    cost ``fixed + per_row * rows`` fits :data:`STEP_BUDGET_SECONDS`, else the
+    most rows that fit, but never fewer than :data:`SWEEP_MIN_ROWS` (then the
+    estimate says it does not fit and the step is skipped)."""
+    m = n if cap is None else min(n, cap)
+    fit = int((STEP_BUDGET_SECONDS - fixed) / max(per_row, 1e-300))
+    return max(min(m, fit), min(m, SWEEP_MIN_ROWS))
+
+
+def _sweep_rows(X, m, seed):
+    """``X`` or a sorted random sample of ``m`` of its rows."""
+    if m >= len(X):
+        return X
+    rng = np.random.default_rng(seed)
+    return X[np.sort(rng.choice(len(X), m, replace=False))]
+
+
+def _kmeans_work(n, d, ctx):
+    """(seconds per row, fixed seconds) of the K-Means sweep."""
+    return 2e-8 * d * float(np.sum(ctx.ks)) * 10, 0.01 * len(ctx.ks)
+
+
 def _kmeans_cost(n, d, ctx):
-    return 2e-8 * n * d * float(np.sum(ctx.ks)) * 10 + 0.01 * len(ctx.ks)
+    per_row, fixed = _kmeans_work(n, d, ctx)
+    return fixed + per_row * _budget_rows(n, per_row, fixed)
 
 
 @register("kmeans", "K-Means", _kmeans_cost)
@@ -127,16 +156,24 @@ def _kmeans(ctx):
     from clusterlab.selection import sweep
 
     res = ctx.res
-    res.kmeans_sweep = sweep(KMeans(n_init=10, random_state=ctx.seed), ctx.X, ctx.ks,
+    n, d = ctx.X.shape
+    m = _budget_rows(n, *_kmeans_work(n, d, ctx))
+    Xs = _sweep_rows(ctx.X, m, ctx.seed)
+    res.kmeans_sweep = sweep(KMeans(n_init=10, random_state=ctx.seed), Xs, ctx.ks,
                              criteria=("inertia", "silhouette", "calinski_harabasz",
                                        "davies_bouldin"),
                              random_state=ctx.seed, sample_size=ctx.sil_sample)
+    if Xs is not ctx.X:
+        res.notes.append(
+            f"The K-Means sweep ran on a random sample of {m} rows (the whole sweep would "
+            "take over a minute); every row takes the label of its nearest centre.")
     sw = res.kmeans_sweep
     sil = np.asarray(sw.table["silhouette"], dtype=float)
     best_k = int(sw.best("silhouette")) if np.isfinite(sil).any() else int(ctx.ks[-1])
     parts = []
     for k, model in zip(sw.k_values.tolist(), sw.models):
-        parts.append(Partition("kmeans", int(k), np.asarray(model.labels_, dtype=np.int64),
+        labels = model.labels_ if Xs is ctx.X else model.predict(ctx.X)
+        parts.append(Partition("kmeans", int(k), np.asarray(labels, dtype=np.int64),
                                model, {"n_clusters": int(k)},
                                {"own_best": int(k) == best_k}))
     return parts
@@ -165,12 +202,21 @@ MIXTURE_COARSE_KS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 65, 80
 OPEN_END_MIN_STEPS = 8
 
 
-def _gmm_cost(n, d, ctx):
-    m = min(n, MIXTURE_SWEEP_SAMPLE)
+def _gmm_work(n, d, ctx):
+    """(seconds per row, fixed seconds) of the mixture sweeps."""
     ks = [k for k in MIXTURE_COARSE_KS if k <= ctx.gmm_k_max]
     per_type = {"full": 1.0 + d / 30.0, "tied": 1.0 + d / 30.0, "diag": 1.0, "spherical": 1.0}
     work = sum(per_type[c] for c in covariance_types(d)) * 1.5 * float(np.sum(ks))
-    return 2e-7 * m * d * work + 0.01 * len(ks) * len(covariance_types(d))
+    return 2e-7 * d * work, 0.01 * len(ks) * len(covariance_types(d))
+
+
+def _gmm_rows(n, d, ctx):
+    return _budget_rows(n, *_gmm_work(n, d, ctx), cap=MIXTURE_SWEEP_SAMPLE)
+
+
+def _gmm_cost(n, d, ctx):
+    per_row, fixed = _gmm_work(n, d, ctx)
+    return fixed + per_row * _gmm_rows(n, d, ctx)
 
 
 @register("gmm", "Gaussian mixture", _gmm_cost)
@@ -181,11 +227,7 @@ def _gmm(ctx):
     res = ctx.res
     X = ctx.X
     n, d = X.shape
-    if n > MIXTURE_SWEEP_SAMPLE:
-        rng = np.random.default_rng(ctx.seed)
-        Xs = X[np.sort(rng.choice(n, MIXTURE_SWEEP_SAMPLE, replace=False))]
-    else:
-        Xs = X
+    Xs = _sweep_rows(X, _gmm_rows(n, d, ctx), ctx.seed)
     table = {}  # (cov, k) -> (bic, icl, model)
     coarse = [k for k in MIXTURE_COARSE_KS if k <= ctx.gmm_k_max]
 

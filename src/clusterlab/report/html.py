@@ -545,7 +545,10 @@ def _model_sections(page, res, name, colors, two_d):
         for k in (km.n_clusters - 1, km.n_clusters, km.n_clusters + 1):
             if k < 2 or k not in sw.k_values.tolist():
                 continue
-            lab = np.asarray(sw.models[sw.k_values.tolist().index(k)].labels_)[res.sample_index]
+            fitted = sw.models[sw.k_values.tolist().index(k)]
+            # a sweep on a sample of the rows: its labels are the sample's
+            lab = (np.asarray(fitted.labels_)[res.sample_index]
+                   if len(fitted.labels_) == len(X) else np.asarray(fitted.predict(Xs)))
             if 2 <= len(np.unique(lab)) < len(lab):  # a silhouette needs 2..n-1 clusters
                 ks.append(k)
                 labs.append(lab)
