@@ -18,6 +18,7 @@ Data:
 * scikit-learn's bundled iris, wine, breast cancer and digits (reported
   separately, not in the benchmark mean);
 * generated cases the batteries cannot exercise: 30 and 100 clusters,
+  two overlapping Gaussians, one-dimensional data,
   50 dimensions, a wide table, uniform noise.
 
 The row's ``ratio`` is the time of K-Means with the true k over the
@@ -97,6 +98,15 @@ def generated_sets(quick):
     X, y = datasets.make_blobs(2000, centers=10, n_features=100, cluster_std=2.0,
                                center_box=(-3, 3), random_state=5)
     yield "generated/blobs-10-100d", X, y + 1
+    # two Gaussian clusters whose means are 3.3 standard deviations apart (as in
+    # the G2 sets), in 8 and in 1 dimensions; and uniform noise on a line
+    y = rng.integers(2, size=2048)
+    X = rng.normal(size=(2048, 8))
+    X[:, 0] += 3.3 * y
+    yield "generated/two-gaussians-8d", X, y + 1
+    y = rng.integers(2, size=2048)
+    yield "generated/two-gaussians-1d", rng.normal(size=(2048, 1)) + 3.3 * y[:, None], y + 1
+    yield "generated/uniform-1d", rng.uniform(size=(1000, 1)), np.ones(1000, np.int64)
 
 
 def score(y, labels):

@@ -76,6 +76,55 @@ def test_mixtures_without_an_optimum_give_way_to_kmeans():
     assert adjusted_rand_score(z, recommended(res)) > adjusted_rand_score(z, res.labels["gmm"])
 
 
+def test_two_overlapping_gaussians_are_two_clusters_not_no_structure():
+    # means 3.3 standard deviations apart: ICL, charging for the uncertain
+    # rows between them, prefers one Gaussian; BIC finds exactly two, with a
+    # density dip between them
+    rng = np.random.default_rng(0)
+    y = rng.integers(2, size=1500)
+    X = rng.normal(size=(1500, 8))
+    X[:, 0] += 3.3 * y
+    res = analyse(X, algorithms=("kmeans", "gmm", "genie"))
+    assert res.verdict == "overlapping" and res.recommendation == "gmm", res.reasons
+    assert "BIC finds exactly two Gaussian components" in res.reasons[0]
+    assert len(np.unique(recommended(res))) == 2
+    assert adjusted_rand_score(y, recommended(res)) > 0.7
+
+
+@pytest.mark.parametrize("case", ["uniform", "two-gaussians", "three-separated"])
+def test_one_dimensional_gaps_are_judged_against_chance_spacings(case):
+    # on a line the spanning tree is the sorted spacings, exponentially
+    # distributed: gaps of twice the 90th percentile come by chance (uniform
+    # noise was sold as four "separated" groups)
+    rng = np.random.default_rng(1)
+    if case == "uniform":
+        X, y = rng.uniform(size=(1000, 1)), np.zeros(1000, np.int64)
+    elif case == "two-gaussians":
+        y = rng.integers(2, size=2000)
+        X = rng.normal(size=(2000, 1)) + 3.3 * y[:, None]
+    else:
+        y = rng.integers(3, size=600)
+        X = rng.normal(size=(600, 1)) + 8.0 * y[:, None]
+    res = analyse(X, algorithms=("kmeans", "gmm", "genie"))
+    if case == "uniform":
+        assert res.verdict == "no structure", res.reasons
+    elif case == "two-gaussians":
+        assert res.verdict == "overlapping", res.reasons
+        assert adjusted_rand_score(y, recommended(res)) > 0.7
+    else:
+        assert res.verdict == "separated", res.reasons
+        assert adjusted_rand_score(y, recommended(res)) > 0.99
+
+
+def test_gap_threshold_rises_on_a_line_only():
+    from clusterlab.report.choose import GAP_RATIO, gap_threshold
+
+    assert gap_threshold(1000, 2) == gap_threshold(10**6, 30) == GAP_RATIO
+    assert gap_threshold(1000, 1) == pytest.approx(5.0)
+    assert gap_threshold(100, 1) == pytest.approx(4.0)
+    assert gap_threshold(5000, 1) > gap_threshold(1000, 1)
+
+
 def test_one_gaussian_cloud_has_no_structure():
     X = np.random.default_rng(1).normal(size=(500, 5))
     assert analyse(X).verdict == "no structure"

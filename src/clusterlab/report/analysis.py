@@ -466,7 +466,7 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
     if genie_parts:
         from clusterlab.report.choose import separated
 
-        good = [p for p in genie_parts if separated(p, len(sample_index))]
+        good = [p for p in genie_parts if separated(p, len(sample_index), X.shape[1])]
         shown["genie"] = (max(good, key=lambda p: p.k) if good else
                           max(genie_parts, key=lambda p: p.evidence.get("gap", 0.0)))
     if pick is not None:

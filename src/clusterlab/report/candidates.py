@@ -263,6 +263,19 @@ def _gmm(ctx):
         ctx.gmm_single = Partition("gmm", 1, np.zeros(n, dtype=np.int64), table[best_icl][2],
                                    {"n_components": 1, "covariance_type": best_icl[0]},
                                    {"icl": table[best_icl][1]})
+        if ctx.gmm_bic_best[1] == 2:
+            # BIC finds exactly two Gaussians where ICL, charging for the
+            # overlap, prefers one: the selection tests the valley between them
+            two_cov = ctx.gmm_bic_best[0]
+            two = table[ctx.gmm_bic_best][2]
+            if Xs is not X:
+                two = GaussianMixture(n_components=2, covariance_type=two_cov, n_init=2,
+                                      random_state=ctx.seed).fit(X)
+            two_labels = np.asarray(two.predict(X), dtype=np.int64)
+            ctx.gmm_two = Partition("gmm", n_found(two_labels), two_labels, two,
+                                    {"n_components": 2, "covariance_type": two_cov},
+                                    {"bic": table[ctx.gmm_bic_best][0],
+                                     "icl": table[ctx.gmm_bic_best][1]})
     # the mixture shown and compared: ICL's choice among two or more components
     # (clusters, where BIC counts density components)
     several = [key for key in table if key[1] >= 2]

@@ -7,7 +7,8 @@ The rule, in the order an analyst would reason:
    analysis sample (:func:`clusterlab.selection.gap_separation`): the
    weakest boundary's length over the typical neighbour distance inside
    the clusters on either side. Partitions whose every boundary crosses a
-   clear gap (ratio >= :data:`GAP_RATIO`), with no tiny cluster and little
+   clear gap (ratio >= :data:`GAP_RATIO`; more on a line, see
+   :func:`gap_threshold`), with no tiny cluster and little
    noise, are *separated*; the finest of them (most clusters; then the least
    noise; then the largest smallest cluster; then the widest gap) is
    recommended, whatever
@@ -15,7 +16,11 @@ The rule, in the order an analyst would reason:
    as well as well-separated blobs.
 2. **No structure.** When nothing is separated and a single Gaussian has
    the best integrated completed likelihood (ICL) of all mixtures tried,
-   the verdict is "no clear cluster structure".
+   the verdict is "no clear cluster structure" -- unless BIC's best
+   mixture has exactly two components with a density dip between them
+   (:data:`TWO_GAUSSIANS_VALLEY`): two overlapping clusters, which ICL's
+   charge for uncertain assignments merges. (Uniform noise takes three or
+   more Gaussians under BIC; one Gaussian cloud, one.)
 3. **Overlapping clusters.** Otherwise the clusters touch or overlap and a
    mixture of Gaussians is the model: the covariance type and the number
    of components (two or more) with the best ICL, the parameter count of
@@ -53,6 +58,11 @@ VALLEY_RATIO = 0.25
 VALLEY_TOLERANCE = 0.05
 #: fewest rows on each side for a valley test (a histogram of fewer is noise)
 VALLEY_MIN_ROWS = 50
+#: when ICL prefers one Gaussian and BIC exactly two, the two are recommended
+#: when the density between them dips below this share of the lower peak
+#: (:func:`valley_depth`; a lone skewed or heavy-tailed cloud, which BIC may
+#: also describe with two components, shows no dip)
+TWO_GAUSSIANS_VALLEY = 0.9
 #: the candidates whose finer partitions may split separated groups
 REFINERS = ("kmeans", "gmm")
 
@@ -169,9 +179,26 @@ def _sized(part, m):
             and ev["noise"] <= MAX_NOISE_SHARE)
 
 
-def separated(part, m):
-    """Whether a partition passes the separated-groups test (``m`` sample rows)."""
-    return _sized(part, m) and part.evidence["gap"] >= GAP_RATIO
+def gap_threshold(m, d):
+    """The gap ratio that makes a boundary a clear gap, for ``m`` sample rows
+    in ``d`` columns: :data:`GAP_RATIO`, but on a line ``log10(m) + 2``.
+
+    On a line the minimum spanning tree is the sorted rows' spacings, which
+    are exponentially distributed where the density has no gap: among ``m``
+    of them the largest is about ``ln m`` mean spacings, and one above
+    ``ln(100 m)`` means (``log10(m) + 2`` times the 90th percentile, 2.3
+    means) comes by chance with probability 1 %. In two or more dimensions
+    neighbour distances have light tails and a ratio of 2 is already rare.
+    """
+    if d >= 2:
+        return GAP_RATIO
+    return max(GAP_RATIO, float(np.log10(max(m, 2))) + 2.0)
+
+
+def separated(part, m, d=2):
+    """Whether a partition passes the separated-groups test (``m`` sample rows,
+    ``d`` columns)."""
+    return _sized(part, m) and part.evidence["gap"] >= gap_threshold(m, d)
 
 
 def _share(x):
@@ -193,10 +220,12 @@ def recommend(ctx, partitions, title):
     ``"overlapping"``, ``"no structure"`` or ``"fallback"``.
     """
     m = len(ctx.sample_index)
-    ok = [p for p in partitions if separated(p, m)]
+    d = ctx.X.shape[1]
+    threshold = gap_threshold(m, d)
+    ok = [p for p in partitions if separated(p, m, d)]
     gaps = [p.evidence["gap"] for p in partitions if _sized(p, m)]
     best_gap = max(gaps) if gaps else float("nan")
-    outliers_only = any(p.evidence.get("gap", 0.0) >= GAP_RATIO and not _sized(p, m)
+    outliers_only = any(p.evidence.get("gap", 0.0) >= threshold and not _sized(p, m)
                         for p in partitions)
     if ok:
         pick = max(ok, key=lambda p: (n_clusters(p), -round(p.evidence["noise"], 2),
@@ -233,7 +262,7 @@ def recommend(ctx, partitions, title):
             f"spanning tree of the data, every boundary between two of these clusters is at "
             f"least {min(pick.evidence['gap'], 1e4):.1f} times longer than the typical distance "
             "between neighbouring points inside them (gap ratio; a clear gap starts at "
-            f"{GAP_RATIO:g}). "
+            f"{threshold:.3g}). "
             f"{title(pick.name)} finds these groups"
             + (f", leaving {_share(noise)} of the rows as noise" if noise > 0 else "") + ".")
         if finer_gap is not None:
@@ -243,7 +272,7 @@ def recommend(ctx, partitions, title):
     gmm = [p for p in partitions if p.name == "gmm"]
     if np.isfinite(best_gap):
         no_gap = (f"no partition tried is separated by gaps (best gap ratio {best_gap:.2f}, "
-                  f"below {GAP_RATIO:g})")
+                  f"below {threshold:.3g})")
     else:
         no_gap = "no partition tried is separated by gaps"
     outliers = (" The clear gaps found only set a few rows apart (clusters of fewer than "
@@ -251,6 +280,21 @@ def recommend(ctx, partitions, title):
                 f"{MAX_NOISE_SHARE:.0%} of the rows as noise): outliers, not clusters."
                 if outliers_only else "")
     icl_one = getattr(ctx, "gmm_icl_best", None)
+    two = getattr(ctx, "gmm_two", None)
+    if icl_one is not None and icl_one[1] == 1 and two is not None and n_clusters(two) == 2:
+        lab = np.asarray(two.labels)
+        sides = [ctx.X[lab == c] for c in (0, 1)]
+        depth = (valley_depth(*sides) if min(map(len, sides)) >= VALLEY_MIN_ROWS else 1.0)
+        if depth < TWO_GAUSSIANS_VALLEY:
+            cov = two.params["covariance_type"]
+            return two, "overlapping", [
+                f"{no_gap[0].upper()}{no_gap[1:]}, and the integrated completed likelihood "
+                "(ICL), which charges for assignments a mixture leaves uncertain, prefers a "
+                "single Gaussian; but BIC finds exactly two Gaussian components "
+                f"(covariance_type='{cov}'), and the density dips between them (to "
+                f"{depth:.0%} of the lower peak along the line joining their means): two "
+                "overlapping clusters, recommended as the two-component mixture. Rows near "
+                "the boundary between them are uncertain." + outliers]
     if icl_one is not None and icl_one[1] == 1:
         reason = (
             f"No clear cluster structure: {no_gap}, and among the Gaussian mixtures the "
