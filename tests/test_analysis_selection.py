@@ -69,7 +69,7 @@ def test_mixtures_without_an_optimum_give_way_to_kmeans():
     gmm = next(p for p in res.partitions if p.name == "gmm")
     assert gmm.k >= 15
     assert res.recommendation == "kmeans" and res.verdict == "overlapping"
-    assert "keeps improving to the end of the grid" in res.reasons[0]
+    assert "improves up to the last step of the grid" in res.reasons[0]
     sil = res.kmeans_sweep.table["silhouette"]
     best = int(res.kmeans_sweep.k_values[int(np.nanargmax(sil))])
     assert len(np.unique(recommended(res))) == best
@@ -91,14 +91,20 @@ def test_two_overlapping_gaussians_are_two_clusters_not_no_structure():
     assert adjusted_rand_score(y, recommended(res)) > 0.7
 
 
-@pytest.mark.parametrize("case", ["uniform", "two-gaussians", "three-separated"])
+@pytest.mark.parametrize("case", ["uniform", "uniform-with-a-constant-column",
+                                  "uniform-on-a-slanted-line", "two-gaussians",
+                                  "three-separated"])
 def test_one_dimensional_gaps_are_judged_against_chance_spacings(case):
     # on a line the spanning tree is the sorted spacings, exponentially
     # distributed: gaps of twice the 90th percentile come by chance (uniform
     # noise was sold as four "separated" groups)
     rng = np.random.default_rng(1)
-    if case == "uniform":
+    if case.startswith("uniform"):
         X, y = rng.uniform(size=(1000, 1)), np.zeros(1000, np.int64)
+        if case == "uniform-with-a-constant-column":  # the rank, not the column count
+            X = np.c_[X, np.ones(1000)]
+        elif case == "uniform-on-a-slanted-line":
+            X = np.c_[X, 2 * X + 1]
     elif case == "two-gaussians":
         y = rng.integers(2, size=2000)
         X = rng.normal(size=(2000, 1)) + 3.3 * y[:, None]
@@ -106,7 +112,7 @@ def test_one_dimensional_gaps_are_judged_against_chance_spacings(case):
         y = rng.integers(3, size=600)
         X = rng.normal(size=(600, 1)) + 8.0 * y[:, None]
     res = analyse(X, algorithms=("kmeans", "gmm", "genie"))
-    if case == "uniform":
+    if case.startswith("uniform"):
         assert res.verdict == "no structure", res.reasons
     elif case == "two-gaussians":
         assert res.verdict == "overlapping", res.reasons
@@ -246,6 +252,11 @@ def test_sweeps_over_the_step_budget_run_on_a_sample_instead_of_being_skipped(mo
     assert np.array_equal(km.labels, km.model.predict(X))
     assert adjusted_rand_score(y, recommended(res)) > 0.95
     assert "K-Means: choosing k" in render_report(res, {"clusterlab": "x"}, 1.0).render()
+    from clusterlab.report.explain import reproduce_code
+
+    assert res.recommendation == "kmeans"
+    code = reproduce_code(res)
+    assert f"random sample of {sampled} rows" in code and "model.predict(X)" in code
     # within the budget every row; beyond it the rows that fit; never under the floor
     assert candidates._budget_rows(1000, 1e-4, 0.0) == 1000
     assert abs(candidates._budget_rows(10**6, 1e-4, 0.1) - 2000) <= 1

@@ -190,9 +190,10 @@ def text_summary(res, out_dir, paths=None):
         table = getattr(res, "gmm_table", None) or {}
         if table:
             bic_cov, bic_k = min(table, key=lambda key: table[key][0])
-            comps = f"{gm.n_components} component{'' if gm.n_components == 1 else 's'}"
+            icl_cov, icl_k = min(table, key=lambda key: table[key][1])
+            comps = f"{icl_k} component{'' if icl_k == 1 else 's'}"
             lines.append(f"Gaussian mixture: ICL is best at {comps} with "
-                         f"covariance_type '{gm.covariance_type}' ({len(table)} mixtures "
+                         f"covariance_type '{icl_cov}' ({len(table)} mixtures "
                          f"compared); BIC at {bic_k} with '{bic_cov}'")
         else:
             lines.append(f"Gaussian mixture: {gm.n_components} components, covariance_type "

@@ -79,6 +79,7 @@ class AnalysisResult:
     gmm_sweep: object = None
     models: dict = field(default_factory=dict)  # name -> fitted model
     labels: dict = field(default_factory=dict)  # name -> labels for every row (-2: not computed)
+    sweep_rows: dict = field(default_factory=dict)  # name -> rows of a sampled sweep
     scores: dict = field(default_factory=dict)  # name -> dict of quality figures
     dbscan_eps: float = None
     dbscan_min_samples: int = None
@@ -285,7 +286,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
             "propagation (the other rows labelled by the model's predict), agglomerative and "
             "spectral clustering (labels for the sampled rows only; the others are left "
             "empty in labels.csv) and the silhouette scores. K-Means and the Gaussian "
-            "mixtures used every row.")
+            "mixtures used every row, unless a note below says their sweeps were sampled.")
     distinct = len(np.unique(X[sample_index], axis=0))
     if distinct < 3:
         res.verdict = "no structure"
@@ -464,9 +465,9 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
             shown[part.name] = part
     genie_parts = [p for p in partitions if p.name == "genie"]
     if genie_parts:
-        from clusterlab.report.choose import separated
+        from clusterlab.report.choose import data_dim, separated
 
-        good = [p for p in genie_parts if separated(p, len(sample_index), X.shape[1])]
+        good = [p for p in genie_parts if separated(p, len(sample_index), data_dim(ctx))]
         shown["genie"] = (max(good, key=lambda p: p.k) if good else
                           max(genie_parts, key=lambda p: p.evidence.get("gap", 0.0)))
     if pick is not None:

@@ -164,6 +164,7 @@ def _kmeans(ctx):
                                        "davies_bouldin"),
                              random_state=ctx.seed, sample_size=ctx.sil_sample)
     if Xs is not ctx.X:
+        res.sweep_rows["kmeans"] = m
         res.notes.append(
             f"The K-Means sweep ran on a random sample of {m} rows (the whole sweep would "
             "take over a minute); every row takes the label of its nearest centre.")
@@ -197,8 +198,9 @@ def covariance_types(d):
 
 #: the coarse k grid of the mixture sweeps (refined next to the best k)
 MIXTURE_COARSE_KS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 65, 80, 100)
-#: a mixture criterion whose best coarse k is the last of at least this many
-#: grid steps has found no optimum (:func:`clusterlab.report.choose.recommend`)
+#: a mixture criterion whose best k lies in the last step of a coarse grid of
+#: at least this many steps has found no optimum
+#: (:func:`clusterlab.report.choose.recommend`)
 OPEN_END_MIN_STEPS = 8
 
 
@@ -283,12 +285,11 @@ def _gmm(ctx):
         return []
     best = min(several, key=lambda key: table[key][1])
     cov, k = best
-    # ICL still improving at the largest k of the coarse grid (several steps
-    # long): the mixture is not counting clusters (discrete values, a
-    # continuum, noise dimensions), so its k is no estimate
-    curve = {kk: v[1] for (c, kk), v in table.items() if c == cov and kk in coarse}
-    ctx.gmm_open_end = (len(coarse) >= OPEN_END_MIN_STEPS
-                        and min(curve, key=curve.get) == coarse[-1])
+    # ICL still improving into the last step of the coarse grid (several
+    # steps long; single-start fits make the last points noisy, so a best k
+    # anywhere in that step counts): the mixture is not counting clusters
+    # (discrete values, a continuum, noise dimensions), so its k is no estimate
+    ctx.gmm_open_end = len(coarse) >= OPEN_END_MIN_STEPS and k > coarse[-2]
     ctx.gmm_k_tried = max(kk for _, kk in table)
     for c in covariance_types(d):
         at_k = table.get((c, k))

@@ -195,6 +195,28 @@ def gap_threshold(m, d):
     return max(GAP_RATIO, float(np.log10(max(m, 2))) + 2.0)
 
 
+def data_dim(ctx):
+    """The dimension the gap test sees: the numerical rank of the centred
+    sample (a constant or a collinear column does not lift rows off a line).
+    Cached on ``ctx``."""
+    dim = getattr(ctx, "data_dim", None)
+    if dim is None:
+        Xs = np.asarray(ctx.Xs, dtype=float)
+        if Xs.shape[0] < 2:
+            dim = Xs.shape[1]
+        else:
+            sv = np.linalg.svd(Xs - Xs.mean(axis=0), compute_uv=False)
+            dim = int(np.sum(sv > sv[0] * 1e-9)) if sv.size and sv[0] > 0 else 0
+        ctx.data_dim = dim
+    return dim
+
+
+def threshold_text(threshold):
+    """A gap threshold as the reasons print it (``2``; else two decimals, as the
+    gap ratios)."""
+    return f"{threshold:g}" if threshold == GAP_RATIO else f"{threshold:.2f}"
+
+
 def separated(part, m, d=2):
     """Whether a partition passes the separated-groups test (``m`` sample rows,
     ``d`` columns)."""
@@ -220,7 +242,7 @@ def recommend(ctx, partitions, title):
     ``"overlapping"``, ``"no structure"`` or ``"fallback"``.
     """
     m = len(ctx.sample_index)
-    d = ctx.X.shape[1]
+    d = data_dim(ctx)
     threshold = gap_threshold(m, d)
     ok = [p for p in partitions if separated(p, m, d)]
     gaps = [p.evidence["gap"] for p in partitions if _sized(p, m)]
@@ -262,7 +284,7 @@ def recommend(ctx, partitions, title):
             f"spanning tree of the data, every boundary between two of these clusters is at "
             f"least {min(pick.evidence['gap'], 1e4):.1f} times longer than the typical distance "
             "between neighbouring points inside them (gap ratio; a clear gap starts at "
-            f"{threshold:.3g}). "
+            f"{threshold_text(threshold)}). "
             f"{title(pick.name)} finds these groups"
             + (f", leaving {_share(noise)} of the rows as noise" if noise > 0 else "") + ".")
         if finer_gap is not None:
@@ -272,7 +294,7 @@ def recommend(ctx, partitions, title):
     gmm = [p for p in partitions if p.name == "gmm"]
     if np.isfinite(best_gap):
         no_gap = (f"no partition tried is separated by gaps (best gap ratio {best_gap:.2f}, "
-                  f"below {threshold:.3g})")
+                  f"below {threshold_text(threshold)})")
     else:
         no_gap = "no partition tried is separated by gaps"
     outliers = (" The clear gaps found only set a few rows apart (clusters of fewer than "
@@ -310,10 +332,11 @@ def recommend(ctx, partitions, title):
         pick = kmeans_best[0]
         return pick, "overlapping", [
             f"{no_gap[0].upper()}{no_gap[1:]}, and the Gaussian mixtures do not settle on a "
-            "number of clusters: their integrated completed likelihood (ICL) keeps improving "
-            "to the end of the grid of component counts (best at "
-            f"{gmm[0].params.get('n_components')} of up to {getattr(ctx, 'gmm_k_tried', '?')}"
-            "), so each extra component describes detail (discrete values, a continuum, "
+            "number of clusters: their integrated completed likelihood (ICL) improves up to "
+            "the last step of the grid of component counts (best at "
+            f"{gmm[0].params.get('n_components')}, grid up to "
+            f"{getattr(ctx, 'gmm_k_tried', '?')}), so each extra component describes detail "
+            "(discrete values, a continuum, "
             "directions of noise) rather than a cluster. K-Means at the k where its "
             f"silhouette score peaks ({pick.k}) is recommended instead." + outliers]
     if gmm:
@@ -327,6 +350,10 @@ def recommend(ctx, partitions, title):
             f"best integrated completed likelihood (ICL) of the {n_models} mixtures compared "
             "(every covariance type and number of components, each charged for its own number "
             "of parameters, and for assignments its components leave uncertain)." + outliers)
+        if getattr(ctx, "gmm_open_end", False):
+            reason += (" Its ICL improves up to the last step of the grid of component counts, "
+                       "so this count may describe detail rather than clusters (K-Means, not "
+                       "run here, would be recommended at its best silhouette instead).")
         bic_best = getattr(ctx, "gmm_bic_best", None)
         if bic_best is not None and bic_best != (cov, pick.params.get("n_components")):
             reason += (f" BIC, which counts density components rather than clusters, prefers "

@@ -161,9 +161,14 @@ def reproduce_code(res, source=None):
         lines.append(f"# the analysis fitted this model on a random sample of "
                      f"{len(res.sample_index)} rows (--sample) and labelled the other rows "
                      "from it: on every row the labels may differ")
+    swept = getattr(res, "sweep_rows", {}).get(name)
+    if swept:
+        lines.append(f"# the analysis fitted this model on a random sample of {swept} rows "
+                     "(its sweep would take over a minute) and labelled every row by predict: "
+                     "fitted on every row, the labels may differ")
     params = ", ".join(f"{k}={v}" for k, v in changed_params(model).items())
     lines.append(f"model = {cls}({params}).fit(X)")
-    lines.append("labels = model.labels_" if hasattr(model, "labels_")
+    lines.append("labels = model.labels_" if hasattr(model, "labels_") and not swept
                  else "labels = model.predict(X)")
     return "\n".join(lines)
 
