@@ -263,6 +263,27 @@ def test_sweeps_over_the_step_budget_run_on_a_sample_instead_of_being_skipped(mo
     assert candidates._budget_rows(10**6, 1.0, 0.0) == 300
 
 
+def test_groups_found_with_noise_are_recommended_from_a_partition_of_every_row():
+    # touching Gaussians of different spreads: only a density method, setting the
+    # thin edges aside as noise, opens gaps between them; a partition of every
+    # row that finds the same groups is recommended instead (ARI 0.78 -> 0.89)
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [5, 0], [0, 5], [5, 5]])
+    X = np.vstack([c + rng.normal(0, s, (400, 2)) for c, s in zip(centres, (0.6, 1.2, 1.5, 0.9))])
+    y = np.repeat(np.arange(4), 400)
+    res = analyse(X, algorithms=("kmeans", "gmm", "genie", "hdbscan"))
+    labels = recommended(res)
+    assert res.verdict == "separated" and res.recommendation != "hdbscan", res.reasons
+    assert "sets" in res.reasons[0] and "aside as noise" in res.reasons[0]
+    assert labels.min() >= 0 and len(np.unique(labels)) == 4
+    # the density partition whose groups were taken: four clusters, edges as noise
+    hdb = next(np.asarray(p.labels) for p in res.partitions if p.name == "hdbscan"
+               and len(np.unique(p.labels[p.labels >= 0])) == 4 and (p.labels == -1).any())
+    assert (hdb == -1).mean() > 0.05
+    assert adjusted_rand_score(hdb[hdb >= 0], labels[hdb >= 0]) >= 0.95
+    assert adjusted_rand_score(y, labels) > adjusted_rand_score(y, hdb) + 0.05
+
+
 def test_valley_depth_tells_touching_blobs_from_a_split_blob():
     from clusterlab.report.choose import VALLEY_RATIO, valley_depth
 

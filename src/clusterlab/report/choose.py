@@ -13,7 +13,9 @@ The rule, in the order an analyst would reason:
    noise; then the largest smallest cluster; then the widest gap) is
    recommended, whatever
    the method that found it. This finds rings, spirals and nested shapes
-   as well as well-separated blobs.
+   as well as well-separated blobs. When it sets rows aside as noise and a
+   partition of every row finds the same groups
+   (:data:`SAME_GROUPS_ARI`), that partition is recommended instead.
 2. **No structure.** When nothing is separated and a single Gaussian has
    the best integrated completed likelihood (ICL) of all mixtures tried,
    the verdict is "no clear cluster structure" -- unless BIC's best
@@ -63,6 +65,10 @@ VALLEY_MIN_ROWS = 50
 #: (:func:`valley_depth`; a lone skewed or heavy-tailed cloud, which BIC may
 #: also describe with two components, shows no dip)
 TWO_GAUSSIANS_VALLEY = 0.9
+#: a separated partition that leaves rows as noise gives way to a partition
+#: labelling every row that finds the same groups: the same number of
+#: clusters and at least this adjusted Rand index on the rows it clusters
+SAME_GROUPS_ARI = 0.95
 #: the candidates whose finer partitions may split separated groups
 REFINERS = ("kmeans", "gmm")
 
@@ -235,6 +241,28 @@ def gap_text(g):
     return f"{g:.1f}" if g < 1e4 else "over 10000"
 
 
+def _same_groups_every_row(pick, partitions):
+    """A partition without noise that finds the groups of ``pick`` (a separated
+    partition with noise): the same number of clusters and an adjusted Rand
+    index of at least :data:`SAME_GROUPS_ARI` with ``pick`` on the rows
+    ``pick`` clusters. Returns ``(partition, agreement)`` of the most similar,
+    or None."""
+    from sklearn.metrics import adjusted_rand_score
+
+    lab = np.asarray(pick.labels)
+    keep = lab >= 0
+    best = None
+    for part in partitions:
+        other = np.asarray(part.labels)
+        if (part is pick or part.k < 2 or n_clusters(part) != n_clusters(pick)
+                or other.shape != lab.shape or (other < 0).any()):
+            continue
+        agreement = float(adjusted_rand_score(lab[keep], other[keep]))
+        if agreement >= SAME_GROUPS_ARI and (best is None or agreement > best[1]):
+            best = (part, agreement)
+    return best
+
+
 def recommend(ctx, partitions, title):
     """Pick the recommended partition.
 
@@ -279,6 +307,18 @@ def recommend(ctx, partitions, title):
         lab_all = np.asarray(pick.labels)
         computed = lab_all != -2  # rows a sampled model did not label
         noise = float(np.mean(lab_all[computed] == -1)) if computed.any() else 0.0
+        same = _same_groups_every_row(pick, partitions) if noise > 0 else None
+        if same is not None:
+            whole, agreement = same
+            return whole, "separated", [
+                f"The rows fall into {k_pick} groups separated by empty space once "
+                f"{title(pick.name)} sets {_share(noise)} of them aside as noise (gap ratio "
+                f"{gap_text(pick.evidence['gap'])} along the minimum spanning tree; a clear gap "
+                f"starts at {threshold_text(threshold)}). {title(whole.name)} finds the same "
+                f"{k_pick} groups (adjusted Rand index {agreement:.3f} with them on the rows "
+                f"{title(pick.name)} clusters) and gives every row a cluster, the rows set "
+                "aside included, so its partition is recommended; the density-based one, which "
+                "marks them as noise, is in the table below."]
         reason = (
             f"The rows fall into {k_pick} groups separated by empty space: along the minimum "
             f"spanning tree of the data, every boundary between two of these clusters is at "
