@@ -91,6 +91,19 @@ def test_two_overlapping_gaussians_are_two_clusters_not_no_structure():
     assert adjusted_rand_score(y, recommended(res)) > 0.7
 
 
+def test_a_small_uniform_disk_is_not_sold_as_two_overlapping_gaussians():
+    # BIC may prefer two Gaussians on 200 uniform rows, and histogram noise then
+    # shows a "dip" of 0.75-0.8 between them: the dip must beat chance
+    from clusterlab.report.choose import chance_valley
+
+    assert chance_valley(300) < 0.55 < chance_valley(1000) < chance_valley(2000) < 0.75
+    rng = np.random.default_rng(1)
+    for _ in range(8):
+        r, t = np.sqrt(rng.uniform(size=200)), rng.uniform(0, 2 * np.pi, 200)
+        res = analyse(np.c_[r * np.cos(t), r * np.sin(t)], algorithms=("gmm",))
+        assert res.verdict == "no structure", res.reasons
+
+
 @pytest.mark.parametrize("case", ["uniform", "uniform-with-a-constant-column",
                                   "uniform-on-a-slanted-line", "two-gaussians",
                                   "three-separated"])

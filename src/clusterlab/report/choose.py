@@ -63,7 +63,8 @@ VALLEY_MIN_ROWS = 50
 #: when ICL prefers one Gaussian and BIC exactly two, the two are recommended
 #: when the density between them dips below this share of the lower peak
 #: (:func:`valley_depth`; a lone skewed or heavy-tailed cloud, which BIC may
-#: also describe with two components, shows no dip)
+#: also describe with two components, shows no dip) and below what counting
+#: noise gives on a flat density (:func:`chance_valley`)
 TWO_GAUSSIANS_VALLEY = 0.9
 #: a separated partition that leaves rows as noise gives way to a partition
 #: labelling every row that finds the same groups: the same number of
@@ -95,6 +96,18 @@ def valley_depth(A, B):
         return 1.0
     peak = min(hist[max(0, ia - 1):ia + 2].max(), hist[ib - 1:ib + 2].max())
     return float(hist[ia:ib + 1].min() / max(peak, 1e-12))
+
+
+def chance_valley(n):
+    """The lowest :func:`valley_depth` that counting noise gives, three times in
+    a thousand, on a flat density of ``n`` rows: its histogram has about
+    ``n / bins`` rows a bin, smoothed over three bins (relative spread
+    ``1 / sqrt(3 n / bins)``), and the depth is the lowest of them; a valley
+    must dip below ``1 - 3 x`` that spread to be told from noise (0.49 at 300
+    rows, 0.62 at 1000, 0.70 at 2000)."""
+    bins = int(max(12, min(60, 1.5 * np.sqrt(n))))
+    per_bin = max(n / bins, 1.0)
+    return float(1.0 - 3.0 / np.sqrt(3.0 * per_bin))
 
 
 def refines_along_valleys(X, groups, components, min_size):
@@ -347,7 +360,7 @@ def recommend(ctx, partitions, title):
         lab = np.asarray(two.labels)
         sides = [ctx.X[lab == c] for c in (0, 1)]
         depth = (valley_depth(*sides) if min(map(len, sides)) >= VALLEY_MIN_ROWS else 1.0)
-        if depth < TWO_GAUSSIANS_VALLEY:
+        if depth < min(TWO_GAUSSIANS_VALLEY, chance_valley(sum(map(len, sides)))):
             cov = two.params["covariance_type"]
             return two, "overlapping", [
                 f"{no_gap[0].upper()}{no_gap[1:]}, and the integrated completed likelihood "
