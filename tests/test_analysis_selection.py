@@ -144,6 +144,17 @@ def test_gap_threshold_rises_on_a_line_only():
     assert gap_threshold(5000, 1) > gap_threshold(1000, 1)
 
 
+def test_a_two_valued_column_under_standard_scaling_is_named_in_a_note():
+    rng = np.random.default_rng(0)
+    X, _ = make_blobs(300, n_features=4, centers=3, cluster_std=1.5, random_state=0)
+    flagged = np.c_[X, rng.integers(0, 2, 300)]
+    res = analyse(flagged, algorithms=("kmeans",))
+    assert res.scale == "standard"
+    assert any("1 column takes only two values ('x4')" in note for note in res.notes)
+    res = analyse(flagged, algorithms=("kmeans",), scale="none")
+    assert not any("two values" in note for note in res.notes)
+
+
 def test_one_gaussian_cloud_has_no_structure():
     X = np.random.default_rng(1).normal(size=(500, 5))
     assert analyse(X).verdict == "no structure"

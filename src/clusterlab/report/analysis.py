@@ -247,6 +247,26 @@ def _prepare(X_raw, scale, notes):
     return np.ascontiguousarray(X), scale, rescale, reduction, (shift, matrix)
 
 
+def _note_two_valued_columns(X_raw, columns, notes):
+    """A note naming the columns that take two values (flags, yes/no answers)
+    when the columns were standardised: each then weighs as much as any other,
+    and its two values sit about two standard deviations apart, a gap that can
+    split every group in two."""
+    two = [str(columns[j]) for j in range(X_raw.shape[1])
+           if len(np.unique(X_raw[:, j][np.isfinite(X_raw[:, j])])) == 2]
+    if not two:
+        return
+    named = ", ".join(f"'{c}'" for c in two[:3]) + (f" and {len(two) - 3} more"
+                                                     if len(two) > 3 else "")
+    one = len(two) == 1
+    notes.append(
+        f"{len(two)} column{' takes' if one else 's take'} only two values ({named}). "
+        f"After standardising, {'it weighs' if one else 'each weighs'} as much as any other "
+        f"column and {'its' if one else 'each one'}'s two values sit at least two standard "
+        "deviations apart, which can split every group by that value; if such a column is "
+        "not a property to cluster on, leave it out (--exclude on the command line).")
+
+
 def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress,
          on_candidate=None):
     def tick(stage, step=0, total=1):
@@ -261,6 +281,8 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
     n, d = X_raw.shape
     notes = []
     X, scale, rescale, reduction, affine = _prepare(X_raw, scale, notes)
+    if scale == "standard" and d > 1:
+        _note_two_valued_columns(X_raw, dataset.columns, notes)
     if k_range is None:
         lo, hi = 2, default_k_max(n)
     else:
