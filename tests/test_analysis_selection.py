@@ -155,6 +155,15 @@ def test_a_two_valued_column_under_standard_scaling_is_named_in_a_note():
     assert not any("two values" in note for note in res.notes)
 
 
+def test_positive_columns_with_a_long_right_tail_are_named_in_a_note():
+    X, _ = make_blobs(300, n_features=3, centers=3, random_state=0)
+    X[:, 0] = np.exp(X[:, 0])  # log-normal-like: skewness 6.3
+    res = analyse(X, algorithms=("kmeans",))
+    assert any("Column 'x0' is positive with a long right tail" in note for note in res.notes)
+    X[:, 0] = np.log(X[:, 0])
+    assert not any("long right tail" in note for note in analyse(X, algorithms=("kmeans",)).notes)
+
+
 def test_one_gaussian_cloud_has_no_structure():
     X = np.random.default_rng(1).normal(size=(500, 5))
     assert analyse(X).verdict == "no structure"
