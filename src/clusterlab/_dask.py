@@ -54,6 +54,13 @@ def computed_state(state):
             for key, value in state.items()}
 
 
+def forget_feature_names(estimator):
+    """Drop ``feature_names_in_`` left by an earlier fit on a DataFrame: a fit on
+    a dask array has no column names (scikit-learn's ``reset`` does the same)."""
+    if hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
 def fit_kmeans(X, sample_weight, **params):
     """Distributed K-Means on a dask array (see :func:`clusterlab.distributed.kmeans.fit_kmeans`).
 

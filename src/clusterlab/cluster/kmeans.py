@@ -28,7 +28,7 @@ from clusterlab._core import kmeans_run as _run
 from clusterlab._core import kmeans_setup as _setup
 from clusterlab._core.kmeans_seeding import kmeans_plusplus as _kmeans_plusplus
 from clusterlab._dask import fit_kmeans as fit_kmeans_dask
-from clusterlab._dask import is_dask_array, predict_blocks
+from clusterlab._dask import forget_feature_names, is_dask_array, predict_blocks
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels.gemm import passes as _g_passes
 from clusterlab._validation import canonical_sparse, check_n_clusters, check_sample_weight
@@ -306,8 +306,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                                      caller=self.__class__.__name__)
             for name, value in fitted.items():
                 setattr(self, name, value)
-            if hasattr(self, "feature_names_in_"):  # a dask array has no column names
-                del self.feature_names_in_
+            forget_feature_names(self)
             self._n_features_out = self.n_clusters
             return self
         X, random_state, sample_weight = _setup.fit_inputs(self, X, sample_weight)

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from clusterlab import _config
+from clusterlab._dask import forget_feature_names
 from clusterlab.distributed import _utils
 from clusterlab.distributed.kmeans import _fetch_rows
 
@@ -248,8 +249,7 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     estimator.cluster_centers_ = centers
     estimator._n_features_out = k
     estimator.n_features_in_ = n_features
-    if hasattr(estimator, "feature_names_in_"):  # a dask array has no column names
-        del estimator.feature_names_in_
+    forget_feature_names(estimator)
     estimator.n_steps_ = step
     estimator.n_iter_ = int(np.ceil((step * batch_size) / n_samples))
     if estimator.compute_labels:

@@ -13,6 +13,7 @@ log-likelihood sequence matches the in-memory fit to rounding.
 
 import numpy as np
 
+from clusterlab._dask import forget_feature_names
 from clusterlab.distributed import _utils
 
 
@@ -272,7 +273,6 @@ def fit_gaussian_mixture(estimator, X, y=None):
         if isinstance(exc, ValueError):
             raise
         _utils.warn_or_raise_compute(exc, "the distributed EM fit")
-    if hasattr(estimator, "feature_names_in_"):  # a dask array has no column names
-        del estimator.feature_names_in_
+    forget_feature_names(estimator)
     estimator._to_dtype(X.dtype)
     return estimator
