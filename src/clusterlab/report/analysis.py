@@ -247,17 +247,22 @@ def _prepare(X_raw, scale, notes):
     return np.ascontiguousarray(X), scale, rescale, reduction, (shift, matrix)
 
 
+def _named(columns):
+    """Column names for a note: the first three, then how many more."""
+    return (", ".join(f"'{c}'" for c in columns[:3])
+            + (f" and {len(columns) - 3} more" if len(columns) > 3 else ""))
+
+
 def _note_two_valued_columns(X_raw, columns, notes):
     """A note naming the columns that take two values (flags, yes/no answers)
     when the columns were standardised: each then weighs as much as any other,
-    and its two values sit about two standard deviations apart, a gap that can
-    split every group in two."""
+    and its two values sit at least two standard deviations apart, a gap that
+    can split every group in two."""
     two = [str(columns[j]) for j in range(X_raw.shape[1])
            if len(np.unique(X_raw[:, j][np.isfinite(X_raw[:, j])])) == 2]
     if not two:
         return
-    named = ", ".join(f"'{c}'" for c in two[:3]) + (f" and {len(two) - 3} more"
-                                                     if len(two) > 3 else "")
+    named = _named(two)
     one = len(two) == 1
     notes.append(
         f"{len(two)} column{' takes' if one else 's take'} only two values ({named}). "
@@ -287,8 +292,7 @@ def _note_skewed_columns(X_raw, columns, notes):
             skewed.append(str(columns[j]))
     if not skewed:
         return
-    named = ", ".join(f"'{c}'" for c in skewed[:3]) + (f" and {len(skewed) - 3} more"
-                                                       if len(skewed) > 3 else "")
+    named = _named(skewed)
     notes.append(
         f"{'Column' if len(skewed) == 1 else 'Columns'} {named} "
         f"{'is' if len(skewed) == 1 else 'are'} positive with a long right tail (skewness "

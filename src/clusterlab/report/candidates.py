@@ -244,6 +244,14 @@ def _gmm(ctx):
             table[(cov, int(k))] = (float(bic), icl, model)
         return sw
 
+    def every_row(key):
+        """The mixture ``key`` = (covariance_type, k) of the table, refitted on
+        every row when the sweep ran on a sample."""
+        if Xs is X:
+            return table[key][2]
+        return GaussianMixture(n_components=key[1], covariance_type=key[0], n_init=2,
+                               random_state=ctx.seed).fit(X)
+
     for cov in covariance_types(d):
         sw = fit_all(cov, coarse)
         if cov == covariance_types(d)[0]:
@@ -269,10 +277,7 @@ def _gmm(ctx):
             # BIC finds exactly two Gaussians where ICL, charging for the
             # overlap, prefers one: the selection tests the valley between them
             two_cov = ctx.gmm_bic_best[0]
-            two = table[ctx.gmm_bic_best][2]
-            if Xs is not X:
-                two = GaussianMixture(n_components=2, covariance_type=two_cov, n_init=2,
-                                      random_state=ctx.seed).fit(X)
+            two = every_row(ctx.gmm_bic_best)
             two_labels = np.asarray(two.predict(X), dtype=np.int64)
             ctx.gmm_two = Partition("gmm", n_found(two_labels), two_labels, two,
                                     {"n_components": 2, "covariance_type": two_cov},
@@ -295,10 +300,8 @@ def _gmm(ctx):
         at_k = table.get((c, k))
         if at_k is not None:
             res.covariance_bic[c] = (at_k[0], at_k[2])
-    model = table[best][2]
+    model = every_row(best)
     if Xs is not X:
-        model = GaussianMixture(n_components=k, covariance_type=cov, n_init=2,
-                                random_state=ctx.seed).fit(X)
         res.notes.append(
             f"The Gaussian-mixture sweep ran on a random sample of {len(Xs)} rows; the "
             "chosen mixture was refitted on every row.")

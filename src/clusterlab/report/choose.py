@@ -29,9 +29,10 @@ The rule, in the order an analyst would reason:
    each covariance type counted honestly. ICL rather than BIC because BIC
    counts density components: a non-Gaussian cluster (a uniform diamond, a
    banana) takes several Gaussians, and BIC would report each as a cluster.
-   When the ICL is still improving at the largest number of components of
-   the grid, the mixtures found no number of clusters (each component adds
-   detail, not a cluster): K-Means at its best silhouette is recommended.
+   When the ICL is still improving in the last step of the grid of
+   component counts, the mixtures found no number of clusters (each
+   component adds detail, not a cluster): K-Means at its best silhouette
+   is recommended.
 
 Partitions the rule did not pick keep their scores for the report.
 """
@@ -74,6 +75,12 @@ SAME_GROUPS_ARI = 0.95
 REFINERS = ("kmeans", "gmm")
 
 
+def _valley_bins(n):
+    """Histogram bins of :func:`valley_depth` for ``n`` projected rows (also
+    what :func:`chance_valley` counts noise over)."""
+    return int(max(12, min(60, 1.5 * np.sqrt(n))))
+
+
 def valley_depth(A, B):
     """Density valley between two groups of points, along the line joining
     their means: the smallest histogram density between the two means over
@@ -84,7 +91,7 @@ def valley_depth(A, B):
     if length == 0.0:
         return 1.0
     t = np.r_[(A - ma) @ u, (B - ma) @ u] / length
-    bins = int(max(12, min(60, 1.5 * np.sqrt(len(t)))))
+    bins = _valley_bins(len(t))
     lo, hi = np.quantile(t, [0.01, 0.99])
     if hi <= lo:
         return 1.0
@@ -105,8 +112,7 @@ def chance_valley(n):
     ``1 / sqrt(3 n / bins)``), and the depth is the lowest of them; a valley
     must dip below ``1 - 3 x`` that spread to be told from noise (0.49 at 300
     rows, 0.62 at 1000, 0.70 at 2000)."""
-    bins = int(max(12, min(60, 1.5 * np.sqrt(n))))
-    per_bin = max(n / bins, 1.0)
+    per_bin = max(n / _valley_bins(n), 1.0)
     return float(1.0 - 3.0 / np.sqrt(3.0 * per_bin))
 
 
@@ -350,6 +356,7 @@ def recommend(ctx, partitions, title):
                   f"below {threshold_text(threshold)})")
     else:
         no_gap = "no partition tried is separated by gaps"
+    no_gap_lead = no_gap[0].upper() + no_gap[1:]  # the same, opening a sentence
     outliers = (" The clear gaps found only set a few rows apart (clusters of fewer than "
                 f"{MIN_CLUSTER_ROWS} rows or {MIN_CLUSTER_SHARE:.0%} of them, or more than "
                 f"{MAX_NOISE_SHARE:.0%} of the rows as noise): outliers, not clusters."
@@ -363,7 +370,7 @@ def recommend(ctx, partitions, title):
         if depth < min(TWO_GAUSSIANS_VALLEY, chance_valley(sum(map(len, sides)))):
             cov = two.params["covariance_type"]
             return two, "overlapping", [
-                f"{no_gap[0].upper()}{no_gap[1:]}, and the integrated completed likelihood "
+                f"{no_gap_lead}, and the integrated completed likelihood "
                 "(ICL), which charges for assignments a mixture leaves uncertain, prefers a "
                 "single Gaussian; but BIC finds exactly two Gaussian components "
                 f"(covariance_type='{cov}'), and the density dips between them (to "
@@ -384,7 +391,7 @@ def recommend(ctx, partitions, title):
     if gmm and getattr(ctx, "gmm_open_end", False) and kmeans_best:
         pick = kmeans_best[0]
         return pick, "overlapping", [
-            f"{no_gap[0].upper()}{no_gap[1:]}, and the Gaussian mixtures do not settle on a "
+            f"{no_gap_lead}, and the Gaussian mixtures do not settle on a "
             "number of clusters: their integrated completed likelihood (ICL) improves up to "
             "the last step of the grid of component counts (best at "
             f"{gmm[0].params.get('n_components')}, grid up to "
@@ -397,7 +404,7 @@ def recommend(ctx, partitions, title):
         cov = pick.params.get("covariance_type")
         n_models = len(getattr(ctx.res, "gmm_table", {}) or {})
         reason = (
-            f"{no_gap[0].upper()}{no_gap[1:]}: the clusters touch or overlap, so a model of "
+            f"{no_gap_lead}: the clusters touch or overlap, so a model of "
             f"overlapping densities describes them. The Gaussian mixture with "
             f"{pick.params.get('n_components')} components and covariance_type='{cov}' has the "
             f"best integrated completed likelihood (ICL) of the {n_models} mixtures compared "

@@ -173,7 +173,10 @@ def reproduce_code(res, source=None):
     return "\n".join(lines)
 
 
-#: candidates that the analysis fits on every row, also when it samples
+#: candidates that the analysis fits on every row, also when it samples for
+#: --sample (a sweep over the step budget still runs on a sample of its own,
+#: recorded in ``res.sweep_rows``; the chosen mixture is then refitted on
+#: every row)
 _EVERY_ROW = ("kmeans", "gmm")
 
 
