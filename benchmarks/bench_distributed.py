@@ -121,7 +121,8 @@ def run(quick=False):
 
             centers = np.asarray(model.cluster_centers_, dtype=np.float64)
             xb, wb, _ = row_blocks(X)
-            return float(ordered_sum(map_blocks_compute(_inertia_block, xb, wb, centers)))
+            parts = map_blocks_compute(_inertia_block, xb, wb, centers)  # (inertia, counts)
+            return float(ordered_sum([p[0] for p in parts]))
 
         peaks = {}
 
