@@ -107,6 +107,12 @@ def generated_sets(quick):
     y = rng.integers(2, size=2048)
     yield "generated/two-gaussians-1d", rng.normal(size=(2048, 1)) + 3.3 * y[:, None], y + 1
     yield "generated/uniform-1d", rng.uniform(size=(1000, 1)), np.ones(1000, np.int64)
+    # two Gaussians 3.8 sd apart (touching, a density valley between them) and a
+    # third far away: the gap test sees two groups, the mixture's ICL three
+    y = np.repeat([0, 1, 2], 400)
+    X = np.random.default_rng(1).normal(size=(1200, 2)) + np.array([[0, 0], [3.8, 0],
+                                                                    [30, 0]])[y]
+    yield "generated/touching-pair-far-group", X, y + 1
 
 
 def score(y, labels):

@@ -339,6 +339,65 @@ def test_touching_blobs_inside_a_separated_group_are_split_along_their_valleys()
     assert adjusted_rand_score(y, recommended(res)) > 0.95, res.reasons
 
 
+def test_valley_depth_reads_the_discriminant_whatever_the_column_scaling():
+    from clusterlab.report.choose import valley_depth
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 2))
+    b = rng.normal(size=(400, 2)) + [4.5, 0.0]
+    # a far group in the data squashes this column 13.5 times under the
+    # analysis's scaling: along the mean difference the valley filled in (0.73)
+    squash = np.array([1 / 13.5, 1.0])
+    assert valley_depth(a * squash, b * squash) == pytest.approx(valley_depth(a, b), abs=0.02)
+    assert valley_depth(a * squash, b * squash) < 0.25
+    # many columns, few rows: no fitted direction that splits any two halves
+    c = rng.normal(size=(150, 64))
+    side = c[:, 0] > 0
+    assert valley_depth(c[side], c[~side]) > 0.5
+
+
+def test_valley_threshold_asks_small_sides_for_deeper_valleys():
+    from clusterlab.report.choose import (VALLEY_MIN_ROWS, VALLEY_RATIO,
+                                          VALLEY_RATIO_OWN_CHOICE, chance_valley,
+                                          valley_threshold)
+
+    assert valley_threshold(VALLEY_MIN_ROWS - 1, 0.9) == 0.0
+    sizes = [VALLEY_MIN_ROWS, 30, 40, 60, 100, 200, 1000]
+    ts = [valley_threshold(m, VALLEY_RATIO_OWN_CHOICE) for m in sizes]
+    assert all(x <= y for x, y in zip(ts, ts[1:])) and ts[-1] == VALLEY_RATIO_OWN_CHOICE
+    assert ts[2] == pytest.approx(chance_valley(80)) and 0.25 < ts[2] < 0.35
+    assert valley_threshold(1000) == VALLEY_RATIO
+
+
+def test_the_k_a_model_picks_inside_separated_groups_needs_a_shallower_valley():
+    # a far group makes K-Means and the gap test see two groups; the mixture's
+    # own choice (ICL) is three, and the two touching blobs 3.8 sd apart dip to
+    # 0.3-0.45 of their peaks: split (was two clusters, ARI 0.57)
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(size=(400, 2)), rng.normal(size=(400, 2)) + [3.8, 0.0],
+                   rng.normal(size=(400, 2)) + [30.0, 0.0]])
+    y = np.repeat([0, 1, 2], 400)
+    res = analyse(X)
+    assert res.verdict == "separated" and "density valley" in res.reasons[0], res.reasons
+    assert adjusted_rand_score(y, recommended(res)) > 0.9
+
+
+def test_small_touching_blobs_inside_a_separated_group_are_split():
+    # R15-like: seven blobs of 40 rows close together in the middle, eight
+    # around them; the gap test finds 14 groups (two inner blobs merged) and
+    # the valley between the two (0.07) is tested against what 80 rows allow
+    rng = np.random.default_rng(2)
+    ang = np.arange(8) * np.pi / 4
+    ang6 = np.arange(6) * np.pi / 3
+    centres = np.r_[np.c_[10 * np.cos(ang), 10 * np.sin(ang)],
+                    np.c_[3 * np.cos(ang6), 3 * np.sin(ang6)], [[0.0, 0.0]]]
+    X = np.vstack([c + rng.normal(0, s, (40, 2))
+                   for c, s in zip(centres, [0.6] * 8 + [0.45] * 7)])
+    y = np.repeat(np.arange(15), 40)
+    res = analyse(X)
+    assert adjusted_rand_score(y, recommended(res)) > 0.97, res.reasons
+
+
 def test_the_order_candidates_run_in_does_not_change_the_analysis(monkeypatch):
     """On a first run the analysis lets the compile helper finish a candidate and
     runs the others first (prewarm.helper_aware): the same answer in any order."""

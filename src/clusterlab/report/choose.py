@@ -15,7 +15,9 @@ The rule, in the order an analyst would reason:
    the method that found it. This finds rings, spirals and nested shapes
    as well as well-separated blobs. When it sets rows aside as noise and a
    partition of every row finds the same groups
-   (:data:`SAME_GROUPS_ARI`), that partition is recommended instead.
+   (:data:`SAME_GROUPS_ARI`), that partition is recommended instead. A
+   finer K-Means or mixture partition that splits the groups along density
+   valleys (:func:`refines_along_valleys`: touching blobs) is preferred.
 2. **No structure.** When nothing is separated and a single Gaussian has
    the best integrated completed likelihood (ICL) of all mixtures tried,
    the verdict is "no clear cluster structure" -- unless BIC's best
@@ -53,20 +55,34 @@ MIN_CLUSTER_OF_AVERAGE = 0.2
 MIN_CLUSTER_ROWS = 5
 #: a separated partition leaves at most this share of rows as noise
 MAX_NOISE_SHARE = 0.2
-#: a separated group is split along the mixture's components only where the
-#: density between two adjacent components falls below this share of the
-#: lower of their two peaks (touching blobs; not pieces of one ring)
+#: a separated group is split along a finer partition's clusters only where
+#: the density between two adjacent clusters falls below this share of the
+#: lower of their two peaks (touching blobs, two Gaussians at least 4 sd
+#: apart; not pieces of one ring, whose chords dip to 0.3-0.9) and below what
+#: counting noise gives (:func:`valley_threshold`)
 VALLEY_RATIO = 0.25
+#: the same for the partition a model picks itself (K-Means at its best
+#: silhouette, the mixture at its best ICL): that choice is evidence of its
+#: own, and a dip below half the lower peak (two Gaussians ~3.3 sd apart)
+#: suffices. Not for every k tried: some k splits a ring into halves whose
+#: chord crosses the empty middle, and in many dimensions K-Means finds a
+#: direction along which any few hundred rows fall apart.
+VALLEY_RATIO_OWN_CHOICE = 0.5
+#: the valley direction is Fisher's only with this many rows a column and
+#: more (:func:`discriminant`), shrunk towards the mean difference with fewer
+DISCRIMINANT_ROWS_PER_COLUMN = 10
 #: share of the valley tests that may fail (rounded down: none below 20 tests)
 VALLEY_TOLERANCE = 0.05
 #: fewest rows on each side for a valley test (a histogram of fewer is noise)
-VALLEY_MIN_ROWS = 50
+VALLEY_MIN_ROWS = 20
 #: when ICL prefers one Gaussian and BIC exactly two, the two are recommended
 #: when the density between them dips below this share of the lower peak
 #: (:func:`valley_depth`; a lone skewed or heavy-tailed cloud, which BIC may
 #: also describe with two components, shows no dip) and below what counting
 #: noise gives on a flat density (:func:`chance_valley`)
 TWO_GAUSSIANS_VALLEY = 0.9
+#: fewest rows on each side of the two-Gaussian valley test
+TWO_GAUSSIANS_MIN_ROWS = 50
 #: a separated partition that leaves rows as noise gives way to a partition
 #: labelling every row that finds the same groups: the same number of
 #: clusters and at least this adjusted Rand index on the rows it clusters
@@ -81,16 +97,44 @@ def _valley_bins(n):
     return int(max(12, min(60, 1.5 * np.sqrt(n))))
 
 
+def discriminant(A, B):
+    """The direction that tells two groups of points apart best (Fisher's):
+    their mean difference through the inverse of the pooled within-group
+    covariance, shrunk towards its average variance unless there are many
+    rows a column (:data:`DISCRIMINANT_ROWS_PER_COLUMN`: with fewer, a
+    direction fitted to the same rows separates any split of them). Unlike
+    the mean difference itself it does not depend on how the columns are
+    scaled: a group the data's scaling stretches along one column is not
+    read across its stretch."""
+    u = B.mean(axis=0) - A.mean(axis=0)
+    d = u.shape[0]
+    n = len(A) + len(B)
+    if d == 1 or n <= 2:
+        return u
+    centred = np.r_[A - A.mean(axis=0), B - B.mean(axis=0)]
+    S = centred.T @ centred / (n - 2)
+    level = float(np.trace(S)) / d
+    if not np.isfinite(level) or level <= 0.0:
+        return u
+    shrink = min(1.0, DISCRIMINANT_ROWS_PER_COLUMN * d / n)
+    S = (1.0 - shrink) * S + (shrink + 1e-9) * level * np.eye(d)
+    try:
+        return np.linalg.solve(S, u)
+    except np.linalg.LinAlgError:
+        return u
+
+
 def valley_depth(A, B):
-    """Density valley between two groups of points, along the line joining
-    their means: the smallest histogram density between the two means over
-    the lower of the two peaks (1: no valley; near 0: a clear gap)."""
-    ma, mb = A.mean(axis=0), B.mean(axis=0)
-    u = mb - ma
-    length = float(np.linalg.norm(u))
-    if length == 0.0:
+    """Density valley between two groups of points, along the direction that
+    separates them best (:func:`discriminant`): the smallest histogram density
+    between the two means over the lower of the two peaks (1: no valley; near
+    0: a clear gap)."""
+    ma = A.mean(axis=0)
+    w = discriminant(A, B)
+    length = float((B.mean(axis=0) - ma) @ w)
+    if not length > 0.0:
         return 1.0
-    t = np.r_[(A - ma) @ u, (B - ma) @ u] / length
+    t = np.r_[(A - ma) @ w, (B - ma) @ w]
     bins = _valley_bins(len(t))
     lo, hi = np.quantile(t, [0.01, 0.99])
     if hi <= lo:
@@ -116,7 +160,18 @@ def chance_valley(n):
     return float(1.0 - 3.0 / np.sqrt(3.0 * per_bin))
 
 
-def refines_along_valleys(X, groups, components, min_size):
+def valley_threshold(smaller, ratio=VALLEY_RATIO):
+    """The :func:`valley_depth` below which two adjacent components are told
+    apart, the smaller of them holding ``smaller`` rows: ``ratio``,
+    or what counting noise gives on a flat density of twice the smaller side
+    (:func:`chance_valley`; the lower peak is estimated from the smaller side)
+    where that is lower (0.30 for two sides of 40 rows, 0.44 for 100)."""
+    if smaller < VALLEY_MIN_ROWS:
+        return 0.0
+    return min(ratio, chance_valley(2 * smaller))
+
+
+def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
     """Whether the partition ``components`` refines the separated ``groups``
     (noise ``-1`` ignored) with a density valley between adjacent components
     inside each group — every pair, but for :data:`VALLEY_TOLERANCE` of them
@@ -138,8 +193,9 @@ def refines_along_valleys(X, groups, components, min_size):
         for i, j in zip(a, b):
             tests += 1
             # a side too small for a histogram counts as a failed test
-            fails += (min(len(parts[i]), len(parts[j])) < VALLEY_MIN_ROWS
-                      or valley_depth(parts[i], parts[j]) >= VALLEY_RATIO)
+            smaller = min(len(parts[i]), len(parts[j]))
+            fails += (smaller < VALLEY_MIN_ROWS
+                      or valley_depth(parts[i], parts[j]) >= valley_threshold(smaller, ratio))
         split_any = True
     if fails > int(VALLEY_TOLERANCE * tests):
         return False
@@ -313,7 +369,8 @@ def recommend(ctx, partitions, title):
                                              MIN_CLUSTER_OF_AVERAGE * n / finer.k))
             if np.bincount(comp[comp >= 0]).min() < size:
                 continue
-            if refines_along_valleys(ctx.X, lab, comp, size):
+            ratio = VALLEY_RATIO_OWN_CHOICE if finer.evidence.get("own_best") else VALLEY_RATIO
+            if refines_along_valleys(ctx.X, lab, comp, size, ratio):
                 return finer, "separated", [
                     f"The rows fall into {k_pick} groups separated by empty space (gap ratio "
                     f"{gap_text(pick.evidence['gap'])} along the minimum spanning tree, found by "
@@ -366,7 +423,8 @@ def recommend(ctx, partitions, title):
     if icl_one is not None and icl_one[1] == 1 and two is not None and n_clusters(two) == 2:
         lab = np.asarray(two.labels)
         sides = [ctx.X[lab == c] for c in (0, 1)]
-        depth = (valley_depth(*sides) if min(map(len, sides)) >= VALLEY_MIN_ROWS else 1.0)
+        depth = (valley_depth(*sides) if min(map(len, sides)) >= TWO_GAUSSIANS_MIN_ROWS
+                 else 1.0)
         if depth < min(TWO_GAUSSIANS_VALLEY, chance_valley(sum(map(len, sides)))):
             cov = two.params["covariance_type"]
             return two, "overlapping", [
