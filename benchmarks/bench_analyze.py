@@ -113,6 +113,18 @@ def generated_sets(quick):
     X = np.random.default_rng(1).normal(size=(1200, 2)) + np.array([[0, 0], [3.8, 0],
                                                                     [30, 0]])[y]
     yield "generated/touching-pair-far-group", X, y + 1
+    # three Z letters (strokes 0.05 wide), apart: K-Means halves them at the
+    # diagonal, where the projection between the halves thins out
+    zr = np.random.default_rng(2)
+
+    def stroke(n, p, q):
+        t = zr.uniform(size=(n, 1))
+        return np.asarray(p) + t * (np.asarray(q) - np.asarray(p)) + zr.normal(0, 0.05, (n, 2))
+
+    X = np.vstack([np.vstack([stroke(120, (x - 1, 1), (x + 1, 1)),
+                              stroke(170, (x + 1, 1), (x - 1, -1)),
+                              stroke(120, (x - 1, -1), (x + 1, -1))]) for x in (0.0, 2.6, 5.2)])
+    yield "generated/z-letters", X, np.repeat(np.arange(3), 410) + 1
 
 
 def score(y, labels):
