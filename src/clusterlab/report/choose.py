@@ -232,28 +232,6 @@ def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
     blob) — and splits at least one group."""
     from clusterlab.cluster.genie import minimum_spanning_tree
 
-    split_any = False
-    tests = fails = 0
-    for g in np.unique(groups[groups >= 0]):
-        rows = np.flatnonzero(groups == g)
-        comps, counts = np.unique(components[rows], return_counts=True)
-        big = comps[counts >= min_size]
-        if len(big) < 2:
-            continue
-        parts = [X[rows[components[rows] == c]] for c in big]
-        means = np.array([part.mean(axis=0) for part in parts])
-        a, b, _ = minimum_spanning_tree(means)
-        for i, j in zip(a, b):
-            tests += 1
-            # a side too small for a histogram counts as a failed test
-            smaller = min(len(parts[i]), len(parts[j]))
-            fails += (smaller < VALLEY_MIN_ROWS
-                      or valley_depth(parts[i], parts[j]) >= valley_threshold(smaller, ratio)
-                      or (X.shape[1] <= LOCAL_DENSITY_MAX_DIM and valley_local_density(
-                          parts[i], parts[j]) >= LOCAL_DENSITY_RATIO))
-        split_any = True
-    if fails > int(VALLEY_TOLERANCE * tests):
-        return False
     # each component must lie (mostly) inside one group, but for the same
     # tolerance (a marginal cut of the separated partition may halve a blob)
     straddling = 0
@@ -265,7 +243,29 @@ def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
             straddling += 1
     if straddling > int(VALLEY_TOLERANCE * len(ids)):
         return False
-    return split_any
+    pairs = []  # neighbouring components inside each group
+    for g in np.unique(groups[groups >= 0]):
+        rows = np.flatnonzero(groups == g)
+        comps, counts = np.unique(components[rows], return_counts=True)
+        big = comps[counts >= min_size]
+        if len(big) < 2:
+            continue
+        parts = [X[rows[components[rows] == c]] for c in big]
+        means = np.array([part.mean(axis=0) for part in parts])
+        a, b, _ = minimum_spanning_tree(means)
+        pairs.extend((parts[i], parts[j]) for i, j in zip(a, b))
+    allowed = int(VALLEY_TOLERANCE * len(pairs))
+    fails = 0
+    for A, B in pairs:
+        # a side too small for a histogram counts as a failed test
+        smaller = min(len(A), len(B))
+        fails += (smaller < VALLEY_MIN_ROWS
+                  or valley_depth(A, B) >= valley_threshold(smaller, ratio)
+                  or (X.shape[1] <= LOCAL_DENSITY_MAX_DIM
+                      and valley_local_density(A, B) >= LOCAL_DENSITY_RATIO))
+        if fails > allowed:
+            return False
+    return bool(pairs)
 
 
 def gather_evidence(ctx, partitions):
