@@ -429,6 +429,46 @@ def test_letters_that_fold_back_are_not_split_at_their_bends():
     assert valley_local_density(a, b) < 0.6
 
 
+def test_c_arcs_cut_in_half_are_not_touching_blobs_in_two_or_six_columns():
+    # three C arcs; each halved: the halves' projections dip to ~0.25 of their
+    # peaks. In two columns the rows along the arc are as dense at the dip as
+    # at the peaks (local density test); in six (the arcs rotated into four
+    # thin noise columns) neighbour distances say little, and the shallow
+    # valley a model's own k may use would cut them: there the valley is read
+    # along the mean difference at VALLEY_RATIO, whatever ratio is asked for
+    from clusterlab.report.choose import (VALLEY_RATIO_OWN_CHOICE, refines_along_valleys,
+                                          valley_depth)
+
+    rng = np.random.default_rng(1)
+    arcs, halves = [], []
+    for i in range(3):
+        t = rng.uniform(0.6, 2 * np.pi - 0.6, 1000)
+        arcs.append(np.c_[3 * i + np.cos(t), np.sin(t)] + rng.normal(0, 0.06, (1000, 2)))
+        halves.append(2 * i + (t > np.pi))
+    X2 = np.vstack(arcs)
+    comps = np.concatenate(halves)
+    groups = comps // 2
+    X6 = np.c_[X2, rng.normal(0, 0.06, (3000, 4))] @ np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    for X in (X2, X6):
+        depths = [valley_depth(X[comps == 2 * i], X[comps == 2 * i + 1]) for i in range(3)]
+        assert max(depths) < VALLEY_RATIO_OWN_CHOICE
+        assert not refines_along_valleys(X, groups, comps, 50, VALLEY_RATIO_OWN_CHOICE)
+
+
+def test_at_the_same_k_the_mixture_splits_a_dense_blob_from_a_sparse_one():
+    # a dense blob touching a sparse one, a third far away: K-Means and the
+    # mixture both split the pair along its valley, at k=3; the mixture's
+    # boundary follows the two spreads, K-Means' falls midway (ARI 0.95)
+    rng = np.random.default_rng(901)
+    a = rng.normal(0, 0.3, (1500, 2))
+    b = rng.normal(0, 1.0, (400, 2)) + [2.6, 0.0]
+    X = np.vstack([a, b, rng.normal(0, 1.0, (800, 2)) + 15.0])
+    y = np.repeat([0, 1, 2], [1500, 400, 800])
+    res = analyse(X)
+    assert res.recommendation == "gmm" and "density valley" in res.reasons[0], res.reasons
+    assert adjusted_rand_score(y, recommended(res)) > 0.97
+
+
 def test_the_order_candidates_run_in_does_not_change_the_analysis(monkeypatch):
     """On a first run the analysis lets the compile helper finish a candidate and
     runs the others first (prewarm.helper_aware): the same answer in any order."""

@@ -131,12 +131,12 @@ def discriminant(A, B):
         return u
 
 
-def _projected(A, B):
-    """The rows of ``A`` and ``B`` along :func:`discriminant` and their smoothed
-    histogram: ``(t, hist, centres, ia, ib)``, ``ia``/``ib`` the bins of the two
+def _projected(A, B, fisher=True):
+    """The rows of ``A`` and ``B`` along :func:`discriminant` (``fisher``; else
+    their mean difference) and their smoothed histogram: ``(t, hist, centres, ia, ib)``, ``ia``/``ib`` the bins of the two
     means; None when the means coincide or fall in neighbouring bins."""
     ma = A.mean(axis=0)
-    w = discriminant(A, B)
+    w = discriminant(A, B) if fisher else B.mean(axis=0) - ma
     length = float((B.mean(axis=0) - ma) @ w)
     if not length > 0.0:
         return None
@@ -154,12 +154,13 @@ def _projected(A, B):
     return t, hist, centres, ia, ib
 
 
-def valley_depth(A, B):
+def valley_depth(A, B, fisher=True):
     """Density valley between two groups of points, along the direction that
-    separates them best (:func:`discriminant`): the smallest histogram density
-    between the two means over the lower of the two peaks (1: no valley; near
-    0: a clear gap)."""
-    proj = _projected(A, B)
+    separates them best (:func:`discriminant`; with ``fisher`` False, along
+    their mean difference): the smallest histogram density between the two
+    means over the lower of the two peaks (1: no valley; near 0: a clear
+    gap)."""
+    proj = _projected(A, B, fisher)
     if proj is None:
         return 1.0
     _, hist, _, ia, ib = proj
@@ -229,7 +230,14 @@ def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
     (noise ``-1`` ignored) with a density valley between adjacent components
     inside each group — every pair, but for :data:`VALLEY_TOLERANCE` of them
     when there are many (a centroid method's local optimum may split one
-    blob) — and splits at least one group."""
+    blob) — and splits at least one group.
+
+    On data of up to :data:`LOCAL_DENSITY_MAX_DIM` columns valleys are read
+    along the discriminant, at ``ratio``, and checked for local density
+    (:func:`valley_local_density`). In more columns that check says little,
+    and a discriminant or a shallow valley also cuts bent shapes (a C arc
+    halved): valleys are read along the mean difference at
+    :data:`VALLEY_RATIO`, whatever ``ratio`` asks."""
     from clusterlab.cluster.genie import minimum_spanning_tree
 
     # each component must lie (mostly) inside one group, but for the same
@@ -254,15 +262,17 @@ def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
         means = np.array([part.mean(axis=0) for part in parts])
         a, b, _ = minimum_spanning_tree(means)
         pairs.extend((parts[i], parts[j]) for i, j in zip(a, b))
+    low = X.shape[1] <= LOCAL_DENSITY_MAX_DIM
+    if not low:
+        ratio = VALLEY_RATIO
     allowed = int(VALLEY_TOLERANCE * len(pairs))
     fails = 0
     for A, B in pairs:
         # a side too small for a histogram counts as a failed test
         smaller = min(len(A), len(B))
         fails += (smaller < VALLEY_MIN_ROWS
-                  or valley_depth(A, B) >= valley_threshold(smaller, ratio)
-                  or (X.shape[1] <= LOCAL_DENSITY_MAX_DIM
-                      and valley_local_density(A, B) >= LOCAL_DENSITY_RATIO))
+                  or valley_depth(A, B, low) >= valley_threshold(smaller, ratio)
+                  or (low and valley_local_density(A, B) >= LOCAL_DENSITY_RATIO))
         if fails > allowed:
             return False
     return bool(pairs)
@@ -415,9 +425,11 @@ def recommend(ctx, partitions, title):
         # clusters the sample leaves each too few
         n = ctx.X.shape[0]
         lab = np.asarray(pick.labels)
+        # the finest first; at the same k the mixture, whose boundaries follow
+        # each cluster's own spread (K-Means' fall midway between centres)
         models = sorted((p for p in partitions
                          if p.name in REFINERS and n_clusters(p) > k_pick and p.k >= 2),
-                        key=lambda p: -p.k)
+                        key=lambda p: (-p.k, p.name != "gmm"))
         for finer in models:
             comp = np.asarray(finer.labels)
             size = max(MIN_CLUSTER_ROWS, min(MIN_CLUSTER_SHARE * n,
