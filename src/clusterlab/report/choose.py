@@ -118,12 +118,14 @@ def discriminant(A, B):
     n = len(A) + len(B)
     if d == 1 or n <= 2:
         return u
+    shrink = min(1.0, DISCRIMINANT_ROWS_PER_COLUMN * d / n)
+    if shrink >= 1.0:
+        return u  # the average variance alone: the mean difference, no d x d matrix
     centred = np.r_[A - A.mean(axis=0), B - B.mean(axis=0)]
     S = centred.T @ centred / (n - 2)
     level = float(np.trace(S)) / d
     if not np.isfinite(level) or level <= 0.0:
         return u
-    shrink = min(1.0, DISCRIMINANT_ROWS_PER_COLUMN * d / n)
     S = (1.0 - shrink) * S + (shrink + 1e-9) * level * np.eye(d)
     try:
         return np.linalg.solve(S, u)
