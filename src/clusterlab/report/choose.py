@@ -66,13 +66,17 @@ VALLEY_RATIO = 0.25
 #: own, and a dip below half the lower peak (two Gaussians ~3.3 sd apart)
 #: suffices. Not for every k tried: some k splits a ring into halves whose
 #: chord crosses the empty middle, and in many dimensions K-Means finds a
-#: direction along which any few hundred rows fall apart.
+#: direction along which any few hundred rows fall apart. Only on data of at
+#: most :data:`LOCAL_DENSITY_MAX_DIM` columns, where the local density test
+#: guards it (:func:`refines_along_valleys`).
 VALLEY_RATIO_OWN_CHOICE = 0.5
 #: ... and only where the data itself thins out there (:func:`valley_local_density`
 #: below this), read in at most :data:`LOCAL_DENSITY_MAX_DIM` columns (in more,
 #: neighbour distances concentrate and their ratio says little)
 LOCAL_DENSITY_RATIO = 0.8
 LOCAL_DENSITY_MAX_DIM = 3
+#: the neighbour whose distance measures the local density, and the most rows
+#: of a pair of clusters read for it (a random sample beyond)
 LOCAL_DENSITY_NEIGHBOURS = 10
 LOCAL_DENSITY_ROWS = 4000
 #: the valley direction is Fisher's only with this many rows a column and
