@@ -380,6 +380,9 @@ def test_the_k_a_model_picks_inside_separated_groups_needs_a_shallower_valley():
     res = analyse(X)
     assert res.verdict == "separated" and "density valley" in res.reasons[0], res.reasons
     assert adjusted_rand_score(y, recommended(res)) > 0.9
+    # the reason says how deep the shallowest valley is: under half the lower peak
+    shallowest = int(res.reasons[0].split("falls to at most ")[1].split("%")[0])
+    assert 0 <= shallowest < 50
 
 
 def test_small_touching_blobs_inside_a_separated_group_are_split():

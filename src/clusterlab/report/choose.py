@@ -231,7 +231,7 @@ def valley_threshold(smaller, ratio=VALLEY_RATIO):
     return min(ratio, chance_valley(2 * smaller))
 
 
-def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
+def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO, depths=None):
     """Whether the partition ``components`` refines the separated ``groups``
     (noise ``-1`` ignored) with a density valley between adjacent components
     inside each group — every pair, but for :data:`VALLEY_TOLERANCE` of them
@@ -243,7 +243,8 @@ def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
     (:func:`valley_local_density`). In more columns that check says little,
     and a discriminant or a shallow valley also cuts bent shapes (a C arc
     halved): valleys are read along the mean difference at
-    :data:`VALLEY_RATIO`, whatever ``ratio`` asks."""
+    :data:`VALLEY_RATIO`, whatever ``ratio`` asks. ``depths`` (a list), when
+    given, receives each valley depth read."""
     from clusterlab.cluster.genie import minimum_spanning_tree
 
     # each component must lie (mostly) inside one group, but for the same
@@ -276,9 +277,14 @@ def refines_along_valleys(X, groups, components, min_size, ratio=VALLEY_RATIO):
     for A, B in pairs:
         # a side too small for a histogram counts as a failed test
         smaller = min(len(A), len(B))
-        fails += (smaller < VALLEY_MIN_ROWS
-                  or valley_depth(A, B, low) >= valley_threshold(smaller, ratio)
-                  or (low and valley_local_density(A, B) >= LOCAL_DENSITY_RATIO))
+        if smaller < VALLEY_MIN_ROWS:
+            fails += 1
+        else:
+            depth = valley_depth(A, B, low)
+            if depths is not None:
+                depths.append(depth)
+            fails += (depth >= valley_threshold(smaller, ratio)
+                      or (low and valley_local_density(A, B) >= LOCAL_DENSITY_RATIO))
         if fails > allowed:
             return False
     return bool(pairs)
@@ -443,14 +449,16 @@ def recommend(ctx, partitions, title):
             if np.bincount(comp[comp >= 0]).min() < size:
                 continue
             ratio = VALLEY_RATIO_OWN_CHOICE if finer.evidence.get("own_best") else VALLEY_RATIO
-            if refines_along_valleys(ctx.X, lab, comp, size, ratio):
+            depths = []
+            if refines_along_valleys(ctx.X, lab, comp, size, ratio, depths):
                 return finer, "separated", [
                     f"The rows fall into {k_pick} groups separated by empty space (gap ratio "
                     f"{gap_text(pick.evidence['gap'])} along the minimum spanning tree, found by "
                     f"{title(pick.name)}), and inside them {title(finer.name)} finds "
                     f"{finer.k} clusters with a clear density valley between every two "
-                    "neighbouring ones: touching blobs rather than one shape each, so these "
-                    f"{finer.k} clusters are recommended."]
+                    "neighbouring ones (the density between them falls to at most "
+                    f"{max(depths):.0%} of the lower of their peaks): touching blobs rather "
+                    f"than one shape each, so these {finer.k} clusters are recommended."]
         finer = [p for p in partitions if n_clusters(p) > k_pick and _sized(p, m)]
         finer_gap = max((p.evidence["gap"] for p in finer), default=None)
         lab_all = np.asarray(pick.labels)
