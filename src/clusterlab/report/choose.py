@@ -139,11 +139,13 @@ def discriminant(A, B):
 
 def _projected(A, B, fisher=True):
     """The rows of ``A`` and ``B`` along :func:`discriminant` (``fisher``; else
-    their mean difference) and their smoothed histogram: ``(t, hist, centres, ia, ib)``, ``ia``/``ib`` the bins of the two
-    means; None when the means coincide or fall in neighbouring bins."""
+    their mean difference) and their smoothed histogram: ``(t, hist, centres,
+    ia, ib)``, ``ia``/``ib`` the bins of the two means; None when the means
+    coincide or fall in neighbouring bins."""
     ma = A.mean(axis=0)
-    w = discriminant(A, B) if fisher else B.mean(axis=0) - ma
-    length = float((B.mean(axis=0) - ma) @ w)
+    u = B.mean(axis=0) - ma
+    w = discriminant(A, B) if fisher else u
+    length = float(u @ w)
     if not length > 0.0:
         return None
     t = np.r_[(A - ma) @ w, (B - ma) @ w]
@@ -203,10 +205,10 @@ def valley_local_density(A, B, k=LOCAL_DENSITY_NEIGHBOURS, max_rows=LOCAL_DENSIT
         return 0.0
     r = cKDTree(P).query(P, k + 1)[0][:, -1]
     r_valley = float(np.median(r[zones[0]]))
-    r_peak = max(float(np.median(r[z])) for z in zones[1:] if z.any())
-    if not r_valley > 0.0:
-        return 1.0
-    return float(min(1.0, r_peak / r_valley) ** P.shape[1])
+    peaks = [float(np.median(r[z])) for z in zones[1:] if z.any()]
+    if not peaks or not r_valley > 0.0:
+        return 1.0  # no rows by either mean (a group around an empty middle): no evidence
+    return float(min(1.0, max(peaks) / r_valley) ** P.shape[1])
 
 
 def chance_valley(n):
