@@ -329,12 +329,16 @@ def test_valley_depth_tells_touching_blobs_from_a_split_blob():
     assert valley_depth(left, right) > 0.6  # one blob cut in two: no valley
 
 
+def touching_pair_and_far_blob(seed, rows, apart, far):
+    """Two unit Gaussians ``apart`` sd apart and a third ``far`` away, ``rows``
+    each, with their labels."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(rows, 2)) + [x, 0.0] for x in (0.0, apart, far)])
+    return X, np.repeat([0, 1, 2], rows)
+
+
 def test_touching_blobs_inside_a_separated_group_are_split_along_their_valleys():
-    rng = np.random.default_rng(1)
-    # two touching blobs (5 sd apart) and a third far away
-    X = np.vstack([rng.normal(size=(500, 2)), rng.normal(size=(500, 2)) + [5.0, 0.0],
-                   rng.normal(size=(500, 2)) + [40.0, 0.0]])
-    y = np.repeat([0, 1, 2], 500)
+    X, y = touching_pair_and_far_blob(1, 500, 5.0, 40.0)
     res = analyse(X)
     assert adjusted_rand_score(y, recommended(res)) > 0.95, res.reasons
 
@@ -373,10 +377,7 @@ def test_the_k_a_model_picks_inside_separated_groups_needs_a_shallower_valley():
     # a far group makes K-Means and the gap test see two groups; the mixture's
     # own choice (ICL) is three, and the two touching blobs 3.8 sd apart dip to
     # 0.3-0.45 of their peaks: split (was two clusters, ARI 0.57)
-    rng = np.random.default_rng(1)
-    X = np.vstack([rng.normal(size=(400, 2)), rng.normal(size=(400, 2)) + [3.8, 0.0],
-                   rng.normal(size=(400, 2)) + [30.0, 0.0]])
-    y = np.repeat([0, 1, 2], 400)
+    X, y = touching_pair_and_far_blob(1, 400, 3.8, 30.0)
     res = analyse(X)
     assert res.verdict == "separated" and "density valley" in res.reasons[0], res.reasons
     assert adjusted_rand_score(y, recommended(res)) > 0.9
