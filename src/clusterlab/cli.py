@@ -397,8 +397,8 @@ def demo(args):
 
 _ANALYZE_HELP = """\
 Cluster a table and explain the result. Runs K-Means and Gaussian-mixture
-sweeps over k, DBSCAN, agglomerative (Ward) and spectral clustering, flags
-anomalies, and recommends one clustering with its reasons. Writes to the
+sweeps over k, Genie, DBSCAN, HDBSCAN, agglomerative (Ward) and spectral
+clustering, flags anomalies, and recommends one clustering with its reasons. Writes to the
 --out folder:
   labels.csv     each model's cluster of every row (rows numbered from 1, the
                  first data row after the header), the anomaly flag
@@ -480,8 +480,8 @@ def build_parser():
     p = sub.add_parser("predict", help="label new rows with a model saved by analyze",
                        description=_PREDICT_HELP, formatter_class=fmt)
     p.add_argument("model", metavar="MODEL", help="the model.joblib written by analyze")
-    p.add_argument("data", metavar="DATA", help="the new rows: " + _DATA_HELP.split(", or a "
-                   "built-in")[0] + "; it needs the columns the model was fitted on")
+    p.add_argument("data", metavar="DATA", help="the new rows: " + _DATA_HELP.split(" (default")[0]
+                   + "; it needs the columns the model was fitted on")
     p.add_argument("--out", default="predictions.csv", metavar="FILE",
                    help="the CSV to write (default: predictions.csv)")
     p.add_argument("--missing", choices=("error", "drop", "impute"), default="error",

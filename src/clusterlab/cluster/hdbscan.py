@@ -84,9 +84,10 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
     cluster_selection_method : {"eom", "leaf"}, default="eom"
     allow_single_cluster : bool, default=False
     store_centers : {None, "centroid", "medoid", "both"}, default=None
-    copy : bool, default=False
+    copy : bool or 'warn', default='warn'
         With ``False`` a precomputed distance matrix is overwritten (as in
-        scikit-learn); unset, it warns of scikit-learn's change of default.
+        scikit-learn); the default 'warn' behaves as ``False`` and warns of
+        scikit-learn's coming change of default (FutureWarning).
 
     Attributes
     ----------

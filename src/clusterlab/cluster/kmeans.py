@@ -158,12 +158,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         lower bound per point (memory O(n)); 'yinyang': one lower bound per
         group of about ten centres (memory O(n k / 10)). The bound-based
         algorithms update the cluster sums only with the points that change
-        label. 'auto' picks by shape: Lloyd for k = 1; Elkan for at most 20
+        label. 'auto' picks by shape: Lloyd for k = 1 and for small problems
+        (n_samples * n_clusters * n_features < 2**20); Elkan for at most 20
         centres in at least 128 features (MNIST-like) when its O(n k) bounds
         take at most 512 MiB; plain Lloyd when the BLAS path below applies with
         fewer than 16 centres (its pass then costs what Hamerly's bounds do);
-        Hamerly for k < 100 or when the BLAS path applies; Yinyang otherwise.
-        'full' is accepted with a FutureWarning and means 'lloyd'. Sparse
+        Hamerly for k < 100 or when the BLAS path applies; Yinyang otherwise;
+        but plain Lloyd whenever a probe of the nearest-centre gaps on a few
+        rows says the bounds cannot prune (docs/kmeans.md). 'full' is accepted with a FutureWarning and means 'lloyd'. Sparse
         input always runs Lloyd (the same result).
 
     Attributes
