@@ -398,8 +398,8 @@ def demo(args):
 _ANALYZE_HELP = """\
 Cluster a table and explain the result. Runs K-Means and Gaussian-mixture
 sweeps over k, Genie, DBSCAN, HDBSCAN, agglomerative (Ward) and spectral
-clustering, flags anomalies, and recommends one clustering with its reasons. Writes to the
---out folder:
+clustering, flags anomalies, and recommends one clustering with its reasons.
+Writes to the --out folder:
   labels.csv     each model's cluster of every row (rows numbered from 1, the
                  first data row after the header), the anomaly flag
   summary.json   every figure of the analysis
