@@ -57,3 +57,30 @@ def test_exports_listed_in_both_packages():
         if hasattr(sklearn.cluster, name):
             assert name in cl_cluster.__all__, name
         assert name in clusterlab.__all__, name
+
+
+def test_functions_named_like_their_module_stay_functions():
+    # `from clusterlab.cluster import dbscan` gave the module dbscan.py once
+    # that module had been imported (by the import itself, or by any DBSCAN
+    # fit): the package's attribute was replaced by the submodule. A fresh
+    # process, so that no earlier test has imported the modules.
+    import subprocess
+    import sys
+    code = (
+        "import types, numpy as np\n"
+        "from clusterlab.cluster import dbscan, mean_shift, affinity_propagation\n"
+        "import clusterlab.cluster as c\n"
+        "c.DBSCAN, c.MeanShift, c.AffinityPropagation\n"
+        "from clusterlab.cluster import dbscan as again\n"
+        "import clusterlab.cluster.dbscan\n"
+        "from clusterlab.cluster.dbscan import DBSCAN\n"
+        "fs = [dbscan, mean_shift, affinity_propagation, again, c.dbscan, c.mean_shift,\n"
+        "      c.affinity_propagation]\n"
+        "assert all(isinstance(f, types.FunctionType) for f in fs), fs\n"
+        "from clusterlab.cluster import *\n"
+        "assert isinstance(mean_shift, types.FunctionType)\n"
+        "X = np.random.RandomState(0).randn(40, 2)\n"
+        "assert (dbscan(X, eps=1.0)[1] == DBSCAN(eps=1.0).fit(X).labels_).all()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

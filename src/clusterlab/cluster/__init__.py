@@ -1,6 +1,8 @@
 """Clustering estimators (imported lazily)."""
 
 import importlib
+import sys
+import types
 
 _EXPORTS = {
     "KMeans": "clusterlab.cluster.kmeans",
@@ -36,6 +38,23 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+#: public functions named like the module that defines them: as in scikit-learn,
+#: ``clusterlab.cluster.dbscan`` is the function. Importing the module
+#: ``clusterlab.cluster.dbscan`` (which any fit of DBSCAN does) would set the
+#: package's attribute to the module; the package refuses that assignment, so
+#: the name keeps resolving to the function through ``__getattr__``.
+_SHADOWED = frozenset(n for n, m in _EXPORTS.items() if m.rsplit(".", 1)[1] == n)
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name):
