@@ -76,10 +76,24 @@ def _positive_int(text):
     return v
 
 
+def _seed(text):
+    try:
+        v = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from exc
+    if not 0 <= v < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"--seed must be in 0..{2 ** 32 - 1}, got {v}")
+    return v
+
+
 def _csv_list(text):
     names = [c.strip() for c in text.split(",") if c.strip()]
     if not names:
         raise argparse.ArgumentTypeError(f"{text!r} names no column")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names {', '.join(repr(n) for n in twice)} more than once")
     return names
 
 
@@ -123,12 +137,21 @@ def write_labels(path, res):
     _write(path, res)
 
 
+#: the files ``clusterlab analyze`` writes into ``--out``
+ANALYZE_OUTPUTS = ("labels.csv", "profile.csv", "model.joblib", "summary.json", "report.html")
+
+
 def _check_out_dir(path):
     """Make sure ``--out`` is a folder we can write, before any work (UsageError if not)."""
     path = os.fspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out {path}: is an existing file; give a folder name "
                          "(it is created if needed).")
+    folders = [f for f in ANALYZE_OUTPUTS if os.path.isdir(os.path.join(path, f))]
+    if folders:
+        raise UsageError(f"--out {path}: {', '.join(folders)} "
+                         f"{'is a folder' if len(folders) == 1 else 'are folders'} there, where "
+                         "the analysis writes a file; choose another folder.")
     try:
         os.makedirs(path, exist_ok=True)
         probe = os.path.join(path, f".clusterlab-write-test-{os.getpid()}")
@@ -322,13 +345,19 @@ def analyze(args):
         prewarm.discard_early()
     try:
         paths = result.save(args.out)
+    except OSError as exc:  # a folder where a file goes, a full disk, permissions
+        where = exc.filename or args.out
+        raise UsageError(f"--out {args.out}: cannot write {where} "
+                         f"({exc.strerror or exc}).") from exc
     finally:
         drawing.discard_early()
+    # one write: a reader that takes only the first lines (| head -1) then
+    # finds it whole in the pipe instead of closing it between two writes
     if args.format == "json":
         with open(paths["summary.json"]) as fh:
-            print(fh.read())
+            _write_out(fh.read())
     else:
-        print(text_summary(result.result, args.out, paths))
+        _write_out(text_summary(result.result, args.out, paths))
     page = result._render()
     for failure in page.failures:
         print(f"clusterlab: warning: figure failed: {failure}", file=sys.stderr)
@@ -426,7 +455,8 @@ minutes.
 """
 
 _DATA_HELP = ("a CSV/TSV file (UTF-8 or Windows/latin-1 text; separated by commas, semicolons "
-              "with decimal commas, tabs or vertical bars), a Parquet, .npy or .npz file, or "
+              "with decimal commas, tabs, vertical bars or aligned spaces; may be gzip-, "
+              "bzip2- or xz-compressed or zipped), a Parquet, .npy or .npz file, or "
               "a built-in data set: five-blobs, elongated-blobs, moons, iris, digits "
               "(default: five-blobs)")
 _MISSING_HELP = ("empty, NaN or infinite cells: error (default) stops and names every such "
@@ -469,7 +499,7 @@ def build_parser():
     a.add_argument("--sample", type=_positive_int, default=None, metavar="N",
                    help="rows used by the steps whose cost grows with the square of the "
                         "rows (default 5000)")
-    a.add_argument("--seed", type=int, default=42, metavar="N",
+    a.add_argument("--seed", type=_seed, default=42, metavar="N",
                    help="random seed: the same seed gives the same result (default 42)")
     a.add_argument("--format", choices=("text", "json"), default="text",
                    help="what is printed on stdout: a text summary (default) or summary.json")
@@ -544,6 +574,12 @@ def main(argv=None):
             return 1
         finally:
             _resume_gc()
+
+
+def _write_out(text):
+    """``text`` and a newline on standard output in one write."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def _closed_pipe():

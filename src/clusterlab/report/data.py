@@ -1,6 +1,7 @@
 """Reading the data ``clusterlab analyze`` is given.
 
-Accepted: CSV/TSV (header detected; UTF-8 with or without a byte-order mark,
+Accepted: CSV/TSV (gzip, bzip2, xz or a one-file zip decompressed first;
+header detected; UTF-8 with or without a byte-order mark,
 UTF-16 or UTF-32 (by their byte-order mark; UTF-16 of ASCII text also without
 one), else cp1252 or latin-1; separated by commas, semicolons with decimal commas,
 tabs or vertical bars; quoted fields), Parquet (needs ``pyarrow``), ``.npy`` /
@@ -11,18 +12,23 @@ in which columns and rows, ...). Rows are always counted from 1, the first
 data row after the header.
 """
 
-import codecs
-import csv
-import io
 import os
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from clusterlab.report.text_table import INTEGER, MISSING_TOKENS, DataError, read_text_table
 
-class DataError(ValueError):
-    """The data cannot be analysed as given; the message says why and where."""
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?$")
+#: a decimal comma after thousands grouped by dots: 3.285,50
+_GROUPED_DECIMAL_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+,\d+$")
+#: thousands grouped by commas before a decimal point: "1,234.50" (a quoted
+#: cell of a comma-separated file)
+_GROUPED_DECIMAL_POINT = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+\.\d+$")
+#: digits grouped in threes by a comma or a dot: 7,804 or 1.234.567
+_THOUSANDS = {",": re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+$"),
+              ".": re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")}
 
 
 @dataclass
@@ -52,188 +58,6 @@ class Dataset:
         return self.X.shape[1]
 
 
-def _is_float(text):
-    try:
-        float(text)
-        return True
-    except (TypeError, ValueError):
-        return False
-
-
-#: Encodings tried in order on a text table; latin-1 decodes any byte, so it
-#: is the last resort (and the report says when it was needed).
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
-
-#: Field separators recognised in text tables, in order of preference when
-#: several split every line into the same number of fields (a ``;`` file with
-#: decimal commas also splits evenly on ``,``).
-DELIMITERS = ("\t", ";", ",", "|")
-
-_MISSING_TOKENS = frozenset(("", "nan", "na", "n/a", "null", "none", "?", "-", "#n/a"))
-_DECIMAL_COMMA = re.compile(r"^[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?$")
-
-
-#: Byte-order marks of the wide Unicode encodings (UTF-32 first: its
-#: little-endian mark begins with UTF-16's). Excel's "Unicode text" export is
-#: UTF-16 with a mark.
-_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def _wide_encoding(raw):
-    """UTF-16/32 by its byte-order mark, or UTF-16 without one when every
-    other byte of the start is zero (ASCII text); None otherwise."""
-    for bom, enc in _WIDE_BOMS:
-        if raw.startswith(bom):
-            return enc
-    head = raw[:4096]
-    head = head[:len(head) - len(head) % 2]
-    if len(head) >= 8:
-        even, odd = head[0::2], head[1::2]
-        if not any(odd) and all(even):
-            return "utf-16-le"
-        if not any(even) and all(odd):
-            return "utf-16-be"
-    return None
-
-
-def _decode(path):
-    """Return ``(text, encoding, note)``: the file decoded with the first encoding that works."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    wide = _wide_encoding(raw)
-    if wide is not None:
-        try:
-            text = raw.decode(wide)
-        except UnicodeDecodeError as exc:
-            text, why = None, f"{exc.reason} at byte {exc.start}"
-        else:  # other bytes read as UTF-16 give one long line of unrelated characters
-            why = None if ("\n" in text or "\r" in text) else "no line breaks in it"
-        if why is not None:
-            raise DataError(f"{path}: the file starts like {wide.upper()} text but does not "
-                            f"decode as it ({why}). Save it as UTF-8 text.")
-        return text, wide, f"the file is {wide.upper()} text; it was read as such."
-    if b"\x00" in raw[:4096]:
-        raise DataError(f"{path}: this looks like a binary file, not a text table "
-                        "(CSV/TSV, Parquet, .npy or .npz are read).")
-    for enc in ENCODINGS:
-        try:
-            text = raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        note = None
-        if enc != "utf-8-sig":
-            note = (f"the file is not valid UTF-8; it was read as {enc} "
-                    f"({'Windows Western European' if enc == 'cp1252' else 'ISO Latin-1'}).")
-        return text, ("utf-8" if enc == "utf-8-sig" else enc), note
-    raise DataError(f"{path}: the file could not be decoded as text.")  # pragma: no cover
-
-
-def _split(lines, delimiter):
-    return [row for row in csv.reader(lines, delimiter=delimiter, skipinitialspace=True) if row]
-
-
-#: characters of the file's start the csv sniffer sees: its search for quoted
-#: fields takes time quadratic in its sample (a 500 kB line of quotes took
-#: minutes), and the separator shows in the first lines
-SNIFF_CHARS = 4096
-
-
-def _choose_delimiter(path, text):
-    """The separator that splits the first lines into a constant number (>= 2) of fields.
-
-    The csv module's sniffer proposes one; the proposal is kept when it splits
-    the lines evenly, except that ``;`` or a tab beats ``,`` when both split
-    evenly (decimal commas). A single-column file gives ``","``.
-    """
-    lines = text.splitlines()[:200]
-    if path.lower().endswith((".tsv", ".tab")):
-        return "\t"
-
-    def even(delim):
-        try:
-            widths = {len(r) for r in _split(lines, delim)}
-        except csv.Error:
-            return False
-        return len(widths) == 1 and widths.pop() >= 2
-
-    candidates = [d for d in DELIMITERS if even(d)]
-    sample = "\n".join(lines[:50])
-    if len(sample) > SNIFF_CHARS:  # the sniffer's quote search is quadratic in its sample
-        cut = sample.rfind("\n", 0, SNIFF_CHARS)
-        sample = sample[:cut] if cut > 0 else sample[:SNIFF_CHARS]
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS))
-        sniffed = sniffed.delimiter
-    except csv.Error:
-        sniffed = None
-    if sniffed in candidates and not (sniffed == "," and {";", "\t"} & set(candidates)):
-        return sniffed
-    if candidates:
-        return candidates[0]
-    if sniffed:
-        return sniffed
-    if not any(d in text for d in DELIMITERS) and " " in text.strip():
-        return " "
-    return ","
-
-
-def _read_text_table(path):
-    """Return ``(header, columns_as_lists_of_str, notes, delimiter)`` for a CSV/TSV file."""
-    text, encoding, enc_note = _decode(path)
-    notes = [enc_note] if enc_note else []
-    # comment lines above the table ("# exported by ...")
-    lines = text.splitlines(keepends=True)
-    n_comments = 0
-    while n_comments < len(lines) and lines[n_comments].lstrip().startswith("#"):
-        n_comments += 1
-    if n_comments:
-        text = "".join(lines[n_comments:])
-        notes.append(f"{n_comments} comment line(s) starting with '#' above the table were "
-                     "skipped.")
-    delimiter = _choose_delimiter(path, text)
-    # the csv module's default limit (131072 characters a field) stops a whole read
-    # over one long text cell, which may well be left out anyway
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
-                                          skipinitialspace=True)
-                if row and any(c.strip() for c in row)]
-    except csv.Error as exc:
-        raise DataError(f"{path}: not a readable table: {exc}.") from exc
-    if not rows:
-        raise DataError(f"{path}: the file is empty.")
-    width = len(rows[0])
-    has_header = _has_header(rows)
-    index_name = None
-    if has_header:
-        index_name = rows[0][0].strip()
-        header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
-        rows = rows[1:]
-    else:
-        header = [f"x{i + 1}" for i in range(width)]
-    bad = [(i + 1, len(row)) for i, row in enumerate(rows) if len(row) != width]
-    if bad:
-        shown = ", ".join(f"row {r} has {w}" for r, w in bad[:5])
-        raise DataError(
-            f"{path}: every row must have {width} fields (separator "
-            f"{_DELIM_NAMES.get(delimiter, repr(delimiter))}), but {shown}"
-            + (f" (and {len(bad) - 5} more rows)" if len(bad) > 5 else "")
-            + "; rows are counted from 1, the first data row after the header."
-        )
-    cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
-    if (index_name is not None and index_name.lower() in _INDEX_NAMES and width > 1
-            and _is_row_index(cols[0])):
-        what = f"the first column, {index_name!r}," if index_name else (
-            "the first column has no name and")
-        notes.append(f"{what} numbers the rows {cols[0][0].strip()}, "
-                     f"{int(cols[0][0]) + 1}, ... (a row index, as pandas' to_csv and R's "
-                     "write.csv write it); it was left out.")
-        header, cols = header[1:], cols[1:]
-    if delimiter != ",":
-        notes.append(f"fields separated by {_DELIM_NAMES.get(delimiter, repr(delimiter))}.")
-    return header, cols, notes, delimiter
-
 
 def known_labels(y):
     """Boolean mask of the entries of a label column that hold a label: not
@@ -244,89 +68,9 @@ def known_labels(y):
     if y.dtype.kind in "biu":
         return np.ones(len(y), dtype=bool)
     return np.array([not (v is None or (isinstance(v, float) and v != v)
-                          or str(v).strip().lower() in _MISSING_TOKENS) for v in y],
+                          or str(v).strip().lower() in MISSING_TOKENS) for v in y],
                     dtype=bool)
 
-
-def _number(cell):
-    """Whether a cell reads as a number (a decimal comma accepted)."""
-    return _is_float(cell) or _is_float(cell.replace(",", "."))
-
-
-def _blank(cell):
-    """Whether a cell is empty or a missing-value token (``NA``, ``?``, ...)."""
-    return cell.strip().lower() in _MISSING_TOKENS
-
-
-def _integer_token(cell):
-    return _INTEGER.match(cell.strip()) is not None
-
-
-#: rows below the first that :func:`_has_header` looks at
-HEADER_SAMPLE_ROWS = 200
-
-
-def _has_header(rows):
-    """Whether the first row names the columns.
-
-    * A first row of numbers (empty or missing-value cells aside) is data.
-    * Otherwise it is a header when a cell of it that is neither a number nor
-      missing stands above a number, when no cell of it is a number, or when
-      it is the only row.
-    * Else (its text cells stand above text, its other cells are numbers) the
-      numbers decide, as the csv module's sniffer does: an integer above a
-      column whose values all have decimals (``2019`` above ``1.25``) counts
-      for a header, an integer above integers or a decimal above decimals
-      against; the majority wins, a tie is data.
-    """
-    first = rows[0]
-    numeric = [_number(c) for c in first]
-    blank = [_blank(c) for c in first]
-    if all(n or b for n, b in zip(numeric, blank)):
-        return False
-    if len(rows) == 1 or not any(numeric):
-        return True
-    below = rows[1:1 + HEADER_SAMPLE_ROWS]
-    votes = 0
-    for j, cell in enumerate(first):
-        cells = [r[j] for r in below if j < len(r) and not _blank(r[j])]
-        if not cells:
-            continue
-        if not numeric[j]:
-            if not blank[j] and _number(cells[0]):
-                return True
-            continue
-        if not all(_number(c) for c in cells):
-            continue
-        ints = [_integer_token(c) for c in cells]
-        if _integer_token(cell):
-            votes += 1 if not any(ints) else -1 if all(ints) else 0
-        else:
-            votes += -1 if not any(ints) else 0
-    return votes > 0
-
-
-_INTEGER = re.compile(r"^[+-]?\d+$")
-
-
-#: header names of a leading row-index column (pandas writes "", R ""; after
-#: a round trip through pandas "Unnamed: 0")
-_INDEX_NAMES = frozenset(("", "unnamed: 0", "index"))
-
-
-def _is_row_index(cells):
-    """Whether the cells read 0, 1, 2, ... or 1, 2, 3, ... in order."""
-    if not cells:
-        return False
-    first = cells[0].strip()
-    if first not in ("0", "1"):
-        return False
-    start = int(first)
-    return all(c.strip() == str(start + i) for i, c in enumerate(cells))
-
-
-_DELIM_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", "|": "vertical bars",
-                " ": "spaces"}
 
 
 def _columns_from_arrays(arrays):
@@ -338,10 +82,40 @@ def _columns_from_arrays(arrays):
 MOSTLY_NUMERIC = 0.9
 
 
+def _grouped_cells(values, sep):
+    """The cells of a text column that read as digits grouped in threes by
+    ``sep`` (``7,804``, ``3.179``) when every cell holding ``sep`` does and
+    another cell is a plain integer (``838``): such a column can be read two
+    ways (7804 or 7.804) and neither is safe. Else an empty list."""
+    texts = [str(v).strip() for v in values if isinstance(v, str)]
+    with_sep = [t for t in texts if sep in t]
+    if not with_sep or not all(_THOUSANDS[sep].match(t) for t in with_sep):
+        return []
+    if not any(INTEGER.match(t) for t in texts):
+        return []
+    return with_sep
+
+
+def _ambiguous_grouping(name, column, cells, sep, values):
+    plain = next(t for t in (str(v).strip() for v in values) if INTEGER.match(t))
+    example = cells[0]
+    digits = example.lstrip("+-").replace(sep, "")
+    sign = "-" if example.startswith("-") else ""
+    point = example.replace(",", ".") if sep == "," else example
+    raise DataError(
+        f"{name}: column {column!r} holds cells like {example!r} beside cells like "
+        f"{plain!r}: the {'comma' if sep == ',' else 'dot'} may group thousands "
+        f"({sign}{int(digits)}) or mark decimals ({point}), and the table does not say "
+        "which. Save it with the numbers written plainly (no thousands separators) and "
+        "analyse that.")
+
+
 def _to_float_column(values, decimal_comma=False):
     """Convert a column to float (missing cells NaN).
 
-    Returns ``(column, used_decimal_comma, bad)``: ``bad`` lists the rows
+    Returns ``(column, used, bad)``: ``used`` is ``"comma"`` when decimal
+    commas were read, ``"grouping"`` when commas grouping thousands before a
+    decimal point ("1,234.50") were, else False; ``bad`` lists the rows
     (0-based) whose non-missing cell is not a number, NaN in ``column``; a
     column where fewer than :data:`MOSTLY_NUMERIC` of the non-missing cells
     are numbers is text: ``(None, False, bad)``.
@@ -350,14 +124,14 @@ def _to_float_column(values, decimal_comma=False):
     if arr.dtype.kind in "biuf":
         return arr.astype(float), False, []
     out = np.empty(len(arr), dtype=float)
-    used_comma = False
+    used_comma = used_grouping = False
     bad, filled = [], 0
     for i, v in enumerate(arr):
         if v is None or (isinstance(v, float) and v != v):
             out[i] = np.nan
             continue
         s = str(v).strip()
-        if s.lower() in _MISSING_TOKENS:
+        if s.lower() in MISSING_TOKENS:
             out[i] = np.nan
             continue
         filled += 1
@@ -367,6 +141,12 @@ def _to_float_column(values, decimal_comma=False):
             if decimal_comma and _DECIMAL_COMMA.match(s):
                 out[i] = float(s.replace(",", "."))
                 used_comma = True
+            elif decimal_comma and _GROUPED_DECIMAL_COMMA.match(s):
+                out[i] = float(s.replace(".", "").replace(",", "."))
+                used_comma = True
+            elif not decimal_comma and _GROUPED_DECIMAL_POINT.match(s):
+                out[i] = float(s.replace(",", ""))
+                used_grouping = True
             else:
                 out[i] = np.nan
                 bad.append(i)
@@ -375,7 +155,7 @@ def _to_float_column(values, decimal_comma=False):
                     return None, False, bad
     if bad and len(bad) > (1.0 - MOSTLY_NUMERIC) * filled:
         return None, False, bad
-    return out, used_comma, bad
+    return out, "comma" if used_comma else "grouping" if used_grouping else False, bad
 
 
 #: What ``--missing`` accepts: stop (the default), drop the rows, or fill each
@@ -422,6 +202,12 @@ def _read_file(spec):
         header = [f"x{i + 1}" for i in range(arr.shape[1])]
         cols = [arr[:, j] for j in range(arr.shape[1])]
     elif lower.endswith(".npz"):
+        with open(spec, "rb") as fh:
+            magic = fh.read(4)
+        if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+            raise DataError(f"{spec}: not a NumPy .npz archive (an .npz is a zip file of "
+                            "arrays written by np.savez; a text table should be named .csv "
+                            "or .tsv).")
         with np.load(spec, allow_pickle=False) as z:
             if not z.files:
                 raise DataError(f"{spec}: the .npz archive holds no array.")
@@ -464,7 +250,7 @@ def _read_file(spec):
         header = [str(c) for c in table.column_names]
         cols = [table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names]
     else:
-        header, cols, notes, delimiter = _read_text_table(spec)
+        header, cols, notes, delimiter = read_text_table(spec)
         decimal_comma = delimiter != ","
     return header, cols, notes, decimal_comma, labels
 
@@ -557,7 +343,7 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
         y = np.asarray(cols[label_idx])
     wanted = [resolve(c, "--columns") for c in columns] if columns else list(range(len(header)))
     excluded = {resolve(c, "--exclude") for c in (exclude or [])}
-    use, dropped, data, comma_cols = [], [], [], []
+    use, dropped, data, comma_cols, kept, grouping_cols = [], [], [], [], [], []
     cells = {}  # column -> [(row, text)] of cells that are not numbers in a numeric column
     for j in wanted:
         if j == label_idx or j in excluded:
@@ -576,10 +362,21 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
             # every line, say): nothing to fill, nothing to cluster on
             dropped.append((header[j], "empty"))
             continue
-        if used_comma:
+        if used_comma == "grouping":
+            grouping_cols.append(header[j])
+        elif used_comma:
             comma_cols.append(header[j])
+            grouped = _grouped_cells(cols[j], ",")
+            if grouped:
+                _ambiguous_grouping(name, header[j], grouped, ",", cols[j])
         use.append(header[j])
         data.append(col)
+        kept.append(j)
+    if comma_cols:  # decimal commas: dots in other columns may group thousands
+        for j in kept:
+            grouped = _grouped_cells(cols[j], ".")
+            if grouped:
+                _ambiguous_grouping(name, header[j], grouped, ".", cols[j])
     if not data:
         raise DataError(
             f"{name}: no numeric columns to cluster"
@@ -593,6 +390,11 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
     if comma_cols:
         notes.append("decimal commas read as decimal points (in "
                      + ", ".join(comma_cols[:10]) + (" ..." if len(comma_cols) > 10 else "")
+                     + ").")
+    if grouping_cols:
+        notes.append("commas grouping thousands (1,234.50) were removed (in "
+                     + ", ".join(grouping_cols[:10]) + (" ..." if len(grouping_cols) > 10
+                                                        else "")
                      + ").")
     row_numbers = np.arange(1, n_rows + 1)
     handled = None

@@ -1,0 +1,419 @@
+"""Reading a text table: decompressing it, finding its encoding and its
+separator, telling a header from data, and leaving out what exporters add
+around the data (comment lines, a row index, rows of empty cells at the end).
+
+:func:`read_text_table` returns the header and the columns as text;
+:mod:`clusterlab.report.data` turns them into numbers and a :class:`Dataset`.
+"""
+
+import codecs
+import csv
+import io
+import re
+
+
+class DataError(ValueError):
+    """The data cannot be analysed as given; the message says why and where."""
+
+
+def _is_float(text):
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+#: Encodings tried in order on a text table; latin-1 decodes any byte, so it
+#: is the last resort (and the report says when it was needed).
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+#: Field separators recognised in text tables, in order of preference when
+#: several split every line into the same number of fields (a ``;`` file with
+#: decimal commas also splits evenly on ``,``).
+DELIMITERS = ("\t", ";", ",", "|")
+
+#: cells that mean "missing" (case aside)
+MISSING_TOKENS = frozenset(("", "nan", "na", "n/a", "null", "none", "?", "-", "#n/a"))
+
+#: Byte-order marks of the wide Unicode encodings (UTF-32 first: its
+#: little-endian mark begins with UTF-16's). Excel's "Unicode text" export is
+#: UTF-16 with a mark.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _wide_encoding(raw):
+    """UTF-16/32 by its byte-order mark, or UTF-16 without one when every
+    other byte of the start is zero (ASCII text); None otherwise."""
+    for bom, enc in _WIDE_BOMS:
+        if raw.startswith(bom):
+            return enc
+    head = raw[:4096]
+    head = head[:len(head) - len(head) % 2]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if not any(odd) and all(even):
+            return "utf-16-le"
+        if not any(even) and all(odd):
+            return "utf-16-be"
+    return None
+
+
+#: compressed files read transparently: (magic bytes, module, name)
+_COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip"), (b"BZh", "bz2", "bzip2"),
+               (b"\xfd7zXZ\x00", "lzma", "xz"))
+#: extensions a compressed text table's name may end with after its own
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
+
+
+def _uncompressed(path, raw):
+    """``(raw, note)``: the bytes of a gzip, bzip2, xz or one-file zip archive
+    decompressed (with a note saying so), other bytes as they are."""
+    import importlib
+    for magic, module, name in _COMPRESSED:
+        if raw.startswith(magic):
+            try:
+                raw = importlib.import_module(module).decompress(raw)
+            except (OSError, EOFError, ValueError) as exc:
+                raise DataError(f"{path}: the file starts like {name}-compressed data but "
+                                f"does not decompress ({exc}).") from exc
+            return raw, f"the file is {name}-compressed; it was decompressed first."
+    if raw.startswith(b"PK\x03\x04"):
+        import zipfile
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                names = [i.filename for i in zf.infolist() if not i.is_dir()]
+                if "[Content_Types].xml" in names:
+                    kind = ("an Excel workbook" if any(n.startswith("xl/") for n in names)
+                            else "an Office document")
+                    raise DataError(f"{path}: this is {kind}, not a text table; save the "
+                                    "sheet as CSV (File > Save As > CSV) and analyse that.")
+                if len(names) != 1:
+                    raise DataError(f"{path}: a zip archive of {len(names)} files; extract "
+                                    "the table and analyse it (a zip of one file is read).")
+                raw = zf.read(names[0])
+        except zipfile.BadZipFile as exc:
+            raise DataError(f"{path}: the file starts like a zip archive but is not one "
+                            f"({exc}).") from exc
+        return raw, f"the file is a zip archive; its one file, {names[0]!r}, was read."
+    return raw, None
+
+
+def _decode(path):
+    """Return ``(text, encoding, notes)``: the file decoded with the first encoding
+    that works (after decompressing it when it is gzip, bzip2, xz or zip)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    raw, packed = _uncompressed(path, raw)
+    text, encoding, note = _decode_bytes(path, raw)
+    return text, encoding, [n for n in (packed, note) if n]
+
+
+def _decode_bytes(path, raw):
+    wide = _wide_encoding(raw)
+    if wide is not None:
+        try:
+            text = raw.decode(wide)
+        except UnicodeDecodeError as exc:
+            text, why = None, f"{exc.reason} at byte {exc.start}"
+        else:  # other bytes read as UTF-16 give one long line of unrelated characters
+            why = None if ("\n" in text or "\r" in text) else "no line breaks in it"
+        if why is not None:
+            raise DataError(f"{path}: the file starts like {wide.upper()} text but does not "
+                            f"decode as it ({why}). Save it as UTF-8 text.")
+        return text, wide, f"the file is {wide.upper()} text; it was read as such."
+    if b"\x00" in raw[:4096]:
+        raise DataError(f"{path}: this looks like a binary file, not a text table "
+                        "(CSV/TSV, Parquet, .npy or .npz are read).")
+    for enc in ENCODINGS:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        note = None
+        if enc != "utf-8-sig":
+            note = (f"the file is not valid UTF-8; it was read as {enc} "
+                    f"({'Windows Western European' if enc == 'cp1252' else 'ISO Latin-1'}).")
+        return text, ("utf-8" if enc == "utf-8-sig" else enc), note
+    raise DataError(f"{path}: the file could not be decoded as text.")  # pragma: no cover
+
+
+def _split(lines, delimiter):
+    return [row for row in csv.reader(lines, delimiter=delimiter, skipinitialspace=True) if row]
+
+
+#: characters of the file's start the csv sniffer sees: its search for quoted
+#: fields takes time quadratic in its sample (a 500 kB line of quotes took
+#: minutes), and the separator shows in the first lines
+SNIFF_CHARS = 4096
+
+
+def _choose_delimiter(path, text):
+    """The separator that splits the first lines into a constant number (>= 2) of fields.
+
+    The csv module's sniffer proposes one; the proposal is kept when it splits
+    the lines evenly, except that ``;`` or a tab beats ``,`` when both split
+    evenly (decimal commas). A single-column file gives ``","``.
+    """
+    lines = text.splitlines()[:200]
+    name = path.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        name = name.removesuffix(suffix)
+    if name.endswith((".tsv", ".tab")):
+        return "\t"
+
+    def even(delim):
+        try:
+            widths = {len(r) for r in _split(lines, delim)}
+        except csv.Error:
+            return False
+        return len(widths) == 1 and widths.pop() >= 2
+
+    candidates = [d for d in DELIMITERS if even(d)]
+    sample = "\n".join(lines[:50])
+    if len(sample) > SNIFF_CHARS:  # the sniffer's quote search is quadratic in its sample
+        cut = sample.rfind("\n", 0, SNIFF_CHARS)
+        sample = sample[:cut] if cut > 0 else sample[:SNIFF_CHARS]
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS))
+        sniffed = sniffed.delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed in candidates and not (sniffed == "," and {";", "\t"} & set(candidates)):
+        return sniffed
+    if candidates:
+        return candidates[0]
+    if sniffed:
+        return sniffed
+    if not any(d in text for d in DELIMITERS) and " " in text.strip():
+        return " "
+    return ","
+
+
+def read_text_table(path):
+    """Return ``(header, columns_as_lists_of_str, notes, delimiter)`` for a CSV/TSV file."""
+    text, encoding, notes = _decode(path)
+    # comment lines above the table ("# exported by ...")
+    # (blank lines between them), the last one kept: np.savetxt writes a header
+    # as "# a,b"
+    lines = text.splitlines(keepends=True)
+    top, n_comments, last_comment = 0, 0, None
+    while top < len(lines) and (lines[top].lstrip().startswith("#") or not lines[top].strip()):
+        if lines[top].strip():
+            n_comments += 1
+            last_comment = lines[top].strip().lstrip("#").strip()
+        top += 1
+    if n_comments:
+        text = "".join(lines[top:])
+        notes.append(f"{n_comments} comment line(s) starting with '#' above the table were "
+                     "skipped.")
+    delimiter = _choose_delimiter(path, text)
+    # the csv module's default limit (131072 characters a field) stops a whole read
+    # over one long text cell, which may well be left out anyway
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                               skipinitialspace=True))
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable table: {exc}.") from exc
+    if delimiter == " ":
+        # columns aligned with runs of spaces: leading and trailing spaces and
+        # the runs separate nothing (such files cannot mark a cell as empty)
+        rows = [[c for c in row if c.strip()] for row in rows]
+    # blank lines separate nothing; a line of separators only (",,,") is a row
+    # whose cells are all missing: it keeps its number and goes through
+    # --missing (at the end of the table, as spreadsheets export, it is dropped)
+    rows = [row for row in rows if row and (len(row) > 1 or row[0].strip())]
+    trailing = 0
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+        trailing += 1
+    if trailing:
+        notes.append(f"{trailing} row(s) of empty cells at the end of the table were left "
+                     "out.")
+    if not rows:
+        raise DataError(f"{path}: the file is empty.")
+    width = len(rows[0])
+    rows = [row if any(c.strip() for c in row) else [""] * width for row in rows]
+    has_header = _has_header(rows)
+    index_name = None
+    if has_header:
+        index_name = rows[0][0].strip()
+        header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
+        rows = rows[1:]
+    else:
+        header = [f"x{i + 1}" for i in range(width)]
+        named = _header_in_comment(last_comment, delimiter, width)
+        if named is not None:
+            header = named
+            notes = [n for n in notes if not n.startswith(f"{n_comments} comment line")]
+            notes.append(f"the column names were read from the comment line above the table "
+                         f"('# {last_comment}', as np.savetxt writes a header)"
+                         + (f"; {n_comments - 1} other comment line(s) were skipped."
+                            if n_comments > 1 else "."))
+    bad = [(i + 1, len(row)) for i, row in enumerate(rows) if len(row) != width]
+    if bad:
+        shown = ", ".join(f"row {r} has {w}" for r, w in bad[:5])
+        raise DataError(
+            f"{path}: every row must have {width} fields (separator "
+            f"{_DELIM_NAMES.get(delimiter, repr(delimiter))}), but {shown}"
+            + (f" (and {len(bad) - 5} more rows)" if len(bad) > 5 else "")
+            + "; rows are counted from 1, the first data row after the header."
+        )
+    cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
+    if (index_name is not None and index_name.lower() in _INDEX_NAMES and width > 1
+            and _is_row_index(cols[0])):
+        what = f"the first column, {index_name!r}," if index_name else (
+            "the first column has no name and")
+        notes.append(f"{what} numbers the rows {cols[0][0].strip()}, "
+                     f"{int(cols[0][0]) + 1}, ... (a row index, as pandas' to_csv and R's "
+                     "write.csv write it); it was left out.")
+        header, cols = header[1:], cols[1:]
+    elif (index_name is not None and index_name.lower() in _UNNAMED and width > 1
+            and _distinct_integers(cols[0])):
+        notes.append("the first column has no name and holds distinct integers (a row "
+                     "index, as pandas' to_csv writes it after rows were dropped or "
+                     "reordered); it was left out.")
+        header, cols = header[1:], cols[1:]
+    if delimiter != ",":
+        notes.append(f"fields separated by {_DELIM_NAMES.get(delimiter, repr(delimiter))}.")
+    return header, cols, notes, delimiter
+
+def _number(cell):
+    """Whether a cell reads as a number (a decimal comma accepted)."""
+    return _is_float(cell) or _is_float(cell.replace(",", "."))
+
+
+def _blank(cell):
+    """Whether a cell is empty or a missing-value token (``NA``, ``?``, ...)."""
+    return cell.strip().lower() in MISSING_TOKENS
+
+
+def _integer_token(cell):
+    return INTEGER.match(cell.strip()) is not None
+
+
+#: rows below the first that :func:`_has_header` looks at
+HEADER_SAMPLE_ROWS = 200
+
+
+def _has_header(rows):
+    """Whether the first row names the columns.
+
+    * A first row of numbers (empty or missing-value cells aside) is data,
+      unless it counts up by one (``0,1,2``: pandas' names for unnamed
+      columns, after an empty cell above a row index; years ``2019,2020``)
+      above columns that mostly hold decimals.
+    * Otherwise it is a header when a cell of it that is neither a number nor
+      missing stands above a number, when no cell of it is a number, or when
+      it is the only row.
+    * Else (its text cells stand above text, its other cells are numbers) the
+      numbers decide, as the csv module's sniffer does: an integer above a
+      column whose values all have decimals (``2019`` above ``1.25``) counts
+      for a header, an integer above integers or a decimal above decimals
+      against; the majority wins, a tie is data.
+    """
+    first = rows[0]
+    numeric = [_number(c) for c in first]
+    blank = [_blank(c) for c in first]
+    if all(n or b for n, b in zip(numeric, blank)):
+        return _numbered_columns(first, rows[1:1 + HEADER_SAMPLE_ROWS])
+    if len(rows) == 1 or not any(numeric):
+        return True
+    below = rows[1:1 + HEADER_SAMPLE_ROWS]
+    votes = 0
+    for j, cell in enumerate(first):
+        cells = [r[j] for r in below if j < len(r) and not _blank(r[j])]
+        if not cells:
+            continue
+        if not numeric[j]:
+            if not blank[j] and _number(cells[0]):
+                return True
+            continue
+        if not all(_number(c) for c in cells):
+            continue
+        ints = [_integer_token(c) for c in cells]
+        if _integer_token(cell):
+            votes += 1 if not any(ints) else -1 if all(ints) else 0
+        else:
+            votes += -1 if not any(ints) else 0
+    return votes > 0
+
+
+def _header_in_comment(comment, delimiter, width):
+    """The column names a comment line above a table without a header holds
+    (``# a,b``, np.savetxt's header): as many fields as the table, none a
+    number; else None."""
+    if not comment:
+        return None
+    try:
+        fields = next(csv.reader([comment], delimiter=delimiter, skipinitialspace=True))
+    except (csv.Error, StopIteration):
+        return None
+    if delimiter == " ":
+        fields = [f for f in fields if f.strip()]
+    fields = [f.strip() for f in fields]
+    if len(fields) != width or not all(fields) or any(_number(f) for f in fields):
+        return None
+    return fields
+
+
+def _numbered_columns(first, below):
+    """Whether a first row of numbers counts up by one (an empty first cell
+    allowed) above columns whose cells are mostly decimals: it then numbers
+    the columns rather than being data."""
+    cells = [c.strip() for c in first]
+    if cells and not cells[0]:
+        cells = cells[1:]
+        offset = 1
+    else:
+        offset = 0
+    if len(cells) < 2 or not all(_integer_token(c) for c in cells):
+        return False
+    values = [int(c) for c in cells]
+    if any(b - a != 1 for a, b in zip(values, values[1:])):
+        return False
+    votes = 0
+    for j in range(offset, len(first)):
+        col = [r[j] for r in below if j < len(r) and not _blank(r[j])]
+        if not col or not all(_number(c) for c in col):
+            continue
+        ints = [_integer_token(c) for c in col]
+        votes += 1 if not any(ints) else -1 if all(ints) else 0
+    return votes > 0
+
+
+INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+#: header names of a leading row-index column (pandas writes "", R ""; after
+#: a round trip through pandas "Unnamed: 0")
+_INDEX_NAMES = frozenset(("", "unnamed: 0", "index"))
+
+
+#: header names of a column pandas or R wrote without a name
+_UNNAMED = frozenset(("", "unnamed: 0"))
+
+
+def _distinct_integers(cells):
+    """Whether the cells are distinct non-negative integers (a row index)."""
+    if not cells or not all(c.strip().isdigit() for c in cells):
+        return False
+    return len({int(c) for c in cells}) == len(cells)
+
+
+def _is_row_index(cells):
+    """Whether the cells read 0, 1, 2, ... or 1, 2, 3, ... in order."""
+    if not cells:
+        return False
+    first = cells[0].strip()
+    if first not in ("0", "1"):
+        return False
+    start = int(first)
+    return all(c.strip() == str(start + i) for i, c in enumerate(cells))
+
+
+_DELIM_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", "|": "vertical bars",
+                " ": "spaces"}
+
