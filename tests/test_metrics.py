@@ -358,11 +358,12 @@ def test_parallel_and_serial_schedules_agree_bitwise():
         numba.set_num_threads(before)
 
 
-@pytest.mark.parametrize("scale", [2.0 ** 1000, 1e300, 1e-300])
+@pytest.mark.parametrize("scale", [2.0 ** 1000, 1e300, 1e-300, 2.0 ** -1030])
 def test_scores_unchanged_by_magnitudes_beyond_float64_squares(scale):
     # ratios of distances: squared distances of such values overflow to +inf
     # or underflow to 0 (the scores came out 0 or NaN); a power of two brings
-    # the values back exactly
+    # the values back exactly (2**-1030: subnormal values, whose power of two
+    # 2**1031 itself overflows unless applied as an exponent shift)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))
     X[30:] += 4

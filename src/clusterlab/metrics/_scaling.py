@@ -24,7 +24,13 @@ def _power_of_two_scaled(X, metric="euclidean", p=None):
         X = X.astype(np.float64)  # float32 squares would overflow or underflow: widen (exact)
     if not magnitude_out_of_range(top, X.shape[1]):
         return X
-    return X * (2.0 ** -np.ceil(np.log2(top)))
+    # np.ldexp: 2**-e itself overflows to inf when top is subnormal (e > 1023)
+    exponent = -int(np.ceil(np.log2(top)))
+    if sparse.issparse(X):
+        X = X.copy()
+        X.data = np.ldexp(X.data, exponent)
+        return X
+    return np.ldexp(X, exponent)
 
 
 #: float32 rows whose largest value lies beyond these are scored in float64:
