@@ -165,3 +165,22 @@ def test_larger_case_same_as_sklearn():
 @parametrize_with_checks([MeanShift(), MeanShift(bin_seeding=True, max_iter=50)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("bin_seeding", [False, True])
+@pytest.mark.parametrize("bandwidth", [1e160, 1e300])
+def test_a_bandwidth_whose_square_overflows_gives_one_mode_at_the_mean(bandwidth, bin_seeding):
+    # every ball holds every point: one mode, the mean (scikit-learn's answer
+    # up to 1e300 without bin seeding); it was refused with "No point was
+    # within bandwidth" (its square overflowed) and the advice to increase it
+    X = np.random.RandomState(0).randn(60, 2)
+    ms = MeanShift(bandwidth=bandwidth, bin_seeding=bin_seeding).fit(X)
+    np.testing.assert_allclose(ms.cluster_centers_, X.mean(axis=0, keepdims=True))
+    assert (ms.labels_ == 0).all() and (ms.predict(X + 5) == 0).all()
+    far = MeanShift(bandwidth=bandwidth, seeds=[[1e10, -1e10]]).fit(X)
+    np.testing.assert_allclose(far.cluster_centers_, X.mean(axis=0, keepdims=True))
+
+
+def test_bin_size_must_be_finite():
+    with pytest.raises(ValueError, match="bin_size must be > 0"):
+        get_bin_seeds(np.zeros((3, 2)), np.inf)

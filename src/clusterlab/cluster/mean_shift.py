@@ -101,6 +101,25 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
     return np.float64(total / n)
 
 
+#: bandwidths beyond this have a square that overflows float64
+_BANDWIDTH_SQUARE_MAX = float(np.sqrt(np.finfo(np.float64).max)) / 4
+
+
+def _reachable_bandwidth(X, seeds, bandwidth):
+    """``bandwidth``, or when its square would overflow float64 a smaller one
+    that, like it, reaches every point from anywhere in the box around the
+    points and the seeds: every ball then holds every point either way (one
+    mode, the mean), and the kernels' squared radius stays finite."""
+    if bandwidth <= _BANDWIDTH_SQUARE_MAX:
+        return bandwidth
+    points = np.asarray(X, dtype=np.float64)
+    if seeds is not None:
+        points = np.vstack([points, np.asarray(seeds, dtype=np.float64).reshape(
+            -1, points.shape[1])])
+    diameter = float(np.sqrt(np.sum(np.ptp(points, axis=0) ** 2)))
+    return min(bandwidth, 4.0 * diameter) if diameter > 0 else 1.0
+
+
 def get_bin_seeds(X, bin_size, min_bin_freq=1):
     """Find seeds for mean_shift by binning the points on a grid.
 
@@ -133,7 +152,7 @@ def get_bin_seeds(X, bin_size, min_bin_freq=1):
     """
     if bin_size == 0:
         return X
-    if not bin_size > 0:
+    if not 0 < bin_size < np.inf:
         raise ValueError(f"bin_size must be > 0 (or 0: every point its own seed), got "
                          f"{bin_size!r}.")
     A = np.asarray(X)
@@ -329,6 +348,7 @@ class MeanShift(ClusterMixin, BaseEstimator):
             bandwidth = estimate_bandwidth(X, n_jobs=self.n_jobs)
         bandwidth = float(bandwidth)
         seeds = self.seeds
+        bandwidth = _reachable_bandwidth(X, seeds, bandwidth)
         if seeds is None:
             seeds = get_bin_seeds(X, bandwidth, self.min_bin_freq) if self.bin_seeding else X
         seeds = np.ascontiguousarray(np.asarray(seeds, dtype=np.float64))
@@ -349,9 +369,8 @@ class MeanShift(ClusterMixin, BaseEstimator):
         centers, intensity = self._distinct_modes(means, counts, X.dtype)
         if not len(centers):
             raise ValueError(
-                "No point was within bandwidth=%f of any seed. Try a different seeding"
-                " strategy                              or increase the bandwidth."
-                % bandwidth)
+                f"No point was within bandwidth={bandwidth:g} of any seed. Try a different "
+                "seeding strategy or increase the bandwidth.")
         # strongest first; ties broken by the larger coordinates, as sklearn's sort
         order = sorted(range(len(centers)), key=lambda i: (intensity[i], tuple(centers[i])),
                        reverse=True)
