@@ -153,3 +153,22 @@ def test_consensus_score_properties(seed, n_a, n_b):
     assert consensus_score((a[0][perm], a[1][perm]), b) == pytest.approx(score, rel=1e-12)
     assert consensus_score(a, a) == pytest.approx(1.0)
     assert score == pytest.approx(sk_consensus_score(a, b), rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_the_same_biclusters_at_any_magnitude(scale):
+    # the normalised singular vectors scale as 1/sqrt(X): at 1e300 they came
+    # near 1e-152 and the inner K-Means refused them as "values too small"
+    X, rows, _ = make_biclusters((30, 20), 3, noise=0.5, random_state=0, shuffle=False)
+    X = np.abs(X) + 1
+    for Model in (SpectralCoclustering, SpectralBiclustering):
+        plain = Model(3, random_state=0).fit(X)
+        scaled = Model(3, random_state=0).fit(X * scale)
+        np.testing.assert_array_equal(scaled.row_labels_, plain.row_labels_)
+        np.testing.assert_array_equal(scaled.column_labels_, plain.column_labels_)
+
+
+def test_a_single_column_is_refused_clearly():
+    X = np.abs(np.random.RandomState(0).randn(30, 1)) + 1
+    with pytest.raises(ValueError, match="needs at least two rows and two columns"):
+        SpectralCoclustering(3, random_state=0).fit(X)

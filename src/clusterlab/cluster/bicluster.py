@@ -186,6 +186,11 @@ class _BaseSpectralBicluster(BiclusterMixin, BaseEstimator):
     def _svd(self, array, n_components, n_discard):
         """The first ``n_components`` left and right singular vectors, the
         first ``n_discard`` dropped: (u (n, c), v (m, c))."""
+        if min(array.shape) <= n_discard:
+            raise ValueError(
+                f"{type(self).__name__} clusters on the singular vectors of X after its first "
+                f"{n_discard}, but X of shape {array.shape} has only {min(array.shape)}: it "
+                "needs at least two rows and two columns.")
         if self.svd_method == "randomized":
             kwargs = {} if self.n_svd_vecs is None else {"n_oversamples": self.n_svd_vecs}
             u, _, vt = randomized_svd(array, n_components, random_state=self.random_state,
@@ -210,11 +215,24 @@ class _BaseSpectralBicluster(BiclusterMixin, BaseEstimator):
     def _k_means(self, data, n_clusters):
         import clusterlab  # the public estimators, wherever they live
 
+        from clusterlab._validation import magnitude_out_of_range
+
         Model = clusterlab.MiniBatchKMeans if self.mini_batch else clusterlab.KMeans
         model = Model(n_clusters, init=self.init, n_init=self.n_init,
                       random_state=self.random_state)
-        model.fit(np.ascontiguousarray(data))
-        return model.cluster_centers_, model.labels_
+        data = np.ascontiguousarray(data)
+        # the normalised vectors scale as 1/sqrt of X's values (X near 1e300
+        # gives vectors near 1e-152): a power of two brings them back where
+        # K-Means computes squared distances; it changes no label
+        top = float(np.max(np.abs(data))) if data.size else 0.0
+        shift = 0
+        if np.isfinite(top) and magnitude_out_of_range(top, data.shape[1]):
+            shift = -int(np.ceil(np.log2(top)))
+            data = np.ldexp(data, shift)
+            if isinstance(self.init, np.ndarray):
+                model.set_params(init=np.ldexp(np.asarray(self.init, dtype=float), shift))
+        model.fit(data)
+        return np.ldexp(model.cluster_centers_, -shift), model.labels_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
