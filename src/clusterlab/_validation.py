@@ -125,7 +125,7 @@ def check_magnitude(X, estimator, n_features=None, huge=True, tiny=True, bound=N
                 and (bound == 0.0 or bound / 2 >= TINY_MAGNITUDE or not tiny)):
             return
     top = float(np.max(np.abs(data)))
-    name = type(estimator).__name__
+    name = estimator if isinstance(estimator, str) else type(estimator).__name__
     if huge and top > limit:
         raise ValueError(
             f"{name}: X has values up to {top:.3g} in magnitude; with {d} features, squared "

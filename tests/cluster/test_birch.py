@@ -179,3 +179,15 @@ def test_a_tree_parameter_changed_between_partial_fits_is_refused():
     assert online._tree_params == (0.2, 5)
     model = Birch(n_clusters=3).fit(X)
     assert model.transform(X[:3].astype(np.float32)).dtype == np.float64
+
+
+def test_global_step_before_a_fit_and_a_huge_threshold():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        Birch().partial_fit()
+    X = np.random.RandomState(0).randn(60, 2)
+    # threshold ** 2 raised OverflowError; such a threshold holds every row in one subcluster
+    model = Birch(threshold=1e300, n_clusters=None).fit(X)
+    assert model.subcluster_centers_.shape == (1, 2)
+    np.testing.assert_allclose(model.subcluster_centers_[0], X.mean(axis=0))

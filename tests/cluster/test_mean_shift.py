@@ -184,3 +184,10 @@ def test_a_bandwidth_whose_square_overflows_gives_one_mode_at_the_mean(bandwidth
 def test_bin_size_must_be_finite():
     with pytest.raises(ValueError, match="bin_size must be > 0"):
         get_bin_seeds(np.zeros((3, 2)), np.inf)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_estimate_bandwidth_refuses_magnitudes_whose_squares_leave_float64(scale):
+    X = np.random.RandomState(0).randn(60, 2) * scale  # it returned inf or 0.0
+    with pytest.raises(ValueError, match="estimate_bandwidth: .*(overflow|underflow)"):
+        estimate_bandwidth(X)

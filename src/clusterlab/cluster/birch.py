@@ -103,7 +103,7 @@ class _CFTree:
         pos = 0
         while pos < n:
             pos = _bk.birch_insert(
-                X, pos, self.threshold ** 2, self.branching_factor, self.node_leaf,
+                X, pos, _square(self.threshold), self.branching_factor, self.node_leaf,
                 self.node_nsub, self.node_subs, self.node_prev, self.node_next, self.sub_n,
                 self.sub_ls, self.sub_ss, self.sub_cent, self.sub_sqn, self.sub_child,
                 self.state, track, ctl, path_node, path_pos, pair_c, pair_d)
@@ -189,6 +189,12 @@ class _CFNode:
 
     prev_leaf_ = property(lambda self: self._link(int(self._tree.node_prev[self._id])))
     next_leaf_ = property(lambda self: self._link(int(self._tree.node_next[self._id])))
+
+
+def _square(threshold):
+    """``threshold ** 2``, +inf where it would overflow (Python's float power
+    raises OverflowError; such a threshold merges every subcluster anyway)."""
+    return threshold * threshold if threshold < 1e154 else np.inf
 
 
 def _dense_chunks(X, rows):
@@ -365,6 +371,7 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         self
         """
         if X is None:
+            check_is_fitted(self)
             self._global_clustering()
             return self
         return self._fit(X, partial=True)

@@ -83,6 +83,7 @@ def estimate_bandwidth(X, *, quantile=0.3, n_samples=None, random_state=0, n_job
     1.6191
     """
     X = check_array(X)
+    check_magnitude(X, "estimate_bandwidth")
     random_state = check_random_state(random_state)
     if n_samples is not None:
         idx = random_state.permutation(X.shape[0])[:n_samples]
