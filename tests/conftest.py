@@ -49,9 +49,13 @@ except ImportError:  # pragma: no cover
 # several processes (the report's drawing processes, the browser), the float32
 # twin of a test parametrised over `dtype` (numba compiles every kernel again
 # for float32; the float64 case runs the same path, and tests written about
-# float32 itself -- "float32" in their name -- stay quick), the GEMM
-# K-Means stress module, and single tests marked `@pytest.mark.slow` with their
-# reason. CI runs both tiers.
+# float32 itself -- "float32" in their name -- stay quick), scikit-learn's
+# dtype and sample-weight checks of K-Means' non-default algorithms (each
+# compiles that algorithm's float32 or weighted kernels; the default
+# algorithm's checks stay quick), the GEMM K-Means stress module, and single
+# tests marked `@pytest.mark.slow` with their reason (scenario tests of the
+# analysis beyond one per rule, comparisons where scikit-learn's own
+# algorithm takes seconds). CI runs both tiers.
 
 
 # Test files run whole on one pytest-xdist worker (`--dist loadgroup`, each
@@ -87,6 +91,11 @@ LONGEST_FIRST = [
 #: scikit-learn estimator checks that fit read-only (memory-mapped) arrays
 READ_ONLY_CHECKS = ("readonly_memmap", "check_outliers_train")
 
+#: scikit-learn estimator checks that compile another variant of an
+#: estimator's kernels (float32, weighted): full tier only for the
+#: non-default K-Means algorithms (``algorithm=`` in the estimator's id)
+VARIANT_CHECKS = ("check_estimators_dtypes", "check_sample_weight_equivalence")
+
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
@@ -97,7 +106,9 @@ def pytest_collection_modifyitems(config, items):
                         and "float32" not in getattr(item, "originalname", item.name))
         if ("parallel_kernels" in fixtures or "dask_client" in fixtures or float32_twin
                 or params.get("parallel") is True
-                or any(name in item.name for name in READ_ONLY_CHECKS)):
+                or any(name in item.name for name in READ_ONLY_CHECKS)
+                or ("algorithm=" in item.name
+                    and any(name in item.name for name in VARIANT_CHECKS))):
             item.add_marker(pytest.mark.slow)
         path = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(_group(path)))

@@ -22,7 +22,9 @@ def recommended(res):
     return res.labels[res.recommendation]
 
 
-@pytest.mark.parametrize("case", ["blobs3", "moons", "circles", "anisotropic"])
+# the quick tier keeps one case per rule (full tier: see tests/conftest.py)
+@pytest.mark.parametrize("case", ["blobs3", "moons", "circles",
+                                  pytest.param("anisotropic", marks=pytest.mark.slow)])
 def test_recommendation_recovers_the_known_partition(case):
     if case == "blobs3":
         X, y = make_blobs(600, centers=3, random_state=3)
@@ -104,9 +106,12 @@ def test_a_small_uniform_disk_is_not_sold_as_two_overlapping_gaussians():
         assert res.verdict == "no structure", res.reasons
 
 
-@pytest.mark.parametrize("case", ["uniform", "uniform-with-a-constant-column",
-                                  "uniform-on-a-slanted-line", "two-gaussians",
-                                  "three-separated"])
+@pytest.mark.parametrize("case", ["uniform",
+                                  pytest.param("uniform-with-a-constant-column",
+                                               marks=pytest.mark.slow),
+                                  pytest.param("uniform-on-a-slanted-line",
+                                               marks=pytest.mark.slow),
+                                  "two-gaussians", "three-separated"])
 def test_one_dimensional_gaps_are_judged_against_chance_spacings(case):
     # on a line the spanning tree is the sorted spacings, exponentially
     # distributed: gaps of twice the 90th percentile come by chance (uniform
@@ -473,6 +478,7 @@ def test_at_the_same_k_the_mixture_splits_a_dense_blob_from_a_sparse_one():
     assert adjusted_rand_score(y, recommended(res)) > 0.97
 
 
+@pytest.mark.slow  # an equivalence of two whole analyses (full tier, as thread-count ones)
 def test_the_order_candidates_run_in_does_not_change_the_analysis(monkeypatch):
     """On a first run the analysis lets the compile helper finish a candidate and
     runs the others first (prewarm.helper_aware): the same answer in any order."""

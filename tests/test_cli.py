@@ -116,6 +116,7 @@ def test_bad_options_are_usage_errors(capsys):
         assert exc.value.code == 2
 
 
+@pytest.mark.slow  # sampling stays in the quick tier through tests/test_analysis_selection.py
 def test_npy_input_and_sampling_note(tmp_path):
     rng = np.random.default_rng(0)
     X = np.r_[rng.normal(0, 1, (700, 3)), rng.normal(6, 1, (700, 3))]

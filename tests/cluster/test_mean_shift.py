@@ -37,10 +37,11 @@ PARAMS = [
 ]
 
 
-# 3 and 5 features in the full tier only: scikit-learn's own mean shift takes
-# most of this test's time (quick tier: see tests/conftest.py)
+# 2, 3 and 5 features in the full tier only: scikit-learn's own mean shift
+# takes most of this test's time (quick tier: see tests/conftest.py)
 @pytest.mark.parametrize("params", PARAMS, ids=str)
-@pytest.mark.parametrize("d", [1, 2, pytest.param(3, marks=pytest.mark.slow),
+@pytest.mark.parametrize("d", [1, pytest.param(2, marks=pytest.mark.slow),
+                               pytest.param(3, marks=pytest.mark.slow),
                                pytest.param(5, marks=pytest.mark.slow)])
 def test_same_as_sklearn(params, d):
     X = _blobs(300, d, seed=d)

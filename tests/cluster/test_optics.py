@@ -183,7 +183,8 @@ def test_kd_blocks_partition_the_rows(blobs):
     assert np.all(np.diff(start) >= 1) and np.all(np.diff(start) <= 16)
 
 
-@pytest.mark.parametrize("max_eps", [np.inf, 0.5])
+# a finite max_eps in the full tier only (scikit-learn's OPTICS takes most of the time)
+@pytest.mark.parametrize("max_eps", [np.inf, pytest.param(0.5, marks=pytest.mark.slow)])
 def test_block_pruning_exact_on_clustered_and_uniform_data(max_eps):
     rng = np.random.default_rng(5)
     X = np.r_[rng.normal(0, 0.2, (400, 2)), rng.uniform(-3, 3, (400, 2)),
