@@ -119,7 +119,11 @@ def test_a_row_of_empty_cells_keeps_its_number_and_counts_as_missing(tmp_path, c
     ds = load_dataset(str(path), missing="drop")
     assert ds.X.shape == (40, 2)
     assert 11 not in ds.row_numbers and ds.row_numbers[-1] == 41
-    assert any("2 row(s) of empty cells at the end" in n for n in ds.notes)
+    assert any("2 row(s) of empty cells below the table" in n for n in ds.notes)
+    path.write_text(",,\n" + "\n".join(lines) + "\n")  # an empty row above the header too
+    ds = load_dataset(str(path), missing="drop")
+    assert ds.columns == ["a", "b"] and ds.row_numbers[-1] == 41
+    assert any("3 row(s) of empty cells above and below the table" in n for n in ds.notes)
 
 
 @pytest.mark.parametrize("index", [False, True])

@@ -229,8 +229,13 @@ def read_text_table(path):
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
         trailing += 1
-    if trailing:
-        notes.append(f"{trailing} row(s) of empty cells at the end of the table were left "
+    leading = 0
+    while leading < len(rows) and not any(c.strip() for c in rows[leading]):
+        leading += 1
+    rows = rows[leading:]
+    if leading or trailing:
+        where = " and ".join(w for w, n in (("above", leading), ("below", trailing)) if n)
+        notes.append(f"{leading + trailing} row(s) of empty cells {where} the table were left "
                      "out.")
     if not rows:
         raise DataError(f"{path}: the file is empty.")
