@@ -225,3 +225,67 @@ def test_the_summary_goes_out_in_one_write(monkeypatch):
     monkeypatch.setattr(sys, "stdout", out)
     cli._write_out("first line\nsecond")
     assert out.writes == ["first line\nsecond\n"]
+
+
+def test_dots_group_thousands_in_a_column_that_shows_it(tmp_path):
+    # "3.285,50" says the dots group thousands: "1.250" beside it is 1250
+    path = tmp_path / "de.csv"
+    path.write_text("a;b\n" + "3.285,50;1,5\n1.250;2,5\n2,5;3,5\n" * 8)
+    np.testing.assert_allclose(load_dataset(str(path)).X[:3, 0], [3285.5, 1250.0, 2.5])
+
+
+def test_dot_groups_beside_integers_in_a_semicolon_file_are_refused(tmp_path):
+    path = tmp_path / "de.csv"
+    path.write_text("a;b\n" + "7.804;1\n838;2\n1.203;3\n" * 8)
+    with pytest.raises(DataError, match="may group thousands"):
+        load_dataset(str(path))
+
+
+def test_quoted_thousands_in_a_comma_file_are_read(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("a,b\n" + '"7,804",1.5\n838,2.5\n"12,001",4.5\n' * 8)
+    ds = load_dataset(str(path))
+    np.testing.assert_allclose(ds.X[:3, 0], [7804, 838, 12001])
+
+
+def test_a_prose_comment_does_not_name_the_columns(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("# Source: NOAA, station ABC\n" + CSV.split("\n", 1)[1])
+    assert load_dataset(str(path)).columns == ["x1", "x2"]
+
+
+def test_a_numbered_header_is_said(tmp_path):
+    path = tmp_path / "n.csv"
+    path.write_text("0,1\n" + CSV.split("\n", 1)[1])
+    ds = load_dataset(str(path))
+    assert ds.columns == ["0", "1"] and any("counts up by one" in n for n in ds.notes)
+
+
+def test_a_compressed_table_has_a_size_limit_and_mac_zips_are_read(tmp_path, monkeypatch):
+    from clusterlab.report import text_table
+
+    monkeypatch.setattr(text_table, "MAX_DECOMPRESSED", 1000)
+    big = tmp_path / "big.csv.gz"
+    big.write_bytes(gzip.compress(b"1,2\n" * 1000))  # 4000 bytes of text
+    with pytest.raises(DataError, match="holds more than"):
+        load_dataset(str(big))
+    mac = tmp_path / "mac.zip"
+    with zipfile.ZipFile(mac, "w") as zf:
+        zf.writestr("t.csv", CSV)
+        zf.writestr("__MACOSX/._t.csv", "resource fork")
+    np.testing.assert_array_equal(load_dataset(str(mac)).X, ROWS)
+
+
+def test_predict_never_takes_a_column_by_position(tmp_path, capsys):
+    # a model fitted on pandas' default names "0", "1" must not read a table
+    # whose columns are p, q by their positions
+    train = tmp_path / "train.csv"
+    train.write_text("0,1\n" + CSV.split("\n", 1)[1])
+    out = tmp_path / "o"
+    assert main(["analyze", str(train), "--out", str(out), "--algorithms", "kmeans"]) == 0
+    new = tmp_path / "new.csv"
+    new.write_text("p,q\n" + CSV.split("\n", 1)[1])
+    capsys.readouterr()
+    assert main(["predict", str(out / "model.joblib"), str(new),
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    assert "needs a column '0'" in capsys.readouterr().err

@@ -217,16 +217,68 @@ class Analysis:
         return paths
 
 
+def _integer(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _k_range(k):
+    """``(lo, hi)`` from ``k`` (an int: 2..k; "lo..hi" or "k"; a pair), or
+    None; ValueError naming what ``k`` accepts otherwise."""
     if k is None:
         return None
+    accepts = ("k takes an int k >= 2 (the range 2..k), a pair (lo, hi) or a string "
+               f"'lo..hi' with 1 <= lo <= hi and hi >= 2; got {k!r}")
     if isinstance(k, str):
         lo, sep, hi = k.partition("..")
-        return int(lo), int(hi) if sep else int(lo)
-    if isinstance(k, (int, np.integer)):
-        return 2, int(k)
-    k = list(k)
-    return int(min(k)), int(max(k))
+        try:
+            pair = (int(lo), int(hi) if sep else int(lo))
+        except ValueError:
+            raise ValueError(accepts) from None
+    elif _integer(k):
+        pair = (2, int(k))
+    else:
+        try:
+            values = list(k)
+        except TypeError:
+            raise ValueError(accepts) from None
+        if len(values) != 2 or not all(_integer(v) for v in values):
+            raise ValueError(accepts)
+        pair = (int(min(values)), int(max(values)))
+    if pair[0] < 1 or pair[1] < 2:
+        raise ValueError(accepts)
+    return pair
+
+
+#: what ``scale`` accepts
+SCALES = ("auto", "standard", "none")
+
+
+def _checked_options(algorithms, contamination, sample, seed, scale):
+    """The analysis's options checked as the command line checks them:
+    ``algorithms`` as a tuple of lower-case names; ValueError naming the
+    option and what it accepts otherwise."""
+    from numbers import Real
+
+    from clusterlab.report.analysis import ALGORITHMS
+
+    if algorithms is not None:
+        names = algorithms.split(",") if isinstance(algorithms, str) else list(algorithms)
+        names = [str(a).strip().lower() for a in names]
+        bad = [a for a in names if a not in ALGORITHMS]
+        if bad or not names:
+            raise ValueError(f"algorithms takes names among {', '.join(ALGORITHMS)}; got "
+                             f"{algorithms!r}")
+        algorithms = tuple(dict.fromkeys(names))
+    if (not isinstance(contamination, Real) or isinstance(contamination, bool)
+            or not 0 < contamination <= 0.5):
+        raise ValueError(f"contamination takes a share in (0, 0.5]; got {contamination!r}")
+    if sample is not None and not (_integer(sample) and sample >= 10):
+        raise ValueError(f"sample takes an int of at least 10 rows (or None); got {sample!r}")
+    if not (_integer(seed) and 0 <= seed < 2 ** 32):
+        raise ValueError(f"seed takes an int in 0..{2 ** 32 - 1}; got {seed!r}")
+    if scale not in SCALES:
+        raise ValueError(f"scale takes one of {', '.join(SCALES)}; got {scale!r}")
+    return algorithms
 
 
 def analyze_dataset(dataset, k=None, algorithms=None, contamination=0.02, sample=None, seed=42,
@@ -243,6 +295,7 @@ def analyze_dataset(dataset, k=None, algorithms=None, contamination=0.02, sample
 
     kwargs = {}
     k_range = _k_range(k)
+    algorithms = _checked_options(algorithms, contamination, sample, seed, scale)
     if dataset.n_samples < MIN_ROWS:
         n = dataset.n_samples
         raise DataError(f"{dataset.name}: {n} row{'' if n == 1 else 's'}; need more rows than "
@@ -311,6 +364,8 @@ def analyze(data=None, *, y=None, columns=None, exclude=None, label_column=None,
     """
     from clusterlab.report.data import dataset_from_data
 
+    _k_range(k)  # the options first: a bad one is said before the table is read
+    _checked_options(algorithms, contamination, sample, seed, scale)
     ds = dataset_from_data(data, columns=columns, exclude=exclude, label_column=label_column,
                            missing=missing, y=y)
     return analyze_dataset(ds, k=k, algorithms=algorithms, contamination=contamination,

@@ -106,8 +106,8 @@ def _ambiguous_grouping(name, column, cells, sep, values):
         f"{name}: column {column!r} holds cells like {example!r} beside cells like "
         f"{plain!r}: the {'comma' if sep == ',' else 'dot'} may group thousands "
         f"({sign}{int(digits)}) or mark decimals ({point}), and the table does not say "
-        "which. Save it with the numbers written plainly (no thousands separators) and "
-        "analyse that.")
+        "which. Save the table with the numbers written plainly (no thousands separators) "
+        "and run again, or leave the column out (--exclude).")
 
 
 def _to_float_column(values, decimal_comma=False):
@@ -126,6 +126,9 @@ def _to_float_column(values, decimal_comma=False):
     out = np.empty(len(arr), dtype=float)
     used_comma = used_grouping = False
     bad, filled = [], 0
+    # a column holding "3.285,50" groups thousands with its dots: "1.250" is 1250 there
+    dots_group = decimal_comma and any(
+        isinstance(v, str) and _GROUPED_DECIMAL_COMMA.match(v.strip()) for v in arr)
     for i, v in enumerate(arr):
         if v is None or (isinstance(v, float) and v != v):
             out[i] = np.nan
@@ -135,6 +138,10 @@ def _to_float_column(values, decimal_comma=False):
             out[i] = np.nan
             continue
         filled += 1
+        if dots_group and _THOUSANDS["."].match(s):
+            out[i] = float(s.replace(".", ""))
+            used_comma = True
+            continue
         try:
             out[i] = float(s)
         except ValueError:
@@ -144,7 +151,10 @@ def _to_float_column(values, decimal_comma=False):
             elif decimal_comma and _GROUPED_DECIMAL_COMMA.match(s):
                 out[i] = float(s.replace(".", "").replace(",", "."))
                 used_comma = True
-            elif not decimal_comma and _GROUPED_DECIMAL_POINT.match(s):
+            elif not decimal_comma and (_GROUPED_DECIMAL_POINT.match(s)
+                                        or _THOUSANDS[","].match(s)):
+                # a comma-separated file marks decimals with points: a quoted
+                # "1,234.50" or "7,804" groups thousands
                 out[i] = float(s.replace(",", ""))
                 used_grouping = True
             else:
@@ -172,7 +182,8 @@ LABEL_ARRAYS = ("y", "labels", "label", "target", "classes")
 
 
 def _read_file(spec):
-    """Return ``(header, cols, notes, decimal_comma, labels)`` for a data file:
+    """Return ``(header, cols, notes, decimal_comma, labels)`` for a data file
+    (``decimal_comma``: False, True, or ``"semicolon"`` for a ;-separated file):
     ``labels`` names the column of known labels a ``.npz`` archive holds
     beside its data (a 1-D array called one of :data:`LABEL_ARRAYS`), else None."""
     lower = spec.lower()
@@ -251,7 +262,9 @@ def _read_file(spec):
         cols = [table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names]
     else:
         header, cols, notes, delimiter = read_text_table(spec)
-        decimal_comma = delimiter != ","
+        # True where decimal commas may be read; "semicolon" marks the locale
+        # whose dots group thousands ("7.804" beside "838" is then refused)
+        decimal_comma = "semicolon" if delimiter == ";" else delimiter != ","
     return header, cols, notes, decimal_comma, labels
 
 
@@ -327,10 +340,19 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
             + (" ..." if len(renamed) > 5 else "") + "."]
     n_rows = len(cols[0]) if cols else 0
 
+    if isinstance(columns, str):  # one name, not its characters
+        columns = [columns]
+    if isinstance(exclude, str):
+        exclude = [exclude]
+
     def resolve(col, what):
-        if col in header:
-            return header.index(col)
-        if str(col).isdigit() and int(col) < len(header):
+        # a name first (an int 0 names the column called "0", as pandas'
+        # default names are written); a position only for a table of this
+        # run, never for the columns a saved model was fitted on
+        if str(col) in header:
+            return header.index(str(col))
+        if (not required_by and str(col).isdigit() and not isinstance(col, bool)
+                and int(col) < len(header)):
             return int(col)
         shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
         if required_by and what == "--columns":
@@ -338,10 +360,14 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
                             f"lacks (its columns: {shown}).")
         raise DataError(f"{name}: {what} {col!r} is not a column (columns: {shown}).")
 
-    label_idx = resolve(label_column, "--label-column") if label_column else None
+    label_idx = resolve(label_column, "--label-column") if label_column is not None else None
     if label_idx is not None:
         y = np.asarray(cols[label_idx])
     wanted = [resolve(c, "--columns") for c in columns] if columns else list(range(len(header)))
+    twice = sorted({header[j] for j in wanted if wanted.count(j) > 1})
+    if twice:
+        raise DataError(f"{name}: the columns to use name {', '.join(map(repr, twice))} more "
+                        "than once.")
     excluded = {resolve(c, "--exclude") for c in (exclude or [])}
     use, dropped, data, comma_cols, kept, grouping_cols = [], [], [], [], [], []
     cells = {}  # column -> [(row, text)] of cells that are not numbers in a numeric column
@@ -372,7 +398,7 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
         use.append(header[j])
         data.append(col)
         kept.append(j)
-    if comma_cols:  # decimal commas: dots in other columns may group thousands
+    if comma_cols or decimal_comma == "semicolon":  # dots may group thousands
         for j in kept:
             grouped = _grouped_cells(cols[j], ".")
             if grouped:
@@ -519,6 +545,39 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
     return ds
 
 
+def _array_columns(data):
+    """``(header, cols)`` of an array-like: a 2-D array's columns ``x1``,
+    ``x2``, ...; a structured array's fields; a masked array's masked cells
+    missing (NaN). Types the analysis does not take are refused with what to
+    pass instead."""
+    from scipy import sparse
+
+    if sparse.issparse(data):
+        raise DataError("a sparse matrix: the analysis needs dense rows; pass "
+                        "data.toarray() (when it fits in memory).")
+    if isinstance(data, dict):
+        raise DataError("a dict: pass pandas.DataFrame(data), or a 2-D array.")
+    if np.ma.isMaskedArray(data):
+        try:
+            data = np.ma.asarray(data, dtype=float).filled(np.nan)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"a masked array that is not numeric ({exc}).") from exc
+    try:
+        arr = np.asarray(data)
+    except ValueError as exc:  # ragged nested lists
+        raise DataError(f"not a table: its rows differ in length ({exc}).") from exc
+    if arr.dtype.names:  # a structured (record) array: its fields are the columns
+        if arr.ndim != 1:
+            raise DataError(f"expected a 1-D structured array, got shape {arr.shape}.")
+        return list(arr.dtype.names), [arr[n] for n in arr.dtype.names]
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise DataError(f"expected a 2-D array or a DataFrame, got {type(data).__name__} "
+                        f"of shape {arr.shape}.")
+    return [f"x{i + 1}" for i in range(arr.shape[1])], [arr[:, j] for j in range(arr.shape[1])]
+
+
 def dataset_from_data(data, columns=None, exclude=None, label_column=None, missing="error",
                       y=None, name=None):
     """A :class:`Dataset` from a path, built-in name, NumPy array or pandas DataFrame."""
@@ -529,14 +588,11 @@ def dataset_from_data(data, columns=None, exclude=None, label_column=None, missi
         header = [str(c) for c in data.columns]
         cols = [data.iloc[:, j].to_numpy() for j in range(data.shape[1])]
         name = name or "DataFrame"
+    elif hasattr(data, "to_frame") and hasattr(data, "iloc"):  # a pandas Series
+        return dataset_from_data(data.to_frame(), columns=columns, exclude=exclude,
+                                 label_column=label_column, missing=missing, y=y, name=name)
     else:
-        arr = np.asarray(data)
-        if arr.ndim == 1:
-            arr = arr.reshape(-1, 1)
-        if arr.ndim != 2:
-            raise DataError(f"expected a 2-D array or a DataFrame, got shape {arr.shape}.")
-        header = [f"x{i + 1}" for i in range(arr.shape[1])]
-        cols = [arr[:, j] for j in range(arr.shape[1])]
+        header, cols = _array_columns(data)
         name = name or "array"
     if y is not None and len(y) != (len(cols[0]) if cols else 0):
         raise DataError(f"{name}: y has {len(y)} entries for {len(cols[0])} rows.")

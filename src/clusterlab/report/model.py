@@ -84,12 +84,48 @@ class SavedModel:
         return (f"SavedModel({self.name!r}, {type(self.estimator).__name__}, "
                 f"{len(self.columns)} columns, scale={self.scale!r})")
 
+    def _rows(self, X):
+        """New rows as a float matrix in :attr:`columns` order: a DataFrame's
+        columns are found by name (others ignored), an array's are taken in
+        that order; missing or non-numeric cells are refused by column and row."""
+        if hasattr(X, "columns") and hasattr(X, "iloc"):  # a pandas DataFrame
+            names = [str(c) for c in X.columns]
+            lacking = [c for c in self.columns if c not in names]
+            if lacking:
+                raise ModelError(
+                    f"the new rows lack the column(s) {', '.join(map(repr, lacking))} the model "
+                    f"was fitted on (they have: {', '.join(names[:20])}"
+                    f"{' ...' if len(names) > 20 else ''}).")
+            X = X.iloc[:, [names.index(c) for c in self.columns]]
+            try:
+                A = X.to_numpy(dtype=float, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise ModelError(f"the new rows' columns {', '.join(self.columns)} must all "
+                                 f"be numbers ({exc}).") from exc
+        else:
+            try:
+                A = np.asarray(X, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise ModelError(f"the new rows must be numbers ({exc}).") from exc
+            if A.ndim != 2 or A.shape[1] != len(self.columns):
+                raise ModelError(f"expected {len(self.columns)} columns "
+                                 f"({', '.join(self.columns)}), got shape {A.shape}.")
+        bad = ~np.isfinite(A)
+        if bad.any():
+            j = int(np.flatnonzero(bad.any(axis=0))[0])
+            rows = np.flatnonzero(bad[:, j]) + 1
+            err = ModelError(
+                f"column {self.columns[j]!r} has missing or non-finite values in "
+                f"{len(rows)} row(s): {', '.join(map(str, rows[:5]))}"
+                f"{' ...' if len(rows) > 5 else ''} (counted from 1); fill them or leave "
+                "those rows out.")
+            err.rows = np.flatnonzero(bad.any(axis=1))
+            raise err
+        return A
+
     def transform(self, X):
         """The raw columns (in :attr:`columns` order) mapped as the analysis scaled them."""
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != len(self.columns):
-            raise ModelError(f"expected {len(self.columns)} columns ({', '.join(self.columns)}), "
-                             f"got shape {X.shape}.")
+        X = self._rows(X)
         with np.errstate(over="ignore", invalid="ignore"):
             if self.transformer is not None:
                 Z = np.asarray(self.transformer.transform(X), dtype=float)

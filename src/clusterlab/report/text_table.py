@@ -67,6 +67,23 @@ _COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip"), (b"BZh", "bz2", "bzip2"),
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 
 
+#: the most a compressed table may hold once decompressed: reading text takes
+#: tens of times its size in memory, so beyond this the read would fail far
+#: less clearly (a decompression bomb would take the machine's memory)
+MAX_DECOMPRESSED = 256 * 2 ** 20
+
+
+def _bounded(path, stream, name):
+    """Read a decompressing stream up to :data:`MAX_DECOMPRESSED` bytes."""
+    data = stream.read(MAX_DECOMPRESSED + 1)
+    if len(data) > MAX_DECOMPRESSED:
+        raise DataError(f"{path}: the {name} archive holds more than "
+                        f"{MAX_DECOMPRESSED // 2 ** 20} MB of text; a table that large is better "
+                        "given as .npy or Parquet (its text would take tens of times that in "
+                        "memory).")
+    return data
+
+
 def _uncompressed(path, raw):
     """``(raw, note)``: the bytes of a gzip, bzip2, xz or one-file zip archive
     decompressed (with a note saying so), other bytes as they are."""
@@ -74,7 +91,10 @@ def _uncompressed(path, raw):
     for magic, module, name in _COMPRESSED:
         if raw.startswith(magic):
             try:
-                raw = importlib.import_module(module).decompress(raw)
+                with importlib.import_module(module).open(io.BytesIO(raw)) as stream:
+                    raw = _bounded(path, stream, name)
+            except DataError:
+                raise
             except (OSError, EOFError, ValueError) as exc:
                 raise DataError(f"{path}: the file starts like {name}-compressed data but "
                                 f"does not decompress ({exc}).") from exc
@@ -83,7 +103,9 @@ def _uncompressed(path, raw):
         import zipfile
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                names = [i.filename for i in zf.infolist() if not i.is_dir()]
+                # macOS adds resource forks under __MACOSX/: not tables
+                names = [i.filename for i in zf.infolist() if not i.is_dir()
+                         and not i.filename.startswith("__MACOSX/")]
                 if "[Content_Types].xml" in names:
                     kind = ("an Excel workbook" if any(n.startswith("xl/") for n in names)
                             else "an Office document")
@@ -92,7 +114,8 @@ def _uncompressed(path, raw):
                 if len(names) != 1:
                     raise DataError(f"{path}: a zip archive of {len(names)} files; extract "
                                     "the table and analyse it (a zip of one file is read).")
-                raw = zf.read(names[0])
+                with zf.open(names[0]) as stream:
+                    raw = _bounded(path, stream, "zip")
         except zipfile.BadZipFile as exc:
             raise DataError(f"{path}: the file starts like a zip archive but is not one "
                             f"({exc}).") from exc
@@ -246,6 +269,11 @@ def read_text_table(path):
     if has_header:
         index_name = rows[0][0].strip()
         header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
+        if all(_number(c) or _blank(c) for c in rows[0]):
+            shown = ", ".join(c.strip() for c in rows[0] if c.strip())
+            notes.append(f"the first line ({shown}) counts up by one above columns of decimals: "
+                         "it was read as the column names (pandas writes such a line for "
+                         "unnamed columns); if it is data, add a line of names above it.")
         rows = rows[1:]
     else:
         header = [f"x{i + 1}" for i in range(width)]
@@ -359,8 +387,9 @@ def _header_in_comment(comment, delimiter, width):
     if delimiter == " ":
         fields = [f for f in fields if f.strip()]
     fields = [f.strip() for f in fields]
-    if len(fields) != width or not all(fields) or any(_number(f) for f in fields):
-        return None
+    if (len(fields) != width or not all(fields) or any(_number(f) for f in fields)
+            or any(len(f) > 64 or ":" in f or "=" in f for f in fields)):
+        return None  # prose ("# Source: NOAA, station ABC") names no column
     return fields
 
 
