@@ -289,3 +289,14 @@ def test_predict_never_takes_a_column_by_position(tmp_path, capsys):
     assert main(["predict", str(out / "model.joblib"), str(new),
                  "--out", str(tmp_path / "p.csv")]) == 2
     assert "needs a column '0'" in capsys.readouterr().err
+
+
+def test_space_aligned_names_with_single_spaces_stay_whole(tmp_path):
+    two = tmp_path / "two.txt"
+    two.write_text("sepal length  sepal width\n" + "".join(f"{x:.3f}  {y:.3f}\n" for x, y in ROWS))
+    ds = load_dataset(str(two))
+    assert ds.columns == ["sepal length", "sepal width"]
+    np.testing.assert_allclose(ds.X, ROWS)
+    one = tmp_path / "one.txt"
+    one.write_text("body mass\n" + "".join(f"{x:.3f}\n" for x in ROWS[:, 0]))
+    assert load_dataset(str(one)).columns == ["body mass"]

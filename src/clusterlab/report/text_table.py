@@ -262,6 +262,8 @@ def read_text_table(path):
                      "out.")
     if not rows:
         raise DataError(f"{path}: the file is empty.")
+    if delimiter == " ":
+        rows[0] = _spaced_names(text, rows)
     width = len(rows[0])
     rows = [row if any(c.strip() for c in row) else [""] * width for row in rows]
     has_header = _has_header(rows)
@@ -372,6 +374,21 @@ def _has_header(rows):
         else:
             votes += -1 if not any(ints) else 0
     return votes > 0
+
+
+def _spaced_names(text, rows):
+    """The first row of a space-aligned table, its names kept whole when they
+    hold single spaces (``sepal length  sepal width`` above two columns, or
+    ``body mass`` above one): split on runs of two or more spaces instead,
+    when that gives as many fields as every row below has."""
+    widths = {len(r) for r in rows[1:]}
+    if len(widths) != 1 or len(rows[0]) == (width := widths.pop()):
+        return rows[0]
+    line = next(ln for ln in text.splitlines() if ln.strip())
+    fields = [f for f in re.split(r"\s{2,}|\t", line.strip()) if f]
+    if width == 1:
+        return [line.strip()]
+    return fields if len(fields) == width else rows[0]
 
 
 def _header_in_comment(comment, delimiter, width):
