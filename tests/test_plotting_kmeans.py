@@ -238,3 +238,15 @@ def test_sweep_plot_other_criteria(blob_sweep):
     assert ax.get_ylabel() == "Davies-Bouldin score"
     assert f"best $k={blob_sweep.best('davies_bouldin')}$" in texts(fig)
     render(fig)
+
+
+def test_silhouette_diagram_names_at_most_twenty_clusters():
+    # 105 cluster names ran together into a black smear on the axis
+    from clusterlab.plotting import plot_silhouette_diagram
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 2))
+    many = plot_silhouette_diagram(X, rng.integers(0, 105, 1500))
+    assert 10 <= len(many.axes[0].get_yticks()) <= 20
+    few = plot_silhouette_diagram(X, rng.integers(0, 5, 1500))
+    assert [t.get_text() for t in few.axes[0].get_yticklabels()] == ["0", "1", "2", "3", "4"]

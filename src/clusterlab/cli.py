@@ -238,6 +238,9 @@ def text_summary(res, out_dir, paths=None):
     lines.append("")
     if res.recommendation is None:
         lines.append("Recommendation: none (no clear cluster structure)")
+    elif getattr(res, "verdict", None) == "no structure":
+        lines.append(f"Recommendation: no clear cluster structure ({res.recommendation}: one "
+                     f"{display_name(res.recommendation)} component)")
     else:
         lines.append(f"Recommendation: {res.recommendation} ({display_name(res.recommendation)})")
     for r in res.reasons:

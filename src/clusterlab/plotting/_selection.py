@@ -136,6 +136,11 @@ def plot_criterion_curve(sweep, criterion, ax=None):
     return fig
 
 
+#: cluster names shown at most on a silhouette diagram's axis (every other,
+#: every third, ... beyond)
+MAX_CLUSTER_TICKS = 20
+
+
 def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colors=None):
     from matplotlib import colormaps
     from matplotlib.ticker import FixedFormatter, FixedLocator
@@ -155,8 +160,10 @@ def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colo
                          edgecolor=color, alpha=0.7)
         ticks.append(pos + vals.size // 2)
         pos += vals.size + padding
-    ax.yaxis.set_major_locator(FixedLocator(ticks))
-    ax.yaxis.set_major_formatter(FixedFormatter([str(c) for c in clusters]))
+    # at most about 20 cluster names on the axis (105 clusters' names ran together)
+    step = -(-n_clusters // MAX_CLUSTER_TICKS)
+    ax.yaxis.set_major_locator(FixedLocator(ticks[::step]))
+    ax.yaxis.set_major_formatter(FixedFormatter([str(c) for c in clusters[::step]]))
     ax.axvline(x=mean, color="red", linestyle="--", label=f"mean = {mean:.3f}")
     ax.set_xlim(xmin, 1)
     ax.set_xticks([-0.1, 0, 0.2, 0.4, 0.6, 0.8, 1])

@@ -95,6 +95,7 @@ class AnalysisResult:
     failures: dict = field(default_factory=dict)  # name -> why the model failed, in plain words
     partitions: list = field(default_factory=list)  # every candidate partition, with evidence
     verdict: str = None  # separated | overlapping | no structure | fallback
+    stated_gap: tuple = None  # (gap ratio, partition it was measured on) of a separated verdict
     k_range: tuple = None  # (lo, hi) searched
     reduction: object = None  # (mean, components) when a wide table was reduced
     affine: object = None  # (shift, matrix): X_fit == (dataset.X - shift) @ matrix
@@ -178,6 +179,15 @@ def run_analysis(dataset, k_range=None, algorithms=None, contamination=0.02, sam
     return res
 
 
+def column_spreads(X):
+    """Each column's standard deviation, computed on the column divided by its
+    largest magnitude: a column near 1e-200 beside one near 1e200 (after the
+    common power of two, or as given) would square to 0 or to inf."""
+    top = np.max(np.abs(X), axis=0) if X.size else np.zeros(X.shape[1])
+    safe = np.where(top > 0, top, 1.0)
+    return (X / safe).std(axis=0) * safe
+
+
 def _prepare(X_raw, scale, notes):
     """Scaled float64 matrix, the scale used, the common rescaling factor, the
     reduction (or None) and the affine map ``(shift, matrix)``: the matrix is
@@ -207,7 +217,7 @@ def _prepare(X_raw, scale, notes):
             notes.append(f"The largest value is {big:.3g} in magnitude; all columns were "
                          f"multiplied by a common factor 2^{int(np.log2(rescale))} first "
                          "(squared distances would underflow). This changes no clustering.")
-    std = X.std(axis=0)
+    std = column_spreads(X)
     spread = std[std > 0]
     if scale == "auto":
         ratio = spread.max() / spread.min() if len(spread) else 1.0
@@ -301,6 +311,20 @@ def _note_skewed_columns(X_raw, columns, notes):
         f"{'it' if len(skewed) == 1 else 'them'} often finds the groups better.")
 
 
+def _note_constant_columns(X_raw, columns, notes):
+    """A note naming the columns that hold one value in every row (kept: they
+    move no distance, but a user may think they were clustered on)."""
+    if X_raw.shape[0] < 2 or X_raw.shape[1] < 2:
+        return
+    constant = [str(columns[j]) for j in range(X_raw.shape[1])
+                if np.all(X_raw[:, j] == X_raw[0, j])]
+    if constant and len(constant) < X_raw.shape[1]:
+        one = len(constant) == 1
+        notes.append(f"{'Column' if one else 'Columns'} {_named(constant)} "
+                     f"{'holds' if one else 'hold'} one value in every row: "
+                     f"{'it carries' if one else 'they carry'} nothing to cluster on.")
+
+
 def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progress,
          on_candidate=None):
     def tick(stage, step=0, total=1):
@@ -318,6 +342,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
     if scale == "standard" and d > 1:
         _note_two_valued_columns(X_raw, dataset.columns, notes)
     _note_skewed_columns(X_raw, dataset.columns, notes)
+    _note_constant_columns(X_raw, dataset.columns, notes)
     if k_range is None:
         lo, hi = 2, default_k_max(n)
     else:
@@ -512,6 +537,10 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
     gather_evidence(ctx, partitions)
     pick, verdict, reasons = recommend(ctx, partitions, title)
     res.partitions, res.verdict = partitions, verdict
+    if verdict == "separated" and pick is not None and "gap" in pick.evidence:
+        # the gap ratio the reasons state, and the partition it was measured on
+        res.stated_gap = pick.evidence.get("stated_gap", (float(pick.evidence["gap"]),
+                                                          pick.name))
     tick("evidence", 1, 1)
 
     # the partition each candidate shows in the report: the recommended one for
@@ -581,9 +610,13 @@ def _run_candidates(ctx, dataset, algorithms, contamination, tick, helper=None):
     for name, labels in res.labels.items():
         mask = labels != -2
         lab = labels[mask]
+        swept = next((p.evidence["silhouette"] for p in res.partitions
+                      if p.name == name and "silhouette" in p.evidence
+                      and p.labels is not None and np.array_equal(p.labels, labels)), None)
         scores = {"n_clusters": int(len(np.unique(lab[lab >= 0]))),
                   "noise_fraction": float(np.mean(lab == -1)),
-                  "silhouette": _silhouette(X[mask], lab, ctx.sil_sample, seed)}
+                  "silhouette": (swept if swept is not None
+                                 else _silhouette(X[mask], lab, ctx.sil_sample, seed))}
         if name == res.recommendation and pick is not None and "gap" in pick.evidence:
             scores["gap_ratio"] = float(pick.evidence["gap"])
         if dataset.y is not None:

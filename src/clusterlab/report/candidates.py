@@ -172,11 +172,13 @@ def _kmeans(ctx):
     sil = np.asarray(sw.table["silhouette"], dtype=float)
     best_k = int(sw.best("silhouette")) if np.isfinite(sil).any() else int(ctx.ks[-1])
     parts = []
-    for k, model in zip(sw.k_values.tolist(), sw.models):
+    for i, (k, model) in enumerate(zip(sw.k_values.tolist(), sw.models)):
         labels = model.labels_ if Xs is ctx.X else model.predict(ctx.X)
+        evidence = {"own_best": int(k) == best_k}
+        if Xs is ctx.X:  # the sweep's score is this partition's: shown once, the same
+            evidence["silhouette"] = float(sil[i])
         parts.append(Partition("kmeans", int(k), np.asarray(labels, dtype=np.int64),
-                               model, {"n_clusters": int(k)},
-                               {"own_best": int(k) == best_k}))
+                               model, {"n_clusters": int(k)}, evidence))
     return parts
 
 

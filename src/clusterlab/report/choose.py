@@ -469,6 +469,8 @@ def recommend(ctx, partitions, title):
         same = _same_groups_every_row(pick, partitions) if noise > 0 else None
         if same is not None:
             whole, agreement = same
+            # the gap the reason states is the noise-free partition's
+            whole.evidence["stated_gap"] = (float(pick.evidence["gap"]), pick.name)
             return whole, "separated", [
                 f"The rows fall into {k_pick} groups separated by empty space once "
                 f"{title(pick.name)} sets {_share(noise)} of them aside as noise (gap ratio "

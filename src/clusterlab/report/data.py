@@ -317,6 +317,16 @@ def _unique_names(header):
     return out, renamed
 
 
+#: characters left out of column names: C0/C1 controls (a terminal escape
+#: in a name reached stdout) and the bidirectional embeddings, overrides and
+#: isolates (U+202E in a name reversed the report's own words around it)
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(name):
+    return _UNPRINTABLE.sub("", name).replace("\t", " ").replace("\n", " ").strip() or name
+
+
 def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_column=None,
                          missing="error", y=None, notes=(), decimal_comma=False,
                          required_by=None):
@@ -331,7 +341,7 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
     """
     if missing not in MISSING_MODES:
         raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}.")
-    header, renamed = _unique_names([str(h) for h in header])
+    header, renamed = _unique_names([_printable(str(h)) for h in header])
     if renamed:
         notes = list(notes) + [
             "column names repeated in the header were made unique: "

@@ -44,7 +44,9 @@ def model_status(res, name):
     if sc:
         if sc.get("noise_fraction", 0.0) >= 0.999:
             problems.append("every row was labelled noise")
-        elif sc.get("n_clusters", 2) <= 1:
+        elif sc.get("n_clusters", 2) <= 1 and not (
+                getattr(res, "verdict", None) == "no structure" and name == res.recommendation):
+            # (the single Gaussian a "no structure" verdict recommends is its answer)
             problems.append("it found a single cluster")
     model = res.models.get(name)
     if model is not None and getattr(model, "converged_", True) is False:
@@ -52,6 +54,24 @@ def model_status(res, name):
     if problems:
         return "degenerate", "; ".join(problems)
     return "ok", ""
+
+
+def recommendation_title(res):
+    """What the recommendation is, in words: the model's name, or that the
+    rows show no clear cluster structure (the single Gaussian then shown)."""
+    if res.recommendation is None:
+        return "none (no clear cluster structure)"
+    if getattr(res, "verdict", None) == "no structure":
+        return f"no clear cluster structure (one {display_name(res.recommendation)} component)"
+    return display_name(res.recommendation)
+
+
+def stated_gap(res):
+    """``(gap ratio, model)`` the recommendation's reasons state, or (None, None)."""
+    stated = getattr(res, "stated_gap", None)
+    if stated is None:
+        return None, None
+    return min(float(stated[0]), 1e4), stated[1]  # "at least 10000" beyond, as the text says
 
 
 def recommended_labels(res):

@@ -20,7 +20,8 @@ import numpy as np
 from clusterlab._config import numba_threads
 
 from clusterlab.report.explain import (cluster_profile, display_name, model_status,
-                                       plain_notes, reproduce_code)
+                                       plain_notes, recommendation_title, reproduce_code,
+                                       stated_gap)
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;
@@ -469,7 +470,12 @@ def summary_dict(res, versions, seconds):
                  "missing": getattr(ds, "missing", None),
                  "sampled_rows_for_quadratic_steps": int(len(res.sample_index)) if res.sampled
                  else None},
-        "recommendation": {"model": res.recommendation, "reasons": res.reasons},
+        "recommendation": {"model": res.recommendation, "reasons": res.reasons,
+                           "verdict": getattr(res, "verdict", None),
+                           "n_clusters": (res.scores.get(res.recommendation, {}).get("n_clusters")
+                                          if res.recommendation else None),
+                           "gap_ratio": stated_gap(res)[0],
+                           "gap_measured_on": stated_gap(res)[1]},
         "models": {}, "failures": failures,
         "timings_s": {k: round(v, 4) for k, v in res.timings.items()},
         "seconds": round(seconds, 3), "notes": plain_notes(res),
@@ -731,7 +737,7 @@ def _build_page(res, versions, seconds, share, memo=None, defer=False):
     page.para(f"{X.shape[0]} rows × {len(ds.columns)} columns; scaling: {res.scale}; "
               f"clusterlab {versions.get('clusterlab')}; {seconds:.1f} s.", "muted")
     page.add('<div class="rec" id="recommendation"><h2 style="margin-top:0">Recommendation: '
-             f"{esc(display_name(res.recommendation))}</h2><ul>"
+             f"{esc(recommendation_title(res))}</h2><ul>"
              + "".join(f"<li>{esc(r)}</li>" for r in res.reasons) + "</ul></div>")
     for note in plain_notes(res):
         page.para(note, "note")
@@ -739,7 +745,10 @@ def _build_page(res, versions, seconds, share, memo=None, defer=False):
 
     # Overview ---------------------------------------------------------------
     page.heading("Data overview", anchor="sec-data")
-    stats = [[c, fmt(float(ds.X[:, j].mean())), fmt(float(ds.X[:, j].std())),
+    from clusterlab.report.analysis import column_spreads
+
+    spreads = column_spreads(ds.X[:, :30])
+    stats = [[c, fmt(float(ds.X[:, j].mean())), fmt(float(spreads[j])),
               fmt(float(ds.X[:, j].min())), fmt(float(ds.X[:, j].max()))]
              for j, c in enumerate(ds.columns[:30])]
     caption = None

@@ -1,0 +1,83 @@
+"""What the report states agrees with summary.json and with itself, whatever
+the table holds: columns of wildly different magnitudes, no structure at all,
+a recommendation taken over from a density-based partition, more rows than the
+silhouette sample, names with control characters, constant columns."""
+
+import json
+
+import numpy as np
+import pytest
+
+import clusterlab
+from clusterlab.cli import main
+from clusterlab.report.data import dataset_from_data
+
+pd = pytest.importorskip("pandas")
+
+
+def three_blobs(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    return np.array([[0, 0], [10, 0], [0, 10]])[y] + rng.normal(0, 1, (n, 2)), y, rng
+
+
+@pytest.mark.parametrize("magnitude", [1e20, 1e200])
+def test_a_huge_column_beside_normal_ones_is_standardised_not_the_only_one_seen(magnitude):
+    # after the common power of two, the normal columns sat near 1e-200 and
+    # their standard deviations underflowed to 0: scale "none", the noise
+    # column alone clustered, "no structure" -- with the note "changes no clustering"
+    from sklearn.metrics import adjusted_rand_score
+
+    X, y, rng = three_blobs()
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "big": rng.normal(0, 1, 600) * magnitude})
+    res = clusterlab.analyze(frame, algorithms=("kmeans",))
+    assert res.result.scale == "standard"
+    assert adjusted_rand_score(y, res.labels) > 0.99
+
+
+def test_summary_says_the_verdict_and_the_gap_the_reasons_state(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["analyze", "five-blobs", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    rec = json.loads((out / "summary.json").read_text())["recommendation"]
+    assert rec["verdict"] == "separated" and rec["n_clusters"] == 4
+    # the reasons quote the noise-free partition's gap, which the summary now carries
+    assert f"gap ratio {rec['gap_ratio']:.1f}" in text
+    assert rec["gap_measured_on"] == "hdbscan" and rec["model"] == "genie"
+
+
+def test_no_structure_is_the_title_not_a_degenerate_mixture(tmp_path, capsys):
+    rows = np.random.default_rng(42).uniform(-5, 5, (800, 2))
+    path = tmp_path / "u.csv"
+    pd.DataFrame(rows, columns=["x", "y"]).to_csv(path, index=False)
+    out = tmp_path / "o"
+    assert main(["analyze", str(path), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Recommendation: no clear cluster structure" in text
+    gmm_line = next(line for line in text.splitlines() if line.startswith("gmm "))
+    assert "single cluster" not in gmm_line
+    page = (out / "report.html").read_text()
+    assert "Recommendation: no clear cluster structure" in page
+    rec = json.loads((out / "summary.json").read_text())["recommendation"]
+    assert rec["verdict"] == "no structure" and rec["n_clusters"] == 1
+
+
+def test_kmeans_shows_one_silhouette_when_the_rows_outnumber_the_sample():
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 6, 6000)
+    X = rng.normal(0, 6, (6, 5))[y] + rng.normal(0, 1, (6000, 5))
+    res = clusterlab.analyze(X, algorithms=("kmeans",))
+    sweep = res.kmeans_sweep
+    k = res.scores["kmeans"]["n_clusters"]
+    table = dict(zip(sweep.k_values.tolist(), sweep.table["silhouette"]))
+    assert res.scores["kmeans"]["silhouette"] == table[k]
+
+
+def test_names_lose_their_control_characters_and_constant_columns_are_named():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x\x1b[31m": rng.normal(size=40), "rtl\u202eevil": rng.normal(size=40),
+                          "const": np.full(40, 7.0)})
+    ds = dataset_from_data(frame)
+    assert ds.columns == ["x[31m", "rtlevil", "const"]
+    res = clusterlab.analyze(frame, algorithms=("kmeans",))
+    assert any("'const' holds one value in every row" in n for n in res.result.notes)
