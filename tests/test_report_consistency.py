@@ -81,3 +81,12 @@ def test_names_lose_their_control_characters_and_constant_columns_are_named():
     assert ds.columns == ["x[31m", "rtlevil", "const"]
     res = clusterlab.analyze(frame, algorithms=("kmeans",))
     assert any("'const' holds one value in every row" in n for n in res.result.notes)
+
+
+def test_a_long_name_is_shortened_in_tables_with_the_whole_name_in_its_title():
+    from clusterlab.report.html import table_html
+
+    name = "L" * 300 + "<b>"
+    out = table_html(["column", "mean"], [[name, "1.0"]])
+    assert "L" * 47 + "…" in out and "L" * 60 not in out.split('title="')[0]
+    assert f'title="{"L" * 300}&lt;b&gt;"' in out and "<b>" not in out

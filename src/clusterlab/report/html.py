@@ -135,15 +135,20 @@ def table_html(header, rows, caption=None, table_id=None, scroll=False, row_clas
     out = [f"<table{attrs}>"]
     if caption:
         out.append(f"<caption>{esc(caption)}</caption>")
-    out.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>")
+    out.append("<tr>" + "".join(f"<th>{_cell(h)}</th>" for h in header) + "</tr>")
     for i, row in enumerate(rows):
         cls = row_classes[i] if row_classes else None
         out.append((f'<tr class="{esc(cls)}">' if cls else "<tr>")
-                   + "".join(f"<td>{c if isinstance(c, Raw) else esc(c)}</td>" for c in row)
+                   + "".join(f"<td>{c if isinstance(c, Raw) else _cell(c)}</td>" for c in row)
                    + "</tr>")
     out.append("</table>")
     text = "".join(out)
     return f'<div class="scroll">{text}</div>' if scroll else text
+
+
+def _cell(c, longest=48):  # a 300-character column name pushed every number off screen
+    t = str(c)
+    return esc(t) if len(t) <= longest else f'<span title="{esc(t)}">{esc(t[:longest - 1])}…</span>'
 
 
 def fmt(x, digits=4):
