@@ -90,3 +90,14 @@ def test_a_long_name_is_shortened_in_tables_with_the_whole_name_in_its_title():
     out = table_html(["column", "mean"], [[name, "1.0"]])
     assert "L" * 47 + "…" in out and "L" * 60 not in out.split('title="')[0]
     assert f'title="{"L" * 300}&lt;b&gt;"' in out and "<b>" not in out
+
+
+def test_the_reproduce_code_reads_the_file_by_its_absolute_path(tmp_path, monkeypatch):
+    from clusterlab.report.explain import reproduce_code
+
+    X, _, _ = three_blobs(60)
+    (tmp_path / "t.csv").write_text("a,b\n" + "".join(f"{x},{y}\n" for x, y in X))
+    monkeypatch.chdir(tmp_path)
+    res = clusterlab.analyze("t.csv", algorithms=("kmeans",))
+    code = reproduce_code(res.result)
+    assert repr(str(tmp_path / "t.csv")) in code

@@ -158,7 +158,10 @@ def reproduce_code(res, source=None):
     if source is not None:
         lines.append("from clusterlab.report import load_dataset")
         lines.append("")
-        args = [repr(source)]
+        import os
+
+        # a file by its absolute path: the code runs from any folder
+        args = [repr(os.path.abspath(source) if os.path.isfile(source) else source)]
         if len(cols) <= 20:
             args.append(f"columns={cols!r}")
         if getattr(ds, "label_column", None):
