@@ -300,3 +300,10 @@ def test_space_aligned_names_with_single_spaces_stay_whole(tmp_path):
     one = tmp_path / "one.txt"
     one.write_text("body mass\n" + "".join(f"{x:.3f}\n" for x in ROWS[:, 0]))
     assert load_dataset(str(one)).columns == ["body mass"]
+
+
+def test_asking_for_a_left_out_row_index_says_how_to_keep_it(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(",a,b\n" + "".join(f"{170 + 3 * i},{x},{y}\n" for i, (x, y) in enumerate(ROWS)))
+    with pytest.raises(DataError, match="left out as a row index; to use it, give it a name"):
+        load_dataset(str(path), columns=["column_1", "a"])

@@ -368,7 +368,10 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
         if required_by and what == "--columns":
             raise DataError(f"{name}: {required_by} needs a column {col!r}, which this table "
                             f"lacks (its columns: {shown}).")
-        raise DataError(f"{name}: {what} {col!r} is not a column (columns: {shown}).")
+        index = next((n for n in notes if "row index" in n), None)
+        raise DataError(f"{name}: {what} {col!r} is not a column (columns: {shown})."
+                        + (" The first column was left out as a row index; to use it, give it "
+                           "a name in the header." if index else ""))
 
     label_idx = resolve(label_column, "--label-column") if label_column is not None else None
     if label_idx is not None:
