@@ -301,7 +301,7 @@ def test_predict_precomputed(moons):
 
 @pytest.mark.parametrize("n_features", [1, 2, 3, 5])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_predict_where_clusters_touch_is_nearest_core(n_features, dtype):
+def test_predict_where_clusters_touch_is_nearest_core(n_features, dtype, monkeypatch):
     # clusters a little more than eps apart: many queries see cores of two
     # clusters within eps (the exact nearest-core path), most see one (the
     # label-only path); both must give the nearest core's label, ties to the
@@ -312,6 +312,11 @@ def test_predict_where_clusters_touch_is_nearest_core(n_features, dtype):
     centres[:, 0] = np.arange(3) * (1.2 + 1.5 * eps)  # gaps between eps and 2 eps
     X = np.vstack([c + rng.uniform(-0.6, 0.6, size=(400, n_features)) for c in centres])
     X = X.astype(dtype)
+    from clusterlab import _config
+
+    # the grid's predict index is under test: in 5 features eps spans half a
+    # cube, where the fit would rather take the products (no grid index)
+    monkeypatch.setattr(_config, "DBSCAN_PRODUCTS_MIN_SHARE", 2.0)
     model = DBSCAN(eps=eps, min_samples=4).fit(X)
     assert model.labels_.max() >= 1
     Q = np.vstack([X + rng.normal(scale=eps, size=X.shape),
@@ -540,9 +545,32 @@ def test_many_features_products_path_same_as_sklearn_and_grid(dtype, offset, eps
     assert_same_as_sklearn(ours, X, eps=eps, min_samples=min_samples)
     # the grid path's exact distances decide the same way
     monkeypatch.setattr(_config, "DBSCAN_PRODUCTS_MIN_FEATURES", 10**6)
+    monkeypatch.setattr(_config, "DBSCAN_PRODUCTS_MIN_SHARE", 2.0)
     grid = DBSCAN(eps=eps, min_samples=min_samples).fit(X)
     np.testing.assert_array_equal(grid.labels_, ours.labels_)
     np.testing.assert_array_equal(grid.core_sample_indices_, ours.core_sample_indices_)
+
+
+@pytest.mark.parametrize("d", [6, 20])
+def test_overlapping_clusters_in_a_few_dozen_features_take_the_products(d, monkeypatch):
+    # eps near the spread of a coordinate: the grid over three coordinates left
+    # every pair to test (20000 x 20: 12.8 s against scikit-learn's 1.4 s)
+    from clusterlab import _config
+    from clusterlab.cluster.dbscan import _use_products
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (8, d))[rng.integers(0, 8, 3000)] + rng.normal(0, 1, (3000, d))
+    eps = float(np.sqrt(d))
+    assert _use_products(X, (0, 2.0), "auto", eps)
+    ours = DBSCAN(eps=eps, min_samples=10).fit(X)
+    assert_same_as_sklearn(ours, X, eps=eps, min_samples=10)
+    monkeypatch.setattr(_config, "DBSCAN_PRODUCTS_MIN_SHARE", 2.0)
+    grid = DBSCAN(eps=eps, min_samples=10).fit(X)
+    np.testing.assert_array_equal(grid.labels_, ours.labels_)
+    # separated blobs and a small eps keep the grid
+    far, _ = make_blobs(3000, d, centers=20, cluster_std=1.0, center_box=(-50, 50),
+                        random_state=0)
+    assert not _use_products(far, (0, 2.0), "auto", 2.0)
 
 
 def test_many_features_pairs_at_exactly_eps_decided_exactly():

@@ -22,7 +22,8 @@ Index, chosen automatically:
   distance, so nothing is missed). With ``algorithm="brute"`` the grid has a
   single cell: a blocked exhaustive search.
 * **products** (Euclidean, ``DBSCAN_PRODUCTS_MIN_FEATURES`` = 24 features or
-  more): BLAS products of the centred rows, each pair of row blocks once,
+  more, or from 4 features when a sample says the projected grid would test
+  at least ``DBSCAN_PRODUCTS_MIN_SHARE`` of the pairs): BLAS products of the centred rows, each pair of row blocks once,
   exact where they decide; one pass builds the neighbour lists while they
   fit in ``DBSCAN_NEIGHBOUR_LIST_BYTES`` (else three passes of products).
 * **distance blocks** (``metric="precomputed"`` dense or sparse, any other
@@ -228,12 +229,31 @@ def _dbscan_blocks(blocks, n, eps, min_samples, ws):
     return labels.astype(np.intp, copy=False), is_core
 
 
-def _use_products(X, resolved, algorithm):
+def _use_products(X, resolved, algorithm, eps):
     """Whether the Euclidean radius tests come from BLAS products
-    (:class:`_ProductBlocks`): many features, where a grid over three
-    coordinates leaves most pairs to test anyway."""
-    return (resolved is not None and resolved[0] == 0 and algorithm != "brute"
-            and X.shape[1] >= _config.DBSCAN_PRODUCTS_MIN_FEATURES)
+    (:class:`_ProductBlocks`): many features, or from 4 features when a grid
+    over three coordinates would leave a large share of the pairs to test
+    (:func:`_grid_pair_share`); a grid covers every coordinate of up to 3."""
+    if resolved is None or resolved[0] != 0 or algorithm == "brute":
+        return False
+    d = X.shape[1]
+    if d >= _config.DBSCAN_PRODUCTS_MIN_FEATURES:
+        return True
+    return d > 3 and _grid_pair_share(X, eps) >= _config.DBSCAN_PRODUCTS_MIN_SHARE
+
+
+def _grid_pair_share(X, eps, rows=256, against=2048):
+    """The share of pairs a grid of cells of side ``eps`` over X's three widest
+    coordinates would test: pairs of sampled rows within two cells of each
+    other on each of those coordinates (evenly spaced rows: deterministic)."""
+    n = X.shape[0]
+    dims = np.argsort(-np.ptp(X, axis=0), kind="stable")[:3]
+    A = np.asarray(X[::max(1, n // rows)][:, dims], dtype=np.float64)
+    B = np.asarray(X[::max(1, n // against)][:, dims], dtype=np.float64)
+    near = np.ones((len(A), len(B)), dtype=bool)
+    for j in range(len(dims)):
+        near &= np.abs(A[:, j, None] - B[None, :, j]) < 2.0 * eps
+    return float(near.mean())
 
 
 #: bytes of one block of products (rows x n float64)
@@ -590,7 +610,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                         start += D.shape[0]
 
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
-            elif _use_products(X, resolved, self.algorithm):
+            elif _use_products(X, resolved, self.algorithm, eps):
                 labels, core = _dbscan_products(X, eps, min_samples, ws)
             else:
                 code, p = resolved
