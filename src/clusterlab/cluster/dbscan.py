@@ -22,8 +22,9 @@ Index, chosen automatically:
   distance, so nothing is missed). With ``algorithm="brute"`` the grid has a
   single cell: a blocked exhaustive search.
 * **products** (Euclidean, ``DBSCAN_PRODUCTS_MIN_FEATURES`` = 24 features or
-  more, or from 4 features when a sample says the projected grid would test
-  at least ``DBSCAN_PRODUCTS_MIN_SHARE`` of the pairs): BLAS products of the centred rows, each pair of row blocks once,
+  more, or from ``DBSCAN_SHARE_MIN_FEATURES`` = 10 when a sample says the
+  projected grid would test at least ``DBSCAN_PRODUCTS_MIN_SHARE`` = half of
+  the pairs): BLAS products of the centred rows, each pair of row blocks once,
   exact where they decide; one pass builds the neighbour lists while they
   fit in ``DBSCAN_NEIGHBOUR_LIST_BYTES`` (else three passes of products).
 * **distance blocks** (``metric="precomputed"`` dense or sparse, any other
@@ -231,15 +232,16 @@ def _dbscan_blocks(blocks, n, eps, min_samples, ws):
 
 def _use_products(X, resolved, algorithm, eps):
     """Whether the Euclidean radius tests come from BLAS products
-    (:class:`_ProductBlocks`): many features, or from 4 features when a grid
-    over three coordinates would leave a large share of the pairs to test
-    (:func:`_grid_pair_share`); a grid covers every coordinate of up to 3."""
+    (:class:`_ProductBlocks`): many features, or from 10 features when a grid
+    over three coordinates would leave most pairs to test
+    (:func:`_grid_pair_share`)."""
     if resolved is None or resolved[0] != 0 or algorithm == "brute":
         return False
     d = X.shape[1]
     if d >= _config.DBSCAN_PRODUCTS_MIN_FEATURES:
         return True
-    return d > 3 and _grid_pair_share(X, eps) >= _config.DBSCAN_PRODUCTS_MIN_SHARE
+    return (d >= _config.DBSCAN_SHARE_MIN_FEATURES
+            and _grid_pair_share(X, eps) >= _config.DBSCAN_PRODUCTS_MIN_SHARE)
 
 
 def _grid_pair_share(X, eps, rows=256, against=2048):
