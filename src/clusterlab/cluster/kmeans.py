@@ -165,7 +165,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         fewer than 16 centres (its pass then costs what Hamerly's bounds do);
         Hamerly for k < 100 or when the BLAS path applies; Yinyang otherwise;
         but plain Lloyd whenever a probe of the nearest-centre gaps on a few
-        rows says the bounds cannot prune (docs/kmeans.md). 'full' is accepted with a FutureWarning and means 'lloyd'. Sparse
+        rows says the bounds cannot prune (docs/kmeans.md). 'full' is accepted
+        with a FutureWarning and means 'lloyd'. Sparse
         input always runs Lloyd (the same result).
 
     Attributes

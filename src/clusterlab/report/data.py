@@ -96,7 +96,7 @@ def _grouped_cells(values, sep):
     return with_sep
 
 
-def _ambiguous_grouping(name, column, cells, sep, values):
+def _refuse_ambiguous_grouping(name, column, cells, sep, values):
     plain = next(t for t in (str(v).strip() for v in values) if INTEGER.match(t))
     example = cells[0]
     digits = example.lstrip("+-").replace(sep, "")
@@ -182,12 +182,12 @@ LABEL_ARRAYS = ("y", "labels", "label", "target", "classes")
 
 
 def _read_file(spec):
-    """Return ``(header, cols, notes, decimal_comma, labels)`` for a data file
-    (``decimal_comma``: False, True, or ``"semicolon"`` for a ;-separated file):
+    """Return ``(header, cols, notes, delimiter, labels)`` for a data file
+    (``delimiter``: a text table's field separator, None for the other formats):
     ``labels`` names the column of known labels a ``.npz`` archive holds
     beside its data (a 1-D array called one of :data:`LABEL_ARRAYS`), else None."""
     lower = spec.lower()
-    notes, decimal_comma, labels = [], False, None
+    notes, delimiter, labels = [], None, None
     if lower.endswith(".npy"):
         with open(spec, "rb") as fh:
             magic = fh.read(6)
@@ -203,7 +203,7 @@ def _read_file(spec):
             bad = [h for h, c in zip(header, cols) if c.ndim != 1]
             if bad:
                 raise DataError(f"{spec}: the fields {', '.join(bad)} are not single values.")
-            return header, cols, notes, decimal_comma, labels
+            return header, cols, notes, delimiter, labels
         if arr.dtype.kind == "c":
             raise DataError(f"{spec}: the array holds complex numbers; save the real and "
                             "imaginary parts as columns (np.column_stack([z.real, z.imag])).")
@@ -262,10 +262,7 @@ def _read_file(spec):
         cols = [table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names]
     else:
         header, cols, notes, delimiter = read_text_table(spec)
-        # True where decimal commas may be read; "semicolon" marks the locale
-        # whose dots group thousands ("7.804" beside "838" is then refused)
-        decimal_comma = "semicolon" if delimiter == ";" else delimiter != ","
-    return header, cols, notes, decimal_comma, labels
+    return header, cols, notes, delimiter, labels
 
 
 def _missing_message(name, columns, bad, exclude=True):
@@ -328,7 +325,7 @@ def _printable(name):
 
 
 def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_column=None,
-                         missing="error", y=None, notes=(), decimal_comma=False,
+                         missing="error", y=None, notes=(), delimiter=None,
                          required_by=None):
     """Build a :class:`Dataset` from named columns (the common path of every reader).
 
@@ -338,7 +335,11 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
     ``"error"`` raises :class:`DataError` naming every such column and its
     first rows, ``"drop"`` leaves those rows out, ``"impute"`` fills each cell
     with its column's median. Rows are numbered from 1 (the first data row).
+    ``delimiter`` is a text table's field separator: any but a comma lets cells
+    hold decimal commas, and a semicolon marks the locale whose dots group
+    thousands (``7.804`` beside ``838`` is then refused as ambiguous).
     """
+    decimal_comma = delimiter not in (None, ",")
     if missing not in MISSING_MODES:
         raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}.")
     header, renamed = _unique_names([_printable(str(h)) for h in header])
@@ -407,15 +408,15 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
             comma_cols.append(header[j])
             grouped = _grouped_cells(cols[j], ",")
             if grouped:
-                _ambiguous_grouping(name, header[j], grouped, ",", cols[j])
+                _refuse_ambiguous_grouping(name, header[j], grouped, ",", cols[j])
         use.append(header[j])
         data.append(col)
         kept.append(j)
-    if comma_cols or decimal_comma == "semicolon":  # dots may group thousands
+    if comma_cols or delimiter == ";":  # dots may group thousands
         for j in kept:
             grouped = _grouped_cells(cols[j], ".")
             if grouped:
-                _ambiguous_grouping(name, header[j], grouped, ".", cols[j])
+                _refuse_ambiguous_grouping(name, header[j], grouped, ".", cols[j])
     if not data:
         raise DataError(
             f"{name}: no numeric columns to cluster"
@@ -535,7 +536,7 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
     if os.path.isdir(spec):
         raise DataError(f"{spec}: is a folder; pass a data file.")
     try:
-        header, cols, notes, decimal_comma, labels = _read_file(spec)
+        header, cols, notes, delimiter, labels = _read_file(spec)
     except DataError:
         raise
     except MemoryError as exc:
@@ -553,7 +554,7 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
         label_column = labels
     ds = dataset_from_columns(header, cols, spec, columns=columns, exclude=exclude,
                               label_column=label_column, missing=missing, notes=notes,
-                              decimal_comma=decimal_comma, required_by=required_by)
+                              delimiter=delimiter, required_by=required_by)
     ds.name, ds.source = os.path.basename(spec), spec
     return ds
 

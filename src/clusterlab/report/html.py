@@ -148,7 +148,9 @@ def table_html(header, rows, caption=None, table_id=None, scroll=False, row_clas
 
 def _cell(c, longest=48):  # a 300-character column name pushed every number off screen
     t = str(c)
-    return esc(t) if len(t) <= longest else f'<span title="{esc(t)}">{esc(t[:longest - 1])}…</span>'
+    if len(t) <= longest:
+        return esc(t)
+    return f'<span title="{esc(t)}">{esc(t[:longest - 1])}…</span>'
 
 
 def fmt(x, digits=4):

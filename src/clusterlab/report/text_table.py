@@ -73,9 +73,9 @@ COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 MAX_DECOMPRESSED = 256 * 2 ** 20
 
 
-def _bounded(path, stream, name):
-    """Read a decompressing stream up to :data:`MAX_DECOMPRESSED` bytes."""
-    data = stream.read(MAX_DECOMPRESSED + 1)
+def _bounded(path, data, name):
+    """``data`` (read as ``stream.read(MAX_DECOMPRESSED + 1)``), refused when
+    the archive held more than :data:`MAX_DECOMPRESSED` bytes."""
     if len(data) > MAX_DECOMPRESSED:
         raise DataError(f"{path}: the {name} archive holds more than "
                         f"{MAX_DECOMPRESSED // 2 ** 20} MB of text; a table that large is better "
@@ -92,13 +92,12 @@ def _uncompressed(path, raw):
         if raw.startswith(magic):
             try:
                 with importlib.import_module(module).open(io.BytesIO(raw)) as stream:
-                    raw = _bounded(path, stream, name)
-            except DataError:
-                raise
+                    raw = stream.read(MAX_DECOMPRESSED + 1)
             except (OSError, EOFError, ValueError) as exc:
                 raise DataError(f"{path}: the file starts like {name}-compressed data but "
                                 f"does not decompress ({exc}).") from exc
-            return raw, f"the file is {name}-compressed; it was decompressed first."
+            return (_bounded(path, raw, name),
+                    f"the file is {name}-compressed; it was decompressed first.")
     if raw.startswith(b"PK\x03\x04"):
         import zipfile
         try:
@@ -115,7 +114,7 @@ def _uncompressed(path, raw):
                     raise DataError(f"{path}: a zip archive of {len(names)} files; extract "
                                     "the table and analyse it (a zip of one file is read).")
                 with zf.open(names[0]) as stream:
-                    raw = _bounded(path, stream, "zip")
+                    raw = _bounded(path, stream.read(MAX_DECOMPRESSED + 1), "zip")
         except zipfile.BadZipFile as exc:
             raise DataError(f"{path}: the file starts like a zip archive but is not one "
                             f"({exc}).") from exc
@@ -227,10 +226,9 @@ def read_text_table(path):
             n_comments += 1
             last_comment = lines[top].strip().lstrip("#").strip()
         top += 1
+    comments_note_at = len(notes)  # its note waits for the header (a comment may name it)
     if n_comments:
         text = "".join(lines[top:])
-        notes.append(f"{n_comments} comment line(s) starting with '#' above the table were "
-                     "skipped.")
     delimiter = _choose_delimiter(path, text)
     # the csv module's default limit (131072 characters a field) stops a whole read
     # over one long text cell, which may well be left out anyway
@@ -267,7 +265,7 @@ def read_text_table(path):
     width = len(rows[0])
     rows = [row if any(c.strip() for c in row) else [""] * width for row in rows]
     has_header = _has_header(rows)
-    index_name = None
+    index_name = named = None
     if has_header:
         index_name = rows[0][0].strip()
         header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
@@ -280,13 +278,15 @@ def read_text_table(path):
     else:
         header = [f"x{i + 1}" for i in range(width)]
         named = _header_in_comment(last_comment, delimiter, width)
-        if named is not None:
-            header = named
-            notes = [n for n in notes if not n.startswith(f"{n_comments} comment line")]
-            notes.append(f"the column names were read from the comment line above the table "
-                         f"('# {last_comment}', as np.savetxt writes a header)"
-                         + (f"; {n_comments - 1} other comment line(s) were skipped."
-                            if n_comments > 1 else "."))
+    if named is not None:
+        header = named
+        notes.append(f"the column names were read from the comment line above the table "
+                     f"('# {last_comment}', as np.savetxt writes a header)"
+                     + (f"; {n_comments - 1} other comment line(s) were skipped."
+                        if n_comments > 1 else "."))
+    elif n_comments:
+        notes.insert(comments_note_at, f"{n_comments} comment line(s) starting with '#' above "
+                     "the table were skipped.")
     bad = [(i + 1, len(row)) for i, row in enumerate(rows) if len(row) != width]
     if bad:
         shown = ", ".join(f"row {r} has {w}" for r, w in bad[:5])
@@ -314,6 +314,7 @@ def read_text_table(path):
     if delimiter != ",":
         notes.append(f"fields separated by {_DELIM_NAMES.get(delimiter, repr(delimiter))}.")
     return header, cols, notes, delimiter
+
 
 def _number(cell):
     """Whether a cell reads as a number (a decimal comma accepted)."""
