@@ -44,45 +44,54 @@ def _algorithm_names():
     return tuple(REGISTRY)
 
 
+# the bounds are clusterlab.report.api's, which checks the same options from Python
+
+
 def _parse_algorithms(text):
     from clusterlab.report.analysis import ALGORITHMS
+    from clusterlab.report.api import checked_algorithms
 
-    names = [a.strip().lower() for a in text.split(",") if a.strip()]
-    bad = [a for a in names if a not in ALGORITHMS]
-    if bad or not names:
+    try:
+        return checked_algorithms([a for a in text.split(",") if a.strip()])
+    except ValueError:
         raise argparse.ArgumentTypeError(
             f"--algorithms takes a comma-separated list of {', '.join(ALGORITHMS)}; "
-            f"got {text!r}")
-    return tuple(names)
+            f"got {text!r}") from None
 
 
 def _parse_fraction(text):
+    from clusterlab.report.api import MAX_CONTAMINATION as top
+
     try:
         v = float(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 0.5], got {text!r}") from exc
-    if not 0 < v <= 0.5:
-        raise argparse.ArgumentTypeError(f"--contamination must be in (0, 0.5], got {v}")
+        raise argparse.ArgumentTypeError(f"expected a number in (0, {top}], got {text!r}") from exc
+    if not 0 < v <= top:
+        raise argparse.ArgumentTypeError(f"--contamination must be in (0, {top}], got {v}")
     return v
 
 
 def _positive_int(text):
+    from clusterlab.report.api import MIN_SAMPLE
+
     try:
         v = int(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
-    if v < 10:
-        raise argparse.ArgumentTypeError(f"--sample must be at least 10, got {v}")
+    if v < MIN_SAMPLE:
+        raise argparse.ArgumentTypeError(f"--sample must be at least {MIN_SAMPLE}, got {v}")
     return v
 
 
 def _seed(text):
+    from clusterlab.report.api import SEED_LIMIT
+
     try:
         v = int(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from exc
-    if not 0 <= v < 2 ** 32:
-        raise argparse.ArgumentTypeError(f"--seed must be in 0..{2 ** 32 - 1}, got {v}")
+    if not 0 <= v < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"--seed must be in 0..{SEED_LIMIT - 1}, got {v}")
     return v
 
 

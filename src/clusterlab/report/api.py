@@ -249,8 +249,25 @@ def _k_range(k):
     return pair
 
 
-#: what ``scale`` accepts
+#: what the options accept, here and on the command line (clusterlab.cli)
 SCALES = ("auto", "standard", "none")
+MAX_CONTAMINATION = 0.5
+MIN_SAMPLE = 10
+SEED_LIMIT = 2 ** 32
+
+
+def checked_algorithms(algorithms):
+    """``algorithms`` (names, or one comma-separated string) as a tuple of
+    lower-case candidate names; ValueError when one is unknown or none is given."""
+    from clusterlab.report.analysis import ALGORITHMS
+
+    names = algorithms.split(",") if isinstance(algorithms, str) else list(algorithms)
+    names = [str(a).strip().lower() for a in names]
+    bad = [a for a in names if a not in ALGORITHMS]
+    if bad or not names:
+        raise ValueError(f"algorithms takes names among {', '.join(ALGORITHMS)}; got "
+                         f"{algorithms!r}")
+    return tuple(dict.fromkeys(names))
 
 
 def _checked_options(algorithms, contamination, sample, seed, scale):
@@ -259,23 +276,17 @@ def _checked_options(algorithms, contamination, sample, seed, scale):
     option and what it accepts otherwise."""
     from numbers import Real
 
-    from clusterlab.report.analysis import ALGORITHMS
-
     if algorithms is not None:
-        names = algorithms.split(",") if isinstance(algorithms, str) else list(algorithms)
-        names = [str(a).strip().lower() for a in names]
-        bad = [a for a in names if a not in ALGORITHMS]
-        if bad or not names:
-            raise ValueError(f"algorithms takes names among {', '.join(ALGORITHMS)}; got "
-                             f"{algorithms!r}")
-        algorithms = tuple(dict.fromkeys(names))
+        algorithms = checked_algorithms(algorithms)
     if (not isinstance(contamination, Real) or isinstance(contamination, bool)
-            or not 0 < contamination <= 0.5):
-        raise ValueError(f"contamination takes a share in (0, 0.5]; got {contamination!r}")
-    if sample is not None and not (_integer(sample) and sample >= 10):
-        raise ValueError(f"sample takes an int of at least 10 rows (or None); got {sample!r}")
-    if not (_integer(seed) and 0 <= seed < 2 ** 32):
-        raise ValueError(f"seed takes an int in 0..{2 ** 32 - 1}; got {seed!r}")
+            or not 0 < contamination <= MAX_CONTAMINATION):
+        raise ValueError(f"contamination takes a share in (0, {MAX_CONTAMINATION}]; got "
+                         f"{contamination!r}")
+    if sample is not None and not (_integer(sample) and sample >= MIN_SAMPLE):
+        raise ValueError(f"sample takes an int of at least {MIN_SAMPLE} rows (or None); got "
+                         f"{sample!r}")
+    if not (_integer(seed) and 0 <= seed < SEED_LIMIT):
+        raise ValueError(f"seed takes an int in 0..{SEED_LIMIT - 1}; got {seed!r}")
     if scale not in SCALES:
         raise ValueError(f"scale takes one of {', '.join(SCALES)}; got {scale!r}")
     return algorithms
