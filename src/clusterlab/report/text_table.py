@@ -261,7 +261,7 @@ def read_text_table(path):
     if not rows:
         raise DataError(f"{path}: the file is empty.")
     if delimiter == " ":
-        rows[0] = _spaced_names(text, rows)
+        rows[0] = _spaced_names(next(ln for ln in lines[top:] if ln.strip()), rows)
     width = len(rows[0])
     rows = [row if any(c.strip() for c in row) else [""] * width for row in rows]
     has_header = _has_header(rows)
@@ -377,7 +377,7 @@ def _has_header(rows):
     return votes > 0
 
 
-def _spaced_names(text, rows):
+def _spaced_names(line, rows):
     """The first row of a space-aligned table, its names kept whole when they
     hold single spaces (``sepal length  sepal width`` above two columns, or
     ``body mass`` above one): split on runs of two or more spaces instead,
@@ -385,7 +385,6 @@ def _spaced_names(text, rows):
     widths = {len(r) for r in rows[1:]}
     if len(widths) != 1 or len(rows[0]) == (width := widths.pop()):
         return rows[0]
-    line = next(ln for ln in text.splitlines() if ln.strip())
     fields = [f for f in re.split(r"\s{2,}|\t", line.strip()) if f]
     if width == 1:
         return [line.strip()]
