@@ -10,21 +10,28 @@ The step of mini-batch K-Means (Sculley 2010, "Web-scale k-means
 clustering"), in the per-centre-count form that scikit-learn uses, is split
 in two so that a batch can be streamed through in row chunks:
 
-1. :func:`assign_accumulate` -- nearest centre of every row of a chunk, and
-   the per-centre weighted sums ``sum_i w_i x_i`` and ``sum_i w_i`` of the
-   rows assigned to it, accumulated in float64;
+1. :func:`assign_accumulate_dots` -- nearest centre of every row of a chunk
+   (read from the chunk's BLAS product with the centres, as scikit-learn
+   assigns), and the per-centre weighted sums ``sum_i w_i x_i`` and
+   ``sum_i w_i`` of the rows assigned to it, accumulated in float64;
 2. :func:`finalize_minibatch_step` -- for every centre that received weight
    in this batch, ``c <- (c * count + sum w x) / (count + sum w)`` and
    ``count += sum w`` (a learning rate of ``1 / count`` per sample); centres
    that received nothing are copied unchanged.
 
-:func:`labels_inertia` and :func:`center_distances` serve ``labels_``,
-``predict``, ``score`` and ``transform``.
+:func:`labels_inertia` (the BLAS product chunk by chunk, then
+:func:`labels_inertia_dots`) serves the initialisations' comparison,
+``labels_``, ``predict`` and ``score``; :func:`center_distances` serves
+``transform``. Every assignment reads the nearest centre from the same
+expansion ``||c||^2 - 2 x.c``, so a step, the final labels and ``predict``
+agree on near-ties; inertias are always computed exactly, by differences.
 """
 
 import numba
-from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
+
+from clusterlab import _config
+from clusterlab._kernels.row_groups import on_threads, parallel_kernel
 
 # ``reassoc`` lets LLVM vectorise the squared-distance reduction over
 # features; the data are validated finite before any kernel runs, so no
@@ -35,23 +42,6 @@ _FASTMATH = {"reassoc", "contract", "nsz"}
 _BLOCK = 256
 
 
-@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, inline="always")
-def _nearest(X, i, centers):
-    """Index of the centre nearest to row ``i`` of ``X`` (first one on ties)."""
-    n_clusters, n_features = centers.shape
-    best = 0
-    best_dist = X.dtype.type(np.inf)
-    for c in range(n_clusters):
-        dist = X.dtype.type(0)
-        for j in range(n_features):
-            diff = X[i, j] - centers[c, j]
-            dist += diff * diff
-        if dist < best_dist:
-            best_dist = dist
-            best = c
-    return best
-
-
 @numba.njit(cache=True, nogil=True)
 def _row_sq_dist64(X, i, centers, c):
     """Squared distance between row ``i`` and centre ``c``, summed in float64."""
@@ -60,67 +50,6 @@ def _row_sq_dist64(X, i, centers, c):
         diff = np.float64(X[i, j]) - np.float64(centers[c, j])
         acc += diff * diff
     return acc
-
-
-@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _assign_rows(X, sample_weight, centers, labels, row_inertia, start, stop):
-    for i in range(start, stop):
-        best = _nearest(X, i, centers)
-        labels[i] = best
-        row_inertia[i] = np.float64(sample_weight[i]) * _row_sq_dist64(X, i, centers,
-                                                                    np.int64(best))
-
-
-@parallel_kernel(cache=True, nogil=True)
-def labels_inertia(X, sample_weight, centers, labels, row_inertia):
-    """Nearest centre and weighted squared distance of every row (parallel).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_rows, n_features), float32 or float64  (IN)
-        Rows to assign.
-    sample_weight : ndarray of shape (n_rows,), same dtype as X  (IN)
-        Weight of each row (multiplies its squared distance).
-    centers : ndarray of shape (n_clusters, n_features), same dtype  (IN)
-        Cluster centres.
-    labels : ndarray of shape (n_rows,), int32  (OUT)
-        Index of the nearest centre (the lowest index on exact ties).
-    row_inertia : ndarray of shape (n_rows,), float64  (OUT)
-        ``sample_weight[i] * ||X[i] - centers[labels[i]]||^2``, computed in
-        float64 for the chosen centre.
-
-    Returns
-    -------
-    inertia : float
-        Sum of ``row_inertia`` in row order (independent of the thread count).
-
-    Notes
-    -----
-    Time O(n_rows * n_clusters * n_features), parallel over blocks of
-    ``_BLOCK`` rows; no scratch memory. Meant for large chunks (full passes
-    over the data); a mini-batch step uses :func:`labels_inertia_serial`,
-    because waking threads costs more than a small batch on a busy machine.
-    """
-    n_rows = X.shape[0]
-    n_blocks = (n_rows + _BLOCK - 1) // _BLOCK
-    for b in numba.prange(n_blocks):
-        start = b * _BLOCK
-        _assign_rows(X, sample_weight, centers, labels, row_inertia, start,
-                     min(start + _BLOCK, n_rows))
-    total = 0.0
-    for i in range(n_rows):
-        total += row_inertia[i]
-    return total
-
-
-@numba.njit(cache=True, nogil=True)
-def labels_inertia_serial(X, sample_weight, centers, labels, row_inertia):
-    """Same as :func:`labels_inertia` on one thread (for small batches)."""
-    _assign_rows(X, sample_weight, centers, labels, row_inertia, np.int64(0), X.shape[0])
-    total = 0.0
-    for i in range(X.shape[0]):
-        total += row_inertia[i]
-    return total
 
 
 @numba.njit(cache=True, nogil=True)
@@ -178,50 +107,6 @@ def sample_from_cdf(cdf, uniform, out):
             else:
                 lo = mid
         out[s] = hi
-
-
-@numba.njit(cache=True, nogil=True)
-def assign_accumulate(X, sample_weight, centers, labels, row_inertia, sums, weight_in_batch):
-    """Assign the rows of a batch chunk and accumulate per-centre sums.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_rows, n_features), float32 or float64  (IN)
-        A chunk of the mini-batch.
-    sample_weight : ndarray of shape (n_rows,), same dtype as X  (IN)
-        Weight of each row.
-    centers : ndarray of shape (n_clusters, n_features), same dtype  (IN)
-        Centres before this step.
-    labels : ndarray of shape (n_rows,), int32  (OUT)
-        Nearest centre of each row.
-    row_inertia : ndarray of shape (n_rows,), float64  (OUT)
-        Weighted squared distance of each row to its centre.
-    sums : ndarray of shape (n_clusters, n_features), float64  (INOUT)
-        ``sum_i w_i x_i`` over the rows assigned to each centre; the rows of
-        this chunk are added in row order.
-    weight_in_batch : ndarray of shape (n_clusters,), float64  (INOUT)
-        ``sum_i w_i`` over the rows assigned to each centre.
-
-    Returns
-    -------
-    inertia : float
-        Weighted inertia of the chunk with respect to ``centers``.
-
-    Notes
-    -----
-    Time O(n_rows * n_clusters * n_features); the assignment is parallel,
-    the accumulation sequential in row order, so the result does not depend
-    on the number of threads.
-    """
-    inertia = labels_inertia_serial(X, sample_weight, centers, labels, row_inertia)
-    n_features = X.shape[1]
-    for i in range(X.shape[0]):
-        c = labels[i]
-        w = np.float64(sample_weight[i])
-        weight_in_batch[c] += w
-        for j in range(n_features):
-            sums[c, j] += w * X[i, j]
-    return inertia
 
 
 @numba.njit(cache=True, nogil=True)
@@ -359,7 +244,8 @@ def _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_in
 @numba.njit(cache=True, nogil=True)
 def assign_accumulate_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia,
                            sums, weight_in_batch):
-    """:func:`assign_accumulate` with the nearest centre read from ``dots``.
+    """Assign the rows of a batch chunk (nearest centre read from ``dots``) and
+    accumulate per-centre sums.
 
     Parameters
     ----------
@@ -406,10 +292,11 @@ def assign_accumulate_dots(X, sample_weight, centers, center_sq, dots, labels, r
 
 @parallel_kernel(cache=True, nogil=True)
 def labels_inertia_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia):
-    """:func:`labels_inertia` with the nearest centre read from ``dots`` (parallel).
+    """Nearest centre read from ``dots`` and exact weighted squared distance of every row.
 
     Arguments as in :func:`assign_accumulate_dots` (``labels`` and
     ``row_inertia`` OUT). Returns the weighted inertia summed in row order.
+    Called through :func:`labels_inertia`, which computes ``dots``.
 
     Notes
     -----
@@ -428,13 +315,56 @@ def labels_inertia_dots(X, sample_weight, centers, center_sq, dots, labels, row_
     return total
 
 
-@numba.njit(cache=True, nogil=True)
-def labels_inertia_dots_serial(X, sample_weight, centers, center_sq, dots, labels,
-                               row_inertia):
-    """Same as :func:`labels_inertia_dots` on one thread (for small inputs)."""
-    _assign_rows_dots(X, sample_weight, centers, center_sq, dots, labels, row_inertia,
-                      np.int64(0), X.shape[0])
-    total = 0.0
-    for i in range(X.shape[0]):
-        total += row_inertia[i]
-    return total
+def labels_inertia(X, sample_weight, centers, labels, row_inertia, parallel=None, chunk=None):
+    """Nearest centre and weighted squared distance of every row; the inertia.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features), float32 or float64, C-contiguous  (IN)
+    sample_weight : ndarray of shape (n_rows,), same dtype as X  (IN)
+    centers : ndarray of shape (n_clusters, n_features), same dtype  (IN)
+    labels : ndarray of shape (n_rows,), int32  (OUT)
+        ``argmin_c ||c||^2 - 2 x.c`` (the first on ties), as scikit-learn.
+    row_inertia : ndarray of shape (n_rows,), float64  (OUT)
+        ``sample_weight[i] * ||X[i] - centers[labels[i]]||^2``, computed in
+        float64 by differences.
+    parallel : bool or None
+        Run :func:`labels_inertia_dots` on numba's threads; None decides by
+        the work (``MINIBATCH_PARALLEL_MIN_WORK``).
+    chunk : int or None
+        Rows per BLAS product; None: :func:`clusterlab._config.chunk_rows` of
+        ``max(n_features, n_clusters)`` columns.
+
+    Returns
+    -------
+    inertia : float
+        Sum of ``row_inertia`` in row order (independent of the thread count).
+
+    Notes
+    -----
+    The products ``X @ centers.T`` are computed by BLAS on one thread, a
+    chunk of rows at a time: scratch O(chunk * n_clusters).
+    """
+    n_rows, n_features = X.shape
+    n_clusters = centers.shape[0]
+    if parallel is None:
+        parallel = (n_rows * n_clusters * max(n_features, 1)
+                    >= _config.MINIBATCH_PARALLEL_MIN_WORK)
+    kernel = on_threads(labels_inertia_dots, parallel)
+    if chunk is None:
+        chunk = _config.chunk_rows(max(n_features, n_clusters), X.dtype.itemsize)
+    chunk = max(1, int(chunk))
+    center_sq = np.einsum("ij,ij->i", centers, centers)
+    inertia = 0.0
+    # BLAS on one thread even when the kernel runs on numba's threads: a
+    # multi-threaded product leaves its OpenMP threads spinning while numba's
+    # start (seed memmap workflow, 10000 x 784: the final labels took 53 ms
+    # instead of ~5, the whole fit 178 -> 121 ms)
+    with _config.single_threaded_blas():
+        for start in range(0, n_rows, chunk):
+            stop = min(n_rows, start + chunk)
+            block = X[start:stop]
+            inertia += kernel(block, sample_weight[start:stop], centers, center_sq,
+                              block @ centers.T, labels[start:stop],
+                              row_inertia[start:stop])
+    return inertia

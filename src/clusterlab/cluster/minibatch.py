@@ -495,33 +495,22 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     # full passes
     # ------------------------------------------------------------------
     def _labels_inertia(self, rows, sample_weight, centers, want_labels=True):
-        """Labels and weighted inertia of all rows, one chunk at a time."""
+        """Labels and weighted inertia of all rows, one block of ``rows`` at a time."""
         labels = np.empty(rows.n, dtype=np.int32) if want_labels else None
-        # a chunk and its chunk x n_clusters products both fit the budget
-        chunk = min(rows.chunk,
-                    _config.chunk_rows(max(rows.d, centers.shape[0]), rows.dtype.itemsize))
-        m = min(chunk, rows.n)
+        m = min(rows.chunk, rows.n)
         lab_buf = np.empty(m, dtype=np.int32)
         row_inertia = np.empty(m, dtype=np.float64)
         ones = np.ones(m, dtype=rows.dtype) if sample_weight is None else None
-        inertia = 0.0
-        center_sq = np.einsum("ij,ij->i", centers, centers)
         parallel = (rows.n * centers.shape[0] * max(rows.d, 1)
                     >= _config.MINIBATCH_PARALLEL_MIN_WORK)
-        kernel = _k.labels_inertia_dots if parallel else _k.labels_inertia_dots_serial
-        # BLAS on one thread even when the kernel runs on numba's threads: a
-        # multi-threaded product leaves its OpenMP threads spinning while
-        # numba's start (seed memmap workflow, 10000 x 784: the final labels
-        # took 53 ms instead of ~5, the whole fit 178 -> 121 ms)
-        with _config.single_threaded_blas():
-            for start, stop, block in rows.blocks(chunk):
-                k = stop - start
-                sw = ones[:k] if sample_weight is None else sample_weight[start:stop]
-                dots = block @ centers.T
-                inertia += kernel(block, sw, centers, center_sq, dots, lab_buf[:k],
-                                  row_inertia[:k])
-                if want_labels:
-                    labels[start:stop] = lab_buf[:k]
+        inertia = 0.0
+        for start, stop, block in rows.blocks():
+            k = stop - start
+            sw = ones[:k] if sample_weight is None else sample_weight[start:stop]
+            inertia += _k.labels_inertia(block, sw, centers, lab_buf[:k], row_inertia[:k],
+                                         parallel)
+            if want_labels:
+                labels[start:stop] = lab_buf[:k]
         return labels, inertia
 
     # ------------------------------------------------------------------
@@ -573,8 +562,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                 print(f"Init {init_idx + 1}/{self._n_init} with method {init}")
             centers = self._init_centroids(rows, init, random_state, sample_weight,
                                            self._init_size)
-            inertia = _k.labels_inertia_serial(X_valid, sw_valid, centers, lab_valid,
-                                               ri_valid)
+            inertia = _k.labels_inertia(X_valid, sw_valid, centers, lab_valid, ri_valid,
+                                        parallel=False)
             if self.verbose:
                 print(f"Inertia for init {init_idx + 1}/{self._n_init}: {inertia}")
             if best_inertia is None or inertia < best_inertia:

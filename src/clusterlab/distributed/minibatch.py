@@ -3,7 +3,7 @@
 The client pulls one row block at a time (the next one is computed on the
 workers while the current one is used: at most two blocks are ever held on the
 client) and runs mini-batch steps on it with the in-memory estimator's own step
-(``MiniBatchKMeans._minibatch_step``: :func:`clusterlab._kernels.minibatch.assign_accumulate`
+(``MiniBatchKMeans._minibatch_step``: :func:`clusterlab._kernels.minibatch.assign_accumulate_dots`
 + :func:`~clusterlab._kernels.minibatch.finalize_minibatch_step`, the same random
 reassignment and the same early stopping on the smoothed batch inertia).
 
