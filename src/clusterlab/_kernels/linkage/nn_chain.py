@@ -7,6 +7,7 @@ clusters are updated in place by the Lance-Williams formula.
 import numba as nb
 import numpy as np
 
+from ..search import lower_bound
 from .common import AVERAGE, COMPLETE
 
 
@@ -56,7 +57,7 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
             # ids increase along ``active``: the clusters below x (column x of
             # their rows, strided), then those above (row x, contiguous); no
             # branch on the side inside the loops. Strict < keeps the lowest id.
-            px = np.searchsorted(active[:m], x)
+            px = lower_bound(active, m, x)
             for p in range(px):
                 i = active[p]
                 v = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
@@ -99,8 +100,8 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
         size[y] = nx + ny
         # Lance-Williams update of row/column y (x < y), in three ranges of
         # active ids so that each index is one formula: i < x, x < i < y, y < i
-        py = np.searchsorted(active[:m], y)
-        pxm = np.searchsorted(active[:py], x)
+        py = lower_bound(active, m, y)
+        pxm = lower_bound(active, py, x)
         for p in range(pxm):
             i = active[p]
             base_i = n * i - (i * (i + 1)) // 2 - i - 1

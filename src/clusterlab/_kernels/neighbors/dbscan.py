@@ -17,6 +17,7 @@ not depend on the number of threads.
 import numpy as np
 from numba import njit, prange
 from clusterlab._kernels.row_groups import parallel_kernel
+from clusterlab._kernels.search import lower_bound
 
 from .grid import _neighbour_cells
 from .metric import _JIT, CHUNK, _box_within, _box_within_t, _chunk_rdist, _rdist, _within
@@ -392,7 +393,7 @@ def grid_predict_labels(Q, C, pos, dims, origin, side, cell_keys, cell_start, ex
                 break
             key += cc[k] * strides[k]
         if key >= 0:
-            b = np.searchsorted(cell_keys, key)
+            b = lower_bound(cell_keys, cell_keys.shape[0], key)
             if b < cell_keys.shape[0] and cell_keys[b] == key:
                 own = b
         if own >= 0 and near_label[own] >= 0 and _cell_has_within(
@@ -412,7 +413,7 @@ def grid_predict_labels(Q, C, pos, dims, origin, side, cell_keys, cell_start, ex
                 nkey += v * strides[k]
             if not ok:
                 continue
-            b = np.searchsorted(cell_keys, nkey)
+            b = lower_bound(cell_keys, cell_keys.shape[0], nkey)
             if b < cell_keys.shape[0] and cell_keys[b] == nkey:
                 cells[m] = b
                 m += 1

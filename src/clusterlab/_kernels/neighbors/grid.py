@@ -26,6 +26,7 @@ from itertools import product
 import numpy as np
 from numba import njit, prange
 from clusterlab._kernels.row_groups import parallel_kernel
+from clusterlab._kernels.search import lower_bound
 
 from clusterlab import _config
 
@@ -56,7 +57,7 @@ def _neighbour_cells(c, cell_keys, extents, strides, offsets, out):
             nkey += cc * strides[k]
         if not ok:
             continue
-        pos = np.searchsorted(cell_keys, nkey)
+        pos = lower_bound(cell_keys, cell_keys.shape[0], nkey)
         if pos < cell_keys.shape[0] and cell_keys[pos] == nkey:
             out[m] = pos
             m += 1
