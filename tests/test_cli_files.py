@@ -601,7 +601,7 @@ def test_dendrogram_branches_take_their_cluster_colour():
     from matplotlib.colors import to_hex
 
     from clusterlab import AgglomerativeClustering
-    from clusterlab.report.html import cluster_colors, dendrogram_figure
+    from clusterlab.report.figures import cluster_colors, dendrogram_figure
 
     agg = AgglomerativeClustering(n_clusters=3, compute_distances=True).fit(blobs())
     colors = cluster_colors(agg.labels_)

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from clusterlab.plotting._common import new_axes
-from clusterlab.report.html import figure_to_data_uri, scatter_figure
+from clusterlab.report.figures import scatter_figure
+from clusterlab.report.html import figure_to_data_uri
 
 
 def _decode(uri):
@@ -252,7 +253,7 @@ def test_figures_drawn_before_are_reused_only_for_the_same_inputs():
     assert page.render() == fresh
 
     # the same figure function and caption, other labels: another key, drawn again
-    from clusterlab.report.html import scatter_figure
+    from clusterlab.report.figures import scatter_figure
 
     P = copy.projection
     lab = np.asarray(copy.labels["kmeans"])
@@ -368,3 +369,32 @@ def test_deferred_figures_are_drawn_costliest_first_and_land_in_page_order(monke
     page = build(True, memo)
     assert _DRAWN == ["c"]  # a and b came from the memo
     assert page.render() == expected
+
+
+def test_figures_name_their_axes_after_the_data():
+    """Figures of a two-column table carry the column names ($ printed as is,
+    marked when standardised); a projection's axes are its principal
+    components; the plotting functions' own $x_1$ / $x_2$ are replaced."""
+    import pandas as pd
+
+    import clusterlab
+    from clusterlab import KMeans, plotting
+    from clusterlab.report.figures import axis_names, name_axes
+
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(0, 0.4, (60, 2)), rng.normal(4, 0.4, (60, 2))]
+    df = pd.DataFrame(X * [1.0, 1000.0], columns=["price ($)", "weight_kg"])
+    res = clusterlab.analyze(df, k=(2, 3), algorithms=["kmeans"], scale="none").result
+    assert axis_names(res) == (r"price (\$)", "weight_kg")
+    res = clusterlab.analyze(df, k=(2, 3), algorithms=["kmeans"], scale="standard").result
+    names = axis_names(res)
+    assert names == (r"price (\$) (standardised)", "weight_kg (standardised)")
+    fig = plotting.plot_decision_boundaries(KMeans(2, n_init=1, random_state=0).fit(X), X,
+                                            resolution=50)
+    name_axes(fig, names)
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == names
+    img = _decode(figure_to_data_uri(fig))  # "$" is not read as mathtext
+    assert img.size[0] > 100
+    three = np.c_[X, rng.normal(size=len(X))]
+    res = clusterlab.analyze(three, k=(2, 3), algorithms=["kmeans"]).result
+    assert axis_names(res) == ("principal component 1", "principal component 2")

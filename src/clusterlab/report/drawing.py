@@ -453,13 +453,16 @@ def ahead_job(res, name, parts):
 
 def draw_ahead(jobs, memo, go_on):
     """Draw the figures of ``jobs`` into ``memo`` while ``go_on(index)`` says so:
-    :func:`ahead_job` results, and the data's own figure as ``("data", dataset
-    view, projection)``."""
-    from clusterlab.report.html import Page, _model_sections, cluster_colors, data_figure
+    :func:`ahead_job` results, the data's own figure as ``("data", dataset
+    view, projection)``, after ``("axes", names)`` (the page's axis names)."""
+    from clusterlab.report.figures import cluster_colors
+    from clusterlab.report.html import Page, _model_sections, data_figure
 
     page = Page("", go_on, memo)
     for kind, *job in jobs:
-        if kind == "data":
+        if kind == "axes":
+            page.axis_names = job[0]
+        elif kind == "data":
             data_figure(page, *job)
         else:
             view, name, two_d = job
@@ -497,6 +500,9 @@ def ahead(res, name, parts):
                             res.projection))
         if not jobs:
             return
+        from clusterlab.report.html import axis_names
+
+        jobs.insert(0, ("axes", axis_names(res)))
         data = pickle.dumps(jobs, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # something does not pickle: the final page draws it
         return

@@ -22,6 +22,9 @@ from clusterlab._config import numba_threads
 from clusterlab.report.explain import (cluster_profile, display_name, model_status,
                                        plain_notes, recommendation_title, reproduce_code,
                                        stated_gap)
+from clusterlab.report.figures import (axis_names, cluster_colors, dendrogram_figure,
+                                       kdistance_figure, name_axes, scatter_figure,
+                                       silhouette_row)
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;
@@ -63,15 +66,12 @@ MAX_ANOMALY_ROWS = 200
 MAX_TABLE_COLUMNS = 200
 MAX_PROFILE_FEATURES = 40
 
-#: Leaves of the dendrogram shown (the merges below them are contracted).
-DENDROGRAM_LEAVES = 30
-
 #: Relative cost of drawing the report's figures, by drawing function (1 for
 #: the others: a scatter, a curve), for the order of :meth:`Page.draw_deferred`.
 #: Measured on five blobs: grids of predictions and silhouette panels 0.2-0.3 s,
 #: dendrogram, DBSCAN map, condensed tree 0.1-0.15 s, scatters and curves
 #: 0.05-0.1 s.
-FIGURE_COST = {"_silhouette_row": 3, "plot_anomalies": 3, "plot_gaussian_mixture": 3,
+FIGURE_COST = {"silhouette_row": 3, "plot_anomalies": 3, "plot_gaussian_mixture": 3,
                "plot_decision_boundaries": 2, "dendrogram_figure": 2, "plot_dbscan": 2,
                "plot_condensed_tree": 2}
 
@@ -175,8 +175,11 @@ class Page:
 
     _TOC = "\x00toc\x00"
 
-    def __init__(self, title, share=None, memo=None, defer=False):
+    def __init__(self, title, share=None, memo=None, defer=False, axis_names=None):
         self.title = title
+        # (x, y) names for the axes the plotting functions label $x_1$ / $x_2$
+        # (:func:`axis_names`); None keeps those labels
+        self.axis_names = axis_names
         self.parts = []
         self.sections = []  # (anchor, text) of every level-2 heading
         # which figures this page draws, leaving a placeholder for the others
@@ -229,7 +232,7 @@ class Page:
         key = None  # the key of a figure this page draws or orders (deferred)
         if (self.memo is not None and (args or kwargs)
                 and getattr(make, "__closure__", True) is None):
-            key = figure_key(caption, make, args, kwargs)
+            key = figure_key(caption, make, args, kwargs, self.axis_names)
         if self.deferred is not None:
             self.deferred.append((index, caption, make, args, kwargs, key))
             self.parts.append(_Placeholder(index))
@@ -267,6 +270,7 @@ class Page:
             # parallel compilations would cost seconds on a first run
             with numba_threads(1):
                 fig = make(*args, **kwargs)
+            name_axes(fig, self.axis_names)
             uri = figure_to_data_uri(fig)
             part = (f'<figure><img alt="{esc(caption)}" src="{uri}">'
                     f"<figcaption>{esc(caption)}</figcaption></figure>")
@@ -302,7 +306,7 @@ class Page:
                 + "".join(parts) + SELF_CHECK + "</body></html>")
 
 
-def figure_key(caption, make, args, kwargs):
+def figure_key(caption, make, args, kwargs, axis_names=None):
     """A digest of everything a figure is drawn from: its caption, the drawing
     function's name and ``args`` / ``kwargs``, pickled without memo (so the
     key does not depend on which objects happen to be shared), arrays by
@@ -310,7 +314,7 @@ def figure_key(caption, make, args, kwargs):
     installation, mean the same figure; None when an input does not pickle
     (or refers to itself)."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(f"{caption}\x00{make.__module__}.{make.__qualname__}\x00".encode())
+    h.update(f"{caption}\x00{make.__module__}.{make.__qualname__}\x00{axis_names!r}\x00".encode())
     out = io.BytesIO()
     try:
         _KeyPickler(out, h).dump((args, kwargs))
@@ -336,122 +340,10 @@ class _KeyPickler(pickle.Pickler):
         return NotImplemented
 
 
-def cluster_colors(labels):
-    """One colour per cluster label (index = label), the same in every figure of a model."""
-    from matplotlib import colormaps
-
-    labels = np.asarray(labels) if labels is not None else np.zeros(0, int)
-    n = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 1
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
-
-
 def swatch(color):
     from matplotlib.colors import to_hex
 
     return Raw(f'<span class="swatch" style="background:{to_hex(color)}"></span>')
-
-
-def scatter_figure(P, labels=None, title="", highlight=None, xlabel="$x_1$", ylabel="$x_2$",
-                   colors=None):
-    """Scatter of a 2-D view coloured by ``labels`` (-1 noise as red crosses, -2 hidden).
-
-    ``colors[c]`` is the colour of cluster ``c`` (default :func:`cluster_colors`).
-    """
-    from clusterlab.plotting._common import label_axes, new_axes
-
-    fig, ax = new_axes(figsize=(9, 5))
-    if labels is None:
-        ax.plot(P[:, 0], P[:, 1], "k.", markersize=3)
-    else:
-        labels = np.asarray(labels)
-        colors = colors if colors is not None else cluster_colors(labels)
-        shown = (labels != -2) & (labels != -1)
-        noise = labels == -1
-        # one marker line per cluster: matplotlib stamps a line's markers
-        # from one rendered marker, a scatter renders every point's path
-        for c in np.unique(labels[shown]):
-            rows = labels == c
-            ax.plot(P[rows, 0], P[rows, 1], "o", markersize=6 ** 0.5, markeredgewidth=0,
-                    color=colors[c % len(colors)])
-        if noise.any():
-            ax.scatter(P[noise, 0], P[noise, 1], c="r", marker="x", s=20, label="noise")
-            ax.legend(loc="best")
-    if highlight is not None and np.any(highlight):
-        ax.scatter(P[highlight, 0], P[highlight, 1], color="r", marker="*", s=60,
-                   label="anomalies")
-        ax.legend(loc="best")
-    label_axes(ax, xlabel=xlabel, ylabel=ylabel)
-    ax.grid(True)
-    ax.set_axisbelow(True)
-    ax.set_title(title)
-    return fig
-
-
-def kdistance_figure(kd, eps, min_samples):
-    from clusterlab.plotting._common import new_axes
-
-    fig, ax = new_axes(figsize=(9, 4))
-    ax.plot(np.arange(len(kd)), kd, "b-")
-    ax.axhline(eps, color="r", linestyle="--", label=f"eps = {eps:.3g} (knee)")
-    ax.set_xlabel("points sorted by distance")
-    ax.set_ylabel(f"distance to neighbour {min_samples - 1}")
-    ax.set_title("k-distance curve (Kneedle knee gives eps)")
-    ax.grid(True)
-    ax.legend(loc="upper left")
-    return fig
-
-
-def dendrogram_figure(model, n_clusters, colors=None):
-    """The top of the merge tree: the last :data:`DENDROGRAM_LEAVES` merges, cut at k clusters.
-
-    Branches below the cut take the colour of their cluster (``colors[label]``,
-    as in the model's other figures); branches above it are grey.
-    """
-    from matplotlib.colors import to_hex
-    from scipy.cluster.hierarchy import dendrogram
-
-    from clusterlab.plotting._common import new_axes
-
-    Z = model.to_linkage_matrix()
-    n = len(Z) + 1
-    fig, ax = new_axes(figsize=(10, 4.5))
-    heights = np.sort(Z[:, 2])
-    cut = None
-    if 2 <= n_clusters <= len(heights):
-        cut = float((heights[-n_clusters] + heights[-n_clusters + 1]) / 2)
-    kwargs = {}
-    labels = getattr(model, "labels_", None)
-    if cut is not None and colors is not None and labels is not None and len(labels) == n:
-        node_label = np.empty(2 * n - 1, dtype=np.int64)
-        node_label[:n] = labels
-        for j in range(len(Z)):
-            node_label[n + j] = node_label[int(Z[j, 0])]
-        grey = "#888888"
-
-        def link_color(node):
-            if node >= n and Z[node - n, 2] <= cut:
-                return to_hex(colors[int(node_label[node]) % len(colors)])
-            return grey
-
-        kwargs["link_color_func"] = link_color
-    else:
-        kwargs["color_threshold"] = cut if cut is not None else 0.7 * heights[-1]
-        kwargs["above_threshold_color"] = "#888"
-    p = min(DENDROGRAM_LEAVES, n)
-    dendrogram(Z, ax=ax, truncate_mode="lastp", p=p, show_contracted=False, leaf_rotation=90,
-               leaf_font_size=9, **kwargs)
-    if cut is not None:
-        ax.axhline(cut, color="r", linestyle="--", linewidth=1,
-                   label=f"cut into {n_clusters} clusters")
-        ax.legend(loc="upper right")
-    ax.set_xlabel("groups of rows (their size in parentheses)")
-    ax.set_ylabel("merge distance")
-    ax.set_title(f"{model.linkage} linkage: the last {p} merges")
-    # room below for the rotated leaf labels and the x label: a figure that
-    # fits its canvas is drawn once (figure_to_data_uri)
-    fig.subplots_adjust(bottom=0.2)
-    return fig
 
 
 def _jsonable(o):
@@ -571,7 +463,7 @@ def _model_sections(page, res, name, colors, two_d):
             sil_colors[:len(colors)] = colors
             page.figure("Silhouette diagrams of k = " + ", ".join(map(str, ks))
                         + " on one x axis" + (" (sampled rows)" if res.sampled else ""),
-                        _silhouette_row, Xs, labs, sil_colors)
+                        silhouette_row, Xs, labs, sil_colors)
         table = [[int(k), fmt(float(i)), fmt(float(s), 3)] for k, i, s in
                  zip(sw.table["k"], sw.table["inertia"], sw.table["silhouette"])]
         page.add(table_html(["k", "inertia", "silhouette"], table))
@@ -618,22 +510,6 @@ def _model_sections(page, res, name, colors, two_d):
     page.figure(f"{title} clusters" + (" (noise as red crosses)" if (labels == -1).any() else "")
                 + (" (sampled rows)" if (labels == -2).any() else ""),
                 scatter_figure, P, labels, title, colors=colors)
-
-
-def _silhouette_row(Xs, labs, colors):
-    """Silhouette diagrams of the labellings ``labs`` of ``Xs`` in one row, sized so
-    their text stays readable at the page width, with ticks every 0.2 on the
-    shared x range."""
-    from clusterlab import plotting
-
-    fig = plotting.plot_silhouette_diagram(Xs, labs, ncols=len(labs), colors=colors)
-    n = len(fig.axes)
-    fig.set_size_inches(4.0 * n, 3.8)
-    for ax in fig.axes:
-        lo = ax.get_xlim()[0]
-        ax.set_xticks(np.round(np.arange(np.ceil(lo / 0.2) * 0.2, 1.0001, 0.2), 1))
-    fig.tight_layout()
-    return fig
 
 
 def _glance_table(res, ds):
@@ -739,7 +615,7 @@ def _build_page(res, versions, seconds, share, memo=None, defer=False):
     ds = res.dataset
     X, P = res.X_fit, res.projection
     two_d = two_dimensional(res)
-    page = Page(f"clusterlab report — {ds.name}", share, memo, defer)
+    page = Page(f"clusterlab report — {ds.name}", share, memo, defer, axis_names(res))
     page.heading(f"clusterlab report — {ds.name}", 1)
     page.para(f"{X.shape[0]} rows × {len(ds.columns)} columns; scaling: {res.scale}; "
               f"clusterlab {versions.get('clusterlab')}; {seconds:.1f} s.", "muted")
