@@ -398,3 +398,18 @@ def test_figures_name_their_axes_after_the_data():
     three = np.c_[X, rng.normal(size=len(X))]
     res = clusterlab.analyze(three, k=(2, 3), algorithms=["kmeans"]).result
     assert axis_names(res) == ("principal component 1", "principal component 2")
+
+
+def test_the_data_figure_names_the_known_classes():
+    from clusterlab.report.figures import MAX_LEGEND_NAMES
+
+    rng = np.random.default_rng(0)
+    P = rng.normal(size=(90, 2))
+    codes = np.repeat([0, 1, 2], 30)
+    fig = scatter_figure(P, codes, "The data", names=np.array(["setosa", "a $ b", "virginica"]))
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == ["setosa", r"a \$ b", "virginica"]
+    _decode(figure_to_data_uri(fig))
+    many = np.arange(90) % (MAX_LEGEND_NAMES + 1)
+    fig = scatter_figure(P, many, "The data", names=np.arange(MAX_LEGEND_NAMES + 1).astype(str))
+    assert fig.axes[0].get_legend() is None

@@ -9,6 +9,9 @@ functions label ``$x_1$`` / ``$x_2$``).
 
 import numpy as np
 
+#: A scatter names its classes in a legend up to this many (more would hide the points).
+MAX_LEGEND_NAMES = 12
+
 #: Leaves of the dendrogram shown (the merges below them are contracted).
 DENDROGRAM_LEAVES = 30
 
@@ -24,10 +27,12 @@ def cluster_colors(labels):
 
 
 def scatter_figure(P, labels=None, title="", highlight=None, xlabel="$x_1$", ylabel="$x_2$",
-                   colors=None):
+                   colors=None, names=None):
     """Scatter of a 2-D view coloured by ``labels`` (-1 noise as red crosses, -2 hidden).
 
-    ``colors[c]`` is the colour of cluster ``c`` (default :func:`cluster_colors`).
+    ``colors[c]`` is the colour of cluster ``c`` (default :func:`cluster_colors`);
+    ``names[c]``, when given, its name in a legend (at most
+    :data:`MAX_LEGEND_NAMES` of them: with more, none).
     """
     from clusterlab.plotting._common import label_axes, new_axes
 
@@ -41,13 +46,17 @@ def scatter_figure(P, labels=None, title="", highlight=None, xlabel="$x_1$", yla
         noise = labels == -1
         # one marker line per cluster: matplotlib stamps a line's markers
         # from one rendered marker, a scatter renders every point's path
-        for c in np.unique(labels[shown]):
+        present = np.unique(labels[shown])
+        named = names is not None and len(present) <= MAX_LEGEND_NAMES
+        for c in present:
             rows = labels == c
             ax.plot(P[rows, 0], P[rows, 1], "o", markersize=6 ** 0.5, markeredgewidth=0,
-                    color=colors[c % len(colors)])
+                    color=colors[c % len(colors)],
+                    label=_plain_label(str(names[c])) if named else None)
         if noise.any():
             ax.scatter(P[noise, 0], P[noise, 1], c="r", marker="x", s=20, label="noise")
-            ax.legend(loc="best")
+        if noise.any() or named:
+            ax.legend(loc="best", markerscale=2.5 if named else 1.0)
     if highlight is not None and np.any(highlight):
         ax.scatter(P[highlight, 0], P[highlight, 1], color="r", marker="*", s=60,
                    label="anomalies")
@@ -175,4 +184,5 @@ def name_axes(fig, names):
         if ax.get_xlabel() == "$x_1$":
             ax.set_xlabel(names[0])
         if ax.get_ylabel() == "$x_2$":
-            ax.set_ylabel(names[1])
+            # the seed's $x_2$ is upright; a name reads along the axis
+            ax.set_ylabel(names[1], rotation=90 if len(names[1]) > 4 else 0)

@@ -601,9 +601,10 @@ def _anomaly_section(page, res, ds, two_d):
 
 def data_figure(page, ds, P):
     """The figure of the data: its 2-D view ``P``, coloured by the known labels."""
+    codes, names = _codes(ds.y)
     page.figure("The data" + (f" coloured by {ds.label_column or 'the known labels'}"
                               if ds.y is not None else ""),
-                scatter_figure, P, _codes(ds.y), "The data")
+                scatter_figure, P, codes, "The data", names=names)
 
 
 def two_dimensional(res):
@@ -670,7 +671,8 @@ def _build_page(res, versions, seconds, share, memo=None, defer=False):
 
 
 def _codes(y):
+    """``(codes, names)`` of the known labels (``names[code]``), or ``(None, None)``."""
     if y is None:
-        return None
-    _, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
-    return codes
+        return None, None
+    names, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
+    return codes, names
