@@ -101,3 +101,17 @@ def test_the_reproduce_code_reads_the_file_by_its_absolute_path(tmp_path, monkey
     res = clusterlab.analyze("t.csv", algorithms=("kmeans",))
     code = reproduce_code(res.result)
     assert repr(str(tmp_path / "t.csv")) in code
+
+
+def test_summary_profile_says_when_it_holds_only_the_first_columns():
+    from clusterlab.report.html import MAX_SUMMARY_PROFILE_FEATURES, summary_dict
+
+    rng = np.random.default_rng(0)
+    d = MAX_SUMMARY_PROFILE_FEATURES + 5
+    X = np.r_[rng.normal(0, 1, (40, d)), rng.normal(6, 1, (40, d))]
+    res = clusterlab.analyze(X, k=(2, 3), algorithms=["kmeans"]).result
+    profile = summary_dict(res, {}, 0)["profile"]
+    assert len(profile["columns"]) == MAX_SUMMARY_PROFILE_FEATURES
+    assert f"of {d} columns" in profile["note"]
+    narrow = clusterlab.analyze(X[:, :3], k=(2, 3), algorithms=["kmeans"]).result
+    assert "note" not in summary_dict(narrow, {}, 0)["profile"]

@@ -60,11 +60,13 @@ window.addEventListener('load', function () {
 """
 
 #: The anomaly table shows at most this many rows, the data tables at most
-#: this many columns, the profile at most this many features (labels.csv and
-#: profile.csv in the output folder hold everything).
+#: this many columns, the profile at most this many features, summary.json's
+#: profile at most this many (labels.csv and profile.csv in the output folder
+#: hold everything).
 MAX_ANOMALY_ROWS = 200
 MAX_TABLE_COLUMNS = 200
 MAX_PROFILE_FEATURES = 40
+MAX_SUMMARY_PROFILE_FEATURES = 100
 
 #: Relative cost of drawing the report's figures, by drawing function (1 for
 #: the others: a scatter, a curve), for the order of :meth:`Page.draw_deferred`.
@@ -400,9 +402,13 @@ def summary_dict(res, versions, seconds):
                                **res.scores.get(name, {})}
     for name, why in failures.items():
         out["models"].setdefault(name, {"status": "failed", "problem": str(why)})
-    columns, profile = cluster_profile(res, max_features=100)
+    columns, profile = cluster_profile(res, max_features=MAX_SUMMARY_PROFILE_FEATURES)
     if profile:
+        n_columns = len(res.dataset.columns)
         out["profile"] = {"model": res.recommendation, "columns": columns,
+                          **({"note": f"the first {len(columns)} of {n_columns} columns; "
+                              "profile.csv holds every column"}
+                             if len(columns) < n_columns else {}),
                           "clusters": [{"cluster": r["cluster"], "size": r["size"],
                                         "share": r["share"], "weight": r["weight"],
                                         "mean": r["mean"].tolist(),
