@@ -210,6 +210,28 @@ def test_float32_agrees_with_float64(seed, covariance_type):
     assert_allclose(b.lower_bound_, a.lower_bound_, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("covariance_type", COV_TYPES)
+def test_float32_small_far_component_has_the_float64_covariances(covariance_type):
+    """A 5-point cluster of spread 0.01 at distance 100 from the data mean: the
+    float32 fit gives the covariances of the float64 fit of the same values
+    (and scikit-learn's float64 ones). Adding float32's eps to the component
+    weights made its variances 40-400 times too large."""
+    rng = np.random.RandomState(1)
+    X = np.r_[rng.normal(size=(500, 2)), 100 + 0.01 * rng.normal(size=(5, 2))]
+    X32 = X.astype(np.float32)
+    X64 = X32.astype(np.float64)
+    kw = dict(n_components=2, covariance_type=covariance_type, random_state=0)
+    a = GaussianMixture(**kw).fit(X64)
+    b = GaussianMixture(**kw).fit(X32)
+    ref = SkGaussianMixture(**kw).fit(X64)
+    small = np.argmin(a.weights_)
+    assert np.argmin(b.weights_) == small
+    assert_allclose(b.covariances_, a.covariances_, rtol=1e-4)
+    order = np.argsort(ref.means_[:, 0])
+    assert_allclose(a.covariances_[np.argsort(a.means_[:, 0])], ref.covariances_[order],
+                    rtol=1e-6)
+
+
 # ---------------------------------------------------------------- degenerate data
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
 def test_degenerate_data_gives_finite_models(covariance_type):
