@@ -178,3 +178,14 @@ _EXPECTED_FAILED = {
                          expected_failed_checks=lambda est: _EXPECTED_FAILED)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_callable_init_sees_the_rows_centred_as_scikit_learn():
+    def fixed(X, n_clusters, random_state=None):
+        return np.array([[0.0, -1.0], [0.0, 1.0]])
+
+    X, _ = make_blobs(300, centers=[[5, 4], [5, 6], [6, 5]], cluster_std=0.5, random_state=0)
+    ours = BisectingKMeans(3, init=fixed, random_state=0).fit(X)
+    ref = SKBisectingKMeans(3, init=fixed, random_state=0).fit(X)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-6)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)

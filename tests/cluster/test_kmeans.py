@@ -495,3 +495,28 @@ def test_transform_takes_the_wider_of_the_two_dtypes():
         ours = KMeans(3, random_state=0, n_init=1).fit(fit_on).transform(new)
         assert theirs.dtype == dtype and ours.dtype == dtype
         np.testing.assert_allclose(ours, theirs, rtol=1e-4)
+
+
+def _fixed_centres(X, n_clusters, random_state=None):
+    """A callable init that is not translation-equivariant: fixed coordinates."""
+    return np.array([[0.0, -1.0], [0.0, 1.0], [1.0, 0.0]])[:n_clusters]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_callable_init_sees_the_data_as_scikit_learn_hands_it(sparse):
+    """scikit-learn centres dense X before calling a callable init and reads its
+    centres in those coordinates (sparse X is not centred): the same fit."""
+    X, _ = make_blobs(300, centers=[[5, 4], [5, 6], [6, 5]], cluster_std=0.5, random_state=0)
+    X = sp.csr_matrix(X) if sparse else X
+    seen = []
+
+    def init(X, n_clusters, random_state=None):
+        seen.append(np.asarray(X.mean(axis=0)).ravel())
+        return _fixed_centres(X, n_clusters)
+
+    ours = KMeans(3, init=init, n_init=1).fit(X)
+    ref = SKKMeans(3, init=_fixed_centres, n_init=1).fit(X)
+    np.testing.assert_allclose(seen[0], 0.0 if not sparse else X.mean(axis=0).A1, atol=1e-9)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-6)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-6)
+    assert ours.n_iter_ == ref.n_iter_

@@ -109,12 +109,16 @@ def check_init_array(init, n_clusters, n_features, dtype, hint=False):
 
 
 def init_centers(X, n_clusters, init, random_state, sample_weight, init_size=None,
-                 check_shape=True):
+                 check_shape=True, origin=None):
     """Initial centres on validated ``X`` (scikit-learn's ``_init_centroids``).
 
     ``init`` is "k-means++"/"k-means||", "random", a callable
     ``init(X, n_clusters, random_state=...)`` or an array (returned as is).
     With ``init_size`` < n, the centres are drawn from that many random rows.
+    With ``origin`` (scikit-learn's dense K-Means and bisecting K-Means: the
+    data mean), a callable sees ``X - origin`` and its centres are read in
+    those coordinates, as scikit-learn's, which centres X before calling it
+    (a temporary copy of X).
     """
     n_samples = X.shape[0]
     if sample_weight is None:
@@ -132,11 +136,17 @@ def init_centers(X, n_clusters, init, random_state, sample_weight, init_size=Non
                                     p=sample_weight / sample_weight.sum())
         centers = X[seeds]
     elif callable(init):
-        centers = init(X, n_clusters, random_state=random_state)
-        centers = check_array(centers, dtype=X.dtype, copy=False, order="C",
+        seen = X if origin is None else X - origin
+        centers = init(seen, n_clusters, random_state=random_state)
+        del seen
+        centers = check_array(centers, dtype=X.dtype, copy=origin is not None, order="C",
                               accept_sparse="csr")
         if check_shape:
             check_center_shape(centers, n_clusters, X.shape[1])
+        if origin is not None:
+            if sp.issparse(centers):
+                centers = centers.toarray()
+            centers += origin
     else:
         centers = init
     if sp.issparse(centers):

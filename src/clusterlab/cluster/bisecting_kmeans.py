@@ -249,7 +249,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     def _validate_X(self, X, reset):
         return _setup.validate_input(self, X, reset)
 
-    def _bisect(self, X, sample_weight, mean_variance, random_state):
+    def _bisect(self, X, sample_weight, mean_variance, random_state, origin=None):
         """Two-centre K-Means on the rows of one cluster: (labels, centres).
 
         Runs K-Means' core (plan, seeding, driver) directly, as scikit-learn's
@@ -263,7 +263,8 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         plan = _plan.make_plan(X, 2, self.algorithm)
         best_inertia = None
         for _ in range(self.n_init):
-            centers_init = _setup.init_centers(X, 2, self.init, random_state, sample_weight)
+            centers_init = _setup.init_centers(X, 2, self.init, random_state, sample_weight,
+                                               origin=origin)
             labels, inertia, centers, _ = _run.run(X, sample_weight, centers_init, plan,
                                                    self.max_iter, tol, self.verbose)
             # a small tolerance, as scikit-learn: equal inertias up to rounding
@@ -316,6 +317,8 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         n_samples = X.shape[0]
 
         root_center = np.asarray(X.mean(axis=0), dtype=X.dtype).ravel()
+        # scikit-learn centres dense X first: a callable init sees its rows centred
+        origin = root_center if callable(self.init) and not sp.issparse(X) else None
         tree = _BisectTree(root_center, n_samples)
         rows = {0: np.arange(n_samples)}
         by_inertia = self.bisecting_strategy == "biggest_inertia"
@@ -323,7 +326,7 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             node = tree.to_bisect()
             idx = rows.pop(node)
             Xn, wn, mean_variance = self._rows_of(X, sample_weight, idx, tree.center[node])
-            labels, centers = self._bisect(Xn, wn, mean_variance, random_state)
+            labels, centers = self._bisect(Xn, wn, mean_variance, random_state, origin)
             inertias = _side_inertias(Xn, wn, labels, centers)
             counts = np.bincount(labels, minlength=2)
             for side in (0, 1):

@@ -273,14 +273,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         _setup.check_center_shape(centers, self.n_clusters, X.shape[1])
 
     def _init_centroids(self, X, x_squared_norms=None, init=None, random_state=None,
-                        sample_weight=None, init_size=None, n_centroids=None):
+                        sample_weight=None, init_size=None, n_centroids=None, origin=None):
         """Initial centres, with scikit-learn's private signature (code written
         against ``sklearn.cluster.KMeans._init_centroids`` runs unchanged;
-        ``x_squared_norms`` is accepted and not needed)."""
+        ``x_squared_norms`` is accepted and not needed). ``origin``: see
+        :func:`clusterlab._core.kmeans_setup.init_centers`."""
         return _setup.init_centers(
             X, self.n_clusters if n_centroids is None else n_centroids,
             self.init if init is None else init, check_random_state(random_state),
-            sample_weight, init_size=init_size, check_shape=n_centroids is None)
+            sample_weight, init_size=init_size, check_shape=n_centroids is None,
+            origin=origin)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -321,10 +323,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             init = _setup.check_init_array(init, self.n_clusters, X.shape[1], X.dtype)
         tol = _setup.tolerance(X, self.tol, plan.bounds)
 
+        # scikit-learn centres dense X before seeding: a callable init sees it centred
+        origin = X.mean(axis=0) if callable(init) and not sp.issparse(X) else None
         best_inertia, best_labels = None, None
         for _ in range(self._n_init):
             centers_init = self._init_centroids(X, init=init, random_state=random_state,
-                                                sample_weight=sample_weight)
+                                                sample_weight=sample_weight, origin=origin)
             if self.verbose:
                 print("Initialization complete")
             labels, inertia, centers, n_iter = _run.run(
