@@ -272,3 +272,17 @@ def test_gap_separation_checks_its_input():
         gap_separation(tree, labels, quantile=2)
     with pytest.raises(ValueError, match="one per vertex"):
         gap_separation(tree, [0, 1])
+
+
+@pytest.mark.parametrize("k_values", [[True, 2], ["2"], "23", [2.5], [float("nan")]])
+def test_sweep_refuses_k_values_that_are_not_integers(k_values):
+    X = np.random.RandomState(0).normal(size=(60, 2))
+    with pytest.raises(ValueError, match="k_values must be integers"):
+        sweep(clusterlab.KMeans(n_init=1), X, k_values)
+
+
+def test_sweep_refuses_what_is_not_an_estimator():
+    X = np.random.RandomState(0).normal(size=(60, 2))
+    with pytest.raises(TypeError, match="estimator must be a clusterer"):
+        sweep("kmeans", X, [2])
+    assert sweep(clusterlab.KMeans(n_init=1), X, [2.0, 3], random_state=0).k_values.tolist() == [2, 3]

@@ -215,12 +215,19 @@ def sweep(estimator, X, k_values, criteria=None, *, param=None, random_state=Non
 
     from clusterlab import metrics
 
+    if not (hasattr(estimator, "get_params") and hasattr(estimator, "fit")):
+        raise TypeError(
+            f"estimator must be a clusterer with get_params and fit (e.g. KMeans()), got "
+            f"{type(estimator).__name__}.")
     X_checked = check_array(X, accept_sparse=False, dtype=[np.float64, np.float32])
-    k_values = np.asarray(list(k_values))
+    given = list(k_values) if not isinstance(k_values, (str, bytes)) else [k_values]
+    k_values = np.asarray(given, dtype=object)
     if k_values.ndim != 1 or k_values.size == 0:
         raise ValueError("k_values must be a non-empty sequence of integers, e.g. range(1, 11).")
-    if not all(isinstance(k, numbers.Integral) or float(k).is_integer() for k in k_values):
-        raise ValueError(f"k_values must be integers, got {k_values.tolist()}.")
+    # numbers only (True is not 1, "2" is not 2); 3.0 is read as 3
+    if not all(isinstance(k, numbers.Real) and not isinstance(k, (bool, np.bool_))
+               and float(k).is_integer() for k in k_values):
+        raise ValueError(f"k_values must be integers, got {given!r}.")
     k_values = k_values.astype(np.int64)
     if np.any(k_values < 1):
         raise ValueError(f"every k must be >= 1, got {k_values.tolist()}.")
