@@ -307,3 +307,20 @@ def test_asking_for_a_left_out_row_index_says_how_to_keep_it(tmp_path):
     path.write_text(",a,b\n" + "".join(f"{170 + 3 * i},{x},{y}\n" for i, (x, y) in enumerate(ROWS)))
     with pytest.raises(DataError, match="left out as a row index; to use it, give it a name"):
         load_dataset(str(path), columns=["column_1", "a"])
+
+
+def test_pandas_names_above_integer_columns_are_a_header(tmp_path):
+    """``DataFrame(ints).to_csv(index=False)`` writes 0,1,2 above integers: the
+    names, not a data row; two columns ``0,1`` above integers stay data (a 0/1
+    row is common there)."""
+    rng = np.random.default_rng(0)
+    ints = rng.integers(0, 100, (30, 3))
+    path = tmp_path / "ints.csv"
+    path.write_text("0,1,2\n" + "\n".join(",".join(map(str, r)) for r in ints) + "\n")
+    ds = load_dataset(str(path))
+    assert ds.columns == ["0", "1", "2"] and ds.X.shape == (30, 3)
+    np.testing.assert_array_equal(ds.X, ints)
+    assert any("counts up by one" in n for n in ds.notes)
+    two = tmp_path / "two.csv"
+    two.write_text("0,1\n" + "\n".join(",".join(map(str, r[:2])) for r in ints) + "\n")
+    assert load_dataset(str(two)).X.shape == (31, 2)

@@ -271,9 +271,9 @@ def read_text_table(path):
         header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
         if all(_number(c) or _blank(c) for c in rows[0]):
             shown = ", ".join(c.strip() for c in rows[0] if c.strip())
-            notes.append(f"the first line ({shown}) counts up by one above columns of decimals: "
-                         "it was read as the column names (pandas writes such a line for "
-                         "unnamed columns); if it is data, add a line of names above it.")
+            notes.append(f"the first line ({shown}) counts up by one: it was read as the column "
+                         "names (pandas writes such a line for unnamed columns); if it is "
+                         "data, add a line of names above it.")
         rows = rows[1:]
     else:
         header = [f"x{i + 1}" for i in range(width)]
@@ -340,7 +340,8 @@ def _has_header(rows):
     * A first row of numbers (empty or missing-value cells aside) is data,
       unless it counts up by one (``0,1,2``: pandas' names for unnamed
       columns, after an empty cell above a row index; years ``2019,2020``)
-      above columns that mostly hold decimals.
+      above columns that mostly hold decimals, or reads ``0,1,...,d-1`` with
+      at least :data:`PANDAS_NAMES_MIN_COLUMNS` columns.
     * Otherwise it is a header when a cell of it that is neither a number nor
       missing stands above a number, when no cell of it is a number, or when
       it is the only row.
@@ -425,6 +426,10 @@ def _numbered_columns(first, below):
     values = [int(c) for c in cells]
     if any(b - a != 1 for a, b in zip(values, values[1:])):
         return False
+    if values[0] == 0 and len(values) >= PANDAS_NAMES_MIN_COLUMNS:
+        # exactly pandas' names for unnamed columns (0, 1, 2, ...): over
+        # integer columns too, where a data row reading so is unlikely
+        return True
     votes = 0
     for j in range(offset, len(first)):
         col = [r[j] for r in below if j < len(r) and not _blank(r[j])]
@@ -436,6 +441,10 @@ def _numbered_columns(first, below):
 
 
 INTEGER = re.compile(r"^[+-]?\d+$")
+
+#: a first line ``0,1,...,d-1`` of at least this many numbers names the columns
+#: whatever the columns below hold (``0,1`` over integers may well be data)
+PANDAS_NAMES_MIN_COLUMNS = 3
 
 
 #: header names of a leading row-index column (pandas writes "", R ""; after
