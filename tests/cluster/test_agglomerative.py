@@ -548,3 +548,41 @@ def test_ward_on_many_features_condensed_path_same_as_sklearn(integer, monkeypat
                                rtol=1e-12)
     if not integer:  # on exact ties the centroid path may merge equal pairs in another order
         np.testing.assert_array_equal(centroids.children_, ours.children_)
+
+
+@pytest.mark.parametrize("linkage", ["average", "complete", "single"])
+@pytest.mark.parametrize("metric", ["cosine", "correlation", "seuclidean"])
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_scale_free_metrics_give_the_same_tree_at_any_magnitude(linkage, metric, scale):
+    """cosine and correlation ignore a row's scale, seuclidean the data's: a
+    scaled X gives the tree of X (it overflowed to NaN merge heights, or
+    divided by an underflowed norm)."""
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(10, 3), rng.randn(10, 3) + 6, rng.randn(10, 3) + [0, 8, 1]])
+    kw = dict(n_clusters=3, linkage=linkage, metric=metric, compute_distances=True)
+    a = AgglomerativeClustering(**kw).fit(X)
+    b = AgglomerativeClustering(**kw).fit(X * scale)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.distances_, b.distances_, rtol=1e-9, atol=1e-12)
+    if not (linkage == "single" and metric == "seuclidean"):  # scikit-learn's fails there
+        ref = skcluster.AgglomerativeClustering(**kw).fit(X)
+        assert adjusted_rand_score(ref.labels_, a.labels_) == 1.0
+
+
+@pytest.mark.parametrize("metric", ["correlation", "dice"])
+def test_non_finite_distances_are_refused(metric):
+    rng = np.random.RandomState(0)
+    X = (rng.rand(12, 4) > 0.5).astype(float)
+    X[[2, 5]] = 0.0  # constant rows (correlation), two all-False rows (dice)
+    with pytest.raises(ValueError, match=f"metric='{metric}' gives a non-finite distance"):
+        AgglomerativeClustering(n_clusters=2, linkage="average", metric=metric).fit(X)
+
+
+def test_boolean_data_with_a_boolean_metric_warns_nothing():
+    X = np.random.RandomState(0).rand(30, 4) > 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = AgglomerativeClustering(n_clusters=3, linkage="average", metric="jaccard").fit(X)
+    ref = skcluster.AgglomerativeClustering(n_clusters=3, linkage="average",
+                                            metric="jaccard").fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)

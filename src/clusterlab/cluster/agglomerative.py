@@ -41,28 +41,10 @@ from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._kernels import linkage as _lk
 from clusterlab._validation import check_magnitude, check_sparse_structure, is_euclidean
+from clusterlab.cluster._linkage_metrics import (_KERNEL_METRICS, _OTHER_METRICS,
+                                                 _edge_kernel_distances, _f64, _metric_input)
 
 __all__ = ["AgglomerativeClustering", "linkage_tree"]
-
-# metrics computed by our kernels (name -> kernel code)
-_KERNEL_METRICS = {
-    "euclidean": _lk.EUCLIDEAN,
-    "l2": _lk.EUCLIDEAN,
-    "l1": _lk.MANHATTAN,
-    "manhattan": _lk.MANHATTAN,
-    "cityblock": _lk.MANHATTAN,
-    "cosine": _lk.COSINE,
-    "precomputed": _lk.PRECOMPUTED,
-}
-
-# other metrics scikit-learn accepts: computed as a full distance matrix with
-# sklearn.metrics.pairwise_distances, then treated as 'precomputed'
-_OTHER_METRICS = {
-    "braycurtis", "canberra", "chebyshev", "correlation", "dice", "hamming",
-    "jaccard", "mahalanobis", "matching", "minkowski", "rogerstanimoto",
-    "russellrao", "seuclidean", "sokalsneath", "sqeuclidean", "yule",
-    "wminkowski", "nan_euclidean", "haversine",
-}
 
 # metrics for which scikit-learn's single linkage lists a merge as (cluster
 # of the tree side, cluster of the new point) instead of (lower, higher id)
@@ -80,32 +62,6 @@ def _as_float(X):
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     return np.ascontiguousarray(X)
-
-
-def _norms(X, code):
-    if code == _lk.COSINE:
-        return np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
-    return np.zeros(1)
-
-
-def _f64(a):
-    # the kernels widen every value to float64 before computing with it: giving
-    # them float64 arrays changes no result and compiles one variant, not two
-    return np.ascontiguousarray(a, dtype=np.float64)
-
-
-def _metric_input(X, metric):
-    """Return (array the kernels read, kernel metric code, row norms)."""
-    if callable(metric):
-        D = np.ascontiguousarray(metric(X), dtype=np.float64)
-        return D, _lk.PRECOMPUTED, np.zeros(1)
-    if metric in _KERNEL_METRICS:
-        code = _KERNEL_METRICS[metric]
-        return X, code, _norms(X, code)
-    from sklearn.metrics import pairwise_distances
-
-    D = np.ascontiguousarray(pairwise_distances(X, metric=metric), dtype=np.float64)
-    return D, _lk.PRECOMPUTED, np.zeros(1)
 
 
 def _check_square(X, metric):
@@ -266,27 +222,6 @@ def _edge_distances(X, graph, metric, kernel_input):
     out = np.empty(rows.shape[0])
     _edge_kernel_distances(data, norms, code, rows, cols, out)
     return out
-
-
-def _edge_kernel_distances(data, norms, code, rows, cols, out):
-    # small helper kept in Python: the per-edge distance is a kernel call on
-    # vectors; a numpy formulation is as fast for these sizes
-    if code == _lk.PRECOMPUTED:
-        out[:] = data[rows, cols]
-        return
-    diff = None
-    for start in range(0, rows.shape[0], 65536):
-        r = rows[start:start + 65536]
-        c = cols[start:start + 65536]
-        if code == _lk.COSINE:
-            dots = np.einsum("ij,ij->i", data[r], data[c], dtype=np.float64)
-            out[start:start + r.shape[0]] = np.maximum(1.0 - dots / (norms[r] * norms[c]), 0.0)
-            continue
-        diff = data[r].astype(np.float64) - data[c]
-        if code == _lk.EUCLIDEAN:
-            out[start:start + r.shape[0]] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-        else:
-            out[start:start + r.shape[0]] = np.abs(diff).sum(axis=1)
 
 
 def _structured_tree(X, connectivity, n_clusters, linkage, metric):

@@ -23,10 +23,9 @@ from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._validation import check_magnitude, is_euclidean
 from clusterlab._kernels import ward_dense as _wd
+from clusterlab.cluster._linkage_metrics import _KERNEL_METRICS, _OTHER_METRICS
 from clusterlab.cluster.agglomerative import (
-    _KERNEL_METRICS,
     _LINKAGES,
-    _OTHER_METRICS,
     AgglomerativeClustering,
     _cut_tree,
     linkage_tree,
