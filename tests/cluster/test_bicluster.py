@@ -172,3 +172,18 @@ def test_a_single_column_is_refused_clearly():
     X = np.abs(np.random.RandomState(0).randn(30, 1)) + 1
     with pytest.raises(ValueError, match="needs at least two rows and two columns"):
         SpectralCoclustering(3, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("estimator", [SpectralCoclustering, SpectralBiclustering])
+@pytest.mark.parametrize("axis", ["row", "column"])
+def test_an_all_zero_row_or_column_is_named(estimator, axis):
+    from sklearn.datasets import make_biclusters
+
+    data, _, _ = make_biclusters((30, 20), 3, noise=0.5, random_state=0)
+    data = data - data.min() + 1
+    if axis == "row":
+        data[4] = 0.0
+    else:
+        data[:, 7] = 0.0
+    with pytest.raises(ValueError, match=rf"\({axis} {4 if axis == 'row' else 7}\) hold only zeros"):
+        estimator(n_clusters=3, random_state=0).fit(data)

@@ -39,14 +39,31 @@ def _make_nonnegative(X, min_value=0):
     return X
 
 
+def _refuse_empty(sums, what):
+    empty = np.flatnonzero(sums == 0)
+    if empty.size:
+        shown = ", ".join(map(str, empty[:5])) + (", ..." if empty.size > 5 else "")
+        raise ValueError(
+            f"{empty.size} {what}(s) of the data ({what} {shown}) hold only zeros (after "
+            "shifting the data to be non-negative): the spectral normalisation divides by "
+            f"each {what}'s sum, so such a {what} belongs to no bicluster; remove it.")
+
+
 def _scale_normalize(X):
     """``D_r^{-1/2} X D_c^{-1/2}`` with the row and column sums as D_r, D_c:
-    (normalized X, row factors, column factors); an all-zero row or column
-    gets factor 0."""
+    (normalized X, row factors, column factors). Dense data with a row or
+    column whose sum is zero are refused, naming it (scikit-learn fails there
+    inside its SVD with "array must not contain infs or NaNs"); in sparse data
+    such a row holds no entry to scale and is kept, as scikit-learn keeps it."""
     X = _make_nonnegative(X)
+    row_sums = np.asarray(X.sum(axis=1)).ravel()
+    col_sums = np.asarray(X.sum(axis=0)).ravel()
+    if not issparse(X):
+        _refuse_empty(row_sums, "row")
+        _refuse_empty(col_sums, "column")
     with np.errstate(divide="ignore", invalid="ignore"):
-        row_diag = np.asarray(1.0 / np.sqrt(X.sum(axis=1))).squeeze()
-        col_diag = np.asarray(1.0 / np.sqrt(X.sum(axis=0))).squeeze()
+        row_diag = 1.0 / np.sqrt(row_sums)
+        col_diag = 1.0 / np.sqrt(col_sums)
     row_diag = np.where(np.isnan(row_diag), 0, row_diag)
     col_diag = np.where(np.isnan(col_diag), 0, col_diag)
     if issparse(X):
