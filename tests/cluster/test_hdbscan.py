@@ -189,6 +189,19 @@ def test_errors_as_sklearn():
         HDBSCAN(metric="precomputed", copy=True).fit(pairwise_distances(X)).predict(X)
 
 
+@pytest.mark.parametrize("big", [10**20, np.uint64(2**63), 2**63 - 1])
+def test_cluster_sizes_beyond_int64_mean_no_limit(big):
+    # scikit-learn accepts any max_cluster_size >= 1 (no cluster is that big);
+    # the kernels take int64, so the bound is clamped (it was a numba TypingError)
+    X = blobs(0, n=120)
+    ours, theirs = fit_both(X, max_cluster_size=big)
+    assert_same(ours, theirs)
+    assert len(set(ours.labels_.tolist()) - {-1}) >= 2
+    # min_cluster_size beyond int64 (scikit-learn: OverflowError): no cluster
+    assert (HDBSCAN(min_cluster_size=big, min_samples=2, copy=True).fit(X).labels_ == -1).all()
+    assert (ours.dbscan_clustering(0.5, min_cluster_size=big) == -1).all()
+
+
 def test_dense_path_refuses_a_matrix_that_does_not_fit(monkeypatch):
     monkeypatch.setattr(_config, "HDBSCAN_DENSE_MAX_BYTES", 8 * 100 * 100)
     HDBSCAN(metric="manhattan", copy=True).fit(blobs(0, n=100))

@@ -16,6 +16,13 @@ CONDENSED_dtype = np.dtype([("parent", np.intp), ("child", np.intp),
                             ("lambda_val", np.float64), ("child_size", np.intp)])
 
 
+def _size_limit(size, n):
+    """A cluster-size bound as an int64 the kernels take: no group holds more
+    than ``n`` points, so any bound above ``n`` (Python ints beyond int64
+    included) acts as ``n + 1``."""
+    return int(min(int(size), n + 1))
+
+
 class CondensedTree:
     """Single-linkage and condensed tree of ``n`` points, cluster facts and the
     flat clustering chosen from them."""
@@ -35,7 +42,7 @@ class CondensedTree:
         lam = np.empty(cap, dtype=np.float64)
         csize = np.empty(cap, dtype=np.int64)
         rows = _tk.condense_tree(self.left, self.right, self.dist, self.size,
-                                 int(min_cluster_size), parent, child, lam, csize)
+                                 _size_limit(min_cluster_size, n), parent, child, lam, csize)
         self.parent = parent[:rows].copy()
         self.child = child[:rows].copy()
         self.lam = lam[:rows].copy()
@@ -60,9 +67,11 @@ class CondensedTree:
         n = self.n
         k = self.n_clusters_total
         sel = np.zeros(k, dtype=np.bool_)
+        # no cluster holds more than n points: a larger limit (any integer
+        # scikit-learn accepts, beyond int64 too) means no limit
+        limit = 0 if max_cluster_size is None else _size_limit(max_cluster_size, n)
         _tk.select_clusters(n, self.cluster_parent, self.cluster_size, self.stability,
-                            method == "leaf", bool(allow_single_cluster),
-                            int(max_cluster_size or 0), sel)
+                            method == "leaf", bool(allow_single_cluster), limit, sel)
         if float(epsilon) != 0.0:
             _tk.epsilon_selection(n, self.cluster_parent, self.cluster_birth, method == "leaf",
                                   bool(allow_single_cluster), float(epsilon), sel)
@@ -92,7 +101,7 @@ class CondensedTree:
     def labels_at_cut(self, cut, min_cluster_size):
         labels = np.empty(self.n, dtype=np.int64)
         _tk.labels_at_cut(self.left, self.right, self.dist, float(cut),
-                          int(min_cluster_size), labels)
+                          _size_limit(min_cluster_size, self.n), labels)
         return labels
 
     def label_of_cluster(self):
