@@ -176,6 +176,14 @@ def test_centers_as_sklearn(store):
 
 def test_errors_as_sklearn():
     X = blobs(0, n=50)
+    # the tree algorithms (and auto, which picks the KD-tree) refuse p < 1
+    for algorithm in ("kd_tree", "ball_tree", "auto"):
+        for p in (0.5, 0, -1):
+            with pytest.raises(ValueError, match="does not support 0 < p < 1"):
+                HDBSCAN(algorithm=algorithm, metric="minkowski", metric_params={"p": p},
+                        copy=True).fit(X)
+    ours, theirs = fit_both(X, algorithm="brute", metric="minkowski", metric_params={"p": 0.5})
+    assert_same(ours, theirs)
     with pytest.raises(ValueError, match="min_samples"):
         HDBSCAN(min_samples=51, copy=True).fit(X)
     with pytest.raises(ValueError, match="not a valid metric for a KDTree"):

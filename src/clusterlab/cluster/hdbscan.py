@@ -217,6 +217,18 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         if (self.algorithm not in ("auto", "brute") and self.metric != "precomputed"
                 and sparse.issparse(X)):
             raise ValueError("Sparse data matrices only support algorithm `brute`.")
+        # scikit-learn's tree algorithms (and "auto", which picks one for dense
+        # data and a tree metric) refuse minkowski's semi-metrics, p < 1
+        tree = self.algorithm in ("kd_tree", "ball_tree") or (
+            self.algorithm == "auto" and not sparse.issparse(X)
+            and self.metric in FAST_METRICS)
+        p = self._metric_params.get("p", 2)
+        if (tree and self.metric == "minkowski" and isinstance(p, Real)
+                and not isinstance(p, bool) and p < 1):
+            name = self.algorithm if self.algorithm != "auto" else "kd_tree"
+            raise ValueError(
+                f'algorithm="{name}" does not support 0 < p < 1 for the Minkowski '
+                'metric. To resolve this problem either set p >= 1 or algorithm="brute".')
 
     def _spanning_tree(self, X, copy):
         """Returns (u, v, w, core) over the rows of X, and records the path."""
