@@ -144,6 +144,11 @@ def test_nonfinite_rows_as_sklearn():
     ours, theirs = fit_both(X)
     np.testing.assert_array_equal(ours.labels_, theirs.labels_)
     np.testing.assert_allclose(ours.probabilities_, theirs.probabilities_, atol=1e-12)
+    # scikit-learn's dtypes: int32 labels here (int64 on finite data)
+    assert ours.labels_.dtype == theirs.labels_.dtype == np.int32
+    assert ours.probabilities_.dtype == theirs.probabilities_.dtype == np.float64
+    assert ours.fit_predict(X).dtype == np.int32
+    assert ours.dbscan_clustering(0.3).dtype == theirs.dbscan_clustering(0.3).dtype
     assert list(np.flatnonzero(ours.labels_ == -2)) == [0, 9]
     assert list(np.flatnonzero(ours.labels_ == -3)) == [5]
     assert np.isnan(ours.outlier_scores_[5]) and ours.outlier_scores_[0] == 1.0

@@ -93,6 +93,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster labels; -1 noise, -2 rows with infinite values, -3 rows with NaN.
+        int64, but int32 when X has such rows (as scikit-learn).
     probabilities_ : ndarray of shape (n_samples,)
         Membership strength (0 for noise and infinite rows, NaN for NaN rows).
     outlier_scores_ : ndarray of shape (n_samples,)
@@ -332,7 +333,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
             self.condensed_tree_ = tree.condensed()
             self._single_linkage_tree_ = hierarchy
         else:
-            self.labels_ = np.full(n_total, -1, dtype=np.int64)
+            # int32 here, int64 on finite data: scikit-learn's dtypes
+            self.labels_ = np.full(n_total, -1, dtype=np.int32)
             self.labels_[finite] = labels
             self.labels_[infinite] = _INFINITE
             self.labels_[missing] = _MISSING
