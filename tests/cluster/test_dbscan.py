@@ -91,6 +91,24 @@ def test_weighted_minkowski_params_same_as_sklearn():
     assert_same_as_sklearn(DBSCAN(**params).fit(X), X, **params)
 
 
+def test_minkowski_semimetric_p_below_one_as_sklearn():
+    # 0 < p < 1: scikit-learn warns and runs brute force (exact scipy distances);
+    # its tree algorithms refuse it
+    X, _ = make_blobs(150, n_features=3, centers=3, random_state=2)
+    for params in (dict(p=0.5), dict(p=0.5, algorithm="brute"), dict(metric_params={"p": 0.7})):
+        params = dict(eps=4.0, metric="minkowski", min_samples=4, **params)
+        with pytest.warns(UserWarning, match="0 < p < 1"):
+            ours = DBSCAN(**params).fit(X)
+        with pytest.warns(UserWarning, match="0 < p < 1"):
+            theirs = assert_same_as_sklearn(ours, X, **params)
+        assert theirs.labels_.max() >= 1
+        core = ours.core_sample_indices_
+        np.testing.assert_array_equal(ours.predict(X[core]), ours.labels_[core])
+    for algorithm in ("kd_tree", "ball_tree"):
+        with pytest.raises(ValueError, match=f'algorithm="{algorithm}" does not support 0 < p'):
+            DBSCAN(metric="minkowski", p=0.5, algorithm=algorithm).fit(X)
+
+
 def test_duplicates_and_ties_same_as_sklearn():
     # integer grid with duplicates: many distances are exactly eps
     rng = np.random.default_rng(0)
@@ -356,7 +374,8 @@ def test_predict_no_core_samples_is_all_noise():
     ({"eps": 0.0}, "eps"), ({"eps": -1.0}, "eps"), ({"min_samples": 0}, "min_samples"),
     ({"min_samples": 2.5}, "min_samples"), ({"metric": "nope"}, "metric"),
     ({"algorithm": "fast"}, "algorithm"), ({"leaf_size": 0}, "leaf_size"),
-    ({"metric": "minkowski", "p": 0.5}, "p"),
+    ({"metric": "minkowski", "p": np.inf}, "'p' parameter"),
+    ({"metric": "minkowski", "metric_params": {"p": 0}}, "p=0 is not a valid Minkowski"),
 ])
 def test_bad_parameters(moons, params, match):
     with pytest.raises(ValueError, match=match):
@@ -651,6 +670,7 @@ def test_eps_whose_square_overflows_is_refused_and_huge_rows_stay_right():
 
 @pytest.mark.parametrize("params, error", [
     ({"p": 0}, "'p' parameter"),
+    ({"p": np.inf}, "'p' parameter"),
     ({"n_jobs": 0}, "n_jobs == 0"),
 ])
 def test_parameters_sklearn_refuses(params, error):

@@ -55,11 +55,13 @@ __all__ = ["DBSCAN", "dbscan"]
 
 
 
-def _resolve_metric(metric, p, metric_params):
+def _resolve_metric(metric, p, metric_params, algorithm=None):
     """Return ``(code, p)`` for a metric the kernels compute, or ``None``.
 
     ``None`` means the distance-block path (scikit-learn computes the
-    distances, a block at a time).
+    distances, a block at a time). ``algorithm`` (fit on dense X): for
+    Minkowski with 0 < p < 1 (a semi-metric), scikit-learn's warning, or its
+    error for a tree algorithm.
     """
     if callable(metric) or (metric not in _nk.METRIC_CODES and metric != "minkowski"):
         return None
@@ -72,10 +74,18 @@ def _resolve_metric(metric, p, metric_params):
             "Parameter p is found in metric_params. The corresponding parameter from "
             "__init__ is ignored.", SyntaxWarning, stacklevel=3)
     p_eff = p_param if p_param is not None else (2 if p is None else p)
-    if p_eff < 1:
-        raise ValueError(
-            f"p={p_eff} is not a valid Minkowski exponent: the Minkowski metric needs "
-            "p >= 1 (p=1 manhattan, p=2 euclidean, p=inf chebyshev).")
+    if p_eff <= 0:
+        raise ValueError(f"p={p_eff} is not a valid Minkowski exponent: it must be > 0.")
+    if p_eff < 1:  # scipy's exact distances, a block at a time (scikit-learn's brute)
+        if algorithm in ("kd_tree", "ball_tree"):
+            raise ValueError(
+                f'algorithm="{algorithm}" does not support 0 < p < 1 for the Minkowski '
+                'metric. To resolve this problem either set p >= 1 or algorithm="brute".')
+        if algorithm is not None:
+            warnings.warn("Mind that for 0 < p < 1, Minkowski metrics are not distance "
+                          "metrics. Continuing the execution with `algorithm='brute'`.",
+                          stacklevel=3)
+        return None
     if params:  # weighted Minkowski ("w") and friends
         return None
     return _nk.metric_code("minkowski", p_eff)
@@ -531,7 +541,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         "metric_params": [dict, None],
         "algorithm": [StrOptions({"auto", "ball_tree", "kd_tree", "brute"})],
         "leaf_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "p": [Interval(numbers.Real, 0.0, None, closed="right"), None],
+        # scikit-learn: [0, inf) for DBSCAN and (0, inf] for its NearestNeighbors
+        "p": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
         "n_jobs": [numbers.Integral, None],
     }
 
@@ -582,8 +593,9 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         ws = np.ascontiguousarray(ws, dtype=np.float64)
         eps = float(self.eps)
         min_samples = float(self.min_samples)
-        resolved = None if precomputed else _resolve_metric(self.metric, self.p,
-                                                            self.metric_params)
+        resolved = None if precomputed else _resolve_metric(
+            self.metric, self.p, self.metric_params,
+            None if sparse.issparse(X) else self.algorithm)
         n_jobs = self.n_jobs
         core_grid = None
         if n_jobs is None and n * X.shape[1] < _config.DBSCAN_SERIAL_BELOW:
