@@ -1,6 +1,7 @@
 """Validation helpers shared by the estimators (thin layers over scikit-learn's)."""
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,6 +84,14 @@ def magnitude_out_of_range(top, n_features):
     norms overflow) or below :data:`TINY_MAGNITUDE` and not zero (squared
     distances underflow): the two ends :func:`check_magnitude` refuses."""
     return top > magnitude_limit(n_features) or 0.0 < top < TINY_MAGNITUDE
+
+
+def warn_p_in_metric_params(p, metric_params, stacklevel=3):
+    """scikit-learn's neighbour search warns (whatever the metric) when ``p`` is
+    given both ways; ``metric_params``'s wins."""
+    if metric_params is not None and "p" in metric_params and p is not None:
+        warnings.warn("Parameter p is found in metric_params. The corresponding parameter "
+                      "from __init__ is ignored.", SyntaxWarning, stacklevel=stacklevel)
 
 
 def is_euclidean(metric, p=None):

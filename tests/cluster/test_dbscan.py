@@ -1,5 +1,7 @@
 """DBSCAN: oracle tests against scikit-learn, prediction, bad input, figure."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -107,6 +109,20 @@ def test_minkowski_semimetric_p_below_one_as_sklearn():
     for algorithm in ("kd_tree", "ball_tree"):
         with pytest.raises(ValueError, match=f'algorithm="{algorithm}" does not support 0 < p'):
             DBSCAN(metric="minkowski", p=0.5, algorithm=algorithm).fit(X)
+
+
+def test_p_in_metric_params_warns_as_sklearn_whatever_the_metric(moons):
+    D = pairwise_distances(moons[:80])
+    for X, params in [(moons, dict(metric="minkowski", p=2, metric_params={"p": 3})),
+                      (D, dict(metric="precomputed", p=2, metric_params={"p": 3}))]:
+        with pytest.warns(SyntaxWarning, match="Parameter p is found in metric_params"):
+            ours = DBSCAN(eps=0.1, **params).fit(X)
+        with pytest.warns(SyntaxWarning, match="Parameter p is found in metric_params"):
+            assert_same_as_sklearn(ours, X, eps=0.1, **params)
+    with warnings.catch_warnings():  # p=None: metric_params's p alone, no warning
+        warnings.simplefilter("error")
+        DBSCAN(eps=0.1, metric="minkowski", metric_params={"p": 3}).fit(moons)
+        ours.predict(D[:3])
 
 
 def test_duplicates_and_ties_same_as_sklearn():

@@ -264,6 +264,29 @@ def test_warnings_and_errors(blobs):
         OPTICS(p=0.5).fit(blobs)
 
 
+@pytest.mark.parametrize("metric", ["minkowski", "precomputed"])
+def test_p_in_metric_params_warns_as_sklearn(blobs, metric):
+    # scikit-learn's neighbour search warns whatever the metric; the kernels'
+    # path (minkowski on dense X) gave no warning
+    X = pairwise_distances(blobs[:60]) if metric == "precomputed" else blobs[:60]
+    params = dict(min_samples=4, metric=metric, metric_params={"p": 3})
+    with pytest.warns(SyntaxWarning, match="Parameter p is found in metric_params"):
+        ours = OPTICS(**params).fit(X)
+    with pytest.warns(SyntaxWarning, match="Parameter p is found in metric_params"):
+        theirs = skc.OPTICS(**params).fit(X)
+    np.testing.assert_array_equal(ours.ordering_, theirs.ordering_)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+    with pytest.warns(SyntaxWarning, match="Parameter p is found"):
+        compute_optics_graph(blobs[:30], min_samples=3, max_eps=np.inf, metric="minkowski",
+                             p=2, metric_params={"p": 1}, algorithm="auto", leaf_size=30,
+                             n_jobs=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compute_optics_graph(blobs[:30], min_samples=3, max_eps=np.inf, metric="minkowski",
+                             p=None, metric_params={"p": 1}, algorithm="auto", leaf_size=30,
+                             n_jobs=None)
+
+
 def test_memory_caches_the_graph(blobs, tmp_path):
     a = OPTICS(memory=str(tmp_path)).fit(blobs)
     b = OPTICS(memory=str(tmp_path)).fit(blobs)

@@ -47,7 +47,7 @@ from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._validation import (check_magnitude, check_sparse_structure, is_euclidean,
-                           magnitude_limit)
+                           magnitude_limit, warn_p_in_metric_params)
 from .._kernels import neighbors as _nk
 from .._config import numba_threads as _numba_threads
 
@@ -69,10 +69,6 @@ def _resolve_metric(metric, p, metric_params, algorithm=None):
     if metric != "minkowski":
         return None if params else _nk.metric_code(metric)
     p_param = params.pop("p", None)
-    if p_param is not None and p is not None:
-        warnings.warn(
-            "Parameter p is found in metric_params. The corresponding parameter from "
-            "__init__ is ignored.", SyntaxWarning, stacklevel=3)
     p_eff = p_param if p_param is not None else (2 if p is None else p)
     if p_eff <= 0:
         raise ValueError(f"p={p_eff} is not a valid Minkowski exponent: it must be > 0.")
@@ -591,6 +587,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             _check_precomputed(X)
         ws = _check_sample_weight(sample_weight, X, dtype=np.float64)
         ws = np.ascontiguousarray(ws, dtype=np.float64)
+        warn_p_in_metric_params(self.p, self.metric_params, stacklevel=4)
         eps = float(self.eps)
         min_samples = float(self.min_samples)
         resolved = None if precomputed else _resolve_metric(

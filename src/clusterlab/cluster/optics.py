@@ -48,7 +48,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_memory, validate_data
 
 from clusterlab._dask import warn_if_dask
-from .._validation import check_magnitude, is_euclidean
+from .._validation import check_magnitude, is_euclidean, warn_p_in_metric_params
 from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
 from .._config import numba_threads as _numba_threads
@@ -317,6 +317,8 @@ def compute_optics_graph(X, *, min_samples, max_eps, metric, p, metric_params, a
         _kernel_metric(metric, p, metric_params)
     with _numba_threads(n_jobs):
         if fast is not None:
+            # (scikit-learn's neighbour search warns on the other path)
+            warn_p_in_metric_params(p, metric_params, stacklevel=4)
             if min_samples > n_samples:  # a fraction rounded up to 2 on one sample
                 raise ValueError(
                     f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {min_samples}, "
