@@ -86,6 +86,34 @@ def magnitude_out_of_range(top, n_features):
     return top > magnitude_limit(n_features) or 0.0 < top < TINY_MAGNITUDE
 
 
+def input_dtype(X):
+    """X's dtype before validation; a list's as numpy reads it (a list of bools
+    is boolean data); None when numpy cannot read it."""
+    if hasattr(X, "dtype"):
+        return X.dtype
+    try:
+        return np.asarray(X).dtype
+    except (ValueError, TypeError):
+        return None  # validate_data says what is wrong
+
+
+def warn_boolean_conversion(metric, dtype_in, algorithm, n_features, stacklevel=4):
+    """The DataConversionWarning scikit-learn's radius-neighbour search gives for
+    a boolean metric on non-boolean input: only its brute force (chosen, or for
+    ``auto`` a metric its BallTree lacks or more than 15 features) converts."""
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.metrics.pairwise import PAIRWISE_BOOLEAN_FUNCTIONS
+    from sklearn.neighbors import BallTree
+
+    if not (isinstance(metric, str) and metric in PAIRWISE_BOOLEAN_FUNCTIONS) \
+            or dtype_in == bool:
+        return
+    if algorithm == "brute" or metric not in BallTree.valid_metrics or (
+            algorithm == "auto" and n_features > 15):
+        warnings.warn(f"Data was converted to boolean for metric {metric}",
+                      DataConversionWarning, stacklevel=stacklevel)
+
+
 def warn_p_in_metric_params(p, metric_params, stacklevel=3):
     """scikit-learn's neighbour search warns (whatever the metric) when ``p`` is
     given both ways; ``metric_params``'s wins."""

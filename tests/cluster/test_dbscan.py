@@ -125,6 +125,30 @@ def test_p_in_metric_params_warns_as_sklearn_whatever_the_metric(moons):
         ours.predict(D[:3])
 
 
+@pytest.mark.parametrize("metric", ["dice", "jaccard", "yule"])
+@pytest.mark.parametrize("n_features", [4, 20])
+def test_boolean_metrics_same_labels_and_warnings_as_sklearn(metric, n_features):
+    # boolean X gave 3 DataConversionWarnings (X was validated to float, then
+    # converted back); scikit-learn warns once, only where its brute force converts
+    Xb = np.random.RandomState(0).rand(120, n_features) > 0.5
+    for X in (Xb, Xb * 1.0, Xb.tolist()):
+        for algorithm in ("auto", "brute"):
+            params = dict(metric=metric, eps=0.3, min_samples=3, algorithm=algorithm)
+            with warnings.catch_warnings(record=True) as ours_w:
+                warnings.simplefilter("always")
+                ours = DBSCAN(**params).fit(X)
+            with warnings.catch_warnings(record=True) as theirs_w:
+                warnings.simplefilter("always")
+                assert_same_as_sklearn(ours, np.asarray(X), **params)
+            assert [str(w.message) for w in ours_w] == [str(w.message) for w in theirs_w]
+            assert len(ours_w) == (0 if isinstance(X, list) or X.dtype == bool else
+                                   int(algorithm == "brute" or metric == "yule"
+                                       or n_features > 15))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(ours.predict(Xb), DBSCAN(**params).fit(Xb).predict(Xb))
+
+
 def test_duplicates_and_ties_same_as_sklearn():
     # integer grid with duplicates: many distances are exactly eps
     rng = np.random.default_rng(0)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -262,6 +263,17 @@ def test_warnings_and_errors(blobs):
         OPTICS(metric="no-such-metric").fit(blobs)
     with pytest.raises(ValueError, match="p"):
         OPTICS(p=0.5).fit(blobs)
+
+
+def test_boolean_metric_on_a_list_of_bools_does_not_warn():
+    Xb = np.random.RandomState(0).rand(40, 4) > 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = OPTICS(metric="jaccard", min_samples=3).fit(Xb.tolist())
+        np.testing.assert_array_equal(ours.ordering_,
+                                      OPTICS(metric="jaccard", min_samples=3).fit(Xb).ordering_)
+    with pytest.warns(DataConversionWarning, match="converted to boolean"):
+        OPTICS(metric="jaccard", min_samples=3).fit(Xb * 1.0)
 
 
 @pytest.mark.parametrize("metric", ["minkowski", "precomputed"])

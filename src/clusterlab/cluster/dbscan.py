@@ -39,7 +39,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.metrics import pairwise_distances_chunked
-from sklearn.metrics.pairwise import _VALID_METRICS
+from sklearn.metrics.pairwise import _VALID_METRICS, PAIRWISE_BOOLEAN_FUNCTIONS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -47,7 +47,8 @@ from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._validation import (check_magnitude, check_sparse_structure, is_euclidean,
-                           magnitude_limit, warn_p_in_metric_params)
+                           input_dtype, magnitude_limit, warn_boolean_conversion,
+                           warn_p_in_metric_params)
 from .._kernels import neighbors as _nk
 from .._config import numba_threads as _numba_threads
 
@@ -396,9 +397,13 @@ def _dbscan_sparse_precomputed(X, eps, min_samples, ws):
     return labels.astype(np.intp, copy=False), is_core
 
 
-def _int32_indices(X):
-    """A CSR matrix with 32-bit indices when they fit (scikit-learn's sparse
-    distance code wants them); other inputs unchanged."""
+def _distance_input(X, metric):
+    """X for scikit-learn's distances: boolean for a boolean metric (nonzero is
+    True, as scikit-learn's neighbour search reads it; pairwise_distances would
+    convert it with a DataConversionWarning); a CSR matrix with 32-bit indices
+    when they fit (scikit-learn's sparse distance code wants them)."""
+    if isinstance(metric, str) and metric in PAIRWISE_BOOLEAN_FUNCTIONS:
+        X = X.astype(bool)
     if not sparse.issparse(X) or X.indices.dtype == np.int32 or X.nnz >= 2**31 - 1 \
             or max(X.shape) >= 2**31 - 1:
         return X
@@ -573,9 +578,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         self : DBSCAN
         """
         warn_if_dask(X, type(self).__name__)
+        dtype_in = input_dtype(X) if self.metric in PAIRWISE_BOOLEAN_FUNCTIONS else None
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           order="C")
         check_sparse_structure(X)
+        warn_boolean_conversion(self.metric, dtype_in, self.algorithm, X.shape[1])
         n = X.shape[0]
         precomputed = self.metric == "precomputed"
         if is_euclidean(self.metric, self.p):
@@ -610,12 +617,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 labels, core = _dbscan_blocks(blocks, n, eps, min_samples, ws)
             elif resolved is None or sparse.issparse(X):
                 metric, kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
-                X = _int32_indices(X)
+                Xd = _distance_input(X, metric)
 
                 def blocks():
                     start = 0
                     for D in pairwise_distances_chunked(
-                            X, metric=metric, n_jobs=self.n_jobs,
+                            Xd, metric=metric, n_jobs=self.n_jobs,
                             working_memory=WORKING_MEMORY_BYTES / 2**20, **kwargs):
                         yield start, D
                         start += D.shape[0]
@@ -724,10 +731,10 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         with _numba_threads(self.n_jobs):
             if resolved is None or sparse.issparse(X):
                 metric, kwargs = _metric_kwargs(self.metric, self.p, self.metric_params)
-                X = _int32_indices(X)
                 start = 0
                 for D in pairwise_distances_chunked(
-                        X, comps, metric=metric, n_jobs=self.n_jobs,
+                        _distance_input(X, metric), _distance_input(comps, metric),
+                        metric=metric, n_jobs=self.n_jobs,
                         working_memory=WORKING_MEMORY_BYTES / 2**20, **kwargs):
                     self._assign_block(D, start, core_labels, eps, out)
                     start += D.shape[0]

@@ -48,7 +48,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_memory, validate_data
 
 from clusterlab._dask import warn_if_dask
-from .._validation import check_magnitude, is_euclidean, warn_p_in_metric_params
+from .._validation import check_magnitude, input_dtype, is_euclidean, warn_p_in_metric_params
 from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
 from .._config import numba_threads as _numba_threads
@@ -642,7 +642,7 @@ class OPTICS(ClusterMixin, BaseEstimator):
         """
         warn_if_dask(X, type(self).__name__)
         dtype = bool if self.metric in PAIRWISE_BOOLEAN_FUNCTIONS else float
-        if dtype is bool and getattr(X, "dtype", None) != bool:
+        if dtype is bool and input_dtype(X) != bool:
             warnings.warn(
                 f"Data will be converted to boolean for metric {self.metric}, to avoid "
                 "this warning, you may convert the data prior to calling fit.",
