@@ -708,6 +708,21 @@ def test_eps_whose_square_overflows_is_refused_and_huge_rows_stay_right():
     np.testing.assert_array_equal(far.labels_, -1)
 
 
+@pytest.mark.parametrize("n_features", [1, 2, 3, 6])
+@pytest.mark.parametrize("eps", [5e-324, 1e-310])
+def test_subnormal_eps_is_silent_and_exact(n_features, eps):
+    # the grid's cell counts overflowed (numpy RuntimeWarnings); duplicates are
+    # at distance 0 <= eps, everything else is beyond it
+    X = np.random.RandomState(0).randn(45, n_features)
+    X[1] = X[2] = X[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for metric in ("euclidean", "manhattan", "chebyshev"):
+            model = DBSCAN(eps=eps, min_samples=3, metric=metric).fit(X)
+            np.testing.assert_array_equal(model.labels_, [0, 0, 0] + [-1] * 42)
+            np.testing.assert_array_equal(model.predict(X[:5]), [0, 0, 0, -1, -1])
+
+
 @pytest.mark.parametrize("params, error", [
     ({"p": 0}, "'p' parameter"),
     ({"p": np.inf}, "'p' parameter"),

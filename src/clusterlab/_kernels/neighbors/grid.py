@@ -266,23 +266,26 @@ class GridIndex:
             side = float(eps)
             reach = 0
         else:
-            if clique_ok and 1 <= d <= 3:
-                # shrink a hair so that rounding never lets a cell exceed eps
-                side = float(eps) / _diameter_factor(d, code, p) * (1 - 1e-7)
-                ext = spread / side
-                if np.all(ext < 2**20) and math.prod(int(e) + 1 for e in ext) < MAX_KEY:
-                    dims = list(range(d))
-                    self.clique = True
-            if not self.clique:
-                # grow a hair so that two points within eps are never 2 cells apart
-                side = float(eps) * (1 + 1e-7)
-                total = 1
-                for k in np.argsort(-spread, kind="stable")[:3]:
-                    e = spread[k] / side
-                    if e < 1 or e >= 2**40 or total * (int(e) + 1) >= MAX_KEY:
-                        continue
-                    total *= int(e) + 1
-                    dims.append(int(k))
+            # an eps so small (subnormal) that spread / side overflows to inf (or a
+            # side that underflows to 0) is expected: such a coordinate is not gridded
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                if clique_ok and 1 <= d <= 3:
+                    # shrink a hair so that rounding never lets a cell exceed eps
+                    side = float(eps) / _diameter_factor(d, code, p) * (1 - 1e-7)
+                    ext = spread / side
+                    if np.all(ext < 2**20) and math.prod(int(e) + 1 for e in ext) < MAX_KEY:
+                        dims = list(range(d))
+                        self.clique = True
+                if not self.clique:
+                    # grow a hair so that two points within eps are never 2 cells apart
+                    side = float(eps) * (1 + 1e-7)
+                    total = 1
+                    for k in np.argsort(-spread, kind="stable")[:3]:
+                        e = spread[k] / side
+                        if e < 1 or e >= 2**40 or total * (int(e) + 1) >= MAX_KEY:
+                            continue
+                        total *= int(e) + 1
+                        dims.append(int(k))
             reach = math.ceil(float(eps) / side)
         self.dims = np.asarray(dims, dtype=np.int64)
         self.origin = lo[self.dims] if dims else np.zeros(0)
