@@ -114,6 +114,27 @@ def warn_boolean_conversion(metric, dtype_in, algorithm, n_features, stacklevel=
                       DataConversionWarning, stacklevel=stacklevel)
 
 
+def rescale_rows(X, metric):
+    """For ``metric`` 'cosine' or 'correlation' (whose distances do not depend on
+    a row's scale), each row of X times the power of two that brings its largest
+    absolute value into [0.5, 1): exact in floating point, the same distances as
+    for moderate rows, where huge rows' squared norms overflowed and tiny ones'
+    underflowed (all-noise labels). Other metrics: X unchanged."""
+    if not (isinstance(metric, str) and metric in ("cosine", "correlation")) \
+            or X.shape[0] == 0 or X.shape[1] == 0:
+        return X
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, copy=True)
+        top = np.zeros(X.shape[0])
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        np.maximum.at(top, rows, np.abs(X.data))
+        X.data = np.ldexp(X.data, -np.frexp(top)[1][rows]).astype(X.dtype, copy=False)
+        return X
+    X = np.asarray(X)
+    exp = np.frexp(np.abs(X).max(axis=1))[1]
+    return np.ldexp(X, -exp[:, None]).astype(X.dtype, copy=False)
+
+
 def warn_p_in_metric_params(p, metric_params, stacklevel=3):
     """scikit-learn's neighbour search warns (whatever the metric) when ``p`` is
     given both ways; ``metric_params``'s wins."""

@@ -708,6 +708,25 @@ def test_eps_whose_square_overflows_is_refused_and_huge_rows_stay_right():
     np.testing.assert_array_equal(far.labels_, -1)
 
 
+@pytest.mark.parametrize("metric", ["cosine", "correlation"])
+def test_scale_free_metrics_on_huge_and_tiny_rows(metric):
+    # squared norms overflowed / underflowed: all noise, silently (as scikit-learn)
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(10, 3), rng.randn(10, 3) + 6, rng.randn(10, 3) + [0, 8, 1]])
+    # exact power-of-two scalings, per row too: cosine and correlation do not change
+    scales = [2.0 ** 700, 2.0 ** -700, np.ldexp(1.0, rng.randint(-900, 900, (30, 1)))]
+    ref = DBSCAN(eps=0.05, min_samples=3, metric=metric).fit(X)
+    assert ref.labels_.max() >= 1
+    for s in scales:
+        model = DBSCAN(eps=0.05, min_samples=3, metric=metric).fit(X * s)
+        np.testing.assert_array_equal(model.labels_, ref.labels_)
+        np.testing.assert_array_equal(model.predict(X * s), ref.predict(X))
+        if metric == "cosine":
+            np.testing.assert_array_equal(
+                DBSCAN(eps=0.05, min_samples=3, metric=metric).fit(
+                    sparse.csr_matrix(X * s)).labels_, ref.labels_)
+
+
 @pytest.mark.parametrize("n_features", [1, 2, 3, 6])
 @pytest.mark.parametrize("eps", [5e-324, 1e-310])
 def test_subnormal_eps_is_silent_and_exact(n_features, eps):

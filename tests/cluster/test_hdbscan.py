@@ -215,6 +215,20 @@ def test_cluster_sizes_beyond_int64_mean_no_limit(big):
     assert (ours.dbscan_clustering(0.5, min_cluster_size=big) == -1).all()
 
 
+@pytest.mark.parametrize("metric", ["cosine", "correlation"])
+def test_scale_free_metrics_on_huge_and_tiny_rows(metric):
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(10, 3), rng.randn(10, 3) + 6, rng.randn(10, 3) + [0, 8, 1]])
+    # exact power-of-two scalings, per row too: cosine and correlation do not change
+    scales = [2.0 ** 700, 2.0 ** -700, np.ldexp(1.0, rng.randint(-900, 900, (30, 1)))]
+    ref = HDBSCAN(min_samples=3, metric=metric, copy=True).fit(X)
+    assert ref.labels_.max() >= 1
+    for s in scales:
+        model = HDBSCAN(min_samples=3, metric=metric, copy=True).fit(X * s)
+        assert_same(model, ref)
+        np.testing.assert_array_equal(model.predict(X * s), ref.predict(X))
+
+
 def test_dense_path_refuses_a_matrix_that_does_not_fit(monkeypatch):
     monkeypatch.setattr(_config, "HDBSCAN_DENSE_MAX_BYTES", 8 * 100 * 100)
     HDBSCAN(metric="manhattan", copy=True).fit(blobs(0, n=100))

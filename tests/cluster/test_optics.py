@@ -265,6 +265,21 @@ def test_warnings_and_errors(blobs):
         OPTICS(p=0.5).fit(blobs)
 
 
+@pytest.mark.parametrize("metric", ["cosine", "correlation"])
+def test_scale_free_metrics_on_huge_and_tiny_rows(metric):
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(10, 3), rng.randn(10, 3) + 6, rng.randn(10, 3) + [0, 8, 1]])
+    # exact power-of-two scalings, per row too: cosine and correlation do not change
+    scales = [2.0 ** 700, 2.0 ** -700, np.ldexp(1.0, rng.randint(-900, 900, (30, 1)))]
+    ref = OPTICS(min_samples=3, metric=metric).fit(X)
+    assert ref.labels_.max() >= 1
+    for s in scales:
+        model = OPTICS(min_samples=3, metric=metric).fit(X * s)
+        np.testing.assert_array_equal(model.ordering_, ref.ordering_)
+        np.testing.assert_array_equal(model.reachability_, ref.reachability_)
+        np.testing.assert_array_equal(model.labels_, ref.labels_)
+
+
 def test_boolean_metric_on_a_list_of_bools_does_not_warn():
     Xb = np.random.RandomState(0).rand(40, 4) > 0.5
     with warnings.catch_warnings():

@@ -15,7 +15,7 @@ from sklearn.metrics import pairwise_distances_chunked
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _config
-from .._validation import check_magnitude, is_euclidean
+from .._validation import check_magnitude, is_euclidean, rescale_rows
 from .._kernels import hdbscan_mst as _mst
 from .._kernels import hdbscan_tree as _tk
 
@@ -71,7 +71,9 @@ def _neighbour_and_lambda(est, X):
         nbr = np.empty(X.shape[0], dtype=np.int64)
         dist = np.empty(X.shape[0], dtype=np.float64)
         start = 0
-        for D in pairwise_distances_chunked(X, est._train, metric=est.metric,
+        for D in pairwise_distances_chunked(rescale_rows(X, est.metric),
+                                            rescale_rows(est._train, est.metric),
+                                            metric=est.metric,
                                             n_jobs=est.n_jobs,
                                             working_memory=_config.WORKING_MEMORY_BYTES / 2**20,
                                             **_pairwise_params(est)):
@@ -153,7 +155,8 @@ def _dist_vectors(est, Q):
     else:
         from sklearn.metrics import pairwise_distances
 
-        D = pairwise_distances(Q, E, metric=est.metric, **_pairwise_params(est))
+        D = pairwise_distances(rescale_rows(Q, est.metric), rescale_rows(E, est.metric),
+                               metric=est.metric, **_pairwise_params(est))
         out = np.column_stack([D[:, start[j]:start[j + 1]].min(axis=1) for j in range(K)])
     with np.errstate(divide="ignore"):
         inv = np.where(out != 0, 1.0 / out, _DBL_MAX / K)

@@ -47,7 +47,7 @@ from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._validation import (check_magnitude, check_sparse_structure, is_euclidean,
-                           input_dtype, magnitude_limit, warn_boolean_conversion,
+                           input_dtype, magnitude_limit, rescale_rows, warn_boolean_conversion,
                            warn_p_in_metric_params)
 from .._kernels import neighbors as _nk
 from .._config import numba_threads as _numba_threads
@@ -404,6 +404,7 @@ def _distance_input(X, metric):
     when they fit (scikit-learn's sparse distance code wants them)."""
     if isinstance(metric, str) and metric in PAIRWISE_BOOLEAN_FUNCTIONS:
         X = X.astype(bool)
+    X = rescale_rows(X, metric)  # cosine, correlation: exact, no overflow
     if not sparse.issparse(X) or X.indices.dtype == np.int32 or X.nnz >= 2**31 - 1 \
             or max(X.shape) >= 2**31 - 1:
         return X

@@ -27,7 +27,8 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
-from .._validation import check_magnitude, check_sparse_structure, is_euclidean
+from .._validation import (check_magnitude, check_sparse_structure, is_euclidean,
+                           rescale_rows)
 from .._dask import is_dask_array, predict_blocks, warn_if_dask
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
@@ -264,6 +265,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
             return u, v, w, core
         self._path = "dense"
         _graph.check_dense_fits(n)
+        X = rescale_rows(X, self.metric)  # cosine, correlation: exact, no overflow
         if brute:
             D = pairwise_distances(X, metric=self.metric, n_jobs=self.n_jobs, **params)
         else:

@@ -48,7 +48,8 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_memory, validate_data
 
 from clusterlab._dask import warn_if_dask
-from .._validation import check_magnitude, input_dtype, is_euclidean, warn_p_in_metric_params
+from .._validation import (check_magnitude, input_dtype, is_euclidean, rescale_rows,
+                           warn_p_in_metric_params)
 from .._config import OPTICS_BLOCK_ROWS, OPTICS_PARALLEL_MIN
 from .._kernels import optics as _ok
 from .._config import numba_threads as _numba_threads
@@ -328,6 +329,7 @@ def compute_optics_graph(X, *, min_samples, max_eps, metric, p, metric_params, a
                 np.ascontiguousarray(X, dtype=np.float64), int(min_samples), max_eps, code,
                 p_eff, _n_threads(n_jobs))
         else:
+            X = rescale_rows(X, metric)  # cosine, correlation: exact, no overflow
             nbrs = NearestNeighbors(n_neighbors=min_samples, algorithm=algorithm,
                                     leaf_size=leaf_size, metric=metric,
                                     metric_params=metric_params, p=p, n_jobs=n_jobs)
