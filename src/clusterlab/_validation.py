@@ -135,6 +135,26 @@ def rescale_rows(X, metric):
     return np.ldexp(X, -exp[:, None]).astype(X.dtype, copy=False)
 
 
+def check_algorithm_metric(algorithm, metric):
+    """scikit-learn's check of a tree ``algorithm`` against the ``metric``
+    (its ``NearestNeighbors``): a metric the tree cannot compute is refused
+    with scikit-learn's message, also where clusterlab computes it another way."""
+    if algorithm not in ("kd_tree", "ball_tree"):
+        return
+    if callable(metric):
+        if algorithm == "kd_tree":
+            raise ValueError(  # scikit-learn's words, to the letter
+                f"kd_tree does not support callable metric '{metric}'Function call "
+                "overhead will resultin very poor performance.")
+        return
+    from sklearn.neighbors import VALID_METRICS
+
+    if metric not in VALID_METRICS[algorithm]:
+        raise ValueError(
+            f"Metric '{metric}' not valid. Use sorted(sklearn.neighbors.VALID_METRICS"
+            f"['{algorithm}']) to get valid options. Metric can also be a callable function.")
+
+
 def warn_p_in_metric_params(p, metric_params, stacklevel=3):
     """scikit-learn's neighbour search warns (whatever the metric) when ``p`` is
     given both ways; ``metric_params``'s wins."""

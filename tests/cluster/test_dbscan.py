@@ -615,7 +615,7 @@ def test_overlapping_clusters_in_a_few_dozen_features_take_the_products(d, monke
     # eps near the spread of a coordinate: the grid over three coordinates left
     # every pair to test (20000 x 20: 12.8 s against scikit-learn's 1.4 s)
     from clusterlab import _config
-    from clusterlab.cluster.dbscan import _use_products
+    from clusterlab.cluster._dbscan_blocks import use_products as _use_products
 
     rng = np.random.default_rng(0)
     X = rng.normal(0, 1, (8, d))[rng.integers(0, 8, 3000)] + rng.normal(0, 1, (3000, d))
@@ -677,7 +677,7 @@ def test_many_features_weights_and_lists_beyond_their_budget(monkeypatch):
 
 
 def test_many_features_neighbour_lists_are_the_exact_neighbourhoods():
-    from clusterlab.cluster.dbscan import _ProductBlocks
+    from clusterlab.cluster._dbscan_blocks import ProductBlocks as _ProductBlocks
 
     X = _many_features(n=650, seed=6)
     ws = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
@@ -753,3 +753,19 @@ def test_parameters_sklearn_refuses(params, error):
         SkDBSCAN(**params).fit(X)
     with pytest.raises(ValueError, match=error):
         DBSCAN(**params).fit(X)
+
+
+@pytest.mark.parametrize("algorithm,metric", [("ball_tree", "yule"), ("kd_tree", "dice"),
+                                              ("kd_tree", "cosine"), ("ball_tree", "precomputed"),
+                                              ("kd_tree", lambda a, b: float(abs(a - b).sum()))])
+def test_a_tree_algorithm_refuses_a_metric_it_cannot_compute_as_sklearn(algorithm, metric):
+    X = np.random.RandomState(0).rand(30, 3)
+    if metric == "precomputed":
+        X = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    with pytest.raises(ValueError) as ours:
+        DBSCAN(eps=0.3, metric=metric, algorithm=algorithm).fit(X)
+    with pytest.raises(ValueError) as ref:
+        SkDBSCAN(eps=0.3, metric=metric, algorithm=algorithm).fit(X)
+    assert str(ours.value) == str(ref.value)
+    # what the tree can compute still fits
+    DBSCAN(eps=0.3, metric="manhattan", algorithm=algorithm).fit(np.random.RandomState(1).rand(30, 3))
