@@ -163,9 +163,13 @@ def warn_p_in_metric_params(p, metric_params, stacklevel=3):
                       "from __init__ is ignored.", SyntaxWarning, stacklevel=stacklevel)
 
 
-def is_euclidean(metric, p=None):
-    """Whether ``metric`` (with Minkowski's ``p``) compares samples by Euclidean
-    distance, the distances :func:`check_magnitude` guards."""
+def is_euclidean(metric, p=None, metric_params=None):
+    """Whether ``metric`` (with Minkowski's ``p``, which a ``p`` in
+    ``metric_params`` overrides, as in scikit-learn's neighbour search)
+    compares samples by Euclidean distance, the distances
+    :func:`check_magnitude` guards."""
+    if metric_params and metric_params.get("p") is not None:
+        p = metric_params["p"]
     return isinstance(metric, str) and (
         metric in ("euclidean", "l2", "sqeuclidean")
         or (metric == "minkowski" and (p is None or p == 2)))

@@ -769,3 +769,15 @@ def test_a_tree_algorithm_refuses_a_metric_it_cannot_compute_as_sklearn(algorith
     assert str(ours.value) == str(ref.value)
     # what the tree can compute still fits
     DBSCAN(eps=0.3, metric="manhattan", algorithm=algorithm).fit(np.random.RandomState(1).rand(30, 3))
+
+
+def test_a_p_in_metric_params_decides_whether_the_euclidean_magnitude_check_applies():
+    """Manhattan distances (p=1 given in metric_params) of values near 1e-160 do
+    not underflow: fitted as scikit-learn fits them, not refused as Euclidean."""
+    X = np.random.RandomState(0).rand(40, 2) * 1e-160
+    kw = dict(eps=3e-161, min_samples=3, metric="minkowski", metric_params={"p": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        ours = DBSCAN(**kw).fit(X)
+        ref = SkDBSCAN(**kw).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)

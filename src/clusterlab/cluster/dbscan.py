@@ -426,7 +426,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         n = X.shape[0]
         precomputed = self.metric == "precomputed"
         check_algorithm_metric(self.algorithm, self.metric)
-        if is_euclidean(self.metric, self.p):
+        if is_euclidean(self.metric, self.p, self.metric_params):
             # huge values stay right: a distance that overflows to +inf is beyond
             # eps -- while eps itself does not overflow when squared
             _check_eps_magnitude(self.eps, X.shape[1])
@@ -551,7 +551,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         if m == 0 or len(core_labels) == 0:
             return out
         eps = float(self.eps)
-        if is_euclidean(self.metric, self.p):
+        if is_euclidean(self.metric, self.p, self.metric_params):
             _check_eps_magnitude(eps, X.shape[1])
         if self.metric == "precomputed":
             cols = self.core_sample_indices_

@@ -650,7 +650,7 @@ class OPTICS(ClusterMixin, BaseEstimator):
                 "this warning, you may convert the data prior to calling fit.",
                 DataConversionWarning)
         X = validate_data(self, X, dtype=dtype, accept_sparse="csr")
-        if is_euclidean(self.metric, self.p):
+        if is_euclidean(self.metric, self.p, self.metric_params):
             check_magnitude(X, self)
         if self.metric == "precomputed" and issparse(X):
             X = X.copy()  # never touch the caller's matrix
