@@ -155,9 +155,15 @@ def test_a_two_valued_column_under_standard_scaling_is_named_in_a_note():
     flagged = np.c_[X, rng.integers(0, 2, 300)]
     res = analyse(flagged, algorithms=("kmeans",))
     assert res.scale == "standard"
-    assert any("1 column takes only two values ('x4')" in note for note in res.notes)
+    assert any("1 column takes only a few values (in parentheses: how many): 'x4' (2)" in note
+               for note in res.notes)
     res = analyse(flagged, algorithms=("kmeans",), scale="none")
-    assert not any("two values" in note for note in res.notes)
+    assert not any("only a few values" in note for note in res.notes)
+    # a count with four levels (children), beside a two-valued flag
+    counted = np.c_[flagged, rng.integers(0, 4, 300)]
+    res = analyse(counted, algorithms=("kmeans",))
+    assert any("2 columns take only a few values (in parentheses: how many): 'x4' (2), 'x5' (4)"
+               in note for note in res.notes)
 
 
 def test_positive_columns_with_a_long_right_tail_are_named_in_a_note():
@@ -495,3 +501,25 @@ def test_the_order_candidates_run_in_does_not_change_the_analysis(monkeypatch):
     assert [(p.name, p.k) for p in res.partitions] == [(p.name, p.k) for p in ref.partitions]
     for name in ref.labels:
         np.testing.assert_array_equal(res.labels[name], ref.labels[name])
+
+
+def test_an_identifier_column_is_named_in_a_note():
+    rng = np.random.default_rng(0)
+    X, _ = make_blobs(200, n_features=2, centers=2, random_state=0)
+    ids = rng.permutation(np.arange(100001, 100201))
+    res = analyse(np.c_[ids, X], algorithms=("kmeans",))
+    assert any("Column 'x0' holds a different whole number in every row (an identifier?)"
+               in note for note in res.notes)
+    # distinct but uneven whole numbers under an ID-like name, from a DataFrame
+    import pandas as pd
+
+    df = pd.DataFrame({"customer_id": rng.choice(10**6, 200, replace=False),
+                       "a": X[:, 0], "b": X[:, 1]})
+    import clusterlab
+
+    res = clusterlab.analyze(df, algorithms=["kmeans"]).result
+    assert any("'customer_id' holds a different whole number" in note for note in res.notes)
+    # measurements, and whole numbers that repeat, are not identifiers
+    counts = rng.integers(0, 50, 200)
+    res = analyse(np.c_[X, counts], algorithms=("kmeans",))
+    assert not any("identifier" in note for note in res.notes)

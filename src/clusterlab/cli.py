@@ -196,9 +196,12 @@ def text_summary(res, out_dir, paths=None):
 
     lines = []
     ds = res.dataset
-    n_rows, n_cols = res.X_fit.shape
+    n_rows, n_fit = res.X_fit.shape
+    n_cols = len(ds.columns)
+    reduced = (f", clustered on {n_fit} principal components"
+               if getattr(res, "reduction", None) is not None else "")
     lines.append(f"clusterlab analyze: {ds.name} ({n_rows} row{'' if n_rows == 1 else 's'} x "
-                 f"{n_cols} column{'' if n_cols == 1 else 's'}, scale={res.scale})")
+                 f"{n_cols} column{'' if n_cols == 1 else 's'}, scale={res.scale}{reduced})")
     if ds.dropped:
         lines.append("Columns left out: " + ", ".join(f"{c} ({why})" for c, why in ds.dropped))
     if res.kmeans_sweep is not None:

@@ -23,6 +23,7 @@ The range of k: by default 2 up to about the square root of the rows
 a recommendation at the top of the range is flagged.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -263,23 +264,74 @@ def _named(columns):
             + (f" and {len(columns) - 3} more" if len(columns) > 3 else ""))
 
 
-def _note_two_valued_columns(X_raw, columns, notes):
-    """A note naming the columns that take two values (flags, yes/no answers)
-    when the columns were standardised: each then weighs as much as any other,
-    and its two values sit at least two standard deviations apart, a gap that
-    can split every group in two."""
-    two = [str(columns[j]) for j in range(X_raw.shape[1])
-           if len(np.unique(X_raw[:, j][np.isfinite(X_raw[:, j])])) == 2]
-    if not two:
+#: a column taking at most this many values (in a table of at least
+#: FEW_LEVELS_MIN_ROWS rows per value) is named in a note when standardised
+FEW_LEVELS = 5
+FEW_LEVELS_MIN_ROWS = 10
+
+
+def _note_few_valued_columns(X_raw, columns, notes):
+    """A note naming the columns that take only a few values (flags, yes/no
+    answers, counts such as children, rating scales) when the columns were
+    standardised: each then weighs as much as any other, and rows with
+    different values sit a whole level apart (two values: at least two
+    standard deviations), gaps that can split every group by that value -- a
+    lattice of levels rather than groups in the data."""
+    n = X_raw.shape[0]
+    few = []
+    for j in range(X_raw.shape[1]):
+        col = X_raw[:, j]
+        levels = len(np.unique(col[np.isfinite(col)]))
+        if 2 <= levels <= FEW_LEVELS and n >= FEW_LEVELS_MIN_ROWS * levels:
+            few.append((str(columns[j]), levels))
+    if not few:
         return
-    named = _named(two)
-    one = len(two) == 1
+    one = len(few) == 1
+    named = ", ".join(f"'{c}' ({k})" for c, k in few[:3]) + (
+        f" and {len(few) - 3} more" if len(few) > 3 else "")
     notes.append(
-        f"{len(two)} column{' takes' if one else 's take'} only two values ({named}). "
-        f"After standardising, {'it weighs' if one else 'each weighs'} as much as any other "
-        f"column and {'its' if one else 'each one'}'s two values sit at least two standard "
-        "deviations apart, which can split every group by that value; if such a column is "
-        "not a property to cluster on, leave it out (--exclude on the command line).")
+        f"{len(few)} column{' takes' if one else 's take'} only a few values (in parentheses: "
+        f"how many): {named}. After standardising, {'it weighs' if one else 'each weighs'} as "
+        "much as any other column and rows with different values sit a whole level apart (two "
+        "values: at least two standard deviations), which can split every group by those "
+        "values -- a lattice rather than groups in the data; if such a column is not a "
+        "property to cluster on, leave it out (--exclude on the command line, exclude= in "
+        "Python).")
+
+
+#: a column of distinct whole numbers is named as a likely identifier from this many rows
+ID_MIN_ROWS = 20
+_ID_NAME = re.compile(r"(^|[^a-z])(id|ids|key|no|number|nr)$|^(id|key)([^a-z]|$)", re.I)
+
+
+def _note_identifier_columns(X_raw, columns, notes):
+    """A note naming the columns that look like identifiers -- a different whole
+    number in every row, evenly spaced (1001, 1002, ... in any order) or under
+    an ID-like name (``customer_id``): clustered on, such a column sorts the
+    rows by their number rather than grouping them."""
+    n = X_raw.shape[0]
+    if n < ID_MIN_ROWS:
+        return
+    ids = []
+    for j in range(X_raw.shape[1]):
+        col = X_raw[:, j]
+        if not np.all(np.isfinite(col)) or not np.all(col == np.round(col)):
+            continue
+        values = np.unique(col)
+        if len(values) != n:
+            continue
+        steps = np.diff(values)
+        if np.all(steps == steps[0]) or _ID_NAME.search(str(columns[j]).strip()):
+            ids.append(str(columns[j]))
+    if not ids:
+        return
+    one = len(ids) == 1
+    notes.append(
+        f"{'Column' if one else 'Columns'} {_named(ids)} {'holds' if one else 'hold'} a "
+        "different whole number in every row (an identifier?) and "
+        f"{'was' if one else 'were'} clustered on like any measurement; if "
+        f"{'it is an ID' if one else 'they are IDs'}, leave {'it' if one else 'them'} out "
+        "(--exclude on the command line, exclude= in Python).")
 
 
 #: a positive column whose sample skewness exceeds this is named in a note
@@ -340,9 +392,10 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
     notes = []
     X, scale, rescale, reduction, affine = _prepare(X_raw, scale, notes)
     if scale == "standard" and d > 1:
-        _note_two_valued_columns(X_raw, dataset.columns, notes)
+        _note_few_valued_columns(X_raw, dataset.columns, notes)
     _note_skewed_columns(X_raw, dataset.columns, notes)
     _note_constant_columns(X_raw, dataset.columns, notes)
+    _note_identifier_columns(X_raw, dataset.columns, notes)
     if k_range is None:
         lo, hi = 2, default_k_max(n)
     else:
