@@ -523,3 +523,34 @@ def test_an_identifier_column_is_named_in_a_note():
     counts = rng.integers(0, 50, 200)
     res = analyse(np.c_[X, counts], algorithms=("kmeans",))
     assert not any("identifier" in note for note in res.notes)
+
+
+def test_repeated_rows_are_not_clusters_beyond_a_gap():
+    """Each of 400 rows written 5 times (an export appended): a partition into
+    clusters of identical rows is not "separated by empty space", and a note
+    says how many rows repeat."""
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(0, 1, (200, 2)), rng.normal(3.5, 1, (200, 2))]
+    y = np.repeat([0, 1], 200)
+    res = analyse(np.repeat(X, 5, axis=0), algorithms=("kmeans", "genie", "dbscan"))
+    assert len(np.unique(recommended(res))) <= 3
+    assert any("1600 of the 2000 rows (80%) repeat another row exactly" in n for n in res.notes)
+    ari = adjusted_rand_score(np.repeat(y, 5), recommended(res))
+    assert ari > 0.8
+    # a partition into groups of identical rows: no gap (the typical spacing elsewhere)
+    labels = np.repeat(np.arange(400), 5)
+    from clusterlab.cluster.genie import minimum_spanning_tree
+
+    assert gap_separation(minimum_spanning_tree(np.repeat(X, 5, axis=0)), labels) < 2
+
+
+def test_one_cloud_with_a_few_outliers_is_no_structure():
+    """3000 Gaussian rows and 8 scattered far rows: the mixture's tiny second
+    component is outliers, not a cluster -- one Gaussian, outliers flagged."""
+    rng = np.random.default_rng(1)
+    X = np.r_[rng.normal(size=(3000, 2)), rng.uniform(-8, 8, (8, 2)) + [[0, 0]]]
+    X[-8:] += np.sign(X[-8:]) * 4  # away from the cloud
+    res = analyse(X, algorithms=("kmeans", "gmm", "dbscan"))
+    assert res.verdict == "no structure", res.reasons
+    assert len(np.unique(recommended(res))) == 1
+    assert res.anomalies[-8:].sum() >= 6

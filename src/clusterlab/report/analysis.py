@@ -334,6 +334,30 @@ def _note_identifier_columns(X_raw, columns, notes):
         "(--exclude on the command line, exclude= in Python).")
 
 
+#: a note says how many rows repeat another exactly from this share of the rows on
+DUPLICATE_SHARE = 0.1
+
+
+def _note_duplicate_rows(X_raw, notes):
+    """A note when many rows repeat another row exactly (an export appended
+    twice, discrete answers): density-based models see each repeated row as a
+    dense spot of its own."""
+    n = X_raw.shape[0]
+    if n < 20:
+        return
+    # one random projection per row: equal rows give equal values (the same
+    # arithmetic), different rows equal ones with probability ~0; O(n) memory
+    direction = np.random.default_rng(0).standard_normal(X_raw.shape[1])
+    distinct = len(np.unique(X_raw @ direction))
+    repeats = n - distinct
+    if repeats >= DUPLICATE_SHARE * n:
+        notes.append(
+            f"{repeats} of the {n} rows ({repeats / n:.0%}) repeat another row exactly (the "
+            f"table holds {distinct} distinct rows): density-based models can take each "
+            "repeated row for a dense cluster of its own; if the repeats are copies (an export "
+            "appended twice), remove them first.")
+
+
 #: a positive column whose sample skewness exceeds this is named in a note
 SKEWED_COLUMN = 2.0
 
@@ -396,6 +420,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
     _note_skewed_columns(X_raw, dataset.columns, notes)
     _note_constant_columns(X_raw, dataset.columns, notes)
     _note_identifier_columns(X_raw, dataset.columns, notes)
+    _note_duplicate_rows(X_raw, notes)
     if k_range is None:
         lo, hi = 2, default_k_max(n)
     else:

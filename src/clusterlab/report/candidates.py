@@ -270,6 +270,12 @@ def _gmm(ctx):
     res.gmm_table = {key: (bic, icl) for key, (bic, icl, _) in table.items()}
     best_icl = min(table, key=lambda key: table[key][1])
     ctx.gmm_icl_best = best_icl
+    ones = [key for key in table if key[1] == 1]
+    if ones:  # the best single Gaussian: one cloud, whatever the best count
+        one = min(ones, key=lambda key: table[key][1])
+        ctx.gmm_one = Partition("gmm", 1, np.zeros(n, dtype=np.int64), table[one][2],
+                                {"n_components": 1, "covariance_type": one[0]},
+                                {"icl": table[one][1]})
     ctx.gmm_bic_best = min(table, key=lambda key: table[key][0])
     if best_icl[1] == 1:
         ctx.gmm_single = Partition("gmm", 1, np.zeros(n, dtype=np.int64), table[best_icl][2],

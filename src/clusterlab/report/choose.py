@@ -417,6 +417,24 @@ def _same_groups_every_row(pick, partitions):
     return best
 
 
+def _one_cloud_and_outliers(part):
+    """``(rows of the big component, rows of the others, their share)`` when a
+    mixture's partition has exactly one component of outlier size or more
+    (:data:`MIN_CLUSTER_ROWS`, :data:`MIN_CLUSTER_SHARE`) and others below it;
+    else None."""
+    lab = np.asarray(part.labels)
+    lab = lab[lab >= 0]
+    if lab.size == 0:
+        return None
+    sizes = np.bincount(lab)
+    sizes = sizes[sizes > 0]
+    small = max(MIN_CLUSTER_ROWS, MIN_CLUSTER_SHARE * lab.size)
+    if len(sizes) < 2 or int(np.sum(sizes >= small)) != 1:
+        return None
+    rest = int(lab.size - sizes.max())
+    return int(sizes.max()), rest, rest / lab.size
+
+
 def recommend(ctx, partitions, title):
     """Pick the recommended partition.
 
@@ -542,6 +560,17 @@ def recommend(ctx, partitions, title):
             "(discrete values, a continuum, "
             "directions of noise) rather than a cluster. K-Means at the k where its "
             f"silhouette score peaks ({pick.k}) is recommended instead." + outliers]
+    cloud = _one_cloud_and_outliers(gmm[0]) if gmm else None
+    if cloud is not None and getattr(ctx, "gmm_one", None) is not None:
+        big, rest, share = cloud
+        k = gmm[0].params.get("n_components")
+        return ctx.gmm_one, "no structure", [
+            f"No clear cluster structure: {no_gap}, and the best Gaussian mixture ({k} "
+            f"components, by ICL) puts {big} rows in one component; its other "
+            f"{'component holds' if k == 2 else 'components hold'} only {rest} rows "
+            f"({share:.1%}): outliers around one cloud, not clusters (clusters of fewer than "
+            f"{MIN_CLUSTER_ROWS} rows or {MIN_CLUSTER_SHARE:.0%} of them). A single Gaussian is "
+            "recommended; its lowest-density rows are flagged as anomalies."]
     if gmm:
         pick = gmm[0]
         cov = pick.params.get("covariance_type")
