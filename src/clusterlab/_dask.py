@@ -27,13 +27,31 @@ def is_dask_array(X):
     return array_type is not None and isinstance(X, array_type)
 
 
+def is_dask_frame(X):
+    """Whether ``X`` is a dask DataFrame or Series, without importing dask."""
+    module = sys.modules.get("dask.dataframe")
+    if module is None:
+        return False
+    types = tuple(t for t in (getattr(module, "DataFrame", None),
+                              getattr(module, "Series", None)) if isinstance(t, type))
+    return bool(types) and isinstance(X, types)
+
+
 def warn_if_dask(X, who):
-    """Warn that ``who`` (an estimator or function that is not distributed)
-    computes the dask array ``X`` into this process's memory."""
-    if not is_dask_array(X):
-        return
+    """Warn that ``who`` (an estimator or function that is not distributed, or
+    one given a dask DataFrame) computes the dask collection ``X`` into this
+    process's memory."""
     import math
     import warnings
+
+    if is_dask_frame(X):
+        warnings.warn(
+            f"{who} computes the dask DataFrame X into this process's memory. KMeans, "
+            "MiniBatchKMeans and GaussianMixture fit dask arrays where they lie: pass "
+            "X.to_dask_array(lengths=True) to fit it distributed.", UserWarning, stacklevel=3)
+        return
+    if not is_dask_array(X):
+        return
 
     size = X.nbytes
     size = ("of unknown size" if not math.isfinite(size) else

@@ -15,6 +15,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clusterlab._dask import warn_if_dask
+
 __all__ = ["DensityAnomalyDetector"]
 
 
@@ -93,6 +95,7 @@ class DensityAnomalyDetector(OutlierMixin, BaseEstimator):
         -------
         self : object
         """
+        warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         fitted = self._fitted_or_none()
         if fitted is not None:

@@ -28,7 +28,7 @@ from clusterlab._core import kmeans_run as _run
 from clusterlab._core import kmeans_setup as _setup
 from clusterlab._core.kmeans_seeding import kmeans_plusplus as _kmeans_plusplus
 from clusterlab._dask import fit_kmeans as fit_kmeans_dask
-from clusterlab._dask import forget_feature_names, is_dask_array, predict_blocks
+from clusterlab._dask import forget_feature_names, is_dask_array, predict_blocks, warn_if_dask
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels.gemm import passes as _g_passes
 from clusterlab._validation import canonical_sparse, check_n_clusters, check_sample_weight
@@ -100,6 +100,7 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
     >>> centers.shape, sorted(X[indices, 0].tolist())
     ((2, 2), [1.0, 10.0])
     """
+    warn_if_dask(X, "kmeans_plusplus")
     X = canonical_sparse(check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
                                      order="C"))
     sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
@@ -314,6 +315,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             forget_feature_names(self)
             self._n_features_out = self.n_clusters
             return self
+        warn_if_dask(X, type(self).__name__)  # a dask DataFrame: computed here
         X, random_state, sample_weight = _setup.fit_inputs(self, X, sample_weight)
         self._n_init = _setup.resolve_n_init(self.n_init, self.init, self.__class__.__name__)
         plan = _plan.make_plan(X, self.n_clusters, self.algorithm)

@@ -31,7 +31,7 @@ from clusterlab._kernels.distances import all_finite_flat
 from clusterlab._validation import (canonical_sparse, check_finite, check_magnitude,
                                     check_n_clusters, check_sample_weight,
                                     check_weighted_draw)
-from clusterlab._dask import is_dask_array, predict_blocks
+from clusterlab._dask import is_dask_array, predict_blocks, warn_if_dask
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -539,6 +539,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             from clusterlab._dask import fit_minibatch_kmeans
 
             return fit_minibatch_kmeans(self, X, y=y, sample_weight=sample_weight)
+        warn_if_dask(X, type(self).__name__)  # a dask DataFrame: computed here
         rows = self._validate_X(X, reset=True)
         n_samples, n_features = rows.n, rows.d
         self._resolve_params(n_samples)

@@ -19,6 +19,8 @@ import dask
 import dask.array as da
 import numpy as np
 
+from clusterlab._validation import check_magnitude
+
 
 def check_dask_array(X, *, n_features=None, caller="fit"):
     """Validate a dask array for a distributed fit or prediction (lazily).
@@ -165,20 +167,22 @@ def _moments_block(xb, wb, index):
         w_sum = float(wb.sum())
     if n == 0 or n_bad:
         d = xb.shape[1]
-        return n, np.zeros(d), np.zeros(d), n_bad, bad_w, neg_w, w_sum
+        return n, np.zeros(d), np.zeros(d), n_bad, bad_w, neg_w, w_sum, 0.0
     x64 = xb.astype(np.float64)
     mean = x64.mean(axis=0)
     m2 = ((x64 - mean) ** 2).sum(axis=0)
-    return n, mean, m2, n_bad, bad_w, neg_w, w_sum
+    return n, mean, m2, n_bad, bad_w, neg_w, w_sum, float(np.max(np.abs(x64)))
 
 
-def column_moments(X, sample_weight=None, blocks=None):
+def column_moments(X, sample_weight=None, blocks=None, caller=None):
     """One pass: per-feature mean and (unweighted, population) variance, with input checks.
 
     Merges per-block means and sums of squared deviations in block order (Chan et
     al.'s pairwise update), so the result does not depend on the scheduler.
-    Raises ``ValueError`` if ``X`` holds NaN/inf or ``sample_weight`` is negative or
-    non-finite.
+    Raises ``ValueError`` if ``X`` holds NaN/inf, values whose squared distances
+    overflow or (all of them) underflow float64 (the in-memory estimators'
+    :func:`clusterlab._validation.check_magnitude`, named after ``caller``), or
+    ``sample_weight`` is negative or non-finite.
 
     Returns ``(mean, var, weight_sum)`` as float64.
     """
@@ -192,6 +196,8 @@ def column_moments(X, sample_weight=None, blocks=None):
             f"Input X contains {n_bad} NaN or infinite value(s); remove or impute them "
             f"(e.g. with sklearn.impute.SimpleImputer) before fitting."
         )
+    top = max((p[7] for p in parts), default=0.0)
+    check_magnitude(np.array([[top]]), caller or "fit", n_features=X.shape[1])
     if sum(p[4] for p in parts):
         raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
     if sum(p[5] for p in parts):

@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 
 from clusterlab import _config
 from clusterlab._core import kmeans_setup
+from clusterlab._validation import check_weighted_draw
 from clusterlab.distributed import _utils
 
 #: Rounds of oversampling in k-means|| (Bahmani et al. find 5 rounds enough in practice).
@@ -293,6 +294,7 @@ def _random_init(X, n_clusters, sample_weight, rs, weight_sum):
         w = np.ones(n, dtype=X.dtype)  # the in-memory estimator's unit weights
     else:
         w = np.asarray(sample_weight.compute(), dtype=X.dtype)
+    check_weighted_draw(w, n_clusters)
     p = w / w.sum()
     seeds = rs.choice(n, size=n_clusters, replace=False, p=p)
     return _fetch_rows(X, seeds).astype(np.float64)
@@ -420,7 +422,7 @@ def fit_kmeans(X, sample_weight, *, n_clusters, init, n_init, max_iter, tol, ver
         raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
     blocks = _utils.row_blocks(X, sw)
     try:
-        _, var, weight_sum = _utils.column_moments(X, sw, blocks=blocks)
+        _, var, weight_sum = _utils.column_moments(X, sw, blocks=blocks, caller=caller)
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - a worker failure, reported clearly

@@ -150,7 +150,8 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     blocks = _utils.row_blocks(X, sw)
     x_blocks, w_blocks, _ = blocks
     try:
-        _, var, weight_sum = _utils.column_moments(X, sw, blocks=blocks)
+        _, var, weight_sum = _utils.column_moments(X, sw, blocks=blocks,
+                                                     caller=type(estimator).__name__)
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001

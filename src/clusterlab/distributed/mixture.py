@@ -100,6 +100,10 @@ def _second_moment_block(xb, wb, index, shift):
     return xs.T @ xs
 
 
+def _row_sum_block(xb, wb, index, shift):
+    return (np.asarray(xb, dtype=np.float64) - shift).sum(axis=0)
+
+
 def _make_context(X, estimator, shift, blocks):
     """A :class:`clusterlab.mixture._base._FitContext` whose statistics come from the blocks."""
     from clusterlab.mixture._base import _FitContext
@@ -120,8 +124,9 @@ def _make_context(X, estimator, shift, blocks):
             self.sxx = np.zeros((n_blocks, k, a, n_features))
             self.log_norm = np.zeros(n_blocks)
             self.entropy = np.zeros(n_blocks)
-            self.eps = 10 * np.finfo(X.dtype).eps
+            self.eps = 10 * np.finfo(np.float64).eps  # as in memory: computed in float64
             self._second_moment = None
+            self._row_sum = None
 
         def second_moment(self):
             if self._second_moment is None:
@@ -129,6 +134,13 @@ def _make_context(X, estimator, shift, blocks):
                 self._second_moment = _utils.ordered_sum(_utils.map_blocks_compute(
                     _second_moment_block, x_blocks, w_blocks, self.shift))
             return self._second_moment
+
+        def sx_total_rows(self):
+            if self._row_sum is None:
+                x_blocks, w_blocks, _ = blocks
+                self._row_sum = _utils.ordered_sum(_utils.map_blocks_compute(
+                    _row_sum_block, x_blocks, w_blocks, self.shift))
+            return self._row_sum
 
         def fill(self, parts):
             for i, p in enumerate(parts):
@@ -237,7 +249,7 @@ def fit_gaussian_mixture(estimator, X, y=None):
         )
     blocks = _utils.row_blocks(X)
     try:
-        shift, _, _ = _utils.column_moments(X, blocks=blocks)
+        shift, _, _ = _utils.column_moments(X, blocks=blocks, caller=type(estimator).__name__)
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
+from clusterlab._dask import warn_if_dask
 from clusterlab.metrics._scaling import _power_of_two_scaled
 
 # metric name -> code of clusterlab._kernels.dbcv (3: minkowski with p)
@@ -90,6 +91,7 @@ def dbcv_score(X, labels, *, metric="euclidean", p=2, d=None, per_cluster_scores
     >>> bool(dbcv_score(X, labels) > 0.5)
     True
     """
+    warn_if_dask(X, "dbcv_score")
     from clusterlab._kernels import dbcv as _dk
 
     precomputed = metric == "precomputed"
