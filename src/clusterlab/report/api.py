@@ -17,6 +17,7 @@ The command line (``clusterlab analyze``) is a thin layer over
 import csv
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -375,9 +376,45 @@ def analyze(data=None, *, y=None, columns=None, exclude=None, label_column=None,
     """
     from clusterlab.report.data import dataset_from_data
 
+    from clusterlab.report.data import DataError
+
     _k_range(k)  # the options first: a bad one is said before the table is read
     _checked_options(algorithms, contamination, sample, seed, scale)
-    ds = dataset_from_data(data, columns=columns, exclude=exclude, label_column=label_column,
-                           missing=missing, y=y)
-    return analyze_dataset(ds, k=k, algorithms=algorithms, contamination=contamination,
-                           sample=sample, seed=seed, scale=scale, progress=progress)
+    in_memory = data is not None and not isinstance(data, (str, os.PathLike))
+    try:
+        ds = dataset_from_data(data, columns=columns, exclude=exclude,
+                               label_column=label_column, missing=missing, y=y)
+        if in_memory:
+            ds.notes = [python_words(note) for note in ds.notes]
+        return analyze_dataset(ds, k=k, algorithms=algorithms, contamination=contamination,
+                               sample=sample, seed=seed, scale=scale, progress=progress)
+    except DataError as exc:
+        raise DataError(python_words(str(exc), rows=in_memory)) from None
+
+
+#: the command line's words in messages, and their Python spelling
+_PYTHON_WORDS = ((re.compile(r"--missing (drop|impute|error)"), r"missing='\1'"),
+                 (re.compile(r"--missing\b"), "missing="),
+                 (re.compile(r"--exclude\b"), "exclude="),
+                 (re.compile(r"--columns\b"), "columns="),
+                 (re.compile(r"--label-column\b"), "label_column="),
+                 (re.compile(r"--k (\d+)\.\.(\d+)"), r"k=(\1, \2)"),
+                 (re.compile(r"--k\b"), "k="),
+                 (re.compile(r"--sample\b"), "sample="),
+                 (re.compile(r"--scale\b"), "scale="))
+_ROWS_FROM_ONE = "rows counted from 1, the first data row after the header"
+
+
+def python_words(text, rows=False):
+    """A message of the data reading or the analysis in the words of the Python
+    API (``missing='drop'`` for ``--missing drop``...); with ``rows``, rows
+    of an in-memory array are said to be counted from 1 by position."""
+    if "exclude= in Python" in text:  # already says both
+        return text
+    for pattern, spelling in _PYTHON_WORDS:
+        text = pattern.sub(spelling, text)
+    text = re.sub(r"run with (missing=|exclude=|columns=)", r"pass \1", text)
+    if rows:
+        text = text.replace(_ROWS_FROM_ONE, "rows counted from 1 by position: row r is X[r - 1] "
+                            "or df.iloc[r - 1]")
+    return text

@@ -53,6 +53,9 @@ GAP_QUANTILE = 0.9
 MIN_CLUSTER_SHARE = 0.01
 MIN_CLUSTER_OF_AVERAGE = 0.2
 MIN_CLUSTER_ROWS = 5
+#: ... and a group of this many rows beyond a clear gap is a cluster whatever its
+#: share (40 tight rows far from 4300 others are not outliers)
+MIN_CLUSTER_SURE_ROWS = 30
 #: a separated partition leaves at most this share of rows as noise
 MAX_NOISE_SHARE = 0.2
 #: a separated group is split along a finer partition's clusters only where
@@ -314,12 +317,27 @@ def gather_evidence(ctx, partitions):
             tree = trees[key]
         _, lab_kept = np.unique(lab[keep], return_inverse=True)
         full = np.asarray(part.labels)
+        found = int(len(np.unique(full[full >= 0])))
         part.evidence.update(
-            found=int(len(np.unique(full[full >= 0]))),
+            found=found,
             gap=gap_separation(tree, lab_kept, GAP_QUANTILE),
             min_size=int(np.bincount(lab_kept).min()),
             noise=float(1.0 - keep.mean()),
+            # every cluster one repeated row, more of them than the k range
+            # holds: the distinct values themselves (an export appended five
+            # times, discrete answers), not groups
+            atoms=bool(found > getattr(ctx, "k_max", np.inf)
+                       and _identical_rows_each(ctx.Xs[keep], lab_kept)),
         )
+
+
+def _identical_rows_each(X, labels):
+    """Whether every cluster of ``labels`` holds copies of one row only."""
+    order = np.argsort(labels, kind="stable")
+    Xo, lo = X[order], labels[order]
+    starts = np.flatnonzero(np.r_[True, lo[1:] != lo[:-1]])
+    return bool(np.array_equal(np.maximum.reduceat(Xo, starts, axis=0),
+                               np.minimum.reduceat(Xo, starts, axis=0)))
 
 
 def n_clusters(part):
@@ -332,9 +350,9 @@ def _sized(part, m):
     """Whether a partition's clusters are large enough and its noise small
     enough for the separated-groups test (``m`` sample rows)."""
     ev = part.evidence
-    return ("gap" in ev
+    return ("gap" in ev and not ev.get("atoms", False)
             and ev["min_size"] >= max(MIN_CLUSTER_ROWS,
-                                      min(MIN_CLUSTER_SHARE * m,
+                                      min(MIN_CLUSTER_SHARE * m, MIN_CLUSTER_SURE_ROWS,
                                           MIN_CLUSTER_OF_AVERAGE * m / max(n_clusters(part), 1)))
             and ev["noise"] <= MAX_NOISE_SHARE)
 
@@ -496,8 +514,11 @@ def recommend(ctx, partitions, title):
                 f"starts at {threshold_text(threshold)}). {title(whole.name)} finds the same "
                 f"{k_pick} groups (adjusted Rand index {agreement:.3f} with them on the rows "
                 f"{title(pick.name)} clusters) and gives every row a cluster, the rows set "
-                "aside included, so its partition is recommended; the density-based one, which "
-                "marks them as noise, is in the table below."]
+                "aside included, so its partition is recommended"
+                + ("; the density-based one, which marks them as noise, is in the table below."
+                   if pick.evidence.get("own_best") else
+                   f" (the table below shows {title(pick.name)}'s own choice of partition, "
+                   "another one).")]
         reason = (
             f"The rows fall into {k_pick} groups separated by empty space: along the minimum "
             f"spanning tree of the data, every boundary between two of these clusters is at "
@@ -568,9 +589,10 @@ def recommend(ctx, partitions, title):
             f"No clear cluster structure: {no_gap}, and the best Gaussian mixture ({k} "
             f"components, by ICL) puts {big} rows in one component; its other "
             f"{'component holds' if k == 2 else 'components hold'} only {rest} rows "
-            f"({share:.1%}): outliers around one cloud, not clusters (clusters of fewer than "
-            f"{MIN_CLUSTER_ROWS} rows or {MIN_CLUSTER_SHARE:.0%} of them). A single Gaussian is "
-            "recommended; its lowest-density rows are flagged as anomalies."]
+            f"({share:.1%}): outliers, not clusters (clusters of fewer than "
+            f"{MIN_CLUSTER_ROWS} rows or {MIN_CLUSTER_SHARE:.0%} of them). The rows form one "
+            "cloud: a single Gaussian is recommended, and its lowest-density rows are flagged "
+            "as anomalies."]
     if gmm:
         pick = gmm[0]
         cov = pick.params.get("covariance_type")
