@@ -120,6 +120,16 @@ def test_decision_boundaries_bad_inputs(kmeans5, X):
                                        Xinf, resolution=RES)
 
 
+def test_figures_of_an_empty_X_say_it_has_no_rows(kmeans5, X):
+    # numpy's "zero-size array to reduction operation minimum" came from grid_for
+    for draw in (lambda E: plotting.plot_decision_boundaries(kmeans5, E, resolution=RES),
+                 lambda E: plotting.plot_clusterer_comparison(kmeans5, kmeans5, E,
+                                                              resolution=RES),
+                 lambda E: plotting.plot_kmeans_iterations(E, 3, resolution=RES)):
+        with pytest.raises(ValueError, match=r"X has no rows \(shape \(0, 2\)\)"):
+            draw(X[:0])
+
+
 def test_kmeans_iterations(X):
     fig = plotting.plot_kmeans_iterations(X, 5, n_steps=3, random_state=5, resolution=RES)
     assert len(fig.axes) == 6

@@ -119,3 +119,15 @@ def test_grid_resolution_and_one_column_data_are_refused_clearly():
         plotting.plot_data(np.arange(5.0))
     with pytest.raises(ValueError, match="plot_centroids draws the first two columns"):
         plotting.plot_centroids(np.arange(3.0))
+
+
+def test_figures_of_an_empty_X_say_it_has_no_rows(data):
+    X, gm = data
+    det = DensityAnomalyDetector(gm).fit(X)
+    with pytest.raises(ValueError, match="plot_gaussian_mixture draws the rows of X, but X "
+                                         "has no rows"):
+        plot_gaussian_mixture(gm, X[:0], resolution=20)
+    with pytest.raises(ValueError, match="plot_anomalies draws the rows of X, but X has no rows"):
+        plot_anomalies(gm, X[:0], det, resolution=20)
+    with pytest.raises(ValueError, match="plot_covariance_types draws the rows of X"):
+        plot_covariance_types(X[:0], resolution=20)

@@ -116,11 +116,13 @@ def on_grid():
 
 
 def check_2d(X, what="this figure"):
-    """Raise a clear error unless ``X`` is 2-D with at least two columns."""
+    """Raise a clear error unless ``X`` is 2-D with at least two columns and a row."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] < 2:
         raise ValueError(
             f"{what} draws the first two columns of X, got an array of shape {X.shape}; "
             "project your data to 2-D first (e.g. with sklearn.decomposition.PCA)."
         )
+    if X.shape[0] == 0:  # nothing to draw, and no plane around it (grid_for)
+        raise ValueError(f"{what} draws the rows of X, but X has no rows (shape {X.shape}).")
     return X
