@@ -1,4 +1,4 @@
-"""Reachability plot, condensed tree and single linkage tree figures."""
+"""Reachability plot, condensed tree and single linkage tree figures; DBSCAN's inputs."""
 
 from types import SimpleNamespace
 
@@ -9,8 +9,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 from sklearn.datasets import make_blobs
 
-from clusterlab import OPTICS
-from clusterlab.plotting import plot_condensed_tree, plot_reachability, plot_single_linkage_tree
+from clusterlab import DBSCAN, OPTICS, KMeans
+from clusterlab.plotting import (
+    plot_condensed_tree,
+    plot_dbscan,
+    plot_reachability,
+    plot_single_linkage_tree,
+)
 from clusterlab.plotting._density import selected_clusters
 
 
@@ -109,3 +114,14 @@ def test_single_linkage_tree_truncated(hdbscan_model):
     n_full = sum(len(c.get_segments()) for c in full.collections
                  if isinstance(c, LineCollection)) + len(full.lines)
     assert n_full == len(model.labels_) - 1
+
+
+def test_plot_dbscan_says_it_needs_a_fitted_dbscan(blobs):
+    # an AttributeError 'labels_' / 'core_sample_indices_' came from the drawing
+    with pytest.raises(TypeError, match=r"plot_dbscan needs a fitted DBSCAN, got DBSCAN "
+                                        r"\(not fitted\?\)"):
+        plot_dbscan(DBSCAN(), blobs)
+    with pytest.raises(TypeError, match=r"plot_dbscan needs a fitted DBSCAN, got KMeans\.$"):
+        plot_dbscan(KMeans(3, n_init=1, random_state=0).fit(blobs), blobs)
+    fig = plot_dbscan(DBSCAN(eps=0.5).fit(blobs), blobs)
+    assert fig.axes[0].get_title() == "eps=0.50, min_samples=5"

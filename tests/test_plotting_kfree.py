@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from sklearn.datasets import make_blobs
 
-from clusterlab import AffinityPropagation, Birch, MeanShift
+from clusterlab import AffinityPropagation, Birch, KMeans, MeanShift
 from clusterlab.plotting import plot_affinity_exemplars, plot_birch_subclusters, plot_mean_shift
 
 
@@ -56,3 +56,19 @@ def test_plot_birch_subclusters(blobs):
     np.testing.assert_allclose(sorted(c.center for c in circles),
                                sorted(map(tuple, model.subcluster_centers_[:, :2])))
     assert "threshold=0.6" in ax.get_title()
+
+
+def test_figures_say_they_need_a_fitted_model(blobs):
+    # an AttributeError 'labels_' / 'cluster_centers_indices_' came from the drawing
+    with pytest.raises(TypeError, match=r"plot_mean_shift needs a fitted MeanShift, got "
+                                        r"MeanShift \(not fitted\?\)"):
+        plot_mean_shift(MeanShift(), blobs)
+    with pytest.raises(TypeError, match=r"plot_affinity_exemplars needs a fitted "
+                                        r"AffinityPropagation, got AffinityPropagation "
+                                        r"\(not fitted\?\)"):
+        plot_affinity_exemplars(AffinityPropagation(), blobs)
+    with pytest.raises(TypeError, match=r"needs a fitted AffinityPropagation, got KMeans\.$"):
+        plot_affinity_exemplars(KMeans(3, n_init=1, random_state=0).fit(blobs), blobs)
+    with pytest.raises(TypeError, match=r"plot_mean_shift needs a fitted MeanShift, got "
+                                        r"ndarray\.$"):
+        plot_mean_shift(blobs, blobs)

@@ -131,3 +131,11 @@ def test_figures_of_an_empty_X_say_it_has_no_rows(data):
         plot_anomalies(gm, X[:0], det, resolution=20)
     with pytest.raises(ValueError, match="plot_covariance_types draws the rows of X"):
         plot_covariance_types(X[:0], resolution=20)
+
+
+def test_plot_anomalies_says_it_needs_a_detector(data):
+    # None (or an object without predict) gave AttributeError 'predict'
+    X, gm = data
+    with pytest.raises(TypeError, match="plot_anomalies needs an outlier detector with predict"
+                                        r" \(-1 for anomalies\) as detector, got NoneType"):
+        plot_anomalies(gm, X, None, resolution=20)

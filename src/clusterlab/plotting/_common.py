@@ -25,8 +25,12 @@ def require(obj, attrs, function, what):
     ``attrs`` (a wrong object, or an estimator not fitted), instead of an
     ``AttributeError`` from inside the drawing."""
     if not all(hasattr(obj, a) for a in attrs):
-        raise TypeError(f"{function} needs {what}, got {type(obj).__name__}"
-                        + (" (not fitted?)." if hasattr(obj, "fit") else "."))
+        # "not fitted?" only for an estimator without fitted attributes (scikit-learn's
+        # test): a fitted model of another kind is just the wrong model
+        fitted = any(k.endswith("_") and not k.startswith("__") for k in vars(obj)) \
+            if hasattr(obj, "__dict__") else False
+        hint = " (not fitted?)." if hasattr(obj, "fit") and not fitted else "."
+        raise TypeError(f"{function} needs {what}, got {type(obj).__name__}{hint}")
 
 
 def new_axes(ax=None, figsize=(8, 4)):

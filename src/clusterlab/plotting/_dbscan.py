@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._common import check_2d, label_axes, new_axes
+from ._common import check_2d, label_axes, new_axes, require
 
 
 def plot_dbscan(model, X, size=100, ax=None, show_xlabels=True, show_ylabels=True):
@@ -45,6 +45,8 @@ def plot_dbscan(model, X, size=100, ax=None, show_xlabels=True, show_ylabels=Tru
     >>> fig.axes[0].get_title()
     'eps=0.05, min_samples=5'
     """
+    require(model, ("labels_", "core_sample_indices_", "eps", "min_samples"), "plot_dbscan",
+            "a fitted DBSCAN")
     X = check_2d(X, "plot_dbscan")
     labels = np.asarray(model.labels_)
     if labels.shape[0] != X.shape[0]:

@@ -45,6 +45,7 @@ def plot_mean_shift(model, X, ax=None, show_xlabels=True, show_ylabels=True):
     >>> fig.axes[0].get_title()
     'mean shift: 2 modes'
     """
+    require(model, ("labels_", "cluster_centers_"), "plot_mean_shift", "a fitted MeanShift")
     X = check_2d(X, "plot_mean_shift")
     labels = np.asarray(model.labels_)
     _check_rows(X, labels, "plot_mean_shift")
@@ -92,6 +93,8 @@ def plot_affinity_exemplars(model, X, ax=None, show_xlabels=True, show_ylabels=T
     """
     from matplotlib.collections import LineCollection
 
+    require(model, ("labels_", "cluster_centers_indices_"), "plot_affinity_exemplars",
+            "a fitted AffinityPropagation")
     X = check_2d(X, "plot_affinity_exemplars")
     labels = np.asarray(model.labels_)
     _check_rows(X, labels, "plot_affinity_exemplars")

@@ -142,6 +142,8 @@ def plot_anomalies(model, X, detector, resolution=500, ax=None):
     fig : matplotlib.figure.Figure
     """
     X = _check_2d_model(model, X, "plot_anomalies")
+    require(detector, ("predict",), "plot_anomalies",
+            "an outlier detector with predict (-1 for anomalies) as detector")
     fig = plot_gaussian_mixture(model, X, resolution=resolution, ax=ax)
     ax = fig.axes[0] if ax is None else ax
     anomalies = X[detector.predict(X) == -1]
