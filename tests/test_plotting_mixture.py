@@ -139,3 +139,15 @@ def test_plot_anomalies_says_it_needs_a_detector(data):
     with pytest.raises(TypeError, match="plot_anomalies needs an outlier detector with predict"
                                         r" \(-1 for anomalies\) as detector, got NoneType"):
         plot_anomalies(gm, X, None, resolution=20)
+
+
+def test_plot_centroids_needs_one_weight_per_centroid(data):
+    # a raw IndexError came from masking the centroids with the weights
+    from clusterlab import plotting
+
+    _, gm = data
+    with pytest.raises(ValueError, match=r"one weight per centroid: got weights of shape "
+                                         r"\(2,\) for 3 centroids"):
+        plotting.plot_centroids(gm.means_, weights=gm.weights_[:2])
+    fig = plotting.plot_centroids(gm.means_, weights=[1.0, 1.0, 0.05])  # the last hidden
+    assert [len(c.get_offsets()) for c in fig.axes[0].collections] == [2, 2]

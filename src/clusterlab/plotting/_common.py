@@ -81,6 +81,10 @@ def plot_centroids(centroids, weights=None, ax=None, circle_color="w", cross_col
     fig, ax = new_axes(ax)
     if weights is not None:
         weights = np.asarray(weights)
+        if weights.ndim != 1 or weights.shape[0] != centroids.shape[0]:
+            raise ValueError(
+                f"plot_centroids needs one weight per centroid: got weights of shape "
+                f"{weights.shape} for {centroids.shape[0]} centroids.")
         centroids = centroids[weights > weights.max() / 10]
     ax.scatter(centroids[:, 0], centroids[:, 1], marker="o", s=35, linewidths=8,
                color=circle_color, zorder=10, alpha=0.9, label="centroids")
