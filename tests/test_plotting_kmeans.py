@@ -260,3 +260,43 @@ def test_silhouette_diagram_names_at_most_twenty_clusters():
     assert 10 <= len(many.axes[0].get_yticks()) <= 20
     few = plot_silhouette_diagram(X, rng.integers(0, 5, 1500))
     assert [t.get_text() for t in few.axes[0].get_yticklabels()] == ["0", "1", "2", "3", "4"]
+
+
+def test_silhouette_diagram_colors_name_a_missing_cluster(X, kmeans5):
+    # colors[label] ran off the end of a short list: "list index out of range"
+    with pytest.raises(ValueError, match=r"colors has 1 colour\(s\) but the cluster labels "
+                                         r"go up to 4"):
+        plotting.plot_silhouette_diagram(X, kmeans5.labels_, colors=["r"])
+    with pytest.raises(ValueError, match=r"no colour for cluster label\(s\) \[3, 4\]"):
+        plotting.plot_silhouette_diagram(X, kmeans5.labels_, colors={0: "r", 1: "g", 2: "b"})
+    with pytest.raises(ValueError, match="labels must be one array"):
+        plotting.plot_silhouette_diagram(X, None)
+    five = ["r", "g", "b", "c", "m"]
+    fig = plotting.plot_silhouette_diagram(X, kmeans5.labels_, colors=five)
+    assert [matplotlib.colors.to_hex(c.get_facecolor()[0]) for c in fig.axes[0].collections] \
+        == [matplotlib.colors.to_hex(c) for c in five]
+
+
+def test_silhouette_diagram_noise_is_a_grey_knife_not_a_cluster(X, kmeans5):
+    # -1 was counted in the title's k and took the last colour of a colors list
+    labels = kmeans5.labels_.copy()
+    labels[::7] = -1
+    colors = ["r", "g", "b", "c", "m"]
+    fig = plotting.plot_silhouette_diagram(X, [kmeans5.labels_, labels], colors=colors)
+    plain, noisy = fig.axes
+    assert plain.get_title() == noisy.get_title() == "$k=5$"
+    assert [t.get_text() for t in noisy.get_yticklabels()] == ["noise", "0", "1", "2", "3", "4"]
+    faces = [matplotlib.colors.to_hex(c.get_facecolor()[0]) for c in noisy.collections]
+    assert faces == [matplotlib.colors.to_hex("0.6")] + [matplotlib.colors.to_hex(c)
+                                                         for c in colors]
+    # the noise knife holds the noise rows; the mean line is still the score as given
+    ys = noisy.collections[0].get_paths()[0].vertices[:, 1]
+    assert ys.max() - ys.min() == np.count_nonzero(labels == -1) - 1  # one row per sample
+    mean_line = [ln for ln in noisy.get_lines() if ln.get_linestyle() == "--"][0]
+    assert mean_line.get_xdata()[0] == pytest.approx(clusterlab.silhouette_score(X, labels))
+    # the default ramp spreads over the 5 clusters, not over 6 groups
+    ramp = plotting.plot_silhouette_diagram(X, labels).axes[0].collections
+    ref = plotting.plot_silhouette_diagram(X, kmeans5.labels_).axes[0].collections
+    np.testing.assert_allclose([c.get_facecolor()[0] for c in ramp[1:]],
+                               [c.get_facecolor()[0] for c in ref])
+    render(fig)

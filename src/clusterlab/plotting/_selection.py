@@ -140,6 +140,36 @@ def plot_criterion_curve(sweep, criterion, ax=None):
 #: every third, ... beyond)
 MAX_CLUSTER_TICKS = 20
 
+#: colour of the noise knife (label -1, and any other negative label)
+NOISE_COLOR = "0.6"
+
+
+def _is_noise(labels):
+    """True for the noise labels (negative numbers); string labels are never noise."""
+    labels = np.asarray(labels)
+    return labels < 0 if labels.dtype.kind in "iuf" else np.zeros(labels.shape, dtype=bool)
+
+
+def _check_colors(colors, labellings):
+    """A ``ValueError`` unless ``colors`` has a colour for every cluster label (>= 0)."""
+    if colors is None:
+        return
+    from collections.abc import Mapping
+
+    labels = np.unique(np.concatenate([np.unique(lab) for lab in labellings]))
+    labels = labels[~_is_noise(labels)]
+    if isinstance(colors, Mapping):
+        missing = [c.item() for c in labels if c.item() not in colors]
+        if missing:
+            raise ValueError(f"colors has no colour for cluster label(s) {missing[:10]}"
+                             + (" ..." if len(missing) > 10 else "")
+                             + "; give every cluster label a colour.")
+    elif len(labels) and labels.dtype.kind in "iu" and int(labels[-1]) >= len(colors):
+        raise ValueError(
+            f"colors has {len(colors)} colour(s) but the cluster labels go up to "
+            f"{int(labels[-1])}: colors[label] is each cluster's colour, so give at least "
+            f"{int(labels[-1]) + 1}.")
+
 
 def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colors=None):
     from matplotlib import colormaps
@@ -149,13 +179,19 @@ def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colo
     mean = float(np.mean(coeffs, dtype=np.float64))
     clusters = np.unique(labels)
     n_clusters = clusters.size
+    noise = _is_noise(clusters)
+    n_noise = int(np.count_nonzero(noise))  # noise (-1) sorts first
     cmap = colormaps["Spectral"]
     padding = max(1, len(coeffs) // 30)
     pos = padding
     ticks = []
     for i, c in enumerate(clusters):
         vals = np.sort(coeffs[labels == c])
-        color = cmap(i / n_clusters) if colors is None else colors[c]
+        if noise[i]:
+            color = NOISE_COLOR
+        else:
+            color = (cmap((i - n_noise) / (n_clusters - n_noise)) if colors is None
+                     else colors[c])
         ax.fill_betweenx(np.arange(pos, pos + vals.size), 0, vals, facecolor=color,
                          edgecolor=color, alpha=0.7)
         ticks.append(pos + vals.size // 2)
@@ -163,7 +199,8 @@ def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colo
     # at most about 20 cluster names on the axis (105 clusters' names ran together)
     step = -(-n_clusters // MAX_CLUSTER_TICKS)
     ax.yaxis.set_major_locator(FixedLocator(ticks[::step]))
-    ax.yaxis.set_major_formatter(FixedFormatter([str(c) for c in clusters[::step]]))
+    ax.yaxis.set_major_formatter(FixedFormatter(
+        ["noise" if c == -1 else str(c) for c in clusters[::step]]))
     ax.axvline(x=mean, color="red", linestyle="--", label=f"mean = {mean:.3f}")
     ax.set_xlim(xmin, 1)
     ax.set_xticks([-0.1, 0, 0.2, 0.4, 0.6, 0.8, 1])
@@ -173,7 +210,7 @@ def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colo
         ax.tick_params(labelbottom=False)
     if show_ylabel:
         ax.set_ylabel("Cluster")
-    ax.set_title(title if title is not None else f"$k={n_clusters}$")
+    ax.set_title(title if title is not None else f"$k={n_clusters - n_noise}$")
     ax.legend(loc="lower right")
 
 
@@ -203,6 +240,15 @@ def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2,
     colors : mapping or sequence, default=None
         The colour of each cluster, indexed by its label (so that a cluster
         keeps its colour across figures); a ``Spectral`` colour ramp by default.
+        Colours are not cycled: a sequence shorter than the largest label + 1,
+        or a mapping without some label, is a ``ValueError``.
+
+    Noise (label -1, as DBSCAN, OPTICS and HDBSCAN give; any negative label)
+    is not counted as a cluster: its coefficients are drawn as one grey knife
+    named "noise" on the axis, outside ``colors`` and the colour ramp, and
+    ``k`` in the default title counts only the labels >= 0. The mean line
+    stays :func:`clusterlab.metrics.silhouette_score` of the labelling as
+    given (which, like scikit-learn's, scores the noise as one more group).
 
     Every panel shares one x range (from the lowest coefficient of any
     panel to 1), so the knives and the mean lines compare across panels.
@@ -230,7 +276,9 @@ def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2,
 
     X = check_array(X, accept_sparse=False, dtype=[np.float64, np.float32])
     arr = labels if not isinstance(labels, (list, tuple)) else None
-    if arr is not None and np.ndim(arr) == 1:
+    if labels is None:
+        labellings = None
+    elif arr is not None and np.ndim(arr) == 1:
         labellings = [np.asarray(arr)]
     elif arr is not None and np.ndim(arr) == 2:
         labellings = [np.asarray(row) for row in arr]
@@ -239,6 +287,8 @@ def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2,
     elif arr is None and len(labels) > 0 and np.ndim(labels[0]) == 0:
         labellings = [np.asarray(labels)]
     else:
+        labellings = None
+    if labellings is None:
         raise ValueError(
             "labels must be one array of shape (n_samples,) or a sequence of such arrays."
         )
@@ -247,6 +297,7 @@ def plot_silhouette_diagram(X, labels, metric="euclidean", titles=None, ncols=2,
             raise ValueError(
                 f"labels have {lab.shape[0]} entries but X has {X.shape[0]} samples."
             )
+    _check_colors(colors, labellings)
     if isinstance(titles, str):
         titles = [titles]
     if titles is not None and len(titles) != len(labellings):
