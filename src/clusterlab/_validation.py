@@ -101,13 +101,14 @@ def warn_boolean_conversion(metric, dtype_in, algorithm, n_features, stacklevel=
     """The DataConversionWarning scikit-learn's radius-neighbour search gives for
     a boolean metric on non-boolean input: only its brute force (chosen, or for
     ``auto`` a metric its BallTree lacks or more than 15 features) converts."""
-    from sklearn.exceptions import DataConversionWarning
+    if dtype_in is None or dtype_in == bool or not isinstance(metric, str):
+        return  # (no import of scikit-learn's neighbours for the common case)
     from sklearn.metrics.pairwise import PAIRWISE_BOOLEAN_FUNCTIONS
-    from sklearn.neighbors import BallTree
 
-    if not (isinstance(metric, str) and metric in PAIRWISE_BOOLEAN_FUNCTIONS) \
-            or dtype_in == bool:
+    if metric not in PAIRWISE_BOOLEAN_FUNCTIONS:
         return
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.neighbors import BallTree
     if algorithm == "brute" or metric not in BallTree.valid_metrics or (
             algorithm == "auto" and n_features > 15):
         warnings.warn(f"Data was converted to boolean for metric {metric}",
