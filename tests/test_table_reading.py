@@ -324,3 +324,26 @@ def test_pandas_names_above_integer_columns_are_a_header(tmp_path):
     two = tmp_path / "two.csv"
     two.write_text("0,1\n" + "\n".join(",".join(map(str, r[:2])) for r in ints) + "\n")
     assert load_dataset(str(two)).X.shape == (31, 2)
+
+
+def test_true_false_columns_are_read_as_one_and_zero_as_from_a_dataframe(tmp_path):
+    """pandas writes a boolean column as True/False: the command line reads it
+    as 1 / 0 with a note, as the Python API reads the DataFrame's bools (it
+    was left out as text, so the two clustered different columns)."""
+    import pandas as pd
+
+    import clusterlab
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=60), "member": rng.random(60) > 0.5})
+    path = tmp_path / "b.csv"
+    text = df.to_csv(index=False).split("\n")
+    text[4] = text[4].split(",")[0] + ","  # row 4 (index 3): a missing cell
+    path.write_text("\n".join(text))
+    ds = load_dataset(str(path), missing="drop")
+    assert ds.columns == ["a", "member"]
+    assert any("true/false values read as 1 / 0 (in member)" in n for n in ds.notes)
+    kept = df.drop(index=3)
+    np.testing.assert_array_equal(ds.X[:, 1], kept["member"].astype(float).to_numpy())
+    from_frame = clusterlab.analyze(kept, algorithms=["kmeans"]).result.dataset
+    assert from_frame.columns == ["a", "member"]

@@ -110,19 +110,47 @@ def _refuse_ambiguous_grouping(name, column, cells, sep, values):
         "and run again, or leave the column out (--exclude).")
 
 
+#: the words of a true/false column (pandas' and spreadsheets' spellings)
+_TRUE_FALSE = {"true": 1.0, "false": 0.0}
+
+
+def _true_false(arr):
+    """A column of true/false cells (missing cells aside) as 1.0 / 0.0 (NaN
+    missing), as the Python API reads a boolean DataFrame column; else None."""
+    out = np.empty(len(arr), dtype=float)
+    seen = False
+    for i, v in enumerate(arr):
+        if v is None or (isinstance(v, float) and v != v):
+            out[i] = np.nan
+            continue
+        s = str(v).strip().lower()
+        if s in _TRUE_FALSE:
+            out[i] = _TRUE_FALSE[s]
+            seen = True
+        elif s in MISSING_TOKENS:
+            out[i] = np.nan
+        else:
+            return None
+    return out if seen else None
+
+
 def _to_float_column(values, decimal_comma=False):
     """Convert a column to float (missing cells NaN).
 
     Returns ``(column, used, bad)``: ``used`` is ``"comma"`` when decimal
     commas were read, ``"grouping"`` when commas grouping thousands before a
-    decimal point ("1,234.50") were, else False; ``bad`` lists the rows
+    decimal point ("1,234.50") were, ``"boolean"`` for true/false values
+    (read as 1 / 0), else False; ``bad`` lists the rows
     (0-based) whose non-missing cell is not a number, NaN in ``column``; a
     column where fewer than :data:`MOSTLY_NUMERIC` of the non-missing cells
     are numbers is text: ``(None, False, bad)``.
     """
     arr = np.asarray(values)
     if arr.dtype.kind in "biuf":
-        return arr.astype(float), False, []
+        return arr.astype(float), "boolean" if arr.dtype.kind == "b" else False, []
+    truth = _true_false(arr)
+    if truth is not None:
+        return truth, "boolean", []
     out = np.empty(len(arr), dtype=float)
     used_comma = used_grouping = False
     bad, filled = [], 0
@@ -384,6 +412,7 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
                         "than once.")
     excluded = {resolve(c, "--exclude") for c in (exclude or [])}
     use, dropped, data, comma_cols, kept, grouping_cols = [], [], [], [], [], []
+    boolean_cols = []
     cells = {}  # column -> [(row, text)] of cells that are not numbers in a numeric column
     for j in wanted:
         if j == label_idx or j in excluded:
@@ -402,7 +431,9 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
             # every line, say): nothing to fill, nothing to cluster on
             dropped.append((header[j], "empty"))
             continue
-        if used_comma == "grouping":
+        if used_comma == "boolean":
+            boolean_cols.append(header[j])
+        elif used_comma == "grouping":
             grouping_cols.append(header[j])
         elif used_comma:
             comma_cols.append(header[j])
@@ -431,6 +462,10 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
         notes.append("decimal commas read as decimal points (in "
                      + ", ".join(comma_cols[:10]) + (" ..." if len(comma_cols) > 10 else "")
                      + ").")
+    if boolean_cols:
+        notes.append("true/false values read as 1 / 0 (in " + ", ".join(boolean_cols[:10])
+                     + (" ..." if len(boolean_cols) > 10 else "") + "); leave such a column "
+                     "out (--exclude) if it is not a property to cluster on.")
     if grouping_cols:
         notes.append("commas grouping thousands (1,234.50) were removed (in "
                      + ", ".join(grouping_cols[:10]) + (" ..." if len(grouping_cols) > 10
