@@ -508,7 +508,7 @@ def test_an_identifier_column_is_named_in_a_note():
     X, _ = make_blobs(200, n_features=2, centers=2, random_state=0)
     ids = rng.permutation(np.arange(100001, 100201))
     res = analyse(np.c_[ids, X], algorithms=("kmeans",))
-    assert any("Column 'x0' holds a different whole number in every row (an identifier?)"
+    assert any("Column 'x0' holds a different whole number in every row, evenly spaced"
                in note for note in res.notes)
     # distinct but uneven whole numbers under an ID-like name, from a DataFrame
     import pandas as pd
@@ -518,7 +518,8 @@ def test_an_identifier_column_is_named_in_a_note():
     import clusterlab
 
     res = clusterlab.analyze(df, algorithms=["kmeans"]).result
-    assert any("'customer_id' holds a different whole number" in note for note in res.notes)
+    assert any("'customer_id' holds a different whole number in every row, under a name" in note
+               for note in res.notes)
     # measurements, and whole numbers that repeat, are not identifiers
     counts = rng.integers(0, 50, 200)
     res = analyse(np.c_[X, counts], algorithms=("kmeans",))

@@ -98,3 +98,10 @@ def test_messages_of_the_python_api_speak_python():
     assert "--" not in text and "df.iloc[r - 1]" in text
     res = clusterlab.analyze(df, k=(2, 4), missing="drop", algorithms=["kmeans"])
     assert not any("--missing" in note for note in res.dataset.notes)
+    # the analysis's own notes and refusals too
+    X = np.random.default_rng(0).normal(size=(400, 2))
+    res = clusterlab.analyze(X, k=(2, 4), sample=200, algorithms=["kmeans", "genie"])
+    assert any("sample=" in note for note in res.notes)
+    assert not any("--" in note for note in res.notes + res.reasons)
+    with pytest.raises(ValueError, match=r"lower the top of k\)"):
+        clusterlab.analyze(X[:12], k=(2, 12))

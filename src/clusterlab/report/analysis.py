@@ -312,7 +312,7 @@ def _note_identifier_columns(X_raw, columns, notes):
     n = X_raw.shape[0]
     if n < ID_MIN_ROWS:
         return
-    ids = []
+    named, spaced = [], []
     for j in range(X_raw.shape[1]):
         col = X_raw[:, j]
         if not np.all(np.isfinite(col)) or not np.all(col == np.round(col)):
@@ -321,17 +321,23 @@ def _note_identifier_columns(X_raw, columns, notes):
         if len(values) != n:
             continue
         steps = np.diff(values)
-        if np.all(steps == steps[0]) or _ID_NAME.search(str(columns[j]).strip()):
-            ids.append(str(columns[j]))
-    if not ids:
-        return
-    one = len(ids) == 1
-    notes.append(
-        f"{'Column' if one else 'Columns'} {_named(ids)} {'holds' if one else 'hold'} a "
-        "different whole number in every row (an identifier?) and "
-        f"{'was' if one else 'were'} clustered on like any measurement; if "
-        f"{'it is an ID' if one else 'they are IDs'}, leave {'it' if one else 'them'} out "
-        "(--exclude on the command line, exclude= in Python).")
+        if _ID_NAME.search(str(columns[j]).strip()):
+            named.append(str(columns[j]))
+        elif np.all(steps == steps[0]):
+            spaced.append(str(columns[j]))
+    for cols, what in ((named, "under a name that reads like an identifier"),
+                       (spaced, "evenly spaced: a row number, or a time or position axis "
+                                "(year, depth)")):
+        if not cols:
+            continue
+        one = len(cols) == 1
+        notes.append(
+            f"{'Column' if one else 'Columns'} {_named(cols)} {'holds' if one else 'hold'} a "
+            f"different whole number in every row, {what}; clustered on like any "
+            f"measurement, {'it sorts' if one else 'they sort'} the rows by that number. If "
+            f"{'it only numbers' if one else 'they only number'} the rows, leave "
+            f"{'it' if one else 'them'} out (--exclude on the command line, exclude= in "
+            "Python).")
 
 
 #: a note says how many rows repeat another exactly from this share of the rows on

@@ -384,12 +384,17 @@ def analyze(data=None, *, y=None, columns=None, exclude=None, label_column=None,
     try:
         ds = dataset_from_data(data, columns=columns, exclude=exclude,
                                label_column=label_column, missing=missing, y=y)
-        if in_memory:
-            ds.notes = [python_words(note) for note in ds.notes]
-        return analyze_dataset(ds, k=k, algorithms=algorithms, contamination=contamination,
-                               sample=sample, seed=seed, scale=scale, progress=progress)
+        ds.notes = [python_words(note) for note in ds.notes]
+        analysis = analyze_dataset(ds, k=k, algorithms=algorithms, contamination=contamination,
+                                   sample=sample, seed=seed, scale=scale, progress=progress)
     except DataError as exc:
         raise DataError(python_words(str(exc), rows=in_memory)) from None
+    except ValueError as exc:  # the analysis's own refusals (more rows than k, ...)
+        raise type(exc)(python_words(str(exc), rows=in_memory)) from None
+    result = analysis.result
+    result.notes = [python_words(note) for note in result.notes]
+    result.reasons = [python_words(reason) for reason in result.reasons]
+    return analysis
 
 
 #: the command line's words in messages, and their Python spelling
@@ -399,6 +404,7 @@ _PYTHON_WORDS = ((re.compile(r"--missing (drop|impute|error)"), r"missing='\1'")
                  (re.compile(r"--columns\b"), "columns="),
                  (re.compile(r"--label-column\b"), "label_column="),
                  (re.compile(r"--k (\d+)\.\.(\d+)"), r"k=(\1, \2)"),
+                 (re.compile(r"lower --k\b"), "lower the top of k"),
                  (re.compile(r"--k\b"), "k="),
                  (re.compile(r"--sample\b"), "sample="),
                  (re.compile(r"--scale\b"), "scale="))

@@ -585,14 +585,20 @@ def recommend(ctx, partitions, title):
     if cloud is not None and getattr(ctx, "gmm_one", None) is not None:
         big, rest, share = cloud
         k = gmm[0].params.get("n_components")
+        head = f"No clear cluster structure: {no_gap}"
+        if outliers:  # gaps exist, around a few rows: say whose partitions were weighed
+            head = ("No clear cluster structure: no partition whose clusters hold at least "
+                    f"{MIN_CLUSTER_ROWS} rows and {MIN_CLUSTER_SHARE:.0%} of them is separated "
+                    "by gaps" + (f" (best gap ratio {best_gap:.2f}, below "
+                                 f"{threshold_text(threshold)})" if np.isfinite(best_gap)
+                                 else ""))
         return ctx.gmm_one, "no structure", [
-            f"No clear cluster structure: {no_gap}, and the best Gaussian mixture ({k} "
-            f"components, by ICL) puts {big} rows in one component; its other "
-            f"{'component holds' if k == 2 else 'components hold'} only {rest} rows "
-            f"({share:.1%}): outliers, not clusters (clusters of fewer than "
+            f"{head}, and the best Gaussian mixture ({k} components, by ICL) puts {big} rows "
+            f"in one component; its other {'component holds' if k == 2 else 'components hold'} "
+            f"only {rest} rows ({share:.1%}): outliers, not clusters (clusters of fewer than "
             f"{MIN_CLUSTER_ROWS} rows or {MIN_CLUSTER_SHARE:.0%} of them). The rows form one "
             "cloud: a single Gaussian is recommended, and its lowest-density rows are flagged "
-            "as anomalies."]
+            "as anomalies." + outliers]
     if gmm:
         pick = gmm[0]
         cov = pick.params.get("covariance_type")

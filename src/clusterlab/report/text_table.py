@@ -34,7 +34,7 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ("\t", ";", ",", "|")
 
 #: cells that mean "missing" (case aside)
-MISSING_TOKENS = frozenset(("", "nan", "na", "n/a", "null", "none", "?", "-", "#n/a"))
+MISSING_TOKENS = frozenset(("", "nan", "na", "n/a", "null", "none", "?", "-", "#n/a", "<na>"))
 
 #: Byte-order marks of the wide Unicode encodings (UTF-32 first: its
 #: little-endian mark begins with UTF-16's). Excel's "Unicode text" export is
