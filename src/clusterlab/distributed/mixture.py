@@ -128,19 +128,19 @@ def _make_context(X, estimator, shift, blocks):
             self._second_moment = None
             self._row_sum = None
 
-        def second_moment(self):
-            if self._second_moment is None:
+        def _summed_once(self, name, block_fn):
+            """``block_fn`` of every block summed in block order, kept as ``name``."""
+            if getattr(self, name) is None:
                 x_blocks, w_blocks, _ = blocks
-                self._second_moment = _utils.ordered_sum(_utils.map_blocks_compute(
-                    _second_moment_block, x_blocks, w_blocks, self.shift))
-            return self._second_moment
+                setattr(self, name, _utils.ordered_sum(_utils.map_blocks_compute(
+                    block_fn, x_blocks, w_blocks, self.shift)))
+            return getattr(self, name)
+
+        def second_moment(self):
+            return self._summed_once("_second_moment", _second_moment_block)
 
         def sx_total_rows(self):
-            if self._row_sum is None:
-                x_blocks, w_blocks, _ = blocks
-                self._row_sum = _utils.ordered_sum(_utils.map_blocks_compute(
-                    _row_sum_block, x_blocks, w_blocks, self.shift))
-            return self._row_sum
+            return self._summed_once("_row_sum", _row_sum_block)
 
         def fill(self, parts):
             for i, p in enumerate(parts):
