@@ -115,6 +115,17 @@ def warn_boolean_conversion(metric, dtype_in, algorithm, n_features, stacklevel=
                       DataConversionWarning, stacklevel=stacklevel)
 
 
+def unit_scale(X):
+    """``X`` (dense) times the power of two that brings its largest absolute value
+    into [0.5, 1): exact, and every metric unchanged by one positive factor on
+    the whole data (seuclidean, mahalanobis, canberra, braycurtis) unchanged."""
+    X = np.asarray(X, dtype=np.float64)
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    if top == 0.0 or not np.isfinite(top):
+        return X
+    return np.ldexp(X, -np.frexp(top)[1])
+
+
 def rescale_rows(X, metric):
     """For ``metric`` 'cosine' or 'correlation' (whose distances do not depend on
     a row's scale), each row of X times the power of two that brings its largest
@@ -134,6 +145,13 @@ def rescale_rows(X, metric):
     X = np.asarray(X)
     exp = np.frexp(np.abs(X).max(axis=1))[1]
     return np.ldexp(X, -exp[:, None]).astype(X.dtype, copy=False)
+
+
+def refuse_semimetric_tree(algorithm):
+    """scikit-learn's error for Minkowski with 0 < p < 1 (a semi-metric) on a tree."""
+    raise ValueError(
+        f'algorithm="{algorithm}" does not support 0 < p < 1 for the Minkowski '
+        'metric. To resolve this problem either set p >= 1 or algorithm="brute".')
 
 
 def check_algorithm_metric(algorithm, metric):

@@ -7,6 +7,7 @@ distance is not a number, as scikit-learn refuses them).
 import numpy as np
 
 from clusterlab._kernels import linkage as _lk
+from clusterlab._validation import rescale_rows, unit_scale
 
 # metrics computed by our kernels (name -> kernel code)
 _KERNEL_METRICS = {
@@ -49,22 +50,6 @@ _ROW_SCALE_FREE = frozenset({"cosine", "correlation"})
 _SCALE_FREE = frozenset({"seuclidean", "mahalanobis", "canberra", "braycurtis"})
 
 
-def _unit_scale(X, axis):
-    """``X`` times a power of two per row (``axis=1``) or overall (``axis=None``)
-    that brings its largest absolute value into [0.5, 1): exact, and every
-    metric of :data:`_ROW_SCALE_FREE` (resp. :data:`_SCALE_FREE`) unchanged."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.size == 0:
-        return X
-    top = np.max(np.abs(X), axis=axis)
-    if not np.all(np.isfinite(top)):
-        return X
-    _, exponent = np.frexp(top)
-    if axis is not None:
-        exponent = exponent[:, np.newaxis]
-    return np.ldexp(X, -exponent)
-
-
 def _finite_distances(D, metric):
     """``D`` when every distance is a number, else a ValueError that says why."""
     if np.all(np.isfinite(D)):
@@ -86,9 +71,9 @@ def _metric_input(X, metric):
         D = np.ascontiguousarray(metric(X), dtype=np.float64)
         return _finite_distances(D, metric), _lk.PRECOMPUTED, np.zeros(1)
     if metric in _ROW_SCALE_FREE:
-        X = _unit_scale(X, axis=1)
+        X = rescale_rows(np.asarray(X, dtype=np.float64), metric)
     elif metric in _SCALE_FREE:
-        X = _unit_scale(X, axis=None)
+        X = unit_scale(X)
     if metric in _KERNEL_METRICS:
         code = _KERNEL_METRICS[metric]
         return X, code, _norms(X, code)

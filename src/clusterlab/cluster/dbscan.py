@@ -47,8 +47,9 @@ from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
 from .._validation import (check_algorithm_metric, check_magnitude, check_sparse_structure,
-                           input_dtype, is_euclidean, magnitude_limit, rescale_rows,
-                           warn_boolean_conversion, warn_p_in_metric_params)
+                           input_dtype, is_euclidean, magnitude_limit,
+                           refuse_semimetric_tree, rescale_rows, warn_boolean_conversion,
+                           warn_p_in_metric_params)
 from .._kernels import neighbors as _nk
 from ._dbscan_blocks import dbscan_blocks, dbscan_products, use_products
 from .._config import numba_threads as _numba_threads
@@ -76,9 +77,7 @@ def _resolve_metric(metric, p, metric_params, algorithm=None):
         raise ValueError(f"p={p_eff} is not a valid Minkowski exponent: it must be > 0.")
     if p_eff < 1:  # scipy's exact distances, a block at a time (scikit-learn's brute)
         if algorithm in ("kd_tree", "ball_tree"):
-            raise ValueError(
-                f'algorithm="{algorithm}" does not support 0 < p < 1 for the Minkowski '
-                'metric. To resolve this problem either set p >= 1 or algorithm="brute".')
+            refuse_semimetric_tree(algorithm)
         if algorithm is not None:
             warnings.warn("Mind that for 0 < p < 1, Minkowski metrics are not distance "
                           "metrics. Continuing the execution with `algorithm='brute'`.",

@@ -28,7 +28,7 @@ from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
 from .._validation import (check_magnitude, check_sparse_structure, is_euclidean,
-                           rescale_rows)
+                           refuse_semimetric_tree, rescale_rows)
 from .._dask import is_dask_array, predict_blocks, warn_if_dask
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
@@ -227,10 +227,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         p = self._metric_params.get("p", 2)
         if (tree and self.metric == "minkowski" and isinstance(p, Real)
                 and not isinstance(p, bool) and p < 1):
-            name = self.algorithm if self.algorithm != "auto" else "kd_tree"
-            raise ValueError(
-                f'algorithm="{name}" does not support 0 < p < 1 for the Minkowski '
-                'metric. To resolve this problem either set p >= 1 or algorithm="brute".')
+            refuse_semimetric_tree(self.algorithm if self.algorithm != "auto" else "kd_tree")
 
     def _spanning_tree(self, X, copy):
         """Returns (u, v, w, core) over the rows of X, and records the path."""
