@@ -411,3 +411,42 @@ def test_small_parameter_checks_found_by_fuzzing():
     labels[3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         dbcv_score(X, labels)
+
+
+def test_available_memory_respects_the_process_limit():
+    """``ulimit -v`` / ``prlimit --as``: the refusals compare with what the
+    process may still take, not with the machine's free memory (numpy's bare
+    "Unable to allocate" came out instead of the clear refusal)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+        from clusterlab import _config
+        import numpy as np
+        avail = _config.available_memory()
+        assert avail is not None and avail < 3 * 2**30, avail
+        from clusterlab import AgglomerativeClustering
+        try:
+            AgglomerativeClustering(linkage="average").fit(np.random.rand(30000, 2))
+        except MemoryError as exc:
+            assert "pairwise distances" in str(exc), exc
+        else:
+            raise AssertionError("no refusal")
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_a_dense_affinity_too_large_for_its_laplacian_is_refused(monkeypatch):
+    from clusterlab import SpectralClustering, _config
+
+    monkeypatch.setattr(_config, "available_memory", lambda: 10**6)
+    A = np.random.RandomState(0).rand(400, 400)
+    A = (A + A.T) / 2
+    with pytest.raises(MemoryError, match="400x400 normalised Laplacian"):
+        SpectralClustering(2, affinity="precomputed", random_state=0).fit(A)

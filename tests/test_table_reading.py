@@ -347,3 +347,12 @@ def test_true_false_columns_are_read_as_one_and_zero_as_from_a_dataframe(tmp_pat
     np.testing.assert_array_equal(ds.X[:, 1], kept["member"].astype(float).to_numpy())
     from_frame = clusterlab.analyze(kept, algorithms=["kmeans"]).result.dataset
     assert from_frame.columns == ["a", "member"]
+
+
+def test_a_column_name_of_control_characters_only_is_renamed(tmp_path):
+    path = tmp_path / "ctrl.csv"
+    path.write_text('a,"\x1b\x07"\n' + "\n".join(f"{i},{i * 2}" for i in range(20)) + "\n")
+    assert load_dataset(str(path)).columns == ["a", "column_2"]
+    odd = tmp_path / "data\x1b[31mX.csv"
+    odd.write_text(path.read_text())
+    assert "\x1b" not in load_dataset(str(odd)).name

@@ -124,13 +124,67 @@ def single_threaded_blas():
 LOAD_AWARE_FACTORIZATION = True
 
 
-def available_memory():
-    """Bytes of physical memory free now (None where the platform does not say):
-    what a refusal to allocate a large table compares with."""
+def _meminfo(field):
+    """A ``/proc/meminfo`` field in bytes, or None."""
     try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not on this platform
-        return None
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _own_status(field):
+    """A ``/proc/self/status`` field (VmSize, VmData) in bytes, or None."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def available_memory():
+    """Bytes this process may still allocate (None where the platform does not
+    say): what a refusal to allocate a large table compares with.
+
+    The smallest of the memory the system can give without swapping
+    (``MemAvailable``, else the free pages), what is left under a cgroup v2
+    limit (``memory.max`` minus ``memory.current``) and under the process's
+    own limits (``RLIMIT_AS`` minus its address space, ``RLIMIT_DATA`` minus
+    its data segment: ``ulimit -v``, ``prlimit --as``).
+    """
+    found = []
+    physical = _meminfo("MemAvailable")
+    if physical is None:
+        try:
+            physical = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # not on this platform
+            physical = None
+    if physical is not None:
+        found.append(physical)
+    try:
+        with open("/sys/fs/cgroup/memory.max") as fh:
+            cap = fh.read().strip()
+        if cap != "max":
+            with open("/sys/fs/cgroup/memory.current") as fh:
+                found.append(max(0, int(cap) - int(fh.read().strip())))
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource
+
+        for limit, used in ((resource.RLIMIT_AS, "VmSize"), (resource.RLIMIT_DATA, "VmData")):
+            soft = resource.getrlimit(limit)[0]
+            if soft != resource.RLIM_INFINITY and soft > 0:
+                found.append(max(0, soft - (_own_status(used) or 0)))
+    except (ImportError, OSError, ValueError, AttributeError):  # pragma: no cover
+        pass
+    return min(found) if found else None
 
 
 def available_cores():

@@ -200,3 +200,38 @@ def test_deterministic_and_permutation_consistent(seed):
                           AffinityPropagation(damping=0.8, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("precomputed", [False, True])
+def test_the_memory_estimate_covers_the_fits_peak(dtype, precomputed, monkeypatch):
+    """The bytes a pair that the refusal counts are at least what a fit takes at
+    its peak (traced): the float64 noise was left out for precomputed and
+    float32 input (estimates 8-20 bytes a pair against 20-28 taken)."""
+    import importlib
+    import tracemalloc
+
+    ap = importlib.import_module("clusterlab.cluster.affinity_propagation")
+
+    seen = {}
+    real = ap._check_memory
+
+    def spy(n, itemsize, per_pair):
+        seen["per_pair"] = per_pair
+        return real(n, itemsize, per_pair)
+
+    monkeypatch.setattr(ap, "_check_memory", spy)
+    n = 1200
+    X = np.random.RandomState(0).rand(n, 3).astype(dtype)
+    if precomputed:
+        X = -((X[:, None, :] - X[None]) ** 2).sum(-1).astype(dtype)
+    est = AffinityPropagation(affinity="precomputed" if precomputed else "euclidean",
+                              preference=-1.0, random_state=0, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:50, :50] if precomputed else X[:50])  # compiled before tracing
+        tracemalloc.start()
+        est.fit(X)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seen["per_pair"] * n * n >= 0.9 * peak

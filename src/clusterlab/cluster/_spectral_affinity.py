@@ -251,13 +251,14 @@ def _check_square_symmetric(A, what):
         asym = diff.max() if diff.nnz else 0.0
         scale = abs(A).max() if A.nnz else 0.0
     else:
-        asym = 0.0
+        asym = scale = 0.0
         n = A.shape[0]
         step = _config.chunk_rows(n, 8)
-        for start in range(0, n, step):
-            asym = max(asym, float(np.max(np.abs(A[start:start + step] - A[:, start:start + step].T),
+        for start in range(0, n, step):  # row blocks: no n x n temporary
+            rows = A[start:start + step]
+            asym = max(asym, float(np.max(np.abs(rows - A[:, start:start + step].T),
                                           initial=0.0)))
-        scale = float(np.max(np.abs(A), initial=0.0))
+            scale = max(scale, float(np.max(rows, initial=0.0)), float(-np.min(rows, initial=0.0)))
     if asym > 1e-8 * max(scale, 1e-300) + 1e-12:
         raise ValueError(
             f"{what} must be symmetric, but max |A - A.T| = {asym:.3g}; symmetrise it, e.g. "

@@ -70,6 +70,14 @@ def _normalized_laplacian(A):
         L = (L + sp.diags(np.where(isolated, 0.0, 1.0), format="csr")).tocsr()
         return L, dd
     A = np.ascontiguousarray(A)
+    need = 8 * n * n  # the dense Laplacian, factorised in place later
+    avail = _config.available_memory()
+    if avail is not None and need > avail:
+        raise MemoryError(
+            f"spectral clustering of a dense affinity of {n} samples needs its {n}x{n} "
+            f"normalised Laplacian ({need / 2**30:.1f} GiB) but about {avail / 2**30:.1f} GiB "
+            "is free. Pass a sparse affinity (affinity='nearest_neighbors', or a sparse "
+            "'precomputed' graph) or fit on a subsample.")
     L = np.empty((n, n), dtype=np.float64)
     dd = np.empty(n, dtype=np.float64)
     _ak.dense_normalized_laplacian(A, L, dd)

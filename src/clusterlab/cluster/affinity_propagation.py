@@ -14,7 +14,6 @@ same generator in the same order), so float64 input gives the same exemplars,
 labels and number of iterations.
 """
 
-import os
 import threading
 import warnings
 from numbers import Integral, Real
@@ -37,23 +36,17 @@ __all__ = ["AffinityPropagation", "affinity_propagation"]
 
 
 def _available_bytes():
-    """Bytes of memory the process may still take (MemAvailable; 0 if unknown)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 0
+    """Bytes the process may still take (:func:`clusterlab._config.available_memory`;
+    0 if unknown)."""
+    return _config.available_memory() or 0
 
 
-def _check_memory(n, itemsize, extra_matrices):
-    """Refuse (ValueError) when ``2 + extra_matrices`` n x n matrices do not fit."""
-    need = (2 + extra_matrices) * n * n * itemsize
+def _check_memory(n, itemsize, per_pair):
+    """Refuse (ValueError) when ``per_pair`` bytes for each of the n x n pairs do
+    not fit (the responsibilities and availabilities in the working dtype,
+    the similarities, and the float64 noise scikit-learn adds: peaks of a fit
+    traced at 20-28 bytes a pair, counted with ~2 bytes to spare)."""
+    need = per_pair * n * n
     budget = _config.AFFINITY_PROPAGATION_MAX_BYTES
     if budget is None:
         budget = int(_available_bytes() * _config.AFFINITY_PROPAGATION_MEMORY_SHARE)
@@ -62,10 +55,12 @@ def _check_memory(n, itemsize, extra_matrices):
     if need > budget:
         raise ValueError(
             f"AffinityPropagation needs about {need / 2**30:.2f} GiB for n_samples={n} "
-            f"(responsibilities, availabilities and similarities: {2 + extra_matrices} "
-            f"{n}x{n} matrices of {itemsize}-byte floats) but only {budget / 2**30:.2f} GiB "
-            "may be used. Fit on a subsample, pass float32 input (half the memory), or use "
-            "an algorithm that does not hold all pairwise similarities (Birch, KMeans).")
+            f"({per_pair} bytes for each of the {n}x{n} pairs: responsibilities, "
+            "availabilities, similarities and the float64 noise that breaks ties) but only "
+            f"{budget / 2**30:.2f} GiB may be used. Fit on a subsample"
+            + (", pass float32 input (less memory)" if itemsize == 8 else "")
+            + ", or use an algorithm that does not hold all pairwise similarities (Birch, "
+            "KMeans).")
 
 
 def _negative_squared_distances(X):
@@ -439,7 +434,7 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
             n = X.shape[0]
             if X.ndim == 2 and X.shape[0] == X.shape[1]:
                 itemsize = 4 if X.dtype == np.float32 else 8
-                _check_memory(n, itemsize, 1 if self.preference is None else 0)
+                _check_memory(n, itemsize, 26 if itemsize == 8 else 22)
             if not X.flags.c_contiguous or X.dtype not in (np.float32, np.float64):
                 X = np.ascontiguousarray(X, dtype=np.float64)
             if X.shape[0] != X.shape[1]:
@@ -454,7 +449,7 @@ class AffinityPropagation(ClusterMixin, BaseEstimator):
             n = X.shape[0]
             itemsize = 4 if X.dtype == np.float32 else 8
             # float32: the float64 distances and the float64 noise meet the float32 copy
-            _check_memory(n, itemsize, 1 if itemsize == 8 else 3)
+            _check_memory(n, itemsize, 26 if itemsize == 8 else 30)
             noise = _draw_noise(random_state, n)
             try:
                 self.affinity_matrix_ = _negative_squared_distances(X)

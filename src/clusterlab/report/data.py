@@ -349,7 +349,9 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 
 
 def _printable(name):
-    return _UNPRINTABLE.sub("", name).replace("\t", " ").replace("\n", " ").strip() or name
+    """``name`` without control and bidirectional characters, tabs and newlines
+    as spaces, stripped (possibly empty: the caller names it then)."""
+    return _UNPRINTABLE.sub("", name).replace("\t", " ").replace("\n", " ").strip()
 
 
 def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_column=None,
@@ -370,7 +372,8 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
     decimal_comma = delimiter not in (None, ",")
     if missing not in MISSING_MODES:
         raise DataError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}.")
-    header, renamed = _unique_names([_printable(str(h)) for h in header])
+    header, renamed = _unique_names([_printable(str(h)) or f"column_{i + 1}"
+                                     for i, h in enumerate(header)])
     if renamed:
         notes = list(notes) + [
             "column names repeated in the header were made unique: "
@@ -590,7 +593,8 @@ def load_dataset(spec=None, columns=None, exclude=None, label_column=None, missi
     ds = dataset_from_columns(header, cols, spec, columns=columns, exclude=exclude,
                               label_column=label_column, missing=missing, notes=notes,
                               delimiter=delimiter, required_by=required_by)
-    ds.name, ds.source = os.path.basename(spec), spec
+    # the file's name as printed and shown (a name can hold terminal escapes)
+    ds.name, ds.source = _printable(os.path.basename(spec)) or "data", spec
     return ds
 
 
