@@ -283,7 +283,9 @@ def affinity_propagation(S, *, preference=None, convergence_iter=15, max_iter=20
 
     Parameters are those of :class:`AffinityPropagation` (with
     ``affinity='precomputed'``); ``S`` is the (n_samples, n_samples)
-    similarity matrix.
+    similarity matrix. Memory O(n_samples^2) (the responsibilities and
+    availabilities beside S, ~20-26 bytes a pair; refused with the figure
+    when it cannot fit), time O(n_samples^2) an iteration.
 
     Returns
     -------

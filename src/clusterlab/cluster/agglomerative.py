@@ -372,6 +372,11 @@ def linkage_tree(X, connectivity=None, n_clusters=None, linkage="complete",
                  affinity="euclidean", return_distance=False):
     """Hierarchical clustering tree, as :func:`sklearn.cluster.linkage_tree`.
 
+    Without ``connectivity``, complete and average linkage hold the condensed
+    distance matrix (O(n_samples^2) memory, 8 bytes a pair; refused with the
+    figure when it cannot fit) and take O(n_samples^2) time; single and Ward
+    linkage O(n_samples * n_features) memory.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)

@@ -621,7 +621,9 @@ def dbscan(X, eps=0.5, *, min_samples=5, metric="minkowski", metric_params=None,
 
     Notes
     -----
-    Same complexity as :class:`DBSCAN`.
+    Same complexity as :class:`DBSCAN`: O(n_samples) memory above the input
+    on the grid and BLAS paths; O(n_samples^2) with metric='precomputed'
+    (the matrix is the input).
 
     Examples
     --------

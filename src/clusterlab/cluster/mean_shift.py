@@ -216,7 +216,10 @@ def mean_shift(X, *, bandwidth=None, seeds=None, bin_seeding=False, min_bin_freq
                cluster_all=True, max_iter=300, n_jobs=None):
     """Perform mean shift clustering of data using a flat kernel.
 
-    Parameters are those of :class:`MeanShift`.
+    Parameters are those of :class:`MeanShift`, and so are the costs: time
+    O(n_seeds * n_iter * points per ball), up to O(n_seeds * n_iter * n) where
+    the grid cannot prune (many features); the bandwidth estimate O(n^2 d);
+    memory O(n * d) (no n x n table).
 
     Returns
     -------

@@ -73,6 +73,10 @@ def spectral_clustering(affinity, *, n_clusters=8, n_components=None, eigen_solv
                         verbose=False):
     """Cluster the graph given by a symmetric affinity matrix (functional API).
 
+    A dense affinity takes O(n_samples^2) memory (its normalised Laplacian,
+    8 bytes a pair; refused with the figure when it cannot fit); a sparse one
+    O(nnz).
+
     Parameters
     ----------
     affinity : {array-like, sparse matrix} of shape (n_samples, n_samples)
