@@ -586,3 +586,18 @@ def test_boolean_data_with_a_boolean_metric_warns_nothing():
     ref = skcluster.AgglomerativeClustering(n_clusters=3, linkage="average",
                                             metric="jaccard").fit(X)
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+def test_a_float32_precomputed_matrix_whose_float64_copy_cannot_fit_is_refused(monkeypatch):
+    from clusterlab import _config
+
+    rng = np.random.RandomState(0)
+    P = rng.rand(300, 2)
+    D = np.sqrt(((P[:, None] - P[None]) ** 2).sum(-1)).astype(np.float32)
+    monkeypatch.setattr(_config, "available_memory", lambda: 500_000)
+    with pytest.raises(MemoryError, match="300x300 matrix of float32 is read as float64"):
+        AgglomerativeClustering(3, metric="precomputed", linkage="single").fit(D)
+    monkeypatch.setattr(_config, "available_memory", lambda: None)
+    ref = skcluster.AgglomerativeClustering(3, metric="precomputed", linkage="single").fit(D)
+    ours = AgglomerativeClustering(3, metric="precomputed", linkage="single").fit(D)
+    assert adjusted_rand_score(ref.labels_, ours.labels_) == 1.0

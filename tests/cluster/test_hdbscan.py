@@ -451,3 +451,14 @@ def test_prediction_with_mahalanobis_given_V_and_before_fit():
     assert model.membership_vectors(Y[:2]).shape == (2, len(set(model.labels_) - {-1}))
     with pytest.raises(NotFittedError):
         HDBSCAN().membership_vectors()
+
+
+def test_the_dense_limit_follows_the_process_limit(monkeypatch):
+    from clusterlab import _config
+    from clusterlab.cluster import _hdbscan_graph as graph
+
+    monkeypatch.setattr(_config, "HDBSCAN_DENSE_MAX_BYTES", None)
+    monkeypatch.setattr(_config, "available_memory", lambda: 10**6)
+    assert graph.dense_limit_bytes() == 10**6
+    with pytest.raises(MemoryError, match="dense 1000 x 1000 distance matrix"):
+        graph.check_dense_fits(1000)

@@ -78,7 +78,9 @@ def dense_limit_bytes():
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         total = 8 * 2**30
-    return int(total * _config.HDBSCAN_DENSE_MEMORY_FRACTION)
+    limit = int(total * _config.HDBSCAN_DENSE_MEMORY_FRACTION)
+    avail = _config.available_memory()  # a process limit (ulimit -v, a cgroup) binds too
+    return limit if avail is None else min(limit, int(avail))
 
 
 def check_dense_fits(n):

@@ -6,6 +6,7 @@ distance is not a number, as scikit-learn refuses them).
 
 import numpy as np
 
+from clusterlab import _config
 from clusterlab._kernels import linkage as _lk
 from clusterlab._validation import rescale_rows, unit_scale
 
@@ -34,6 +35,20 @@ def _norms(X, code):
     if code == _lk.COSINE:
         return np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64))
     return np.zeros(1)
+
+
+def _check_copy_fits(a):
+    """A clear MemoryError when the float64 copy :func:`_f64` would make of a
+    large (precomputed) matrix cannot fit."""
+    if a.dtype == np.float64 and a.flags.c_contiguous:
+        return
+    need = 8 * a.size
+    avail = _config.available_memory()
+    if avail is not None and need > avail:
+        raise MemoryError(
+            f"the {a.shape[0]}x{a.shape[1]} matrix of {a.dtype} is read as float64: its copy "
+            f"needs {need / 2**30:.1f} GiB but about {avail / 2**30:.1f} GiB is free. Pass a "
+            "C-contiguous float64 matrix, or fit on a sample.")
 
 
 def _f64(a):

@@ -42,7 +42,8 @@ from clusterlab import _config
 from clusterlab._kernels import linkage as _lk
 from clusterlab._validation import check_magnitude, check_sparse_structure, is_euclidean
 from clusterlab.cluster._linkage_metrics import (_KERNEL_METRICS, _OTHER_METRICS,
-                                                 _edge_kernel_distances, _f64, _metric_input)
+                                                 _check_copy_fits, _edge_kernel_distances,
+                                                 _f64, _metric_input)
 
 __all__ = ["AgglomerativeClustering", "linkage_tree"]
 
@@ -122,6 +123,8 @@ def _unstructured_tree(X, linkage, metric):
         _lk.ward_nn_chain(CT, a, b, dist)
         return _sort_and_relabel(a, b, dist, n, True)
     data, code, norms = _metric_input(X, metric)
+    if code == _lk.PRECOMPUTED:
+        _check_copy_fits(data)
     if linkage == "single":
         sort_pair = not (isinstance(metric, str) and metric in _UNSORTED_SINGLE_METRICS)
         _lk.prim_mst_on_the_fly(_f64(data), norms, code, a, b, dist)

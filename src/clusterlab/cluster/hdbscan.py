@@ -32,6 +32,7 @@ from .._validation import (check_magnitude, check_sparse_structure, is_euclidean
 from .._dask import is_dask_array, predict_blocks, warn_if_dask
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
+from .. import _config
 from .._config import numba_threads as _numba_threads
 
 __all__ = ["HDBSCAN"]
@@ -40,6 +41,17 @@ FAST_METRICS = set(KDTree.valid_metrics + BallTree.valid_metrics)
 _INFINITE, _MISSING = -2, -3
 
 
+
+
+def _symmetric(X):
+    """scikit-learn's ``_allclose_dense_sparse(X, X.T)``; dense matrices compared
+    a block of rows at a time (no n x n temporaries)."""
+    if sparse.issparse(X):
+        return _allclose_dense_sparse(X, X.T)
+    n = X.shape[0]
+    step = _config.chunk_rows(n, 8)
+    return all(np.allclose(X[start:start + step], X[:, start:start + step].T,
+                           rtol=1e-7, atol=1e-9) for start in range(0, n, step))
 
 
 class HDBSCAN(ClusterMixin, BaseEstimator):
@@ -245,7 +257,7 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
                     "The precomputed distance matrix is expected to be symmetric, however"
                     f" it has shape {X.shape}. Please verify that the"
                     " distance matrix was constructed correctly.")
-            if not _allclose_dense_sparse(X, X.T):
+            if not _symmetric(X):
                 raise ValueError(
                     "The precomputed distance matrix is expected to be symmetric, however"
                     " its values appear to be asymmetric. Please verify that the distance"
