@@ -124,22 +124,11 @@ def single_threaded_blas():
 LOAD_AWARE_FACTORIZATION = True
 
 
-def _meminfo(field):
-    """A ``/proc/meminfo`` field in bytes, or None."""
+def _proc_field(path, field):
+    """A ``kB`` field of a /proc file (``MemAvailable`` of /proc/meminfo,
+    ``VmSize`` of /proc/self/status) in bytes, or None."""
     try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _own_status(field):
-    """A ``/proc/self/status`` field (VmSize, VmData) in bytes, or None."""
-    try:
-        with open("/proc/self/status") as fh:
+        with open(path) as fh:
             for line in fh:
                 if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
@@ -159,7 +148,7 @@ def available_memory():
     its data segment: ``ulimit -v``, ``prlimit --as``).
     """
     found = []
-    physical = _meminfo("MemAvailable")
+    physical = _proc_field("/proc/meminfo", "MemAvailable")
     if physical is None:
         try:
             physical = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -181,7 +170,7 @@ def available_memory():
         for limit, used in ((resource.RLIMIT_AS, "VmSize"), (resource.RLIMIT_DATA, "VmData")):
             soft = resource.getrlimit(limit)[0]
             if soft != resource.RLIM_INFINITY and soft > 0:
-                found.append(max(0, soft - (_own_status(used) or 0)))
+                found.append(max(0, soft - (_proc_field("/proc/self/status", used) or 0)))
     except (ImportError, OSError, ValueError, AttributeError):  # pragma: no cover
         pass
     return min(found) if found else None
