@@ -363,10 +363,13 @@ BIRCH_EXACT_GLOBAL_MAX_SUBCLUSTERS = 20_000
 BIRCH_GRID_SEARCH_MIN_PAIRS = 2 * 10**8
 #: HDBSCAN with a non-euclidean metric builds the dense n x n distance matrix
 #: (O(n^2) memory). It refuses, with a clear error, a matrix larger than this
-#: many bytes; None means HDBSCAN_DENSE_MEMORY_FRACTION of the physical memory.
+#: many bytes; None means HDBSCAN_DENSE_MEMORY_FRACTION of the physical memory
+#: (and at most what available_memory says the process may still take).
 HDBSCAN_DENSE_MAX_BYTES = None
 HDBSCAN_DENSE_MEMORY_FRACTION = 0.5
-# ====================================================================# Neighbours (DBSCAN), hierarchical and spectral clustering
+
+# ===========================================================================
+# Neighbours (DBSCAN), hierarchical and spectral clustering
 # (kept apart from the K-Means section above so that both can change alone)
 # ===========================================================================
 
