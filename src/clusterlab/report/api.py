@@ -374,9 +374,7 @@ def analyze(data=None, *, y=None, columns=None, exclude=None, label_column=None,
     clusterlab.report.DataError
         When the data cannot be analysed as given (the message says why).
     """
-    from clusterlab.report.data import dataset_from_data
-
-    from clusterlab.report.data import DataError
+    from clusterlab.report.data import DataError, dataset_from_data
 
     _k_range(k)  # the options first: a bad one is said before the table is read
     _checked_options(algorithms, contamination, sample, seed, scale)

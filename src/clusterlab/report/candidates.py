@@ -271,26 +271,22 @@ def _gmm(ctx):
     best_icl = min(table, key=lambda key: table[key][1])
     ctx.gmm_icl_best = best_icl
     ones = [key for key in table if key[1] == 1]
-    if ones:  # the best single Gaussian: one cloud, whatever the best count
+    if ones:  # the best single Gaussian (the best mixture itself when ICL picks one)
         one = min(ones, key=lambda key: table[key][1])
         ctx.gmm_one = Partition("gmm", 1, np.zeros(n, dtype=np.int64), table[one][2],
                                 {"n_components": 1, "covariance_type": one[0]},
                                 {"icl": table[one][1]})
     ctx.gmm_bic_best = min(table, key=lambda key: table[key][0])
-    if best_icl[1] == 1:
-        ctx.gmm_single = Partition("gmm", 1, np.zeros(n, dtype=np.int64), table[best_icl][2],
-                                   {"n_components": 1, "covariance_type": best_icl[0]},
-                                   {"icl": table[best_icl][1]})
-        if ctx.gmm_bic_best[1] == 2:
-            # BIC finds exactly two Gaussians where ICL, charging for the
-            # overlap, prefers one: the selection tests the valley between them
-            two_cov = ctx.gmm_bic_best[0]
-            two = every_row(ctx.gmm_bic_best)
-            two_labels = np.asarray(two.predict(X), dtype=np.int64)
-            ctx.gmm_two = Partition("gmm", n_found(two_labels), two_labels, two,
-                                    {"n_components": 2, "covariance_type": two_cov},
-                                    {"bic": table[ctx.gmm_bic_best][0],
-                                     "icl": table[ctx.gmm_bic_best][1]})
+    if best_icl[1] == 1 and ctx.gmm_bic_best[1] == 2:
+        # BIC finds exactly two Gaussians where ICL, charging for the overlap,
+        # prefers one: the selection tests the valley between them
+        two_cov = ctx.gmm_bic_best[0]
+        two = every_row(ctx.gmm_bic_best)
+        two_labels = np.asarray(two.predict(X), dtype=np.int64)
+        ctx.gmm_two = Partition("gmm", n_found(two_labels), two_labels, two,
+                                {"n_components": 2, "covariance_type": two_cov},
+                                {"bic": table[ctx.gmm_bic_best][0],
+                                 "icl": table[ctx.gmm_bic_best][1]})
     # the mixture shown and compared: ICL's choice among two or more components
     # (clusters, where BIC counts density components)
     several = [key for key in table if key[1] >= 2]

@@ -566,8 +566,7 @@ def recommend(ctx, partitions, title):
             "best with a single component. Splitting these rows into clusters would describe "
             "noise or one continuous cloud, not groups; the clusterings below are shown for "
             "exploration only." + outliers)
-        one = getattr(ctx, "gmm_single", None)
-        return one, "no structure", [reason]
+        return getattr(ctx, "gmm_one", None), "no structure", [reason]
     kmeans_best = [p for p in partitions
                    if p.name == "kmeans" and p.evidence.get("own_best") and p.k >= 2]
     if gmm and getattr(ctx, "gmm_open_end", False) and kmeans_best:
