@@ -355,6 +355,63 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m, transpo
         assert np.all(vals[g1, np.arange(m)] <= srt[0] + 2 * err)
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3, 1e15]),
+       offset=st.sampled_from([0.0, 3.0, 1e4]), d=st.integers(1, 70), k=st.integers(1, 23),
+       m=st.integers(1, 41), f32=st.booleans())
+def test_products_in_the_kernel_within_the_blas_error_bound(seed, scale, offset, d, k, m,
+                                                           f32):
+    # few centres: the products are computed in the kernel (small_products on a
+    # transposed block, narrow_products by rows) instead of by BLAS; each is a
+    # sum of the d products in some order, within the bound error_bound
+    # assumes of BLAS, gamma_(d+1) |x| |c| (plus underflow), for any k, m and d
+    # (centre groups of five with a rest, an odd last row)
+    dtype = np.float32 if f32 else np.float64
+    rng = np.random.default_rng(seed)
+    block = ((rng.normal(size=(m, d)) + offset) * scale).astype(dtype)
+    Cx = ((rng.normal(size=(k, d)) + offset) * scale).astype(dtype)
+    exact = Cx.astype(np.float64) @ block.astype(np.float64).T
+    u = 2.0 ** -24 if f32 else 2.0 ** -53
+    gamma = (d + 1) * u / (1 - (d + 1) * u)
+    norms = np.sqrt((Cx.astype(np.float64) ** 2).sum(1))[:, None] * np.sqrt(
+        (block.astype(np.float64) ** 2).sum(1))[None, :]
+    bound = gamma * norms + 2 * (d + 2) * float(np.finfo(dtype).tiny)
+    in_range = norms < (1e37 if f32 else 1e300)
+    narrow = np.full((k, m + 2), np.nan, dtype)
+    g_blocks.narrow_products(block, Cx, narrow)
+    T = np.zeros((d, m + 3), dtype)  # wider than the block: a shorter last block
+    T[:, :m] = block.T
+    small = np.full((k, m + 2), np.nan, dtype)
+    g_blocks.small_products(Cx, T, m, small)
+    for out in (narrow, small):
+        assert np.all(np.isnan(out[:, m:]))  # nothing written beyond the m rows
+        err = np.abs(out[:, :m].astype(np.float64) - exact)
+        assert np.all(err[in_range] <= bound[in_range])
+    # the dispatcher picks one of them (or BLAS) and gives its values
+    kind = g_blocks.product_kind(d, k, block.itemsize, True)
+    out = np.empty((k, m), dtype)
+    g_blocks.block_products(block, Cx, out, np.empty((d, m), dtype), True)
+    if kind == 1:
+        np.testing.assert_array_equal(out, small[:, :m])
+    elif kind == 2:
+        np.testing.assert_array_equal(out, narrow[:, :m])
+
+
+def test_product_kinds_by_shape():
+    # BLAS keeps the products with many centres; the kernel's loops take few
+    # centres: on the transposed block with few features (float32), by rows
+    # from 32 features (float32) or 16 (float64)
+    kind = g_blocks.product_kind
+    assert kind(16, 4, 4, True) == 1 and kind(16, 4, 4, False) == 0
+    assert kind(784, 10, 4, False) == 2 and kind(784, 10, 8, False) == 2
+    assert kind(32, 20, 4, True) == 2 and kind(16, 64, 4, True) == 0
+    assert kind(784, 64, 4, False) == 0 and kind(784, 16, 8, False) == 0
+    # no transposed copy kept for products taken by rows
+    X = np.zeros((1000, 40), np.float32)
+    assert not kmeans_plan.use_tiles(X, 10, True)
+    assert kmeans_plan.use_tiles(X, 64, True)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rescan_in_place_as_gathered(dtype):
     # Hamerly re-scans a range in place when nearly all its rows failed:

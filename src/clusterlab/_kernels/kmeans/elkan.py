@@ -18,6 +18,7 @@ from clusterlab._kernels.distances import (
     sq_dist_rows,
 )
 from clusterlab._kernels.gemm.blocks import (
+    block_products,
     block_rows,
     gemm_operands,
     resolve_dists,
@@ -255,8 +256,8 @@ def _elkan_first_interval_groups(X, X32, xerr, centers, C32, cerr, gamma, scale,
 def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, upper, lb,
                             sample_weight, sums, weights, counts, Q, qerr, q_offset, q_scale,
                             x_sq):
-    # _elkan_first_interval_range with the intervals from one BLAS product per
-    # block of rows (clusterlab._kernels.gemm.blocks.resolve_dists: every approximate
+    # _elkan_first_interval_range with the intervals from one product per
+    # block of rows (block_products) (clusterlab._kernels.gemm.blocks.resolve_dists: every approximate
     # squared distance within delta of the exact one, near ties and overflowed
     # products decided exactly): the same labels, lower bounds that are the
     # intervals' lower ends. While the block is in cache, each row's 16-bit
@@ -264,13 +265,14 @@ def _elkan_first_gemm_range(X, centers, Cx, csq, consts, start, stop, labels, up
     k = centers.shape[0]
     br = block_rows(X)
     buf = np.empty((k, br), X.dtype)
+    no_copy = np.empty((X.shape[1], 0), X.dtype)
     dist = np.empty(k)
     fill = Q.shape[0] > 0
     for s in range(start, stop, br):
         e = min(stop, s + br)
         block = X[s:e]
         out = buf if e - s == br else np.empty((k, e - s), X.dtype)
-        np.dot(Cx, block.T, out)
+        block_products(block, Cx, out, no_copy, False)
         for r in range(e - s):
             i = s + r
             if fill:
