@@ -357,12 +357,12 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m, transpo
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3, 1e15]),
-       offset=st.sampled_from([0.0, 3.0, 1e4]), d=st.integers(1, 70), k=st.integers(1, 23),
+       offset=st.sampled_from([0.0, 3.0, 1e4]), d=st.integers(1, 70), k=st.integers(1, 70),
        m=st.integers(1, 41), f32=st.booleans())
 def test_products_in_the_kernel_within_the_blas_error_bound(seed, scale, offset, d, k, m,
                                                            f32):
-    # few centres: the products are computed in the kernel (small_products on a
-    # transposed block, narrow_products by rows) instead of by BLAS; each is a
+    # the products are computed in the kernel (tile_products on a transposed
+    # block, narrow_products by rows for few centres) instead of by BLAS; each is a
     # sum of the d products in some order, within the bound error_bound
     # assumes of BLAS, gamma_(d+1) |x| |c| (plus underflow), for any k, m and d
     # (centre groups of five with a rest, an odd last row)
@@ -382,7 +382,7 @@ def test_products_in_the_kernel_within_the_blas_error_bound(seed, scale, offset,
     T = np.zeros((d, m + 3), dtype)  # wider than the block: a shorter last block
     T[:, :m] = block.T
     small = np.full((k, m + 2), np.nan, dtype)
-    g_blocks.small_products(Cx, T, m, small)
+    g_blocks.tile_products(Cx, T, m, small)
     for out in (narrow, small):
         assert np.all(np.isnan(out[:, m:]))  # nothing written beyond the m rows
         err = np.abs(out[:, :m].astype(np.float64) - exact)
@@ -398,18 +398,14 @@ def test_products_in_the_kernel_within_the_blas_error_bound(seed, scale, offset,
 
 
 def test_product_kinds_by_shape():
-    # BLAS keeps the products with many centres; the kernel's loops take few
-    # centres: on the transposed block with few features (float32), by rows
-    # from 32 features (float32) or 16 (float64)
+    # the kernel's loops take every transposed block, and rows with few
+    # centres from 32 features (float32) or 16 (float64); BLAS the rest
     kind = g_blocks.product_kind
     assert kind(16, 4, 4, True) == 1 and kind(16, 4, 4, False) == 0
     assert kind(784, 10, 4, False) == 2 and kind(784, 10, 8, False) == 2
-    assert kind(32, 20, 4, True) == 2 and kind(16, 64, 4, True) == 0
+    assert kind(32, 20, 4, True) == 1 and kind(16, 64, 8, True) == 1
+    assert kind(32, 20, 4, False) == 2 and kind(16, 64, 4, False) == 0
     assert kind(784, 64, 4, False) == 0 and kind(784, 16, 8, False) == 0
-    # no transposed copy kept for products taken by rows
-    X = np.zeros((1000, 40), np.float32)
-    assert not kmeans_plan.use_tiles(X, 10, True)
-    assert kmeans_plan.use_tiles(X, 64, True)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -138,22 +138,15 @@ def use_tiles(X, n_clusters, gemm):
     """Whether Lloyd's BLAS passes keep a transposed copy of X (a speed choice
     only): where each pass would copy its blocks transposed anyway (at most
     ``TRANSPOSED_MAX_FEATURES`` features and ``TRANSPOSED_MAX_CLUSTERS``
-    centres, unless its products are taken by rows) and the copy fits
-    ``KMEANS_TILED_MAX_BYTES``."""
-    from clusterlab._kernels.gemm.blocks import (
-        TRANSPOSED_MAX_CLUSTERS,
-        TRANSPOSED_MAX_FEATURES,
-        product_kind,
-    )
+    centres) and the copy fits ``KMEANS_TILED_MAX_BYTES``."""
+    from clusterlab._kernels.gemm.blocks import TRANSPOSED_MAX_CLUSTERS, TRANSPOSED_MAX_FEATURES
 
     forced_value = FORCED.get("tiled")
     if forced_value is not None:
         return bool(forced_value) and gemm
     return (gemm and X.shape[1] <= TRANSPOSED_MAX_FEATURES
             and n_clusters <= TRANSPOSED_MAX_CLUSTERS
-            and X.nbytes <= _config.KMEANS_TILED_MAX_BYTES
-            # products by rows read no transposed copy
-            and product_kind(X.shape[1], n_clusters, X.itemsize, True) != 2)
+            and X.nbytes <= _config.KMEANS_TILED_MAX_BYTES)
 
 
 def row_bounds(n_samples, n_clusters, n_features, max_work=None):

@@ -40,7 +40,6 @@ TRANSPOSED_MAX_CLUSTERS = 256
 #: computes anything, and OpenBLAS runs a product with few centres well below
 #: its peak (60000 x 784 float32 by 10 centres, one thread: ~50 GFLOP/s, half
 #: of a square product's rate).
-SMALL_PRODUCT_MAX_CLUSTERS = 8
 NARROW_MAX_CLUSTERS_32 = 20
 NARROW_MAX_CLUSTERS_64 = 10
 #: Rows gathered for a re-scan are prefetched this many rows ahead.
@@ -304,16 +303,14 @@ def _sweep1(p0, c0, two, j, m1, m2, j1):
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def block_products(block, Cx, out, T, copy):
-    """``out = Cx @ block.T`` through BLAS.
+    """``out = Cx @ block.T``, by the kernel :func:`product_kind` picks.
 
-    With ``T`` of shape (d, m) (see :func:`block_scratch`) the block is first
-    copied transposed into it, so that both operands are row-major: BLAS then
-    runs its plain (non-transposed) kernel, about twice as fast on few
-    features and centres (16 features x 64 centres, one thread: 29 -> 15 ns
-    per row for the product, 6 ns for the copy). Else (``T`` of width 0, or a
-    shorter last block) the transposed view is passed as it is. Without
-    ``copy``, ``T`` (d, m) already holds the block transposed (a tile of
-    :func:`tile_view`): only the product runs.
+    With ``T`` of shape (d, >= m) (see :func:`block_scratch`) the block is
+    first copied transposed into it (6 ns a row of 16 float32 features) and
+    :func:`tile_products` runs on the copy; without ``copy``, ``T`` already
+    holds the block transposed (a tile of :func:`tile_view`): only the
+    product runs. Else (``T`` of width 0) :func:`narrow_products` on the rows
+    for few centres, or BLAS on the transposed view.
     """
     m = block.shape[0]
     kind = product_kind(Cx.shape[1], Cx.shape[0], Cx.itemsize, T.shape[1] >= m > 0)
@@ -322,11 +319,7 @@ def block_products(block, Cx, out, T, copy):
     elif kind == 1:  # a shorter last block too: the same products as in a tile
         if copy:
             copy_transposed(block, T)
-        small_products(Cx, T, m, out)
-    elif T.shape[1] == m and m > 0:
-        if copy:
-            copy_transposed(block, T)
-        np.dot(Cx, T, out)
+        tile_products(Cx, T, m, out)
     else:
         np.dot(Cx, block.T, out)
 
@@ -334,27 +327,26 @@ def block_products(block, Cx, out, T, copy):
 @nb.njit(cache=True, nogil=True)
 def product_kind(n_features, n_clusters, itemsize, transposed):
     """How :func:`block_products` computes a block's products with the centres
-    (a speed choice only: every kind is a plain sum of products, within
-    :func:`error_bound`): 0 BLAS, 1 :func:`small_products` on the transposed
-    block (``transposed``: its copy exists), 2 :func:`narrow_products` on the
-    rows.
+    (a speed choice only: every kind is a sum of the products, within
+    :func:`error_bound`): 1 :func:`tile_products` on the transposed block
+    wherever its copy exists (``transposed``: at most
+    :data:`TRANSPOSED_MAX_FEATURES` features and
+    :data:`TRANSPOSED_MAX_CLUSTERS` centres), else 2 :func:`narrow_products`
+    on the rows for few centres, else 0 BLAS.
 
-    Measured on one thread against BLAS on the same blocks (AVX2, OpenBLAS):
-    float32, 4-8 centres x 8-32 features on the transposed block 1.5-3.4x
-    faster; 10-20 centres from 32 features by rows 1.2-4x (784 features: 4x
-    at 10 centres, 1.5x at 20); 32 centres level. float64 by rows from 16
-    features with up to 10 centres 1.3-3x; 16 centres mixed (0.9-1.4x).
+    :func:`narrow_products` against BLAS on the same blocks, one thread
+    (AVX2, OpenBLAS): float32 with 10-20 centres from 32 features 1.2-4x
+    faster (784 features: 4x at 10 centres, 1.5x at 20), 32 centres level;
+    float64 from 16 features with up to 10 centres 1.3-3x, 16 centres mixed
+    (0.9-1.4x).
     """
+    if transposed:
+        return 1
     if itemsize == 4:
-        if transposed and n_clusters <= SMALL_PRODUCT_MAX_CLUSTERS and n_features <= 32:
-            return 1
         if n_clusters <= NARROW_MAX_CLUSTERS_32 and n_features >= 32:
             return 2
-    else:
-        if n_clusters <= NARROW_MAX_CLUSTERS_64 and n_features >= 16:
-            return 2
-        if transposed and n_clusters <= SMALL_PRODUCT_MAX_CLUSTERS:
-            return 1
+    elif n_clusters <= NARROW_MAX_CLUSTERS_64 and n_features >= 16:
+        return 2
     return 0
 
 
@@ -436,31 +428,80 @@ def narrow_products(block, Cx, out):
             out[j, m - 1] = a0
 
 
-@nb.njit(cache=True, nogil=True)
-def small_products(Cx, T, m, out):
-    """``out = Cx @ T`` for a few centres (at most
-    :data:`SMALL_PRODUCT_MAX_CLUSTERS`) and the first ``m`` columns of ``T``,
-    a transposed block (d, >= m), one feature at a time over its contiguous
-    rows (``out`` (k, >= m): its first ``m`` columns).
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def tile_products(Cx, T, m, out):
+    """``out[:, :m] = Cx @ T[:, :m]`` for ``T`` a transposed block (d, >= m):
+    four centres by four features at a time, over the block's contiguous rows
+    (vectorised over rows; each value of ``out`` is loaded and stored once per
+    four features, not per feature).
 
-    A BLAS call costs about a microsecond before it computes anything; at 4
-    centres x 16 features a block of 256 rows is 16384 multiply-adds, so the
-    call was half of a Lloyd pass (200000 x 16 float32, one thread: 1.17 ms
-    of products through BLAS, 0.45-0.56 ms here). Each value is a plain sum
-    over the features, so :func:`error_bound` holds as for BLAS's.
+    Measured on one thread against BLAS on the same transposed blocks of 256
+    rows (AVX2, OpenBLAS): float32 2.7-4.7x faster at 4-8 centres, 1.9-2.1x
+    at 16, 1.25-1.4x at 64, 1.0-1.3x at 256 (8-64 features); float64
+    1.9-5.2x at 4-8, 1.3-1.7x at 64-100. Each value is a sum of the products
+    in some order, so :func:`error_bound` holds as for BLAS's.
+
+    Parameters
+    ----------
+    Cx : IN (k, d) C-contiguous centres in T's dtype
+    T : IN (d, >= m) C-contiguous, the block's rows transposed
+    m : IN int, the rows of the block
+    out : OUT (k, >= m), its first ``m`` columns
     """
     k, d = Cx.shape
-    for j in range(k):
-        o = out[j]
-        c = Cx[j, 0]
-        T0 = T[0]
+    z = T.dtype.type(0)
+    j = 0
+    while j + 4 <= k:
+        o0 = out[j]
+        o1 = out[j + 1]
+        o2 = out[j + 2]
+        o3 = out[j + 3]
         for r in range(m):
-            o[r] = c * T0[r]
-        for f in range(1, d):
-            c = Cx[j, f]
-            Tf = T[f]
+            o0[r] = z
+            o1[r] = z
+            o2[r] = z
+            o3[r] = z
+        for f in range(0, d, 4):
+            # four features (fewer at the end: zero coefficients)
+            T0, T1, T2, T3 = _four_rows(T, f, d)
+            a0, a1, a2, a3 = _four(Cx[j], f, d)
+            b0, b1, b2, b3 = _four(Cx[j + 1], f, d)
+            c0, c1, c2, c3 = _four(Cx[j + 2], f, d)
+            e0, e1, e2, e3 = _four(Cx[j + 3], f, d)
             for r in range(m):
-                o[r] += c * Tf[r]
+                t0 = T0[r]
+                t1 = T1[r]
+                t2 = T2[r]
+                t3 = T3[r]
+                o0[r] += a0 * t0 + a1 * t1 + a2 * t2 + a3 * t3
+                o1[r] += b0 * t0 + b1 * t1 + b2 * t2 + b3 * t3
+                o2[r] += c0 * t0 + c1 * t1 + c2 * t2 + c3 * t3
+                o3[r] += e0 * t0 + e1 * t1 + e2 * t2 + e3 * t3
+        j += 4
+    for j in range(j, k):  # the last centres one by one
+        o0 = out[j]
+        for r in range(m):
+            o0[r] = z
+        for f in range(0, d, 4):
+            T0, T1, T2, T3 = _four_rows(T, f, d)
+            a0, a1, a2, a3 = _four(Cx[j], f, d)
+            for r in range(m):
+                o0[r] += a0 * T0[r] + a1 * T1[r] + a2 * T2[r] + a3 * T3[r]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _four_rows(T, f, d):
+    """Rows ``f .. f + 3`` of ``T``, the last row again past ``d`` (read with a
+    zero coefficient, :func:`_four`)."""
+    return T[f], T[min(f + 1, d - 1)], T[min(f + 2, d - 1)], T[min(f + 3, d - 1)]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _four(c, f, d):
+    """``c[f:f + 4]``, zeros past ``d``."""
+    z = c.dtype.type(0)
+    return (c[f], c[f + 1] if f + 1 < d else z, c[f + 2] if f + 2 < d else z,
+            c[f + 3] if f + 3 < d else z)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

@@ -128,6 +128,10 @@ def gemm_lloyd_range(X, XT, tiles, x_sq, sample_weight, centers, Cx, csq, consts
         for r in range(m):  # the rows that change label (every row without delta)
             moved[n_moved] = r
             n_moved += (not delta) or labels[s + r] != j1[r]
+        # the moved rows' values from the transposed block where there is one: it
+        # is in cache, X's rows are not once the tiles are kept (10^6 x 16
+        # float32, k=64, 270000 rows moved: 11 -> 2 ms a pass, one thread)
+        src_T = Tb.shape[1] >= m
         for t in range(n_moved):  # in row order, as the sums always were
             r = moved[t]
             i = s + r
@@ -137,13 +141,14 @@ def gemm_lloyd_range(X, XT, tiles, x_sq, sample_weight, centers, Cx, csq, consts
             w = np.float64(sample_weight[i])
             weights[j] += w
             counts[j] += w != 0.0
-            for f in range(d):
-                sums[j, f] += w * X[i, f]
             if a >= 0:
                 weights[a] -= w
                 counts[a] -= w != 0.0
-                for f in range(d):
-                    sums[a, f] -= w * X[i, f]
+            for f in range(d):
+                v = w * (Tb[f, r] if src_T else X[i, f])
+                sums[j, f] += v
+                if a >= 0:
+                    sums[a, f] -= v
     return inertia
 
 
