@@ -11,6 +11,9 @@ Cases (issue 19, section 3):
 * predict of 10^5 new points (models fitted on 20000 x 2 blobs) vs the
   library's ``approximate_predict`` (target >= 5x);
 * 10^6 x 2 blobs, clusterlab alone (target < 60 s);
+* overlapping blobs in many features (std 4), where a KD-tree prunes badly:
+  10000 x 50 vs scikit-learn, 30000 x 30 vs fast_hdbscan (whose exact path
+  ends at 30 features);
 * quick: 5000 x 2 blobs vs scikit-learn.
 
 Every contender gets the same float64 array and is compiled/warmed up on
@@ -28,10 +31,10 @@ def _n_clusters(labels):
     return float(np.asarray(labels).max() + 1)
 
 
-def _blobs(n, d):
+def _blobs(n, d, std=1.0):
     from sklearn.datasets import make_blobs
 
-    X, _ = make_blobs(n, n_features=d, centers=5, cluster_std=1.0, random_state=0)
+    X, _ = make_blobs(n, n_features=d, centers=5, cluster_std=std, random_state=0)
     return X
 
 
@@ -141,6 +144,8 @@ def run(quick=False):
     rows += _vs_sklearn("blobs", _blobs(20000, 2), repeats=3)
     rows += _vs_sklearn("blobs", _blobs(50000, 10), repeats=1)
     rows += _vs_fast_hdbscan("blobs", _blobs(100000, 2), repeats=3)
+    rows += _vs_sklearn("overlapping blobs", _blobs(10000, 50, std=4.0), repeats=1)
+    rows += _vs_fast_hdbscan("overlapping blobs", _blobs(30000, 30, std=4.0), repeats=1)
     Q = np.random.default_rng(0).uniform(-12, 12, (100000, 2))
     rows += _predict_vs_library("blobs", _blobs(20000, 2), Q, repeats=3)
     rows += _million()

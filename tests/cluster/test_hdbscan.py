@@ -19,8 +19,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from clusterlab import HDBSCAN, _config
 from clusterlab.cluster import _hdbscan_graph as graph
 
-hdbscan_lib = pytest.importorskip("hdbscan")
-from hdbscan import prediction as lib_prediction  # noqa: E402
 
 
 def blobs(seed, n=300):
@@ -237,12 +235,106 @@ def test_dense_path_refuses_a_matrix_that_does_not_fit(monkeypatch):
     HDBSCAN(copy=True).fit(blobs(0, n=3000))  # euclidean: no dense matrix
 
 
+# ------------------------------------------- Prim on the points, Borůvka on the tree
+
+
+def _spanning_tree(X, prim, monkeypatch, alpha=1.0, scale_core=True, min_samples=5):
+    monkeypatch.setattr(_config, "HDBSCAN_PRIM_MIN_FEATURES", 1 if prim else 10**9)
+    monkeypatch.setattr(_config, "HDBSCAN_PRIM_SMALL_WORK", 0)
+    assert graph.use_prim(X.shape[0], X.shape[1]) == prim
+    return graph.kd_mst(X, min_samples, alpha, 40, scale_core)[:4]
+
+
+def _rows(data, n=700):
+    rng = np.random.default_rng(7)
+    if data == "normal":
+        return rng.normal(size=(n, 5))
+    if data == "grid":  # repeated rows, many equal distances
+        return rng.integers(0, 4, size=(n, 3)).astype(np.float64)
+    return make_blobs(n, 12, centers=5, cluster_std=3.0, random_state=1)[0]
+
+
+@pytest.mark.parametrize("alpha", [1.0, 1.3, 0.6])
+@pytest.mark.parametrize("data", ["normal", "grid", "blobs"])
+def test_prim_on_points_is_sklearns_spanning_tree(data, alpha, monkeypatch):
+    # Prim's algorithm on the points is scikit-learn's mst_from_data_matrix:
+    # the same edges, in the same order, the same weights to the bit -- ties
+    # (repeated rows on an integer grid) and alpha != 1 included
+    from sklearn.cluster._hdbscan._linkage import mst_from_data_matrix
+    from sklearn.metrics import DistanceMetric
+    from sklearn.neighbors import NearestNeighbors
+
+    X = _rows(data)
+    core = NearestNeighbors(n_neighbors=5).fit(X).kneighbors(X, 5)[0][:, -1].copy()
+    mst = mst_from_data_matrix(X, core, DistanceMetric.get_metric("euclidean"), alpha)
+    u, v, w, ours_core = _spanning_tree(X, True, monkeypatch, alpha=alpha)
+    np.testing.assert_array_equal(ours_core, core)
+    np.testing.assert_array_equal(u, mst["current_node"])
+    np.testing.assert_array_equal(v, mst["next_node"])
+    np.testing.assert_array_equal(w, mst["distance"])
+
+
+@pytest.mark.parametrize("data", ["normal", "blobs"])
+def test_prim_on_points_is_the_boruvka_tree_in_prim_order(data, monkeypatch):
+    # without exact ties Borůvka's tree on the KD-tree, put in Prim's order,
+    # is the same (on an integer grid the two can pick different equal edges)
+    X = _rows(data)
+    prim = _spanning_tree(X, True, monkeypatch)
+    boruvka = _spanning_tree(X, False, monkeypatch)
+    for a, b in zip(prim, boruvka):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_small_data_with_ties_same_labels_as_sklearn():
+    # small data takes Prim's tree: integer-grid rows, many equal distances,
+    # the clusters numbered as scikit-learn numbers them
+    X = _rows("grid", n=600)
+    assert graph.use_prim(*X.shape)
+    assert_same(*fit_both(X))
+
+
+def test_prim_on_points_same_on_one_thread_and_many():
+    # chunks of the sweep compared by (reachability, index): no dependence on
+    # the thread count, with ties (repeated rows) across chunks
+    from clusterlab._kernels import hdbscan_prim
+
+    rng = np.random.default_rng(3)
+    n = 3 * hdbscan_prim.CHUNK + 17
+    X = rng.integers(0, 3, size=(n, 4)).astype(np.float64)
+    core = np.sort(rng.integers(0, 3, size=n).astype(np.float64))[::-1].copy()
+    outs = []
+    for kernel in (hdbscan_prim.prim_mst_points.serial, hdbscan_prim.prim_mst_points.parallel):
+        u, v, w = np.empty(n - 1, np.int64), np.empty(n - 1, np.int64), np.empty(n - 1)
+        kernel(X, core, 1.0, True, u, v, w)
+        outs.append((u, v, w))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    # a spanning tree: every point but the first added once
+    np.testing.assert_array_equal(np.sort(outs[0][1]), np.arange(1, n))
+
+
+@pytest.mark.parametrize("params", [{}, {"alpha": 1.3, "min_samples": 3},
+                                    {"alpha": 0.6, "algorithm": "kd_tree"}], ids=_ids)
+def test_many_features_same_as_sklearn(params):
+    # 40 features: Prim on the points, scikit-learn's own algorithm, so even
+    # with alpha != 1 the single-linkage tree is the same row for row
+    X, _ = make_blobs(400, 40, centers=4, cluster_std=[2.0, 3.0, 4.0, 2.5], random_state=5)
+    assert graph.use_prim(*X.shape)
+    ours, theirs = fit_both(X, **params)
+    assert_same(ours, theirs)
+    for field in ("left_node", "right_node", "value", "cluster_size"):
+        np.testing.assert_array_equal(ours._single_linkage_tree_[field],
+                                      theirs._single_linkage_tree_[field])
+
+
 # ------------------------------------------------------- the hdbscan library
 
 
 def library(X, min_cluster_size, min_samples, **kw):
     # the library counts min_samples without the point itself; its Prim on a
-    # KD-tree resolves ties as scikit-learn's
+    # KD-tree resolves ties as scikit-learn's. Only these comparisons need the
+    # hdbscan library (the [bench] extra): the rest of the module runs without
+    hdbscan_lib = pytest.importorskip("hdbscan")
     return hdbscan_lib.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples - 1,
                                algorithm="prims_kdtree", approx_min_span_tree=False,
                                prediction_data=True, **kw).fit(X)
@@ -253,6 +345,7 @@ def library(X, min_cluster_size, min_samples, **kw):
 def test_outlier_scores_and_soft_clustering_as_hdbscan_library(seed, mcs, ms):
     X = blobs(seed, n=400)
     lib = library(X, mcs, ms)
+    from hdbscan import prediction as lib_prediction
     ours = HDBSCAN(min_cluster_size=mcs, min_samples=ms, copy=True).fit(X)
     np.testing.assert_array_equal(ours.labels_, lib.labels_)
     np.testing.assert_allclose(ours.outlier_scores_, lib.outlier_scores_, rtol=0, atol=1e-12)

@@ -4,7 +4,9 @@ Two paths, chosen by :func:`mst_for`:
 
 * **KD-tree** (euclidean feature data, whatever ``algorithm`` says): core
   distances from the tree's exact k-nearest-neighbour queries, then Borůvka's
-  MST on the tree. O(n * min_samples) memory; nothing quadratic.
+  MST on the tree -- or, from ``HDBSCAN_PRIM_MIN_FEATURES`` features, Prim's
+  on the points (:func:`use_prim`). O(n * min_samples) memory; nothing
+  quadratic in memory.
 * **dense** (any other metric, callables, sparse feature data, and
   ``metric='precomputed'``): the (n, n) distance matrix, turned into mutual
   reachability in place, and Prim's MST -- O(n^2) memory and time. Before
@@ -28,6 +30,7 @@ from scipy.sparse import csgraph
 
 from .. import _config
 from .._kernels import hdbscan_mst as _mst
+from .._kernels import hdbscan_prim as _prim
 from .._kernels import kdtree as _kd
 
 EUCLIDEAN = {"euclidean", "l2"}
@@ -113,6 +116,19 @@ def _prim_order(u, v, w, knn_u, knn_v, knn_w, n):
     return ou, ov, ow
 
 
+def use_prim(n_samples, n_features):
+    """Whether the KD-tree path builds its spanning tree by Prim's algorithm on
+    the points (:func:`clusterlab._kernels.hdbscan_prim.prim_mst_points`,
+    O(n^2 d) time, O(n d) memory) rather than Borůvka's on the tree: from
+    ``HDBSCAN_PRIM_MIN_FEATURES`` features, where the tree prunes badly, and
+    on small data (``HDBSCAN_PRIM_SMALL_WORK``). Prim's is scikit-learn's
+    tree; Borůvka's, put in Prim's order, is the same tree unless many equal
+    distances leave a choice (tested)."""
+    return n_samples >= 2 and (
+        n_features >= _config.HDBSCAN_PRIM_MIN_FEATURES
+        or n_samples * n_samples * (n_features + 8) <= _config.HDBSCAN_PRIM_SMALL_WORK)
+
+
 def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
     """Euclidean path. Returns ``(u, v, w, core, index)`` with core distances
     in input order and the :class:`KDIndex` (for prediction)."""
@@ -130,11 +146,16 @@ def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
     u = np.empty(max(n - 1, 0), dtype=np.int64)
     v = np.empty(max(n - 1, 0), dtype=np.int64)
     w = np.empty(max(n - 1, 0), dtype=np.float64)
+    core = np.empty(n, dtype=np.float64)
+    core[index.perm] = core_r
+    if use_prim(n, X.shape[1]):
+        # scikit-learn's Prim on the points: the same tree, in its order
+        _prim.prim_mst_points(np.ascontiguousarray(X, dtype=np.float64), core, float(alpha),
+                              bool(scale_core), u, v, w)
+        return u, v, w, core, index
     if n > 1:
         _mst.boruvka_mst(index.Xr, index.start, index.end, index.lo, index.hi,
                          rcore_used, ix, u, v, w)
-    core = np.empty(n, dtype=np.float64)
-    core[index.perm] = core_r
     if n > 1:
         rows = np.repeat(np.arange(n), ix.shape[1])
         cols = ix.ravel()

@@ -1,0 +1,129 @@
+"""Prim's minimum spanning tree of the mutual-reachability graph, distances
+computed as needed from the points (O(n) memory, O(n^2 d) time).
+
+This is scikit-learn's ``mst_from_data_matrix`` (the MST of its tree
+algorithms), with the same edges in the same order: each step adds the point
+outside the tree with the smallest reachability to the tree (ties to the
+lowest index), joined to the tree point that gave it. The distances are
+summed feature by feature in order, as scikit-learn's and the KD-tree
+kernels' (:func:`clusterlab._kernels.kdtree.row_rdist`), so the weights are
+the same bits. Where a KD-tree prunes badly -- many features -- this is
+faster than Borůvka's algorithm on the tree, and it does not depend on the
+data's structure at all.
+
+The points outside the tree are kept transposed (features x points) and
+compacted (the chosen point swapped with the last), so that each step is one
+vectorised sweep over the remaining points; the sweep runs on numba's threads
+in fixed chunks whose best candidates are compared by ``(reachability,
+index)``, a strict order: the result does not depend on the thread count.
+"""
+
+import numpy as np
+from numba import prange
+
+from clusterlab._kernels.row_groups import parallel_kernel
+
+#: Points per chunk of a step's sweep (its running sums stay in L1).
+CHUNK = 512
+
+
+@parallel_kernel(cache=True, nogil=True)
+def prim_mst_points(X, core, alpha, scale_core, out_u, out_v, out_w):
+    """Prim's MST of the mutual-reachability graph of the rows of X.
+
+    Parameters
+    ----------
+    X : IN (n, d) float64, C-contiguous
+    core : IN (n,) float64, core distances
+    alpha : IN float, distance scaling
+    scale_core : IN bool, the tree algorithms' convention
+        ``max(core_p, core_q, d / alpha)``; else brute's
+        ``max(core_p, core_q, d) / alpha``
+    out_u, out_v : OUT (n - 1,) int64, edge ``i`` joins tree point ``out_u[i]``
+        to the point ``out_v[i]`` it adds, in the order added (from point 0)
+    out_w : OUT (n - 1,) float64, the edges' mutual-reachability distances
+    """
+    n, d = X.shape
+    if n < 2:
+        return
+    m = n - 1  # points outside the tree, in slots 0..m-1
+    XT = np.empty((d, m))
+    idx = np.empty(m, np.int64)
+    core_a = np.empty(m)
+    reach = np.full(m, np.inf)
+    src = np.zeros(m, np.int64)
+    for p in range(m):
+        idx[p] = p + 1
+        core_a[p] = core[p + 1]
+    for f in range(d):
+        for p in range(m):
+            XT[f, p] = X[p + 1, f]
+    n_chunks_max = (m + CHUNK - 1) // CHUNK
+    acc = np.empty((n_chunks_max, CHUNK))
+    best_r = np.empty(n_chunks_max)
+    best_i = np.empty(n_chunks_max, np.int64)
+    best_p = np.empty(n_chunks_max, np.int64)
+    current = 0
+    for step in range(n - 1):
+        xc = X[current]
+        core_c = core[current]
+        n_chunks = (m + CHUNK - 1) // CHUNK
+        for g in prange(n_chunks):
+            s = g * CHUNK
+            e = min(m, s + CHUNK)
+            a = acc[g]
+            w = np.uint64(e - s)
+            for q in range(w):
+                a[q] = 0.0
+            for f in range(d):
+                xf = xc[f]
+                row = XT[f, s:e]
+                for q in range(w):  # unsigned: no wrap-around test, vectorised
+                    t = xf - row[q]
+                    a[q] += t * t
+            br = np.inf
+            bi = -1
+            bp = -1
+            for p in range(s, e):
+                r = reach[p]
+                mc = max(core_c, core_a[p])
+                # the distance can lower the reachability only when the core
+                # distances alone do not reach it (no square root otherwise)
+                if (mc if scale_core else mc / alpha) < r:
+                    dist = np.sqrt(a[p - s])
+                    if scale_core:
+                        mrd = max(mc, dist / alpha)
+                    else:
+                        mrd = max(mc, dist) / alpha
+                    if mrd < r:
+                        r = mrd
+                        reach[p] = mrd
+                        src[p] = current
+                if bi < 0 or r < br or (r == br and idx[p] < bi):
+                    br = r
+                    bi = idx[p]
+                    bp = p
+            best_r[g] = br
+            best_i[g] = bi
+            best_p[g] = bp
+        br = best_r[0]
+        bi = best_i[0]
+        bp = best_p[0]
+        for g in range(1, n_chunks):
+            if best_r[g] < br or (best_r[g] == br and best_i[g] < bi):
+                br = best_r[g]
+                bi = best_i[g]
+                bp = best_p[g]
+        out_u[step] = src[bp]
+        out_v[step] = bi
+        out_w[step] = br
+        current = bi
+        # the chosen point leaves: the last slot takes its place
+        m -= 1
+        if bp != m:
+            for f in range(d):
+                XT[f, bp] = XT[f, m]
+            idx[bp] = idx[m]
+            core_a[bp] = core_a[m]
+            reach[bp] = reach[m]
+            src[bp] = src[m]
