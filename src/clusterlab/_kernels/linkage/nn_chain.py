@@ -40,9 +40,17 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
     """
     size = np.ones(n)
     # active cluster ids in increasing order: the row of ``D`` is then read
-    # in memory order (strided below the diagonal, contiguous above)
+    # in memory order (strided below the diagonal, contiguous above); beside
+    # each, the offset of its row in ``D`` (pair (i, j), i < j, at base[i] + j).
+    # Offsets and indices are unsigned in the loops: numba then drops its
+    # wrap-around test for negative indices (1500 points, average linkage:
+    # 17 -> 11 ms, scipy's loop 12.5 ms)
     active = np.arange(n).astype(np.int64)
-    alive = np.ones(n, dtype=np.bool_)
+    base = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        base[i] = np.uint64(n * i - (i * (i + 1)) // 2 - i - 1 + n)  # + n: never negative
+    un = np.uint64(n)
+    abase = base.copy()  # base of active[p], compacted with it
     m = n
     chain = np.empty(n, dtype=np.int64)
     chain_len = 0
@@ -52,22 +60,25 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
             chain_len = 1
         while True:
             x = chain[chain_len - 1]
+            ux = np.uint64(x)
             bv = np.inf
             y = -1
             # ids increase along ``active``: the clusters below x (column x of
             # their rows, strided), then those above (row x, contiguous); no
             # branch on the side inside the loops. Strict < keeps the lowest id.
             px = lower_bound(active, m, x)
-            for p in range(px):
-                i = active[p]
-                v = D[n * i - (i * (i + 1)) // 2 + x - i - 1]
-                if v < bv or y < 0:
+            if px > 0:
+                bv = D[abase[0] + ux - un]
+                y = active[0]
+            for p in range(1, px):
+                v = D[abase[p] + ux - un]
+                if v < bv:
                     bv = v
-                    y = i
-            base = n * x - (x * (x + 1)) // 2 - x - 1
+                    y = active[p]
+            bx = base[x] - un
             for p in range(px + 1, m):
                 i = active[p]
-                v = D[base + i]
+                v = D[bx + np.uint64(i)]
                 if v < bv or y < 0:
                     bv = v
                     y = i
@@ -90,11 +101,11 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
         nx = size[x]
         ny = size[y]
         # drop x from the (sorted) active list
-        alive[x] = False
         q = 0
         for p in range(m):
             if active[p] != x:
                 active[q] = active[p]
+                abase[q] = abase[p]
                 q += 1
         m = q
         size[y] = nx + ny
@@ -102,19 +113,20 @@ def nn_chain_condensed(D, n, method, out_a, out_b, out_dist):
         # active ids so that each index is one formula: i < x, x < i < y, y < i
         py = lower_bound(active, m, y)
         pxm = lower_bound(active, py, x)
+        ux = np.uint64(x)
+        uy = np.uint64(y)
         for p in range(pxm):
-            i = active[p]
-            base_i = n * i - (i * (i + 1)) // 2 - i - 1
-            _lance_williams(D, base_i + x, base_i + y, nx, ny, method, bv, size[i])
-        base_x = n * x - (x * (x + 1)) // 2 - x - 1
+            b_i = abase[p] - un
+            _lance_williams(D, b_i + ux, b_i + uy, nx, ny, method, bv, size[active[p]])
+        base_x = base[x] - un
         for p in range(pxm, py):
             i = active[p]
-            _lance_williams(D, base_x + i, n * i - (i * (i + 1)) // 2 + y - i - 1, nx, ny,
+            _lance_williams(D, base_x + np.uint64(i), abase[p] - un + uy, nx, ny,
                             method, bv, size[i])
-        base_y = n * y - (y * (y + 1)) // 2 - y - 1
+        base_y = base[y] - un
         for p in range(py + 1, m):
-            i = active[p]
-            _lance_williams(D, base_x + i, base_y + i, nx, ny, method, bv, size[i])
+            ui = np.uint64(active[p])
+            _lance_williams(D, base_x + ui, base_y + ui, nx, ny, method, bv, size[active[p]])
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
