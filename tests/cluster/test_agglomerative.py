@@ -601,3 +601,25 @@ def test_a_float32_precomputed_matrix_whose_float64_copy_cannot_fit_is_refused(m
     ref = skcluster.AgglomerativeClustering(3, metric="precomputed", linkage="single").fit(D)
     ours = AgglomerativeClustering(3, metric="precomputed", linkage="single").fit(D)
     assert adjusted_rand_score(ref.labels_, ours.labels_) == 1.0
+
+
+@pytest.mark.parametrize("method", ["ward", "average", "complete"])
+@pytest.mark.parametrize("rounded", [False, True], ids=["plain", "ties"])
+def test_nn_chain_on_condensed_distances_is_scipys_bit_for_bit(method, rounded):
+    # the chain behind the condensed paths (average/complete linkage, the
+    # dense Ward of feature agglomeration): scipy's merges and heights to the
+    # bit on the same distances, ties included (rounded rows)
+    from scipy.spatial.distance import pdist
+
+    from clusterlab._kernels import linkage as lk
+
+    X = np.random.default_rng(4).normal(size=(600, 12))
+    if rounded:
+        X = np.round(X)
+    D = pdist(X)
+    n = X.shape[0]
+    a, b = np.empty(n - 1, np.int64), np.empty(n - 1, np.int64)
+    dist = np.empty(n - 1)
+    lk.nn_chain_condensed(D.copy(), n, getattr(lk, method.upper()), a, b, dist)
+    Z = hierarchy.linkage(D, method=method)
+    np.testing.assert_array_equal(np.sort(dist), Z[:, 2])

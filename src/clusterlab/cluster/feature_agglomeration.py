@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._validation import check_magnitude, is_euclidean
+from clusterlab._kernels import linkage as _lk
 from clusterlab._kernels import ward_dense as _wd
 from clusterlab.cluster._linkage_metrics import _KERNEL_METRICS, _OTHER_METRICS
 from clusterlab.cluster.agglomerative import (
@@ -63,7 +64,7 @@ def _ward_dense(X):
     x = np.empty(n - 1, dtype=np.int64)
     y = np.empty(n - 1, dtype=np.int64)
     dist = np.empty(n - 1)
-    _wd.ward_chain(D, n, x, y, dist)
+    _lk.nn_chain_condensed(D, n, _lk.WARD, x, y, dist)
     del D
     order = np.argsort(dist, kind="mergesort")
     children = np.empty((n - 1, 2), dtype=np.int64)
