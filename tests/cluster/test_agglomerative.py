@@ -623,3 +623,31 @@ def test_nn_chain_on_condensed_distances_is_scipys_bit_for_bit(method, rounded):
     lk.nn_chain_condensed(D.copy(), n, getattr(lk, method.upper()), a, b, dist)
     Z = hierarchy.linkage(D, method=method)
     np.testing.assert_array_equal(np.sort(dist), Z[:, 2])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rounded", [False, True], ids=["plain", "ties"])
+def test_single_linkage_vectorised_prim_is_the_serial_one(dtype, rounded):
+    # Euclidean single linkage runs Prim's tree vectorised over the points
+    # outside the tree, on threads: the same squared keys, ties and edges as
+    # the serial kernel, bit for bit, on one thread and several (more points
+    # than one chunk of the sweep)
+    from clusterlab._kernels import linkage as lk
+    from clusterlab._kernels import prim_points
+
+    X = np.random.default_rng(6).normal(size=(2 * prim_points.CHUNK + 33, 7))
+    if rounded:
+        X = np.round(X * 2)
+    X = X.astype(dtype)
+    n = X.shape[0]
+
+    def run(kernel, *args):
+        out = (np.empty(n - 1, np.int64), np.empty(n - 1, np.int64), np.empty(n - 1))
+        kernel(*args, *out)
+        return out
+
+    ref = run(lk.prim_mst_on_the_fly, X, np.zeros(n), lk.EUCLIDEAN)
+    for kernel in (prim_points.prim_mst_points.serial, prim_points.prim_mst_points.parallel):
+        got = run(kernel, X, np.zeros(n), 1.0, True, True)
+        for g, r in zip(got, ref):
+            np.testing.assert_array_equal(g, r)

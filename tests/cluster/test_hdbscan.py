@@ -296,16 +296,16 @@ def test_small_data_with_ties_same_labels_as_sklearn():
 def test_prim_on_points_same_on_one_thread_and_many():
     # chunks of the sweep compared by (reachability, index): no dependence on
     # the thread count, with ties (repeated rows) across chunks
-    from clusterlab._kernels import hdbscan_prim
+    from clusterlab._kernels import prim_points
 
     rng = np.random.default_rng(3)
-    n = 3 * hdbscan_prim.CHUNK + 17
+    n = 3 * prim_points.CHUNK + 17
     X = rng.integers(0, 3, size=(n, 4)).astype(np.float64)
     core = np.sort(rng.integers(0, 3, size=n).astype(np.float64))[::-1].copy()
     outs = []
-    for kernel in (hdbscan_prim.prim_mst_points.serial, hdbscan_prim.prim_mst_points.parallel):
+    for kernel in (prim_points.prim_mst_points.serial, prim_points.prim_mst_points.parallel):
         u, v, w = np.empty(n - 1, np.int64), np.empty(n - 1, np.int64), np.empty(n - 1)
-        kernel(X, core, 1.0, True, u, v, w)
+        kernel(X, core, 1.0, True, False, u, v, w)
         outs.append((u, v, w))
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)

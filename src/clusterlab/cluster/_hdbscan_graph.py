@@ -30,7 +30,7 @@ from scipy.sparse import csgraph
 
 from .. import _config
 from .._kernels import hdbscan_mst as _mst
-from .._kernels import hdbscan_prim as _prim
+from .._kernels import prim_points as _prim
 from .._kernels import kdtree as _kd
 
 EUCLIDEAN = {"euclidean", "l2"}
@@ -118,7 +118,7 @@ def _prim_order(u, v, w, knn_u, knn_v, knn_w, n):
 
 def use_prim(n_samples, n_features):
     """Whether the KD-tree path builds its spanning tree by Prim's algorithm on
-    the points (:func:`clusterlab._kernels.hdbscan_prim.prim_mst_points`,
+    the points (:func:`clusterlab._kernels.prim_points.prim_mst_points`,
     O(n^2 d) time, O(n d) memory) rather than Borůvka's on the tree: from
     ``HDBSCAN_PRIM_MIN_FEATURES`` features, where the tree prunes badly, and
     on small data (``HDBSCAN_PRIM_SMALL_WORK``). Prim's is scikit-learn's
@@ -151,7 +151,7 @@ def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
     if use_prim(n, X.shape[1]):
         # scikit-learn's Prim on the points: the same tree, in its order
         _prim.prim_mst_points(np.ascontiguousarray(X, dtype=np.float64), core, float(alpha),
-                              bool(scale_core), u, v, w)
+                              bool(scale_core), False, u, v, w)
         return u, v, w, core, index
     if n > 1:
         _mst.boruvka_mst(index.Xr, index.start, index.end, index.lo, index.hi,

@@ -40,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 from clusterlab._dask import warn_if_dask
 from clusterlab import _config
 from clusterlab._kernels import linkage as _lk
+from clusterlab._kernels import prim_points as _prim
 from clusterlab._validation import check_magnitude, check_sparse_structure, is_euclidean
 from clusterlab.cluster._linkage_metrics import (_KERNEL_METRICS, _OTHER_METRICS,
                                                  _check_copy_fits, _edge_kernel_distances,
@@ -127,7 +128,13 @@ def _unstructured_tree(X, linkage, metric):
         _check_copy_fits(data)
     if linkage == "single":
         sort_pair = not (isinstance(metric, str) and metric in _UNSORTED_SINGLE_METRICS)
-        _lk.prim_mst_on_the_fly(_f64(data), norms, code, a, b, dist)
+        if code == _lk.EUCLIDEAN:
+            # vectorised over the points outside the tree, on numba's threads
+            # (the same squared keys, ties and edges as the serial kernel)
+            _prim.prim_mst_points(np.ascontiguousarray(data), np.zeros(n), 1.0, True, True,
+                                  a, b, dist)
+        else:
+            _lk.prim_mst_on_the_fly(_f64(data), norms, code, a, b, dist)
         return _sort_and_relabel(a, b, dist, n, sort_pair)
     if linkage != "ward":
         _check_condensed_fits(n, linkage)

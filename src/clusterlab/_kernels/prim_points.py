@@ -1,15 +1,19 @@
-"""Prim's minimum spanning tree of the mutual-reachability graph, distances
-computed as needed from the points (O(n) memory, O(n^2 d) time).
+"""Prim's minimum spanning tree on points, distances computed as needed from
+the points (O(n) memory above a transposed copy, O(n^2 d) time): the tree of
+HDBSCAN's mutual-reachability graph, and of single linkage.
 
-This is scikit-learn's ``mst_from_data_matrix`` (the MST of its tree
-algorithms), with the same edges in the same order: each step adds the point
-outside the tree with the smallest reachability to the tree (ties to the
-lowest index), joined to the tree point that gave it. The distances are
-summed feature by feature in order, as scikit-learn's and the KD-tree
-kernels' (:func:`clusterlab._kernels.kdtree.row_rdist`), so the weights are
-the same bits. Where a KD-tree prunes badly -- many features -- this is
-faster than Borůvka's algorithm on the tree, and it does not depend on the
-data's structure at all.
+For HDBSCAN it is scikit-learn's ``mst_from_data_matrix`` (the MST of its
+tree algorithms), with the same edges in the same order: each step adds the
+point outside the tree with the smallest reachability to the tree (ties to
+the lowest index), joined to the tree point that gave it. For single linkage
+it is scikit-learn's ``mst_linkage_core`` on squared distances, each edge
+reported from the point added just before (the form its labelling uses; see
+:func:`clusterlab._kernels.linkage.single`). The distances are summed feature
+by feature in order, as scikit-learn's and the KD-tree kernels'
+(:func:`clusterlab._kernels.kdtree.row_rdist`), so the weights are the same
+bits. Where a KD-tree prunes badly -- many features -- this is faster than
+Borůvka's algorithm on the tree, and it does not depend on the data's
+structure at all.
 
 The points outside the tree are kept transposed (features x points) and
 compacted (the chosen point swapped with the last), so that each step is one
@@ -28,20 +32,24 @@ CHUNK = 512
 
 
 @parallel_kernel(cache=True, nogil=True)
-def prim_mst_points(X, core, alpha, scale_core, out_u, out_v, out_w):
-    """Prim's MST of the mutual-reachability graph of the rows of X.
+def prim_mst_points(X, core, alpha, scale_core, single, out_u, out_v, out_w):
+    """Prim's MST of the mutual-reachability graph of the rows of X (or, with
+    ``single``, of their Euclidean distances).
 
     Parameters
     ----------
-    X : IN (n, d) float64, C-contiguous
-    core : IN (n,) float64, core distances
-    alpha : IN float, distance scaling
+    X : IN (n, d) float32/float64, C-contiguous
+    core : IN (n,) float64, core distances (unused with ``single``)
+    alpha : IN float, distance scaling (unused with ``single``)
     scale_core : IN bool, the tree algorithms' convention
         ``max(core_p, core_q, d / alpha)``; else brute's
         ``max(core_p, core_q, d) / alpha``
+    single : IN bool, single linkage: keys are the squared distances (the
+        square root taken once per edge) and edge ``i`` is reported from the
+        point added just before, not from the tree point that gave it
     out_u, out_v : OUT (n - 1,) int64, edge ``i`` joins tree point ``out_u[i]``
         to the point ``out_v[i]`` it adds, in the order added (from point 0)
-    out_w : OUT (n - 1,) float64, the edges' mutual-reachability distances
+    out_w : OUT (n - 1,) float64, the edges' distances
     """
     n, d = X.shape
     if n < 2:
@@ -57,7 +65,7 @@ def prim_mst_points(X, core, alpha, scale_core, out_u, out_v, out_w):
         core_a[p] = core[p + 1]
     for f in range(d):
         for p in range(m):
-            XT[f, p] = X[p + 1, f]
+            XT[f, p] = np.float64(X[p + 1, f])
     n_chunks_max = (m + CHUNK - 1) // CHUNK
     acc = np.empty((n_chunks_max, CHUNK))
     best_r = np.empty(n_chunks_max)
@@ -76,29 +84,33 @@ def prim_mst_points(X, core, alpha, scale_core, out_u, out_v, out_w):
             for q in range(w):
                 a[q] = 0.0
             for f in range(d):
-                xf = xc[f]
+                xf = np.float64(xc[f])
                 row = XT[f, s:e]
                 for q in range(w):  # unsigned: no wrap-around test, vectorised
                     t = xf - row[q]
                     a[q] += t * t
+            if not single:
+                # the candidates' mutual reachability, in place of their
+                # squared distances; inf where the core distances alone
+                # already reach the point's reachability (no update)
+                for q in range(w):
+                    p = s + q
+                    mc = max(core_c, core_a[p])
+                    if (mc if scale_core else mc / alpha) < reach[p]:
+                        dist = np.sqrt(a[q])
+                        a[q] = max(mc, dist / alpha) if scale_core else max(mc, dist) / alpha
+                    else:
+                        a[q] = np.inf
             br = np.inf
             bi = -1
             bp = -1
-            for p in range(s, e):
+            for q in range(w):
+                p = s + q
                 r = reach[p]
-                mc = max(core_c, core_a[p])
-                # the distance can lower the reachability only when the core
-                # distances alone do not reach it (no square root otherwise)
-                if (mc if scale_core else mc / alpha) < r:
-                    dist = np.sqrt(a[p - s])
-                    if scale_core:
-                        mrd = max(mc, dist / alpha)
-                    else:
-                        mrd = max(mc, dist) / alpha
-                    if mrd < r:
-                        r = mrd
-                        reach[p] = mrd
-                        src[p] = current
+                if a[q] < r:
+                    r = a[q]
+                    reach[p] = r
+                    src[p] = current
                 if bi < 0 or r < br or (r == br and idx[p] < bi):
                     br = r
                     bi = idx[p]
@@ -114,9 +126,9 @@ def prim_mst_points(X, core, alpha, scale_core, out_u, out_v, out_w):
                 br = best_r[g]
                 bi = best_i[g]
                 bp = best_p[g]
-        out_u[step] = src[bp]
+        out_u[step] = current if single else src[bp]
         out_v[step] = bi
-        out_w[step] = br
+        out_w[step] = np.sqrt(br) if single else br
         current = bi
         # the chosen point leaves: the last slot takes its place
         m -= 1
