@@ -645,3 +645,30 @@ def test_profile_of_a_mixture_has_its_weights():
     for r in rows:
         np.testing.assert_allclose(r["mean"], X[result.labels == r["cluster"]].mean(axis=0))
     assert "mixture weight" in result.to_html()
+
+
+@pytest.mark.slow
+def test_every_module_of_the_compile_estimate_is_compiled_by_an_analysis(tmp_path):
+    # a module listed in warmup.COMPILE_SECONDS that an analysis does not
+    # compile stays "cold" forever: every later run would announce a
+    # compilation and start the compile helper beside it (a warm analysis
+    # 2.8 -> 3.5 s). After a new user's first analysis (the built-in data) and
+    # one of a larger table (HDBSCAN's other spanning-tree path), none is cold.
+    code = (
+        "import sys, numpy as np\n"
+        "from clusterlab import cli\n"
+        "from clusterlab.report.warmup import cold_modules\n"
+        "out = sys.argv[1]\n"
+        "assert cli.main(['analyze', '--out', out + '/a', '--quiet']) == 0\n"
+        "print('after built-in:', ','.join(cold_modules()))\n"
+        "X = np.random.default_rng(0).normal(size=(6000, 3))\n"
+        "X[:3000] += 6\n"
+        "np.savetxt(out + '/t.csv', X, delimiter=',', header='a,b,c', comments='')\n"
+        "assert cli.main(['analyze', out + '/t.csv', '--out', out + '/b', '--quiet']) == 0\n"
+        "print('after table:', ','.join(cold_modules()))\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), CLUSTERLAB_PREWARM="0")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if line.startswith("after ")]
+    assert lines == ["after built-in: ", "after table: "], out.stdout
