@@ -229,7 +229,9 @@ def test_the_memory_estimate_covers_the_fits_peak(dtype, precomputed, monkeypatc
                               preference=-1.0, random_state=0, max_iter=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est.fit(X[:50, :50] if precomputed else X[:50])  # compiled before tracing
+        # compiled before tracing: the same size, so the same (serial or
+        # threaded) kernels -- numba's compiler allocates under the tracer too
+        est.fit(X)
         tracemalloc.start()
         est.fit(X)
     peak = tracemalloc.get_traced_memory()[1]
