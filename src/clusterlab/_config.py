@@ -369,14 +369,19 @@ HDBSCAN_DENSE_MAX_BYTES = None
 HDBSCAN_DENSE_MEMORY_FRACTION = 0.5
 #: HDBSCAN on euclidean feature data builds its minimum spanning tree by
 #: Prim's algorithm on the points (O(n^2 d) time, O(n d) memory, as
-#: scikit-learn) instead of Borůvka's on the KD-tree from this many features,
-#: where the tree prunes badly (the spanning tree with its k-NN queries,
-#: Borůvka -> Prim, 2 cores: 10000 x 32 overlapping blobs 1.58 -> 0.68 s,
-#: separated 0.84 -> 0.28 s, uniform 0.62 -> 0.81 s; 10000 x 24 overlapping
-#: 0.78 -> 0.48 s, separated 0.30 -> 0.25 s, uniform 0.49 -> 0.62 s; 30000 x
-#: 24 6.3 -> 5.0, 2.8 -> 2.4, 5.8 -> 7.5 s; a whole fit at 10000 x 50 blobs
-#: 2.34 -> 1.07 s; at 16 features Borůvka won everywhere, 1.1-2.8x).
-HDBSCAN_PRIM_MIN_FEATURES = 24
+#: scikit-learn), its core distances from products with the points, instead
+#: of the KD-tree's queries and Borůvka's algorithm on it, from this many
+#: features, where the tree prunes badly -- up to HDBSCAN_PRIM_MAX_SAMPLES
+#: points below HDBSCAN_PRIM_ANY_SAMPLES_FEATURES features (Prim's n^2 grows
+#: faster than Borůvka's work on structured data). The spanning tree with its
+#: core distances, Borůvka -> Prim, 2 cores (overlapping blobs / separated /
+#: uniform): 10000 x 20 0.39 / 0.17 / 0.40 -> 0.20 s each; 30000 x 20 2.40 /
+#: 0.98 / 3.93 -> 1.46 / 1.49 / 1.55 s; 30000 x 24 5.42 / 1.75 / 4.36 -> 1.9 s
+#: each; at 16 features mixed (10000: 0.24 / 0.13 / 0.32 -> 0.18 s), at 12 and
+#: below Borůvka (100000 x 8: 1.1 against 11 s).
+HDBSCAN_PRIM_MIN_FEATURES = 20
+HDBSCAN_PRIM_MAX_SAMPLES = 50000
+HDBSCAN_PRIM_ANY_SAMPLES_FEATURES = 32
 #: ... and on small data, n^2 (d + 8) up to this (a few milliseconds): there
 #: Prim costs about what Borůvka does, and it is scikit-learn's tree exactly
 #: even where many equal distances leave it a choice (rows on an integer grid:

@@ -293,6 +293,25 @@ def test_small_data_with_ties_same_labels_as_sklearn():
     assert_same(*fit_both(X))
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 700), d=st.integers(1, 40),
+       scale=st.sampled_from([1e-120, 1e-3, 1.0, 1e5, 1e120]),
+       offset=st.sampled_from([0.0, 1.0, 1e6]), grid=st.booleans(), k=st.integers(1, 12))
+def test_core_distances_from_the_points_are_the_kd_trees(seed, n, d, scale, offset, grid, k):
+    # many features: the core distances come from products with the points,
+    # bounded, the few near each row's k-th summed exactly -- the KD-tree
+    # query's values to the bit, ties (grid rows), offsets and scales included
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=(n, d)).astype(np.float64) if grid else rng.normal(size=(n, d))
+    X = (X + offset) * scale
+    k = min(k, n)
+    index = graph.KDIndex(X, 40)
+    rd, _ = index.knn(index.Xr, k)
+    expected = np.empty(n)
+    expected[index.perm] = rd[:, -1]
+    np.testing.assert_array_equal(graph.core_rdist(X, k), expected)
+
+
 def test_prim_on_points_same_on_one_thread_and_many():
     # chunks of the sweep compared by (reachability, index): no dependence on
     # the thread count, with ties (repeated rows) across chunks

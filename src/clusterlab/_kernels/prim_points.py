@@ -23,8 +23,9 @@ index)``, a strict order: the result does not depend on the thread count.
 """
 
 import numpy as np
-from numba import prange
+from numba import njit, prange
 
+from clusterlab._kernels.gemm.blocks import tile_products
 from clusterlab._kernels.row_groups import parallel_kernel
 
 #: Points per chunk of a step's sweep (its running sums stay in L1).
@@ -139,3 +140,124 @@ def prim_mst_points(X, core, alpha, scale_core, single, out_u, out_v, out_w):
             core_a[bp] = core_a[m]
             reach[bp] = reach[m]
             src[bp] = src[m]
+
+
+#: Query rows per block and points per chunk of :func:`core_rdist_points`.
+CORE_ROWS = 8
+CORE_CHUNK = 256
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _insert(buf, v):
+    """Insert ``v`` into ``buf``, ascending, keeping its length (the largest drops)."""
+    k = buf.shape[0]
+    if v < buf[k - 1]:
+        pos = k - 1
+        while pos > 0 and buf[pos - 1] > v:
+            buf[pos] = buf[pos - 1]
+            pos -= 1
+        buf[pos] = v
+
+
+@parallel_kernel(cache=True, nogil=True)
+def core_rdist_points(X, Xc, tiles, sq, norms, k, a, c, out):
+    """The k-th smallest squared distance of every row of X to the rows of X
+    (itself included), exact: the value of the KD-tree's k-nearest-neighbour
+    query, found without the tree.
+
+    Products of a block of query rows with every (centred) point, four
+    features at a time over the transposed points
+    (:func:`clusterlab._kernels.gemm.blocks.tile_products`), give estimates
+    ``sq_i + sq_j - 2 x_i.x_j`` within ``a (|x_i| + |x_j|)^2 + c`` of the
+    exact sum (:func:`knn_tolerance_consts`). The k smallest upper ends bound
+    the k-th distance; only the points whose lower end is below that bound
+    are summed exactly, feature by feature in order (the KD-tree's
+    :func:`~clusterlab._kernels.kdtree.row_rdist`), so the result is that
+    query's to the bit. Chunks in which no estimate can matter are passed
+    over after one vectorised count.
+
+    Parameters
+    ----------
+    X : IN (n, d) float64, the rows; Xc : IN (n, d) float64, the rows centred
+    tiles : IN (ceil(n / CORE_CHUNK), d, CORE_CHUNK) float64, ``Xc``
+        transposed chunk by chunk (each tile C-contiguous, so that the
+        products vectorise; zeros past the last row)
+    sq, norms : IN (n,) float64, squared norms and norms of the rows of Xc
+    k : IN int, ``1 <= k <= n``
+    a, c : IN float, :func:`knn_tolerance_consts`
+    out : OUT (n,) float64
+    """
+    n, d = X.shape
+    n_blocks = (n + CORE_ROWS - 1) // CORE_ROWS
+    for b in prange(n_blocks):
+        i0 = b * CORE_ROWS
+        r = min(n, i0 + CORE_ROWS) - i0
+        Q = Xc[i0:i0 + r]
+        P = np.empty((r, CORE_CHUNK))
+        E = np.empty((r, n))
+        upper = np.full((r, k), np.inf)
+        limit = np.full(r, np.inf)
+        for g in range(tiles.shape[0]):
+            s = g * CORE_CHUNK
+            m = min(n, s + CORE_CHUNK) - s
+            tile_products(Q, tiles[g], m, P)
+            for rr in range(r):
+                i = i0 + rr
+                si = sq[i]
+                ni = norms[i]
+                lim = limit[rr]
+                p_row = P[rr]
+                e_row = E[rr, s:s + m]
+                sq_c = sq[s:s + m]
+                norms_c = norms[s:s + m]
+                below = 0
+                for q in range(np.uint64(m)):
+                    t = ni + norms_c[q]
+                    est = si + sq_c[q] - 2.0 * p_row[q]
+                    e_row[q] = est
+                    below += est + (a * t * t + c) < lim
+                if below > 0:
+                    up = upper[rr]
+                    for q in range(m):
+                        t = ni + norms_c[q]
+                        _insert(up, e_row[q] + (a * t * t + c))
+                    limit[rr] = up[k - 1]
+        for rr in range(r):
+            i = i0 + rr
+            ni = norms[i]
+            lim = limit[rr]
+            best = np.full(k, np.inf)
+            e_all = E[rr]
+            for s in range(0, n, CORE_CHUNK):
+                m = min(n, s + CORE_CHUNK) - s
+                e_row = e_all[s:s + m]
+                norms_c = norms[s:s + m]
+                near = 0
+                for q in range(np.uint64(m)):
+                    t = ni + norms_c[q]
+                    near += e_row[q] - (a * t * t + c) <= lim
+                if near == 0:
+                    continue
+                for q in range(m):
+                    t = ni + norms_c[q]
+                    if e_row[q] - (a * t * t + c) <= lim:
+                        j = s + q
+                        acc = 0.0
+                        for f in range(d):
+                            v = X[i, f] - X[j, f]
+                            acc += v * v
+                        _insert(best, acc)
+            out[i] = best[k - 1]
+
+
+def knn_tolerance_consts(n_features):
+    """``(a, c)`` for :func:`core_rdist_points`: the products and norms of
+    centred float64 rows (``gamma_{d+2} + 3u``) plus the exact sum's own
+    rounding (``gamma_d D <= gamma_d (|x| + |y|)^2``), doubled for margin, and
+    underflow."""
+    u = 2.0 ** -53
+    d = n_features + 2
+    gamma = d * u / (1.0 - d * u)
+    a = 2.0 * (gamma + 3.0 * u + gamma)
+    c = 2.0 * 4.0 * d * np.finfo(np.float64).tiny
+    return a, c

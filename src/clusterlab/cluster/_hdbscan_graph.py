@@ -120,13 +120,43 @@ def use_prim(n_samples, n_features):
     """Whether the KD-tree path builds its spanning tree by Prim's algorithm on
     the points (:func:`clusterlab._kernels.prim_points.prim_mst_points`,
     O(n^2 d) time, O(n d) memory) rather than Borůvka's on the tree: from
-    ``HDBSCAN_PRIM_MIN_FEATURES`` features, where the tree prunes badly, and
-    on small data (``HDBSCAN_PRIM_SMALL_WORK``). Prim's is scikit-learn's
-    tree; Borůvka's, put in Prim's order, is the same tree unless many equal
-    distances leave a choice (tested)."""
-    return n_samples >= 2 and (
-        n_features >= _config.HDBSCAN_PRIM_MIN_FEATURES
-        or n_samples * n_samples * (n_features + 8) <= _config.HDBSCAN_PRIM_SMALL_WORK)
+    ``HDBSCAN_PRIM_MIN_FEATURES`` features, where the tree prunes badly (up
+    to ``HDBSCAN_PRIM_MAX_SAMPLES`` points below
+    ``HDBSCAN_PRIM_ANY_SAMPLES_FEATURES`` features), and on small data
+    (``HDBSCAN_PRIM_SMALL_WORK``). Prim's is scikit-learn's tree; Borůvka's,
+    put in Prim's order, is the same tree unless many equal distances leave
+    a choice (tested)."""
+    if n_samples < 2:
+        return False
+    return (many_features(n_samples, n_features)
+            or n_samples * n_samples * (n_features + 8) <= _config.HDBSCAN_PRIM_SMALL_WORK)
+
+
+def many_features(n_samples, n_features):
+    """The many-features case of :func:`use_prim`, where the core distances too
+    come from the points (:func:`core_rdist`) rather than the tree."""
+    return (n_features >= _config.HDBSCAN_PRIM_MIN_FEATURES
+            and (n_samples <= _config.HDBSCAN_PRIM_MAX_SAMPLES
+                 or n_features >= _config.HDBSCAN_PRIM_ANY_SAMPLES_FEATURES))
+
+
+def core_rdist(X, k):
+    """Squared core distances (to the k-th nearest row, itself included) of the
+    rows of float64 X without the tree, exact -- the KD-tree query's values
+    (:func:`clusterlab._kernels.prim_points.core_rdist_points`). O(n^2 d) time,
+    O(n d) memory (a centred, transposed copy)."""
+    n, d = X.shape
+    Xc = X - X.mean(axis=0)
+    ch = _prim.CORE_CHUNK
+    tiles = np.zeros((-(-n // ch), d, ch))
+    for g in range(tiles.shape[0]):
+        block = Xc[g * ch:(g + 1) * ch]
+        tiles[g, :, :block.shape[0]] = block.T
+    sq = np.einsum("ij,ij->i", Xc, Xc)
+    a, c = _prim.knn_tolerance_consts(d)
+    out = np.empty(n)
+    _prim.core_rdist_points(X, Xc, tiles, sq, np.sqrt(sq), int(k), a, c, out)
+    return out
 
 
 def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
@@ -134,6 +164,16 @@ def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
     in input order and the :class:`KDIndex` (for prediction)."""
     n = X.shape[0]
     index = KDIndex(X, leaf_size)
+    if n >= 2 and many_features(n, X.shape[1]):
+        # many features: the KD-tree prunes badly for the k-NN queries too,
+        # and Prim's tree needs only the core distances
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        core = np.sqrt(core_rdist(X, min_samples))
+        u = np.empty(n - 1, dtype=np.int64)
+        v = np.empty(n - 1, dtype=np.int64)
+        w = np.empty(n - 1, dtype=np.float64)
+        _prim.prim_mst_points(X, core, float(alpha), bool(scale_core), False, u, v, w)
+        return u, v, w, core, index
     rd, ix = index.knn(index.Xr, min_samples)
     rcore = np.ascontiguousarray(rd[:, -1])
     core_r = np.sqrt(rcore)
