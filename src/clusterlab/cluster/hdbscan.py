@@ -85,7 +85,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
     algorithm : {"auto", "brute", "kd_tree", "ball_tree"}, default="auto"
         Accepted and validated as scikit-learn does (a tree algorithm with a
         metric the tree does not support is an error). Euclidean data always
-        uses clusterlab's KD-tree; ``alpha`` follows the convention of the
+        takes clusterlab's own path (its KD-tree, or from 20 features the
+        points themselves); ``alpha`` follows the convention of the
         algorithm named (tree algorithms scale the pairwise distance only,
         ``brute`` the core distances too), as in scikit-learn.
     leaf_size : int, default=40
