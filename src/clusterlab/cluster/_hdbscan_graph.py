@@ -126,16 +126,15 @@ def use_prim(n_samples, n_features):
     (``HDBSCAN_PRIM_SMALL_WORK``). Prim's is scikit-learn's tree; Borůvka's,
     put in Prim's order, is the same tree unless many equal distances leave
     a choice (tested)."""
-    if n_samples < 2:
-        return False
-    return (many_features(n_samples, n_features)
-            or n_samples * n_samples * (n_features + 8) <= _config.HDBSCAN_PRIM_SMALL_WORK)
+    return many_features(n_samples, n_features) or (
+        2 <= n_samples and n_samples * n_samples * (n_features + 8)
+        <= _config.HDBSCAN_PRIM_SMALL_WORK)
 
 
 def many_features(n_samples, n_features):
     """The many-features case of :func:`use_prim`, where the core distances too
     come from the points (:func:`core_rdist`) rather than the tree."""
-    return (n_features >= _config.HDBSCAN_PRIM_MIN_FEATURES
+    return (n_samples >= 2 and n_features >= _config.HDBSCAN_PRIM_MIN_FEATURES
             and (n_samples <= _config.HDBSCAN_PRIM_MAX_SAMPLES
                  or n_features >= _config.HDBSCAN_PRIM_ANY_SAMPLES_FEATURES))
 
@@ -162,41 +161,32 @@ def core_rdist(X, k):
 def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
     """Euclidean path. Returns ``(u, v, w, core, index)`` with core distances
     in input order and the :class:`KDIndex` (for prediction)."""
-    n = X.shape[0]
+    n, d = X.shape
     index = KDIndex(X, leaf_size)
-    if n >= 2 and many_features(n, X.shape[1]):
-        # many features: the KD-tree prunes badly for the k-NN queries too,
-        # and Prim's tree needs only the core distances
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        core = np.sqrt(core_rdist(X, min_samples))
-        u = np.empty(n - 1, dtype=np.int64)
-        v = np.empty(n - 1, dtype=np.int64)
-        w = np.empty(n - 1, dtype=np.float64)
-        _prim.prim_mst_points(X, core, float(alpha), bool(scale_core), False, u, v, w)
-        return u, v, w, core, index
-    rd, ix = index.knn(index.Xr, min_samples)
-    rcore = np.ascontiguousarray(rd[:, -1])
-    core_r = np.sqrt(rcore)
-    # mutual reachability max(a*core_p, a*core_q, d) / alpha, a = alpha on the
-    # tree algorithms' convention, 1 on brute's (see module docstring)
-    if scale_core and alpha != 1.0:
-        rcore_used = (core_r * alpha) ** 2
-    else:
-        rcore_used = rcore
     u = np.empty(max(n - 1, 0), dtype=np.int64)
     v = np.empty(max(n - 1, 0), dtype=np.int64)
     w = np.empty(max(n - 1, 0), dtype=np.float64)
-    core = np.empty(n, dtype=np.float64)
-    core[index.perm] = core_r
-    if use_prim(n, X.shape[1]):
+    if many_features(n, d):
+        # the KD-tree prunes badly for the k-NN queries too, and Prim's tree
+        # (below) needs only the core distances
+        core = np.sqrt(core_rdist(np.ascontiguousarray(X, dtype=np.float64), min_samples))
+    else:
+        rd, ix = index.knn(index.Xr, min_samples)
+        rcore = np.ascontiguousarray(rd[:, -1])
+        core_r = np.sqrt(rcore)
+        core = np.empty(n, dtype=np.float64)
+        core[index.perm] = core_r
+    if use_prim(n, d):
         # scikit-learn's Prim on the points: the same tree, in its order
         _prim.prim_mst_points(np.ascontiguousarray(X, dtype=np.float64), core, float(alpha),
                               bool(scale_core), False, u, v, w)
         return u, v, w, core, index
     if n > 1:
+        # mutual reachability max(a*core_p, a*core_q, d) / alpha, a = alpha on
+        # the tree algorithms' convention, 1 on brute's (see module docstring)
+        rcore_used = (core_r * alpha) ** 2 if scale_core and alpha != 1.0 else rcore
         _mst.boruvka_mst(index.Xr, index.start, index.end, index.lo, index.hi,
                          rcore_used, ix, u, v, w)
-    if n > 1:
         rows = np.repeat(np.arange(n), ix.shape[1])
         cols = ix.ravel()
         if alpha == 1.0:
