@@ -1,12 +1,16 @@
-"""Blocked "distances to every centre" through BLAS, with an exact re-check of near ties.
+"""Blocked "distances to every centre" through matrix products, with an exact re-check of near ties.
 
 The direct kernels of :mod:`clusterlab._kernels.distances` compute
 ``sum((x - c) ** 2)`` feature by feature: exact to rounding, but one
 horizontal reduction per (row, centre) pair. When every row needs its
 distance to every centre (a Lloyd step, the first assignment of the bounded
 algorithms, a Hamerly re-scan), a matrix product is several times faster:
-``||x - c||^2 = ||x||^2 + ||c||^2 - 2 x.c`` with ``x.c`` from one BLAS GEMM
-per block of 256 rows (``np.dot`` inside numba calls scipy's BLAS).
+``||x - c||^2 = ||x||^2 + ||c||^2 - 2 x.c`` with ``x.c`` from one matrix
+product per block of 256 rows: clusterlab's own loops where BLAS is slow (a
+block transposed feature by feature, or few centres on wide rows:
+:func:`.blocks.product_kind`), else BLAS (``np.dot`` inside numba calls
+scipy's BLAS). Each is a sum of the same products in some order, so the
+bound below holds for all.
 
 The identity cancels badly when ``x`` is far from the origin compared with
 ``||x - c||``, and a float32 GEMM rounds in float32, so these values are
