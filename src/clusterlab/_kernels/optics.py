@@ -27,6 +27,7 @@ from numba import njit, prange
 from clusterlab._kernels.row_groups import parallel_kernel
 
 from .neighbors.metric import _rdist
+from .search import insert_smallest
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -96,26 +97,15 @@ def _kth_distance(Xs, key, i, k, metric, p):
             if hi >= n or _reduced_gap(key[hi] - key[i], metric, p) > best[k - 1]:
                 go_hi = False
             else:
-                _insert(best, _rdist(Xs, hi, Xs, i, metric, p))
+                insert_smallest(best, _rdist(Xs, hi, Xs, i, metric, p))
                 hi += 1
         if go_lo:
             if lo < 0 or _reduced_gap(key[i] - key[lo], metric, p) > best[k - 1]:
                 go_lo = False
             else:
-                _insert(best, _rdist(Xs, lo, Xs, i, metric, p))
+                insert_smallest(best, _rdist(Xs, lo, Xs, i, metric, p))
                 lo -= 1
     return _from_reduced(best[k - 1], metric, p)
-
-
-@njit(inline="always", **_JIT)
-def _insert(best, s):
-    k = best.shape[0]
-    if s < best[k - 1]:
-        t = k - 1
-        while t > 0 and best[t - 1] > s:
-            best[t] = best[t - 1]
-            t -= 1
-        best[t] = s
 
 
 @njit(inline="always", **_JIT)

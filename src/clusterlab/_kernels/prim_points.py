@@ -23,10 +23,11 @@ index)``, a strict order: the result does not depend on the thread count.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from clusterlab._kernels.gemm.blocks import tile_products
 from clusterlab._kernels.row_groups import parallel_kernel
+from clusterlab._kernels.search import insert_smallest
 
 #: Points per chunk of a step's sweep (its running sums stay in L1).
 CHUNK = 512
@@ -147,18 +148,6 @@ CORE_ROWS = 8
 CORE_CHUNK = 256
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _insert(buf, v):
-    """Insert ``v`` into ``buf``, ascending, keeping its length (the largest drops)."""
-    k = buf.shape[0]
-    if v < buf[k - 1]:
-        pos = k - 1
-        while pos > 0 and buf[pos - 1] > v:
-            buf[pos] = buf[pos - 1]
-            pos -= 1
-        buf[pos] = v
-
-
 @parallel_kernel(cache=True, nogil=True)
 def core_rdist_points(X, Xc, tiles, sq, norms, k, a, c, out):
     """The k-th smallest squared distance of every row of X to the rows of X
@@ -220,7 +209,7 @@ def core_rdist_points(X, Xc, tiles, sq, norms, k, a, c, out):
                     up = upper[rr]
                     for q in range(m):
                         t = ni + norms_c[q]
-                        _insert(up, e_row[q] + (a * t * t + c))
+                        insert_smallest(up, e_row[q] + (a * t * t + c))
                     limit[rr] = up[k - 1]
         for rr in range(r):
             i = i0 + rr
@@ -246,7 +235,7 @@ def core_rdist_points(X, Xc, tiles, sq, norms, k, a, c, out):
                         for f in range(d):
                             v = X[i, f] - X[j, f]
                             acc += v * v
-                        _insert(best, acc)
+                        insert_smallest(best, acc)
             out[i] = best[k - 1]
 
 

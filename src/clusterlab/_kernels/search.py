@@ -1,4 +1,5 @@
-"""Binary search in a sorted integer array, for kernels.
+"""Searches in sorted arrays, for kernels: binary search of an integer key,
+and the running k smallest values of a k-nearest-neighbour search.
 
 numba's ``np.searchsorted`` is general (any dtype, NaN ordering, complex
 comparisons) and costs ~0.25 s to compile in every new process that uses it;
@@ -23,3 +24,17 @@ def lower_bound(a, hi, x):
         else:
             hi = mid
     return lo
+
+
+@njit(cache=True, nogil=True, inline="always")
+def insert_smallest(buf, v):
+    """Insert ``v`` into ``buf``, the ascending k smallest values so far,
+    keeping its length (the largest drops; nothing when ``v`` is not below
+    ``buf[-1]``). O(k)."""
+    k = buf.shape[0]
+    if v < buf[k - 1]:
+        pos = k - 1
+        while pos > 0 and buf[pos - 1] > v:
+            buf[pos] = buf[pos - 1]
+            pos -= 1
+        buf[pos] = v
