@@ -39,8 +39,17 @@ class Row:
         return asdict(self)
 
 
+#: Seconds of rest before each timed call: the previous contender's idle
+#: thread pools (OpenBLAS, TBB, OpenMP) spin for a while after their work and
+#: would otherwise take cores from the next one (measured: clusterlab's K-Means
+#: iteration on 60000 x 784 right after scikit-learn-intelex 15-16 ms, after a
+#: 50 ms rest 11-13 ms; 100 ms leaves a margin).
+SETTLE_S = 0.1
+
+
 def _time_once(fn):
     gc.collect()
+    time.sleep(SETTLE_S)
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out

@@ -357,7 +357,8 @@ def test_float32_sweep_within_its_error_bound(seed, scale, offset, k, m, transpo
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3, 1e15]),
-       offset=st.sampled_from([0.0, 3.0, 1e4]), d=st.integers(1, 70), k=st.integers(1, 70),
+       offset=st.sampled_from([0.0, 3.0, 1e4]),
+       d=st.one_of(st.integers(1, 70), st.integers(250, 600)), k=st.integers(1, 70),
        m=st.integers(1, 41), f32=st.booleans())
 def test_products_in_the_kernel_within_the_blas_error_bound(seed, scale, offset, d, k, m,
                                                            f32):
@@ -365,7 +366,8 @@ def test_products_in_the_kernel_within_the_blas_error_bound(seed, scale, offset,
     # block, narrow_products by rows for few centres) instead of by BLAS; each is a
     # sum of the d products in some order, within the bound error_bound
     # assumes of BLAS, gamma_(d+1) |x| |c| (plus underflow), for any k, m and d
-    # (centre groups of five with a rest, an odd last row)
+    # (centre groups of five with a rest, an odd last row; rows of 2 KiB and more:
+    # the first five centres streamed row by row)
     dtype = np.float32 if f32 else np.float64
     rng = np.random.default_rng(seed)
     block = ((rng.normal(size=(m, d)) + offset) * scale).astype(dtype)
