@@ -39,17 +39,23 @@ class Row:
         return asdict(self)
 
 
-#: Seconds of rest before each timed call: the previous contender's idle
+#: Seconds of rest before each timed call of a case whose warm-up call of some
+#: contender took more than SETTLE_MIN_CALL_S: the previous contender's idle
 #: thread pools (OpenBLAS, TBB, OpenMP) spin for a while after their work and
 #: would otherwise take cores from the next one (measured: clusterlab's K-Means
 #: iteration on 60000 x 784 right after scikit-learn-intelex 15-16 ms, after a
-#: 50 ms rest 11-13 ms; 100 ms leaves a margin).
+#: 50 ms rest 11-13 ms; 100 ms leaves a margin). Not for short calls: after a
+#: rest, threads wake up and caches refill inside the timing (a 12 ms fit took
+#: 17-19 ms after 50-100 ms of rest, its peer's likewise, and the ratio moved by
+#: noise alone).
 SETTLE_S = 0.1
+SETTLE_MIN_CALL_S = 0.2
 
 
-def _time_once(fn):
+def _time_once(fn, settle=0.0):
     gc.collect()
-    time.sleep(SETTLE_S)
+    if settle:
+        time.sleep(settle)
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
@@ -65,14 +71,18 @@ def compare(family, case, shape, params, ours, peers, repeats=3, warmup=True,
     """
     peers = {name: fn for name, fn in peers.items() if fn is not None}
     contenders = {"clusterlab": ours, **peers}
+    settle = 0.0
     if warmup:  # JIT compilation and caches are not what we measure
         for fn in contenders.values():
+            t0 = time.perf_counter()
             fn()
+            if time.perf_counter() - t0 > SETTLE_MIN_CALL_S:
+                settle = SETTLE_S
     times = {name: [] for name in contenders}
     results = {}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            seconds, out = _time_once(fn)
+            seconds, out = _time_once(fn, settle)
             times[name].append(seconds)
             results[name] = out
     med = {name: statistics.median(ts) for name, ts in times.items()}
