@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import sparse
@@ -400,6 +400,32 @@ def test_predict_where_clusters_touch_is_nearest_core(n_features, dtype, monkeyp
     np.testing.assert_array_equal(
         _predict_grid(Q.astype(np.float64), comps.astype(np.float64), core_labels, eps, 0, 2.0),
         expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_features=st.integers(1, 4),
+       metric=st.sampled_from(["euclidean", "manhattan", "chebyshev"]),
+       on_grid=st.booleans(), eps=st.sampled_from([0.5, 1.0, 1.5, 2.0]))
+def test_predict_direct_equals_grid(seed, n_features, metric, on_grid, eps):
+    # few queries: predict computes every query-core distance with numpy
+    # instead of asking the grid; the labels are the grid kernels', ties
+    # (integer coordinates, distances exactly eps) and all
+    from clusterlab.cluster.dbscan import _predict_direct, _predict_grid
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 8, size=(120, n_features))
+    Q = rng.uniform(-1, 9, size=(30, n_features))
+    if on_grid:
+        X, Q = np.round(X), np.round(Q)
+    model = DBSCAN(eps=eps, metric=metric, min_samples=3).fit(X)
+    if len(model.core_sample_indices_) == 0:
+        return
+    comps = np.ascontiguousarray(model.components_, dtype=np.float64)
+    core_labels = model.labels_[model.core_sample_indices_]
+    code = {"euclidean": 0, "manhattan": 1, "chebyshev": 2}[metric]
+    direct = _predict_direct(Q, comps, core_labels, eps, code, 2.0)
+    np.testing.assert_array_equal(direct, _predict_grid(Q, comps, core_labels, eps, code, 2.0))
+    np.testing.assert_array_equal(model.predict(Q), direct)  # 30 x <= 120 pairs: direct
 
 
 def test_predict_no_core_samples_is_all_noise():

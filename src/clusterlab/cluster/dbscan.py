@@ -213,6 +213,27 @@ def _predict_grid(X, comps, core_labels, eps, code, p, core_grid=None):
     return out
 
 
+def _predict_direct(X, comps, core_labels, eps, code, p):
+    """:func:`_predict_grid`'s labels from every query-core distance (numpy),
+    for few pairs (:data:`clusterlab._config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS`)
+    and the metrics whose reduced distance numpy computes with the kernels'
+    operations in their order (``code`` 0, 1, 2: squared Euclidean, Manhattan,
+    Chebyshev). Memory O(queries x cores)."""
+    reps = _nk.reduced_radius(eps, code, p)
+    R = np.zeros((X.shape[0], comps.shape[0]))
+    for k in range(X.shape[1]):
+        t = np.abs(X[:, k, None] - comps[None, :, k])
+        if code == 0:
+            R += t * t
+        elif code == 1:
+            R += t
+        else:
+            np.maximum(R, t, out=R)
+    nearest = np.argmin(R, axis=1)  # the smallest index among equidistant cores
+    within = R[np.arange(X.shape[0]), nearest] <= reps
+    return np.where(within, np.asarray(core_labels)[nearest], -1)
+
+
 def _dbscan_sparse_precomputed(X, eps, min_samples, ws):
     X = X.tocsr()
     if not X.has_canonical_format:
@@ -537,9 +558,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         lookup of its cell: where all cores around carry one label, one core
         within eps in its own cell decides; elsewhere each neighbouring cell of
         another label is asked for one core within eps, and the nearest core is
-        computed only where cores of two clusters are within eps. Distance
-        blocks for the other metrics. Memory O(number of cells) above the kept
-        index, plus one distance block.
+        computed only where cores of two clusters are within eps. A few
+        queries against few cores (at most
+        ``clusterlab._config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS`` pairs; Euclidean,
+        Manhattan, Chebyshev) skip the index: every distance is computed, the
+        same labels. Distance blocks for the other metrics. Memory O(number of
+        cells) above the kept index, plus one distance block.
         """
         check_is_fitted(self, "labels_")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
@@ -584,10 +608,13 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             if stored is not None and not (stored["eps"] == eps and stored["code"] == code
                                            and stored["p"] == p):
                 stored = None  # parameters changed since fit
+            Xd = np.ascontiguousarray(X, dtype=np.float64)
+            comps = np.ascontiguousarray(comps, dtype=np.float64)
+            if code != 3 and m * len(comps) <= _config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS:
+                out[:] = _predict_direct(Xd, comps, core_labels, eps, code, p)
+                return out
             # float64 for the kernels (widening is exact; one compiled variant)
-            out[:] = _predict_grid(np.ascontiguousarray(X, dtype=np.float64),
-                                   np.ascontiguousarray(comps, dtype=np.float64), core_labels,
-                                   eps, code, p, stored)
+            out[:] = _predict_grid(Xd, comps, core_labels, eps, code, p, stored)
         return out
 
     @staticmethod
