@@ -476,6 +476,13 @@ DBSCAN_SHARE_MIN_FEATURES = 10
 #: many bytes, for the union-find and border passes; beyond, those passes compute
 #: the products again (O(n) memory).
 DBSCAN_NEIGHBOUR_LIST_BYTES = 256 * 2**20
+#: DBSCAN on small dense data (n_samples**2 * n_features at most this much)
+#: takes its radius tests from numpy's distances, a block of rows at a time
+#: (the operations of the grid kernels: the same labels), through the kernels
+#: of precomputed distances: ~1.3 s of compilation in a new environment
+#: instead of the grid's ~5 s, at ~10 ms of work (1000 x 2: 8 ms warm against
+#: the grid's 1 ms). Euclidean, Manhattan and Chebyshev distances.
+DBSCAN_DIRECT_MAX_WORK = 2**22
 #: DBSCAN.predict with at most this many (query, core sample) pairs computes
 #: every distance with numpy instead of asking the fit's grid: microseconds of
 #: work (4 queries against 950 cores: 0.1 ms), where the grid's predict kernels

@@ -1,5 +1,6 @@
 """DBSCAN: oracle tests against scikit-learn, prediction, bad input, figure."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -32,6 +33,31 @@ def assert_same_as_sklearn(ours, X, sample_weight=None, **params):
         else ours.components_
     np.testing.assert_allclose(ours_comps, comps, rtol=0, atol=0)
     return theirs
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _grid_kernels():
+    """The tests of this module run the grid kernels on small data: the path
+    small inputs take instead (numpy's distances) is tested by name, with
+    :func:`_direct_fits` (and by scikit-learn's own tests)."""
+    from clusterlab import _config
+
+    saved = _config.DBSCAN_DIRECT_MAX_WORK
+    _config.DBSCAN_DIRECT_MAX_WORK = 0
+    yield
+    _config.DBSCAN_DIRECT_MAX_WORK = saved
+
+
+@contextlib.contextmanager
+def _direct_fits():
+    from clusterlab import _config
+
+    saved = _config.DBSCAN_DIRECT_MAX_WORK
+    _config.DBSCAN_DIRECT_MAX_WORK = 2**62
+    try:
+        yield
+    finally:
+        _config.DBSCAN_DIRECT_MAX_WORK = saved
 
 
 # ----------------------------------------------------------------------- oracle
@@ -426,6 +452,51 @@ def test_predict_direct_equals_grid(seed, n_features, metric, on_grid, eps):
     direct = _predict_direct(Q, comps, core_labels, eps, code, 2.0)
     np.testing.assert_array_equal(direct, _predict_grid(Q, comps, core_labels, eps, code, 2.0))
     np.testing.assert_array_equal(model.predict(Q), direct)  # 30 x <= 120 pairs: direct
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_features=st.integers(1, 4),
+       metric=st.sampled_from(["euclidean", "manhattan", "chebyshev"]),
+       on_grid=st.booleans(), eps=st.sampled_from([0.5, 1.0, 1.5, 2.0]),
+       min_samples=st.integers(1, 6), weighted=st.booleans(), f32=st.booleans())
+def test_direct_fit_equals_grid(seed, n_features, metric, on_grid, eps, min_samples, weighted,
+                                f32):
+    # small data: the fit's radius tests come from numpy's distances through the
+    # kernels of precomputed distances; labels (numbers included), core samples
+    # and components are the grid's, ties at exactly eps and weights included
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 8, size=(150, n_features))
+    if on_grid:
+        X = np.round(X)
+    X = X.astype(np.float32 if f32 else np.float64)
+    w = rng.integers(-1, 4, size=len(X)).astype(float) if weighted else None
+    params = dict(eps=eps, metric=metric, min_samples=min_samples)
+    grid = DBSCAN(**params).fit(X, sample_weight=w)
+    with _direct_fits():
+        direct = DBSCAN(**params).fit(X, sample_weight=w)
+    assert direct._core_grid is None  # no grid was built
+    np.testing.assert_array_equal(direct.labels_, grid.labels_)
+    np.testing.assert_array_equal(direct.core_sample_indices_, grid.core_sample_indices_)
+    np.testing.assert_array_equal(direct.components_, grid.components_)
+    # predict without the fit's index: the same labels
+    Q = rng.uniform(-1, 9, size=(400, n_features))
+    np.testing.assert_array_equal(direct.predict(Q), grid.predict(Q))
+
+
+def test_direct_fit_by_size():
+    # the first fits of a new user (1000 moons) take numpy's distances; larger
+    # or wider data the grid
+    from clusterlab import _config
+    from clusterlab.cluster.dbscan import _use_direct
+
+    limit = _config.DBSCAN_DIRECT_MAX_WORK
+    _config.DBSCAN_DIRECT_MAX_WORK = 2**22  # the default (this module's fixture sets 0)
+    try:
+        assert _use_direct(np.zeros((1000, 2)), (0, 2.0))
+        assert not _use_direct(np.zeros((2000, 2)), (0, 2.0))
+        assert not _use_direct(np.zeros((1000, 2)), (3, 3.0))  # general p: the grid
+    finally:
+        _config.DBSCAN_DIRECT_MAX_WORK = limit
 
 
 def test_predict_no_core_samples_is_all_noise():

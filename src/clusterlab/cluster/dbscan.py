@@ -30,6 +30,11 @@ Index, chosen automatically:
 * **distance blocks** (``metric="precomputed"`` dense or sparse, any other
   metric, callables, sparse ``X``): rows of the distance matrix are produced
   (or read) a memory-bounded block at a time, three times.
+* **direct** (small dense data, ``n_samples**2 * n_features`` at most
+  ``DBSCAN_DIRECT_MAX_WORK``, Euclidean, Manhattan or Chebyshev, fewer
+  features than the products take): the distance blocks, from numpy's
+  distances computed with the grid kernels' operations -- the same labels,
+  without compiling the grid's kernels in a new environment.
 """
 
 import numbers
@@ -213,24 +218,52 @@ def _predict_grid(X, comps, core_labels, eps, code, p, core_grid=None):
     return out
 
 
-def _predict_direct(X, comps, core_labels, eps, code, p):
-    """:func:`_predict_grid`'s labels from every query-core distance (numpy),
-    for few pairs (:data:`clusterlab._config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS`)
-    and the metrics whose reduced distance numpy computes with the kernels'
-    operations in their order (``code`` 0, 1, 2: squared Euclidean, Manhattan,
-    Chebyshev). Memory O(queries x cores)."""
-    reps = _nk.reduced_radius(eps, code, p)
-    R = np.zeros((X.shape[0], comps.shape[0]))
-    for k in range(X.shape[1]):
-        t = np.abs(X[:, k, None] - comps[None, :, k])
+def _reduced_distances(A, B, code):
+    """(len(A), len(B)) reduced distances (squared Euclidean, Manhattan or
+    Chebyshev: ``code`` 0, 1, 2) of float64 rows, by the grid kernels'
+    operations in their order (:func:`clusterlab._kernels.neighbors.metric._rdist`):
+    the same values, hence the same radius tests."""
+    R = np.zeros((A.shape[0], B.shape[0]))
+    for k in range(A.shape[1]):
+        t = np.abs(A[:, k, None] - B[None, :, k])
         if code == 0:
             R += t * t
         elif code == 1:
             R += t
         else:
             np.maximum(R, t, out=R)
+    return R
+
+
+def _direct_blocks(X, code):
+    """A re-iterable source of reduced-distance row blocks of X against itself
+    for :func:`dbscan_blocks` (about 2 MB a block)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    n = X.shape[0]
+    rows = max(1, (1 << 18) // max(n, 1))
+
+    def blocks():
+        for start in range(0, n, rows):
+            yield start, _reduced_distances(X[start:start + rows], X, code)
+
+    return blocks
+
+
+def _use_direct(X, resolved):
+    """Whether a fit on dense data that does not take BLAS products takes
+    :func:`_direct_blocks` (small data, metric codes 0-2;
+    :data:`clusterlab._config.DBSCAN_DIRECT_MAX_WORK`)."""
+    return (resolved is not None and resolved[0] in (0, 1, 2)
+            and X.shape[0] ** 2 * X.shape[1] <= _config.DBSCAN_DIRECT_MAX_WORK)
+
+
+def _predict_direct(X, comps, core_labels, eps, code, p):
+    """:func:`_predict_grid`'s labels from every query-core distance (numpy),
+    for few pairs (:data:`clusterlab._config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS`)
+    and metric codes 0-2 (:func:`_reduced_distances`). Memory O(queries x cores)."""
+    R = _reduced_distances(X, comps, code)
     nearest = np.argmin(R, axis=1)  # the smallest index among equidistant cores
-    within = R[np.arange(X.shape[0]), nearest] <= reps
+    within = R[np.arange(X.shape[0]), nearest] <= _nk.reduced_radius(eps, code, p)
     return np.where(within, np.asarray(core_labels)[nearest], -1)
 
 
@@ -491,6 +524,10 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 labels, core = dbscan_blocks(blocks, n, eps, min_samples, ws)
             elif use_products(X, resolved, self.algorithm, eps):
                 labels, core = dbscan_products(X, eps, min_samples, ws)
+            elif _use_direct(X, resolved):
+                code, p = resolved
+                labels, core = dbscan_blocks(_direct_blocks(X, code), n,
+                                             _nk.reduced_radius(eps, code, p), min_samples, ws)
             else:
                 code, p = resolved
                 labels, core, core_grid = _dbscan_grid(X, eps, min_samples, code, p, ws,
