@@ -25,7 +25,7 @@ index)``, a strict order: the result does not depend on the thread count.
 import numpy as np
 from numba import prange
 
-from clusterlab._kernels.gemm.blocks import tile_products
+from clusterlab._kernels.gemm.products import tile_products
 from clusterlab._kernels.row_groups import parallel_kernel
 from clusterlab._kernels.search import insert_smallest
 
@@ -156,7 +156,7 @@ def core_rdist_points(X, Xc, tiles, sq, norms, k, a, c, out):
 
     Products of a block of query rows with every (centred) point, four
     features at a time over the transposed points
-    (:func:`clusterlab._kernels.gemm.blocks.tile_products`), give estimates
+    (:func:`clusterlab._kernels.gemm.products.tile_products`), give estimates
     ``sq_i + sq_j - 2 x_i.x_j`` within ``a (|x_i| + |x_j|)^2 + c`` of the
     exact sum (:func:`knn_tolerance_consts`). The k smallest upper ends bound
     the k-th distance; only the points whose lower end is below that bound

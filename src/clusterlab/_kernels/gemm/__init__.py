@@ -38,8 +38,10 @@ skip depends on the GEMM's rounding, never the result.
 Numba's threads run the row groups; BLAS must then run on one thread (the
 estimator wraps the fit in :func:`clusterlab._config.single_threaded_blas`).
 
-Modules: :mod:`.blocks` (the block products, two-nearest sweeps and the exact
-re-check of near ties) and :mod:`.passes` (passes over row groups built on
-them: nearest centre, Lloyd statistics, full scans and re-scans). This
+Modules: :mod:`.products` (clusterlab's own product loops: over a block
+transposed, or over wide rows for few centres), :mod:`.blocks` (the block
+products -- those loops or BLAS --, two-nearest sweeps and the exact re-check of
+near ties) and :mod:`.passes` (passes over row groups built on them: nearest
+centre, Lloyd statistics, full scans and re-scans). This
 ``__init__`` imports nothing.
 """
