@@ -165,6 +165,8 @@ def test_spectral_result_independent_of_thread_counts(monkeypatch, affinity):
 
     X = _two_moons(400, seed=1)
     monkeypatch.setattr(_config, "SPECTRAL_SMALL_BLAS_SAMPLES", 100)
+    # the dense affinity's kernels on numba's threads when there are two
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_THREADS_MIN_SAMPLES", 100)
     results = []
     for blas, nb in ((1, 1), (2, 2), (1, 2), (2, 1)):
         monkeypatch.setattr(_config, "factorization_threads", lambda blas=blas: blas)
@@ -316,3 +318,26 @@ def test_dbscan_products_on_the_free_cores(monkeypatch):
     assert asked and set(asked) == {2}
     np.testing.assert_array_equal(busy.labels_, quiet.labels_)
     assert len(set(busy.labels_)) >= 2
+
+
+def test_spectral_dense_kernels_threads_by_size(monkeypatch):
+    """The dense affinity's kernels run on numba's threads only from
+    SPECTRAL_DENSE_THREADS_MIN_SAMPLES samples (below, one thread is faster and
+    a first run compiles only the serial variants)."""
+    from clusterlab.cluster import _spectral_affinity as sa
+    from clusterlab.cluster.spectral import rbf_affinity
+
+    asked = []
+
+    def spy(kernel, parallel):
+        asked.append((kernel.__name__, parallel))
+        return kernel.serial
+
+    monkeypatch.setattr(sa, "on_threads", spy)
+    monkeypatch.setattr(se, "on_threads", spy)
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_THREADS_MIN_SAMPLES", 300)
+    for n in (299, 300):
+        A = rbf_affinity(_two_moons(n), 50.0)
+        se._normalized_laplacian(A)
+    assert asked == [("rbf_dense", False), ("dense_normalized_laplacian", False),
+                     ("rbf_dense", True), ("dense_normalized_laplacian", True)]

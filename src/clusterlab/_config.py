@@ -450,6 +450,12 @@ SPECTRAL_SPARSE_ITERATIVE_MIN_ROW_NNZ = 64
 #: QRs run on one BLAS thread: on 2 cores, after numba's parallel Laplacian, two
 #: BLAS threads made the seed's 1000-point moons 2-4x slower and erratic.
 SPECTRAL_SMALL_BLAS_SAMPLES = 3000
+#: The dense affinity's kernels (RBF, normalised Laplacian, component count)
+#: run on numba's threads from this many samples; below, on one thread. Whole
+#: fits of moons, gamma=100, parallel -> serial: 1000 points 42 -> 30 ms, 1500
+#: 96 -> 76 ms, 2000 129 -> 144 ms; and a first run in a new environment then
+#: compiles only the serial variants (1000 moons: first fit 5.2 -> 4.4 s).
+SPECTRAL_DENSE_THREADS_MIN_SAMPLES = 2000
 
 #: DBSCAN inputs with fewer values (n_samples * n_features) run on one thread
 #: when n_jobs=None: starting threads costs more than the work.

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from clusterlab import _config
 from clusterlab._kernels import affinity as _ak
+from clusterlab._kernels.row_groups import on_threads
 
 
 _KERNELS = {"rbf", "linear", "poly", "polynomial", "sigmoid", "laplacian", "cosine",
@@ -86,7 +87,8 @@ def rbf_affinity(X, gamma, tol=None, dense_max_samples=None):
     if n <= dense_max_samples or gamma == 0:
         _check_dense_memory(n, X.dtype.itemsize, "The RBF affinity")
         out = np.empty((n, n), dtype=X.dtype)
-        _ak.rbf_dense(X, float(gamma), out)
+        on_threads(_ak.rbf_dense, n >= _config.SPECTRAL_DENSE_THREADS_MIN_SAMPLES)(
+            X, float(gamma), out)
         return out
     from scipy.spatial import cKDTree
 

@@ -34,6 +34,7 @@ from sklearn.utils import check_random_state
 
 from clusterlab import _config
 from clusterlab._kernels import affinity as _ak
+from clusterlab._kernels.row_groups import on_threads
 
 
 #: Shift of the Laplacian for shift-invert: ``L + _SHIFT * I`` is positive
@@ -80,7 +81,8 @@ def _normalized_laplacian(A):
             "'precomputed' graph) or fit on a subsample.")
     L = np.empty((n, n), dtype=np.float64)
     dd = np.empty(n, dtype=np.float64)
-    _ak.dense_normalized_laplacian(A, L, dd)
+    on_threads(_ak.dense_normalized_laplacian,
+               n >= _config.SPECTRAL_DENSE_THREADS_MIN_SAMPLES)(A, L, dd)
     return L, dd
 
 
