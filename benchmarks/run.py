@@ -63,7 +63,7 @@ def format_table(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small cases, 3-5 minutes on 2 cores")
+    parser.add_argument("--quick", action="store_true", help="small cases, 4-9 minutes on 2 cores")
     parser.add_argument("--family", action="append", choices=families(),
                         help="run only this family (repeatable)")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
