@@ -647,7 +647,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 stored = None  # parameters changed since fit
             Xd = np.ascontiguousarray(X, dtype=np.float64)
             comps = np.ascontiguousarray(comps, dtype=np.float64)
-            if code != 3 and m * len(comps) <= _config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS:
+            if code in (0, 1, 2) and m * len(comps) <= _config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS:
                 out[:] = _predict_direct(Xd, comps, core_labels, eps, code, p)
                 return out
             # float64 for the kernels (widening is exact; one compiled variant)
