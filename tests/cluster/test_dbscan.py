@@ -35,29 +35,28 @@ def assert_same_as_sklearn(ours, X, sample_weight=None, **params):
     return theirs
 
 
+@contextlib.contextmanager
+def _direct_fits(max_work=2**62):
+    """Fits within the context take the small-data path up to ``max_work``
+    (``n_samples**2 * n_features``; 0: never)."""
+    from clusterlab import _config
+
+    saved = _config.DBSCAN_DIRECT_MAX_WORK
+    _config.DBSCAN_DIRECT_MAX_WORK = max_work
+    try:
+        yield saved
+    finally:
+        _config.DBSCAN_DIRECT_MAX_WORK = saved
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _grid_kernels():
     """The tests of this module run the grid kernels on small data: the path
     small inputs take instead (numpy's distances) is tested by name, with
-    :func:`_direct_fits` (and by scikit-learn's own tests)."""
-    from clusterlab import _config
-
-    saved = _config.DBSCAN_DIRECT_MAX_WORK
-    _config.DBSCAN_DIRECT_MAX_WORK = 0
-    yield
-    _config.DBSCAN_DIRECT_MAX_WORK = saved
-
-
-@contextlib.contextmanager
-def _direct_fits():
-    from clusterlab import _config
-
-    saved = _config.DBSCAN_DIRECT_MAX_WORK
-    _config.DBSCAN_DIRECT_MAX_WORK = 2**62
-    try:
-        yield
-    finally:
-        _config.DBSCAN_DIRECT_MAX_WORK = saved
+    :func:`_direct_fits` (and by scikit-learn's own tests). Yields the
+    library's own limit."""
+    with _direct_fits(0) as default:
+        yield default
 
 
 # ----------------------------------------------------------------------- oracle
@@ -483,20 +482,16 @@ def test_direct_fit_equals_grid(seed, n_features, metric, on_grid, eps, min_samp
     np.testing.assert_array_equal(direct.predict(Q), grid.predict(Q))
 
 
-def test_direct_fit_by_size():
+def test_direct_fit_by_size(_grid_kernels):
     # the first fits of a new user (1000 moons) take numpy's distances; larger
-    # or wider data the grid
-    from clusterlab import _config
+    # or wider data the grid (the library's own limit, which this module's
+    # fixture sets aside)
     from clusterlab.cluster.dbscan import _use_direct
 
-    limit = _config.DBSCAN_DIRECT_MAX_WORK
-    _config.DBSCAN_DIRECT_MAX_WORK = 2**22  # the default (this module's fixture sets 0)
-    try:
+    with _direct_fits(_grid_kernels):
         assert _use_direct(np.zeros((1000, 2)), (0, 2.0))
         assert not _use_direct(np.zeros((2000, 2)), (0, 2.0))
         assert not _use_direct(np.zeros((1000, 2)), (3, 3.0))  # general p: the grid
-    finally:
-        _config.DBSCAN_DIRECT_MAX_WORK = limit
 
 
 def test_predict_no_core_samples_is_all_noise():

@@ -218,6 +218,11 @@ def _predict_grid(X, comps, core_labels, eps, code, p, core_grid=None):
     return out
 
 
+#: metric codes whose reduced distances numpy computes with the grid kernels'
+#: operations (:func:`_reduced_distances`): squared Euclidean, Manhattan, Chebyshev
+_DIRECT_CODES = (0, 1, 2)
+
+
 def _reduced_distances(A, B, code):
     """(len(A), len(B)) reduced distances (squared Euclidean, Manhattan or
     Chebyshev: ``code`` 0, 1, 2) of float64 rows, by the grid kernels'
@@ -253,7 +258,7 @@ def _use_direct(X, resolved):
     """Whether a fit on dense data that does not take BLAS products takes
     :func:`_direct_blocks` (small data, metric codes 0-2;
     :data:`clusterlab._config.DBSCAN_DIRECT_MAX_WORK`)."""
-    return (resolved is not None and resolved[0] in (0, 1, 2)
+    return (resolved is not None and resolved[0] in _DIRECT_CODES
             and X.shape[0] ** 2 * X.shape[1] <= _config.DBSCAN_DIRECT_MAX_WORK)
 
 
@@ -647,7 +652,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 stored = None  # parameters changed since fit
             Xd = np.ascontiguousarray(X, dtype=np.float64)
             comps = np.ascontiguousarray(comps, dtype=np.float64)
-            if code in (0, 1, 2) and m * len(comps) <= _config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS:
+            if code in _DIRECT_CODES and m * len(comps) <= _config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS:
                 out[:] = _predict_direct(Xd, comps, core_labels, eps, code, p)
                 return out
             # float64 for the kernels (widening is exact; one compiled variant)
