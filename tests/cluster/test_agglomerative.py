@@ -1,6 +1,7 @@
 """AgglomerativeClustering / linkage_tree: oracle tests against scikit-learn
 and scipy, scikit-learn's estimator checks, properties and bad input."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -15,7 +16,8 @@ from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from clusterlab import AgglomerativeClustering, linkage_tree
+from clusterlab import AgglomerativeClustering, _config, linkage_tree
+from clusterlab._kernels import interpret as _interp
 from clusterlab.plotting import plot_dendrogram
 
 LINKAGE_METRICS = [
@@ -651,3 +653,72 @@ def test_single_linkage_vectorised_prim_is_the_serial_one(dtype, rounded):
         got = run(kernel, X, np.zeros(n), 1.0, True, True)
         for g, r in zip(got, ref):
             np.testing.assert_array_equal(g, r)
+
+
+# ------------------------------------------- tiny inputs, interpreted
+
+
+@contextlib.contextmanager
+def _interpreter(on):
+    """Small inputs interpreted (``on``) or compiled, whatever their size."""
+    saved = (_config.LINKAGE_INTERPRET_MAX_SAMPLES, _config.INTERPRET_BUDGET_S)
+    _config.LINKAGE_INTERPRET_MAX_SAMPLES = 10**6 if on else 0
+    _config.INTERPRET_BUDGET_S = np.inf
+    try:
+        yield
+    finally:
+        _config.LINKAGE_INTERPRET_MAX_SAMPLES, _config.INTERPRET_BUDGET_S = saved
+
+
+@given(st.integers(2, 40), st.integers(1, 3), st.integers(0, 2**31 - 1), st.booleans(),
+       st.sampled_from([("ward", "euclidean"), ("complete", "euclidean"),
+                        ("complete", "manhattan"), ("average", "cosine"),
+                        ("average", "euclidean"), ("complete", "precomputed")]))
+def test_interpreted_kernels_give_the_compiled_trees(n, d, seed, grid, linkage_metric):
+    # the kernels' source run by the interpreter: the same merges and heights,
+    # bit for bit (ties on integer grids included)
+    linkage, metric = linkage_metric
+    rng = np.random.default_rng(seed)
+    X = (rng.integers(0, 3, size=(n, d)).astype(np.float64) if grid
+         else rng.normal(size=(n, d)) * 10.0 ** rng.integers(-3, 4))
+    if metric == "cosine":
+        X += 0.5  # no zero rows
+    data = pairwise_distances(X) if metric == "precomputed" else X
+    trees = []
+    for on in (True, False):
+        with _interpreter(on):
+            est = AgglomerativeClustering(linkage=linkage, metric=metric,
+                                          compute_distances=True).fit(data)
+        trees.append((est.children_, est.distances_, est.labels_))
+    for a, b in zip(*trees):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_interpreted_kernel_calls_nothing_compiled():
+    from numba.core.dispatcher import Dispatcher
+
+    from clusterlab._kernels import linkage as _lk
+
+    for kernel in (_lk.nn_chain_condensed, _lk.ward_nn_chain, _lk.relabel_merges,
+                   _lk.condensed_distances):
+        fn = _interp.interpreted(kernel)
+        assert fn is not kernel.py_func
+        assert not any(isinstance(v, Dispatcher) for v in fn.__globals__.values())
+
+
+def test_interpreter_budget_hands_over_to_the_compiled_kernels(monkeypatch):
+    # once a process has spent its budget interpreting, small inputs compile
+    assert _interp.use_interpreter(True) == (_interp._SPENT[0] < _config.INTERPRET_BUDGET_S)
+    assert not _interp.use_interpreter(False)
+    monkeypatch.setattr(_interp, "_SPENT", [_config.INTERPRET_BUDGET_S])
+    assert not _interp.use_interpreter(True)
+    X = np.array([[0.0], [2.0], [5.0], [8.5]])
+    calls = []
+    real = _interp.interpreted
+    monkeypatch.setattr(_interp, "interpreted", lambda k: calls.append(k) or real(k))
+    agg = AgglomerativeClustering(linkage="complete").fit(X)
+    assert calls == []
+    assert agg.children_.tolist() == [[0, 1], [2, 3], [4, 5]]
+    monkeypatch.setattr(_interp, "_SPENT", [0.0])
+    AgglomerativeClustering(linkage="complete").fit(X)
+    assert len(calls) == 3  # distances, the chain, the relabelling

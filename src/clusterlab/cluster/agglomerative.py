@@ -39,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 
 from clusterlab._dask import warn_if_dask
 from clusterlab import _config
+from clusterlab._kernels import interpret as _interp
 from clusterlab._kernels import linkage as _lk
 from clusterlab._kernels import prim_points as _prim
 from clusterlab._validation import check_magnitude, check_sparse_structure, is_euclidean
@@ -74,14 +75,14 @@ def _check_square(X, metric):
         )
 
 
-def _sort_and_relabel(a, b, dist, n, sort_pair):
+def _sort_and_relabel(a, b, dist, n, sort_pair, interpret=False):
     order = np.argsort(dist, kind="mergesort")
     a = np.ascontiguousarray(a[order])
     b = np.ascontiguousarray(b[order])
     dist = dist[order]
     children = np.empty((n - 1, 2), dtype=np.int64)
     counts = np.empty(n - 1, dtype=np.int64)
-    _lk.relabel_merges(a, b, n, sort_pair, children, counts)
+    _interp.pick(_lk.relabel_merges, interpret)(a, b, n, sort_pair, children, counts)
     return children.astype(np.intp, copy=False), dist
 
 
@@ -117,12 +118,15 @@ def _unstructured_tree(X, linkage, metric):
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     dist = np.empty(n - 1)
+    # a few samples: the kernels' source in the interpreter, nothing to compile
+    interpret = (linkage != "single"
+                 and _interp.use_interpreter(n <= _config.LINKAGE_INTERPRET_MAX_SAMPLES))
     if linkage == "ward" and not _ward_condensed(n, X.shape[1]):
         CT = np.ascontiguousarray(X.T, dtype=np.float64)
         if CT is X or np.shares_memory(CT, X):
             CT = CT.copy()
-        _lk.ward_nn_chain(CT, a, b, dist)
-        return _sort_and_relabel(a, b, dist, n, True)
+        _interp.pick(_lk.ward_nn_chain, interpret)(CT, a, b, dist)
+        return _sort_and_relabel(a, b, dist, n, True, interpret)
     data, code, norms = _metric_input(X, metric)
     if code == _lk.PRECOMPUTED:
         _check_copy_fits(data)
@@ -139,13 +143,13 @@ def _unstructured_tree(X, linkage, metric):
     if linkage != "ward":
         _check_condensed_fits(n, linkage)
     D = np.empty(n * (n - 1) // 2)
-    if code == _lk.EUCLIDEAN:
+    if code == _lk.EUCLIDEAN and not interpret:
         _lk.euclidean_condensed(data, D, parallel=True)
-    else:
-        _lk.condensed_distances(_f64(data), norms, code, D)
-    _lk.nn_chain_condensed(D, n, _LINKAGES[linkage], a, b, dist)
+    else:  # Euclidean: the same values, bit for bit
+        _interp.pick(_lk.condensed_distances, interpret)(_f64(data), norms, code, D)
+    _interp.pick(_lk.nn_chain_condensed, interpret)(D, n, _LINKAGES[linkage], a, b, dist)
     del D
-    return _sort_and_relabel(a, b, dist, n, True)
+    return _sort_and_relabel(a, b, dist, n, True, interpret)
 
 
 def _closest_pairs(X, members, metric, kernel_input):
