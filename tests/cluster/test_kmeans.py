@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import scipy.sparse as sp
 from sklearn.cluster import KMeans as SKKMeans
 from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
@@ -238,6 +240,20 @@ def test_elkan_single_cluster_warns():
     with pytest.warns(RuntimeWarning, match="single cluster"):
         km = KMeans(1, algorithm="elkan", n_init=1).fit(X)
     np.testing.assert_allclose(km.cluster_centers_[0], X.mean(0))
+
+
+@given(st.integers(5, 60), st.integers(1, 4), st.integers(1, 6), st.integers(0, 2**31 - 1),
+       st.booleans(), st.sampled_from(["lloyd", "elkan", "hamerly", "yinyang"]),
+       st.sampled_from([np.float64, np.float32]))
+@settings(max_examples=40, deadline=None)
+def test_predict_on_the_training_rows_gives_the_labels(n, d, k, seed, grid, algorithm, dtype):
+    # small inputs predict with the distances of the fit's own passes: the
+    # fit's labels again, ties on integer grids included
+    rng = np.random.default_rng(seed)
+    X = (rng.integers(0, 3, size=(n, d)) if grid else rng.normal(size=(n, d))).astype(dtype)
+    k = min(k, n)
+    km = KMeans(k, algorithm=algorithm, n_init=1, random_state=seed % 1000).fit(X)
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
 
 
 def test_score_transform_predict_consistency():
