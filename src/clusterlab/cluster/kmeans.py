@@ -393,10 +393,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             chunk = min(_config.KMEANS_GROUP_ROWS, _config.chunk_rows(centers.shape[0], 8))
             _dk.nearest_center(X, centers, chunk, labels, min_sq)
         elif _columnar.columnar_pays.py_func(X.shape[1], centers.shape[0]):
-            # the kernel of the fit's own passes for these shapes (every algorithm
-            # computes its distances with it): the same distances as the fit's,
-            # and on a first run nothing more to compile (the README's four
-            # points: 0.7 s less)
+            # the kernel of the fit's own passes and final labels for these shapes
+            # (every algorithm computes its distances with it on one thread): the
+            # same distances as the fit's, and on a first run nothing more to
+            # compile (the README's four points: 0.7 s less)
             k, d = centers.shape
             _columnar._lloyd_stats_columnar(
                 X, np.ones(n, X.dtype), np.ascontiguousarray(centers, dtype=np.float64), 0, n,

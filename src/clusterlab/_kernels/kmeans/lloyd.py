@@ -335,6 +335,13 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
                 return inertia, it + 1
         elif parallel:
             _nearest_center_parallel(X, centers, chunk, labels, min_sq)
+        elif columnar_pays.py_func(d, k):
+            # the kernel of the passes (KMeans.predict's on few rows too): nothing
+            # more to compile, the same distances as the bounded algorithms'
+            sums[:] = 0.0
+            weights[:] = 0.0
+            _lloyd_stats_columnar(X, sample_weight, centers, 0, n, labels, min_sq, sums,
+                                  weights)
         else:
             nearest_center_range(X, centers, 0, n, labels, min_sq)
     centers_out[:] = centers
