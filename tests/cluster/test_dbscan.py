@@ -49,6 +49,20 @@ def _direct_fits(max_work=2**62):
         _config.DBSCAN_DIRECT_MAX_WORK = saved
 
 
+@contextlib.contextmanager
+def _interpreted(on):
+    """Small inputs run the kernels the interpreter may run (``on``) or the
+    compiled ones, whatever the process has spent so far."""
+    from clusterlab import _config
+
+    saved = _config.INTERPRET_BUDGET_S
+    _config.INTERPRET_BUDGET_S = np.inf if on else -1.0
+    try:
+        yield
+    finally:
+        _config.INTERPRET_BUDGET_S = saved
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _grid_kernels():
     """The tests of this module run the grid kernels on small data: the path
@@ -457,12 +471,14 @@ def test_predict_direct_equals_grid(seed, n_features, metric, on_grid, eps):
 @given(seed=st.integers(0, 10_000), n_features=st.integers(1, 4),
        metric=st.sampled_from(["euclidean", "manhattan", "chebyshev"]),
        on_grid=st.booleans(), eps=st.sampled_from([0.5, 1.0, 1.5, 2.0]),
-       min_samples=st.integers(1, 6), weighted=st.booleans(), f32=st.booleans())
+       min_samples=st.integers(1, 6), weighted=st.booleans(), f32=st.booleans(),
+       interpret=st.booleans())
 def test_direct_fit_equals_grid(seed, n_features, metric, on_grid, eps, min_samples, weighted,
-                                f32):
+                                f32, interpret):
     # small data: the fit's radius tests come from numpy's distances through the
-    # kernels of precomputed distances; labels (numbers included), core samples
-    # and components are the grid's, ties at exactly eps and weights included
+    # kernels of precomputed distances (their union-find passes interpreted or
+    # compiled); labels (numbers included), core samples and components are the
+    # grid's, ties at exactly eps and weights included
     rng = np.random.default_rng(seed)
     X = rng.uniform(0, 8, size=(150, n_features))
     if on_grid:
@@ -471,7 +487,7 @@ def test_direct_fit_equals_grid(seed, n_features, metric, on_grid, eps, min_samp
     w = rng.integers(-1, 4, size=len(X)).astype(float) if weighted else None
     params = dict(eps=eps, metric=metric, min_samples=min_samples)
     grid = DBSCAN(**params).fit(X, sample_weight=w)
-    with _direct_fits():
+    with _direct_fits(), _interpreted(interpret):
         direct = DBSCAN(**params).fit(X, sample_weight=w)
     assert direct._core_grid is None  # no grid was built
     np.testing.assert_array_equal(direct.labels_, grid.labels_)

@@ -55,6 +55,7 @@ from .._validation import (check_algorithm_metric, check_magnitude, check_sparse
                            input_dtype, is_euclidean, magnitude_limit,
                            refuse_semimetric_tree, rescale_rows, warn_boolean_conversion,
                            warn_p_in_metric_params)
+from .._kernels import interpret as _interp
 from .._kernels import neighbors as _nk
 from ._dbscan_blocks import dbscan_blocks, dbscan_products, use_products
 from .._config import numba_threads as _numba_threads
@@ -532,7 +533,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             elif _use_direct(X, resolved):
                 code, p = resolved
                 labels, core = dbscan_blocks(_direct_blocks(X, code), n,
-                                             _nk.reduced_radius(eps, code, p), min_samples, ws)
+                                             _nk.reduced_radius(eps, code, p), min_samples, ws,
+                                             interpret=_interp.use_interpreter(True))
             else:
                 code, p = resolved
                 labels, core, core_grid = _dbscan_grid(X, eps, min_samples, code, p, ws,
