@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
 from sklearn.exceptions import NotFittedError
@@ -221,6 +221,28 @@ def test_same_seed_same_result_and_float32_agrees(seed):
     c = MiniBatchKMeans(**kw).fit(X.astype(np.float32))
     assert c.cluster_centers_.dtype == np.float32
     assert c.inertia_ == pytest.approx(a.inertia_, rel=1e-3)
+
+
+@given(st.integers(1, 300), st.integers(1, 12), st.integers(1, 9), st.integers(0, 2**31 - 1),
+       st.booleans(), st.sampled_from([np.float32, np.float64]), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_numpy_labels_equal_the_kernel_bit_for_bit(n, d, k, seed, grid, dtype, weighted):
+    # small inputs label with numpy's element-wise operations in the kernel's
+    # order: the same labels, row inertias and sum, ties on integer grids included
+    rng = np.random.default_rng(seed)
+    X = (rng.integers(-2, 3, size=(n, d)) if grid else rng.normal(size=(n, d)) * 1e3)
+    X = X.astype(dtype)
+    centers = np.ascontiguousarray(X[rng.integers(0, n, size=k)])
+    sw = (rng.uniform(0, 3, n) if weighted else np.ones(n)).astype(dtype)
+    center_sq = np.einsum("ij,ij->i", centers, centers)
+    dots = X @ centers.T
+    out = []
+    for fn in (kernels.labels_inertia_numpy, kernels.labels_inertia_dots.serial):
+        lab, ri = np.empty(n, np.int32), np.empty(n)
+        total = fn(X, sw, centers, center_sq, dots, lab, ri)
+        out.append((lab, ri, np.float64(total)))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_kernels_keep_float32_and_full_pass_equals_batches():

@@ -315,6 +315,27 @@ def labels_inertia_dots(X, sample_weight, centers, center_sq, dots, labels, row_
     return total
 
 
+def labels_inertia_numpy(X, sample_weight, centers, center_sq, dots, labels, row_inertia):
+    """:func:`labels_inertia_dots` by numpy's element-wise operations, in the
+    kernel's order (the same bits; a test compares them): for small inputs,
+    where it costs microseconds more and a first run compiles no kernel
+    (~0.5 s). Arguments and result as there; falls back on the kernel where
+    an expansion is NaN (numpy's argmin would take it)."""
+    vals = center_sq.astype(np.float64)[None, :] - 2.0 * dots.astype(np.float64)
+    if np.isnan(vals).any():
+        return labels_inertia_dots.serial(X, sample_weight, centers, center_sq, dots, labels,
+                                          row_inertia)
+    best = np.argmin(vals, axis=1)  # the first on ties, as the kernel's strict <
+    labels[:] = best
+    diff = X.astype(np.float64) - centers[best].astype(np.float64)
+    acc = np.zeros(X.shape[0])
+    for j in range(X.shape[1]):  # features in order, as the kernel sums them
+        acc += diff[:, j] * diff[:, j]
+    row_inertia[:] = sample_weight.astype(np.float64) * acc
+    # the kernel's running sum from 0.0, row by row
+    return float(np.add.accumulate(np.concatenate(([0.0], row_inertia)))[-1])
+
+
 def labels_inertia(X, sample_weight, centers, labels, row_inertia, parallel=None, chunk=None):
     """Nearest centre and weighted squared distance of every row; the inertia.
 
@@ -350,7 +371,11 @@ def labels_inertia(X, sample_weight, centers, labels, row_inertia, parallel=None
     if parallel is None:
         parallel = (n_rows * n_clusters * max(n_features, 1)
                     >= _config.MINIBATCH_PARALLEL_MIN_WORK)
-    kernel = on_threads(labels_inertia_dots, parallel)
+    if (not parallel and n_rows * max(n_clusters, n_features)
+            <= _config.MINIBATCH_NUMPY_MAX_CELLS):
+        kernel = labels_inertia_numpy
+    else:
+        kernel = on_threads(labels_inertia_dots, parallel)
     if chunk is None:
         chunk = _config.chunk_rows(max(n_features, n_clusters), X.dtype.itemsize)
     chunk = max(1, int(chunk))
