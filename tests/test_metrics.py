@@ -4,7 +4,7 @@ import numba
 import numpy as np
 import pytest
 import sklearn.metrics as skm
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
@@ -487,3 +487,35 @@ def test_consensus_of_biclusters_of_different_matrices_is_refused():
     assert consensus_score((rows, cols), (rows[::-1], cols[::-1])) == 1.0
     with pytest.raises(ValueError, match="different shapes"):
         consensus_score((rows, cols), (rows[:, :2], cols))
+
+
+@given(st.integers(1, 200), st.integers(1, 6), st.integers(1, 8), st.integers(0, 2**31 - 1),
+       st.booleans(), st.sampled_from([np.float32, np.float64]))
+@settings(max_examples=60, deadline=None)
+def test_numpy_twins_give_the_kernels_values(n, d, k, seed, grid, dtype):
+    # small inputs take numpy twins of the silhouette's last step and of the
+    # cluster statistics: the kernels' values bit for bit (empty and
+    # one-point clusters, ties on integer grids, both dtypes)
+    from clusterlab._kernels import silhouette as ks
+
+    rng = np.random.default_rng(seed)
+    X = (rng.integers(-2, 3, size=(n, d)) if grid else rng.normal(size=(n, d)) * 100)
+    X = np.ascontiguousarray(X.astype(dtype))
+    labels = rng.integers(0, k, size=n).astype(np.int64)
+    pairs = [((ks.cluster_sums, ks.cluster_sums_numpy),
+              lambda: (X, labels, k, np.empty((k, d)), np.empty(k, np.int64)), (3, 4))]
+    centers = rng.normal(size=(k, d))
+    pairs.append(((ks.cluster_dispersions, ks.cluster_dispersions_numpy),
+                  lambda: (X, labels, centers, np.empty(k), np.empty(k)), (3, 4)))
+    sums = np.abs(rng.normal(size=(n, k))) * 10
+    if grid:
+        sums = np.round(sums)
+    counts = np.bincount(labels, minlength=k).astype(np.int64)
+    pairs.append(((ks.silhouette_from_sums, ks.silhouette_from_sums_numpy),
+                  lambda: (sums, labels, counts, np.empty(n)), (3,)))
+    for (kernel, twin), make, outs in pairs:
+        a, b = make(), make()
+        kernel(*a)
+        twin(*b)
+        for i in outs:
+            np.testing.assert_array_equal(a[i], b[i])

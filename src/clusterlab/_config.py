@@ -614,6 +614,11 @@ MINIBATCH_PARALLEL_MIN_WORK = 50_000_000
 #: (the same bits): a first run then compiles no labelling kernel (~0.5 s), at
 #: microseconds more a call (2000 x 5: 0.06 against 0.02 ms).
 MINIBATCH_NUMPY_MAX_CELLS = 2**17
+#: The silhouette from its distance sums, the Calinski-Harabasz and Davies-Bouldin
+#: cluster statistics on at most this many values (rows x clusters or x features)
+#: come from numpy in the kernels' order (the same bits), not from kernels that a
+#: first run would compile (~0.6 s together).
+METRICS_NUMPY_MAX_CELLS = 2**17
 
 #: Gaussian mixtures: rows per chunk of the fused pass (one task for numba's
 #: threads, one set of partial statistics), and fewest rows for which a pass

@@ -12,8 +12,10 @@ thread in a fixed order, so results do not depend on the number of threads.
 """
 
 import numba
-from clusterlab._kernels.row_groups import on_threads, parallel_kernel
 import numpy as np
+
+from clusterlab import _config
+from clusterlab._kernels.row_groups import on_threads, parallel_kernel
 
 #: metric codes understood by :func:`cluster_distance_sums_sorted`
 METRIC_EUCLIDEAN = 0
@@ -132,6 +134,55 @@ def cluster_dispersions(X, labels, centers, sq_out, dist_out):
             s += t * t
         sq_out[c] += s
         dist_out[c] += np.sqrt(s)
+
+
+# ----------------------------------------------------------------------------
+# numpy twins for small inputs: the kernels' operations in the kernels' order
+# (the same bits; tests compare them), so that a first run on small data
+# compiles none of these kernels (~0.6 s together). ``np.add.at`` adds in
+# index order, as the kernels' loops do.
+
+
+def small_inputs(cells):
+    """Whether ``cells`` values (rows x columns of the work) are few enough
+    for the numpy twins (``METRICS_NUMPY_MAX_CELLS``)."""
+    return cells <= _config.METRICS_NUMPY_MAX_CELLS
+
+
+def silhouette_from_sums_numpy(sums, labels, counts, out):
+    """:func:`silhouette_from_sums` with numpy (same arguments, same values)."""
+    n_rows = sums.shape[0]
+    rows = np.arange(n_rows)
+    n_own = counts[labels]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = sums[rows, labels] / (n_own - 1)
+        means = sums / counts[None, :]
+        means[:, counts <= 0] = np.inf
+        means[rows, labels] = np.inf
+        b = means.min(axis=1) if sums.shape[1] else np.full(n_rows, np.inf)
+        denom = np.maximum(a, b)
+        res = (b - a) / denom
+    res[(n_own <= 1) | (denom == 0.0) | ~np.isfinite(denom)] = 0.0
+    out[:] = res
+
+
+def cluster_sums_numpy(X, labels, n_clusters, sums, counts):
+    """:func:`cluster_sums` with numpy (same arguments, same values)."""
+    sums[:, :] = 0.0
+    np.add.at(sums, labels, X)
+    counts[:] = np.bincount(labels, minlength=n_clusters)
+
+
+def cluster_dispersions_numpy(X, labels, centers, sq_out, dist_out):
+    """:func:`cluster_dispersions` with numpy (same arguments, same values)."""
+    diff = X.astype(np.float64) - centers[labels]
+    s = np.zeros(X.shape[0])
+    for f in range(X.shape[1]):  # features in order, as the kernel sums them
+        s += diff[:, f] * diff[:, f]
+    sq_out[:] = 0.0
+    np.add.at(sq_out, labels, s)
+    dist_out[:] = 0.0
+    np.add.at(dist_out, labels, np.sqrt(s))
 
 
 #: rows and columns of one tile of the symmetric kernel (fixed: results must

@@ -168,11 +168,17 @@ def _unit_vectors(A, axis):
     A /= norms[:, None] if axis == 1 else norms
 
 
-def _sorted_silhouette(sums, sorted_codes, counts, order):
-    from clusterlab._kernels.silhouette import silhouette_from_sums
+def _silhouette_from_sums(sums, codes, counts, out):
+    """The kernel, or its numpy twin on small inputs (the same values)."""
+    from clusterlab._kernels import silhouette as _ks
 
+    (_ks.silhouette_from_sums_numpy if _ks.small_inputs(sums.size)
+     else _ks.silhouette_from_sums)(sums, codes, counts, out)
+
+
+def _sorted_silhouette(sums, sorted_codes, counts, order):
     sorted_sil = np.empty(sums.shape[0], dtype=np.float64)
-    silhouette_from_sums(sums, sorted_codes, counts, sorted_sil)
+    _silhouette_from_sums(sums, sorted_codes, counts, sorted_sil)
     sil = np.empty_like(sorted_sil)
     sil[order] = sorted_sil
     return sil
@@ -180,7 +186,7 @@ def _sorted_silhouette(sums, sorted_codes, counts, order):
 
 def _silhouette_chunked(X, codes, n_labels, metric, kwds):
     """Any other metric: sklearn's chunked distances, reduced by a numba kernel."""
-    from clusterlab._kernels.silhouette import cluster_distance_sums, silhouette_from_sums
+    from clusterlab._kernels.silhouette import cluster_distance_sums
 
     counts = np.bincount(codes, minlength=n_labels).astype(np.int64)
     sil = np.empty(X.shape[0], dtype=np.float64)
@@ -192,8 +198,8 @@ def _silhouette_chunked(X, codes, n_labels, metric, kwds):
         n_rows = D_chunk.shape[0]
         sums = np.empty((n_rows, n_labels), dtype=np.float64)
         cluster_distance_sums(D_chunk, codes, n_labels, sums)
-        silhouette_from_sums(sums, codes[start:start + n_rows], counts,
-                             sil[start:start + n_rows])
+        _silhouette_from_sums(sums, codes[start:start + n_rows], counts,
+                              sil[start:start + n_rows])
         start += n_rows
     return sil
 
@@ -288,17 +294,14 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
             and not sparse.issparse(X):
         sil = _silhouette_fast(_float_array(X), codes, n_labels, _FAST_METRICS[metric])
     elif metric == "precomputed" and not sparse.issparse(X):
-        from clusterlab._kernels.silhouette import (
-            cluster_distance_sums,
-            silhouette_from_sums,
-        )
+        from clusterlab._kernels.silhouette import cluster_distance_sums
 
         D = np.ascontiguousarray(_float_array(X))
         counts = np.bincount(codes, minlength=n_labels).astype(np.int64)
         sums = np.empty((n_samples, n_labels), dtype=np.float64)
         cluster_distance_sums(D, codes, n_labels, sums)
         sil = np.empty(n_samples, dtype=np.float64)
-        silhouette_from_sums(sums, codes, counts, sil)
+        _silhouette_from_sums(sums, codes, counts, sil)
     else:
         sil = _silhouette_chunked(X, codes, n_labels, metric, kwds)
     return sil.astype(out_dtype, copy=False)
@@ -423,7 +426,7 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
 
 def _centroid_stats(X, labels):
     """Validated float array, label codes, counts and float64 centroids."""
-    from clusterlab._kernels.silhouette import cluster_sums
+    from clusterlab._kernels import silhouette as _ks
 
     X, labels = check_X_y(X, labels)
     X = np.ascontiguousarray(_power_of_two_scaled(_float_array(X)))
@@ -431,8 +434,17 @@ def _centroid_stats(X, labels):
     _check_number_of_labels(n_labels, X.shape[0])
     sums = np.empty((n_labels, X.shape[1]), dtype=np.float64)
     counts = np.empty(n_labels, dtype=np.int64)
-    cluster_sums(X, codes, n_labels, sums, counts)
+    (_ks.cluster_sums_numpy if _ks.small_inputs(X.size) else _ks.cluster_sums)(
+        X, codes, n_labels, sums, counts)
     return X, codes, n_labels, counts, sums / counts[:, None]
+
+
+def _cluster_dispersions(X, codes, centers, sq, dist):
+    """The kernel, or its numpy twin on small inputs (the same values)."""
+    from clusterlab._kernels import silhouette as _ks
+
+    (_ks.cluster_dispersions_numpy if _ks.small_inputs(X.size) else _ks.cluster_dispersions)(
+        X, codes, centers, sq, dist)
 
 
 @validate_params(
@@ -472,15 +484,13 @@ def calinski_harabasz_score(X, labels):
     64.0
     """
     warn_if_dask(X, "calinski_harabasz_score")
-    from clusterlab._kernels.silhouette import cluster_dispersions
-
     X, codes, n_labels, counts, centers = _centroid_stats(X, labels)
     n_samples = X.shape[0]
     mean = (centers * counts[:, None]).sum(axis=0) / n_samples
     extra_disp = float(np.sum(counts * ((centers - mean) ** 2).sum(axis=1)))
     sq = np.empty(n_labels)
     dist = np.empty(n_labels)
-    cluster_dispersions(X, codes, centers, sq, dist)
+    _cluster_dispersions(X, codes, centers, sq, dist)
     intra_disp = float(sq.sum())
     if intra_disp == 0.0:
         return 1.0
@@ -526,12 +536,10 @@ def davies_bouldin_score(X, labels):
     0.128
     """
     warn_if_dask(X, "davies_bouldin_score")
-    from clusterlab._kernels.silhouette import cluster_dispersions
-
     X, codes, n_labels, counts, centers = _centroid_stats(X, labels)
     sq = np.empty(n_labels)
     dist = np.empty(n_labels)
-    cluster_dispersions(X, codes, centers, sq, dist)
+    _cluster_dispersions(X, codes, centers, sq, dist)
     intra = dist / counts
     diff = centers[:, None, :] - centers[None, :, :]
     centroid_dist = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
