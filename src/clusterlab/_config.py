@@ -614,6 +614,9 @@ MINIBATCH_PARALLEL_MIN_WORK = 50_000_000
 #: (the same bits): a first run then compiles no labelling kernel (~0.5 s), at
 #: microseconds more a call (2000 x 5: 0.06 against 0.02 ms).
 MINIBATCH_NUMPY_MAX_CELLS = 2**17
+#: Mini-batch K-Means draws its batches by numpy's binary search (the same rows)
+#: from at most this many samples: the galloping kernel pays on large ones.
+MINIBATCH_NUMPY_SEARCH_MAX_SAMPLES = 2**15
 #: The silhouette from its distance sums, the Calinski-Harabasz and Davies-Bouldin
 #: cluster statistics on at most this many values (rows x clusters or x features)
 #: come from numpy in the kernels' order (the same bits), not from kernels that a

@@ -315,6 +315,13 @@ def labels_inertia_dots(X, sample_weight, centers, center_sq, dots, labels, row_
     return total
 
 
+def sample_from_cdf_numpy(cdf, uniform, out):
+    """:func:`sample_from_cdf` by numpy's binary search (the same indices, by
+    its definition): for small ``cdf``, where its galloping saves nothing and
+    a first run would compile it."""
+    out[:] = np.searchsorted(cdf, uniform, side="right")
+
+
 def labels_inertia_numpy(X, sample_weight, centers, center_sq, dots, labels, row_inertia):
     """:func:`labels_inertia_dots` by numpy's element-wise operations, in the
     kernel's order (the same bits; a test compares them): for small inputs,

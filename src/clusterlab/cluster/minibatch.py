@@ -593,10 +593,13 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
                    np.empty(batch_size, dtype=np.int32), np.empty(batch_size))
 
         batch_idx = np.empty(batch_size, dtype=np.int64)
+        draw = (_k.sample_from_cdf_numpy
+                if n_samples <= _config.MINIBATCH_NUMPY_SEARCH_MAX_SAMPLES
+                else _k.sample_from_cdf)
         i = 0
         with _config.single_threaded_blas():
             for i in range(n_steps):
-                _k.sample_from_cdf(cdf, random_state.random_sample(batch_size), batch_idx)
+                draw(cdf, random_state.random_sample(batch_size), batch_idx)
                 Xb = rows.take(batch_idx)
                 # batches are drawn by weight, so their rows count once each
                 batch_inertia = self._minibatch_step(
