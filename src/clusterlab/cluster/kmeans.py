@@ -397,10 +397,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             # (every algorithm computes its distances with it on one thread): the
             # same distances as the fit's, and on a first run nothing more to
             # compile (the README's four points: 0.7 s less)
-            k, d = centers.shape
-            _columnar._lloyd_stats_columnar(
-                X, np.ones(n, X.dtype), np.ascontiguousarray(centers, dtype=np.float64), 0, n,
-                labels, min_sq, np.zeros((k, d)), np.zeros(k))
+            _columnar.columnar_nearest(X, np.ascontiguousarray(centers, dtype=np.float64),
+                                       labels, min_sq)
         else:
             _dk.nearest_center_range(X, centers, 0, n, labels, min_sq)
         return labels, min_sq

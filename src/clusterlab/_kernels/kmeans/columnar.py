@@ -41,6 +41,22 @@ def columnar_pays(d, k):
 
 
 _COL_BLOCK = 256
+
+
+def columnar_nearest(X, centers, labels, min_sq_dist):
+    """Nearest centre and squared distance of every row by the columnar blocks
+    of the Lloyd pass (:func:`_lloyd_stats_columnar`, its statistics
+    discarded): the distances the fit's passes compute for the shapes
+    :func:`columnar_pays` takes (``KMeans.predict`` on few rows, Lloyd's final
+    assignment).
+
+    X : IN (n, d) float32/float64; centers : IN (k, d) float64
+    labels : OUT (n,) int32; min_sq_dist : OUT (n,) float64
+    """
+    n = X.shape[0]
+    k, d = centers.shape
+    _lloyd_stats_columnar(X, np.ones(n, X.dtype), centers, 0, n, labels, min_sq_dist,
+                          np.zeros((k, d)), np.zeros(k))
 _U0 = np.uint64(0)
 
 
