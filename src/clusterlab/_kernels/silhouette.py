@@ -143,10 +143,13 @@ def cluster_dispersions(X, labels, centers, sq_out, dist_out):
 # index order, as the kernels' loops do.
 
 
-def small_inputs(cells):
-    """Whether ``cells`` values (rows x columns of the work) are few enough
-    for the numpy twins (``METRICS_NUMPY_MAX_CELLS``)."""
-    return cells <= _config.METRICS_NUMPY_MAX_CELLS
+def for_size(kernel, cells):
+    """``kernel`` (:func:`silhouette_from_sums`, :func:`cluster_sums` or
+    :func:`cluster_dispersions`), or its numpy twin below where the work has at
+    most ``METRICS_NUMPY_MAX_CELLS`` values (rows x clusters or x features)."""
+    if cells <= _config.METRICS_NUMPY_MAX_CELLS:
+        return _TWINS[kernel]
+    return kernel
 
 
 def silhouette_from_sums_numpy(sums, labels, counts, out):
@@ -183,6 +186,11 @@ def cluster_dispersions_numpy(X, labels, centers, sq_out, dist_out):
     np.add.at(sq_out, labels, s)
     dist_out[:] = 0.0
     np.add.at(dist_out, labels, np.sqrt(s))
+
+
+_TWINS = {silhouette_from_sums: silhouette_from_sums_numpy,
+          cluster_sums: cluster_sums_numpy,
+          cluster_dispersions: cluster_dispersions_numpy}
 
 
 #: rows and columns of one tile of the symmetric kernel (fixed: results must

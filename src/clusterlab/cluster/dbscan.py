@@ -652,12 +652,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             if stored is not None and not (stored["eps"] == eps and stored["code"] == code
                                            and stored["p"] == p):
                 stored = None  # parameters changed since fit
+            # float64 for the kernels (widening is exact; one compiled variant)
             Xd = np.ascontiguousarray(X, dtype=np.float64)
             comps = np.ascontiguousarray(comps, dtype=np.float64)
             if code in _DIRECT_CODES and m * len(comps) <= _config.DBSCAN_PREDICT_DIRECT_MAX_PAIRS:
                 out[:] = _predict_direct(Xd, comps, core_labels, eps, code, p)
                 return out
-            # float64 for the kernels (widening is exact; one compiled variant)
             out[:] = _predict_grid(Xd, comps, core_labels, eps, code, p, stored)
         return out
 

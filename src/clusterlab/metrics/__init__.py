@@ -172,8 +172,7 @@ def _silhouette_from_sums(sums, codes, counts, out):
     """The kernel, or its numpy twin on small inputs (the same values)."""
     from clusterlab._kernels import silhouette as _ks
 
-    (_ks.silhouette_from_sums_numpy if _ks.small_inputs(sums.size)
-     else _ks.silhouette_from_sums)(sums, codes, counts, out)
+    _ks.for_size(_ks.silhouette_from_sums, sums.size)(sums, codes, counts, out)
 
 
 def _sorted_silhouette(sums, sorted_codes, counts, order):
@@ -434,8 +433,7 @@ def _centroid_stats(X, labels):
     _check_number_of_labels(n_labels, X.shape[0])
     sums = np.empty((n_labels, X.shape[1]), dtype=np.float64)
     counts = np.empty(n_labels, dtype=np.int64)
-    (_ks.cluster_sums_numpy if _ks.small_inputs(X.size) else _ks.cluster_sums)(
-        X, codes, n_labels, sums, counts)
+    _ks.for_size(_ks.cluster_sums, X.size)(X, codes, n_labels, sums, counts)
     return X, codes, n_labels, counts, sums / counts[:, None]
 
 
@@ -443,8 +441,7 @@ def _cluster_dispersions(X, codes, centers, sq, dist):
     """The kernel, or its numpy twin on small inputs (the same values)."""
     from clusterlab._kernels import silhouette as _ks
 
-    (_ks.cluster_dispersions_numpy if _ks.small_inputs(X.size) else _ks.cluster_dispersions)(
-        X, codes, centers, sq, dist)
+    _ks.for_size(_ks.cluster_dispersions, X.size)(X, codes, centers, sq, dist)
 
 
 @validate_params(

@@ -24,6 +24,7 @@ from clusterlab._kernels.gemm.passes import (
 )
 from clusterlab._kernels.kmeans.columnar import (
     _lloyd_stats_columnar,
+    columnar_nearest,
     columnar_pays,
 )
 from clusterlab._kernels.kmeans.common import (
@@ -338,10 +339,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
         elif columnar_pays.py_func(d, k):
             # the kernel of the passes (KMeans.predict's on few rows too): nothing
             # more to compile, the same distances as the bounded algorithms'
-            sums[:] = 0.0
-            weights[:] = 0.0
-            _lloyd_stats_columnar(X, sample_weight, centers, 0, n, labels, min_sq, sums,
-                                  weights)
+            columnar_nearest(X, centers, labels, min_sq)
         else:
             nearest_center_range(X, centers, 0, n, labels, min_sq)
     centers_out[:] = centers
