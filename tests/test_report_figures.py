@@ -283,9 +283,9 @@ def test_a_figure_with_hidden_inputs_is_never_taken_from_the_memo():
 
 @pytest.mark.slow  # pages drawn in two processes (quick tier: see tests/conftest.py)
 def test_the_worker_draws_ahead_while_the_analysis_runs(monkeypatch):
-    """The command's path: the early worker gets each candidate's figures
-    while the analysis runs (``on_candidate``) and the final page equals one
-    drawn in one process."""
+    """The command's path: the early worker gets the data's figure before the
+    first candidate and each candidate's figures while the analysis runs
+    (``on_candidate``); the final page equals one drawn in one process."""
     from clusterlab.report import drawing
     from clusterlab.report.api import analyze_dataset
     from clusterlab.report.data import load_dataset
@@ -304,8 +304,9 @@ def test_the_worker_draws_ahead_while_the_analysis_runs(monkeypatch):
     drawing.start_early()
     worker = drawing._early
     analysis = analyze_dataset(ds, algorithms=("kmeans", "genie", "dbscan"), on_candidate=ahead)
-    assert [name for name, _ in sent] == ["kmeans", "genie", "dbscan"]
-    assert [count for _, count in sent] == [1, 1, 2]  # genie's figure is not drawn ahead
+    assert [name for name, _ in sent] == [None, "kmeans", "genie", "dbscan"]
+    # the data's figure, then kmeans'; genie's figure is not drawn ahead
+    assert [count for _, count in sent] == [1, 2, 2, 3]
     one = _worker_page_is_one_process_page(monkeypatch, worker, analysis)
 
     # a worker killed while jobs are on their way: the page is drawn here, the same

@@ -161,8 +161,10 @@ def run_analysis(dataset, k_range=None, algorithms=None, contamination=0.02, sam
     ``algorithms`` names registry entries (None: the default ones);
     ``progress(stage, step, total)`` is called as the work advances;
     ``on_candidate(res, name, partitions)`` after each candidate has run, with
-    the result so far (the command line's report starts drawing its figures:
-    :func:`clusterlab.report.drawing.ahead`; what it raises is ignored).
+    the result so far, and once before the first with ``name`` None and no
+    partitions (the data alone: the command line's report starts drawing its
+    figures, :func:`clusterlab.report.drawing.ahead`; what it raises is
+    ignored).
     Returns an :class:`AnalysisResult`.
     """
     import warnings
@@ -461,6 +463,7 @@ def _run(dataset, k_range, algorithms, contamination, sample, seed, scale, progr
         return res
     ctx = candidate_context(X, lo, hi, sample, seed, res)
     ctx.on_candidate = on_candidate
+    _tell(on_candidate, res, None, ())
     ctx.asked = asked
     helper = prewarm.start(X, would_run(ctx, algorithms), lo, hi, sample, seed)
     try:
@@ -563,6 +566,14 @@ def _warm_later(ctx, algorithms, helper):
     return warm_one
 
 
+def _tell(on_candidate, res, name, partitions):
+    if on_candidate is not None:
+        try:
+            on_candidate(res, name, partitions)
+        except Exception:  # the report's helpers never stop the analysis
+            pass
+
+
 def _run_in_turn(names, ctx, tick, helper, idle=None):
     """Run the candidates ``names`` (in the order :func:`prewarm.helper_aware`
     gives on a first run); returns ``{name: run_candidate's result}``."""
@@ -572,12 +583,7 @@ def _run_in_turn(names, ctx, tick, helper, idle=None):
         tick(entry.title, 0, 1)
         prewarm.reached(helper, name)
         runs[name] = run_candidate(entry, ctx)
-        done = getattr(ctx, "on_candidate", None)
-        if done is not None:
-            try:
-                done(ctx.res, name, runs[name][0])
-            except Exception:  # the report's helpers never stop the analysis
-                pass
+        _tell(getattr(ctx, "on_candidate", None), ctx.res, name, runs[name][0])
         tick(entry.title, 1, 1)
     return runs
 

@@ -480,7 +480,8 @@ def draws_ahead(X):
 
 
 def ahead(res, name, parts):
-    """Called by the analysis after each candidate (``on_candidate``): send its
+    """Called by the analysis before its first candidate (``name`` None: the
+    data's own figure) and after each candidate (``on_candidate``): send the
     figures to the early worker to draw now, while the next candidates run
     (where :func:`draws_ahead` says so). The report takes a figure drawn ahead
     only where its inputs are those of the final page
