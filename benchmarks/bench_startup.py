@@ -11,10 +11,15 @@ by that run for the *warm* ones (median of the repeats). Cases:
   (``clusterlab analyze``, which compiles most of what the tour runs) on an
   otherwise empty cache -- a new user's order;
 * the first ``KMeans(5).fit`` of five blobs in a new process (warm cache),
-  against scikit-learn's first fit in a new process.
+  against scikit-learn's first fit in a new process;
+* the floor of the warm rows: a new process that only imports what the tour
+  imports from other projects (numpy, scipy, scikit-learn, numba,
+  matplotlib's figure and PNG backend) and exits, against the tour's warm
+  target. Whatever clusterlab does, a warm tour takes this long and more.
 
-The peer of the first five rows is issue 21's target (its ``peer s`` is the
-target in seconds: a ratio >= 1 meets it); the last row's is scikit-learn.
+The peer of the first five rows and of the last is issue 21's target (its
+``peer s`` is the target in seconds: a ratio >= 1 meets it); the first fit's
+is scikit-learn.
 """
 
 import os
@@ -33,6 +38,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: issue 21's targets, seconds (quiet 2-core machine)
 TARGETS = {"analyze cold": 20.0, "analyze warm": 3.0, "README tour cold": 12.0,
            "README tour warm": 2.0}
+
+#: what the README tour imports from other projects (the floor of a warm run)
+_IMPORTS_ALONE = ("import numpy, scipy.sparse, scipy.linalg, sklearn.base, numba, "
+                  "matplotlib.figure, matplotlib.backends.backend_agg")
 
 _FIRST_FIT = """
 import time
@@ -121,4 +130,13 @@ def run(quick):
         rows.append(Row(FAMILY, "first KMeans fit in a new process", "2000x2 float64",
                         "k=5 n_init=10, warm cache", o, "sklearn", p, p / o,
                         extra={"target_s": 0.1}))
+
+    # the warm rows' floor: the other projects' imports and the interpreter's exit
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as work:
+        floor = statistics.median(_seconds([sys.executable, "-c", _IMPORTS_ALONE], cache, work)[0]
+                                  for _ in range(repeats + 1))
+    target = TARGETS["README tour warm"]
+    rows.append(Row(FAMILY, "imports alone (the warm rows' floor)", "-",
+                    "numpy, scipy, scikit-learn, numba, matplotlib", floor,
+                    "target (issue 21, tour warm)", target, target / floor))
     return rows
