@@ -145,6 +145,75 @@ def test_columnar_lloyd_kernel_matches_a_reference(seed, n, d, k, dtype, dup):
     np.testing.assert_allclose(msd, row_msd, rtol=1e-13)
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 700), d=st.integers(1, 40),
+       dtype=st.sampled_from([np.float64, np.float32]),
+       scale=st.sampled_from([1.0, 1e-150, 1e-300, 1e150, 1e300]),
+       centres=st.sampled_from(["apart", "same", "close"]), on_bisector=st.booleans())
+def test_two_centre_lloyd_kernel_is_the_direct_kernel_bit_for_bit(seed, n, d, dtype, scale,
+                                                                  centres, on_bisector):
+    # Lloyd's pass for two centres labels rows by the side of the bisector and
+    # leaves the rows within its error bound to the direct kernel's distances:
+    # labels, distances, sums, weights and inertia are the direct kernel's bit
+    # for bit -- rows exactly on the bisector (ties: centre 0), duplicated or
+    # nearly equal centres, magnitudes whose squares underflow or overflow
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * 3
+    C = rng.normal(size=(2, d)) * 3
+    if centres == "same":
+        C[1] = C[0]
+    elif centres == "close":
+        C[1] = C[0] * (1 + 1e-15) + 1e-300
+    if on_bisector:  # every third row on the bisector, or as near as rounding allows
+        w = C[1] - C[0]
+        v = X[::3] - (C[0] + C[1]) / 2
+        if w @ w > 0:
+            v -= np.outer(v @ w / (w @ w), w)
+        X[::3] = (C[0] + C[1]) / 2 + v
+    X = (X * scale).astype(dtype)
+    C = C * scale
+    if dtype == np.float32:
+        X[~np.isfinite(X)] = 0.0  # 1e300 does not fit a float32
+    wts = rng.choice([0.0, 0.5, 1.0, 2.0], n).astype(dtype)
+
+    def run(kernel, *estimates):
+        out = (np.empty(n, np.int32), np.full(n, -7.0), np.zeros((2, d)), np.zeros(2))
+        with np.errstate(all="ignore"):
+            inertia = kernel(X, wts, C, 0, n, *out, *estimates)
+        return out + (inertia,)
+
+    ref = run(k_lloyd._lloyd_stats_direct)
+    got = run(k_lloyd._lloyd_stats_two, True)
+    for a, b in zip(ref, got):
+        np.testing.assert_array_equal(a, b)
+    quiet = run(k_lloyd._lloyd_stats_two, False)  # without estimates: no distances
+    for a, b in zip(ref[:1] + ref[2:4], quiet[:1] + quiet[2:4]):
+        np.testing.assert_array_equal(a, b)
+    assert (quiet[1] == -7.0).all() and quiet[4] == 0.0
+    if not k_columnar.columnar_pays.py_func(d, 2):  # the dispatch takes it
+        for a, b in zip(ref, run(k_lloyd.lloyd_stats_range)):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_two_centre_lloyd_relocates_as_with_distances(dtype):
+    # an initial centre far from every row: its cluster empties on the first
+    # pass and takes the farthest row; the two-centre pass leaves no distances
+    # without verbose, so Lloyd computes them for the relocation: the same fit
+    # as with verbose (distances from the pass), and as Elkan's
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(150, 12)), rng.normal(size=(50, 12)) + 6]).astype(dtype)
+    init = np.vstack([X[:1].astype(np.float64), np.full((1, 12), 1e3)])
+    quiet = KMeans(2, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    loud = KMeans(2, init=init, n_init=1, algorithm="lloyd", tol=0, verbose=1).fit(X)
+    elkan = KMeans(2, init=init, n_init=1, algorithm="elkan", tol=0).fit(X)
+    np.testing.assert_array_equal(quiet.labels_, loud.labels_)
+    np.testing.assert_array_equal(quiet.cluster_centers_, loud.cluster_centers_)
+    np.testing.assert_array_equal(quiet.labels_, elkan.labels_)
+    np.testing.assert_allclose(quiet.cluster_centers_, elkan.cluster_centers_, atol=1e-9)
+    assert len(np.unique(quiet.labels_)) == 2
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 600), d=st.integers(1, 8),
        k=st.integers(1, 10), dtype=st.sampled_from([np.float64, np.float32]),

@@ -17,7 +17,9 @@ The other rooms:
 - ``common.py``: group reductions, inertia, empty-cluster relocation, the
   centre update, the stopping rule and its messages (:func:`~.common.convergence`).
 - ``lloyd.py``: Lloyd on dense rows (``columnar.py``: blocks for at most 8
-  features; BLAS blocks in :mod:`clusterlab._kernels.gemm`).
+  features; BLAS blocks in :mod:`clusterlab._kernels.gemm`; two centres by
+  the side of the bisector, ``_lloyd_stats_two``, tested bit for bit against
+  the general pass in ``test_kmeans_properties.py``).
 - ``csr.py``: Lloyd on sparse CSR rows.
 - ``hamerly.py``, ``elkan.py``, ``yinyang.py``: the per-algorithm bound tests
   and E-steps; ``bounded.py``: the loop they share

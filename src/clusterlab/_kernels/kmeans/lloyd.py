@@ -11,9 +11,11 @@ from clusterlab._kernels.row_groups import parallel_kernel
 import numpy as np
 
 from clusterlab._kernels.distances import (
+    FASTMATH,
     _nearest_center_parallel,
     nearest_center_range,
     nearest_of_row,
+    sq_dist_rows,
 )
 from clusterlab._kernels.gemm.blocks import (
     gemm_operands,
@@ -42,7 +44,7 @@ from clusterlab._kernels.row_groups import on_threads
 
 @nb.njit(cache=True, nogil=True)
 def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
-                      weights):
+                      weights, estimates=True):
     """Assign rows ``[start, stop)`` and accumulate their statistics (serial).
 
     Parameters
@@ -55,6 +57,8 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     min_sq_dist : OUT (n,) float64, squared distance to the assigned centre
     sums : INOUT (k, d) float64, ``+= w_i x_i`` per assigned cluster
     weights : INOUT (k,) float64, ``+= w_i`` per assigned cluster
+    estimates : IN bool, default True: False lets the two-centre kernel leave
+        ``min_sq_dist`` untouched and return 0.0 (the others fill both anyway)
 
     Returns
     -------
@@ -63,6 +67,9 @@ def lloyd_stats_range(X, sample_weight, centers, start, stop, labels, min_sq_dis
     if columnar_pays(X.shape[1], centers.shape[0]):
         return _lloyd_stats_columnar(X, sample_weight, centers, start, stop, labels,
                                      min_sq_dist, sums, weights)
+    if centers.shape[0] == 2:
+        return _lloyd_stats_two(X, sample_weight, centers, start, stop, labels, min_sq_dist,
+                                sums, weights, estimates)
     return _lloyd_stats_direct(X, sample_weight, centers, start, stop, labels, min_sq_dist,
                                sums, weights)
 
@@ -88,15 +95,102 @@ def _lloyd_stats_direct(X, sample_weight, centers, start, stop, labels, min_sq_d
     return inertia
 
 
+#: rows per block of :func:`_lloyd_stats_two` (its sides array)
+_TWO_BLOCK = 256
+_U64 = 2.0 ** -53
+_TINY64 = 2.2250738585072014e-308
+
+
+@nb.njit(cache=True, nogil=True)
+def _lloyd_stats_two(X, sample_weight, centers, start, stop, labels, min_sq_dist, sums,
+                     weights, estimates):
+    """:func:`_lloyd_stats_direct` for two centres, the same outputs bit for bit
+    (the bisections of :class:`~clusterlab.BisectingKMeans` run millions of these rows).
+
+    Each block's sides come first (:func:`_two_sides`, vectorised): a row is
+    nearer ``c1`` exactly when ``x . (c1 - c0)`` exceeds ``t = (||c1||^2 -
+    ||c0||^2) / 2``. Where that difference is beyond its error bound, the sign
+    is the one :func:`_lloyd_stats_direct`'s distances give; rows within it
+    (ties, or values that overflow) take :func:`nearest_of_row`'s answer, as
+    there. Then, row by row in order as there, the statistics and, with
+    ``estimates``, the squared distance to the chosen centre
+    (:func:`sq_dist_rows`, the one :func:`nearest_of_row` returns for two
+    centres) and the inertia; without, ``min_sq_dist`` is left as it is and
+    the pass returns 0.0 (Lloyd's loop needs them only to print its progress
+    or to relocate an emptied cluster, and then computes them).
+    """
+    d = X.shape[1]
+    c0 = centers[0]
+    c1 = centers[1]
+    w_dir = np.empty(d)
+    n0 = 0.0
+    n1 = 0.0
+    for f in range(d):
+        w_dir[f] = np.float64(c1[f]) - np.float64(c0[f])
+        n0 += np.float64(c0[f]) * np.float64(c0[f])
+        n1 += np.float64(c1[f]) * np.float64(c1[f])
+    half = 0.5 * (n1 - n0)
+    c_max = np.sqrt(max(n0, n1)) * (1.0 + 4.0 * _U64)
+    # |computed - exact| of both the side test and the direct distances'
+    # comparison is within 3 gamma_(d+3) (||x|| + c_max)^2; twice that for safety
+    gamma = (d + 3) * _U64 / (1.0 - (d + 3) * _U64)
+    coef = 6.0 * gamma * (1.0 + 4.0 * _U64)
+    floor = 4.0 * (d + 2) * _TINY64
+    side = np.empty(_TWO_BLOCK, np.int8)
+    dists = np.empty(2)
+    inertia = 0.0
+    for s in range(start, stop, _TWO_BLOCK):
+        e = min(stop, s + _TWO_BLOCK)
+        _two_sides(X, s, e, w_dir, half, c_max, coef, floor, side)
+        for i in range(s, e):
+            best = np.int64(side[i - s])
+            if best < 0:
+                best, best_d = nearest_of_row(X, i, centers, dists)
+            elif estimates:
+                best_d = sq_dist_rows(X, i, centers, best)
+            labels[i] = best
+            w = np.float64(sample_weight[i])
+            weights[best] += w
+            if estimates:
+                min_sq_dist[i] = best_d
+                inertia += w * best_d
+            for f in range(d):
+                sums[best, f] += w * X[i, f]
+    return inertia
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _two_sides(X, s, e, w_dir, half, c_max, coef, floor, side):
+    """``side[i - s]``, rows ``[s, e)``: 1 where ``x . w_dir - half`` is above
+    ``coef (||x|| + c_max)^2 + floor``, 0 where below its negative, -1 in
+    between (or when a value is not finite): see :func:`_lloyd_stats_two`.
+    The sums may be reassociated (any order is within the bound)."""
+    for i in range(s, e):
+        x = X[i]  # a row view: no negative-index wraparound in the loop, which vectorises
+        dot = 0.0
+        sq = 0.0
+        for f in range(x.shape[0]):
+            v = np.float64(x[f])
+            dot += v * w_dir[f]
+            sq += v * v
+        diff = dot - half
+        r = np.sqrt(sq) + c_max
+        margin = coef * r * r + floor
+        # 2 above + below - 1 (1, 0 or -1) without a branch: overlapping
+        # clusters put half the rows on each side, which a branch mispredicts
+        side[i - s] = 2 * np.int8(diff > margin) + np.int8(-diff > margin) - 1
+
+
 @parallel_kernel(cache=True, nogil=True)
 def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums,
-                        g_weights, g_inertia):
+                        g_weights, g_inertia, estimates):
     n_groups = bounds.shape[0] - 1
     for g in nb.prange(n_groups):
         g_sums[g] = 0.0
         g_weights[g] = 0.0
         g_inertia[g] = lloyd_stats_range(X, sample_weight, centers, bounds[g], bounds[g + 1],
-                                         labels, min_sq_dist, g_sums[g], g_weights[g])
+                                         labels, min_sq_dist, g_sums[g], g_weights[g],
+                                         estimates)
 
 
 def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
@@ -139,8 +233,10 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
         whether this pass fills it (1) or reads it (2) (see
         :func:`clusterlab._kernels.gemm.passes.gemm_lloyd_range`); None: each
         block is copied into scratch.
-    estimates : bool, default True, with ``x_sq`` only: fill ``min_sq_dist``
-        and return the inertia; else neither (returns 0.0).
+    estimates : bool, default True: fill ``min_sq_dist`` and return the
+        inertia; else the BLAS pass and the two-centre kernel
+        (:func:`_lloyd_stats_two`) do neither (and return 0.0), the others
+        fill both anyway.
 
     Returns
     -------
@@ -175,14 +271,19 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     if bounds.shape[0] == 2:
         # called from Python: numba compiles only the kernel this shape runs
         # (lloyd_stats_range, jitted, would compile both)
-        direct = (_lloyd_stats_columnar if columnar_pays.py_func(X.shape[1], centers.shape[0])
-                  else _lloyd_stats_direct)
+        if columnar_pays.py_func(X.shape[1], centers.shape[0]):
+            direct = _lloyd_stats_columnar
+        elif centers.shape[0] == 2:
+            return _lloyd_stats_two(X, sample_weight, centers, 0, X.shape[0], labels,
+                                    min_sq_dist, sums, weights, estimates)
+        else:
+            direct = _lloyd_stats_direct
         return direct(X, sample_weight, centers, 0, X.shape[0], labels, min_sq_dist, sums,
                       weights)
     else:
         kernel = on_threads(_lloyd_stats_groups, parallel)
         kernel(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums, g_weights,
-               g_inertia)
+               g_inertia, estimates)
     _reduce_groups(g_sums, sums)
     _reduce_groups(g_weights, weights)
     return float(np.sum(g_inertia))
@@ -294,6 +395,9 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
             tiles = (np.empty(n * d, X.dtype), 1)
         except MemoryError:
             pass
+    # the passes leave exact distances in min_sq on the direct paths, except
+    # the two-centre kernel without verbose (none) and BLAS (estimates)
+    exact_min_sq = x_sq is None and (bool(verbose) or k != 2 or columnar_pays.py_func(d, k))
     it = 0
     for it in range(max_iter):
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
@@ -303,7 +407,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
             tiles = (tiles[0], 2)
         delta = running
         if not weights.all():
-            if x_sq is not None:  # BLAS distances are estimates: choose from exact ones
+            if not exact_min_sq:  # choose the rows to move from exact distances
                 if parallel:
                     _sq_dist_to_assigned_groups(X, centers, labels, bounds, min_sq)
                 else:
