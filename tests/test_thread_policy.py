@@ -254,12 +254,37 @@ def test_wide_mixture_factorises_on_the_free_cores(monkeypatch):
     readings = []
     monkeypatch.setattr(_config, "other_runnable_threads", lambda: readings.append(1) or 0)
     two = GaussianMixture(**kw).fit(X)
-    with threadpool_limits(limits=2, user_api="blas"):
-        want = _blas_threads()
+    # scipy's BLAS (the factorisations', and numba's products') on the two
+    # free cores; where numpy loads another library, that one stays on one
+    # thread (one_blas_pool: its spinning threads slowed the passes)
+    want = [2] if _config._blas_pools() is None else [1, 2]
     assert seen and all(threads == want for _, threads in seen)
     assert len(readings) == _config.FREE_CORES_SAMPLES  # the load read once for the fit
     np.testing.assert_allclose(two.lower_bound_, one.lower_bound_, rtol=1e-9)
     np.testing.assert_array_equal(two.predict(X), one.predict(X))
+
+
+def test_one_blas_pool_holds_the_other_libraries_to_one_thread():
+    """Inside one_blas_pool, blas_threads(n) sizes only the library numba's
+    kernels call (scipy's); every other BLAS library stays on one thread, and
+    all come back as they were."""
+    pools = _config._blas_pools()
+    if pools is None:
+        pytest.skip("numpy and scipy share one BLAS library here: nothing to hold")
+    numbas, others = pools
+    before = (numbas.info(), others.info())
+    with threadpool_limits(limits=2, user_api="blas"):
+        with _config.one_blas_pool():
+            assert {d["num_threads"] for d in others.info()} == {1}
+            assert {d["num_threads"] for d in numbas.info()} == {2}
+            with _config.blas_threads(2):
+                assert {d["num_threads"] for d in others.info()} == {1}
+                assert {d["num_threads"] for d in numbas.info()} == {2}
+            with _config.single_threaded_blas():
+                assert _blas_threads() == [1]
+            assert {d["num_threads"] for d in others.info()} == {1}
+        assert _blas_threads() == [2]
+    assert (numbas.info(), others.info()) == before
 
 
 def test_silhouette_products_on_the_free_cores(monkeypatch):

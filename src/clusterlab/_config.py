@@ -95,6 +95,56 @@ def _controller():
     return _CONTROLLER
 
 
+def _blas_pools():
+    """``(numba's, others)``: threadpoolctl controllers of the BLAS library
+    numba's kernels call (scipy's, through ``scipy.linalg.cython_blas``) and
+    of the others loaded beside it; None where there is one library for all
+    (conda, MKL, a system OpenBLAS) or no way to tell which is scipy's. pip's
+    wheels ship two OpenBLAS builds, numpy's (in ``numpy.libs``) and scipy's
+    (in ``scipy.libs``), each with its own threads."""
+    import scipy
+
+    ctl = _controller()
+    blas = [c for c in ctl.lib_controllers if c.user_api == "blas"]
+    root = os.path.dirname(os.path.abspath(scipy.__file__))
+    homes = (root + os.sep, root + ".libs" + os.sep)
+    scipys = [c.filepath for c in blas if os.path.abspath(c.filepath).startswith(homes)]
+    others = [c.filepath for c in blas if c.filepath not in scipys]
+    if not scipys or not others:
+        return None
+    return ctl.select(filepath=scipys), ctl.select(filepath=others)
+
+
+#: numba's BLAS pool while :func:`one_blas_pool` holds the others to one thread
+_ONE_POOL = contextvars.ContextVar("clusterlab_one_blas_pool", default=None)
+
+
+@contextmanager
+def one_blas_pool():
+    """Every BLAS library but the one numba's kernels call held to one thread
+    for the block (:func:`_blas_pools`; nothing where there is one library);
+    :func:`blas_threads` inside then sizes only numba's.
+
+    OpenBLAS's threads spin for a while after each call before they sleep. A
+    numpy product or factorisation on numpy's own two threads right before a
+    numba pass whose products run on scipy's BLAS threads left numpy's
+    spinning on the same cores: measured (1500 x 256 float64, k=8, full
+    covariances, 2 cores) the pass took 51 ms alone, 100-145 ms right after a
+    numpy ``A @ A`` or ``eigvalsh`` of 256 x 256 on two threads, 51-58 ms with
+    numpy's BLAS on one."""
+    pools = _blas_pools() if _ONE_POOL.get() is None else None
+    if pools is None:
+        yield
+        return
+    numbas, others = pools
+    token = _ONE_POOL.set(numbas)
+    try:
+        with others.limit(limits=1):
+            yield
+    finally:
+        _ONE_POOL.reset(token)
+
+
 @contextmanager
 def single_threaded_blas():
     """Limit BLAS to one thread while numba kernels use ``prange``.
@@ -298,7 +348,8 @@ def blas_threads(n):
     import numba
 
     old = numba.get_num_threads()
-    with _controller().limit(limits=n, user_api="blas"):
+    pool = _ONE_POOL.get()  # inside one_blas_pool: only numba's BLAS
+    with (_controller() if pool is None else pool).limit(limits=n, user_api="blas"):
         if n > 1 and old > 1:
             numba.set_num_threads(1)
         try:

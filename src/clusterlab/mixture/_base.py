@@ -90,15 +90,21 @@ def precision_cholesky_from_covariances(covariances, covariance_type, dtype=np.f
     return 1.0 / np.sqrt(covariances)
 
 
+@contextlib.contextmanager
 def _load_read_once(n_features):
-    """:func:`clusterlab._config.one_load_reading` on as many features as make
-    the passes (``MIXTURE_WIDE_BLAS_MIN_FEATURES``) or the factorisations
-    (``MIXTURE_LAPACK_MIN_FEATURES``) size BLAS by the free cores; else nothing
-    (nothing reads the load)."""
+    """On as many features as make the passes (``MIXTURE_WIDE_BLAS_MIN_FEATURES``)
+    or the factorisations (``MIXTURE_LAPACK_MIN_FEATURES``) size BLAS by the
+    free cores: :func:`clusterlab._config.one_load_reading`, and numpy's own
+    BLAS (where it is not the library of the passes' products) on one thread
+    (:func:`clusterlab._config.one_blas_pool`: its spinning threads slowed the
+    next pass 2x). Else nothing (nothing reads the load, BLAS runs on one
+    thread beside the passes anyway)."""
     if n_features >= min(_config.MIXTURE_LAPACK_MIN_FEATURES,
                          _config.MIXTURE_WIDE_BLAS_MIN_FEATURES):
-        return _config.one_load_reading()
-    return contextlib.nullcontext()
+        with _config.one_load_reading(), _config.one_blas_pool():
+            yield
+    else:
+        yield
 
 
 def wide_factorization_blas(n_features):
