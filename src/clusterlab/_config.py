@@ -691,6 +691,15 @@ MIXTURE_LAPACK_MIN_FEATURES = 128
 #: (1500 x 400, k=10, full: one thread was 0.8x scikit-learn, whose BLAS uses
 #: both cores).
 MIXTURE_WIDE_BLAS_MIN_FEATURES = 128
+#: Full covariances on at least this many features, with rows for one numba
+#: thread: the M-step's second moments come from one symmetric BLAS product
+#: over all rows per component (``(sqrt(r_k) (x - shift))^T (...)``, syrk) after
+#: an E-step pass, instead of the fused pass's per-block products, whose
+#: k (d+1)^2 output per 128-row block is written and added again for every
+#: block (784 features, k=10: 49 MB a block) -- while a float64 copy of the
+#: centred rows fits in MIXTURE_WIDE_MSTEP_MAX_BYTES.
+MIXTURE_WIDE_MSTEP_MIN_FEATURES = 128
+MIXTURE_WIDE_MSTEP_MAX_BYTES = 64 * 2**20
 
 #: A parallel kernel (``clusterlab._kernels.row_groups.ThreadedKernel``) called
 #: on arrays holding fewer bytes than this together runs its serial

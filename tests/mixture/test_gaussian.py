@@ -377,6 +377,75 @@ def test_many_features_lapack_factorisation_same_as_sklearn(covariance_type, mon
         precision_cholesky_from_covariances(not_finite, "full")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("start", ["kmeans", "precisions", "bayesian"])
+def test_wide_statistics_equal_the_fused_pass(dtype, start, monkeypatch):
+    """Full covariances on MIXTURE_WIDE_MSTEP_MIN_FEATURES features and few
+    rows: an E-step pass, then the statistics by BLAS over all rows at once
+    (``_FitContext.wide_stats``, a symmetric product per component). The same
+    fit as the fused pass's per-block statistics, to rounding: the k-means
+    start (statistics of given responsibilities), user precisions, and the
+    Bayesian mixture."""
+    from clusterlab import BayesianGaussianMixture, _config
+    from clusterlab.mixture import _base
+
+    rng = np.random.default_rng(11)
+    d = _config.MIXTURE_WIDE_MSTEP_MIN_FEATURES
+    # clusters 1.7 standard deviations apart: soft responsibilities
+    X = (rng.normal(size=(500, d)) + 0.15 * rng.integers(0, 3, 500)[:, None]).astype(dtype)
+    kw = dict(n_components=3, covariance_type="full", max_iter=4, tol=0, reg_covar=1e-3,
+              random_state=0)
+    if start == "precisions":
+        labels = rng.integers(0, 3, 500)
+        kw.update(means_init=np.array([X[labels == j].mean(0) for j in range(3)]),
+                  precisions_init=np.array([np.eye(d) * (1.0 + j) for j in range(3)]),
+                  weights_init=np.full(3, 1 / 3))
+    model = BayesianGaussianMixture if start == "bayesian" else GaussianMixture
+    calls = []
+    real = _base._FitContext.wide_stats
+    monkeypatch.setattr(_base._FitContext, "wide_stats",
+                        lambda ctx, resp: calls.append(1) or real(ctx, resp))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        wide = model(**kw).fit(X)
+        assert calls  # the wide statistics ran
+        monkeypatch.setattr(_config, "MIXTURE_WIDE_MSTEP_MIN_FEATURES", 10**6)
+        calls.clear()
+        fused = model(**kw).fit(X)
+        assert not calls
+    # float32 input keeps float32 attributes: the float64 fits agree to ~1e-12,
+    # their float32 roundings to an ulp
+    tol = 1e-9 if dtype == np.float64 else 1e-6
+    assert_allclose(wide.lower_bound_, fused.lower_bound_, rtol=1e-10)
+    assert_allclose(wide.means_, fused.means_, rtol=tol, atol=tol)
+    assert_allclose(wide.covariances_, fused.covariances_, rtol=10 * tol, atol=tol)
+    assert_allclose(wide.covariances_, np.swapaxes(wide.covariances_, 1, 2))
+    assert_array_equal(wide.predict(X), fused.predict(X))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_statistics_of_soft_responsibilities(dtype):
+    """``wide_stats`` on soft responsibilities (some rows with none for a
+    component): the counts, means and covariances of the fused pass's
+    statistics of the same responsibilities."""
+    from clusterlab import _config
+    from clusterlab.mixture._base import _FitContext
+
+    rng = np.random.default_rng(4)
+    d = _config.MIXTURE_WIDE_MSTEP_MIN_FEATURES
+    X = (rng.normal(size=(300, d)) * rng.uniform(0.5, 3.0, d) + 7.0).astype(dtype)
+    resp = rng.dirichlet(np.full(4, 0.3), 300)
+    resp[:20, 1] = 0.0
+    resp /= resp.sum(axis=1, keepdims=True)
+    ctx = _FitContext(X, 4, "full")
+    assert ctx.wide
+    wide = ctx.stats_from_resp(resp, 1e-6)
+    ctx.wide = False
+    fused = ctx.stats_from_resp(resp, 1e-6)
+    for a, b in zip(wide, fused):
+        assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
 def test_a_component_no_row_belongs_to_has_sklearns_mean():
     # scikit-learn's mean is sum(r x) / (sum(r) + 10 eps): 0 for an empty component;
     # a mean taken about the data mean must weigh the shift by sum(r) / nk to agree

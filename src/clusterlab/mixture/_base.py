@@ -263,8 +263,45 @@ class _FitContext:
         # (a 5-point cluster 100 away: variances 40-400x too large)
         self.eps = 10 * np.finfo(np.float64).eps
         self.parallel = n_samples >= _config.MIXTURE_PARALLEL_MIN_ROWS and self.n_chunks > 1
+        # full covariances on many features and few rows: E-step pass, then the
+        # statistics by BLAS over all rows (wide_stats)
+        self.wide = (covariance_type == "full" and not self.parallel
+                     and n_features >= _config.MIXTURE_WIDE_MSTEP_MIN_FEATURES
+                     and n_samples * n_features * 8 <= _config.MIXTURE_WIDE_MSTEP_MAX_BYTES)
         self._second_moment = None
         self._row_sum = None
+        self._centred = None
+        self._resp = None
+
+    def resp_rows(self):
+        """A (n, k) buffer for the E-step's responsibilities (wide fits)."""
+        if self._resp is None:
+            self._resp = np.empty((self.X.shape[0], self.nk.shape[1]))
+        return self._resp
+
+    def wide_stats(self, resp):
+        """The statistics of responsibilities ``resp`` (n, k), in chunk 0 (the other
+        chunks zero), by BLAS over all rows at once: ``nk``, ``sx = resp^T xc`` and,
+        per component, the upper triangle of ``sxx = (sqrt(r) xc)^T (sqrt(r) xc)``
+        (scipy's ``dsyrk``: half the flops of a product, on the BLAS threads the
+        passes use), with ``xc = x - shift`` kept as a float64 copy. The same sums
+        as the fused pass's up to rounding (another order)."""
+        from scipy.linalg.blas import dsyrk
+
+        if self._centred is None:
+            self._centred = np.asarray(self.X, dtype=np.float64) - self.shift
+        xc = self._centred
+        self.nk[:] = 0.0
+        self.sx[:] = 0.0
+        self.nk[0] = resp.sum(axis=0)
+        self.sx[0] = resp.T @ xc
+        scaled = np.empty_like(xc)
+        with _config.blas_threads(_config.free_cores()):
+            for k in range(resp.shape[1]):
+                np.multiply(xc, np.sqrt(resp[:, k])[:, np.newaxis], out=scaled)
+                # scaled.T is Fortran-ordered: no copy; the lower triangle is unused
+                self.sxx[0, k] = dsyrk(1.0, scaled.T, trans=0, lower=0)
+        self.sxx[1:] = 0.0
 
     def second_moment(self):
         """``sum (x - shift)(x - shift)^T`` over all rows (tied only), chunked."""
@@ -338,6 +375,9 @@ class _FitContext:
 
     def stats_from_resp(self, resp, reg_covar):
         resp = np.ascontiguousarray(resp, dtype=np.float64)
+        if self.wide:
+            self.wide_stats(resp)
+            return self.gaussian_parameters(reg_covar)
         k, d = self.sx.shape[1:]
         _kmix.gmm_pass(self.X, _kmix.MODE_STATS, self.cov_code, np.zeros((k, d)),
                        np.zeros((k, 1, 1)), np.zeros(k), self.shift, self.rows, self.parallel,
@@ -477,9 +517,16 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _em_pass(self, ctx):
         means, prec, log_const = self._kernel_model()
-        _kmix.gmm_pass(ctx.X, _kmix.MODE_EM, ctx.cov_code, means, prec, log_const, ctx.shift,
-                       ctx.rows, ctx.parallel, ctx.nk, ctx.sx, ctx.sxx, ctx.log_norm,
-                       ctx.entropy)
+        if ctx.wide:  # the E-step pass, then the statistics over all rows at once
+            resp = ctx.resp_rows()
+            _kmix.gmm_pass(ctx.X, _kmix.MODE_ESTEP, ctx.cov_code, means, prec, log_const,
+                           ctx.shift, ctx.rows, ctx.parallel, ctx.nk, ctx.sx, ctx.sxx,
+                           ctx.log_norm, ctx.entropy, resp_out=resp)
+            ctx.wide_stats(resp)
+        else:
+            _kmix.gmm_pass(ctx.X, _kmix.MODE_EM, ctx.cov_code, means, prec, log_const,
+                           ctx.shift, ctx.rows, ctx.parallel, ctx.nk, ctx.sx, ctx.sxx,
+                           ctx.log_norm, ctx.entropy)
         n_samples = ctx.X.shape[0]
         return float(ctx.log_norm.sum()) / n_samples, float(ctx.entropy.sum())
 
