@@ -692,12 +692,14 @@ MIXTURE_LAPACK_MIN_FEATURES = 128
 #: both cores).
 MIXTURE_WIDE_BLAS_MIN_FEATURES = 128
 #: Full covariances on at least this many features, with rows for one numba
-#: thread: the M-step's second moments come from one symmetric BLAS product
-#: over all rows per component (``(sqrt(r_k) (x - shift))^T (...)``, syrk) after
-#: an E-step pass, instead of the fused pass's per-block products, whose
-#: k (d+1)^2 output per 128-row block is written and added again for every
-#: block (784 features, k=10: 49 MB a block) -- while a float64 copy of the
-#: centred rows fits in MIXTURE_WIDE_MSTEP_MAX_BYTES.
+#: thread: an EM iteration works on all rows at once through BLAS -- per
+#: component a triangular product for the E-step (trmm: the kernel's product
+#: through the stacked factors multiplies their zeros too) and one symmetric
+#: product for the second moments (``(sqrt(r_k) (x - shift))^T (...)``, syrk)
+#: -- instead of the fused pass, whose k (d+1)^2 moment output per 128-row
+#: block is written and added again for every block (784 features, k=10: 49 MB
+#: a block); while a float64 copy of the centred rows fits in
+#: MIXTURE_WIDE_MSTEP_MAX_BYTES.
 MIXTURE_WIDE_MSTEP_MIN_FEATURES = 128
 MIXTURE_WIDE_MSTEP_MAX_BYTES = 64 * 2**20
 

@@ -381,9 +381,9 @@ def test_many_features_lapack_factorisation_same_as_sklearn(covariance_type, mon
 @pytest.mark.parametrize("start", ["kmeans", "precisions", "bayesian"])
 def test_wide_statistics_equal_the_fused_pass(dtype, start, monkeypatch):
     """Full covariances on MIXTURE_WIDE_MSTEP_MIN_FEATURES features and few
-    rows: an E-step pass, then the statistics by BLAS over all rows at once
-    (``_FitContext.wide_stats``, a symmetric product per component). The same
-    fit as the fused pass's per-block statistics, to rounding: the k-means
+    rows: each EM iteration by BLAS over all rows at once (``_FitContext``'s
+    ``wide_estep``, a triangular product per component, and ``wide_stats``, a
+    symmetric one). The same fit as the fused pass, to rounding: the k-means
     start (statistics of given responsibilities), user precisions, and the
     Bayesian mixture."""
     from clusterlab import BayesianGaussianMixture, _config

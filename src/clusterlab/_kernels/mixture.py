@@ -71,7 +71,6 @@ COV_CODES = {"full": FULL, "tied": TIED, "diag": DIAG, "spherical": SPHERICAL}
 MODE_EM = 0      # E-step + the next M-step's statistics, log p(x) and entropy sums
 MODE_STATS = 1   # statistics of given responsibilities (initialisation)
 MODE_SCORE = 2   # per-row log p(x), labels and (optionally) responsibilities
-MODE_ESTEP = 3   # MODE_EM's E-step alone: the responsibilities, log p(x) and entropy sums
 
 #: Rows per block: the block's (k (d+1)) x BLOCK products stay in L2.
 BLOCK = 128
@@ -342,7 +341,7 @@ def _chunk(c, X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, Wt, 
     wlp = np.empty((n_components, BLOCK))
     R = np.empty((n_components, BLOCK))
     lse = np.empty(BLOCK)
-    want_stats = mode == MODE_EM or mode == MODE_STATS
+    want_stats = mode != MODE_SCORE
     y_rows = 0
     if mode != MODE_STATS and (cov_code == FULL or cov_code == TIED):
         y_rows = n_components * d if cov_code == FULL else d
@@ -374,10 +373,6 @@ def _chunk(c, X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, Wt, 
                 ll += lse[b]
         if want_stats:
             _block_stats(R, F, Fr, nb, cov_code, Z, T, nk[c], sx[c], sxx[c])
-        elif mode == MODE_ESTEP:
-            for b in range(nb):
-                for k in range(n_components):
-                    resp_out[b0 + b, k] = R[k, b]
         else:
             for b in range(nb):
                 r = b0 + b
@@ -391,7 +386,7 @@ def _chunk(c, X, resp_in, mode, cov_code, log_const, shift, rows_per_chunk, Wt, 
                 for b in range(nb):
                     for k in range(n_components):
                         resp_out[b0 + b, k] = R[k, b]
-    if mode == MODE_EM or mode == MODE_ESTEP:
+    if mode == MODE_EM:
         log_norm_sum[c] = ll
         entropy_sum[c] = ent
 
@@ -405,8 +400,7 @@ def _gmm_groups(X, resp_in, mode, cov_code, Wt, cv, P, log_const, shift, rows_pe
     ----------
     X : (n, d) float32/float64, C-contiguous, IN.
     resp_in : (n, k) float64 IN, responsibilities for ``MODE_STATS`` (else 0 rows).
-    mode : int IN, :data:`MODE_EM`, :data:`MODE_STATS`, :data:`MODE_SCORE` or
-        :data:`MODE_ESTEP` (no statistics: ``nk``, ``sx``, ``sxx`` untouched).
+    mode : int IN, :data:`MODE_EM`, :data:`MODE_STATS` or :data:`MODE_SCORE`.
     cov_code, log_const : IN, the model (module docstring).
     Wt, cv, P : IN, the model's E-step operands (:func:`model_operands`).
     shift : (d,) float64 IN, subtracted from every row first (the statistics are
@@ -418,11 +412,11 @@ def _gmm_groups(X, resp_in, mode, cov_code, Wt, cv, P, log_const, shift, rows_pe
     sx : (n_chunks, k, d) float64 OUT, per-chunk sums of ``resp * (x - shift)``.
     sxx : (n_chunks, k, a, d) float64 OUT, per-chunk second moments
         (:func:`_block_stats`; ``a = d`` full, 1 diag/spherical, 0 tied).
-    log_norm_sum, entropy_sum : (n_chunks,) float64 OUT (EM, ESTEP), per-chunk sums of
+    log_norm_sum, entropy_sum : (n_chunks,) float64 OUT (EM), per-chunk sums of
         ``log p(x)`` and of ``resp * log resp``.
     log_norm : (n,) float64 OUT (SCORE), ``log p(x)``.
     labels : (n,) int64 OUT (SCORE), most probable component (first on ties).
-    resp_out : (n, k) float64 OUT (ESTEP; SCORE when it has rows), the responsibilities.
+    resp_out : (n, k) float64 OUT (SCORE, when it has rows), the responsibilities.
 
     Notes
     -----

@@ -263,8 +263,8 @@ class _FitContext:
         # (a 5-point cluster 100 away: variances 40-400x too large)
         self.eps = 10 * np.finfo(np.float64).eps
         self.parallel = n_samples >= _config.MIXTURE_PARALLEL_MIN_ROWS and self.n_chunks > 1
-        # full covariances on many features and few rows: E-step pass, then the
-        # statistics by BLAS over all rows (wide_stats)
+        # full covariances on many features and few rows: the E-step and the
+        # statistics by BLAS over all rows (wide_estep, wide_stats)
         self.wide = (covariance_type == "full" and not self.parallel
                      and n_features >= _config.MIXTURE_WIDE_MSTEP_MIN_FEATURES
                      and n_samples * n_features * 8 <= _config.MIXTURE_WIDE_MSTEP_MAX_BYTES)
@@ -279,6 +279,46 @@ class _FitContext:
             self._resp = np.empty((self.X.shape[0], self.nk.shape[1]))
         return self._resp
 
+    def centred(self):
+        """``x - shift`` for every row, a float64 copy kept for the fit (wide fits)."""
+        if self._centred is None:
+            self._centred = np.asarray(self.X, dtype=np.float64) - self.shift
+        return self._centred
+
+    def wide_estep(self, means, prec, log_const, resp):
+        """The E-step of a wide fit over all rows at once, filling ``resp`` (n, k);
+        returns ``(sum log p(x), sum r log r)`` as the kernel's pass
+        (:func:`clusterlab._kernels.mixture._block_resp`'s conventions: a row
+        every component gives probability 0 gets ``log p(x) = -inf`` and NaN
+        responsibilities, as scikit-learn).
+
+        Per component, ``y = (x - mu_k) U_k`` by scipy's triangular product
+        (``dtrmm``, in place; ``U_k`` is upper triangular, so half the flops of
+        the kernel's product through the stacked factors, which multiplies
+        their zeros too), then ``log_const[k] - |y|^2 / 2``."""
+        from scipy.linalg.blas import dtrmm
+
+        xc = self.centred()
+        n, k = resp.shape
+        wlp = np.empty((n, k))
+        y = np.empty_like(xc)
+        with _config.blas_threads(_config.free_cores()):
+            for j in range(k):
+                np.subtract(xc, means[j] - self.shift, out=y)
+                # y^T is Fortran-ordered: U_j^T y^T in place, i.e. y = y U_j
+                dtrmm(1.0, prec[j], y.T, side=0, lower=0, trans_a=1, overwrite_b=1)
+                wlp[:, j] = log_const[j] - 0.5 * np.einsum("ij,ij->i", y, y)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            vmax = wlp.max(axis=1)
+            np.exp(wlp - vmax[:, np.newaxis], out=resp)
+            total = resp.sum(axis=1)
+            lse = vmax + np.log(total)
+            lse[vmax == -np.inf] = -np.inf
+            resp *= (1.0 / total)[:, np.newaxis]
+            terms = resp * (wlp - lse[:, np.newaxis])
+        entropy = float(np.sum(terms[resp > 0.0]))
+        return float(np.sum(lse)), entropy
+
     def wide_stats(self, resp):
         """The statistics of responsibilities ``resp`` (n, k), in chunk 0 (the other
         chunks zero), by BLAS over all rows at once: ``nk``, ``sx = resp^T xc`` and,
@@ -288,9 +328,7 @@ class _FitContext:
         as the fused pass's up to rounding (another order)."""
         from scipy.linalg.blas import dsyrk
 
-        if self._centred is None:
-            self._centred = np.asarray(self.X, dtype=np.float64) - self.shift
-        xc = self._centred
+        xc = self.centred()
         self.nk[:] = 0.0
         self.sx[:] = 0.0
         self.nk[0] = resp.sum(axis=0)
@@ -517,16 +555,14 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _em_pass(self, ctx):
         means, prec, log_const = self._kernel_model()
-        if ctx.wide:  # the E-step pass, then the statistics over all rows at once
+        if ctx.wide:  # the E-step and the statistics over all rows at once, by BLAS
             resp = ctx.resp_rows()
-            _kmix.gmm_pass(ctx.X, _kmix.MODE_ESTEP, ctx.cov_code, means, prec, log_const,
-                           ctx.shift, ctx.rows, ctx.parallel, ctx.nk, ctx.sx, ctx.sxx,
-                           ctx.log_norm, ctx.entropy, resp_out=resp)
+            log_norm, entropy = ctx.wide_estep(means, prec, log_const, resp)
             ctx.wide_stats(resp)
-        else:
-            _kmix.gmm_pass(ctx.X, _kmix.MODE_EM, ctx.cov_code, means, prec, log_const,
-                           ctx.shift, ctx.rows, ctx.parallel, ctx.nk, ctx.sx, ctx.sxx,
-                           ctx.log_norm, ctx.entropy)
+            return log_norm / ctx.X.shape[0], entropy
+        _kmix.gmm_pass(ctx.X, _kmix.MODE_EM, ctx.cov_code, means, prec, log_const, ctx.shift,
+                       ctx.rows, ctx.parallel, ctx.nk, ctx.sx, ctx.sxx, ctx.log_norm,
+                       ctx.entropy)
         n_samples = ctx.X.shape[0]
         return float(ctx.log_norm.sum()) / n_samples, float(ctx.entropy.sum())
 
