@@ -166,19 +166,27 @@ class _FitContext:
         means = centred_means + (resp / nk)[:, np.newaxis] * self.shift
         kind = self.covariance_type
         if kind == "full":
-            sxx = self.sxx.sum(axis=0)
+            sxx = self.sxx[0] if self.sxx.shape[0] == 1 else self.sxx.sum(axis=0)
             n_features = sxx.shape[-1]
-            upper = sxx / nk[:, np.newaxis, np.newaxis]
-            # the upper triangle mirrored below (adding zeros: the same values
-            # as copying it; ~10x faster than fancy indexing at 784 features)
-            cov = np.triu(upper)
-            cov += np.swapaxes(np.triu(upper, 1), 1, 2)
             # scikit-learn's sum r (x - mu)(x - mu)^T / nk with nk = sum r + eps:
             # sxx / nk - (2 - sum r / nk) mu mu^T about the shift (the cross
-            # terms with the shift are of order (eps / nk)^2)
-            outer = centred_means[:, :, np.newaxis] * centred_means[:, np.newaxis, :]
-            cov -= (2.0 - resp / nk)[:, np.newaxis, np.newaxis] * outer
-            cov[:, np.arange(n_features), np.arange(n_features)] += reg_covar
+            # terms with the shift are of order (eps / nk)^2). Component by
+            # component into one output, the upper triangle of sxx / nk mirrored
+            # below (the pass and dsyrk fill the upper one): the same values as
+            # whole-stack temporaries, 2.6x faster at 784 features
+            cov = np.empty_like(sxx)
+            below = np.tril(np.ones((n_features, n_features), dtype=bool), -1)
+            diagonal = np.arange(n_features)
+            coef = 2.0 - resp / nk
+            outer = np.empty((n_features, n_features))
+            for k in range(cov.shape[0]):
+                c = cov[k]
+                np.divide(sxx[k], nk[k], out=c)
+                np.copyto(c, c.T, where=below)
+                np.multiply(centred_means[k][:, np.newaxis], centred_means[k], out=outer)
+                outer *= coef[k]
+                c -= outer
+                c[diagonal, diagonal] += reg_covar
         elif kind == "tied":
             n_samples = self.X.shape[0]
             scatter = self.second_moment()
