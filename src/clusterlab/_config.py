@@ -699,9 +699,9 @@ MIXTURE_WIDE_BLAS_MIN_FEATURES = 128
 #: -- instead of the fused pass, whose k (d+1)^2 moment output per 128-row
 #: block is written and added again for every block (784 features, k=10: 49 MB
 #: a block); while a float64 copy of the centred rows fits in
-#: MIXTURE_WIDE_MSTEP_MAX_BYTES.
-MIXTURE_WIDE_MSTEP_MIN_FEATURES = 128
-MIXTURE_WIDE_MSTEP_MAX_BYTES = 64 * 2**20
+#: MIXTURE_WIDE_EM_MAX_BYTES.
+MIXTURE_WIDE_EM_MIN_FEATURES = 128
+MIXTURE_WIDE_EM_MAX_BYTES = 64 * 2**20
 
 #: A parallel kernel (``clusterlab._kernels.row_groups.ThreadedKernel``) called
 #: on arrays holding fewer bytes than this together runs its serial

@@ -380,7 +380,7 @@ def test_many_features_lapack_factorisation_same_as_sklearn(covariance_type, mon
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("start", ["kmeans", "precisions", "bayesian"])
 def test_wide_statistics_equal_the_fused_pass(dtype, start, monkeypatch):
-    """Full covariances on MIXTURE_WIDE_MSTEP_MIN_FEATURES features and few
+    """Full covariances on MIXTURE_WIDE_EM_MIN_FEATURES features and few
     rows: each EM iteration by BLAS over all rows at once (``_FitContext``'s
     ``wide_estep``, a triangular product per component, and ``wide_stats``, a
     symmetric one). The same fit as the fused pass, to rounding: the k-means
@@ -390,7 +390,7 @@ def test_wide_statistics_equal_the_fused_pass(dtype, start, monkeypatch):
     from clusterlab.mixture import _base
 
     rng = np.random.default_rng(11)
-    d = _config.MIXTURE_WIDE_MSTEP_MIN_FEATURES
+    d = _config.MIXTURE_WIDE_EM_MIN_FEATURES
     # clusters 1.7 standard deviations apart: soft responsibilities
     X = (rng.normal(size=(500, d)) + 0.15 * rng.integers(0, 3, 500)[:, None]).astype(dtype)
     kw = dict(n_components=3, covariance_type="full", max_iter=4, tol=0, reg_covar=1e-3,
@@ -409,7 +409,7 @@ def test_wide_statistics_equal_the_fused_pass(dtype, start, monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         wide = model(**kw).fit(X)
         assert calls  # the wide statistics ran
-        monkeypatch.setattr(_config, "MIXTURE_WIDE_MSTEP_MIN_FEATURES", 10**6)
+        monkeypatch.setattr(_config, "MIXTURE_WIDE_EM_MIN_FEATURES", 10**6)
         calls.clear()
         fused = model(**kw).fit(X)
         assert not calls
@@ -432,7 +432,7 @@ def test_wide_statistics_of_soft_responsibilities(dtype):
     from clusterlab.mixture._base import _FitContext
 
     rng = np.random.default_rng(4)
-    d = _config.MIXTURE_WIDE_MSTEP_MIN_FEATURES
+    d = _config.MIXTURE_WIDE_EM_MIN_FEATURES
     X = (rng.normal(size=(300, d)) * rng.uniform(0.5, 3.0, d) + 7.0).astype(dtype)
     resp = rng.dirichlet(np.full(4, 0.3), 300)
     resp[:20, 1] = 0.0

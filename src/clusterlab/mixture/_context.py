@@ -57,8 +57,8 @@ class _FitContext:
         # full covariances on many features and few rows: the E-step and the
         # statistics by BLAS over all rows (wide_estep, wide_stats)
         self.wide = (covariance_type == "full" and not self.parallel
-                     and n_features >= _config.MIXTURE_WIDE_MSTEP_MIN_FEATURES
-                     and n_samples * n_features * 8 <= _config.MIXTURE_WIDE_MSTEP_MAX_BYTES)
+                     and n_features >= _config.MIXTURE_WIDE_EM_MIN_FEATURES
+                     and n_samples * n_features * 8 <= _config.MIXTURE_WIDE_EM_MAX_BYTES)
         self._second_moment = None
         self._row_sum = None
         self._centred = None
