@@ -125,6 +125,7 @@ def _make_context(X, estimator, shift, blocks):
             self.log_norm = np.zeros(n_blocks)
             self.entropy = np.zeros(n_blocks)
             self.eps = 10 * np.finfo(np.float64).eps  # as in memory: computed in float64
+            self.wide = False  # the blocks' passes, never the in-memory BLAS path
             self._second_moment = None
             self._row_sum = None
 
