@@ -63,6 +63,7 @@ class _FitContext:
         self._row_sum = None
         self._centred = None
         self._resp = None
+        self._scratch = None
 
     def resp_rows(self):
         """A (n, k) buffer for the E-step's responsibilities (wide fits)."""
@@ -75,6 +76,14 @@ class _FitContext:
         if self._centred is None:
             self._centred = np.asarray(self.X, dtype=np.float64) - self.shift
         return self._centred
+
+    def scratch_rows(self):
+        """An (n, d) float64 scratch for :meth:`wide_estep` and :meth:`wide_stats`
+        (one after the other), kept for the fit instead of allocated twice an
+        iteration."""
+        if self._scratch is None:
+            self._scratch = np.empty_like(self.centred())
+        return self._scratch
 
     def wide_estep(self, means, prec, log_const, resp):
         """The E-step of a wide fit over all rows at once, filling ``resp`` (n, k);
@@ -92,7 +101,7 @@ class _FitContext:
         xc = self.centred()
         n, k = resp.shape
         wlp = np.empty((n, k))
-        y = np.empty_like(xc)
+        y = self.scratch_rows()
         with _config.blas_threads(_config.free_cores()):
             for j in range(k):
                 np.subtract(xc, means[j] - self.shift, out=y)
@@ -124,7 +133,7 @@ class _FitContext:
         self.sx[:] = 0.0
         self.nk[0] = resp.sum(axis=0)
         self.sx[0] = resp.T @ xc
-        scaled = np.empty_like(xc)
+        scaled = self.scratch_rows()
         with _config.blas_threads(_config.free_cores()):
             for k in range(resp.shape[1]):
                 np.multiply(xc, np.sqrt(resp[:, k])[:, np.newaxis], out=scaled)

@@ -193,6 +193,12 @@ def _lloyd_stats_groups(X, sample_weight, centers, bounds, labels, min_sq_dist, 
                                          estimates)
 
 
+def _two_centre_pass(d, k):
+    """Whether :func:`lloyd_stats_range` runs :func:`_lloyd_stats_two` for ``d``
+    features and ``k`` centres (from Python)."""
+    return k == 2 and not columnar_pays.py_func(d, k)
+
+
 def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, weights,
                 g_sums, g_weights, g_inertia, parallel, x_sq=None, running=None, tiles=None,
                 estimates=True):
@@ -269,17 +275,17 @@ def lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq_dist, sums, we
     sums[:] = 0.0
     weights[:] = 0.0
     if bounds.shape[0] == 2:
-        # called from Python: numba compiles only the kernel this shape runs
-        # (lloyd_stats_range, jitted, would compile both)
+        # lloyd_stats_range's choice, made from Python: numba compiles only the
+        # kernel this shape runs (lloyd_stats_range, jitted, would compile all three)
+        n = X.shape[0]
         if columnar_pays.py_func(X.shape[1], centers.shape[0]):
-            direct = _lloyd_stats_columnar
-        elif centers.shape[0] == 2:
-            return _lloyd_stats_two(X, sample_weight, centers, 0, X.shape[0], labels,
-                                    min_sq_dist, sums, weights, estimates)
-        else:
-            direct = _lloyd_stats_direct
-        return direct(X, sample_weight, centers, 0, X.shape[0], labels, min_sq_dist, sums,
-                      weights)
+            return _lloyd_stats_columnar(X, sample_weight, centers, 0, n, labels,
+                                         min_sq_dist, sums, weights)
+        if _two_centre_pass(X.shape[1], centers.shape[0]):
+            return _lloyd_stats_two(X, sample_weight, centers, 0, n, labels, min_sq_dist,
+                                    sums, weights, estimates)
+        return _lloyd_stats_direct(X, sample_weight, centers, 0, n, labels, min_sq_dist, sums,
+                                   weights)
     else:
         kernel = on_threads(_lloyd_stats_groups, parallel)
         kernel(X, sample_weight, centers, bounds, labels, min_sq_dist, g_sums, g_weights,
@@ -397,7 +403,7 @@ def lloyd_run(X, sample_weight, centers_init, bounds, chunk, max_iter, tol, verb
             pass
     # the passes leave exact distances in min_sq on the direct paths, except
     # the two-centre kernel without verbose (none) and BLAS (estimates)
-    exact_min_sq = x_sq is None and (bool(verbose) or k != 2 or columnar_pays.py_func(d, k))
+    exact_min_sq = x_sq is None and (bool(verbose) or not _two_centre_pass(d, k))
     it = 0
     for it in range(max_iter):
         inertia = lloyd_stats(X, sample_weight, centers, bounds, labels, min_sq, sums,
