@@ -189,6 +189,33 @@ def test_a_failed_drawing_process_leaves_the_figures_to_the_report(monkeypatch):
     assert "<p>b</p>" in page.render() and page.failures == []
 
 
+def test_a_worker_reply_that_is_no_whole_page_is_not_used():
+    """The worker sends the whole page back; anything else (an unreadable
+    reply, the figures alone, a page with a figure missing) is not used: the
+    report then draws its page itself."""
+    import pickle
+
+    from clusterlab.report import drawing
+    from clusterlab.report import html as report_html
+
+    analysis = _two_cluster_analysis()
+    missing = report_html.Page("t", share=lambda index: index == 0)
+    missing.figure("a", lambda: scatter_figure(np.zeros((3, 2)), None, "a"))
+    missing.figure("b", lambda: scatter_figure(np.zeros((3, 2)), None, "b"))
+    missing.share = None
+    whole = report_html.Page("t")
+    whole.add("<p>whole</p>")
+    for reply, used in ((b"not a pickle", False), (pickle.dumps({0: ("<p>a</p>", None)}), False),
+                        (pickle.dumps(missing), False), (pickle.dumps(whole), True)):
+        result_r, result_w = os.pipe()
+        os.write(result_w, reply)
+        os.close(result_w)
+        worker = drawing.Worker(None, os.open(os.devnull, os.O_WRONLY), result_r)
+        page = drawing.draw_with(worker, analysis.result, {"clusterlab": "x"}, 1.0)
+        assert worker.job_fd is None and worker.result_fd is None  # closed either way
+        assert (page is not None and page.render() == whole.render()) if used else page is None
+
+
 def test_drawing_can_be_prepared_ahead():
     """What the analysis does while it waits for its compile helper: matplotlib's
     drawing modules imported, a first figure drawn, nothing raised."""
