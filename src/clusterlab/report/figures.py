@@ -138,9 +138,10 @@ def silhouette_row(Xs, labs, colors):
     """Silhouette diagrams of the labellings ``labs`` of ``Xs`` in one row, sized so
     their text stays readable at the page width, with ticks every 0.2 on the
     shared x range."""
-    from clusterlab import plotting
+    from clusterlab.plotting._selection import silhouette_panels
 
-    fig = plotting.plot_silhouette_diagram(Xs, labs, ncols=len(labs), colors=colors)
+    # laid out once, at its final size
+    fig = silhouette_panels(Xs, labs, ncols=len(labs), colors=colors)
     n = len(fig.axes)
     fig.set_size_inches(4.0 * n, 3.8)
     for ax in fig.axes:
