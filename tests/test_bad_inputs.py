@@ -361,6 +361,39 @@ def test_a_sparse_matrix_with_an_index_beyond_its_shape_is_refused(fit):
         fit(D, X)
 
 
+def _duplicated_entries(X):
+    """``X`` as a CSR matrix whose every value is stored as two halves (a valid
+    CSR matrix whose cells are the sums of their entries, not canonical)."""
+    import scipy.sparse as sp
+
+    A = sp.csr_matrix(X)
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    order = np.argsort(np.r_[rows, rows], kind="stable")
+    data = np.r_[A.data / 2, A.data / 2][order]
+    indices = np.r_[A.indices, A.indices][order]
+    B = sp.csr_matrix((data, indices, 2 * A.indptr), shape=A.shape)
+    assert not B.has_canonical_format and np.array_equal(B.toarray(), X)
+    return B
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n in (
+    "KMeans", "MiniBatchKMeans", "BisectingKMeans", "DBSCAN", "HDBSCAN", "Birch",
+    "AffinityPropagation", "SpectralClustering")])
+def test_sparse_rows_with_duplicate_entries_cluster_as_their_sums(name):
+    # DBSCAN and HDBSCAN computed distances from the stored entries (a row's
+    # squared norm counted each half apart): other labels than the dense rows'
+    from sklearn.datasets import make_blobs
+
+    X = np.abs(make_blobs(60, n_features=3, centers=3, random_state=0)[0])
+    B = _duplicated_entries(X)
+    if name == "DBSCAN":
+        dense, sparse = clusterlab.DBSCAN(eps=1.0).fit(X), clusterlab.DBSCAN(eps=1.0).fit(B)
+        np.testing.assert_array_equal(dense.predict(X), sparse.predict(B))
+    else:
+        dense, sparse = make_estimators()[name].fit(X), make_estimators()[name].fit(B)
+    np.testing.assert_array_equal(dense.labels_, sparse.labels_)
+
+
 def test_parameters_set_after_fit_do_not_reach_the_kernels():
     # partial_fit sized its scratch by n_clusters, the kernels wrote by the fitted centres:
     # a heap corruption; a mixture scored with n_components instead of the fitted components

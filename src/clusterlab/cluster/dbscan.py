@@ -51,7 +51,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from clusterlab._dask import warn_if_dask
 from .. import _config
 from .._config import WORKING_MEMORY_BYTES, chunk_rows
-from .._validation import (check_algorithm_metric, check_magnitude, check_sparse_structure,
+from .._validation import (canonical_sparse, check_algorithm_metric, check_magnitude,
                            input_dtype, is_euclidean, magnitude_limit,
                            refuse_semimetric_tree, rescale_rows, warn_boolean_conversion,
                            warn_p_in_metric_params)
@@ -480,7 +480,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         dtype_in = input_dtype(X) if self.metric in PAIRWISE_BOOLEAN_FUNCTIONS else None
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           order="C")
-        check_sparse_structure(X)
+        X = canonical_sparse(X)  # duplicate entries summed, as the matrix's values are
         warn_boolean_conversion(self.metric, dtype_in, self.algorithm, X.shape[1])
         n = X.shape[0]
         precomputed = self.metric == "precomputed"
@@ -610,8 +610,9 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         cells) above the kept index, plus one distance block.
         """
         check_is_fitted(self, "labels_")
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                          order="C", reset=False)
+        X = canonical_sparse(validate_data(self, X, accept_sparse="csr",
+                                           dtype=[np.float64, np.float32], order="C",
+                                           reset=False))
         m = X.shape[0]
         core_labels = self.labels_[self.core_sample_indices_]
         out = np.full(m, -1, dtype=np.intp)

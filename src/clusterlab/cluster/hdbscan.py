@@ -27,8 +27,8 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import (_allclose_dense_sparse, check_is_fitted,
                                       validate_data)
 
-from .._validation import (check_magnitude, check_sparse_structure, is_euclidean,
-                           refuse_semimetric_tree, rescale_rows)
+from .._validation import (canonical_sparse, check_magnitude, check_sparse_structure,
+                           is_euclidean, refuse_semimetric_tree, rescale_rows)
 from .._dask import is_dask_array, predict_blocks, warn_if_dask
 from . import _hdbscan_graph as _graph
 from ._hdbscan_tree import HIERARCHY_dtype, CondensedTree
@@ -192,6 +192,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
         if self.metric != "precomputed":
             X = validate_data(self, X, accept_sparse=["csr", "lil"], ensure_all_finite=False,
                               dtype=np.float64)
+            if sparse.issparse(X) and X.format == "csr":
+                X = canonical_sparse(X)  # duplicate entries summed, as the matrix's values are
             data = X.tocsr().data if sparse.issparse(X) else X
             if np.isfinite(data).all():
                 if is_euclidean(self.metric):
