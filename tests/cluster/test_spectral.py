@@ -578,3 +578,24 @@ def test_n_jobs_zero_as_sklearn():
     with pytest.raises(ValueError, match="n_jobs == 0"):
         clusterlab.SpectralClustering(2, affinity="nearest_neighbors", n_neighbors=5,
                                       n_jobs=0).fit(X)
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+def test_negative_affinities_are_refused(layout):
+    # an affinity with negative entries (here a distance matrix negated) was
+    # clustered silently, rows with a negative sum taken as isolated; scikit-learn
+    # fails with a NaN error only when a row's sum is negative
+    X = np.random.default_rng(0).random((30, 2))
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    A = np.exp(-D ** 2)
+    A[0, 1] = A[1, 0] = -1e-9  # one negative entry, every row's sum positive
+    for bad in (-D, A):
+        bad = sp.csr_matrix(bad) if layout == "sparse" else bad
+        with pytest.raises(ValueError, match="Negative values in data passed to affinity"):
+            clusterlab.SpectralClustering(3, affinity="precomputed", random_state=0).fit(bad)
+        with pytest.raises(ValueError, match="Negative values in data passed to spectral"):
+            clusterlab.spectral_clustering(bad, n_clusters=3, random_state=0)
+    A[0, 1] = A[1, 0] = 0.0
+    good = sp.csr_matrix(A) if layout == "sparse" else A
+    labels = clusterlab.SpectralClustering(3, affinity="precomputed", random_state=0).fit(good)
+    assert len(np.unique(labels.labels_)) == 3

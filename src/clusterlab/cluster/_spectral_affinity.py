@@ -247,13 +247,19 @@ def _check_square(A, what):
 
 
 def _check_square_symmetric(A, what):
+    """A square, symmetric affinity with no negative entry: an affinity holds
+    similarities, and the normalised Laplacian divides by the square roots of
+    the rows' sums (scikit-learn's holds NaN once a sum is negative; a
+    negative "affinity" is usually a distance or a correlation passed by
+    mistake)."""
     _check_square(A, what)
     if sp.issparse(A):
         diff = abs(A - A.T)
         asym = diff.max() if diff.nnz else 0.0
         scale = abs(A).max() if A.nnz else 0.0
+        lowest = float(A.data.min(initial=0.0))
     else:
-        asym = scale = 0.0
+        asym = scale = lowest = 0.0
         n = A.shape[0]
         step = _config.chunk_rows(n, 8)
         for start in range(0, n, step):  # row blocks: no n x n temporary
@@ -261,8 +267,15 @@ def _check_square_symmetric(A, what):
             asym = max(asym, float(np.max(np.abs(rows - A[:, start:start + step].T),
                                           initial=0.0)))
             scale = max(scale, float(np.max(rows, initial=0.0)), float(-np.min(rows, initial=0.0)))
+            lowest = min(lowest, float(np.min(rows, initial=0.0)))
     if asym > 1e-8 * max(scale, 1e-300) + 1e-12:
         raise ValueError(
             f"{what} must be symmetric, but max |A - A.T| = {asym:.3g}; symmetrise it, e.g. "
             "with (A + A.T) / 2."
         )
+    if lowest < 0:
+        raise ValueError(
+            f"Negative values in data passed to {what} (smallest {lowest:.6g}): an affinity "
+            "holds similarities (>= 0). A distance matrix is not an affinity: pass it with "
+            "affinity='precomputed_nearest_neighbors', or turn it into similarities, e.g. "
+            "np.exp(-gamma * D ** 2).")

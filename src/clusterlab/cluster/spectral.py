@@ -291,6 +291,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.affinity in ("precomputed",
                                                      "precomputed_nearest_neighbors")
+        # an affinity holds similarities: negative values are refused
+        tags.input_tags.positive_only = self.affinity == "precomputed"
         return tags
 
     def _build_affinity(self, X):
