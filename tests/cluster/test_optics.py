@@ -367,3 +367,16 @@ def test_graph_functions_check_their_arrays():
         cluster_optics_dbscan(reachability=r, core_distances=c, ordering=o * 2, eps=0.5)
     with pytest.raises(ValueError, match="one entry per sample"):
         cluster_optics_xi(reachability=r, predecessor=p[:-2], ordering=o, min_samples=3)
+
+
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_compute_optics_graph_refuses_nonfinite_rows_as_sklearn(bad, message):
+    # the estimator validates; the function called directly skipped the check on
+    # the fast path and ordered a NaN row as infinitely far
+    from clusterlab.cluster.optics import compute_optics_graph
+
+    X = np.random.default_rng(0).random((10, 3))
+    X[2, 1] = bad
+    with pytest.raises(ValueError, match=f"Input X contains {message}"):
+        compute_optics_graph(X, min_samples=3, max_eps=np.inf, metric="minkowski", p=2,
+                             metric_params=None, algorithm="auto", leaf_size=30, n_jobs=None)

@@ -36,7 +36,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import pairwise_distances
 from sklearn.metrics.pairwise import _VALID_METRICS, PAIRWISE_BOOLEAN_FUNCTIONS
 from sklearn.neighbors import NearestNeighbors, sort_graph_by_row_values
-from sklearn.utils import gen_batches
+from sklearn.utils import assert_all_finite, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -325,9 +325,12 @@ def compute_optics_graph(X, *, min_samples, max_eps, metric, p, metric_params, a
                     f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {min_samples}, "
                     f"n_samples_fit = {n_samples}, n_samples = {n_samples}")
             code, p_eff = fast
+            Xc = np.ascontiguousarray(X, dtype=np.float64)
+            # (the estimator has checked; a direct call has not, and the
+            # neighbour search that raises on the other path is skipped here)
+            assert_all_finite(Xc, input_name="X")
             ordering, core, reach, pred = _features_graph(
-                np.ascontiguousarray(X, dtype=np.float64), int(min_samples), max_eps, code,
-                p_eff, _n_threads(n_jobs))
+                Xc, int(min_samples), max_eps, code, p_eff, _n_threads(n_jobs))
         else:
             X = rescale_rows(X, metric)  # cosine, correlation: exact, no overflow
             nbrs = NearestNeighbors(n_neighbors=min_samples, algorithm=algorithm,
