@@ -159,3 +159,15 @@ def test_both_ward_paths_build_the_same_tree(monkeypatch):
     monkeypatch.setattr(_config, "WARD_DENSE_MIN_POINTS", 200)
     monkeypatch.setattr(_config, "WARD_DENSE_MAX_BYTES", 10)
     assert not fa._use_dense_ward(260, 30)
+
+
+def test_inverse_transform_of_a_sparse_matrix_is_sparse():
+    # np.asarray of a sparse matrix is a 0-d object array: indexing it raised IndexError
+    import scipy.sparse as sp
+
+    X = np.random.default_rng(0).random((20, 5))
+    agg = FeatureAgglomeration(n_clusters=2).fit(X)
+    reduced = agg.transform(X)
+    back = agg.inverse_transform(sp.csr_matrix(reduced))
+    assert sp.issparse(back) and back.shape == X.shape
+    np.testing.assert_array_equal(back.toarray(), agg.inverse_transform(reduced))

@@ -357,12 +357,15 @@ class FeatureAgglomeration(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_clusters_) or (n_clusters_,)
+        X : array-like or sparse matrix of shape (n_samples, n_clusters_) or (n_clusters_,)
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features) or (n_features,)
+        X_original : ndarray or sparse matrix of shape (n_samples, n_features) or (n_features,)
+            Sparse (CSR) for a sparse ``X``, as in scikit-learn.
         """
         check_is_fitted(self)
         _, inverse = np.unique(self.labels_, return_inverse=True)
+        if issparse(X):
+            return X.tocsr()[:, inverse]
         return np.asarray(X)[..., inverse]
