@@ -162,6 +162,15 @@ def test_bad_sample_weight(name):
         return  # negative weights are meaningful in DBSCAN (they inhibit cores), as in sklearn
     with pytest.raises(ValueError, match=r"negative|non-negative|sample_weight"):
         est.fit(GOOD, sample_weight=-np.ones(len(GOOD)))
+    # numbers written as strings are read as numbers (scikit-learn converts them);
+    # a negative one is refused, a word is not a number
+    expected = make_estimators()[name].fit(GOOD, sample_weight=np.ones(len(GOOD))).labels_
+    np.testing.assert_array_equal(
+        est.fit(GOOD, sample_weight=np.array(["1"] * len(GOOD))).labels_, expected)
+    with pytest.raises(ValueError, match=r"[Nn]egative"):
+        est.fit(GOOD, sample_weight=np.array(["-1"] + ["1"] * (len(GOOD) - 1)))
+    with pytest.raises(ValueError, match=r"convert"):
+        est.fit(GOOD, sample_weight=np.array(["a"] * len(GOOD)))
 
 
 METRICS = [metrics.silhouette_score, metrics.calinski_harabasz_score,

@@ -266,7 +266,10 @@ def check_sample_weight(sample_weight, X, dtype=None):
                 f"samples; pass one weight per sample."
             )
     if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
-        if np.any(np.asarray(sample_weight) < 0):
+        # numbers only: strings and objects are converted (or refused) by
+        # scikit-learn's check below, which refuses negative ones too
+        sw = np.asarray(sample_weight)
+        if sw.dtype.kind in "biuf" and np.any(sw < 0):
             raise ValueError(
                 "sample_weight has negative values; weights must be >= 0 (use 0 to ignore "
                 "a sample)."
