@@ -501,3 +501,23 @@ def test_huge_values_refused_clearly_and_large_ones_seed_like_sklearn():
     ours = MiniBatchKMeans(3, n_init=1, random_state=0).fit(X * 1e150)
     ref = SkMiniBatchKMeans(3, n_init=1, random_state=0).fit(X * 1e150)
     np.testing.assert_allclose(ours.cluster_centers_[0], ref.cluster_centers_[0])
+
+
+@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans", "BisectingKMeans"])
+def test_transform_dtype_is_the_promoted_one_as_sklearn(name):
+    # MiniBatchKMeans and BisectingKMeans returned X's dtype: float32 distances,
+    # computed in float32, to float64 centres (scikit-learn: float64)
+    import sklearn.cluster
+    from sklearn.datasets import make_blobs
+
+    import clusterlab
+
+    X = make_blobs(60, n_features=3, centers=3, random_state=0)[0]
+    for fit_dtype, query_dtype in ((np.float64, np.float32), (np.float32, np.float64),
+                                   (np.float32, np.float32)):
+        ours, ref = (getattr(mod, name)(3, n_init=1, random_state=0).fit(X.astype(fit_dtype))
+                     for mod in (clusterlab, sklearn.cluster))
+        got, want = ours.transform(X.astype(query_dtype)), ref.transform(X.astype(query_dtype))
+        assert got.dtype == want.dtype
+        if fit_dtype == np.float64:  # the same centres: the same distances
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -420,13 +420,17 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_clusters), dtype of X
+        X_new : ndarray of shape (n_samples, n_clusters)
+            float32 when both X and the centres are float32, else float64,
+            computed in that dtype (as scikit-learn).
         """
         check_is_fitted(self)
         return self._transform(self._validate_X(X, reset=False))
 
     def _transform(self, X):
-        return np.sqrt(self._sq_distances(X)).astype(X.dtype, copy=False)
+        dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
+        return np.sqrt(self._sq_distances(X.astype(dtype, copy=False))).astype(dtype,
+                                                                                copy=False)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the weighted sum of squared distances of X to the

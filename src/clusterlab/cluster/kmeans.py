@@ -406,7 +406,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def _sq_distances(self, X):
         n = X.shape[0]
         centers = self.cluster_centers_
-        out = np.empty((n, centers.shape[0]), dtype=X.dtype)
+        # float64 when either is (float32 rows against float64 centres: float64
+        # distances, as scikit-learn's)
+        out = np.empty((n, centers.shape[0]), dtype=np.result_type(X.dtype, centers.dtype))
         if sp.issparse(X):
             x_sq = np.empty(n)
             _dk.csr_row_sq_norms(X.data, X.indptr, x_sq)

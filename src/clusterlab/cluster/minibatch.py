@@ -727,7 +727,9 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_clusters), dtype of ``X``
+        X_new : ndarray of shape (n_samples, n_clusters)
+            float32 when both ``X`` and the centres are float32, else float64,
+            computed in that dtype (as scikit-learn).
 
         Notes
         -----
@@ -737,10 +739,12 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             check_is_fitted(self)
             return predict_blocks(self, "transform", X)
         rows = self._check_test_rows(X)
-        centers = self._centers_for(rows)
-        out = np.empty((rows.n, centers.shape[0]), dtype=rows.dtype)
+        dtype = np.result_type(rows.dtype, self.cluster_centers_.dtype)
+        centers = self.cluster_centers_.astype(dtype, copy=False)
+        out = np.empty((rows.n, centers.shape[0]), dtype=dtype)
         for start, stop, block in rows.blocks():
-            _k.center_distances(block, centers, out[start:stop], False)
+            _k.center_distances(block.astype(dtype, copy=False), centers, out[start:stop],
+                                False)
         return out
 
     def score(self, X, y=None, sample_weight=None):
