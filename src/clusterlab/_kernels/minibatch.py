@@ -13,7 +13,8 @@ in two so that a batch can be streamed through in row chunks:
 1. :func:`assign_accumulate_dots` -- nearest centre of every row of a chunk
    (read from the chunk's BLAS product with the centres, as scikit-learn
    assigns), and the per-centre weighted sums ``sum_i w_i x_i`` and
-   ``sum_i w_i`` of the rows assigned to it, accumulated in float64;
+   ``sum_i w_i`` of the rows assigned to it, accumulated in X's dtype onto
+   ``c * count`` (:func:`start_sums`), in scikit-learn's order of operations;
 2. :func:`finalize_minibatch_step` -- for every centre that received weight
    in this batch, ``c <- (c * count + sum w x) / (count + sum w)`` and
    ``count += sum w`` (a learning rate of ``1 / count`` per sample); centres
@@ -122,29 +123,41 @@ def finalize_minibatch_step(centers_old, centers_new, counts, sums, weight_in_ba
     counts : ndarray of shape (n_clusters,), same dtype  (INOUT)
         Total weight each centre has absorbed so far; ``weight_in_batch`` is
         added to it.
-    sums : ndarray of shape (n_clusters, n_features), float64  (IN)
-        ``sum_i w_i x_i`` of the batch rows assigned to each centre.
-    weight_in_batch : ndarray of shape (n_clusters,), float64  (IN)
+    sums : ndarray of shape (n_clusters, n_features), same dtype  (IN)
+        ``c_old * count + sum_i w_i x_i``: the old centre times its count
+        (:func:`start_sums`), then the batch rows assigned to it added one by
+        one in row order.
+    weight_in_batch : ndarray of shape (n_clusters,), same dtype  (IN)
         ``sum_i w_i`` of the batch rows assigned to each centre.
 
     Notes
     -----
-    ``c_new = (c_old * count + sum_i w_i x_i) / (count + sum_i w_i)``: the
-    per-sample learning rate is ``1 / count``. Time and memory
+    ``c_new = (c_old * count + sum_i w_i x_i) * (1 / (count + sum_i w_i))``:
+    the per-sample learning rate is ``1 / count``. The operations and their
+    order are scikit-learn's (the old centre scaled first, each row added to
+    it, then one reciprocal), so float64 centres are its bits and near-ties
+    at the next assignment fall the same way. Time and memory
     O(n_clusters * n_features).
     """
     n_clusters, n_features = centers_old.shape
+    one = np.ones(1, counts.dtype)[0]  # the reciprocal in the centres' dtype
     for c in range(n_clusters):
         w = weight_in_batch[c]
         if w > 0:
-            old_count = np.float64(counts[c])
             counts[c] += w
-            total = np.float64(counts[c])
+            alpha = one / counts[c]
             for j in range(n_features):
-                centers_new[c, j] = (np.float64(centers_old[c, j]) * old_count + sums[c, j]) / total
+                centers_new[c, j] = sums[c, j] * alpha
         else:
             for j in range(n_features):
                 centers_new[c, j] = centers_old[c, j]
+
+
+def start_sums(centers, counts, sums):
+    """``sums = centers * counts`` per centre (in the centres' dtype, as
+    scikit-learn scales them): where a step's accumulation starts
+    (:func:`finalize_minibatch_step`)."""
+    np.multiply(centers, counts[:, None], out=sums, casting="unsafe")
 
 
 @parallel_kernel(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -261,8 +274,10 @@ def assign_accumulate_dots(X, sample_weight, centers, center_sq, dots, labels, r
     row_inertia : ndarray of shape (n_rows,), float64  (OUT)
         Weighted squared distance to the chosen centre, computed exactly
         (by differences, in float64), not from the expansion.
-    sums : ndarray of shape (n_clusters, n_features), float64  (INOUT)
-    weight_in_batch : ndarray of shape (n_clusters,), float64  (INOUT)
+    sums : ndarray of shape (n_clusters, n_features), same dtype  (INOUT)
+        Each row's ``x * w`` added in row order, in X's dtype (scikit-learn's
+        arithmetic: float32 rows sum in float32).
+    weight_in_batch : ndarray of shape (n_clusters,), same dtype  (INOUT)
 
     Returns
     -------
@@ -283,10 +298,10 @@ def assign_accumulate_dots(X, sample_weight, centers, center_sq, dots, labels, r
     for i in range(X.shape[0]):
         total += row_inertia[i]
         c = labels[i]
-        w = np.float64(sample_weight[i])
+        w = sample_weight[i]  # in X's dtype, as scikit-learn's sums
         weight_in_batch[c] += w
         for j in range(n_features):
-            sums[c, j] += w * X[i, j]
+            sums[c, j] += X[i, j] * w
     return total
 
 

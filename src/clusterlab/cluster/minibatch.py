@@ -428,7 +428,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         ``take(positions)`` returns batch rows for reassignment.
         """
         sums, wib, labels, row_inertia = scratch
-        sums.fill(0.0)
+        _k.start_sums(centers, self._counts, sums)
         wib.fill(0.0)
         inertia = 0.0
         center_sq = np.einsum("ij,ij->i", centers, centers)
@@ -589,7 +589,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         batch_size = self._batch_size
         n_steps = (self.max_iter * n_samples) // batch_size
         unit_weight = np.ones(batch_size, dtype=rows.dtype)
-        scratch = (np.zeros((self.n_clusters, n_features)), np.zeros(self.n_clusters),
+        scratch = (np.zeros((self.n_clusters, n_features), rows.dtype),
+                   np.zeros(self.n_clusters, rows.dtype),
                    np.empty(batch_size, dtype=np.int32), np.empty(batch_size))
 
         batch_idx = np.empty(batch_size, dtype=np.int64)
@@ -669,7 +670,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         m = min(rows.chunk, rows.n)
         # sized by the fitted centres: n_clusters may have been set since (scikit-learn
         # keeps the fitted ones too)
-        scratch = (np.zeros(centers.shape), np.zeros(centers.shape[0]),
+        scratch = (np.zeros(centers.shape, rows.dtype), np.zeros(centers.shape[0], rows.dtype),
                    np.empty(m, dtype=np.int32), np.empty(m))
         blocks = ((s, e, b, sample_weight[s:e]) for s, e, b in rows.blocks())
         with _config.single_threaded_blas():

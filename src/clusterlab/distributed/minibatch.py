@@ -208,8 +208,8 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     block_steps = np.where(share > 0, np.maximum(1, np.round(share * steps_per_epoch)), 0)
     block_steps = block_steps.astype(np.int64)
     unit_weight = np.ones(batch_size, dtype=dtype)
-    scratch = (np.zeros((k, n_features)), np.zeros(k), np.empty(batch_size, dtype=np.int32),
-               np.empty(batch_size))
+    scratch = (np.zeros((k, n_features), dtype), np.zeros(k, dtype),
+               np.empty(batch_size, dtype=np.int32), np.empty(batch_size))
     step = 0
     batch_inertia = 0.0
     done = False
