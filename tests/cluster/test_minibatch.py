@@ -561,3 +561,21 @@ def test_centres_are_sklearns_bit_for_bit(dtype, form):
             assert ours.n_iter_ == ref.n_iter_ and ours.n_steps_ == ref.n_steps_
             np.testing.assert_array_equal(ours.labels_, ref.labels_)
         np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+
+
+def test_float32_assignment_is_sklearns_on_near_ties():
+    # the expansion |c|^2 - 2 x.c is compared in the rows' dtype, as scikit-learn's
+    # GEMM gives it: numba computed float32 rows' values in float64 (an integer 2),
+    # and rows on a 4 x 4 grid with more centres than grid points (near-equal
+    # centres, near-ties everywhere) fell to other centres in these four draws
+    rng = np.random.default_rng(1)
+    for trial in range(27):
+        d = int(rng.integers(2, 6))
+        X = (rng.integers(0, 4, size=(300, d)) + rng.normal(0, 1e-3, (300, d))).astype(np.float32)
+        k = int(rng.integers(3, 30))
+        if trial not in (3, 13, 24, 26):
+            continue
+        kw = dict(n_clusters=k, n_init=1, random_state=trial, batch_size=1024)
+        ours, ref = MiniBatchKMeans(**kw).fit(X), SkMiniBatchKMeans(**kw).fit(X)
+        np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+        np.testing.assert_array_equal(ours.labels_, ref.labels_)

@@ -234,10 +234,12 @@ def chunk_moments(X, col_sum, col_sq_dev, shift):
 # ----------------------------------------------------------------------------
 @numba.njit(cache=True, nogil=True)
 def _argmin_from_dots(dots, center_sq, i):
+    # in the arrays' dtype, as scikit-learn's GEMM gives it (dot + dot is 2 dot
+    # exactly; an integer 2 would make numba compute float32 rows in float64)
     best = 0
-    best_val = center_sq[0] - 2 * dots[i, 0]
+    best_val = center_sq[0] - (dots[i, 0] + dots[i, 0])
     for c in range(1, center_sq.shape[0]):
-        val = center_sq[c] - 2 * dots[i, c]
+        val = center_sq[c] - (dots[i, c] + dots[i, c])
         if val < best_val:
             best_val = val
             best = c
@@ -343,7 +345,7 @@ def labels_inertia_numpy(X, sample_weight, centers, center_sq, dots, labels, row
     where it costs microseconds more and a first run compiles no kernel
     (~0.5 s). Arguments and result as there; falls back on the kernel where
     an expansion is NaN (numpy's argmin would take it)."""
-    vals = center_sq.astype(np.float64)[None, :] - 2.0 * dots.astype(np.float64)
+    vals = center_sq[None, :] - (dots + dots)  # the kernel's values, in its dtype
     if np.isnan(vals).any():
         return labels_inertia_dots.serial(X, sample_weight, centers, center_sq, dots, labels,
                                           row_inertia)
