@@ -672,3 +672,59 @@ def test_every_module_of_the_compile_estimate_is_compiled_by_an_analysis(tmp_pat
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stdout.splitlines() if line.startswith("after ")]
     assert lines == ["after built-in: ", "after table: "], out.stdout
+
+
+def _full_disk_after(monkeypatch, name, n_bytes):
+    """Make writes to files called ``name`` fail with ENOSPC after ``n_bytes``."""
+    import builtins
+    import errno
+
+    real_open = builtins.open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh, self.n = fh, 0
+
+        def write(self, data):
+            self.n += len(data)
+            if self.n > n_bytes:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.fh.write(data)
+
+        def __getattr__(self, attr):
+            return getattr(self.fh, attr)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        fh = real_open(file, mode, *args, **kwargs)
+        return Full(fh) if os.path.basename(str(file)) == name and "w" in mode else fh
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+
+
+def test_a_full_disk_leaves_no_half_written_report(tmp_path, capsys, monkeypatch):
+    path = write_table(tmp_path / "t.csv", ["a", "b", "c"], blobs())
+    _full_disk_after(monkeypatch, "report.html", 1000)
+    out = tmp_path / "out"
+    assert run_cli("analyze", path, "--out", out, "--quiet", "--k", "2..3",
+                   "--algorithms", "kmeans") == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert not (out / "report.html").exists()  # not a truncated page
+    assert (out / "labels.csv").exists()  # written whole before
+
+
+def test_predict_on_a_full_disk_exits_2_and_leaves_no_file(analysed_table, capsys,
+                                                           monkeypatch):
+    tmp, path, out = analysed_table
+    _full_disk_after(monkeypatch, "pred.csv", 100)
+    assert main(["predict", str(out / "model.joblib"), str(path), "--out",
+                 str(tmp / "pred.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "No space left on device" in err and "bug" not in err
+    assert not (tmp / "pred.csv").exists()

@@ -404,14 +404,23 @@ def predict(args):
             + (" ..." if len(rows) > 5 else "") + " (counted from 1, the first data row "
             "after the header).")
         raise UsageError(f"{args.data}: {exc}{where}") from exc
-    with open(args.out, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["row", "cluster"] + (["anomaly", "log_density"] if flags is not None else []))
-        for i in range(len(labels)):
-            row = [int(ds.row_numbers[i]), int(labels[i])]
-            if flags is not None:
-                row += [int(flags[i]), f"{dens[i]:.6g}"]
-            w.writerow(row)
+    regular = not os.path.exists(args.out) or (os.path.isfile(args.out)
+                                                and not os.path.islink(args.out))
+    try:
+        with open(args.out, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["row", "cluster"]
+                       + (["anomaly", "log_density"] if flags is not None else []))
+            for i in range(len(labels)):
+                row = [int(ds.row_numbers[i]), int(labels[i])]
+                if flags is not None:
+                    row += [int(flags[i]), f"{dens[i]:.6g}"]
+                w.writerow(row)
+    except OSError as exc:  # a full disk: no half-written file is left
+        if regular:
+            with contextlib.suppress(OSError):
+                os.remove(args.out)
+        raise UsageError(f"--out {args.out}: cannot write it ({exc.strerror or exc}).") from exc
     counts = np.unique(labels, return_counts=True)
     n_cols = len(saved.columns)
     print(f"clusterlab predict: {ds.name}: {len(labels)} rows labelled with the saved "

@@ -14,6 +14,7 @@ The command line (``clusterlab analyze``) is a thin layer over
 :func:`analyze` and :meth:`Analysis.save`.
 """
 
+import contextlib
 import csv
 import json
 import os
@@ -184,16 +185,19 @@ class Analysis:
         os.makedirs(out_dir, exist_ok=True)
         paths = {}
         p = os.path.join(out_dir, "labels.csv")
-        write_labels(p, self.result)
+        with _whole_or_none(p):
+            write_labels(p, self.result)
         paths["labels.csv"] = p
         html_path = os.path.join(out_dir, "report.html")
-        self.to_html(html_path)
+        with _whole_or_none(html_path):
+            self.to_html(html_path)
         summary = self.summary()
         p = os.path.join(out_dir, "profile.csv")
         if os.path.exists(p):
             os.remove(p)
-        if write_profile(p, self.result):
-            paths["profile.csv"] = p
+        with _whole_or_none(p):
+            if write_profile(p, self.result):
+                paths["profile.csv"] = p
         p = os.path.join(out_dir, "model.joblib")
         if os.path.exists(p):  # never leave an earlier run's model beside this run's labels
             os.remove(p)
@@ -211,11 +215,24 @@ class Analysis:
                 os.remove(p)
         summary["files"] = sorted(list(paths) + ["summary.json", "report.html"])
         p = os.path.join(out_dir, "summary.json")
-        with open(p, "w") as fh:
+        with _whole_or_none(p), open(p, "w") as fh:
             json.dump(summary, fh, indent=2, allow_nan=False)
         paths["summary.json"] = p
         paths["report.html"] = html_path
         return paths
+
+
+@contextlib.contextmanager
+def _whole_or_none(path):
+    """Remove ``path`` when writing it fails (a full disk, an interrupt): no
+    half-written file is left behind; the error goes on."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            if os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
+        raise
 
 
 def _integer(value):
