@@ -93,6 +93,15 @@ def test_semicolons_with_decimal_commas_without_header(tmp_path):
     np.testing.assert_allclose(ds.X, [[1.5, 2], [3.25, 4], [-0.5, 6]])
 
 
+def test_vertical_bars_with_decimal_commas_without_header(tmp_path):
+    # commas split these lines evenly too (three fields: "0", "19|-0", "52"): the
+    # bar is the separator, as semicolons and tabs beat commas
+    path = tmp_path / "nohead.csv"
+    path.write_text("0,19|-0,52\n1,5|2,25\n-3,75|4,5\n")
+    ds = load_dataset(str(path))
+    np.testing.assert_allclose(ds.X, [[0.19, -0.52], [1.5, 2.25], [-3.75, 4.5]])
+
+
 def test_tab_separated_with_a_text_column(tmp_path):
     X = blobs()
     rows = [[*x, f"item {i}"] for i, x in enumerate(X)]

@@ -175,8 +175,9 @@ def _choose_delimiter(path, text):
     """The separator that splits the first lines into a constant number (>= 2) of fields.
 
     The csv module's sniffer proposes one; the proposal is kept when it splits
-    the lines evenly, except that ``;`` or a tab beats ``,`` when both split
-    evenly (decimal commas). A single-column file gives ``","``.
+    the lines evenly, except that ``;``, a tab or ``|`` beats ``,`` when both
+    split evenly (decimal commas: ``0,19|-0,52`` is two numbers). A
+    single-column file gives ``","``.
     """
     lines = text.splitlines()[:200]
     name = path.lower()
@@ -202,10 +203,11 @@ def _choose_delimiter(path, text):
         sniffed = sniffed.delimiter
     except csv.Error:
         sniffed = None
-    if sniffed in candidates and not (sniffed == "," and {";", "\t"} & set(candidates)):
+    beats_comma = {";", "\t", "|"} & set(candidates)
+    if sniffed in candidates and not (sniffed == "," and beats_comma):
         return sniffed
     if candidates:
-        return candidates[0]
+        return next(d for d in DELIMITERS if d in beats_comma) if beats_comma else candidates[0]
     if sniffed:
         return sniffed
     if not any(d in text for d in DELIMITERS) and " " in text.strip():
