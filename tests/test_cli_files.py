@@ -93,6 +93,15 @@ def test_semicolons_with_decimal_commas_without_header(tmp_path):
     np.testing.assert_allclose(ds.X, [[1.5, 2], [3.25, 4], [-0.5, 6]])
 
 
+def test_dots_group_thousands_in_a_column_with_decimal_commas(tmp_path):
+    # a column marks decimals one way: beside "3,50", "2.500" is 2500 (it was read as 2.5)
+    path = tmp_path / "euro.csv"
+    path.write_text("amount;score\n2.500;0,581\n1.250;0,028\n3,50;0,822\n4,25;0,446\n")
+    ds = load_dataset(str(path))
+    np.testing.assert_allclose(ds.X, [[2500, 0.581], [1250, 0.028], [3.5, 0.822],
+                                      [4.25, 0.446]])
+
+
 def test_vertical_bars_with_decimal_commas_without_header(tmp_path):
     # commas split these lines evenly too (three fields: "0", "19|-0", "52"): the
     # bar is the separator, as semicolons and tabs beat commas
