@@ -533,7 +533,9 @@ def build_parser():
     a.set_defaults(func=analyze)
     p = sub.add_parser("predict", help="label new rows with a model saved by analyze",
                        description=_PREDICT_HELP, formatter_class=fmt)
-    p.add_argument("model", metavar="MODEL", help="the model.joblib written by analyze")
+    p.add_argument("model", metavar="MODEL",
+                   help="the model.joblib written by analyze (a pickle: loading a file runs "
+                        "what it holds, so load only models you or someone you trust saved)")
     p.add_argument("data", metavar="DATA", help="the new rows: " + _DATA_HELP.split(" (default")[0]
                    + "; it needs the columns the model was fitted on")
     p.add_argument("--out", default="predictions.csv", metavar="FILE",
