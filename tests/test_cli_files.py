@@ -746,3 +746,18 @@ def test_predict_on_a_full_disk_exits_2_and_leaves_no_file(analysed_table, capsy
     err = capsys.readouterr().err
     assert "--out" in err and "No space left on device" in err and "bug" not in err
     assert not (tmp / "pred.csv").exists()
+
+
+@pytest.mark.parametrize("names", ["spectral", "agglomerative,birch"])
+def test_candidates_that_need_a_chosen_k_alone_are_refused(names, capsys):
+    # they ran at a k no candidate chose: none ran, and the report said "no clear
+    # cluster structure" of two obvious groups
+    import clusterlab
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["analyze", "--algorithms", names])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "another candidate chooses" in err and "kmeans," in err
+    with pytest.raises(ValueError, match="another candidate chooses"):
+        clusterlab.analyze(blobs(), algorithms=names.split(","))

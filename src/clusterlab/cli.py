@@ -49,10 +49,12 @@ def _algorithm_names():
 
 def _parse_algorithms(text):
     from clusterlab.report.analysis import ALGORITHMS
-    from clusterlab.report.api import checked_algorithms
+    from clusterlab.report.api import NeedsChooserError, checked_algorithms
 
     try:
         return checked_algorithms([a for a in text.split(",") if a.strip()])
+    except NeedsChooserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--algorithms takes a comma-separated list of {', '.join(ALGORITHMS)}; "

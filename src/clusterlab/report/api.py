@@ -285,7 +285,20 @@ def checked_algorithms(algorithms):
     if bad or not names:
         raise ValueError(f"algorithms takes names among {', '.join(ALGORITHMS)}; got "
                          f"{algorithms!r}")
+    from clusterlab.report.candidates import REGISTRY
+
+    if all(REGISTRY[a].needs_k for a in names):
+        choosers = [a for a in ALGORITHMS if not REGISTRY[a].needs_k]
+        unique = list(dict.fromkeys(names))
+        raise NeedsChooserError(
+            f"{', '.join(unique)} run{'s' if len(unique) == 1 else ''} at the number of "
+            f"clusters another candidate chooses ({', '.join(choosers)}): add one, e.g. "
+            f"'kmeans,{names[0]}'.")
     return tuple(dict.fromkeys(names))
+
+
+class NeedsChooserError(ValueError):
+    """Only candidates that run at a number of clusters another one chooses."""
 
 
 def _checked_options(algorithms, contamination, sample, seed, scale):
