@@ -102,6 +102,29 @@ def test_dots_group_thousands_in_a_column_with_decimal_commas(tmp_path):
                                       [4.25, 0.446]])
 
 
+def test_whole_numbers_above_decimals_name_the_columns_with_a_note(tmp_path):
+    # wavelengths as names: the line was read as a data row, which then formed a
+    # cluster of its own; a first line that is data keeps being data
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (20, 3))
+    body = "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in X)
+    spec = tmp_path / "spec.csv"
+    spec.write_text("400,500,600\n" + body)
+    ds = load_dataset(str(spec))
+    assert ds.columns == ["400", "500", "600"] and ds.X.shape == (20, 3)
+    assert any("whole numbers above columns of decimals" in n for n in ds.notes)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("5,3,a\n" + "".join(f"{a:.2f},{b:.2f},b\n" for a, b in X[:, :2]))
+    ds = load_dataset(str(mixed))
+    assert ds.columns == ["5", "3"] and any("numbers and all" in n for n in ds.notes)
+    for first, rows in (("1.5,2.5,3.5", body), ("1,2,3", "4,5,6\n7,8,9\n"),
+                        ("400,400,600", body)):  # decimals; integers below; repeated names
+        data = tmp_path / "data.csv"
+        data.write_text(first + "\n" + rows)
+        ds = load_dataset(str(data))
+        assert ds.columns == ["x1", "x2", "x3"] and not ds.notes
+
+
 def test_vertical_bars_with_decimal_commas_without_header(tmp_path):
     # commas split these lines evenly too (three fields: "0", "19|-0", "52"): the
     # bar is the separator, as semicolons and tabs beat commas

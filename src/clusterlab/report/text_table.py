@@ -271,11 +271,19 @@ def read_text_table(path):
     if has_header:
         index_name = rows[0][0].strip()
         header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
+        shown = ", ".join(c.strip() for c in rows[0] if c.strip())
         if all(_number(c) or _blank(c) for c in rows[0]):
-            shown = ", ".join(c.strip() for c in rows[0] if c.strip())
-            notes.append(f"the first line ({shown}) counts up by one: it was read as the column "
-                         "names (pandas writes such a line for unnamed columns); if it is "
-                         "data, add a line of names above it.")
+            if _numbered_columns(rows[0], rows[1:1 + HEADER_SAMPLE_ROWS]):
+                notes.append(f"the first line ({shown}) counts up by one: it was read as the "
+                             "column names (pandas writes such a line for unnamed columns); if "
+                             "it is data, add a line of names above it.")
+            else:
+                notes.append(f"the first line ({shown}) holds whole numbers above columns of "
+                             "decimals: it was read as the column names; if it is data, add a "
+                             "line of names above it.")
+        elif any(_number(c) for c in rows[0]):
+            notes.append(f"the first line ({shown}) was read as the column names, numbers "
+                         "and all; if it is data, add a line of names above it.")
         rows = rows[1:]
     else:
         header = [f"x{i + 1}" for i in range(width)]
@@ -357,7 +365,8 @@ def _has_header(rows):
     numeric = [_number(c) for c in first]
     blank = [_blank(c) for c in first]
     if all(n or b for n, b in zip(numeric, blank)):
-        return _numbered_columns(first, rows[1:1 + HEADER_SAMPLE_ROWS])
+        below = rows[1:1 + HEADER_SAMPLE_ROWS]
+        return _numbered_columns(first, below) or _integers_above_decimals(first, below)
     if len(rows) == 1 or not any(numeric):
         return True
     below = rows[1:1 + HEADER_SAMPLE_ROWS]
@@ -440,6 +449,22 @@ def _numbered_columns(first, below):
         ints = [_integer_token(c) for c in col]
         votes += 1 if not any(ints) else -1 if all(ints) else 0
     return votes > 0
+
+
+def _integers_above_decimals(first, below):
+    """Whether a first row of distinct whole numbers (at least two, no empty
+    cell) stands above columns that hold only decimals: names such as
+    wavelengths or years (``400,500,600`` above ``0.13,0.41,0.77``), which a
+    data row of such a table is most unlikely to read as."""
+    cells = [c.strip() for c in first]
+    if (len(cells) < 2 or not all(_integer_token(c) for c in cells)
+            or len({int(c) for c in cells}) != len(cells)):
+        return False
+    for j in range(len(cells)):
+        col = [r[j] for r in below if j < len(r) and not _blank(r[j])]
+        if not col or not all(_number(c) and not _integer_token(c) for c in col):
+            return False
+    return True
 
 
 INTEGER = re.compile(r"^[+-]?\d+$")
