@@ -125,6 +125,33 @@ def test_whole_numbers_above_decimals_name_the_columns_with_a_note(tmp_path):
         assert ds.columns == ["x1", "x2", "x3"] and not ds.notes
 
 
+@pytest.mark.parametrize("cells, said", [
+    (["12.3%", "4.5%", "7%"], "a percent sign"),
+    (["70.1 kg", "65 kg", "80.5 kg"], "a unit"),
+    (["$4.20", "$5.10", "$1.00"], "a currency sign"),
+    (["\u22121.5", "2.5", "\u22123"], "U+2212"),
+    (["4 198.07", "1 001.5", "2 000"], "spaces grouping thousands"),
+    (["setosa", "virginica", "setosa"], None),
+])
+def test_a_column_left_out_as_text_says_what_its_numbers_carry(tmp_path, cells, said):
+    path = tmp_path / "t.csv"
+    path.write_text("v,b\n" + "".join(f'"{c}",{i}.5\n' for i, c in enumerate(cells)),
+                    encoding="utf-8")
+    ds = load_dataset(str(path))
+    assert ds.columns == ["b"] and [name for name, _ in ds.dropped] == ["v"]
+    why = ds.dropped[0][1]
+    assert why.startswith("not numeric") and (said in why if said else why == "not numeric")
+    with pytest.raises(DataError, match="is not numeric" + (": numbers written" if said else "")):
+        load_dataset(str(path), columns=["v", "b"])
+
+
+def test_a_comma_separated_file_named_tsv_is_read_by_its_commas(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("a,b,c\n1.5,2.5,3.5\n2.5,3.5,4.5\n")
+    ds = load_dataset(str(path))
+    assert ds.columns == ["a", "b", "c"] and ds.X.shape == (2, 3)
+
+
 def test_vertical_bars_with_decimal_commas_without_header(tmp_path):
     # commas split these lines evenly too (three fields: "0", "19|-0", "52"): the
     # bar is the separator, as semicolons and tabs beat commas

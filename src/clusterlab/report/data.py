@@ -201,6 +201,39 @@ def _to_float_column(values, decimal_comma=False):
     return out, "comma" if used_comma else "grouping" if used_grouping else False, bad
 
 
+#: numbers written with something besides digits, said when their column is left
+#: out as text (a pattern matching most of its cells)
+_DECORATED_NUMBERS = (
+    (re.compile(r"^[+-]?[\d.,]+\s*%$"), "a percent sign"),
+    (re.compile(r"^[+-]?[$\u20ac\u00a3\u00a5]\s*[\d.,]+$|^[+-]?[\d.,]+\s*[$\u20ac\u00a3\u00a5]$"),
+     "a currency sign"),
+    (re.compile(r"^\u2212\s*[\d.,]+$"), "the minus sign \u2212 (U+2212) instead of '-'"),
+    (re.compile(r"^[+-]?\d{1,3}([ \u00a0\u202f]\d{3})+([.,]\d+)?$"),
+     "spaces grouping thousands"),
+    (re.compile(r"^[+-]?[\d.,]+([eE][+-]?\d+)?\s*[^\W\d_][\w/\u00b0\u00b5]*\.?$"), "a unit"),
+)
+
+
+def _not_numeric(values):
+    """Why a column left out as text is not numbers: ``"not numeric"``, with
+    what most of its cells add to their digits where that is one thing (a
+    percent or currency sign, a unit, U+2212 minus signs, spaces grouping
+    thousands), so that the user can write the numbers plainly."""
+    sample = []
+    for v in values:
+        t = "" if v is None else str(v).strip()
+        if t and t.lower() not in MISSING_TOKENS:
+            sample.append(t)
+        if len(sample) == 50:
+            break
+    for pattern, what in _DECORATED_NUMBERS:
+        hits = [t for t in sample if pattern.match(t)]
+        if sample and len(hits) >= 0.5 * len(sample):
+            return (f"not numeric: numbers written with {what}, like {hits[0]!r}; write them "
+                    "as plain numbers to use the column")
+    return "not numeric"
+
+
 #: What ``--missing`` accepts: stop (the default), drop the rows, or fill each
 #: missing cell with its column's median.
 MISSING_MODES = ("error", "drop", "impute")
@@ -429,9 +462,10 @@ def dataset_from_columns(header, cols, name, columns=None, exclude=None, label_c
         if not_numbers and col is not None:
             cells[header[j]] = [(int(i) + 1, str(cols[j][i]).strip()) for i in not_numbers]
         if col is None:
+            why = _not_numeric(cols[j])
             if columns:
-                raise DataError(f"{name}: column {header[j]!r} is not numeric.")
-            dropped.append((header[j], "not numeric"))
+                raise DataError(f"{name}: column {header[j]!r} is {why}.")
+            dropped.append((header[j], why))
             continue
         if (not columns and len(col) and isinstance(cols[j][0], str)
                 and np.isnan(col).all() and not np.isinf(col).any()):

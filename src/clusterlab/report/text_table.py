@@ -183,8 +183,8 @@ def _choose_delimiter(path, text):
     name = path.lower()
     for suffix in COMPRESSED_SUFFIXES:
         name = name.removesuffix(suffix)
-    if name.endswith((".tsv", ".tab")):
-        return "\t"
+    if name.endswith((".tsv", ".tab")) and "\t" in text:
+        return "\t"  # (a .tsv without a tab, written with commas say, is sniffed)
 
     def even(delim):
         try:
