@@ -152,6 +152,21 @@ def test_a_comma_separated_file_named_tsv_is_read_by_its_commas(tmp_path):
     assert ds.columns == ["a", "b", "c"] and ds.X.shape == (2, 3)
 
 
+def test_utf8_with_a_stray_latin1_byte_keeps_its_utf8_names(tmp_path):
+    # the whole file was read as cp1252: every UTF-8 name garbled ('tempÃ©rature')
+    body = "".join(f"{i * 0.5:.2f},{i * 0.25:.2f},c{i}\n" for i in range(30))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("température,größe,city\n".encode() + body.encode()
+                     + b"1.0,2.0,Z\xfcrich\n")
+    ds = load_dataset(str(path))
+    assert ds.columns == ["température", "größe"] and ds.X.shape == (31, 2)
+    assert any("not valid UTF-8 (the first on line 32" in n for n in ds.notes)
+    latin = tmp_path / "latin.csv"  # a Windows file throughout stays one
+    latin.write_bytes("température,größe\n1,2\n3,4.5\n".encode("cp1252"))
+    ds = load_dataset(str(latin))
+    assert ds.columns == ["température", "größe"] and any("cp1252" in n for n in ds.notes)
+
+
 def test_vertical_bars_with_decimal_commas_without_header(tmp_path):
     # commas split these lines evenly too (three fields: "0", "19|-0", "52"): the
     # bar is the separator, as semicolons and tabs beat commas

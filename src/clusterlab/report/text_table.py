@@ -152,6 +152,10 @@ def _decode_bytes(path, raw):
         try:
             text = raw.decode(enc)
         except UnicodeDecodeError:
+            if enc == "utf-8-sig":
+                mostly = _mostly_utf8(raw)
+                if mostly is not None:
+                    return mostly
             continue
         note = None
         if enc != "utf-8-sig":
@@ -159,6 +163,23 @@ def _decode_bytes(path, raw):
                     f"({'Windows Western European' if enc == 'cp1252' else 'ISO Latin-1'}).")
         return text, ("utf-8" if enc == "utf-8-sig" else enc), note
     raise DataError(f"{path}: the file could not be decoded as text.")  # pragma: no cover
+
+
+def _mostly_utf8(raw):
+    """``(text, "utf-8", note)`` for UTF-8 text holding a few stray bytes of
+    another encoding (one Latin-1 ``ü`` in a UTF-8 file): more valid multi-byte
+    characters than invalid bytes. Read as cp1252 whole, its UTF-8 names would
+    all be garbled (``tempÃ©rature``); the stray bytes become U+FFFD instead,
+    and the note names the first line holding one. None otherwise."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    n_bad = text.count("\ufffd")
+    n_multi = sum(1 for ch in text if ord(ch) > 127) - n_bad
+    if n_bad == 0 or n_multi < n_bad:
+        return None
+    line = text.count("\n", 0, text.index("\ufffd")) + 1
+    return text, "utf-8", (f"{n_bad} byte(s) of the file are not valid UTF-8 (the first on line "
+                           f"{line}, counted from the top of the file); they were read as "
+                           "'\ufffd', the rest as UTF-8.")
 
 
 def _split(lines, delimiter):
