@@ -826,3 +826,32 @@ def test_candidates_that_need_a_chosen_k_alone_are_refused(names, capsys):
     assert "another candidate chooses" in err and "kmeans," in err
     with pytest.raises(ValueError, match="another candidate chooses"):
         clusterlab.analyze(blobs(), algorithms=names.split(","))
+
+
+@pytest.mark.parametrize("kind", ["gzip", "xz", "zip"])
+def test_a_corrupt_archive_is_named_in_the_message(tmp_path, kind):
+    # zlib's and lzma's own errors came through as "could not read the file: error: ..."
+    import gzip
+    import io
+    import lzma
+    import zipfile
+
+    data = ("a,b\n" + "".join(f"{i}.5,{i}.25\n" for i in range(2000))).encode()
+    if kind == "gzip":
+        packed = bytearray(gzip.compress(data))
+    elif kind == "xz":
+        packed = bytearray(lzma.compress(data))
+    else:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("t.csv", data)
+        packed = bytearray(buf.getvalue())
+    packed[60:80] = b"\xff" * 20 if kind == "xz" else b"\x00" * 20
+    path = tmp_path / f"t.{kind}"
+    path.write_bytes(bytes(packed))
+    with pytest.raises(DataError, match=f"{kind}.*does not decompress|does not decompress"):
+        load_dataset(str(path))
+    try:
+        load_dataset(str(path))
+    except DataError as exc:
+        assert kind in str(exc) and "could not read the file" not in str(exc)

@@ -88,12 +88,14 @@ def _uncompressed(path, raw):
     """``(raw, note)``: the bytes of a gzip, bzip2, xz or one-file zip archive
     decompressed (with a note saying so), other bytes as they are."""
     import importlib
+    import lzma
+    import zlib
     for magic, module, name in _COMPRESSED:
         if raw.startswith(magic):
             try:
                 with importlib.import_module(module).open(io.BytesIO(raw)) as stream:
                     raw = stream.read(MAX_DECOMPRESSED + 1)
-            except (OSError, EOFError, ValueError) as exc:
+            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
                 raise DataError(f"{path}: the file starts like {name}-compressed data but "
                                 f"does not decompress ({exc}).") from exc
             return (_bounded(path, raw, name),
@@ -117,6 +119,9 @@ def _uncompressed(path, raw):
                     raw = _bounded(path, stream.read(MAX_DECOMPRESSED + 1), "zip")
         except zipfile.BadZipFile as exc:
             raise DataError(f"{path}: the file starts like a zip archive but is not one "
+                            f"({exc}).") from exc
+        except (zlib.error, EOFError) as exc:
+            raise DataError(f"{path}: a zip archive whose file does not decompress "
                             f"({exc}).") from exc
         return raw, f"the file is a zip archive; its one file, {names[0]!r}, was read."
     return raw, None
