@@ -855,3 +855,11 @@ def test_a_corrupt_archive_is_named_in_the_message(tmp_path, kind):
         load_dataset(str(path))
     except DataError as exc:
         assert kind in str(exc) and "could not read the file" not in str(exc)
+
+
+def test_a_comment_line_inside_the_table_is_named(tmp_path):
+    # "row 81 has 1" alone did not say why
+    path = tmp_path / "c.csv"
+    path.write_text("a,b\n" + "".join(f"{i}.5,{i}.25\n" for i in range(20)) + "# the end\n")
+    with pytest.raises(DataError, match=r"row 21 has 1.*Row 21 starts with '#': comment lines"):
+        load_dataset(str(path))

@@ -326,11 +326,15 @@ def read_text_table(path):
     bad = [(i + 1, len(row)) for i, row in enumerate(rows) if len(row) != width]
     if bad:
         shown = ", ".join(f"row {r} has {w}" for r, w in bad[:5])
+        comment = next((r for r, _ in bad if rows[r - 1] and rows[r - 1][0].lstrip()
+                        .startswith("#")), None)
         raise DataError(
-            f"{path}: every row must have {width} fields (separator "
+            f"{path}: every row must have {width} field{'' if width == 1 else 's'} (separator "
             f"{_DELIM_NAMES.get(delimiter, repr(delimiter))}), but {shown}"
             + (f" (and {len(bad) - 5} more rows)" if len(bad) > 5 else "")
             + "; rows are counted from 1, the first data row after the header."
+            + (f" Row {comment} starts with '#': comment lines are read only above the "
+               "table; remove the ones inside it." if comment is not None else "")
         )
     cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
     if (index_name is not None and index_name.lower() in _INDEX_NAMES and width > 1
