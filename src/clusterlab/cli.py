@@ -406,10 +406,10 @@ def predict(args):
             + (" ..." if len(rows) > 5 else "") + " (counted from 1, the first data row "
             "after the header).")
         raise UsageError(f"{args.data}: {exc}{where}") from exc
-    regular = not os.path.exists(args.out) or (os.path.isfile(args.out)
-                                                and not os.path.islink(args.out))
+    from clusterlab.report.api import _whole_or_none
+
     try:
-        with open(args.out, "w", newline="") as fh:
+        with _whole_or_none(args.out), open(args.out, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["row", "cluster"]
                        + (["anomaly", "log_density"] if flags is not None else []))
@@ -419,9 +419,6 @@ def predict(args):
                     row += [int(flags[i]), f"{dens[i]:.6g}"]
                 w.writerow(row)
     except OSError as exc:  # a full disk: no half-written file is left
-        if regular:
-            with contextlib.suppress(OSError):
-                os.remove(args.out)
         raise UsageError(f"--out {args.out}: cannot write it ({exc.strerror or exc}).") from exc
     counts = np.unique(labels, return_counts=True)
     n_cols = len(saved.columns)

@@ -223,9 +223,9 @@ class _FitContext:
         resp = np.ascontiguousarray(resp, dtype=np.float64)
         if self.wide:
             self.wide_stats(resp)
-            return self.gaussian_parameters(reg_covar)
-        k, d = self.sx.shape[1:]
-        _kmix.gmm_pass(self.X, _kmix.MODE_STATS, self.cov_code, np.zeros((k, d)),
-                       np.zeros((k, 1, 1)), np.zeros(k), self.shift, self.rows, self.parallel,
-                       self.nk, self.sx, self.sxx, resp_in=resp)
+        else:
+            k, d = self.sx.shape[1:]
+            _kmix.gmm_pass(self.X, _kmix.MODE_STATS, self.cov_code, np.zeros((k, d)),
+                           np.zeros((k, 1, 1)), np.zeros(k), self.shift, self.rows,
+                           self.parallel, self.nk, self.sx, self.sxx, resp_in=resp)
         return self.gaussian_parameters(reg_covar)

@@ -157,11 +157,13 @@ def _to_float_column(values, decimal_comma=False):
     # a column holding "3.285,50" groups thousands with its dots: "1.250" is 1250 there;
     # so does one whose other cells mark decimals with commas ("3,50" beside "2.500": a
     # column has one decimal mark)
-    cells = [v.strip() for v in arr if isinstance(v, str)] if decimal_comma else []
+    def any_cell(test):
+        return any(isinstance(v, str) and test(v.strip()) for v in arr)
+
     dots_group = decimal_comma and (
-        any(_GROUPED_DECIMAL_COMMA.match(c) for c in cells)
-        or (any("," in c and _DECIMAL_COMMA.match(c) for c in cells)
-            and any(_THOUSANDS["."].match(c) for c in cells)))
+        any_cell(_GROUPED_DECIMAL_COMMA.match)
+        or (any_cell(lambda c: "," in c and _DECIMAL_COMMA.match(c))
+            and any_cell(_THOUSANDS["."].match)))
     for i, v in enumerate(arr):
         if v is None or (isinstance(v, float) and v != v):
             out[i] = np.nan
