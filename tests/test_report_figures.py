@@ -441,3 +441,30 @@ def test_the_data_figure_names_the_known_classes():
     many = np.arange(90) % (MAX_LEGEND_NAMES + 1)
     fig = scatter_figure(P, many, "The data", names=np.arange(MAX_LEGEND_NAMES + 1).astype(str))
     assert fig.axes[0].get_legend() is None
+
+
+def test_opaque_figures_are_written_as_rgb_with_the_same_pixels():
+    rng = np.random.default_rng(2)
+    fig = scatter_figure(rng.normal(size=(300, 2)), rng.integers(0, 3, 300), "three")
+    img = _decode(figure_to_data_uri(fig))
+    assert img.mode == "RGB"  # no alpha channel of 255s to compress
+    # the same pixels as the drawn canvas, cropped
+    drawn = np.asarray(fig.canvas.buffer_rgba())
+    assert (drawn[..., 3] == 255).all()
+    got = np.asarray(img)
+    h, w = got.shape[:2]
+    found = any((drawn[y:y + h, x:x + w, :3] == got).all()
+                for y in range(drawn.shape[0] - h + 1) for x in range(drawn.shape[1] - w + 1)
+                if (drawn[y, x, :3] == got[0, 0]).all() and (drawn[y + h - 1, x + w - 1, :3]
+                                                             == got[-1, -1]).all())
+    assert found
+
+
+def test_transparent_figures_keep_their_alpha():
+    fig, ax = new_axes(figsize=(3, 2))
+    fig.patch.set_alpha(0.0)
+    ax.patch.set_alpha(0.0)
+    ax.plot([0, 1], [0, 1])
+    img = _decode(figure_to_data_uri(fig))
+    assert img.mode == "RGBA"
+    assert np.asarray(img)[..., 3].min() < 255
