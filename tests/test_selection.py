@@ -286,3 +286,38 @@ def test_sweep_refuses_what_is_not_an_estimator():
     with pytest.raises(TypeError, match="estimator must be a clusterer"):
         sweep("kmeans", X, [2])
     assert sweep(clusterlab.KMeans(n_init=1), X, [2.0, 3], random_state=0).k_values.tolist() == [2, 3]
+
+
+def test_repeated_k_values_are_refused():
+    """A repeated k was fitted twice, then repr, elbow and the plots raised
+    "x must be strictly increasing"."""
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    with pytest.raises(ValueError, match=r"distinct; \[3\] is repeated"):
+        sweep(clusterlab.KMeans(n_init=1, random_state=0), X, [2, 3, 3, 4])
+
+
+def test_base_inertia_lets_a_sweep_from_two_find_its_elbow_at_two():
+    """Kneedle never picks a curve's first point: a sweep from k=2 over two
+    clean blobs said the elbow was at k=6. With the inertia of one cluster
+    the curve starts at k=1 and the elbow is k=2 (as a sweep from 1 says)."""
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, .3, (60, 2)), rng.normal(4, .3, (60, 2))]
+    from_one = sweep(clusterlab.KMeans(n_init=3, random_state=0), X, range(1, 11), criteria="inertia")
+    from_two = sweep(clusterlab.KMeans(n_init=3, random_state=0), X, range(2, 11), criteria="inertia")
+    assert from_one.elbow == 2
+    assert from_two.elbow != 2  # Kneedle alone cannot say 2 here
+    from_two.base_inertia = float(((X - X.mean(axis=0)) ** 2).sum())
+    assert from_two.elbow == 2
+    from_one.base_inertia = 1e9  # k=1 was swept: its own inertia is used
+    assert from_one.elbow == 2
+
+
+def test_analysis_elbow_starts_at_one_cluster():
+    import clusterlab
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, .3, (60, 2)), rng.normal(4, .3, (60, 2))]
+    res = clusterlab.analyze(X, algorithms=("kmeans",)).result
+    assert res.kmeans_sweep.k_values[0] == 2
+    assert res.kmeans_sweep.elbow == 2
+    assert res.kmeans_sweep.base_inertia == pytest.approx(((X - X.mean(axis=0)) ** 2).sum())

@@ -231,6 +231,11 @@ def sweep(estimator, X, k_values, criteria=None, *, param=None, random_state=Non
     k_values = k_values.astype(np.int64)
     if np.any(k_values < 1):
         raise ValueError(f"every k must be >= 1, got {k_values.tolist()}.")
+    if np.unique(k_values).size != k_values.size:
+        repeated = sorted({int(k) for k in k_values if np.count_nonzero(k_values == k) > 1})
+        raise ValueError(f"k_values must be distinct; {repeated} "
+                         f"{'is' if len(repeated) == 1 else 'are'} repeated in "
+                         f"{k_values.tolist()}.")
     if np.any(k_values > X_checked.shape[0]):
         raise ValueError(
             f"k_values go up to {int(k_values.max())} but X has only {X_checked.shape[0]} "
@@ -323,7 +328,13 @@ class SweepResult:
         The parameter that was varied (``n_clusters`` or ``n_components``).
     elbow : int or None
         Kneedle's elbow of the inertia curve (None without inertia or
-        without a knee).
+        without a knee). With :attr:`base_inertia` set and k=1 not swept, the
+        curve starts at k=1 with that inertia.
+    base_inertia : float or None
+        The inertia of one cluster (the sum of squared distances to the mean),
+        when the sweep left k=1 out: Kneedle never picks the first point of a
+        curve, so a sweep from k=2 could never find its elbow at k=2. Set by
+        the caller; None by default.
     elbow_method : str
         The name of the method behind :attr:`elbow`.
     """
@@ -336,6 +347,7 @@ class SweepResult:
         self.criteria = tuple(criteria)
         self.table = table
         self.param = param
+        self.base_inertia = None
 
     def __repr__(self):
         try:
@@ -353,7 +365,11 @@ class SweepResult:
         keep = np.isfinite(y)
         x = self.k_values[keep]
         order = np.argsort(x, kind="stable")
-        return knee_point(x[order], y[keep][order], curve="convex", direction="decreasing")
+        x, y = x[order], y[keep][order]
+        base = getattr(self, "base_inertia", None)  # absent from results pickled before
+        if base is not None and np.isfinite(base) and (x.size == 0 or x[0] > 1):
+            x, y = np.r_[1, x], np.r_[float(base), y]
+        return knee_point(x, y, curve="convex", direction="decreasing")
 
     @property
     def best_(self):

@@ -646,6 +646,7 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         self : MiniBatchKMeans
         """
         has_centers = hasattr(self, "cluster_centers_")
+        warn_if_dask(X, f"{type(self).__name__}.partial_fit")  # a dask batch: computed here
         rows = self._validate_X(X, reset=not has_centers)
         if not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)

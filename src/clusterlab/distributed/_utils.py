@@ -26,8 +26,8 @@ def check_dask_array(X, *, n_features=None, caller="fit"):
     """Validate a dask array for a distributed fit or prediction (lazily).
 
     Checks what can be checked without reading the data: 2-D, numeric, at least
-    one sample and feature, the expected number of features.  Integer and bool
-    input is cast to float64, float16 to float32; float32/float64 are kept.  Unknown
+    one sample and feature, the expected number of features.  Integer, bool and
+    float16 input is cast to float64 (as in memory); float32/float64 are kept.  Unknown
     chunk sizes (``nan``, e.g. after boolean indexing) are computed.  Columns are
     merged into one chunk per row block, because every kernel works on whole rows.
 
@@ -45,9 +45,7 @@ def check_dask_array(X, *, n_features=None, caller="fit"):
         raise ValueError(f"dask array of dtype {X.dtype} is not numeric; pass numbers.")
     if np.issubdtype(X.dtype, np.complexfloating):
         raise ValueError("Complex data not supported; pass real numbers.")
-    if X.dtype == np.float16:
-        X = X.astype(np.float32)
-    elif X.dtype not in (np.float32, np.float64):
+    if X.dtype not in (np.float32, np.float64):  # float16 too, as in memory
         X = X.astype(np.float64)
     n_samples, n_feat = X.shape
     if n_samples < 1:
@@ -83,6 +81,9 @@ def check_dask_weights(sample_weight, X):
         return da.full((n_samples,), float(sample_weight), dtype=X.dtype, chunks=(X.chunks[0],))
     if isinstance(sample_weight, da.Array):
         sw = sample_weight
+        if sw.ndim == 1 and any(np.isnan(c) for c in sw.chunks[0]):
+            # unknown chunk sizes (rows filtered by a mask, as X was): computed, as X's are
+            sw = sw.compute_chunk_sizes()
     else:
         sw = np.asarray(sample_weight)
     if sw.ndim != 1:
@@ -252,12 +253,33 @@ def strip_lazy_state(estimator):
     return est
 
 
+class ComputeFailed(RuntimeError):
+    """A distributed computation failed; the message says during what (raised
+    once: a step inside another, e.g. the K-Means that initialises a mixture,
+    is not wrapped again)."""
+
+
 def warn_or_raise_compute(exc, what):
     """Re-raise a failure of a distributed computation with what was being done."""
-    raise RuntimeError(
+    if isinstance(exc, ComputeFailed):
+        raise exc
+    raise ComputeFailed(
         f"The distributed computation failed during {what}: {type(exc).__name__}: {exc}. "
         f"No model was stored; check the workers (memory limit, crashes) and fit again."
     ) from exc
+
+
+def saved_state(estimator):
+    """The estimator's attributes (arrays copied), for :func:`restore_state`."""
+    return {name: (value.copy() if isinstance(value, np.ndarray) else value)
+            for name, value in vars(estimator).items()}
+
+
+def restore_state(estimator, state):
+    """Put back what :func:`saved_state` saved: a fit that fails part-way leaves
+    the estimator as it was (unfitted, or its previous model)."""
+    vars(estimator).clear()
+    vars(estimator).update(state)
 
 
 class MemmapSource:

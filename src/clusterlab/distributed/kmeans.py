@@ -397,7 +397,9 @@ def fit_kmeans(X, sample_weight, *, n_clusters, init, n_init, max_iter, tol, ver
     ``n_init`` is resolved (an int: :func:`clusterlab._core.kmeans_setup.resolve_n_init`),
     ``tol`` is relative (times the mean feature variance, as in memory).
     ``init='k-means++'`` and ``'k-means||'`` seed with :func:`kmeans_parallel_init`;
-    ``'random'``, a callable and an explicit array are honoured as in memory.
+    ``'random'``, a callable and an explicit array are honoured as in memory (a
+    callable gets the rows centred on their mean, lazily, as a dask array, and
+    its centres are shifted back).
     Every iteration is one Lloyd map-reduce (Elkan's bounds would need per-row
     state kept between passes).
 
@@ -422,7 +424,7 @@ def fit_kmeans(X, sample_weight, *, n_clusters, init, n_init, max_iter, tol, ver
         raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
     blocks = _utils.row_blocks(X, sw)
     try:
-        _, var, weight_sum = _utils.column_moments(X, sw, blocks=blocks, caller=caller)
+        mean, var, weight_sum = _utils.column_moments(X, sw, blocks=blocks, caller=caller)
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - a worker failure, reported clearly
@@ -436,8 +438,13 @@ def fit_kmeans(X, sample_weight, *, n_clusters, init, n_init, max_iter, tol, ver
             if is_array_init:
                 centers0 = _check_init_array(init, k, n_features, X.dtype)
             elif callable(init):
-                centers0 = _check_init_array(np.asarray(init(X, k, random_state=rs)), k,
-                                             n_features, X.dtype)
+                # as in memory (and scikit-learn): the callable sees the rows
+                # centred on their mean and its centres are read in those
+                # coordinates (here a lazy dask array of the centred rows)
+                origin = mean.astype(X.dtype)
+                centers0 = _check_init_array(np.asarray(init(X - origin, k, random_state=rs)),
+                                             k, n_features, X.dtype)
+                centers0 += origin
             elif init == "random":
                 centers0 = _random_init(X, k, sw, rs, weight_sum)
             else:  # 'k-means++' and 'k-means||'

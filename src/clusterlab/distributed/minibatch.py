@@ -146,6 +146,20 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     sw = _utils.check_dask_weights(sample_weight, X)
     if sw is not None and hasattr(sw, "rechunk") and sw.chunks[0] != X.chunks[0]:
         sw = sw.rechunk((X.chunks[0],))
+    before = _utils.saved_state(estimator)
+    try:
+        return _fit_streamed(estimator, X, sw)
+    except ValueError:
+        _utils.restore_state(estimator, before)
+        raise
+    except Exception as exc:  # noqa: BLE001 - a worker failure, reported clearly
+        _utils.restore_state(estimator, before)
+        _utils.warn_or_raise_compute(exc, "the distributed mini-batch K-Means fit")
+
+
+def _fit_streamed(estimator, X, sw):
+    """The body of :func:`fit_minibatch_kmeans` (which puts the estimator back
+    as it was when this raises)."""
     n_samples, n_features = X.shape
     blocks = _utils.row_blocks(X, sw)
     x_blocks, w_blocks, _ = blocks
@@ -213,40 +227,43 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     step = 0
     batch_inertia = 0.0
     done = False
-    try:
-        with _config.single_threaded_blas():
-            while not done and step < n_steps:
-                for i, xb, wb in _stream_blocks(x_blocks, w_blocks):
-                    if block_steps[i] == 0:
-                        continue
-                    xb = np.ascontiguousarray(xb, dtype=dtype)
-                    # the in-memory estimator's batch distribution, restricted to this block
-                    wb = np.ones(xb.shape[0], dtype=dtype) if wb is None else \
-                        np.asarray(wb, dtype=dtype)
-                    cdf = np.cumsum((wb / np.sum(wb)).astype(np.float64))
-                    cdf /= cdf[-1]
-                    for _ in range(int(block_steps[i])):
-                        idx = cdf.searchsorted(rs.random_sample(batch_size), side="right")
-                        batch = xb[idx]
-                        batch_inertia = estimator._minibatch_step(
-                            [(0, batch_size, batch, unit_weight)], batch_size,
-                            batch.__getitem__, centers, centers_new, rs,
-                            estimator._random_reassign(), scratch)
-                        if estimator._tol > 0.0:
-                            diff = float(np.sum((centers_new - centers) ** 2))
-                        else:
-                            diff = 0.0
-                        centers, centers_new = centers_new, centers
-                        if estimator._mini_batch_convergence(step, n_steps, n_samples, diff,
-                                                             batch_inertia):
-                            done = True
-                        step += 1
-                        if done or step >= n_steps:
-                            break
+    with _config.single_threaded_blas():
+        while not done and step < n_steps:
+            for i, xb, wb in _stream_blocks(x_blocks, w_blocks):
+                if block_steps[i] == 0:
+                    continue
+                xb = np.ascontiguousarray(xb, dtype=dtype)
+                # the in-memory estimator's batch distribution, restricted to this block
+                wb = np.ones(xb.shape[0], dtype=dtype) if wb is None else \
+                    np.asarray(wb, dtype=dtype)
+                cdf = np.cumsum((wb / np.sum(wb)).astype(np.float64))
+                cdf /= cdf[-1]
+                for _ in range(int(block_steps[i])):
+                    idx = cdf.searchsorted(rs.random_sample(batch_size), side="right")
+                    batch = xb[idx]
+                    batch_inertia = estimator._minibatch_step(
+                        [(0, batch_size, batch, unit_weight)], batch_size,
+                        batch.__getitem__, centers, centers_new, rs,
+                        estimator._random_reassign(), scratch)
+                    if estimator._tol > 0.0:
+                        diff = float(np.sum((centers_new - centers) ** 2))
+                    else:
+                        diff = 0.0
+                    centers, centers_new = centers_new, centers
+                    if estimator._mini_batch_convergence(step, n_steps, n_samples, diff,
+                                                         batch_inertia):
+                        done = True
+                    step += 1
                     if done or step >= n_steps:
                         break
-    except Exception as exc:  # noqa: BLE001
-        _utils.warn_or_raise_compute(exc, "the distributed mini-batch K-Means fit")
+                if done or step >= n_steps:
+                    break
+    labels = inertia = None
+    if estimator.compute_labels:  # every pass over the data before anything is stored
+        labels = X.map_blocks(_labels_block, centers, drop_axis=1, dtype=np.int32,
+                              meta=np.empty((0,), dtype=np.int32))
+        inertia = float(_utils.ordered_sum(_utils.map_blocks_compute(
+            _block_labels_inertia, x_blocks, w_blocks, centers)))
     estimator.cluster_centers_ = centers
     estimator._n_features_out = k
     estimator.n_features_in_ = n_features
@@ -254,10 +271,8 @@ def fit_minibatch_kmeans(estimator, X, y=None, sample_weight=None):
     estimator.n_steps_ = step
     estimator.n_iter_ = int(np.ceil((step * batch_size) / n_samples))
     if estimator.compute_labels:
-        estimator.labels_ = X.map_blocks(_labels_block, centers, drop_axis=1, dtype=np.int32,
-                                         meta=np.empty((0,), dtype=np.int32))
-        estimator.inertia_ = float(_utils.ordered_sum(_utils.map_blocks_compute(
-            _block_labels_inertia, x_blocks, w_blocks, centers)))
+        estimator.labels_ = labels
+        estimator.inertia_ = inertia
     else:
         ewa = estimator._ewa_inertia
         if ewa is None:

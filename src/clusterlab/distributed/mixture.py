@@ -255,9 +255,16 @@ def fit_gaussian_mixture(estimator, X, y=None):
         raise
     except Exception as exc:  # noqa: BLE001
         _utils.warn_or_raise_compute(exc, "the first pass over the data")
+    # a failure leaves the estimator as it was (unfitted, or its previous model):
+    # the EM loop stores its attributes as it goes
+    before = _utils.saved_state(estimator)
     estimator._fit_dtype = X.dtype
     estimator.n_features_in_ = X.shape[1]
-    checked = estimator._check_parameters(X)
+    try:
+        checked = estimator._check_parameters(X)
+    except ValueError:
+        _utils.restore_state(estimator, before)
+        raise
     ctx = _make_context(X, estimator, np.ascontiguousarray(shift, dtype=np.float64), blocks)
     x_blocks, w_blocks, _ = blocks
     from clusterlab._kernels.mixture import COV_CODES
@@ -278,11 +285,7 @@ def fit_gaussian_mixture(estimator, X, y=None):
                                                            checked),
                           em_pass)
     except Exception as exc:  # noqa: BLE001
-        if not warm:  # leave no half-fitted model behind
-            for name in ("converged_", "n_features_in_", "weights_", "means_", "covariances_",
-                         "precisions_", "precisions_cholesky_"):
-                if hasattr(estimator, name):
-                    delattr(estimator, name)
+        _utils.restore_state(estimator, before)
         if isinstance(exc, ValueError):
             raise
         _utils.warn_or_raise_compute(exc, "the distributed EM fit")

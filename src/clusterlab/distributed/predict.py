@@ -70,6 +70,8 @@ def silhouette_score(X, labels, *, sample_size, metric="euclidean", random_state
     Parameters
     ----------
     X : dask.array.Array of shape (n_samples, n_features)
+        (rows in memory are scored by :func:`clusterlab.metrics.silhouette_score`
+        with the same ``sample_size`` and ``random_state``)
     labels : array-like or dask.array.Array of shape (n_samples,)
     sample_size : int
         Required: the full silhouette is O(n^2) and would not fit the client.
@@ -94,6 +96,13 @@ def silhouette_score(X, labels, *, sample_size, metric="euclidean", random_state
             "sample_size is required for dask input: the silhouette of all n_samples rows "
             "needs O(n_samples^2) work; pass e.g. sample_size=10_000."
         )
+    if isinstance(labels, da.Array) and labels.ndim == 1 and any(np.isnan(labels.chunks[0])):
+        labels = labels.compute_chunk_sizes()  # filtered by a mask, as X may be
+    if not isinstance(X, da.Array):  # rows in memory: the in-memory score, same draw
+        if isinstance(labels, da.Array):
+            labels = labels.compute()
+        return float(_silhouette(X, labels, metric=metric, sample_size=sample_size,
+                                 random_state=random_state, **kwds))
     X = _utils.check_dask_array(X, caller="silhouette_score")
     n = X.shape[0]
     if labels is None or np.ndim(labels) != 1 or len(labels) != n:

@@ -169,6 +169,9 @@ def _kmeans(ctx):
             f"The K-Means sweep ran on a random sample of {m} rows (the whole sweep would "
             "take over a minute); every row takes the label of its nearest centre.")
     sw = res.kmeans_sweep
+    if int(np.min(sw.k_values)) > 1:  # the elbow may be the first k swept (see SweepResult)
+        centred = Xs - Xs.mean(axis=0, dtype=np.float64)
+        sw.base_inertia = float(np.einsum("ij,ij->", centred, centred))
     sil = np.asarray(sw.table["silhouette"], dtype=float)
     best_k = int(sw.best("silhouette")) if np.isfinite(sil).any() else int(ctx.ks[-1])
     parts = []
