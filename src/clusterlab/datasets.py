@@ -124,7 +124,23 @@ def to_memmap(X, path, dtype=np.float32):
     >>> m.dtype, m.shape, m.flags.writeable
     (dtype('float32'), (3, 3), False)
     """
+    import os
+
+    import scipy.sparse as sp
+
+    if sp.issparse(X):
+        raise TypeError("to_memmap writes dense rows; pass X.toarray() (it must fit in "
+                        "memory) or write the sparse matrix with scipy.sparse.save_npz.")
     X = np.asarray(X) if not hasattr(X, "shape") else X
+    if np.ndim(X) < 1:
+        raise ValueError(f"to_memmap needs an array of rows, got a scalar ({X!r}).")
+    source = getattr(X, "filename", None) or getattr(getattr(X, "base", None), "filename",
+                                                     None)
+    if source is not None and os.path.exists(path) and os.path.exists(source) \
+            and os.path.samefile(source, path):
+        # opening the output ("w+") would empty the file before it is read
+        raise ValueError(f"to_memmap would overwrite its own input: X is a memmap of {path}; "
+                         "write to another path.")
     shape = tuple(X.shape)
     out = np.memmap(path, dtype=dtype, mode="w+", shape=shape)
     step = max(1, (64 * 2**20) // max(1, int(np.prod(shape[1:], dtype=np.int64)) * 8))

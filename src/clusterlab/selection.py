@@ -79,6 +79,9 @@ def knee_point(x, y, curve="convex", direction="decreasing", S=1.0):
         raise ValueError(f"curve must be 'convex' or 'concave', got {curve!r}.")
     if direction not in ("decreasing", "increasing"):
         raise ValueError(f"direction must be 'decreasing' or 'increasing', got {direction!r}.")
+    if not (isinstance(S, numbers.Real) and not isinstance(S, bool) and np.isfinite(S)
+            and S >= 0):
+        raise ValueError(f"S (the sensitivity) must be a finite number >= 0, got {S!r}.")
     x_in = np.asarray(x)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -92,6 +95,9 @@ def knee_point(x, y, curve="convex", direction="decreasing", S=1.0):
         return None
     if np.any(np.diff(x) <= 0):
         raise ValueError("x must be strictly increasing.")
+    top = max(np.max(np.abs(x)), np.max(np.abs(y)))
+    if top > 1e300:  # differences would overflow; the knee does not depend on the scale
+        x, y = x / top, y / top
     y_span = y.max() - y.min()
     if y_span == 0:
         return None
@@ -505,13 +511,28 @@ def gap_separation(mst, labels, quantile=0.9):
     if not (isinstance(quantile, numbers.Real) and 0.0 <= quantile <= 1.0):
         raise ValueError(f"quantile must be a number in [0, 1], got {quantile!r}.")
     a, b, w = (np.asarray(v) for v in mst)
+    if a.size == 0:  # no edge: integer vertex arrays
+        a, b, w = a.astype(np.int64), b.astype(np.int64), w.astype(np.float64)
+    if a.shape != b.shape or a.shape != w.shape or a.ndim != 1:
+        raise ValueError("mst must be three 1-D arrays of the same length (vertex a, vertex b, "
+                         f"edge length), got shapes {a.shape}, {b.shape}, {w.shape}.")
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+        raise ValueError("the tree's vertices must be integer row numbers, got "
+                         f"{a.dtype} and {b.dtype}.")
+    if len(a) and min(int(a.min()), int(b.min())) < 0:
+        raise ValueError("the tree's vertices must be row numbers >= 0.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("the tree's edge lengths must be finite and >= 0.")
     labels = np.asarray(labels)
+    if labels.dtype.kind in "iuf" and np.any(labels < 0):
+        raise ValueError("labels must be >= 0: leave the noise rows out of the tree and the "
+                         "labels.")
     if len(a) and max(int(a.max()), int(b.max())) >= len(labels):
         raise ValueError(f"the tree joins vertices up to {max(int(a.max()), int(b.max()))}, "
                          f"but labels holds {len(labels)} rows (one per vertex).")
     _, lab = np.unique(labels, return_inverse=True)
     k = int(lab.max()) + 1 if len(lab) else 0
-    if k < 2:
+    if k < 2 or a.size == 0:  # one cluster, or no edge: nothing to compare
         return float("inf")
     la, lb = lab[a], lab[b]
     same = la == lb

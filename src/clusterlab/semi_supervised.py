@@ -227,6 +227,9 @@ def uncertainty_queries(classifier, X, n, clusters=None):
     if clusters is None:
         return order[:n].astype(np.int64)
     clusters = np.asarray(clusters)
+    if clusters.dtype.kind == "f" and np.isnan(clusters).any():
+        raise ValueError("clusters contains NaN; give every row a cluster label (e.g. -1 for "
+                         "noise).")
     if clusters.shape != (n_samples,):
         raise ValueError(f"clusters must have one label per row of X ({n_samples}), got "
                          f"shape {clusters.shape}.")

@@ -58,7 +58,8 @@ def plot_bisecting_tree(model, ax=None, show_sizes=True):
     6
     """
     tree = getattr(model, "_bisecting_tree", None)
-    if tree is None:
+    if tree is None or not all(hasattr(tree, a) for a in ("size", "order", "left", "right")):
+        # (scikit-learn's BisectingKMeans has a private tree of another kind)
         raise TypeError(
             "plot_bisecting_tree needs a fitted clusterlab BisectingKMeans, got "
             f"{type(model).__name__}."

@@ -125,6 +125,9 @@ def on_grid():
 
 def check_2d(X, what="this figure"):
     """Raise a clear error unless ``X`` is 2-D with at least two columns and a row."""
+    if hasattr(X, "nnz") and hasattr(X, "toarray"):  # a scipy sparse matrix
+        raise TypeError(f"{what} draws dense rows; pass X.toarray() (or the first two "
+                        "columns of it).")
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] < 2:
         raise ValueError(

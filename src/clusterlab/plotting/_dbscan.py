@@ -68,7 +68,9 @@ def plot_dbscan(model, X, size=100, ax=None, show_xlabels=True, show_ylabels=Tru
     ax.scatter(anomalies[:, 0], anomalies[:, 1], c="r", marker="x", s=100)
     ax.scatter(non_cores[:, 0], non_cores[:, 1], c=labels[non_core_mask], marker=".")
     label_axes(ax, show_xlabels, show_ylabels)
-    ax.set_title(f"eps={model.eps:.2f}, min_samples={model.min_samples}")
+    # the seed's two decimals, more where they would hide the value (eps=0.001)
+    eps = f"{model.eps:.2f}" if round(model.eps, 2) == model.eps else f"{model.eps:.3g}"
+    ax.set_title(f"eps={eps}, min_samples={model.min_samples}")
     ax.grid()
     ax.set_axisbelow(True)
     if own_figure and show_xlabels:  # room for the x label inside the canvas

@@ -91,7 +91,7 @@ def plot_reachability(model, ax=None, noise_color=_NOISE_COLOR, markersize=3):
         if np.isfinite(eps):
             ax.axhline(eps, color="k", linestyle="--", linewidth=1, label=f"eps={eps:g}")
     ax.set_xlim(-0.5, max(len(order) - 0.5, 0.5))
-    ax.set_ylim(0, top * 1.04)
+    ax.set_ylim(0, top * 1.04 if top > 0 else 1.0)  # all reachabilities 0: duplicate rows
     ax.set_xlabel("position in the cluster order")
     ax.set_ylabel("reachability distance")
     ax.set_title("Reachability plot")
@@ -293,7 +293,8 @@ def plot_condensed_tree(model, select_clusters=True, ax=None, cmap="viridis",
     xs = [x[n] for n in nodes]
     half = max(csize.values()) / 2
     ax.set_xlim(min(xs) - half * 1.2, max(xs) + half * 1.2)
-    ax.set_ylim(max(death.values()) * 1.05, 0)  # lambda grows downwards
+    deepest = max(death.values())
+    ax.set_ylim(deepest * 1.05 if deepest > 0 else 1.0, 0)  # lambda grows downwards
     ax.set_xticks([])
     ax.set_ylabel(r"$\lambda$ value")
     ax.set_title("Condensed tree")

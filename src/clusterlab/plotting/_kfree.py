@@ -149,7 +149,8 @@ def plot_birch_subclusters(model, X=None, ax=None, show_xlabels=True, show_ylabe
 
     require(model, ("subcluster_centers_", "subcluster_labels_"), "plot_birch_subclusters",
             "a fitted Birch")
-    centers = np.asarray(model.subcluster_centers_)
+    centers = check_2d(model.subcluster_centers_, "plot_birch_subclusters (a Birch fitted on "
+                       "2-D rows)")
     labels = np.asarray(model.subcluster_labels_)
     radii = np.array([sc.radius for leaf in model._get_leaves() for sc in leaf.subclusters_])
     fig, ax = new_axes(ax, figsize=(4.5, 3.2))

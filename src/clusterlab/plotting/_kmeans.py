@@ -88,6 +88,8 @@ def plot_decision_boundaries(model, X, resolution=1000, show_centroids=True, sho
     grid = np.c_[xx.ravel(), yy.ravel()].astype(X.dtype if X.dtype.kind == "f" else np.float64)
     with on_grid():
         Z = np.asarray(model.predict(grid)).reshape(xx.shape)
+    if Z.dtype.kind not in "biuf":  # labels that are not numbers (a classifier's names)
+        Z = np.unique(Z.ravel(), return_inverse=True)[1].reshape(xx.shape)
     extent = (mins[0], maxs[0], mins[1], maxs[1])
     ax.contourf(Z, extent=extent, cmap="Pastel2")
     if np.unique(Z).size > 1:
@@ -152,7 +154,7 @@ def plot_kmeans_iterations(X, k, n_steps=3, random_state=5, resolution=400, esti
     from sklearn.base import clone
 
     X = check_2d(X, "plot_kmeans_iterations")
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+    if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
     if estimator is None:
         estimator = _default_kmeans()()

@@ -44,7 +44,9 @@ def plot_gaussian_mixture(model, X, resolution=1000, show_ylabels=True, ax=None,
     """The seed's Gaussian-mixture figure.
 
     Filled contours of the negative log-density on a log colour scale (levels
-    ``logspace(0, 2, 12)``), black contour lines, dashed red decision
+    ``logspace(0, 2, 12)``; when no density of the plane falls in them -- data
+    on a much smaller or larger scale -- the negative log-density is counted
+    from its lowest value, 1 at the densest point), black contour lines, dashed red decision
     boundaries between the components' regions, the data as small black
     dots and the weighted centroids (components with a weight below a tenth
     of the largest are not drawn).
@@ -74,6 +76,14 @@ def plot_gaussian_mixture(model, X, resolution=1000, show_ylabels=True, ax=None,
         Z = -model.score_samples(grid).reshape(xx.shape)
         labels = model.predict(grid).reshape(xx.shape)
     levels = np.logspace(0, 2, 12)
+    finite = Z[np.isfinite(Z)]
+    if finite.size and (finite.max() < levels[0] or finite.min() > levels[-1]):
+        # data on another scale: no density falls in the seed's levels, the panel
+        # would be empty; the levels then count from the densest point (Z = 1 there)
+        Z = Z - finite.min() + 1.0
+    # densities above 1 (Z <= 0) lie below the first level and are not filled either
+    # way; kept positive, the log colour scale does not mask them with a warning
+    Z = np.maximum(Z, np.finfo(np.float64).tiny)
     norm = LogNorm(vmin=1.0, vmax=30.0)
     ax.contourf(xx, yy, Z, norm=norm, levels=levels)
     ax.contour(xx, yy, Z, norm=norm, levels=levels, linewidths=1, colors="k")

@@ -5,6 +5,8 @@ The curve functions read only ``sweep.table`` and ``sweep.best(...)`` of a
 a :class:`matplotlib.figure.Figure` and never call ``plt.show()``.
 """
 
+import numbers
+
 import numpy as np
 
 from clusterlab.plotting._common import new_axes, new_figure, require
@@ -164,7 +166,13 @@ def _check_colors(colors, labellings):
             raise ValueError(f"colors has no colour for cluster label(s) {missing[:10]}"
                              + (" ..." if len(missing) > 10 else "")
                              + "; give every cluster label a colour.")
-    elif len(labels) and labels.dtype.kind in "iu" and int(labels[-1]) >= len(colors):
+    elif len(labels) and labels.dtype.kind not in "iu" and not (
+            labels.dtype.kind == "f" and np.all(labels == np.round(labels))):
+        raise ValueError(
+            f"colors is a sequence, indexed by the cluster labels, but the labels are not "
+            f"integers ({labels[:3].tolist()}...); give colors as a mapping from label to "
+            "colour.")
+    elif len(labels) and int(labels[-1]) >= len(colors):
         raise ValueError(
             f"colors has {len(colors)} colour(s) but the cluster labels go up to "
             f"{int(labels[-1])}: colors[label] is each cluster's colour, so give at least "
@@ -172,11 +180,15 @@ def _check_colors(colors, labellings):
 
 
 def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colors=None):
+    from collections.abc import Mapping
+
     from matplotlib import colormaps
     from matplotlib.ticker import FixedFormatter, FixedLocator
 
     labels = np.asarray(labels)
     mean = float(np.mean(coeffs, dtype=np.float64))
+    if labels.dtype.kind in "iuf" and np.any(labels < 0):  # every negative label: one knife
+        labels = np.where(labels < 0, -1, labels)
     clusters = np.unique(labels)
     n_clusters = clusters.size
     noise = _is_noise(clusters)
@@ -191,7 +203,7 @@ def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colo
             color = NOISE_COLOR
         else:
             color = (cmap((i - n_noise) / (n_clusters - n_noise)) if colors is None
-                     else colors[c])
+                     else colors[c] if isinstance(colors, Mapping) else colors[int(c)])
         ax.fill_betweenx(np.arange(pos, pos + vals.size), 0, vals, facecolor=color,
                          edgecolor=color, alpha=0.7)
         ticks.append(pos + vals.size // 2)
@@ -200,7 +212,7 @@ def _one_diagram(ax, coeffs, labels, title, show_xlabel, show_ylabel, xmin, colo
     step = -(-n_clusters // MAX_CLUSTER_TICKS)
     ax.yaxis.set_major_locator(FixedLocator(ticks[::step]))
     ax.yaxis.set_major_formatter(FixedFormatter(
-        ["noise" if c == -1 else str(c) for c in clusters[::step]]))
+        ["noise" if noisy else str(c) for c, noisy in zip(clusters[::step], noise[::step])]))
     ax.axvline(x=mean, color="red", linestyle="--", label=f"mean = {mean:.3f}")
     ax.set_xlim(xmin, 1)
     ax.set_xticks([-0.1, 0, 0.2, 0.4, 0.6, 0.8, 1])
@@ -321,6 +333,8 @@ def silhouette_panels(X, labels, metric="euclidean", titles=None, ncols=2, ax=No
         axes = [ax]
         ncols_used, nrows = 1, 1
     else:
+        if not isinstance(ncols, numbers.Integral) or isinstance(ncols, bool) or ncols < 1:
+            raise ValueError(f"ncols must be a whole number >= 1, got {ncols!r}.")
         ncols_used = max(1, min(int(ncols), n))
         nrows = (n + ncols_used - 1) // ncols_used
         fig = new_figure(figsize=(5.5 * ncols_used, 4.5 * nrows))

@@ -81,15 +81,18 @@ class Analysis:
 
     Attributes
     ----------
-    recommendation : str
-        Name of the recommended model (a key of :attr:`models`).
+    recommendation : str or None
+        Name of the recommended model (a key of :attr:`models`); None when
+        the table holds fewer than three distinct rows (nothing to cluster,
+        :attr:`reasons` says so: no model is fitted, :attr:`labels` is None).
     reasons : list of str
         Why, in words.
     models : dict
         Every fitted model by name.
-    labels : ndarray of shape (n_rows,)
+    labels : ndarray of shape (n_rows,) or None
         The recommended model's label of every row (``-1`` noise, ``-2`` not
-        computed because the model ran on a sample).
+        computed because the model ran on a sample); None without a
+        recommendation.
     all_labels : dict
         Every model's labels.
     scores, failures, notes, kmeans_sweep, gmm_sweep, anomalies, anomaly_scores

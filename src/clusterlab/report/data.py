@@ -675,7 +675,12 @@ def _array_columns(data):
 def dataset_from_data(data, columns=None, exclude=None, label_column=None, missing="error",
                       y=None, name=None):
     """A :class:`Dataset` from a path, built-in name, NumPy array or pandas DataFrame."""
+    if y is not None and label_column is not None:
+        raise DataError("give the known labels once: as y or as label_column, not both.")
     if data is None or isinstance(data, (str, os.PathLike)):
+        if y is not None:
+            raise DataError("y goes with an array or a DataFrame; for a file or a built-in "
+                            "data set, name the column of known labels with label_column.")
         return load_dataset(data, columns=columns, exclude=exclude, label_column=label_column,
                             missing=missing)
     if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
@@ -688,8 +693,26 @@ def dataset_from_data(data, columns=None, exclude=None, label_column=None, missi
     else:
         header, cols = _array_columns(data)
         name = name or "array"
-    if y is not None and len(y) != (len(cols[0]) if cols else 0):
-        raise DataError(f"{name}: y has {len(y)} entries for {len(cols[0])} rows.")
+    if y is not None:
+        y = _checked_y(y, len(cols[0]) if cols else 0, name)
     return dataset_from_columns(header, cols, name, columns=columns, exclude=exclude,
-                                label_column=label_column, missing=missing,
-                                y=None if y is None else np.asarray(y))
+                                label_column=label_column, missing=missing, y=y)
+
+
+def _checked_y(y, n_rows, name):
+    """Known labels ``y`` as a 1-D array of ``n_rows`` entries (a column vector
+    or a one-column DataFrame is flattened, as scikit-learn does); else a
+    :class:`DataError` naming ``y``."""
+    if hasattr(y, "to_numpy"):  # a pandas Series or DataFrame
+        y = y.to_numpy()
+    if isinstance(y, (str, bytes, dict)) or not hasattr(y, "__len__"):
+        raise DataError(f"y must hold one known label per row ({n_rows} of them), got "
+                        f"{type(y).__name__}.")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise DataError(f"y must be 1-D: one known label per row, got shape {y.shape}.")
+    if len(y) != n_rows:
+        raise DataError(f"{name}: y has {len(y)} entries for {n_rows} rows.")
+    return y
