@@ -187,6 +187,11 @@ def _proc_field(path, field):
     return None
 
 
+#: K-Means bounds (Elkan's n x k, Yinyang's n x k/10) above this many bytes are
+#: compared with :func:`available_memory` before they are allocated
+BOUNDS_CHECK_BYTES = 64 << 20
+
+
 def available_memory():
     """Bytes this process may still allocate (None where the platform does not
     say): what a refusal to allocate a large table compares with.

@@ -216,9 +216,9 @@ def test_the_memory_estimate_covers_the_fits_peak(dtype, precomputed, monkeypatc
     seen = {}
     real = ap._check_memory
 
-    def spy(n, itemsize, per_pair):
+    def spy(n, itemsize, per_pair, **kwargs):
         seen["per_pair"] = per_pair
-        return real(n, itemsize, per_pair)
+        return real(n, itemsize, per_pair, **kwargs)
 
     monkeypatch.setattr(ap, "_check_memory", spy)
     n = 1200
@@ -237,3 +237,18 @@ def test_the_memory_estimate_covers_the_fits_peak(dtype, precomputed, monkeypatc
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert seen["per_pair"] * n * n >= 0.9 * peak
+
+
+def test_the_refusal_suggests_float32_only_where_it_saves_memory(monkeypatch):
+    """float32 features peak higher than float64 ones (the float64 distances meet
+    the float32 copy): the refusal of float64 features no longer suggests them."""
+    from clusterlab import _config
+
+    monkeypatch.setattr(_config, "AFFINITY_PROPAGATION_MAX_BYTES", 1 << 20)
+    X = np.random.RandomState(0).rand(600, 3)
+    with pytest.raises(ValueError, match="needs about") as features:
+        AffinityPropagation(random_state=0).fit(X)
+    assert "float32" not in str(features.value)
+    S = -((X[:, None, :] - X[None]) ** 2).sum(-1)
+    with pytest.raises(ValueError, match="pass float32 similarities"):
+        AffinityPropagation(affinity="precomputed", random_state=0).fit(S)

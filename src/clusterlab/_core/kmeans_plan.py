@@ -183,7 +183,11 @@ def pass_bounds(n_samples, n_clusters, n_features):
 
 
 def resolve_algorithm(algorithm, X, n_clusters):
-    """Map the ``algorithm`` parameter to the iteration actually run (warns on old spellings)."""
+    """Map the ``algorithm`` parameter to the iteration actually run (warns on old
+    spellings). Elkan's and Yinyang's bounds (:func:`bound_bytes`) that would take
+    more than half the memory this process may still allocate give way to
+    Lloyd (the same result; a warning when the user named the algorithm)."""
+    explicit = algorithm in ("elkan", "yinyang")
     if algorithm == "full":
         warnings.warn(
             "algorithm='full' is an old spelling of 'lloyd' (scikit-learn removed it in "
@@ -229,7 +233,31 @@ def resolve_algorithm(algorithm, X, n_clusters):
     if sp.issparse(X):
         # Bound-based kernels are dense only; Lloyd gives the same result.
         algorithm = "lloyd"
+    if algorithm in ("elkan", "yinyang"):
+        need = bound_bytes(algorithm, X.shape[0], n_clusters)
+        if need > _config.BOUNDS_CHECK_BYTES:
+            avail = _config.available_memory()
+            if avail is not None and need > avail // 2:
+                if explicit:
+                    warnings.warn(
+                        f"algorithm={algorithm!r} keeps {need / 2**30:.2f} GiB of distance "
+                        f"bounds ({X.shape[0]} rows x "
+                        f"{n_clusters if algorithm == 'elkan' else max(1, n_clusters // 10)}), "
+                        f"more than half of the {avail / 2**30:.2f} GiB this process may "
+                        "still allocate: running 'lloyd' instead (no bounds, the same "
+                        "result).", UserWarning, stacklevel=4)
+                algorithm = "lloyd"
     return algorithm
+
+
+def bound_bytes(algorithm, n_samples, n_clusters):
+    """Bytes of the per-row lower bounds ``algorithm`` keeps: Elkan one per
+    centre, Yinyang one per group of about ten centres (Hamerly and Lloyd: O(n))."""
+    if algorithm == "elkan":
+        return 8 * n_samples * n_clusters
+    if algorithm == "yinyang":
+        return 8 * n_samples * max(1, n_clusters // 10)
+    return 16 * n_samples
 
 
 def seeding_kernel(X, n_local_trials, lanes, float32_safe):

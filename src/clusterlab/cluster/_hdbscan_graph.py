@@ -86,13 +86,17 @@ def dense_limit_bytes():
     return limit if avail is None else min(limit, int(avail))
 
 
-def check_dense_fits(n):
-    need = 8 * n * n
+def check_dense_fits(n, copies=1):
+    """A clear ``MemoryError`` unless ``copies`` (n, n) float64 matrices fit
+    :func:`dense_limit_bytes` (scikit-learn's ``pairwise_distances`` makes a
+    second one for some metrics: cosine's clip)."""
+    need = 8 * n * n * copies
     limit = dense_limit_bytes()
     if need > limit:
         raise MemoryError(
             f"HDBSCAN with this metric needs the dense {n} x {n} distance matrix "
-            f"({need / 2**30:.1f} GiB), more than the {limit / 2**30:.1f} GiB allowed "
+            f"({need / 2**30:.1f} GiB{' with its temporary copy' if copies > 1 else ''}), "
+            "more than the {limit / 2**30:.1f} GiB allowed "
             "(clusterlab._config.HDBSCAN_DENSE_MAX_BYTES). Use metric='euclidean' "
             "(KD-tree path, no quadratic memory), a sparse precomputed "
             "neighbourhood graph, or a sample of the data.")

@@ -37,16 +37,27 @@ def _dense_bytes(n, itemsize):
     return n * n * (itemsize + 8)
 
 
+def _affinity_limit():
+    """(bytes, what) the affinity and its Laplacian may take: the configured
+    limit, or the memory this process may still allocate where that is less."""
+    limit = _config.SPECTRAL_MAX_AFFINITY_BYTES
+    avail = _config.available_memory()
+    if avail is not None and avail < limit:
+        return avail, "the memory this process may still allocate"
+    return limit, "limit clusterlab._config.SPECTRAL_MAX_AFFINITY_BYTES"
+
+
 def _check_dense_memory(n, itemsize, what):
     need = _dense_bytes(n, itemsize)
-    if need > _config.SPECTRAL_MAX_AFFINITY_BYTES:
-        raise ValueError(
-            f"{what} is a dense {n} x {n} matrix: spectral clustering would need about "
-            f"{need / 2**30:.1f} GiB (limit clusterlab._config.SPECTRAL_MAX_AFFINITY_BYTES "
-            f"= {_config.SPECTRAL_MAX_AFFINITY_BYTES / 2**30:.1f} GiB). Use "
-            "affinity='nearest_neighbors' (a sparse k-nearest-neighbour graph), or fewer "
-            "samples."
-        )
+    if need > _config.SPECTRAL_MAX_AFFINITY_BYTES or need > (32 << 20):
+        limit, which = _affinity_limit()
+        if need > limit:
+            raise ValueError(
+                f"{what} is a dense {n} x {n} matrix: spectral clustering would need about "
+                f"{need / 2**30:.1f} GiB ({which}: {limit / 2**30:.1f} GiB). Use "
+                "affinity='nearest_neighbors' (a sparse k-nearest-neighbour graph), or fewer "
+                "samples."
+            )
 
 
 def rbf_affinity(X, gamma, tol=None, dense_max_samples=None):
@@ -99,13 +110,13 @@ def rbf_affinity(X, gamma, tol=None, dense_max_samples=None):
     counts = tree.query_ball_point(sample, radius, return_length=True)
     est_entries = float(np.mean(counts)) * n  # directed pairs, diagonal included
     need = est_entries * _config.SPECTRAL_BYTES_PER_SPARSE_ENTRY
-    if need > _config.SPECTRAL_MAX_AFFINITY_BYTES:
+    limit, which = _affinity_limit()
+    if need > limit:
         raise ValueError(
             f"The sparse RBF affinity of {n} samples with gamma={gamma} keeps every pair "
             f"closer than r = sqrt(-ln({tol:g}) / gamma) = {radius:.4g}: about "
             f"{est_entries:.3g} entries ({est_entries / n:.0f} per sample), which needs about "
-            f"{need / 2**30:.1f} GiB (limit clusterlab._config.SPECTRAL_MAX_AFFINITY_BYTES "
-            f"= {_config.SPECTRAL_MAX_AFFINITY_BYTES / 2**30:.1f} GiB). Use "
+            f"{need / 2**30:.1f} GiB ({which}: {limit / 2**30:.1f} GiB). Use "
             "affinity='nearest_neighbors', a larger gamma, or fewer samples."
         )
     pairs = tree.query_pairs(radius, output_type="ndarray")  # i < j

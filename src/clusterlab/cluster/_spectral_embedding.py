@@ -100,6 +100,13 @@ def _factorize_shifted(L):
             lu = splu(M, permc_spec="COLAMD")
         except RuntimeError:
             return None
+        except MemoryError:  # SuperLU's fill-in (it says only "Can't expand MemType")
+            del M
+            raise MemoryError(
+                f"spectral embedding: the sparse LU factorisation of the {n} x {n} Laplacian "
+                f"({L.nnz} entries) ran out of memory as it filled in. Use "
+                "eigen_solver='amg' (pip install pyamg: no factorisation), fewer n_neighbors, "
+                "or fit on a subsample.") from None
         return lu.solve
     L[np.diag_indices(n)] += _SHIFT
     try:

@@ -72,7 +72,9 @@ def _scale_normalize(X):
         c = dia_array((col_diag, [0]), shape=(n_cols, n_cols))
         normalized = r @ X @ c
     else:
-        normalized = row_diag[:, np.newaxis] * X * col_diag
+        # (r * X) * c as before, the second product in place: one copy of X, not two
+        normalized = row_diag[:, np.newaxis] * X
+        normalized *= col_diag
     return normalized, row_diag, col_diag
 
 
@@ -87,8 +89,11 @@ def _bistochastic_normalize(X, max_iter=1000, tol=1e-5):
             # as scikit-learn: for sparse input the stopping distance compares
             # with the input (its result, which this reproduces)
             dist = linalg.norm(X_scaled.data - X.data)
-        else:
+        elif X_scaled is X:
             dist = linalg.norm(X_scaled - X_new)
+        else:  # the previous step's array is ours: the difference in its place
+            X_scaled -= X_new
+            dist = linalg.norm(X_scaled)
         X_scaled = X_new
         if dist is not None and dist < tol:
             break
@@ -197,8 +202,34 @@ class _BaseSpectralBicluster(BiclusterMixin, BaseEstimator):
         warn_if_dask(X, type(self).__name__)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64)
         self._check_parameters(X.shape[0])
+        self._check_memory(X)
         self._fit(X)
         return self
+
+    #: dense copies of X the normalisation holds at once besides X itself (the
+    #: bistochastic steps: the previous and the next scaling, and a shifted copy
+    #: of data with negative values)
+    _DENSE_COPIES = 1
+
+    def _check_memory(self, X):
+        """A clear ``MemoryError`` before the work when the normalised copies of a
+        dense X cannot fit the memory this process may still allocate."""
+        if issparse(X):
+            return
+        copies = self._DENSE_COPIES + (1 if X.size and X.min() < 0 else 0)
+        need = 8 * X.size * copies
+        if need <= (64 << 20):
+            return
+        from clusterlab import _config
+
+        avail = _config.available_memory()
+        if avail is not None and need > avail:
+            raise MemoryError(
+                f"{type(self).__name__} normalises X ({X.shape[0]} x {X.shape[1]}) in "
+                f"{copies} dense cop{'y' if copies == 1 else 'ies'}: about "
+                f"{need / 2**30:.2f} GiB, more than the {avail / 2**30:.2f} GiB this process "
+                "may still allocate. Pass X as a scipy sparse matrix if it is mostly zeros, "
+                "or fewer rows or columns.")
 
     def _svd(self, array, n_components, n_discard):
         """The first ``n_components`` left and right singular vectors, the
@@ -318,8 +349,10 @@ class SpectralCoclustering(_BaseSpectralBicluster):
     -----
     Time: the SVD, O(n m c q) for c = 11 + ceil(log2 k) random vectors and q
     power iterations (randomized), plus K-Means on n + m points in
-    ceil(log2 k) dimensions. Memory: one normalised copy of X (sparse stays
-    sparse) plus O((n + m) c).
+    ceil(log2 k) dimensions. Memory: one normalised copy of X (two for data
+    with negative values, shifted first; sparse stays sparse) plus
+    O((n + m) c); refused with a MemoryError before the work when it cannot
+    fit.
 
     References
     ----------
@@ -417,8 +450,10 @@ class SpectralBiclustering(_BaseSpectralBicluster):
     Time: the normalisation (bistochastic: O(n m) per Sinkhorn step, up to
     1000 steps), the SVD O(n m c q) with c = n_components + 11, one K-Means
     on each singular vector (1-D, n or m points), and K-Means on the
-    projected rows (n points, n_best dimensions) and columns. Memory: a few
-    normalised copies of X plus O((n + m) c).
+    projected rows (n points, n_best dimensions) and columns. Memory: two
+    normalised copies of X (three for data with negative values, shifted
+    first) plus O((n + m) c); refused with a MemoryError before the work when
+    they cannot fit.
 
     References
     ----------
@@ -443,6 +478,10 @@ class SpectralBiclustering(_BaseSpectralBicluster):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_best": [Interval(Integral, 1, None, closed="left")],
     }
+
+    #: the bistochastic steps hold the previous and the next scaling; the log
+    #: method the logarithm and its centred copy
+    _DENSE_COPIES = 2
 
     def __init__(self, n_clusters=3, *, method="bistochastic", n_components=6, n_best=3,
                  svd_method="randomized", n_svd_vecs=None, mini_batch=False,

@@ -545,7 +545,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         self.core_sample_indices_ = np.flatnonzero(core).astype(np.intp)
         self.labels_ = labels
         if len(self.core_sample_indices_):
-            self.components_ = X[self.core_sample_indices_].copy()
+            self.components_ = X[self.core_sample_indices_]  # (indexing copies already)
         else:
             self.components_ = np.empty((0, X.shape[1]), dtype=X.dtype)
         return self

@@ -276,7 +276,8 @@ class HDBSCAN(ClusterMixin, BaseEstimator):
             self._index = index
             return u, v, w, core
         self._path = "dense"
-        _graph.check_dense_fits(n)
+        # scikit-learn's pairwise_distances may hold a temporary second matrix
+        _graph.check_dense_fits(n, copies=2 if brute else 1)
         X = rescale_rows(X, self.metric)  # cosine, correlation: exact, no overflow
         if brute:
             D = pairwise_distances(X, metric=self.metric, n_jobs=self.n_jobs, **params)

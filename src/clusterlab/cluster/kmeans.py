@@ -169,7 +169,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         but plain Lloyd whenever a probe of the nearest-centre gaps on a few
         rows says the bounds cannot prune (docs/kmeans.md). 'full' is accepted
         with a FutureWarning and means 'lloyd'. Sparse
-        input always runs Lloyd (the same result).
+        input always runs Lloyd (the same result), and so does 'elkan' or
+        'yinyang' whose bounds would take more than half the memory the
+        process may still allocate (with a UserWarning when named).
 
     Attributes
     ----------

@@ -172,12 +172,28 @@ def _features_graph(X, min_samples, max_eps, code, p, n_threads):
 
 
 def _sklearn_core_distances(X, nbrs, min_samples):
-    """k-th neighbour distance by scikit-learn's search, a memory-bounded chunk at a time."""
+    """k-th neighbour distance by scikit-learn's search, a memory-bounded chunk at a time.
+
+    A brute-force search holds a row of n distances per query row (two for
+    metrics whose scikit-learn function makes a temporary copy, cosine's clip):
+    its chunks, and scikit-learn's own inside ``kneighbors``, are sized within a
+    quarter of the memory this process may still allocate (scikit-learn's 1 GiB
+    working memory, with the copy, failed at 30000 cosine rows under a 3 GB limit)."""
+    from sklearn import config_context, get_config
+
+    from .. import _config
+
     n = X.shape[0]
     core = np.empty(n)
-    rows = get_chunk_n_rows(row_bytes=16 * min_samples, max_n_rows=n)
-    for sl in gen_batches(n, rows):
-        core[sl] = nbrs.kneighbors(X[sl], min_samples)[0][:, -1]
+    working_mb = float(get_config()["working_memory"])
+    avail = _config.available_memory()
+    if avail is not None:
+        working_mb = max(8.0, min(working_mb, avail / 4 / 2**20))
+    brute = getattr(nbrs, "_fit_method", None) == "brute"
+    with config_context(working_memory=working_mb):
+        rows = get_chunk_n_rows(row_bytes=16 * (n if brute else min_samples), max_n_rows=n)
+        for sl in gen_batches(n, rows):
+            core[sl] = nbrs.kneighbors(X[sl], min_samples)[0][:, -1]
     return core
 
 

@@ -241,6 +241,7 @@ def fit_gaussian_mixture(estimator, X, y=None):
             f"n_components = {estimator.n_components}, n_samples = {n_samples}; "
             "use fewer components or pass more samples."
         )
+    estimator._check_model_memory(X.shape[1])
     had_features = getattr(estimator, "n_features_in_", None)
     warm = estimator.warm_start and hasattr(estimator, "converged_")
     if warm and had_features is not None and had_features != X.shape[1]:

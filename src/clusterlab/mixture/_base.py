@@ -394,7 +394,34 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
                 f"n_components = {self.n_components}, n_samples = {X.shape[0]}; "
                 "use fewer components or pass more samples."
             )
+        self._check_model_memory(X.shape[1])
         return np.ascontiguousarray(X)
+
+    #: (d x d) stacks a fit holds at its peak for full covariances: covariances,
+    #: precisions, their Cholesky factors, the previous model, the statistics and
+    #: their temporaries (measured: ~6.5 at 500 components of 200 features)
+    _STACKS_AT_PEAK = 8
+
+    def _check_model_memory(self, n_features):
+        """A clear ``MemoryError`` before the fit when its k x d x d parameter
+        stacks (full covariances; d x d for tied) cannot fit the memory this
+        process may still allocate (numpy's bare one came after the work)."""
+        from clusterlab import _config
+
+        per = {"full": self.n_components * n_features ** 2, "tied": n_features ** 2}.get(
+            self.covariance_type, self.n_components * n_features)
+        need = 8 * per * self._STACKS_AT_PEAK
+        if need <= (64 << 20):
+            return
+        avail = _config.available_memory()
+        if avail is not None and need > avail:
+            raise MemoryError(
+                f"{type(self).__name__}(n_components={self.n_components}, covariance_type="
+                f"{self.covariance_type!r}) on {n_features} features holds "
+                f"{self.n_components} x {n_features} x {n_features} parameter stacks: about "
+                f"{need / 2**30:.1f} GiB at its peak, more than the {avail / 2**30:.1f} GiB this "
+                "process may still allocate. Use covariance_type='diag' or 'spherical', fewer "
+                "components, or fewer features (e.g. sklearn.decomposition.PCA).")
 
     def fit(self, X, y=None):
         """Estimate the model parameters with the EM algorithm.

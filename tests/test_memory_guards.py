@@ -1,0 +1,110 @@
+"""Work that cannot fit the memory left is refused before it starts, with the size
+and a way out (a probe under ``prlimit --as`` found numpy's bare MemoryError, or
+SuperLU's, after seconds of work). ``available_memory`` is patched down here; the
+refusals compare with it."""
+
+import numpy as np
+import pytest
+
+from clusterlab import (HDBSCAN, OPTICS, BayesianGaussianMixture, GaussianMixture,
+                        SpectralBiclustering, SpectralClustering, SpectralCoclustering, _config)
+
+
+def _little_memory(monkeypatch, nbytes):
+    monkeypatch.setattr(_config, "available_memory", lambda: nbytes)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("make", [lambda: GaussianMixture(200, max_iter=1),
+                                  lambda: BayesianGaussianMixture(n_components=200, max_iter=1)])
+def test_mixture_parameter_stacks_beyond_the_memory_left(monkeypatch, make):
+    X = np.random.RandomState(0).rand(300, 60)  # 200 x 60 x 60 stacks: 46 MiB at the peak
+    _little_memory(monkeypatch, 40 << 20)
+    monkeypatch.setattr(type(make()), "_STACKS_AT_PEAK", 16)  # 92 MiB: over the 64 MiB floor
+    with pytest.raises(MemoryError, match=r"200 x 60 x 60 parameter stacks.*'diag'"):
+        make().fit(X)
+    make().set_params(covariance_type="diag").fit(X)  # k x d: nothing to refuse
+
+
+def test_dense_spectral_affinity_beyond_the_memory_left(monkeypatch):
+    X = np.random.RandomState(0).rand(1600, 2)  # 1600^2 x 16 bytes: 39 MiB
+    _little_memory(monkeypatch, 20 << 20)
+    with pytest.raises(ValueError, match="memory this process may still allocate.*"
+                                         "nearest_neighbors"):
+        SpectralClustering(2, affinity="laplacian", random_state=0).fit(X)
+
+
+def test_sparse_rbf_affinity_beyond_the_memory_left(monkeypatch):
+    X = np.random.RandomState(0).rand(400, 2)
+    monkeypatch.setattr(_config, "SPECTRAL_DENSE_RBF_MAX_SAMPLES", 100)
+    _little_memory(monkeypatch, 1 << 20)
+    with pytest.raises(ValueError, match="sparse RBF affinity.*memory this process"):
+        SpectralClustering(2, gamma=1.0, random_state=0).fit(X)
+
+
+def test_sparse_lu_out_of_memory_says_what_to_do(monkeypatch):
+    import scipy.sparse.linalg
+
+    from clusterlab.cluster import _spectral_embedding
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(scipy.sparse.linalg, "splu", no_memory)
+    import scipy.sparse as sp
+
+    with pytest.raises(MemoryError, match="sparse LU factorisation.*eigen_solver='amg'"):
+        _spectral_embedding._factorize_shifted(sp.identity(300, format="csr"))
+
+
+def test_hdbscan_counts_the_temporary_of_scikit_learns_cosine(monkeypatch):
+    X = np.random.RandomState(0).rand(300, 3)
+    # room for one 300 x 300 matrix, not two
+    monkeypatch.setattr(_config, "HDBSCAN_DENSE_MAX_BYTES", 8 * 300 * 300 + 1000)
+    with pytest.raises(MemoryError, match="with its temporary copy"):
+        HDBSCAN(metric="cosine", algorithm="brute", copy=True).fit(X)
+    HDBSCAN(metric="manhattan", copy=True).fit(X)  # one matrix: fits
+
+
+def test_optics_brute_chunks_within_the_memory_left(monkeypatch):
+    """Cosine OPTICS took scikit-learn's 1 GiB working memory twice over (its
+    clip's copy): 30000 rows failed under a 3 GB limit. The chunks now shrink
+    with the memory left; the result does not change."""
+    X = np.random.RandomState(0).rand(2000, 3)
+    whole = OPTICS(min_samples=5, metric="cosine").fit(X)
+    calls = []
+    from sklearn.neighbors import NearestNeighbors
+
+    real = NearestNeighbors.kneighbors
+
+    def counted(self, X=None, *args, **kwargs):
+        calls.append(0 if X is None else X.shape[0])
+        return real(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(NearestNeighbors, "kneighbors", counted)
+    _little_memory(monkeypatch, 64 << 20)  # a quarter: 16 MiB, rows of 2 x 2000 x 8 bytes
+    small = OPTICS(min_samples=5, metric="cosine").fit(X)
+    assert max(calls) <= (16 << 20) // (16 * 2000) and len(calls) >= 4
+    np.testing.assert_array_equal(small.ordering_, whole.ordering_)
+    np.testing.assert_array_equal(small.core_distances_, whole.core_distances_)
+    np.testing.assert_array_equal(small.labels_, whole.labels_)
+
+
+@pytest.mark.parametrize("make,copies", [(lambda: SpectralCoclustering(3, random_state=0), 1),
+                                         (lambda: SpectralBiclustering(3, random_state=0), 2)])
+def test_biclustering_copies_beyond_the_memory_left(monkeypatch, make, copies):
+    X = np.random.RandomState(0).rand(1200, 1000) + 0.1  # 9.2 MiB a copy
+    monkeypatch.setattr(type(make()), "_DENSE_COPIES", copies * 8)  # over the 64 MiB floor
+    _little_memory(monkeypatch, 8 << 20)
+    with pytest.raises(MemoryError, match="normalises X .* sparse matrix"):
+        make().fit(X)
+
+
+def test_coclustering_normalises_into_one_copy():
+    """(r * X) * c with the second product in place: the same numbers as the
+    expression that held two copies."""
+    from clusterlab.cluster.bicluster import _scale_normalize
+
+    X = np.random.RandomState(1).rand(50, 40) + 0.1
+    got, r, c = _scale_normalize(X)
+    np.testing.assert_array_equal(got, r[:, np.newaxis] * X * c)
