@@ -61,8 +61,9 @@ def test_hdbscan_counts_the_temporary_of_scikit_learns_cosine(monkeypatch):
     X = np.random.RandomState(0).rand(300, 3)
     # room for one 300 x 300 matrix, not two
     monkeypatch.setattr(_config, "HDBSCAN_DENSE_MAX_BYTES", 8 * 300 * 300 + 1000)
-    with pytest.raises(MemoryError, match="with its temporary copy"):
+    with pytest.raises(MemoryError, match="with its temporary copy") as refused:
         HDBSCAN(metric="cosine", algorithm="brute", copy=True).fit(X)
+    assert "{" not in str(refused.value) and "GiB allowed" in str(refused.value)
     HDBSCAN(metric="manhattan", copy=True).fit(X)  # one matrix: fits
 
 
@@ -108,3 +109,106 @@ def test_coclustering_normalises_into_one_copy():
     X = np.random.RandomState(1).rand(50, 40) + 0.1
     got, r, c = _scale_normalize(X)
     np.testing.assert_array_equal(got, r[:, np.newaxis] * X * c)
+
+
+# -- large k (a second probe) ---------------------------------------------------
+
+def test_minibatch_step_products_split_by_the_number_of_centres(monkeypatch):
+    """A batch of 33333 rows against 10000 centres was one 2.5 GiB product:
+    the rows now go through in pieces of at most the working memory, in order,
+    so the centres are the same."""
+    from clusterlab import MiniBatchKMeans
+
+    X = np.random.RandomState(0).rand(3000, 2)
+    whole = MiniBatchKMeans(200, batch_size=1024, n_init=1, random_state=0,
+                            max_iter=3).fit(X)
+    monkeypatch.setattr(_config, "WORKING_MEMORY_BYTES", 8 * 200 * 100)  # 100 rows a piece
+    import clusterlab.cluster.minibatch as mb
+
+    rows = []
+    real = mb._k.assign_accumulate_dots
+
+    def spy(Xs, swb, centers, center_sq, dots, *rest):
+        rows.append(dots.shape[0])
+        return real(Xs, swb, centers, center_sq, dots, *rest)
+
+    monkeypatch.setattr(mb._k, "assign_accumulate_dots", spy)
+    split = MiniBatchKMeans(200, batch_size=1024, n_init=1, random_state=0, max_iter=3).fit(X)
+    assert rows and max(rows) <= 100
+    np.testing.assert_array_equal(split.cluster_centers_, whole.cluster_centers_)
+    np.testing.assert_array_equal(split.labels_, whole.labels_)
+
+
+def test_sparse_predict_and_bisecting_score_a_block_of_rows_at_a_time(monkeypatch):
+    import scipy.sparse as sp
+
+    from clusterlab import BisectingKMeans, KMeans
+
+    X = np.random.RandomState(0).rand(2000, 5)
+    X[X < 0.5] = 0.0
+    km = KMeans(50, n_init=1, random_state=0).fit(X)
+    bk = BisectingKMeans(40, random_state=0).fit(X)
+    want = km.predict(sp.csr_matrix(X)), km.score(sp.csr_matrix(X)), bk.score(X)
+    monkeypatch.setattr(_config, "WORKING_MEMORY_BYTES", 8 * 50 * 64)  # 64 rows a block
+    tables = []
+    for model in (km, bk):
+        real = model._sq_distances
+        monkeypatch.setattr(model, "_sq_distances",
+                            lambda rows, real=real: tables.append(rows.shape[0]) or real(rows))
+    got = km.predict(sp.csr_matrix(X)), km.score(sp.csr_matrix(X)), bk.score(X)
+    assert tables and max(tables) <= 80  # 64 rows against 50 centres, 80 against 40 leaves
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1] == want[1] and got[2] == want[2]
+
+
+def test_transforms_that_cannot_fit_are_refused_with_the_way_out(monkeypatch):
+    from clusterlab import Birch, BisectingKMeans, KMeans, MiniBatchKMeans
+
+    X = np.random.RandomState(0).rand(3000, 2)
+    models = [KMeans(20, n_init=1, random_state=0).fit(X),
+              MiniBatchKMeans(20, n_init=1, random_state=0).fit(X),
+              BisectingKMeans(20, random_state=0).fit(X),
+              Birch(n_clusters=None, threshold=0.05).fit(X)]
+    big = np.random.RandomState(1).rand(600_000, 2)  # x 20+ columns x 8 bytes > 64 MiB
+    _little_memory(monkeypatch, 32 << 20)
+    for model in models:
+        with pytest.raises(MemoryError, match=r"transform returns a 600000 x \d+ table.*"
+                                              "block of rows at a time"):
+            model.transform(big)
+
+
+def test_hdbscan_with_a_knn_table_that_cannot_fit_takes_prims_tree(monkeypatch):
+    """100000 rows with min_samples=3000 failed on numpy's bare MemoryError; the
+    core distances and Prim's tree on the points need O(n): the same clusters."""
+    from sklearn.datasets import make_blobs
+
+    import clusterlab.cluster._hdbscan_graph as graph
+
+    X = make_blobs(3000, centers=4, random_state=0)[0]
+    calls = []
+    real = graph._prim.prim_mst_points
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(graph._prim, "prim_mst_points", spy)
+    monkeypatch.setattr(_config, "available_memory", lambda: None)
+    ref = HDBSCAN(min_samples=700, copy=True).fit(X)
+    assert not calls  # with room: the k-NN table and Boruvka's tree
+    _little_memory(monkeypatch, 1 << 20)  # 48 x 3000 x 700 bytes = 100 MB do not fit
+    got = HDBSCAN(min_samples=700, copy=True).fit(X)
+    assert calls  # the O(n) path ran
+    np.testing.assert_array_equal(got.labels_, ref.labels_)
+    np.testing.assert_allclose(got.probabilities_, ref.probabilities_, rtol=1e-12)
+
+
+def test_mixture_initial_responsibilities_beyond_the_memory_left(monkeypatch):
+    """100000 rows and 4000 components failed at once on a bare 2.98 GiB
+    allocation of the initial responsibilities."""
+    X = np.random.RandomState(0).rand(20000, 2)
+    _little_memory(monkeypatch, 32 << 20)
+    with pytest.raises(MemoryError, match=r"20000 x 500 matrix of responsibilities.*means_init"):
+        GaussianMixture(500, covariance_type="diag", init_params="random_from_data").fit(X)
+    with pytest.raises(MemoryError, match="matrix of responsibilities"):
+        BayesianGaussianMixture(n_components=500, covariance_type="diag").fit(X)

@@ -96,7 +96,7 @@ def check_dense_fits(n, copies=1):
         raise MemoryError(
             f"HDBSCAN with this metric needs the dense {n} x {n} distance matrix "
             f"({need / 2**30:.1f} GiB{' with its temporary copy' if copies > 1 else ''}), "
-            "more than the {limit / 2**30:.1f} GiB allowed "
+            f"more than the {limit / 2**30:.1f} GiB allowed "
             "(clusterlab._config.HDBSCAN_DENSE_MAX_BYTES). Use metric='euclidean' "
             "(KD-tree path, no quadratic memory), a sparse precomputed "
             "neighbourhood graph, or a sample of the data.")
@@ -170,7 +170,13 @@ def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
     u = np.empty(max(n - 1, 0), dtype=np.int64)
     v = np.empty(max(n - 1, 0), dtype=np.int64)
     w = np.empty(max(n - 1, 0), dtype=np.float64)
-    if many_features(n, d):
+    # the k-NN table and the graph built from it take ~48 bytes a (row, neighbour):
+    # where that cannot fit (100000 rows with min_samples=3000: 2.2 GiB and more),
+    # the core distances alone and Prim's tree on the points, O(n) memory
+    need = 48 * n * min_samples
+    avail = _config.available_memory() if need > (64 << 20) else None
+    low_memory = avail is not None and need > avail // 2
+    if many_features(n, d) or low_memory:
         # the KD-tree prunes badly for the k-NN queries too, and Prim's tree
         # (below) needs only the core distances
         core = np.sqrt(core_rdist(np.ascontiguousarray(X, dtype=np.float64), min_samples))
@@ -180,7 +186,7 @@ def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
         core_r = np.sqrt(rcore)
         core = np.empty(n, dtype=np.float64)
         core[index.perm] = core_r
-    if use_prim(n, d):
+    if use_prim(n, d) or low_memory:
         # scikit-learn's Prim on the points: the same tree, in its order
         _prim.prim_mst_points(np.ascontiguousarray(X, dtype=np.float64), core, float(alpha),
                               bool(scale_core), False, u, v, w)

@@ -42,7 +42,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clusterlab._dask import warn_if_dask
 from .. import _config
-from .._validation import check_magnitude
+from .._validation import check_magnitude, check_table_fits
 from .._kernels import birch as _bk
 
 __all__ = ["Birch", "partial_fit_stream"]
@@ -442,6 +442,7 @@ class Birch(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Bas
         check_magnitude(X, self, tiny=False)
         C = np.asarray(self.subcluster_centers_, dtype=np.float64)
         out_dtype = np.result_type(X.dtype, self.subcluster_centers_.dtype)  # as scikit-learn
+        check_table_fits(X.shape[0], len(C), np.dtype(out_dtype).itemsize, "Birch.transform")
         out = np.empty((X.shape[0], len(C)), dtype=out_dtype)
         cc = np.einsum("ij,ij->i", C, C)
         for lo, block in _dense_chunks(X, _config.chunk_rows(len(C), 8)):

@@ -29,7 +29,8 @@ from clusterlab._core import kmeans_plan as _plan
 from clusterlab._core import kmeans_run as _run
 from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import bisect as _bk
-from clusterlab._validation import check_n_clusters, check_sample_weight
+from clusterlab import _config
+from clusterlab._validation import check_n_clusters, check_sample_weight, check_table_fits
 
 __all__ = ["BisectingKMeans"]
 
@@ -429,8 +430,10 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
 
     def _transform(self, X):
         dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
-        return np.sqrt(self._sq_distances(X.astype(dtype, copy=False))).astype(dtype,
-                                                                                copy=False)
+        check_table_fits(X.shape[0], len(self.cluster_centers_), 8, "BisectingKMeans.transform",
+                         copies=2)
+        out = self._sq_distances(X.astype(dtype, copy=False))
+        return np.sqrt(out, out=out).astype(dtype, copy=False)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the weighted sum of squared distances of X to the
@@ -449,5 +452,11 @@ class BisectingKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
-        min_sq = self._sq_distances(X).min(axis=1)
+        # a block of rows at a time: (rows, k) within the working memory (the whole
+        # n x k table, 3.7 GiB for 100000 rows and 5000 leaves, only to take its minimum)
+        n = X.shape[0]
+        step = max(1, _config.WORKING_MEMORY_BYTES // (8 * len(self.cluster_centers_)))
+        min_sq = np.empty(n)
+        for i0 in range(0, n, step):
+            min_sq[i0:i0 + step] = self._sq_distances(X[i0:i0 + step]).min(axis=1)
         return -float(np.dot(min_sq, sample_weight.astype(np.float64)))

@@ -32,7 +32,8 @@ from clusterlab._dask import forget_feature_names, is_dask_array, predict_blocks
 from clusterlab._kernels import distances as _dk
 from clusterlab._kernels.gemm import passes as _g_passes
 from clusterlab._kernels.kmeans import columnar as _columnar
-from clusterlab._validation import canonical_sparse, check_n_clusters, check_sample_weight
+from clusterlab._validation import (canonical_sparse, check_n_clusters, check_sample_weight,
+                                   check_table_fits)
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
@@ -379,9 +380,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         min_sq = np.empty(n, dtype=np.float64)
         centers = self.cluster_centers_
         if sp.issparse(X):
-            d2 = self._sq_distances(X)
-            labels[:] = np.argmin(d2, axis=1)
-            min_sq[:] = d2[np.arange(n), labels]
+            # a block of rows at a time: (rows, k) within the working memory (the whole
+            # n x k table for 200000 rows and 2000 centres did not fit in 3 GB)
+            step = max(1, _config.WORKING_MEMORY_BYTES // (8 * max(1, centers.shape[0])))
+            for i0 in range(0, n, step):
+                i1 = min(n, i0 + step)
+                d2 = self._sq_distances(X[i0:i1])
+                labels[i0:i1] = np.argmin(d2, axis=1)
+                min_sq[i0:i1] = d2[np.arange(i1 - i0), labels[i0:i1]]
         elif _plan.use_gemm(centers.shape[1], centers.shape[0], X.dtype, n):
             # the nearest centre from BLAS products (exact labels, exact
             # distances to them): MNIST-shaped 60000 x 784, k=10, the whole
@@ -463,6 +469,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return self._transform(X)
 
     def _transform(self, X):
+        check_table_fits(X.shape[0], self.cluster_centers_.shape[0], 8,
+                         f"{type(self).__name__}.transform")
         out = self._sq_distances(X)
         np.sqrt(out, out=out)
         return out.astype(np.result_type(X.dtype, self.cluster_centers_.dtype), copy=False)

@@ -29,7 +29,7 @@ from clusterlab._core import kmeans_setup as _setup
 from clusterlab._kernels import minibatch as _k
 from clusterlab._kernels.distances import all_finite_flat
 from clusterlab._validation import (canonical_sparse, check_finite, check_magnitude,
-                                    check_n_clusters, check_sample_weight,
+                                    check_n_clusters, check_sample_weight, check_table_fits,
                                     check_weighted_draw)
 from clusterlab._dask import is_dask_array, predict_blocks, warn_if_dask
 
@@ -432,12 +432,18 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         wib.fill(0.0)
         inertia = 0.0
         center_sq = np.einsum("ij,ij->i", centers, centers)
+        # rows a product may hold: (rows, k) within the working memory (a block of
+        # 33333 rows against 10000 centres was a 2.5 GiB product)
+        step = max(1, _config.WORKING_MEMORY_BYTES // (8 * max(1, centers.shape[0])))
         for start, stop, Xb, swb in blocks:
-            m = stop - start
-            # the O(m k d) part is one BLAS product, as in scikit-learn
-            dots = Xb @ centers.T
-            inertia += _k.assign_accumulate_dots(Xb, swb, centers, center_sq, dots,
-                                                 labels[:m], row_inertia[:m], sums, wib)
+            for s0 in range(0, stop - start, step):
+                s1 = min(stop - start, s0 + step)
+                Xs = Xb[s0:s1]
+                # the O(m k d) part is one BLAS product, as in scikit-learn
+                dots = Xs @ centers.T
+                inertia += _k.assign_accumulate_dots(Xs, swb[s0:s1], centers, center_sq, dots,
+                                                     labels[:s1 - s0], row_inertia[:s1 - s0],
+                                                     sums, wib)
         _k.finalize_minibatch_step(centers, centers_new, self._counts, sums, wib)
 
         if random_reassign and self.reassignment_ratio > 0:
@@ -743,6 +749,8 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         rows = self._check_test_rows(X)
         dtype = np.result_type(rows.dtype, self.cluster_centers_.dtype)
         centers = self.cluster_centers_.astype(dtype, copy=False)
+        check_table_fits(rows.n, centers.shape[0], dtype.itemsize,
+                         f"{type(self).__name__}.transform")
         out = np.empty((rows.n, centers.shape[0]), dtype=dtype)
         for start, stop, block in rows.blocks():
             _k.center_distances(block.astype(dtype, copy=False), centers, out[start:stop],

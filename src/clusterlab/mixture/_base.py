@@ -274,6 +274,10 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
     def _needs_initial_resp(self, checked):
         return True
 
+    def _initial_resp_needed(self):
+        """Whether a fit from scratch starts from n x k responsibilities."""
+        return True
+
     def _init_values(self, X):
         """What :meth:`_initialize` starts from (no shape checks there, as in
         scikit-learn: ``resp`` may have another number of components)."""
@@ -394,7 +398,7 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
                 f"n_components = {self.n_components}, n_samples = {X.shape[0]}; "
                 "use fewer components or pass more samples."
             )
-        self._check_model_memory(X.shape[1])
+        self._check_model_memory(X.shape[1], X.shape[0])
         return np.ascontiguousarray(X)
 
     #: (d x d) stacks a fit holds at its peak for full covariances: covariances,
@@ -402,18 +406,28 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
     #: their temporaries (measured: ~6.5 at 500 components of 200 features)
     _STACKS_AT_PEAK = 8
 
-    def _check_model_memory(self, n_features):
+    def _check_model_memory(self, n_features, n_samples=0):
         """A clear ``MemoryError`` before the fit when its k x d x d parameter
-        stacks (full covariances; d x d for tied) cannot fit the memory this
-        process may still allocate (numpy's bare one came after the work)."""
+        stacks (full covariances; d x d for tied), or its initial responsibilities
+        (n x k), cannot fit the memory this process may still allocate (numpy's
+        bare one came after the work)."""
         from clusterlab import _config
 
         per = {"full": self.n_components * n_features ** 2, "tied": n_features ** 2}.get(
             self.covariance_type, self.n_components * n_features)
         need = 8 * per * self._STACKS_AT_PEAK
-        if need <= (64 << 20):
+        resp = 8 * n_samples * self.n_components if self._initial_resp_needed() else 0
+        if max(need, resp) <= (64 << 20):
             return
         avail = _config.available_memory()
+        if avail is not None and resp > avail:
+            raise MemoryError(
+                f"{type(self).__name__}(n_components={self.n_components}, init_params="
+                f"{self.init_params!r}) starts from a {n_samples} x {self.n_components} matrix "
+                f"of responsibilities ({resp / 2**30:.1f} GiB), more than the "
+                f"{avail / 2**30:.1f} GiB this process may still allocate. Pass means_init "
+                "(the responsibilities then come from the model), fewer components, or fit "
+                "on a sample.")
         if avail is not None and need > avail:
             raise MemoryError(
                 f"{type(self).__name__}(n_components={self.n_components}, covariance_type="

@@ -99,7 +99,9 @@ default='dirichlet_process'
     -----
     Time per iteration as :class:`~clusterlab.GaussianMixture` (O(n k d^2)
     for 'full'), plus O(k d^3) for the Cholesky factors; memory O(k d^2) per
-    chunk of rows for the partial statistics.
+    chunk of rows for the partial statistics, the model's k x d x d stacks and
+    the initial (n, k) responsibilities (refused with a MemoryError before any
+    work when they cannot fit the memory left).
 
     Examples
     --------

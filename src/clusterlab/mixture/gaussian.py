@@ -138,7 +138,11 @@ class GaussianMixture(BaseMixture):
     Time per EM iteration: O(n k d^2) for 'full', O(n d^2 + n k d) 'tied',
     O(n k d) 'diag'/'spherical', plus O(k d^3) for the Cholesky factors.
     Memory: O(k d^2) per chunk of rows for the partial statistics (bounded by
-    ``clusterlab._config.WORKING_MEMORY_BYTES``); ``predict_proba`` returns
+    ``clusterlab._config.WORKING_MEMORY_BYTES``), the model's k x d x d stacks
+    (a few copies at the peak), and the initial (n, k) responsibilities
+    unless ``weights_init``, ``means_init`` and ``precisions_init`` are all
+    given; a fit whose stacks or responsibilities cannot fit the memory left
+    is refused with a MemoryError before any work. ``predict_proba`` returns
     an (n, k) array. float32 data are read as float32 and accumulated in
     float64; the fitted arrays are float32.
 
@@ -230,6 +234,10 @@ class GaussianMixture(BaseMixture):
 
     def _needs_initial_resp(self, checked):
         return any(v is None for v in checked.values())
+
+    def _initial_resp_needed(self):  # (before the parameters are checked)
+        return any(getattr(self, name) is None
+                   for name in ("weights_init", "means_init", "precisions_init"))
 
     def _initialize_from_stats(self, X, nk, means, covariances, checked):
         n_samples = X.shape[0]
