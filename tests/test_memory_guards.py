@@ -212,3 +212,20 @@ def test_mixture_initial_responsibilities_beyond_the_memory_left(monkeypatch):
         GaussianMixture(500, covariance_type="diag", init_params="random_from_data").fit(X)
     with pytest.raises(MemoryError, match="matrix of responsibilities"):
         BayesianGaussianMixture(n_components=500, covariance_type="diag").fit(X)
+
+
+def test_sweep_refuses_a_silhouette_that_cannot_fit_before_fitting(monkeypatch):
+    from clusterlab import KMeans
+    from clusterlab.selection import sweep
+
+    X = np.random.RandomState(0).rand(2000, 2)
+    fits = []
+    real = KMeans.fit
+    monkeypatch.setattr(KMeans, "fit", lambda self, *a, **k: fits.append(1) or real(self, *a, **k))
+    _little_memory(monkeypatch, 1 << 20)
+    with pytest.raises(MemoryError, match="sample_size"):
+        sweep(KMeans(n_init=1, random_state=0), X, [2, 500])
+    assert not fits
+    # with a sample, or without the silhouette, the sweep runs
+    sweep(KMeans(n_init=1, random_state=0), X, [2, 3], criteria="inertia")
+    assert fits

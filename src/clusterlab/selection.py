@@ -260,6 +260,11 @@ def sweep(estimator, X, k_values, criteria=None, *, param=None, random_state=Non
     if sample_size is not None and (not isinstance(sample_size, numbers.Integral)
                                     or isinstance(sample_size, bool) or sample_size < 2):
         raise ValueError(f"sample_size must be an integer >= 2 or None, got {sample_size!r}.")
+    if sample_size is None and (criteria is None or "silhouette" in criteria):
+        # the silhouette of the largest k would be refused after every fit: say it first
+        from clusterlab.metrics import _check_label_table_fits
+
+        _check_label_table_fits(X_checked.shape[0], int(k_values.max()))
     name = _count_param(estimator, param)
     base_params = {}
     if random_state is not None and "random_state" in estimator.get_params(deep=False):
