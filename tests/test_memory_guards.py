@@ -71,7 +71,7 @@ def test_optics_brute_chunks_within_the_memory_left(monkeypatch):
     """Cosine OPTICS took scikit-learn's 1 GiB working memory twice over (its
     clip's copy): 30000 rows failed under a 3 GB limit. The chunks now shrink
     with the memory left; the result does not change."""
-    X = np.random.RandomState(0).rand(2000, 3)
+    X = np.random.RandomState(0).rand(1200, 3)
     whole = OPTICS(min_samples=5, metric="cosine").fit(X)
     calls = []
     from sklearn.neighbors import NearestNeighbors
@@ -83,9 +83,9 @@ def test_optics_brute_chunks_within_the_memory_left(monkeypatch):
         return real(self, X, *args, **kwargs)
 
     monkeypatch.setattr(NearestNeighbors, "kneighbors", counted)
-    _little_memory(monkeypatch, 64 << 20)  # a quarter: 16 MiB, rows of 2 x 2000 x 8 bytes
+    _little_memory(monkeypatch, 32 << 20)  # a quarter: 8 MiB, rows of 2 x 1200 x 8 bytes
     small = OPTICS(min_samples=5, metric="cosine").fit(X)
-    assert max(calls) <= (16 << 20) // (16 * 2000) and len(calls) >= 4
+    assert max(calls) <= (8 << 20) // (16 * 1200) and len(calls) >= 2
     np.testing.assert_array_equal(small.ordering_, whole.ordering_)
     np.testing.assert_array_equal(small.core_distances_, whole.core_distances_)
     np.testing.assert_array_equal(small.labels_, whole.labels_)
@@ -184,7 +184,7 @@ def test_hdbscan_with_a_knn_table_that_cannot_fit_takes_prims_tree(monkeypatch):
 
     import clusterlab.cluster._hdbscan_graph as graph
 
-    X = make_blobs(3000, centers=4, random_state=0)[0]
+    X = make_blobs(3000, centers=4, random_state=0)[0]  # (smaller: Prim's tree anyway)
     calls = []
     real = graph._prim.prim_mst_points
 
@@ -194,10 +194,10 @@ def test_hdbscan_with_a_knn_table_that_cannot_fit_takes_prims_tree(monkeypatch):
 
     monkeypatch.setattr(graph._prim, "prim_mst_points", spy)
     monkeypatch.setattr(_config, "available_memory", lambda: None)
-    ref = HDBSCAN(min_samples=700, copy=True).fit(X)
+    ref = HDBSCAN(min_samples=500, copy=True).fit(X)
     assert not calls  # with room: the k-NN table and Boruvka's tree
-    _little_memory(monkeypatch, 1 << 20)  # 48 x 3000 x 700 bytes = 100 MB do not fit
-    got = HDBSCAN(min_samples=700, copy=True).fit(X)
+    _little_memory(monkeypatch, 1 << 20)  # 48 x 3000 x 500 bytes = 72 MB do not fit
+    got = HDBSCAN(min_samples=500, copy=True).fit(X)
     assert calls  # the O(n) path ran
     np.testing.assert_array_equal(got.labels_, ref.labels_)
     np.testing.assert_allclose(got.probabilities_, ref.probabilities_, rtol=1e-12)
