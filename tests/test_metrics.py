@@ -538,6 +538,13 @@ def test_davies_bouldin_with_many_clusters_in_blocks_equals_the_whole_matrix():
     ratio = (intra[:, None] + intra[None, :]) / dist
     np.fill_diagonal(ratio, -np.inf)
     whole = np.mean(np.max(ratio, axis=1))
+    import tracemalloc
+
+    davies_bouldin_score(X, labels)  # compiled before tracing
+    tracemalloc.start()
     got = davies_bouldin_score(X, labels)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < diff.nbytes / 2  # the k x k x d differences at once: 58 MB here
     assert got == pytest.approx(whole, rel=1e-12)
     assert got == pytest.approx(skm.davies_bouldin_score(X, labels), rel=1e-9)
