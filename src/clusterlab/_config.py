@@ -231,6 +231,23 @@ def available_memory():
     return min(found) if found else None
 
 
+
+#: a need below this many bytes is not compared with :func:`available_memory`
+#: (no /proc read for small work)
+MEMORY_CHECK_FLOOR_BYTES = 64 << 20
+
+
+def refuse_beyond_memory(need, describe, floor=0):
+    """Raise ``MemoryError(describe(avail))`` when ``need`` bytes exceed
+    :func:`available_memory` (``avail``); a need at or below ``floor`` bytes
+    is not checked. The one place the refusals of work that cannot fit read
+    the memory left."""
+    if need <= floor:
+        return
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise MemoryError(describe(avail))
+
 def available_cores():
     """Cores this process may run on: its CPU affinity (``os.sched_getaffinity``),
     capped by a cgroup v2 CPU quota (``cpu.max``) when one is set; >= 1."""

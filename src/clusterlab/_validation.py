@@ -313,14 +313,11 @@ def check_table_fits(n_rows, n_cols, itemsize, what, copies=1):
     of it at the peak) is allocated that the memory this process may still
     allocate cannot hold (numpy's own error names neither the call nor a way
     out). Tables under 64 MiB are not checked."""
-    need = int(n_rows) * int(n_cols) * int(itemsize) * copies
-    if need <= (64 << 20):
-        return
     from clusterlab import _config
 
-    avail = _config.available_memory()
-    if avail is not None and need > avail:
-        raise MemoryError(
-            f"{what} returns a {n_rows} x {n_cols} table: about {need / 2**30:.2f} GiB at its "
-            f"peak, more than the {avail / 2**30:.2f} GiB this process may still allocate. "
-            "Call it on a block of rows at a time, or use predict (the nearest centre, O(n)).")
+    need = int(n_rows) * int(n_cols) * int(itemsize) * copies
+    _config.refuse_beyond_memory(need, lambda avail: (
+        f"{what} returns a {n_rows} x {n_cols} table: about {need / 2**30:.2f} GiB at its "
+        f"peak, more than the {avail / 2**30:.2f} GiB this process may still allocate. "
+        "Call it on a block of rows at a time, or use predict (the nearest centre, O(n))."),
+        floor=_config.MEMORY_CHECK_FLOOR_BYTES)

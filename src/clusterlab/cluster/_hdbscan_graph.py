@@ -174,7 +174,7 @@ def kd_mst(X, min_samples, alpha, leaf_size, scale_core):
     # where that cannot fit (100000 rows with min_samples=3000: 2.2 GiB and more),
     # the core distances alone and Prim's tree on the points, O(n) memory
     need = 48 * n * min_samples
-    avail = _config.available_memory() if need > (64 << 20) else None
+    avail = _config.available_memory() if need > _config.MEMORY_CHECK_FLOOR_BYTES else None
     low_memory = avail is not None and need > avail // 2
     if many_features(n, d) or low_memory:
         # the KD-tree prunes badly for the k-NN queries too, and Prim's tree

@@ -43,12 +43,10 @@ def _check_copy_fits(a):
     if a.dtype == np.float64 and a.flags.c_contiguous:
         return
     need = 8 * a.size
-    avail = _config.available_memory()
-    if avail is not None and need > avail:
-        raise MemoryError(
-            f"the {a.shape[0]}x{a.shape[1]} matrix of {a.dtype} is read as float64: its copy "
-            f"needs {need / 2**30:.1f} GiB but about {avail / 2**30:.1f} GiB is free. Pass a "
-            "C-contiguous float64 matrix, or fit on a sample.")
+    _config.refuse_beyond_memory(need, lambda avail: (
+        f"the {a.shape[0]}x{a.shape[1]} matrix of {a.dtype} is read as float64: its copy "
+        f"needs {need / 2**30:.1f} GiB but about {avail / 2**30:.1f} GiB is free. Pass a "
+        "C-contiguous float64 matrix, or fit on a sample."))
 
 
 def _f64(a):

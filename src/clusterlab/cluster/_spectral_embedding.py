@@ -72,13 +72,11 @@ def _normalized_laplacian(A):
         return L, dd
     A = np.ascontiguousarray(A)
     need = 8 * n * n  # the dense Laplacian, factorised in place later
-    avail = _config.available_memory()
-    if avail is not None and need > avail:
-        raise MemoryError(
-            f"spectral clustering of a dense affinity of {n} samples needs its {n}x{n} "
-            f"normalised Laplacian ({need / 2**30:.1f} GiB) but about {avail / 2**30:.1f} GiB "
-            "is free. Pass a sparse affinity (affinity='nearest_neighbors', or a sparse "
-            "'precomputed' graph) or fit on a subsample.")
+    _config.refuse_beyond_memory(need, lambda avail: (
+        f"spectral clustering of a dense affinity of {n} samples needs its {n}x{n} "
+        f"normalised Laplacian ({need / 2**30:.1f} GiB) but about {avail / 2**30:.1f} GiB "
+        "is free. Pass a sparse affinity (affinity='nearest_neighbors', or a sparse "
+        "'precomputed' graph) or fit on a subsample."))
     L = np.empty((n, n), dtype=np.float64)
     dd = np.empty(n, dtype=np.float64)
     on_threads(_ak.dense_normalized_laplacian,

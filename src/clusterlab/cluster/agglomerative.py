@@ -99,15 +99,12 @@ def _ward_condensed(n, n_features):
 def _check_condensed_fits(n, linkage):
     """Fail early, with the figure, when the condensed matrix cannot fit."""
     need = n * (n - 1) // 2 * 8
-    avail = _config.available_memory()
-    if avail is not None and need > avail:
-        raise MemoryError(
-            f"{linkage} linkage of {n} items (the samples; the features for "
-            f"FeatureAgglomeration) needs the {n * (n - 1) // 2} pairwise "
-            f"distances ({need / 2**30:.1f} GiB) but about {avail / 2**30:.1f} GiB is free. "
-            "Use linkage='ward' (O(n*d) memory) or 'single' (O(n)), or pass a sparse "
-            "connectivity graph (e.g. sklearn.neighbors.kneighbors_graph)."
-        )
+    _config.refuse_beyond_memory(need, lambda avail: (
+        f"{linkage} linkage of {n} items (the samples; the features for "
+        f"FeatureAgglomeration) needs the {n * (n - 1) // 2} pairwise "
+        f"distances ({need / 2**30:.1f} GiB) but about {avail / 2**30:.1f} GiB is free. "
+        "Use linkage='ward' (O(n*d) memory) or 'single' (O(n)), or pass a sparse "
+        "connectivity graph (e.g. sklearn.neighbors.kneighbors_graph)."))
 
 
 def _unstructured_tree(X, linkage, metric):

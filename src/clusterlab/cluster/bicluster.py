@@ -216,20 +216,16 @@ class _BaseSpectralBicluster(BiclusterMixin, BaseEstimator):
         dense X cannot fit the memory this process may still allocate."""
         if issparse(X):
             return
-        copies = self._DENSE_COPIES + (1 if X.size and X.min() < 0 else 0)
-        need = 8 * X.size * copies
-        if need <= (64 << 20):
-            return
         from clusterlab import _config
 
-        avail = _config.available_memory()
-        if avail is not None and need > avail:
-            raise MemoryError(
-                f"{type(self).__name__} normalises X ({X.shape[0]} x {X.shape[1]}) in "
-                f"{copies} dense cop{'y' if copies == 1 else 'ies'}: about "
-                f"{need / 2**30:.2f} GiB, more than the {avail / 2**30:.2f} GiB this process "
-                "may still allocate. Pass X as a scipy sparse matrix if it is mostly zeros, "
-                "or fewer rows or columns.")
+        copies = self._DENSE_COPIES + (1 if X.size and X.min() < 0 else 0)
+        need = 8 * X.size * copies
+        _config.refuse_beyond_memory(need, lambda avail: (
+            f"{type(self).__name__} normalises X ({X.shape[0]} x {X.shape[1]}) in "
+            f"{copies} dense cop{'y' if copies == 1 else 'ies'}: about "
+            f"{need / 2**30:.2f} GiB, more than the {avail / 2**30:.2f} GiB this process "
+            "may still allocate. Pass X as a scipy sparse matrix if it is mostly zeros, "
+            "or fewer rows or columns."), floor=_config.MEMORY_CHECK_FLOOR_BYTES)
 
     def _svd(self, array, n_components, n_discard):
         """The first ``n_components`` left and right singular vectors, the

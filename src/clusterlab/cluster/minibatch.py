@@ -420,6 +420,19 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             return True
         return False
 
+    def _drawn_batch_step(self, batch, unit_weight, step, n_steps, n_samples, centers,
+                          centers_new, random_state, scratch):
+        """:meth:`_minibatch_step` on a batch drawn by weight (so its rows count once
+        each: ``unit_weight``), the new centres written to ``centers_new``; returns
+        ``(batch_inertia, converged)`` (:meth:`_mini_batch_convergence` at ``step``)."""
+        n = batch.shape[0]
+        batch_inertia = self._minibatch_step([(0, n, batch, unit_weight)], n, batch.__getitem__,
+                                             centers, centers_new, random_state,
+                                             self._random_reassign(), scratch)
+        diff = float(np.sum((centers_new - centers) ** 2)) if self._tol > 0.0 else 0.0
+        return batch_inertia, self._mini_batch_convergence(step, n_steps, n_samples, diff,
+                                                           batch_inertia)
+
     def _minibatch_step(self, blocks, n_rows, take, centers, centers_new, random_state,
                         random_reassign, scratch):
         """One mini-batch step; returns the batch inertia before the update.
@@ -607,19 +620,11 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
         with _config.single_threaded_blas():
             for i in range(n_steps):
                 draw(cdf, random_state.random_sample(batch_size), batch_idx)
-                Xb = rows.take(batch_idx)
-                # batches are drawn by weight, so their rows count once each
-                batch_inertia = self._minibatch_step(
-                    [(0, batch_size, Xb, unit_weight)], batch_size, Xb.__getitem__,
-                    centers, centers_new, random_state, self._random_reassign(), scratch,
-                )
-                if self._tol > 0.0:
-                    centers_squared_diff = float(np.sum((centers_new - centers) ** 2))
-                else:
-                    centers_squared_diff = 0.0
+                batch_inertia, done = self._drawn_batch_step(
+                    rows.take(batch_idx), unit_weight, i, n_steps, n_samples, centers,
+                    centers_new, random_state, scratch)
                 centers, centers_new = centers_new, centers
-                if self._mini_batch_convergence(i, n_steps, n_samples, centers_squared_diff,
-                                                batch_inertia):
+                if done:
                     break
 
         self.cluster_centers_ = centers

@@ -240,19 +240,10 @@ def _fit_streamed(estimator, X, sw):
                 cdf /= cdf[-1]
                 for _ in range(int(block_steps[i])):
                     idx = cdf.searchsorted(rs.random_sample(batch_size), side="right")
-                    batch = xb[idx]
-                    batch_inertia = estimator._minibatch_step(
-                        [(0, batch_size, batch, unit_weight)], batch_size,
-                        batch.__getitem__, centers, centers_new, rs,
-                        estimator._random_reassign(), scratch)
-                    if estimator._tol > 0.0:
-                        diff = float(np.sum((centers_new - centers) ** 2))
-                    else:
-                        diff = 0.0
+                    batch_inertia, done = estimator._drawn_batch_step(
+                        xb[idx], unit_weight, step, n_steps, n_samples, centers, centers_new,
+                        rs, scratch)
                     centers, centers_new = centers_new, centers
-                    if estimator._mini_batch_convergence(step, n_steps, n_samples, diff,
-                                                         batch_inertia):
-                        done = True
                     step += 1
                     if done or step >= n_steps:
                         break

@@ -58,16 +58,14 @@ def _check_label_table_fits(n_samples, n_labels):
     """Refuse, with the figure, a silhouette whose (n_samples, n_labels) tables of
     distance sums cannot fit: O(n k) memory, which nears O(n^2) only when the
     clusters are tiny (k close to n)."""
-    from clusterlab._config import available_memory
+    from clusterlab._config import refuse_beyond_memory
 
     need = 3 * n_samples * n_labels * 8  # the sums, their transpose, the one-hot block
-    avail = available_memory()
-    if avail is not None and need > avail:
-        raise MemoryError(
-            f"the silhouette of {n_samples} samples in {n_labels} clusters sums every "
-            f"sample's distances per cluster: {need / 2**30:.1f} GiB of tables, but about "
-            f"{avail / 2**30:.1f} GiB is free. Score a sample (sample_size=...) or fewer, "
-            "larger clusters.")
+    refuse_beyond_memory(need, lambda avail: (
+        f"the silhouette of {n_samples} samples in {n_labels} clusters sums every "
+        f"sample's distances per cluster: {need / 2**30:.1f} GiB of tables, but about "
+        f"{avail / 2**30:.1f} GiB is free. Score a sample (sample_size=...) or fewer, "
+        "larger clusters."))
 
 
 def _check_number_of_labels(n_labels, n_samples):

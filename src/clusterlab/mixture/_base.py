@@ -417,25 +417,21 @@ class BaseMixture(DensityMixin, BaseEstimator, metaclass=ABCMeta):
             self.covariance_type, self.n_components * n_features)
         need = 8 * per * self._STACKS_AT_PEAK
         resp = 8 * n_samples * self.n_components if self._initial_resp_needed() else 0
-        if max(need, resp) <= (64 << 20):
-            return
-        avail = _config.available_memory()
-        if avail is not None and resp > avail:
-            raise MemoryError(
-                f"{type(self).__name__}(n_components={self.n_components}, init_params="
-                f"{self.init_params!r}) starts from a {n_samples} x {self.n_components} matrix "
-                f"of responsibilities ({resp / 2**30:.1f} GiB), more than the "
-                f"{avail / 2**30:.1f} GiB this process may still allocate. Pass means_init "
-                "(the responsibilities then come from the model), fewer components, or fit "
-                "on a sample.")
-        if avail is not None and need > avail:
-            raise MemoryError(
-                f"{type(self).__name__}(n_components={self.n_components}, covariance_type="
-                f"{self.covariance_type!r}) on {n_features} features holds "
-                f"{self.n_components} x {n_features} x {n_features} parameter stacks: about "
-                f"{need / 2**30:.1f} GiB at its peak, more than the {avail / 2**30:.1f} GiB this "
-                "process may still allocate. Use covariance_type='diag' or 'spherical', fewer "
-                "components, or fewer features (e.g. sklearn.decomposition.PCA).")
+        name = type(self).__name__
+        _config.refuse_beyond_memory(resp, lambda avail: (
+            f"{name}(n_components={self.n_components}, init_params={self.init_params!r}) "
+            f"starts from a {n_samples} x {self.n_components} matrix of responsibilities "
+            f"({resp / 2**30:.1f} GiB), more than the {avail / 2**30:.1f} GiB this process may "
+            "still allocate. Pass means_init (the responsibilities then come from the model), "
+            "fewer components, or fit on a sample."), floor=_config.MEMORY_CHECK_FLOOR_BYTES)
+        _config.refuse_beyond_memory(need, lambda avail: (
+            f"{name}(n_components={self.n_components}, covariance_type="
+            f"{self.covariance_type!r}) on {n_features} features holds "
+            f"{self.n_components} x {n_features} x {n_features} parameter stacks: about "
+            f"{need / 2**30:.1f} GiB at its peak, more than the {avail / 2**30:.1f} GiB this "
+            "process may still allocate. Use covariance_type='diag' or 'spherical', fewer "
+            "components, or fewer features (e.g. sklearn.decomposition.PCA)."),
+            floor=_config.MEMORY_CHECK_FLOOR_BYTES)
 
     def fit(self, X, y=None):
         """Estimate the model parameters with the EM algorithm.
